@@ -1,0 +1,93 @@
+"""Reading images and writing files whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["read_image", "write_image", "write_bytes_atomic"]
+
+
+def read_image(path) -> np.ndarray:
+    """Read an image file as a numpy array (RGB or RGBA channel order, dtype as stored).
+
+    Works for unicode paths. Raises :class:`InputError` for a missing, unreadable or
+    truncated file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"There is no image file at {str(path)!r}; check the path.")
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise InputError(f"Could not read {str(path)!r} ({exc.strerror or exc}); check its permissions.") from exc
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise InputError(
+            f"{str(path)!r} is not an image OpenCV can decode (damaged, truncated or of an unknown "
+            "format); open it in an image viewer or save it again as PNG or JPEG."
+        )
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+    return image
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it and a rename.
+
+    A crash leaves either the old file or the new one, never half of one. An unwritable
+    target raises :class:`InputError` and leaves everything as it was.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"The folder {str(folder)!r} does not exist; create it or choose another output path.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder.") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def write_image(path, image: np.ndarray) -> Path:
+    """Write an image (grey, RGB or RGBA, uint8 or uint16) atomically; the suffix picks the format."""
+    path = Path(path)
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    suffix = path.suffix.lower() or ".png"
+    try:
+        ok, buffer = cv2.imencode(suffix, image)
+    except cv2.error as exc:
+        raise InputError(f"Cannot write an image as {suffix!r} ({exc}); use .png, .jpg or .tif.") from exc
+    if not ok:
+        raise InputError(f"Cannot encode the image as {suffix!r}; use .png, .jpg or .tif.")
+    return write_bytes_atomic(path, buffer.tobytes())

@@ -1,0 +1,185 @@
+"""Prompts for one object: a box, clicked points, brushed scribbles and a prior mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["Prompts", "FOREGROUND", "BACKGROUND"]
+
+#: Scribble value for a foreground stroke (also the label of a positive point).
+FOREGROUND = 1
+#: Scribble value for a background stroke. Points use label 0 for background.
+BACKGROUND = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Prompts:
+    """Everything the user said about one object.
+
+    Coordinates are image pixels, x to the right and y down.
+
+    Parameters
+    ----------
+    box : tuple of 4 numbers, optional
+        ``(x0, y0, x1, y1)``, the object's bounding box; ``x1``/``y1`` are exclusive
+        pixel edges, so ``(0, 0, W, H)`` is the whole image.
+    points : array_like of shape (N, 2), optional
+        Clicked ``(x, y)`` positions.
+    point_labels : array_like of shape (N,), optional
+        1 for a foreground (positive) click, 0 for background (negative). Defaults to all
+        foreground.
+    scribbles : array_like of shape (H, W), optional
+        uint8 brush strokes: 0 none, 1 foreground, 2 background.
+    prior : array_like of shape (H, W), optional
+        A previous mask of this object (bool), refined by the other prompts.
+
+    Examples
+    --------
+    >>> p = Prompts(box=(10, 20, 110, 90), points=[(60, 50)], point_labels=[1])
+    >>> p.has_marks
+    True
+    """
+
+    box: Optional[tuple] = None
+    points: Optional[np.ndarray] = None
+    point_labels: Optional[np.ndarray] = None
+    scribbles: Optional[np.ndarray] = None
+    prior: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        box = self.box
+        if box is not None:
+            try:
+                box = tuple(float(v) for v in np.asarray(box, dtype=float).ravel())
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"The box {self.box!r} is not four numbers (x0, y0, x1, y1).") from exc
+            if len(box) != 4 or not all(np.isfinite(box)):
+                raise InputError(f"The box {self.box!r} must be four finite numbers (x0, y0, x1, y1).")
+            x0, y0, x1, y1 = box
+            box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        object.__setattr__(self, "box", box)
+
+        points, labels = self.points, self.point_labels
+        if points is not None:
+            try:
+                points = np.asarray(points, dtype=float).reshape(-1, 2) if np.size(points) else np.zeros((0, 2))
+            except (TypeError, ValueError) as exc:
+                raise InputError("Points must be (x, y) pairs, an array of shape (N, 2).") from exc
+            if not np.isfinite(points).all():
+                raise InputError("Points must be finite (x, y) pixel positions.")
+            if labels is None:
+                labels = np.ones(len(points), dtype=np.int64)
+            labels = np.asarray(labels).ravel()
+            if len(labels) != len(points):
+                raise InputError(
+                    f"There are {len(points)} points but {len(labels)} point labels; give one label "
+                    "per point (1 foreground, 0 background)."
+                )
+            if not np.isin(labels, (0, 1)).all():
+                raise InputError("Point labels must be 1 (foreground) or 0 (background).")
+            labels = labels.astype(np.int64)
+            if len(points) == 0:
+                points, labels = None, None
+        elif labels is not None and np.size(labels):
+            raise InputError("Point labels were given without points; pass points=[(x, y), ...] too.")
+        else:
+            labels = None
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "point_labels", labels)
+
+        scribbles = self.scribbles
+        if scribbles is not None:
+            scribbles = np.asarray(scribbles)
+            if scribbles.ndim != 2:
+                raise InputError(f"Scribbles must be one 2-D label array (H, W); got shape {scribbles.shape}.")
+            if not np.isin(scribbles, (0, FOREGROUND, BACKGROUND)).all():
+                raise InputError("Scribbles may only hold 0 (none), 1 (foreground) and 2 (background).")
+            scribbles = scribbles.astype(np.uint8, copy=False)
+            if not scribbles.any():
+                scribbles = None
+        object.__setattr__(self, "scribbles", scribbles)
+
+        prior = self.prior
+        if prior is not None:
+            prior = np.asarray(prior)
+            if prior.ndim != 2:
+                raise InputError(f"The prior mask must be 2-D (H, W); got shape {prior.shape}.")
+            prior = prior.astype(bool, copy=False)
+            if not prior.any():
+                prior = None
+        object.__setattr__(self, "prior", prior)
+
+    @property
+    def has_marks(self) -> bool:
+        """True when there are points or scribbles."""
+        return self.points is not None or self.scribbles is not None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing at all was given."""
+        return self.box is None and not self.has_marks and self.prior is None
+
+    def validated(self, shape) -> "Prompts":
+        """Check the prompts against an image of ``shape`` (H, W, ...); return them clipped.
+
+        A box partly outside the image is clipped to it. A box wholly outside or of zero
+        area, points off the image, and scribbles or a prior of another shape raise
+        :class:`InputError`.
+        """
+        h, w = int(shape[0]), int(shape[1])
+        if self.is_empty:
+            raise InputError("No prompts: draw a box, click a point or brush a scribble on the object.")
+        box = self.box
+        if box is not None:
+            x0, y0, x1, y1 = box
+            if x1 - x0 < 1 or y1 - y0 < 1:
+                raise InputError(
+                    f"The box {_fmt_box(box)} has zero area; drag a box at least one pixel wide and high."
+                )
+            cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h))
+            if cx1 - cx0 < 1 or cy1 - cy0 < 1:
+                raise InputError(
+                    f"The box {_fmt_box(box)} lies outside the image ({w} x {h} pixels); draw it on the image."
+                )
+            box = (cx0, cy0, cx1, cy1)
+        if self.points is not None:
+            xs, ys = self.points[:, 0], self.points[:, 1]
+            off = (xs < 0) | (ys < 0) | (xs >= w) | (ys >= h)
+            if off.any():
+                x, y = self.points[np.argmax(off)]
+                raise InputError(
+                    f"The point ({x:g}, {y:g}) is off the image ({w} x {h} pixels); click on the image."
+                )
+        for name, arr in (("scribbles", self.scribbles), ("prior mask", self.prior)):
+            if arr is not None and arr.shape != (h, w):
+                raise InputError(
+                    f"The {name} have shape {arr.shape} but the image is {h} x {w}; "
+                    "draw them on this image (same height and width)."
+                )
+        return replace(self, box=box)
+
+    def marks(self, shape, radius: float = 5) -> np.ndarray:
+        """Points and scribbles as one uint8 label array: 0 none, 1 foreground, 2 background.
+
+        Each point becomes a filled disk of ``radius`` pixels. Where a foreground and a
+        background mark overlap, the later kind (points over scribbles) wins.
+        """
+        import cv2
+
+        h, w = int(shape[0]), int(shape[1])
+        out = np.zeros((h, w), np.uint8) if self.scribbles is None else self.scribbles.copy()
+        if self.points is not None:
+            r = max(int(round(radius)), 0)
+            for (x, y), label in zip(self.points, self.point_labels):
+                value = FOREGROUND if label == 1 else BACKGROUND
+                cv2.circle(out, (int(x), int(y)), r, int(value), thickness=-1)
+        return out
+
+
+def _fmt_box(box) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in box) + ")"

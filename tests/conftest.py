@@ -1,0 +1,27 @@
+"""Shared fixtures: small synthetic images whose right answer is known."""
+
+import numpy as np
+import pytest
+
+
+def disc_scene(height=120, width=160, centre=(80, 60), radius=30, seed=0):
+    """A red disc on a textured blue background, with noise; returns (image, truth)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:height, :width]
+    truth = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 < radius**2
+    stripes = ((xx // 6 + yy // 9) % 2)[..., None] * np.array([0, 30, 40])
+    background = np.array([30, 80, 170]) + stripes
+    image = np.where(truth[..., None], np.array([210, 50, 40]), background)
+    image = np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+    return image, truth
+
+
+def iou(a, b):
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 1.0
+
+
+@pytest.fixture
+def scene():
+    return disc_scene()

@@ -1,0 +1,197 @@
+import time
+
+import numpy as np
+import pytest
+
+import interactive_seg as iseg
+from interactive_seg import InputError, Prompts, get_engine
+from conftest import disc_scene, iou
+
+
+def test_box_alone_finds_the_disc(scene):
+    image, truth = scene
+    result = get_engine("grabcut").segment if False else None  # noqa: F841 (readability)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    out = engine.segment(Prompts(box=(45, 25, 115, 95)))
+    assert out.mask.dtype == bool and out.mask.shape == truth.shape
+    assert out.info["mode"] == "rect"
+    assert iou(out.mask, truth) > 0.95
+
+
+def test_segment_function_takes_names_and_engine_objects(scene):
+    image, truth = scene
+    assert iou(iseg.segment(image, box=(45, 25, 115, 95)), truth) > 0.95
+    engine = get_engine("grabcut", iterations=3)
+    assert iou(iseg.segment(image, box=(45, 25, 115, 95), engine=engine), truth) > 0.95
+    with pytest.raises(InputError, match="get_engine"):
+        iseg.segment(image, box=(45, 25, 115, 95), engine=engine, iterations=2)
+    with pytest.raises(InputError, match="engine must be"):
+        iseg.segment(image, box=(45, 25, 115, 95), engine=42)
+
+
+def test_scribbles_of_both_kinds_work_without_a_box(scene):
+    image, truth = scene
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[60, 70:90] = 1
+    scribbles[5, 5:155] = 2
+    scribbles[115, 5:155] = 2
+    assert iou(iseg.segment(image, scribbles=scribbles), truth) > 0.95
+
+
+def test_points_of_both_kinds_work_without_a_box(scene):
+    image, truth = scene
+    mask = iseg.segment(image, points=[(80, 60), (10, 10), (150, 110)], point_labels=[1, 0, 0])
+    assert iou(mask, truth) > 0.9
+
+
+@pytest.mark.parametrize("value, kind", [(1, "foreground"), (2, "background")])
+def test_marks_of_one_kind_without_a_box_say_what_to_add(scene, value, kind):
+    image, truth = scene
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[60, 70:90] = value
+    with pytest.raises(InputError, match=f"Only {kind} marks.*add a"):
+        iseg.segment(image, scribbles=scribbles)
+
+
+def test_one_kind_of_marks_is_fine_with_a_box(scene):
+    image, truth = scene
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[60, 70:90] = 1
+    assert iou(iseg.segment(image, box=(45, 25, 115, 95), scribbles=scribbles), truth) > 0.95
+
+
+def test_box_covering_the_whole_image_still_works():
+    image, truth = disc_scene(centre=(80, 60), radius=45)
+    mask = iseg.segment(image, box=(0, 0, 160, 120))
+    assert iou(mask, truth) > 0.9
+
+
+def test_marks_are_obeyed_in_the_result(scene):
+    image, truth = scene
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[20:23, 20:30] = 1  # a foreground stroke on the background: the user insists
+    scribbles[60, 78:82] = 2
+    mask = iseg.segment(image, box=(10, 10, 150, 110), scribbles=scribbles)
+    assert mask[21, 25] and not mask[60, 80]
+
+
+def test_a_background_click_removes_a_wrong_part():
+    image, truth = disc_scene()
+    # a second, similar red blob inside the box that is not the object
+    image[20:35, 120:140] = (210, 50, 40)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    first = engine.segment(Prompts(box=(40, 15, 145, 100))).mask
+    assert first[27, 130]
+    second = engine.segment(Prompts(box=(40, 15, 145, 100), points=[(130, 27)], point_labels=[0])).mask
+    assert not second[27, 130] and iou(second, truth) > 0.9
+
+
+def test_refinement_continues_from_the_last_result_and_restarts_on_a_new_box(scene):
+    image, truth = scene
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    box = (45, 25, 115, 95)
+    engine.segment(Prompts(box=box))
+    r1 = engine.segment(Prompts(box=box, points=[(80, 60)]))
+    assert r1.info["mode"] == "continue"
+    r2 = engine.segment(Prompts(box=box, points=[(80, 60), (50, 30)], point_labels=[1, 0]))
+    assert r2.info["mode"] == "continue"
+    # a removed click is not an addition: start again from the prompts
+    r3 = engine.segment(Prompts(box=box, points=[(50, 30)], point_labels=[0]))
+    assert r3.info["mode"] == "mask"
+    r4 = engine.segment(Prompts(box=(40, 20, 120, 100), points=[(50, 30)], point_labels=[0]))
+    assert r4.info["mode"] == "mask"
+    assert iou(r4.mask, truth) > 0.9
+    no_reuse = get_engine("grabcut", reuse=False)
+    no_reuse.set_image(image)
+    no_reuse.segment(Prompts(box=box))
+    assert no_reuse.segment(Prompts(box=box, points=[(80, 60)])).info["mode"] == "mask"
+
+
+def test_set_image_again_with_the_same_image_is_free():
+    image, _ = disc_scene(height=1500, width=2000, centre=(1000, 700), radius=300)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    engine.segment(Prompts(box=(600, 300, 1400, 1100)))
+    work = engine._work
+    engine.set_image(image)  # the same object
+    engine.set_image(image.copy())  # equal content
+    assert engine._work is work
+    engine.set_image(image[::-1].copy())
+    assert engine._work is None
+
+
+def test_large_images_work_on_a_scaled_region_and_come_back_full_size():
+    image, truth = disc_scene(height=1200, width=1600, centre=(800, 600), radius=300)
+    engine = get_engine("grabcut", max_side=200)
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=(450, 250, 1150, 950)))
+    assert result.info["scale"] < 0.3
+    assert result.mask.shape == (1200, 1600)
+    assert iou(result.mask, truth) > 0.97
+    x0, y0, x1, y1 = result.info["region"]
+    assert (x0, y0) == (380, 180) and (x1, y1) == (1220, 1020)
+    # clean edges: the upscaled boundary has no staircase of the working pixels' size
+    edge_rows = np.flatnonzero(result.mask[:, 800])
+    assert abs(edge_rows[0] - 300) <= 6
+
+
+def test_whole_image_mode_matches_plain_grabcut_behaviour(scene):
+    image, truth = scene
+    mask = iseg.segment(image, box=(45, 25, 115, 95), roi=False, max_side=None)
+    assert iou(mask, truth) > 0.95
+
+
+def test_prior_mask_is_refined(scene):
+    image, truth = scene
+    prior = np.zeros_like(truth)
+    prior[35:85, 55:105] = True  # a square roughly over the disc
+    mask = iseg.segment(image, prior=prior)
+    assert iou(mask, truth) > 0.9
+
+
+def test_every_pixel_background_is_an_error(scene):
+    image, truth = scene
+    scribbles = np.full(truth.shape, 2, np.uint8)
+    with pytest.raises(InputError, match="every pixel is marked background"):
+        iseg.segment(image, box=(0, 0, 160, 120), scribbles=scribbles)
+
+
+def test_tiny_images_and_tiny_boxes():
+    image = np.zeros((1, 1, 3), np.uint8)
+    assert iseg.segment(image, box=(0, 0, 1, 1)).shape == (1, 1)
+    image, _ = disc_scene()
+    mask = iseg.segment(image, box=(79, 59, 80, 60))
+    assert mask.shape == (120, 160) and mask.sum() <= 1
+
+
+def test_engine_errors():
+    engine = get_engine("grabcut")
+    with pytest.raises(InputError, match="set_image"):
+        engine.segment(Prompts(box=(0, 0, 5, 5)))
+    engine.set_image(np.zeros((5, 5), np.uint8))
+    with pytest.raises(InputError, match="Prompts"):
+        engine.segment({"box": (0, 0, 5, 5)})
+    with pytest.raises(InputError, match="no engine named 'nope'"):
+        get_engine("nope")
+    with pytest.raises(InputError, match="does not take these options"):
+        get_engine("grabcut", colour=3)
+    with pytest.raises(InputError, match="iterations"):
+        get_engine("grabcut", iterations=0)
+    with pytest.raises(InputError, match="max_side"):
+        get_engine("grabcut", max_side=3)
+
+
+def test_grey_16bit_and_rgba_images_segment(scene):
+    image, truth = scene
+    grey16 = (image[..., 0].astype(np.uint16) * 257)
+    assert iou(iseg.segment(grey16, box=(45, 25, 115, 95)), truth) > 0.9
+    rgba = np.dstack([image, np.full(truth.shape, 255, np.uint8)])
+    assert iou(iseg.segment(rgba, box=(45, 25, 115, 95)), truth) > 0.95
+
+
+def test_registry_lists_grabcut():
+    assert "grabcut" in iseg.available_engines()
+    assert isinstance(get_engine("GrabCut"), iseg.Engine)
