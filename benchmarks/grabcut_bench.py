@@ -94,6 +94,7 @@ class Plain:
         x0, y0, x1, y1 = self._rect(box)
         mask = np.zeros((self.h, self.w), np.uint8)
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        cv2.setRNGSeed(0)
         cv2.grabCut(self.image, mask, (x0, y0, x1 - x0, y1 - y0), bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
         return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
@@ -104,6 +105,7 @@ class Plain:
         for x, y, positive in clicks:
             cv2.circle(mask, (int(x), int(y)), RADIUS, cv2.GC_FGD if positive else cv2.GC_BGD, -1)
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        cv2.setRNGSeed(0)
         cv2.grabCut(self.image, mask, None, bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)
         return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 

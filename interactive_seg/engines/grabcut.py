@@ -86,6 +86,8 @@ class GrabCutEngine:
         Fill holes enclosed by the object.
     reuse : bool
         Continue from the last result when only marks were added to the same object.
+    seed : int
+        Seed for the k-means inside GrabCut, so equal calls give equal masks.
 
     Examples
     --------
@@ -116,6 +118,7 @@ class GrabCutEngine:
         min_area: float = 0.0,
         fill_holes: bool = False,
         reuse: bool = True,
+        seed: int = 0,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -140,6 +143,7 @@ class GrabCutEngine:
         self.min_area = float(min_area)
         self.fill_holes = bool(fill_holes)
         self.reuse = bool(reuse)
+        self.seed = int(seed)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -206,6 +210,9 @@ class GrabCutEngine:
 
         labels, mode, iterations, models = self._start(p, work, box_w, fg, bg)
         bgd_model, fgd_model = models
+        # GrabCut's k-means draws from OpenCV's global random generator: seed it so that
+        # the same prompts on the same image always give the same mask.
+        cv2.setRNGSeed(self.seed)
         if mode is None:
             pass  # too few pixels for GrabCut's colour models: the prompts' labelling is the answer
         elif mode == cv2.GC_INIT_WITH_RECT:

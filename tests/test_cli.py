@@ -1,0 +1,105 @@
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from interactive_seg import cli, read_image, write_image
+from conftest import disc_scene, iou
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    image, truth = disc_scene()
+    path = tmp_path / "disc scene é.png"
+    write_image(path, image)
+    return path, truth
+
+
+def test_segment_writes_mask_and_cropped_transparent_cutout(image_file, tmp_path, capsys):
+    path, truth = image_file
+    out = tmp_path / "out"
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "Wrote" in said and "disc scene é_mask.png" in said
+    mask = read_image(out / "disc scene é_mask.png")
+    assert mask.ndim == 2 and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    assert iou(mask == 255, truth) > 0.95
+    cut = read_image(out / "disc scene é_cutout.png")
+    assert cut.shape[2] == 4
+    ys, xs = np.nonzero(truth)
+    assert abs(cut.shape[0] - (ys.max() - ys.min() + 1)) <= 3 and abs(cut.shape[1] - (xs.max() - xs.min() + 1)) <= 3
+    assert cut[0, 0, 3] == 0 and cut[cut.shape[0] // 2, cut.shape[1] // 2, 3] == 255
+
+
+def test_points_and_scribbles(image_file, tmp_path):
+    path, truth = image_file
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[5, 5:155] = 2
+    scribbles[115, 5:155] = 2
+    scrib = tmp_path / "s.png"
+    cv2.imwrite(str(scrib), scribbles)
+    out = tmp_path / "o"
+    args = ["segment", str(path), "--point", "80,60", "--point", "150,10,0", "--scribbles", str(scrib), "--out", str(out), "-q"]
+    assert cli.main(args) == 0
+    assert iou(read_image(out / f"{path.stem}_mask.png") == 255, truth) > 0.9
+
+
+def test_colour_scribbles_green_foreground_red_background(image_file, tmp_path):
+    path, truth = image_file
+    strokes = np.zeros(truth.shape + (3,), np.uint8)
+    strokes[60, 70:90] = (0, 255, 0)
+    strokes[5, 5:155] = (255, 0, 0)
+    scrib = tmp_path / "colour.png"
+    write_image(scrib, strokes)
+    out = tmp_path / "o"
+    assert cli.main(["segment", str(path), "--scribbles", str(scrib), "--out", str(out), "-q"]) == 0
+    assert iou(read_image(out / f"{path.stem}_mask.png") == 255, truth) > 0.9
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--box", "10,10,10,50"], "zero area"),
+        (["--box", "1,2,3"], "four numbers"),
+        (["--point", "500,5"], "off the image"),
+        (["--point", "5,5,7"], "LABEL 1"),
+        ([], "Give the object a prompt"),
+        (["--point", "80,60"], "Only foreground marks"),
+    ],
+)
+def test_bad_input_exits_2_with_a_sentence_and_writes_nothing(image_file, tmp_path, capsys, extra, words):
+    path, _ = image_file
+    out = tmp_path / "o"
+    assert cli.main(["segment", str(path), *extra, "--out", str(out)]) == 2
+    assert words in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_and_broken_images(tmp_path, capsys):
+    assert cli.main(["segment", str(tmp_path / "nope.png"), "--box", "0,0,5,5", "--out", str(tmp_path)]) == 2
+    assert "no image file" in capsys.readouterr().err
+    broken = tmp_path / "broken.png"
+    good = cv2.imencode(".png", np.zeros((50, 50, 3), np.uint8))[1].tobytes()
+    broken.write_bytes(good[: len(good) // 2])
+    assert cli.main(["segment", str(broken), "--box", "0,0,5,5", "--out", str(tmp_path)]) == 2
+    assert "truncated" in capsys.readouterr().err
+
+
+def test_scribbles_of_the_wrong_size(image_file, tmp_path, capsys):
+    path, _ = image_file
+    scrib = tmp_path / "s.png"
+    cv2.imwrite(str(scrib), np.zeros((10, 10), np.uint8))
+    assert cli.main(["segment", str(path), "--scribbles", str(scrib), "--out", str(tmp_path / "o")]) == 2
+    assert "at the image's size" in capsys.readouterr().err
+
+
+def test_help_is_complete():
+    result = subprocess.run([sys.executable, "-m", "interactive_seg.cli", "segment", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for option in ("--box", "--point", "--scribbles", "--engine", "--out", "_mask.png", "_cutout.png"):
+        assert option in result.stdout
+    top = subprocess.run([sys.executable, "-m", "interactive_seg.cli", "--help"], capture_output=True, text=True)
+    assert "segment" in top.stdout
+    assert cli.main([]) == 2
