@@ -17,6 +17,18 @@ import numpy as np
 
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
+from .export import (
+    CocoImage,
+    CocoObject,
+    check_coco,
+    cutout,
+    export_dataset,
+    export_objects,
+    labels_to_objects,
+    read_coco,
+    save_cutout,
+    write_coco,
+)
 from .files import read_image, write_image
 from .image import as_rgb8
 from .prompts import Prompts
@@ -32,6 +44,16 @@ __all__ = [
     "as_rgb8",
     "read_image",
     "write_image",
+    "cutout",
+    "save_cutout",
+    "CocoImage",
+    "CocoObject",
+    "write_coco",
+    "read_coco",
+    "check_coco",
+    "labels_to_objects",
+    "export_objects",
+    "export_dataset",
 ]
 
 __version__ = "0.1.0"

@@ -113,6 +113,83 @@ def cmd_segment(args) -> int:
     return 0
 
 
+def _parse_colour(text: str) -> tuple:
+    values = _pair_list(text, 3, "--color")
+    if len(values) != 3:
+        raise InputError(f"--color {text!r} must be three numbers R,G,B.")
+    return tuple(values)
+
+
+def _progress(args):
+    def report(done: int, total: int, name: str) -> None:
+        if args.quiet:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done == total or not sys.stderr.isatty() else ""
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name}", end=end, file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_export(args) -> int:
+    from .export.batch import add_to_coco, export_dataset, export_objects, labels_to_objects, read_classes
+    from .files import read_image
+
+    options = {
+        "background": args.style,
+        "crop": args.crop,
+        "padding": args.padding,
+        "feather": args.feather,
+        "blur_sigma": args.blur_sigma,
+    }
+    if args.color is not None:
+        options["color"] = _parse_colour(args.color)
+    suffix = args.format if args.format.startswith(".") else "." + args.format
+    out = Path(args.out)
+
+    if args.labels is not None:
+        if args.image is None or args.images is not None:
+            raise InputError("With --labels, give the image it labels with --image (and no --images).")
+        image_path = Path(args.image)
+        image = read_image(image_path)
+        labels = read_image(args.labels)
+        if labels.shape[:2] != image.shape[:2]:
+            raise InputError(
+                f"The labels are {labels.shape[1]} x {labels.shape[0]} but the image is "
+                f"{image.shape[1]} x {image.shape[0]}; use the label image made for this image."
+            )
+        if args.classes is not None:
+            classes = [c.strip() for c in args.classes.split(",")]
+        else:
+            beside = Path(args.labels).with_name("objects.json")
+            classes = read_classes(beside) if beside.is_file() else None
+        objects = labels_to_objects(labels, classes)
+        if not objects:
+            raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0).")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"Cannot create the output folder {str(out)!r} ({exc.strerror or exc}).") from exc
+        written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
+        for path in written:
+            _say(args, f"Wrote {path}")
+        if args.coco is not None:
+            categories = classes.values() if isinstance(classes, dict) else (classes or [])
+            path = add_to_coco(args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons)
+            _say(args, f"Wrote {path} ({len(objects)} objects of {image_path.name})")
+        return 0
+
+    if args.coco is None or args.images is None:
+        raise InputError(
+            "Say what to export: --image IMG --labels LABELS.png for one image, "
+            "or --coco FILE --images DIR for a whole dataset."
+        )
+    written = export_dataset(args.coco, args.images, out, progress=_progress(args), suffix=suffix, **options)
+    _say(args, f"Wrote {len(written)} cutouts to {out}")
+    return 0
+
+
 def _say(args, text: str) -> None:
     if not args.quiet:
         print(text, flush=True)
@@ -159,6 +236,39 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     seg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     seg.set_defaults(func=cmd_segment)
+
+    exp = sub.add_parser(
+        "export",
+        help="write isolated objects (cutouts) and COCO labels from a label image or a COCO dataset",
+        description=(
+            "Two forms. (1) --image IMG --labels LABELS.png: LABELS is an instance label image "
+            "(0 background, 1..N objects); each object is written as OUT/<stem>_<class>-<n>.png, "
+            "with classes from --classes (label i gets the i-th name) or an objects.json beside "
+            "LABELS ({\"1\": \"cat\"} or [\"cat\", ...]); --coco FILE also puts the objects into that "
+            "COCO file (created, or the image's entry replaced). (2) --coco FILE --images DIR: every "
+            "object of the COCO dataset, its images read from DIR, with a progress bar. "
+            "Exit status 0 on success, 2 on bad input."
+        ),
+        epilog="example: interactive-seg export --image photo.png --labels photo_labels.png --classes cat,dog "
+        "--out cutouts/ --style transparent --crop --padding 8 --coco labels.json",
+    )
+    exp.add_argument("--image", metavar="IMG", help="the image the label image labels")
+    exp.add_argument("--labels", metavar="LABELS", help="instance label image: 0 background, 1..N objects")
+    exp.add_argument("--classes", metavar="A,B,...", help="class of label 1, label 2, ... (default: objects.json beside LABELS, else 'object')")
+    exp.add_argument("--coco", metavar="FILE", help="with --labels: COCO file to write; with --images: the dataset to export")
+    exp.add_argument("--images", metavar="DIR", help="folder of the COCO file's images")
+    exp.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    exp.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"],
+                     help="background: black (bitwise_and), transparent (alpha = mask), color, or blur (default: transparent)")
+    exp.add_argument("--color", metavar="R,G,B", help="background colour for --style color (default 0,0,0)")
+    exp.add_argument("--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma in pixels for --style blur (default 15)")
+    exp.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
+    exp.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
+    exp.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0: hard)")
+    exp.add_argument("--format", default="png", help="file type of the cutouts: png (default), tif, jpg (no transparency)")
+    exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
+    exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    exp.set_defaults(func=cmd_export)
     return parser
 
 

@@ -89,7 +89,7 @@ def keep_connected(mask, seeds) -> np.ndarray:
     --------
     >>> m = np.zeros((5, 7), bool); m[1:4, 0:2] = True; m[1:4, 4:7] = True
     >>> s = np.zeros_like(m); s[2, 5] = True
-    >>> keep_connected(m, s)[2, 0], keep_connected(m, s)[2, 5]
+    >>> bool(keep_connected(m, s)[2, 0]), bool(keep_connected(m, s)[2, 5])
     (False, True)
     """
     mask = _as_mask(mask)

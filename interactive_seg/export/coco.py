@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..files import write_bytes_atomic
 
-__all__ = ["CocoObject", "CocoImage", "CocoDataset", "to_coco", "write_coco", "read_coco", "check_coco", "mask_to_segmentation"]
+__all__ = ["CocoObject", "CocoImage", "CocoDataset", "to_coco", "write_coco", "read_coco", "check_coco", "is_coco", "mask_to_segmentation"]
 
 
 def _mask_utils():
