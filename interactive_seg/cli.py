@@ -190,6 +190,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_gui(args) -> int:
+    try:
+        import napari
+    except ImportError:
+        raise InputError("The GUI needs napari: pip install 'interactive-seg[gui]'") from None
+    from .files import read_image
+    from .plugin.sample_data import sample_path
+    from .plugin.widget import SegmentationWidget
+
+    paths = [Path(p) for p in args.images] or [sample_path("coffee")]
+    images = [(path, read_image(path)) for path in paths]  # read all first: a bad path opens no window
+    viewer = napari.Viewer(title="interactive-seg")
+    for path, image in images:
+        viewer.add_image(image, name=path.stem, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
+    if args.no_run:
+        return 0
+    napari.run()
+    return 0
+
+
 def _say(args, text: str) -> None:
     if not args.quiet:
         print(text, flush=True)
@@ -269,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
     exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     exp.set_defaults(func=cmd_export)
+    gui = sub.add_parser(
+        "gui",
+        help="open napari with the segmentation widget and images",
+        description="Open napari with the Interactive segmentation widget docked and the given images "
+        "(the coffee sample image when none is given). Needs the gui extra: pip install 'interactive-seg[gui]'.",
+    )
+    gui.add_argument("images", nargs="*", metavar="IMAGE", help="image files to open")
+    gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
+    gui.set_defaults(func=cmd_gui)
     return parser
 
 

@@ -1,0 +1,220 @@
+"""GUI tests: the real widget in napari under Xvfb (run: xvfb-run -a python -m pytest)."""
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import disc_scene, iou  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def setup(make_napari_viewer, qtbot):
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    image, truth = disc_scene(height=120, width=160)
+    image[8:28, 8:28] = (40, 200, 40)  # a second object: a green square in the corner
+    viewer.add_image(image, name="disc", rgb=True)
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    return viewer, widget, truth
+
+
+def wait(qtbot, widget, timeout=20000):
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+def box(viewer, x0, y0, x1, y1):
+    from interactive_seg.plugin import layers as L
+
+    viewer.layers["boxes"].add_rectangles(L.box_to_shape((x0, y0, x1, y1)))
+
+
+def test_prompt_layers_are_created_with_their_names(setup):
+    viewer, widget, _ = setup
+    names = [layer.name for layer in viewer.layers]
+    for name in ("boxes", "points", "scribbles", "preview", "objects"):
+        assert name in names
+    assert viewer.layers["scribbles"].data.shape == (120, 160)
+    assert viewer.layers["boxes"].mode == "add_rectangle"
+
+
+def test_box_gives_a_preview_and_accept_keeps_it_with_its_class(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    preview = viewer.layers["preview"].data.astype(bool)
+    assert iou(preview, truth) > 0.95
+    widget.class_list.item(0).setText("disc")
+    object_id = widget.accept()
+    objects = viewer.layers["objects"]
+    assert object_id == 1 and iou(objects.data == 1, truth) > 0.95
+    assert list(objects.features["class"]) == ["disc"] and list(objects.features["index"]) == [1]
+    assert len(viewer.layers["boxes"].data) == 0 and not viewer.layers["preview"].data.any()
+    status = objects.get_status((60, 80))
+    assert "class: disc" in str(status)
+
+
+def test_scribbles_and_points_refine(setup, qtbot):
+    viewer, widget, truth = setup
+    scribbles = viewer.layers["scribbles"]
+    data = scribbles.data.copy()
+    data[60, 70:90] = 1
+    data[5, 5:155] = 2
+    scribbles.data = data
+    wait(qtbot, widget)
+    assert iou(viewer.layers["preview"].data.astype(bool), truth) > 0.9
+    widget.point_toggle.setChecked(True)  # next click: background
+    viewer.layers["points"].add([[110, 150]])
+    wait(qtbot, widget)
+    assert viewer.layers["points"].features["label"].tolist() == [0]
+    assert iou(viewer.layers["preview"].data.astype(bool), truth) > 0.9
+
+
+def test_edit_delete_undo_redo(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    first = widget.accept()
+    box(viewer, 3, 3, 33, 33)
+    wait(qtbot, widget)
+    widget.add_class("corner")
+    second = widget.accept()
+    objects = viewer.layers["objects"]
+    assert set(np.unique(objects.data)) == {0, first, second}
+    assert widget.object_list.count() == 2
+
+    # edit the first: its mask is the prior, a background click removes part of it
+    widget.edit(first)
+    assert viewer.layers["preview"].data.astype(bool).sum() == (objects.data == first).sum()
+    widget.point_toggle.setChecked(True)
+    viewer.layers["points"].add([[60, 80]])  # (row, col): the disc's centre marked background
+    wait(qtbot, widget)
+    widget.accept()
+    assert objects.data[60, 80] != first and (objects.data == first).any()
+    assert widget.object_list.count() == 2
+
+    widget.delete(second)
+    assert not (objects.data == second).any() and widget.object_list.count() == 1
+    widget.undo()
+    assert (objects.data == second).any()
+    widget.undo()  # the edit
+    assert objects.data[60, 80] == first
+    widget.redo()
+    assert objects.data[60, 80] != first
+    assert list(objects.features["class"]) == ["object", "corner"]
+
+
+def test_stale_results_are_dropped(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 0, 0, 30, 30)
+    viewer.layers["boxes"].data = []
+    box(viewer, 45, 25, 115, 95)  # the only one that counts
+    wait(qtbot, widget)
+    assert iou(viewer.layers["preview"].data.astype(bool), truth) > 0.95
+
+
+def test_errors_become_notifications_and_change_nothing(setup, qtbot, monkeypatch):
+    from interactive_seg.plugin import widget as widget_module
+
+    viewer, widget, truth = setup
+    said = []
+    monkeypatch.setattr(widget_module, "show_warning", lambda text: said.append(text))
+    scribbles = viewer.layers["scribbles"]
+    data = scribbles.data.copy()
+    data[60, 70:90] = 1  # foreground only, no box
+    scribbles.data = data
+    wait(qtbot, widget)
+    assert said and "Only foreground marks" in said[-1]
+    assert not viewer.layers["preview"].data.any()
+    assert widget.accept() is None and "nothing to accept" in said[-1]
+    assert not viewer.layers["objects"].data.any()
+
+
+def test_event_loop_never_stalls_while_the_engine_works(make_napari_viewer, qtbot):
+    """No gap of more than 100 ms between timer ticks while GrabCut runs on a 12-megapixel photo."""
+    from qtpy.QtCore import QTimer
+
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    image, _ = disc_scene(height=3000, width=4000, centre=(2000, 1500), radius=700)
+    viewer.add_image(image, name="big", rgb=True)
+    widget = SegmentationWidget(viewer)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(5)
+    qtbot.wait(200)
+    widget._generation += 1
+    from interactive_seg import Prompts
+
+    widget._pending = (widget._generation, widget.engine(), widget._image, Prompts(box=(1200, 700, 2800, 2300)))
+    start = len(ticks)
+    widget._start_worker()
+    qtbot.waitUntil(lambda: widget.last_result is not None, timeout=60000)
+    timer.stop()
+    gaps = np.diff(ticks[max(0, start - 1):])
+    assert len(gaps) > 5
+    assert gaps.max() < 0.1, f"the event loop stalled for {gaps.max() * 1000:.0f} ms"
+
+
+def test_export_writes_cutouts_and_coco(setup, qtbot, tmp_path):
+    from interactive_seg.export.coco import read_coco
+    from interactive_seg.plugin.widget import ExportDialog
+
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    widget.accept()
+    dialog = ExportDialog(widget)
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.coco.setText(str(tmp_path / "labels.json"))
+    dialog.padding.setValue(3)
+    written = widget.export(**dialog.values())
+    assert (tmp_path / "out" / "disc_object-1.png").exists() and len(written) == 2
+    assert read_coco(tmp_path / "labels.json").images[0].objects[0].category == "object"
+
+
+def test_reader_and_writer_round_trip(make_napari_viewer, tmp_path):
+    from interactive_seg.plugin.io import get_reader, write_labels
+
+    viewer = make_napari_viewer()
+    labels = np.zeros((30, 40), np.int32)
+    labels[2:10, 3:12] = 4
+    labels[15:25, 20:35] = 9
+    import pandas as pd
+
+    layer = viewer.add_labels(labels, name="objects", features=pd.DataFrame({"index": [4, 9], "class": ["cat", "dog"]}))
+    path = str(tmp_path / "objs.json")
+    write_labels(path, layer.data, {"name": "objects", "features": layer.features, "metadata": {}})
+    reader = get_reader(path)
+    assert reader is not None
+    ((data, meta, kind),) = reader(path)
+    assert kind == "labels" and (data == labels).all()
+    assert dict(zip(meta["features"]["index"], meta["features"]["class"])) == {4: "cat", 9: "dog"}
+    other = tmp_path / "other.json"
+    other.write_text('{"a": 1}')
+    assert get_reader(str(other)) is None
+    assert get_reader(str(tmp_path / "x.png")) is None
+
+
+def test_manifest_is_valid():
+    from npe2 import PluginManifest
+
+    manifest = PluginManifest.from_distribution("interactive-seg")
+    assert manifest.name == "interactive-seg"
+    assert {s.key for s in manifest.contributions.sample_data} == {"coffee", "chelsea", "astronaut", "rocket"}
+
+
+def test_sample_data():
+    from interactive_seg.plugin.sample_data import coffee
+
+    ((data, meta),) = coffee()
+    assert data.shape == (400, 600, 3) and meta["name"] == "coffee"
