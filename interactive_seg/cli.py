@@ -89,6 +89,8 @@ def cmd_segment(args) -> int:
             value = getattr(args, name)
             if value is not None:
                 options[name] = value
+    else:
+        options = {"model_type": args.model_type, "checkpoint": args.checkpoint, "device": args.device}
     engine = get_engine(args.engine, **options)
     prompts = Prompts(
         box=box,
@@ -190,6 +192,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from .engines.checkpoints import MODELS, download, models_dir, progress_bar
+
+    folder = models_dir()
+    if args.action == "list":
+        print(f"Models (cache: {folder}):")
+        for info in MODELS.values():
+            here = (folder / info.file_name).is_file()
+            print(f"  {info.name:6s} {info.size / 1e6:8.1f} MB  {'downloaded ' if here else 'not cached '} {info.note}")
+            print(f"         {info.url}")
+        return 0
+    if not args.name:
+        raise InputError(f"Name the model to download: one of {', '.join(MODELS)}.")
+    if args.name not in MODELS:
+        raise InputError(f"Unknown model {args.name!r}; known models: {', '.join(MODELS)}.")
+    info = MODELS[args.name]
+    _say(args, f"Downloading {info.name} ({info.size / 1e6:.0f} MB) from {info.url}")
+    path = download(args.name, progress=None if args.quiet else progress_bar)
+    _say(args, f"Verified SHA-256 and saved {path}")
+    return 0
+
+
 def cmd_gui(args) -> int:
     try:
         import napari
@@ -251,7 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="strokes at the image's size: one channel with 1 = foreground, 2 = background, "
         "or colour with green = foreground, red = background",
     )
-    seg.add_argument("--engine", default="grabcut", choices=["grabcut"], help="segmentation engine (default: grabcut)")
+    seg.add_argument("--engine", default="grabcut", choices=["grabcut", "sam"], help="segmentation engine (default: grabcut; sam needs the sam extra and a checkpoint)")
+    seg.add_argument("--model-type", dest="model_type", default="vit_b", choices=["vit_b", "vit_l", "vit_h", "vit_t"], help="SAM model (default vit_b; vit_t is MobileSAM)")
+    seg.add_argument("--checkpoint", metavar="PTH", help="SAM checkpoint (default: the one `interactive-seg models download` put in the cache)")
+    seg.add_argument("--device", default="auto", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
     seg.add_argument("--iterations", type=int, help="GrabCut iterations (default 5)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 320)")
@@ -291,6 +318,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
     exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     exp.set_defaults(func=cmd_export)
+    models = sub.add_parser(
+        "models",
+        help="list or download Segment Anything checkpoints",
+        description="`models list` shows the known SAM checkpoints with size, source URL and whether each is "
+        "in the cache; `models download NAME` fetches one into the cache (resuming an interrupted download) "
+        "and verifies its SHA-256. The cache is $INTERACTIVE_SEG_CACHE_DIR or the user cache folder.",
+    )
+    models.add_argument("action", choices=["list", "download"])
+    models.add_argument("name", nargs="?", help="vit_b, vit_l, vit_h or vit_t (MobileSAM), for download")
+    models.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    models.set_defaults(func=cmd_models)
+
     gui = sub.add_parser(
         "gui",
         help="open napari with the segmentation widget and images",

@@ -58,28 +58,28 @@ class Engine(Protocol):
     def segment(self, prompts: Prompts) -> Result: ...
 
 
-# name -> (module, class, pip extra needed or None)
+# name -> (module, class, pip extra needed or None, modules the engine imports)
 _REGISTRY: dict = {
-    "grabcut": ("interactive_seg.engines.grabcut", "GrabCutEngine", None),
+    "grabcut": ("interactive_seg.engines.grabcut", "GrabCutEngine", None, ("cv2",)),
+    "sam": ("interactive_seg.engines.sam", "SamEngine", "sam", ("torch", "torchvision", "segment_anything")),
 }
 
 
-def register_engine(name: str, module: str, cls: str, extra: Optional[str] = None) -> None:
+def register_engine(name: str, module: str, cls: str, extra: Optional[str] = None, requires=()) -> None:
     """Make ``get_engine(name)`` build ``module.cls``; ``extra`` names the pip extra it needs."""
-    _REGISTRY[name] = (module, cls, extra)
+    _REGISTRY[name] = (module, cls, extra, tuple(requires))
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def available_engines() -> list:
-    """Names of the engines whose dependencies are installed, for a menu."""
-    names = []
-    for name, (module, _cls, _extra) in _REGISTRY.items():
-        try:
-            spec = importlib.util.find_spec(module)
-        except ImportError:
-            spec = None
-        if spec is not None:
-            names.append(name)
-    return names
+    """Names of the engines whose dependencies are installed, for a menu (nothing heavy is imported)."""
+    return [name for name, entry in _REGISTRY.items() if all(_installed(m) for m in entry[3])]
 
 
 def get_engine(name: str = "grabcut", **options) -> Engine:
@@ -110,12 +110,15 @@ def get_engine(name: str = "grabcut", **options) -> Engine:
         raise InputError(f"The engine must be named by a string, one of {sorted(_REGISTRY)}; got {name!r}.")
     if key not in _REGISTRY:
         raise InputError(f"There is no engine named {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}.")
-    module, cls, extra = _REGISTRY[key]
+    module, cls, extra, requires = _REGISTRY[key]
+    hint = f"pip install 'interactive-seg[{extra}]'" if extra else "pip install --force-reinstall interactive-seg"
+    missing = [m for m in requires if not _installed(m)]
+    if missing:
+        raise InputError(f"The {key} engine needs {', '.join(missing)}, which is not installed; run: {hint}")
     try:
         engine_cls = getattr(importlib.import_module(module), cls)
     except ImportError as exc:
-        hint = f"pip install 'interactive-seg[{extra}]'" if extra else "reinstall interactive-seg"
-        raise InputError(f"The {key} engine needs packages that are not installed ({exc}); run: {hint}") from exc
+        raise InputError(f"The {key} engine could not be imported ({exc}); run: {hint}") from exc
     try:
         inspect.signature(engine_cls).bind(**options)
     except TypeError as exc:
