@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--device", default="auto", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
     seg.add_argument("--iterations", type=int, help="GrabCut iterations (default 5)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
-    seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 320)")
+    seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     seg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     seg.set_defaults(func=cmd_segment)

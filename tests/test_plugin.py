@@ -218,3 +218,40 @@ def test_sample_data():
 
     ((data, meta),) = coffee()
     assert data.shape == (400, 600, 3) and meta["name"] == "coffee"
+
+
+@pytest.mark.sam
+def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhile(setup, qtbot, monkeypatch, tmp_path):
+    pytest.importorskip("segment_anything")
+    import interactive_seg
+    from interactive_seg.plugin import widget as widget_module
+    from sam_models import tiny_sam
+
+    viewer, widget, truth = setup
+    sam = interactive_seg.get_engine("sam", model=tiny_sam(), device="cpu", cache_dir=tmp_path)
+    real_get_engine = widget_module.get_engine
+    monkeypatch.setattr(widget_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o))
+    assert widget.engine_combo.findText("sam") >= 0
+    widget.engine_combo.setCurrentText("sam")
+    assert widget.sam_box.isVisibleTo(widget) and widget.embedding
+    box(viewer, 45, 25, 115, 95)  # given while the encoder runs: applied when it is done
+    assert widget._worker is None
+    qtbot.waitUntil(lambda: not widget.busy, timeout=60000)
+    assert widget.last_result is not None and widget.last_result.mask.shape == truth.shape
+    assert sam._features is not None
+
+
+@pytest.mark.sam
+def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
+    pytest.importorskip("segment_anything")
+    import interactive_seg
+    from interactive_seg.plugin import widget as widget_module
+    from sam_models import tiny_sam
+
+    viewer, widget, truth = setup
+    sam = interactive_seg.get_engine("sam", model=tiny_sam(), device="cpu", cache_dir=tmp_path)
+    monkeypatch.setattr(widget_module, "get_engine", lambda name, **o: sam)
+    widget.engine_combo.setCurrentText("sam")
+    widget.cancel_embedding()
+    qtbot.waitUntil(lambda: not widget.embedding, timeout=60000)
+    assert "cancelled" in widget.status.text() or sam._features is not None

@@ -89,6 +89,7 @@ class SegmentationWidget(QWidget):
         self._generation = 0
         self._pending = None
         self._worker = None
+        self._embed_worker = None
         self._updating = False
         self.last_result = None
         self._build()
@@ -116,13 +117,35 @@ class SegmentationWidget(QWidget):
         gform = QFormLayout(self.grabcut_box)
         self.margin_spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.1)
         self.iterations_spin = QSpinBox(minimum=1, maximum=20, value=5)
-        self.size_spin = QSpinBox(minimum=64, maximum=4096, singleStep=32, value=320)
+        self.size_spin = QSpinBox(minimum=64, maximum=4096, singleStep=32, value=256)
         for widget in (self.margin_spin, self.iterations_spin, self.size_spin):
             widget.valueChanged.connect(lambda _: self._engine_changed())
         gform.addRow("Margin", self.margin_spin)
         gform.addRow("Iterations", self.iterations_spin)
         gform.addRow("Working size (px)", self.size_spin)
         layout.addWidget(self.grabcut_box)
+
+        self.sam_box = QGroupBox("SAM options")
+        sform = QFormLayout(self.sam_box)
+        self.model_combo = QComboBox()
+        self.model_combo.addItems(["vit_t", "vit_b", "vit_l", "vit_h"])
+        self.model_combo.setCurrentText("vit_b")
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
+        self.checkpoint_edit = QLineEdit()
+        self.checkpoint_edit.setPlaceholderText("downloaded model (interactive-seg models download)")
+        self.model_combo.currentTextChanged.connect(lambda _: self._engine_changed())
+        self.device_combo.currentTextChanged.connect(lambda _: self._engine_changed())
+        self.checkpoint_edit.editingFinished.connect(self._engine_changed)
+        sform.addRow("Model", self.model_combo)
+        sform.addRow("Device", self.device_combo)
+        sform.addRow("Checkpoint", self.checkpoint_edit)
+        self.cancel_button = QPushButton("Cancel embedding")
+        self.cancel_button.clicked.connect(self.cancel_embedding)
+        self.cancel_button.setEnabled(False)
+        sform.addRow(self.cancel_button)
+        self.sam_box.setVisible(False)
+        layout.addWidget(self.sam_box)
 
         prompts = QGroupBox("Prompts")
         pform = QFormLayout(prompts)
@@ -247,6 +270,7 @@ class SegmentationWidget(QWidget):
         self.clear()
         self._sync_objects()
         self.status.setText(f"{name}: {shape[1]} x {shape[0]}. Draw a box, click points or brush scribbles.")
+        self._embed()
 
     def _ensure_layers(self, shape) -> None:
         self._updating = True
@@ -325,11 +349,73 @@ class SegmentationWidget(QWidget):
         name = self.engine_combo.currentText() or "grabcut"
         if name == "grabcut":
             return {"margin": self.margin_spin.value(), "iterations": self.iterations_spin.value(), "max_side": self.size_spin.value()}
+        if name == "sam":
+            return {
+                "model_type": self.model_combo.currentText(),
+                "device": self.device_combo.currentText(),
+                "checkpoint": self.checkpoint_edit.text().strip() or None,
+            }
         return {}
 
     def _engine_changed(self) -> None:
-        self.grabcut_box.setVisible(self.engine_combo.currentText() == "grabcut")
+        name = self.engine_combo.currentText()
+        self.grabcut_box.setVisible(name == "grabcut")
+        self.sam_box.setVisible(name == "sam")
+        self._embed()
         self._prompts_changed()
+
+    # -- embeddings (SAM) ------------------------------------------------------------------
+    @property
+    def embedding(self) -> bool:
+        """True while an image encoder runs in the background."""
+        return self._embed_worker is not None
+
+    def _embed(self) -> None:
+        """Run the engine's image encoder in a worker with a progress bar, when it has one."""
+        if self._image is None:
+            return
+        try:
+            engine = self.engine()
+        except InputError as exc:
+            show_warning(str(exc))
+            return
+        if not hasattr(engine, "embed_steps"):
+            return
+        self.cancel_embedding()
+        from napari.utils import progress
+
+        image = self._image
+        bar = progress(total=100, desc=f"Embedding {self._image_layer.name}")
+
+        def job():
+            yield from engine.embed_steps(image)
+
+        worker = create_worker(job, _start_thread=False)
+        worker.yielded.connect(lambda fraction: bar.update(int(fraction * 100) - bar.n))
+        worker.finished.connect(lambda w=worker: self._embedded(w, bar))
+        self._embed_worker = worker
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Computing the image embedding; prompts given now are applied when it is done.")
+        worker.start()
+
+    def cancel_embedding(self) -> None:
+        """Stop the image encoder at its next block; the engine keeps its previous image."""
+        if self._embed_worker is not None:
+            self._embed_worker.quit()
+
+    def _embedded(self, worker, bar) -> None:
+        bar.close()
+        if worker is not self._embed_worker:
+            return
+        self._embed_worker = None
+        self.cancel_button.setEnabled(False)
+        if worker.abort_requested:
+            self._pending = None
+            self.status.setText("Embedding cancelled.")
+            return
+        self.status.setText("Embedding ready.")
+        if self._pending is not None and self._worker is None:
+            self._start_worker()
 
     def engine(self):
         """The engine for the current settings, built once and reused while they stay."""
@@ -345,7 +431,7 @@ class SegmentationWidget(QWidget):
     @property
     def busy(self) -> bool:
         """True while an engine call runs or waits to run."""
-        return self._worker is not None or self._pending is not None
+        return self._worker is not None or self._pending is not None or self._embed_worker is not None
 
     def _prompts_changed(self, event=None) -> None:
         if self._updating or self._image is None:
@@ -371,7 +457,7 @@ class SegmentationWidget(QWidget):
             show_warning(str(exc))
             return
         self._pending = (self._generation, engine, self._image, prompts)
-        if self._worker is None:
+        if self._worker is None and self._embed_worker is None:
             self._start_worker()
 
     def _prior(self):
@@ -421,7 +507,7 @@ class SegmentationWidget(QWidget):
 
     def _on_finished(self) -> None:
         self._worker = None
-        if self._pending is not None:
+        if self._pending is not None and self._embed_worker is None:
             self._start_worker()
 
     def _show_preview(self, mask) -> None:
