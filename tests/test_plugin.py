@@ -255,3 +255,20 @@ def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
     widget.cancel_embedding()
     qtbot.waitUntil(lambda: not widget.embedding, timeout=60000)
     assert "cancelled" in widget.status.text() or sam._features is not None
+
+
+def test_gui_command_opens_napari_with_the_widget_and_images(tmp_path, qtbot):
+    import napari
+
+    from interactive_seg import cli, write_image
+
+    path = tmp_path / "mon image.png"
+    write_image(path, disc_scene()[0])
+    assert cli.main(["gui", "--no-run", str(path)]) == 0
+    viewer = napari.current_viewer()
+    try:
+        assert "mon image" in viewer.layers and "boxes" in viewer.layers
+        assert "Interactive segmentation" in viewer.window.dock_widgets
+    finally:
+        viewer.close()
+    assert cli.main(["gui", "--no-run", str(tmp_path / "missing.png")]) == 2

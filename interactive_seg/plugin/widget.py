@@ -272,27 +272,27 @@ class SegmentationWidget(QWidget):
         self.status.setText(f"{name}: {shape[1]} x {shape[0]}. Draw a box, click points or brush scribbles.")
         self._embed()
 
+    def _labels_layer(self, name: str, shape, dtype, **options):
+        """The Labels layer ``name`` at the image's size: kept when it fits, made anew when not.
+
+        Returns the layer and whether it was made now (so events are connected once).
+        """
+        layer = self._layer(name)
+        if layer is not None and layer.data.shape == tuple(shape):
+            return layer, False
+        if layer is not None:
+            self.viewer.layers.remove(layer)
+        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), True
+
     def _ensure_layers(self, shape) -> None:
         self._updating = True
         try:
-            layers = self.viewer.layers
-            objects = self._layer(L.OBJECTS)
-            if objects is None or objects.data.shape != shape:
-                if objects is not None:
-                    layers.remove(objects)
-                objects = self.viewer.add_labels(np.zeros(shape, np.int32), name=L.OBJECTS, opacity=0.55, colormap=L.objects_colormap())
-                objects.editable = False
-            preview = self._layer(L.PREVIEW)
-            if preview is None or preview.data.shape != shape:
-                if preview is not None:
-                    layers.remove(preview)
-                preview = self.viewer.add_labels(np.zeros(shape, np.uint8), name=L.PREVIEW, opacity=0.5, colormap=L.preview_colormap())
-                preview.editable = False
-            scribbles = self._layer(L.SCRIBBLES)
-            if scribbles is None or scribbles.data.shape != shape:
-                if scribbles is not None:
-                    layers.remove(scribbles)
-                scribbles = self.viewer.add_labels(np.zeros(shape, np.uint8), name=L.SCRIBBLES, opacity=0.8, colormap=L.scribble_colormap())
+            objects, made = self._labels_layer(L.OBJECTS, shape, np.int32, opacity=0.55, colormap=L.objects_colormap())
+            objects.editable = False
+            preview, made = self._labels_layer(L.PREVIEW, shape, np.uint8, opacity=0.5, colormap=L.preview_colormap())
+            preview.editable = False
+            scribbles, made = self._labels_layer(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
+            if made:
                 scribbles.brush_size = self.brush_spin.value()
                 scribbles.selected_label = FOREGROUND
                 scribbles.events.paint.connect(self._prompts_changed)
