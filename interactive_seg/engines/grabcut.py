@@ -232,8 +232,8 @@ class GrabCutEngine:
 
         full_w, full_h = rx1 - rx0, ry1 - ry0
         if (ww, wh) != (full_w, full_h):
-            soft = cv2.resize(small.astype(np.float32), (full_w, full_h), interpolation=cv2.INTER_LINEAR)
-            region_mask = soft >= 0.5
+            soft = cv2.resize(small.astype(np.uint8) * 255, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
+            region_mask = soft >= 128
         else:
             region_mask = small
         if fg_full is not None:
@@ -372,14 +372,17 @@ def _box_in_work(box, work: _Work) -> tuple:
 
 
 def _shrink_marks(marks: Optional[np.ndarray], region: tuple, size: tuple) -> Optional[np.ndarray]:
-    """Marks inside the region at working size; a thin stroke never vanishes."""
+    """Marks inside the region at working size: a working pixel is marked when any of its
+    full-resolution pixels is, so a thin stroke never vanishes. Costs as much as the marks."""
     if marks is None:
         return None
     x0, y0, x1, y1 = region
-    crop = marks[y0:y1, x0:x1]
-    if crop.shape[::-1] == tuple(size):
-        return crop.copy()
-    return cv2.resize(crop.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    width, height = size
+    out = np.zeros((height, width), bool)
+    ys, xs = np.nonzero(marks[y0:y1, x0:x1])
+    if ys.size:
+        out[(ys * height) // (y1 - y0), (xs * width) // (x1 - x0)] = True
+    return out
 
 
 def _paint(labels: np.ndarray, fg, bg) -> None:
