@@ -170,7 +170,10 @@ def parse_options(pairs):
             try:
                 options[key] = int(value)
             except ValueError:
-                options[key] = float(value)
+                try:
+                    options[key] = float(value)
+                except ValueError:
+                    options[key] = value
     return options
 
 

@@ -32,6 +32,7 @@ from .export import (
 from .files import read_image, write_image
 from .image import as_rgb8
 from .prompts import Prompts
+from .session import Session
 
 __all__ = [
     "segment",
@@ -54,6 +55,7 @@ __all__ = [
     "labels_to_objects",
     "export_objects",
     "export_dataset",
+    "Session",
 ]
 
 __version__ = "0.1.0"

@@ -223,13 +223,24 @@ def cmd_gui(args) -> int:
     from .plugin.sample_data import sample_path
     from .plugin.widget import SegmentationWidget
 
+    from .session import Session
+
     paths = [Path(p) for p in args.images] or [sample_path("coffee")]
-    images = [(path, read_image(path)) for path in paths]  # read all first: a bad path opens no window
-    viewer = napari.Viewer(title="interactive-seg")
-    for path, image in images:
-        viewer.add_image(image, name=path.stem, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
-    widget = SegmentationWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
+    if len(paths) == 1 and paths[0].is_dir():
+        session = Session.open(paths[0], args.annotations)
+        if not session.images:
+            raise InputError(f"There are no readable images in {str(paths[0])!r}.")
+        viewer = napari.Viewer(title=f"interactive-seg: {paths[0].name}")
+        widget = SegmentationWidget(viewer)
+        viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
+        widget.open_session(session)
+    else:
+        images = [(path, read_image(path)) for path in paths]  # read all first: a bad path opens no window
+        viewer = napari.Viewer(title="interactive-seg")
+        for path, image in images:
+            viewer.add_image(image, name=path.stem, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
+        widget = SegmentationWidget(viewer)
+        viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
     if args.no_run:
         return 0
     napari.run()
@@ -334,9 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
         "gui",
         help="open napari with the segmentation widget and images",
         description="Open napari with the Interactive segmentation widget docked and the given images "
-        "(the coffee sample image when none is given). Needs the gui extra: pip install 'interactive-seg[gui]'.",
+        "(the coffee sample image when none is given). With one FOLDER: work through its images with "
+        "next/previous (Shift+Right/Shift+Left); every accepted, edited or deleted object is saved at once "
+        "in FOLDER/annotations.coco.json (or --annotations FILE), and reopening the folder restores them. "
+        "Needs the gui extra: pip install 'interactive-seg[gui]'.",
     )
-    gui.add_argument("images", nargs="*", metavar="IMAGE", help="image files to open")
+    gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")
+    gui.add_argument("--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)")
     gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
     gui.set_defaults(func=cmd_gui)
     return parser

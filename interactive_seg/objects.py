@@ -41,6 +41,9 @@ class ObjectSet:
         Existing instance labels (0 background).
     classes : dict, optional
         Class name per label value; labels without one get ``"object"``.
+    new_id : callable, optional
+        Gives the id of each new object (for example a session's annotation counter, so
+        ids stay unique across images); by default ids count up from the largest label.
 
     Examples
     --------
@@ -52,7 +55,7 @@ class ObjectSet:
     ({1: 'cat'}, True, {})
     """
 
-    def __init__(self, shape, labels=None, classes: Optional[dict] = None):
+    def __init__(self, shape, labels=None, classes: Optional[dict] = None, new_id=None):
         shape = tuple(int(v) for v in shape[:2])
         if labels is None:
             self.labels = np.zeros(shape, np.int32)
@@ -65,8 +68,11 @@ class ObjectSet:
         classes = {int(k): str(v) for k, v in (classes or {}).items()}
         self.classes = {v: classes.get(v, "object") for v in present}
         self._next_id = max(present, default=0) + 1
+        self._new_id = new_id
         self._undo: list = []
         self._redo: list = []
+        #: ids whose pixels or class the last step (change, undo or redo) touched
+        self.last_changed: set = set()
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -96,13 +102,16 @@ class ObjectSet:
         mask = self._mask(mask)
         if not mask.any():
             raise InputError("The object is empty: segment something before accepting it.")
-        object_id = self._next_id
+        if self._new_id is not None:
+            object_id = int(self._new_id())
+        else:
+            object_id = self._next_id
+            self._next_id += 1
         new = self.labels.copy()
         new[mask] = object_id
         classes = dict(self.classes)
         classes[object_id] = str(category)
         self._apply("accept", new, classes)
-        self._next_id += 1
         return object_id
 
     def replace(self, object_id: int, mask=None, category: Optional[str] = None) -> None:
@@ -140,6 +149,7 @@ class ObjectSet:
         self.labels.flat[change.index] = change.before
         self.classes = dict(change.classes_before)
         self._redo.append(change)
+        self.last_changed = _touched(change)
         return True
 
     def redo(self) -> bool:
@@ -150,6 +160,7 @@ class ObjectSet:
         self.labels.flat[change.index] = change.after
         self.classes = dict(change.classes_after)
         self._undo.append(change)
+        self.last_changed = _touched(change)
         return True
 
     # -- pieces --------------------------------------------------------------------------
@@ -160,6 +171,7 @@ class ObjectSet:
         self.classes = classes
         self._undo.append(change)
         self._redo.clear()
+        self.last_changed = _touched(change)
 
     def _mask(self, mask) -> np.ndarray:
         mask = np.asarray(mask)
@@ -170,3 +182,10 @@ class ObjectSet:
     def _check(self, object_id: int) -> None:
         if object_id not in self.classes:
             raise InputError(f"There is no object {object_id}; pick one of {self.ids or 'none (accept one first)'}.")
+
+
+def _touched(change: _Change) -> set:
+    ids = set(np.unique(change.before).tolist()) | set(np.unique(change.after).tolist())
+    ids |= {k for k in set(change.classes_before) | set(change.classes_after) if change.classes_before.get(k) != change.classes_after.get(k)}
+    ids.discard(0)
+    return {int(i) for i in ids}

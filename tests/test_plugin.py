@@ -272,3 +272,43 @@ def test_gui_command_opens_napari_with_the_widget_and_images(tmp_path, qtbot):
     finally:
         viewer.close()
     assert cli.main(["gui", "--no-run", str(tmp_path / "missing.png")]) == 2
+
+
+def test_folder_session_saves_every_change_and_restores_it(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    truths = {}
+    for i, centre in enumerate([(80, 60), (60, 50), (100, 70)]):
+        image, truth = disc_scene(centre=centre, seed=i)
+        write_image(folder / f"img{i}.png", image)
+        truths[f"img{i}.png"] = truth
+    (folder / "bad.png").write_bytes(b"garbage")
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(Session.open(folder))
+    assert widget.image_list.count() == 3 and "img0.png" in viewer.layers
+    cx, cy = 80, 60
+    box(viewer, cx - 35, cy - 35, cx + 35, cy + 35)
+    wait(qtbot, widget)
+    first = widget.accept()
+    assert Session.open(folder).count("img0.png") == 1
+    widget.step_image(1)
+    assert "img1.png" in viewer.layers and "img0.png" not in viewer.layers
+    box(viewer, 25, 15, 95, 85)
+    wait(qtbot, widget)
+    second = widget.accept()
+    assert second != first
+    widget.undo()
+    assert Session.open(folder).count("img1.png") == 0
+    widget.redo()
+    widget.class_list.item(0).setText("disc")
+    widget.step_image(-1)  # switching image never drops a committed object
+    assert (viewer.layers["objects"].data == first).sum() > 0
+    reopened = Session.open(folder)
+    assert [o.category for o in reopened.objects("img0.png")] == ["disc"]
+    assert [o.category for o in reopened.objects("img1.png")] == ["disc"]
+    assert iou(reopened.objects("img0.png")[0].mask, truths["img0.png"]) > 0.9
+    assert widget.image_list.item(1).text() == "img1.png  (1)"

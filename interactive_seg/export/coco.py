@@ -258,7 +258,8 @@ def is_coco(data) -> bool:
     return isinstance(data, Mapping) and all(isinstance(data.get(k), list) for k in ("images", "annotations", "categories"))
 
 
-def _decode(segmentation, height: int, width: int) -> np.ndarray:
+def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
+    """One annotation's segmentation (polygons, RLE or uncompressed RLE) as a bool mask; ValueError if it cannot be."""
     mask_utils = _mask_utils()
     if isinstance(segmentation, list):
         if not segmentation or any(not isinstance(p, list) or len(p) < 6 or len(p) % 2 for p in segmentation):
@@ -335,7 +336,7 @@ def check_coco(source) -> list:
             problems.append(f"{name} refers to image {ann['image_id']}, which is not in 'images'.")
             continue
         try:
-            mask = _decode(ann["segmentation"], int(image["height"]), int(image["width"]))
+            mask = decode_segmentation(ann["segmentation"], int(image["height"]), int(image["width"]))
         except Exception as exc:  # noqa: BLE001 - any decoding failure is a problem to report
             problems.append(f"{name} cannot be decoded: {exc}.")
             continue
@@ -379,6 +380,6 @@ def read_coco(source) -> CocoDataset:
         images.append(record)
     for ann in data["annotations"]:
         image = by_id[ann["image_id"]]
-        mask = _decode(ann["segmentation"], image.height, image.width)
+        mask = decode_segmentation(ann["segmentation"], image.height, image.width)
         image.objects.append(CocoObject(mask, names[ann["category_id"]], int(ann["id"])))
     return CocoDataset(images, categories)

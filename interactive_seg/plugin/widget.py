@@ -53,6 +53,8 @@ KEYS = {
     "boxes": "Alt-1",
     "points": "Alt-2",
     "scribbles": "Alt-3",
+    "next_image": "Shift-Right",
+    "previous_image": "Shift-Left",
 }
 
 
@@ -90,6 +92,8 @@ class SegmentationWidget(QWidget):
         self._pending = None
         self._worker = None
         self._embed_worker = None
+        self.session = None
+        self._session_layer = None
         self._updating = False
         self.last_result = None
         self._build()
@@ -101,6 +105,22 @@ class SegmentationWidget(QWidget):
     # -- construction --------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+
+        self.session_box = QGroupBox("Folder")
+        fl = QVBoxLayout(self.session_box)
+        self.image_list = QListWidget()
+        self.image_list.currentRowChanged.connect(self._session_row_changed)
+        fl.addWidget(self.image_list)
+        row = QHBoxLayout()
+        self.previous_button = QPushButton("Previous (Shift+Left)")
+        self.previous_button.clicked.connect(lambda: self.step_image(-1))
+        self.next_button = QPushButton("Next (Shift+Right)")
+        self.next_button.clicked.connect(lambda: self.step_image(1))
+        row.addWidget(self.previous_button)
+        row.addWidget(self.next_button)
+        fl.addLayout(row)
+        self.session_box.setVisible(False)
+        layout.addWidget(self.session_box)
 
         self.image_combo = QComboBox()
         self.image_combo.currentTextChanged.connect(self._image_chosen)
@@ -235,6 +255,61 @@ class SegmentationWidget(QWidget):
         bind(KEYS["redo"], lambda v: self.redo(), overwrite=True)
         for name in (L.BOXES, L.POINTS, L.SCRIBBLES):
             bind(KEYS[name], lambda v, n=name: self._select_layer(n), overwrite=True)
+        bind(KEYS["next_image"], lambda v: self.step_image(1), overwrite=True)
+        bind(KEYS["previous_image"], lambda v: self.step_image(-1), overwrite=True)
+
+    # -- folder sessions -----------------------------------------------------------------
+    def open_session(self, session) -> None:
+        """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
+        self.session = session
+        self.session_box.setVisible(True)
+        self.session_box.setTitle(f"Folder: {session.folder.name} ({len(session.images)} images)")
+        if session.unreadable:
+            show_warning(f"Skipped {len(session.unreadable)} file(s) that are not readable images: {', '.join(session.unreadable[:5])}")
+        for name in session.categories:
+            if name not in self._class_names:
+                self.add_class(name)
+        self._refresh_image_list()
+        if session.images:
+            self.image_list.setCurrentRow(0)
+
+    def _refresh_image_list(self) -> None:
+        current = self.image_list.currentRow()
+        self.image_list.blockSignals(True)
+        self.image_list.clear()
+        for name in self.session.images:
+            self.image_list.addItem(f"{name}  ({self.session.count(name)})")
+        if 0 <= current < self.image_list.count():
+            self.image_list.setCurrentRow(current)
+        self.image_list.blockSignals(False)
+
+    def step_image(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) image of the folder."""
+        if self.session is None or not self.session.images:
+            return
+        row = min(max(self.image_list.currentRow() + step, 0), len(self.session.images) - 1)
+        self.image_list.setCurrentRow(row)
+
+    def _session_row_changed(self, row: int) -> None:
+        if self.session is None or not 0 <= row < len(self.session.images):
+            return
+        name = self.session.images[row]
+        try:
+            image = self.session.read(name)
+        except InputError as exc:
+            show_warning(str(exc))
+            self._refresh_image_list()
+            return
+        labels, classes = self.session.labels(name, image.shape)
+        self._object_sets[name] = ObjectSet(image.shape[:2], labels, classes, new_id=self.session.new_id)
+        old = self._session_layer
+        self._session_layer = self.viewer.add_image(image, name=name, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
+        if old is not None and old in self.viewer.layers:
+            self.viewer.layers.remove(old)
+        self.viewer.layers.move(self.viewer.layers.index(self._session_layer), 0)
+        self.image_combo.setCurrentText(name)
+        self._image_chosen(name)
+        self.viewer.reset_view()
 
     # -- layers --------------------------------------------------------------------------
     def _layer(self, name):
@@ -263,7 +338,7 @@ class SegmentationWidget(QWidget):
             return
         self._image_layer, self._image = layer, image
         shape = image.shape[:2]
-        if name not in self._object_sets:
+        if name not in self._object_sets or self._object_sets[name].labels.shape != shape:
             self._object_sets[name] = ObjectSet(shape)
         self._editing = None
         self._ensure_layers(shape)
@@ -572,6 +647,8 @@ class SegmentationWidget(QWidget):
             self.class_list.blockSignals(False)
             return
         self._class_names[row] = new
+        if self.session is not None and old in self.session.categories:
+            self.session.rename_class(old, new)  # every image of the folder, loaded or not
         for objects in self._object_sets.values():
             for object_id, name in list(objects.classes.items()):
                 if name == old:
@@ -602,7 +679,7 @@ class SegmentationWidget(QWidget):
             return None
         self._editing = None
         self.clear()
-        self._sync_objects()
+        self._committed()
         self.status.setText(f"Object {object_id} kept as '{objects.classes.get(object_id)}'.")
         return object_id
 
@@ -653,7 +730,7 @@ class SegmentationWidget(QWidget):
         self._objects().remove(object_id)
         if self._editing == object_id:
             self.clear()
-        self._sync_objects()
+        self._committed()
 
     def delete_selected(self) -> None:
         object_id = self.selected_object()
@@ -664,11 +741,22 @@ class SegmentationWidget(QWidget):
 
     def undo(self) -> None:
         if self._image_layer is not None and self._objects().undo():
-            self._sync_objects()
+            self._committed()
 
     def redo(self) -> None:
         if self._image_layer is not None and self._objects().redo():
-            self._sync_objects()
+            self._committed()
+
+    def _committed(self) -> None:
+        """After accept, replace, delete, undo or redo: show it, and save it in a session."""
+        if self.session is not None and self._image_layer is not None and self._image_layer.name in self.session.images:
+            objects = self._objects()
+            try:
+                self.session.sync(self._image_layer.name, objects.labels, objects.classes, changed=objects.last_changed)
+            except InputError as exc:
+                show_error(f"Could not save the annotations: {exc}")
+            self._refresh_image_list()
+        self._sync_objects()
 
     def _sync_objects(self) -> None:
         layer = self._layer(L.OBJECTS)
