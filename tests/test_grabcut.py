@@ -195,3 +195,20 @@ def test_grey_16bit_and_rgba_images_segment(scene):
 def test_registry_lists_grabcut():
     assert "grabcut" in iseg.available_engines()
     assert isinstance(get_engine("GrabCut"), iseg.Engine)
+
+
+def test_clicks_become_disks_of_at_least_min_click_radius_working_pixels():
+    image, truth = disc_scene(height=1200, width=1600, centre=(800, 600), radius=300)
+    engine = get_engine("grabcut", max_side=200, min_click_radius=6)
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=(450, 250, 1150, 950), points=[(800, 600)]))
+    assert result.info["scale"] < 0.3  # a 5 px click would be ~1 working pixel
+    marked = np.count_nonzero(engine._state.fg)
+    assert 100 <= marked <= 130  # a disk of radius 6: pi * 36 = 113 pixels
+    assert iou(result.mask, truth) > 0.97
+    small = get_engine("grabcut", max_side=200, min_click_radius=0)
+    small.set_image(image)
+    small.segment(Prompts(box=(450, 250, 1150, 950), points=[(800, 600)]))
+    assert np.count_nonzero(small._state.fg) <= 5
+    with pytest.raises(InputError, match="min_click_radius"):
+        get_engine("grabcut", min_click_radius=-1)

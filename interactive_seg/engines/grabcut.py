@@ -75,6 +75,9 @@ class GrabCutEngine:
         ``None`` works at full resolution (slow on large photos).
     point_radius : float
         Each clicked point becomes a filled disk of this radius, in image pixels.
+    min_click_radius : float
+        ...and, at working size, a disk of at least this many working pixels (clicks
+        that shrink to a pixel or two teach GrabCut's colour models nothing).
     roi : bool
         ``False`` runs GrabCut on the whole image at full resolution, like plain
         ``cv2.grabCut``; kept for comparison.
@@ -119,11 +122,7 @@ class GrabCutEngine:
         fill_holes: bool = False,
         reuse: bool = True,
         seed: int = 0,
-        color_space: str = "rgb",
-        largest: bool = False,
-        click_radius: float = 0.0,
-        smooth: float = 0.0,
-        inner: float = 0.0,
+        min_click_radius: float = 6.0,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -149,13 +148,9 @@ class GrabCutEngine:
         self.fill_holes = bool(fill_holes)
         self.reuse = bool(reuse)
         self.seed = int(seed)
-        if color_space not in ("rgb", "lab"):
-            raise InputError(f"color_space must be 'rgb' or 'lab'; got {color_space!r}.")
-        self.color_space = color_space
-        self.largest = bool(largest)
-        self.click_radius = float(click_radius)
-        self.smooth = float(smooth)
-        self.inner = float(inner)
+        if min_click_radius < 0:
+            raise InputError(f"min_click_radius must not be negative; got {min_click_radius}.")
+        self.min_click_radius = float(min_click_radius)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -218,7 +213,7 @@ class GrabCutEngine:
         wh, ww = work.pixels.shape[:2]
         fg = _shrink_marks(fg_full, region, (ww, wh))
         bg = _shrink_marks(bg_full, region, (ww, wh))
-        if self.click_radius > 0 and p.points is not None:
+        if self.min_click_radius > 0 and p.points is not None:
             fg, bg = self._grow_clicks(p, work, fg, bg)
         box_w = _box_in_work(p.box, work) if p.box is not None else None
 
@@ -237,8 +232,6 @@ class GrabCutEngine:
         self._state = _State(region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy())
 
         small = (labels == GC_FGD) | (labels == GC_PR_FGD)
-        if self.largest and fg is None and small.any():
-            small = mask_tools.largest_component(small)
         if self.keep_connected and fg is not None and fg.any():
             small = mask_tools.keep_connected(small, fg)
         if self.min_area > 0:
@@ -301,12 +294,17 @@ class GrabCutEngine:
         )
 
     def _grow_clicks(self, p: Prompts, work: _Work, fg, bg):
-        """Each click as a disk of at least ``click_radius`` working pixels."""
+        """Each click as a disk of at least ``min_click_radius`` working pixels.
+
+        A 5-pixel click disk on a large photo shrinks to a pixel or two at working size,
+        too little for GrabCut's colour models to learn from; on the benchmark a disk of
+        6 working pixels took NoC@90 from 2.70 to 2.03.
+        """
         wh, ww = work.pixels.shape[:2]
         fg = np.zeros((wh, ww), bool) if fg is None else fg.copy()
         bg = np.zeros((wh, ww), bool) if bg is None else bg.copy()
         rx0, ry0 = work.region[:2]
-        radius = max(1, int(round(max(self.click_radius, self.point_radius * work.scale))))
+        radius = max(1, int(round(max(self.min_click_radius, self.point_radius * work.scale))))
         for (x, y), label in zip(p.points, p.point_labels):
             cx, cy = int((x - rx0) * work.scale), int((y - ry0) * work.scale)
             disk = np.zeros((wh, ww), np.uint8)
@@ -328,10 +326,6 @@ class GrabCutEngine:
             scale = self.max_side / longest
             size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        if self.smooth > 0:
-            crop = cv2.GaussianBlur(np.ascontiguousarray(crop), (0, 0), self.smooth)
-        if self.color_space == "lab":
-            crop = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2LAB)
         self._work = _Work(region, scale, np.ascontiguousarray(crop))
         return self._work
 
@@ -360,12 +354,7 @@ class GrabCutEngine:
             labels[by0:by1, bx0:bx1] = GC_PR_FGD
             has_outside = bx0 > 0 or by0 > 0 or bx1 < ww or by1 < wh
             big_enough = min((bx1 - bx0) * (by1 - by0), ww * wh - (bx1 - bx0) * (by1 - by0)) >= _GMM_COMPONENTS
-            if self.inner > 0:
-                # colour models start from the box's middle; its rim starts as probable background
-                dx, dy = int(self.inner * (bx1 - bx0)), int(self.inner * (by1 - by0))
-                labels[by0:by1, bx0:bx1] = GC_PR_BGD
-                labels[by0 + dy : max(by0 + dy + 1, by1 - dy), bx0 + dx : max(bx0 + dx + 1, bx1 - dx)] = GC_PR_FGD
-            elif fg is None and bg is None and p.prior is None and has_outside and big_enough:
+            if fg is None and bg is None and p.prior is None and has_outside and big_enough:
                 return labels, cv2.GC_INIT_WITH_RECT, self.iterations, models
         else:
             labels = np.full((wh, ww), GC_PR_BGD, np.uint8)

@@ -201,24 +201,37 @@ class _Upscaler:
                 return mask
             spans.append((touched[0], touched[-1] + 1))
         (r0, r1), (c0, c1) = spans
+        if (r1 - r0) * (c1 - c0) > 0.3 * height * width:
+            # a large object: the crop saves little, and PyTorch's kernel is the fastest way
+            import torch.nn.functional as F
+
+            x = torch.as_tensor(logits.astype(np.float32))[None, None]
+            x = F.interpolate(x, (self.encoder_size, self.encoder_size), mode="bilinear", align_corners=False)
+            x = x[..., : self.input_size[0], : self.input_size[1]]
+            x = F.interpolate(x, self.original_size, mode="bilinear", align_corners=False)
+            return (x[0, 0] > MASK_THRESHOLD).numpy()
         values = self._interpolate(logits.astype(np.float32), r0, r1, c0, c1)
         mask[r0:r1, c0:c1] = values > MASK_THRESHOLD
         return mask
 
     def _interpolate(self, low: np.ndarray, r0, r1, c0, c1) -> np.ndarray:
+        """The two bilinear stages on the crop, in torch (multithreaded), with the same float32 arithmetic."""
+        t = torch.as_tensor
         (rm0, rm1, rmw0, rmw1), (rl0, rl1, rlw0, rlw1), _, _ = self.axes[0]
         (cm0, cm1, cmw0, cmw1), (cl0, cl1, clw0, clw1), _, _ = self.axes[1]
         # the middle-grid rows and columns this crop needs
         need_r = np.unique(np.concatenate([rm0[r0:r1], rm1[r0:r1]]))
         need_c = np.unique(np.concatenate([cm0[c0:c1], cm1[c0:c1]]))
+        x = t(low)
         # stage 1, as upsample_bilinear2d computes it: along the width first, then the height
-        a = low[:, cl0[need_c]] * clw0[need_c] + low[:, cl1[need_c]] * clw1[need_c]
-        mid = rlw0[need_r, None] * a[rl0[need_r]] + rlw1[need_r, None] * a[rl1[need_r]]
+        a = x.index_select(1, t(cl0[need_c])) * t(clw0[need_c]) + x.index_select(1, t(cl1[need_c])) * t(clw1[need_c])
+        mid = t(rlw0[need_r])[:, None] * a.index_select(0, t(rl0[need_r])) + t(rlw1[need_r])[:, None] * a.index_select(0, t(rl1[need_r]))
         # stage 2 from the middle grid (only its needed rows/columns) to the image
-        pos_r = np.searchsorted(need_r, rm0[r0:r1]), np.searchsorted(need_r, rm1[r0:r1])
-        pos_c = np.searchsorted(need_c, cm0[c0:c1]), np.searchsorted(need_c, cm1[c0:c1])
-        b = mid[:, pos_c[0]] * cmw0[c0:c1] + mid[:, pos_c[1]] * cmw1[c0:c1]
-        return rmw0[r0:r1, None] * b[pos_r[0]] + rmw1[r0:r1, None] * b[pos_r[1]]
+        c_lo, c_hi = t(np.searchsorted(need_c, cm0[c0:c1])), t(np.searchsorted(need_c, cm1[c0:c1]))
+        r_lo, r_hi = t(np.searchsorted(need_r, rm0[r0:r1])), t(np.searchsorted(need_r, rm1[r0:r1]))
+        b = mid.index_select(1, c_lo) * t(cmw0[c0:c1]) + mid.index_select(1, c_hi) * t(cmw1[c0:c1])
+        out = t(rmw0[r0:r1])[:, None] * b.index_select(0, r_lo) + t(rmw1[r0:r1])[:, None] * b.index_select(0, r_hi)
+        return out.numpy()
 
 
 class SamEngine:
@@ -288,6 +301,8 @@ class SamEngine:
         self._features = None
         self._upscale: Optional[_Upscaler] = None
         self._last = None  # (prompts signature, low-res logits) for consecutive refinements
+        with torch.no_grad():
+            self._dense_pe = self.model.prompt_encoder.get_dense_pe()  # constant: computed once, not per prompt
 
     # -- image ---------------------------------------------------------------------------
     def set_image(self, image) -> None:
@@ -407,7 +422,7 @@ class SamEngine:
             "_signature": signature,
         }
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def segment(self, prompts: Prompts) -> Result:
         """Segment one object: prompt encoder, mask decoder, then the best mask upscaled where needed."""
         start = time.perf_counter()
@@ -430,7 +445,7 @@ class SamEngine:
         sparse, dense = self.model.prompt_encoder(points=(coords, labels) if coords is not None else None, boxes=boxes, masks=masks)
         low_res, scores = self.model.mask_decoder(
             image_embeddings=self._features,
-            image_pe=self.model.prompt_encoder.get_dense_pe(),
+            image_pe=self._dense_pe,
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense,
             multimask_output=args["multimask_output"],
