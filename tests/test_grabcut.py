@@ -202,13 +202,13 @@ def test_clicks_become_disks_of_at_least_min_click_radius_working_pixels():
     engine = get_engine("grabcut", max_side=200, min_click_radius=6)
     engine.set_image(image)
     result = engine.segment(Prompts(box=(450, 250, 1150, 950), points=[(800, 600)]))
-    assert result.info["scale"] < 0.3  # a 5 px click would be ~1 working pixel
+    assert result.info["scale"] < 0.3  # a 5 px click would be a pixel or two
     marked = np.count_nonzero(engine._state.fg)
     assert 100 <= marked <= 130  # a disk of radius 6: pi * 36 = 113 pixels
     assert iou(result.mask, truth) > 0.97
     small = get_engine("grabcut", max_side=200, min_click_radius=0)
     small.set_image(image)
     small.segment(Prompts(box=(450, 250, 1150, 950), points=[(800, 600)]))
-    assert np.count_nonzero(small._state.fg) <= 5
+    assert np.count_nonzero(small._state.fg) <= 12  # the 5 px disk alone: about 3 x 3 working pixels
     with pytest.raises(InputError, match="min_click_radius"):
         get_engine("grabcut", min_click_radius=-1)
