@@ -357,9 +357,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_VALUE_OPTIONS = ("--box", "--point", "--color")
+
+
+def _attach_negative_values(argv: list) -> list:
+    """``--point -1,5`` would read to argparse as an option; pass it as ``--point=-1,5``."""
+    out, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1][:2].lstrip("-")[:1].isdigit() and argv[i + 1].startswith("-"):
+            out.append(f"{token}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_attach_negative_values(argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
