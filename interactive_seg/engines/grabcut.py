@@ -245,18 +245,20 @@ class GrabCutEngine:
             region_mask = soft >= 128
         else:
             region_mask = small
-        if fg_full is not None:
-            region_mask[fg_full[ry0:ry1, rx0:rx1]] = True
+        fg_region = fg_full[ry0:ry1, rx0:rx1] if fg_full is not None else None
+        if fg_region is not None:
+            region_mask[fg_region] = True
             region_mask[bg_full[ry0:ry1, rx0:rx1]] = False
+        if p.box is not None:
+            # nothing outside the box, but what the user marked as object
+            x0, y0, x1, y1 = _int_box(p.box)
+            inside = np.zeros_like(region_mask)
+            inside[max(0, y0 - ry0) : y1 - ry0, max(0, x0 - rx0) : x1 - rx0] = True
+            if fg_region is not None:
+                inside |= fg_region
+            region_mask &= inside
         mask = np.zeros((height, width), bool)
         mask[ry0:ry1, rx0:rx1] = region_mask
-        if p.box is not None:
-            inside = np.zeros_like(mask)
-            x0, y0, x1, y1 = _int_box(p.box)
-            inside[y0:y1, x0:x1] = True
-            if fg_full is not None:
-                inside |= fg_full
-            mask &= inside
         mode_name = {None: "prompts only", cv2.GC_INIT_WITH_RECT: "rect", cv2.GC_INIT_WITH_MASK: "mask", cv2.GC_EVAL: "continue"}[mode]
         info = {
             "region": region,
