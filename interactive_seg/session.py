@@ -111,7 +111,7 @@ class Session:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise InputError(f"The annotations {str(path)!r} cannot be read ({exc}); restore them or choose another file.") from exc
-            problems = check_coco(data)
+            problems = check_coco(data, segmentations=False)  # masks are decoded when they are used
             if problems:
                 raise InputError(f"The annotations {str(path)!r} have problems: {'; '.join(problems[:5])}. Nothing was changed.")
         else:

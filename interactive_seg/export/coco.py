@@ -280,12 +280,15 @@ def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
-def check_coco(source) -> list:
+def check_coco(source, *, segmentations: bool = True) -> list:
     """Say what is wrong in a COCO dataset instead of crashing on it.
 
     Parameters
     ----------
     source : path or dict
+    segmentations : bool
+        Also decode every segmentation and compare it with ``bbox`` and ``area``; with
+        False only ids, fields and references are checked (fast on large files).
 
     Returns
     -------
@@ -334,6 +337,8 @@ def check_coco(source) -> list:
         image = images.get(ann["image_id"])
         if image is None:
             problems.append(f"{name} refers to image {ann['image_id']}, which is not in 'images'.")
+            continue
+        if not segmentations:
             continue
         try:
             mask = decode_segmentation(ann["segmentation"], int(image["height"]), int(image["width"]))
