@@ -239,7 +239,8 @@ class SegmentationWidget(QWidget):
         layout.addWidget(self.status)
         keys = QLabel(
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
-            "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo."
+            "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo; "
+            "Shift+Right / Shift+Left next / previous image of a folder."
         )
         keys.setWordWrap(True)
         layout.addWidget(keys)
