@@ -123,7 +123,6 @@ class GrabCutEngine:
         reuse: bool = True,
         seed: int = 0,
         min_click_radius: float = 6.0,
-        box_candidates: int = 1,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -152,7 +151,6 @@ class GrabCutEngine:
         if min_click_radius < 0:
             raise InputError(f"min_click_radius must not be negative; got {min_click_radius}.")
         self.min_click_radius = float(min_click_radius)
-        self.box_candidates = max(1, int(box_candidates))
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -228,15 +226,7 @@ class GrabCutEngine:
             pass  # too few pixels for GrabCut's colour models: the prompts' labelling is the answer
         elif mode == cv2.GC_INIT_WITH_RECT:
             bx0, by0, bx1, by1 = box_w
-            best = None
-            for k in range(self.box_candidates):
-                cv2.setRNGSeed(self.seed + k)
-                trial, b_model, f_model = labels.copy(), bgd_model.copy(), fgd_model.copy()
-                cv2.grabCut(work.pixels, trial, (bx0, by0, bx1 - bx0, by1 - by0), b_model, f_model, iterations, mode)
-                fit = _box_fit(trial, box_w)
-                if best is None or fit > best[0]:
-                    best = (fit, trial, b_model, f_model)
-            _, labels, bgd_model, fgd_model = best
+            cv2.grabCut(work.pixels, labels, (bx0, by0, bx1 - bx0, by1 - by0), bgd_model, fgd_model, iterations, mode)
         else:
             cv2.grabCut(work.pixels, labels, None, bgd_model, fgd_model, iterations, mode)
         self._state = _State(region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy())
@@ -393,19 +383,6 @@ class GrabCutEngine:
         if min(np.count_nonzero(maybe_fg), np.count_nonzero(~maybe_fg)) < _GMM_COMPONENTS:
             return labels, None, 0, models
         return labels, cv2.GC_INIT_WITH_MASK, self.iterations, models
-
-
-def _box_fit(labels: np.ndarray, box: tuple) -> float:
-    """How well a result fills its box: IoU of the mask's bounding box with the box."""
-    fg = (labels == GC_FGD) | (labels == GC_PR_FGD)
-    tight = mask_tools.bbox(fg)
-    if tight is None:
-        return 0.0
-    x0, y0, x1, y1 = box
-    ix = max(0, min(x1, tight[2]) - max(x0, tight[0]))
-    iy = max(0, min(y1, tight[3]) - max(y0, tight[1]))
-    inter = ix * iy
-    return inter / ((x1 - x0) * (y1 - y0) + (tight[2] - tight[0]) * (tight[3] - tight[1]) - inter)
 
 
 def _int_box(box) -> tuple:
