@@ -312,3 +312,20 @@ def test_folder_session_saves_every_change_and_restores_it(make_napari_viewer, q
     assert [o.category for o in reopened.objects("img1.png")] == ["disc"]
     assert iou(reopened.objects("img0.png")[0].mask, truths["img0.png"]) > 0.9
     assert widget.image_list.item(1).text() == "img1.png  (1)"
+
+
+def test_napari_opens_the_widget_by_plugin_name(make_napari_viewer):
+    """What `napari -w interactive-seg` does."""
+    viewer = make_napari_viewer()
+    viewer.add_image(disc_scene()[0], name="disc", rgb=True)
+    dock, widget = viewer.window.add_plugin_dock_widget("interactive-seg", "Interactive segmentation")
+    assert type(widget).__name__ == "SegmentationWidget"
+    assert "boxes" in viewer.layers
+
+
+def test_npe2_validate():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "npe2", "validate", "interactive-seg"], capture_output=True, text=True)
+    assert result.returncode == 0 and "valid" in result.stdout
