@@ -78,11 +78,6 @@ def cmd_segment(args) -> int:
     if box is None and not points and scribbles is None:
         raise InputError("Give the object a prompt: --box X0,Y0,X1,Y1, --point X,Y[,LABEL] or --scribbles PNG.")
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create the output folder {str(out)!r} ({exc.strerror or exc}).") from exc
-
     options = {}
     if args.engine == "grabcut":
         for name in ("iterations", "margin", "max_side"):
@@ -105,6 +100,10 @@ def cmd_segment(args) -> int:
     seconds = time.perf_counter() - start
     if not mask.any():
         raise InputError("The engine found no object for these prompts; draw a tighter box or add foreground clicks.")
+    try:  # only now: a failed segmentation leaves no empty folder behind
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the output folder {str(out)!r} ({exc.strerror or exc}).") from exc
     mask_path = out / f"{image_path.stem}_mask.png"
     cut_path = out / f"{image_path.stem}_cutout.png"
     write_image(mask_path, mask.astype(np.uint8) * 255)
