@@ -67,7 +67,7 @@ def _read_scribbles(path: Path, shape) -> np.ndarray:
 def cmd_segment(args) -> int:
     from . import get_engine, Prompts
     from .export.cutouts import cutout
-    from .files import read_image, write_image
+    from .files import ensure_folder, read_image, write_image
 
     image_path = Path(args.image)
     image = read_image(image_path)
@@ -100,10 +100,7 @@ def cmd_segment(args) -> int:
     seconds = time.perf_counter() - start
     if not mask.any():
         raise InputError("The engine found no object for these prompts; draw a tighter box or add foreground clicks.")
-    try:  # only now: a failed segmentation leaves no empty folder behind
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create the output folder {str(out)!r} ({exc.strerror or exc}).") from exc
+    ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
     mask_path = out / f"{image_path.stem}_mask.png"
     cut_path = out / f"{image_path.stem}_cutout.png"
     write_image(mask_path, mask.astype(np.uint8) * 255)
@@ -135,7 +132,8 @@ def _progress(args):
 
 def cmd_export(args) -> int:
     from .export.batch import add_to_coco, export_dataset, export_objects, labels_to_objects, read_classes
-    from .files import read_image
+    from .export.cutouts import check_format
+    from .files import ensure_folder, read_image
 
     options = {
         "background": args.style,
@@ -147,6 +145,7 @@ def cmd_export(args) -> int:
     if args.color is not None:
         options["color"] = _parse_colour(args.color)
     suffix = args.format if args.format.startswith(".") else "." + args.format
+    check_format(args.style, suffix)
     out = Path(args.out)
 
     if args.labels is not None:
@@ -168,10 +167,7 @@ def cmd_export(args) -> int:
         objects = labels_to_objects(labels, classes)
         if not objects:
             raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0).")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"Cannot create the output folder {str(out)!r} ({exc.strerror or exc}).") from exc
+        ensure_folder(out)
         written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
         for path in written:
             _say(args, f"Wrote {path}")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["read_image", "write_image", "write_bytes_atomic"]
+__all__ = ["read_image", "write_image", "write_bytes_atomic", "ensure_folder"]
 
 
 def read_image(path) -> np.ndarray:
@@ -38,6 +38,16 @@ def read_image(path) -> np.ndarray:
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     return image
+
+
+def ensure_folder(path) -> Path:
+    """Create an output folder (and its parents) if missing; InputError when it cannot be."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another.") from exc
+    return path
 
 
 def write_bytes_atomic(path, data: bytes) -> Path:

@@ -94,7 +94,7 @@ def test_export_errors(labelled, tmp_path, capsys):
     assert cli.main(["export", "--coco", str(coco), "--images", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "not in" in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "j"), "--format", "jpg"]) == 2
-    assert "no transparency" in capsys.readouterr().err
+    assert "no transparency" in capsys.readouterr().err and not (tmp_path / "j").exists()
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), np.ones((5, 5), np.uint8))
     assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(small), "--out", str(tmp_path / "s")]) == 2

@@ -9,9 +9,9 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 
 from ..errors import InputError
-from ..files import read_image
+from ..files import ensure_folder, read_image
 from .coco import CocoImage, CocoObject, read_coco, write_coco
-from .cutouts import cutout_name, save_cutout
+from .cutouts import check_format, cutout_name, save_cutout
 
 __all__ = ["labels_to_objects", "read_classes", "export_objects", "export_dataset", "add_to_coco"]
 
@@ -140,11 +140,8 @@ def export_dataset(
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise InputError(f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r}: {shown}. Point --images at their folder.")
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"Cannot create the output folder {str(out_dir)!r} ({exc.strerror or exc}).") from exc
+    check_format(options.get("background", "black"), suffix)
+    out_dir = ensure_folder(out_dir)
     written = []
     todo = [im for im in dataset.images if im.objects]
     for done, record in enumerate(todo, start=1):

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..files import write_image
 from ..image import _scale_to_uint8
 
-__all__ = ["cutout", "save_cutout", "cutout_name", "STYLES"]
+__all__ = ["cutout", "save_cutout", "cutout_name", "check_format", "STYLES"]
 
 #: The background styles :func:`cutout` knows.
 STYLES = ("black", "transparent", "color", "blur")
@@ -160,6 +160,15 @@ def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> s
     return f"{stem}_{safe}-{int(index)}{suffix}"
 
 
+def check_format(background: str, suffix: str) -> None:
+    """InputError when ``background`` needs transparency that files of ``suffix`` cannot hold."""
+    if background == "transparent" and suffix.lower() in _NO_ALPHA:
+        raise InputError(
+            f"{suffix} files have no transparency, so a transparent cutout would come out black; "
+            "save it as .png (or .tif), or choose background='black', 'color' or 'blur'."
+        )
+
+
 def save_cutout(path, image, mask, **options) -> Path:
     """Write :func:`cutout` to ``path`` atomically; the suffix picks the format.
 
@@ -170,9 +179,5 @@ def save_cutout(path, image, mask, **options) -> Path:
         the file cannot be written.
     """
     path = Path(path)
-    if options.get("background", "black") == "transparent" and path.suffix.lower() in _NO_ALPHA:
-        raise InputError(
-            f"{path.suffix} files have no transparency, so a transparent cutout would come out black; "
-            "save it as .png (or .tif), or choose background='black', 'color' or 'blur'."
-        )
+    check_format(options.get("background", "black"), path.suffix)
     return write_image(path, cutout(image, mask, **options))

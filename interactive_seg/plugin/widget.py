@@ -793,11 +793,11 @@ class SegmentationWidget(QWidget):
         objects = self._objects()
         if not len(objects):
             raise InputError("There are no objects to export yet: accept one first.")
-        folder = Path(folder)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"Cannot create the folder {str(folder)!r} ({exc.strerror or exc}); choose another.") from exc
+        from ..export.cutouts import check_format
+        from ..files import ensure_folder
+
+        check_format(options.get("background", "black"), options.get("suffix", ".png"))
+        folder = ensure_folder(folder)
         items = [CocoObject(objects.mask(i), objects.classes[i], None) for i in objects.ids]
         stem = self._image_layer.name
         source = getattr(self._image_layer, "source", None)
