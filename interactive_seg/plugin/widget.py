@@ -94,6 +94,7 @@ class SegmentationWidget(QWidget):
         self._embed_worker = None
         self.session = None
         self._session_layer = None
+        self._switching = False  # a session is swapping its image layer
         self._updating = False
         self.last_result = None
         self._build()
@@ -304,12 +305,17 @@ class SegmentationWidget(QWidget):
         labels, classes = self.session.labels(name, image.shape)
         self._object_sets[name] = ObjectSet(image.shape[:2], labels, classes, new_id=self.session.new_id)
         old = self._session_layer
-        self._session_layer = self.viewer.add_image(image, name=name, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
-        if old is not None and old in self.viewer.layers:
-            self.viewer.layers.remove(old)
-        self.viewer.layers.move(self.viewer.layers.index(self._session_layer), 0)
-        self.image_combo.setCurrentText(name)
-        self._image_chosen(name)
+        self._switching = True
+        try:
+            self._session_layer = self.viewer.add_image(image, name=name, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
+            self.viewer.layers.move(self.viewer.layers.index(self._session_layer), 0)
+            if old is not None and old in self.viewer.layers:
+                self.viewer.layers.remove(old)
+        finally:
+            self._switching = False
+        self._refresh_images()  # lists the new image; _image_chosen runs once, from here
+        if self._image_layer is None or self._image_layer.name != name:
+            self.image_combo.setCurrentText(name)
         self.viewer.reset_view()
 
     # -- layers --------------------------------------------------------------------------
@@ -317,6 +323,8 @@ class SegmentationWidget(QWidget):
         return self.viewer.layers[name] if name in self.viewer.layers else None
 
     def _refresh_images(self, event=None) -> None:
+        if self._switching:
+            return
         names = [layer.name for layer in self.viewer.layers if isinstance(layer, Image)]
         current = self.image_combo.currentText()
         self.image_combo.blockSignals(True)
