@@ -10,7 +10,6 @@ from conftest import disc_scene, iou
 
 def test_box_alone_finds_the_disc(scene):
     image, truth = scene
-    result = get_engine("grabcut").segment if False else None  # noqa: F841 (readability)
     engine = get_engine("grabcut")
     engine.set_image(image)
     out = engine.segment(Prompts(box=(45, 25, 115, 95)))
