@@ -267,3 +267,99 @@ def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: not widget.embedding, timeout=10000)
     assert len(steps) < 200 and "cancelled" in widget.status.text()
     assert widget._pending is None and widget.last_result is None
+
+
+def test_the_buttons_work_when_clicked(setup, qtbot):
+    from qtpy.QtCore import Qt
+
+    viewer, widget, truth = setup
+    qtbot.mouseClick(widget.add_class_button, Qt.MouseButton.LeftButton)
+    assert widget.class_list.count() == 2
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    assert widget.object_list.count() == 1
+    qtbot.mouseClick(widget.undo_button, Qt.MouseButton.LeftButton)
+    assert widget.object_list.count() == 0
+    qtbot.mouseClick(widget.redo_button, Qt.MouseButton.LeftButton)
+    widget.object_list.setCurrentRow(0)
+    qtbot.mouseClick(widget.delete_button, Qt.MouseButton.LeftButton)
+    assert widget.object_list.count() == 0
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    qtbot.mouseClick(widget.clear_button, Qt.MouseButton.LeftButton)
+    assert not viewer.layers["preview"].data.any() and len(viewer.layers["boxes"].data) == 0
+
+
+def test_gui_command_opens_napari_with_the_widget_and_images(tmp_path, qtbot):
+    import napari
+
+    from interactive_seg import cli, write_image
+
+    path = tmp_path / "mon image.png"
+    write_image(path, disc_scene()[0])
+    assert cli.main(["gui", "--no-run", str(path)]) == 0
+    viewer = napari.current_viewer()
+    try:
+        assert "mon image" in viewer.layers and "boxes" in viewer.layers
+        assert "Interactive segmentation" in viewer.window.dock_widgets
+    finally:
+        viewer.close()
+    assert cli.main(["gui", "--no-run", str(tmp_path / "missing.png")]) == 2
+
+
+def test_folder_session_saves_every_change_and_restores_it(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    truths = {}
+    for i, centre in enumerate([(80, 60), (60, 50), (100, 70)]):
+        image, truth = disc_scene(centre=centre, seed=i)
+        write_image(folder / f"img{i}.png", image)
+        truths[f"img{i}.png"] = truth
+    (folder / "bad.png").write_bytes(b"garbage")
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(Session.open(folder))
+    assert widget.image_list.count() == 3 and "img0.png" in viewer.layers
+    cx, cy = 80, 60
+    box(viewer, cx - 35, cy - 35, cx + 35, cy + 35)
+    wait(qtbot, widget)
+    first = widget.accept()
+    assert Session.open(folder).count("img0.png") == 1
+    widget.step_image(1)
+    assert "img1.png" in viewer.layers and "img0.png" not in viewer.layers
+    box(viewer, 25, 15, 95, 85)
+    wait(qtbot, widget)
+    second = widget.accept()
+    assert second != first
+    widget.undo()
+    assert Session.open(folder).count("img1.png") == 0
+    widget.redo()
+    widget.class_list.item(0).setText("disc")
+    widget.step_image(-1)  # switching image never drops a committed object
+    assert (viewer.layers["objects"].data == first).sum() > 0
+    reopened = Session.open(folder)
+    assert [o.category for o in reopened.objects("img0.png")] == ["disc"]
+    assert [o.category for o in reopened.objects("img1.png")] == ["disc"]
+    assert iou(reopened.objects("img0.png")[0].mask, truths["img0.png"]) > 0.9
+    assert widget.image_list.item(1).text() == "img1.png  (1)"
+
+
+def test_napari_opens_the_widget_by_plugin_name(make_napari_viewer):
+    """What `napari -w interactive-seg` does."""
+    viewer = make_napari_viewer()
+    viewer.add_image(disc_scene()[0], name="disc", rgb=True)
+    dock, widget = viewer.window.add_plugin_dock_widget("interactive-seg", "Interactive segmentation")
+    assert type(widget).__name__ == "SegmentationWidget"
+    assert "boxes" in viewer.layers
+
+
+def test_npe2_validate():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "npe2", "validate", "interactive-seg"], capture_output=True, text=True)
+    assert result.returncode == 0 and "valid" in result.stdout

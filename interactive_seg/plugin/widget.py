@@ -69,6 +69,19 @@ def _image_of(layer: Image) -> np.ndarray:
     return data
 
 
+def _button_row(layout, *buttons) -> list:
+    """Buttons side by side, each ``(text, slot)``, added to ``layout``; returns them."""
+    row = QHBoxLayout()
+    made = []
+    for text, slot in buttons:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        made.append(button)
+    layout.addLayout(row)
+    return made
+
+
 class _Refused:
     """An engine's InputError carried back from the worker (superqt re-raises returned exceptions)."""
 
@@ -112,14 +125,9 @@ class SegmentationWidget(QWidget):
         self.image_list = QListWidget()
         self.image_list.currentRowChanged.connect(self._session_row_changed)
         fl.addWidget(self.image_list)
-        row = QHBoxLayout()
-        self.previous_button = QPushButton("Previous (Shift+Left)")
-        self.previous_button.clicked.connect(lambda: self.step_image(-1))
-        self.next_button = QPushButton("Next (Shift+Right)")
-        self.next_button.clicked.connect(lambda: self.step_image(1))
-        row.addWidget(self.previous_button)
-        row.addWidget(self.next_button)
-        fl.addLayout(row)
+        self.previous_button, self.next_button = _button_row(
+            fl, ("Previous (Shift+Left)", lambda: self.step_image(-1)), ("Next (Shift+Right)", lambda: self.step_image(1))
+        )
         self.session_box.setVisible(False)
         layout.addWidget(self.session_box)
 
@@ -188,48 +196,24 @@ class SegmentationWidget(QWidget):
         self.class_list = QListWidget()
         self.class_list.itemChanged.connect(self._class_renamed)
         cl.addWidget(self.class_list)
-        row = QHBoxLayout()
-        self.add_class_button = QPushButton("Add class")
-        self.add_class_button.clicked.connect(lambda: self.add_class())
-        self.remove_class_button = QPushButton("Remove class")
-        self.remove_class_button.clicked.connect(self.remove_class)
-        row.addWidget(self.add_class_button)
-        row.addWidget(self.remove_class_button)
-        cl.addLayout(row)
+        self.add_class_button, self.remove_class_button = _button_row(
+            cl, ("Add class", lambda: self.add_class()), ("Remove class", self.remove_class)
+        )
         layout.addWidget(classes)
         self._class_names: list = []
         self.add_class("object")
 
-        actions = QHBoxLayout()
-        self.accept_button = QPushButton("Accept (Shift+Enter)")
-        self.accept_button.clicked.connect(self.accept)
-        self.clear_button = QPushButton("Clear (Shift+Esc)")
-        self.clear_button.clicked.connect(self.clear)
-        actions.addWidget(self.accept_button)
-        actions.addWidget(self.clear_button)
-        layout.addLayout(actions)
+        self.accept_button, self.clear_button = _button_row(
+            layout, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear)
+        )
 
         objects = QGroupBox("Objects")
         ol = QVBoxLayout(objects)
         self.object_list = QListWidget()
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
-        row = QHBoxLayout()
-        self.edit_button = QPushButton("Edit")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.delete_button = QPushButton("Delete")
-        self.delete_button.clicked.connect(self.delete_selected)
-        row.addWidget(self.edit_button)
-        row.addWidget(self.delete_button)
-        ol.addLayout(row)
-        row = QHBoxLayout()
-        self.undo_button = QPushButton("Undo (Ctrl+Z)")
-        self.undo_button.clicked.connect(self.undo)
-        self.redo_button = QPushButton("Redo (Ctrl+Shift+Z)")
-        self.redo_button.clicked.connect(self.redo)
-        row.addWidget(self.undo_button)
-        row.addWidget(self.redo_button)
-        ol.addLayout(row)
+        self.edit_button, self.delete_button = _button_row(ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected))
+        self.undo_button, self.redo_button = _button_row(ol, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo))
         self.export_button = QPushButton("Export...")
         self.export_button.clicked.connect(self.open_export_dialog)
         ol.addWidget(self.export_button)
