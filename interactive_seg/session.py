@@ -226,7 +226,7 @@ class Session:
         record = self._image_record(name, labels.shape)
         current = {o.id for o in self.objects(name)}
         wanted = {int(k) for k in classes}
-        ids = wanted if changed is None else (set(int(c) for c in changed) | (wanted ^ current))
+        ids = (wanted | current) if changed is None else (set(int(c) for c in changed) | (wanted ^ current))
         for object_id in ids:
             if object_id in wanted:
                 mask = labels == object_id

@@ -118,6 +118,8 @@ def test_sync_from_a_label_image(folder):
     labels[labels == first] = 0
     session.sync("b.png", labels, {second: "dog"}, changed={first})
     assert [o.id for o in Session.open(folder).objects("b.png")] == [second]
+    session.sync("b.png", np.zeros((30, 40), np.int32), {})  # everything changed: all gone
+    assert Session.open(folder).objects("b.png") == []
 
 
 WRITER = """
