@@ -346,6 +346,8 @@ def test_folder_session_saves_every_change_and_restores_it(make_napari_viewer, q
     assert [o.category for o in reopened.objects("img1.png")] == ["disc"]
     assert iou(reopened.objects("img0.png")[0].mask, truths["img0.png"]) > 0.9
     assert widget.image_list.item(1).text() == "img1.png  (1)"
+    written = widget.export(tmp_path / "cut", crop=True)
+    assert [p.name for p in written] == ["img0_disc-1.png"]
 
 
 def test_napari_opens_the_widget_by_plugin_name(make_napari_viewer):

@@ -791,9 +791,14 @@ class SegmentationWidget(QWidget):
         check_format(options.get("background", "black"), options.get("suffix", ".png"))
         folder = ensure_folder(folder)
         items = [CocoObject(objects.mask(i), objects.classes[i], None) for i in objects.ids]
-        stem = self._image_layer.name
+        name = self._image_layer.name
         source = getattr(self._image_layer, "source", None)
-        file_name = Path(source.path).name if source is not None and source.path else f"{stem}.png"
+        if self.session is not None and name in self.session.images:
+            file_name = name  # folder sessions name their layers after the files
+        elif source is not None and source.path:
+            file_name = Path(source.path).name
+        else:
+            file_name = f"{name}.png"
         written = export_objects(self._image, items, folder, Path(file_name).stem, **options)
         if coco:
             written.append(add_to_coco(coco, file_name, self._image.shape[1], self._image.shape[0], items, self._class_names, polygons=polygons))
