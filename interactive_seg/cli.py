@@ -211,34 +211,10 @@ def cmd_models(args) -> int:
 
 def cmd_gui(args) -> int:
     try:
-        import napari
-    except ImportError:
-        raise InputError("The GUI needs napari: pip install 'interactive-seg[gui]'") from None
-    from .files import read_image
-    from .plugin.sample_data import sample_path
-    from .plugin.widget import SegmentationWidget
-
-    from .session import Session
-
-    paths = [Path(p) for p in args.images] or [sample_path("coffee")]
-    if len(paths) == 1 and paths[0].is_dir():
-        session = Session.open(paths[0], args.annotations)
-        if not session.images:
-            raise InputError(f"There are no readable images in {str(paths[0])!r}.")
-        viewer = napari.Viewer(title=f"interactive-seg: {paths[0].name}")
-        widget = SegmentationWidget(viewer)
-        viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
-        widget.open_session(session)
-    else:
-        images = [(path, read_image(path)) for path in paths]  # read all first: a bad path opens no window
-        viewer = napari.Viewer(title="interactive-seg")
-        for path, image in images:
-            viewer.add_image(image, name=path.stem, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
-        widget = SegmentationWidget(viewer)
-        viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
-    if args.no_run:
-        return 0
-    napari.run()
+        from .plugin.app import launch
+    except ImportError as exc:
+        raise InputError(f"The GUI needs napari ({exc}): pip install 'interactive-seg[gui]'") from None
+    launch([Path(p) for p in args.images], annotations=args.annotations, run=not args.no_run)
     return 0
 
 
