@@ -442,12 +442,8 @@ class SegmentationWidget(QWidget):
         """Run the engine's image encoder in a worker with a progress bar, when it has one."""
         if self._image is None:
             return
-        try:
-            engine = self.engine()
-        except InputError as exc:
-            show_warning(str(exc))
-            return
-        if not hasattr(engine, "embed_steps"):
+        engine = self._engine_or_say_why()
+        if engine is None or not hasattr(engine, "embed_steps"):
             return
         self.cancel_embedding()
         from napari.utils import progress
@@ -495,6 +491,14 @@ class SegmentationWidget(QWidget):
             self._engine_key = key
         return self._engine
 
+    def _engine_or_say_why(self):
+        """The engine, or None after a notification saying why it cannot be built."""
+        try:
+            return self.engine()
+        except InputError as exc:
+            show_warning(str(exc))
+            return None
+
     # -- live preview --------------------------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -519,10 +523,8 @@ class SegmentationWidget(QWidget):
             self._pending = None
             self._show_preview(None)
             return
-        try:
-            engine = self.engine()
-        except InputError as exc:
-            show_warning(str(exc))
+        engine = self._engine_or_say_why()
+        if engine is None:
             return
         self._pending = (self._generation, engine, self._image, prompts)
         if self._worker is None and self._embed_worker is None:
