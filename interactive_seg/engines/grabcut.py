@@ -24,11 +24,12 @@ from ..errors import InputError
 from ..image import as_rgb8
 from ..prompts import BACKGROUND, FOREGROUND, Prompts
 from . import Result
+from . import colour_models
 
 __all__ = ["GrabCutEngine"]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
-_GMM_COMPONENTS = 5  # OpenCV's GrabCut fits 5 Gaussians per side: it needs that many pixels of each
+_GMM_COMPONENTS = colour_models.COMPONENTS  # Gaussians per side: GrabCut needs that many pixels of each
 
 
 @dataclass
@@ -64,7 +65,9 @@ class GrabCutEngine:
         GrabCut iterations for a fresh start (default 5, as in OpenCV's sample).
     refine_iterations : int, optional
         Iterations when a call continues from the last result of the same object (clicks
-        or strokes added, nothing else changed). Defaults to ``iterations``.
+        or strokes added, nothing else changed). Default 3 (grabcut30 NoC@85 / NoC@90:
+        1.63 / 2.13, against 1.63 / 2.13 with 5, at two fifths of the cost on a large
+        photo); ``None`` uses ``iterations``.
     margin : float
         Context around the box or marks, as a fraction of the region's longest side
         (at least ``min_margin`` pixels). GrabCut learns the background from it.
@@ -91,6 +94,19 @@ class GrabCutEngine:
         Continue from the last result when only marks were added to the same object.
     seed : int
         Seed for the k-means inside GrabCut, so equal calls give equal masks.
+    fg_weighting : float
+        Temperature of the foreground model's weighting (default 1.0): each pixel labelled
+        foreground teaches the foreground colour model with weight
+        ``sigmoid((log p_fg - log p_bg) / fg_weighting)``, so background that the box let
+        in, and that the background model explains as well, stops holding the foreground
+        model in place (grabcut30 mIoU after the box 0.873 -> 0.898). ``0`` runs
+        OpenCV's own GrabCut iterations, every foreground pixel weighing the same (the
+        classic algorithm).
+    converged : float
+        With ``fg_weighting``: stop iterating early once a cut moves at most this fraction
+        of the working pixels (default 0.005; 0 stops only when nothing moved). On
+        grabcut30 this took the median box-to-mask time from ~300 ms to ~190 ms at equal
+        quality.
 
     Examples
     --------
@@ -111,7 +127,7 @@ class GrabCutEngine:
         self,
         *,
         iterations: int = 5,
-        refine_iterations: Optional[int] = None,
+        refine_iterations: Optional[int] = 3,
         margin: float = 0.1,
         min_margin: int = 8,
         max_side: Optional[int] = 256,
@@ -123,6 +139,8 @@ class GrabCutEngine:
         reuse: bool = True,
         seed: int = 0,
         min_click_radius: float = 6.0,
+        fg_weighting: float = 1.0,
+        converged: float = 0.005,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -151,6 +169,12 @@ class GrabCutEngine:
         if min_click_radius < 0:
             raise InputError(f"min_click_radius must not be negative; got {min_click_radius}.")
         self.min_click_radius = float(min_click_radius)
+        if not fg_weighting >= 0:
+            raise InputError(f"fg_weighting must be 0 (off) or a positive temperature; got {fg_weighting}.")
+        self.fg_weighting = float(fg_weighting)
+        if not 0 <= converged < 1:
+            raise InputError(f"converged is a fraction of the working pixels, from 0 to 1; got {converged}.")
+        self.converged = float(converged)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -195,24 +219,21 @@ class GrabCutEngine:
             raise InputError(f"segment() takes a Prompts object; got {type(prompts).__name__}.")
         height, width = self._rgb.shape[:2]
         p = prompts.validated(self._rgb.shape)
-        marks = p.marks((height, width), self.point_radius) if p.has_marks else None
-        fg_full = marks == FOREGROUND if marks is not None else None
-        bg_full = marks == BACKGROUND if marks is not None else None
+        marks = _Marks.of(p, (height, width), self.point_radius)
         if p.box is None and p.prior is None:
-            if not (fg_full is not None and fg_full.any() and bg_full.any()):
-                kind = "foreground" if fg_full is not None and fg_full.any() else "background"
+            if not (marks is not None and marks.fg.any() and marks.bg.any()):
+                kind = "foreground" if marks is not None and marks.fg.any() else "background"
                 other = "background" if kind == "foreground" else "foreground"
                 raise InputError(
                     f"Only {kind} marks were given; add a {other} scribble or click, or draw a box "
                     "around the object, so GrabCut can tell object from background."
                 )
 
-        region = self._region(p, fg_full, height, width)
+        region = self._region(p, marks, height, width)
         work = self._working(region)
         rx0, ry0, rx1, ry1 = region
         wh, ww = work.pixels.shape[:2]
-        fg = _shrink_marks(fg_full, region, (ww, wh))
-        bg = _shrink_marks(bg_full, region, (ww, wh))
+        fg, bg = (None, None) if marks is None else marks.shrunk(region, (ww, wh))
         if self.min_click_radius > 0 and p.points is not None:
             fg, bg = self._grow_clicks(p, work, fg, bg)
         box_w = _box_in_work(p.box, work) if p.box is not None else None
@@ -224,6 +245,8 @@ class GrabCutEngine:
         cv2.setRNGSeed(self.seed)
         if mode is None:
             pass  # too few pixels for GrabCut's colour models: the prompts' labelling is the answer
+        elif self.fg_weighting > 0:
+            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model)
         elif mode == cv2.GC_INIT_WITH_RECT:
             bx0, by0, bx1, by1 = box_w
             cv2.grabCut(work.pixels, labels, (bx0, by0, bx1 - bx0, by1 - by0), bgd_model, fgd_model, iterations, mode)
@@ -245,18 +268,14 @@ class GrabCutEngine:
             region_mask = soft >= 128
         else:
             region_mask = small
-        fg_region = fg_full[ry0:ry1, rx0:rx1] if fg_full is not None else None
-        if fg_region is not None:
-            region_mask[fg_region] = True
-            region_mask[bg_full[ry0:ry1, rx0:rx1]] = False
         if p.box is not None:
             # nothing outside the box, but what the user marked as object
             x0, y0, x1, y1 = _int_box(p.box)
             inside = np.zeros_like(region_mask)
             inside[max(0, y0 - ry0) : y1 - ry0, max(0, x0 - rx0) : x1 - rx0] = True
-            if fg_region is not None:
-                inside |= fg_region
             region_mask &= inside
+        if marks is not None:
+            marks.enforce(region_mask, region)
         mask = np.zeros((height, width), bool)
         mask[ry0:ry1, rx0:rx1] = region_mask
         mode_name = {None: "prompts only", cv2.GC_INIT_WITH_RECT: "rect", cv2.GC_INIT_WITH_MASK: "mask", cv2.GC_EVAL: "continue"}[mode]
@@ -270,7 +289,50 @@ class GrabCutEngine:
         return Result(mask=mask, info=info)
 
     # -- pieces --------------------------------------------------------------------------
-    def _region(self, p: Prompts, fg, height: int, width: int) -> tuple:
+    def _iterate(self, pixels, labels, mode, iterations, bgd_model, fgd_model):
+        """GrabCut's iterations with the colour models learnt here (see colour_models):
+        each round assigns pixels to mixture components, refits both models (the
+        foreground one weighted) and lets OpenCV cut the graph with the models frozen.
+        ``labels`` is updated in place; returns the models, in OpenCV's (1, 65) shape, and
+        the number of iterations run (fewer than asked once a cut moves at most
+        ``converged`` of the pixels)."""
+        x = pixels.reshape(-1, 3).astype(np.float64)
+        flat = labels.reshape(-1)
+        # Refinements continue unweighted: after the first cut the clicks are the evidence,
+        # and weighting there cost NoC@90 (grabcut30: 2.33 weighted, 2.13 not).
+        weighted = mode != cv2.GC_EVAL
+        if mode == cv2.GC_EVAL:
+            bg_model, fg_model = bgd_model.ravel(), fgd_model.ravel()
+        else:
+            maybe_fg = (flat == GC_FGD) | (flat == GC_PR_FGD)
+            bg_model = colour_models.fit_initial(x[~maybe_fg], self.seed)
+            fg_model = colour_models.fit_initial(x[maybe_fg], self.seed)
+        done = 0
+        for _ in range(iterations):
+            done += 1
+            maybe_fg = (flat == GC_FGD) | (flat == GC_PR_FGD)
+            xb, xf = x[~maybe_fg], x[maybe_fg]
+            new_fg = None
+            if len(xf):
+                fg_ll = colour_models.component_log_likelihoods(fg_model, xf)
+                weights = None
+                if weighted:
+                    weights = colour_models.foreground_weights(fg_ll, bg_model, xf, self.fg_weighting)
+                    weights[flat[maybe_fg] == GC_FGD] = 1.0  # what the user marked is the object
+                new_fg = colour_models.learn(xf, fg_ll.argmax(1), weights)
+                if new_fg is None:  # every pixel weighs (almost) nothing: learn them all alike
+                    new_fg = colour_models.learn(xf, fg_ll.argmax(1))
+            if len(xb):
+                bg_model = colour_models.learn(xb, colour_models.component_log_likelihoods(bg_model, xb).argmax(1))
+            fg_model = fg_model if new_fg is None else new_fg
+            before = maybe_fg
+            cv2.grabCut(pixels, labels, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
+            changed = np.count_nonzero(before != ((flat == GC_FGD) | (flat == GC_PR_FGD)))
+            if changed <= self.converged * flat.size:
+                break
+        return bg_model[None].copy(), fg_model[None].copy(), done
+
+    def _region(self, p: Prompts, marks, height: int, width: int) -> tuple:
         """The part of the image to work on: the box or prior, with foreground marks, plus a margin."""
         if not self.roi or (p.box is None and p.prior is None):
             # Without a box or a prior nothing bounds the object: take the whole image.
@@ -278,8 +340,8 @@ class GrabCutEngine:
         boxes = []
         if p.box is not None:
             boxes.append(p.box)
-            if fg is not None:
-                boxes.append(mask_tools.bbox(fg))
+            if marks is not None:
+                boxes.append(marks.fg_bbox())
         if p.prior is not None:
             boxes.append(mask_tools.bbox(p.prior))
         boxes = [b for b in boxes if b is not None]
@@ -375,10 +437,12 @@ class GrabCutEngine:
             raise InputError("Nothing is left that could be the object: every pixel is marked background.")
         if not np.isin(labels, (GC_BGD, GC_PR_BGD)).any() and min(wh, ww) >= 3:
             # The box covers the whole region (for example the whole image): let the
-            # one-pixel frame be probable background so GrabCut has a colour model for it.
+            # one-pixel frame be background, as plain cv2.grabCut's rectangle does, so
+            # GrabCut has a colour model for it. (As probable background the frame
+            # turned object on grabcut30's "cross": IoU 0.37 against 0.66.)
             frame = np.ones((wh, ww), bool)
             frame[1:-1, 1:-1] = False
-            labels[frame & (labels == GC_PR_FGD)] = GC_PR_BGD
+            labels[frame & (labels == GC_PR_FGD)] = GC_BGD
         maybe_fg = np.isin(labels, (GC_FGD, GC_PR_FGD))
         if min(np.count_nonzero(maybe_fg), np.count_nonzero(~maybe_fg)) < _GMM_COMPONENTS:
             return labels, None, 0, models
@@ -403,18 +467,64 @@ def _box_in_work(box, work: _Work) -> tuple:
     return bx0, by0, bx1, by1
 
 
-def _shrink_marks(marks: Optional[np.ndarray], region: tuple, size: tuple) -> Optional[np.ndarray]:
-    """Marks inside the region at working size: a working pixel is marked when any of its
-    full-resolution pixels is, so a thin stroke never vanishes. Costs as much as the marks."""
-    if marks is None:
-        return None
-    x0, y0, x1, y1 = region
-    width, height = size
-    out = np.zeros((height, width), bool)
-    ys, xs = np.nonzero(marks[y0:y1, x0:x1])
-    if ys.size:
-        out[(ys * height) // (y1 - y0), (xs * width) // (x1 - x0)] = True
-    return out
+@dataclass
+class _Marks:
+    """The user's marks at full resolution, kept only over the window that holds them."""
+
+    window: tuple  # (x0, y0, x1, y1) in image pixels
+    fg: np.ndarray  # bool, window-sized
+    bg: np.ndarray
+
+    @classmethod
+    def of(cls, p: Prompts, shape, radius: float) -> Optional["_Marks"]:
+        found = p.marks_window(shape, radius)
+        if found is None:
+            return None
+        window, labels = found
+        return cls(window, labels == FOREGROUND, labels == BACKGROUND)
+
+    def fg_bbox(self) -> Optional[tuple]:
+        box = mask_tools.bbox(self.fg)
+        if box is None:
+            return None
+        x0, y0 = self.window[:2]
+        return (box[0] + x0, box[1] + y0, box[2] + x0, box[3] + y0)
+
+    def _overlap(self, region: tuple):
+        """The part of the window inside the region: slices into the window and the region."""
+        wx0, wy0, wx1, wy1 = self.window
+        rx0, ry0, rx1, ry1 = region
+        x0, y0, x1, y1 = max(wx0, rx0), max(wy0, ry0), min(wx1, rx1), min(wy1, ry1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        in_window = (slice(y0 - wy0, y1 - wy0), slice(x0 - wx0, x1 - wx0))
+        in_region = (slice(y0 - ry0, y1 - ry0), slice(x0 - rx0, x1 - rx0))
+        return in_window, in_region, (x0 - rx0, y0 - ry0)
+
+    def shrunk(self, region: tuple, size: tuple) -> tuple:
+        """(fg, bg) inside the region at working size: a working pixel is marked when any
+        of its full-resolution pixels is, so a thin stroke never vanishes."""
+        width, height = size
+        fg = np.zeros((height, width), bool)
+        bg = np.zeros((height, width), bool)
+        overlap = self._overlap(region)
+        if overlap is not None:
+            in_window, _, (ox, oy) = overlap
+            rw, rh = region[2] - region[0], region[3] - region[1]
+            for full, small in ((self.fg, fg), (self.bg, bg)):
+                ys, xs = np.nonzero(full[in_window])
+                if ys.size:
+                    small[((ys + oy) * height) // rh, ((xs + ox) * width) // rw] = True
+        return fg, bg
+
+    def enforce(self, region_mask: np.ndarray, region: tuple) -> None:
+        """Marked pixels keep their side in the full-resolution mask of the region."""
+        overlap = self._overlap(region)
+        if overlap is not None:
+            in_window, in_region, _ = overlap
+            part = region_mask[in_region]
+            part[self.fg[in_window]] = True
+            part[self.bg[in_window]] = False
 
 
 def _paint(labels: np.ndarray, fg, bg) -> None:
