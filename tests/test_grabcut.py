@@ -211,3 +211,65 @@ def test_clicks_become_disks_of_at_least_min_click_radius_working_pixels():
     assert np.count_nonzero(small._state.fg) <= 12  # the 5 px disk alone: about 3 x 3 working pixels
     with pytest.raises(InputError, match="min_click_radius"):
         get_engine("grabcut", min_click_radius=-1)
+
+
+def _monument(seed=0):
+    """Sky all round a monument: a base and a column from 3 pixels above the bottom edge
+    to 4 below the top, so a box around it with any margin is the whole image."""
+    rng = np.random.default_rng(seed)
+    h, w = 160, 120
+    yy, xx = np.mgrid[:h, :w]
+    obj = (((yy >= 110) & (abs(xx - 60) < 40)) | ((abs(xx - 60) < 8) & (yy >= 4))) & (yy < h - 3)
+    image = np.where(obj[..., None], [110, 100, 80], [150, 190, 240]).astype(float)
+    image += rng.normal(0, 8, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), obj
+
+
+def test_a_box_over_the_whole_image_takes_the_frame_as_background():
+    image, truth = _monument()
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    mask = engine.segment(Prompts(box=(0, 0, 120, 160))).mask
+    assert not mask[2:12, 10:50].any()  # the sky is not the object
+    assert iou(mask, truth) > 0.9
+
+
+def test_iterations_stop_once_a_cut_moves_almost_nothing(scene):
+    image, truth = scene
+    box = (45, 25, 115, 95)
+    early = get_engine("grabcut", iterations=10)
+    early.set_image(image)
+    result = early.segment(Prompts(box=box))
+    assert result.info["iterations"] < 10  # an easy disc settles after a cut or two
+    full = get_engine("grabcut", iterations=10, converged=0)
+    full.set_image(image)
+    assert iou(full.segment(Prompts(box=box)).mask, result.mask) > 0.99
+    with pytest.raises(InputError, match="converged"):
+        get_engine("grabcut", converged=1.5)
+
+
+def test_classic_opencv_iterations_remain_an_option(scene):
+    image, truth = scene
+    classic = get_engine("grabcut", fg_weighting=0)
+    classic.set_image(image)
+    result = classic.segment(Prompts(box=(45, 25, 115, 95)))
+    assert result.info["iterations"] == 5 and iou(result.mask, truth) > 0.95
+    refined = classic.segment(Prompts(box=(45, 25, 115, 95), points=[(80, 60)]))
+    assert refined.info["mode"] == "continue" and iou(refined.mask, truth) > 0.95
+    with pytest.raises(InputError, match="fg_weighting"):
+        get_engine("grabcut", fg_weighting=-1)
+
+
+def test_a_click_on_a_large_photo_touches_only_the_marks_window():
+    # 12 MP: the marks are built over the window that holds them, not the whole image
+    image, truth = disc_scene(height=3000, width=4000, centre=(2000, 1500), radius=800)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    box = (1000, 500, 3000, 2500)
+    engine.segment(Prompts(box=box))
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[1500:1505, 1900:2100] = 1
+    result = engine.segment(Prompts(box=box, points=[(2000, 1000)], scribbles=scribbles))
+    assert result.info["mode"] == "continue"
+    assert result.mask[1500:1505, 1900:2100].all() and result.mask[1000, 2000]
+    assert iou(result.mask, truth) > 0.97

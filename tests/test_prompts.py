@@ -66,3 +66,33 @@ def test_marks_paint_points_as_disks_over_scribbles():
     assert marks[10, 10] == 1 and marks[10, 7] == 1 and marks[10, 0] == 2
     assert marks[10, 14] == 2 and marks[6, 10] == 0
     assert np.count_nonzero(Prompts(points=[(10, 10)]).marks((20, 20), radius=3)) == 29
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_marks_window_is_the_full_marks_cropped_and_nothing_outside(seed):
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(5, 60, 2)
+    scribbles = None
+    if rng.random() < 0.7:
+        scribbles = np.zeros((h, w), np.uint8)
+        for _ in range(rng.integers(0, 3)):
+            y, x = rng.integers(0, h), rng.integers(0, w)
+            scribbles[y : y + rng.integers(1, 5), x : x + rng.integers(1, 9)] = rng.integers(1, 3)
+    points = labels = None
+    if scribbles is None or not scribbles.any() or rng.random() < 0.5:
+        n = int(rng.integers(1, 4))
+        points = np.column_stack([rng.uniform(0, w - 1, n), rng.uniform(0, h - 1, n)])
+        labels = rng.integers(0, 2, n)
+    p = Prompts(points=points, point_labels=labels, scribbles=scribbles).validated((h, w))
+    radius = float(rng.integers(0, 6))
+    full = p.marks((h, w), radius)
+    (x0, y0, x1, y1), window = p.marks_window((h, w), radius)
+    assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+    np.testing.assert_array_equal(window, full[y0:y1, x0:x1])
+    outside = full.copy()
+    outside[y0:y1, x0:x1] = 0
+    assert not outside.any()
+
+
+def test_marks_window_is_none_without_marks():
+    assert Prompts(box=(0, 0, 5, 5)).validated((10, 10)).marks_window((10, 10)) is None
