@@ -1,5 +1,7 @@
 import time
 
+import cv2
+
 import numpy as np
 import pytest
 
@@ -139,8 +141,12 @@ def test_large_images_work_on_a_scaled_region_and_come_back_full_size():
 
 def test_whole_image_mode_matches_plain_grabcut_behaviour(scene):
     image, truth = scene
-    mask = iseg.segment(image, box=(45, 25, 115, 95), roi=False, max_side=None)
+    mask = iseg.segment(image, box=(45, 25, 115, 95), roi=False, max_side=None, fg_weighting=0)
     assert iou(mask, truth) > 0.95
+    plain_labels = np.zeros(truth.shape, np.uint8)
+    cv2.setRNGSeed(0)
+    cv2.grabCut(image, plain_labels, (45, 25, 70, 70), np.zeros((1, 65)), np.zeros((1, 65)), 5, cv2.GC_INIT_WITH_RECT)
+    np.testing.assert_array_equal(mask, (plain_labels == cv2.GC_FGD) | (plain_labels == cv2.GC_PR_FGD))
 
 
 def test_prior_mask_is_refined(scene):
