@@ -372,3 +372,46 @@ def test_models_list_cli(capsys, tmp_path, monkeypatch):
     for name in ("vit_h", "vit_l", "vit_b", "vit_t", "sam_vit_b_01ec64.pth", "not cached", "375.0 MB"):
         assert name in out
     assert cli.main(["models", "download", "nope"]) == 2
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_fast_decoder_computes_the_stock_decoder(depth):
+    """The rearranged decoder (image part once, reassociated projections, sub-pixel
+    upscaling, best mask only) gives the stock decoder's logits, score and choice."""
+    from segment_anything.modeling import MaskDecoder, PromptEncoder, TwoWayTransformer
+
+    from interactive_seg.engines.sam_decoder import FastDecoder, supports
+
+    torch.manual_seed(depth)
+    decoder = MaskDecoder(
+        num_multimask_outputs=3,
+        transformer=TwoWayTransformer(depth=depth, embedding_dim=256, mlp_dim=512, num_heads=8),
+        transformer_dim=256, iou_head_depth=3, iou_head_hidden_dim=64,
+    ).eval()
+    prompt_encoder = PromptEncoder(embed_dim=256, image_embedding_size=(64, 64), input_image_size=(1024, 1024), mask_in_chans=16).eval()
+    assert supports(decoder)
+    with torch.inference_mode():
+        pe = prompt_encoder.get_dense_pe()
+        fast = FastDecoder(decoder, pe)
+        embedding = torch.randn(1, 256, 64, 64)
+        prompts = [
+            dict(points=None, boxes=torch.tensor([[100.0, 120.0, 700.0, 800.0]]), masks=None),
+            dict(points=(torch.tensor([[[300.0, 400.0]]]), torch.tensor([[1]])), boxes=None, masks=None),
+            dict(points=(torch.tensor([[[300.0, 400.0], [600.0, 100.0]]]), torch.tensor([[1, 0]])), boxes=None,
+                 masks=torch.randn(1, 1, 256, 256)),
+        ]
+        for kind, prompt in enumerate(prompts):
+            sparse, dense = prompt_encoder(**prompt)
+            for multimask in (False, True):
+                masks, scores = decoder(embedding, pe, sparse, dense, multimask)
+                if prompt["masks"] is None:
+                    fast.prepare(embedding, dense)
+                    logits, score, best = fast(sparse, multimask)
+                else:
+                    logits, score, best = fast(sparse, multimask, fast.image_part(embedding, dense))
+                assert best == int(torch.argmax(scores[0])), (kind, multimask)
+                assert float(score) == pytest.approx(float(scores[0, best]), abs=1e-4)
+                stock = masks[0, best]
+                assert torch.allclose(logits, stock, atol=1e-3 * float(stock.abs().max()) + 1e-4), (kind, multimask)
+                agree = ((logits > 0) == (stock > 0)).float().mean()
+                assert agree > 0.9999

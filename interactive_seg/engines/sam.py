@@ -2,12 +2,13 @@
 
 ``set_image`` runs the image encoder once per image and model; the embedding is kept in an
 in-memory LRU and on disk (see :mod:`.embeddings`). Per prompt only the prompt encoder and
-mask decoder run; the best mask is chosen *before* upscaling, and the upscaling (SAM's
+mask decoder run (the decoder rearranged so the image's share is computed once: see
+:mod:`.sam_decoder`); the best mask is chosen *before* upscaling, and the upscaling (SAM's
 256 -> 1024 -> image size, bilinear) is computed only over the rows and columns that a
 positive logit can reach, with PyTorch's own sample positions and weights, so the mask is
 the one ``SamPredictor.predict`` gives.
 
-torch, segment_anything and mobile_sam are imported here only.
+torch, segment_anything and mobile_sam are imported here (and torch in sam_decoder.py) only.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ try:
     import torch
 except ImportError as exc:  # pragma: no cover - exercised where torch is absent
     raise ImportError(f"torch is not installed ({exc})") from exc
+
+from .sam_decoder import FastDecoder, supports  # noqa: E402  (needs torch)
 
 __all__ = ["SamEngine", "load_sam", "register_sam_builder", "resolve_device"]
 
@@ -272,6 +275,7 @@ class SamEngine:
         model=None,
         points_per_stroke: int = 3,
         threads: Optional[int] = None,
+        fast_decoder: bool = True,
     ):
         self.device = resolve_device(device)
         if self.device.type == "cpu":
@@ -303,6 +307,8 @@ class SamEngine:
         self._last = None  # (prompts signature, low-res logits) for consecutive refinements
         with torch.no_grad():
             self._dense_pe = self.model.prompt_encoder.get_dense_pe()  # constant: computed once, not per prompt
+            self._fast = FastDecoder(self.model.mask_decoder, self._dense_pe) if fast_decoder and supports(self.model.mask_decoder) else None
+        self._fast_features = None  # the features the fast decoder's image part was prepared for
 
     # -- image ---------------------------------------------------------------------------
     def set_image(self, image) -> None:
@@ -443,20 +449,32 @@ class SamEngine:
         if args["mask_input"] is not None:
             masks = torch.as_tensor(args["mask_input"], dtype=torch.float, device=self.device)[None]
         sparse, dense = self.model.prompt_encoder(points=(coords, labels) if coords is not None else None, boxes=boxes, masks=masks)
-        low_res, scores = self.model.mask_decoder(
-            image_embeddings=self._features,
-            image_pe=self._dense_pe,
-            sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense,
-            multimask_output=args["multimask_output"],
-        )
-        best = int(torch.argmax(scores[0]))
-        logits = low_res[0, best].float().cpu().numpy()
+        if self._fast is not None:
+            image = None
+            if masks is not None:
+                image = self._fast.image_part(self._features, dense)
+            elif self._fast_features is not self._features:
+                self._fast.prepare(self._features, dense)
+                self._fast_features = self._features
+            low, score, best = self._fast(sparse, args["multimask_output"], image)
+            logits = low.float().cpu().numpy()
+            score = float(score)
+        else:
+            low_res, scores = self.model.mask_decoder(
+                image_embeddings=self._features,
+                image_pe=self._dense_pe,
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=dense,
+                multimask_output=args["multimask_output"],
+            )
+            best = int(torch.argmax(scores[0]))
+            logits = low_res[0, best].float().cpu().numpy()
+            score = float(scores[0, best])
         mask = self._upscale(logits)
         n_points = 0 if args["point_coords"] is None else len(args["point_coords"])
         self._last = (args["_signature"], logits, n_points)
         info = {"seconds": time.perf_counter() - start, "multimask": args["multimask_output"], "points": n_points}
-        return Result(mask=mask, score=float(scores[0, best]), logits=logits, info=info)
+        return Result(mask=mask, score=score, logits=logits, info=info)
 
     def reset(self) -> None:
         """Forget the last refinement, so the next prompt starts a new object."""
