@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--model-type", dest="model_type", default="vit_b", choices=["vit_b", "vit_l", "vit_h", "vit_t"], help="SAM model (default vit_b; vit_t is MobileSAM)")
     seg.add_argument("--checkpoint", metavar="PTH", help="SAM checkpoint (default: the one `interactive-seg models download` put in the cache)")
     seg.add_argument("--device", default="auto", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
-    seg.add_argument("--iterations", type=int, help="GrabCut iterations (default 5)")
+    seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")

@@ -150,6 +150,7 @@ class SegmentationWidget(QWidget):
         for widget in (self.margin_spin, self.iterations_spin, self.size_spin):
             widget.valueChanged.connect(lambda _: self._engine_changed())
         gform.addRow("Margin", self.margin_spin)
+        self.iterations_spin.setToolTip("Most GrabCut iterations for a new object; it stops early once the mask settles.")
         gform.addRow("Iterations", self.iterations_spin)
         gform.addRow("Working size (px)", self.size_spin)
         layout.addWidget(self.grabcut_box)
