@@ -184,6 +184,8 @@ def main(argv=None):
     parser.add_argument("dataset", type=Path, help="folder with images/ and masks/ (../shared/bench/grabcut30)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N images (for quick checks)")
     parser.add_argument("--skip-x4", action="store_true", help="skip the x4 upscaled latency part")
+    parser.add_argument("--x4-limit", type=int, default=None,
+                        help="x4 part on the first N images only (plain GrabCut takes minutes per call there)")
     parser.add_argument("--skip-12mp", action="store_true", help="skip the 12-megapixel click latency part")
     parser.add_argument("--skip-plain", action="store_true", help="skip the plain GrabCut baseline (tuning only)")
     parser.add_argument("--option", action="append", help="engine option key=value, repeatable")
@@ -223,7 +225,7 @@ def main(argv=None):
         print(f"| ratio plain / ours (latency) | | | | {rows['plain'][3] / rows['ours'][3]:.1f}x |")
 
     if not args.skip_x4:
-        x4_part(items, methods, names, args.verbose)
+        x4_part(items[: args.x4_limit] if args.x4_limit else items, methods, names, args.verbose)
     if not args.skip_12mp:
         megapixel_part(items, options, args.verbose)
     return 0
