@@ -415,3 +415,15 @@ def test_fast_decoder_computes_the_stock_decoder(depth):
                 assert torch.allclose(logits, stock, atol=1e-3 * float(stock.abs().max()) + 1e-4), (kind, multimask)
                 agree = ((logits > 0) == (stock > 0)).float().mean()
                 assert agree > 0.9999
+
+
+def test_stock_decoder_remains_an_option(model, image, tmp_path):
+    fast = iseg.get_engine("sam", model=model, device="cpu", cache_dir=tmp_path)
+    stock = iseg.get_engine("sam", model=model, device="cpu", cache_dir=tmp_path, fast_decoder=False)
+    assert fast._fast is not None and stock._fast is None
+    fast.set_image(image)
+    stock.set_image(image)
+    for prompts in (Prompts(box=(50, 40, 300, 250)), Prompts(points=[(100.5, 100.5)])):
+        fast.reset()
+        stock.reset()
+        np.testing.assert_array_equal(fast.segment(prompts).mask, stock.segment(prompts).mask)
