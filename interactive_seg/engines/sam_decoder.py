@@ -100,7 +100,8 @@ def _image_to_token(attn, q_image, k_tokens, v_tokens) -> torch.Tensor:
 class FastDecoder:
     """The mask decoder of one SAM model, with the per-image part computed once.
 
-    >>> # see tests/test_sam.py: masks equal to the stock decoder's for every prompt kind
+    ``tests/test_sam.py`` checks it against the stock decoder (depth 1 and 2, boxes, points,
+    mask inputs, single and multimask output).
     """
 
     def __init__(self, decoder, image_pe: torch.Tensor):
@@ -153,10 +154,6 @@ class FastDecoder:
     def prepare(self, image_embeddings: torch.Tensor, no_mask_dense: torch.Tensor) -> None:
         """Compute and keep the image part for prompts without a mask."""
         self._image = self.image_part(image_embeddings, no_mask_dense)
-
-    @property
-    def prepared(self) -> bool:
-        return self._image is not None
 
     def __call__(self, sparse: torch.Tensor, multimask: bool, image: tuple = None):
         """(best mask's low-resolution logits (4H, 4W), its score, the index chosen among
