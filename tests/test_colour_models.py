@@ -81,3 +81,14 @@ def test_learn_with_fewer_pixels_than_components(n):
     model = cm.learn(pixels, np.arange(n))
     assert model.shape == (cm.MODEL_SIZE,)
     assert np.isclose(model[: cm.COMPONENTS].sum(), 1.0)
+
+
+def test_colours_along_a_line_give_a_proper_model():
+    # found by hypothesis: nearly collinear colours gave a covariance whose determinant
+    # rounding made negative, and a NaN log-likelihood
+    rng = np.random.default_rng(1)
+    t = rng.uniform(0, 80, 200)
+    pixels = np.column_stack([t, 2 * t, 3 * t]) + rng.normal(0, 1e-7, (200, 3))
+    model = cm.learn(pixels, np.zeros(200, int))
+    assert np.linalg.eigvalsh(cm._parts(model)[2][0])[0] > 0
+    assert np.isfinite(cm.log_likelihood(model, pixels)).all()

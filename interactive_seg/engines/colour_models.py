@@ -44,6 +44,7 @@ COMPONENTS = 5  # fixed by OpenCV's GrabCut
 MODEL_SIZE = 13 * COMPONENTS  # weights (1) + mean (3) + covariance (9) per component
 _KMEANS_ITERATIONS = 10  # as OpenCV's initGMMs
 _MIN_WEIGHT = 1e-3  # a component that less than a thousandth of a pixel supports is empty
+_MIN_EIGENVALUE = 1e-6
 _MIN_DET = 1e-9  # OpenCV refuses covariances with determinant <= DBL_EPSILON; stay well clear
 
 
@@ -93,7 +94,9 @@ def learn(pixels: np.ndarray, components: np.ndarray, weights: Optional[np.ndarr
         mean = sums[c] / total[c]
         cov = products[c] / total[c] - np.outer(mean, mean)
         add = 0.01
-        while _det3(cov) <= _MIN_DET:
+        # (also when an eigenvalue is about zero: colours along a line or a plane can give a
+        # determinant whose sign rounding decides, and a log of a negative number)
+        while _det3(cov) <= _MIN_DET or np.linalg.eigvalsh(cov)[0] <= _MIN_EIGENVALUE:
             cov = cov + add * np.eye(3)
             add *= 10
         coefs[c] = total[c]
@@ -125,7 +128,7 @@ def component_log_likelihoods(model: np.ndarray, pixels: np.ndarray) -> np.ndarr
         inverse = np.linalg.inv(covs[c])
         d = pixels - means[c]
         quad = np.einsum("ni,ni->n", d @ inverse, d)
-        out[:, c] = np.log(coefs[c]) - 0.5 * np.log(np.linalg.det(covs[c])) - 0.5 * quad
+        out[:, c] = np.log(coefs[c]) - 0.5 * np.linalg.slogdet(covs[c])[1] - 0.5 * quad
     return out
 
 
