@@ -20,7 +20,7 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# The package with its GUI, SAM and test extras; torch pinned to a pair that imports on CPU.
-python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,gui,sam]"
+# The package with its GUI, SAM, batch, plots and test extras; torch pinned to a pair that imports on CPU.
+python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,gui,sam,batch,plots]"
 
 exec xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest "$@"

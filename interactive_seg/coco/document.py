@@ -1,0 +1,493 @@
+"""A COCO file held whole: every key, encoding and id as read, indexed by image, saved atomically.
+
+:class:`CocoDocument` is the one place that parses and writes COCO JSON. It keeps each
+record (top level, image, category, annotation) as the dict it was read as, so a record
+nobody changed is written back equal as JSON (same keys in the same order, same
+segmentation encoding, same id); a changed annotation keeps every key but the ones the
+change replaces. Ids may be numbers or strings, as long as references use the same ones.
+
+Opening checks the structure cheaply (ids, references, field types, segmentation shapes)
+and raises :class:`~interactive_seg.InputError` listing what is wrong; masks are decoded
+only when asked for. ``area`` and ``bbox`` are the writer's business: they are read and
+kept, never used to judge a file (:meth:`CocoDocument.check` with ``strict=True`` reports
+them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping, Optional, Union
+
+import numpy as np
+
+from ..errors import InputError
+from ..files import write_bytes_atomic
+from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation, segmentation_problem
+
+__all__ = ["CocoDocument", "is_coco", "load_json"]
+
+Id = Union[int, str]
+_SHOWN = 10  # problems named in one error sentence
+
+
+def _is_id(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
+
+
+def _whole(value) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value) and value == int(value))
+
+
+def _name(path: Optional[Path]) -> str:
+    return repr(str(path)) if path is not None else "the COCO data"
+
+
+def load_json(path) -> Any:
+    """Parse a JSON file (a UTF-8 byte-order mark is allowed); InputError when it cannot be."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"There is no COCO file at {str(path)!r}; check the path.") from None
+    except IsADirectoryError:
+        raise InputError(f"{str(path)!r} is a folder; give the COCO .json file inside it.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Could not read {str(path)!r} as UTF-8 text ({exc}); is it a COCO JSON file?") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{str(path)!r} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "it may be truncated: restore it from a backup or export it again."
+        ) from None
+    except RecursionError:
+        raise InputError(f"{str(path)!r} nests JSON too deeply to be a COCO file.") from None
+
+
+def is_coco(data) -> bool:
+    """True when ``data`` looks like a COCO dataset: a mapping with ``images`` and ``annotations`` lists."""
+    return isinstance(data, Mapping) and isinstance(data.get("images"), list) and isinstance(data.get("annotations"), list)
+
+
+def _problems(data, strict: bool = False) -> list:
+    """Everything structurally wrong with parsed COCO data (one sentence each, no final stop)."""
+    if isinstance(data, list):
+        return ["the top level is a list, not a COCO dataset (a COCO results file of detections is a list: read it with the batch tools)"]
+    if not isinstance(data, Mapping):
+        return ["the top level is not a JSON object with 'images', 'annotations' and 'categories'"]
+    problems = []
+    for key in ("images", "annotations"):
+        if not isinstance(data.get(key), list):
+            problems.append(f"'{key}' is missing or not a list")
+    if "categories" in data and not isinstance(data["categories"], list):
+        problems.append("'categories' is not a list")
+    if problems:
+        return problems
+    images = {}
+    for i, image in enumerate(data["images"]):
+        where = f"images[{i}]"
+        if not isinstance(image, Mapping):
+            problems.append(f"{where} is not an object")
+            continue
+        missing = [k for k in ("id", "file_name", "width", "height") if k not in image]
+        if missing:
+            problems.append(f"{where} lacks {', '.join(missing)}")
+            continue
+        if not _is_id(image["id"]):
+            problems.append(f"{where} has the id {image['id']!r}; ids must be numbers or strings")
+            continue
+        if not isinstance(image["file_name"], str) or not image["file_name"]:
+            problems.append(f"image {image['id']!r} has a file_name that is not a text")
+        for key in ("width", "height"):
+            value = image[key]
+            if not _whole(value) or value < 1 or value > 2**31:
+                problems.append(f"image {image['id']!r} has the {key} {value!r}; it must be a whole number of pixels")
+        if image["id"] in images:
+            problems.append(f"the image id {image['id']!r} is used twice")
+        images[image["id"]] = image
+    categories = {}
+    for i, category in enumerate(data.get("categories") or []):
+        if not isinstance(category, Mapping) or "id" not in category or "name" not in category:
+            problems.append(f"categories[{i}] lacks an id or a name")
+            continue
+        if not _is_id(category["id"]):
+            problems.append(f"categories[{i}] has the id {category['id']!r}; ids must be numbers or strings")
+            continue
+        if category["id"] in categories:
+            problems.append(f"the category id {category['id']!r} is used twice")
+        categories[category["id"]] = category
+    seen = set()
+    for i, ann in enumerate(data["annotations"]):
+        if not isinstance(ann, Mapping):
+            problems.append(f"annotations[{i}] is not an object")
+            continue
+        missing = [k for k in ("id", "image_id", "category_id") if k not in ann]
+        if missing:
+            problems.append(f"annotations[{i}] lacks {', '.join(missing)}")
+            continue
+        if not all(_is_id(ann[k]) for k in ("id", "image_id", "category_id")):
+            problems.append(f"annotations[{i}] has an id, image_id or category_id that is neither a number nor a string")
+            continue
+        name = f"annotation {ann['id']!r}"
+        if ann["id"] in seen:
+            problems.append(f"the annotation id {ann['id']!r} is used twice")
+        seen.add(ann["id"])
+        if ann["category_id"] not in categories:
+            problems.append(f"{name} refers to category {ann['category_id']!r}, which is not in 'categories'")
+        image = images.get(ann["image_id"])
+        if image is None:
+            problems.append(f"{name} refers to image {ann['image_id']!r}, which is not in 'images'")
+            continue
+        segmentation = ann.get("segmentation")
+        if has_segmentation(segmentation) and _whole(image["width"]) and _whole(image["height"]):
+            problem = segmentation_problem(segmentation, int(image["height"]), int(image["width"]))
+            if problem:
+                problems.append(f"{name} cannot be decoded: {problem}")
+        if "bbox" in ann:
+            box = ann["bbox"]
+            if not isinstance(box, list) or len(box) != 4 or not all(_whole(v) or isinstance(v, float) for v in box):
+                problems.append(f"{name} has the bbox {box!r}; a bbox is [x, y, width, height]")
+            elif not all(math.isfinite(float(v)) for v in box):
+                problems.append(f"{name} has a bbox with NaN or infinity")
+    if strict and not problems:
+        problems += _strict_problems(data, images)
+    return problems
+
+
+def _strict_problems(data, images) -> list:
+    """``area`` and ``bbox`` against the decoded segmentation (a report, not a reason to refuse)."""
+    from ..masks import bbox as tight_box
+
+    problems = []
+    for ann in data["annotations"]:
+        if not has_segmentation(ann.get("segmentation")):
+            continue
+        image = images[ann["image_id"]]
+        try:
+            mask = decode_segmentation(ann["segmentation"], int(image["height"]), int(image["width"]))
+        except ValueError as exc:
+            problems.append(f"annotation {ann['id']!r} cannot be decoded: {exc}")
+            continue
+        area = int(mask.sum())
+        if isinstance(ann.get("area"), (int, float)) and not isinstance(ann["area"], bool):
+            if abs(float(ann["area"]) - area) > max(1.0, 0.01 * area):
+                problems.append(f"annotation {ann['id']!r} has the area {ann['area']} but its segmentation covers {area} pixels")
+        if isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
+            box = tight_box(mask)
+            expected = [0, 0, 0, 0] if box is None else [box[0], box[1], box[2] - box[0], box[3] - box[1]]
+            if any(abs(float(g) - e) > 1.0 for g, e in zip(ann["bbox"], expected)):
+                problems.append(f"annotation {ann['id']!r} has the bbox {ann['bbox']} but its segmentation spans {expected}")
+    return problems
+
+
+def _sentence(problems: list, what: str) -> str:
+    shown = "; ".join(problems[:_SHOWN]) + (f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else "")
+    return f"{what} has problems: {shown}. Fix them and open it again."
+
+
+def _new_id(used: Iterable[Id], at_least: int = 1) -> Id:
+    """A fresh id: after the largest number used; a number written as text where ids are text."""
+    used = list(used)
+    numbers = [u for u in used if isinstance(u, int)]
+    texts = [u for u in used if isinstance(u, str)]
+    if texts and not numbers:
+        taken = set(texts)
+        digits = [int(t) for t in texts if t.isdigit()]
+        candidate = max(max(digits, default=0) + 1, at_least)
+        while str(candidate) in taken:
+            candidate += 1
+        return str(candidate)
+    return max(max(numbers, default=0) + 1, at_least)
+
+
+class CocoDocument:
+    """A COCO dataset held losslessly, indexed by image, changed in place and saved atomically.
+
+    Build one with :meth:`open` (a file), :meth:`from_data` (parsed JSON) or
+    ``CocoDocument()`` (empty). Records are plain dicts; read them, but change them only
+    through the methods here so the indexes stay true.
+
+    Examples
+    --------
+    >>> doc = CocoDocument()
+    >>> image = doc.add_image("a.png", width=5, height=4)
+    >>> mask = np.zeros((4, 5), bool); mask[1:3, 1:3] = True
+    >>> ann = doc.add_annotation(image["id"], mask, "cat", attributes={"occluded": False})
+    >>> ann["id"], doc.category_name(ann["category_id"]), int(doc.mask(ann["id"]).sum())
+    (1, 'cat', 4)
+    >>> doc.update_annotation(ann["id"], category="dog")["attributes"]
+    {'occluded': False}
+    """
+
+    def __init__(self, data: Optional[Mapping] = None, path=None):
+        self.path = Path(path) if path is not None else None
+        data = {"images": [], "annotations": [], "categories": []} if data is None else data
+        problems = _problems(data)
+        if problems:
+            raise InputError(_sentence(problems, f"The COCO file {_name(self.path)}" if self.path else "This COCO data"))
+        # top-level keys in their order; the three lists are rebuilt from the indexes on save
+        self._top = dict(data)
+        self._top.setdefault("categories", [])
+        self._images = {im["id"]: im for im in data["images"]}
+        self._categories = {c["id"]: c for c in self._top["categories"]}
+        self._annotations = {a["id"]: a for a in data["annotations"]}
+        self._by_image: dict = {image_id: {} for image_id in self._images}
+        for ann in self._annotations.values():
+            self._by_image[ann["image_id"]][ann["id"]] = None  # an ordered set of ids
+        self._by_file: dict = {}
+        for image in self._images.values():
+            self._by_file.setdefault(image["file_name"], []).append(image["id"])
+        self._category_by_name: dict = {}
+        for category in self._categories.values():
+            self._category_by_name.setdefault(str(category["name"]), category["id"])
+
+    # -- opening and saving --------------------------------------------------------------
+    @classmethod
+    def open(cls, path) -> "CocoDocument":
+        """Read a COCO file; :class:`InputError` listing its problems when it is not one we can use."""
+        path = Path(path)
+        return cls(load_json(path), path=path)
+
+    @classmethod
+    def from_data(cls, data, path=None) -> "CocoDocument":
+        """A document over already parsed COCO data (a dict); the dicts are taken, not copied."""
+        return cls(data, path=path)
+
+    def to_data(self) -> dict:
+        """The dataset as a dict, in the order read (new records last), ready for ``json.dumps``."""
+        out = {}
+        for key, value in self._top.items():
+            if key == "images":
+                value = list(self._images.values())
+            elif key == "annotations":
+                value = list(self._annotations.values())
+            elif key == "categories":
+                value = list(self._categories.values())
+            out[key] = value
+        return out
+
+    def dumps(self) -> bytes:
+        """The document as UTF-8 JSON bytes (non-ASCII kept as it is)."""
+        return json.dumps(self.to_data(), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+    def save(self, path=None) -> Path:
+        """Write the whole file atomically (temporary file beside it, then rename); returns the path."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise InputError("This COCO document has no file yet; give save() a path.")
+        written = write_bytes_atomic(target, self.dumps())
+        if self.path is None:
+            self.path = target
+        return written
+
+    def check(self, *, strict: bool = False) -> list:
+        """Problems as sentences; with ``strict`` also ``area``/``bbox`` that disagree with the masks."""
+        return [p[0].upper() + p[1:] + "." for p in _problems(self.to_data(), strict=strict)]
+
+    # -- top level -----------------------------------------------------------------------
+    def get(self, key: str, default=None):
+        """A top-level entry other than the three lists (``info``, ``licenses``, ...)."""
+        return self._top.get(key, default)
+
+    def set(self, key: str, value) -> None:
+        """Set a top-level entry other than the three lists (kept in place when it exists)."""
+        if key in ("images", "annotations", "categories"):
+            raise InputError(f"Change '{key}' through the document's methods.")
+        self._top[key] = value
+
+    # -- images --------------------------------------------------------------------------
+    @property
+    def images(self) -> list:
+        """Image records in file order."""
+        return list(self._images.values())
+
+    def image(self, image_id: Id) -> dict:
+        try:
+            return self._images[image_id]
+        except (KeyError, TypeError):
+            raise InputError(f"There is no image with the id {image_id!r} in {_name(self.path)}.") from None
+
+    def find_image(self, file_name: str) -> Optional[dict]:
+        """The image record for ``file_name``: the same path, else the only one with that base name.
+
+        Paths compare with ``/`` and ``\\`` alike. None when there is none; an
+        :class:`InputError` when several records have that base name and none that path.
+        """
+        key = str(file_name)
+        ids = self._by_file.get(key) or self._by_file.get(key.replace("\\", "/"))
+        if ids:
+            return self._images[ids[0]]
+        base = PurePosixPath(key.replace("\\", "/")).name
+        found = [im for im in self._images.values() if PurePosixPath(str(im["file_name"]).replace("\\", "/")).name == base]
+        if len(found) > 1:
+            raise InputError(
+                f"{len(found)} images of {_name(self.path)} are called {base!r} "
+                f"({', '.join(repr(im['file_name']) for im in found[:3])}); name the image by its path in the file."
+            )
+        return found[0] if found else None
+
+    def add_image(self, file_name: str, width: int, height: int, *, id: Optional[Id] = None, **extra) -> dict:
+        """Add an image record (a new id unless one is given) and return it."""
+        if id is None:
+            id = _new_id(self._images)
+        elif not _is_id(id) or id in self._images:
+            raise InputError(f"The image id {id!r} is taken or not a number or text; leave it out for a new one.")
+        record = {"id": id, "file_name": str(file_name), "width": int(width), "height": int(height), **extra}
+        self._images[id] = record
+        self._by_image[id] = {}
+        self._by_file.setdefault(record["file_name"], []).append(id)
+        return record
+
+    def remove_image(self, image_id: Id) -> None:
+        """Remove an image record and its annotations."""
+        record = self.image(image_id)
+        for ann_id in list(self._by_image[image_id]):
+            del self._annotations[ann_id]
+        del self._by_image[image_id]
+        del self._images[image_id]
+        self._by_file[record["file_name"]].remove(image_id)
+        if not self._by_file[record["file_name"]]:
+            del self._by_file[record["file_name"]]
+
+    # -- categories ----------------------------------------------------------------------
+    @property
+    def categories(self) -> list:
+        """Category records in file order."""
+        return list(self._categories.values())
+
+    def category_name(self, category_id: Id) -> str:
+        try:
+            return str(self._categories[category_id]["name"])
+        except (KeyError, TypeError):
+            raise InputError(f"There is no category with the id {category_id!r} in {_name(self.path)}.") from None
+
+    def category_id(self, name: str, *, create: bool = False) -> Optional[Id]:
+        """The id of the class called ``name`` (the first, if the file names two alike); new with ``create``."""
+        name = str(name)
+        if name in self._category_by_name:
+            return self._category_by_name[name]
+        if not create:
+            return None
+        cid = _new_id(self._categories)
+        self._categories[cid] = {"id": cid, "name": name, "supercategory": ""}
+        self._category_by_name[name] = cid
+        return cid
+
+    def rename_category(self, old: str, new: str) -> None:
+        """Rename a class (its id and every other key stay)."""
+        old, new = str(old), str(new)
+        if old not in self._category_by_name:
+            raise InputError(f"There is no class {old!r}.")
+        if not new.strip():
+            raise InputError("A class name cannot be empty.")
+        if new in self._category_by_name:
+            raise InputError(f"There is already a class {new!r}; pick another name.")
+        cid = self._category_by_name.pop(old)
+        self._categories[cid]["name"] = new
+        self._category_by_name[new] = cid
+
+    # -- annotations ---------------------------------------------------------------------
+    def annotations(self, image_id: Optional[Id] = None) -> list:
+        """Annotation records of one image (file order), or of all images."""
+        if image_id is None:
+            return list(self._annotations.values())
+        self.image(image_id)
+        return [self._annotations[a] for a in self._by_image[image_id]]
+
+    def count(self, image_id: Id) -> int:
+        """How many annotations an image has (no scan)."""
+        return len(self._by_image.get(image_id, ()))
+
+    def annotation(self, ann_id: Id) -> dict:
+        try:
+            return self._annotations[ann_id]
+        except (KeyError, TypeError):
+            raise InputError(f"There is no annotation {ann_id!r} in {_name(self.path)}.") from None
+
+    def has_mask(self, ann_id: Id) -> bool:
+        """False for box-only annotations (no segmentation, or an empty one)."""
+        return has_segmentation(self.annotation(ann_id).get("segmentation"))
+
+    def mask(self, ann_id: Id) -> np.ndarray:
+        """One annotation's mask, decoded now; :class:`InputError` naming the annotation when it cannot be."""
+        ann = self.annotation(ann_id)
+        image = self._images[ann["image_id"]]
+        try:
+            return decode_segmentation(ann.get("segmentation"), int(image["height"]), int(image["width"]))
+        except ValueError as exc:
+            raise InputError(
+                f"Annotation {ann_id!r} (image {image['file_name']!r}) of {_name(self.path)} cannot be decoded: {exc}."
+            ) from None
+
+    def new_annotation_id(self, at_least: int = 1) -> Id:
+        """A fresh annotation id (after the largest used, and at least ``at_least``)."""
+        return _new_id(self._annotations, at_least)
+
+    def add_annotation(
+        self,
+        image_id: Id,
+        mask,
+        category: str,
+        *,
+        id: Optional[Id] = None,
+        polygons: bool = False,
+        offset=None,
+        **extra,
+    ) -> dict:
+        """Add an object to an image and return its record.
+
+        ``mask`` is the image's size, or a crop at ``offset`` (x0, y0); ``category`` a class
+        name (created when new); ``extra`` keys go into the record after the standard ones.
+        """
+        image = self.image(image_id)
+        fields = self._fields(image, mask, polygons, offset)
+        if id is None:
+            id = self.new_annotation_id()
+        elif not _is_id(id) or id in self._annotations:
+            raise InputError(f"The annotation id {id!r} is taken or not a number or text; leave it out for a new one.")
+        record = {"id": id, "image_id": image_id, "category_id": self.category_id(category, create=True), "iscrowd": 0, **fields, **extra}
+        self._annotations[id] = record
+        self._by_image[image_id][id] = None
+        return record
+
+    def update_annotation(self, ann_id: Id, *, mask=None, category: Optional[str] = None, polygons: Optional[bool] = None, offset=None) -> dict:
+        """Give an object a new mask and/or class; every other key stays as it was.
+
+        A new mask replaces ``segmentation``, ``area`` and ``bbox``; it is written as
+        polygons when the old one was (and polygons are faithful), RLE otherwise, unless
+        ``polygons`` says.
+        """
+        ann = self.annotation(ann_id)
+        if mask is not None:
+            if polygons is None:
+                polygons = isinstance(ann.get("segmentation"), list) and len(ann["segmentation"]) > 0
+            fields = self._fields(self._images[ann["image_id"]], mask, polygons, offset)
+            for key, value in fields.items():
+                ann[key] = value
+        if category is not None:
+            ann["category_id"] = self.category_id(category, create=True)
+        return ann
+
+    def remove_annotation(self, ann_id: Id) -> dict:
+        """Delete an object; returns its record."""
+        ann = self.annotation(ann_id)
+        del self._annotations[ann_id]
+        del self._by_image[ann["image_id"]][ann_id]
+        return ann
+
+    def _fields(self, image: dict, mask, polygons: bool, offset) -> dict:
+        mask = np.asarray(mask)
+        height, width = int(image["height"]), int(image["width"])
+        if mask.ndim != 2:
+            raise InputError(f"A mask must be 2-D (H, W); got shape {mask.shape}.")
+        if offset is None and mask.shape != (height, width):
+            raise InputError(f"The mask is {mask.shape[1]} x {mask.shape[0]} but {image['file_name']!r} is {width} x {height}.")
+        mask = mask.astype(bool, copy=False)
+        if not mask.any():
+            raise InputError("The object is empty; segment something before saving it.")
+        try:
+            return mask_to_segmentation(mask, polygons=bool(polygons), offset=offset, shape=(height, width) if offset is not None else None)
+        except ValueError as exc:
+            raise InputError(f"The mask does not fit {image['file_name']!r}: {exc}.") from None

@@ -1,0 +1,293 @@
+"""One annotation's ``segmentation``: masks to COCO RLE or polygons and back, checked first.
+
+RLE (pycocotools, ``counts`` stored as a string) round trips pixel for pixel. Polygons on
+request, but they never lie: an object with a hole, or a part too small or thin to be
+drawn as a polygon of three or more points without losing more than its boundary pixels,
+is written as RLE instead.
+
+Decoding checks what pycocotools does not: polygon coordinates must be finite (NaN or a
+coordinate of 1e8 makes pycocotools allocate without bound), and are clipped to the
+image before rasterising; RLE runs must add up to the image's pixel count (pycocotools
+decodes short runs into uninitialised memory).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "mask_to_segmentation",
+    "decode_segmentation",
+    "segmentation_problem",
+    "has_segmentation",
+    "rle_counts",
+]
+
+
+def _mask_utils():
+    from pycocotools import mask as mask_utils
+
+    return mask_utils
+
+
+# -- encoding ------------------------------------------------------------------------------
+def _rle_string(rle: dict) -> dict:
+    counts = rle["counts"]
+    return {"size": [int(v) for v in rle["size"]], "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
+
+
+def _rle_of_crop(crop: np.ndarray, offset, shape) -> dict:
+    """The full image's RLE of a crop placed at ``offset`` (x0, y0), touching only the crop's columns."""
+    height, width = (int(v) for v in shape)
+    x0, y0 = (int(v) for v in offset)
+    ch, cw = crop.shape
+    if x0 < 0 or y0 < 0 or x0 + cw > width or y0 + ch > height:
+        raise ValueError(f"a crop of {cw} x {ch} at ({x0}, {y0}) does not fit an image of {width} x {height}")
+    columns = np.zeros((height, cw), np.uint8, order="F")
+    columns[y0 : y0 + ch] = crop
+    mask_utils = _mask_utils()
+    runs = rle_counts(mask_utils.encode(columns)["counts"])
+    runs = runs.tolist()
+    runs[0] += height * x0  # whole columns of background before the crop
+    tail = height * (width - x0 - cw)
+    if tail:
+        if len(runs) % 2:  # the last run is background: it grows
+            runs[-1] += tail
+        else:
+            runs.append(tail)
+    return _rle_string(mask_utils.frPyObjects({"size": [height, width], "counts": runs}, height, width))
+
+
+def _polygons(mask: np.ndarray) -> Optional[list]:
+    """Outer contours as COCO polygons, or None where polygons would lie about the mask."""
+    mask8 = mask.astype(np.uint8)
+    contours, hierarchy = cv2.findContours(mask8, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    if hierarchy is not None and (hierarchy[0][:, 3] >= 0).any():
+        return None  # a hole: polygons cannot say it
+    # Trace the outline on the mask doubled in size: contour points then run along pixel
+    # edges (within a quarter pixel) instead of through boundary pixels' centres, which
+    # would lose half of every boundary pixel when the polygon is rasterised again.
+    doubled = cv2.resize(mask8, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    outlines, _ = cv2.findContours(doubled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for outline in outlines:
+        if len(outline) < 3:
+            return None
+        polygons.append([round((float(v) + 0.5) / 2.0, 2) for v in outline.reshape(-1)])
+    # Enforce the promise: the decoded polygons lose or add only boundary pixels.
+    h, w = mask.shape
+    mask_utils = _mask_utils()
+    drawn = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))).astype(bool)
+    kernel = np.ones((3, 3), np.uint8)
+    inner = cv2.erode(mask8, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    outer = cv2.dilate(mask8, kernel).astype(bool)
+    if (inner & ~drawn).any() or (drawn & ~outer).any():
+        return None
+    # every part must still be there after decoding
+    n, labels = cv2.connectedComponents(mask8, connectivity=8)
+    if np.setdiff1d(np.arange(1, n), labels[drawn & mask]).size:
+        return None
+    return polygons
+
+
+def mask_to_segmentation(mask, *, polygons: bool = False, offset=None, shape=None) -> dict:
+    """COCO fields of one mask: ``segmentation``, ``area`` and ``bbox``, from pycocotools.
+
+    Parameters
+    ----------
+    mask : (H, W) bool array
+        The object; with ``offset`` only the crop of the image that holds it.
+    polygons : bool
+        A list of polygons (one per part) when that is faithful, RLE otherwise (holes,
+        tiny parts).
+    offset : (x0, y0), optional
+        Where the crop ``mask`` lies in an image of ``shape`` (H, W): the RLE is built from
+        the crop's columns, never from a full-size copy (fast on very large images).
+    shape : (H, W), optional
+        The image's size, with ``offset``.
+
+    Examples
+    --------
+    >>> mask = np.zeros((4, 5), bool); mask[1:3, 1:4] = True
+    >>> fields = mask_to_segmentation(mask)
+    >>> fields["segmentation"]["size"], fields["area"], fields["bbox"]
+    ([4, 5], 6.0, [1.0, 1.0, 3.0, 2.0])
+    >>> mask_to_segmentation(mask[1:3, 1:4], offset=(1, 1), shape=(4, 5)) == fields
+    True
+    """
+    mask = np.asarray(mask).astype(bool, copy=False)
+    if mask.ndim != 2:
+        raise ValueError(f"a mask must be 2-D (H, W); got shape {mask.shape}")
+    mask_utils = _mask_utils()
+    if offset is not None:
+        if shape is None:
+            raise ValueError("a cropped mask needs the image's shape")
+        if polygons:
+            # polygons are traced on the crop and moved: contours do not depend on the frame
+            crop_fields = mask_to_segmentation(np.pad(mask, 1), polygons=True)
+            if isinstance(crop_fields["segmentation"], list):
+                dx, dy = float(offset[0]) - 1.0, float(offset[1]) - 1.0
+                moved = [[round(v + (dx if i % 2 == 0 else dy), 2) for i, v in enumerate(poly)] for poly in crop_fields["segmentation"]]
+                x, y, w, h = crop_fields["bbox"]
+                return {"segmentation": moved, "area": crop_fields["area"], "bbox": [x + dx, y + dy, w, h]}
+        rle = _rle_of_crop(mask, offset, shape)
+    else:
+        if polygons:
+            polys = _polygons(mask)
+            if polys is not None:
+                h, w = mask.shape
+                rle_poly = mask_utils.merge(mask_utils.frPyObjects(polys, h, w))
+                return {
+                    "segmentation": polys,
+                    "area": float(mask_utils.area(rle_poly)),
+                    "bbox": [float(v) for v in mask_utils.toBbox(rle_poly)],
+                }
+        rle = _rle_string(mask_utils.encode(np.asfortranarray(mask.astype(np.uint8))))
+    encoded = dict(rle, counts=rle["counts"].encode("ascii"))
+    return {
+        "segmentation": rle,
+        "area": float(mask_utils.area(encoded)),
+        "bbox": [float(v) for v in mask_utils.toBbox(encoded)],
+    }
+
+
+# -- checking and decoding -----------------------------------------------------------------
+def rle_counts(counts) -> np.ndarray:
+    """The run lengths of a COCO compressed RLE string (pycocotools' ``rleFrString``), as int64.
+
+    Raises ValueError for characters outside the encoding's alphabet.
+
+    >>> rle_counts("52203").tolist()
+    [5, 2, 2, 2, 5]
+    """
+    if isinstance(counts, str):
+        counts = counts.encode("ascii", errors="replace")
+    codes = np.frombuffer(bytes(counts), np.uint8).astype(np.int64) - 48
+    if codes.size == 0:
+        return np.zeros(0, np.int64)
+    if (codes < 0).any() or (codes > 63).any():
+        raise ValueError("its RLE counts hold characters that are not COCO's RLE alphabet")
+    more = (codes & 0x20) != 0
+    if more[-1]:
+        raise ValueError("its RLE counts end in the middle of a number")
+    ends = np.flatnonzero(~more)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    index = np.arange(codes.size)
+    number = np.repeat(np.arange(ends.size), ends - starts + 1)
+    position = index - starts[number]
+    if position.max(initial=0) > 11:
+        raise ValueError("its RLE counts hold a number too large for any image")
+    chunks = (codes & 0x1F) << (5 * position)
+    values = np.zeros(ends.size, np.int64)
+    np.add.at(values, number, chunks)
+    negative = (codes[ends] & 0x10) != 0
+    values[negative] -= np.left_shift(np.int64(1), 5 * (position[ends][negative] + 1))
+    # from the fourth number on, each is stored as the difference to the one two before
+    for first in (3, 4):
+        if values.size > first:
+            values[first::2] = values[first::2].cumsum() + values[first - 2]
+    return values
+
+
+def has_segmentation(segmentation) -> bool:
+    """False for a box-only annotation: no segmentation, ``[]`` or ``{}`` (detection files write these)."""
+    return segmentation is not None and not (isinstance(segmentation, (list, dict)) and len(segmentation) == 0)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def segmentation_problem(segmentation, height: int, width: int) -> Optional[str]:
+    """What is wrong with a segmentation for an image of ``height`` x ``width``, or None.
+
+    Cheap: types, polygon lengths, finite coordinates, RLE sizes and (for uncompressed
+    RLE) run sums. Compressed RLE strings are checked in full by :func:`decode_segmentation`.
+    """
+    if isinstance(segmentation, list):
+        for polygon in segmentation:
+            if not isinstance(polygon, list) or not all(_number(v) for v in polygon):
+                return "its polygons must be lists of numbers x1, y1, x2, y2, ..."
+            if len(polygon) < 6 or len(polygon) % 2:
+                return "each polygon needs at least 3 (x, y) points, as an even count of numbers"
+            if not all(math.isfinite(v) for v in polygon):
+                return "its polygon coordinates include NaN or infinity"
+        return None
+    if isinstance(segmentation, Mapping):
+        if "counts" not in segmentation or "size" not in segmentation:
+            return "its RLE needs 'counts' and 'size'"
+        size = segmentation["size"]
+        if not isinstance(size, list) or len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+            return "its RLE 'size' must be [height, width]"
+        if list(size) != [int(height), int(width)]:
+            return f"its RLE size {list(size)} is not the image's [{height}, {width}]"
+        counts = segmentation["counts"]
+        if isinstance(counts, list):
+            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
+                return "its uncompressed RLE counts must be whole numbers of 0 or more"
+            if sum(counts) != int(height) * int(width):
+                return "its uncompressed RLE counts do not add up to the image's pixel count"
+            return None
+        if not isinstance(counts, str):
+            return "its RLE 'counts' must be a string or a list of numbers"
+        return None
+    return "its segmentation is neither polygons nor RLE"
+
+
+def _clip_polygon(points: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """Sutherland-Hodgman: the part of a polygon inside a rectangle (same pixels inside it)."""
+    for axis, bound, keep_less in ((0, x0, False), (0, x1, True), (1, y0, False), (1, y1, True)):
+        if len(points) == 0:
+            break
+        inside = points[:, axis] <= bound if keep_less else points[:, axis] >= bound
+        if inside.all():
+            continue
+        out = []
+        previous, previous_in = points[-1], inside[-1]
+        for point, point_in in zip(points, inside):
+            if point_in != previous_in:
+                t = (bound - previous[axis]) / (point[axis] - previous[axis])
+                out.append(previous + t * (point - previous))
+            if point_in:
+                out.append(point)
+            previous, previous_in = point, point_in
+        points = np.asarray(out, dtype=float).reshape(-1, 2)
+    return points
+
+
+def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
+    """One annotation's segmentation (polygons, RLE or uncompressed RLE) as a bool mask.
+
+    Raises ValueError, saying what is wrong, when it cannot be decoded safely.
+    """
+    height, width = int(height), int(width)
+    if not has_segmentation(segmentation):
+        raise ValueError("it has no segmentation (only a box)")
+    problem = segmentation_problem(segmentation, height, width)
+    if problem:
+        raise ValueError(problem)
+    mask_utils = _mask_utils()
+    if isinstance(segmentation, list):
+        polygons = []
+        for polygon in segmentation:
+            points = _clip_polygon(np.asarray(polygon, float).reshape(-1, 2), -1.0, -1.0, width + 1.0, height + 1.0)
+            if len(points) >= 3:
+                polygons.append(points.reshape(-1).tolist())
+        if not polygons:
+            return np.zeros((height, width), bool)
+        rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
+    else:
+        counts = segmentation["counts"]
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+        else:
+            if int(rle_counts(counts).sum()) != height * width:
+                raise ValueError("its RLE counts do not add up to the image's pixel count")
+            rle = {"size": [height, width], "counts": counts.encode("ascii")}
+    return mask_utils.decode(rle).astype(bool)
