@@ -1,0 +1,27 @@
+"""The colours objects and classes are drawn in, shared by the napari widget and the review sheets.
+
+Vivid, distinct colours (matplotlib's tab10 without its yellow, which the widget's preview
+and boxes use). Colour ``i`` (0-based) of a sequence is ``COLOURS[i % len(COLOURS)]``.
+
+>>> colour(0), colour(len(COLOURS))
+('#1f77b4', '#1f77b4')
+>>> rgb(1)
+(1.0, 0.4980392156862745, 0.054901960784313725)
+"""
+
+from __future__ import annotations
+
+__all__ = ["COLOURS", "colour", "rgb"]
+
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+
+
+def colour(index: int) -> str:
+    """The hex colour of item ``index`` (0-based) of a list of objects or classes."""
+    return COLOURS[int(index) % len(COLOURS)]
+
+
+def rgb(index: int) -> tuple:
+    """The same colour as three floats in 0..1."""
+    value = colour(index).lstrip("#")
+    return tuple(int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
