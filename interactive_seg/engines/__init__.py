@@ -1,7 +1,9 @@
 """Engines turn an image and the prompts for one object into a mask.
 
-Every engine follows :class:`Engine`; :func:`get_engine` builds one by name. Engines whose
-dependencies are heavy are imported only when asked for.
+Every engine derives from :class:`Engine` (:mod:`.base`) and lists its options and model
+types; :func:`get_engine` builds one by name, :func:`engine_class` gives its class (to
+read those listings). Engines whose dependencies are heavy are imported only when asked
+for.
 """
 
 from __future__ import annotations
@@ -9,53 +11,21 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol, runtime_checkable
-
-import numpy as np
+from typing import Optional
 
 from ..errors import InputError
-from ..prompts import Prompts
+from .base import Engine, Option, Result
 
-__all__ = ["Engine", "Result", "get_engine", "available_engines", "register_engine"]
-
-
-@dataclass
-class Result:
-    """What an engine says about one object.
-
-    Attributes
-    ----------
-    mask : (H, W) bool array
-        The object, in full image coordinates.
-    score : float, optional
-        The engine's confidence, where it has one.
-    logits : array, optional
-        Low-resolution logits an engine can take back for the next refinement.
-    info : dict
-        Engine-specific details (region worked on, scale, timings).
-    """
-
-    mask: np.ndarray
-    score: Optional[float] = None
-    logits: Optional[np.ndarray] = None
-    info: dict = field(default_factory=dict)
-
-
-@runtime_checkable
-class Engine(Protocol):
-    """The protocol every engine follows.
-
-    ``set_image`` may be slow (an embedding); calling it again with the same image is
-    free. ``segment`` takes :class:`~interactive_seg.Prompts` for one object and returns a
-    :class:`Result` whose ``mask`` is a bool array of the image's height and width.
-    """
-
-    name: str
-
-    def set_image(self, image: Any) -> None: ...
-
-    def segment(self, prompts: Prompts) -> Result: ...
+__all__ = [
+    "Engine",
+    "Option",
+    "Result",
+    "get_engine",
+    "engine_class",
+    "engine_names",
+    "available_engines",
+    "register_engine",
+]
 
 
 # name -> (module, class, pip extra needed or None, modules the engine imports)
@@ -66,7 +36,8 @@ _REGISTRY: dict = {
 
 
 def register_engine(name: str, module: str, cls: str, extra: Optional[str] = None, requires=()) -> None:
-    """Make ``get_engine(name)`` build ``module.cls``; ``extra`` names the pip extra it needs."""
+    """Make ``get_engine(name)`` build ``module.cls`` (an :class:`Engine` subclass); ``extra`` names
+    the pip extra it needs, ``requires`` the modules that must be installed."""
     _REGISTRY[name] = (module, cls, extra, tuple(requires))
 
 
@@ -75,6 +46,11 @@ def _installed(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
+
+
+def engine_names() -> list:
+    """Names of every registered engine, installed or not (for a command line's choices)."""
+    return list(_REGISTRY)
 
 
 def available_engines() -> list:
@@ -104,6 +80,24 @@ def get_engine(name: str = "grabcut", **options) -> Engine:
     >>> engine.name
     'grabcut'
     """
+    engine_cls = engine_class(name)
+    try:
+        inspect.signature(engine_cls).bind(**options)
+    except TypeError as exc:
+        raise InputError(f"The {engine_cls.name} engine does not take these options ({exc}); see help(get_engine).") from exc
+    return engine_cls(**options)
+
+
+def engine_class(name: str) -> type:
+    """The class of the engine called ``name``, imported now (its listings: ``.options``,
+    ``.model_types``, ``.embeds``).
+
+    Raises :class:`InputError` for an unknown name, a missing dependency, or a registered
+    class that does not derive from :class:`Engine`.
+
+    >>> [option.name for option in engine_class("grabcut").options]
+    ['margin', 'iterations', 'max_side']
+    """
     if isinstance(name, str):
         key = name.strip().lower()
     else:
@@ -119,8 +113,6 @@ def get_engine(name: str = "grabcut", **options) -> Engine:
         engine_cls = getattr(importlib.import_module(module), cls)
     except ImportError as exc:
         raise InputError(f"The {key} engine could not be imported ({exc}); run: {hint}") from exc
-    try:
-        inspect.signature(engine_cls).bind(**options)
-    except TypeError as exc:
-        raise InputError(f"The {key} engine does not take these options ({exc}); see help(get_engine).") from exc
-    return engine_cls(**options)
+    if not (isinstance(engine_cls, type) and Engine in engine_cls.__mro__):
+        raise InputError(f"{module}.{cls} does not derive from interactive_seg.engines.Engine; register an Engine subclass.")
+    return engine_cls

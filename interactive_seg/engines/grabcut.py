@@ -23,7 +23,7 @@ from .. import masks as mask_tools
 from ..errors import InputError
 from ..image import as_rgb8
 from ..prompts import BACKGROUND, FOREGROUND, Prompts
-from . import Result
+from . import Engine, Option, Result
 from . import colour_models
 
 __all__ = ["GrabCutEngine"]
@@ -56,7 +56,7 @@ class _State:
     fgd_model: np.ndarray
 
 
-class GrabCutEngine:
+class GrabCutEngine(Engine):
     """Interactive GrabCut on the region of interest.
 
     Parameters
@@ -123,6 +123,11 @@ class GrabCutEngine:
     """
 
     name = "grabcut"
+    options = (
+        Option("margin", float, 0.1, "Context around the box or marks, as a fraction of the region's longest side.", minimum=0.0, maximum=1.0, step=0.05),
+        Option("iterations", int, 5, "Most GrabCut iterations for a new object; it stops early once the mask settles.", minimum=1, maximum=20),
+        Option("max_side", int, 256, "The region is scaled so its longest side is at most this many pixels.", label="Working size (px)", minimum=64, maximum=4096, step=32),
+    )
 
     def __init__(
         self,
@@ -194,11 +199,6 @@ class GrabCutEngine:
             return
         self._rgb, self._key = rgb, key
         self._work, self._state = None, None
-
-    @property
-    def image(self) -> Optional[np.ndarray]:
-        """The uint8 RGB image being segmented (None before :meth:`set_image`)."""
-        return self._rgb
 
     def reset(self) -> None:
         """Forget the current object, so the next call starts fresh."""

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from ..image import as_rgb8
 from ..prompts import BACKGROUND, FOREGROUND, Prompts
-from . import Result
+from . import Engine, Option, Result
 from .checkpoints import MODELS, cache_dir as _cache_dir, find_checkpoint
 from .embeddings import EmbeddingCache, image_key
 
@@ -237,7 +237,17 @@ class _Upscaler:
         return out.numpy()
 
 
-class SamEngine:
+def _same_object(a: tuple, b: tuple) -> bool:
+    """Equal (box, prior) signatures: the box equal, the priors both absent or equal in content."""
+    (box_a, prior_a), (box_b, prior_b) = a, b
+    if box_a != box_b:
+        return False
+    if prior_a is None or prior_b is None:
+        return prior_a is prior_b
+    return prior_a is prior_b or (prior_a.shape == prior_b.shape and np.array_equal(prior_a, prior_b))
+
+
+class SamEngine(Engine):
     """Segment Anything (SAM, or MobileSAM) as an engine.
 
     Parameters
@@ -267,6 +277,14 @@ class SamEngine:
     """
 
     name = "sam"
+    #: the checkpoints of :data:`.checkpoints.MODELS`, fastest on a CPU first
+    model_types = ("vit_t", "vit_b", "vit_l", "vit_h")
+    options = (
+        Option("model_type", str, "vit_b", "The SAM model; vit_t is MobileSAM, the fastest on a CPU.", label="Model", choices=model_types),
+        Option("device", str, "auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1 or mps.", choices=("auto", "cpu", "cuda", "mps")),
+        Option("checkpoint", str, None, "The weights file; by default the one `interactive-seg models download` put in the cache."),
+    )
+    embeds = True
 
     def __init__(
         self,
@@ -417,8 +435,13 @@ class SamEngine:
         point_labels = np.asarray(labels, np.int64) if coords else None
         box = np.asarray(prompts.box, np.float32) if prompts.box is not None else None
         mask_input = None
-        signature = (prompts.box, None if prompts.prior is None else id(prompts.prior))
-        if self._last is not None and self._last[0] == signature and coords and self._last[2] <= len(coords):
+        # the same object as last time: the same box and a prior of the same contents (a
+        # caller may build a new array per prompt, so identity says nothing)
+        signature = (prompts.box, prompts.prior)
+        same = self._last is not None and _same_object(self._last[0], signature)
+        if same:
+            signature = self._last[0]  # keeps its own copy of the prior
+        if same and coords and self._last[2] <= len(coords):
             mask_input = self._last[1][None]  # the previous refinement of this object
         elif prompts.prior is not None:
             mask_input = self._prior_logits(prompts.prior)[None]
@@ -476,7 +499,11 @@ class SamEngine:
             score = float(scores[0, best])
         mask = self._upscale(logits)
         n_points = 0 if args["point_coords"] is None else len(args["point_coords"])
-        self._last = (args["_signature"], logits, n_points)
+        signature = args["_signature"]
+        if self._last is None or signature is not self._last[0]:
+            # a copy: the caller may change its array in place after this call
+            signature = (signature[0], None if signature[1] is None else signature[1].copy())
+        self._last = (signature, logits, n_points)
         info = {"seconds": time.perf_counter() - start, "multimask": args["multimask_output"], "points": n_points}
         return Result(mask=mask, score=score, logits=logits, info=info)
 
