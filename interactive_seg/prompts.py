@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 import numpy as np
@@ -50,6 +50,9 @@ class Prompts:
     point_labels: Optional[np.ndarray] = None
     scribbles: Optional[np.ndarray] = None
     prior: Optional[np.ndarray] = None
+    # (H, W) of the scribbles and prior as given: all-zero ones become None, but a wrong
+    # shape is still a mistake that validated() reports
+    _shapes: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         box = self.box
@@ -100,6 +103,7 @@ class Prompts:
             if not _values_within(scribbles, BACKGROUND):
                 raise InputError("Scribbles may only hold 0 (none), 1 (foreground) and 2 (background).")
             scribbles = scribbles.astype(np.uint8, copy=False)
+            self._shapes["scribbles"] = scribbles.shape
             if not scribbles.any():
                 scribbles = None
         object.__setattr__(self, "scribbles", scribbles)
@@ -110,6 +114,7 @@ class Prompts:
             if prior.ndim != 2:
                 raise InputError(f"The prior mask must be 2-D (H, W); got shape {prior.shape}.")
             prior = prior.astype(bool, copy=False)
+            self._shapes["prior mask"] = prior.shape
             if not prior.any():
                 prior = None
         object.__setattr__(self, "prior", prior)
@@ -132,6 +137,12 @@ class Prompts:
         :class:`InputError`.
         """
         h, w = int(shape[0]), int(shape[1])
+        for name, given in self._shapes.items():  # the arrays' shapes, empty or not
+            if given != (h, w):
+                raise InputError(
+                    f"The {name} have shape {given} but the image is {h} x {w}; "
+                    "draw them on this image (same height and width)."
+                )
         if self.is_empty:
             raise InputError("No prompts: draw a box, click a point or brush a scribble on the object.")
         box = self.box
@@ -154,12 +165,6 @@ class Prompts:
                 x, y = self.points[np.argmax(off)]
                 raise InputError(
                     f"The point ({x:g}, {y:g}) is off the image ({w} x {h} pixels); click on the image."
-                )
-        for name, arr in (("scribbles", self.scribbles), ("prior mask", self.prior)):
-            if arr is not None and arr.shape != (h, w):
-                raise InputError(
-                    f"The {name} have shape {arr.shape} but the image is {h} x {w}; "
-                    "draw them on this image (same height and width)."
                 )
         return replace(self, box=box)
 

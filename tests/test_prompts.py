@@ -52,6 +52,18 @@ def test_scribbles_of_another_shape_or_values():
         Prompts(scribbles=np.zeros((5, 5, 3), np.uint8))
 
 
+def test_empty_scribbles_or_prior_of_another_shape_are_still_a_wrong_shape():
+    # all zero, they hold no marks, but they were drawn for another image all the same
+    with pytest.raises(InputError, match=r"scribbles have shape \(5, 5\) but the image is 6 x 5"):
+        Prompts(box=(0, 0, 4, 4), scribbles=np.zeros((5, 5), np.uint8)).validated((6, 5))
+    with pytest.raises(InputError, match="prior mask have shape"):
+        Prompts(box=(0, 0, 4, 4), prior=np.zeros((5, 5), bool)).validated((6, 5))
+    with pytest.raises(InputError, match="shape"):
+        Prompts(scribbles=np.zeros((5, 5), np.uint8)).validated((6, 5))
+    ok = Prompts(box=(0, 0, 4, 4), scribbles=np.zeros((6, 5), np.uint8)).validated((6, 5))
+    assert ok.scribbles is None and ok.box == (0, 0, 4, 4)
+
+
 def test_empty_prompts_are_an_error():
     with pytest.raises(InputError, match="No prompts"):
         Prompts().validated((5, 5))
