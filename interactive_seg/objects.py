@@ -1,33 +1,272 @@
-"""The accepted objects of one image: an instance label image, a class per object, undo and redo.
+"""The accepted objects of one image: an instance label image, a class per object, bounded undo and redo.
 
-Pure numpy, no GUI: the napari widget mirrors it into its ``objects`` layer, and sessions
-save it. Each object has an id (its label value, never reused while the set lives) and a
-class name. Pixels belong to one object at most: a new or edited object takes its pixels
-from the objects under it, as painting on a label image does.
+Pure numpy, no GUI: :class:`~interactive_seg.annotations.Annotations` holds one
+:class:`ObjectSet` per image, the napari widget shows its ``labels``, sessions save it.
+Each object has an id (its label value, never reused while the set lives) and a class
+name. Pixels belong to one object at most: a new or edited object takes its pixels from
+the objects under it, as painting on a label image does.
+
+Every change works on the object's bounding box only. Masks may come as a crop at an
+offset ``(x0, y0)``; the set keeps each object's pixel count and a box around it; a step
+of the history keeps its box, which of the box's pixels changed (one bit each) and their
+values before and after as a small palette, never image-sized arrays. The history is
+bounded: at most ``HISTORY_STEPS`` steps per image and ``HISTORY_BYTES`` bytes for every
+image sharing a :class:`HistoryBudget`; the oldest steps are forgotten first (the last
+step always stays undoable, however large).
 """
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["ObjectSet"]
+__all__ = ["ObjectSet", "Change", "Step", "History", "HistoryBudget", "HISTORY_STEPS", "HISTORY_BYTES"]
+
+#: Undo steps kept per image.
+HISTORY_STEPS = 100
+#: Bytes of undo steps kept by one budget (all the images of an Annotations model share one).
+HISTORY_BYTES = 256 * 2**20
+
+_PAST = {"accept": "kept", "replace": "replaced", "delete": "deleted"}
 
 
-@dataclass
-class _Change:
-    """One undoable step: the pixels it changed and the classes before and after."""
+@dataclass(frozen=True)
+class Change:
+    """What one step (or its undo or redo) changed: enough to update a view of that region only.
 
-    name: str
-    index: np.ndarray  # flat pixel indices
-    before: np.ndarray
-    after: np.ndarray
-    classes_before: dict
-    classes_after: dict
+    Attributes
+    ----------
+    action : str
+        ``"accept"``, ``"replace"``, ``"delete"`` or ``"rename class"``.
+    ids : frozenset
+        The objects whose pixels or class changed.
+    bbox : tuple or None
+        ``(x0, y0, x1, y1)`` around every pixel that changed (exclusive ends); None when
+        only classes changed.
+    how : str
+        ``"done"``, ``"undone"`` or ``"redone"``.
+    text : str
+        One sentence for a status bar: what happened.
+    image : object
+        The image it happened on (the key of an Annotations model; None in a lone ObjectSet).
+    object_id : int or None
+        The object the step was about (the new one, for an accept); None for a class rename.
+    """
+
+    action: str
+    ids: frozenset
+    bbox: Optional[tuple]
+    how: str = "done"
+    text: str = ""
+    image: Any = None
+    object_id: Optional[int] = None
+
+    @property
+    def classes_changed(self) -> bool:
+        """True when the class list itself changed (a rename), not only objects."""
+        return self.action == "rename class"
+
+
+class _Values:
+    """Label values of the changed pixels of a step: a palette and a code per pixel (no codes
+    when they are all one value, the usual case)."""
+
+    __slots__ = ("palette", "codes")
+
+    def __init__(self, palette: np.ndarray, codes: Optional[np.ndarray]):
+        self.palette, self.codes = palette, codes
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> "_Values":
+        if values.size == 0 or values.min() == values.max():
+            return cls(np.asarray(values[:1], np.int32), None)
+        palette, codes = np.unique(values, return_inverse=True)
+        dtype = np.uint8 if len(palette) <= 256 else np.uint16 if len(palette) <= 65536 else np.uint32
+        return cls(palette.astype(np.int32), codes.astype(dtype).ravel())
+
+    @classmethod
+    def scalar(cls, value: int) -> "_Values":
+        return cls(np.array([value], np.int32), None)
+
+    def array(self):
+        """The values to assign (a scalar when they are all one)."""
+        return self.palette[0] if self.codes is None else self.palette[self.codes]
+
+    def counts(self, n: int) -> dict:
+        """{value: pixels} over the ``n`` changed pixels."""
+        if n == 0:
+            return {}
+        if self.codes is None:
+            return {int(self.palette[0]): n}
+        counts = np.bincount(self.codes, minlength=len(self.palette))
+        return {int(v): int(c) for v, c in zip(self.palette, counts) if c}
+
+    @property
+    def nbytes(self) -> int:
+        return self.palette.nbytes + (0 if self.codes is None else self.codes.nbytes)
+
+
+class Step:
+    """One undoable step of a :class:`History`: subclasses revert and reapply it, each returning
+    the :class:`Change`; ``summary`` says what it did ("object 3 kept as 'cat'")."""
+
+    seq: int = 0
+    nbytes: int = 0
+    summary: str = ""
+
+    def revert(self) -> Change:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reapply(self) -> Change:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _PixelStep(Step):
+    """Pixels of one box changed from ``before`` to ``after`` values, and classes with them."""
+
+    def __init__(self, objects: "ObjectSet", action: str, box: tuple, changed: np.ndarray, before: _Values, after: _Values):
+        self.objects = objects
+        self.action = action
+        self.box = box  # (x0, y0, x1, y1)
+        self.n = int(np.count_nonzero(changed))
+        self.bits = np.packbits(changed, axis=None)
+        self.before, self.after = before, after
+        self.classes_before: dict = {}
+        self.classes_after: dict = {}
+        self.summary = ""
+        self.subject: Optional[int] = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.bits.nbytes + self.before.nbytes + self.after.nbytes + 64 * (len(self.classes_before) + 1)
+
+    def changed(self) -> np.ndarray:
+        x0, y0, x1, y1 = self.box
+        size = (y1 - y0) * (x1 - x0)
+        return np.unpackbits(self.bits, count=size).view(bool).reshape(y1 - y0, x1 - x0)
+
+    def revert(self) -> Change:
+        self.objects._apply(self, forward=False)
+        return self.objects._change(self, "undone")
+
+    def reapply(self) -> Change:
+        self.objects._apply(self, forward=True)
+        return self.objects._change(self, "redone")
+
+
+class HistoryBudget:
+    """Bytes of undo steps shared by several histories (the images of one model).
+
+    When a new step makes the total pass ``max_bytes``, the oldest steps of any history
+    are forgotten first, then the far ends of other images' redo stacks; the newest step
+    always stays.
+    """
+
+    def __init__(self, max_bytes: int = HISTORY_BYTES):
+        self.max_bytes = int(max_bytes)
+        self._histories: "weakref.WeakSet[History]" = weakref.WeakSet()
+        self._seq = itertools.count(1)
+
+    def register(self, history: "History") -> None:
+        self._histories.add(history)
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    @property
+    def used(self) -> int:
+        return sum(h.nbytes for h in self._histories)
+
+    def trim(self, keep: Step) -> None:
+        used = self.used
+        while used > self.max_bytes:
+            oldest = [(h._undo[0].seq, id(h), h) for h in self._histories if h._undo and h._undo[0] is not keep]
+            if oldest:
+                _, _, history = min(oldest)
+                used -= history._drop(history._undo, 0)
+                continue
+            future = [(h._redo[0].seq, id(h), h) for h in self._histories if h._redo and h._redo[0] is not keep]
+            if not future:
+                break  # only the newest step is left: it stays, however large
+            _, _, history = max(future)
+            used -= history._drop(history._redo, 0)
+
+
+class History:
+    """Undo and redo stacks of one image, bounded by a step count and a shared byte budget."""
+
+    def __init__(self, max_steps: int = HISTORY_STEPS, budget: Optional[HistoryBudget] = None):
+        if int(max_steps) < 1:
+            raise InputError(f"The history must keep at least one step; got {max_steps}.")
+        self.max_steps = int(max_steps)
+        self.budget = budget if budget is not None else HistoryBudget()
+        self.budget.register(self)
+        self._undo: list = []
+        self._redo: list = []
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._undo)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        """What Undo would undo ("" when nothing)."""
+        return self._undo[-1].summary if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._redo[-1].summary if self._redo else ""
+
+    def push(self, step: Step) -> None:
+        """Record a step just done; forgets what was undone, and the oldest steps past the bounds."""
+        step.seq = self.budget.next_seq()
+        while self._redo:
+            self._drop(self._redo, -1)
+        self._undo.append(step)
+        self.nbytes += step.nbytes
+        while len(self._undo) > self.max_steps:
+            self._drop(self._undo, 0)
+        self.budget.trim(keep=step)
+
+    def undo(self) -> Optional[Change]:
+        """Revert the last step (None when there is none). A step that cannot be reverted
+        raises :class:`InputError` and stays where it was."""
+        if not self._undo:
+            return None
+        change = self._undo[-1].revert()
+        self._redo.append(self._undo.pop())
+        return change
+
+    def redo(self) -> Optional[Change]:
+        if not self._redo:
+            return None
+        change = self._redo[-1].reapply()
+        self._undo.append(self._redo.pop())
+        return change
+
+    def clear(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+        self.nbytes = 0
+
+    def _drop(self, stack: list, index: int) -> int:
+        step = stack.pop(index)
+        self.nbytes -= step.nbytes
+        return step.nbytes
 
 
 class ObjectSet:
@@ -44,6 +283,9 @@ class ObjectSet:
     new_id : callable, optional
         Gives the id of each new object (for example a session's annotation counter, so
         ids stay unique across images); by default ids count up from the largest label.
+    history : History, optional
+        Where steps go; by default a history of its own (``HISTORY_STEPS`` steps,
+        ``HISTORY_BYTES`` bytes).
 
     Examples
     --------
@@ -51,11 +293,15 @@ class ObjectSet:
     >>> mask = np.zeros((4, 4), bool); mask[1:3, 1:3] = True
     >>> objects.add(mask, "cat")
     1
+    >>> objects.bbox(1), objects.area(1)
+    ((1, 1, 3, 3), 4)
     >>> objects.classes, objects.undo(), objects.classes
     ({1: 'cat'}, True, {})
+    >>> objects.last_change.text
+    "Undone: object 1 kept as 'cat'."
     """
 
-    def __init__(self, shape, labels=None, classes: Optional[dict] = None, new_id=None):
+    def __init__(self, shape, labels=None, classes: Optional[dict] = None, new_id: Optional[Callable[[], int]] = None, *, history: Optional[History] = None):
         shape = tuple(int(v) for v in shape[:2])
         if labels is None:
             self.labels = np.zeros(shape, np.int32)
@@ -63,129 +309,273 @@ class ObjectSet:
             labels = np.asarray(labels)
             if labels.shape != shape:
                 raise InputError(f"The labels have shape {labels.shape}, not the image's {shape}.")
+            if labels.size and labels.min() < 0:
+                raise InputError("Labels must be 0 (background) or positive object ids.")
             self.labels = labels.astype(np.int32, copy=True)
-        present = [int(v) for v in np.unique(self.labels) if v > 0]
+        self._area, self._box = _index(self.labels)
         classes = {int(k): str(v) for k, v in (classes or {}).items()}
-        self.classes = {v: classes.get(v, "object") for v in present}
-        self._next_id = max(present, default=0) + 1
+        self.classes = {v: classes.get(v, "object") for v in sorted(self._area)}
+        self._next_id = max(self._area, default=0) + 1
         self._new_id = new_id
-        self._undo: list = []
-        self._redo: list = []
-        #: ids whose pixels or class the last step (change, undo or redo) touched
-        self.last_changed: set = set()
+        self._tight: set = set(self._box)  # ids whose box is known to be tight
+        self.history = history if history is not None else History()
+        #: what the last change, undo or redo did
+        self.last_change: Optional[Change] = None
 
     # -- reading -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.labels.shape
+
     @property
     def ids(self) -> list:
         """Object ids in the order they were made."""
         return sorted(self.classes)
 
-    def mask(self, object_id: int) -> np.ndarray:
-        """The bool mask of one object."""
-        self._check(object_id)
-        return self.labels == object_id
-
     def __len__(self) -> int:
         return len(self.classes)
 
+    def __contains__(self, object_id) -> bool:
+        return object_id in self.classes
+
+    def area(self, object_id: int) -> int:
+        """The object's size in pixels."""
+        self._check(object_id)
+        return self._area[object_id]
+
+    def bbox(self, object_id: int) -> tuple:
+        """``(x0, y0, x1, y1)`` around the object (exclusive ends)."""
+        self._check(object_id)
+        if object_id not in self._tight:
+            x0, y0, x1, y1 = self._box[object_id]
+            inside = self.labels[y0:y1, x0:x1] == object_id
+            rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+            self._box[object_id] = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+            self._tight.add(object_id)
+        return self._box[object_id]
+
+    def crop(self, object_id: int) -> tuple:
+        """``(mask, (x0, y0))``: the object's bool mask over its bounding box, and where the box starts."""
+        x0, y0, x1, y1 = self.bbox(object_id)
+        return self.labels[y0:y1, x0:x1] == object_id, (x0, y0)
+
+    def mask(self, object_id: int) -> np.ndarray:
+        """The bool mask of one object, the image's size."""
+        crop, (x0, y0) = self.crop(object_id)
+        out = np.zeros(self.labels.shape, bool)
+        out[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+        return out
+
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self.history.can_undo
 
     @property
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self.history.can_redo
 
     # -- changing ------------------------------------------------------------------------
-    def add(self, mask, category: str) -> int:
-        """Add an object; returns its new id. An empty mask is an :class:`InputError`."""
-        mask = self._mask(mask)
-        if not mask.any():
+    def add(self, mask, category: str, offset=None) -> int:
+        """Add an object; returns its new id. An empty mask is an :class:`InputError`.
+
+        ``mask`` is the image's size, or a crop whose top-left pixel is at ``offset`` (x0, y0).
+        """
+        crop, (x0, y0) = self._crop(mask, offset)
+        if crop is None:
             raise InputError("The object is empty: segment something before accepting it.")
         if self._new_id is not None:
             object_id = int(self._new_id())
+            if object_id in self._area:
+                raise InputError(f"The new object's id {object_id} is taken; the id counter is behind the labels.")
         else:
             object_id = self._next_id
-            self._next_id += 1
-        new = self.labels.copy()
-        new[mask] = object_id
-        classes = dict(self.classes)
-        classes[object_id] = str(category)
-        self._apply("accept", new, classes)
+        self._next_id = max(self._next_id, object_id + 1)
+        box = (x0, y0, x0 + crop.shape[1], y0 + crop.shape[0])
+        self._commit("accept", object_id, box, crop, _Values.scalar(object_id), {object_id: str(category)})
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None) -> None:
-        """Give an object a new mask and/or class; its id stays."""
+    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None) -> None:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class; its id stays."""
         self._check(object_id)
-        new = self.labels
-        if mask is not None:
-            mask = self._mask(mask)
-            if not mask.any():
-                raise InputError("The new mask is empty; delete the object instead if it should go.")
-            new = self.labels.copy()
-            new[new == object_id] = 0
-            new[mask] = object_id
-        classes = dict(self.classes)
-        if category is not None:
-            classes[object_id] = str(category)
-        # an edit can swallow other objects whole: they are gone from the class list too
-        present = set(np.unique(new).tolist()) if mask is not None else set(classes) | {0}
-        classes = {k: v for k, v in classes.items() if k in present}
-        self._apply("replace", new, classes)
+        classes = {} if category is None or self.classes[object_id] == str(category) else {object_id: str(category)}
+        if mask is None:
+            self._commit("replace", object_id, None, None, None, classes)
+            return
+        crop, (cx0, cy0) = self._crop(mask, offset)
+        if crop is None:
+            raise InputError("The new mask is empty; delete the object instead if it should go.")
+        ox0, oy0, ox1, oy1 = self._box[object_id]
+        x0, y0 = min(ox0, cx0), min(oy0, cy0)
+        x1, y1 = max(ox1, cx0 + crop.shape[1]), max(oy1, cy0 + crop.shape[0])
+        region = self.labels[y0:y1, x0:x1]
+        new = np.zeros(region.shape, bool)
+        new[cy0 - y0 : cy0 - y0 + crop.shape[0], cx0 - x0 : cx0 - x0 + crop.shape[1]] = crop
+        old = region == object_id
+        changed = old != new
+        after = _Values.of(np.where(new[changed], object_id, 0).astype(np.int32))
+        self._commit("replace", object_id, (x0, y0, x1, y1), changed, after, classes)
 
     def remove(self, object_id: int) -> None:
         """Delete an object."""
         self._check(object_id)
-        new = self.labels.copy()
-        new[new == object_id] = 0
-        classes = {k: v for k, v in self.classes.items() if k != object_id}
-        self._apply("delete", new, classes)
+        x0, y0, x1, y1 = self._box[object_id]
+        changed = self.labels[y0:y1, x0:x1] == object_id
+        self._commit("delete", object_id, (x0, y0, x1, y1), changed, _Values.scalar(0), {})
 
     def undo(self) -> bool:
-        """Undo the last accept, replace or delete; False when there is nothing to undo."""
-        if not self._undo:
+        """Undo the last step; False when there is nothing to undo."""
+        change = self.history.undo()
+        if change is None:
             return False
-        change = self._undo.pop()
-        self.labels.flat[change.index] = change.before
-        self.classes = dict(change.classes_before)
-        self._redo.append(change)
-        self.last_changed = _touched(change)
+        self.last_change = change
         return True
 
     def redo(self) -> bool:
         """Redo what was last undone; False when there is nothing to redo."""
-        if not self._redo:
+        change = self.history.redo()
+        if change is None:
             return False
-        change = self._redo.pop()
-        self.labels.flat[change.index] = change.after
-        self.classes = dict(change.classes_after)
-        self._undo.append(change)
-        self.last_changed = _touched(change)
+        self.last_change = change
         return True
 
-    # -- pieces --------------------------------------------------------------------------
-    def _apply(self, name: str, new: np.ndarray, classes: dict) -> None:
-        index = np.flatnonzero(new != self.labels)
-        change = _Change(name, index, self.labels.flat[index].copy(), new.flat[index].copy(), dict(self.classes), classes)
-        self.labels.flat[index] = change.after
-        self.classes = classes
-        self._undo.append(change)
-        self._redo.clear()
-        self.last_changed = _touched(change)
+    def relabel_class(self, old: str, new: str) -> set:
+        """Rename class ``old`` to ``new`` on every object that has it, without a history step
+        (an Annotations model records a rename once for all its images); returns their ids."""
+        ids = {k for k, v in self.classes.items() if v == old}
+        if ids:
+            self.classes = {k: (new if k in ids else v) for k, v in self.classes.items()}
+        return ids
 
-    def _mask(self, mask) -> np.ndarray:
+    # -- pieces --------------------------------------------------------------------------
+    def _commit(self, action: str, subject: int, box: Optional[tuple], changed: Optional[np.ndarray], after: Optional[_Values], classes: dict) -> None:
+        if box is None:  # a class change only
+            x0 = y0 = x1 = y1 = 0
+            changed = np.zeros((0, 0), bool)
+            before = after = _Values.scalar(0)
+        else:
+            x0, y0, x1, y1 = box
+            before = _Values.of(self.labels[y0:y1, x0:x1][changed])
+        step = _PixelStep(self, action, (x0, y0, x1, y1), changed, before, after)
+        if step.n == 0 and not classes:
+            # nothing changes (the same mask and class again): no step to undo
+            self.last_change = Change(action, frozenset(), None, text="Nothing changed.")
+            return
+        step.classes_after = dict(classes)
+        step.classes_before = {k: self.classes.get(k) for k in classes}
+        gone = self._apply(step, forward=True)
+        if gone:  # objects whose every pixel another object took
+            for k in gone:
+                step.classes_before.setdefault(k, self.classes.get(k))
+                step.classes_after[k] = None
+            self.classes = {k: v for k, v in self.classes.items() if k not in gone}
+        step.subject = subject
+        name = step.classes_after.get(subject) or step.classes_before.get(subject)
+        step.summary = f"object {subject} {_PAST.get(action, action)}" + (f" as '{name}'" if action == "accept" else f" ('{name}')")
+        self.history.push(step)
+        self.last_change = self._change(step, "done")
+
+    def _apply(self, step: _PixelStep, forward: bool) -> set:
+        """Write a step's pixels and classes forwards or backwards; returns ids left without pixels."""
+        src, dst = (step.before, step.after) if forward else (step.after, step.before)
+        gone = set()
+        if step.n:
+            x0, y0, x1, y1 = step.box
+            region = self.labels[y0:y1, x0:x1]
+            region[step.changed()] = dst.array()
+            for value, count in src.counts(step.n).items():
+                if value:
+                    self._area[value] -= count
+                    if self._area[value] == 0:
+                        del self._area[value]
+                        self._box.pop(value, None)
+                        self._tight.discard(value)
+                        gone.add(value)
+            for value, count in dst.counts(step.n).items():
+                if value:
+                    self._area[value] = self._area.get(value, 0) + count
+                    old = self._box.get(value)
+                    self._box[value] = step.box if old is None else _union(old, step.box)
+                    self._tight.discard(value)
+                    gone.discard(value)
+        diff = step.classes_after if forward else step.classes_before
+        classes = dict(self.classes)  # a new dict: one held by a caller stays as it was
+        for k, v in diff.items():
+            if v is None:
+                classes.pop(k, None)
+            else:
+                classes[k] = v
+        self.classes = classes
+        return gone
+
+    def _change(self, step: _PixelStep, how: str) -> Change:
+        ids = set(step.classes_before) | set(step.classes_after)
+        if step.n:
+            ids |= set(step.before.counts(step.n)) | set(step.after.counts(step.n))
+        ids.discard(0)
+        text = step.summary[0].upper() + step.summary[1:] + "."
+        if how != "done":
+            text = f"{'Undone' if how == 'undone' else 'Redone'}: {step.summary}."
+        return Change(step.action, frozenset(ids), step.box if step.n else None, how, text, object_id=step.subject)
+
+    def _crop(self, mask, offset) -> tuple:
+        """A mask (full size, or a crop at ``offset``) trimmed to its bounding box: ``(crop, (x0, y0))``,
+        or ``(None, offset)`` when it is empty."""
         mask = np.asarray(mask)
-        if mask.shape != self.labels.shape:
-            raise InputError(f"The mask has shape {mask.shape}, not the image's {self.labels.shape}.")
-        return mask.astype(bool, copy=False)
+        h, w = self.labels.shape
+        if mask.ndim != 2:
+            raise InputError(f"A mask must be 2-D (H, W); got shape {mask.shape}.")
+        if offset is None:
+            if mask.shape != (h, w):
+                raise InputError(f"The mask has shape {mask.shape}, not the image's {(h, w)}.")
+            x0 = y0 = 0
+        else:
+            x0, y0 = (int(v) for v in offset)
+            if x0 < 0 or y0 < 0 or x0 + mask.shape[1] > w or y0 + mask.shape[0] > h:
+                raise InputError(
+                    f"A {mask.shape[1]} x {mask.shape[0]} mask at ({x0}, {y0}) does not fit the {w} x {h} image; "
+                    "crop it to the image."
+                )
+        mask = mask.astype(bool, copy=False)
+        rows = np.flatnonzero(mask.any(axis=1))
+        if rows.size == 0:
+            return None, (x0, y0)
+        cols = np.flatnonzero(mask.any(axis=0))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        return mask[r0:r1, c0:c1], (x0 + c0, y0 + r0)
 
     def _check(self, object_id: int) -> None:
         if object_id not in self.classes:
             raise InputError(f"There is no object {object_id}; pick one of {self.ids or 'none (accept one first)'}.")
 
 
-def _touched(change: _Change) -> set:
-    ids = set(np.unique(change.before).tolist()) | set(np.unique(change.after).tolist())
-    ids |= {k for k in set(change.classes_before) | set(change.classes_after) if change.classes_before.get(k) != change.classes_after.get(k)}
-    ids.discard(0)
-    return {int(i) for i in ids}
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _index(labels: np.ndarray) -> tuple:
+    """({id: pixels}, {id: (x0, y0, x1, y1)}) of a label image, in one pass where ids are small."""
+    if not labels.size or not labels.any():
+        return {}, {}
+    from scipy import ndimage
+
+    top = int(labels.max())
+    if top < 2**24:
+        counts = np.bincount(labels.ravel(), minlength=top + 1)
+        ids = np.flatnonzero(counts[1:]) + 1
+        slices = ndimage.find_objects(labels, max_label=top)
+        area = {int(i): int(counts[i]) for i in ids}
+        boxes = {int(i): _box(slices[i - 1]) for i in ids}
+        return area, boxes
+    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    slices = ndimage.find_objects(inverse.reshape(labels.shape).astype(np.int32) + 1)
+    area, boxes = {}, {}
+    for k, (value, count) in enumerate(zip(values, counts)):
+        if value:
+            area[int(value)] = int(count)
+            boxes[int(value)] = _box(slices[k])
+    return area, boxes
+
+
+def _box(slices) -> tuple:
+    rows, cols = slices
+    return (cols.start, rows.start, cols.stop, rows.stop)

@@ -1,0 +1,412 @@
+"""The annotation model: every image's objects, one class list, undo per image, saving and export.
+
+No Qt and no napari: the widget shows what this model holds, and tests and scripts drive
+the same object. Images are named by a key the caller chooses (a session's file name, a
+napari layer's ``unique_id``), never by anything a user can rename. Every change returns
+a :class:`~interactive_seg.objects.Change` saying which objects and which box of pixels
+changed, so a view redraws that region only, and which sentence to show.
+
+>>> import numpy as np
+>>> model = Annotations(["cat"])
+>>> objects = model.open("a", (20, 30))
+>>> mask = np.zeros((4, 6), bool); mask[1:3, 1:5] = True
+>>> change = model.accept("a", mask, "cat", offset=(10, 5))   # a crop at x0=10, y0=5
+>>> change.text, change.bbox, objects.area(change.object_id)
+("Object 1 kept as 'cat'.", (11, 6, 15, 8), 8)
+>>> model.rename_class("cat", "lion", image="a").text, objects.classes
+("Class 'cat' renamed 'lion'.", {1: 'lion'})
+>>> model.undo("a").text, objects.classes
+("Undone: class 'cat' renamed 'lion'.", {1: 'cat'})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Hashable, Iterable, Optional
+
+import numpy as np
+
+from .errors import InputError
+from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet, Step
+
+__all__ = ["Annotations", "Change", "DEFAULT_CLASS"]
+
+DEFAULT_CLASS = "object"
+
+
+@dataclasses.dataclass
+class _Image:
+    objects: ObjectSet
+    file_name: Optional[str]
+    in_session: bool
+    saved: set  # ids the session holds
+    dirty: set  # ids whose last save failed: saved again with the next change
+
+
+class _RenameStep(Step):
+    """A class renamed on every image (and once in the session); undone by renaming it back."""
+
+    def __init__(self, model: "Annotations", old: str, new: str):
+        self.model, self.old, self.new = model, old, new
+        self.summary = f"class '{old}' renamed '{new}'"
+        self.nbytes = 64
+
+    def revert(self) -> Change:
+        self.model._rename(self.new, self.old)
+        return Change("rename class", frozenset(), None, "undone", f"Undone: {self.summary}.")
+
+    def reapply(self) -> Change:
+        self.model._rename(self.old, self.new)
+        return Change("rename class", frozenset(), None, "redone", f"Redone: {self.summary}.")
+
+
+class Annotations:
+    """Objects of many images with one class list, a bounded undo history per image, saved to a
+    :class:`~interactive_seg.Session` (when given) after every change.
+
+    Parameters
+    ----------
+    classes : iterable of str, optional
+        The class list to start with; a session's categories are added to it. Without
+        either, one class called ``"object"``.
+    session : Session, optional
+        A folder session: its images open with their saved objects, and every change,
+        undo, redo and class rename is saved at once.
+    history_steps : int
+        Undo steps kept per image.
+    history_bytes : int
+        Bytes of undo steps kept for all images together; the oldest go first.
+    keep_images : int
+        Session images kept open (with their undo history) after moving to another; the
+        least recently opened beyond this are closed (their objects are saved). Images
+        without a session are never closed by the model.
+    """
+
+    def __init__(
+        self,
+        classes: Optional[Iterable[str]] = None,
+        *,
+        session=None,
+        history_steps: int = HISTORY_STEPS,
+        history_bytes: int = HISTORY_BYTES,
+        keep_images: int = 8,
+    ):
+        self._classes: list = []
+        for name in classes or ():
+            if str(name) not in self._classes:
+                self._classes.append(self._check_name(name))
+        self.session = None
+        self.history_steps = int(history_steps)
+        self.budget = HistoryBudget(history_bytes)
+        self.keep_images = max(int(keep_images), 1)
+        self._images: "OrderedDict[Hashable, _Image]" = OrderedDict()  # least recently opened first
+        self._class_history = History(self.history_steps, self.budget)  # renames made with no image open
+        if session is not None:
+            self.use_session(session)
+        if not self._classes:
+            self._classes.append(DEFAULT_CLASS)
+
+    # -- images --------------------------------------------------------------------------
+    def use_session(self, session) -> None:
+        """Save to ``session`` from now on; its categories join the class list."""
+        self.session = session
+        for name in session.categories:
+            if name not in self._classes:
+                self._classes.append(str(name))
+
+    def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
+        """The objects of image ``key``, opened now if needed (its history survives reopening).
+
+        A key that is an image of the session loads that image's saved objects (``shape``
+        is the image's ``(H, W)``); other images start empty, or from ``labels`` and
+        ``classes``. ``file_name`` names the image in exports (a session image's is its key).
+        """
+        entry = self._images.get(key)
+        if entry is not None and (shape is None or entry.objects.shape == tuple(shape[:2])):
+            self._images.move_to_end(key)
+            if file_name is not None and not entry.in_session:
+                entry.file_name = file_name
+            return entry.objects
+        if shape is None:
+            raise InputError(f"The image {key!r} is not open; open it with its shape first.")
+        history = History(self.history_steps, self.budget)
+        in_session = self.session is not None and key in self.session.images
+        if in_session:
+            labels, classes = self.session.labels(key, shape)
+            objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history)
+            entry = _Image(objects, str(key), True, set(objects.ids), set())
+        else:
+            objects = ObjectSet(shape, labels, classes, history=history)
+            entry = _Image(objects, file_name, False, set(), set())
+        for name in objects.classes.values():
+            if name not in self._classes:
+                self._classes.append(name)
+        if key in self._images:
+            self._images[key].objects.history.clear()
+        self._images[key] = entry
+        self._images.move_to_end(key)
+        self._close_old(keep=key)
+        return objects
+
+    def objects(self, key: Hashable) -> ObjectSet:
+        """The objects of an open image."""
+        return self._entry(key).objects
+
+    def __contains__(self, key) -> bool:
+        return key in self._images
+
+    @property
+    def images(self) -> list:
+        """Keys of the open images, least recently opened first."""
+        return list(self._images)
+
+    def file_name(self, key: Hashable) -> Optional[str]:
+        return self._entry(key).file_name
+
+    def count(self, key: Hashable) -> int:
+        """How many objects image ``key`` has (open or only saved in the session)."""
+        if key in self._images:
+            return len(self._images[key].objects)
+        if self.session is not None and key in self.session.images:
+            return self.session.count(key)
+        return 0
+
+    def close(self, key: Hashable) -> None:
+        """Forget an image (its history too); a session image's objects stay saved."""
+        entry = self._images.pop(key, None)
+        if entry is not None:
+            entry.objects.history.clear()
+
+    def _close_old(self, keep: Hashable) -> None:
+        session_images = [k for k, e in self._images.items() if e.in_session and k != keep and not e.dirty]
+        for key in session_images[: max(len(session_images) - (self.keep_images - 1), 0)]:
+            self.close(key)
+
+    # -- classes -------------------------------------------------------------------------
+    @property
+    def classes(self) -> list:
+        """The class names, in the order they were made."""
+        return list(self._classes)
+
+    def add_class(self, name: Optional[str] = None) -> str:
+        """Add a class (``"class N"`` when no name is given); returns its name."""
+        if name is None:
+            n = len(self._classes) + 1
+            while f"class {n}" in self._classes:
+                n += 1
+            name = f"class {n}"
+        name = self._check_name(name)
+        if name in self._classes:
+            raise InputError(f"There is already a class {name!r}; pick another name.")
+        self._classes.append(name)
+        return name
+
+    def remove_class(self, name: str) -> None:
+        """Remove a class no object has (on any image, open or saved)."""
+        if name not in self._classes:
+            raise InputError(f"There is no class {name!r}.")
+        if self.class_in_use(name):
+            raise InputError(f"Objects still have the class {name!r}; give them another class or delete them first.")
+        if len(self._classes) == 1:
+            raise InputError("Keep at least one class.")
+        self._classes.remove(name)
+
+    def class_in_use(self, name: str) -> bool:
+        if any(name in e.objects.classes.values() for e in self._images.values()):
+            return True
+        if self.session is None or name not in self.session.categories:
+            return False
+        open_ = {k for k, e in self._images.items() if e.in_session}
+        return any(o.category == name for image in self.session.images if image not in open_ for o in self.session.objects(image))
+
+    def rename_class(self, old: str, new: str, *, image: Optional[Hashable] = None) -> Change:
+        """Rename a class on every image, as one step of ``image``'s history (undo renames it back).
+
+        In a session the class keeps its category id.
+        """
+        new = self._check_name(new)
+        if old not in self._classes:
+            raise InputError(f"There is no class {old!r}.")
+        if new == old:
+            return Change("rename class", frozenset(), None, text="Nothing changed.", image=image)
+        self._rename(old, new)
+        step = _RenameStep(self, old, new)
+        history = self._entry(image).objects.history if image is not None else self._class_history
+        history.push(step)
+        return Change("rename class", frozenset(), None, text=f"Class '{old}' renamed '{new}'.", image=image)
+
+    def _rename(self, old: str, new: str) -> None:
+        if new in self._classes:
+            raise InputError(f"There is already a class {new!r}; rename it first.")
+        if old not in self._classes:
+            raise InputError(f"There is no class {old!r} any more.")
+        self._classes[self._classes.index(old)] = new
+        for entry in self._images.values():
+            entry.objects.relabel_class(old, new)
+        if self.session is not None and old in self.session.categories:
+            self.session.rename_class(old, new)
+
+    # -- objects -------------------------------------------------------------------------
+    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None) -> Change:
+        """Add an object of ``category`` (default the first class; a new name joins the list).
+
+        ``mask`` is the image's size, or a crop whose top-left pixel is at ``offset``
+        (x0, y0). The Change's ``object_id`` is the new object's id.
+        """
+        category = self._category(category)
+        objects = self.objects(key)
+        objects.add(mask, category, offset=offset)
+        return self._done(key, objects.last_change)
+
+    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None) -> Change:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class."""
+        category = None if category is None else self._category(category)
+        objects = self.objects(key)
+        objects.replace(object_id, mask, category, offset=offset)
+        return self._done(key, objects.last_change)
+
+    def delete(self, key: Hashable, object_id: int) -> Change:
+        objects = self.objects(key)
+        objects.remove(object_id)
+        return self._done(key, objects.last_change)
+
+    def undo(self, key: Optional[Hashable]) -> Optional[Change]:
+        """Undo image ``key``'s last step (an object change or a class rename); None when there is none."""
+        history = self._class_history if key is None else self.objects(key).history
+        change = history.undo()
+        return None if change is None else self._done(key, change)
+
+    def redo(self, key: Optional[Hashable]) -> Optional[Change]:
+        history = self._class_history if key is None else self.objects(key).history
+        change = history.redo()
+        return None if change is None else self._done(key, change)
+
+    def history(self, key: Optional[Hashable]) -> History:
+        """Image ``key``'s undo history (``can_undo``, ``undo_text``...)."""
+        return self._class_history if key is None else self.objects(key).history
+
+    def _category(self, category: Optional[str]) -> str:
+        if category is None:
+            return self._classes[0]
+        category = self._check_name(category)
+        if category not in self._classes:
+            self._classes.append(category)
+        return category
+
+    def _done(self, key, change: Change) -> Change:
+        change = dataclasses.replace(change, image=key)
+        if key is not None and not change.classes_changed:
+            self._save(key, change)
+        return change
+
+    # -- saving --------------------------------------------------------------------------
+    def _save(self, key, change: Change) -> None:
+        entry = self._entry(key)
+        if not entry.in_session or (not change.ids and not entry.dirty):
+            return
+        objects, session = entry.objects, self.session
+        failed_before = set(entry.dirty)
+        if failed_before:  # a failed save may have kept some of them: ask the session
+            entry.saved = {o.id for o in session.objects(key)}
+        todo = sorted(set(change.ids) | failed_before)
+        entry.dirty = set(todo)
+        for object_id in todo:
+            try:
+                if object_id in objects:
+                    category = objects.classes[object_id]
+                    if object_id not in entry.saved:
+                        crop, offset = objects.crop(object_id)
+                        _session_add(session, key, crop, category, object_id, offset, objects.shape)
+                        entry.saved.add(object_id)
+                    elif change.bbox is None and object_id not in failed_before:
+                        session.replace(object_id, category=category)  # the class only
+                    else:
+                        crop, offset = objects.crop(object_id)
+                        _session_replace(session, object_id, crop, category, offset, objects.shape)
+                elif object_id in entry.saved:
+                    session.remove(object_id)
+                    entry.saved.discard(object_id)
+            except (InputError, OSError) as exc:
+                raise InputError(
+                    f"Could not save the annotations ({exc}); the change is kept here and saved again with the next one."
+                ) from exc
+            entry.dirty.discard(object_id)
+
+    # -- export --------------------------------------------------------------------------
+    def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", **options) -> list:
+        """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
+        ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
+
+        ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
+        ``padding``, ``feather``, ``color``, ``blur_sigma``). ``file_name`` names the image
+        (default: the one it was opened with).
+        """
+        from .export.batch import add_to_coco, export_objects
+        from .export.coco import CocoObject
+        from .export.cutouts import check_format
+        from .files import ensure_folder
+
+        objects = self.objects(key)
+        if not len(objects):
+            raise InputError("There are no objects to export yet: accept one first.")
+        file_name = file_name or self._entry(key).file_name
+        if not file_name:
+            raise InputError("Name the image for the exported files: pass file_name='photo.png'.")
+        image = np.asarray(image)
+        if image.shape[:2] != objects.shape:
+            raise InputError(f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}.")
+        check_format(options.get("background", "black"), suffix)
+        folder = ensure_folder(folder)
+        items = [CocoObject(objects.mask(i), objects.classes[i], None) for i in objects.ids]
+        written = export_objects(image, items, folder, Path(file_name).stem, suffix=suffix, **options)
+        if coco:
+            height, width = objects.shape
+            written.append(add_to_coco(coco, Path(file_name).name, width, height, items, self._classes, polygons=polygons))
+        return written
+
+    # -- pieces --------------------------------------------------------------------------
+    def _entry(self, key) -> _Image:
+        try:
+            return self._images[key]
+        except (KeyError, TypeError):
+            raise InputError(f"The image {key!r} is not open; open it first.") from None
+
+    @staticmethod
+    def _check_name(name) -> str:
+        name = str(name).strip()
+        if not name:
+            raise InputError("A class name cannot be empty.")
+        return name
+
+
+def _takes_offset(method) -> bool:
+    import inspect
+
+    try:
+        return "offset" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _full(crop, offset, shape) -> np.ndarray:
+    """The crop as a mask of the whole image, for a session that takes no crops."""
+    full = np.zeros(shape, bool)
+    x0, y0 = offset
+    full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+    return full
+
+
+def _session_add(session, key, crop, category, object_id, offset, shape) -> None:
+    if _takes_offset(session.add):
+        session.add(key, crop, category, object_id=object_id, offset=offset)
+    else:  # a Session from before crops: drop this branch once every Session takes them
+        session.add(key, _full(crop, offset, shape), category, object_id=object_id)
+
+
+def _session_replace(session, object_id, crop, category, offset, shape) -> None:
+    if _takes_offset(session.replace):
+        session.replace(object_id, mask=crop, category=category, offset=offset)
+    else:  # a Session from before crops
+        session.replace(object_id, mask=_full(crop, offset, shape), category=category)

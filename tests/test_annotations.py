@@ -1,0 +1,198 @@
+"""The annotation model without Qt: objects per image, one class list, undo per image, sessions, export."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from interactive_seg import InputError, Session, write_image
+from interactive_seg.annotations import Annotations
+from conftest import disc_scene
+
+
+def square(y0, x0, size, shape=(40, 60)):
+    m = np.zeros(shape, bool)
+    m[y0 : y0 + size, x0 : x0 + size] = True
+    return m
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"img{i}.png", disc_scene(height=40, width=60, centre=(30, 20), radius=10, seed=i)[0])
+    return folder
+
+
+def test_changes_say_what_changed_and_where():
+    model = Annotations(["cat", "dog"])
+    model.open("a", (40, 60))
+    change = model.accept("a", square(5, 10, 4), "cat")
+    assert change.action == "accept" and change.image == "a" and change.how == "done"
+    assert change.bbox == (10, 5, 14, 9) and change.ids == {change.object_id}
+    cat = change.object_id
+    change = model.accept("a", np.ones((6, 6), bool), "dog", offset=(12, 7))  # takes part of the cat
+    dog = change.object_id
+    assert change.ids == {cat, dog} and change.bbox == (12, 7, 18, 13)
+    change = model.replace("a", dog, category="cat")
+    assert change.bbox is None and change.ids == {dog} and model.objects("a").classes[dog] == "cat"
+    change = model.delete("a", cat)
+    assert change.action == "delete" and cat not in model.objects("a")
+    change = model.undo("a")
+    assert change.how == "undone" and change.text.startswith("Undone: object") and cat in model.objects("a")
+    assert model.redo("a").how == "redone" and cat not in model.objects("a")
+
+
+def test_images_are_known_by_their_key_and_keep_their_history():
+    model = Annotations()
+    model.open("left", (40, 60), file_name="left.png")
+    model.open("right", (40, 60))
+    model.accept("left", square(0, 0, 5), None)
+    model.accept("right", square(0, 0, 5))
+    assert model.open("left") is model.objects("left")  # opening again: same objects, same history
+    assert model.undo("left") and len(model.objects("left")) == 0 and len(model.objects("right")) == 1
+    assert model.objects("right").classes == {1: "object"}  # no class given: the first one
+    with pytest.raises(InputError, match="not open"):
+        model.objects("elsewhere")
+
+
+def test_a_class_rename_is_one_step_for_every_image():
+    model = Annotations(["cat"])
+    for key in ("a", "b"):
+        model.open(key, (40, 60))
+        model.accept(key, square(0, 0, 5), "cat")
+        model.accept(key, square(10, 10, 5), "cat")
+    change = model.rename_class("cat", "lion", image="a")
+    assert change.classes_changed and model.classes == ["lion"]
+    assert set(model.objects("a").classes.values()) == set(model.objects("b").classes.values()) == {"lion"}
+    assert model.history("a").undo_text == "class 'cat' renamed 'lion'"
+    assert model.undo("a").text == "Undone: class 'cat' renamed 'lion'."
+    assert model.classes == ["cat"] and set(model.objects("b").classes.values()) == {"cat"}
+    assert len(model.objects("a")) == 2  # one Ctrl+Z undid the rename, not an object
+    model.redo("a")
+    assert model.classes == ["lion"]
+    model.add_class("cat")
+    with pytest.raises(InputError, match="already a class 'cat'"):
+        model.undo("a")  # renaming back would merge two classes: refused, nothing moves
+    assert model.history("a").undo_text == "class 'cat' renamed 'lion'" and model.classes == ["lion", "cat"]
+    with pytest.raises(InputError, match="already a class 'cat'"):
+        model.rename_class("lion", "cat")
+
+
+def test_classes_are_checked():
+    model = Annotations(["cat"])
+    assert model.add_class() == "class 2" and model.add_class("dog") == "dog"
+    with pytest.raises(InputError, match="already a class"):
+        model.add_class("dog")
+    with pytest.raises(InputError, match="empty"):
+        model.add_class("  ")
+    with pytest.raises(InputError, match="empty"):
+        model.rename_class("dog", "")
+    model.open("a", (40, 60))
+    model.accept("a", square(0, 0, 5), "dog")
+    with pytest.raises(InputError, match="still have the class 'dog'"):
+        model.remove_class("dog")
+    model.remove_class("class 2")
+    model.accept("a", square(20, 20, 5), "bird")  # a new class joins the list
+    assert model.classes == ["cat", "dog", "bird"]
+    only = Annotations(["x"])
+    with pytest.raises(InputError, match="at least one"):
+        only.remove_class("x")
+
+
+def test_a_session_saves_every_change_and_a_rename_keeps_its_category_id(folder):
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    first = model.accept("img0.png", square(10, 20, 10), "cat").object_id
+    second = model.accept("img0.png", np.ones((5, 5), bool), "cat", offset=(0, 0)).object_id
+    reopened = Session.open(folder)
+    assert [o.id for o in reopened.objects("img0.png")] == [first, second]
+    assert reopened.objects("img0.png")[0].mask[10:20, 20:30].all()
+    category_id = reopened.categories["cat"]
+    model.rename_class("cat", "lion", image="img0.png")
+    assert Session.open(folder).categories == {"lion": category_id}
+    model.undo("img0.png")
+    assert Session.open(folder).categories == {"cat": category_id}  # the same category, not a new one
+    model.undo("img0.png")  # the second object
+    assert [o.id for o in Session.open(folder).objects("img0.png")] == [first]
+    model.redo("img0.png")
+    model.replace("img0.png", first, square(0, 40, 8))
+    model.delete("img0.png", second)
+    saved = Session.open(folder).objects("img0.png")
+    assert [o.id for o in saved] == [first] and saved[0].mask.sum() == 64 and saved[0].mask[0:8, 40:48].all()
+
+
+def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening(folder):
+    session = Session.open(folder)
+    model = Annotations(["cat"], session=session)
+    model.open("img1.png", (40, 60))
+    model.accept("img1.png", square(0, 0, 4), "dog")
+    model.accept("img1.png", square(20, 20, 4), "dog")
+    again = Annotations(session=Session.open(folder))
+    assert again.classes == ["dog"] and again.count("img1.png") == 2 and "img1.png" not in again
+    objects = again.open("img1.png", (40, 60))
+    assert objects.classes == {1: "dog", 2: "dog"} and objects.area(1) == 16
+    new = again.accept("img1.png", square(30, 30, 4), "dog").object_id
+    assert new == 3  # the session's id counter: ids stay unique across images and reopenings
+
+
+def test_classes_of_unopened_session_images_cannot_be_removed(folder):
+    model = Annotations(session=Session.open(folder))
+    model.open("img2.png", (40, 60))
+    model.accept("img2.png", square(0, 0, 4), "rare")
+    other = Annotations(session=Session.open(folder))
+    with pytest.raises(InputError, match="still have the class 'rare'"):
+        other.remove_class("rare")
+
+
+def test_old_session_images_are_closed_but_their_objects_stay_saved(folder):
+    model = Annotations(session=Session.open(folder), keep_images=2)
+    for name in ("img0.png", "img1.png", "img2.png"):
+        model.open(name, (40, 60))
+        model.accept(name, square(0, 0, 4), "cat")
+    assert model.images == ["img1.png", "img2.png"]
+    assert model.count("img0.png") == 1
+    assert len(model.open("img0.png", (40, 60))) == 1
+
+
+def test_a_failed_save_is_said_and_saved_again_with_the_next_change(folder, monkeypatch):
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    real = session.save
+    monkeypatch.setattr(session, "save", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(InputError, match="Could not save the annotations .disk full."):
+        model.accept("img0.png", square(0, 0, 4), "cat")
+    assert len(model.objects("img0.png")) == 1  # kept here
+    monkeypatch.setattr(session, "save", real)
+    model.accept("img0.png", square(20, 20, 4), "cat")
+    assert Session.open(folder).count("img0.png") == 2
+
+
+def test_export_writes_cutouts_and_coco(tmp_path):
+    from interactive_seg.export.coco import read_coco
+
+    image, truth = disc_scene(height=40, width=60, centre=(30, 20), radius=10)
+    model = Annotations(["disc"])
+    model.open(7, (40, 60), file_name="scene.png")
+    model.accept(7, truth, "disc")
+    written = model.export(7, image, tmp_path / "out", coco=tmp_path / "c.json", crop=True, background="transparent")
+    assert [p.name for p in written] == ["scene_disc-1.png", "c.json"]
+    dataset = read_coco(tmp_path / "c.json")
+    assert dataset.images[0].file_name == "scene.png" and dataset.images[0].objects[0].category == "disc"
+    with pytest.raises(InputError, match="no objects"):
+        empty = Annotations()
+        empty.open(1, (4, 4), file_name="x.png")
+        empty.export(1, np.zeros((4, 4, 3), np.uint8), tmp_path / "none")
+    with pytest.raises(InputError, match="JPEG|jpg|transparen"):
+        model.export(7, image, tmp_path / "jpg", suffix=".jpg", background="transparent")
+    assert not (tmp_path / "jpg").exists()
+
+
+def test_the_model_imports_no_gui():
+    code = "import sys, interactive_seg.annotations; print(sorted(m for m in ('qtpy', 'napari', 'PyQt6', 'torch') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
