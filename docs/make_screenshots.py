@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 
 def wait(widget, app, timeout=30.0):
     end = time.time() + timeout
-    while (widget.busy or widget._worker is not None) and time.time() < end:
+    while widget.busy and time.time() < end:
         app.processEvents()
         time.sleep(0.01)
     for _ in range(20):

@@ -31,9 +31,20 @@ import numpy as np
 from .errors import InputError
 from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet, Step
 
-__all__ = ["Annotations", "Change", "DEFAULT_CLASS"]
+__all__ = ["Annotations", "Change", "SaveError", "DEFAULT_CLASS"]
 
 DEFAULT_CLASS = "object"
+
+
+class SaveError(InputError):
+    """A change was made but the session could not save it; ``change`` says what changed.
+
+    The model keeps the change and saves it again with the next one.
+    """
+
+    def __init__(self, message: str, change: Change):
+        super().__init__(message)
+        self.change = change
 
 
 @dataclasses.dataclass
@@ -298,7 +309,10 @@ class Annotations:
     def _done(self, key, change: Change) -> Change:
         change = dataclasses.replace(change, image=key)
         if key is not None and not change.classes_changed:
-            self._save(key, change)
+            try:
+                self._save(key, change)
+            except InputError as exc:
+                raise SaveError(str(exc), change) from exc
         return change
 
     # -- saving --------------------------------------------------------------------------

@@ -157,12 +157,10 @@ def test_event_loop_never_stalls_while_the_engine_works(make_napari_viewer, qtbo
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(5)
     qtbot.wait(200)
-    widget._generation += 1
     from interactive_seg import Prompts
 
-    widget._pending = (widget._generation, widget.engine(), widget._image, Prompts(box=(1200, 700, 2800, 2300)))
     start = len(ticks)
-    widget._start_worker()
+    widget.runner.request(widget.engine(), widget._image, Prompts(box=(1200, 700, 2800, 2300)))
     qtbot.waitUntil(lambda: widget.last_result is not None, timeout=60000)
     timer.stop()
     gaps = np.diff(ticks[max(0, start - 1):])
@@ -229,18 +227,18 @@ def test_sample_data():
 def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhile(setup, qtbot, monkeypatch, tmp_path):
     pytest.importorskip("segment_anything")
     import interactive_seg
-    from interactive_seg.plugin import widget as widget_module
+    from interactive_seg.plugin import preview as preview_module
     from sam_models import tiny_sam
 
     viewer, widget, truth = setup
     sam = interactive_seg.get_engine("sam", model=tiny_sam(), device="cpu", cache_dir=tmp_path)
-    real_get_engine = widget_module.get_engine
-    monkeypatch.setattr(widget_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o))
+    real_get_engine = preview_module.get_engine
+    monkeypatch.setattr(preview_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o))
     assert widget.engine_combo.findText("sam") >= 0
     widget.engine_combo.setCurrentText("sam")
     assert widget.sam_box.isVisibleTo(widget) and widget.embedding
     box(viewer, 45, 25, 115, 95)  # given while the encoder runs: applied when it is done
-    assert widget._worker is None
+    assert widget.runner.worker is None
     qtbot.waitUntil(lambda: not widget.busy, timeout=60000)
     assert widget.last_result is not None and widget.last_result.mask.shape == truth.shape
     assert sam._features is not None
@@ -250,7 +248,7 @@ def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhil
 def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
     pytest.importorskip("segment_anything")
     import interactive_seg
-    from interactive_seg.plugin import widget as widget_module
+    from interactive_seg.plugin import preview as preview_module
     from sam_models import tiny_sam
 
     viewer, widget, truth = setup
@@ -264,14 +262,14 @@ def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
             yield i / 200
 
     monkeypatch.setattr(sam, "embed_steps", slow_steps)
-    monkeypatch.setattr(widget_module, "get_engine", lambda name, **o: sam)
+    monkeypatch.setattr(preview_module, "get_engine", lambda name, **o: sam)
     widget.engine_combo.setCurrentText("sam")
     qtbot.waitUntil(lambda: len(steps) >= 3, timeout=10000)
     box(viewer, 45, 25, 115, 95)  # waits for the embedding
     widget.cancel_embedding()
     qtbot.waitUntil(lambda: not widget.embedding, timeout=10000)
     assert len(steps) < 200 and "cancelled" in widget.status.text()
-    assert widget._pending is None and widget.last_result is None
+    assert widget.runner.pending is None and widget.last_result is None
 
 
 def test_the_buttons_work_when_clicked(setup, qtbot):

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .. import palette
 from ..prompts import BACKGROUND, FOREGROUND, Prompts
 
 BOXES, POINTS, SCRIBBLES, PREVIEW, OBJECTS = "boxes", "points", "scribbles", "preview", "objects"
@@ -74,20 +75,55 @@ def preview_colormap():
     return DirectLabelColormap(color_dict={0: "transparent", 1: "yellow", None: "transparent"})
 
 
-#: Vivid, distinct colours for objects (tab10 without yellow, which the preview uses).
-OBJECT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+#: The objects' colours: the core's palette (tab10 without the yellow the preview uses), so
+#: the canvas, the panel's swatches and the review sheets agree.
+OBJECT_COLOURS = list(palette.COLOURS)
 
 
 def objects_colormap():
     from napari.utils.colormaps import CyclicLabelColormap
 
-    colours = [[0.0, 0.0, 0.0, 0.0]] + [_rgba(c) for c in OBJECT_COLOURS]
+    colours = [[0.0, 0.0, 0.0, 0.0]] + [list(palette.rgb(i)) + [1.0] for i in range(len(OBJECT_COLOURS))]
     return CyclicLabelColormap(colors=colours, background_value=0)
 
 
-def _rgba(hex_colour: str) -> list:
-    value = hex_colour.lstrip("#")
-    return [int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4)] + [1.0]
+def object_colour(object_id: int) -> str:
+    """The hex colour :func:`objects_colormap` draws object ``object_id`` in."""
+    return palette.colour(int(object_id) - 1)
+
+
+def object_swatch(object_id: int):
+    """A small square of the object's colour, for a list beside the canvas."""
+    from qtpy.QtGui import QColor, QIcon, QPixmap
+
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(object_colour(object_id)))
+    return QIcon(pixmap)
+
+
+def box_slices(box) -> tuple:
+    """A core box ``(x0, y0, x1, y1)`` of whole pixels as napari's (rows, cols) slices."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return slice(y0, y1), slice(x0, x1)
+
+
+def refresh_region(layer, box) -> None:
+    """Redraw a 2-D Labels layer after its data changed in place inside ``box`` (x0, y0, x1, y1).
+
+    Only that region's colours are recomputed and sent to the canvas (napari's own partial
+    refresh, as painting uses); where napari offers none, the whole layer is refreshed.
+    """
+    rows, cols = box_slices(box)
+    try:
+        sliced = layer._slice.image
+        if layer.ndim != 2 or sliced.raw.shape != layer.data.shape or not np.shares_memory(sliced.raw, layer.data):
+            raise AttributeError("not a plain 2-D view of the data")
+        if layer.contour == 0:
+            sliced.view[rows, cols] = layer.colormap._data_to_texture(sliced.raw[rows, cols])
+        layer._accumulate_updated_slice((rows, cols))
+        layer._partial_labels_refresh()
+    except (AttributeError, TypeError, ValueError):
+        layer.refresh()
 
 
 def class_features(classes: dict) -> pd.DataFrame:

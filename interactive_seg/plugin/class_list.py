@@ -1,0 +1,98 @@
+"""The class list: the model's classes; double-click renames, buttons add and remove.
+
+It shows :attr:`Annotations.classes <interactive_seg.annotations.Annotations.classes>` and
+asks the model for every change; it keeps no list of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+
+from ..errors import InputError
+
+__all__ = ["ClassList"]
+
+
+class ClassList(QGroupBox):
+    """Classes of an :class:`~interactive_seg.annotations.Annotations` model.
+
+    ``rename(old, new)`` and ``warn(text)`` are the widget's: a rename is one undoable step
+    of the current image, so the widget makes it.
+    """
+
+    def __init__(self, rename: Callable[[str, str], None], warn: Callable[[str], None], parent=None):
+        super().__init__("Classes (double-click to rename)", parent)
+        self._rename, self._warn = rename, warn
+        self.model = None
+        layout = QVBoxLayout(self)
+        self.list = QListWidget()
+        self.list.itemChanged.connect(self._item_changed)
+        layout.addWidget(self.list)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add class")
+        self.add_button.clicked.connect(lambda: self.add())
+        self.remove_button = QPushButton("Remove class")
+        self.remove_button.clicked.connect(self.remove_current)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        layout.addLayout(row)
+
+    def set_model(self, model) -> None:
+        self.model = model
+        self.refresh()
+
+    def refresh(self, select: Optional[str] = None) -> None:
+        """Show the model's classes again, keeping (or moving to) the selected one."""
+        current = select or self.current()
+        names = self.model.classes
+        self.list.blockSignals(True)
+        if self.list.count() == len(names):  # in place: this may run inside an item's own signal
+            for row, name in enumerate(names):
+                self.list.item(row).setText(name)
+        else:
+            self.list.clear()
+            for name in names:
+                item = QListWidgetItem(name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                self.list.addItem(item)
+        self.list.setCurrentRow(names.index(current) if current in names else 0)
+        self.list.blockSignals(False)
+
+    def current(self) -> Optional[str]:
+        item = self.list.currentItem()
+        return item.text() if item is not None else None
+
+    def select(self, name: str) -> None:
+        if self.model is not None and name in self.model.classes:
+            self.list.setCurrentRow(self.model.classes.index(name))
+
+    def add(self, name: Optional[str] = None) -> Optional[str]:
+        """Add a class (``"class N"`` without a name) and select it; None when refused."""
+        try:
+            name = self.model.add_class(name)
+        except InputError as exc:
+            self._warn(str(exc))
+            return None
+        self.refresh(select=name)
+        return name
+
+    def remove_current(self) -> None:
+        name = self.current()
+        if name is None:
+            return
+        try:
+            self.model.remove_class(name)
+        except InputError as exc:
+            self._warn(str(exc))
+            return
+        self.refresh()
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        row = self.list.row(item)
+        old, new = self.model.classes[row], item.text().strip()
+        if new != old:
+            self._rename(old, new)
+        self.refresh(select=new if new in self.model.classes else old)

@@ -1,0 +1,218 @@
+"""Preview scheduling: engine calls in a worker thread, newest prompt wins, stale results dropped.
+
+One engine call runs at a time. A prompt given while one runs waits as the single pending
+request (a newer prompt replaces it); a result whose prompt is no longer the newest is
+dropped, never shown. An image embedding (engines with ``embeds``) runs in a worker of its
+own with a progress bar and can be cancelled; prompts given meanwhile wait for it.
+``reset`` is never called on the GUI thread while a worker may be inside the engine: it
+is done in the worker, before the next call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+from napari.qt.threading import create_worker
+
+from .. import get_engine
+from ..engines import Result
+
+__all__ = ["Preview", "PreviewRunner"]
+
+
+@dataclass
+class Preview:
+    """A mask to show and to accept: a crop of it at ``offset`` (x0, y0), and the engine's result."""
+
+    mask: Optional[np.ndarray]  # bool crop over the mask's bounding box; None when the mask is empty
+    offset: tuple
+    shape: tuple  # (H, W) of the image
+    result: Optional[Result] = None
+
+    @classmethod
+    def of(cls, mask: np.ndarray, result: Optional[Result] = None) -> "Preview":
+        """Crop a full-size mask to its bounding box (done in the worker, off the GUI thread)."""
+        mask = np.asarray(mask, bool)
+        rows = np.flatnonzero(mask.any(axis=1))
+        if rows.size == 0:
+            return cls(None, (0, 0), mask.shape, result)
+        cols = np.flatnonzero(mask.any(axis=0))
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        return cls(mask[r0:r1, c0:c1].copy(), (int(c0), int(r0)), mask.shape, result)
+
+    @property
+    def pixels(self) -> int:
+        return 0 if self.mask is None else int(np.count_nonzero(self.mask))
+
+    @property
+    def box(self) -> Optional[tuple]:
+        """``(x0, y0, x1, y1)`` of the crop; None when empty."""
+        if self.mask is None:
+            return None
+        x0, y0 = self.offset
+        return (x0, y0, x0 + self.mask.shape[1], y0 + self.mask.shape[0])
+
+
+class PreviewRunner:
+    """Runs engine calls and embeddings in workers and reports back through callbacks.
+
+    Parameters
+    ----------
+    on_result : callable
+        ``on_result(preview)`` with the :class:`Preview` of the newest prompt.
+    on_refused : callable
+        ``on_refused(error)`` when the engine refused the newest prompt (an InputError).
+    on_failed : callable
+        ``on_failed(error)`` for anything else the engine raised.
+    on_status : callable
+        ``on_status(text)`` with a line for the status bar.
+    on_embedding : callable
+        ``on_embedding(running)`` when an embedding starts or ends.
+    """
+
+    def __init__(self, on_result, on_refused, on_failed, on_status: Callable[[str], None], on_embedding: Callable[[bool], None]):
+        self._on_result, self._on_refused, self._on_failed = on_result, on_refused, on_failed
+        self._on_status, self._on_embedding = on_status, on_embedding
+        self._engine = None
+        self._engine_key = None
+        self.generation = 0
+        self.pending = None  # (generation, engine, image, prompts) waiting to run
+        self.worker = None
+        self.embed_worker = None
+        self._reset = False  # reset the engine before its next call (in the worker)
+        self._embed_request = None  # an embedding waiting for the running engine call
+        self.last_result: Optional[Result] = None
+
+    # -- engines -------------------------------------------------------------------------
+    def engine(self, name: str, options: dict):
+        """The engine for these settings, built once and reused while they stay."""
+        key = (name, tuple(sorted(options.items())))
+        if key != self._engine_key:
+            self._engine = get_engine(name, **options)
+            self._engine_key = key
+        return self._engine
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while an engine call runs or waits to run, or an embedding runs."""
+        return self.worker is not None or self.pending is not None or self.embedding
+
+    @property
+    def embedding(self) -> bool:
+        """True while an embedding runs or waits for the engine."""
+        return self.embed_worker is not None or self._embed_request is not None
+
+    # -- requests ------------------------------------------------------------------------
+    def request(self, engine, image, prompts) -> None:
+        """Segment ``prompts`` next; an older request not yet started is dropped."""
+        self.generation += 1
+        self.pending = (self.generation, engine, image, prompts)
+        if self.worker is None and not self.embedding:
+            self._start()
+
+    def invalidate(self) -> None:
+        """Drop the pending request and make any running one stale."""
+        self.generation += 1
+        self.pending = None
+
+    def reset_engine(self) -> None:
+        """Start a new object: the engine forgets the last one before its next call."""
+        self._reset = True
+
+    def _start(self) -> None:
+        generation, engine, image, prompts = self.pending
+        self.pending = None
+        reset, self._reset = self._reset, False
+
+        def job():
+            if reset:
+                engine.reset()
+            engine.set_image(image)
+            result = engine.segment(prompts)
+            return Preview.of(result.mask, result)
+
+        # errors come back through `errored` (handled here), not re-raised in the event loop
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda preview, g=generation: self._returned(g, preview))
+        worker.errored.connect(lambda exc, g=generation: self._errored(g, exc))
+        worker.finished.connect(self._finished)
+        self.worker = worker
+        self._on_status("Segmenting...")
+        worker.start()
+
+    def _returned(self, generation: int, preview: Preview) -> None:
+        if generation != self.generation:
+            return  # stale: a newer prompt is on its way
+        self.last_result = preview.result
+        self._on_result(preview)
+
+    def _errored(self, generation: int, exc: Exception) -> None:
+        if generation != self.generation:
+            return
+        from ..errors import InputError
+
+        (self._on_refused if isinstance(exc, InputError) else self._on_failed)(exc)
+
+    def _finished(self) -> None:
+        self.worker = None
+        if self._embed_request is not None and self.embed_worker is None:
+            self._start_embedding()
+        elif self.pending is not None and self.embed_worker is None:
+            self._start()
+
+    # -- embeddings ----------------------------------------------------------------------
+    def embed(self, engine, image, description: str) -> None:
+        """Run ``engine.embed_steps(image)`` in a worker with a progress bar (after the engine
+        call running now, if any: one worker inside an engine at a time)."""
+        self.cancel_embedding()
+        self._embed_request = (engine, image, description)
+        if self.worker is None:
+            self._start_embedding()
+
+    def _start_embedding(self) -> None:
+        from napari.utils import progress
+
+        engine, image, description = self._embed_request
+        self._embed_request = None
+        bar = progress(total=100, desc=description)
+
+        def job():
+            yield from engine.embed_steps(image)
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(lambda fraction: bar.update(int(fraction * 100) - bar.n))
+        worker.errored.connect(self._embed_failed)
+        worker.finished.connect(lambda w=worker: self._embedded(w, bar))
+        self.embed_worker = worker
+        self._on_embedding(True)
+        self._on_status("Computing the image embedding; prompts given now are applied when it is done.")
+        worker.start()
+
+    def _embed_failed(self, exc: Exception) -> None:
+        from ..errors import InputError
+
+        self.pending = None  # prompts waiting for this embedding cannot be answered
+        (self._on_refused if isinstance(exc, InputError) else self._on_failed)(exc)
+
+    def cancel_embedding(self) -> None:
+        """Stop the image encoder at its next step; the engine keeps its previous image."""
+        self._embed_request = None
+        if self.embed_worker is not None:
+            self.embed_worker.quit()
+
+    def _embedded(self, worker, bar) -> None:
+        bar.close()
+        if worker is not self.embed_worker:
+            return
+        self.embed_worker = None
+        self._on_embedding(False)
+        if worker.abort_requested:
+            self.pending = None
+            self._on_status("Embedding cancelled.")
+            return
+        self._on_status("Embedding ready.")
+        if self.pending is not None and self.worker is None:
+            self._start()
