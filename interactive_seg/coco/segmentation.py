@@ -5,15 +5,19 @@ request, but they never lie: an object with a hole, or a part too small or thin 
 drawn as a polygon of three or more points without losing more than its boundary pixels,
 is written as RLE instead.
 
-Decoding checks what pycocotools does not: polygon coordinates must be finite (NaN or a
-coordinate of 1e8 makes pycocotools allocate without bound), and are clipped to the
-image before rasterising; RLE runs must add up to the image's pixel count (pycocotools
-decodes short runs into uninitialised memory).
+Decoding checks what pycocotools does not, so that no file can kill the process:
+polygon coordinates must be finite (NaN, infinity or a coordinate of 1e8 makes
+pycocotools allocate without bound or overflow); polygons far outside the image are
+clipped to it before rasterising (those within reach are handed over as they are, so
+masks equal ``COCO.annToMask`` pixel for pixel); RLE runs must be 0 or more and add up
+to the image's pixel count (pycocotools decodes short or negative runs into memory it
+does not own).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Mapping, Optional
 
 import cv2
@@ -25,7 +29,16 @@ __all__ = [
     "segmentation_problem",
     "has_segmentation",
     "rle_counts",
+    "MAX_PIXELS",
 ]
+
+#: The largest image (height x width) whose masks are decoded: a mask takes a byte a pixel.
+MAX_PIXELS = 2**32
+# pycocotools draws polygons at 5x scale into int arrays of one entry per step along the
+# outline: coordinates must stay well inside int32 there, and the outline short enough.
+_SAFE_COORDINATE = 1e8
+_MAX_POLYGON_STEPS = 2 * 10**7  # about 160 MB of pycocotools' work arrays
+_RLE_TEXT = re.compile(r"[0-o]*")  # the characters of COCO's compressed RLE
 
 
 def _mask_utils():
@@ -128,6 +141,11 @@ def mask_to_segmentation(mask, *, polygons: bool = False, offset=None, shape=Non
     if offset is not None:
         if shape is None:
             raise ValueError("a cropped mask needs the image's shape")
+        height, width = (int(v) for v in shape)
+        x0, y0 = (int(v) for v in offset)
+        ch, cw = mask.shape
+        if x0 < 0 or y0 < 0 or x0 + cw > width or y0 + ch > height:
+            raise ValueError(f"a crop of {cw} x {ch} at ({x0}, {y0}) does not fit an image of {width} x {height}")
         if polygons:
             # polygons are traced on the crop and moved: contours do not depend on the frame
             crop_fields = mask_to_segmentation(np.pad(mask, 1), polygons=True)
@@ -204,40 +222,88 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def segmentation_problem(segmentation, height: int, width: int) -> Optional[str]:
+def _finite(value) -> bool:
+    """A finite number (JSON integers may be too large for a float: those are not)."""
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    return math.isfinite(value)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def segmentation_problem(segmentation, height: int, width: int, *, thorough: bool = False) -> Optional[str]:
     """What is wrong with a segmentation for an image of ``height`` x ``width``, or None.
 
-    Cheap: types, polygon lengths, finite coordinates, RLE sizes and (for uncompressed
-    RLE) run sums. Compressed RLE strings are checked in full by :func:`decode_segmentation`.
+    Cheap enough to run on every annotation when a file is opened: types, polygon
+    lengths, finite coordinates, RLE sizes, the characters of compressed RLE and the run
+    sum of uncompressed RLE. With ``thorough`` also what only :func:`decode_segmentation`
+    would otherwise find (about 0.1 ms an annotation, no mask decoded): the runs of
+    compressed RLE, polygons too long to draw, images too large to decode. A box-only
+    annotation (``[]``, ``{}``, None) has no problem.
+
+    >>> segmentation_problem([[0, 0, 4, 0, 4]], 5, 5)
+    'each polygon needs at least 3 (x, y) points, as an even count of numbers'
     """
+    if not has_segmentation(segmentation):
+        return None
     if isinstance(segmentation, list):
         for polygon in segmentation:
             if not isinstance(polygon, list) or not all(_number(v) for v in polygon):
                 return "its polygons must be lists of numbers x1, y1, x2, y2, ..."
             if len(polygon) < 6 or len(polygon) % 2:
                 return "each polygon needs at least 3 (x, y) points, as an even count of numbers"
-            if not all(math.isfinite(v) for v in polygon):
-                return "its polygon coordinates include NaN or infinity"
-        return None
+            if not all(_finite(v) for v in polygon):
+                return "its polygon coordinates include NaN, infinity or numbers too large for any image"
+        return _deep_problem(segmentation, int(height), int(width)) if thorough else None
     if isinstance(segmentation, Mapping):
         if "counts" not in segmentation or "size" not in segmentation:
             return "its RLE needs 'counts' and 'size'"
         size = segmentation["size"]
-        if not isinstance(size, list) or len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+        if not isinstance(size, list) or len(size) != 2 or not all(_whole(v) for v in size):
             return "its RLE 'size' must be [height, width]"
         if list(size) != [int(height), int(width)]:
             return f"its RLE size {list(size)} is not the image's [{height}, {width}]"
         counts = segmentation["counts"]
         if isinstance(counts, list):
-            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
+            if not all(_whole(v) and v >= 0 for v in counts):
                 return "its uncompressed RLE counts must be whole numbers of 0 or more"
             if sum(counts) != int(height) * int(width):
                 return "its uncompressed RLE counts do not add up to the image's pixel count"
-            return None
+            return _deep_problem(segmentation, int(height), int(width)) if thorough else None
         if not isinstance(counts, str):
             return "its RLE 'counts' must be a string or a list of numbers"
+        if _RLE_TEXT.fullmatch(counts) is None:
+            return "its RLE counts hold characters that are not COCO's RLE alphabet"
+        if thorough:
+            return _deep_problem(segmentation, int(height), int(width)) or _rle_problem(counts, int(height), int(width))
         return None
     return "its segmentation is neither polygons nor RLE"
+
+
+def _deep_problem(segmentation, height: int, width: int) -> Optional[str]:
+    """What :func:`decode_segmentation` would refuse beyond :func:`segmentation_problem`'s quick checks."""
+    if height * width > MAX_PIXELS:
+        return f"its image of {width} x {height} pixels is too large to decode masks of"
+    if isinstance(segmentation, list):
+        try:
+            _drawable_polygons(segmentation, height, width)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def _rle_problem(counts: str, height: int, width: int) -> Optional[str]:
+    try:
+        runs = rle_counts(counts)
+    except ValueError as exc:
+        return str(exc)
+    if (runs < 0).any():
+        return "its RLE counts decode to negative run lengths"
+    if int(runs.sum()) != height * width:
+        return "its RLE counts do not add up to the image's pixel count"
+    return None
 
 
 def _clip_polygon(points: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -261,10 +327,38 @@ def _clip_polygon(points: np.ndarray, x0: float, y0: float, x1: float, y1: float
     return points
 
 
+def _polygon_steps(points: np.ndarray) -> float:
+    """How many points pycocotools' ``rleFrPoly`` walks along a closed polygon (its work size)."""
+    scaled = np.floor(5.0 * points + 0.5)
+    step = np.abs(scaled - np.roll(scaled, -1, axis=0)).max(axis=1)
+    return float(step.sum() + len(points))
+
+
+def _drawable_polygons(segmentation: list, height: int, width: int) -> list:
+    """Polygons pycocotools can draw safely: as they are when within reach, else clipped to the image."""
+    polygons = []
+    for polygon in segmentation:
+        points = np.asarray(polygon, float).reshape(-1, 2)
+        if np.abs(points).max() > _SAFE_COORDINATE or _polygon_steps(points) > _MAX_POLYGON_STEPS:
+            # far outside the image: only the part over the image (and a pixel round it) is drawn
+            points = _clip_polygon(points, -1.0, -1.0, width + 1.0, height + 1.0)
+            if len(points) < 3:
+                continue
+            if _polygon_steps(points) > _MAX_POLYGON_STEPS:
+                raise ValueError("its polygons are too long to draw (millions of points along their outline)")
+        polygons.append(points.reshape(-1).tolist())
+    return polygons
+
+
 def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
     """One annotation's segmentation (polygons, RLE or uncompressed RLE) as a bool mask.
 
-    Raises ValueError, saying what is wrong, when it cannot be decoded safely.
+    Equal to pycocotools' ``COCO.annToMask`` pixel for pixel, but checked first: raises
+    ValueError, saying what is wrong, for anything pycocotools would crash on, decode
+    into garbage, or allocate without bound for.
+
+    >>> decode_segmentation([[1, 1, 4, 1, 4, 3, 1, 3]], 4, 5).sum()
+    np.int64(6)
     """
     height, width = int(height), int(width)
     if not has_segmentation(segmentation):
@@ -272,13 +366,11 @@ def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
     problem = segmentation_problem(segmentation, height, width)
     if problem:
         raise ValueError(problem)
+    if height * width > MAX_PIXELS:
+        raise ValueError(f"its image of {width} x {height} pixels is too large to decode masks of")
     mask_utils = _mask_utils()
     if isinstance(segmentation, list):
-        polygons = []
-        for polygon in segmentation:
-            points = _clip_polygon(np.asarray(polygon, float).reshape(-1, 2), -1.0, -1.0, width + 1.0, height + 1.0)
-            if len(points) >= 3:
-                polygons.append(points.reshape(-1).tolist())
+        polygons = _drawable_polygons(segmentation, height, width)
         if not polygons:
             return np.zeros((height, width), bool)
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
@@ -287,7 +379,8 @@ def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
         if isinstance(counts, list):
             rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
         else:
-            if int(rle_counts(counts).sum()) != height * width:
-                raise ValueError("its RLE counts do not add up to the image's pixel count")
+            problem = _rle_problem(counts, height, width)
+            if problem:
+                raise ValueError(problem)
             rle = {"size": [height, width], "counts": counts.encode("ascii")}
     return mask_utils.decode(rle).astype(bool)
