@@ -17,20 +17,11 @@ import numpy as np
 
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
-from .export import (
-    CocoImage,
-    CocoObject,
-    check_coco,
-    cutout,
-    export_dataset,
-    export_objects,
-    labels_to_objects,
-    read_coco,
-    save_cutout,
-    write_coco,
-)
+from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
+from .export import add_to_coco, cutout, export_dataset, export_objects, save_cutout
 from .files import read_image, write_image
 from .image import as_rgb8
+from .labels import labels_to_objects, objects_to_labels
 from .prompts import Prompts
 from .session import Session
 
@@ -47,14 +38,17 @@ __all__ = [
     "write_image",
     "cutout",
     "save_cutout",
+    "CocoDocument",
     "CocoImage",
     "CocoObject",
     "write_coco",
     "read_coco",
     "check_coco",
     "labels_to_objects",
+    "objects_to_labels",
     "export_objects",
     "export_dataset",
+    "add_to_coco",
     "Session",
 ]
 

@@ -131,9 +131,10 @@ def _progress(args):
 
 
 def cmd_export(args) -> int:
-    from .export.batch import add_to_coco, export_dataset, export_objects, labels_to_objects, read_classes
     from .export.cutouts import check_format
+    from .export.dataset import add_to_coco, export_dataset, export_objects
     from .files import ensure_folder, read_image
+    from .labels import labels_to_objects, read_classes
 
     options = {
         "background": args.style,
@@ -166,15 +167,15 @@ def cmd_export(args) -> int:
             classes = read_classes(beside) if beside.is_file() else None
         objects = labels_to_objects(labels, classes)
         if not objects:
-            raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0).")
+            raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image.")
         ensure_folder(out)
         written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
         for path in written:
             _say(args, f"Wrote {path}")
         if args.coco is not None:
-            categories = classes.values() if isinstance(classes, dict) else (classes or [])
+            categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
             path = add_to_coco(args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons)
-            _say(args, f"Wrote {path} ({len(objects)} objects of {image_path.name})")
+            _say(args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)")
         return 0
 
     if args.coco is None or args.images is None:
@@ -184,6 +185,24 @@ def cmd_export(args) -> int:
         )
     written = export_dataset(args.coco, args.images, out, progress=_progress(args), suffix=suffix, **options)
     _say(args, f"Wrote {len(written)} cutouts to {out}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .coco import CocoDocument, check_coco, load_json
+
+    data = load_json(args.coco)
+    problems = check_coco(data, strict=args.strict)
+    if not problems:
+        doc = CocoDocument.from_data(data)
+        boxes = sum(1 for a in doc.annotations() if not doc.has_mask(a["id"]))
+        _say(args, f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.")
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s).", file=sys.stderr)
+        return 1
+    _say(args, "No problems" + (" (area and bbox agree with the masks)." if args.strict else "."))
     return 0
 
 
@@ -276,8 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
             "(0 background, 1..N objects); each object is written as OUT/<stem>_<class>-<n>.png, "
             "with classes from --classes (label i gets the i-th name) or an objects.json beside "
             "LABELS ({\"1\": \"cat\"} or [\"cat\", ...]); --coco FILE also puts the objects into that "
-            "COCO file (created, or the image's entry replaced). (2) --coco FILE --images DIR: every "
-            "object of the COCO dataset, its images read from DIR, with a progress bar. "
+            "COCO file: created, or this image's objects replaced (found by path, else by base name) "
+            "with new ids, and everything else in the file written back as it was. (2) --coco FILE "
+            "--images DIR: every object of the COCO dataset with a mask (box-only annotations are "
+            "skipped), its images read from DIR (by path, else by base name), with a progress bar. "
             "Exit status 0 on success, 2 on bad input."
         ),
         epilog="example: interactive-seg export --image photo.png --labels photo_labels.png --classes cat,dog "
@@ -300,6 +321,21 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
     exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     exp.set_defaults(func=cmd_export)
+
+    chk = sub.add_parser(
+        "check",
+        help="say what is wrong in a COCO file (ids, references, segmentations), or that nothing is",
+        description="Read a COCO file and list its problems: ids missing, used twice or of the wrong type, "
+        "references to images or categories that do not exist, fields of the wrong type, segmentations "
+        "that cannot be decoded or are not of the image's size. area and bbox are the writer's business "
+        "and are not checked unless --strict asks. Exit status 0 when there are no problems, 1 when "
+        "there are (one line each), 2 when the file cannot be read as JSON.",
+        epilog="example: interactive-seg check annotations.coco.json --strict",
+    )
+    chk.add_argument("coco", metavar="FILE", help="the COCO .json file")
+    chk.add_argument("--strict", action="store_true", help="also decode every mask and report area/bbox that disagree with it by more than 1 %% / 1 px")
+    chk.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
+    chk.set_defaults(func=cmd_check)
     models = sub.add_parser(
         "models",
         help="list or download Segment Anything checkpoints",

@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from interactive_seg import cli, read_image, write_image
-from interactive_seg.export.batch import export_dataset, labels_to_objects, read_classes
-from interactive_seg.export.coco import read_coco
+from interactive_seg import cli, read_coco, read_image, write_image
+from interactive_seg.export import export_dataset
+from interactive_seg.labels import labels_to_objects, read_classes
 
 
 @pytest.fixture
@@ -40,9 +40,12 @@ def test_label_image_to_cutouts_and_coco(labelled, tmp_path, capsys):
     objects = dataset.image("scène.png").objects
     assert [o.category for o in objects] == ["cat", "dog", "cat"]
     assert all((o.mask == (labels == i + 1)).all() for i, o in enumerate(objects))
-    # again: the image's entry is replaced, ids of the classes stay
+    # again: the image's objects are replaced (with new ids), ids of the classes stay
+    first_ids = [o.id for o in objects]
     assert cli.main(args + ["-q"]) == 0
-    assert len(read_coco(coco).images) == 1
+    again = read_coco(coco)
+    assert len(again.images) == 1 and again.categories == {"cat": 1, "dog": 2}
+    assert [o.id for o in again.images[0].objects] == [4, 5, 6] and first_ids == [1, 2, 3]
 
 
 def test_objects_json_beside_labels(labelled, tmp_path):
@@ -103,6 +106,65 @@ def test_export_errors(labelled, tmp_path, capsys):
     cv2.imwrite(str(empty), np.zeros((40, 50), np.uint8))
     assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(empty), "--out", str(tmp_path / "e")]) == 2
     assert "no objects" in capsys.readouterr().err
+
+
+def test_a_label_image_into_an_existing_file_loses_nothing(labelled, tmp_path):
+    """The file other tools wrote keeps all it holds; only this image's objects change."""
+    folder, image, labels = labelled
+    other_polygon = [[1.5, 1.5, 9.5, 1.5, 9.5, 6.5, 1.5, 6.5], [12, 12, 15, 12, 15, 15]]
+    data = {
+        "info": {"description": "theirs", "year": 2024},
+        "licenses": [{"id": 3, "name": "CC0", "url": "https://x"}],
+        "images": [
+            {"id": 10, "file_name": "other.png", "width": 20, "height": 20, "license": 3, "coco_url": "http://o", "date_captured": "2024-01-01"},
+            {"id": 11, "file_name": "sub dir/scène.png", "width": 50, "height": 40, "license": 3, "flickr_url": "http://f"},
+        ],
+        "annotations": [
+            {"id": 100, "image_id": 10, "category_id": 7, "segmentation": other_polygon, "area": 49.5, "bbox": [1.5, 1.5, 13.5, 13.5],
+             "iscrowd": 0, "attributes": {"occluded": True}, "score": 0.75},
+            {"id": 101, "image_id": 10, "category_id": 7, "segmentation": {"size": [20, 20], "counts": [44, 3, 353]}, "area": 3,
+             "bbox": [2, 4, 1, 3], "iscrowd": 1},
+            {"id": 102, "image_id": 11, "category_id": 7, "segmentation": [[0, 0, 5, 0, 5, 5]], "area": 12.5, "bbox": [0, 0, 5, 5], "iscrowd": 0},
+            {"id": 103, "image_id": 11, "category_id": 7, "segmentation": [[0, 0, 9, 0, 9, 9]], "area": 40.5, "bbox": [0, 0, 9, 9], "iscrowd": 0},
+        ],
+        "categories": [{"id": 7, "name": "dog", "supercategory": "animal"}],
+    }
+    coco = tmp_path / "theirs.json"
+    coco.write_text(json.dumps(data, indent=2))
+    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--classes", "cat,dog,cat",
+            "--out", str(tmp_path / "out"), "--coco", str(coco), "-q"]
+    assert cli.main(args) == 0
+    saved = json.loads(coco.read_text())
+    assert saved["info"] == data["info"] and saved["licenses"] == data["licenses"] and list(saved) == list(data)
+    assert saved["images"] == data["images"]  # 'sub dir/scène.png' is this image: no second entry
+    assert saved["annotations"][:2] == data["annotations"][:2]  # polygons, attributes, score and crowd as they were
+    mine = saved["annotations"][2:]
+    assert [a["id"] for a in mine] == [104, 105, 106]  # not the replaced 102 and 103
+    assert saved["categories"] == data["categories"] + [{"id": 8, "name": "cat", "supercategory": ""}]
+    assert [a["category_id"] for a in mine] == [8, 7, 8]
+    dataset = read_coco(coco)
+    assert all((o.mask == (labels == i + 1)).all() for i, o in enumerate(dataset.images[1].objects))
+    # an image of another size under that name is not silently given these objects
+    small = tmp_path / "scène.png"
+    write_image(small, np.zeros((10, 10, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "l.png"), np.ones((10, 10), np.uint8))
+    before = coco.read_bytes()
+    assert cli.main(["export", "--image", str(small), "--labels", str(tmp_path / "l.png"), "--out", str(tmp_path / "o2"), "--coco", str(coco), "-q"]) == 2
+    assert coco.read_bytes() == before
+
+
+def test_check_command(tmp_path, capsys):
+    coco = tmp_path / "c.json"
+    coco.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png", "width": "640", "height": 4}],
+                                "annotations": [{"id": 1, "image_id": 2, "category_id": 1}], "categories": []}))
+    assert cli.main(["check", str(coco)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["Image 1 has the width '640'; it must be a whole number of pixels.",
+                   "Annotation 1 refers to category 1, which is not in 'categories'.",
+                   "Annotation 1 refers to image 2, which is not in 'images'."]
+    coco.write_text("{")
+    assert cli.main(["check", str(coco)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
 
 
 def test_labels_to_objects_and_class_files(tmp_path):

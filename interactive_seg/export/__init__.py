@@ -1,14 +1,21 @@
-"""Exports: isolated objects (cutouts) and COCO datasets."""
+"""Exports: isolated objects (cutouts), and many objects at once (into COCO files, or a whole dataset)."""
 
-from .batch import add_to_coco, export_dataset, export_objects, labels_to_objects, read_classes
-from .coco import CocoDataset, CocoImage, CocoObject, check_coco, is_coco, mask_to_segmentation, read_coco, to_coco, write_coco
+from ..coco import CocoDataset, CocoImage, CocoObject, check_coco, is_coco, mask_to_segmentation, read_coco, to_coco, write_coco
+from ..labels import labels_to_objects, read_classes
 from .cutouts import STYLES, cutout, cutout_name, save_cutout
+from .dataset import add_to_coco, export_dataset, export_objects
 
 __all__ = [
     "cutout",
     "save_cutout",
     "cutout_name",
     "STYLES",
+    "export_objects",
+    "export_dataset",
+    "add_to_coco",
+    "labels_to_objects",
+    "read_classes",
+    # COCO lives in interactive_seg.coco; re-exported here for older code
     "CocoObject",
     "CocoImage",
     "CocoDataset",
@@ -18,9 +25,4 @@ __all__ = [
     "check_coco",
     "is_coco",
     "mask_to_segmentation",
-    "labels_to_objects",
-    "read_classes",
-    "export_objects",
-    "export_dataset",
-    "add_to_coco",
 ]

@@ -1,0 +1,175 @@
+"""Exporting many objects at once: the objects of one image into a COCO file, or a whole COCO dataset as cutouts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path, PurePosixPath
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from ..coco.document import CocoDocument
+from ..errors import InputError
+from ..files import ensure_folder, read_image
+from .cutouts import check_format, cutout_name, save_cutout
+
+__all__ = ["export_objects", "export_dataset", "add_to_coco"]
+
+
+def export_objects(image, objects: Sequence, out_dir, stem: str, *, suffix: str = ".png", **options) -> list:
+    """Write one cutout per object as ``<stem>_<class>-<n><suffix>`` in ``out_dir``.
+
+    ``objects`` have a ``mask`` (the image's size) and a ``category``:
+    :class:`~interactive_seg.labels.LabelObject`, :class:`~interactive_seg.CocoObject`...
+    ``n`` counts the objects of each class from 1. ``options`` go to
+    :func:`~interactive_seg.export.cutout` (``background``, ``crop``, ``padding``, ``feather``...).
+    Returns the paths written.
+    """
+    out_dir = Path(out_dir)
+    counts: dict = {}
+    written = []
+    for obj in objects:
+        counts[obj.category] = counts.get(obj.category, 0) + 1
+        path = out_dir / cutout_name(stem, obj.category, counts[obj.category], suffix)
+        written.append(save_cutout(path, image, obj.mask, **options))
+    return written
+
+
+def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False) -> Path:
+    """Put one image's objects into a COCO file: created if missing, the image's objects replaced if present.
+
+    Everything else the file holds is written back as it was read: other images and
+    their annotations (encodings, ``iscrowd``, extra keys, ids), ``info``, ``licenses``,
+    the image record's own keys. The image is found by its path in the file, else by its
+    base name (``c1.png`` finds ``sub dir/c1.png``). Its old annotations are removed and
+    the objects are added with new ids, after the old ones (an id never names two
+    different objects). ``categories`` (class names) are created in order if missing, so
+    their ids follow that order; objects' classes not in it are added after.
+
+    ``objects`` have a ``category`` and either a ``mask`` of the image's size or a
+    ``crop`` at an ``offset`` (x0, y0) (:class:`~interactive_seg.labels.LabelObject`).
+    Returns the path written; on any error the file is left as it was.
+    """
+    coco_path = Path(coco_path)
+    doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
+    records = doc.find_images(file_name)
+    for record in records:
+        if (int(record["width"]), int(record["height"])) != (int(width), int(height)):
+            raise InputError(
+                f"{str(coco_path)!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this image is "
+                f"{width} x {height}; is it the same image? Give another COCO file or fix its entry."
+            )
+    for name in categories:
+        doc.category_id(str(name), create=True)
+    old = [ann["id"] for record in records for ann in doc.annotations(record["id"])]
+    after = max((int(i) for i in old if isinstance(i, int) or str(i).isdigit()), default=0) + 1
+    for ann_id in old:
+        doc.remove_annotation(ann_id)
+    image_id = records[0]["id"] if records else doc.add_image(str(file_name), int(width), int(height))["id"]
+    for obj in objects:
+        crop = getattr(obj, "crop", None)
+        if crop is not None:
+            doc.add_annotation(image_id, crop, str(obj.category), offset=obj.offset, polygons=polygons, id=doc.new_annotation_id(after))
+        else:
+            doc.add_annotation(image_id, obj.mask, str(obj.category), polygons=polygons, id=doc.new_annotation_id(after))
+    return doc.save(coco_path)
+
+
+def _image_file(images_dir: Path, file_name: str) -> Optional[Path]:
+    """The file of a COCO ``file_name`` under ``images_dir``: its path, else its base name there."""
+    parts = PurePosixPath(str(file_name).replace("\\", "/")).parts
+    direct = images_dir.joinpath(*[p for p in parts if p not in ("/", "..", ".")])
+    if direct.is_file():
+        return direct
+    flat = images_dir / parts[-1]
+    return flat if flat.is_file() else None
+
+
+def _stems(names: list) -> dict:
+    """Output stem per file name: the file's stem, or its path joined by '_' where stems clash."""
+    stems = {n: PurePosixPath(n.replace("\\", "/")).stem for n in names}
+    clash = {s for s, n in Counter(stems.values()).items() if n > 1}
+    for name, stem in stems.items():
+        if stem in clash:
+            path = PurePosixPath(name.replace("\\", "/"))
+            stems[name] = "_".join([p for p in path.parent.parts if p not in ("/", "..", ".")] + [path.stem])
+    return stems
+
+
+def export_dataset(
+    coco_path,
+    images_dir,
+    out_dir,
+    *,
+    progress: Optional[Callable[[int, int, str], None]] = None,
+    suffix: str = ".png",
+    **options,
+) -> list:
+    """Export every object of a COCO dataset as a cutout.
+
+    Parameters
+    ----------
+    coco_path : path
+        The COCO file.
+    images_dir : path
+        Folder the file's ``file_name`` s are relative to (an image not found at its path
+        there is looked for by its base name, as exports of labelling tools need).
+    out_dir : path
+        Where ``<stem>_<class>-<n>.png`` files go (created if missing). Images of the same
+        stem in different folders get their folders in the stem.
+    progress : callable, optional
+        Called as ``progress(done, total, file_name)`` after each image.
+    **options
+        Cutout options (see :func:`~interactive_seg.export.cutout`).
+
+    Box-only annotations (no segmentation) have no mask to cut out and are skipped.
+
+    Raises
+    ------
+    InputError
+        Before anything is written, when images of the file are missing from ``images_dir``
+        or a segmentation cannot be decoded; while writing, when an image has another size
+        than the file says.
+    """
+    doc = CocoDocument.open(coco_path)
+    images_dir = Path(images_dir)
+    todo = []
+    for record in doc.images:
+        anns = [a for a in doc.annotations(record["id"]) if doc.has_mask(a["id"])]
+        if anns:
+            todo.append((record, anns))
+    located = {record["id"]: _image_file(images_dir, record["file_name"]) for record, _ in todo}
+    missing = [record["file_name"] for record, _ in todo if located[record["id"]] is None]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r} ({shown}); point --images at their folder.")
+    problems = doc.check()
+    if problems:
+        raise InputError(f"{str(coco_path)!r} has masks that cannot be decoded ({'; '.join(p.rstrip('.') for p in problems[:5])}); fix them first.")
+    check_format(options.get("background", "black"), suffix)
+    out_dir = ensure_folder(out_dir)
+    stems = _stems([str(record["file_name"]) for record, _ in todo])
+    written = []
+    for done, (record, anns) in enumerate(todo, start=1):
+        image = read_image(located[record["id"]])
+        if image.shape[:2] != (int(record["height"]), int(record["width"])):
+            raise InputError(
+                f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
+                f"{record['width']} x {record['height']}; is it the same image?"
+            )
+        objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
+        written += export_objects(image, objects, out_dir, stems[str(record["file_name"])], suffix=suffix, **options)
+        if progress is not None:
+            progress(done, len(todo), str(record["file_name"]))
+    return written
+
+
+class _Decoded:
+    """An annotation as an object to cut out: its mask is decoded when the cutout needs it."""
+
+    def __init__(self, doc: CocoDocument, ann_id, category: str):
+        self._doc, self._id, self.category = doc, ann_id, category
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self._doc.mask(self._id)
