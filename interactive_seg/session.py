@@ -1,29 +1,35 @@
 """A folder of images and their objects, saved as you go in one COCO file.
 
 Opening a folder lists its images (sorted; files whose first bytes are not an image
-format are listed in ``unreadable`` and skipped) without decoding any of them. Every
-``add``, ``replace``, ``remove`` and class rename writes the whole COCO file atomically
-(temporary file + rename), so a crash at any moment leaves the last saved state. Each
-object's COCO record is encoded once when it changes; a save only dumps JSON.
+format are listed in ``unreadable`` and skipped) without decoding any of them; images the
+COCO file names by a path below the folder (``sub dir/c1.png``) are listed by that path.
+The COCO file is a :class:`~interactive_seg.coco.CocoDocument`: every ``add``,
+``replace``, ``remove`` and class rename changes only the records it is about and writes
+the whole file atomically (temporary file + rename), so a crash at any moment leaves the
+last saved state, and whatever else the file holds (other images, ``info``, licenses,
+extra keys, polygons, string ids) is written back as it was read.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Optional
 
 import numpy as np
 
+from .coco.document import CocoDocument
+from .coco.segmentation import has_segmentation
 from .errors import InputError
-from .export.coco import check_coco, decode_segmentation, mask_to_segmentation
-from .files import read_image, write_bytes_atomic
+from .files import read_image
+from .labels import labels_to_objects, objects_to_labels
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
+#: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
 _NEXT_ID = "interactive_seg_next_annotation_id"
+_MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".pbm", ".pgm", ".ppm"}
 
 # first bytes of the formats OpenCV reads
@@ -42,14 +48,53 @@ def _looks_like_image(path: Path) -> bool:
     return any(head.startswith(magic) for magic in _MAGIC)
 
 
+def _image_size(path: Path) -> Optional[tuple]:
+    """(H, W) from a PNG or JPEG header without decoding the image; None for other files."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+            if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+                return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+            if not head.startswith(b"\xff\xd8"):
+                return None
+            handle.seek(2)
+            while True:
+                marker = handle.read(4)
+                if len(marker) < 4 or marker[0] != 0xFF:
+                    return None
+                kind, length = marker[1], int.from_bytes(marker[2:4], "big")
+                if kind in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                    frame = handle.read(5)
+                    return (int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")) if len(frame) == 5 else None
+                handle.seek(length - 2, 1)
+    except OSError:
+        return None
+
+
+def _natural_id(ann_id) -> Optional[int]:
+    """The object id an annotation id gives as it is: a whole number from 1 to 2**31 - 1 (or such digits)."""
+    if isinstance(ann_id, str):
+        if not ann_id.isdigit() or len(ann_id) > 10 or not ann_id.isascii():
+            return None
+        ann_id = int(ann_id)
+    elif isinstance(ann_id, bool) or not isinstance(ann_id, int):
+        return None
+    return ann_id if 1 <= ann_id <= _MAX_ID else None
+
+
 @dataclass
 class SessionObject:
-    """One saved object: its annotation id, class and mask (decoded on demand)."""
+    """One saved object: its id in the session, its class, its COCO annotation id, its mask (decoded on demand).
+
+    ``id`` is the annotation id itself when that is a whole number from 1 to 2**31 - 1
+    (what this package writes); other ids (0, strings, very large numbers) get a session
+    id of their own, and ``annotation_id`` is the id in the file.
+    """
 
     id: int
     category: str
-    _session: "Session"
-    _image: str
+    annotation_id: object = None
+    _session: "Session" = field(default=None, repr=False, compare=False)
 
     @property
     def mask(self) -> np.ndarray:
@@ -59,8 +104,10 @@ class SessionObject:
 class Session:
     """Images of a folder and their objects, kept in a COCO file saved after every change.
 
-    Use :meth:`open`. Object ids are COCO annotation ids: unique across the folder and
-    never reused, so they stay valid when the file is reopened.
+    Use :meth:`open`. Object ids are unique across the folder and never reused, so they
+    stay valid when the file is reopened. Objects are the annotations with a mask;
+    box-only annotations (no segmentation, as detection files have) are kept in the file
+    untouched and not listed.
 
     Examples
     --------
@@ -74,28 +121,50 @@ class Session:
     [(1, 'cat', 4)]
     """
 
-    def __init__(self, folder: Path, path: Path, images: list, unreadable: list, data: dict):
+    def __init__(self, folder: Path, path: Path, images: list, unreadable: list, document: CocoDocument):
         self.folder = folder
         self.path = path
         self.images = images
         self.unreadable = unreadable
-        self._records = {im["file_name"]: dict(im) for im in data["images"]}
-        self._categories = {str(c["name"]): int(c["id"]) for c in data["categories"]}
-        self._category_records = {int(c["id"]): dict(c) for c in data["categories"]}
-        self._annotations = {int(a["id"]): dict(a) for a in data["annotations"]}
-        self._image_by_id = {int(im["id"]): im["file_name"] for im in data["images"]}
-        self._extra = {k: v for k, v in data.items() if k not in ("images", "annotations", "categories")}
-        info = self._extra.get("info") if isinstance(self._extra.get("info"), dict) else {}
-        # ids are never reused, not even after a reopening: the counter is saved in "info"
-        self._next_id = max(max(self._annotations, default=0) + 1, int(info.get(_NEXT_ID, 0) or 0))
+        self._doc = document
+        self._names: dict = {}  # image name -> ids of its records (memo of find_images)
+        self._ann_of: dict = {}  # object id -> annotation id
+        self._object_of: dict = {}  # annotation id -> object id
+        self._boxes_only: dict = {}  # image id -> annotations without a mask
+        odd, largest, texts = [], 0, document.count() > 0
+        for ann in document.annotations():
+            natural = _natural_id(ann["id"])
+            largest = max(largest, natural or 0)
+            texts = texts and isinstance(ann["id"], str)
+            if not has_segmentation(ann.get("segmentation")):
+                self._boxes_only[ann["image_id"]] = self._boxes_only.get(ann["image_id"], 0) + 1
+            elif natural is None or natural in self._ann_of:
+                odd.append(ann["id"])
+            else:
+                self._link(natural, ann["id"])
+        self._text_ids = texts  # new annotations get ids as text where the file's are all text
+        info = document.get("info")
+        stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
+        stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
+        self._next_id = max(largest + 1, min(stored, _MAX_ID))
+        # ids the file spells otherwise get object ids from the top down, out of the counter's way
+        spare = _MAX_ID
+        for ann_id in odd:
+            while spare in self._ann_of:
+                spare -= 1
+            self._link(spare, ann_id)
+
+    def _link(self, object_id: int, ann_id) -> None:
+        self._ann_of[object_id] = ann_id
+        self._object_of[ann_id] = object_id
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, folder, annotations=None) -> "Session":
         """Open a folder of images; ``annotations`` defaults to ``<folder>/annotations.coco.json``.
 
-        An existing COCO file is read (and checked), never overwritten on opening; a file
-        with problems is an :class:`InputError` that lists them, and is left untouched.
+        An existing COCO file is read (and checked), never changed on opening; a file
+        with problems is an :class:`InputError` that names them, and is left untouched.
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -106,31 +175,43 @@ class Session:
             if not entry.is_file() or entry.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             (images if _looks_like_image(entry) else unreadable).append(entry.name)
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InputError(f"The annotations {str(path)!r} cannot be read ({exc}); restore them or choose another file.") from exc
-            problems = check_coco(data, segmentations=False)  # masks are decoded when they are used
-            if problems:
-                raise InputError(f"The annotations {str(path)!r} have problems: {'; '.join(problems[:5])}. Nothing was changed.")
-        else:
-            data = {"images": [], "annotations": [], "categories": []}
-        return cls(folder, path, images, unreadable, data)
+        document = CocoDocument.open(path) if path.exists() else CocoDocument(path=path)
+        listed = set(images)
+        below = []
+        for record in document.images:
+            name = str(record["file_name"]).replace("\\", "/")
+            parts = PurePosixPath(name).parts
+            if len(parts) < 2 or name.startswith("/") or ".." in parts or name in listed:
+                continue
+            entry = folder.joinpath(*parts)
+            if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
+                listed.add(name)
+                (below if _looks_like_image(entry) else unreadable).append(name)
+        if below:
+            images = sorted(images + below, key=str.lower)
+        return cls(folder, path, images, unreadable, document)
 
     # -- reading -------------------------------------------------------------------------
     @property
+    def document(self) -> CocoDocument:
+        """The COCO document behind the session (change it through the session's methods)."""
+        return self._doc
+
+    @property
     def categories(self) -> dict:
         """Class name -> category id."""
-        return dict(self._categories)
+        out = {}
+        for category in self._doc.categories:
+            out.setdefault(str(category["name"]), category["id"])
+        return out
 
     def image_path(self, name: str) -> Path:
-        return self.folder / name
+        return self.folder.joinpath(*PurePosixPath(name).parts)
 
     def read(self, name: str) -> np.ndarray:
         """Read one image of the folder (an unreadable one is moved to ``unreadable``)."""
         if name not in self.images:
-            raise InputError(f"{name!r} is not an image of {str(self.folder)!r}.")
+            raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
         try:
             return read_image(self.image_path(name))
         except InputError:
@@ -138,153 +219,233 @@ class Session:
             self.unreadable.append(name)
             raise
 
+    def _image_ids(self, name: str) -> list:
+        """Ids of the image records of ``name`` (same path, else the same base name); memoised."""
+        ids = self._names.get(name)
+        if ids is None:
+            try:
+                ids = [record["id"] for record in self._doc.find_images(name)]
+            except InputError:  # several paths share the base name: none of them is this file
+                ids = []
+            self._names[name] = ids
+        return ids
+
     def objects(self, name: str) -> list:
-        """The objects of one image, in id order."""
-        record = self._records.get(name)
-        if record is None:
-            return []
-        return [
-            SessionObject(i, self._category_records[a["category_id"]]["name"], self, name)
-            for i, a in sorted(self._annotations.items())
-            if a["image_id"] == record["id"]
-        ]
+        """The objects of one image (annotations with a mask), in file order."""
+        out = []
+        for image_id in self._image_ids(name):
+            for ann in self._doc.annotations(image_id):
+                object_id = self._object_of.get(ann["id"])
+                if object_id is not None:
+                    out.append(SessionObject(object_id, self._doc.category_name(ann["category_id"]), ann["id"], self))
+        return out
 
     def count(self, name: str) -> int:
-        record = self._records.get(name)
-        return 0 if record is None else sum(1 for a in self._annotations.values() if a["image_id"] == record["id"])
+        """How many objects an image has (kept per image: no scan)."""
+        return sum(self._doc.count(i) - self._boxes_only.get(i, 0) for i in self._image_ids(name))
 
     def mask(self, object_id: int) -> np.ndarray:
-        ann = self._annotation(object_id)
-        record = self._records[self._image_by_id[ann["image_id"]]]
-        return decode_segmentation(ann["segmentation"], int(record["height"]), int(record["width"]))
+        """One object's mask at its image's size; :class:`InputError` naming the annotation when it cannot be decoded."""
+        return self._doc.mask(self._annotation_id(object_id))
 
     def labels(self, name: str, shape) -> tuple:
-        """(label image with annotation ids as values, {id: class}) of one image."""
-        labels = np.zeros(tuple(shape[:2]), np.int32)
-        classes = {}
-        for obj in self.objects(name):
-            labels[obj.mask] = obj.id
-            classes[obj.id] = obj.category
-        return labels, classes
+        """(label image with object ids as values, {id: class}) of one image."""
+        return objects_to_labels(shape, self.objects(name))
 
     def new_id(self) -> int:
-        """Reserve an annotation id (for editors that number objects before saving them)."""
+        """Reserve an object id (for editors that number objects before saving them)."""
+        while self._next_id in self._ann_of:
+            self._next_id += 1
+        if self._next_id > _MAX_ID:
+            raise InputError("This session has used up its object ids (2**31 - 1); start a new COCO file.")
         object_id = self._next_id
         self._next_id += 1
         return object_id
 
     # -- changing ------------------------------------------------------------------------
-    def add(self, name: str, mask, category: str, object_id: Optional[int] = None) -> int:
-        """Add an object to image ``name`` and save; returns its id."""
-        mask = self._check_mask(name, mask)
+    def add(self, name: str, mask, category: str, object_id: Optional[int] = None, offset=None, *, shape=None) -> int:
+        """Add an object to image ``name`` and save; returns its id.
+
+        ``mask`` is a bool mask of the image's size, or with ``offset`` (x0, y0) the crop
+        of the image that holds the object (so that a small object of a huge image never
+        needs a full-size array). ``shape`` (H, W) is the image's size; with a crop, for an
+        image that has no objects yet, it is otherwise read from the file's header (PNG,
+        JPEG) or, for other formats, from the image.
+        """
+        mask = self._check_mask(mask)
+        if object_id is not None:
+            object_id = self._check_new_id(object_id)
+        image_id, made = self._image_for(name, mask.shape if offset is None else shape)
+        try:
+            ann = self._doc.add_annotation(image_id, mask, str(category), id=self._new_annotation_id(object_id), offset=offset)
+        except InputError:
+            if made:
+                self._doc.remove_image(image_id)
+                self._names.pop(name, None)
+            raise
         if object_id is None:
             object_id = self.new_id()
-        elif object_id in self._annotations:
-            raise InputError(f"There is already an object {object_id}.")
         else:
             self._next_id = max(self._next_id, object_id + 1)
-        record = self._image_record(name, mask.shape)
-        self._annotations[object_id] = self._encode(object_id, record["id"], mask, category)
+        self._link(object_id, ann["id"])
         self.save()
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None) -> None:
-        """Give an object a new mask and/or class, and save."""
-        ann = self._annotation(object_id)
-        name = self._image_by_id[ann["image_id"]]
+    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None) -> None:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class, and save.
+
+        Every other key of its annotation stays; a new mask keeps the encoding it had
+        (polygons stay polygons where they are faithful).
+        """
+        ann_id = self._annotation_id(object_id)
         if mask is not None:
-            mask = self._check_mask(name, mask)
-        else:
-            mask = self.mask(object_id)
-        category = category if category is not None else self._category_records[ann["category_id"]]["name"]
-        self._annotations[object_id] = self._encode(object_id, ann["image_id"], mask, category)
+            mask = self._check_mask(mask)
+        self._doc.update_annotation(ann_id, mask=mask, category=None if category is None else str(category), offset=offset)
         self.save()
 
     def remove(self, object_id: int) -> None:
         """Delete an object and save."""
-        self._annotation(object_id)
-        del self._annotations[object_id]
+        ann_id = self._annotation_id(object_id)
+        self._doc.remove_annotation(ann_id)
+        del self._ann_of[object_id], self._object_of[ann_id]
         self.save()
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""
-        if old not in self._categories:
-            raise InputError(f"There is no class {old!r}.")
-        if new in self._categories:
-            raise InputError(f"There is already a class {new!r}; pick another name.")
-        cid = self._categories.pop(old)
-        self._categories[new] = cid
-        self._category_records[cid]["name"] = new
+        self._doc.rename_category(old, new)
         self.save()
 
     def sync(self, name: str, labels: np.ndarray, classes: dict, changed=None) -> None:
         """Make image ``name``'s objects those of an instance label image (values = object ids).
 
-        ``changed`` names the ids whose pixels or class may differ (all when None); one save.
+        ``changed`` names the ids whose pixels or class may differ (all when None); an
+        object whose pixels and class are in fact the same is left as it is in the file.
+        With ``changed`` None, an object that differs only where other objects cover it
+        (overlapping objects of another tool: a label image shows one per pixel) is the
+        same too. One save.
         """
         labels = np.asarray(labels)
-        record = self._image_record(name, labels.shape)
+        if labels.ndim != 2:
+            raise InputError(f"The label image must be 2-D (H, W); got shape {labels.shape}.")
+        wanted = {int(k): str(v) for k, v in classes.items()}
+        if any(not v.strip() for v in wanted.values()):
+            raise InputError("A class name cannot be empty; name the class.")
         current = {o.id for o in self.objects(name)}
-        wanted = {int(k) for k in classes}
-        ids = (wanted | current) if changed is None else (set(int(c) for c in changed) | (wanted ^ current))
-        for object_id in ids:
-            if object_id in wanted:
-                mask = labels == object_id
-                if mask.any():
-                    self._annotations[object_id] = self._encode(object_id, record["id"], mask, classes[object_id])
-                    self._next_id = max(self._next_id, object_id + 1)
-                    continue
+        todo = (set(wanted) | current) if changed is None else ({int(c) for c in changed} | (set(wanted) ^ current))
+        pieces = {o.label: o for o in labels_to_objects(labels, only=todo & set(wanted))}
+        bad = [i for i in pieces if i not in current and (i in self._ann_of or not 1 <= i <= _MAX_ID)]
+        if bad:
+            raise InputError(f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id().")
+        image_id, made = self._image_for(name, labels.shape) if pieces else (None, False)
+        if image_id is not None:
+            record = self._doc.image(image_id)
+            if (int(record["height"]), int(record["width"])) != labels.shape:
+                raise InputError(
+                    f"The labels are {labels.shape[1]} x {labels.shape[0]} but {name!r} is "
+                    f"{record['width']} x {record['height']}; give labels of the image's size."
+                )
+        for object_id in sorted(todo):
+            piece = pieces.get(object_id)
+            if piece is None:
+                if object_id in current:
+                    ann_id = self._ann_of.pop(object_id)
+                    del self._object_of[ann_id]
+                    self._doc.remove_annotation(ann_id)
+                continue
+            category = wanted[object_id]
             if object_id in current:
-                del self._annotations[object_id]
+                ann_id = self._ann_of[object_id]
+                same_class = self._doc.category_name(self._doc.annotation(ann_id)["category_id"]) == category
+                stored = self._doc.mask(ann_id)
+                if changed is None:  # pixels that other objects cover in the label image do not count
+                    stored = stored & ((labels == 0) | (labels == object_id))
+                if np.array_equal(stored, piece.mask):
+                    if not same_class:  # a class change only: the segmentation stays as it was read
+                        self._doc.update_annotation(ann_id, category=category)
+                    continue
+                self._doc.update_annotation(ann_id, mask=piece.crop, offset=piece.offset, category=category)
+            else:
+                ann = self._doc.add_annotation(image_id, piece.crop, category, id=self._new_annotation_id(object_id), offset=piece.offset)
+                self._link(object_id, ann["id"])
+                self._next_id = max(self._next_id, object_id + 1)
         self.save()
 
     def save(self) -> Path:
         """Write the COCO file atomically (done after every change)."""
-        data = dict(self._extra)
-        info = dict(data.get("info") or {}) if isinstance(data.get("info", {}), dict) else {}
-        info[_NEXT_ID] = self._next_id
-        data["info"] = info
-        data["images"] = sorted(self._records.values(), key=lambda r: r["id"])
-        data["annotations"] = [self._annotations[i] for i in sorted(self._annotations)]
-        data["categories"] = [self._category_records[c] for c in sorted(self._category_records)]
-        return write_bytes_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self._store_counter()
+        return self._doc.save(self.path)
 
     # -- pieces --------------------------------------------------------------------------
-    def _annotation(self, object_id: int) -> dict:
-        if object_id not in self._annotations:
-            raise InputError(f"There is no object {object_id} in this session.")
-        return self._annotations[object_id]
+    def _store_counter(self) -> None:
+        """Keep the next object id in ``info`` when ids alone would not say it (after deleting the newest)."""
+        info = self._doc.get("info")
+        if isinstance(info, dict) and _NEXT_ID in info:
+            if info[_NEXT_ID] != self._next_id:
+                info[_NEXT_ID] = self._next_id
+            return
+        largest = max((n for n in (_natural_id(a["id"]) for a in self._doc.annotations()) if n is not None), default=0)
+        if self._next_id <= largest + 1:
+            return
+        if info is None:
+            self._doc.set("info", {_NEXT_ID: self._next_id})
+        elif isinstance(info, dict):
+            info[_NEXT_ID] = self._next_id
+        # an 'info' that is not an object is left alone: ids may then be reused after reopening
 
-    def _check_mask(self, name: str, mask) -> np.ndarray:
+    def _annotation_id(self, object_id):
+        try:
+            return self._ann_of[object_id]
+        except (KeyError, TypeError):
+            raise InputError(f"There is no object {object_id!r} in this session; use an id from session.objects().") from None
+
+    def _check_new_id(self, object_id) -> int:
+        if isinstance(object_id, bool) or not isinstance(object_id, (int, np.integer)) or not 1 <= int(object_id) <= _MAX_ID:
+            raise InputError(f"An object id is a whole number from 1 to {_MAX_ID}; got {object_id!r}.")
+        object_id = int(object_id)
+        if object_id in self._ann_of:
+            raise InputError(f"There is already an object {object_id}; take a new id from session.new_id().")
+        return object_id
+
+    def _new_annotation_id(self, object_id: Optional[int]):
+        """The COCO id for a new object: the object id (as text where the file's ids are text)."""
+        if object_id is None:
+            object_id = self._peek_id()
+        ann_id = str(object_id) if self._text_ids else object_id
+        if ann_id in self._object_of or self._taken(ann_id):
+            return None  # let the document pick one: the object id then maps to it
+        return ann_id
+
+    def _peek_id(self) -> int:
+        candidate = self._next_id
+        while candidate in self._ann_of:
+            candidate += 1
+        return candidate
+
+    def _taken(self, ann_id) -> bool:
+        try:
+            self._doc.annotation(ann_id)
+        except InputError:
+            return False
+        return True
+
+    def _check_mask(self, mask) -> np.ndarray:
         mask = np.asarray(mask)
         if mask.ndim != 2:
             raise InputError(f"A mask must be 2-D (H, W); got shape {mask.shape}.")
-        record = self._records.get(name)
-        if record is not None and mask.shape != (record["height"], record["width"]):
-            raise InputError(f"The mask is {mask.shape} but {name!r} is {record['height']} x {record['width']}.")
-        if name not in self._records and name not in self.images:
-            raise InputError(f"{name!r} is not an image of {str(self.folder)!r}.")
         mask = mask.astype(bool, copy=False)
         if not mask.any():
             raise InputError("The object is empty; segment something before saving it.")
         return mask
 
-    def _image_record(self, name: str, shape) -> dict:
-        record = self._records.get(name)
-        if record is None:
-            image_id = max((r["id"] for r in self._records.values()), default=0) + 1
-            record = {"id": image_id, "file_name": name, "width": int(shape[1]), "height": int(shape[0])}
-            self._records[name] = record
-            self._image_by_id[image_id] = name
-        return record
-
-    def _category_id(self, category: str) -> int:
-        category = str(category)
-        if category not in self._categories:
-            cid = max(self._category_records, default=0) + 1
-            self._categories[category] = cid
-            self._category_records[cid] = {"id": cid, "name": category, "supercategory": ""}
-        return self._categories[category]
-
-    def _encode(self, object_id: int, image_id: int, mask: np.ndarray, category: str) -> dict:
-        return {"id": int(object_id), "image_id": int(image_id), "category_id": self._category_id(category), "iscrowd": 0, **mask_to_segmentation(mask)}
+    def _image_for(self, name: str, shape) -> tuple:
+        """(image id for ``name``, whether its record was made now); the record is made for an image of the folder."""
+        ids = self._image_ids(name)
+        if ids:
+            return ids[0], False
+        if name not in self.images:
+            raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
+        if shape is None:  # a crop of an image that has no record yet: its size from its header, else from the image
+            shape = _image_size(self.image_path(name)) or self.read(name).shape
+        record = self._doc.add_image(name, int(shape[1]), int(shape[0]))
+        self._names[name] = [record["id"]]
+        return record["id"], True
