@@ -5,7 +5,8 @@ one object. :func:`labels_to_objects` splits one into objects, each kept as the 
 its mask inside its box with the crop's offset, so a small object of a 10,000 x 10,000
 image costs its box, not the image; :func:`objects_to_labels` paints objects back into a
 label image. Sessions, the napari reader and writer and the label-image export use these
-two and nothing else.
+two and nothing else; :func:`labels_into_document` (on top of them) makes one image's
+annotations in a COCO document those of a label image, for sessions and the napari writer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["LabelObject", "labels_to_objects", "objects_to_labels", "read_classes", "DEFAULT_CLASS"]
+__all__ = ["LabelObject", "labels_to_objects", "objects_to_labels", "labels_into_document", "read_classes", "DEFAULT_CLASS"]
 
 #: The class of a label that was given none.
 DEFAULT_CLASS = "object"
@@ -196,3 +197,70 @@ def read_classes(path) -> dict:
         except ValueError:
             raise InputError(f"The keys of {str(path)!r} must be label numbers, like {{\"1\": \"cat\"}}.") from None
     raise InputError(f"{str(path)!r} must hold a list of class names or a mapping label -> class name.")
+
+
+def labels_into_document(doc, image_id, labels, classes: Mapping, known: Mapping, *, changed=None, new_id=None) -> tuple:
+    """Make the objects of one image of a :class:`~interactive_seg.coco.CocoDocument` those of a label image.
+
+    Parameters
+    ----------
+    doc : CocoDocument
+    image_id
+        The image record the label image is of (same size).
+    labels : (H, W) integer array
+    classes : mapping label -> class name
+        The objects the label image holds; a label present in it but not here is ignored.
+    known : mapping label -> annotation id
+        The image's annotations the label image speaks for (annotations not named here,
+        box-only ones for instance, are left alone).
+    changed : iterable of labels, optional
+        The labels whose pixels or class may differ (all when None).
+    new_id : callable, optional
+        ``new_id(label)`` gives the annotation id of a new object (None: the document picks).
+
+    An annotation whose pixels and class are the same as the label image's stays exactly as
+    it was read; one whose class alone differs gets the new ``category_id`` only; one whose
+    pixels differ gets a new mask (keeping its encoding and every other key). With
+    ``changed`` None, pixels that another object covers in the label image do not count as
+    a difference (a label image shows one object per pixel; other tools' objects overlap).
+
+    Returns
+    -------
+    (added, removed)
+        ``{label: annotation id}`` of the new annotations, and the ids of the removed ones.
+    """
+    labels = _as_label_image(labels)
+    record = doc.image(image_id)
+    if (int(record["height"]), int(record["width"])) != labels.shape:
+        raise InputError(
+            f"The labels are {labels.shape[1]} x {labels.shape[0]} but {record['file_name']!r} is "
+            f"{record['width']} x {record['height']}; give labels of the image's size."
+        )
+    wanted = {int(k): str(v) for k, v in classes.items()}
+    if any(not v.strip() for v in wanted.values()):
+        raise InputError("A class name cannot be empty; name the class.")
+    known = {int(k): v for k, v in known.items()}
+    todo = (set(wanted) | set(known)) if changed is None else ({int(c) for c in changed} | (set(wanted) ^ set(known)))
+    pieces = {o.label: o for o in labels_to_objects(labels, only=todo & set(wanted))}
+    added, removed = {}, []
+    for label in sorted(todo):
+        piece = pieces.get(label)
+        if piece is None:
+            if label in known:
+                removed.append(doc.remove_annotation(known[label])["id"])
+            continue
+        category = wanted[label]
+        if label in known:
+            ann_id = known[label]
+            stored = doc.mask(ann_id)
+            if changed is None:
+                stored &= (labels == 0) | (labels == label)
+            if np.array_equal(stored, piece.mask):
+                if doc.category_name(doc.annotation(ann_id)["category_id"]) != category:
+                    doc.update_annotation(ann_id, category=category)  # the class only: the segmentation stays as read
+                continue
+            doc.update_annotation(ann_id, mask=piece.crop, offset=piece.offset, category=category)
+        else:
+            ann = doc.add_annotation(image_id, piece.crop, category, offset=piece.offset, id=new_id(label) if new_id else None)
+            added[label] = ann["id"]
+    return added, removed

@@ -22,7 +22,7 @@ from .coco.document import CocoDocument
 from .coco.segmentation import has_segmentation
 from .errors import InputError
 from .files import read_image
-from .labels import labels_to_objects, objects_to_labels
+from .labels import labels_into_document, objects_to_labels
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
@@ -327,47 +327,29 @@ class Session:
         labels = np.asarray(labels)
         if labels.ndim != 2:
             raise InputError(f"The label image must be 2-D (H, W); got shape {labels.shape}.")
-        wanted = {int(k): str(v) for k, v in classes.items()}
-        if any(not v.strip() for v in wanted.values()):
-            raise InputError("A class name cannot be empty; name the class.")
-        current = {o.id for o in self.objects(name)}
-        todo = (set(wanted) | current) if changed is None else ({int(c) for c in changed} | (set(wanted) ^ current))
-        pieces = {o.label: o for o in labels_to_objects(labels, only=todo & set(wanted))}
-        bad = [i for i in pieces if i not in current and (i in self._ann_of or not 1 <= i <= _MAX_ID)]
+        current = {o.id: o.annotation_id for o in self.objects(name)}
+        wanted = {int(k) for k in classes}
+        bad = [i for i in wanted - set(current) if i in self._ann_of or not 1 <= i <= _MAX_ID]
         if bad:
             raise InputError(f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id().")
-        image_id, made = self._image_for(name, labels.shape) if pieces else (None, False)
-        if image_id is not None:
-            record = self._doc.image(image_id)
-            if (int(record["height"]), int(record["width"])) != labels.shape:
-                raise InputError(
-                    f"The labels are {labels.shape[1]} x {labels.shape[0]} but {name!r} is "
-                    f"{record['width']} x {record['height']}; give labels of the image's size."
-                )
-        for object_id in sorted(todo):
-            piece = pieces.get(object_id)
-            if piece is None:
-                if object_id in current:
-                    ann_id = self._ann_of.pop(object_id)
-                    del self._object_of[ann_id]
-                    self._doc.remove_annotation(ann_id)
-                continue
-            category = wanted[object_id]
-            if object_id in current:
-                ann_id = self._ann_of[object_id]
-                same_class = self._doc.category_name(self._doc.annotation(ann_id)["category_id"]) == category
-                stored = self._doc.mask(ann_id)
-                if changed is None:  # pixels that other objects cover in the label image do not count
-                    stored = stored & ((labels == 0) | (labels == object_id))
-                if np.array_equal(stored, piece.mask):
-                    if not same_class:  # a class change only: the segmentation stays as it was read
-                        self._doc.update_annotation(ann_id, category=category)
-                    continue
-                self._doc.update_annotation(ann_id, mask=piece.crop, offset=piece.offset, category=category)
-            else:
-                ann = self._doc.add_annotation(image_id, piece.crop, category, id=self._new_annotation_id(object_id), offset=piece.offset)
-                self._link(object_id, ann["id"])
-                self._next_id = max(self._next_id, object_id + 1)
+        if not current and not wanted:
+            return
+        image_id, made = self._image_for(name, labels.shape)
+        try:
+            added, removed = labels_into_document(self._doc, image_id, labels, classes, current, changed=changed, new_id=self._new_annotation_id)
+        except InputError:
+            if made:
+                self._doc.remove_image(image_id)
+                self._names.pop(name, None)
+            raise
+        if made and not added:  # nothing to hold: the file gets no empty record
+            self._doc.remove_image(image_id)
+            self._names.pop(name, None)
+        for ann_id in removed:
+            del self._ann_of[self._object_of.pop(ann_id)]
+        for object_id, ann_id in added.items():
+            self._link(object_id, ann_id)
+            self._next_id = max(self._next_id, object_id + 1)
         self.save()
 
     def save(self) -> Path:

@@ -1,15 +1,17 @@
-"""napari reader and writer: COCO JSON <-> Labels layers of objects with their classes."""
+"""napari reader and writer: COCO JSON <-> Labels layers of objects with their classes.
+
+Both go through :class:`~interactive_seg.coco.CocoDocument` and the label-image
+conversions of :mod:`interactive_seg.labels`. Saving a layer to a COCO file that exists
+changes only that image's objects: everything else in the file stays as it was.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
-
+from ..coco.document import CocoDocument, is_coco, load_json
 from ..errors import InputError
-from ..export.coco import CocoImage, is_coco, read_coco, write_coco
-from ..objects import ObjectSet
+from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
 from . import layers as L
 
 
@@ -23,50 +25,103 @@ def get_reader(path):
     if path.suffix.lower() != ".json" or not path.is_file():
         return None
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = load_json(path)
+    except InputError:
         return None
     if not is_coco(data):
         return None
     return read_coco_layers
 
 
+class _Annotation:
+    """One annotation as an object to paint: its label value (the annotation's place), class and mask."""
+
+    def __init__(self, doc: CocoDocument, ann: dict, label: int):
+        self._doc, self._id, self.label = doc, ann["id"], label
+        self.category = doc.category_name(ann["category_id"])
+
+    @property
+    def mask(self):
+        return self._doc.mask(self._id)
+
+
 def read_coco_layers(path):
-    """One ``objects`` Labels layer per image of the COCO file, classes in its features."""
+    """One ``objects`` Labels layer per image of the COCO file, classes in its features.
+
+    Label values are the annotation ids where those are whole numbers from 1 up (what
+    this package writes), else 1, 2, ... in file order; ``metadata["coco_annotation_ids"]``
+    maps label values to the file's ids. Box-only annotations have no pixels and are
+    left out.
+    """
     if isinstance(path, list):
         path = path[0]
-    dataset = read_coco(path)
+    doc = CocoDocument.open(path)
+    categories = {}
+    for category in doc.categories:
+        categories.setdefault(str(category["name"]), category["id"])
     layers = []
-    for image in dataset.images:
-        labels = np.zeros((image.height, image.width), np.int32)
-        classes = {}
-        for obj in image.objects:
-            labels[obj.mask] = obj.id
-            classes[obj.id] = obj.category
-        name = L.OBJECTS if len(dataset.images) == 1 else f"{L.OBJECTS} [{image.file_name}]"
+    for image in doc.images:
+        anns = [a for a in doc.annotations(image["id"]) if doc.has_mask(a["id"])]
+        plain = all(isinstance(a["id"], int) and not isinstance(a["id"], bool) and 1 <= a["id"] < 2**31 for a in anns)
+        objects = [_Annotation(doc, a, a["id"] if plain else n) for n, a in enumerate(anns, start=1)]
+        labels, classes = objects_to_labels((int(image["height"]), int(image["width"])), objects)
+        name = L.OBJECTS if len(doc.images) == 1 else f"{L.OBJECTS} [{image['file_name']}]"
         meta = {
             "name": name,
             "features": L.class_features(classes),
-            "metadata": {"coco_file_name": image.file_name, "coco_image_id": image.id, "coco_categories": dataset.categories},
+            "metadata": {
+                "coco_file_name": image["file_name"],
+                "coco_image_id": image["id"],
+                "coco_categories": categories,
+                "coco_annotation_ids": {o.label: o._id for o in objects},
+            },
         }
         layers.append((labels, meta, "labels"))
     return layers
 
 
 def write_labels(path: str, data, meta: dict):
-    """Write a Labels layer as a COCO file: one image, one annotation per label, its class from features."""
+    """Write a Labels layer into a COCO file: one annotation per label, its class from features.
+
+    A new file holds this one image, with the label values as annotation ids. An existing
+    COCO file keeps everything else it holds; this image's objects become the layer's:
+    objects the reader gave the layer (``metadata["coco_annotation_ids"]``) keep their
+    annotations, changed only where the layer differs, and new labels become new
+    annotations (the label value as id where it is free).
+    """
+    import numpy as np
+
     labels = np.asarray(data)
     if labels.ndim != 2:
         raise InputError(f"Only 2-D label layers can be saved as COCO; this one has shape {labels.shape}.")
     classes = L.classes_from_features(meta.get("features"))
-    objects = ObjectSet(labels.shape, labels, classes)
     metadata = meta.get("metadata") or {}
-    file_name = metadata.get("coco_file_name") or f"{meta.get('name', 'image')}.png"
-    from ..export.coco import CocoObject
+    file_name = str(metadata.get("coco_file_name") or f"{meta.get('name', 'image')}.png")
+    path = Path(path)
+    doc = CocoDocument.open(path) if path.exists() else CocoDocument(path=path)
+    present = [int(v) for v in np.unique(labels) if v > 0]
+    classes = {v: classes.get(v, DEFAULT_CLASS) for v in present}
+    for name in metadata.get("coco_categories") or sorted(set(classes.values())):
+        doc.category_id(str(name), create=True)
+    records = doc.find_images(file_name)
+    if records and (int(records[0]["height"]), int(records[0]["width"])) != labels.shape:
+        raise InputError(
+            f"{str(path)!r} says {records[0]['file_name']!r} is {records[0]['width']} x {records[0]['height']}, "
+            f"but the layer is {labels.shape[1]} x {labels.shape[0]}; save it to another file."
+        )
+    image_id = records[0]["id"] if records else doc.add_image(file_name, labels.shape[1], labels.shape[0])["id"]
+    mine = {a["id"] for a in doc.annotations(image_id) if doc.has_mask(a["id"])}
+    known = {int(k): v for k, v in (metadata.get("coco_annotation_ids") or {}).items() if v in mine}
+    if not metadata.get("coco_annotation_ids"):  # a layer not read from this file: it replaces the image's objects
+        for ann_id in mine:
+            doc.remove_annotation(ann_id)
 
-    items = [CocoObject(objects.mask(i), objects.classes[i], i) for i in objects.ids]
-    image = CocoImage(file_name, labels.shape[1], labels.shape[0], items, metadata.get("coco_image_id"))
-    categories = metadata.get("coco_categories") or sorted(set(objects.classes.values()))
-    write_coco(path, [image], categories)
-    return [path]
+    taken = {a["id"] for a in doc.annotations()}
+    numbers = not any(isinstance(i, str) for i in taken)
+
+    def new_id(label):
+        return label if numbers and label not in taken else None
+
+    labels_into_document(doc, image_id, labels, classes, known, new_id=new_id)
+    doc.save(path)
+    return [str(path)]

@@ -1,0 +1,76 @@
+"""The napari reader and writer (no viewer needed): COCO files <-> Labels layer data, nothing lost."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interactive_seg import CocoDocument, InputError
+from interactive_seg.plugin.io import get_reader, read_coco_layers, write_labels
+from coco_files import STYLES, write_dataset
+
+
+def features(classes: dict) -> pd.DataFrame:
+    return pd.DataFrame({"index": list(classes), "class": list(classes.values())})
+
+
+def test_a_new_file_keeps_label_values_as_ids(tmp_path):
+    labels = np.zeros((30, 40), np.int32)
+    labels[2:10, 3:12] = 4
+    labels[15:25, 20:35] = 9
+    path = tmp_path / "objs.json"
+    write_labels(str(path), labels, {"name": "objects", "features": features({4: "cat", 9: "dog"}), "metadata": {}})
+    reader = get_reader(str(path))
+    ((data, meta, kind),) = reader(str(path))
+    assert kind == "labels" and np.array_equal(data, labels)
+    assert dict(zip(meta["features"]["index"], meta["features"]["class"])) == {4: "cat", 9: "dog"}
+    assert [a["id"] for a in json.loads(path.read_text())["annotations"]] == [4, 9]
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    assert get_reader(str(tmp_path / "other.json")) is None and get_reader(str(tmp_path / "x.png")) is None
+    (tmp_path / "broken.json").write_text('{"images": [')
+    assert get_reader(str(tmp_path / "broken.json")) is None
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_read_edit_and_save_back_changes_only_the_edit(tmp_path, style):
+    data, sizes = STYLES[style]()
+    path = write_dataset(tmp_path / "d", data, sizes)
+    original = json.loads(path.read_text())
+    layers = read_coco_layers(str(path))
+    assert len(layers) == len(original["images"])
+    labels, meta, _ = layers[0]
+    assert meta["metadata"]["coco_file_name"] == original["images"][0]["file_name"]
+    classes = dict(zip(meta["features"]["index"], meta["features"]["class"]))
+    # save back as read: the file does not change at all
+    write_labels(str(path), labels, {"name": meta["name"], "features": meta["features"], "metadata": meta["metadata"]})
+    assert json.loads(path.read_text()) == original
+    # paint a new object and rename one class: those two change, nothing else
+    edited = labels.copy()
+    new_label = int(labels.max()) + 1
+    edited[:3, :3] = new_label
+    first = sorted(classes)[0]
+    classes = {**classes, first: "renamed", new_label: "new"}
+    write_labels(str(path), edited, {"name": meta["name"], "features": features(classes), "metadata": meta["metadata"]})
+    saved = json.loads(path.read_text())
+    ids = meta["metadata"]["coco_annotation_ids"]
+    covered = {ids[v] for v in np.unique(labels[:3, :3]) if v}  # objects under the new one lose those pixels
+    before = {json.dumps(a["id"]): a for a in original["annotations"]}
+    after = {json.dumps(a["id"]): a for a in saved["annotations"]}
+    for key, ann in before.items():
+        if json.loads(key) not in covered and json.loads(key) != ids[first]:
+            assert after[key] == ann
+    renamed = after[json.dumps(ids[first])]
+    assert CocoDocument.open(path).category_name(renamed["category_id"]) == "renamed"
+    assert len(after) == len(before) + 1 and saved["images"] == original["images"]
+
+
+def test_a_layer_of_another_size_is_refused(tmp_path):
+    path = tmp_path / "a.json"
+    write_labels(str(path), np.ones((5, 5), np.int32), {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}})
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="save it to another file"):
+        write_labels(str(path), np.ones((6, 5), np.int32), {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}})
+    assert path.read_bytes() == before
+    with pytest.raises(InputError, match="2-D"):
+        write_labels(str(path), np.ones((2, 6, 5), np.int32), {"name": "x"})
