@@ -1,6 +1,7 @@
 """GUI tests: the real widget in napari under Xvfb (run: xvfb-run -a python -m pytest)."""
 
 import gc
+import threading
 import time
 
 import numpy as np
@@ -10,6 +11,7 @@ pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
 from conftest import disc_scene, iou  # noqa: E402
+from interactive_seg.engines import Engine, Result  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -368,3 +370,158 @@ def test_npe2_validate():
 
     result = subprocess.run([sys.executable, "-m", "npe2", "validate", "interactive-seg"], capture_output=True, text=True)
     assert result.returncode == 0 and "valid" in result.stdout
+
+
+# -- bugs of issue #12, each as a user meets it ---------------------------------------------
+def click(qtbot, button):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_a_class_rename_is_one_undo_step(setup, qtbot):
+    viewer, widget, truth = setup
+    for rect in ((45, 25, 115, 95), (3, 3, 33, 33)):
+        box(viewer, *rect)
+        wait(qtbot, widget)
+        click(qtbot, widget.accept_button)
+    objects = viewer.layers["objects"]
+    widget.class_list.item(0).setText("thing")  # what a double-click and typing do
+    assert list(objects.features["class"]) == ["thing", "thing"] and widget.object_list.item(0).text().endswith("thing")
+    assert widget.undo_button.toolTip() == "Undo class 'object' renamed 'thing'"
+    click(qtbot, widget.undo_button)  # one undo: the rename, on every object at once
+    assert list(objects.features["class"]) == ["object", "object"] and widget.class_list.item(0).text() == "object"
+    assert widget.object_list.count() == 2 and widget.status.text() == "Undone: class 'object' renamed 'thing'."
+    click(qtbot, widget.redo_button)
+    assert widget.class_list.item(0).text() == "thing"
+
+
+def test_renaming_the_image_layer_keeps_its_objects(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    first = widget.accept()
+    viewer.layers["disc"].name = "my photo"
+    assert widget.image_combo.currentText() == "my photo"
+    box(viewer, 3, 3, 33, 33)
+    wait(qtbot, widget)
+    second = widget.accept()  # used to fail: objects were looked up by the layer's old name
+    assert second is not None and widget.object_list.count() == 2
+    assert set(np.unique(viewer.layers["objects"].data)) == {0, first, second}
+
+
+def test_a_refused_prompt_clears_the_preview_so_accept_keeps_nothing(setup, qtbot, monkeypatch):
+    from interactive_seg.plugin import widget as widget_module
+
+    viewer, widget, truth = setup
+    said = []
+    monkeypatch.setattr(widget_module, "show_warning", lambda text: said.append(text))
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    assert viewer.layers["preview"].data.any()
+    viewer.layers["points"].add([[500, 500]])  # off the image: the engine refuses the prompts
+    wait(qtbot, widget)
+    assert said and "off the image" in said[-1]
+    assert not viewer.layers["preview"].data.any() and not widget.accept_button.isEnabled()
+    assert widget.accept() is None and "nothing to accept" in said[-1]
+    assert not viewer.layers["objects"].data.any()
+
+
+def test_the_engine_is_reset_in_the_worker_never_while_it_segments(make_napari_viewer, qtbot):
+    from interactive_seg import engines
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    calls = []
+    engines.register_engine("slowtest", __name__, "SlowEngine")
+    try:
+        viewer = make_napari_viewer()
+        viewer.add_image(disc_scene()[0], name="disc", rgb=True)
+        widget = SegmentationWidget(viewer)
+        widget.engine_combo.setCurrentText("slowtest")
+        SlowEngine.calls = calls
+        box(viewer, 45, 25, 115, 95)
+        qtbot.waitUntil(lambda: ("segment", True) in [(c[0], c[2]) for c in calls], timeout=5000)
+        before = len([c for c in calls if c[0] == "reset"])
+        widget.clear()  # Shift+Esc while the worker is inside segment()
+        assert len([c for c in calls if c[0] == "reset"]) == before  # not now: on the next call
+        box(viewer, 45, 25, 115, 95)
+        wait(qtbot, widget)
+        resets = [c for c in calls if c[0] == "reset"]
+        assert len(resets) == before + 1 and all(not on_main and not inside for _, on_main, inside in resets)
+        assert threading.current_thread() is threading.main_thread()
+    finally:
+        engines._REGISTRY.pop("slowtest")
+
+
+class SlowEngine(Engine):
+    """Takes a while in segment(); records when reset() and segment() run, and on which thread."""
+
+    name = "slowtest"
+    calls: list = []
+
+    def __init__(self):
+        self.inside = False
+        self.shape = None
+
+    def set_image(self, image):
+        self.shape = np.asarray(image).shape[:2]
+
+    def segment(self, prompts):
+        self.inside = True
+        self.calls.append(("segment", threading.current_thread() is threading.main_thread(), True))
+        time.sleep(0.4)
+        self.inside = False
+        mask = np.zeros(self.shape, bool)
+        mask[30:60, 40:80] = True
+        return Result(mask)
+
+    def reset(self):
+        self.calls.append(("reset", threading.current_thread() is threading.main_thread(), self.inside))
+
+
+def test_undo_history_survives_moving_to_another_image_and_back(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        write_image(folder / f"img{i}.png", disc_scene(seed=i)[0])
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(Session.open(folder))
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
+    click(qtbot, widget.next_button)
+    assert "img1.png" in viewer.layers and not widget.undo_button.isEnabled()
+    click(qtbot, widget.previous_button)
+    assert widget.undo_button.isEnabled()
+    click(qtbot, widget.undo_button)
+    assert widget.object_list.count() == 0 and Session.open(folder).count("img0.png") == 0
+    assert widget.status.text() == "Undone: object 1 kept as 'object'."
+
+
+def test_option_panels_are_built_from_the_engines_listing(setup):
+    from interactive_seg.engines import engine_class
+
+    viewer, widget, truth = setup
+    for option in engine_class("grabcut").options:
+        field = widget.engines.field("grabcut", option.name)
+        assert field.value() == option.default and field.toolTip() == option.help
+    widget.engines.field("grabcut", "margin").setValue(0.3)
+    assert widget.engine().margin == 0.3
+
+
+def test_a_region_refresh_draws_what_a_full_refresh_draws(make_napari_viewer):
+    from interactive_seg.plugin import layers as L
+
+    viewer = make_napari_viewer()
+    labels = np.zeros((60, 80), np.int32)
+    layer = viewer.add_labels(labels, colormap=L.objects_colormap())
+    labels[10:30, 20:50] = 7
+    labels[12:14, 22:24] = 12
+    L.refresh_region(layer, (20, 10, 50, 30))
+    partial = np.array(layer._slice.image.view, copy=True)
+    layer.refresh()
+    assert np.array_equal(partial, layer._slice.image.view) and partial[20, 30] != 0

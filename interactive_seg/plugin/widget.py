@@ -94,6 +94,7 @@ class SegmentationWidget(QWidget):
         self._image: Optional[np.ndarray] = None
         self._key = None  # the model's key of the current image
         self._session_keys: dict = {}  # layer unique_id -> session file name
+        self._watched: set = set()  # unique_ids of image layers whose renames we follow
         self._editing: Optional[int] = None
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
@@ -252,8 +253,10 @@ class SegmentationWidget(QWidget):
                 self._session_keys.pop(layer.unique_id, None)
                 if layer is self._image_layer:
                     self._image_layer = self._image = self._key = None
-        if event is not None and getattr(event, "type", "") == "inserted" and isinstance(event.value, Image):
-            event.value.events.name.connect(self._refresh_combo)
+        for layer in self._image_layers():  # the Image box follows renames
+            if layer.unique_id not in self._watched:
+                layer.events.name.connect(self._refresh_combo)
+                self._watched.add(layer.unique_id)
         self._refresh_combo()
         if self._image_layer is None:
             layers = self._image_layers()
