@@ -66,6 +66,7 @@ def _read_scribbles(path: Path, shape) -> np.ndarray:
 
 def cmd_segment(args) -> int:
     from . import get_engine, Prompts
+    from .engines import engine_class
     from .export.cutouts import cutout
     from .files import ensure_folder, read_image, write_image
 
@@ -78,14 +79,9 @@ def cmd_segment(args) -> int:
     if box is None and not points and scribbles is None:
         raise InputError("Give the object a prompt: --box X0,Y0,X1,Y1, --point X,Y[,LABEL] or --scribbles PNG.")
     out = Path(args.out)
-    options = {}
-    if args.engine == "grabcut":
-        for name in ("iterations", "margin", "max_side"):
-            value = getattr(args, name)
-            if value is not None:
-                options[name] = value
-    else:
-        options = {"model_type": args.model_type, "checkpoint": args.checkpoint, "device": args.device}
+    # the options this engine lists, where a flag gave them (the engine's defaults otherwise)
+    listed = engine_class(args.engine).options
+    options = {o.name: getattr(args, o.name) for o in listed if getattr(args, o.name, None) is not None}
     engine = get_engine(args.engine, **options)
     prompts = Prompts(
         box=box,
@@ -276,10 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="strokes at the image's size: one channel with 1 = foreground, 2 = background, "
         "or colour with green = foreground, red = background",
     )
-    seg.add_argument("--engine", default="grabcut", choices=["grabcut", "sam"], help="segmentation engine (default: grabcut; sam needs the sam extra and a checkpoint)")
-    seg.add_argument("--model-type", dest="model_type", default="vit_b", choices=["vit_b", "vit_l", "vit_h", "vit_t"], help="SAM model (default vit_b; vit_t is MobileSAM)")
+    from .engines import engine_names
+    from .engines.checkpoints import MODELS
+
+    seg.add_argument("--engine", default="grabcut", choices=engine_names(), help="segmentation engine (default: grabcut; sam needs the sam extra and a checkpoint)")
+    seg.add_argument("--model-type", dest="model_type", choices=list(MODELS), help="SAM model (default vit_b; vit_t is MobileSAM)")
     seg.add_argument("--checkpoint", metavar="PTH", help="SAM checkpoint (default: the one `interactive-seg models download` put in the cache)")
-    seg.add_argument("--device", default="auto", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
+    seg.add_argument("--device", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
     seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
