@@ -332,13 +332,13 @@ class Annotations:
                     category = objects.classes[object_id]
                     if object_id not in entry.saved:
                         crop, offset = objects.crop(object_id)
-                        _session_add(session, key, crop, category, object_id, offset, objects.shape)
+                        session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape)
                         entry.saved.add(object_id)
                     elif change.bbox is None and object_id not in failed_before:
                         session.replace(object_id, category=category)  # the class only
                     else:
                         crop, offset = objects.crop(object_id)
-                        _session_replace(session, object_id, crop, category, offset, objects.shape)
+                        session.replace(object_id, mask=crop, category=category, offset=offset)
                 elif object_id in entry.saved:
                     session.remove(object_id)
                     entry.saved.discard(object_id)
@@ -393,34 +393,3 @@ class Annotations:
         if not name:
             raise InputError("A class name cannot be empty.")
         return name
-
-
-def _takes_offset(method) -> bool:
-    import inspect
-
-    try:
-        return "offset" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _full(crop, offset, shape) -> np.ndarray:
-    """The crop as a mask of the whole image, for a session that takes no crops."""
-    full = np.zeros(shape, bool)
-    x0, y0 = offset
-    full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
-    return full
-
-
-def _session_add(session, key, crop, category, object_id, offset, shape) -> None:
-    if _takes_offset(session.add):
-        session.add(key, crop, category, object_id=object_id, offset=offset)
-    else:  # a Session from before crops: drop this branch once every Session takes them
-        session.add(key, _full(crop, offset, shape), category, object_id=object_id)
-
-
-def _session_replace(session, object_id, crop, category, offset, shape) -> None:
-    if _takes_offset(session.replace):
-        session.replace(object_id, mask=crop, category=category, offset=offset)
-    else:  # a Session from before crops
-        session.replace(object_id, mask=_full(crop, offset, shape), category=category)
