@@ -106,15 +106,6 @@ def keep_connected(mask, seeds) -> np.ndarray:
     return keep[labels]
 
 
-def largest_component(mask) -> np.ndarray:
-    """Keep only the largest 8-connected part of ``mask``."""
-    mask = _as_mask(mask)
-    n, labels, areas = _components(mask)
-    if n <= 2:
-        return mask.copy()
-    return labels == (1 + int(np.argmax(areas[1:])))
-
-
 def bbox(mask) -> Optional[tuple]:
     """The tight box ``(x0, y0, x1, y1)`` around the mask (x1, y1 exclusive); None if empty.
 

@@ -56,13 +56,6 @@ def test_keep_connected_keeps_parts_touching_seeds_and_never_empties():
         masks.keep_connected(m, seeds[:5])
 
 
-def test_largest_component():
-    m = np.zeros((10, 10), bool)
-    m[0, 0] = True
-    m[5:9, 5:9] = True
-    assert masks.largest_component(m).sum() == 16
-
-
 def test_bbox_is_exclusive_and_none_when_empty():
     m = np.zeros((6, 8), bool)
     m[2, 3] = True
