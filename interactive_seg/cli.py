@@ -360,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)")
     gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
     gui.set_defaults(func=cmd_gui)
+
+    from .batch.cli import add_batch_parser  # `batch masks | embed | export` (dask is imported when they run)
+
+    add_batch_parser(sub)
     return parser
 
 

@@ -1,0 +1,265 @@
+"""`interactive-seg batch masks | embed | export`: the batch jobs from the command line.
+
+Nothing here imports dask or torch; the jobs do, when they run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+__all__ = ["add_batch_parser"]
+
+_CLUSTER_HELP = (
+    "Tasks run per image on dask.distributed: by default a local cluster of worker processes on "
+    "this machine (one per core; nothing to set up); --scheduler tcp://HOST:PORT (or "
+    "$DASK_SCHEDULER_ADDRESS) sends them to a running cluster (`dask scheduler`, then `dask worker "
+    "tcp://HOST:PORT` on each machine; paths must be valid on the workers). Exit status 0 when every "
+    "image succeeded, 1 when some failed (each listed with its reason; the others are done), 2 for bad "
+    "arguments (nothing written), 130 when interrupted (finished images are kept: run the same command "
+    "again to go on)."
+)
+
+
+def _cluster_options(parser, work: bool = True) -> None:
+    group = parser.add_argument_group("where it runs")
+    group.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)")
+    group.add_argument("--workers", type=int, metavar="N", help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers")
+    group.add_argument("--threads", type=int, metavar="N", help="OpenCV/torch threads per worker task (default: the worker's cores / its task threads)")
+    group.add_argument("--preload", action="append", default=[], metavar="MODULE", help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable")
+    group.add_argument("--connect-timeout", dest="connect_timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the scheduler and its workers (default 10)")
+    if work:
+        group.add_argument("--work", metavar="DIR", help="folder of per-image results, for resuming (default: beside the output); removed once every image succeeded")
+        group.add_argument("--keep-work", dest="keep_work", action="store_true", help="keep the work folder even when every image succeeded")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only failures")
+
+
+def _cutout_options(parser) -> None:
+    group = parser.add_argument_group("cutouts (as `interactive-seg export`)")
+    group.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"], help="background (default transparent)")
+    group.add_argument("--color", metavar="R,G,B", help="background colour for --style color")
+    group.add_argument("--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma for --style blur (default 15)")
+    group.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
+    group.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
+    group.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0)")
+    group.add_argument("--format", default="png", help="png (default), tif, jpg (no transparency)")
+
+
+def _sam_options(parser, required_model: bool = False) -> None:
+    group = parser.add_argument_group("SAM")
+    group.add_argument("--model-type", dest="model_type", default="vit_b", metavar="TYPE", help="vit_b (default), vit_l, vit_h or vit_t (MobileSAM)")
+    group.add_argument("--checkpoint", metavar="PTH", help="checkpoint (default: the one `interactive-seg models download TYPE` saved)")
+    group.add_argument("--device", default="auto", help="auto (a GPU where the worker has one), cpu, cuda, mps (default auto)")
+    group.add_argument("--cache-dir", dest="cache_dir", metavar="DIR", help="embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)")
+
+
+def _style(args) -> dict:
+    from ..cli import _parse_colour
+
+    options = {"background": args.style, "crop": args.crop, "padding": args.padding, "feather": args.feather, "blur_sigma": args.blur_sigma}
+    if args.color is not None:
+        options["color"] = list(_parse_colour(args.color))
+    return options
+
+
+def _where(args) -> dict:
+    return {
+        "scheduler": args.scheduler,
+        "workers": args.workers,
+        "threads": args.threads,
+        "preload": tuple(args.preload),
+        "connect_timeout": args.connect_timeout,
+        "progress": not args.quiet,
+    }
+
+
+def _finish(args, report) -> int:
+    text = report.summary()
+    if args.quiet:
+        if report.failures:
+            print("\n".join(text.splitlines()[1 + len(report.written) :]), file=sys.stderr)
+    elif report.failures:
+        head, _, tail = text.partition(f"{len(report.failures)} failed:")
+        print(head.rstrip())
+        print(f"{len(report.failures)} failed:" + tail, file=sys.stderr)
+    else:
+        print(text)
+    return report.exit_status
+
+
+def _interrupted(where: str) -> int:
+    print(f"interrupted; the results of finished images are kept in {where}: run the same command again to go on", file=sys.stderr)
+    return 130
+
+
+def cmd_masks(args) -> int:
+    from .masks import masks_from_boxes
+
+    options = {}
+    if args.engine == "grabcut":
+        for name in ("iterations", "margin", "max_side"):
+            if getattr(args, name) is not None:
+                options[name] = getattr(args, name)
+    elif args.engine == "sam":
+        options = {"model_type": args.model_type, "checkpoint": args.checkpoint, "device": args.device, "cache_dir": args.cache_dir}
+        options = {k: v for k, v in options.items() if v is not None}
+    work = args.work or f"{args.out}.parts"
+    try:
+        report = masks_from_boxes(
+            args.coco,
+            args.images,
+            args.out,
+            results=args.results,
+            min_score=args.min_score,
+            redo=args.redo,
+            engine=args.engine,
+            engine_options=options,
+            polygons=args.polygons,
+            cutouts=args.cutouts,
+            cutout_options=_style(args) if args.cutouts else None,
+            cutout_format=args.format,
+            work=work,
+            keep_work=args.keep_work,
+            **_where(args),
+        )
+    except KeyboardInterrupt:
+        return _interrupted(work)
+    return _finish(args, report)
+
+
+def cmd_embed(args) -> int:
+    from .embed import embed_folder
+
+    try:
+        report = embed_folder(
+            args.folder,
+            model_type=args.model_type,
+            checkpoint=args.checkpoint,
+            device=args.device,
+            cache_dir=args.cache_dir,
+            batch_size=args.batch_size,
+            **_where(args),
+        )
+    except KeyboardInterrupt:
+        return _interrupted("the embedding cache")
+    if not args.quiet and report.images == 0:
+        print(f"No images in {args.folder}.")
+        return 0
+    return _finish(args, report)
+
+
+def cmd_export(args) -> int:
+    from .export import export_folder
+
+    work = args.work or str(Path(args.out) / ".interactive-seg-work")
+    try:
+        report = export_folder(
+            args.folder,
+            args.out,
+            annotations=args.annotations,
+            coco=args.coco,
+            cutout_options=_style(args),
+            cutout_format=args.format,
+            work=work,
+            keep_work=args.keep_work,
+            **_where(args),
+        )
+    except KeyboardInterrupt:
+        return _interrupted(work)
+    return _finish(args, report)
+
+
+def add_batch_parser(sub) -> None:
+    """Add ``batch`` and its jobs to the ``interactive-seg`` subcommands."""
+    batch = sub.add_parser(
+        "batch",
+        help="whole datasets at once on dask.distributed: boxes to masks, SAM embeddings ahead, exports",
+        description="Whole datasets at once. " + _CLUSTER_HELP + " Needs the batch extra: pip install 'interactive-seg[batch]'.",
+    )
+    jobs = batch.add_subparsers(dest="job", metavar="JOB")
+
+    def no_job(args) -> int:
+        batch.print_help()
+        return 2
+
+    batch.set_defaults(func=no_job)
+
+    masks = jobs.add_parser(
+        "masks",
+        help="give every box of a COCO file (or a detector's results) a mask",
+        description=(
+            "Give boxes masks. With --coco IN.json alone: every annotation that has a bbox and no "
+            "segmentation (every one with a bbox, with --redo) gets a mask from the engine with that box as "
+            "its prompt; everything else in the file is kept (keys, ids, order; bbox stays the box given, "
+            "segmentation and area come from the mask). With --coco IMAGES.json --results DETS.json: DETS is a "
+            "detector's output in the COCO results format, a list of {image_id, category_id, bbox, score} whose "
+            "image_id and category_id are ids of IMAGES.json (file names are not matched); the output has the "
+            "images, categories and other keys of IMAGES.json and, as annotations, the detections scoring at "
+            "least --min-score, numbered 1, 2, ... in the order of DETS, each with its score (the annotations of "
+            "IMAGES.json are not carried over). A box that is empty or off its image, or an image that is "
+            "missing or unreadable, is listed at the end and left as it was. " + _CLUSTER_HELP
+        ),
+        epilog="example: interactive-seg batch masks --coco boxes.json --images photos/ --out masks.json --workers 2",
+    )
+    masks.add_argument("--coco", required=True, metavar="FILE", help="COCO file: the boxes to fill, or the images and categories of --results")
+    masks.add_argument("--results", metavar="FILE", help="detections in the COCO results format, with image ids of --coco")
+    masks.add_argument("--min-score", dest="min_score", type=float, metavar="S", help="with --results: leave out detections scoring below S")
+    masks.add_argument("--images", required=True, metavar="DIR", help="folder the COCO file's file_names are relative to")
+    masks.add_argument("--out", required=True, metavar="FILE", help="COCO file to write (atomically, at the end)")
+    masks.add_argument("--redo", action="store_true", help="also replace the masks of annotations that have one")
+    masks.add_argument("--engine", default="grabcut", help="grabcut (default) or sam (needs the sam extra and a checkpoint)")
+    masks.add_argument("--iterations", type=int, help="GrabCut: most iterations per box (default 5)")
+    masks.add_argument("--margin", type=float, help="GrabCut: context around the box, fraction of its size (default 0.1)")
+    masks.add_argument("--max-side", dest="max_side", type=int, help="GrabCut: working size in pixels (default 256)")
+    masks.add_argument("--polygons", action="store_true", help="write masks as polygons where faithful (default RLE)")
+    masks.add_argument("--cutouts", metavar="DIR", help="also write a cutout of every new object into DIR (<stem>_<class>-<n>.png)")
+    _sam_options(masks)
+    _cutout_options(masks)
+    _cluster_options(masks)
+    masks.set_defaults(func=cmd_masks)
+
+    embed = jobs.add_parser(
+        "embed",
+        help="compute the SAM embedding of every image of a folder ahead of annotation",
+        description=(
+            "Fill the SAM embedding cache for every image of FOLDER, so that opening it in napari "
+            "(`interactive-seg gui FOLDER`, SAM engine, same model, checkpoint and cache) shows masks at once. "
+            "Images already in the cache are skipped. On a GPU several images go through the encoder per "
+            "call (--batch-size, default 4; 1 on a CPU). " + _CLUSTER_HELP
+        ),
+        epilog="example: interactive-seg batch embed photos/ --model-type vit_t",
+    )
+    embed.add_argument("folder", metavar="FOLDER", help="folder of images")
+    _sam_options(embed)
+    embed.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)")
+    _cluster_options(embed, work=False)
+    embed.set_defaults(func=cmd_embed)
+
+    export = jobs.add_parser(
+        "export",
+        help="write a cutout of every object of a folder session, and its COCO file",
+        description=(
+            "Export a folder session (FOLDER with annotations.coco.json, as `interactive-seg gui FOLDER` saves "
+            "it): every object as OUT/<stem>_<class>-<n>.png, made as `interactive-seg export` makes them, and "
+            "the COCO file as OUT/annotations.coco.json (or --coco FILE). " + _CLUSTER_HELP
+        ),
+        epilog="example: interactive-seg batch export photos/ --out cutouts/ --style blur --crop --padding 8",
+    )
+    export.add_argument("folder", metavar="FOLDER", help="the session's folder")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder for the cutouts (created if missing)")
+    export.add_argument("--annotations", metavar="FILE", help="the session's COCO file (default FOLDER/annotations.coco.json)")
+    export.add_argument("--coco", metavar="FILE", help="where to write the COCO file (default OUT/annotations.coco.json)")
+    _cutout_options(export)
+    _cluster_options(export)
+    export.set_defaults(func=cmd_export)
+
+
+def main(argv=None) -> int:  # pragma: no cover - `interactive-seg batch ...` is the way in
+    from ..cli import main as cli_main
+
+    return cli_main(["batch", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

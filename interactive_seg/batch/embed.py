@@ -1,0 +1,222 @@
+"""SAM embeddings for a whole folder ahead of annotation, into the cache the engine and the GUI read.
+
+Every image's embedding is written to the SAM engine's disk cache
+(``<cache>/embeddings/<image hash>-<model>-<checkpoint fingerprint>.npz``), the very entry a
+:class:`~interactive_seg.engines.sam.SamEngine` with the same model, checkpoint and cache
+folder looks up in ``set_image``; opening the folder in napari then shows SAM masks at once.
+Images whose embedding is already there are skipped, so an interrupted run resumes.
+On a GPU several images go through the image encoder in one call.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..files import ensure_folder, read_image, write_bytes_atomic
+from ..image import as_rgb8
+from . import worker as worker_side
+from .masks import check_engine_here
+from .run import Failure, Progress, Report, Runner, Task
+
+__all__ = ["embed_folder", "folder_images", "GPU_BATCH"]
+
+#: Images per image-encoder call on a GPU (default of ``batch_size``).
+GPU_BATCH = 4
+
+
+def folder_images(folder) -> list:
+    """The image files of a folder, as a folder session lists them (by suffix, sorted by name)."""
+    from ..session import IMAGE_SUFFIXES
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{str(folder)!r} is not a folder; give the folder of images to embed.")
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.name.lower())
+
+
+def probe(options: dict) -> dict:
+    """Build the SAM engine on this worker and check its cache folder can be written (runs on a worker)."""
+    engine = worker_side.engine("sam", options)[0]
+    folder = engine.cache.folder
+    if folder is None:
+        raise InputError("The SAM engine keeps no disk cache (disk_cache=False), so there is nowhere to put embeddings.")
+    try:
+        ensure_folder(folder)
+        test = write_bytes_atomic(folder / ".write-test", b"")
+        test.unlink()
+    except (InputError, OSError) as exc:
+        raise InputError(f"The embedding cache {str(folder)!r} cannot be written ({exc}); give a writable --cache-dir.") from None
+    return {"device": engine.device.type, "cache": str(folder), "model": engine.model_key}
+
+
+def _encode_batch(engine, rgbs: list) -> None:
+    """Several images through the image encoder in one call; each entry cached as ``set_image`` caches it."""
+    import torch
+
+    from ..engines.embeddings import image_key
+
+    model = engine.model
+    with torch.inference_mode():
+        batch = []
+        for rgb in rgbs:
+            source = rgb if model.image_format == "RGB" else rgb[..., ::-1]
+            resized = engine.transform.apply_image(source)
+            tensor = torch.as_tensor(resized, device=engine.device).permute(2, 0, 1).contiguous()[None]
+            batch.append(model.preprocess(tensor))
+        features = model.image_encoder(torch.cat(batch)).float().cpu().numpy()
+    for rgb, feature in zip(rgbs, features):
+        height, width = rgb.shape[:2]
+        entry = {
+            "features": np.ascontiguousarray(feature[None]),
+            "input_size": np.array(engine.transform.get_preprocess_shape(height, width, engine.encoder_size)),
+            "original_size": np.array(rgb.shape[:2]),
+        }
+        engine.cache.put(f"{image_key(rgb)}-{engine.model_key}", entry)
+
+
+def embed_images(payload: dict) -> dict:
+    """Embed a few images (runs on a worker): those already cached are skipped; the rest encoded, batched."""
+    from ..engines.embeddings import image_key
+
+    start = time.perf_counter()
+    engine, lock, _ = worker_side.engine("sam", payload["options"])
+    statuses: list = [None] * len(payload["paths"])
+    todo = []
+    encoder = 0.0
+    with lock:
+        for i, path in enumerate(payload["paths"]):
+            try:
+                rgb = as_rgb8(read_image(path))
+            except InputError as exc:
+                statuses[i] = {"error": str(exc)}
+                continue
+            if engine.cache.get(f"{image_key(rgb)}-{engine.model_key}") is not None:
+                statuses[i] = {"status": "cached"}
+            else:
+                todo.append((i, rgb))
+        size = max(1, int(payload["batch_size"]))
+        for first in range(0, len(todo), size):
+            group = todo[first : first + size]
+            began = time.perf_counter()
+            try:
+                if len(group) == 1:
+                    engine.set_image(group[0][1])
+                else:
+                    _encode_batch(engine, [rgb for _, rgb in group])
+            except InputError as exc:
+                for i, _ in group:
+                    statuses[i] = {"error": str(exc)}
+                continue
+            encoder += time.perf_counter() - began
+            for i, _ in group:
+                statuses[i] = {"status": "computed"}
+    return {"images": statuses, "seconds": time.perf_counter() - start, "encoder_seconds": encoder}
+
+
+def embed_folder(
+    folder,
+    *,
+    model_type: str = "vit_b",
+    checkpoint=None,
+    device: str = "auto",
+    cache_dir=None,
+    batch_size: Optional[int] = None,
+    scheduler: Optional[str] = None,
+    workers: Optional[int] = None,
+    threads: Optional[int] = None,
+    client=None,
+    preload: Sequence[str] = (),
+    connect_timeout: float = 10.0,
+    progress: bool = True,
+) -> Report:
+    """Compute the SAM embedding of every image of ``folder`` into the embedding cache.
+
+    Parameters
+    ----------
+    folder : path
+        A folder of images (those a folder session lists).
+    model_type, checkpoint, device, cache_dir :
+        As for ``get_engine("sam", ...)``; the GUI finds the embeddings when it uses the same
+        model, checkpoint and cache folder (the defaults match its defaults). On a cluster
+        give a ``cache_dir`` the workers and the annotators' machines share.
+    batch_size : int, optional
+        Images per image-encoder call: default 4 on a GPU, 1 on a CPU (where batching
+        does not pay).
+    scheduler, workers, threads, client, preload, connect_timeout, progress :
+        Where the tasks run; see :func:`~interactive_seg.batch.masks_from_boxes`. Without a
+        scheduler the local cluster has one worker per GPU where there is one, and
+        otherwise one worker per core.
+
+    Returns
+    -------
+    Report
+        ``computed`` images encoded now, ``reused`` those already cached, failures (an
+        unreadable image) with their reasons.
+    """
+    paths = folder_images(folder)
+    options = {"model_type": model_type, "checkpoint": None if checkpoint is None else str(checkpoint), "device": device, "cache_dir": None if cache_dir is None else str(cache_dir)}
+    options = {k: v for k, v in options.items() if v is not None}
+    if batch_size is not None and int(batch_size) < 1:
+        raise InputError(f"batch_size must be at least 1; got {batch_size}.")
+    worker_side.configure(None, preload)
+    check_engine_here("sam", options)
+    report = Report("embed", images=len(paths))
+    with Runner(scheduler=scheduler, workers=_default_workers(workers, scheduler, client, device), threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+        report.startup = runner.startup
+        if not paths:
+            return report
+        found = runner.call(probe, options)
+        size = int(batch_size) if batch_size is not None else (GPU_BATCH if found["device"] == "cuda" else 1)
+        tasks = [
+            Task(str(first), ", ".join(p.name for p in paths[first : first + size]), {"paths": [str(p) for p in paths[first : first + size]], "options": options, "batch_size": size})
+            for first in range(0, len(paths), size)
+        ]
+        for task in tasks:
+            task.weight = len(task.payload["paths"])
+        bar = Progress(len(paths), quiet=not progress)
+        counts = {"computed": 0, "cached": 0}
+        seconds = {"task": 0.0, "encoder": 0.0}
+
+        def keep(task, result):
+            for path, status in zip(task.payload["paths"], result["images"]):
+                if "error" in status:
+                    report.failures.append(Failure(Path(path).name, status["error"]))
+                    bar.failed += 1
+                else:
+                    counts[status["status"]] += 1
+            seconds["task"] += result["seconds"]
+            seconds["encoder"] += result["encoder_seconds"]
+
+        def fail(task, reason):
+            for path in task.payload["paths"]:
+                report.failures.append(Failure(Path(path).name, reason))
+
+        start = time.perf_counter()
+        try:
+            runner.run(tasks, embed_images, keep, fail, bar)
+        finally:
+            bar.close()
+        report.seconds = time.perf_counter() - start
+        report.workers = runner.workers
+    report.computed, report.reused = counts["computed"], counts["cached"]
+    report.counts = {"embeddings": counts["computed"] + counts["cached"]}
+    report.timings = dict(seconds, batch_size=size, device=found["device"], cache=found["cache"], model=found["model"])
+    return report
+
+
+def _default_workers(workers, scheduler, client, device):
+    """One local worker per GPU where the device is a GPU; else leave the choice to the Runner."""
+    if workers is not None or scheduler is not None or client is not None or str(device).lower() == "cpu":
+        return workers
+    try:
+        import torch
+    except ImportError:
+        return workers
+    if torch.cuda.is_available():
+        return 1  # one worker holds the GPU; it batches images instead
+    return workers

@@ -1,0 +1,209 @@
+"""Exporting a whole folder session at once: a cutout of every object, and the COCO file.
+
+Each task is one image: a worker reads it, decodes the image's masks (sent as their COCO
+segmentations, a few kilobytes) and writes the cutouts itself, so no pixels travel. The
+files are named and made exactly as ``interactive-seg export`` makes them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..coco import CocoDocument, decode_segmentation
+from ..errors import InputError
+from ..files import ensure_folder, read_image
+from .parts import WorkFolder, digest, file_stamp
+from .run import Failure, Progress, Report, Runner, Task
+
+__all__ = ["export_folder", "cutout_settings", "write_cutouts", "CUTOUT_OPTIONS"]
+
+#: The options of :func:`~interactive_seg.export.cutout` a batch passes on.
+CUTOUT_OPTIONS = ("background", "color", "blur_sigma", "crop", "padding", "feather")
+
+
+def cutout_settings(folder, options: dict, fmt: str = "png") -> dict:
+    """Check cutout options before a batch starts; returns what the tasks need.
+
+    Raises
+    ------
+    InputError
+        An unknown option or style, a colour out of range, transparency asked of JPEG.
+    """
+    from ..export import cutout
+    from ..export.cutouts import check_format
+
+    unknown = sorted(set(options) - set(CUTOUT_OPTIONS))
+    if unknown:
+        raise InputError(f"Unknown cutout option(s) {', '.join(unknown)}; the options are {', '.join(CUTOUT_OPTIONS)}.")
+    options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items() if v is not None}
+    options.setdefault("background", "transparent")  # as `interactive-seg export`
+    suffix = str(fmt) if str(fmt).startswith(".") else "." + str(fmt)
+    check_format(options.get("background", "black"), suffix)
+    probe = np.zeros((2, 2, 3), np.uint8)
+    cutout(probe, np.eye(2, dtype=bool), **options)  # every option's value checked on a 2 x 2 image
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"The cutout folder {str(folder)!r} is a file; give a folder.")
+    return {"folder": str(folder), "suffix": suffix.lower(), "options": options}
+
+
+def write_cutouts(image, objects, spec: dict) -> int:
+    """Write ``(mask, name)`` objects of one image as ``<folder>/<name><suffix>``; returns how many."""
+    from ..export import save_cutout
+
+    if not objects:
+        return 0
+    folder = ensure_folder(spec["folder"])
+    for mask, name in objects:
+        save_cutout(folder / f"{name}{spec['suffix']}", image, mask, **spec["options"])
+    return len(objects)
+
+
+def export_image(payload: dict) -> dict:
+    """One image of a folder session: read it here, decode its masks, write their cutouts (runs on a worker)."""
+    start = time.perf_counter()
+    width, height = int(payload["width"]), int(payload["height"])
+    try:
+        image = read_image(payload["path"])
+    except InputError as exc:
+        return {"error": str(exc)}
+    if image.shape[:2] != (height, width):
+        return {"error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"}
+    try:
+        objects = [(decode_segmentation(seg, height, width), name) for seg, name in zip(payload["segmentations"], payload["names"])]
+        written = write_cutouts(image, objects, payload["cutouts"])
+    except (InputError, ValueError) as exc:
+        return {"error": str(exc)}
+    return {"cutouts": written, "seconds": time.perf_counter() - start}
+
+
+def export_folder(
+    folder,
+    out,
+    *,
+    annotations=None,
+    coco=None,
+    cutout_options: Optional[dict] = None,
+    cutout_format: str = "png",
+    scheduler: Optional[str] = None,
+    workers: Optional[int] = None,
+    threads: Optional[int] = None,
+    client=None,
+    preload: Sequence[str] = (),
+    work=None,
+    keep_work: bool = False,
+    connect_timeout: float = 10.0,
+    progress: bool = True,
+) -> Report:
+    """Export every object of a folder session as a cutout, and its COCO file, on a dask cluster.
+
+    Parameters
+    ----------
+    folder : path
+        A folder session: images and ``annotations.coco.json`` (or ``annotations``).
+    out : path
+        Folder for the cutouts, ``<stem>_<class>-<n>.<format>`` (created if missing).
+    coco : path, optional
+        Where to write the COCO file (default ``<out>/annotations.coco.json``): the
+        session's file as it is, every key and id kept.
+    cutout_options : dict
+        ``background`` (black, transparent, color, blur), ``color``, ``blur_sigma``,
+        ``crop``, ``padding``, ``feather``: see :func:`~interactive_seg.export.cutout`.
+    cutout_format : str
+        ``png`` (default), ``tif``, ``jpg``.
+    scheduler, workers, threads, client, preload, connect_timeout, work, keep_work, progress :
+        As for :func:`~interactive_seg.batch.masks_from_boxes`; the work folder defaults to
+        ``<out>/.interactive-seg-work``.
+    """
+    from ..session import DEFAULT_ANNOTATIONS
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{str(folder)!r} is not a folder; give the folder of a session (its images and annotations).")
+    path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
+    if not path.is_file():
+        raise InputError(f"There are no annotations at {str(path)!r}; annotate the folder with `interactive-seg gui {folder}` first, or give --annotations FILE.")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} is a file; give a folder for the cutouts.")
+    document = CocoDocument.open(path)
+    spec = cutout_settings(out, dict(cutout_options or {}), cutout_format)
+    coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
+    settings = {"kind": "export", "version": __version__, "cutouts": spec}
+    job = digest(settings)
+    from ..export import cutout_name
+
+    tasks = []
+    for image in document.images:
+        anns = [a for a in document.annotations(image["id"]) if document.has_mask(a["id"])]
+        if not anns:
+            continue
+        stem = Path(str(image["file_name"])).stem
+        counts: dict = {}
+        names = []
+        for ann in anns:
+            category = document.category_name(ann["category_id"])
+            counts[category] = counts.get(category, 0) + 1
+            names.append(cutout_name(stem, category, counts[category], ""))
+        image_path = folder / str(image["file_name"])
+        payload = {
+            "path": str(image_path),
+            "width": int(image["width"]),
+            "height": int(image["height"]),
+            "segmentations": [a["segmentation"] for a in anns],
+            "names": names,
+            "cutouts": spec,
+        }
+        tasks.append(Task(digest(job, payload, file_stamp(image_path)), str(image["file_name"]), payload))
+    if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
+        raise InputError(f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?")
+
+    report = Report("export", images=len(tasks))
+    parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
+    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+        report.startup = runner.startup
+        ensure_folder(out)
+        todo = [t for t in tasks if not parts.has(t.key)]
+        report.reused = len(tasks) - len(todo)
+        bar = Progress(len(tasks), quiet=not progress)
+        bar.skip(report.reused)
+        seconds = {"task": 0.0}
+
+        def keep(task, result):
+            parts.save(task.key, {"cutouts": result["cutouts"]})
+            seconds["task"] += result["seconds"]
+
+        def fail(task, reason):
+            report.failures.append(Failure(task.label, reason))
+
+        start = time.perf_counter()
+        try:
+            runner.run(todo, export_image, keep, fail, bar)
+        finally:
+            bar.close()
+        report.seconds = time.perf_counter() - start
+        report.computed = len(todo)
+        report.workers = runner.workers
+        report.timings = seconds
+    failed = {f.item for f in report.failures}
+    made = 0
+    for task in tasks:
+        if task.label in failed:
+            continue
+        loaded = parts.load(task.key)
+        if loaded is None:
+            report.failures.append(Failure(task.label, "Its result file in the work folder could not be read; run the export again."))
+            parts.discard(task.key)
+            continue
+        made += int(loaded[0]["cutouts"])
+    report.counts = {"cutouts": made}
+    report.written.append(document.save(coco_path))
+    report.document = document
+    if report.ok and not keep_work:
+        parts.clear()
+    return report

@@ -1,0 +1,485 @@
+"""Boxes to masks for a whole dataset: every box of a COCO file (or a detector's results) becomes a mask.
+
+The client reads the COCO file, plans one task per image (its path, size and boxes), and
+runs them on a :class:`~interactive_seg.batch.run.Runner`. A worker reads the image itself,
+segments each box with its engine (built once per worker), and sends back each mask as
+packed bits cropped to the mask; the client keeps each image's result in the work folder
+as it arrives, and at the end merges them, in the input's annotation order, into one
+:class:`~interactive_seg.coco.CocoDocument` saved atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..coco import CocoDocument, load_json
+from ..engines import available_engines
+from ..errors import InputError
+from ..files import ensure_folder, read_image
+from ..masks import bbox as tight_box
+from ..prompts import Prompts
+from . import worker as worker_side
+from .export import cutout_settings, write_cutouts
+from .parts import WorkFolder, digest, file_stamp
+from .run import Failure, Progress, Report, Runner, Task
+
+__all__ = ["masks_from_boxes", "read_detections"]
+
+
+# -- input ---------------------------------------------------------------------------------
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_detections(path, document: CocoDocument, *, min_score: Optional[float] = None) -> list:
+    """Detections of a COCO results file, checked against the COCO file they refer to.
+
+    A results file is a JSON list of ``{"image_id", "category_id", "bbox": [x, y, w, h],
+    "score"}``; ``image_id`` and ``category_id`` are ids of ``document``. Detections
+    scoring below ``min_score`` are left out. Returns dicts with ``id`` (1, 2, ... in file
+    order of the detections kept), ``image_id``, ``category_id``, ``bbox`` and ``score``
+    (None when absent), plus the entry's other keys under ``extra``.
+
+    Raises
+    ------
+    InputError
+        The file is not a list of detections, or names images or categories that the COCO
+        file lacks (every problem listed, up to ten).
+    """
+    data = load_json(path)
+    name = repr(str(path))
+    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+        raise InputError(f"{name} is a COCO dataset, not a results file; give it with --coco (alone) to fill its boxes.")
+    if not isinstance(data, list):
+        raise InputError(f"{name} is not a COCO results file: that is a JSON list of {{image_id, category_id, bbox, score}}.")
+    images = {im["id"] for im in document.images}
+    categories = {c["id"] for c in document.categories}
+    problems, kept = [], []
+    for i, det in enumerate(data):
+        where = f"detection {i}"
+        if not isinstance(det, dict):
+            problems.append(f"{where} is not an object")
+            continue
+        missing = [k for k in ("image_id", "category_id", "bbox") if k not in det]
+        if missing:
+            problems.append(f"{where} lacks {', '.join(missing)}")
+            continue
+        box = det["bbox"]
+        if not isinstance(box, list) or len(box) != 4 or not all(_number(v) for v in box):
+            problems.append(f"{where} has the bbox {box!r}; a bbox is [x, y, width, height]")
+            continue
+        if det["image_id"] not in images:
+            problems.append(f"{where} refers to image {det['image_id']!r}, which the COCO file does not list")
+        if det["category_id"] not in categories:
+            problems.append(f"{where} refers to category {det['category_id']!r}, which the COCO file does not list")
+        score = det.get("score")
+        if score is not None and not _number(score):
+            problems.append(f"{where} has the score {score!r}; a score is a number")
+            continue
+        if min_score is not None:
+            if score is None:
+                problems.append(f"{where} has no score, so --min-score cannot judge it")
+                continue
+            if score < min_score:
+                continue
+        extra = {k: v for k, v in det.items() if k not in ("id", "image_id", "category_id", "bbox", "score", "segmentation", "area", "iscrowd")}
+        kept.append({"image_id": det["image_id"], "category_id": det["category_id"], "bbox": list(box), "score": score, "extra": extra})
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise InputError(f"The results file {name} does not fit the COCO file: {shown}. Give the COCO file its image ids come from.")
+    for number, det in enumerate(kept, start=1):
+        det["id"] = number
+    return kept
+
+
+# -- the task a worker runs ----------------------------------------------------------------
+def _box_problem(box, width: int, height: int) -> Optional[str]:
+    x, y, w, h = box
+    if not (w > 0 and h > 0):
+        return f"The box {box} has zero area (its width and height must be positive); fix or remove this annotation."
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0 or min(x + w, width) - max(x, 0) < 1 or min(y + h, height) - max(y, 0) < 1:
+        return f"The box {box} lies outside the image ({width} x {height} pixels); fix or remove this annotation."
+    return None
+
+
+def segment_image(payload: dict) -> dict:
+    """One image: read it here, segment each box, return the masks cropped and bit-packed.
+
+    Runs on a worker. Per-box problems (zero area, off the image, nothing found) are
+    reported per box; an image that cannot be read, or is not the size the COCO file
+    says, fails as a whole.
+    """
+    start = time.perf_counter()
+    engine, lock, built = worker_side.engine(payload["engine"], payload["options"])
+    path, width, height = payload["path"], int(payload["width"]), int(payload["height"])
+    try:
+        image = read_image(path)
+    except InputError as exc:
+        return {"error": str(exc)}
+    if image.shape[:2] != (height, width):
+        return {"error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"}
+    results, masks, full = [], [], []
+    with lock:
+        engine_start = time.perf_counter()
+        try:
+            engine.set_image(image)
+        except InputError as exc:
+            return {"error": str(exc)}
+        for box in payload["boxes"]:
+            problem = _box_problem(box, width, height)
+            mask = None
+            if problem is None:
+                x, y, w, h = box
+                if hasattr(engine, "reset"):
+                    engine.reset()  # each box a new object: the result never depends on the boxes before it
+                try:
+                    mask = engine.segment(Prompts(box=(x, y, x + w, y + h))).mask
+                except InputError as exc:
+                    problem = str(exc)
+            region = tight_box(mask) if mask is not None else None
+            if problem is None and region is None:
+                problem = "The engine found no object in this box; check the box, or try the other engine."
+            if problem is not None:
+                results.append({"error": problem})
+                masks.append(None)
+                full.append(None)
+                continue
+            x0, y0, x1, y1 = region
+            crop = mask[y0:y1, x0:x1]
+            results.append({"offset": [x0, y0], "shape": [y1 - y0, x1 - x0]})
+            masks.append(np.packbits(crop, axis=None))
+            full.append(mask)
+        engine_seconds = time.perf_counter() - engine_start
+    written = 0
+    spec = payload.get("cutouts")
+    if spec is not None:
+        try:
+            written = write_cutouts(image, [(m, name) for m, name in zip(full, spec["names"]) if m is not None], spec)
+        except InputError as exc:
+            return {"error": str(exc)}
+    info = worker_side.state()
+    return {
+        "results": results,
+        "masks": masks,
+        "cutouts": written,
+        "seconds": time.perf_counter() - start,
+        "engine_seconds": engine_seconds,
+        "pid": info["pid"],
+        "built": built,
+    }
+
+
+def _unpack(bits: np.ndarray, shape) -> np.ndarray:
+    h, w = int(shape[0]), int(shape[1])
+    return np.unpackbits(bits, count=h * w).reshape(h, w).astype(bool)
+
+
+# -- planning ------------------------------------------------------------------------------
+def _engine_settings(engine: str, options: dict) -> dict:
+    """The engine's options plus what identifies its weights (a checkpoint's size and date)."""
+    settings = {"engine": engine, "options": options}
+    checkpoint = options.get("checkpoint")
+    if checkpoint is not None:
+        settings["checkpoint"] = file_stamp(checkpoint)
+    return settings
+
+
+def check_engine_here(engine: str, options: dict) -> None:
+    """What can be checked about the engine before any cluster starts (name, checkpoint file)."""
+    if engine not in available_engines():
+        raise InputError(f"There is no engine {engine!r} here; choose one of: {', '.join(available_engines())}.")
+    if engine == "sam":
+        checkpoint = options.get("checkpoint")
+        if checkpoint is not None:
+            if not Path(checkpoint).is_file():
+                raise InputError(f"There is no checkpoint file at {str(checkpoint)!r}; check the path.")
+        else:
+            from ..engines.checkpoints import MODELS, find_checkpoint
+
+            model_type = options.get("model_type", "vit_b")
+            if model_type in MODELS:
+                find_checkpoint(model_type, options.get("cache_dir"))
+
+
+def _cutout_names(document: CocoDocument, image_id, chosen: list, category_of, existing: bool) -> list:
+    """``<stem>_<class>-<n>`` for each chosen annotation, numbered as ``interactive-seg export`` numbers
+    the output's objects: per class, in annotation order (``existing``: the image's other
+    objects with masks count too)."""
+    from ..export import cutout_name
+
+    stem = Path(str(document.image(image_id)["file_name"])).stem
+    wanted = {ann_id for ann_id, _ in chosen}
+    order = [ann["id"] for ann in document.annotations(image_id) if ann["id"] in wanted or document.has_mask(ann["id"])] if existing else [a for a, _ in chosen]
+    counts: dict = {}
+    names = {}
+    for ann_id in order:
+        category = category_of(ann_id)
+        counts[category] = counts.get(category, 0) + 1
+        names[ann_id] = cutout_name(stem, category, counts[category], "")
+    return [names[ann_id] for ann_id, _ in chosen]
+
+
+def masks_from_boxes(
+    coco,
+    images,
+    out,
+    *,
+    results=None,
+    min_score: Optional[float] = None,
+    redo: bool = False,
+    engine: str = "grabcut",
+    engine_options: Optional[dict] = None,
+    polygons: bool = False,
+    cutouts=None,
+    cutout_options: Optional[dict] = None,
+    cutout_format: str = "png",
+    scheduler: Optional[str] = None,
+    workers: Optional[int] = None,
+    threads: Optional[int] = None,
+    client=None,
+    preload: Sequence[str] = (),
+    work=None,
+    keep_work: bool = False,
+    connect_timeout: float = 10.0,
+    progress: bool = True,
+) -> Report:
+    """Give every box of a COCO file (or of a detector's results) a mask, on a dask cluster.
+
+    Parameters
+    ----------
+    coco : path
+        A COCO file. Alone: every annotation with a ``bbox`` and no segmentation (every
+        annotation with a ``bbox`` with ``redo``) gets a mask; everything else in the file
+        is kept as it is. With ``results``: the file whose images and categories the
+        detections refer to (its own annotations are not carried over).
+    images : path
+        The folder the file's ``file_name`` s are relative to (read by the workers).
+    out : path
+        The COCO file to write (atomically, at the end). A mask replaces the annotation's
+        ``segmentation`` and ``area``; its ``bbox`` stays the box that was given.
+    results : path, optional
+        Detections in the COCO results format: a list of ``{image_id, category_id, bbox,
+        score}`` with ids of ``coco``. Each kept detection becomes an annotation with id
+        1, 2, ... in file order and keeps its ``score``.
+    min_score : float, optional
+        Leave out detections that score lower.
+    engine, engine_options :
+        The engine for every box (:func:`~interactive_seg.get_engine`); e.g. ``"sam"`` with
+        ``{"model_type": "vit_t", "checkpoint": PATH}``.
+    polygons : bool
+        Write masks as polygons where that is faithful (RLE otherwise, the default).
+    cutouts : path, optional
+        Also write every new object as a cutout into this folder,
+        ``<stem>_<class>-<n>.<format>`` as ``interactive-seg export`` names them, with
+        ``cutout_options`` (``background``, ``crop``, ``padding``, ...; see
+        :func:`~interactive_seg.export.cutout`).
+    scheduler, workers, threads, client, preload, connect_timeout :
+        Where the tasks run; see :class:`~interactive_seg.batch.run.Runner`. By default a
+        local cluster with one worker process per core.
+    work : path, optional
+        The folder of per-image results (default ``<out>.parts``). A re-run with the same
+        settings computes only the images that are not there yet. Emptied and removed
+        once every image succeeded, unless ``keep_work``.
+    progress : bool
+        Draw a progress bar on stderr.
+
+    Returns
+    -------
+    Report
+        Counts, timings and every failure with its reason; ``report.document`` is the
+        merged :class:`~interactive_seg.coco.CocoDocument`.
+
+    Raises
+    ------
+    InputError
+        Bad arguments, before anything is written: an unreadable COCO or results file,
+        a missing image folder, an unknown engine, an unreachable scheduler.
+    """
+    engine = str(engine).strip().lower()
+    options = dict(engine_options or {})
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
+    images = Path(images)
+    if not images.is_dir():
+        raise InputError(f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images.")
+    if min_score is not None and results is None:
+        raise InputError("--min-score judges detections; give them with --results DETECTIONS.json.")
+    if redo and results is not None:
+        raise InputError("--redo is for the annotations of --coco; every detection of --results gets a mask anyway.")
+    document = CocoDocument.open(coco)
+    cutout_spec = None
+    if cutouts is not None:
+        cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)
+    worker_side.configure(None, preload)  # engines a preload module registers are known from here on
+    check_engine_here(engine, options)
+
+    # one group per image, in the document's image order; boxes in annotation order
+    detections = None
+    if results is not None:
+        detections = read_detections(results, document, min_score=min_score)
+        wanted: dict = OrderedDict((im["id"], []) for im in document.images)
+        for det in detections:
+            wanted[det["image_id"]].append(det)
+        boxes_of = {image_id: [(d["id"], d["bbox"]) for d in dets] for image_id, dets in wanted.items() if dets}
+        det_category = {d["id"]: document.category_name(d["category_id"]) for d in detections}
+    else:
+        boxes_of = OrderedDict()
+        for image in document.images:
+            chosen = [
+                (ann["id"], list(ann["bbox"]))
+                for ann in document.annotations(image["id"])
+                if isinstance(ann.get("bbox"), list) and (redo or not document.has_mask(ann["id"]))
+            ]
+            if chosen:
+                boxes_of[image["id"]] = chosen
+        det_category = {}
+
+    settings = {
+        "kind": "masks",
+        "version": __version__,
+        **_engine_settings(engine, options),
+        "cutouts": None if cutout_spec is None else {k: v for k, v in cutout_spec.items() if k != "names"},
+    }
+    job = digest(settings)
+    tasks = []
+    for image_id, chosen in boxes_of.items():
+        record = document.image(image_id)
+        path = images / str(record["file_name"])
+        payload = {
+            "path": str(path),
+            "file_name": str(record["file_name"]),
+            "width": int(record["width"]),
+            "height": int(record["height"]),
+            "engine": engine,
+            "options": options,
+            "boxes": [box for _, box in chosen],
+        }
+        if cutout_spec is not None:
+            if detections is None:
+                category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
+            else:
+                category_of = det_category.__getitem__
+            names = _cutout_names(document, image_id, chosen, category_of, existing=detections is None)
+            payload["cutouts"] = dict(cutout_spec, names=names)
+        key = digest(job, payload, file_stamp(path))
+        tasks.append(Task(key, str(record["file_name"]), payload))
+    if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
+        shown = ", ".join(repr(t.label) for t in tasks[:3])
+        raise InputError(
+            f"None of the {len(tasks)} images with boxes is in {str(images)!r} (looked for {shown}...); "
+            "point --images at the folder the COCO file's file_names are relative to."
+        )
+
+    report = Report("masks", images=len(tasks))
+    folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
+    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+        report.startup = runner.startup
+        if tasks:
+            runner.call(worker_side.check_engine, engine, options)
+        ensure_folder(out.parent if str(out.parent) else Path("."))
+        todo = [t for t in tasks if not folder.has(t.key)]
+        report.reused = len(tasks) - len(todo)
+        bar = Progress(len(tasks), quiet=not progress)
+        bar.skip(report.reused)
+        failed_images = set()
+        timings = {"task": 0.0, "engine": 0.0}
+        builds: dict = {}
+
+        def keep(task, result):
+            arrays = {f"m{i}": bits for i, bits in enumerate(result["masks"]) if bits is not None}
+            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"]}, arrays)
+            timings["task"] += result["seconds"]
+            timings["engine"] += result["engine_seconds"]
+            builds[result["pid"]] = builds.get(result["pid"], 0) + int(result["built"])
+
+        def fail(task, reason):
+            failed_images.add(task.key)
+            report.failures.append(Failure(task.label, reason))
+
+        start = time.perf_counter()
+        try:
+            runner.run(todo, segment_image, keep, fail, bar)
+        finally:
+            bar.close()
+        report.seconds = time.perf_counter() - start
+        report.computed = len(todo)
+        report.workers = runner.workers
+        report.timings = dict(timings, engine_builds=builds)
+
+    # merge, in the input's order
+    failures = []
+    made = cut = 0
+    cache: OrderedDict = OrderedDict()
+
+    def part(task):
+        if task.key not in cache:
+            cache[task.key] = folder.load(task.key)
+            if len(cache) > 32:
+                cache.popitem(last=False)
+        return cache[task.key]
+
+    task_of = {}
+    for task, (image_id, chosen) in zip(tasks, boxes_of.items()):
+        for index, (ann_id, _) in enumerate(chosen):
+            task_of[ann_id] = (task, index)
+        loaded = None if task.key in failed_images else part(task)
+        if loaded is None and task.key not in failed_images:
+            failures.append(Failure(task.label, "Its result file in the work folder could not be read; run the batch again."))
+            failed_images.add(task.key)
+            folder.discard(task.key)  # computed again next time
+        elif loaded is not None:
+            cut += int(loaded[0].get("cutouts", 0))
+
+    def mask_of(ann_id):
+        task, index = task_of[ann_id]
+        if task.key in failed_images:
+            return None
+        record, arrays = part(task)
+        entry = record["results"][index]
+        if "error" in entry:
+            failures.append(Failure(f"{task.label}, {'detection' if detections is not None else 'annotation'} {ann_id}", entry["error"]))
+            return None
+        return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"])
+
+    if detections is None:
+        for ann_id in task_of:
+            got = mask_of(ann_id)
+            if got is None:
+                continue
+            ann = document.annotation(ann_id)
+            given = ann["bbox"]
+            document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons)
+            ann["bbox"] = given  # the box given stays: it was the prompt, and often a person's
+            made += 1
+    else:
+        for ann in list(document.annotations()):
+            document.remove_annotation(ann["id"])
+        for det in detections:
+            got = mask_of(det["id"])
+            if got is None:
+                continue
+            name = document.category_name(det["category_id"])
+            extra = dict(det["extra"])
+            if det["score"] is not None:
+                extra["score"] = det["score"]
+            record = document.add_annotation(det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra)
+            record["category_id"] = det["category_id"]  # the very id, even where two classes share a name
+            record["bbox"] = list(det["bbox"])
+            made += 1
+    report.failures += failures
+    report.counts = {"masks": made}
+    if cutout_spec is not None:
+        report.counts["cutouts"] = cut
+    report.written.append(document.save(out))
+    report.document = document
+    if report.ok and not keep_work:
+        folder.clear()
+    return report
