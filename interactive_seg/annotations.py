@@ -357,10 +357,10 @@ class Annotations:
         ``padding``, ``feather``, ``color``, ``blur_sigma``). ``file_name`` names the image
         (default: the one it was opened with).
         """
-        from .export.batch import add_to_coco, export_objects
-        from .export.coco import CocoObject
         from .export.cutouts import check_format
+        from .export.dataset import add_to_coco, export_objects
         from .files import ensure_folder
+        from .labels import LabelObject
 
         objects = self.objects(key)
         if not len(objects):
@@ -373,7 +373,8 @@ class Annotations:
             raise InputError(f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}.")
         check_format(options.get("background", "black"), suffix)
         folder = ensure_folder(folder)
-        items = [CocoObject(objects.mask(i), objects.classes[i], None) for i in objects.ids]
+        # crops at offsets: one full-size mask at a time, while its cutout is written
+        items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
         written = export_objects(image, items, folder, Path(file_name).stem, suffix=suffix, **options)
         if coco:
             height, width = objects.shape
