@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Hashable, Iterable, Optional
+from typing import Hashable, Iterable, Optional
 
 import numpy as np
 

@@ -10,7 +10,6 @@ to the user leaves through this module (napari notifications and the status line
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -38,6 +37,7 @@ from .canvas import Canvas
 from .class_list import ClassList
 from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
+from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .preview import Preview, PreviewRunner
 
@@ -57,17 +57,6 @@ KEYS = {
     "next_image": "Shift-Right",
     "previous_image": "Shift-Left",
 }
-
-
-def _image_of(layer: Image) -> np.ndarray:
-    data = layer.data[0] if layer.multiscale else layer.data
-    data = np.asarray(data)
-    if data.ndim > (3 if layer.rgb else 2):
-        raise InputError(
-            f"The layer {layer.name!r} is a stack of shape {data.shape}; segmentation works on one 2-D "
-            "image: open a single slice."
-        )
-    return data
 
 
 def _button_row(layout, *buttons) -> list:
@@ -90,11 +79,8 @@ class SegmentationWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.model = Annotations()
-        self._image_layer: Optional[Image] = None
         self._image: Optional[np.ndarray] = None
         self._key = None  # the model's key of the current image
-        self._session_keys: dict = {}  # layer unique_id -> session file name
-        self._watched: set = set()  # unique_ids of image layers whose renames we follow
         self._editing: Optional[int] = None
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
@@ -115,8 +101,7 @@ class SegmentationWidget(QWidget):
         self.image_list, self.previous_button, self.next_button = self.images.list, self.images.previous_button, self.images.next_button
 
         form = QFormLayout()
-        self.image_combo = QComboBox()
-        self.image_combo.currentIndexChanged.connect(self._combo_changed)
+        self.image_combo = ImageChoice(self.viewer, self.choose_image)
         form.addRow("Image", self.image_combo)
         layout.addLayout(form)
         self.engines = EnginePanel(self._engine_changed, self._warn)
@@ -220,97 +205,52 @@ class SegmentationWidget(QWidget):
             self._warn(str(exc))
             self.images.refresh(self.session.images)
             return
-        old = self._image_layer if self._image_layer is not None and self._image_layer.unique_id in self._session_keys else None
         self._switching = True
         try:
-            layer = self.viewer.add_image(image, name=name, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
-            self._session_keys[layer.unique_id] = name
-            self.viewer.layers.move(self.viewer.layers.index(layer), 0)
-            if old is not None and old in self.viewer.layers:
-                self.viewer.layers.remove(old)
-                self._session_keys.pop(old.unique_id, None)
+            layer = self.image_combo.add_session_image(image, name)
         finally:
             self._switching = False
-        self._refresh_combo()
+        self.image_combo.refresh()
         self.choose_image(layer)
         self.viewer.reset_view()
 
     # -- images --------------------------------------------------------------------------
-    def _key_of(self, layer: Image):
-        """The model's key of an image layer: a session image's file name, or the layer's
-        unique id (never its name, which the user may change)."""
-        return self._session_keys.get(layer.unique_id, layer.unique_id)
+    @property
+    def _image_layer(self) -> Optional[Image]:
+        return self.image_combo.current
 
     def _layers_changed(self, event=None) -> None:
         if self._switching:
             return
-        if event is not None and getattr(event, "type", "") == "removed":
+        if getattr(event, "type", "") == "removed" and isinstance(event.value, Image):
             layer = event.value
-            if isinstance(layer, Image):
-                key = self._key_of(layer)
-                if key not in self._session_keys.values():
-                    self.model.close(key)
-                self._session_keys.pop(layer.unique_id, None)
-                if layer is self._image_layer:
-                    self._image_layer = self._image = self._key = None
-        for layer in self._image_layers():  # the Image box follows renames
-            if layer.unique_id not in self._watched:
-                layer.events.name.connect(self._refresh_combo)
-                self._watched.add(layer.unique_id)
-        self._refresh_combo()
-        if self._image_layer is None:
-            layers = self._image_layers()
-            if layers:
-                self.choose_image(layers[0])
-
-    def _image_layers(self) -> list:
-        return [layer for layer in self.viewer.layers if isinstance(layer, Image)]
-
-    def _refresh_combo(self, event=None) -> None:
-        layers = self._image_layers()
-        self.image_combo.blockSignals(True)
-        self.image_combo.clear()
-        for layer in layers:
-            self.image_combo.addItem(layer.name, layer.unique_id)
-        if self._image_layer in layers:
-            self.image_combo.setCurrentIndex(layers.index(self._image_layer))
-        self.image_combo.blockSignals(False)
-
-    def _combo_changed(self, index: int) -> None:
-        layers = self._image_layers()
-        if 0 <= index < len(layers) and layers[index] is not self._image_layer:
-            self.choose_image(layers[index])
+            if not self.image_combo.is_session_layer(layer):
+                self.model.close(self.image_combo.key_of(layer))  # only the layer held its objects
+            if layer is self._image_layer:
+                self._image = self._key = None
+            self.image_combo.forget(layer)
+        self.image_combo.refresh()
+        if self._image_layer is None and self.image_combo.layers():
+            self.choose_image(self.image_combo.layers()[0])
 
     def choose_image(self, layer: Image) -> None:
         """Segment in ``layer`` from now on: its objects are shown, the prompts start afresh."""
         try:
-            image = _image_of(layer)
+            image = image_of(layer)
+            key = self.image_combo.key_of(layer)
+            objects = self.model.open(key, image.shape[:2], file_name=self.image_combo.file_name(layer))
         except InputError as exc:
             self._warn(str(exc))
             return
-        key = self._key_of(layer)
         shape = image.shape[:2]
-        try:
-            objects = self.model.open(key, shape, file_name=self._file_name(layer))
-        except InputError as exc:
-            self._warn(str(exc))
-            return
-        self._image_layer, self._image, self._key = layer, image, key
+        self.image_combo.current, self._image, self._key = layer, image, key
         self.canvas.ensure(shape, self.brush_spin.value())
         self.clear()
         self.canvas.show_objects(objects)
         self._show_object_list()
-        self._refresh_combo()
+        self.image_combo.refresh()
         self._say(f"{layer.name}: {shape[1]} x {shape[0]}. Draw a box, click points or brush scribbles.")
         self._embed()
-
-    def _file_name(self, layer: Image) -> str:
-        if layer.unique_id in self._session_keys:
-            return self._session_keys[layer.unique_id]
-        source = getattr(layer, "source", None)
-        if source is not None and source.path:
-            return Path(source.path).name
-        return f"{layer.name}.png"
 
     # -- engine --------------------------------------------------------------------------
     @property
@@ -543,7 +483,7 @@ class SegmentationWidget(QWidget):
         """Write every object of the current image as a cutout (and into a COCO file)."""
         if self._key is None:
             raise InputError("Open an image first.")
-        return self.model.export(self._key, self._image, folder, file_name=self._file_name(self._image_layer), coco=coco, polygons=polygons, **options)
+        return self.model.export(self._key, self._image, folder, file_name=self.image_combo.file_name(self._image_layer), coco=coco, polygons=polygons, **options)
 
     def open_export_dialog(self) -> None:
         dialog = ExportDialog(self)
