@@ -185,12 +185,11 @@ def cmd_export(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .coco import CocoDocument, check_coco, load_json
+    from .coco import CocoDocument, check_coco
 
-    data = load_json(args.coco)
-    problems = check_coco(data, strict=args.strict)
+    problems = check_coco(args.coco, strict=args.strict)
     if not problems:
-        doc = CocoDocument.from_data(data)
+        doc = CocoDocument.open(args.coco)
         boxes = sum(1 for a in doc.annotations() if not doc.has_mask(a["id"]))
         _say(args, f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.")
     for problem in problems:
@@ -306,8 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--image", metavar="IMG", help="the image the label image labels")
     exp.add_argument("--labels", metavar="LABELS", help="instance label image: 0 background, 1..N objects")
     exp.add_argument("--classes", metavar="A,B,...", help="class of label 1, label 2, ... (default: objects.json beside LABELS, else 'object')")
-    exp.add_argument("--coco", metavar="FILE", help="with --labels: COCO file to write; with --images: the dataset to export")
-    exp.add_argument("--images", metavar="DIR", help="folder of the COCO file's images")
+    exp.add_argument("--coco", metavar="FILE", help="with --labels: COCO file to put this image's objects into (created if missing, the rest of it kept as it is); with --images: the dataset to export")
+    exp.add_argument("--images", metavar="DIR", help="folder of the COCO file's images (found by their path in the file, else by base name)")
     exp.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     exp.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"],
                      help="background: black (bitwise_and), transparent (alpha = mask), color, or blur (default: transparent)")

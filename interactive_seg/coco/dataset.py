@@ -9,6 +9,7 @@ losing what it holds (other keys, encodings, ids), use the document itself.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Union
@@ -61,9 +62,9 @@ class CocoDataset:
 def _document(source) -> CocoDocument:
     if isinstance(source, CocoDocument):
         return source
-    if isinstance(source, Mapping) or isinstance(source, list):
-        return CocoDocument.from_data(source)
-    return CocoDocument.open(source)
+    if isinstance(source, (str, os.PathLike)):
+        return CocoDocument.open(source)
+    return CocoDocument.from_data(source)
 
 
 def read_coco(source) -> CocoDataset:
@@ -171,7 +172,7 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> l
 
     Parameters
     ----------
-    source : path or dict
+    source : path, parsed JSON or CocoDocument
     strict : bool
         Also decode every mask and report ``area`` or ``bbox`` that disagree with it
         (other tools store a polygon's own area and extent; that is not an error).
@@ -196,9 +197,9 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> l
 
     if isinstance(source, CocoDocument):
         data = source.to_data()
-    elif isinstance(source, (Mapping, list)):
-        data = source
-    else:
+    elif isinstance(source, (str, os.PathLike)):
         data = load_json(source)
+    else:  # parsed JSON, whatever it holds
+        data = source
     found = _problems(data, strict=strict, thorough=segmentations or strict)
     return [p[0].upper() + p[1:] + "." for p in found]

@@ -248,12 +248,19 @@ class CocoDocument:
     """
 
     def __init__(self, data: Optional[Mapping] = None, path=None):
+        self._load({"images": [], "annotations": [], "categories": []} if data is None else data, path)
+
+    def _load(self, data, path) -> None:
         self.path = Path(path) if path is not None else None
-        data = {"images": [], "annotations": [], "categories": []} if data is None else data
         problems = _problems(data)
         if problems:
-            if isinstance(data, Mapping) and not any(k in data for k in ("images", "annotations")):
-                where = repr(str(self.path)) if self.path else "This data"
+            where = repr(str(self.path)) if self.path else "This data"
+            if not isinstance(data, Mapping):
+                kind = "a list (a results file of detections?)" if isinstance(data, list) else (
+                    "a string" if isinstance(data, str) else "null" if data is None else "a number or boolean"
+                )
+                raise InputError(f"{where} is JSON but not a COCO dataset (its top level is {kind}); give a COCO file with 'images' and 'annotations'.")
+            if not any(k in data for k in ("images", "annotations")):
                 raise InputError(f"{where} is JSON but not a COCO dataset (it has no 'images' and 'annotations'); give a COCO file.")
             raise InputError(_sentence(problems, f"The COCO file {_name(self.path)}" if self.path else "This COCO data"))
         # top-level keys in their order; the three lists are rebuilt from the indexes on save
@@ -283,12 +290,14 @@ class CocoDocument:
     def open(cls, path) -> "CocoDocument":
         """Read a COCO file; :class:`InputError` listing its problems when it is not one we can use."""
         path = Path(path)
-        return cls(load_json(path), path=path)
+        return cls.from_data(load_json(path), path=path)
 
     @classmethod
     def from_data(cls, data, path=None) -> "CocoDocument":
         """A document over already parsed COCO data (a dict); the dicts are taken, not copied."""
-        return cls(data, path=path)
+        document = cls.__new__(cls)
+        document._load(data, path)
+        return document
 
     def to_data(self) -> dict:
         """The dataset as a dict, in the order read (new records last), ready for ``json.dumps``."""
