@@ -54,6 +54,16 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+_LAZY = ("review",)  # submodules imported on first use (iseg.review.contact_sheet), not with the package
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def segment(
     image,

@@ -363,6 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .batch.cli import add_batch_parser  # `batch masks | embed | export` (dask is imported when they run)
 
     add_batch_parser(sub)
+
+    from .review_cli import add_review_parser  # `review`: contact sheets (matplotlib is imported when it runs)
+
+    add_review_parser(sub)
     return parser
 
 
