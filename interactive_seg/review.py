@@ -672,6 +672,7 @@ def contact_sheet(
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("matplotlib")  # the plots extra
     >>> import tempfile, pathlib, numpy as np, cv2
     >>> from interactive_seg.coco import CocoDocument
     >>> folder = pathlib.Path(tempfile.mkdtemp())
