@@ -237,17 +237,26 @@ def segmentation_problem(segmentation, height: int, width: int, *, thorough: boo
     """What is wrong with a segmentation for an image of ``height`` x ``width``, or None.
 
     Cheap enough to run on every annotation when a file is opened: types, polygon
-    lengths, finite coordinates, RLE sizes, the characters of compressed RLE and the run
-    sum of uncompressed RLE. With ``thorough`` also what only :func:`decode_segmentation`
-    would otherwise find (about 0.1 ms an annotation, no mask decoded): the runs of
-    compressed RLE, polygons too long to draw, images too large to decode. A box-only
-    annotation (``[]``, ``{}``, None) has no problem.
+    lengths, finite coordinates, RLE sizes and the run sum of uncompressed RLE. With
+    ``thorough`` also what only :func:`decode_segmentation` would otherwise find (about
+    0.1 ms an annotation, no mask decoded): the characters and runs of compressed RLE,
+    polygons too long to draw, images too large to decode. A box-only annotation (``[]``,
+    ``{}``, None) has no problem.
 
     >>> segmentation_problem([[0, 0, 4, 0, 4]], 5, 5)
     'each polygon needs at least 3 (x, y) points, as an even count of numbers'
     """
     if not has_segmentation(segmentation):
         return None
+    if type(segmentation) is dict and type(segmentation.get("counts")) is str and type(segmentation.get("size")) is list:
+        # the common case (compressed RLE), checked without the general path's isinstance calls
+        size = segmentation["size"]
+        if len(size) == 2 and type(size[0]) is int and type(size[1]) is int:
+            if size[0] != height or size[1] != width:
+                return f"its RLE size {list(size)} is not the image's [{height}, {width}]"
+            if thorough:
+                return _deep_problem(segmentation, int(height), int(width)) or _rle_problem(segmentation["counts"], int(height), int(width))
+            return None
     if isinstance(segmentation, list):
         for polygon in segmentation:
             if not isinstance(polygon, list) or not all(_number(v) for v in polygon):
@@ -274,8 +283,6 @@ def segmentation_problem(segmentation, height: int, width: int, *, thorough: boo
             return _deep_problem(segmentation, int(height), int(width)) if thorough else None
         if not isinstance(counts, str):
             return "its RLE 'counts' must be a string or a list of numbers"
-        if _RLE_TEXT.fullmatch(counts) is None:
-            return "its RLE counts hold characters that are not COCO's RLE alphabet"
         if thorough:
             return _deep_problem(segmentation, int(height), int(width)) or _rle_problem(counts, int(height), int(width))
         return None
@@ -295,6 +302,8 @@ def _deep_problem(segmentation, height: int, width: int) -> Optional[str]:
 
 
 def _rle_problem(counts: str, height: int, width: int) -> Optional[str]:
+    if _RLE_TEXT.fullmatch(counts) is None:
+        return "its RLE counts hold characters that are not COCO's RLE alphabet"
     try:
         runs = rle_counts(counts)
     except ValueError as exc:
