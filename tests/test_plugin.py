@@ -285,8 +285,9 @@ def test_the_buttons_work_when_clicked(setup, qtbot):
     qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
     assert widget.object_list.count() == 1
     qtbot.mouseClick(widget.undo_button, Qt.MouseButton.LeftButton)
-    assert widget.object_list.count() == 0
+    assert widget.object_list.count() == 0 and widget.redo_button.isEnabled()
     qtbot.mouseClick(widget.redo_button, Qt.MouseButton.LeftButton)
+    assert widget.object_list.count() == 1 and widget.export_button.isEnabled()
     widget.object_list.setCurrentRow(0)
     qtbot.mouseClick(widget.delete_button, Qt.MouseButton.LeftButton)
     assert widget.object_list.count() == 0

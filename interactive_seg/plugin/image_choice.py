@@ -71,6 +71,8 @@ class ImageChoice(QComboBox):
         self.viewer.layers.move(self.viewer.layers.index(layer), 0)
         if old is not None and old in self.viewer.layers:
             self.viewer.layers.remove(old)
+        if old is not None:
+            self._session_names.pop(old.unique_id, None)
         return layer
 
     def forget(self, layer: Image) -> None:

@@ -470,11 +470,13 @@ class SegmentationWidget(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        history = self.model.history(self._key) if self._key is not None else None
-        self.undo_button.setEnabled(bool(history and history.can_undo))
-        self.redo_button.setEnabled(bool(history and history.can_redo))
-        self.undo_button.setToolTip(f"Undo {history.undo_text}" if history and history.can_undo else "")
-        self.redo_button.setToolTip(f"Redo {history.redo_text}" if history and history.can_redo else "")
+        # (not `history and ...`: an empty undo stack makes a History falsy, redo or not)
+        can_undo = self._key is not None and self.model.history(self._key).can_undo
+        can_redo = self._key is not None and self.model.history(self._key).can_redo
+        self.undo_button.setEnabled(can_undo)
+        self.redo_button.setEnabled(can_redo)
+        self.undo_button.setToolTip(f"Undo {self.model.history(self._key).undo_text}" if can_undo else "")
+        self.redo_button.setToolTip(f"Redo {self.model.history(self._key).redo_text}" if can_redo else "")
         self.export_button.setEnabled(self._key is not None and len(self.model.objects(self._key)) > 0)
         self.accept_button.setEnabled(self._preview is not None)
 
