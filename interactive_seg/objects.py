@@ -212,7 +212,11 @@ class History:
         self.nbytes = 0
 
     def __len__(self) -> int:
+        """Steps that can be undone."""
         return len(self._undo)
+
+    def __bool__(self) -> bool:
+        return True  # a history is there even when empty (`history and history.can_redo` must work)
 
     @property
     def can_undo(self) -> bool:
