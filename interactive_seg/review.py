@@ -77,7 +77,8 @@ class Tile:
 
     ``note`` is empty for a tile drawn whole; otherwise it says what the tile lacks, as
     written on the tile: ``"box only"``, ``"image not found"``, ``"image unreadable"``,
-    ``"image is W x H, the file says ..."``, ``"cannot decode: ..."``, ``"empty mask"``.
+    ``"image is W x H, the file says ..."``, ``"cannot decode: ..."``, ``"empty mask"``,
+    several joined by ``"; "``.
     """
 
     annotation_id: Union[int, str]
@@ -118,8 +119,8 @@ class Sheet:
         """How many tiles carry each kind of note (``"box only"``, ``"image not found"``, ...)."""
         counts: dict = {}
         for tile in self.tiles:
-            if tile.note:
-                kind = tile.note.split(":")[0] if tile.note.startswith("cannot decode") else tile.note
+            for note in filter(None, tile.note.split("; ")):
+                kind = "cannot decode" if note.startswith("cannot decode") else note
                 kind = "image size differs" if kind.startswith("image is ") else kind
                 counts[kind] = counts.get(kind, 0) + 1
         return counts
@@ -276,6 +277,11 @@ def _find_file(images_dir: Optional[Path], file_name: str) -> Optional[Path]:
     return None
 
 
+def _also(note: str, more: str) -> str:
+    """A tile's notes, one after the other ("box only; image not found")."""
+    return f"{note}; {more}" if note else more
+
+
 def _short(reason: str) -> str:
     marker = "cannot be decoded: "
     return reason.split(marker, 1)[1].rstrip(".") if marker in reason else reason.rstrip(".")
@@ -338,25 +344,25 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
         path = _find_file(images_dir, str(record["file_name"]))
         if path is None:
             for item in items:
-                item.note = item.note or IMAGE_MISSING
+                item.note = _also(item.note, IMAGE_MISSING)
             continue
         try:
             pixels = read_image(path)
         except InputError:
             for item in items:
-                item.note = item.note or "image unreadable"
+                item.note = _also(item.note, "image unreadable")
             continue
         width, height = int(record["width"]), int(record["height"])
         if pixels.shape[:2] != (height, width):
             for item in items:
-                item.note = item.note or f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}"
+                item.note = _also(item.note, f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}")
             continue
         for item in items:
             cx0, cy0, cx1, cy1 = item.extra["region"]
             try:
                 item.picture = _resize(as_rgb8(pixels[cy0:cy1, cx0:cx1]), item.size)
             except InputError:
-                item.note = item.note or "image unreadable"
+                item.note = _also(item.note, "image unreadable")
         del pixels  # one image at a time
     return drawn
 

@@ -149,6 +149,17 @@ def test_missing_image_is_said_on_its_tiles_the_rest_drawn(dataset, tmp_path):
     assert sheet.notes() == {"image not found": 2}
 
 
+def test_notes_add_up_on_one_tile(dataset, tmp_path):
+    coco, _ = dataset
+    data = json.loads(coco.read_text())
+    data["annotations"].append({"id": 9, "image_id": 2, "category_id": 1, "bbox": [5, 5, 20, 10], "iscrowd": 0})
+    coco.write_text(json.dumps(data))
+    (coco.parent / "b.png").unlink()
+    sheet = contact_sheet(coco, tmp_path / "s.png", sort="id")
+    assert sheet.tiles[-1].note == "box only; image not found"
+    assert sheet.notes() == {"image not found": 3, "box only": 1}
+
+
 def test_images_found_by_base_name_and_other_folder(dataset, tmp_path):
     coco, _ = dataset
     data = json.loads(coco.read_text())
