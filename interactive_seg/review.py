@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .coco import CocoDocument
+from .coco import CocoDocument, decode_segmentation
 from .coco.segmentation import rle_counts
 from .errors import InputError
 from .files import ensure_folder, read_image, write_bytes_atomic
@@ -78,7 +78,7 @@ class Tile:
     ``note`` is empty for a tile drawn whole; otherwise it says what the tile lacks, as
     written on the tile: ``"box only"``, ``"image not found"``, ``"image unreadable"``,
     ``"image is W x H, the file says ..."``, ``"cannot decode: ..."``, ``"empty mask"``,
-    several joined by ``"; "``.
+    several joined by ``"; "`` (``notes`` has them one by one).
     """
 
     annotation_id: Union[int, str]
@@ -87,7 +87,8 @@ class Tile:
     category: str
     area: Optional[int]  # pixels of the mask; None for box-only and undecodable objects
     title: str  # the tile's title, as drawn
-    note: str = ""
+    note: str = ""  # the notes, joined by "; "
+    notes: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class Sheet:
         """How many tiles carry each kind of note (``"box only"``, ``"image not found"``, ...)."""
         counts: dict = {}
         for tile in self.tiles:
-            for note in filter(None, tile.note.split("; ")):
+            for note in tile.notes:
                 kind = "cannot decode" if note.startswith("cannot decode") else note
                 kind = "image size differs" if kind.startswith("image is ") else kind
                 counts[kind] = counts.get(kind, 0) + 1
@@ -139,8 +140,9 @@ class _Drawn:
     box: Optional[tuple] = None  # a box-only object's box, in raster pixel edges
     size: tuple = (1, 1)  # raster (height, width)
     area: Optional[int] = None
-    note: str = ""
-    extra: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    region: tuple = (0, 0, 1, 1)  # the crop (x0, y0, x1, y1) in image pixels
+    box_size: str = ""  # a box-only object's box, as "W x H", for the caption
 
 
 # -- choosing and ordering the objects ---------------------------------------------------------
@@ -277,14 +279,13 @@ def _find_file(images_dir: Optional[Path], file_name: str) -> Optional[Path]:
     return None
 
 
-def _also(note: str, more: str) -> str:
-    """A tile's notes, one after the other ("box only; image not found")."""
-    return f"{note}; {more}" if note else more
-
-
-def _short(reason: str) -> str:
-    marker = "cannot be decoded: "
-    return reason.split(marker, 1)[1].rstrip(".") if marker in reason else reason.rstrip(".")
+def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
+    """The reason alone (the document's sentence also names the file and says what to do)."""
+    try:
+        decode_segmentation(ann.get("segmentation"), int(image["height"]), int(image["width"]))
+    except ValueError as exc:
+        return str(exc).rstrip(".")
+    return str(error).rstrip(".")
 
 
 def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, class_index: dict) -> list:
@@ -294,22 +295,22 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
         image = doc.image(ann["image_id"])
         item = _Drawn(ann, doc.category_name(ann["category_id"]), class_index[ann["category_id"]], str(image["file_name"]))
         width, height = int(image["width"]), int(image["height"])
-        box = None
+        box = full = drawn_box = None
         if doc.has_mask(ann["id"]):
             try:
                 full = doc.mask(ann["id"])
             except InputError as exc:
-                item.note = f"cannot decode: {_short(str(exc))}"
+                item.notes.append(f"cannot decode: {_why_undecodable(ann, image, exc)}")
             else:
                 rows = np.flatnonzero(full.any(axis=1))
                 if rows.size:
                     cols = np.flatnonzero(full.any(axis=0))
                     box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-                    item.extra["mask"] = full  # cropped below, before the next object
                 else:
-                    item.note = "empty mask"
+                    full = None
+                    item.notes.append("empty mask")
         else:
-            item.note = BOX_ONLY
+            item.notes.append(BOX_ONLY)
         if box is None:
             bbox = ann.get("bbox")
             if isinstance(bbox, list) and len(bbox) == 4:
@@ -317,22 +318,21 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
                 bx0, by0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
                 bx1, by1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
                 if bx1 > bx0 and by1 > by0:
-                    box = (bx0, by0, bx1, by1)
-                    item.extra["box"] = box
-                    item.extra["box size"] = f"{bx1 - bx0:.0f} x {by1 - by0:.0f}"
-            if box is None and item.note == BOX_ONLY:
-                item.note = "no mask and no box on the image"
-        region = _crop_region(box, width, height) if box is not None else (0, 0, width, height)
-        item.extra["region"] = region
-        cx0, cy0, cx1, cy1 = region
+                    box = drawn_box = (bx0, by0, bx1, by1)
+                    item.box_size = f"{bx1 - bx0:.0f} x {by1 - by0:.0f}"
+            if box is None and item.notes == [BOX_ONLY]:
+                item.notes = ["no mask and no box on the image"]
+        item.region = _crop_region(box, width, height) if box is not None else (0, 0, width, height)
+        cx0, cy0, cx1, cy1 = item.region
         item.size = _raster_size(cy1 - cy0, cx1 - cx0, raster)
-        if "mask" in item.extra:
-            crop = item.extra.pop("mask")[cy0:cy1, cx0:cx1]
+        if full is not None:
+            crop = full[cy0:cy1, cx0:cx1]
+            full = None  # the full-size mask goes before the next object is decoded
             item.area = int(crop.sum())
             item.mask = _resize(crop.astype(np.float32), item.size)
-        if "box" in item.extra:
+        if drawn_box is not None:
             sy, sx = item.size[0] / (cy1 - cy0), item.size[1] / (cx1 - cx0)
-            bx0, by0, bx1, by1 = item.extra.pop("box")
+            bx0, by0, bx1, by1 = drawn_box
             item.box = ((bx0 - cx0) * sx, (by0 - cy0) * sy, (bx1 - cx0) * sx, (by1 - cy0) * sy)  # pixel edges
         drawn.append(item)
 
@@ -344,33 +344,34 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
         path = _find_file(images_dir, str(record["file_name"]))
         if path is None:
             for item in items:
-                item.note = _also(item.note, IMAGE_MISSING)
+                item.notes.append(IMAGE_MISSING)
             continue
         try:
             pixels = read_image(path)
         except InputError:
             for item in items:
-                item.note = _also(item.note, "image unreadable")
+                item.notes.append("image unreadable")
             continue
         width, height = int(record["width"]), int(record["height"])
         if pixels.shape[:2] != (height, width):
             for item in items:
-                item.note = _also(item.note, f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}")
+                item.notes.append(f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}")
             continue
         for item in items:
-            cx0, cy0, cx1, cy1 = item.extra["region"]
+            cx0, cy0, cx1, cy1 = item.region
             try:
                 item.picture = _resize(as_rgb8(pixels[cy0:cy1, cx0:cx1]), item.size)
             except InputError:
-                item.note = _also(item.note, "image unreadable")
+                item.notes.append("image unreadable")
         del pixels  # one image at a time
     return drawn
 
 
 # -- drawing ---------------------------------------------------------------------------------
-# A page is one picture composed in numpy (tiles, fills, frames) shown by one matplotlib
-# axes in page pixels, with the outlines, boxes and text drawn over it: an axes per tile
-# would cost matplotlib far more than the drawing itself.
+# A page is one picture composed in numpy (tiles, fills, frames); matplotlib draws the
+# outlines, boxes and text on a transparent figure of the same pixels, with one axes in
+# page pixels, and _compose lays that over the picture. An axes per tile, and imshow of
+# the picture, would cost matplotlib far more than the drawing itself.
 def _columns(per_page: int) -> int:
     """Columns of a page of ``per_page`` tiles: a little wider than tall."""
     return max(1, math.ceil(math.sqrt(per_page * 1.3)))
@@ -388,8 +389,8 @@ def _caption(item: _Drawn) -> str:
     name = _ellipsis(PurePosixPath(item.file_name.replace("\\", "/")).name, 20)
     if item.area is not None:
         return f"{name} · {item.area:,} px"
-    if "box size" in item.extra:
-        return f"{name} · box {item.extra['box size']}"
+    if item.box_size:
+        return f"{name} · box {item.box_size}"
     return name
 
 
@@ -478,9 +479,9 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
         title = ax.text(centre, y0 - frame - px(0.04), _title(item), ha="center", va="bottom", fontsize=9)
         titles.append(title.get_text())
         ax.text(centre, y0 + side + frame + px(0.04), _caption(item), ha="center", va="top", fontsize=7)
-        if item.note:
+        if item.notes:
             ax.text(
-                centre, y0 + side - px(0.08), textwrap.fill(item.note, 34), ha="center", va="bottom", fontsize=7,
+                centre, y0 + side - px(0.08), "\n".join(textwrap.fill(n, 34) for n in item.notes), ha="center", va="bottom", fontsize=7,
                 color="#a00000", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
             )
     if outlines:
@@ -746,7 +747,7 @@ def contact_sheet(
             )
             figure, picture, titles = _draw_page(items, grid, label, sub, dpi, class_names)
             tiles = tuple(
-                Tile(item.ann["id"], item.ann["image_id"], item.file_name, item.category, item.area, title, item.note)
+                Tile(item.ann["id"], item.ann["image_id"], item.file_name, item.category, item.area, title, "; ".join(item.notes), tuple(item.notes))
                 for item, title in zip(items, titles)
             )
             start += len(chunk)

@@ -198,7 +198,8 @@ def test_box_only_undecodable_wrong_size_tiny_and_full_masks(tmp_path):
     assert (tiles[2].area, tiles[2].note) == (H * W, "")
     assert tiles[3].note == f"image is {W} x 30, the file says {W} x {H}"
     assert (tiles[4].area, tiles[4].note) == (None, "box only")
-    assert tiles[5].area is None and tiles[5].note.startswith("cannot decode: ")
+    assert tiles[5].area is None and tiles[5].note.startswith("cannot decode: its ")  # the reason, not the file's name
+    assert "c.json" not in tiles[5].note and tiles[5].notes == (tiles[5].note,)
 
 
 def test_sort_by_area_class_image_and_category_filter(dataset, tmp_path):
