@@ -378,7 +378,7 @@ def test_bad_arguments_exit_2_and_write_nothing(data, tmp_path, capsys):
         (["--coco", tmp_path / "nothing.json"], "There is no COCO file"),
         (["--coco", data / "boxes.json", "--results", tmp_path / "unknown.json"], "refers to image 999"),
         (["--coco", data / "boxes.json", "--min-score", "0.5"], "--min-score judges detections"),
-        (["--coco", data / "boxes.json", "--engine", "nosuch"], "There is no engine 'nosuch'"),
+        (["--coco", data / "boxes.json", "--engine", "nosuch"], "There is no engine named 'nosuch'"),
         (["--coco", data / "boxes.json", "--engine", "sam", "--checkpoint", tmp_path / "no.pth"], "There is no checkpoint file"),
         (["--coco", data / "boxes.json", "--cutouts", tmp_path / "c", "--format", "jpg"], "no transparency"),
         (["--coco", data / "boxes.json", "--workers", "-1"], "workers must be 0"),

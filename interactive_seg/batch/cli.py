@@ -46,11 +46,11 @@ def _cutout_options(parser) -> None:
     group.add_argument("--format", default="png", help="png (default), tif, jpg (no transparency)")
 
 
-def _sam_options(parser, required_model: bool = False) -> None:
+def _sam_options(parser) -> None:
     group = parser.add_argument_group("SAM")
-    group.add_argument("--model-type", dest="model_type", default="vit_b", metavar="TYPE", help="vit_b (default), vit_l, vit_h or vit_t (MobileSAM)")
+    group.add_argument("--model-type", dest="model_type", metavar="TYPE", help="vit_b (default), vit_l, vit_h or vit_t (MobileSAM)")
     group.add_argument("--checkpoint", metavar="PTH", help="checkpoint (default: the one `interactive-seg models download TYPE` saved)")
-    group.add_argument("--device", default="auto", help="auto (a GPU where the worker has one), cpu, cuda, mps (default auto)")
+    group.add_argument("--device", help="auto (a GPU where the worker has one; the default), cpu, cuda, mps")
     group.add_argument("--cache-dir", dest="cache_dir", metavar="DIR", help="embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)")
 
 
@@ -96,14 +96,15 @@ def _interrupted(where: str) -> int:
 def cmd_masks(args) -> int:
     from .masks import masks_from_boxes
 
-    options = {}
-    if args.engine == "grabcut":
-        for name in ("iterations", "margin", "max_side"):
-            if getattr(args, name) is not None:
-                options[name] = getattr(args, name)
-    elif args.engine == "sam":
-        options = {"model_type": args.model_type, "checkpoint": args.checkpoint, "device": args.device, "cache_dir": args.cache_dir}
-        options = {k: v for k, v in options.items() if v is not None}
+    from ..engines import engine_class
+    from . import worker as worker_side
+
+    worker_side.preload_here(args.preload)  # an engine a preload module registers is known from here on
+    # the options this engine lists, where a flag gave them (the engine's defaults otherwise), as `segment` does
+    listed = engine_class(args.engine).options
+    options = {o.name: getattr(args, o.name) for o in listed if getattr(args, o.name, None) is not None}
+    if engine_class(args.engine).embeds and args.cache_dir is not None:
+        options["cache_dir"] = args.cache_dir
     work = args.work or f"{args.out}.parts"
     try:
         report = masks_from_boxes(
@@ -134,9 +135,9 @@ def cmd_embed(args) -> int:
     try:
         report = embed_folder(
             args.folder,
-            model_type=args.model_type,
+            model_type=args.model_type or "vit_b",
             checkpoint=args.checkpoint,
-            device=args.device,
+            device=args.device or "auto",
             cache_dir=args.cache_dir,
             batch_size=args.batch_size,
             **_where(args),

@@ -14,11 +14,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-import numpy as np
-
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
-from ..image import as_rgb8
 from . import worker as worker_side
 from .masks import check_engine_here
 from .run import Failure, Progress, Report, Runner, Task
@@ -54,67 +51,29 @@ def probe(options: dict) -> dict:
     return {"device": engine.device.type, "cache": str(folder), "model": engine.model_key}
 
 
-def _encode_batch(engine, rgbs: list) -> None:
-    """Several images through the image encoder in one call; each entry cached as ``set_image`` caches it."""
-    import torch
-
-    from ..engines.embeddings import image_key
-
-    model = engine.model
-    with torch.inference_mode():
-        batch = []
-        for rgb in rgbs:
-            source = rgb if model.image_format == "RGB" else rgb[..., ::-1]
-            resized = engine.transform.apply_image(source)
-            tensor = torch.as_tensor(resized, device=engine.device).permute(2, 0, 1).contiguous()[None]
-            batch.append(model.preprocess(tensor))
-        features = model.image_encoder(torch.cat(batch)).float().cpu().numpy()
-    for rgb, feature in zip(rgbs, features):
-        height, width = rgb.shape[:2]
-        entry = {
-            "features": np.ascontiguousarray(feature[None]),
-            "input_size": np.array(engine.transform.get_preprocess_shape(height, width, engine.encoder_size)),
-            "original_size": np.array(rgb.shape[:2]),
-        }
-        engine.cache.put(f"{image_key(rgb)}-{engine.model_key}", entry)
-
-
 def embed_images(payload: dict) -> dict:
     """Embed a few images (runs on a worker): those already cached are skipped; the rest encoded, batched."""
-    from ..engines.embeddings import image_key
-
     start = time.perf_counter()
     engine, lock, _ = worker_side.engine("sam", payload["options"])
     statuses: list = [None] * len(payload["paths"])
-    todo = []
-    encoder = 0.0
+    images = []
+    for i, path in enumerate(payload["paths"]):
+        try:
+            images.append((i, read_image(path)))
+        except InputError as exc:
+            statuses[i] = {"error": str(exc)}
     with lock:
-        for i, path in enumerate(payload["paths"]):
-            try:
-                rgb = as_rgb8(read_image(path))
-            except InputError as exc:
+        began = time.perf_counter()
+        try:
+            done = engine.embed_many([image for _, image in images], batch_size=payload["batch_size"])
+        except InputError as exc:
+            done = [None] * len(images)
+            for i, _ in images:
                 statuses[i] = {"error": str(exc)}
-                continue
-            if engine.cache.get(f"{image_key(rgb)}-{engine.model_key}") is not None:
-                statuses[i] = {"status": "cached"}
-            else:
-                todo.append((i, rgb))
-        size = max(1, int(payload["batch_size"]))
-        for first in range(0, len(todo), size):
-            group = todo[first : first + size]
-            began = time.perf_counter()
-            try:
-                if len(group) == 1:
-                    engine.set_image(group[0][1])
-                else:
-                    _encode_batch(engine, [rgb for _, rgb in group])
-            except InputError as exc:
-                for i, _ in group:
-                    statuses[i] = {"error": str(exc)}
-                continue
-            encoder += time.perf_counter() - began
-            for i, _ in group:
-                statuses[i] = {"status": "computed"}
+        encoder = time.perf_counter() - began
+    for (i, _), status in zip(images, done):
+        if status is not None:
+            statuses[i] = {"status": status}
     return {"images": statuses, "seconds": time.perf_counter() - start, "encoder_seconds": encoder}
 
 
@@ -163,7 +122,7 @@ def embed_folder(
     options = {k: v for k, v in options.items() if v is not None}
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch_size must be at least 1; got {batch_size}.")
-    worker_side.configure(None, preload)
+    worker_side.preload_here(preload)
     check_engine_here("sam", options)
     report = Report("embed", images=len(paths))
     with Runner(scheduler=scheduler, workers=_default_workers(workers, scheduler, client, device), threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
@@ -210,13 +169,13 @@ def embed_folder(
 
 
 def _default_workers(workers, scheduler, client, device):
-    """One local worker per GPU where the device is a GPU; else leave the choice to the Runner."""
+    """One local worker where the SAM device is a GPU (it batches images instead); else leave the choice to the Runner."""
     if workers is not None or scheduler is not None or client is not None or str(device).lower() == "cpu":
         return workers
+    from ..engines.sam import resolve_device
+
     try:
-        import torch
-    except ImportError:
-        return workers
-    if torch.cuda.is_available():
-        return 1  # one worker holds the GPU; it batches images instead
-    return workers
+        kind = resolve_device(device).type
+    except InputError:
+        return workers  # the probe on a worker says what is wrong
+    return 1 if kind == "cuda" else workers

@@ -10,6 +10,7 @@ as it arrives, and at the end merges them, in the input's annotation order, into
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections import OrderedDict
@@ -20,7 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..coco import CocoDocument, load_json
-from ..engines import available_engines
+from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
@@ -173,6 +174,7 @@ def segment_image(payload: dict) -> dict:
         "engine_seconds": engine_seconds,
         "pid": info["pid"],
         "built": built,
+        "peak_memory": info["peak_memory"],
     }
 
 
@@ -193,8 +195,11 @@ def _engine_settings(engine: str, options: dict) -> dict:
 
 def check_engine_here(engine: str, options: dict) -> None:
     """What can be checked about the engine before any cluster starts (name, checkpoint file)."""
-    if engine not in available_engines():
-        raise InputError(f"There is no engine {engine!r} here; choose one of: {', '.join(available_engines())}.")
+    cls = engine_class(engine)  # an unknown name or a missing extra, said here
+    try:
+        inspect.signature(cls).bind(**options)
+    except TypeError as exc:
+        raise InputError(f"The {engine} engine does not take these options ({exc}); see help(get_engine).") from None
     if engine == "sam":
         checkpoint = options.get("checkpoint")
         if checkpoint is not None:
@@ -318,7 +323,7 @@ def masks_from_boxes(
     cutout_spec = None
     if cutouts is not None:
         cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)
-    worker_side.configure(None, preload)  # engines a preload module registers are known from here on
+    worker_side.preload_here(preload)  # engines a preload module registers are known from here on
     check_engine_here(engine, options)
 
     # one group per image, in the document's image order; boxes in annotation order
@@ -392,6 +397,7 @@ def masks_from_boxes(
         failed_images = set()
         timings = {"task": 0.0, "engine": 0.0}
         builds: dict = {}
+        peaks: dict = {}  # worker process -> the most memory it held, as its tasks saw it
 
         def keep(task, result):
             arrays = {f"m{i}": bits for i, bits in enumerate(result["masks"]) if bits is not None}
@@ -399,6 +405,8 @@ def masks_from_boxes(
             timings["task"] += result["seconds"]
             timings["engine"] += result["engine_seconds"]
             builds[result["pid"]] = builds.get(result["pid"], 0) + int(result["built"])
+            if result.get("peak_memory"):
+                peaks[result["pid"]] = max(peaks.get(result["pid"], 0), result["peak_memory"])
 
         def fail(task, reason):
             failed_images.add(task.key)
@@ -412,7 +420,7 @@ def masks_from_boxes(
         report.seconds = time.perf_counter() - start
         report.computed = len(todo)
         report.workers = runner.workers
-        report.timings = dict(timings, engine_builds=builds)
+        report.timings = dict(timings, engine_builds=builds, peak_memory=peaks)
 
     # merge, in the input's order
     failures = []

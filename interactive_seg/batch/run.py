@@ -240,10 +240,7 @@ class Runner:
     # -- connecting ----------------------------------------------------------------------
     def __enter__(self) -> "Runner":
         start = time.perf_counter()
-        try:
-            worker_side.configure(None, self.preload)  # here too: names they register are checked here
-        except ImportError as exc:
-            raise InputError(f"Cannot import the preload module ({exc}); check its name and that it is on PYTHONPATH.") from None
+        worker_side.preload_here(self.preload)  # here too: names they register are checked here
         if self.client is None and self.scheduler is None and self.workers_wanted == 0:
             if self.threads is not None:
                 worker_side.configure(self.threads)

@@ -18,7 +18,7 @@ from typing import Optional
 
 from ..engines import get_engine
 
-__all__ = ["configure", "engine", "available_cores", "state"]
+__all__ = ["configure", "engine", "check_engine", "available_cores", "state", "peak_memory"]
 
 _ENGINES: dict = {}
 _GUARD = threading.Lock()
@@ -50,9 +50,30 @@ def configure(threads: Optional[int] = None, preload=()) -> int:
     return threads or 0
 
 
+def peak_memory() -> Optional[int]:
+    """The most resident memory this process has held so far, in bytes (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) * (1 if sys.platform == "darwin" else 1024)
+
+
+def preload_here(modules) -> None:
+    """Import ``modules`` in this process; an :class:`InputError` naming the one that is missing."""
+    from ..errors import InputError
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise InputError(f"Cannot import the preload module {name!r} ({exc}); check its name and that it is on PYTHONPATH.") from None
+
+
 def state() -> dict:
-    """This process's id, thread setting and how many engines it has built (for reports and tests)."""
-    return {"pid": os.getpid(), "threads": _STATE["threads"], "loads": _STATE["loads"], "preloaded": _STATE["preloaded"]}
+    """This process's id, thread setting, engines built and peak memory (for reports and tests)."""
+    return {"pid": os.getpid(), "threads": _STATE["threads"], "loads": _STATE["loads"], "preloaded": _STATE["preloaded"], "peak_memory": peak_memory()}
 
 
 def engine(name: str, options: dict):

@@ -367,6 +367,38 @@ class SamEngine(Engine):
         self._key, self._source, self._last = key, image, None
         yield 1.0
 
+    def embed_many(self, images, batch_size: int = 1) -> list:
+        """Put the embeddings of several images into the cache, ``batch_size`` images per encoder call.
+
+        For computing embeddings ahead (``interactive-seg batch embed``): images already
+        cached are skipped, and each entry is the one :meth:`set_image` would look up. On a
+        GPU a batch of a few images keeps the device busy; on a CPU it gains nothing. The
+        engine's current image is left as it was. Returns ``"cached"`` or ``"computed"``
+        per image.
+        """
+        rgbs = [as_rgb8(image) for image in images]
+        keys = [f"{image_key(rgb)}-{self.model_key}" for rgb in rgbs]
+        status = ["cached" if self.cache.get(key) is not None else "computed" for key in keys]
+        todo = [i for i, s in enumerate(status) if s == "computed"]
+        size = max(1, int(batch_size))
+        for first in range(0, len(todo), size):
+            group = todo[first : first + size]
+            with torch.no_grad():
+                batch = []
+                for i in group:
+                    rgb = rgbs[i] if self.model.image_format == "RGB" else rgbs[i][..., ::-1]
+                    tensor = torch.as_tensor(self.transform.apply_image(rgb), device=self.device).permute(2, 0, 1).contiguous()[None]
+                    batch.append(self.model.preprocess(tensor))
+                features = self.model.image_encoder(torch.cat(batch)).float().cpu().numpy()
+            for i, feature in zip(group, features):
+                height, width = rgbs[i].shape[:2]
+                self.cache.put(keys[i], {
+                    "features": np.ascontiguousarray(feature[None]),
+                    "input_size": np.array(self.transform.get_preprocess_shape(height, width, self.encoder_size)),
+                    "original_size": np.array([height, width]),
+                })
+        return status
+
     @torch.no_grad()
     def _encode(self, rgb: np.ndarray):
         """The image encoder, as SamPredictor.set_image runs it, one block at a time where it can."""
