@@ -238,7 +238,9 @@ def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhil
     monkeypatch.setattr(preview_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o))
     assert widget.engine_combo.findText("sam") >= 0
     widget.engine_combo.setCurrentText("sam")
-    assert widget.sam_box.isVisibleTo(widget) and widget.embedding
+    assert widget.engines.box("sam").isVisibleTo(widget) and not widget.engines.box("grabcut").isVisibleTo(widget)
+    assert widget.cancel_button.isVisibleTo(widget) and widget.embedding
+    assert widget.engines.field("sam", "model_type").currentText() == "vit_b"  # from SamEngine.options
     box(viewer, 45, 25, 115, 95)  # given while the encoder runs: applied when it is done
     assert widget.runner.worker is None
     qtbot.waitUntil(lambda: not widget.busy, timeout=60000)

@@ -253,13 +253,11 @@ class SegmentationWidget(QWidget):
         self._embed()
 
     # -- engine --------------------------------------------------------------------------
-    @property
-    def sam_box(self):
-        return self.engines.box("sam")
-
     def engine(self):
         """The engine for the current settings, built once and reused while they stay."""
-        return self.runner.engine(self.engines.name() or "grabcut", self.engines.options())
+        if not self.engines.name():
+            raise InputError("No segmentation engine is installed; run: pip install --force-reinstall interactive-seg")
+        return self.runner.engine(self.engines.name(), self.engines.options())
 
     def _engine_or_say_why(self):
         try:
