@@ -57,7 +57,7 @@ def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Seq
         if (int(record["width"]), int(record["height"])) != (int(width), int(height)):
             raise InputError(
                 f"{str(coco_path)!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this image is "
-                f"{width} x {height}; is it the same image? Give another COCO file or fix its entry."
+                f"{width} x {height}, so it is another image: give another COCO file or fix that entry."
             )
     for name in categories:
         doc.category_id(str(name), create=True)
@@ -155,7 +155,7 @@ def export_dataset(
         if image.shape[:2] != (int(record["height"]), int(record["width"])):
             raise InputError(
                 f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
-                f"{record['width']} x {record['height']}; is it the same image?"
+                f"{record['width']} x {record['height']}; point --images at the images the file was made for."
             )
         objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
         written += export_objects(image, objects, out_dir, stems[str(record["file_name"])], suffix=suffix, **options)
