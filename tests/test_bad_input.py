@@ -218,3 +218,20 @@ def test_saved_work_is_never_changed_by_a_failed_call(tmp_path):
             bad()
         assert session.path.read_bytes() == before
     assert json.loads(before)["annotations"][0]["category_id"] == 1
+
+
+def test_atomic_writes_keep_a_files_mode_and_give_new_files_the_usual_one(tmp_path):
+    import os
+    import stat
+
+    from interactive_seg.files import write_bytes_atomic
+
+    new = write_bytes_atomic(tmp_path / "new.json", b"{}")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask  # not mkstemp's private 0600
+    kept = tmp_path / "shared.json"
+    kept.write_bytes(b"old")
+    os.chmod(kept, 0o664)
+    write_bytes_atomic(kept, b"new")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_bytes() == b"new"
