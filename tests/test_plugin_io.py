@@ -3,12 +3,13 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from interactive_seg import CocoDocument, InputError
-from interactive_seg.plugin.io import get_reader, read_coco_layers, write_labels
-from coco_files import STYLES, write_dataset
+pd = pytest.importorskip("pandas")  # the plugin's layers need the gui extra
+
+from interactive_seg import CocoDocument, InputError  # noqa: E402
+from interactive_seg.plugin.io import get_reader, read_coco_layers, write_labels  # noqa: E402
+from coco_files import STYLES, write_dataset  # noqa: E402
 
 
 def features(classes: dict) -> pd.DataFrame:
