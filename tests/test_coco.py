@@ -370,6 +370,17 @@ def test_a_byte_order_mark_is_fine(tmp_path):
     assert len(read_coco(path).images) == 1
 
 
+def test_a_lone_surrogate_is_written_back_as_read(tmp_path):
+    path = tmp_path / "s.json"
+    text = '{"images": [{"id": 1, "file_name": "a\\ud800.png", "width": 2, "height": 2}], "annotations": [], "info": {"x": "\u00e9"}}'
+    path.write_text(text)
+    doc = CocoDocument.open(path)
+    doc.add_image("b.png", 2, 2)
+    doc.save()
+    saved = json.loads(path.read_text())
+    assert saved["images"][0] == json.loads(text)["images"][0] and saved["info"] == {"x": "é"}
+
+
 def test_text_width_and_unhashable_ids_are_input_errors():
     for bad in (
         {"images": [{"id": 1, "file_name": "a", "width": "640", "height": 4}], "annotations": []},

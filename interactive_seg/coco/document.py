@@ -337,7 +337,11 @@ class CocoDocument:
 
     def dumps(self) -> bytes:
         """The document as UTF-8 JSON bytes (non-ASCII kept as it is; values read as NaN stay NaN)."""
-        return json.dumps(self.to_data(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = self.to_data()
+        try:
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate read from a \ud800 escape: written back escaped, as read
+            return json.dumps(data, separators=(",", ":")).encode("ascii")
 
     def save(self, path=None) -> Path:
         """Write the whole file atomically (temporary file beside it, then rename); returns the path."""
