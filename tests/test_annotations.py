@@ -173,7 +173,7 @@ def test_a_failed_save_is_said_and_saved_again_with_the_next_change(folder, monk
 
 
 def test_export_writes_cutouts_and_coco(tmp_path):
-    from interactive_seg.export.coco import read_coco
+    from interactive_seg import read_coco
 
     image, truth = disc_scene(height=40, width=60, centre=(30, 20), radius=10)
     model = Annotations(["disc"])

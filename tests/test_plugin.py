@@ -171,7 +171,7 @@ def test_event_loop_never_stalls_while_the_engine_works(make_napari_viewer, qtbo
 
 
 def test_export_writes_cutouts_and_coco(setup, qtbot, tmp_path):
-    from interactive_seg.export.coco import read_coco
+    from interactive_seg import read_coco
     from interactive_seg.plugin.widget import ExportDialog
 
     viewer, widget, truth = setup
