@@ -7,36 +7,50 @@ The only module of the package that imports ``distributed`` at its top; the rest
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from . import worker as worker_side
 
-__all__ = ["Client", "LocalCluster", "WorkerSetup", "start_local"]
+__all__ = ["Client", "LocalCluster", "WorkerSetup", "start_local", "task_slots"]
 
 PLUGIN_NAME = "interactive-seg-batch"
 
 
 class WorkerSetup(WorkerPlugin):
-    """Runs on every worker (and every worker that joins later): thread limits and preloads.
+    """Runs on every worker (and every worker that joins later): thread limits, malloc, preloads.
 
-    ``threads`` None gives each task slot its share of the worker machine's cores
-    (cores // worker threads, at least 1).
+    ``threads`` None shares each machine's cores among the task threads of the workers
+    on it: ``slots`` maps a host to the task threads the scheduler saw there when the batch
+    started (a worker that joins later counts its own only).
     """
 
     name = PLUGIN_NAME
 
-    def __init__(self, threads=None, preload=()):
+    def __init__(self, threads=None, preload=(), slots=None):
         self.threads = threads
         self.preload = tuple(preload)
+        self.slots = dict(slots or {})
 
     def setup(self, worker):
         threads = self.threads
         if threads is None:
-            slots = max(1, int(getattr(worker.state, "nthreads", 1) or 1))
-            threads = max(1, worker_side.available_cores() // slots)
+            own = max(1, int(getattr(worker.state, "nthreads", 1) or 1))
+            host = urlsplit(worker.address).hostname
+            threads = max(1, worker_side.available_cores() // max(own, int(self.slots.get(host, own))))
+        worker_side.tune_malloc()
         worker_side.configure(threads, self.preload)
+
+
+def task_slots(client) -> dict:
+    """Host -> task threads of all the workers on it, as the scheduler knows them now."""
+    slots: dict = {}
+    for address, info in client.scheduler_info().get("workers", {}).items():
+        host = urlsplit(address).hostname
+        slots[host] = slots.get(host, 0) + int(info.get("nthreads", 1) or 1)
+    return slots
 
 
 def start_local(workers: int):

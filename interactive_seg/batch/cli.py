@@ -26,7 +26,7 @@ def _cluster_options(parser, work: bool = True) -> None:
     group = parser.add_argument_group("where it runs")
     group.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)")
     group.add_argument("--workers", type=int, metavar="N", help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers")
-    group.add_argument("--threads", type=int, metavar="N", help="OpenCV/torch threads per worker task (default: the worker's cores / its task threads)")
+    group.add_argument("--threads", type=int, metavar="N", help="OpenCV/torch threads per worker task (default: each machine's cores shared among its workers' task threads)")
     group.add_argument("--preload", action="append", default=[], metavar="MODULE", help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable")
     group.add_argument("--connect-timeout", dest="connect_timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the scheduler and its workers (default 10)")
     if work:

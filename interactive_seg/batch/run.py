@@ -205,8 +205,8 @@ class Runner:
         tasks in this process, without dask. With ``scheduler``: wait until this many
         workers are connected (default 1).
     threads : int, optional
-        OpenCV / torch threads per task (default: the worker's cores divided by its task
-        threads, so 2 workers on 2 cores get 1 each).
+        OpenCV / torch threads per task (default: each machine's cores shared among the
+        task threads of the workers on it, so 2 workers on 2 cores get 1 each).
     client : distributed.Client, optional
         Use this client as it is (nothing started or closed).
     preload : sequence of str
@@ -297,7 +297,8 @@ class Runner:
 
     def _setup_workers(self, _dask) -> None:
         try:
-            self.client.register_plugin(_dask.WorkerSetup(self.threads, self.preload), name=_dask.PLUGIN_NAME)
+            slots = _dask.task_slots(self.client) if self.threads is None else {}
+            self.client.register_plugin(_dask.WorkerSetup(self.threads, self.preload, slots), name=_dask.PLUGIN_NAME)
         except ImportError as exc:
             raise InputError(f"The workers cannot import a preload module ({exc}); install it where the workers run.") from None
 
