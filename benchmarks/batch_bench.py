@@ -32,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -92,16 +93,23 @@ def boxes_to_masks(args, work: Path) -> None:
     image_bytes = sum(int(im["width"]) * int(im["height"]) * 3 for im in json.loads(coco.read_text())["images"])
     print(f"Boxes to masks: {n} images ({', '.join(Path(d).name for d in args.datasets)}), GrabCut defaults, "
           f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}")
-    expected, api_seconds = single_image_api(coco, root)
-    rows = [("single-image API loop (iseg.segment)", api_seconds, None, None)]
+    api_seconds = []
     outputs = {}
     reports = {}
-    for workers in [0] + args.workers:
-        out = work / f"out{workers}.json"
-        report = masks_from_boxes(coco, root, out, workers=workers, work=work / f"parts{workers}", progress=False)
-        assert report.ok, report.summary()
-        outputs[workers] = out.read_bytes()
-        reports[workers] = report
+    for repeat in range(args.repeats):  # the runs alternate, so load from elsewhere falls on all alike
+        expected, seconds = single_image_api(coco, root)
+        api_seconds.append(seconds)
+        for workers in [0] + args.workers:
+            out = work / f"out{workers}-{repeat}.json"
+            report = masks_from_boxes(coco, root, out, workers=workers, work=work / f"parts{workers}-{repeat}", progress=False)
+            empty = sorted(a for a, m in expected.items() if not m.any())
+            failed = sorted(int(f.item.rsplit(" ", 1)[1]) for f in report.failures if ", annotation " in f.item)
+            assert failed == empty and len(report.failures) == len(empty), report.summary()  # only where GrabCut finds nothing
+            outputs[(workers, repeat)] = out.read_bytes()
+            if workers not in reports or report.seconds < reports[workers].seconds:
+                reports[workers] = report
+    rows = [("single-image API loop (iseg.segment)", min(api_seconds), None, None)]
+    for workers, report in reports.items():
         label = "batch, this process (workers=0)" if workers == 0 else f"batch, LocalCluster {workers} worker{'s' if workers > 1 else ''}"
         rows.append((label, report.seconds, report.startup, report))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
@@ -113,12 +121,15 @@ def boxes_to_masks(args, work: Path) -> None:
         print(f"| {label} | {seconds:.2f} | {n / seconds:.2f} | {'' if startup is None else f'{startup:.2f}'} |")
 
     # every mask equals the single-image API's; every output file the same bytes
-    doc = CocoDocument.from_data(json.loads(outputs[0]))
-    differing = sum(int(np.count_nonzero(doc.mask(ann_id) != mask) > 0) for ann_id, mask in expected.items())
-    identical = all(blob == outputs[0] for blob in outputs.values())
+    doc = CocoDocument.from_data(json.loads(outputs[(0, 0)]))
+    differing = sum(int(np.count_nonzero(doc.mask(ann_id) != mask) > 0) for ann_id, mask in expected.items() if mask.any())
+    empty = [ann_id for ann_id, mask in expected.items() if not mask.any()]
+    identical = all(blob == outputs[(0, 0)] for blob in outputs.values())
     print()
-    print(f"masks differing from the single-image API's: {differing} of {len(expected)}")
-    print(f"output files byte-identical across workers=0, {', '.join(map(str, args.workers))}: {identical}")
+    print(f"masks differing from the single-image API's: {differing} of {len(expected) - len(empty)}; "
+          f"{len(empty)} box(es) where both find nothing (reported as failures by the batch, left as boxes)")
+    print(f"output files byte-identical across workers=0, {', '.join(map(str, args.workers))} and {args.repeats} repeats: {identical}")
+    print(f"(best of {args.repeats} alternating runs per row; cluster start-up not in the wall time)")
     if 1 in reports and 2 in reports:
         print(f"throughput 2 workers / 1 worker: {reports[1].seconds / reports[2].seconds:.2f}x")
     if 1 in reports:
@@ -191,10 +202,15 @@ def main(argv=None) -> int:
     parser.add_argument("--embed-images", dest="embed_images", type=int, default=8, help="images for the embeddings part (default 8)")
     parser.add_argument("--sam-model", dest="sam_model", default="vit_t", choices=["vit_t", "vit_b", "vit_l", "vit_h"])
     parser.add_argument("--device", default="cpu", help="SAM device: cpu or cuda")
+    parser.add_argument("--repeats", type=int, default=2, help="alternating runs per configuration; the best is shown (default 2)")
     parser.add_argument("--skip-embed", dest="skip_embed", action="store_true")
     parser.add_argument("--skip-masks", dest="skip_masks", action="store_true")
     args = parser.parse_args(argv)
     args.workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    # timm and mobile_sam warn about their own imports; workers inherit this through the environment
+    os.environ["PYTHONWARNINGS"] = "ignore::FutureWarning,ignore::UserWarning"
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
         work = Path(tmp)
         if not args.skip_masks:
