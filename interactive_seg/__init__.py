@@ -54,7 +54,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_LAZY = ("review",)  # submodules imported on first use (iseg.review.contact_sheet), not with the package
+_LAZY = ("review", "batch")  # submodules imported on first use (iseg.review.contact_sheet, iseg.batch.masks_from_boxes), not with the package
 
 
 def __getattr__(name: str):

@@ -157,12 +157,38 @@ def test_local_cluster_from_the_command_line(data, reference, tmp_path, capsys):
     assert f"{N_IMAGES}/{N_IMAGES} images" in printed.err  # the progress bar
 
 
-def test_one_two_or_n_workers_give_the_same_file(data, reference, cluster, tmp_path):
-    one = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "one.json", workers=0, threads=1, progress=False)
+def test_zero_one_two_or_n_workers_give_the_same_file(data, reference, cluster, tmp_path, monkeypatch):
+    here = iseg.batch.masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, threads=1, progress=False)
+    one = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "one.json", workers=1, progress=False)
+    three = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "three.json", workers=3, progress=False)
+
+    def no_pixels_here(*args, **kwargs):
+        raise AssertionError("the client read an image: the workers must")
+
+    # the workers read the images: this process (the client) never does on a cluster
+    monkeypatch.setattr("interactive_seg.files.read_image", no_pixels_here)
+    monkeypatch.setattr("interactive_seg.batch.masks.read_image", no_pixels_here)
     two = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "two.json", scheduler=cluster, progress=False)
-    assert one.ok and two.ok and two.workers == 2
-    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes() == reference.read_bytes()
+    assert here.ok and one.ok and two.ok and three.ok, (one.summary(), two.summary(), three.summary())
+    assert (here.workers, one.workers, two.workers, three.workers) == (0, 1, 2, 3)
+    for name in ("here", "one", "two", "three"):
+        assert (tmp_path / f"{name}.json").read_bytes() == reference.read_bytes(), name
     assert two.counts == {"masks": 2 * N_IMAGES}
+
+
+def test_the_scheduler_address_from_the_environment(data, reference, cluster, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster)
+    out = tmp_path / "env.json"
+    assert cli("batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", out) == 0
+    assert "on 2 workers" in capsys.readouterr().out  # the running cluster's, not a local one of its own
+    assert out.read_bytes() == reference.read_bytes()
+    here = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, progress=False)
+    assert here.workers == 0  # workers=0 still means this process
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:1")
+    assert cli("batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", tmp_path / "no.json",
+               "--connect-timeout", 1) == 2
+    assert "Cannot reach the dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
+    assert not (tmp_path / "no.json").exists() and not (tmp_path / "no.json.parts").exists()
 
 
 def test_engines_are_built_once_per_worker(data, cluster, tmp_path):
@@ -195,8 +221,10 @@ def test_detections_in_the_results_format(data, tmp_path, capsys):
     code = cli("batch", "masks", "--coco", data / "boxes.json", "--results", tmp_path / "dets.json", "--min-score", 0.5,
                "--images", data / "images", "--out", out, "--workers", 0, "-q")
     assert code == 1  # one detection failed; the rest are done
-    err = capsys.readouterr().err
+    printed = capsys.readouterr()
+    err = printed.err
     assert "im2.png, detection 3: The box [400, 300, 20, 20] lies outside the image (160 x 120 pixels)" in err
+    assert printed.out == "" and " images, " not in err and "1 failed:" in err  # -q: no progress bar, no summary, the failures
     doc = CocoDocument.open(out)
     anns = doc.annotations()
     assert [a["id"] for a in anns] == [1, 2, 4]  # numbered in file order of the detections kept
@@ -424,8 +452,15 @@ def test_embeddings_ahead_are_what_the_engine_then_loads(data, cluster, micro_ch
     assert len(list((cache / "embeddings").glob("*.npz"))) == N_IMAGES
     engine = iseg.get_engine("sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=cache, device="cpu")
     engine.cache.forget_memory()
-    for i in range(N_IMAGES):
-        engine.set_image(iseg.read_image(data / "images" / f"im{i}.png"))
+
+    def no_encoding(self, rgb):
+        raise AssertionError("the engine ran its image encoder: the embedding was not found")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(engine), "_encode", no_encoding)
+        for i in range(N_IMAGES):
+            engine.set_image(iseg.read_image(data / "images" / f"im{i}.png"))
+            assert engine.segment(iseg.Prompts(box=(30, 30, 90, 90))).mask.shape == (120, 160)
     assert engine.cache.hits["disk"] == N_IMAGES and engine.cache.misses == 0  # the GUI's engine finds every one
     again = cli("batch", "embed", data / "images", "--model-type", "micro", "--checkpoint", micro_checkpoint, "--cache-dir", cache,
                 "--device", "cpu", "--preload", "batch_tiny_sam", "--scheduler", cluster)
