@@ -54,11 +54,16 @@ def task_slots(client) -> dict:
 
 
 def start_local(workers: int):
-    """A LocalCluster of ``workers`` processes with one task thread each, quiet, no dashboard."""
+    """A LocalCluster of ``workers`` processes with one task thread each, quiet, no dashboard.
+
+    The scheduler's HTTP routes (which it serves even without a dashboard) get a free port
+    on 127.0.0.1 rather than 8787, so two batches at once do not warn that the port is taken.
+    """
     return LocalCluster(
         n_workers=int(workers),
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
