@@ -75,6 +75,10 @@ def _where(args) -> dict:
 
 
 def _finish(args, report) -> int:
+    if report.images == 0 and report.command == "embed":
+        if not args.quiet:
+            print(f"No images in {args.folder}.")
+        return 0
     text = report.summary()
     if args.quiet:
         if report.failures:
@@ -88,9 +92,14 @@ def _finish(args, report) -> int:
     return report.exit_status
 
 
-def _interrupted(where: str) -> int:
-    print(f"interrupted; the results of finished images are kept in {where}: run the same command again to go on", file=sys.stderr)
-    return 130
+def _run(args, kept_in: str, job, *positional, **options) -> int:
+    """Run ``job(*positional, **options)`` where ``args`` say, print its report; the exit status (130 when interrupted)."""
+    try:
+        report = job(*positional, **options, **_where(args))
+    except KeyboardInterrupt:
+        print(f"interrupted; the results of finished images are kept in {kept_in}: run the same command again to go on", file=sys.stderr)
+        return 130
+    return _finish(args, report)
 
 
 def cmd_masks(args) -> int:
@@ -106,69 +115,33 @@ def cmd_masks(args) -> int:
     if engine_class(args.engine).embeds and args.cache_dir is not None:
         options["cache_dir"] = args.cache_dir
     work = args.work or f"{args.out}.parts"
-    try:
-        report = masks_from_boxes(
-            args.coco,
-            args.images,
-            args.out,
-            results=args.results,
-            min_score=args.min_score,
-            redo=args.redo,
-            engine=args.engine,
-            engine_options=options,
-            polygons=args.polygons,
-            cutouts=args.cutouts,
-            cutout_options=_style(args) if args.cutouts else None,
-            cutout_format=args.format,
-            work=work,
-            keep_work=args.keep_work,
-            **_where(args),
-        )
-    except KeyboardInterrupt:
-        return _interrupted(work)
-    return _finish(args, report)
+    return _run(
+        args, work, masks_from_boxes, args.coco, args.images, args.out,
+        results=args.results, min_score=args.min_score, redo=args.redo, engine=args.engine, engine_options=options,
+        polygons=args.polygons, cutouts=args.cutouts, cutout_options=_style(args) if args.cutouts else None,
+        cutout_format=args.format, work=work, keep_work=args.keep_work,
+    )
 
 
 def cmd_embed(args) -> int:
     from .embed import embed_folder
 
-    try:
-        report = embed_folder(
-            args.folder,
-            model_type=args.model_type or "vit_b",
-            checkpoint=args.checkpoint,
-            device=args.device or "auto",
-            cache_dir=args.cache_dir,
-            batch_size=args.batch_size,
-            **_where(args),
-        )
-    except KeyboardInterrupt:
-        return _interrupted("the embedding cache")
-    if not args.quiet and report.images == 0:
-        print(f"No images in {args.folder}.")
-        return 0
-    return _finish(args, report)
+    return _run(
+        args, "the embedding cache", embed_folder, args.folder,
+        model_type=args.model_type or "vit_b", checkpoint=args.checkpoint, device=args.device or "auto",
+        cache_dir=args.cache_dir, batch_size=args.batch_size,
+    )
 
 
 def cmd_export(args) -> int:
     from .export import export_folder
 
     work = args.work or str(Path(args.out) / ".interactive-seg-work")
-    try:
-        report = export_folder(
-            args.folder,
-            args.out,
-            annotations=args.annotations,
-            coco=args.coco,
-            cutout_options=_style(args),
-            cutout_format=args.format,
-            work=work,
-            keep_work=args.keep_work,
-            **_where(args),
-        )
-    except KeyboardInterrupt:
-        return _interrupted(work)
-    return _finish(args, report)
+    return _run(
+        args, work, export_folder, args.folder, args.out,
+        annotations=args.annotations, coco=args.coco, cutout_options=_style(args), cutout_format=args.format,
+        work=work, keep_work=args.keep_work,
+    )
 
 
 def add_batch_parser(sub) -> None:

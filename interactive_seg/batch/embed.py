@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from . import worker as worker_side
 from .masks import check_engine_here
-from .run import Failure, Progress, Report, Runner, Task
+from .run import Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["embed_folder", "folder_images", "GPU_BATCH"]
 
@@ -137,31 +137,26 @@ def embed_folder(
         ]
         for task in tasks:
             task.weight = len(task.payload["paths"])
-        bar = Progress(len(paths), quiet=not progress)
         counts = {"computed": 0, "cached": 0}
         seconds = {"task": 0.0, "encoder": 0.0}
 
         def keep(task, result):
+            failed = 0
             for path, status in zip(task.payload["paths"], result["images"]):
                 if "error" in status:
                     report.failures.append(Failure(Path(path).name, status["error"]))
-                    bar.failed += 1
+                    failed += 1
                 else:
                     counts[status["status"]] += 1
             seconds["task"] += result["seconds"]
             seconds["encoder"] += result["encoder_seconds"]
+            return failed
 
         def fail(task, reason):
             for path in task.payload["paths"]:
                 report.failures.append(Failure(Path(path).name, reason))
 
-        start = time.perf_counter()
-        try:
-            runner.run(tasks, embed_images, keep, fail, bar)
-        finally:
-            bar.close()
-        report.seconds = time.perf_counter() - start
-        report.workers = runner.workers
+        run_tasks(runner, tasks, embed_images, keep, fail, report, progress=progress)
     report.computed, report.reused = counts["computed"], counts["cached"]
     report.counts = {"embeddings": counts["computed"] + counts["cached"]}
     report.timings = dict(seconds, batch_size=size, device=found["device"], cache=found["cache"], model=found["model"])

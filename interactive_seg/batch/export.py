@@ -18,7 +18,7 @@ from ..coco import CocoDocument, decode_segmentation
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Progress, Report, Runner, Task
+from .run import Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["export_folder", "cutout_settings", "write_cutouts", "CUTOUT_OPTIONS"]
 
@@ -166,12 +166,7 @@ def export_folder(
     report = Report("export", images=len(tasks))
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
     with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
-        report.startup = runner.startup
         ensure_folder(out)
-        todo = [t for t in tasks if not parts.has(t.key)]
-        report.reused = len(tasks) - len(todo)
-        bar = Progress(len(tasks), quiet=not progress)
-        bar.skip(report.reused)
         seconds = {"task": 0.0}
 
         def keep(task, result):
@@ -181,14 +176,7 @@ def export_folder(
         def fail(task, reason):
             report.failures.append(Failure(task.label, reason))
 
-        start = time.perf_counter()
-        try:
-            runner.run(todo, export_image, keep, fail, bar)
-        finally:
-            bar.close()
-        report.seconds = time.perf_counter() - start
-        report.computed = len(todo)
-        report.workers = runner.workers
+        run_tasks(runner, tasks, export_image, keep, fail, report, progress=progress, done=lambda t: parts.has(t.key))
         report.timings = seconds
     failed = {f.item for f in report.failures}
     made = 0

@@ -29,7 +29,7 @@ from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Progress, Report, Runner, Task
+from .run import Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["masks_from_boxes", "read_detections"]
 
@@ -386,14 +386,9 @@ def masks_from_boxes(
     report = Report("masks", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
     with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
-        report.startup = runner.startup
         if tasks:
             runner.call(worker_side.check_engine, engine, options)
         ensure_folder(out.parent if str(out.parent) else Path("."))
-        todo = [t for t in tasks if not folder.has(t.key)]
-        report.reused = len(tasks) - len(todo)
-        bar = Progress(len(tasks), quiet=not progress)
-        bar.skip(report.reused)
         failed_images = set()
         timings = {"task": 0.0, "engine": 0.0}
         builds: dict = {}
@@ -412,14 +407,7 @@ def masks_from_boxes(
             failed_images.add(task.key)
             report.failures.append(Failure(task.label, reason))
 
-        start = time.perf_counter()
-        try:
-            runner.run(todo, segment_image, keep, fail, bar)
-        finally:
-            bar.close()
-        report.seconds = time.perf_counter() - start
-        report.computed = len(todo)
-        report.workers = runner.workers
+        run_tasks(runner, tasks, segment_image, keep, fail, report, progress=progress, done=lambda t: folder.has(t.key))
         report.timings = dict(timings, engine_builds=builds, peak_memory=peaks)
 
     # merge, in the input's order

@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from ..errors import InputError
 from . import worker as worker_side
 
-__all__ = ["Runner", "Report", "Failure", "Task", "Progress", "ENV_SCHEDULER"]
+__all__ = ["Runner", "Report", "Failure", "Task", "Progress", "run_tasks", "ENV_SCHEDULER"]
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 _HINT = "run: pip install 'interactive-seg[batch]' (or pass workers=0 to run in this process)"
@@ -142,10 +142,11 @@ class Progress:
         """Count results an earlier run left."""
         self.done += count
 
-    def advance(self, count: int = 1, failed: bool = False) -> None:
+    def advance(self, count: int = 1, failed: int = 0) -> None:
+        """Count ``count`` items done now, ``failed`` of them failed."""
         self.done += count
         self.computed += count
-        self.failed += count if failed else 0
+        self.failed += int(failed)
         self.draw()
 
     def line(self) -> str:
@@ -334,7 +335,11 @@ class Runner:
         return self.client.submit(fn, *args, pure=False).result()
 
     def run(self, tasks: list, fn: Callable, on_result: Callable, on_failure: Callable, progress: Optional[Progress] = None) -> None:
-        """Run ``fn(task.payload)`` for every task; ``on_result(task, result)`` or ``on_failure(task, reason)`` here, as each ends."""
+        """Run ``fn(task.payload)`` for every task; ``on_result(task, result)`` or ``on_failure(task, reason)`` here, as each ends.
+
+        ``on_result`` may return how many of the task's images failed inside it (for the
+        progress bar's count); a task that fails as a whole counts all of its images.
+        """
 
         def settle(task, result=None, exc=None):
             if exc is None and isinstance(result, dict) and result.get("error"):
@@ -344,11 +349,12 @@ class Runner:
             else:
                 reason = None
             if reason is None:
-                on_result(task, result)
+                failed = on_result(task, result) or 0
             else:
                 on_failure(task, reason)
+                failed = task.weight
             if progress is not None:
-                progress.advance(task.weight, failed=reason is not None)
+                progress.advance(task.weight, failed=failed)
 
         if not tasks:
             return
@@ -379,3 +385,26 @@ class Runner:
         except BaseException:
             self.client.cancel(futures)
             raise
+
+
+def run_tasks(runner: Runner, tasks: list, fn: Callable, on_result: Callable, on_failure: Callable, report: Report, *,
+              progress: bool = True, done: Optional[Callable] = None) -> None:
+    """Run a batch's tasks on ``runner`` with a progress bar, and fill in ``report``'s counts and times.
+
+    ``done(task)`` says that an earlier run left the task's result (it is skipped and
+    counted as reused). Sets ``startup``, ``reused``, ``computed`` (tasks), ``seconds``
+    (from the first task submitted to the last result) and ``workers``.
+    """
+    todo = [t for t in tasks if done is None or not done(t)]
+    report.startup = runner.startup
+    report.reused = len(tasks) - len(todo)
+    bar = Progress(sum(t.weight for t in tasks), quiet=not progress)
+    bar.skip(sum(t.weight for t in tasks) - sum(t.weight for t in todo))
+    start = time.perf_counter()
+    try:
+        runner.run(todo, fn, on_result, on_failure, bar)
+    finally:
+        bar.close()
+    report.seconds = time.perf_counter() - start
+    report.computed = len(todo)
+    report.workers = runner.workers
