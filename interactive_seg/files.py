@@ -99,18 +99,37 @@ def write_bytes_atomic(path, data: bytes) -> Path:
 
 
 def write_image(path, image: np.ndarray) -> Path:
-    """Write an image (grey, RGB or RGBA, uint8 or uint16) atomically; the suffix picks the format."""
+    """Write an image (grey, grey+alpha, RGB or RGBA, uint8 or uint16) atomically; the suffix
+    picks the format. Grey+alpha is written as RGBA (OpenCV has no two-channel PNG), so a
+    transparent cutout of a grey image keeps its look and its transparency."""
     path = Path(path)
     image = np.asarray(image)
-    if image.ndim == 3 and image.shape[2] == 3:
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2, 3, 4))):
+        raise InputError(f"Cannot write an array of shape {image.shape} as an image; pass (H, W) grey or (H, W, 3 or 4) RGB(A).")
+    what = _describe(image)
+    if image.ndim == 3 and image.shape[2] == 2:
+        grey, alpha = image[:, :, :1], image[:, :, 1:]
+        image = np.concatenate([grey, grey, grey, alpha], axis=2)  # BGRA: the same grey in each
+    elif image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     suffix = path.suffix.lower() or ".png"
+    others = " or ".join(s for s in (".png", ".tif") if s != suffix)
     try:
         ok, buffer = cv2.imencode(suffix, image)
     except cv2.error as exc:
-        raise InputError(f"Cannot write an image as {suffix!r} ({exc}); use .png, .jpg or .tif.") from exc
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"OpenCV cannot write {what} as {suffix!r} ({reason}); save it as {others}.") from exc
     if not ok:
-        raise InputError(f"Cannot encode the image as {suffix!r}; use .png, .jpg or .tif.")
+        raise InputError(f"OpenCV cannot write {what} as {suffix!r}; save it as {others}.")
     return write_bytes_atomic(path, buffer.tobytes())
+
+
+def _describe(image: np.ndarray) -> str:
+    """'a 16-bit grey+alpha image' and the like, for messages."""
+    kinds = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
+    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+    depth = {np.dtype(np.uint8): "8-bit", np.dtype(np.uint16): "16-bit"}.get(image.dtype, str(image.dtype))
+    article = "an" if depth[0] in "8aeiou" else "a"
+    return f"{article} {depth} {kinds[channels]} image"

@@ -121,3 +121,33 @@ def test_mask_errors(small):
         cutout(image, mask[:3])
     with pytest.raises(InputError, match="empty"):
         cutout(image, np.zeros_like(mask), crop=True)
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_grey_images_export_with_a_transparent_background(tmp_path, dtype, top):
+    """Issue #13 (5): a grey 8- or 16-bit image could not be exported transparent (OpenCV
+    has no two-channel PNG), with a message that told the user to use the format they used."""
+    from interactive_seg.annotations import Annotations
+
+    grey = (np.arange(30 * 40).reshape(30, 40) % 97 * (top // 97)).astype(dtype)
+    mask = np.zeros((30, 40), bool)
+    mask[5:20, 8:30] = True
+    path = save_cutout(tmp_path / "grey.png", grey, mask, background="transparent")
+    out = read_image(path)
+    assert out.dtype == dtype and out.shape == (30, 40, 4)
+    assert (out[..., 3] == np.where(mask, top, 0)).all()  # alpha is the mask
+    assert all((out[..., c] == np.where(mask, grey, 0)).all() for c in range(3))  # the grey kept
+    model = Annotations()
+    model.open("g", grey.shape)
+    model.accept("g", mask)
+    (written,) = model.export("g", grey, tmp_path / "out", file_name="grey.png", background="transparent")
+    assert (read_image(written)[..., 3] == np.where(mask, top, 0)).all()
+
+
+def test_a_format_that_cannot_hold_the_image_says_which_to_use(tmp_path):
+    from interactive_seg import write_image
+
+    with pytest.raises(InputError) as info:
+        write_image(tmp_path / "x.png", np.zeros((4, 4, 5), np.uint8))
+    assert "(4, 4, 5)" in str(info.value)
+    assert not list(tmp_path.iterdir())
