@@ -104,18 +104,20 @@ def stroke_prior(
     >>> bool(p[5, 35] > 0.5), bool(p[5, 25] < 0.5)
     (True, True)
     """
+    image = np.asarray(image)
     fg = np.asarray(fg, bool)
     bg = np.asarray(bg, bool)
     if fg.shape != image.shape[:2] or bg.shape != image.shape[:2]:
         raise InputError(f"The strokes' shapes {fg.shape} and {bg.shape} must match the image's {image.shape[:2]}.")
+    cost = edge_cost(image, contrast, sigma)
+    bg = bg & ~fg  # where both are marked, foreground wins (as in GrabCut's labels)
     if not fg.any() or not bg.any():
         raise InputError("Give both a foreground and a background stroke, so each pixel can be compared to both.")
-    cost = edge_cost(image, contrast, sigma)
-    d_fg = geodesic_distance(cost, fg & ~bg)
+    d_fg = geodesic_distance(cost, fg)
     d_bg = geodesic_distance(cost, bg)
     total = d_fg + d_bg
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prior = np.where(total > 0, d_bg / np.where(total > 0, total, 1.0), 0.5)
-    prior[fg & ~bg] = 1.0
+    prior = np.full(fg.shape, 0.5)
+    np.divide(d_bg, total, out=prior, where=total > 0)
+    prior[fg] = 1.0
     prior[bg] = 0.0
     return prior
