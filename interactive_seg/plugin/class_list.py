@@ -11,9 +11,19 @@ from typing import Callable, Optional
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
+from .. import palette
 from ..errors import InputError
 
-__all__ = ["ClassList"]
+__all__ = ["ClassList", "swatch"]
+
+
+def swatch(colour: str):
+    """A small square of ``colour`` (hex) to put beside a name."""
+    from qtpy.QtGui import QColor, QIcon, QPixmap
+
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(colour))
+    return QIcon(pixmap)
 
 
 class ClassList(QGroupBox):
@@ -29,6 +39,9 @@ class ClassList(QGroupBox):
         self.model = None
         layout = QVBoxLayout(self)
         self.list = QListWidget()
+        self.list.setMinimumHeight(50)
+        self.list.setMaximumHeight(110)  # a few rows; the panel must fit a small screen
+        self.list.setToolTip("Each class's colour is its colour in review sheets (objects on the canvas have one colour each)")
         self.list.itemChanged.connect(self._item_changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
@@ -54,8 +67,8 @@ class ClassList(QGroupBox):
                 self.list.item(row).setText(name)
         else:
             self.list.clear()
-            for name in names:
-                item = QListWidgetItem(name)
+            for row, name in enumerate(names):
+                item = QListWidgetItem(swatch(palette.colour(row)), name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                 self.list.addItem(item)
         self.list.setCurrentRow(names.index(current) if current in names else 0)
