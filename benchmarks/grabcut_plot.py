@@ -24,7 +24,7 @@ COLOURS = {"ours": "#1f77b4", "plain": "#d62728"}
 LABELS = {"ours": "interactive_seg grabcut", "plain": "plain cv2.grabCut"}
 
 
-def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True):
+def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full: bool = True):
     """Draw the two panels for benchmark ``rows`` (see ``grabcut_bench.run_images``, run
     with ``full=True``) and write them to ``path`` as PNG. Returns the figure's axes."""
     import matplotlib
@@ -57,8 +57,9 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True):
     ax_curve.set_ylim(low, 1.0)
     ax_curve.set_xlabel("number of interactions (1 = the box, then corrective clicks)", fontsize=12)
     ax_curve.set_ylabel("mean IoU", fontsize=12)
-    ax_curve.set_title(f"{title}: mean IoU against interactions ({len(curve_rows)} images)\n"
-                       "vertical lines: NoC@85 (dotted), NoC@90 (dashed)", fontsize=12)
+    stop = "all 20 interactions" if full else "each image stops at IoU 0.90 and keeps it"
+    ax_curve.set_title(f"{title}: mean IoU against interactions ({len(curve_rows)} images; {stop})\n"
+                       "vertical lines: NoC@85 (dotted), NoC@90 (dashed)", fontsize=11)
     ax_curve.legend(loc="lower right", fontsize=10)
     ax_curve.grid(alpha=0.3)
     ax_curve.tick_params(labelsize=11)

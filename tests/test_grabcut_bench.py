@@ -68,7 +68,7 @@ def test_rows_compare_the_engine_with_plain_grabcut_and_cache_plain(dataset, tmp
 def test_main_prints_rows_and_writes_the_plot(dataset, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     plot = tmp_path / "curve.png"
-    code = gb.main([str(dataset), "--plot", str(plot), "--skip-x4", "--skip-12mp",
+    code = gb.main([str(dataset), "--plot", str(plot), "--skip-x4", "--skip-12mp", "--full",
                     "--cache", str(tmp_path / "cache"), "--half", "0"])
     assert code == 0
     out = capsys.readouterr().out
@@ -98,3 +98,20 @@ def test_plot_axes_say_what_they_show(dataset, tmp_path):
     points = sum(len(c.get_offsets()) for c in box_ax.collections)
     assert points == len(rows)
     assert box_ax.get_xlim() == (0, 1.0) and box_ax.get_ylim() == (0, 1.0)
+
+
+def test_plain_clicks_limits_plain_grabcut_to_the_first_images(dataset, tmp_path, capsys):
+    rows = gb.run_images(dataset, gb.stems(dataset), {}, cache=tmp_path / "cache", plain_clicks=1)
+    assert [bool(r["plain"].get("box_only")) for r in rows] == [False, True, True]
+    assert all(len(r["plain"]["ious"]) == 1 for r in rows[1:])
+    assert gb.clicked(rows) == rows[:1]
+    stats = gb.print_summary(rows, True, [])
+    out = capsys.readouterr().out
+    assert stats["plain"]["clicked"] == 1 and stats["ours"]["clicked"] == 3
+    assert "over its first 1 images" in out
+    pytest.importorskip("matplotlib")
+    from grabcut_plot import plot_benchmark
+
+    curve_ax, box_ax = plot_benchmark(rows, tmp_path / "p.png", title="discs", full=False)
+    assert "1 images" in curve_ax.get_title() and "stops at IoU 0.90" in curve_ax.get_title()
+    assert sum(len(c.get_offsets()) for c in box_ax.collections) == 3
