@@ -42,6 +42,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def load() -> str:
+    """The load averages over 1, 5 and 15 minutes (other users of the cores skew the timings)."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def protocol_box(gt: np.ndarray) -> list:
     """The grabcut30 protocol's box (tight box of mask == 255 grown 5 % per side, clipped) as COCO [x, y, w, h]."""
     ys, xs = np.nonzero(gt == 255)
@@ -92,7 +97,7 @@ def boxes_to_masks(args, work: Path) -> None:
     n = len(json.loads(coco.read_text())["images"])
     image_bytes = sum(int(im["width"]) * int(im["height"]) * 3 for im in json.loads(coco.read_text())["images"])
     print(f"Boxes to masks: {n} images ({', '.join(Path(d).name for d in args.datasets)}), GrabCut defaults, "
-          f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}")
+          f"{os.cpu_count()} cores, load averages (1/5/15 min) before: {load()}")
     api_seconds = []
     outputs = {}
     reports = {}
@@ -112,7 +117,7 @@ def boxes_to_masks(args, work: Path) -> None:
     for workers, report in reports.items():
         label = "batch, this process (workers=0)" if workers == 0 else f"batch, LocalCluster {workers} worker{'s' if workers > 1 else ''}"
         rows.append((label, report.seconds, report.startup, report))
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load averages after: {load()}")
 
     print()
     print("| run | wall (s) | images/s | start-up (s) |")
@@ -170,7 +175,7 @@ def embeddings(args, work: Path) -> None:
     torch.set_num_threads(threads)
     print()
     print(f"Embeddings: {len(sources)} images, {args.sam_model} with random weights, device {device}, "
-          f"load average before: {os.getloadavg()[0]:.2f}")
+          f"load averages (1/5/15 min) before: {load()}")
     predictor = SamPredictor(model.to(device))
     images = [iseg.as_rgb8(iseg.read_image(p)) for p in sorted(folder.iterdir())]
     predictor.set_image(images[0])  # warm-up, not timed
@@ -187,7 +192,7 @@ def embeddings(args, work: Path) -> None:
         assert report.ok and report.computed == len(images), report.summary()
         label = f"batch embed, {workers} worker{'s' if workers > 1 else ''} (batch size {report.timings['batch_size']})"
         rows.append((label, report.seconds, report.startup))
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load averages after: {load()}")
     print()
     print("| run | wall (s) | images/s | start-up (s) |")
     print("|---|---|---|---|")
