@@ -279,3 +279,69 @@ def test_a_click_on_a_large_photo_touches_only_the_marks_window():
     assert result.info["mode"] == "continue"
     assert result.mask[1500:1505, 1900:2100].all() and result.mask[1000, 2000]
     assert iou(result.mask, truth) > 0.97
+
+
+def _statues(seed=0, height=360, width=720, bar=50, gap=6):
+    """Three dark textured bars side by side on a light chequered garden, the middle one
+    the object (berkeley's 101085 in miniature): a box round the middle bar has the other
+    two in its margin, so the region's background model holds the object's colours."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:height, :width]
+    image = np.zeros((height, width, 3)) + [70, 140, 60]
+    image[(xx // 40 + yy // 40) % 2 == 1] = [120, 170, 80]
+    x = (width - 3 * bar - 2 * gap) // 2
+    bars = []
+    for _ in range(3):
+        inside = (xx >= x) & (xx < x + bar) & (yy > 8)
+        image[inside] = [60, 58, 58]
+        bars.append(inside)
+        x += bar + gap
+    image = np.clip(image + rng.normal(0, 14, image.shape), 0, 255).astype(np.uint8)
+    truth = bars[1]
+    ys, xs = np.nonzero(truth)
+    return image, truth, (xs.min() - 3, ys.min() - 3, xs.max() + 4, height)
+
+
+def test_the_guard_keeps_an_object_whose_colours_fill_the_box_margin():
+    image, truth, box = _statues()
+    # without the guard the fast path (and the classic fit on the same region) lose it
+    for options in ({"guard_area": 0}, {"guard_area": 0, "fg_weighting": 0}):
+        unguarded = get_engine("grabcut", **options)
+        unguarded.set_image(image)
+        assert iou(unguarded.segment(Prompts(box=box)).mask, truth) < 0.1
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=box))
+    assert result.info["fallback"] == "used" and result.info["region"] == (0, 0, 720, 360)
+    assert iou(result.mask, truth) > 0.95
+    # a click on that object continues on the whole image, where the object was found
+    x0, y0, x1, y1 = box
+    clicked = engine.segment(Prompts(box=box, points=[((x0 + x1) / 2, 200)], point_labels=[1]))
+    assert clicked.info["mode"] == "continue" and clicked.info["region"] == (0, 0, 720, 360)
+    assert iou(clicked.mask, truth) > 0.95
+
+
+def test_the_guard_leaves_a_good_box_result_alone(scene):
+    image, truth = scene
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=(45, 25, 115, 95)))
+    assert result.info["fallback"] is None and result.info["region"] != (0, 0, 160, 120)
+    assert iou(result.mask, truth) > 0.95
+
+
+def test_the_guard_keeps_the_fast_mask_when_the_whole_image_finds_no_more():
+    # a small object that truly fills little of its box: the second cut finds no more
+    image, truth = disc_scene(centre=(80, 60), radius=8)
+    engine = get_engine("grabcut", guard_area=0.5)
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=(60, 40, 100, 80)))
+    assert result.info["fallback"] in ("kept the fast mask", "used")
+    assert iou(result.mask, truth) > 0.8
+
+
+@pytest.mark.parametrize("options, word", [({"guard_area": 1.0}, "guard_area"), ({"guard_area": -0.1}, "guard_area"),
+                                           ({"fallback_side": 8}, "fallback_side")])
+def test_guard_options_are_checked(options, word):
+    with pytest.raises(InputError, match=word):
+        get_engine("grabcut", **options)
