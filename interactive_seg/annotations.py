@@ -349,16 +349,21 @@ class Annotations:
             entry.dirty.discard(object_id)
 
     # -- export --------------------------------------------------------------------------
-    def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", **options) -> list:
+    def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", progress=None, **options) -> list:
         """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
         ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
 
         ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
         ``padding``, ``feather``, ``color``, ``blur_sigma``). ``file_name`` names the image
-        (default: the one it was opened with).
+        (default: the one it was opened with). ``progress(n)`` is called with the number of
+        files written so far after each one.
+
+        A cropped cutout is made from the window of the image around its object (with the
+        margin its padding, feather and blur reach), never from image-sized arrays: the
+        files are the same, the memory is the object's.
         """
-        from .export.cutouts import check_format
-        from .export.dataset import add_to_coco, export_objects
+        from .export.cutouts import check_format, cutout_name, save_cutout
+        from .export.dataset import add_to_coco
         from .files import ensure_folder
         from .labels import LabelObject
 
@@ -373,12 +378,28 @@ class Annotations:
             raise InputError(f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}.")
         check_format(options.get("background", "black"), suffix)
         folder = ensure_folder(folder)
-        # crops at offsets: one full-size mask at a time, while its cutout is written
+        stem = Path(file_name).stem
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
-        written = export_objects(image, items, folder, Path(file_name).stem, suffix=suffix, **options)
+        written, counts = [], {}
+        for item in items:
+            counts[item.category] = counts.get(item.category, 0) + 1
+            path = folder / cutout_name(stem, item.category, counts[item.category], suffix)
+            if options.get("crop"):
+                rows, cols = _window(item.box, objects.shape, options)
+                mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), bool)
+                x0, y0 = item.offset
+                h, w = item.crop.shape
+                mask[y0 - rows.start : y0 - rows.start + h, x0 - cols.start : x0 - cols.start + w] = item.crop
+                written.append(save_cutout(path, image[rows, cols], mask, **options))
+            else:
+                written.append(save_cutout(path, image, item.mask, **options))
+            if progress is not None:
+                progress(len(written))
         if coco:
             height, width = objects.shape
             written.append(add_to_coco(coco, Path(file_name).name, width, height, items, self._classes, polygons=polygons))
+            if progress is not None:
+                progress(len(written))
         return written
 
     # -- pieces --------------------------------------------------------------------------
@@ -394,3 +415,21 @@ class Annotations:
         if not name:
             raise InputError("A class name cannot be empty.")
         return name
+
+
+def _window(box: tuple, shape: tuple, options: dict) -> tuple:
+    """(rows, cols) slices of the image a cropped cutout of an object in ``box`` needs: the
+    crop :func:`~interactive_seg.export.cutout` makes (box + padding + twice the feather),
+    widened by the reach of the feather's and the background blur's Gaussian kernels, so
+    every output pixel sees the same neighbours as in the whole image."""
+    import math
+
+    feather = float(options.get("feather", 0.0) or 0.0)
+    reach = int(options.get("padding", 0) or 0) + int(math.ceil(2 * feather))  # cutout's own padding
+    if feather > 0:
+        reach += int(math.ceil(2 * feather)) + 2  # the feather's kernel: 4 sigma, sigma = feather / 2
+    if options.get("background") == "blur":
+        reach += int(math.ceil(4 * float(options.get("blur_sigma", 15.0)))) + 2
+    x0, y0, x1, y1 = box
+    height, width = shape
+    return slice(max(0, y0 - reach), min(height, y1 + reach)), slice(max(0, x0 - reach), min(width, x1 + reach))
