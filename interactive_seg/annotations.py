@@ -358,13 +358,13 @@ class Annotations:
         (default: the one it was opened with). ``progress(n)`` is called with the number of
         files written so far after each one.
 
-        A cropped cutout is made from the window of the image around its object (with the
-        margin its padding, feather and blur reach), never from image-sized arrays: the
-        files are the same, the memory is the object's.
+        A cropped cutout of a uint8 or uint16 image is made in bands of rows, each from the
+        window of the image it needs (with the margin its feather and blur reach), never
+        from image-sized arrays: the files are the same, the memory is a band's.
         """
         from .export.cutouts import check_format, cutout_name, save_cutout
         from .export.dataset import add_to_coco
-        from .files import ensure_folder
+        from .files import ensure_folder, write_image
         from .labels import LabelObject
 
         objects = self.objects(key)
@@ -384,13 +384,8 @@ class Annotations:
         for item in items:
             counts[item.category] = counts.get(item.category, 0) + 1
             path = folder / cutout_name(stem, item.category, counts[item.category], suffix)
-            if options.get("crop"):
-                rows, cols = _window(item.box, objects.shape, options)
-                mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), bool)
-                x0, y0 = item.offset
-                h, w = item.crop.shape
-                mask[y0 - rows.start : y0 - rows.start + h, x0 - cols.start : x0 - cols.start + w] = item.crop
-                written.append(save_cutout(path, image[rows, cols], mask, **options))
+            if options.get("crop") and image.dtype in (np.uint8, np.uint16):
+                written.append(write_image(path, _cropped_cutout(image, item, options)))
             else:
                 written.append(save_cutout(path, image, item.mask, **options))
             if progress is not None:
@@ -417,19 +412,45 @@ class Annotations:
         return name
 
 
-def _window(box: tuple, shape: tuple, options: dict) -> tuple:
-    """(rows, cols) slices of the image a cropped cutout of an object in ``box`` needs: the
-    crop :func:`~interactive_seg.export.cutout` makes (box + padding + twice the feather),
-    widened by the reach of the feather's and the background blur's Gaussian kernels, so
-    every output pixel sees the same neighbours as in the whole image."""
+#: Pixels of a cropped cutout computed at once (its float temporaries are ~50 bytes a pixel).
+BAND_PIXELS = 2_000_000
+
+
+def _cropped_cutout(image: np.ndarray, item, options: dict) -> np.ndarray:
+    """``cutout(image, item.mask, crop=True, **options)`` made band by band of rows.
+
+    The output is the object's box plus the padding cutout adds (``padding`` + twice the
+    feather), clipped to the image. Each band is cut, uncropped, from the window of the
+    image around it widened by the reach of the feather's and the blur's Gaussian
+    kernels, so every output pixel sees the neighbours it sees in the whole image (at the
+    image's own edges the kernels reflect the same pixels): the result is the same, made
+    from band-sized arrays.
+    """
     import math
 
+    from .export.cutouts import cutout
+
     feather = float(options.get("feather", 0.0) or 0.0)
-    reach = int(options.get("padding", 0) or 0) + int(math.ceil(2 * feather))  # cutout's own padding
-    if feather > 0:
-        reach += int(math.ceil(2 * feather)) + 2  # the feather's kernel: 4 sigma, sigma = feather / 2
+    pad = int(options.get("padding", 0) or 0) + int(math.ceil(2 * feather))  # as cutout pads its crop
+    reach = (int(math.ceil(2 * feather)) + 2 if feather > 0 else 0)  # the feather's kernel: 4 sigma, sigma = feather / 2
     if options.get("background") == "blur":
         reach += int(math.ceil(4 * float(options.get("blur_sigma", 15.0)))) + 2
-    x0, y0, x1, y1 = box
-    height, width = shape
-    return slice(max(0, y0 - reach), min(height, y1 + reach)), slice(max(0, x0 - reach), min(width, x1 + reach))
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = item.box
+    r0, r1, c0, c1 = max(0, y0 - pad), min(height, y1 + pad), max(0, x0 - pad), min(width, x1 + pad)
+    w0, w1 = max(0, c0 - reach), min(width, c1 + reach)  # the columns every band reads
+    rows = max(1, BAND_PIXELS // (w1 - w0))
+    uncropped = dict(options, crop=False)
+    out = None
+    for b0 in range(r0, r1, rows):
+        b1 = min(b0 + rows, r1)
+        h0, h1 = max(0, b0 - reach), min(height, b1 + reach)
+        mask = np.zeros((h1 - h0, w1 - w0), bool)
+        oy0, oy1, ox0, ox1 = max(h0, y0), min(h1, y1), max(w0, x0), min(w1, x1)
+        if oy0 < oy1 and ox0 < ox1:
+            mask[oy0 - h0 : oy1 - h0, ox0 - w0 : ox1 - w0] = item.crop[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0]
+        band = cutout(image[h0:h1, w0:w1], mask, **uncropped)[b0 - h0 : b1 - h0, c0 - w0 : c1 - w0]
+        if out is None:
+            out = np.empty((r1 - r0, c1 - c0) + band.shape[2:], band.dtype)
+        out[b0 - r0 : b1 - r0] = band
+    return out

@@ -33,11 +33,20 @@ from interactive_seg.objects import ObjectSet
         dict(background="blur", blur_sigma=2.5, padding=50),  # the padding reaches past the image
     ],
 )
-def test_a_cropped_export_is_the_cutout_of_the_whole_image(tmp_path, options):
-    """Export cuts each object from a window of the image; the files are those made from the whole image."""
+@pytest.mark.parametrize("band_pixels", [10**9, 300])  # one band; bands of a few rows
+@pytest.mark.parametrize("kind", ["rgb", "grey16", "rgba"])
+def test_a_cropped_export_is_the_cutout_of_the_whole_image(tmp_path, monkeypatch, options, band_pixels, kind):
+    """Export cuts each object band by band from windows of the image; the files are those
+    made from the whole image."""
+    import interactive_seg.annotations as annotations
     from interactive_seg.export import save_cutout
 
+    monkeypatch.setattr(annotations, "BAND_PIXELS", band_pixels)
     image, _ = disc_scene(height=90, width=120)
+    if kind == "grey16":
+        image = (image[:, :, 0].astype(np.uint16) * 257 + np.arange(120, dtype=np.uint16)).astype(np.uint16)
+    elif kind == "rgba":
+        image = np.dstack([image, np.linspace(40, 255, 120 * 90).reshape(90, 120).astype(np.uint8)])
     model = Annotations(["a", "b"])
     objects = model.open("img", image.shape[:2], file_name="img.png")
     first = np.zeros((90, 120), bool)
