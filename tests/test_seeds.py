@@ -64,9 +64,10 @@ def test_geodesic_distance_is_zero_on_the_seeds_and_grows_away_from_them():
     assert np.isinf(seeds.geodesic_distance(cost, np.zeros((5, 9), bool))).all()
 
 
-def test_strokes_alone_find_an_object_whose_colours_the_foreground_stroke_misses():
+@pytest.mark.parametrize("edges", ["both", "image", "likelihood"])
+def test_strokes_alone_find_an_object_whose_colours_the_foreground_stroke_misses(edges):
     image, truth, strokes = _flower()
-    engine = get_engine("grabcut")
+    engine = get_engine("grabcut", prior_edges=edges)
     engine.set_image(image)
     mask = engine.segment(Prompts(scribbles=strokes)).mask
     assert iou(mask, truth) > 0.95
@@ -147,6 +148,8 @@ def test_the_option_is_listed_for_the_widget_and_the_cli():
         (lambda: get_engine("grabcut", scribble_prior="random"), "scribble_prior must be one of"),
         (lambda: get_engine("grabcut", prior_contrast=-1), "prior_contrast"),
         (lambda: get_engine("grabcut", stroke_margin=-0.5), "stroke_margin"),
+        (lambda: get_engine("grabcut", prior_edges="sobel"), "prior_edges must be one of"),
+        (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.eye(4, dtype=bool), ~np.eye(4, dtype=bool), edges="x"), "edges must be one of"),
         (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), bool), np.ones((4, 4), bool)), "both a foreground"),
         (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.ones((4, 5), bool), np.ones((4, 4), bool)), "must match"),
         (lambda: seeds.stroke_prior(np.zeros((4, 4), np.uint8), np.ones((4, 4), bool), np.ones((4, 4), bool)), "uint8 RGB"),

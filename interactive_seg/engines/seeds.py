@@ -2,20 +2,26 @@
 
 Strokes alone (no box) give GrabCut little to start from: a short foreground stroke covers a
 small part of the object's colours, and plain GrabCut calls every unmarked pixel probable
-background. The classical answer (Bai and Sapiro, "A geodesic framework for fast
-interactive image and video segmentation and matting", IJCV 2009; Criminisi, Sharp and
-Blake, "GeoS", ECCV 2008) is the *geodesic distance* from each kind of stroke: the length
-of the shortest path to a stroke where crossing an image edge costs more than moving
-through a smooth area. A pixel that is much nearer (geodesically) to the foreground strokes
-than to the background strokes is probably object, and the other way round.
+background, so its foreground colour model never sees the rest of the object. The classical
+answer is the *geodesic distance* from each kind of stroke: the length of the cheapest path
+to a stroke, where crossing an edge costs more than moving through a smooth area. A pixel
+geodesically nearer the foreground strokes than the background ones is probably object.
 
-This module is Qt-free and works on whatever pixels it is given: the engine calls it on its
-working (downscaled) copy of the region, never on a full-resolution photo.
+Two kinds of edge are measured, and by default both count, half each:
+
+- ``"image"``: the colour gradient of the image (Criminisi, Sharp and Blake, "GeoS:
+  geodesic image segmentation", ECCV 2008);
+- ``"likelihood"``: the gradient of ``p_fg / (p_fg + p_bg)``, the strokes' own colour
+  likelihoods (Bai and Sapiro, "A geodesic framework for fast interactive image and video
+  segmentation and matting", IJCV 2009): an edge between two colours neither stroke has
+  seen (a red petal beside a yellow centre that was stroked) costs little, one between a
+  colour like the foreground strokes and one like the background strokes costs much.
+
+This module is Qt-free and works on whatever pixels it is given: the GrabCut engine calls it
+on its working (downscaled) copy of the region, never on a full-resolution photo.
 """
 
 from __future__ import annotations
-
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -23,38 +29,81 @@ from skimage.graph import MCP_Geometric
 
 from ..errors import InputError
 
-__all__ = ["edge_cost", "geodesic_distance", "stroke_prior"]
+__all__ = ["EDGES", "edge_cost", "likelihood_cost", "geodesic_distance", "stroke_prior"]
+
+#: The kinds of edge :func:`stroke_prior` can measure.
+EDGES = ("both", "image", "likelihood")
 
 
-def edge_cost(image: np.ndarray, contrast: float = 10.0, sigma: float = 1.0) -> np.ndarray:
+def _check_image(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(f"The image must be uint8 RGB of shape (H, W, 3); got {image.dtype} {image.shape}.")
+    return image
+
+
+def _check_contrast(contrast) -> float:
+    if not contrast >= 0:
+        raise InputError(f"contrast must not be negative (0 measures straight-line distances); got {contrast}.")
+    return float(contrast)
+
+
+def _cost_from(values: np.ndarray, contrast: float, sigma: float) -> np.ndarray:
+    """``1 + contrast * g``, ``g`` the gradient magnitude of ``values`` (H, W, C) after a
+    Gaussian blur, over its mean."""
+    if sigma > 0:
+        values = cv2.GaussianBlur(values, (0, 0), sigma)
+    gx = cv2.Sobel(values, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(values, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    g = gx**2 + gy**2
+    g = np.sqrt(g.sum(-1) if g.ndim == 3 else g).astype(np.float64)
+    mean = float(g.mean())
+    if mean > 0:
+        g /= mean
+    return 1.0 + contrast * g
+
+
+def edge_cost(image: np.ndarray, contrast: float = 3.0, sigma: float = 1.0) -> np.ndarray:
     """The cost of moving through each pixel: ``1 + contrast * g``, with ``g`` the colour
     gradient magnitude (CIELAB, after a Gaussian blur of ``sigma`` pixels) divided by its
-    mean over the image, so ``contrast`` means the same on a busy and a plain photo.
+    mean over the image, so ``contrast`` means the same on a busy and on a plain photo.
 
     Parameters
     ----------
     image : (H, W, 3) uint8 array
         RGB pixels.
     contrast : float
-        How much more an average edge costs than a step through a flat area, per pixel.
+        How much more than a step through a flat area a step across an average edge costs.
     sigma : float
         Gaussian blur before the gradient, in pixels (0: none).
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InputError(f"The image must be uint8 RGB of shape (H, W, 3); got {image.dtype} {image.shape}.")
-    if not contrast >= 0:
-        raise InputError(f"contrast must not be negative; got {contrast}.")
+    image = _check_image(image)
+    contrast = _check_contrast(contrast)
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    if sigma > 0:
-        lab = cv2.GaussianBlur(lab, (0, 0), sigma)
-    gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    g = np.sqrt((gx**2 + gy**2).sum(-1))
-    mean = float(g.mean())
-    if mean > 0:
-        g /= mean
-    return 1.0 + contrast * g.astype(np.float64)
+    return _cost_from(lab, contrast, sigma)
+
+
+def likelihood_cost(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, contrast: float = 3.0, sigma: float = 1.0, bins: int = 16) -> np.ndarray:
+    """Bai and Sapiro's cost: ``1 + contrast * g`` with ``g`` the gradient magnitude of
+    ``p_fg / (p_fg + p_bg)`` over its mean; ``p_fg`` and ``p_bg`` are the colour histograms
+    of the foreground and background strokes (``bins`` per channel, smoothed by one bin).
+
+    Parameters are those of :func:`edge_cost`, with ``fg`` and ``bg`` the strokes (bool,
+    image-shaped).
+    """
+    image = _check_image(image)
+    contrast = _check_contrast(contrast)
+    from scipy.ndimage import gaussian_filter  # scipy comes with scikit-image
+
+    q = (image.astype(np.int64) * bins) // 256
+    index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+    densities = []
+    for marks in (fg, bg):
+        hist = np.bincount(index[marks], minlength=bins**3).reshape(bins, bins, bins).astype(np.float64)
+        hist = gaussian_filter(hist, 1.0, mode="constant") + 1e-6
+        densities.append((hist / hist.sum()).ravel()[index])
+    p = (densities[0] / (densities[0] + densities[1])).astype(np.float32)
+    return _cost_from(p, contrast, sigma)
 
 
 def geodesic_distance(cost: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -76,14 +125,16 @@ def stroke_prior(
     fg: np.ndarray,
     bg: np.ndarray,
     *,
-    contrast: float = 10.0,
+    contrast: float = 3.0,
+    edges: str = "both",
     sigma: float = 1.0,
 ) -> np.ndarray:
     """How much nearer each pixel is to the foreground strokes than to the background ones.
 
     Returns ``d_bg / (d_fg + d_bg)`` per pixel, from 0 (on a background stroke) through 0.5
-    (equally near both) to 1 (on a foreground stroke), with ``d_fg``, ``d_bg`` the geodesic
-    distances of :func:`geodesic_distance` over :func:`edge_cost`.
+    (equally near both) to 1 (on a foreground stroke), with ``d_fg`` and ``d_bg`` the
+    geodesic distances of :func:`geodesic_distance`. Where a pixel is marked both ways, the
+    foreground wins, as in GrabCut's labels.
 
     Parameters
     ----------
@@ -91,8 +142,13 @@ def stroke_prior(
         RGB pixels (the engine's working copy).
     fg, bg : (H, W) bool arrays
         The strokes; each must mark at least one pixel.
-    contrast, sigma : float
-        See :func:`edge_cost`.
+    contrast : float
+        How much an edge costs (see :func:`edge_cost`); 0 gives straight-line distances.
+    edges : {"both", "image", "likelihood"}
+        Which edges cost: the image's (:func:`edge_cost`), those of the strokes' colour
+        likelihoods (:func:`likelihood_cost`), or the mean of the two costs.
+    sigma : float
+        Gaussian blur before the gradients, in pixels.
 
     Examples
     --------
@@ -104,15 +160,22 @@ def stroke_prior(
     >>> bool(p[5, 35] > 0.5), bool(p[5, 25] < 0.5)
     (True, True)
     """
-    image = np.asarray(image)
+    image = _check_image(image)
     fg = np.asarray(fg, bool)
     bg = np.asarray(bg, bool)
     if fg.shape != image.shape[:2] or bg.shape != image.shape[:2]:
         raise InputError(f"The strokes' shapes {fg.shape} and {bg.shape} must match the image's {image.shape[:2]}.")
-    cost = edge_cost(image, contrast, sigma)
-    bg = bg & ~fg  # where both are marked, foreground wins (as in GrabCut's labels)
+    if edges not in EDGES:
+        raise InputError(f"edges must be one of {', '.join(EDGES)}; got {edges!r}.")
+    bg = bg & ~fg
     if not fg.any() or not bg.any():
         raise InputError("Give both a foreground and a background stroke, so each pixel can be compared to both.")
+    if edges == "image":
+        cost = edge_cost(image, contrast, sigma)
+    elif edges == "likelihood":
+        cost = likelihood_cost(image, fg, bg, contrast, sigma)
+    else:
+        cost = 0.5 * (edge_cost(image, contrast, sigma) + likelihood_cost(image, fg, bg, contrast, sigma))
     d_fg = geodesic_distance(cost, fg)
     d_bg = geodesic_distance(cost, bg)
     total = d_fg + d_bg
