@@ -281,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
+    seg.add_argument("--scribble-prior", dest="scribble_prior", choices=("geodesic", "none"),
+                     help="strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic, the default) or as plain GrabCut (none)")
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     seg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     seg.set_defaults(func=cmd_segment)

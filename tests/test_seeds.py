@@ -159,3 +159,19 @@ def test_the_option_is_listed_for_the_widget_and_the_cli():
 def test_bad_input_says_what_to_do(call, words):
     with pytest.raises(InputError, match=words):
         call()
+
+
+def test_the_command_line_takes_scribble_prior(tmp_path):
+    from interactive_seg import cli
+    from interactive_seg.files import read_image, write_image
+
+    image, truth, strokes = _flower()
+    write_image(tmp_path / "flower.png", image)
+    write_image(tmp_path / "strokes.png", strokes)
+    scores = {}
+    for prior in ("geodesic", "none"):
+        out = tmp_path / prior
+        args = ["segment", str(tmp_path / "flower.png"), "--scribbles", str(tmp_path / "strokes.png"), "--scribble-prior", prior, "--out", str(out), "-q"]
+        assert cli.main(args) == 0
+        scores[prior] = iou(read_image(out / "flower_mask.png") == 255, truth)
+    assert scores["geodesic"] > 0.95 and scores["none"] < 0.3
