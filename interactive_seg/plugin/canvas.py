@@ -2,19 +2,128 @@
 the preview and the objects drawn into them, region by region.
 
 Layer names and conversions come from :mod:`.layers`; this module only keeps the layers
-in step with the image and the model.
+in step with the image and the model. A changed region is sent to the screen in strips
+of rows, as many per event-loop turn as fit in ``TURN_SECONDS`` and ``TURN_PIXELS`` (:class:`RegionPainter`),
+with its display colours computed beforehand in a worker where the caller can
+(:meth:`Canvas.colours`), so that redrawing a 16-megapixel object never holds the window
+for long.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from typing import Callable, Optional
 
 import numpy as np
+from qtpy.QtCore import QTimer
 
 from ..prompts import BACKGROUND, FOREGROUND
 from . import layers as L
 
-__all__ = ["Canvas"]
+__all__ = ["Canvas", "RegionPainter", "STRIP_PIXELS", "TURN_SECONDS", "TURN_PIXELS"]
+
+#: Pixels of a Labels layer recoloured and copied to its texture in one piece.
+STRIP_PIXELS = 1_000_000
+#: Seconds of strips drawn in one event-loop turn before the loop runs again.
+TURN_SECONDS = 0.03
+#: Pixels sent to the screen in one event-loop turn at most: the next frame uploads them to
+#: the texture (on a software OpenGL some 7 ms per megapixel, on top of the frame itself,
+#: 150-250 ms there at 10000 x 10000; so a 4000 x 4000 object goes in one frame, not four).
+TURN_PIXELS = 16_000_000
+
+
+class RegionPainter:
+    """Redraws changed regions of Labels layers in order, a few strips of rows per event-loop turn.
+
+    :meth:`paint` takes the region's display values when they were computed already
+    (off the GUI thread: :meth:`Canvas.colours`; copying them is about a millisecond per
+    megapixel), else computes each strip's from the layer's data just before sending it
+    (some 20 ms per megapixel). A turn stops after ``turn_seconds`` or ``turn_pixels``;
+    the canvas repaints between turns, uploading what the turn sent. A region whose layer got
+    other data meanwhile (another image shown) is dropped: setting the data redrew the
+    whole layer.
+    """
+
+    def __init__(self, strip_pixels: int = STRIP_PIXELS, turn_seconds: float = TURN_SECONDS, turn_pixels: int = TURN_PIXELS):
+        self.strip_pixels = int(strip_pixels)
+        self.turn_seconds = float(turn_seconds)
+        self.turn_pixels = int(turn_pixels)
+        self._todo: deque = deque()  # [layer, data, box, values, colormap, next row]
+        self._timer = QTimer()
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._turn)
+
+    @property
+    def busy(self) -> bool:
+        """True while some region waits to be drawn."""
+        return bool(self._todo)
+
+    def paint(self, layer, box, colours=None) -> None:
+        """Redraw ``box`` (x0, y0, x1, y1) of ``layer`` after its data changed there in place;
+        ``colours`` is ``(colormap, values)`` of the box when known (values may be one
+        value for the whole box)."""
+        x0, y0, x1, y1 = (int(v) for v in box)
+        if x1 <= x0 or y1 <= y0:
+            return
+        cmap, values = colours if colours is not None else (None, None)
+        self._todo.append([layer, layer.data, (x0, y0, x1, y1), values, cmap, 0])
+        if len(self._todo) == 1:
+            self._turn()  # a small region is drawn at once; a large one starts now, goes on later
+
+    def flush(self) -> None:
+        """Draw everything that waits, now."""
+        self._timer.stop()
+        while self._todo:
+            self._strip()
+
+    def forget(self, layer) -> None:
+        """Drop what waits for ``layer`` (it is going away)."""
+        self._todo = deque(item for item in self._todo if item[0] is not layer)
+
+    def _turn(self) -> None:
+        start, sent = time.perf_counter(), 0
+        while self._todo:
+            sent += self._strip()
+            if time.perf_counter() - start >= self.turn_seconds or sent >= self.turn_pixels:
+                break
+        if self._todo and not self._timer.isActive():
+            self._timer.start()
+
+    def _strip(self) -> None:
+        item = self._todo[0]
+        layer, data, (x0, y0, x1, y1), values, cmap, row = item
+        if layer.data is not data:
+            self._todo.popleft()  # other data was shown since: all of it was drawn then
+            return 0
+        rows = max(1, min(self.strip_pixels * (1 if values is None else 16), self.turn_pixels) // (x1 - x0))
+        end = min(row + rows, y1 - y0)
+        strip = None if values is None else values if np.ndim(values) == 0 else values[row:end]
+        self._draw(layer, (x0, y0 + row, x1, y0 + end), cmap, strip)
+        item[5] = end
+        if end >= y1 - y0:
+            self._todo.popleft()
+        return (end - row) * (x1 - x0)
+
+    @staticmethod
+    def _draw(layer, box, cmap, values) -> None:
+        """Send ``box`` of ``layer`` to the screen: its ``values`` copied into the layer's
+        texture where they fit it, else recoloured by napari (:func:`.layers.refresh_region`)."""
+        rows, cols = L.box_slices(box)
+        sliced = getattr(getattr(layer, "_slice", None), "image", None)
+        plain = (
+            values is not None and cmap is layer.colormap and layer.ndim == 2 and layer.contour == 0
+            and sliced is not None and sliced.raw.shape == layer.data.shape and sliced.view.dtype == np.asarray(values).dtype
+            and np.may_share_memory(sliced.raw, layer.data)
+        )
+        if not plain:
+            L.refresh_region(layer, box)
+            return
+        sliced.view[rows, cols] = values
+        layer._accumulate_updated_slice((rows, cols))
+        layer._partial_labels_refresh()
+
 
 
 class Canvas:
@@ -29,6 +138,7 @@ class Canvas:
         self._on_prompts, self._on_new_points = on_prompts, on_new_points
         self.updating = False  # True while the canvas itself changes prompt layers
         self._preview_box: Optional[tuple] = None  # where the preview layer has pixels set
+        self.painter = RegionPainter()
 
     def layer(self, name: str):
         return self.viewer.layers[name] if name in self.viewer.layers else None
@@ -40,7 +150,7 @@ class Canvas:
         try:
             objects, _ = self._labels(L.OBJECTS, shape, np.int32, opacity=0.55, colormap=L.objects_colormap())
             objects.editable = False
-            preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=0.5, colormap=L.preview_colormap())
+            preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
             preview.editable = False
             if made:
                 self._preview_box = None
@@ -52,8 +162,8 @@ class Canvas:
                 scribbles.events.data.connect(self._on_prompts)
             if self.layer(L.POINTS) is None:
                 points = self.viewer.add_points(
-                    np.zeros((0, 2)), name=L.POINTS, size=max(6, max(shape) // 100), features={"label": np.zeros(0, int)},
-                    face_color=L.FG_COLOUR, border_color="white",
+                    np.zeros((0, 2)), name=L.POINTS, size=L.point_size(shape), features={"label": np.zeros(0, int)},
+                    face_color=L.FG_COLOUR, border_color="white", border_width=0.15, canvas_size_limits=L.POINT_SCREEN_SIZES,
                 )
                 points.feature_defaults = {"label": 1}
                 points.events.data.connect(self._on_prompts)
@@ -72,6 +182,7 @@ class Canvas:
         if layer is not None and layer.data.shape == tuple(shape):
             return layer, False
         if layer is not None:
+            self.painter.forget(layer)
             self.viewer.layers.remove(layer)
         return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), True
 
@@ -94,6 +205,7 @@ class Canvas:
             if boxes is not None and len(boxes.data):
                 boxes.data = []
             if points is not None and len(points.data):
+                points.selected_data = set()
                 points.data = np.zeros((0, 2))
             if scribbles is not None and scribbles.data.any():
                 scribbles.data = np.zeros(scribbles.data.shape, np.uint8)
@@ -101,8 +213,12 @@ class Canvas:
             self.updating = False
 
     def set_point_label(self, background: bool) -> None:
+        """The label and colour of the next click (the points already there keep theirs)."""
         points = self.layer(L.POINTS)
         if points is not None:
+            # napari applies 'current' values to the selected points too, and keeps a
+            # selection of points that are gone (IndexError): the toggle is about the next click
+            points.selected_data = set()
             points.feature_defaults = {"label": 0 if background else 1}
             points.current_face_color = L.BG_COLOUR if background else L.FG_COLOUR
 
@@ -128,11 +244,15 @@ class Canvas:
             data[L.box_slices(old)] = 0
         if new is not None:
             region = data[L.box_slices(new)]
-            region[preview.mask] = 1
+            region[preview.mask] = 1  # a light fill
+            region[preview.edge] = 2  # under a clear contour
         self._preview_box = new
-        boxes = [b for b in (old, new) if b is not None]
-        if boxes:
-            L.refresh_region(layer, (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)))
+        if new is None and old is not None:  # cleared: one colour, known without reading the pixels
+            cmap = layer.colormap
+            self.painter.paint(layer, old, (cmap, cmap._data_to_texture(np.zeros((1, 1), data.dtype))[0, 0]))
+            return
+        for box in _merged(old, new):
+            self.painter.paint(layer, box)
 
     def show_objects(self, objects) -> None:
         """Show an image's :class:`~interactive_seg.objects.ObjectSet` (the layer shares its labels)."""
@@ -143,8 +263,9 @@ class Canvas:
         layer.features = L.class_features(objects.classes)
         layer.refresh()
 
-    def update_objects(self, objects, change) -> None:
-        """Redraw what a :class:`~interactive_seg.objects.Change` changed."""
+    def update_objects(self, objects, change, colours=None) -> None:
+        """Redraw what a :class:`~interactive_seg.objects.Change` changed (``colours``: the box's
+        display values from :meth:`colours`, when computed beforehand)."""
         layer = self.layer(L.OBJECTS)
         if layer is None:
             return
@@ -152,5 +273,32 @@ class Canvas:
             self.show_objects(objects)
             return
         if change.bbox is not None:
-            L.refresh_region(layer, change.bbox)
+            self.painter.paint(layer, change.bbox, colours)
         layer.features = L.class_features(objects.classes)
+
+    def colours(self, objects, box):
+        """``(colormap, values)``: how the objects layer shows ``box`` of ``objects``'s labels,
+        computed where it is called (a worker: the pixels' share of a redraw, off the GUI
+        thread); None without a box or an objects layer."""
+        layer = self.layer(L.OBJECTS)
+        if layer is None or box is None:
+            return None
+        cmap = layer.colormap
+        rows, cols = L.box_slices(box)
+        return cmap, cmap._data_to_texture(objects.labels[rows, cols])
+
+    @property
+    def drawing(self) -> bool:
+        """True while a changed region is still being sent to the screen."""
+        return self.painter.busy
+
+
+def _merged(old: Optional[tuple], new: Optional[tuple]) -> list:
+    """The boxes to redraw for a region moving from ``old`` to ``new``: one box around both
+    when they overlap, else each (two far-apart small previews are not one huge box)."""
+    boxes = [b for b in (old, new) if b is not None]
+    if len(boxes) == 2:
+        (a0, b0, a1, b1), (c0, d0, c1, d1) = boxes
+        if a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1:
+            return [(min(a0, c0), min(b0, d0), max(a1, c1), max(b1, d1))]
+    return boxes

@@ -64,15 +64,14 @@ class ImageChoice(QComboBox):
         return [layer for layer in self.viewer.layers if isinstance(layer, Image)]
 
     def add_session_image(self, image: np.ndarray, name: str) -> Image:
-        """Show a session's image as a layer at the bottom, in place of the previous one."""
-        old = self.current if self.is_session_layer(self.current) else None
+        """Show a session's image as a layer in place of the previous one."""
+        # the session's layers go first (also one left below another image the user opened),
+        # so the new layer gets the file's name, not 'a.png [1]'
+        for old in [layer for layer in self.layers() if self.is_session_layer(layer)]:
+            self.viewer.layers.remove(old)
+            self._session_names.pop(old.unique_id, None)
         layer = self.viewer.add_image(image, name=name, rgb=image.ndim == 3 and image.shape[2] in (3, 4))
         self._session_names[layer.unique_id] = name
-        self.viewer.layers.move(self.viewer.layers.index(layer), 0)
-        if old is not None and old in self.viewer.layers:
-            self.viewer.layers.remove(old)
-        if old is not None:
-            self._session_names.pop(old.unique_id, None)
         return layer
 
     def forget(self, layer: Image) -> None:

@@ -17,6 +17,32 @@ from ..prompts import BACKGROUND, FOREGROUND, Prompts
 BOXES, POINTS, SCRIBBLES, PREVIEW, OBJECTS = "boxes", "points", "scribbles", "preview", "objects"
 FG_COLOUR, BG_COLOUR = "lime", "red"
 
+#: Point markers are drawn at least and at most this many screen pixels across: between
+#: the two they scale with the zoom like the image (their size is in image pixels).
+POINT_SCREEN_SIZES = (12, 40)
+
+
+def point_size(shape) -> float:
+    """The diameter in image pixels of a click marker on an image of ``shape``: about a
+    50th of its longest side, so it reads at the zoom that fits the image to the window."""
+    return max(4.0, max(shape[:2]) / 50.0)
+
+
+#: The widget's layers from the bottom up: above the image, the objects, the preview, then
+#: the prompts (whose marks must never hide under an overlay), the boxes on top.
+STACK = (OBJECTS, PREVIEW, SCRIBBLES, POINTS, BOXES)
+
+
+def restack(viewer, image) -> None:
+    """Put ``image`` above the viewer's other layers and the widget's layers above it, in
+    :data:`STACK` order (layers already in place are not moved)."""
+    layers = viewer.layers
+    order = [image] + [layers[name] for name in STACK if name in layers]
+    if list(layers)[-len(order):] == order:
+        return
+    for layer in order:
+        layers.move(layers.index(layer), len(layers))
+
 
 def box_from_shapes(data: list) -> Optional[tuple]:
     """The last drawn shape's bounding box as ``(x0, y0, x1, y1)``; None without shapes."""
@@ -69,10 +95,15 @@ def scribble_colormap():
     return DirectLabelColormap(color_dict={0: "transparent", FOREGROUND: FG_COLOUR, BACKGROUND: BG_COLOUR, None: "transparent"})
 
 
+#: The preview: a light fill (1) under a clear contour (2), in a colour of its own (the
+#: boxes are yellow, the clicks green and red, the objects the palette's colours).
+PREVIEW_FILL, PREVIEW_EDGE = (0.0, 0.9, 1.0, 0.3), (0.0, 0.9, 1.0, 1.0)
+
+
 def preview_colormap():
     from napari.utils.colormaps import DirectLabelColormap
 
-    return DirectLabelColormap(color_dict={0: "transparent", 1: "yellow", None: "transparent"})
+    return DirectLabelColormap(color_dict={0: "transparent", 1: PREVIEW_FILL, 2: PREVIEW_EDGE, None: "transparent"})
 
 
 #: The objects' colours: the core's palette (tab10 without the yellow the preview uses), so

@@ -22,14 +22,38 @@ from ..engines import Result
 __all__ = ["Preview", "PreviewRunner"]
 
 
+def outline(mask: np.ndarray, width: int) -> np.ndarray:
+    """The pixels of ``mask`` within ``width`` pixels of its edge (the crop's border counts
+    as edge), as a bool array: two separable minimum filters, linear in the pixels."""
+    from scipy.ndimage import minimum_filter
+
+    inside = minimum_filter(mask.view(np.uint8), size=2 * int(width) + 1, mode="constant", cval=0)
+    return mask & ~inside.astype(bool)
+
+
+def outline_width(shape) -> int:
+    """Contour width in image pixels: about a 400th of the image's longest side (2 at least),
+    so it stays visible when a large image is zoomed to fit."""
+    return max(2, round(max(shape[:2]) / 400))
+
+
 @dataclass
 class Preview:
-    """A mask to show and to accept: a crop of it at ``offset`` (x0, y0), and the engine's result."""
+    """A mask to show and to accept: a crop of it at ``offset`` (x0, y0), and the engine's result.
+
+    ``edge`` (the crop's contour, drawn over the light fill) is computed where the Preview
+    is made: in the worker for an engine's result.
+    """
 
     mask: Optional[np.ndarray]  # bool crop over the mask's bounding box; None when the mask is empty
     offset: tuple
     shape: tuple  # (H, W) of the image
     result: Optional[Result] = None
+    edge: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        if self.edge is None and self.mask is not None:
+            self.edge = outline(np.asarray(self.mask, bool), outline_width(self.shape))
 
     @classmethod
     def of(cls, mask: np.ndarray, result: Optional[Result] = None) -> "Preview":

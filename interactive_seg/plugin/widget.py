@@ -10,21 +10,24 @@ to the user leaves through this module (napari notifications and the status line
 
 from __future__ import annotations
 
+import threading
 from typing import Optional
 
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -39,6 +42,7 @@ from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
+from .jobs import Jobs
 from .preview import Preview, PreviewRunner
 
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
@@ -59,13 +63,16 @@ KEYS = {
 }
 
 
+DRAW = "Draw a box, click points or brush scribbles."
+
+
 def _button_row(layout, *buttons) -> list:
     """Buttons side by side, each ``(text, slot)``, added to ``layout``; returns them."""
     row = QHBoxLayout()
     made = []
     for text, slot in buttons:
         button = QPushButton(text)
-        button.clicked.connect(slot)
+        button.clicked.connect(lambda checked=False, slot=slot: slot())  # not slot(checked)
         row.addWidget(button)
         made.append(button)
     layout.addLayout(row)
@@ -87,15 +94,32 @@ class SegmentationWidget(QWidget):
         self._switching = False  # a session is swapping its image layer
         self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
+        self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
+        self._export_progress = None
         self._build()
         self.viewer.layers.events.inserted.connect(self._layers_changed)
         self.viewer.layers.events.removed.connect(self._layers_changed)
         self._bind_keys()
+        self.viewer.cursor.events.position.connect(self._hover)
         self._layers_changed()
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # The lists and settings scroll; the buttons of every minute (accept, clear, undo,
+        # redo, export) and the status line stay pinned below them, so a 720-pixel screen
+        # shows them whatever the folder, the engine or the number of objects.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        scroll.setWidget(inner)
+        outer.addWidget(scroll, 1)
+        self.scroll = scroll
+
         self.images = ImageList(self._session_image_chosen, self.model.count)
         layout.addWidget(self.images)
         self.image_list, self.previous_button, self.next_button = self.images.list, self.images.previous_button, self.images.next_button
@@ -129,22 +153,18 @@ class SegmentationWidget(QWidget):
         self.class_list, self.add_class_button, self.remove_class_button = self.classes.list, self.classes.add_button, self.classes.remove_button
         layout.addWidget(self.classes)
 
-        self.accept_button, self.clear_button = _button_row(layout, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear))
         objects = QGroupBox("Objects")
         ol = QVBoxLayout(objects)
         self.object_list = QListWidget()
+        self.object_list.setMinimumHeight(70)
+        self.object_list.setMaximumHeight(200)
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
+        self.hover = QLabel()  # the object under the cursor, whatever layer is active
+        self.hover.setTextFormat(Qt.TextFormat.RichText)
+        ol.addWidget(self.hover)
         self.edit_button, self.delete_button = _button_row(ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected))
-        self.undo_button, self.redo_button = _button_row(ol, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo))
-        self.export_button = QPushButton("Export...")
-        self.export_button.clicked.connect(self.open_export_dialog)
-        ol.addWidget(self.export_button)
         layout.addWidget(objects)
-
-        self.status = QLabel("Open an image to start.")
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
         keys = QLabel(
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
             "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo; "
@@ -153,6 +173,18 @@ class SegmentationWidget(QWidget):
         keys.setWordWrap(True)
         layout.addWidget(keys)
         layout.addStretch(1)
+
+        footer = QWidget()
+        fl = QVBoxLayout(footer)
+        fl.setContentsMargins(9, 3, 9, 9)
+        self.accept_button, self.clear_button = _button_row(fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear))
+        self.undo_button, self.redo_button, self.export_button = _button_row(
+            fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
+        )
+        self.status = QLabel("Open an image to start.")
+        self.status.setWordWrap(True)
+        fl.addWidget(self.status)
+        outer.addWidget(footer)
         self._point_label_changed(False)
         self._update_buttons()
 
@@ -168,8 +200,43 @@ class SegmentationWidget(QWidget):
         bind(KEYS["previous_image"], lambda v: self.step_image(-1), overwrite=True)
 
     def _points_made(self, points) -> None:
-        points.bind_key(KEYS["toggle_point"], lambda layer: self.point_toggle.toggle(), overwrite=True)
         self.canvas.set_point_label(self.point_toggle.isChecked())
+
+    def _bind_layer_keys(self) -> None:
+        """Keys on the widget's layers, where napari's own layer keys would win over the
+        viewer's: T flips the next click from any prompt layer (on ``boxes`` napari's T is
+        path mode), and Ctrl+Z / Ctrl+Shift+Z on the Labels layers (napari's stroke undo)
+        undo the last stroke on ``scribbles`` while there is one, else the last object."""
+        for name in (L.BOXES, L.POINTS, L.SCRIBBLES):
+            layer = self.canvas.layer(name)
+            if layer is not None:
+                layer.bind_key(KEYS["toggle_point"], lambda layer: self.point_toggle.toggle(), overwrite=True)
+        for name in (L.SCRIBBLES, L.PREVIEW, L.OBJECTS):
+            layer = self.canvas.layer(name)
+            if layer is not None:
+                layer.bind_key(KEYS["undo"], lambda layer: self._undo_key(layer, redo=False), overwrite=True)
+                layer.bind_key(KEYS["redo"], lambda layer: self._undo_key(layer, redo=True), overwrite=True)
+        scribbles = self.canvas.layer(L.SCRIBBLES)
+        if scribbles is not None and not getattr(scribbles, "_iseg_undo_watched", False):
+            # napari's stroke undo/redo (by any route: keys, menus, scripts) changes the data
+            # without an event: run the preview again after it
+            for method in ("undo", "redo"):
+                original = getattr(scribbles, method)
+
+                def replay(original=original):
+                    original()
+                    self._prompts_changed()
+
+                setattr(scribbles, method, replay)
+            scribbles._iseg_undo_watched = True
+
+    def _undo_key(self, layer, redo: bool) -> None:
+        history = getattr(layer, "_redo_history" if redo else "_undo_history", None)
+        if layer is self.canvas.layer(L.SCRIBBLES) and history and (redo or layer.data.any()):
+            (layer.redo if redo else layer.undo)()
+            self._say("Redone: the last stroke." if redo else "Undone: the last stroke.")
+            return
+        (self.redo if redo else self.undo)()
 
     # -- messages ------------------------------------------------------------------------
     def _say(self, text: str) -> None:
@@ -185,13 +252,13 @@ class SegmentationWidget(QWidget):
 
     def open_session(self, session) -> None:
         """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
+        self.jobs.finish()
         self.model.use_session(session)
         self.classes.refresh()
         if session.unreadable:
             self._warn(f"Skipped {len(session.unreadable)} file(s) that are not readable images: {', '.join(session.unreadable[:5])}")
         self.images.show_folder(f"Folder: {session.folder.name} ({len(session.images)} images)", session.images)
-        if session.images:
-            self.images.choose(session.images[0])
+        self.images.choose_first()
 
     def step_image(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) image of the folder."""
@@ -199,10 +266,12 @@ class SegmentationWidget(QWidget):
             self.images.step(step)
 
     def _session_image_chosen(self, name: str) -> None:
+        """Show image ``name`` of the folder; an unreadable one leaves the list, and the
+        image on the canvas (and its objects) stays."""
         try:
             image = self.session.read(name)
         except InputError as exc:
-            self._warn(str(exc))
+            self._warn(f"Skipped {name}: {exc}")
             self.images.refresh(self.session.images)
             return
         self._switching = True
@@ -211,7 +280,7 @@ class SegmentationWidget(QWidget):
         finally:
             self._switching = False
         self.image_combo.refresh()
-        self.choose_image(layer)
+        self.choose_image(layer)  # (highlights its row)
         self.viewer.reset_view()
 
     # -- images --------------------------------------------------------------------------
@@ -223,6 +292,7 @@ class SegmentationWidget(QWidget):
         if self._switching:
             return
         if getattr(event, "type", "") == "removed" and isinstance(event.value, Image):
+            self.jobs.finish()
             layer = event.value
             if not self.image_combo.is_session_layer(layer):
                 self.model.close(self.image_combo.key_of(layer))  # only the layer held its objects
@@ -232,9 +302,22 @@ class SegmentationWidget(QWidget):
         self.image_combo.refresh()
         if self._image_layer is None and self.image_combo.layers():
             self.choose_image(self.image_combo.layers()[0])
+        if getattr(event, "type", "") == "inserted" and isinstance(event.value, Image):
+            # napari makes a new layer the active one after this event: look again after it
+            QTimer.singleShot(0, lambda layer=event.value: self._image_opened(layer))
+
+    def _image_opened(self, layer: Image) -> None:
+        """An image the user just opened is the one to segment, with ``boxes`` active."""
+        if layer not in self.viewer.layers or self._switching:
+            return
+        if layer is not self._image_layer:
+            self.choose_image(layer)
+        elif isinstance(self.viewer.layers.selection.active, Image):
+            self.canvas.select(L.BOXES)
 
     def choose_image(self, layer: Image) -> None:
         """Segment in ``layer`` from now on: its objects are shown, the prompts start afresh."""
+        self.jobs.finish()
         try:
             image = image_of(layer)
             key = self.image_combo.key_of(layer)
@@ -244,12 +327,17 @@ class SegmentationWidget(QWidget):
             return
         shape = image.shape[:2]
         self.image_combo.current, self._image, self._key = layer, image, key
+        if self.session is not None:  # the list highlights the image on the canvas, or none
+            self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
-        self.clear()
+        self._bind_layer_keys()
+        L.restack(self.viewer, layer)  # this image above the others, the prompts on top
+        self.canvas.select(L.BOXES)
+        self.clear(say=False)
         self.canvas.show_objects(objects)
         self._show_object_list()
         self.image_combo.refresh()
-        self._say(f"{layer.name}: {shape[1]} x {shape[0]}. Draw a box, click points or brush scribbles.")
+        self._say(f"{layer.name}: {shape[1]} x {shape[0]}. {DRAW}")
         self._embed()
 
     # -- engine --------------------------------------------------------------------------
@@ -312,6 +400,7 @@ class SegmentationWidget(QWidget):
         if prompts.is_empty:
             self.runner.invalidate()
             self._set_preview(None)
+            self._say(f"No prompts. {DRAW}")
             return
         engine = self._engine_or_say_why()
         if engine is not None:
@@ -348,6 +437,7 @@ class SegmentationWidget(QWidget):
         self.classes.remove_current()
 
     def _rename_class(self, old: str, new: str) -> None:
+        self.jobs.finish()
         try:
             change = self.model.rename_class(old, new, image=self._key)
         except InputError as exc:
@@ -356,7 +446,10 @@ class SegmentationWidget(QWidget):
         self._changed(change)
 
     def accept(self) -> Optional[int]:
-        """Keep the preview as an object of the current class (or replace the one being edited)."""
+        """Keep the preview as an object of the current class (or replace the one being edited).
+
+        Returns the object's id; None when nothing was kept, or when the change runs in the
+        background (a large image: :attr:`working` is True until it is drawn)."""
         if self._image is None:
             return None
         if self.busy:
@@ -373,16 +466,21 @@ class SegmentationWidget(QWidget):
             change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset)
         if change is None:
             return None
-        self.clear()
-        return change.object_id
+        if self._preview is preview:
+            self.clear(say=False)
+        return change.object_id if change is not Ellipsis else None
 
-    def clear(self) -> None:
-        """Drop the prompts and the preview (and stop editing an object)."""
+    def clear(self, say: bool = True) -> None:
+        """Drop the prompts and the preview (and stop editing an object); the next click is
+        foreground again. ``say``: put that on the status line (Accept keeps its own line)."""
         self.runner.invalidate()
         self.runner.reset_engine()  # done in the worker, before the engine's next call
         self.canvas.clear_prompts()
         self._editing = self._prior = None
         self._set_preview(None)
+        self.point_toggle.setChecked(False)
+        if say:
+            self._say(f"Cleared. {DRAW}")
 
     def selected_object(self) -> Optional[int]:
         item = self.object_list.currentItem()
@@ -390,6 +488,7 @@ class SegmentationWidget(QWidget):
 
     def edit(self, object_id: int) -> None:
         """Load an object for editing: its mask is the prior, new prompts refine it, Accept replaces it."""
+        self.jobs.finish()
         objects = self.model.objects(self._key)
         crop, offset = objects.crop(object_id)
         self.clear()
@@ -408,8 +507,7 @@ class SegmentationWidget(QWidget):
         self.edit(object_id)
 
     def delete(self, object_id: int) -> None:
-        if self._apply(self.model.delete, self._key, object_id) is not None and self._editing == object_id:
-            self.clear()
+        self._apply(self.model.delete, self._key, object_id)  # an edited object that goes: _changed clears
 
     def delete_selected(self) -> None:
         object_id = self.selected_object()
@@ -419,35 +517,76 @@ class SegmentationWidget(QWidget):
         self.delete(object_id)
 
     def undo(self) -> None:
-        if self._image is not None and self._apply(self.model.undo, self._key) is None:
-            self._say("Nothing to undo.")
+        if self._image is not None:
+            self._apply(self.model.undo, self._key, nothing="Nothing to undo.")
 
     def redo(self) -> None:
-        if self._image is not None and self._apply(self.model.redo, self._key) is None:
-            self._say("Nothing to redo.")
+        if self._image is not None:
+            self._apply(self.model.redo, self._key, nothing="Nothing to redo.")
 
-    def _apply(self, operation, *args, **kwargs):
-        """Run a model operation; show what changed, or say why nothing did."""
+    @property
+    def working(self) -> bool:
+        """True while an object change or an export runs in the background, or its region
+        is still being drawn."""
+        return self.jobs.busy or self.canvas.drawing
+
+    def _apply(self, operation, *args, nothing: str = "", **kwargs):
+        """Run a model operation; show what changed, or say why nothing did (``nothing``
+        when the operation had nothing to do).
+
+        On a large image it runs in a worker, after the ones asked for before it, and the
+        changed region is coloured there too; ``...`` (Ellipsis) is returned then. Else it
+        runs now and its Change is returned (None when nothing changed).
+        """
+        key = self._key
         try:
-            change = operation(*args, **kwargs)
-        except SaveError as exc:
-            show_error(str(exc))
-            change = exc.change
+            objects = self.model.objects(key)
         except InputError as exc:
             self._warn(str(exc))
             return None
-        if change is not None:
-            self._changed(change)
-        return change
+        outcome: list = []
 
-    def _changed(self, change) -> None:
-        """Show a model change: the objects layer's changed region, the lists, the status."""
+        def work(report):
+            try:
+                change, error = operation(*args, **kwargs), None
+            except SaveError as exc:
+                change, error = exc.change, exc
+            in_worker = threading.current_thread() is not threading.main_thread()
+            colours = self.canvas.colours(objects, change.bbox) if in_worker and change is not None else None
+            return change, error, colours
+
+        def done(result):
+            change, error, colours = result
+            if error is not None:
+                show_error(str(error))
+            outcome.append(change)
+            if change is None:
+                if nothing:
+                    self._say(nothing)
+            elif key == self._key:
+                self._changed(change, colours)
+
+        def failed(exc):
+            outcome.append(None)
+            if not isinstance(exc, InputError):
+                raise exc
+            self._warn(str(exc))
+
+        ran = self.jobs.run(work, done, failed, pixels=objects.labels.size, name="change")
+        if not ran:
+            self._say("Working...")
+            return ...
+        return outcome[0]
+
+    def _changed(self, change, colours=None) -> None:
+        """Show a model change: the objects layer's changed region (``colours``: its display
+        values, when computed in a worker), the lists, the status."""
         if self._key is None:
             return
         objects = self.model.objects(self._key)
         if self._editing is not None and self._editing not in objects:
             self.clear()
-        self.canvas.update_objects(objects, change)
+        self.canvas.update_objects(objects, change, colours)
         if change.classes_changed:
             self.classes.refresh()
         self._show_object_list()
@@ -475,7 +614,8 @@ class SegmentationWidget(QWidget):
         self.redo_button.setEnabled(can_redo)
         self.undo_button.setToolTip(f"Undo {self.model.history(self._key).undo_text}" if can_undo else "")
         self.redo_button.setToolTip(f"Redo {self.model.history(self._key).redo_text}" if can_redo else "")
-        self.export_button.setEnabled(self._key is not None and len(self.model.objects(self._key)) > 0)
+        exporting = self.jobs.running == "export" or self._export_progress is not None
+        self.export_button.setEnabled(not exporting and self._key is not None and len(self.model.objects(self._key)) > 0)
         self.accept_button.setEnabled(self._preview is not None)
 
     # -- export --------------------------------------------------------------------------
@@ -490,11 +630,49 @@ class SegmentationWidget(QWidget):
         if dialog.exec():
             try:
                 values = dialog.values()
-                written = self.export(**values)
             except InputError as exc:
                 self._warn(str(exc))
                 return
-            show_info(f"Wrote {len(written)} files to {values['folder']}.")
+            self.start_export(**values)
+
+    def start_export(self, folder, *, coco=None, polygons: bool = False, **options) -> None:
+        """:meth:`export` in the background (a worker, after the object changes asked for
+        before it); the status line counts the files written, the window stays usable.
+
+        (No napari progress bar: its activity indicator animates, and on a software
+        OpenGL every frame of it repaints the whole window.)"""
+        if self._key is None:
+            self._warn("Open an image first.")
+            return
+        key, image, file_name = self._key, self._image, self.image_combo.file_name(self._image_layer)
+        total = len(self.model.objects(key)) + (1 if coco else 0)
+        token = self._export_progress = object()
+        self._update_buttons()
+        self._say(f"Exporting {total} files...")
+
+        def work(report):
+            return self.model.export(key, image, folder, file_name=file_name, coco=coco, polygons=polygons, progress=report, **options)
+
+        def step(done_count):
+            if self._export_progress is token:  # (not a report that came after the end)
+                self._say(f"Exporting: {done_count} of {total} files written.")
+
+        def finished():
+            self._export_progress = None
+            self._update_buttons()
+
+        def done(written):
+            finished()
+            self._say(f"Exported {len(written)} files to {folder}.")
+            show_info(f"Wrote {len(written)} files to {folder}.")
+
+        def failed(exc):
+            finished()
+            if not isinstance(exc, InputError):
+                raise exc
+            self._warn(str(exc))
+
+        self.jobs.run(work, done, failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")
 
     # -- prompts panel -------------------------------------------------------------------
     def _point_label_changed(self, background: bool) -> None:
@@ -503,4 +681,18 @@ class SegmentationWidget(QWidget):
 
     def _select_layer(self, name: str) -> None:
         self.canvas.select(name)
+
+    def _hover(self, event=None) -> None:
+        """Name the object under the cursor (its colour, id and class), whatever layer is active."""
+        text = ""
+        layer = self.canvas.layer(L.OBJECTS)
+        if layer is not None and self._key is not None and self._key in self.model:
+            row, col = (int(round(v)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
+            labels = layer.data
+            if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
+                object_id = int(labels[row, col])
+                name = self.model.objects(self._key).classes.get(object_id, "?")
+                text = f'Under the cursor: <span style="color:{L.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
+        if text != self.hover.text():
+            self.hover.setText(text)
 

@@ -1,0 +1,382 @@
+"""GUI tests of issue #13: the widget driven as an annotator drives it (real layer events,
+napari's own keys on the canvas, the Image box, Next/Previous of a folder, clicks).
+
+Run under a display: xvfb-run -a python -m pytest tests/test_plugin_trust.py
+"""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import disc_scene, iou  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+# -- helpers: what a user does ------------------------------------------------------------
+@pytest.fixture
+def setup(make_napari_viewer, qtbot):
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    image, truth = disc_scene(height=120, width=160)
+    viewer.add_image(image, name="disc", rgb=True)
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    return viewer, widget, truth
+
+
+def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
+    """A folder of disc images (``broken`` ones cut after 3000 bytes) opened in the widget."""
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder.mkdir()
+    for i, name in enumerate(names):
+        height, width = (sizes or {}).get(name, (120, 160))
+        image, _ = disc_scene(height=height, width=width, centre=(width // 2, height // 2), seed=i)
+        write_image(folder / name, image)
+        if name in broken:
+            (folder / name).write_bytes((folder / name).read_bytes()[:3000])
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_session(Session.open(folder))
+    return viewer, widget
+
+
+def wait(qtbot, widget, timeout=20000):
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+def box(viewer, x0, y0, x1, y1):
+    from interactive_seg.plugin import layers as L
+
+    viewer.layers["boxes"].add_rectangles(L.box_to_shape((x0, y0, x1, y1)))
+
+
+def click(qtbot, button):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def key(qtbot, viewer, name, *modifiers):
+    """Press a key on napari's canvas: the active layer's bindings first, then the viewer's."""
+    from qtpy.QtCore import Qt
+
+    mods = Qt.KeyboardModifier.NoModifier
+    for modifier in modifiers:
+        mods |= getattr(Qt.KeyboardModifier, f"{modifier}Modifier")
+    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, getattr(Qt.Key, f"Key_{name}"), mods)
+
+
+def shown_image(widget):
+    layer = widget.image_combo.current
+    return None if layer is None else layer.name
+
+
+def accept_box(qtbot, viewer, widget, rect=(45, 25, 115, 95)):
+    box(viewer, *rect)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
+
+
+# -- 1. a truncated image in a folder ------------------------------------------------------
+def test_a_truncated_image_in_a_folder_never_parts_the_list_from_the_canvas(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from interactive_seg import Session
+    from interactive_seg.plugin import widget as widget_module
+
+    said = []
+    monkeypatch.setattr(widget_module, "show_warning", lambda text: said.append(text))
+    folder = tmp_path / "photos"
+    viewer, widget = folder_session(make_napari_viewer, folder, ["a.png", "b.png", "c.png"], broken=["b.png"])
+    assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
+    click(qtbot, widget.next_button)  # b.png cannot be read
+    assert said and "b.png" in said[-1]
+    assert "b.png" not in widget.images.names
+    assert widget.images.current() == shown_image(widget)
+    on_screen = shown_image(widget)
+    accept_box(qtbot, viewer, widget)
+    assert Session.open(folder).count(on_screen) == 1  # saved under the image it was drawn on
+    if on_screen == "a.png":
+        click(qtbot, widget.next_button)  # Next still moves
+    assert shown_image(widget) == "c.png" and widget.images.current() == "c.png"
+    accept_box(qtbot, viewer, widget, (30, 20, 130, 100))
+    click(qtbot, widget.previous_button)
+    assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
+    assert [layer.name for layer in widget.image_combo.layers()] == ["a.png"]  # no 'a.png [1]'
+    saved = Session.open(folder)
+    assert saved.count("c.png") == 1 and saved.count("a.png") == (1 if on_screen == "a.png" else 0)
+    assert widget.object_list.count() == saved.count("a.png")
+
+
+def test_a_folder_whose_first_image_is_truncated_opens_on_the_next(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from interactive_seg.plugin import widget as widget_module
+
+    monkeypatch.setattr(widget_module, "show_warning", lambda text: None)
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], broken=["a.png"])
+    assert shown_image(widget) == "b.png" and widget.images.current() == "b.png"
+
+
+# -- 2. T after Clear or Accept ------------------------------------------------------------
+def test_t_flips_the_next_click_after_accept_and_clear(setup, qtbot):
+    viewer, widget, truth = setup
+    accept_box(qtbot, viewer, widget)
+    key(qtbot, viewer, "2", "Alt")  # points
+    assert viewer.layers.selection.active.name == "points"
+    key(qtbot, viewer, "T")  # used to raise IndexError in current_face_color
+    assert widget.point_toggle.isChecked()
+    viewer.layers["points"].add([[5, 5]])
+    assert viewer.layers["points"].features["label"].tolist() == [0]
+    click(qtbot, widget.clear_button)
+    key(qtbot, viewer, "T")
+    assert widget.point_toggle.isChecked()
+    viewer.layers["points"].add([[60, 80]])
+    assert viewer.layers["points"].features["label"].tolist() == [0]
+    np.testing.assert_allclose(viewer.layers["points"].face_color[-1][:3], [1, 0, 0])
+    wait(qtbot, widget)
+
+
+def test_t_works_after_accept_and_moving_to_the_next_image(make_napari_viewer, qtbot, tmp_path):
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"])
+    accept_box(qtbot, viewer, widget)
+    click(qtbot, widget.next_button)
+    key(qtbot, viewer, "2", "Alt")
+    key(qtbot, viewer, "T")
+    assert widget.point_toggle.isChecked()
+
+
+# -- 3. napari's own Ctrl+Z on the scribbles layer ------------------------------------------
+def test_undoing_a_stroke_with_napari_ctrl_z_runs_the_preview_again(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    box_only = viewer.layers["preview"].data.astype(bool)
+    assert iou(box_only, truth) > 0.9
+    key(qtbot, viewer, "3", "Alt")  # scribbles
+    scribbles = viewer.layers["scribbles"]
+    assert viewer.layers.selection.active is scribbles
+    widget.brush_combo.setCurrentIndex(1)  # background
+    scribbles.brush_size = 40
+    before = widget.runner.generation
+    scribbles.paint((60, 80), 2)  # a background stroke over the disc's centre, as a drag makes
+    assert widget.runner.generation > before  # the stroke was sent to the engine
+    wait(qtbot, widget)
+    before = widget.runner.generation
+    key(qtbot, viewer, "Z", "Control")  # napari's stroke undo: the stroke goes
+    assert not scribbles.data.any()
+    assert widget.runner.generation > before and widget.status.text() in ("Segmenting...", "Undone: the last stroke.")
+    wait(qtbot, widget)
+    assert widget.last_result is not None and np.array_equal(viewer.layers["preview"].data.astype(bool), box_only)
+    click(qtbot, widget.accept_button)
+    assert viewer.layers["objects"].data[60, 80] == 1  # no mask from the stroke that is gone
+
+
+# -- 4. object-level Ctrl+Z whatever layer is active -----------------------------------------
+@pytest.mark.parametrize("active", ["scribbles", "boxes", "points", "preview", "objects", "disc"])
+def test_ctrl_z_after_accept_undoes_the_object_whatever_layer_is_active(setup, qtbot, active):
+    viewer, widget, truth = setup
+    accept_box(qtbot, viewer, widget)
+    viewer.layers.selection.active = viewer.layers[active]
+    key(qtbot, viewer, "Z", "Control")
+    assert not viewer.layers["objects"].data.any() and widget.object_list.count() == 0
+    assert widget.status.text() == "Undone: object 1 kept as 'object'."
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone")
+
+
+# -- 5 is in the core: tests/test_cutouts.py ----------------------------------------------
+# -- 6. the Image box brings the chosen image to the front ----------------------------------
+def test_choosing_an_image_in_the_image_box_brings_it_to_the_front(make_napari_viewer, qtbot):
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(disc_scene(seed=1)[0], name="cat", rgb=True)
+    viewer.add_image(disc_scene(height=90, width=100, centre=(50, 45), seed=2)[0], name="cup", rgb=True)
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    for name in ("cup", "cat", "cup"):
+        widget.image_combo.setCurrentIndex(widget.image_combo.findText(name))
+        assert shown_image(widget) == name
+        names = [layer.name for layer in viewer.layers]
+        others = [n for n in ("cat", "cup") if n != name]
+        chosen = names.index(name)
+        assert all(names.index(o) < chosen or not viewer.layers[o].visible for o in others)
+        assert viewer.layers[name].visible
+        assert chosen < names.index("objects") < names.index("preview") < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+
+
+# -- 8. docked before an image is opened ---------------------------------------------------
+def test_docked_before_an_image_the_first_drag_draws_a_box(make_napari_viewer, qtbot):
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    viewer.open_sample("interactive-seg", "coffee")  # File > Open Sample
+    qtbot.wait(50)
+    assert viewer.layers.selection.active.name == "boxes" and viewer.layers["boxes"].mode == "add_rectangle"
+    viewer.add_image(disc_scene()[0], name="disc", rgb=True)
+    widget.image_combo.setCurrentIndex(widget.image_combo.findText("disc"))
+    qtbot.wait(50)
+    assert viewer.layers.selection.active.name == "boxes" and viewer.layers["boxes"].mode == "add_rectangle"
+
+
+# -- 9. prompt layers stay on top after a session image switch -------------------------------
+def test_prompt_layers_stay_on_top_after_moving_to_an_image_of_another_size(make_napari_viewer, qtbot, tmp_path):
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], sizes={"b.png": (90, 130)})
+    click(qtbot, widget.next_button)
+    names = [layer.name for layer in viewer.layers]
+    assert viewer.layers["preview"].data.shape == (90, 130)
+    assert names.index("b.png") < names.index("objects") < names.index("preview") < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+    assert viewer.layers.selection.active.name == "boxes"
+
+
+# -- a panel that reads at a glance ------------------------------------------------------------
+def test_the_preview_is_a_light_fill_under_a_clear_contour(setup, qtbot):
+    from interactive_seg.plugin import layers as L
+
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    preview = viewer.layers["preview"]
+    values = preview.data
+    assert set(np.unique(values)) == {0, 1, 2}
+    assert iou(values > 0, truth) > 0.9
+    assert values[60, 80] == 1 and (values == 2).sum() < (values == 1).sum()  # the contour is thin
+    rows = np.flatnonzero((values > 0).any(axis=1))
+    assert values[rows[0]].max() == 2 and values[rows[-1]].max() == 2  # top and bottom rows: contour
+    fill, edge = preview.colormap.map(np.array([1, 2]))
+    assert fill[3] * preview.opacity <= 0.4 and edge[3] * preview.opacity == 1.0
+    box_edge = viewer.layers["boxes"].edge_color[0]
+    assert np.abs(edge[:3] - box_edge[:3]).max() > 0.5  # the box's yellow edge stays visible on it
+    click(qtbot, widget.accept_button)
+    assert not preview.data.any() and viewer.layers["objects"].data[60, 80] == 1
+    widget.object_list.setCurrentRow(0)
+    click(qtbot, widget.edit_button)  # an edited object is shown the same way
+    assert set(np.unique(preview.data)) == {0, 1, 2}
+    assert L.PREVIEW_FILL[3] < 0.5
+
+
+def test_point_markers_are_readable_and_scale_with_the_zoom(make_napari_viewer, qtbot):
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(disc_scene(height=600, width=900, centre=(450, 300), radius=150)[0], name="photo", rgb=True)
+    SegmentationWidget(viewer)
+    points = viewer.layers["points"]
+    points.add([[300, 450]])
+    assert points.size[0] >= 900 / 50  # in image pixels: zooming in makes it larger
+    low, high = points.canvas_size_limits
+    assert low >= 10 and high <= 48  # never a dot, never a disc over the object
+
+
+def test_swatches_beside_classes_and_objects_match_the_canvas(setup, qtbot):
+    from qtpy.QtGui import QColor
+
+    from interactive_seg import palette
+
+    viewer, widget, truth = setup
+    widget.add_class("corner")
+    accept_box(qtbot, viewer, widget)
+    widget.class_list.setCurrentRow(0)
+
+    def icon_colour(item):
+        image = item.icon().pixmap(12, 12).toImage()
+        return QColor(image.pixel(6, 6)).name()
+
+    assert [icon_colour(widget.class_list.item(i)) for i in range(2)] == [palette.colour(0), palette.colour(1)]
+    object_id = widget.selected_object() or int(widget.object_list.item(0).text().split(":")[0])
+    canvas = viewer.layers["objects"].colormap.map(np.array([object_id]))[0][:3]
+    assert icon_colour(widget.object_list.item(0)) == QColor.fromRgbF(*canvas).name()
+
+
+def test_the_object_under_the_cursor_is_named_whatever_layer_is_active(setup, qtbot):
+    viewer, widget, truth = setup
+    accept_box(qtbot, viewer, widget)
+    assert viewer.layers.selection.active.name == "boxes"
+    viewer.cursor.position = (60, 80)  # the mouse over the disc
+    assert "object 1 (object)" in widget.hover.text()
+    widget.class_list.item(0).setText("disc")
+    viewer.cursor.position = (61, 80)
+    assert "object 1 (disc)" in widget.hover.text()
+    viewer.cursor.position = (5, 150)  # background
+    assert widget.hover.text() == ""
+
+
+def test_the_click_toggle_starts_again_at_foreground_after_accept_and_clear(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    widget.point_toggle.setChecked(True)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
+    assert not widget.point_toggle.isChecked() and widget.point_toggle.text().startswith("foreground")
+    widget.point_toggle.setChecked(True)
+    click(qtbot, widget.clear_button)
+    assert not widget.point_toggle.isChecked()
+    viewer.layers["points"].add([[60, 80]])
+    assert viewer.layers["points"].features["label"].tolist() == [1]
+    wait(qtbot, widget)
+
+
+def test_the_status_line_is_never_stale(setup, qtbot):
+    viewer, widget, truth = setup
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    assert widget.status.text().startswith("Preview")
+    click(qtbot, widget.clear_button)
+    assert not widget.status.text().startswith(("Preview", "Segmenting"))
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    viewer.layers["boxes"].data = []  # the user deletes the box: no prompts
+    assert not widget.status.text().startswith(("Preview", "Segmenting"))
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
+    assert widget.status.text() == "Object 1 kept as 'object'."
+    click(qtbot, widget.undo_button)
+    assert "kept" not in widget.status.text() or widget.status.text().startswith("Undone")
+    box(viewer, 45, 25, 115, 95)
+    click(qtbot, widget.clear_button)  # while the engine still works
+    wait(qtbot, widget)
+    assert widget.status.text().startswith("Cleared")
+
+
+def test_t_flips_the_next_click_from_any_prompt_layer(setup, qtbot):
+    viewer, widget, truth = setup
+    for name, mode in (("boxes", "add_rectangle"), ("scribbles", "paint"), ("points", "add")):
+        widget._select_layer(name)
+        checked = widget.point_toggle.isChecked()
+        key(qtbot, viewer, "T")
+        assert widget.point_toggle.isChecked() != checked
+        assert viewer.layers[name].mode == mode  # on boxes napari's T was path mode
+
+
+def test_the_panel_fits_a_1280_by_720_screen(make_napari_viewer, qtbot, tmp_path):
+    """Accept, Clear, Undo, Redo, Export and the status line are on screen without scrolling,
+    in a folder session (the tallest panel); the rest scrolls."""
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"])
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.height() <= 720 and widget.isVisible(), timeout=5000)
+    qtbot.wait(100)
+    for part in (widget.accept_button, widget.clear_button, widget.undo_button, widget.redo_button, widget.export_button, widget.status):
+        region = part.visibleRegion()
+        assert not region.isEmpty() and region.boundingRect().height() >= part.height() - 1, part
+    assert widget.scroll.verticalScrollBar().maximum() > 0 or widget.next_button.visibleRegion().isEmpty() is False
+
+
+def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhighlights_the_list(make_napari_viewer, qtbot, tmp_path):
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"])
+    viewer.add_image(disc_scene(seed=5)[0], name="other", rgb=True)  # File > Open
+    qtbot.wait(50)
+    assert shown_image(widget) == "other" and widget.images.current() is None
+    assert viewer.layers.selection.active.name == "boxes"
+    click(qtbot, widget.next_button)
+    assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
+    click(qtbot, widget.next_button)
+    assert shown_image(widget) == "b.png" and [layer.name for layer in widget.image_combo.layers()] == ["other", "b.png"]
