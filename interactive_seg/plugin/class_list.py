@@ -40,7 +40,7 @@ class ClassList(QGroupBox):
         layout = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setMinimumHeight(50)
-        self.list.setMaximumHeight(110)  # a few rows; the panel must fit a small screen
+        self.list.setMaximumHeight(90)  # a few rows; the panel must fit a small screen
         self.list.setToolTip("Each class's colour is its colour in review sheets (objects on the canvas have one colour each)")
         self.list.itemChanged.connect(self._item_changed)
         layout.addWidget(self.list)

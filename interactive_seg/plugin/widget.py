@@ -157,7 +157,7 @@ class SegmentationWidget(QWidget):
         ol = QVBoxLayout(objects)
         self.object_list = QListWidget()
         self.object_list.setMinimumHeight(70)
-        self.object_list.setMaximumHeight(200)
+        self.object_list.setMaximumHeight(140)
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
         self.hover = QLabel()  # the object under the cursor, whatever layer is active
