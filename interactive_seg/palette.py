@@ -1,7 +1,8 @@
 """The colours objects and classes are drawn in, shared by the napari widget and the review sheets.
 
-Vivid, distinct colours (matplotlib's tab10 without its yellow, which the widget's preview
-and boxes use). Colour ``i`` (0-based) of a sequence is ``COLOURS[i % len(COLOURS)]``.
+Vivid, distinct colours (matplotlib's tab10 without its yellow, which the widget's boxes
+use; its preview is a cyan contour over a light fill). Colour ``i`` (0-based) of a
+sequence is ``COLOURS[i % len(COLOURS)]``.
 
 >>> colour(0), colour(len(COLOURS))
 ('#1f77b4', '#1f77b4')

@@ -106,7 +106,7 @@ def preview_colormap():
     return DirectLabelColormap(color_dict={0: "transparent", 1: PREVIEW_FILL, 2: PREVIEW_EDGE, None: "transparent"})
 
 
-#: The objects' colours: the core's palette (tab10 without the yellow the preview uses), so
+#: The objects' colours: the core's palette (tab10 without the boxes' yellow), so
 #: the canvas, the panel's swatches and the review sheets agree.
 OBJECT_COLOURS = list(palette.COLOURS)
 
