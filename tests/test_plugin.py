@@ -511,9 +511,12 @@ def test_option_panels_are_built_from_the_engines_listing(setup):
     viewer, widget, truth = setup
     for option in engine_class("grabcut").options:
         field = widget.engines.field("grabcut", option.name)
-        assert field.value() == option.default and field.toolTip() == option.help
+        value = field.currentText() if option.choices else field.value()  # a menu or a number box
+        assert value == option.default and field.toolTip() == option.help
     widget.engines.field("grabcut", "margin").setValue(0.3)
     assert widget.engine().margin == 0.3
+    widget.engines.field("grabcut", "scribble_prior").setCurrentText("none")
+    assert widget.engine().scribble_prior == "none"
 
 
 def test_a_region_refresh_draws_what_a_full_refresh_draws(make_napari_viewer):
