@@ -367,7 +367,10 @@ def test_the_panel_fits_a_1280_by_720_screen(make_napari_viewer, qtbot, tmp_path
     for part in (widget.accept_button, widget.clear_button, widget.undo_button, widget.redo_button, widget.export_button, widget.status):
         region = part.visibleRegion()
         assert not region.isEmpty() and region.boundingRect().height() >= part.height() - 1, part
-    assert widget.scroll.verticalScrollBar().maximum() > 0 or widget.next_button.visibleRegion().isEmpty() is False
+    for part in (widget.next_button, widget.add_class_button, widget.edit_button, widget.delete_button):
+        widget.scroll.ensureWidgetVisible(part)  # the rest is a scroll away
+        qtbot.wait(20)
+        assert not part.visibleRegion().isEmpty(), part
 
 
 def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhighlights_the_list(make_napari_viewer, qtbot, tmp_path):
