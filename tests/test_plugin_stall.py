@@ -142,11 +142,29 @@ def test_changes_made_in_the_worker_show_what_a_full_redraw_shows(background, qt
     corner[5:40, 5:90] = True  # overlaps the disc
     expected = ObjectSet(truth.shape)  # the same steps on a lone model
 
+    # what reaches the GPU: napari's partial updates (labels_update events) over its full uploads
+    sent = {"view": np.array(layer._slice.image.view)}
+
+    def on_update(event):
+        (y, x), data = event.offset, event.data
+        sent["view"][y : y + data.shape[0], x : x + data.shape[1]] = data
+
+    layer.events.labels_update.connect(on_update)
+    refresh = layer.refresh
+
+    def full_refresh(*args, **kwargs):
+        refresh(*args, **kwargs)
+        sent["view"] = np.array(layer._slice.image.view)
+
+    layer.refresh = full_refresh
+
     def check(step):
         _settle(qtbot, widget)
         assert np.array_equal(layer.data, expected.labels), step
+        uploaded = sent["view"].copy()
         shown = _full_redraw(layer)
         assert np.array_equal(shown, layer._slice.image.view), f"{step}: the screen is not what a full redraw draws"
+        assert np.array_equal(uploaded, layer._slice.image.view), f"{step}: the GPU was not sent what a full redraw sends"
         assert widget.object_list.count() == len(expected), step
 
     for mask in (truth, corner):
