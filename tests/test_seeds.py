@@ -175,3 +175,18 @@ def test_the_command_line_takes_scribble_prior(tmp_path):
         assert cli.main(args) == 0
         scores[prior] = iou(read_image(out / "flower_mask.png") == 255, truth)
     assert scores["geodesic"] > 0.95 and scores["none"] < 0.3
+
+
+def test_strokes_that_meet_at_working_size_still_give_a_mask():
+    # on a wide photo two neighbouring strokes fall into the same working pixels, where the
+    # foreground wins: the background stroke vanishes there, but the call must not fail
+    image, truth = _flower()[:2]
+    big = np.ascontiguousarray(np.repeat(np.repeat(image, 20, 0), 20, 1))
+    strokes = np.zeros(big.shape[:2], np.uint8)
+    strokes[100:3100, 2000] = 1
+    strokes[100:3100, 2001] = 2
+    strokes[100:105, 100:105] = 1  # sets the region's edge, so columns 2000 and 2001 share working pixels
+    engine = get_engine("grabcut")
+    engine.set_image(big)
+    mask = engine.segment(Prompts(scribbles=strokes)).mask
+    assert mask[100:3100, 2000].all() and not mask[100:3100, 2001].any()

@@ -526,7 +526,7 @@ class GrabCutEngine(Engine):
                 return labels, cv2.GC_INIT_WITH_RECT, self.iterations, models
         else:
             labels = np.full((wh, ww), GC_PR_BGD, np.uint8)
-            if p.prior is None and self.scribble_prior == "geodesic" and fg is not None and fg.any() and bg is not None and bg.any():
+            if p.prior is None and self.scribble_prior == "geodesic" and fg is not None and fg.any() and bg is not None and (bg & ~fg).any():
                 # Strokes alone: unmarked pixels geodesically nearer the foreground strokes
                 # start as probable object, the others as probable background.
                 near = seeds.stroke_prior(work.pixels, fg, bg, contrast=self.prior_contrast, edges=self.prior_edges)
