@@ -93,14 +93,14 @@ def likelihood_cost(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, contrast:
     """
     image = _check_image(image)
     contrast = _check_contrast(contrast)
-    from scipy.ndimage import gaussian_filter  # scipy comes with scikit-image
+    from skimage.filters import gaussian
 
     q = (image.astype(np.int64) * bins) // 256
     index = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
     densities = []
     for marks in (fg, bg):
         hist = np.bincount(index[marks], minlength=bins**3).reshape(bins, bins, bins).astype(np.float64)
-        hist = gaussian_filter(hist, 1.0, mode="constant") + 1e-6
+        hist = gaussian(hist, sigma=1.0, mode="constant", preserve_range=True) + 1e-6
         densities.append((hist / hist.sum()).ravel()[index])
     p = (densities[0] / (densities[0] + densities[1])).astype(np.float32)
     return _cost_from(p, contrast, sigma)
