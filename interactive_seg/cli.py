@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
     seg.add_argument("--scribble-prior", dest="scribble_prior", choices=("geodesic", "none"),
-                     help="strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic, the default) or as plain GrabCut (none)")
+                     help="strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic, the default) or, close to plain GrabCut, from the strokes' box (none)")
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     seg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     seg.set_defaults(func=cmd_segment)
