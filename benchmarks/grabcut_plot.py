@@ -48,6 +48,11 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full:
                       label=f"{LABELS[key]}  (NoC@85 {n85:.2f}, NoC@90 {n90:.2f})")
         for value, style in ((n85, ":"), (n90, "--")):
             ax_curve.axvline(value, color=COLOURS[key], ls=style, lw=1.2, alpha=0.8)
+    if len(curve_rows) < len(rows):  # plain clicked some images only: the engine's curve on all, too
+        every = np.array([curve(r["ours"]["ious"]) for r in rows]).mean(0)
+        n90 = np.mean([noc(r["ours"]["ious"], 0.90) for r in rows])
+        ax_curve.plot(steps, every, "-", lw=1.5, color=COLOURS["ours"], alpha=0.45,
+                      label=f"{LABELS['ours']}, all {len(rows)} images  (NoC@90 {n90:.2f})")
     for level, style in ((0.85, ":"), (0.90, "--")):
         ax_curve.axhline(level, color="grey", ls=style, lw=1)
         ax_curve.text(MAX_INTERACTIONS + 0.3, level, f"{level:.2f}", va="center", fontsize=10, color="grey")

@@ -114,4 +114,7 @@ def test_plain_clicks_limits_plain_grabcut_to_the_first_images(dataset, tmp_path
 
     curve_ax, box_ax = plot_benchmark(rows, tmp_path / "p.png", title="discs", full=False)
     assert "1 images" in curve_ax.get_title() and "stops at IoU 0.90" in curve_ax.get_title()
+    # the engine's curve over the clicked image, plain's, and the engine's over all three
+    assert len([ln for ln in curve_ax.get_lines() if len(ln.get_xdata()) == gb.MAX_INTERACTIONS]) == 3
+    assert "all 3 images" in curve_ax.get_legend().get_texts()[2].get_text()
     assert sum(len(c.get_offsets()) for c in box_ax.collections) == 3
