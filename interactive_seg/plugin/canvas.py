@@ -72,12 +72,6 @@ class RegionPainter:
         if len(self._todo) == 1:
             self._turn()  # a small region is drawn at once; a large one starts now, goes on later
 
-    def flush(self) -> None:
-        """Draw everything that waits, now."""
-        self._timer.stop()
-        while self._todo:
-            self._strip()
-
     def forget(self, layer) -> None:
         """Drop what waits for ``layer`` (it is going away)."""
         self._todo = deque(item for item in self._todo if item[0] is not layer)
