@@ -206,6 +206,33 @@ def test_changes_asked_for_while_one_runs_wait_their_turn(background, qtbot):
 
 
 @pytest.mark.gui
+def test_finishing_makes_and_saves_every_queued_change(make_napari_viewer, qtbot, tmp_path):
+    """What quitting (and choosing another image) does: the running change and the queued
+    ones are made, and saved, before it returns."""
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    image, truth = disc_scene(height=100, width=130)
+    cv2.imwrite(str(tmp_path / "a.png"), image[:, :, ::-1])
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.jobs.sync_pixels = 0
+    widget.open_session(Session.open(tmp_path))
+    corner = np.zeros(truth.shape, bool)
+    corner[2:30, 3:40] = True
+    for mask in (truth, corner):
+        _offer(widget, mask)
+        widget.accept()
+    widget.undo()  # the corner, once it is there
+    widget.jobs.finish()
+    assert not widget.jobs.busy
+    saved = json.loads(widget.session.path.read_text())
+    assert [a["area"] for a in saved["annotations"]] == [float(truth.sum())]
+    assert widget.object_list.count() == 1 and widget.model.history(widget._key).can_redo
+    _settle(qtbot, widget)
+
+
+@pytest.mark.gui
 def test_editing_waits_for_the_change_that_runs(background, qtbot):
     viewer, widget, image, truth = background
     _offer(widget, truth)

@@ -10,17 +10,20 @@ it takes milliseconds, and the caller gets its result back.
 
 Code on the GUI thread that reads or changes the model outside a job (choosing another
 image, renaming a class, editing an object) calls :meth:`Jobs.finish` first: it waits for
-the running job and runs the queued ones, so it always sees the model at rest.
+the running job and runs the queued ones, so it always sees the model at rest. Quitting
+the application does the same, so no change asked for is left unmade (or unsaved).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
 from napari.qt.threading import create_worker
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QCoreApplication, QObject, Signal
 
 __all__ = ["Jobs", "SYNC_PIXELS"]
 
@@ -62,6 +65,9 @@ class Jobs:
         self._told_busy = False
         self._relay = _Relay()
         self._relay.report.connect(self._deliver_report)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting with changes queued: make them (and their saves) first
+            app.aboutToQuit.connect(functools.partial(_finish_at_quit, weakref.ref(self)))
 
     @property
     def busy(self) -> bool:
@@ -163,3 +169,14 @@ class Jobs:
     def _deliver_report(self, job: _Job, value) -> None:
         if not job.handled and job.progress is not None:
             job.progress(value)
+
+
+def _finish_at_quit(ref) -> None:
+    """Finish a queue (held weakly, so the connection keeps no widget alive) as the application quits."""
+    jobs = ref()
+    if jobs is None:
+        return
+    try:
+        jobs.finish()
+    except RuntimeError:  # a job's follow-up met a widget already deleted: the change itself is made
+        pass
