@@ -108,8 +108,10 @@ def test_the_region_is_the_strokes_extent_grown_by_stroke_margin():
     engine = get_engine("grabcut", stroke_margin=0.25)
     engine.set_image(image)
     info = engine.segment(Prompts(scribbles=strokes)).info
-    # the strokes' window is x 40..160, y 40..81 (exclusive ends): grown by a quarter of 120 px
-    assert info["region"] == (10, 10, 190, 111)
+    # the strokes' window is x 40..160, y 40..81 (exclusive ends): grown by a quarter of
+    # 120 px; no background stroke lies below the foreground one, so the region runs to the
+    # bottom of the image
+    assert info["region"] == (10, 10, 190, 300)
     whole = get_engine("grabcut", stroke_margin=None)
     whole.set_image(image)
     assert whole.segment(Prompts(scribbles=strokes)).info["region"] == (0, 0, 400, 300)
@@ -190,3 +192,22 @@ def test_strokes_that_meet_at_working_size_still_give_a_mask():
     engine.set_image(big)
     mask = engine.segment(Prompts(scribbles=strokes)).mask
     assert mask[100:3100, 2000].all() and not mask[100:3100, 2001].any()
+
+
+def test_the_region_is_open_where_no_background_stroke_bounds_the_object():
+    # a wide object stroked near its left end, a background stroke only to its left: nothing
+    # says where the object ends on the right, so the region must not cut it there
+    rng = np.random.default_rng(1)
+    image = np.zeros((200, 600, 3)) + [40, 90, 160]
+    truth = np.zeros((200, 600), bool)
+    truth[60:140, 100:560] = True
+    image[truth] = [200, 60, 40]
+    image = np.clip(image + rng.normal(0, 8, image.shape), 0, 255).astype(np.uint8)
+    strokes = np.zeros(truth.shape, np.uint8)
+    strokes[100, 120:160] = 1
+    strokes[40:160, 40] = 2
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    result = engine.segment(Prompts(scribbles=strokes))
+    assert result.info["region"][2] == 600
+    assert iou(result.mask, truth) > 0.95

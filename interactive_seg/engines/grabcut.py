@@ -115,7 +115,9 @@ class GrabCutEngine(Engine):
         likelihoods, or both (default).
     stroke_margin : float or None
         With strokes alone, the region is their extent grown by this fraction of its
-        longest side (default 0.25); ``None`` takes the whole image.
+        longest side (default 0.25), and runs to the image's edge on each side where no
+        background stroke lies beyond the foreground strokes; ``None`` takes the whole
+        image.
     fg_weighting : float
         Temperature of the foreground model's weighting (default 1.0): each pixel labelled
         foreground teaches the foreground colour model with weight
@@ -433,12 +435,21 @@ class GrabCutEngine(Engine):
             # Strokes alone: the object lies about where they were drawn.
             x0, y0, x1, y1 = marks.window
             grow = max(self.min_margin, self.stroke_margin * max(x1 - x0, y1 - y0))
-            return (
+            region = [
                 max(0, int(np.floor(x0 - grow))),
                 max(0, int(np.floor(y0 - grow))),
                 min(width, int(np.ceil(x1 + grow))),
                 min(height, int(np.ceil(y1 + grow))),
-            )
+            ]
+            # Only background strokes beyond the foreground ones bound the object: on a side
+            # where a foreground stroke reaches the strokes' extent nothing says where the
+            # object ends, so the region runs to the image's edge there.
+            fg_box, bg_box = mask_tools.bbox(marks.fg), mask_tools.bbox(marks.bg)
+            if fg_box is not None and bg_box is not None:
+                for side, (f, b, edge) in enumerate(zip(fg_box, bg_box, (0, 0, width, height))):
+                    if (b >= f) if side < 2 else (b <= f):
+                        region[side] = edge
+            return tuple(region)
         if not self.roi or strokes_only:
             # Without a box or a prior nothing bounds the object: take the whole image.
             return (0, 0, width, height)
