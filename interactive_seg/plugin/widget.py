@@ -11,6 +11,7 @@ to the user leaves through this module (napari notifications and the status line
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -92,6 +93,7 @@ class SegmentationWidget(QWidget):
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._switching = False  # a session is swapping its image layer
+        self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
         self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
@@ -217,7 +219,7 @@ class SegmentationWidget(QWidget):
                 layer.bind_key(KEYS["undo"], lambda layer: self._undo_key(layer, redo=False), overwrite=True)
                 layer.bind_key(KEYS["redo"], lambda layer: self._undo_key(layer, redo=True), overwrite=True)
         scribbles = self.canvas.layer(L.SCRIBBLES)
-        if scribbles is not None and not getattr(scribbles, "_iseg_undo_watched", False):
+        if scribbles is not None and scribbles not in self._undo_watched:
             # napari's stroke undo/redo (by any route: keys, menus, scripts) changes the data
             # without an event: run the preview again after it
             for method in ("undo", "redo"):
@@ -228,7 +230,7 @@ class SegmentationWidget(QWidget):
                     self._prompts_changed()
 
                 setattr(scribbles, method, replay)
-            scribbles._iseg_undo_watched = True
+            self._undo_watched.add(scribbles)  # kept here: napari deprecates private attributes set on its layers
 
     def _undo_key(self, layer, redo: bool) -> None:
         history = getattr(layer, "_redo_history" if redo else "_undo_history", None)
