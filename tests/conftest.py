@@ -25,3 +25,27 @@ def iou(a, b):
 @pytest.fixture
 def scene():
     return disc_scene()
+
+
+# -- the napari widget, as the GUI tests drive it (napari imported only when called) --------
+def docked_widget(viewer, image=None, name="disc"):
+    """The segmentation widget docked in ``viewer``, after adding ``image`` (RGB) as a layer."""
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    if image is not None:
+        viewer.add_image(image, name=name, rgb=True)
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    return widget
+
+
+def wait(qtbot, widget, timeout=20000):
+    """Until the widget's preview worker is idle."""
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+def box(viewer, x0, y0, x1, y1):
+    """Draw a box on the ``boxes`` layer, image pixels (x0, y0, x1, y1)."""
+    from interactive_seg.plugin import layers as L
+
+    viewer.layers["boxes"].add_rectangles(L.box_to_shape((x0, y0, x1, y1)))

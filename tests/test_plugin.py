@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import disc_scene, iou  # noqa: E402
+from conftest import box, disc_scene, docked_widget, iou, wait  # noqa: E402
 from interactive_seg.engines import Engine, Result  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -18,25 +18,10 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def setup(make_napari_viewer, qtbot):
-    from interactive_seg.plugin.widget import SegmentationWidget
-
     viewer = make_napari_viewer()
     image, truth = disc_scene(height=120, width=160)
     image[8:28, 8:28] = (40, 200, 40)  # a second object: a green square in the corner
-    viewer.add_image(image, name="disc", rgb=True)
-    widget = SegmentationWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    return viewer, widget, truth
-
-
-def wait(qtbot, widget, timeout=20000):
-    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
-
-
-def box(viewer, x0, y0, x1, y1):
-    from interactive_seg.plugin import layers as L
-
-    viewer.layers["boxes"].add_rectangles(L.box_to_shape((x0, y0, x1, y1)))
+    return viewer, docked_widget(viewer, image), truth
 
 
 def test_prompt_layers_are_created_with_their_names(setup):

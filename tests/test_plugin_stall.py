@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import disc_scene
+from conftest import disc_scene, docked_widget
 from interactive_seg.annotations import Annotations
 from interactive_seg.objects import ObjectSet
 
@@ -121,13 +121,9 @@ def _full_redraw(layer) -> np.ndarray:
 @pytest.fixture
 def background(make_napari_viewer, qtbot):
     """A widget that sends every object change to its worker, and draws big regions in small strips."""
-    from interactive_seg.plugin.widget import SegmentationWidget
-
     viewer = make_napari_viewer()
     image, truth = disc_scene(height=120, width=160)
-    viewer.add_image(image, name="disc", rgb=True)
-    widget = SegmentationWidget(viewer)
-    viewer.window.add_dock_widget(widget)
+    widget = docked_widget(viewer, image)
     widget.jobs.sync_pixels = 0
     widget.canvas.painter.strip_pixels = 600  # a few rows per strip
     widget.canvas.painter.turn_seconds = 0.0  # one strip per event-loop turn

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import disc_scene, iou  # noqa: E402
+from conftest import box, disc_scene, docked_widget, iou, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -18,14 +18,9 @@ pytestmark = pytest.mark.gui
 # -- helpers: what a user does ------------------------------------------------------------
 @pytest.fixture
 def setup(make_napari_viewer, qtbot):
-    from interactive_seg.plugin.widget import SegmentationWidget
-
     viewer = make_napari_viewer()
     image, truth = disc_scene(height=120, width=160)
-    viewer.add_image(image, name="disc", rgb=True)
-    widget = SegmentationWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    return viewer, widget, truth
+    return viewer, docked_widget(viewer, image), truth
 
 
 def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
@@ -45,16 +40,6 @@ def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
     viewer.window.add_dock_widget(widget)
     widget.open_session(Session.open(folder))
     return viewer, widget
-
-
-def wait(qtbot, widget, timeout=20000):
-    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
-
-
-def box(viewer, x0, y0, x1, y1):
-    from interactive_seg.plugin import layers as L
-
-    viewer.layers["boxes"].add_rectangles(L.box_to_shape((x0, y0, x1, y1)))
 
 
 def click(qtbot, button):
