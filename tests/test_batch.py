@@ -27,6 +27,7 @@ from interactive_seg.batch import embed_folder, export_folder, masks_from_boxes 
 from interactive_seg.batch import worker as worker_side  # noqa: E402
 from interactive_seg.cli import main  # noqa: E402
 from interactive_seg.coco import CocoDocument  # noqa: E402
+from interactive_seg.errors import InputError  # noqa: E402
 
 from conftest import disc_scene  # noqa: E402
 
@@ -521,3 +522,33 @@ def test_folder_export_python_api_resumes(data, reference, tmp_path):
     second = export_folder(folder, tmp_path / "out", workers=0, progress=False)
     assert second.ok and (second.computed, second.reused) == (1, N_IMAGES - 1)
     assert second.counts == {"cutouts": 2 * N_IMAGES + 1}
+
+
+def test_on_a_cluster_the_checkpoint_is_the_workers_to_find(data, cluster, micro_checkpoint, tmp_path, monkeypatch):
+    """Only where the workers run on this machine does the client judge the checkpoint file:
+    on a cluster the path is the workers' (it may exist there only), and what they find
+    missing still comes back as one sentence before any image is done."""
+    from interactive_seg.batch.masks import check_engine_here
+    from interactive_seg.batch.run import runs_here
+
+    missing = {"model_type": "micro", "checkpoint": str(tmp_path / "only-on-the-workers.pth"), "device": "cpu"}
+    with pytest.raises(InputError, match="no checkpoint file"):
+        check_engine_here("sam", missing)
+    check_engine_here("sam", missing, files=False)  # the client does not judge what it cannot see
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    assert runs_here() and not runs_here(scheduler="tcp://10.0.0.1:8786")
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.1:8786")
+    assert not runs_here()
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+
+    out = tmp_path / "sam.json"
+    with pytest.raises(InputError, match="checkpoint"):
+        masks_from_boxes(data / "boxes.json", data / "images", out, engine="sam", engine_options=missing,
+                         scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
+    assert not out.exists()
+    # and the workers' own file is used when only they can see it (here: the same machine)
+    found = dict(missing, checkpoint=str(micro_checkpoint), cache_dir=str(tmp_path / "cache"))
+    small = make_dataset(tmp_path / "small", n=2)
+    report = masks_from_boxes(small / "boxes.json", small / "images", out, engine="sam", engine_options=found,
+                              scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
+    assert report.ok, report.summary()

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from . import worker as worker_side
 from .masks import check_engine_here
-from .run import Failure, Report, Runner, Task, run_tasks
+from .run import Failure, Report, Runner, Task, run_tasks, runs_here
 
 __all__ = ["embed_folder", "folder_images", "GPU_BATCH"]
 
@@ -123,7 +123,7 @@ def embed_folder(
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch_size must be at least 1; got {batch_size}.")
     worker_side.preload_here(preload)
-    check_engine_here("sam", options)
+    check_engine_here("sam", options, files=runs_here(scheduler, client))
     report = Report("embed", images=len(paths))
     with Runner(scheduler=scheduler, workers=_default_workers(workers, scheduler, client, device), threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
         report.startup = runner.startup

@@ -29,7 +29,7 @@ from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Report, Runner, Task, run_tasks
+from .run import Failure, Report, Runner, Task, run_tasks, runs_here
 
 __all__ = ["masks_from_boxes", "read_detections"]
 
@@ -193,14 +193,17 @@ def _engine_settings(engine: str, options: dict) -> dict:
     return settings
 
 
-def check_engine_here(engine: str, options: dict) -> None:
-    """What can be checked about the engine before any cluster starts (name, checkpoint file)."""
+def check_engine_here(engine: str, options: dict, files: bool = True) -> None:
+    """What can be checked about the engine before any cluster starts: its name and options,
+    and with ``files`` (the workers run on this machine) its checkpoint file. On another
+    machine's workers the checkpoint is theirs to find: they build the engine first
+    (:func:`.worker.check_engine`) and say what is missing there."""
     cls = engine_class(engine)  # an unknown name or a missing extra, said here
     try:
         inspect.signature(cls).bind(**options)
     except TypeError as exc:
         raise InputError(f"The {engine} engine does not take these options ({exc}); see help(get_engine).") from None
-    if engine == "sam":
+    if engine == "sam" and files:
         checkpoint = options.get("checkpoint")
         if checkpoint is not None:
             if not Path(checkpoint).is_file():
@@ -324,7 +327,7 @@ def masks_from_boxes(
     if cutouts is not None:
         cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)
     worker_side.preload_here(preload)  # engines a preload module registers are known from here on
-    check_engine_here(engine, options)
+    check_engine_here(engine, options, files=runs_here(scheduler, client))
 
     # one group per image, in the document's image order; boxes in annotation order
     detections = None

@@ -18,10 +18,16 @@ from typing import Callable, Optional
 from ..errors import InputError
 from . import worker as worker_side
 
-__all__ = ["Runner", "Report", "Failure", "Task", "Progress", "run_tasks", "ENV_SCHEDULER"]
+__all__ = ["Runner", "Report", "Failure", "Task", "Progress", "run_tasks", "runs_here", "ENV_SCHEDULER"]
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 _HINT = "run: pip install 'interactive-seg[batch]' (or pass workers=0 to run in this process)"
+
+
+def runs_here(scheduler=None, client=None) -> bool:
+    """Whether the workers run on this machine (this process or a local cluster): no
+    scheduler given, none in ``$DASK_SCHEDULER_ADDRESS``, no client of the caller's."""
+    return scheduler is None and client is None and not os.environ.get(ENV_SCHEDULER)
 
 
 @dataclass
