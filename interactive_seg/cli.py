@@ -274,13 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .engines import engine_names
     from .engines.checkpoints import MODELS
 
-    seg.add_argument("--engine", default="grabcut", choices=engine_names(), help="segmentation engine (default: grabcut; sam needs the sam extra and a checkpoint)")
+    seg.add_argument("--engine", default="grabcut", choices=engine_names(), help="segmentation engine (default: grabcut; plain_grabcut is cv2.grabCut on the whole image, for comparison; sam needs the sam extra and a checkpoint)")
     seg.add_argument("--model-type", dest="model_type", choices=list(MODELS), help="SAM model (default vit_b; vit_t is MobileSAM)")
     seg.add_argument("--checkpoint", metavar="PTH", help="SAM checkpoint (default: the one `interactive-seg models download` put in the cache)")
     seg.add_argument("--device", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
     seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
+    seg.add_argument("--click-radius", dest="click_radius", type=int, help="plain_grabcut: radius in pixels of the disk a click marks (default 5)")
     seg.add_argument("--scribble-prior", dest="scribble_prior", choices=("geodesic", "none"),
                      help="strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic, the default) or, close to plain GrabCut, from the strokes' box (none)")
     seg.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")

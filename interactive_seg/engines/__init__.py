@@ -31,6 +31,7 @@ __all__ = [
 # name -> (module, class, pip extra needed or None, modules the engine imports)
 _REGISTRY: dict = {
     "grabcut": ("interactive_seg.engines.grabcut", "GrabCutEngine", None, ("cv2",)),
+    "plain_grabcut": ("interactive_seg.engines.plain_grabcut", "PlainGrabCutEngine", None, ("cv2",)),
     "sam": ("interactive_seg.engines.sam", "SamEngine", "sam", ("torch", "torchvision", "segment_anything")),
 }
 
