@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["read_image", "write_image", "write_bytes_atomic", "ensure_folder"]
+__all__ = ["read_image", "write_image", "write_bytes_atomic", "open_atomic", "ensure_folder"]
 
 
 def read_image(path) -> np.ndarray:
@@ -60,11 +61,14 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_bytes_atomic(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file beside it and a rename.
+@contextmanager
+def open_atomic(path):
+    """A binary file to write ``path`` through: a temporary file beside it, renamed onto
+    ``path`` when the block ends without an error (and removed when it does not).
 
-    A crash leaves either the old file or the new one, never half of one. An unwritable
-    target raises :class:`InputError` and leaves everything as it was.
+    A crash leaves either the old file or the new one, never half of one. The new file
+    gets the mode the old one had (or a plain ``open``'s: 0666 less the umask). An
+    unwritable target raises :class:`InputError` and leaves everything as it was.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -76,26 +80,28 @@ def write_bytes_atomic(path, data: bytes) -> Path:
         raise InputError(f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder.") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp makes the file private (0600); give it the mode the file had, or the
         # mode a plain open() would give a new file (0666 less the umask)
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if isinstance(exc, OSError):
+            raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
         raise
-    return path
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all (see :func:`open_atomic`)."""
+    with open_atomic(path) as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def write_image(path, image: np.ndarray) -> Path:

@@ -22,10 +22,7 @@ file's category order.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import textwrap
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Optional, Sequence, Union
@@ -35,7 +32,7 @@ import numpy as np
 from .coco import CocoDocument, decode_segmentation
 from .coco.segmentation import rle_counts
 from .errors import InputError
-from .files import ensure_folder, read_image, write_bytes_atomic
+from .files import ensure_folder, open_atomic, read_image, write_bytes_atomic
 from .image import as_rgb8
 from .palette import colour, rgb
 from .session import DEFAULT_ANNOTATIONS
@@ -598,29 +595,6 @@ class _PdfWriter:
         self.handle.write(b"trailer\n<< /Size %d /Root 1 0 R /Info 3 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (count, start))
 
 
-@contextmanager
-def _atomic_file(path: Path):
-    """A binary file beside ``path``, renamed onto it when the block ends without an error."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(f"Cannot write into {str(path.parent)!r} ({exc.strerror or exc}); choose a writable folder.") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
-        raise
-
-
 # -- the sheet -----------------------------------------------------------------------------------
 def _page_paths(out: Path, pages: int) -> list:
     if out.suffix.lower() == ".pdf" or pages == 1:
@@ -755,7 +729,7 @@ def contact_sheet(
             del figure, picture, items
 
     if pdf:
-        with _atomic_file(out) as handle:
+        with open_atomic(out) as handle:
             writer = _PdfWriter(handle, f"{label}: review sheet")
             for pixels, page in pages_drawn():
                 writer.add_page(pixels, pixels.shape[1] / dpi, pixels.shape[0] / dpi)

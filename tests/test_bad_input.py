@@ -235,3 +235,26 @@ def test_atomic_writes_keep_a_files_mode_and_give_new_files_the_usual_one(tmp_pa
     os.chmod(kept, 0o664)
     write_bytes_atomic(kept, b"new")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_bytes() == b"new"
+
+
+def test_a_streamed_atomic_write_is_whole_or_nothing_with_the_usual_mode(tmp_path):
+    """open_atomic (the review's PDF streams through it): an error in the block leaves the
+    old file and no temporary behind; a finished block gives the usual mode, not 0600."""
+    import os
+    import stat
+
+    from interactive_seg.files import open_atomic
+
+    target = tmp_path / "sheet.pdf"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with open_atomic(target) as handle:
+            handle.write(b"half")
+            raise RuntimeError("drawing failed")
+    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["sheet.pdf"]
+    fresh = tmp_path / "new.pdf"
+    with open_atomic(fresh) as handle:
+        handle.write(b"%PDF")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fresh.read_bytes() == b"%PDF" and stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
