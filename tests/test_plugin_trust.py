@@ -279,6 +279,130 @@ def test_swatches_beside_classes_and_objects_match_the_canvas(setup, qtbot):
     assert icon_colour(widget.object_list.item(0)) == QColor.fromRgbF(*canvas).name()
 
 
+def canvas_colour(viewer, object_id):
+    from qtpy.QtGui import QColor
+
+    return QColor.fromRgbF(*viewer.layers["objects"].colormap.map(np.array([object_id]))[0][:3]).name()
+
+
+def swatch_colour(item):
+    from qtpy.QtGui import QColor
+
+    return QColor(item.icon().pixmap(12, 12).toImage().pixel(6, 6)).name()
+
+
+def screen_colour(viewer, row, col):
+    """The colour napari's canvas shows at image pixel (row, col), read from a screenshot."""
+    viewer.reset_view()
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    layer = viewer.layers["objects"]
+    # the canvas shows the whole image centred: map the pixel by the fitted scale
+    height, width = layer.data.shape
+    scale = min(shot.shape[0] / height, shot.shape[1] / width)
+    y = int(shot.shape[0] / 2 + (row + 0.5 - height / 2) * scale)
+    x = int(shot.shape[1] / 2 + (col + 0.5 - width / 2) * scale)
+    return shot[y, x, :3].astype(int)
+
+
+def test_objects_are_drawn_in_their_class_colour_without_recolouring_the_image(make_napari_viewer, qtbot):
+    from interactive_seg import palette
+
+    viewer = make_napari_viewer(show=True)  # shown: the screenshot below is what a user sees
+    image, truth = disc_scene(height=120, width=160)
+    widget = docked_widget(viewer, image)
+    widget.image_combo.current.visible = False  # a black background: the object's colour reads as is
+    widget.add_class("dog")  # row 1
+    layer = viewer.layers["objects"]
+    # a full redraw of the layer (napari recolours every pixel) while the objects are coloured
+    full, colour, redraws = layer.refresh, widget.canvas.colour_objects, []
+    layer.refresh = lambda *a, **k: (redraws.append("refresh"), full(*a, **k))
+    layer.events.set_data.connect(lambda event: redraws.append("set_data"))
+
+    def colour_objects(*args):
+        before = len(redraws)
+        colour(*args)
+        assert redraws[before:] == []
+
+    widget.canvas.colour_objects = colour_objects
+    accept_box(qtbot, viewer, widget)
+    object_id = widget.object_list.item(0).data(256)
+    assert widget.model.objects(widget._key).classes[object_id] == "dog"
+    # the canvas, the object's swatch and the class's swatch agree
+    assert canvas_colour(viewer, object_id) == palette.colour(1) == swatch_colour(widget.object_list.item(0))
+    assert swatch_colour(widget.class_list.item(1)) == palette.colour(1)
+    viewer.cursor.position = (60, 80)
+    assert f"color:{palette.colour(1)}" in widget.hover.text()
+    # and the screen shows it (the canvas rebuilt its lookup table from the table)
+    shown = screen_colour(viewer, 60, 80)
+    expected = np.array(palette.rgb(1)) * 255 * layer.opacity
+    assert np.abs(shown - expected).max() < 25, (shown, expected)
+
+
+def test_colour_by_object_tells_touching_objects_of_one_class_apart(make_napari_viewer, qtbot):
+    from interactive_seg import palette
+
+    left, left_truth = disc_scene(centre=(50, 60), radius=28)
+    right, right_truth = disc_scene(centre=(108, 60), radius=28)
+    viewer = make_napari_viewer()
+    widget = docked_widget(viewer, np.where(right_truth[..., None], right, left))
+    accept_box(qtbot, viewer, widget, rect=(18, 28, 80, 92))
+    accept_box(qtbot, viewer, widget, rect=(78, 28, 140, 92))
+    first, second = (widget.object_list.item(i).data(256) for i in range(2))
+    assert canvas_colour(viewer, first) == canvas_colour(viewer, second) == palette.colour(0)
+    widget.colour_combo.setCurrentText("object")
+    assert canvas_colour(viewer, first) != canvas_colour(viewer, second)
+    for row, object_id in enumerate((first, second)):
+        assert swatch_colour(widget.object_list.item(row)) == canvas_colour(viewer, object_id)
+    widget.colour_combo.setCurrentText("class")
+    assert canvas_colour(viewer, first) == canvas_colour(viewer, second) == palette.colour(0)
+
+
+def test_removing_a_class_moves_the_later_classes_colours_on_the_canvas_too(setup, qtbot):
+    from interactive_seg import palette
+
+    viewer, widget, truth = setup
+    widget.add_class("unused")
+    widget.add_class("cat")  # row 2
+    accept_box(qtbot, viewer, widget)
+    object_id = widget.object_list.item(0).data(256)
+    assert canvas_colour(viewer, object_id) == palette.colour(2)
+    widget.class_list.setCurrentRow(1)
+    widget.remove_class()
+    assert widget.model.classes == ["object", "cat"]
+    assert canvas_colour(viewer, object_id) == palette.colour(1) == swatch_colour(widget.class_list.item(1))
+    assert swatch_colour(widget.object_list.item(0)) == palette.colour(1)
+
+
+def test_ids_past_255_get_their_own_colour_slots(make_napari_viewer):
+    from interactive_seg.objects import ObjectSet
+    from interactive_seg.plugin import layers as L
+    from interactive_seg.plugin.canvas import Canvas
+
+    viewer = make_napari_viewer()
+    canvas = Canvas(viewer, lambda *a: None, lambda *a: None)
+    canvas.ensure((40, 40), 5)
+    objects = ObjectSet((40, 40))
+    for i in range(300):  # one pixel each
+        mask = np.zeros((40, 40), bool)
+        mask.flat[i] = True
+        objects.add(mask, "a" if i == 0 else "b")
+    canvas.show_objects(objects)
+    canvas.colour_objects(objects, ["a", "b"])
+    layer = viewer.layers["objects"]
+    assert len(layer.colormap.colors) == L.LARGE_SLOTS + 1
+    # id 1 ("a") and id 255 ("b") would share a slot with 254 slots
+    assert canvas_colour(viewer, 1) == L.palette.colour(0) and canvas_colour(viewer, 255) == L.palette.colour(1)
+    assert layer.colormap._data_to_texture(np.array([300], np.int32)).dtype == np.uint16
+    # with ids up to 254 napari's texture holds a byte per pixel, as before colours by class
+    small = ObjectSet((40, 40))
+    small.add(np.ones((40, 40), bool), "a")
+    canvas.show_objects(small)
+    canvas.colour_objects(small, ["a"])
+    assert len(layer.colormap.colors) == L.SMALL_SLOTS + 1
+    assert layer.colormap._data_to_texture(np.array([254], np.int32)).dtype == np.uint8
+    assert canvas_colour(viewer, 1) == L.palette.colour(0)
+
+
 def test_the_object_under_the_cursor_is_named_whatever_layer_is_active(setup, qtbot):
     viewer, widget, truth = setup
     accept_box(qtbot, viewer, widget)

@@ -138,6 +138,8 @@ class Canvas:
         self.updating = False  # True while the canvas itself changes prompt layers
         self._preview_box: Optional[tuple] = None  # where the preview layer has pixels set
         self.painter = RegionPainter()
+        self.colour_by = "class"  # or "object": see layers.COLOUR_BY
+        self._object_colours: dict = {}  # id -> hex, as the objects layer draws them now
 
     def layer(self, name: str):
         return self.viewer.layers[name] if name in self.viewer.layers else None
@@ -274,6 +276,22 @@ class Canvas:
         if change.bbox is not None:
             self.painter.paint(layer, change.bbox, colours)
         layer.features = L.class_features(objects.classes)
+
+    def colour_objects(self, objects, class_names) -> None:
+        """Colour the objects layer's objects by :attr:`colour_by` (``class_names``: the class
+        list, whose order gives each class its colour). Only the layer's colour table
+        changes, however large the image."""
+        self._object_colours = L.object_colours(objects.classes, class_names, self.colour_by)
+        layer = self.layer(L.OBJECTS)
+        if layer is None:
+            return
+        ids = objects.ids
+        slots = L.object_slots(max(ids) if len(ids) else 0)
+        L.set_colour_table(layer, L.colour_table(self._object_colours, slots))
+
+    def object_colour(self, object_id: int) -> str:
+        """The hex colour object ``object_id`` is drawn in (as of the last :meth:`colour_objects`)."""
+        return self._object_colours.get(int(object_id), L.OTHER_COLOUR)
 
     def colours(self, objects, box):
         """``(colormap, values)``: how the objects layer shows ``box`` of ``objects``'s labels,

@@ -30,18 +30,19 @@ class ClassList(QGroupBox):
     """Classes of an :class:`~interactive_seg.annotations.Annotations` model.
 
     ``rename(old, new)`` and ``warn(text)`` are the widget's: a rename is one undoable step
-    of the current image, so the widget makes it.
+    of the current image, so the widget makes it. ``changed()`` runs after a class is added
+    or removed (a removal moves the later classes to other colours).
     """
 
-    def __init__(self, rename: Callable[[str, str], None], warn: Callable[[str], None], parent=None):
+    def __init__(self, rename: Callable[[str, str], None], warn: Callable[[str], None], parent=None, changed: Optional[Callable[[], None]] = None):
         super().__init__("Classes (double-click to rename)", parent)
-        self._rename, self._warn = rename, warn
+        self._rename, self._warn, self._changed = rename, warn, changed
         self.model = None
         layout = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setMinimumHeight(50)
         self.list.setMaximumHeight(90)  # a few rows; the panel must fit a small screen
-        self.list.setToolTip("Each class's colour is its colour in review sheets (objects on the canvas have one colour each)")
+        self.list.setToolTip("Each class's colour: its objects' colour on the canvas (Colour by: class) and in review sheets")
         self.list.itemChanged.connect(self._item_changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
@@ -90,6 +91,8 @@ class ClassList(QGroupBox):
             self._warn(str(exc))
             return None
         self.refresh(select=name)
+        if self._changed is not None:
+            self._changed()
         return name
 
     def remove_current(self) -> None:
@@ -102,6 +105,8 @@ class ClassList(QGroupBox):
             self._warn(str(exc))
             return
         self.refresh()
+        if self._changed is not None:
+            self._changed()
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         row = self.list.row(item)

@@ -38,7 +38,7 @@ from ..annotations import Annotations, SaveError
 from ..errors import InputError
 from . import layers as L
 from .canvas import Canvas
-from .class_list import ClassList
+from .class_list import ClassList, swatch
 from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .image_choice import ImageChoice, image_of
@@ -150,7 +150,7 @@ class SegmentationWidget(QWidget):
         pform.addRow("Brush size", self.brush_spin)
         layout.addWidget(prompts)
 
-        self.classes = ClassList(self._rename_class, self._warn)
+        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
         self.classes.set_model(self.model)
         self.class_list, self.add_class_button, self.remove_class_button = self.classes.list, self.classes.add_button, self.classes.remove_button
         layout.addWidget(self.classes)
@@ -162,6 +162,16 @@ class SegmentationWidget(QWidget):
         self.object_list.setMaximumHeight(140)
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
+        colour_row = QFormLayout()
+        self.colour_combo = QComboBox()
+        self.colour_combo.addItems(list(L.COLOUR_BY))
+        self.colour_combo.setToolTip(
+            "class: each object in its class's colour (the swatches beside the classes, as in review sheets); "
+            "object: a colour per object, to tell touching objects of one class apart"
+        )
+        self.colour_combo.currentTextChanged.connect(self._colour_by_changed)
+        colour_row.addRow("Colour by", self.colour_combo)
+        ol.addLayout(colour_row)
         self.hover = QLabel()  # the object under the cursor, whatever layer is active
         self.hover.setTextFormat(Qt.TextFormat.RichText)
         ol.addWidget(self.hover)
@@ -596,14 +606,25 @@ class SegmentationWidget(QWidget):
             self.images.update_count(self._key)
         self._say(change.text)
 
+    def _colour_by_changed(self, colour_by: str) -> None:
+        self.canvas.colour_by = colour_by
+        self._show_object_list()
+
     def _show_object_list(self) -> None:
+        """List the image's objects, each with its colour on the canvas (coloured again here)."""
+        if self._key is None or self._key not in self.model:
+            return
         objects = self.model.objects(self._key)
         classes = self.model.classes
-        for name in set(objects.classes.values()) - set(classes):
-            self.classes.add(name)
+        missing = sorted(set(objects.classes.values()) - set(classes))
+        for name in missing:
+            self.model.add_class(name)
+        if missing:
+            self.classes.refresh()
+        self.canvas.colour_objects(objects, self.model.classes)
         self.object_list.clear()
         for object_id in objects.ids:
-            item = QListWidgetItem(L.object_swatch(object_id), f"{object_id}: {objects.classes[object_id]}")
+            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), f"{object_id}: {objects.classes[object_id]}")
             item.setData(Qt.ItemDataRole.UserRole, object_id)
             self.object_list.addItem(item)
         self._update_buttons()
@@ -694,7 +715,7 @@ class SegmentationWidget(QWidget):
             if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
                 object_id = int(labels[row, col])
                 name = self.model.objects(self._key).classes.get(object_id, "?")
-                text = f'Under the cursor: <span style="color:{L.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
+                text = f'Under the cursor: <span style="color:{self.canvas.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
         if text != self.hover.text():
             self.hover.setText(text)
 
