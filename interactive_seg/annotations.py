@@ -121,11 +121,13 @@ class Annotations:
 
     # -- images --------------------------------------------------------------------------
     def use_session(self, session) -> None:
-        """Save to ``session`` from now on; its categories join the class list."""
+        """Save to ``session`` from now on. Its categories lead the class list, in the
+        file's order, and the classes the model had follow: a class's place in the list
+        is its colour (:mod:`~interactive_seg.palette`), so the widget then draws it as
+        review sheets of that file do."""
         self.session = session
-        for name in session.categories:
-            if name not in self._classes:
-                self._classes.append(str(name))
+        names = [str(name) for name in session.categories]
+        self._classes = names + [name for name in self._classes if name not in names]
 
     def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
         """The objects of image ``key``, opened now if needed (its history survives reopening).

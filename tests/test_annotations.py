@@ -125,6 +125,18 @@ def test_a_session_saves_every_change_and_a_rename_keeps_its_category_id(folder)
     assert [o.id for o in saved] == [first] and saved[0].mask.sum() == 64 and saved[0].mask[0:8, 40:48].all()
 
 
+def test_a_sessions_categories_lead_the_class_list_in_the_files_order(folder):
+    """A class's place in the list is its colour: in the widget as in review sheets, which
+    take the COCO file's category order."""
+    first = Annotations(session=Session.open(folder))
+    first.open("img0.png", (40, 60))
+    first.accept("img0.png", square(0, 0, 4), "dog")
+    first.accept("img0.png", square(20, 20, 4), "cat")
+    model = Annotations(["object", "cat"])  # the widget starts with its default class
+    model.use_session(Session.open(folder))
+    assert model.classes == ["dog", "cat", "object"]
+
+
 def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening(folder):
     session = Session.open(folder)
     model = Annotations(["cat"], session=session)

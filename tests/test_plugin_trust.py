@@ -373,6 +373,31 @@ def test_removing_a_class_moves_the_later_classes_colours_on_the_canvas_too(setu
     assert swatch_colour(widget.object_list.item(0)) == palette.colour(1)
 
 
+def test_a_folders_classes_keep_the_colours_its_review_sheets_give_them(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session, palette, write_image
+    from interactive_seg.annotations import Annotations
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    image, truth = disc_scene()
+    write_image(folder / "a.png", image)
+    earlier = Annotations(session=Session.open(folder))  # an earlier day's work: dog, then cat
+    earlier.open("a.png", truth.shape)
+    earlier.accept("a.png", truth, "dog")
+    corner = np.zeros_like(truth)
+    corner[:10, :10] = True
+    earlier.accept("a.png", corner, "cat")
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_session(Session.open(folder))
+    # review sheets colour a class by its place in the file's categories: dog 0, cat 1
+    assert widget.model.classes[:2] == ["dog", "cat"] and widget.current_class() == "dog"
+    assert [swatch_colour(widget.class_list.item(i)) for i in range(2)] == [palette.colour(0), palette.colour(1)]
+    assert canvas_colour(viewer, 1) == palette.colour(0) and canvas_colour(viewer, 2) == palette.colour(1)
+
+
 def test_ids_past_255_get_their_own_colour_slots(make_napari_viewer):
     from interactive_seg.objects import ObjectSet
     from interactive_seg.plugin import layers as L

@@ -266,7 +266,7 @@ class SegmentationWidget(QWidget):
         """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
         self.jobs.finish()
         self.model.use_session(session)
-        self.classes.refresh()
+        self.classes.refresh(select=self.model.classes[0] if session.categories else None)  # the file's first class
         if session.unreadable:
             self._warn(f"Skipped {len(session.unreadable)} file(s) that are not readable images: {', '.join(session.unreadable[:5])}")
         self.images.show_folder(f"Folder: {session.folder.name} ({len(session.images)} images)", session.images)
