@@ -314,6 +314,9 @@ def test_the_guard_keeps_an_object_whose_colours_fill_the_box_margin():
     result = engine.segment(Prompts(box=box))
     assert result.info["fallback"] == "used" and result.info["region"] == (0, 0, 720, 360)
     assert iou(result.mask, truth) > 0.95
+    # the box reaches the image's bottom edge: as in plain cv2.grabCut, the image's
+    # one-pixel frame stays background there
+    assert not result.mask[-1].any() and result.mask[-2].any()
     # a click on that object continues on the whole image, where the object was found
     x0, y0, x1, y1 = box
     clicked = engine.segment(Prompts(box=box, points=[((x0 + x1) / 2, 200)], point_labels=[1]))
@@ -345,3 +348,65 @@ def test_the_guard_keeps_the_fast_mask_when_the_whole_image_finds_no_more():
 def test_guard_options_are_checked(options, word):
     with pytest.raises(InputError, match=word):
         get_engine("grabcut", **options)
+
+
+def _two_colour_work(seed=0):
+    """A working copy (the engine's _Work) of a red object on green with noise, its truth."""
+    from interactive_seg.engines.grabcut import _Work
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:120, :160]
+    truth = ((xx - 80) ** 2 + (yy - 60) ** 2) < 35**2
+    image = np.where(truth[..., None], [200, 50, 40], [50, 140, 60]).astype(float)
+    image = np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+    return _Work((0, 0, 160, 120), 1.0, image, 160), truth
+
+
+def test_shared_models_prefer_the_mask_whose_disputed_pixels_look_like_its_side():
+    from interactive_seg.engines.grabcut import _shared_energy_gap
+
+    work, truth = _two_colour_work()
+    box = (35, 15, 125, 105)
+    yy, xx = np.mgrid[:120, :160]
+    part = truth & (xx < 95)  # a third of the object lost
+    grown = (truth | ((xx - 80) ** 2 + (yy - 60) ** 2 < 43**2)) & (yy > 20)  # a ring of background taken
+    for wrong in (part, grown):
+        assert _shared_energy_gap(work, wrong, truth, box, 0) > 0  # the second (the truth) wins
+        assert _shared_energy_gap(work, truth, wrong, box, 0) < 0
+    assert _shared_energy_gap(work, truth, truth, box, 0) == 0.0
+    # masks that agree on too few pixels of a side to learn from: no verdict
+    assert _shared_energy_gap(work, np.zeros_like(truth), truth, box, 0) is None
+
+
+def test_compare_keeps_one_of_the_two_cuts_and_clicks_continue_on_the_fast_region(scene):
+    image, truth = scene
+    box = (45, 25, 115, 95)  # well inside the image: "edge" leaves it alone (see the guard test)
+    engine = get_engine("grabcut", compare="always")
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=box))
+    assert result.info["fallback"] in ("compared: fast", "compared: whole image")
+    assert iou(result.mask, truth) > 0.95
+    whole = result.info["fallback"] == "compared: whole image"
+    assert (result.info["region"] == (0, 0, 160, 120)) == whole
+    fast = get_engine("grabcut", compare="off")
+    fast.set_image(image)
+    first = fast.segment(Prompts(box=box))
+    if not whole:
+        assert np.array_equal(result.mask, first.mask)
+    clicked = engine.segment(Prompts(box=box, points=[(80, 60)], point_labels=[1]))
+    assert clicked.info["mode"] == "continue" and clicked.info["region"] == first.info["region"]
+    assert iou(clicked.mask, truth) > 0.95
+
+
+def test_compare_at_the_edge_runs_only_for_a_box_that_reaches_the_image_edge():
+    image, truth = disc_scene(centre=(40, 60), radius=30)  # the disc touches no edge
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    inside = engine.segment(Prompts(box=(6, 26, 76, 96)))
+    assert inside.info["fallback"] is None
+    engine.reset()
+    at_edge = engine.segment(Prompts(box=(0, 26, 76, 96)))
+    assert at_edge.info["fallback"] in ("compared: fast", "compared: whole image")
+    assert iou(inside.mask, truth) > 0.95 and iou(at_edge.mask, truth) > 0.95
+    with pytest.raises(InputError, match="compare"):
+        get_engine("grabcut", compare="sometimes")

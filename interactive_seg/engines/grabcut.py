@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import cv2
@@ -30,6 +30,7 @@ __all__ = ["GrabCutEngine"]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
 SCRIBBLE_PRIORS = ("geodesic", "none")
+COMPARE = ("edge", "always", "off")
 _GMM_COMPONENTS = colour_models.COMPONENTS  # Gaussians per side: GrabCut needs that many pixels of each
 
 
@@ -143,8 +144,22 @@ class GrabCutEngine(Engine):
         there. Chosen by 2-fold cross-validation on grabcut30 + berkeley (see the README):
         berkeley's collapses (> 0.3 IoU below plain GrabCut) went from 9 to 1.
     fallback_side : int or None
-        Longest side of the whole image for the guard's second cut (default 512; at
-        least ``max_side``); ``None`` cuts at full resolution.
+        Longest side of the whole image for the second cut (the guard's and
+        ``compare``'s; default 512, at least ``max_side``); ``None`` cuts at full
+        resolution. The second cut keeps the image's one-pixel frame background, also on
+        the sides the box reaches, as plain ``cv2.grabCut``'s rectangle does.
+    compare : {"edge", "always", "off"}
+        When a fresh box also gets the second cut, besides the guard: ``"edge"`` (default)
+        when the box reaches the image's edge (there the fast region has no margin, so its
+        background model saw nothing of that side), ``"always"`` on every box, ``"off"``
+        never. Of the two cuts the engine keeps the one that the pixels they dispute side
+        with: one pair of colour models is learnt from what the two masks agree on (object
+        in both, background in both, on the fast cut's working grid), each mask's GrabCut
+        data term is evaluated under that one pair, and the lower wins
+        (``info["fallback"]``: ``"compared: fast"`` or ``"compared: whole image"``).
+        Clicks continue on the fast region either way, from the kept cut's labelling.
+        Each comparison costs the whole-image cut (about 0.5-2 s on a 0.3 MP photo on
+        this 2-core machine). See the README's benchmark for the figures.
 
     Examples
     --------
@@ -191,6 +206,7 @@ class GrabCutEngine(Engine):
         converged: float = 0.005,
         guard_area: float = 0.15,
         fallback_side: Optional[int] = 512,
+        compare: str = "edge",
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -243,6 +259,9 @@ class GrabCutEngine(Engine):
         if fallback_side is not None and int(fallback_side) < 16:
             raise InputError(f"fallback_side must be at least 16 pixels (or None for full resolution); got {fallback_side}.")
         self.fallback_side = None if fallback_side is None else int(fallback_side)
+        if compare not in COMPARE:
+            raise InputError(f"compare must be one of {', '.join(COMPARE)}; got {compare!r}.")
+        self.compare = compare
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -295,25 +314,52 @@ class GrabCutEngine(Engine):
         state = self._state
         wide = self.reuse and state is not None and state.wide and p.box is not None and state.box == p.box
         result = self._solve(p, marks, wide)
-        if not wide and self.guard_area > 0 and p.box is not None and result.info["mode"] in ("rect", "mask"):
-            # The guard: a box is drawn round an object, so a mask that keeps less than
-            # guard_area of the box means the fast path's premise failed (the margin's
-            # colours are the object's, or the object is thin at working size). Cut again
-            # as plain GrabCut does, on the whole image at a larger size, and keep the
-            # larger of the two masks.
-            share = _box_share(result.mask, p.box)
-            if share < self.guard_area:
-                first, first_state = result, self._state
-                result = self._solve(p, marks, True)
-                if _box_share(result.mask, p.box) <= share:
-                    result, self._state = first, first_state
-                    result.info["fallback"] = "kept the fast mask"
-                else:
-                    result.info["fallback"] = "used"
-            else:
-                result.info["fallback"] = None
+        fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
+        if fresh and (self.compare != "off" or self.guard_area > 0):
+            result = self._second_opinion(p, marks, result)
         result.info["seconds"] = time.perf_counter() - start
         return result
+
+    def _second_opinion(self, p: Prompts, marks, first: Result) -> Result:
+        """After a fresh box: the collapse guard, and (``compare``) the choice between the
+        fast cut and plain GrabCut's whole-image cut by their disputed pixels.
+
+        A box is drawn round an object, so a fast mask that keeps less than ``guard_area``
+        of the box means the fast path's premise failed (the margin's colours are the
+        object's, or the object is thin at working size): the larger of the two masks is
+        kept. Otherwise, with ``compare``, both masks are brought to the fast cut's working
+        grid, one pair of colour models is learnt from what they agree on (object in
+        both, background in both) and each mask's GrabCut data term is evaluated under
+        that one pair: the cut whose disputed pixels those models give to its own side
+        (the lower energy) is kept."""
+        first_state, first_work = self._state, self._work
+        share = _box_share(first.mask, p.box)
+        collapsed = self.guard_area > 0 and share < self.guard_area
+        height, width = self._rgb.shape[:2]
+        x0, y0, x1, y1 = p.box
+        at_edge = min(x0, y0, width - x1, height - y1) < 1
+        if not (collapsed or self.compare == "always" or (self.compare == "edge" and at_edge)):
+            first.info["fallback"] = None
+            return first
+        self._state = None  # the second cut starts fresh too
+        second = self._solve(p, marks, True)
+        if collapsed:
+            use = _box_share(second.mask, p.box) > share
+            why = "used" if use else "kept the fast mask"
+        else:
+            gap = _shared_energy_gap(first_work, first.mask, second.mask, p.box, self.seed)
+            use = gap is not None and gap > 0
+            why = "compared: whole image" if use else "compared: fast"
+        if use:
+            second.info["fallback"] = why
+            if not collapsed:
+                # Clicks continue on the fast region (fast at any image size), from the
+                # whole-image cut's labelling: only the start differs.
+                self._state, self._work = _restarted(first_state, first_work, second.mask, p.box, self.seed), first_work
+            return second
+        self._state, self._work = first_state, first_work
+        first.info["fallback"] = why
+        return first
 
     def _solve(self, p: Prompts, marks, wide: bool) -> Result:
         """One cut: on the region of interest at ``max_side`` with the weighted fit, or
@@ -331,6 +377,11 @@ class GrabCutEngine(Engine):
         if self.min_click_radius > 0 and p.points is not None:
             fg, bg = self._grow_clicks(p, work, fg, bg)
         box_w = _box_in_work(p.box, work) if p.box is not None else None
+        if wide and box_w is not None and min(ww, wh) >= 3:
+            # as plain cv2.grabCut's rectangle: a one-pixel frame of the image stays
+            # background, also on the sides the box reaches
+            bx0, by0, bx1, by1 = box_w
+            box_w = (max(bx0, 1), max(by0, 1), min(bx1, ww - 1), min(by1, wh - 1))
 
         labels, mode, iterations, models = self._start(p, work, box_w, fg, bg)
         bgd_model, fgd_model = models
@@ -523,6 +574,7 @@ class GrabCutEngine(Engine):
             and _same_array(state.prior, p.prior)
             and _contains(fg, state.fg)
             and _contains(bg, state.bg)
+            and state.labels.shape == (wh, ww)
             and (fg is not None or bg is not None)
         ):
             labels = state.labels.copy()
@@ -569,6 +621,67 @@ class GrabCutEngine(Engine):
         if min(np.count_nonzero(maybe_fg), np.count_nonzero(~maybe_fg)) < _GMM_COMPONENTS:
             return labels, None, 0, models
         return labels, cv2.GC_INIT_WITH_MASK, self.iterations, models
+
+
+def _on_grid(work: _Work, mask: np.ndarray, box) -> np.ndarray:
+    """A full-resolution mask on ``work``'s grid, inside the box."""
+    x0, y0, x1, y1 = work.region
+    wh, ww = work.pixels.shape[:2]
+    crop = mask[y0:y1, x0:x1]
+    if crop.shape != (wh, ww):
+        crop = cv2.resize(crop.astype(np.float32), (ww, wh), interpolation=cv2.INTER_AREA) >= 0.5
+    bx0, by0, bx1, by1 = _box_in_work(box, work)
+    inside = np.zeros((wh, ww), bool)
+    inside[by0:by1, bx0:bx1] = True
+    return crop & inside
+
+
+def _restarted(state: _State, work: _Work, mask: np.ndarray, box, seed: int) -> _State:
+    """``state`` (a fast cut's) with its free pixels relabelled from ``mask`` and colour
+    models learnt from that labelling."""
+    labels = state.labels.copy()
+    free = (labels == GC_PR_FGD) | (labels == GC_PR_BGD)
+    small = _on_grid(work, mask, box)
+    labels[free & small] = GC_PR_FGD
+    labels[free & ~small] = GC_PR_BGD
+    x = work.pixels.reshape(-1, 3).astype(np.float64)
+    obj = np.isin(labels, (GC_FGD, GC_PR_FGD)).ravel()
+    if min(np.count_nonzero(obj), np.count_nonzero(~obj)) < _GMM_COMPONENTS:
+        return state
+    return replace(state, labels=labels, bgd_model=_fit(x[~obj], seed)[None].copy(), fgd_model=_fit(x[obj], seed)[None].copy())
+
+
+def _fit(pixels: np.ndarray, seed: int, rounds: int = 3) -> np.ndarray:
+    """A colour model of these pixels: k-means, then GrabCut's hard-assignment rounds."""
+    model = colour_models.fit_initial(pixels, seed)
+    for _ in range(rounds):
+        refit = colour_models.learn(pixels, colour_models.component_log_likelihoods(model, pixels).argmax(1))
+        model = model if refit is None else refit
+    return model
+
+
+def _shared_energy_gap(work: _Work, first: np.ndarray, second: np.ndarray, box, seed: int) -> Optional[float]:
+    """GrabCut's data term of ``first`` minus that of ``second`` (full-resolution masks),
+    both on ``work``'s grid under one pair of colour models learnt from what the two masks
+    agree on; ``None`` when they agree on too few pixels of either side to learn from.
+    Only the disputed pixels count: positive means the shared models give them to
+    ``second``'s side."""
+    a, b = _on_grid(work, first, box), _on_grid(work, second, box)
+    agree_fg, agree_bg = a & b, ~a & ~b
+    if min(np.count_nonzero(agree_fg), np.count_nonzero(agree_bg)) < 4 * _GMM_COMPONENTS:
+        return None
+    x = work.pixels.reshape(-1, 3).astype(np.float64)
+    fg_model = _fit(x[agree_fg.ravel()], seed)
+    bg_model = _fit(x[agree_bg.ravel()], seed)
+    disputed = (a ^ b).ravel()
+    if not disputed.any():
+        return 0.0
+    xd = x[disputed]
+    object_minus_background = colour_models.log_likelihood(fg_model, xd) - colour_models.log_likelihood(bg_model, xd)
+    # first labels a\b object (cost -log p_fg) where second labels it background, and the
+    # other way round on b\a
+    sign = np.where(a.ravel()[disputed], -1.0, 1.0)
+    return float(np.sum(sign * object_minus_background))
 
 
 def _box_share(mask: np.ndarray, box) -> float:
