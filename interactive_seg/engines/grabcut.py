@@ -95,7 +95,10 @@ class GrabCutEngine(Engine):
     fill_holes : bool
         Fill holes enclosed by the object.
     reuse : bool
-        Continue from the last result when only marks were added to the same object.
+        Continue from the last result when only marks were added to the same object:
+        every earlier mark is still marked, though a newer mark of the other kind may
+        have taken over some of its pixels (a click's disk landing on an earlier click of
+        the other kind; starting over there cost berkeley 0.09 NoC@90, see the README).
     seed : int
         Seed for the k-means inside GrabCut, so equal calls give equal masks.
     scribble_prior : {"geodesic", "none"}
@@ -572,9 +575,12 @@ class GrabCutEngine(Engine):
             and state.region == work.region
             and state.box == p.box
             and _same_array(state.prior, p.prior)
-            and _contains(fg, state.fg)
-            and _contains(bg, state.bg)
             and state.labels.shape == (wh, ww)
+            # Marks were only added: every old mark is still marked. A newer mark of the
+            # other kind may take over an older one's pixels (a click's disk that lands
+            # on an earlier click of the other kind), and that is still a correction to
+            # continue from, not a new object to start over on.
+            and _contains(_either(fg, bg), _either(state.fg, state.bg))
             and (fg is not None or bg is not None)
         ):
             labels = state.labels.copy()
@@ -774,6 +780,13 @@ def _paint(labels: np.ndarray, fg, bg) -> None:
         labels[bg] = GC_BGD
     if fg is not None:
         labels[fg] = GC_FGD
+
+
+def _either(a, b):
+    """The union of two optional masks (None when both are None)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return a | b
 
 
 def _contains(new, old) -> bool:
