@@ -12,7 +12,7 @@ sequence is ``COLOURS[i % len(COLOURS)]``.
 
 from __future__ import annotations
 
-__all__ = ["COLOURS", "colour", "rgb"]
+__all__ = ["COLOURS", "colour", "rgb", "hex_to_rgb"]
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 
@@ -24,5 +24,10 @@ def colour(index: int) -> str:
 
 def rgb(index: int) -> tuple:
     """The same colour as three floats in 0..1."""
-    value = colour(index).lstrip("#")
+    return hex_to_rgb(colour(index))
+
+
+def hex_to_rgb(hex_colour: str) -> tuple:
+    """``"#rrggbb"`` as three floats in 0..1."""
+    value = hex_colour.lstrip("#")
     return tuple(int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4))

@@ -134,6 +134,10 @@ def slot(object_id: int, slots: int) -> int:
     return (int(object_id) - 1) % slots + 1
 
 
+#: An object whose class is not in the class list (it never stays so: the widget adds it).
+OTHER_COLOUR = "#7f7f7f"
+
+
 def object_colours(classes: dict, class_names, colour_by: str = "class") -> dict:
     """The hex colour of each object: ``classes`` maps id to class name; by class, a
     class's colour is the palette's colour of its place in ``class_names`` (grey for a
@@ -152,10 +156,6 @@ def object_colours(classes: dict, class_names, colour_by: str = "class") -> dict
     return {int(i): palette.colour(place[name]) if name in place else OTHER_COLOUR for i, name in classes.items()}
 
 
-#: An object whose class is not in the class list (it never stays so: the widget adds it).
-OTHER_COLOUR = "#7f7f7f"
-
-
 def colour_table(colours: dict, slots: int) -> np.ndarray:
     """The objects layer's colormap table (``slots + 1`` RGBA rows, row 0 transparent) for
     ``colours`` (id -> hex); unused slots get the palette's colour of their id."""
@@ -163,7 +163,7 @@ def colour_table(colours: dict, slots: int) -> np.ndarray:
     table[0] = 0.0
     table[1:, :3] = _cycled(slots)
     for object_id in sorted(colours):  # the newest id wins a shared slot
-        table[slot(object_id, slots), :3] = _rgb(colours[object_id])
+        table[slot(object_id, slots), :3] = palette.hex_to_rgb(colours[object_id])
     return table
 
 
@@ -172,14 +172,9 @@ def _cycled(slots: int) -> np.ndarray:
     return rgb[np.arange(slots) % len(rgb)]
 
 
-def _rgb(hex_colour: str) -> tuple:
-    value = hex_colour.lstrip("#")
-    return tuple(int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
-
-
 def objects_colormap(table: Optional[np.ndarray] = None):
     """The objects layer's colormap: ``table`` from :func:`colour_table` (default: each
-    id in the palette's colour, 255 slots)."""
+    id in the palette's colour, :data:`SMALL_SLOTS` slots)."""
     from napari.utils.colormaps import CyclicLabelColormap
 
     return CyclicLabelColormap(colors=colour_table({}, SMALL_SLOTS) if table is None else table, background_value=0)
