@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import disc_scene, docked_widget
+from conftest import disc_scene, docked_widget, wait
 from interactive_seg.annotations import Annotations
 from interactive_seg.objects import ObjectSet
 
@@ -371,3 +371,124 @@ def test_small_images_still_change_at_once(make_napari_viewer):
     _offer(widget, truth)
     assert widget.accept() == 1 and not widget.jobs.busy
     assert np.array_equal(viewer.layers["objects"].data == 1, truth)
+
+
+# -- every frame costs less: layers that show nothing are not drawn -------------------------------
+def _drawn(viewer, layer) -> bool:
+    """Whether napari's canvas draws ``layer`` in its frames (its vispy node)."""
+    return viewer.window._qt_viewer.canvas.layer_to_visual[layer].node.visible
+
+
+def _screen(viewer, row, col):
+    shot = viewer.screenshot(canvas_only=True, flash=False)
+    height, width = viewer.layers["preview"].data.shape
+    scale = min(shot.shape[0] / height, shot.shape[1] / width)
+    y = int(shot.shape[0] / 2 + (row + 0.5 - height / 2) * scale)
+    x = int(shot.shape[1] / 2 + (col + 0.5 - width / 2) * scale)
+    return shot[y, x, :3].astype(int)
+
+
+@pytest.mark.gui
+def test_an_empty_preview_is_not_drawn_and_a_new_one_shows_nothing_of_the_old(make_napari_viewer, qtbot):
+    """The cleared preview's box is not sent to the screen while the layer is skipped; the
+    next preview, elsewhere, must not bring the old one back with it."""
+    viewer = make_napari_viewer(show=True)  # shown: the screenshots are what a user sees
+    image, _ = disc_scene(height=120, width=160)
+    widget = docked_widget(viewer, image)
+    widget.image_combo.current.visible = False  # a black background
+    viewer.reset_view()
+    preview = viewer.layers["preview"]
+    assert not _drawn(viewer, preview) and preview.visible  # napari's own flag (the eye) stays
+    left = np.zeros((120, 160), bool)
+    left[30:90, 10:60] = True
+    right = np.zeros((120, 160), bool)
+    right[30:90, 100:150] = True
+    _offer(widget, left)
+    _settle(qtbot, widget)
+    assert _drawn(viewer, preview) and _screen(viewer, 60, 35).max() > 20
+    widget.clear()
+    _settle(qtbot, widget)
+    assert not _drawn(viewer, preview) and _screen(viewer, 60, 35).max() < 10
+    _offer(widget, right)
+    _settle(qtbot, widget)
+    assert _drawn(viewer, preview) and _screen(viewer, 60, 125).max() > 20
+    assert _screen(viewer, 60, 35).max() < 10, "the old preview came back"
+    # what a full redraw shows is what is on screen
+    shown = np.array(preview._slice.image.view, copy=True)
+    preview.refresh()
+    assert np.array_equal(shown, preview._slice.image.view)
+    # accepting clears it: skipped again, the object drawn
+    widget.accept()
+    _settle(qtbot, widget)
+    assert not _drawn(viewer, preview) and _screen(viewer, 60, 125).max() > 20
+
+
+@pytest.mark.gui
+def test_the_scribbles_layer_is_drawn_while_it_holds_strokes_or_is_painted_on(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    image, truth = disc_scene(height=120, width=160)
+    widget = docked_widget(viewer, image)
+    scribbles = viewer.layers["scribbles"]
+    assert viewer.layers.selection.active is viewer.layers["boxes"] and not _drawn(viewer, scribbles)
+    viewer.layers.selection.active = scribbles  # about to paint: drawn before the first stroke
+    assert _drawn(viewer, scribbles)
+    viewer.layers.selection.active = viewer.layers["boxes"]
+    assert not _drawn(viewer, scribbles)
+    strokes = np.zeros(scribbles.data.shape, np.uint8)
+    strokes[55:65, 70:90] = 1
+    scribbles.data = strokes  # strokes set by any route are drawn
+    assert _drawn(viewer, scribbles)
+    wait(qtbot, widget)
+    widget.clear()
+    assert not scribbles.data.any() and not _drawn(viewer, scribbles)
+
+
+@pytest.mark.gui
+def test_strokes_brought_back_by_napari_redo_are_cleared_on_accept(make_napari_viewer, qtbot):
+    """Clearing skips the scan of an empty scribbles layer; napari's stroke undo/redo change
+    the data without an event, and the strokes they bring back must still go on accept."""
+    viewer = make_napari_viewer()
+    image, truth = disc_scene(height=120, width=160)
+    widget = docked_widget(viewer, image)
+    scribbles = viewer.layers["scribbles"]
+    from interactive_seg.prompts import BACKGROUND, FOREGROUND
+
+    viewer.layers.selection.active = scribbles
+    scribbles.paint((60, 80), FOREGROUND)  # strokes as napari's brush makes them (with its undo history)
+    scribbles.paint((5, 5), BACKGROUND)
+    wait(qtbot, widget)
+    scribbles.undo()
+    scribbles.undo()
+    wait(qtbot, widget)
+    assert not scribbles.data.any()
+    scribbles.redo()
+    scribbles.redo()
+    wait(qtbot, widget)
+    assert scribbles.data.any() and widget._preview is not None
+    widget.accept()
+    _settle(qtbot, widget)
+    assert not scribbles.data.any() and widget.object_list.count() == 1
+
+
+@pytest.mark.gui
+def test_deleting_an_object_leaves_the_colour_table_alone(background, qtbot):
+    """A deleted object's slot shows no pixels: its colour need not change, so the canvas
+    does not rebuild its lookup table (a frame's work on a large image)."""
+    viewer, widget, image, truth = background
+    layer = viewer.layers["objects"]
+    changed = []
+    layer.events.colormap.connect(lambda event: changed.append(1))
+    widget.add_class("dog")
+    _offer(widget, truth)
+    widget.accept()
+    _settle(qtbot, widget)
+    assert changed, "a new object of another class changes its slot's colour"
+    colours = np.array(layer.colormap.colors)
+    changed.clear()
+    widget.object_list.setCurrentRow(0)
+    widget.delete_button.click()
+    _settle(qtbot, widget)
+    widget.undo_button.click()  # the object comes back in its colour, still in the table
+    _settle(qtbot, widget)
+    assert changed == [] and np.array_equal(layer.colormap.colors, colours)
+    assert widget.object_list.count() == 1

@@ -12,6 +12,8 @@ for long.
 from __future__ import annotations
 
 import time
+import warnings
+import weakref
 from collections import deque
 from typing import Callable, Optional
 
@@ -118,8 +120,13 @@ class RegionPainter:
         # it sends a strided view of its texture array, which PyOpenGL copies before the
         # upload (some 40 ms for 16 megapixels, on the GUI thread); a strip of the worker's
         # colours is contiguous already, one colour for the box is filled once.
-        values = np.ascontiguousarray(np.broadcast_to(values, (rows.stop - rows.start, cols.stop - cols.start)))
-        sliced.view[rows, cols] = values
+        shape = (rows.stop - rows.start, cols.stop - cols.start)
+        if np.ndim(values) == 0:  # one colour: filled, not copied element by element from a broadcast
+            sliced.view[rows, cols] = values
+            values = np.full(shape, values, dtype=sliced.view.dtype)
+        else:
+            values = np.ascontiguousarray(values)
+            sliced.view[rows, cols] = values
         if layer.loaded:
             layer.events.labels_update(data=values, offset=(rows.start, cols.start))
 
@@ -137,6 +144,10 @@ class Canvas:
         self._on_prompts, self._on_new_points = on_prompts, on_new_points
         self.updating = False  # True while the canvas itself changes prompt layers
         self._preview_box: Optional[tuple] = None  # where the preview layer has pixels set
+        self._stale_boxes: list = []  # preview boxes cleared in the data, not yet on the (skipped) layer's texture
+        self._no_strokes = True  # the scribbles layer is known to be empty (no scan of it on clearing)
+        self._nodes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> its vispy node
+        viewer.layers.selection.events.active.connect(self._show_strokes)
         self.painter = RegionPainter()
         self.colour_by = "class"  # or "object": see layers.COLOUR_BY
         self._object_colours: dict = {}  # id -> hex, as the objects layer draws them now
@@ -154,11 +165,14 @@ class Canvas:
             preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
             preview.editable = False
             if made:
-                self._preview_box = None
+                self._preview_box, self._stale_boxes = None, []
             scribbles, made = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
             if made:
                 scribbles.brush_size = brush_size
                 scribbles.selected_label = FOREGROUND
+                self._no_strokes = True
+                scribbles.events.paint.connect(self._strokes_changed)
+                scribbles.events.data.connect(self._strokes_changed)
                 scribbles.events.paint.connect(self._on_prompts)
                 scribbles.events.data.connect(self._on_prompts)
             if self.layer(L.POINTS) is None:
@@ -175,6 +189,8 @@ class Canvas:
             self.select(L.BOXES)
         finally:
             self.updating = False
+        self._draw_layer(preview, self._preview_box is not None)
+        self._show_strokes()
 
     def _labels(self, name: str, shape, dtype, **options):
         """The Labels layer ``name`` at ``shape``: kept when it fits, made anew when not (and
@@ -197,7 +213,48 @@ class Canvas:
 
     # -- prompts -------------------------------------------------------------------------
     def prompts(self, prior=None):
-        return L.prompts_from_layers(self.layer(L.BOXES), self.layer(L.POINTS), self.layer(L.SCRIBBLES), prior=prior)
+        found = L.prompts_from_layers(self.layer(L.BOXES), self.layer(L.POINTS), self.layer(L.SCRIBBLES), prior=prior)
+        self._no_strokes = found.scribbles is None
+        self._show_strokes()
+        return found
+
+    def _strokes_changed(self, event=None) -> None:
+        if not self.updating:
+            self._no_strokes = False
+            self._show_strokes()
+
+    def _show_strokes(self, event=None) -> None:
+        """Draw the scribbles layer while it holds strokes or is the active layer (the one
+        painted on); skip it in each frame when neither."""
+        scribbles = self.layer(L.SCRIBBLES)
+        if scribbles is not None:
+            self._draw_layer(scribbles, not self._no_strokes or self.viewer.layers.selection.active is scribbles)
+
+    def _draw_layer(self, layer, shown: bool) -> bool:
+        """Have the canvas draw ``layer`` in each frame, or skip it while it shows nothing;
+        True when it is skipped now.
+
+        An empty Labels layer the size of a 10000 x 10000 image still costs every frame some
+        5-10 ms on a software OpenGL (its texture is sampled at every pixel it covers), and
+        the canvas repaints on every change. napari's own ``visible = False`` would do, but
+        napari re-slices and re-uploads the whole layer when it comes back (hundreds of ms),
+        so only the drawing node is skipped: the layer, its eye in the layer list and its
+        texture stay as they are. Without napari's Qt window (a headless viewer) nothing is
+        drawn anyway, and this does nothing; nor where a later napari no longer has the
+        path to the node (its Qt viewer is private there)."""
+        node = self._nodes.get(layer)
+        if node is None:
+            try:
+                with warnings.catch_warnings():  # napari warns of the private path; it is checked here
+                    warnings.simplefilter("ignore", FutureWarning)
+                    node = self.viewer.window._qt_viewer.canvas.layer_to_visual[layer].node
+            except (AttributeError, KeyError, TypeError):
+                return False
+            self._nodes[layer] = node
+        visible = bool(shown and layer.visible)
+        if node.visible != visible:
+            node.visible = visible
+        return not visible
 
     def clear_prompts(self) -> None:
         self.updating = True
@@ -208,10 +265,14 @@ class Canvas:
             if points is not None and len(points.data):
                 points.selected_data = set()
                 points.data = np.zeros((0, 2))
-            if scribbles is not None and scribbles.data.any():
+            # (napari's stroke undo/redo changes the data without an event, but the widget
+            # reads the prompts again after it, which sets _no_strokes)
+            if scribbles is not None and not self._no_strokes and scribbles.data.any():
                 scribbles.data = np.zeros(scribbles.data.shape, np.uint8)
+            self._no_strokes = True
         finally:
             self.updating = False
+        self._show_strokes()
 
     def set_point_label(self, background: bool) -> None:
         """The label and colour of the next click (the points already there keep theirs)."""
@@ -248,11 +309,16 @@ class Canvas:
             region[preview.mask] = 1  # a light fill
             region[preview.edge] = 2  # under a clear contour
         self._preview_box = new
-        if new is None and old is not None:  # cleared: one colour, known without reading the pixels
-            cmap = layer.colormap
-            self.painter.paint(layer, old, (cmap, cmap._data_to_texture(np.zeros((1, 1), data.dtype))[0, 0]))
+        skipped = self._draw_layer(layer, new is not None)
+        if new is None:
+            if old is not None and skipped:  # not drawn now: sent with the next preview
+                self._stale_boxes.append(old)
+            elif old is not None:  # cleared: one colour, known without reading the pixels
+                cmap = layer.colormap
+                self.painter.paint(layer, old, (cmap, cmap._data_to_texture(np.zeros((1, 1), data.dtype))[0, 0]))
             return
-        for box in _merged(old, new):
+        stale, self._stale_boxes = self._stale_boxes, []
+        for box in _merged(old, new) + stale:  # from the data as it is now (overlaps included)
             self.painter.paint(layer, box)
 
     def show_objects(self, objects) -> None:
@@ -287,7 +353,7 @@ class Canvas:
             return
         ids = objects.ids
         slots = L.object_slots(max(ids) if len(ids) else 0)
-        L.set_colour_table(layer, L.colour_table(self._object_colours, slots))
+        L.set_colour_table(layer, L.colour_table(self._object_colours, slots, base=getattr(layer.colormap, "colors", None)))
 
     def object_colour(self, object_id: int) -> str:
         """The hex colour object ``object_id`` is drawn in (as of the last :meth:`colour_objects`)."""

@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any, Callable, Optional
 
 from napari.qt.threading import create_worker
-from qtpy.QtCore import QCoreApplication, QObject, Signal
+from qtpy.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 __all__ = ["Jobs", "SYNC_PIXELS"]
 
@@ -95,7 +95,10 @@ class Jobs:
             self._told_busy = True
             if self._on_busy is not None:
                 self._on_busy(True)
-        self._next()
+        # The worker starts on the loop's next turn, after the frame that shows what the
+        # caller changed on the canvas just now (a cleared preview): on a software OpenGL that
+        # frame needs every core, and a worker started at once took one of them
+        QTimer.singleShot(0, self._next)
         return False
 
     def finish(self) -> None:

@@ -156,12 +156,18 @@ def object_colours(classes: dict, class_names, colour_by: str = "class") -> dict
     return {int(i): palette.colour(place[name]) if name in place else OTHER_COLOUR for i, name in classes.items()}
 
 
-def colour_table(colours: dict, slots: int) -> np.ndarray:
+def colour_table(colours: dict, slots: int, base: Optional[np.ndarray] = None) -> np.ndarray:
     """The objects layer's colormap table (``slots + 1`` RGBA rows, row 0 transparent) for
-    ``colours`` (id -> hex); unused slots get the palette's colour of their id."""
-    table = np.ones((slots + 1, 4))
+    ``colours`` (id -> hex); unused slots keep their row of ``base`` (the table shown now,
+    when it has as many slots: a deleted object's slot shows no pixels, so deleting one, or
+    undoing an accept, leaves the table as it is and the canvas has nothing to redo), else
+    get the palette's colour of their id."""
+    if base is not None and np.shape(base) == (slots + 1, 4):
+        table = np.array(base, dtype=float)
+    else:
+        table = np.ones((slots + 1, 4))
+        table[1:, :3] = _cycled(slots)
     table[0] = 0.0
-    table[1:, :3] = _cycled(slots)
     for object_id in sorted(colours):  # the newest id wins a shared slot
         table[slot(object_id, slots), :3] = palette.hex_to_rgb(colours[object_id])
     return table
