@@ -6,7 +6,9 @@ in step with the image and the model. A changed region is sent to the screen in 
 of rows, as many per event-loop turn as fit in ``TURN_SECONDS`` and ``TURN_PIXELS`` (:class:`RegionPainter`),
 with its display colours computed beforehand in a worker where the caller can
 (:meth:`Canvas.colours`), so that redrawing a 16-megapixel object never holds the window
-for long.
+for long. A layer that shows nothing (the preview when there is none, the scribbles when
+empty and not being painted on) is left out of the canvas's frames (:meth:`Canvas._draw_layer`):
+each frame costs less, and every change pays one frame.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ STRIP_PIXELS = 1_000_000
 #: Seconds of strips drawn in one event-loop turn before the loop runs again.
 TURN_SECONDS = 0.03
 #: Pixels sent to the screen in one event-loop turn at most: the next frame uploads them to
-#: the texture (on a software OpenGL some 7 ms per megapixel, on top of the frame itself,
-#: 150-250 ms there at 10000 x 10000; so a 4000 x 4000 object goes in one frame, not four).
+#: the texture (on a software OpenGL about 1 ms per megapixel when idle, on top of the frame itself,
+#: 60-100 ms there at 10000 x 10000 on two idle cores; so a 4000 x 4000 object goes in one frame, not four).
 TURN_PIXELS = 16_000_000
 
 
