@@ -517,3 +517,14 @@ def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhigh
     assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
     click(qtbot, widget.next_button)
     assert shown_image(widget) == "b.png" and [layer.name for layer in widget.image_combo.layers()] == ["other", "b.png"]
+
+
+def test_an_empty_preview_says_nothing_was_found_and_offers_no_accept(setup, qtbot):
+    from interactive_seg.plugin.preview import Preview
+
+    viewer, widget, truth = setup
+    widget._on_result(Preview.of(np.zeros(truth.shape, bool)))  # what the engine returns for an empty box
+    assert widget._preview is None and not widget.accept_button.isEnabled()
+    assert widget.status.text().startswith("Nothing found") and "Accept" not in widget.status.text()
+    widget._on_result(Preview.of(truth))
+    assert widget.accept_button.isEnabled() and "Accept to keep it" in widget.status.text()

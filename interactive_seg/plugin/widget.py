@@ -422,6 +422,9 @@ class SegmentationWidget(QWidget):
         self._set_preview(preview)
         seconds = preview.result.info.get("seconds") if preview.result is not None else None
         timing = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
+        if self._preview is None:  # an empty mask: Accept is off, so do not offer it
+            self._say(f"Nothing found{timing}: add prompts (a click on the object, a stroke) or draw another box.")
+            return
         self._say(f"Preview: {preview.pixels} pixels{timing}. Accept to keep it as '{self.current_class()}'.")
 
     def _on_refused(self, exc: InputError) -> None:
