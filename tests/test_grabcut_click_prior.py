@@ -1,0 +1,129 @@
+"""The GrabCut engine's own graph cut (engines/graphcut.py) and the click prior it carries."""
+
+import cv2
+import numpy as np
+import pytest
+
+from interactive_seg import InputError, Prompts, get_engine
+from interactive_seg.engines import colour_models, graphcut
+from interactive_seg.engines.grabcut import _geodesic_near
+from interactive_seg.engines import seeds
+
+
+def _noisy_scene(seed=0):
+    """Grey noise with a square of the same grey outlined by a dark line: the colour
+    models cannot tell the square from the background, only the outline bounds it."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(128, 12, (120, 160, 3))
+    cv2.rectangle(image, (39, 29), (100, 90), (20, 20, 20), 2)
+    inside = np.zeros((120, 160), bool)
+    inside[30:90, 40:100] = True
+    return np.clip(image, 0, 255).astype(np.uint8), inside
+
+
+def _click(engine, box, point, positive=True):
+    scribbles = np.zeros(engine._rgb.shape[:2], np.uint8)
+    cv2.circle(scribbles, point, 5, 1 if positive else 2, -1)
+    return engine.segment(Prompts(box=box, points=[point], point_labels=[int(positive)], scribbles=scribbles))
+
+
+def test_cut_gives_opencvs_labelling_without_extra_costs(scene):
+    image, truth = scene
+    rng = np.random.default_rng(1)
+    image = np.clip(image.astype(int) + rng.integers(-25, 26, image.shape), 0, 255).astype(np.uint8)
+    labels = np.full(truth.shape, cv2.GC_BGD, np.uint8)
+    labels[20:100, 35:125] = cv2.GC_PR_FGD
+    labels[55:65, 75:85] = cv2.GC_FGD
+    x = image.reshape(-1, 3).astype(np.float64)
+    fg_model = colour_models.fit_initial(x[labels.ravel() != cv2.GC_BGD])
+    bg_model = colour_models.fit_initial(x[labels.ravel() == cv2.GC_BGD])
+    theirs = labels.copy()
+    cv2.grabCut(image, theirs, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
+    ours = graphcut.cut(image, labels.copy(), bg_model, fg_model)
+    is_fg = lambda lab: (lab == cv2.GC_FGD) | (lab == cv2.GC_PR_FGD)  # noqa: E731
+    assert np.count_nonzero(is_fg(theirs) != is_fg(ours)) <= 0.001 * truth.size
+    assert (ours[labels == cv2.GC_FGD] == cv2.GC_FGD).all() and (ours[labels == cv2.GC_BGD] == cv2.GC_BGD).all()
+
+
+def test_extra_costs_move_the_cut(scene):
+    image, truth = scene
+    labels = np.where(truth, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    x = image.reshape(-1, 3).astype(np.float64)
+    fg_model = colour_models.fit_initial(x[truth.ravel()])
+    bg_model = colour_models.fit_initial(x[~truth.ravel()])
+    plain = graphcut.cut(image, labels.copy(), bg_model, fg_model)
+    assert ((plain == cv2.GC_PR_FGD) == truth).mean() > 0.98
+    against_object = np.zeros(truth.shape)
+    against_object[:, :80] = 1000.0  # labelling the left half object costs a lot
+    pushed = graphcut.cut(image, labels.copy(), bg_model, fg_model, extra=(against_object, np.zeros(truth.shape)))
+    assert not (pushed[:, :80] == cv2.GC_PR_FGD).any()
+    assert ((pushed[:, 80:] == cv2.GC_PR_FGD) == truth[:, 80:]).mean() > 0.98
+
+
+def test_a_click_spreads_through_flat_colour_and_stops_at_an_edge():
+    image, inside = _noisy_scene()
+    box = (30, 20, 110, 100)
+    grown = {}
+    for prior in (0.0, 40.0):
+        engine = get_engine("grabcut", click_prior=prior)
+        engine.set_image(image)
+        after_box = engine.segment(Prompts(box=box)).mask
+        out = _click(engine, box, (70, 60))
+        assert out.info["mode"] == "continue"
+        grown[prior] = out.mask
+        # nothing beyond the outline joins the object because of the click
+        assert np.count_nonzero(out.mask & ~inside) <= np.count_nonzero(after_box & ~inside)
+    # without the prior the colour models keep the square background but for the click's
+    # disk; with it the click's side reaches the outline
+    assert np.count_nonzero(grown[0.0] & inside) < 0.2 * inside.sum()
+    assert np.count_nonzero(grown[40.0] & inside) > 0.95 * inside.sum()
+
+
+def test_distances_to_the_marks_are_merged_click_by_click():
+    image, _ = _noisy_scene(seed=2)
+    box = (30, 20, 110, 100)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    engine.segment(Prompts(box=box))
+    clicks = [((60, 50), 1), ((80, 70), 1), ((105, 95), 0)]
+    for n in range(1, len(clicks) + 1):
+        points = [p for p, _ in clicks[:n]]
+        labels = [lab for _, lab in clicks[:n]]
+        scribbles = np.zeros(image.shape[:2], np.uint8)
+        for (x, y), lab in clicks[:n]:
+            cv2.circle(scribbles, (x, y), 5, 1 if lab else 2, -1)
+        engine.segment(Prompts(box=box, points=points, point_labels=labels, scribbles=scribbles))
+    state, work = engine._state, engine._work
+    cost = seeds.edge_cost(work.pixels, engine.click_contrast)
+    for merged, marks in zip(state.near, (state.fg, state.bg)):
+        fresh = seeds.geodesic_distance(cost, marks)
+        close = fresh < 4 * engine.click_spread  # where the prior is not negligible
+        np.testing.assert_allclose(merged[close], fresh[close], rtol=1e-6)
+
+
+def test_window_of_the_distances_is_exact_where_it_matters():
+    rng = np.random.default_rng(3)
+    cost = 1 + 3 * rng.random((90, 120))
+    marks = np.zeros((90, 120), bool)
+    marks[40:44, 50:53] = True
+    full = seeds.geodesic_distance(cost, marks)
+    windowed = _geodesic_near(cost, marks, 30)
+    near = full < 30
+    np.testing.assert_allclose(windowed[near], full[near])
+    assert np.isinf(windowed[0, 0])
+
+
+def test_click_prior_off_keeps_opencvs_cut_and_options_are_checked(scene):
+    image, truth = scene
+    engine = get_engine("grabcut", click_prior=0)
+    engine.set_image(image)
+    box = (45, 25, 115, 95)
+    engine.segment(Prompts(box=box))
+    out = _click(engine, box, (80, 60))
+    assert out.info["mode"] == "continue" and engine._state.near is None
+    with pytest.raises(InputError, match="click_prior"):
+        get_engine("grabcut", click_prior=-1)
+    with pytest.raises(InputError, match="click_spread"):
+        get_engine("grabcut", click_spread=0)
+    with pytest.raises(InputError, match="click_contrast"):
+        get_engine("grabcut", click_contrast=-0.5)
