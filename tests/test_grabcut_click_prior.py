@@ -127,3 +127,102 @@ def test_click_prior_off_keeps_opencvs_cut_and_options_are_checked(scene):
         get_engine("grabcut", click_spread=0)
     with pytest.raises(InputError, match="click_contrast"):
         get_engine("grabcut", click_contrast=-0.5)
+
+
+# -- the boundary band re-cut at full resolution (``band``) ---------------------------------
+def _disc(size=480, radius=150, seed=4):
+    """A bright noisy disc on a dark noisy ground, and its true mask."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    truth = (yy - size / 2 + 0.3) ** 2 + (xx - size / 2 + 0.7) ** 2 < radius**2
+    image = np.where(truth[..., None], 170.0, 70.0) + rng.normal(0, 10, (size, size, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), truth
+
+
+def _blocky(truth, factor):
+    """The mask at 1/``factor`` size and scaled back up as the engine does."""
+    h, w = truth.shape
+    small = cv2.resize(truth.astype(np.uint8), (w // factor, h // factor), interpolation=cv2.INTER_AREA) > 0
+    up = cv2.resize(small.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_LINEAR) >= 128
+    return small, up
+
+
+def _models(image, truth):
+    x = image.reshape(-1, 3).astype(np.float64)
+    return colour_models.fit_initial(x[~truth.ravel()]), colour_models.fit_initial(x[truth.ravel()])
+
+
+def _dense_band(mask, radius):
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    m8 = mask.astype(np.uint8)
+    return cv2.dilate(m8, k, borderType=cv2.BORDER_REPLICATE) != cv2.erode(m8, k, borderType=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("tile", [8, 32, 500])
+def test_band_cut_moves_a_blocky_boundary_onto_the_edge_and_nothing_else(tile):
+    image, truth = _disc()
+    small, up = _blocky(truth, 6)
+    bg_model, fg_model = _models(image, truth)
+    out = graphcut.band_cut(image, up.copy(), small, 3, bg_model, fg_model, tile=tile)
+    changed = out != up
+    assert changed.any()
+    assert not (changed & ~_dense_band(up, 3)).any()  # only the band around the boundary
+    assert np.count_nonzero(out != truth) < 0.5 * np.count_nonzero(up != truth)
+
+
+def test_band_cut_is_the_same_whatever_the_tiles():
+    image, truth = _disc(size=300, radius=100, seed=5)
+    small, up = _blocky(truth, 5)
+    bg_model, fg_model = _models(image, truth)
+    results = [graphcut.band_cut(image, up.copy(), small, 2, bg_model, fg_model, tile=t) for t in (4, 16, 300)]
+    assert all((r == results[0]).all() for r in results[1:])
+
+
+def test_band_cut_keeps_the_marks_and_reads_a_window_of_an_image():
+    image, truth = _disc()
+    small, up = _blocky(truth, 6)
+    bg_model, fg_model = _models(image, truth)
+    edge = np.argwhere(_dense_band(up, 3) & truth)[0]  # an object pixel in the band
+    values = np.zeros((11, 11), bool)
+    values[5, 5] = True
+    ys, xs = slice(edge[0] - 5, edge[0] + 6), slice(edge[1] - 5, edge[1] + 6)
+    big = np.zeros((600, 700, 3), np.uint8)
+    big[50:530, 100:580] = image
+    window = big[50:530, 100:580]  # the region as the engine passes it: a view
+    out = graphcut.band_cut(window, up.copy(), small, 3, bg_model, fg_model, marks=((values, ys, xs, False),))
+    assert not out[edge[0], edge[1]]
+    free = graphcut.band_cut(image, up.copy(), small, 3, bg_model, fg_model)
+    assert free[edge[0], edge[1]]
+    differs = out != free
+    differs[edge[0], edge[1]] = False
+    assert np.count_nonzero(differs) <= 8  # at most its neighbours follow it
+
+
+def _clicked(engine, image, truth, box):
+    engine.set_image(image)
+    engine.segment(Prompts(box=box))
+    gy, gx = np.argwhere(truth)[len(np.argwhere(truth)) // 2]
+    return _click(engine, box, (int(gx), int(gy)))
+
+
+def test_band_on_a_scaled_region_sharpens_the_clicked_mask_and_can_be_turned_off():
+    image, truth = _disc(size=640, radius=220)
+    box = (90, 90, 550, 550)
+    off = _clicked(get_engine("grabcut", band=0), image, truth, box)
+    on = _clicked(get_engine("grabcut"), image, truth, box)
+    assert off.info["mode"] == on.info["mode"] == "continue" and on.info["scale"] < 1
+    # the same object; the band moves its boundary closer to the truth
+    assert np.count_nonzero(on.mask != off.mask) < 0.05 * truth.sum()
+    assert np.count_nonzero(on.mask != truth) < np.count_nonzero(off.mask != truth)
+
+
+def test_no_band_on_regions_longer_than_band_side():
+    image, truth = _disc(size=640, radius=220)
+    box = (90, 90, 550, 550)
+    off = _clicked(get_engine("grabcut", band=0), image, truth, box)
+    short = _clicked(get_engine("grabcut", band_side=300), image, truth, box)
+    assert (short.mask == off.mask).all()  # the region (506 px) is longer than 300
+    with pytest.raises(InputError, match="band"):
+        get_engine("grabcut", band=-1)
+    with pytest.raises(InputError, match="band_side"):
+        get_engine("grabcut", band_side=8)

@@ -180,6 +180,15 @@ class GrabCutEngine(Engine):
         How far the click prior reaches, in working pixels (default 20).
     click_contrast : float
         How much an edge lengthens the click prior's geodesic paths (default 5).
+    band : int
+        After a click on a region scaled down to its working size, the pixels within
+        ``band`` pixels of the scaled-up mask's boundary are cut again on the region's own
+        pixels with the refined colour models (:func:`~interactive_seg.engines.graphcut.band_cut`;
+        default 3, chosen by 2-fold cross-validation, see the README); ``0``: off.
+    band_side : int
+        The band is cut only on regions up to this many pixels on their longer side
+        (default 640); colour models fitted on a working copy averaged over many pixels
+        do not fit a 12 MP photo's own pixels.
 
     Examples
     --------
@@ -230,6 +239,8 @@ class GrabCutEngine(Engine):
         click_prior: float = 16.0,
         click_spread: float = 20.0,
         click_contrast: float = 5.0,
+        band: int = 3,
+        band_side: int = 640,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -294,6 +305,12 @@ class GrabCutEngine(Engine):
         self.click_prior = float(click_prior)
         self.click_spread = float(click_spread)
         self.click_contrast = float(click_contrast)
+        if int(band) < 0:
+            raise InputError(f"band must be 0 (off) or a number of pixels; got {band}.")
+        self.band = int(band)
+        if int(band_side) < 16:
+            raise InputError(f"band_side must be at least 16 pixels; got {band_side}.")
+        self.band_side = int(band_side)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -451,8 +468,12 @@ class GrabCutEngine(Engine):
 
         full_w, full_h = rx1 - rx0, ry1 - ry0
         if (ww, wh) != (full_w, full_h):
-            soft = cv2.resize(small.astype(np.uint8) * 255, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
-            region_mask = soft >= 128
+            if self.band > 0 and not wide and mode == cv2.GC_EVAL and max(full_w, full_h) <= self.band_side:
+                # clicks on a scaled region: the boundary is cut again at full resolution
+                region_mask = self._band_cut(small, region, marks, bgd_model, fgd_model)
+            else:
+                soft = cv2.resize(small.astype(np.uint8) * 255, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
+                region_mask = soft >= 128
         else:
             region_mask = small
         if p.box is not None:
@@ -523,6 +544,20 @@ class GrabCutEngine(Engine):
             if changed <= self.converged * flat.size:
                 break
         return bg_model[None].copy(), fg_model[None].copy(), done
+
+    def _band_cut(self, small, region, marks, bgd_model, fgd_model) -> np.ndarray:
+        """The region's mask: ``small`` scaled up, its boundary band (``band`` pixels each
+        side) cut again on the region's full-resolution pixels with the refined colour
+        models, the marks hard. Only the band's footprint is touched."""
+        rx0, ry0, rx1, ry1 = region
+        fixed = ()
+        overlap = None if marks is None else marks._overlap(region)
+        if overlap is not None:
+            in_window, (sy, sx), _ = overlap
+            fixed = ((marks.fg[in_window], sy, sx, True), (marks.bg[in_window], sy, sx, False))
+        size = (rx1 - rx0, ry1 - ry0)
+        mask = cv2.resize(small.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) >= 128
+        return graphcut.band_cut(self._rgb[ry0:ry1, rx0:rx1], mask, small, self.band, bgd_model, fgd_model, marks=fixed)
 
     def _near_marks(self, work: _Work, fg, bg) -> tuple:
         """Geodesic distances (working pixels, longer across colour edges) from each

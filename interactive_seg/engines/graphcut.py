@@ -6,6 +6,10 @@ GrabCut engine's click prior (``click_prior``) needs one more unary term, so for
 a continued object it builds the same graph itself and cuts it with PyMaxflow (the
 Boykov-Kolmogorov algorithm, as OpenCV's own ``GCGraph``). Without the extra term
 :func:`cut` gives ``cv2.grabCut``'s labelling (the tests check it).
+
+:func:`band_cut` cuts the same energy again on a band of full-resolution pixels round a
+mask scaled up from the working size (the engine's ``band``), with work that grows with
+the boundary's length.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 
 from . import colour_models
 
-__all__ = ["GAMMA", "smoothness", "cut"]
+__all__ = ["GAMMA", "smoothness", "cut", "band_cut"]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
 #: OpenCV's smoothness weight; hard labels are linked with 9 times that (its ``lambda``).
@@ -117,3 +121,195 @@ def cut(
     background_side = graph.get_grid_segments(nodes).reshape(-1)
     flat[free] = np.where(background_side[free], GC_PR_BGD, GC_PR_FGD)
     return labels
+
+
+def band_cut(
+    pixels: np.ndarray,
+    mask: np.ndarray,
+    small: np.ndarray,
+    radius: int,
+    bg_model: np.ndarray,
+    fg_model: np.ndarray,
+    *,
+    marks: tuple = (),
+    gamma: float = GAMMA,
+    exact_beta_pixels: int = 1 << 18,
+    tile: int = 32,
+) -> np.ndarray:
+    """``mask`` (changed in place and returned) with the pixels within ``radius`` of its
+    boundary cut again, on these (full-resolution) pixels, with GrabCut's energy under
+    frozen colour models; every other pixel keeps its side.
+
+    ``mask`` must be ``small`` (the working-size mask) scaled up with ``cv2.INTER_LINEAR``
+    and thresholded at half. The band is looked for only in the tiles of ``tile`` pixels
+    whose footprint in ``small`` holds both sides, so the work grows with the boundary's
+    length, not the region's area; it is the band an erosion and a dilation of the whole
+    mask (elliptic, ``radius``, edges replicated) would give. ``marks`` holds
+    ``(values, ys, xs, side)`` tuples: boolean arrays placed at the region slices ``ys``,
+    ``xs``, whose True pixels keep ``side``. Only the band's unmarked pixels are graph
+    nodes; their links to fixed neighbours become unary costs. ``beta`` is OpenCV's, from
+    the mean squared colour difference of the neighbours in the band's bounding box (on a
+    regular subsample of a quarter of ``exact_beta_pixels`` beyond that many)."""
+    import maxflow  # PyMaxflow
+
+    h, w = mask.shape
+    sh, sw = small.shape
+    r = int(radius)
+    m8 = small.astype(np.uint8)
+    k3 = np.ones((3, 3), np.uint8)
+    integral = cv2.integral((cv2.dilate(m8, k3) != cv2.erode(m8, k3)).astype(np.uint8))
+
+    def footprint(starts, full, work):
+        # working pixels whose values reach the full pixels [start - r, start + tile + r)
+        lo = np.maximum(starts - r, 0)
+        hi = np.minimum(starts + tile + r, full)
+        a = np.floor((lo + 0.5) * work / full - 0.5).astype(np.int64) - 1
+        b = np.floor((hi - 0.5) * work / full - 0.5).astype(np.int64) + 3
+        return np.clip(a, 0, work), np.clip(b, 0, work)
+
+    ty = np.arange(0, h, tile)
+    tx = np.arange(0, w, tile)
+    ya, yb = footprint(ty, h, sh)
+    xa, xb = footprint(tx, w, sw)
+    mixed = (
+        integral[yb[:, None], xb[None, :]]
+        - integral[ya[:, None], xb[None, :]]
+        - integral[yb[:, None], xa[None, :]]
+        + integral[ya[:, None], xa[None, :]]
+    ) > 0
+    ti, tj = np.nonzero(mixed)
+    if ti.size == 0:
+        return mask
+    # the mixed tiles with an apron of r, stacked; clipped coordinates replicate the edges
+    span = np.arange(-r, tile + r)
+    gy = np.clip(ty[ti][:, None] + span, 0, h - 1)
+    gx = np.clip(tx[tj][:, None] + span, 0, w - 1)
+    stack = mask[gy[:, :, None], gx[:, None, :]].view(np.uint8).reshape(-1, tile + 2 * r)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    band = cv2.dilate(stack, kernel) != cv2.erode(stack, kernel)
+    band = band.reshape(ti.size, tile + 2 * r, tile + 2 * r)[:, r : r + tile, r : r + tile]
+    t, ly, lx = np.nonzero(band)
+    ys, xs = ty[ti][t] + ly, tx[tj][t] + lx
+    inside = (ys < h) & (xs < w)
+    t, ys, xs = t[inside], ys[inside], xs[inside]
+    if ys.size == 0:
+        return mask
+
+    def marked(qy, qx):
+        """(is marked, the mark's side) for pixels (qy, qx) of the region."""
+        hit = np.zeros(qy.shape, bool)
+        side = np.zeros(qy.shape, bool)
+        for values, sy, sx, value in marks:
+            within = (qy >= sy.start) & (qy < sy.stop) & (qx >= sx.start) & (qx < sx.stop)
+            on = np.zeros(qy.shape, bool)
+            on[within] = values[qy[within] - sy.start, qx[within] - sx.start]
+            hit |= on
+            side[on] = value
+        return hit, side
+
+    hit, side = marked(ys, xs)
+    if hit.any():
+        mask[ys[hit], xs[hit]] = side[hit]
+    t, py, px = t[~hit], ys[~hit], xs[~hit]
+    n = py.size
+    if n == 0:
+        return mask
+    # node ids by tile: slot[tile row, tile column] is the tile's place in the stack
+    slot = np.full(mixed.shape, -1, np.int64)
+    slot[ti, tj] = np.arange(ti.size)
+    node = np.full((ti.size, tile, tile), -1, np.int64)
+    node[t, py - ty[ti][t], px - tx[tj][t]] = np.arange(n)
+
+    y0, y1 = max(0, int(ys.min()) - 1), min(h, int(ys.max()) + 2)
+    x0, x1 = max(0, int(xs.min()) - 1), min(w, int(xs.max()) + 2)
+    bh, bw = y1 - y0, x1 - x0
+    img = pixels[y0:y1, x0:x1]
+    step = 1 if bh * bw <= exact_beta_pixels else int(np.ceil(np.sqrt(4 * bh * bw / exact_beta_pixels)))
+    total, count = 0.0, 0
+    for dy, dx in _OFFSETS:
+        a = img[max(0, -dy) : bh - max(0, dy), max(0, -dx) : bw - max(0, dx)]
+        b = img[max(0, -dy) + dy : bh - max(0, dy) + dy, max(0, -dx) + dx : bw - max(0, dx) + dx]
+        if step > 1:
+            a, b = a[::step, ::step], b[::step, ::step]
+        d = a.astype(np.float64) - b
+        total += float((d * d).sum())
+        count += a.shape[0] * a.shape[1]
+    beta = 0.0 if total <= 1e-12 or count == 0 else 1.0 / (2.0 * total / count)
+
+    x = _gather(pixels, py, px).astype(np.float64)
+    background = -_log_likelihood(bg_model, x)
+    obj = -_log_likelihood(fg_model, x)
+    low = np.minimum(obj, background)
+    to_source, to_sink = background - low, obj - low
+
+    # all eight neighbours of every node at once: (node, neighbour row, column, gamma)
+    steps = [(s * dy, s * dx) for dy, dx in _OFFSETS for s in (1, -1)]
+    dys = np.array([dy for dy, _ in steps], np.int64)[:, None]
+    dxs = np.array([dx for _, dx in steps], np.int64)[:, None]
+    qy = (py[None, :] + dys).ravel()
+    qx = (px[None, :] + dxs).ravel()
+    p_i = np.tile(np.arange(n), len(steps))
+    gammas = np.repeat(np.where((dys != 0) & (dxs != 0), gamma / np.sqrt(2.0), gamma).ravel(), n)
+    first = np.repeat(np.arange(len(steps)) % 2 == 0, n)  # the +offset half: free pairs once
+    if py.min() == 0 or px.min() == 0 or py.max() == h - 1 or px.max() == w - 1:
+        ok = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        p_i, qy, qx, gammas, first = p_i[ok], qy[ok], qx[ok], gammas[ok], first[ok]
+    q_colour = _gather(pixels, qy, qx)
+    x32 = x.astype(np.float32)
+    diff = x32.take(p_i, axis=0) - q_colour
+    weight = gammas * np.exp(-beta * np.einsum("ij,ij->i", diff, diff))
+    node_flat = np.concatenate([node.reshape(-1), np.full(1, -1, np.int64)])
+    q_slot = slot[qy // tile, qx // tile]
+    where = np.where(q_slot >= 0, q_slot * (tile * tile) + (qy % tile) * tile + qx % tile, node_flat.size - 1)
+    q_node = node_flat.take(where)
+    fixed = q_node < 0
+    fy, fx = qy[fixed], qx[fixed]
+    q_hit, q_side = marked(fy, fx)
+    q_obj = np.where(q_hit, q_side, mask.reshape(-1).take(fy * w + fx))
+    pf, wf = p_i[fixed], weight[fixed]
+    # fixed neighbours: the link is paid when the pixel takes the other side
+    to_source += np.bincount(pf[q_obj], wf[q_obj], minlength=n)
+    to_sink += np.bincount(pf[~q_obj], wf[~q_obj], minlength=n)
+    pairs = ~fixed & first
+    graph = maxflow.Graph[float](n, 4 * n)
+    graph.add_nodes(n)
+    graph.add_edges(p_i[pairs], q_node[pairs], weight[pairs], weight[pairs])
+    ids = np.arange(n)
+    graph.add_grid_tedges(ids, to_source, to_sink)
+    graph.maxflow()
+    mask[py, px] = ~graph.get_grid_segments(ids)
+    return mask
+
+
+def _log_likelihood(model: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``colour_models.log_likelihood`` for many pixels, with the 3 x 3 quadratic forms
+    written out: no matrix products, whose BLAS threads cost more than the arithmetic on
+    a busy machine."""
+    coefs, means, covs = colour_models._parts(np.asarray(model, np.float64).ravel())
+    c0, c1, c2 = x[:, 0], x[:, 1], x[:, 2]
+    parts = []
+    for c in range(len(coefs)):
+        if coefs[c] <= 0:
+            continue
+        a = np.linalg.inv(covs[c])
+        d0, d1, d2 = c0 - means[c, 0], c1 - means[c, 1], c2 - means[c, 2]
+        quad = d0 * (a[0, 0] * d0 + (a[0, 1] + a[1, 0]) * d1 + (a[0, 2] + a[2, 0]) * d2)
+        quad += d1 * (a[1, 1] * d1 + (a[1, 2] + a[2, 1]) * d2)
+        quad += a[2, 2] * d2 * d2
+        parts.append(np.log(coefs[c]) - 0.5 * np.linalg.slogdet(covs[c])[1] - 0.5 * quad)
+    if not parts:
+        return np.full(len(x), -np.inf)
+    values = np.stack(parts)
+    top = values.max(0)
+    return top + np.log(np.exp(values - top).sum(0))
+
+
+def _gather(pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """``pixels[ys, xs]``; for a window of a contiguous RGB image, as one flat ``take``
+    (several times faster than indexing the window with two arrays)."""
+    height, width = pixels.shape[:2]
+    if pixels.ndim == 3 and pixels.strides[2] == 1 and pixels.strides[1] == 3 and pixels.strides[0] % 3 == 0 and height and width:
+        row = pixels.strides[0] // 3
+        flat = np.lib.stride_tricks.as_strided(pixels, shape=((height - 1) * row + width, 3), strides=(3, 1), writeable=False)
+        return flat.take(ys * row + xs, axis=0)
+    return pixels[ys, xs]
