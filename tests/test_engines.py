@@ -99,7 +99,7 @@ def _listed_defaults_match_the_constructor(cls):
 
 def test_grabcut_lists_its_options_with_the_constructors_defaults():
     cls = engine_class("grabcut")
-    assert [o.name for o in cls.options] == ["margin", "iterations", "max_side", "scribble_prior"]
+    assert [o.name for o in cls.options] == ["margin", "iterations", "max_side", "tightness", "scribble_prior"]
     _listed_defaults_match_the_constructor(cls)
     assert cls.model_types == () and not cls.embeds
     assert "image" not in vars(cls)  # the dead property is gone

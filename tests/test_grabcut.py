@@ -141,7 +141,7 @@ def test_large_images_work_on_a_scaled_region_and_come_back_full_size():
 
 def test_whole_image_mode_matches_plain_grabcut_behaviour(scene):
     image, truth = scene
-    mask = iseg.segment(image, box=(45, 25, 115, 95), roi=False, max_side=None, fg_weighting=0)
+    mask = iseg.segment(image, box=(45, 25, 115, 95), roi=False, max_side=None, fg_weighting=0, tightness=0)
     assert iou(mask, truth) > 0.95
     plain_labels = np.zeros(truth.shape, np.uint8)
     cv2.setRNGSeed(0)
@@ -256,7 +256,8 @@ def test_iterations_stop_once_a_cut_moves_almost_nothing(scene):
 
 def test_classic_opencv_iterations_remain_an_option(scene):
     image, truth = scene
-    classic = get_engine("grabcut", fg_weighting=0)
+    # OpenCV's own iterations need the tightness prior off too (it cuts between them)
+    classic = get_engine("grabcut", fg_weighting=0, tightness=0)
     classic.set_image(image)
     result = classic.segment(Prompts(box=(45, 25, 115, 95)))
     assert result.info["iterations"] == 5 and iou(result.mask, truth) > 0.95
@@ -302,21 +303,82 @@ def _statues(seed=0, height=360, width=720, bar=50, gap=6):
     return image, truth, (xs.min() - 3, ys.min() - 3, xs.max() + 4, height)
 
 
+def test_the_tightness_prior_keeps_an_object_whose_colours_fill_the_box_margin():
+    image, truth, box = _statues()
+    for weighting in (1.0, 0.0):
+        # without the prior (and without the guard and the comparison, which would cut the
+        # whole image) the fast path, weighted or classic, loses the object ...
+        plain_fit = get_engine("grabcut", guard_area=0, compare="off", tightness=0, fg_weighting=weighting)
+        plain_fit.set_image(image)
+        assert iou(plain_fit.segment(Prompts(box=box)).mask, truth) < 0.1
+        # ... with it every row and column of the box keeps some object, and the colour
+        # models learnt from that find all of it, on the fast region alone
+        engine = get_engine("grabcut", guard_area=0, compare="off", fg_weighting=weighting)
+        engine.set_image(image)
+        result = engine.segment(Prompts(box=box))
+        assert "fallback" not in result.info and result.info["region"] != (0, 0, 720, 360)
+        # (the box reaches the bottom edge, where the line of background that shows the
+        # colour models that edge also takes the object's last ~15 rows here: 0.94)
+        assert iou(result.mask, truth) > 0.9
+        # clicks keep it too: the first refinement, which continues unweighted, lost it
+        # when the prior held only for the box
+        x0, y0, x1, y1 = box
+        points, labels = [], []
+        for point, label in (((x0 + x1) / 2, 200), 1), ((x0 - 20, 100), 0), ((x0 + 2, 30), 0):
+            points.append(point)
+            labels.append(label)
+            clicked = engine.segment(Prompts(box=box, points=points, point_labels=labels))
+            assert clicked.info["mode"] == "continue" and iou(clicked.mask, truth) > 0.9
+
+
+def test_the_tightness_prior_never_pins_over_a_background_mark(scene):
+    image, truth = scene
+    box = (45, 25, 115, 95)
+    scribbles = np.zeros(truth.shape, np.uint8)
+    scribbles[58:62, 40:120] = 2  # the user says: these rows, across the box, are background
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    result = engine.segment(Prompts(box=box, scribbles=scribbles))
+    assert not result.mask[58:62].any()
+    assert iou(result.mask | (scribbles == 2) & truth, truth) > 0.9
+    with pytest.raises(InputError, match="tightness"):
+        get_engine("grabcut", tightness=0.5)
+
+
+@pytest.mark.parametrize("box", [(30, 20, 130, 100), (10, 10, 150, 110)])
+def test_a_loose_box_gets_no_specks_from_the_tightness_prior(scene, box):
+    # rows and columns of a loose box that cross no object get a pin each; a pin the cut
+    # grows no object round is released, so the mask is the disc and nothing else
+    image, truth = scene
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    mask = engine.segment(Prompts(box=box)).mask
+    assert iou(mask, truth) > 0.99
+    count, _ = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    assert count == 2  # one object, no stray pixels
+    # and so after clicks
+    result = engine.segment(Prompts(box=box, points=[(80, 60), (25, 100)], point_labels=[1, 0]))
+    assert iou(result.mask, truth) > 0.99
+    assert cv2.connectedComponents(result.mask.astype(np.uint8), connectivity=8)[0] == 2
+
+
 def test_the_guard_keeps_an_object_whose_colours_fill_the_box_margin():
     image, truth, box = _statues()
-    # without the guard the fast path (and the classic fit on the same region) lose it
+    # without the tightness prior and the guard the fast path (and the classic fit on the
+    # same region) lose it
     for options in ({"guard_area": 0}, {"guard_area": 0, "fg_weighting": 0}):
-        unguarded = get_engine("grabcut", **options)
+        unguarded = get_engine("grabcut", tightness=0, **options)
         unguarded.set_image(image)
         assert iou(unguarded.segment(Prompts(box=box)).mask, truth) < 0.1
-    engine = get_engine("grabcut")
+    engine = get_engine("grabcut", tightness=0)
     engine.set_image(image)
     result = engine.segment(Prompts(box=box))
     assert result.info["fallback"] == "used" and result.info["region"] == (0, 0, 720, 360)
     assert iou(result.mask, truth) > 0.95
     # the box reaches the image's bottom edge: as in plain cv2.grabCut, the image's
-    # one-pixel frame stays background there
-    assert not result.mask[-1].any() and result.mask[-2].any()
+    # one-pixel frame is background for the colour models and the cut; the mask's edge
+    # row then follows the row inside it, so the object reaches the edge
+    assert result.mask[-1].any() and (result.mask[-1] == result.mask[-2]).all()
     # a click on that object continues on the whole image, where the object was found
     x0, y0, x1, y1 = box
     clicked = engine.segment(Prompts(box=box, points=[((x0 + x1) / 2, 200)], point_labels=[1]))

@@ -65,7 +65,9 @@ def test_a_click_spreads_through_flat_colour_and_stops_at_an_edge():
     box = (30, 20, 110, 100)
     grown = {}
     for prior in (0.0, 40.0):
-        engine = get_engine("grabcut", click_prior=prior)
+        # the tightness prior off: in grey noise it pins a pixel or two of its own, and
+        # this is about what the click prior adds
+        engine = get_engine("grabcut", click_prior=prior, tightness=0)
         engine.set_image(image)
         after_box = engine.segment(Prompts(box=box)).mask
         out = _click(engine, box, (70, 60))

@@ -88,8 +88,9 @@ def test_a_truncated_image_in_a_folder_never_parts_the_list_from_the_canvas(make
     assert Session.open(folder).count(on_screen) == 1  # saved under the image it was drawn on
     if on_screen == "a.png":
         click(qtbot, widget.next_button)  # Next still moves
+        assert shown_image(widget) == "c.png" and widget.images.current() == "c.png"
+        accept_box(qtbot, viewer, widget, (30, 20, 130, 100))
     assert shown_image(widget) == "c.png" and widget.images.current() == "c.png"
-    accept_box(qtbot, viewer, widget, (30, 20, 130, 100))
     click(qtbot, widget.previous_button)
     assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
     assert [layer.name for layer in widget.image_combo.layers()] == ["a.png"]  # no 'a.png [1]'

@@ -97,7 +97,7 @@ def engine_class(name: str) -> type:
     class that does not derive from :class:`Engine`.
 
     >>> [option.name for option in engine_class("grabcut").options]
-    ['margin', 'iterations', 'max_side', 'scribble_prior']
+    ['margin', 'iterations', 'max_side', 'tightness', 'scribble_prior']
     """
     if isinstance(name, str):
         key = name.strip().lower()

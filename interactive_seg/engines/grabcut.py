@@ -89,8 +89,9 @@ class GrabCutEngine(Engine):
         ...and, at working size, a disk of at least this many working pixels (clicks
         that shrink to a pixel or two teach GrabCut's colour models nothing).
     roi : bool
-        ``False`` runs GrabCut on the whole image; with ``max_side=None`` and
-        ``fg_weighting=0`` that is plain ``cv2.grabCut``, kept for comparison.
+        ``False`` runs GrabCut on the whole image; with ``max_side=None``,
+        ``fg_weighting=0`` and ``tightness=0`` that is plain ``cv2.grabCut`` (the
+        ``plain_grabcut`` engine is that, seeded as the benchmark's reference).
     keep_connected : bool
         Keep only the parts of the mask connected to a foreground mark (when there is one).
     min_area : float
@@ -189,6 +190,19 @@ class GrabCutEngine(Engine):
         The band is cut only on regions up to this many pixels on their longer side
         (default 640); colour models fitted on a working copy averaged over many pixels
         do not fit a 12 MP photo's own pixels.
+    tightness : float
+        The tightness prior of a box (Lempitsky, Kohli, Rother and Sharp, ICCV 2009): a
+        box is drawn round an object, so every row and every column that crosses the box,
+        but the outer ``tightness`` of its height or width on each side, crosses some of
+        the object. After each graph cut on the fast region (a fresh box's iterations and
+        every click or stroke after it), a line left empty gets its most object-like
+        pixel (colour models' log-likelihood ratio, never a background mark) pinned as
+        object and the graph is cut again, up to 8 rounds ("pinpointing"); pins are
+        probable object for the next iteration. So a mask can no longer vanish inside
+        its box, and a click can no longer wipe the object out. Default 0.05 (chosen by
+        2-fold cross-validation among 0.02, 0.05, 0.1 and 0.2 on grabcut30 + berkeley,
+        whose boxes are 5 % larger than the object on each side; a looser box than
+        that is handled too, see the README); ``0`` turns it off.
 
     Examples
     --------
@@ -208,6 +222,7 @@ class GrabCutEngine(Engine):
         Option("margin", float, 0.1, "Context around the box or marks, as a fraction of the region's longest side.", minimum=0.0, maximum=1.0, step=0.05),
         Option("iterations", int, 5, "Most GrabCut iterations for a new object; it stops early once the mask settles.", minimum=1, maximum=20),
         Option("max_side", int, 256, "The region is scaled so its longest side is at most this many pixels.", label="Working size (px)", minimum=64, maximum=4096, step=32),
+        Option("tightness", float, 0.05, "A box is drawn round the object: every row and column crossing it, but this fraction of each side, holds some of it (0: off).", label="Box tightness", minimum=0.0, maximum=0.45, step=0.05),
         Option("scribble_prior", str, "geodesic", "Strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic) or, close to plain GrabCut, from the strokes' box (none).", label="Strokes alone", choices=SCRIBBLE_PRIORS),
     )
 
@@ -241,6 +256,7 @@ class GrabCutEngine(Engine):
         click_contrast: float = 5.0,
         band: int = 3,
         band_side: int = 640,
+        tightness: float = 0.05,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -311,6 +327,9 @@ class GrabCutEngine(Engine):
         if int(band_side) < 16:
             raise InputError(f"band_side must be at least 16 pixels; got {band_side}.")
         self.band_side = int(band_side)
+        if not 0 <= tightness < 0.5:
+            raise InputError(f"tightness is the fraction of the box's sides the object may leave empty, from 0 (off) to below 0.5; got {tightness}.")
+        self.tightness = float(tightness)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -426,13 +445,21 @@ class GrabCutEngine(Engine):
         if self.min_click_radius > 0 and p.points is not None:
             fg, bg = self._grow_clicks(p, work, fg, bg)
         box_w = _box_in_work(p.box, work) if p.box is not None else None
-        if wide and box_w is not None and min(ww, wh) >= 3:
-            # as plain cv2.grabCut's rectangle: a one-pixel frame of the image stays
-            # background, also on the sides the box reaches
+        framed = (False,) * 4
+        if box_w is not None and min(ww, wh) >= 3:
+            # Where the box reaches the image's edge, the region has no margin on that side,
+            # so nothing would teach the background model what lies along that edge: as in
+            # plain cv2.grabCut's rectangle, the outermost line of working pixels there is
+            # background (for the colour models and the cut; the mask's edge line follows
+            # the line inside it, below).
             bx0, by0, bx1, by1 = box_w
+            framed = (bx0 < 1, by0 < 1, bx1 > ww - 1, by1 > wh - 1)
             box_w = (max(bx0, 1), max(by0, 1), min(bx1, ww - 1), min(by1, wh - 1))
 
         labels, mode, iterations, models = self._start(p, work, box_w, fg, bg)
+        # the tightness prior holds on the fast region, for the box and every click after
+        # it; the whole-image cut stays plain GrabCut's own answer
+        tight = _box_in_work(p.box, work) if self.tightness > 0 and p.box is not None and not wide else None
         bgd_model, fgd_model = models
         # GrabCut's k-means draws from OpenCV's global random generator: seed it so that
         # the same prompts on the same image always give the same mask.
@@ -445,9 +472,9 @@ class GrabCutEngine(Engine):
             # the cut also pays for labelling a pixel against the marks geodesically near it
             near = self._near_marks(work, fg, bg)
             extra = tuple(self._click_cost(d, work) for d in (near[1], near[0]))
-            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, work, extra)
-        elif weighting > 0:
-            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model)
+            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, work, extra, tight)
+        elif weighting > 0 or tight is not None:
+            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, tight=tight, weighting=weighting)
         elif mode == cv2.GC_INIT_WITH_RECT:
             bx0, by0, bx1, by1 = box_w
             cv2.grabCut(work.pixels, labels, (bx0, by0, bx1 - bx0, by1 - by0), bgd_model, fgd_model, iterations, mode)
@@ -456,6 +483,8 @@ class GrabCutEngine(Engine):
         self._state = _State(region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy(), wide, near)
 
         small = (labels == GC_FGD) | (labels == GC_PR_FGD)
+        if mode is not None:
+            _unframe(small, framed)
         # With strokes alone the object is what the foreground strokes touch: parts that
         # touch none are background that the colour models could not tell apart.
         strokes_only = p.box is None and p.prior is None and self.scribble_prior != "none"
@@ -496,7 +525,7 @@ class GrabCutEngine(Engine):
         return Result(mask=mask, info=info)
 
     # -- pieces --------------------------------------------------------------------------
-    def _iterate(self, pixels, labels, mode, iterations, bgd_model, fgd_model, work=None, extra=None):
+    def _iterate(self, pixels, labels, mode, iterations, bgd_model, fgd_model, work=None, extra=None, tight=None, weighting=None):
         """GrabCut's iterations with the colour models learnt here (see colour_models):
         each round assigns pixels to mixture components, refits both models (the
         foreground one weighted) and lets OpenCV cut the graph with the models frozen
@@ -508,7 +537,8 @@ class GrabCutEngine(Engine):
         flat = labels.reshape(-1)
         # Refinements continue unweighted: after the first cut the clicks are the evidence,
         # and weighting there cost NoC@90 (grabcut30: 2.33 weighted, 2.13 not).
-        weighted = mode != cv2.GC_EVAL
+        weighting = self.fg_weighting if weighting is None else weighting
+        weighted = mode != cv2.GC_EVAL and weighting > 0
         if mode == cv2.GC_EVAL:
             bg_model, fg_model = bgd_model.ravel(), fgd_model.ravel()
         else:
@@ -525,7 +555,7 @@ class GrabCutEngine(Engine):
                 fg_ll = colour_models.component_log_likelihoods(fg_model, xf)
                 weights = None
                 if weighted:
-                    weights = colour_models.foreground_weights(fg_ll, bg_model, xf, self.fg_weighting)
+                    weights = colour_models.foreground_weights(fg_ll, bg_model, xf, weighting)
                     weights[flat[maybe_fg] == GC_FGD] = 1.0  # what the user marked is the object
                 new_fg = colour_models.learn(xf, fg_ll.argmax(1), weights)
                 if new_fg is None:  # every pixel weighs (almost) nothing: learn them all alike
@@ -537,9 +567,12 @@ class GrabCutEngine(Engine):
             if extra is not None:
                 if work.smooth is None:
                     work.smooth = graphcut.smoothness(work.pixels)
-                graphcut.cut(pixels, labels, bg_model, fg_model, weights=work.smooth, extra=extra)
+                recut = lambda: graphcut.cut(pixels, labels, bg_model, fg_model, weights=work.smooth, extra=extra)
             else:
-                cv2.grabCut(pixels, labels, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
+                recut = lambda: cv2.grabCut(pixels, labels, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
+            recut()
+            if tight is not None:
+                _pinpoint(pixels, labels, bg_model, fg_model, tight, self.tightness, recut)
             changed = np.count_nonzero(before != ((flat == GC_FGD) | (flat == GC_PR_FGD)))
             if changed <= self.converged * flat.size:
                 break
@@ -735,6 +768,70 @@ class GrabCutEngine(Engine):
         if min(np.count_nonzero(maybe_fg), np.count_nonzero(~maybe_fg)) < _GMM_COMPONENTS:
             return labels, None, 0, models
         return labels, cv2.GC_INIT_WITH_MASK, self.iterations, models
+
+
+def _unframe(small: np.ndarray, framed: tuple) -> None:
+    """On the sides in ``framed`` (left, top, right, bottom), the mask's outermost line takes
+    the labels of the line inside it: the frame was background only to show the colour
+    models the image's edge, and an object that touches the edge goes on to it."""
+    left, top, right, bottom = framed
+    if left:
+        small[:, 0] = small[:, 1]
+    if right:
+        small[:, -1] = small[:, -2]
+    if top:
+        small[0] = small[1]
+    if bottom:
+        small[-1] = small[-2]
+
+
+def _pinpoint(pixels, labels, bg_model, fg_model, box, slack, recut, rounds: int = 8) -> None:
+    """Lempitsky et al.'s tightness prior by pinpointing: every row and column crossing the
+    box (but the outer ``slack`` of each side) holds some object; a line with none gets its
+    most object-like pixel fixed as object and the graph is cut again, until none is left.
+    Pins are then released to probable object, and a part of the mask that is only pins
+    and their eight neighbours goes back to probable background: a box drawn looser than
+    ``slack`` has lines that truly cross no object, and a pin the cut grew nothing round is
+    no evidence (it would be a speck in the mask)."""
+    bx0, by0, bx1, by1 = box
+    bh, bw = by1 - by0, bx1 - bx0
+    sy, sx = int(np.ceil(slack * bh)), int(np.ceil(slack * bw))
+    if bh - 2 * sy < 1 or bw - 2 * sx < 1:
+        return
+    view = labels[by0:by1, bx0:bx1]
+    llr = None
+    pinned = np.zeros((bh, bw), bool)
+    for _ in range(rounds):
+        obj = (view == GC_FGD) | (view == GC_PR_FGD)
+        empty_rows, empty_cols = ~obj.any(1), ~obj.any(0)
+        if not (empty_rows[sy : bh - sy].any() or empty_cols[sx : bw - sx].any()):
+            break
+        if llr is None:
+            inner = pixels[by0:by1, bx0:bx1].reshape(-1, 3).astype(np.float64)
+            llr = colour_models.log_likelihood(fg_model, inner) - colour_models.log_likelihood(bg_model, inner)
+            llr = llr.reshape(bh, bw)
+            llr[view == GC_BGD] = -np.inf  # the user's background marks are never pinned
+            empty_rows_ok, empty_cols_ok = np.isfinite(llr).any(1), np.isfinite(llr).any(0)
+        bad_rows = sy + np.flatnonzero((empty_rows & empty_rows_ok)[sy : bh - sy])
+        bad_cols = sx + np.flatnonzero((empty_cols & empty_cols_ok)[sx : bw - sx])
+        if not bad_rows.size and not bad_cols.size:
+            break
+        pins = np.zeros((bh, bw), bool)
+        pins[bad_rows, llr[bad_rows].argmax(1)] = True
+        pins[llr[:, bad_cols].argmax(0), bad_cols] = True
+        pinned |= pins
+        view[pins] = GC_FGD
+        recut()
+    view[pinned & (view == GC_FGD)] = GC_PR_FGD
+    if not pinned.any():
+        return
+    obj = (view == GC_FGD) | (view == GC_PR_FGD)
+    n, comp = cv2.connectedComponents(obj.astype(np.uint8), connectivity=8)
+    near = cv2.dilate(pinned.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    real = np.zeros(n, bool)
+    real[comp[obj & ~near]] = True
+    real[comp[view == GC_FGD]] = True
+    view[obj & ~real[comp]] = GC_PR_BGD
 
 
 def _on_grid(work: _Work, mask: np.ndarray, box) -> np.ndarray:
