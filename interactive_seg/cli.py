@@ -281,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
     seg.add_argument("--max-side", dest="max_side", type=int, help="working size of the region in pixels (default 256)")
+    seg.add_argument("--tightness", type=float, help="the box is drawn round the object: every row and column crossing it, but this fraction of each side, holds some of it (default 0.05; 0: off)")
     seg.add_argument("--click-radius", dest="click_radius", type=int, help="plain_grabcut: radius in pixels of the disk a click marks (default 5)")
     seg.add_argument("--scribble-prior", dest="scribble_prior", choices=("geodesic", "none"),
                      help="strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic, the default) or, close to plain GrabCut, from the strokes' box (none)")
