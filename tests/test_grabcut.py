@@ -7,6 +7,7 @@ import pytest
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Prompts, get_engine
+from interactive_seg.engines import colour_models
 from conftest import disc_scene, iou
 
 
@@ -493,3 +494,49 @@ def test_a_click_whose_disk_covers_part_of_an_earlier_click_of_the_other_kind_co
     # removing the older click still starts over
     third = engine.segment(Prompts(box=box, points=[(87, 60)], point_labels=[0]))
     assert third.info["mode"] == "mask"
+
+
+def test_a_fresh_box_keeps_the_fit_with_the_lower_grabcut_energy(scene):
+    # the weighted and the classic fit are both run; the result is exactly one of them
+    image, truth = scene
+    statues, statue, statues_box = _statues()
+    x0, y0, x1, y1 = statues_box
+    seen = set()
+    for img, box in ((image, (45, 25, 115, 95)), (image, (30, 20, 130, 100)), (statues, statues_box), (statues, (x0, y0, x1, y1 - 2))):
+        engine = get_engine("grabcut", choose_fit=True)
+        engine.set_image(img)
+        result = engine.segment(Prompts(box=box))
+        if result.info["fallback"] in ("used", "compared: whole image"):
+            assert "fit" not in result.info  # plain GrabCut's whole-image cut was kept
+            continue
+        assert result.info["fit"] in ("weighted", "classic")
+        seen.add(result.info["fit"])
+        alone = get_engine("grabcut", choose_fit=False, fg_weighting=1.0 if result.info["fit"] == "weighted" else 0.0)
+        alone.set_image(img)
+        assert np.array_equal(result.mask, alone.segment(Prompts(box=box)).mask)
+        assert "fit" not in alone.segment(Prompts(box=box)).info
+    assert seen == {"weighted", "classic"}  # the disc keeps the weighted fit, the statues the classic
+    # clicks after it continue from the kept fit, and are not a fresh box
+    again = engine.segment(Prompts(box=(x0, y0, x1, y1 - 2), points=[(360, 200)]))
+    assert again.info["mode"] == "continue" and "fit" not in again.info
+
+
+def test_grabcuts_energy_is_lowest_for_the_true_labelling(scene):
+    from interactive_seg.engines import graphcut
+    from interactive_seg.engines.grabcut import GC_BGD, GC_PR_FGD, _joint_energy, _Work
+
+    image, truth = scene
+    work = _Work((0, 0, 160, 120), 1.0, image)
+    work.smooth = graphcut.smoothness(image)
+    x = image.reshape(-1, 3).astype(np.float64)
+    models = (colour_models.fit_initial(x[~truth.ravel()]), colour_models.fit_initial(x[truth.ravel()]))
+
+    def energy(mask):
+        return _joint_energy(work, np.where(mask, GC_PR_FGD, GC_BGD).astype(np.uint8), models)
+
+    disk = np.ones((7, 7), np.uint8)
+    grown = cv2.dilate(truth.astype(np.uint8), disk) > 0
+    shrunk = cv2.erode(truth.astype(np.uint8), disk) > 0
+    half = truth & (np.arange(160) < 80)[None, :]
+    assert energy(truth) < min(energy(grown), energy(shrunk), energy(half))
+    assert energy(np.zeros_like(truth)) == float("inf")

@@ -190,6 +190,15 @@ class GrabCutEngine(Engine):
         The band is cut only on regions up to this many pixels on their longer side
         (default 640); colour models fitted on a working copy averaged over many pixels
         do not fit a 12 MP photo's own pixels.
+    choose_fit : bool
+        On a fresh box (no prior mask), also run the classic fit (unweighted, as
+        ``fg_weighting=0``) from the same start and keep whichever labelling has the lower
+        GrabCut energy: each side's colour mixture refitted to its own pixels, plus the
+        smoothness along the boundary (``info["fit"]``: ``"weighted"`` or
+        ``"classic"``). The weighting wins where the box lets in background that the
+        background model explains as well; it loses where the object's own colours fill
+        the margin. Off by default: it halves how many berkeley boxes end more than 0.05
+        below plain GrabCut (7 -> 4) but doubles the time of every box (see the README).
     tightness : float
         The tightness prior of a box (Lempitsky, Kohli, Rother and Sharp, ICCV 2009): a
         box is drawn round an object, so every row and every column that crosses the box,
@@ -260,6 +269,7 @@ class GrabCutEngine(Engine):
         band: int = 3,
         band_side: int = 640,
         tightness: float = 0.05,
+        choose_fit: bool = False,
     ):
         if int(iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {iterations}.")
@@ -337,6 +347,7 @@ class GrabCutEngine(Engine):
         if not 0 <= tightness < 0.5:
             raise InputError(f"tightness is the fraction of the box's sides the object may leave empty, from 0 (off) to below 0.5; got {tightness}.")
         self.tightness = float(tightness)
+        self.choose_fit = bool(choose_fit)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
         self._key: Optional[str] = None
@@ -464,6 +475,7 @@ class GrabCutEngine(Engine):
             box_w = (max(bx0, 1), max(by0, 1), min(bx1, ww - 1), min(by1, wh - 1))
 
         labels, mode, iterations, models = self._start(p, work, box_w, fg, bg)
+        fit = None
         # the tightness prior holds on the fast region, for the box and every click after
         # it; the whole-image cut stays plain GrabCut's own answer
         tight = _box_in_work(p.box, work) if self.tightness > 0 and p.box is not None and not wide else None
@@ -481,7 +493,20 @@ class GrabCutEngine(Engine):
             extra = tuple(self._click_cost(d, work) for d in (near[1], near[0]))
             bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, work, extra, tight)
         elif weighting > 0 or tight is not None:
-            bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, tight=tight, weighting=weighting)
+            start = labels.copy() if self.choose_fit and weighting > 0 and p.box is not None and p.prior is None else None
+            fit = "weighted" if start is not None else None
+            bgd_w, fgd_w, done = self._iterate(work.pixels, labels, mode, iterations, bgd_model.copy(), fgd_model.copy(), tight=tight, weighting=weighting)
+            if start is not None:
+                # the classic fit from the same start; GrabCut's own energy (colour models
+                # refitted to each labelling, plus the smoothness) decides
+                bgd_c, fgd_c, done_c = self._iterate(work.pixels, start, mode, iterations, bgd_model.copy(), fgd_model.copy(), tight=tight, weighting=0.0)
+                if work.smooth is None:
+                    work.smooth = graphcut.smoothness(work.pixels)
+                if _joint_energy(work, start, (bgd_c, fgd_c)) < _joint_energy(work, labels, (bgd_w, fgd_w)):
+                    labels[...] = start
+                    bgd_w, fgd_w, done = bgd_c, fgd_c, done_c
+                    fit = "classic"
+            bgd_model, fgd_model, iterations = bgd_w, fgd_w, done
         elif mode == cv2.GC_INIT_WITH_RECT:
             bx0, by0, bx1, by1 = box_w
             cv2.grabCut(work.pixels, labels, (bx0, by0, bx1 - bx0, by1 - by0), bgd_model, fgd_model, iterations, mode)
@@ -529,6 +554,8 @@ class GrabCutEngine(Engine):
             "mode": mode_name,
             "iterations": iterations,
         }
+        if fit is not None:
+            info["fit"] = fit
         return Result(mask=mask, info=info)
 
     # -- pieces --------------------------------------------------------------------------
@@ -876,6 +903,32 @@ def _fit(pixels: np.ndarray, seed: int, rounds: int = 3) -> np.ndarray:
         refit = colour_models.learn(pixels, colour_models.component_log_likelihoods(model, pixels).argmax(1))
         model = model if refit is None else refit
     return model
+
+
+def _joint_energy(work: _Work, labels: np.ndarray, models, rounds: int = 2) -> float:
+    """GrabCut's energy of a labelling of the working region with colour models fitted to
+    it (each side's mixture refitted to its own pixels, unweighted, from ``models``: the
+    (background, foreground) pair of the fit that made it), plus the smoothness paid along
+    its boundary. ``inf`` when a side is too small to fit."""
+    obj = ((labels == GC_FGD) | (labels == GC_PR_FGD)).ravel()
+    if min(np.count_nonzero(obj), np.count_nonzero(~obj)) < 4 * _GMM_COMPONENTS:
+        return float("inf")
+    x = work.pixels.reshape(-1, 3).astype(np.float64)
+    data = 0.0
+    for side, model in ((~obj, models[0]), (obj, models[1])):
+        xs, model = x[side], model.ravel()
+        for _ in range(rounds):
+            refit = colour_models.learn(xs, colour_models.component_log_likelihoods(model, xs).argmax(1))
+            model = model if refit is None else refit
+        data -= float(colour_models.log_likelihood(model, xs).sum())
+    a = obj.reshape(labels.shape)
+    h, w = a.shape
+    boundary = 0.0
+    for (dy, dx), weights in zip(graphcut._OFFSETS, work.smooth):
+        ys, xs_ = slice(-dy, h), slice(max(0, -dx), w - max(0, dx))
+        differs = a[ys, xs_] != a[ys.start + dy : h + dy, xs_.start + dx : xs_.stop + dx]
+        boundary += float(weights[ys, xs_][differs].sum())
+    return data + boundary
 
 
 def _shared_energy_gap(work: _Work, first: np.ndarray, second: np.ndarray, box, seed: int) -> Optional[float]:
