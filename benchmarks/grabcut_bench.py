@@ -447,8 +447,8 @@ def parse_options(pairs):
     options = {}
     for pair in pairs or []:
         key, _, value = pair.partition("=")
-        if value in ("True", "False"):
-            options[key] = value == "True"
+        if value.lower() in ("true", "false"):
+            options[key] = value.lower() == "true"
         elif value == "None":
             options[key] = None
         else:

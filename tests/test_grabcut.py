@@ -540,3 +540,9 @@ def test_grabcuts_energy_is_lowest_for_the_true_labelling(scene):
     half = truth & (np.arange(160) < 80)[None, :]
     assert energy(truth) < min(energy(grown), energy(shrunk), energy(half))
     assert energy(np.zeros_like(truth)) == float("inf")
+
+
+def test_choose_fit_takes_only_a_bool():
+    # a string such as "false" would otherwise read as True
+    with pytest.raises(InputError, match="choose_fit"):
+        get_engine("grabcut", choose_fit="false")

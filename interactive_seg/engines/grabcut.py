@@ -347,6 +347,8 @@ class GrabCutEngine(Engine):
         if not 0 <= tightness < 0.5:
             raise InputError(f"tightness is the fraction of the box's sides the object may leave empty, from 0 (off) to below 0.5; got {tightness}.")
         self.tightness = float(tightness)
+        if not isinstance(choose_fit, (bool, np.bool_)):
+            raise InputError(f"choose_fit is True or False; got {choose_fit!r}.")
         self.choose_fit = bool(choose_fit)
         self._source = None
         self._rgb: Optional[np.ndarray] = None
