@@ -900,7 +900,12 @@ def _restarted(state: _State, work: _Work, mask: np.ndarray, box, seed: int) -> 
 
 def _fit(pixels: np.ndarray, seed: int, rounds: int = 3) -> np.ndarray:
     """A colour model of these pixels: k-means, then GrabCut's hard-assignment rounds."""
-    model = colour_models.fit_initial(pixels, seed)
+    return _refine(colour_models.fit_initial(pixels, seed), pixels, rounds)
+
+
+def _refine(model: np.ndarray, pixels: np.ndarray, rounds: int) -> np.ndarray:
+    """``rounds`` of GrabCut's hard assignment: each pixel to its likeliest component, then
+    each component refitted to its pixels."""
     for _ in range(rounds):
         refit = colour_models.learn(pixels, colour_models.component_log_likelihoods(model, pixels).argmax(1))
         model = model if refit is None else refit
@@ -918,19 +923,9 @@ def _joint_energy(work: _Work, labels: np.ndarray, models, rounds: int = 2) -> f
     x = work.pixels.reshape(-1, 3).astype(np.float64)
     data = 0.0
     for side, model in ((~obj, models[0]), (obj, models[1])):
-        xs, model = x[side], model.ravel()
-        for _ in range(rounds):
-            refit = colour_models.learn(xs, colour_models.component_log_likelihoods(model, xs).argmax(1))
-            model = model if refit is None else refit
-        data -= float(colour_models.log_likelihood(model, xs).sum())
-    a = obj.reshape(labels.shape)
-    h, w = a.shape
-    boundary = 0.0
-    for (dy, dx), weights in zip(graphcut._OFFSETS, work.smooth):
-        ys, xs_ = slice(-dy, h), slice(max(0, -dx), w - max(0, dx))
-        differs = a[ys, xs_] != a[ys.start + dy : h + dy, xs_.start + dx : xs_.stop + dx]
-        boundary += float(weights[ys, xs_][differs].sum())
-    return data + boundary
+        xs = x[side]
+        data -= float(colour_models.log_likelihood(_refine(model.ravel(), xs, rounds), xs).sum())
+    return data + graphcut.boundary_cost(obj.reshape(labels.shape), work.smooth)
 
 
 def _shared_energy_gap(work: _Work, first: np.ndarray, second: np.ndarray, box, seed: int) -> Optional[float]:

@@ -30,6 +30,21 @@ GAMMA = 50.0
 _OFFSETS = ((0, -1), (-1, -1), (-1, 0), (-1, 1))
 
 
+def _neighbour_pairs(h: int, w: int):
+    """For each of ``_OFFSETS``, the slices of the pixels that have that neighbour and of
+    the neighbours themselves, on an ``h`` x ``w`` grid."""
+    for dy, dx in _OFFSETS:
+        ys, xs = slice(-dy, h), slice(max(0, -dx), w - max(0, dx))
+        yield (ys, xs), (slice(ys.start + dy, h + dy), slice(xs.start + dx, xs.stop + dx))
+
+
+def boundary_cost(mask: np.ndarray, weights: list) -> float:
+    """The smoothness term a labelling pays: the ``weights`` (see ``smoothness``) of every
+    neighbour pair that ``mask`` puts on different sides."""
+    h, w = mask.shape
+    return float(sum(wmap[here][mask[here] != mask[there]].sum() for (here, there), wmap in zip(_neighbour_pairs(h, w), weights)))
+
+
 def smoothness(pixels: np.ndarray, gamma: float = GAMMA) -> list:
     """The four pairwise weight maps of GrabCut's smoothness term, OpenCV's formula:
     ``gamma * exp(-beta * |z_p - z_q|^2)`` (over sqrt(2) for diagonal neighbours), with
@@ -38,11 +53,10 @@ def smoothness(pixels: np.ndarray, gamma: float = GAMMA) -> list:
     img = np.asarray(pixels, np.float64)
     h, w = img.shape[:2]
     diffs = []
-    for dy, dx in _OFFSETS:
+    for here, there in _neighbour_pairs(h, w):
         d = np.zeros((h, w))
-        ys, xs = slice(-dy, h), slice(max(0, -dx), w - max(0, dx))
-        diff = img[ys, xs] - img[ys.start + dy : h + dy, xs.start + dx : xs.stop + dx]
-        d[ys, xs] = (diff * diff).sum(-1)
+        diff = img[here] - img[there]
+        d[here] = (diff * diff).sum(-1)
         diffs.append(d)
     total = sum(float(d.sum()) for d in diffs)
     count = 4 * h * w - 3 * w - 3 * h + 2
