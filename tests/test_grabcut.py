@@ -546,3 +546,33 @@ def test_choose_fit_takes_only_a_bool():
     # a string such as "false" would otherwise read as True
     with pytest.raises(InputError, match="choose_fit"):
         get_engine("grabcut", choose_fit="false")
+
+
+def test_fit_margin_decides_how_clearly_the_weighted_fit_must_win(scene):
+    # the classic fit is kept unless the weighted one's energy is lower by fit_margin per
+    # disputed pixel: a huge margin always keeps the classic fit, a hugely negative one
+    # the weighted fit, and the default is one of the two, the same on every run
+    image, truth = scene
+    statues, statue, statues_box = _statues()  # where the two fits disagree
+    fits = {}
+    for margin in (-1e9, 1e9):
+        engine = get_engine("grabcut", fit_margin=margin, guard_area=0, compare="off")
+        engine.set_image(statues)
+        result = engine.segment(Prompts(box=statues_box))
+        fits[margin] = result.info["fit"]
+        alone = get_engine("grabcut", choose_fit=False, guard_area=0, compare="off", fg_weighting=1.0 if result.info["fit"] == "weighted" else 0.0)
+        alone.set_image(statues)
+        assert np.array_equal(result.mask, alone.segment(Prompts(box=statues_box)).mask)
+    assert fits == {-1e9: "weighted", 1e9: "classic"}
+    masks = []
+    for _ in range(3):
+        engine = get_engine("grabcut")
+        engine.set_image(image)
+        masks.append(engine.segment(Prompts(box=(30, 20, 130, 100))).mask)
+    assert all(np.array_equal(masks[0], m) for m in masks[1:])  # the second thread changes nothing
+
+
+@pytest.mark.parametrize("bad", ["much", None, float("nan"), float("inf")])
+def test_fit_margin_must_be_a_finite_number(bad):
+    with pytest.raises(InputError, match="fit_margin"):
+        get_engine("grabcut", fit_margin=bad)
