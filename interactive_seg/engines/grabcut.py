@@ -353,20 +353,14 @@ class GrabCutEngine(Engine):
         if int(band_side) < 16:
             raise InputError(f"band_side must be at least 16 pixels; got {band_side}.")
         self.band_side = int(band_side)
-        try:
-            tightness = float(tightness)
-        except (TypeError, ValueError):
-            raise InputError(f"tightness must be a number from 0 (off) to below 0.5; got {tightness!r}.") from None
+        tightness = _number(tightness, "tightness must be a number from 0 (off) to below 0.5")
         if not 0 <= tightness < 0.5:
             raise InputError(f"tightness is the fraction of the box's sides the object may leave empty, from 0 (off) to below 0.5; got {tightness}.")
         self.tightness = float(tightness)
         if not isinstance(choose_fit, (bool, np.bool_)):
             raise InputError(f"choose_fit is True or False; got {choose_fit!r}.")
         self.choose_fit = bool(choose_fit)
-        try:
-            fit_margin = float(fit_margin)
-        except (TypeError, ValueError):
-            raise InputError(f"fit_margin must be a number of nats per disputed pixel; got {fit_margin!r}.") from None
+        fit_margin = _number(fit_margin, "fit_margin must be a number of nats per disputed pixel")
         if not np.isfinite(fit_margin):
             raise InputError(f"fit_margin must be a finite number; got {fit_margin}.")
         self.fit_margin = fit_margin
@@ -516,7 +510,6 @@ class GrabCutEngine(Engine):
             bgd_model, fgd_model, iterations = self._iterate(work.pixels, labels, mode, iterations, bgd_model, fgd_model, work, extra, tight)
         elif weighting > 0 or tight is not None:
             start = labels.copy() if self.choose_fit and weighting > 0 and p.box is not None and p.prior is None else None
-            fit = "weighted" if start is not None else None
             if start is None:
                 bgd_w, fgd_w, done = self._iterate(work.pixels, labels, mode, iterations, bgd_model.copy(), fgd_model.copy(), tight=tight, weighting=weighting)
             else:
@@ -526,6 +519,7 @@ class GrabCutEngine(Engine):
                 # models refitted to each labelling, plus the smoothness) decides, the
                 # classic fit kept unless the weighted one is lower by ``fit_margin`` per
                 # pixel they dispute.
+                fit = "weighted"
                 if work.smooth is None:
                     work.smooth = graphcut.smoothness(work.pixels)
 
@@ -930,6 +924,14 @@ def _restarted(state: _State, work: _Work, mask: np.ndarray, box, seed: int) -> 
     if min(np.count_nonzero(obj), np.count_nonzero(~obj)) < _GMM_COMPONENTS:
         return state
     return replace(state, labels=labels, bgd_model=_fit(x[~obj], seed)[None].copy(), fgd_model=_fit(x[obj], seed)[None].copy())
+
+
+def _number(value, message: str) -> float:
+    """``value`` as a float, or an InputError that says ``message`` and what was given."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{message}; got {value!r}.") from None
 
 
 def _fit(pixels: np.ndarray, seed: int, rounds: int = 3) -> np.ndarray:
