@@ -174,7 +174,45 @@ def test_ctrl_z_after_accept_undoes_the_object_whatever_layer_is_active(setup, q
     assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone")
 
 
-# -- 5 is in the core: tests/test_cutouts.py ----------------------------------------------
+# -- 5. grey images export with the default transparent background ------------------------
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbot, tmp_path, monkeypatch, dtype, top):
+    """Export... clicked, the dialog's defaults (transparent, cropped, PNG) kept: the file is
+    written with the mask as its alpha (the core's side: tests/test_cutouts.py)."""
+    from interactive_seg import read_image
+    from interactive_seg.plugin.widget import ExportDialog
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    image, truth = disc_scene(height=120, width=160)
+    grey = (image[..., 0].astype(np.float64) * top / 255).astype(dtype)
+    viewer = make_napari_viewer()
+    viewer.add_image(grey, name="grey")
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    accept_box(qtbot, viewer, widget)
+    assert widget.object_list.count() == 1
+    kept = viewer.layers["objects"].data > 0
+
+    def run_dialog(dialog):
+        assert dialog.style.currentText() == "transparent" and dialog.crop.isChecked() and dialog.format.currentText() == ".png"
+        dialog.folder.setText(str(tmp_path / "out"))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", run_dialog)
+    warned = []
+    monkeypatch.setattr(widget, "_warn", warned.append)
+    click(qtbot, widget.export_button)
+    qtbot.waitUntil(lambda: widget.status.text().startswith("Exported") or bool(warned), timeout=20000)
+    assert not warned and widget.status.text().startswith("Exported 1 files")
+    (path,) = (tmp_path / "out").iterdir()
+    out = read_image(path)
+    ys, xs = np.nonzero(kept)
+    crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    assert out.dtype == dtype and out.shape == (*kept[crop].shape, 4)
+    assert (out[..., 3] == np.where(kept[crop], top, 0)).all()
+    assert (out[..., 0] == np.where(kept[crop], grey[crop], 0)).all()
+
+
 # -- 6. the Image box brings the chosen image to the front ----------------------------------
 def test_choosing_an_image_in_the_image_box_brings_it_to_the_front(make_napari_viewer, qtbot):
     from interactive_seg.plugin.widget import SegmentationWidget
