@@ -40,7 +40,9 @@ def docked_widget(viewer, image=None, name="disc"):
 
 
 def wait(qtbot, widget, timeout=20000):
-    """Until the widget's preview worker is idle."""
+    """Until the widget's preview worker is idle (after one turn of the event loop, where
+    the widget reads a stroke napari reported before it wrote it)."""
+    qtbot.wait(1)
     qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
 
 

@@ -23,6 +23,19 @@ def setup(make_napari_viewer, qtbot):
     return viewer, docked_widget(viewer, image), truth
 
 
+@pytest.fixture(params=["direct", "plugin"])
+def docked(request, make_napari_viewer, qtbot):
+    """The widget docked directly (as ``interactive-seg gui`` does) or by napari's plugin
+    route (Plugins menu, ``napari -w``), which hands it a proxy of the viewer."""
+    viewer = make_napari_viewer()
+    image, truth = disc_scene(height=120, width=160)
+    if request.param == "direct":
+        return viewer, docked_widget(viewer, image), truth
+    viewer.add_image(image, name="disc", rgb=True)
+    _, widget = viewer.window.add_plugin_dock_widget("interactive-seg", "Interactive segmentation")
+    return viewer, widget, truth
+
+
 def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
     """A folder of disc images (``broken`` ones cut after 3000 bytes) opened in the widget."""
     from interactive_seg import Session, write_image
@@ -83,6 +96,7 @@ def test_a_truncated_image_in_a_folder_never_parts_the_list_from_the_canvas(make
     assert said and "b.png" in said[-1]
     assert "b.png" not in widget.images.names
     assert widget.images.current() == shown_image(widget)
+    assert widget.images.title() == "Folder: photos (2 images)"  # the count follows the list
     on_screen = shown_image(widget)
     accept_box(qtbot, viewer, widget)
     assert Session.open(folder).count(on_screen) == 1  # saved under the image it was drawn on
@@ -105,6 +119,7 @@ def test_a_folder_whose_first_image_is_truncated_opens_on_the_next(make_napari_v
     monkeypatch.setattr(widget_module, "show_warning", lambda text: None)
     viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], broken=["a.png"])
     assert shown_image(widget) == "b.png" and widget.images.current() == "b.png"
+    assert widget.images.title() == "Folder: photos (1 image)"
 
 
 # -- 2. T after Clear or Accept ------------------------------------------------------------
@@ -136,8 +151,8 @@ def test_t_works_after_accept_and_moving_to_the_next_image(make_napari_viewer, q
 
 
 # -- 3. napari's own Ctrl+Z on the scribbles layer ------------------------------------------
-def test_undoing_a_stroke_with_napari_ctrl_z_runs_the_preview_again(setup, qtbot):
-    viewer, widget, truth = setup
+def test_undoing_a_stroke_with_napari_ctrl_z_runs_the_preview_again(docked, qtbot):
+    viewer, widget, truth = docked
     box(viewer, 45, 25, 115, 95)
     wait(qtbot, widget)
     box_only = viewer.layers["preview"].data.astype(bool)
@@ -148,9 +163,12 @@ def test_undoing_a_stroke_with_napari_ctrl_z_runs_the_preview_again(setup, qtbot
     widget.brush_combo.setCurrentIndex(1)  # background
     scribbles.brush_size = 40
     before = widget.runner.generation
-    scribbles.paint((60, 80), 2)  # a background stroke over the disc's centre, as a drag makes
-    assert widget.runner.generation > before  # the stroke was sent to the engine
+    # a background stroke over the disc's centre, painted outside a drag (as the fill bucket,
+    # the polygon tool and scripts paint: napari reports it before it writes the pixels)
+    scribbles.paint((60, 80), 2)
+    qtbot.waitUntil(lambda: widget.runner.generation > before, timeout=5000)  # sent to the engine
     wait(qtbot, widget)
+    assert viewer.layers["preview"].data[60, 80] == 0  # the preview was made with the stroke
     before = widget.runner.generation
     key(qtbot, viewer, "Z", "Control")  # napari's stroke undo: the stroke goes
     assert not scribbles.data.any()
@@ -163,8 +181,8 @@ def test_undoing_a_stroke_with_napari_ctrl_z_runs_the_preview_again(setup, qtbot
 
 # -- 4. object-level Ctrl+Z whatever layer is active -----------------------------------------
 @pytest.mark.parametrize("active", ["scribbles", "boxes", "points", "preview", "objects", "disc"])
-def test_ctrl_z_after_accept_undoes_the_object_whatever_layer_is_active(setup, qtbot, active):
-    viewer, widget, truth = setup
+def test_ctrl_z_after_accept_undoes_the_object_whatever_layer_is_active(docked, qtbot, active):
+    viewer, widget, truth = docked
     accept_box(qtbot, viewer, widget)
     viewer.layers.selection.active = viewer.layers[active]
     key(qtbot, viewer, "Z", "Control")
@@ -172,6 +190,69 @@ def test_ctrl_z_after_accept_undoes_the_object_whatever_layer_is_active(setup, q
     assert widget.status.text() == "Undone: object 1 kept as 'object'."
     key(qtbot, viewer, "Z", "Control", "Shift")
     assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone")
+
+
+def paint_stroke(qtbot, viewer, widget, background=True):
+    key(qtbot, viewer, "3", "Alt")  # scribbles
+    widget.brush_combo.setCurrentIndex(1 if background else 0)
+    viewer.layers["scribbles"].brush_size = 40
+    before = widget.runner.generation
+    with viewer.layers["scribbles"].block_history():  # as napari's brush drag paints
+        viewer.layers["scribbles"].paint((60, 80) if background else (60, 60), 2 if background else 1)
+    qtbot.waitUntil(lambda: widget.runner.generation > before, timeout=5000)
+    wait(qtbot, widget)
+
+
+@pytest.mark.parametrize("stroke_undone_first", [True, False])
+def test_ctrl_shift_z_after_undoing_an_object_redoes_the_object_not_an_old_stroke(docked, qtbot, stroke_undone_first):
+    """With scribbles active: a stroke (undone with Ctrl+Z, or kept), Accept, Ctrl+Z undoes
+    the object, Ctrl+Shift+Z brings the object back; the strokes of an accepted object are
+    never redone or undone into the next one."""
+    viewer, widget, truth = docked
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    paint_stroke(qtbot, viewer, widget, background=False)
+    scribbles = viewer.layers["scribbles"]
+    if stroke_undone_first:
+        key(qtbot, viewer, "Z", "Control")
+        assert not scribbles.data.any() and widget.status.text() in ("Segmenting...", "Undone: the last stroke.")
+        wait(qtbot, widget)
+    warned = []
+    widget._warn = warned.append
+    key(qtbot, viewer, "Enter", "Shift")  # Accept
+    assert widget.object_list.count() == 1 and viewer.layers.selection.active is scribbles
+    key(qtbot, viewer, "Z", "Control")
+    assert widget.object_list.count() == 0 and widget.status.text() == "Undone: object 1 kept as 'object'."
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    wait(qtbot, widget)
+    assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone")
+    assert not scribbles.data.any() and not warned
+    scribbles.undo()  # napari's own undo (its menu, a script): nothing of the accepted object comes back
+    scribbles.redo()
+    wait(qtbot, widget)
+    assert not scribbles.data.any() and widget.object_list.count() == 1 and not warned
+
+
+def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
+    """On scribbles: accept an object, paint a stroke for the next; Ctrl+Z undoes the stroke,
+    Ctrl+Z again the object; Ctrl+Shift+Z brings the object back, then the stroke."""
+    viewer, widget, truth = docked
+    accept_box(qtbot, viewer, widget)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    paint_stroke(qtbot, viewer, widget, background=True)
+    scribbles = viewer.layers["scribbles"]
+    key(qtbot, viewer, "Z", "Control")
+    assert not scribbles.data.any() and widget.object_list.count() == 1
+    wait(qtbot, widget)
+    key(qtbot, viewer, "Z", "Control")
+    assert widget.object_list.count() == 0 and widget.status.text() == "Undone: object 1 kept as 'object'."
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    assert widget.object_list.count() == 1 and not scribbles.data.any() and widget.status.text().startswith("Redone: object 1")
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    assert scribbles.data[60, 80] == 2 and widget.status.text() == "Redone: the last stroke."
+    wait(qtbot, widget)
+    assert viewer.layers["preview"].data[60, 80] == 0  # the preview has the stroke again
 
 
 # -- 5. grey images export with the default transparent background ------------------------
@@ -518,8 +599,8 @@ def test_the_status_line_is_never_stale(setup, qtbot):
     assert widget.status.text().startswith("Cleared")
 
 
-def test_t_flips_the_next_click_from_any_prompt_layer(setup, qtbot):
-    viewer, widget, truth = setup
+def test_t_flips_the_next_click_from_any_prompt_layer(docked, qtbot):
+    viewer, widget, truth = docked
     for name, mode in (("boxes", "add_rectangle"), ("scribbles", "paint"), ("points", "add")):
         widget._select_layer(name)
         checked = widget.point_toggle.isChecked()
@@ -529,15 +610,18 @@ def test_t_flips_the_next_click_from_any_prompt_layer(setup, qtbot):
 
 
 def test_the_panel_fits_a_1280_by_720_screen(make_napari_viewer, qtbot, tmp_path):
-    """Accept, Clear, Undo, Redo, Export and the status line are on screen without scrolling,
-    in a folder session (the tallest panel); the rest scrolls."""
+    """Accept, Clear, Undo, Redo, Export, the object under the cursor and the status line
+    are on screen without scrolling, in a folder session (the tallest panel); the rest scrolls."""
     viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"])
     window = viewer.window._qt_window
     window.show()
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.height() <= 720 and widget.isVisible(), timeout=5000)
+    accept_box(qtbot, viewer, widget)
+    viewer.cursor.position = (60, 80)  # over the object just kept
+    assert "object 1" in widget.hover.text()
     qtbot.wait(100)
-    for part in (widget.accept_button, widget.clear_button, widget.undo_button, widget.redo_button, widget.export_button, widget.status):
+    for part in (widget.accept_button, widget.clear_button, widget.undo_button, widget.redo_button, widget.export_button, widget.hover, widget.status):
         region = part.visibleRegion()
         assert not region.isEmpty() and region.boundingRect().height() >= part.height() - 1, part
     for part in (widget.next_button, widget.add_class_button, widget.edit_button, widget.delete_button):

@@ -148,6 +148,7 @@ class Canvas:
         self._preview_box: Optional[tuple] = None  # where the preview layer has pixels set
         self._stale_boxes: list = []  # preview boxes cleared in the data, not yet on the (skipped) layer's texture
         self._no_strokes = True  # the scribbles layer is known to be empty (no scan of it on clearing)
+        self._paint_pending = False  # a paint event waits for the event loop's next turn
         self._nodes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> its vispy node
         viewer.layers.selection.events.active.connect(self._show_strokes)
         self.painter = RegionPainter()
@@ -173,9 +174,8 @@ class Canvas:
                 scribbles.brush_size = brush_size
                 scribbles.selected_label = FOREGROUND
                 self._no_strokes = True
-                scribbles.events.paint.connect(self._strokes_changed)
+                scribbles.events.paint.connect(self._strokes_painted)
                 scribbles.events.data.connect(self._strokes_changed)
-                scribbles.events.paint.connect(self._on_prompts)
                 scribbles.events.data.connect(self._on_prompts)
             if self.layer(L.POINTS) is None:
                 points = self.viewer.add_points(
@@ -219,6 +219,22 @@ class Canvas:
         self._no_strokes = found.scribbles is None
         self._show_strokes()
         return found
+
+    def _strokes_painted(self, event=None) -> None:
+        """A stroke, fill or polygon on the scribbles layer: read the prompts on the event
+        loop's next turn. napari emits ``paint`` as it records the change in its history;
+        after a brush drag that is once the pixels are written, but for the fill bucket,
+        the polygon tool and a script's ``paint()`` it is before (napari 0.9), and the
+        preview would have been made from the strokes as they were."""
+        if not self._paint_pending:
+            self._paint_pending = True
+            QTimer.singleShot(0, self._after_paint)
+
+    def _after_paint(self) -> None:
+        self._paint_pending = False
+        if self.layer(L.SCRIBBLES) is not None:
+            self._strokes_changed()
+            self._on_prompts(None)
 
     def _strokes_changed(self, event=None) -> None:
         if not self.updating:
@@ -269,8 +285,15 @@ class Canvas:
                 points.data = np.zeros((0, 2))
             # (napari's stroke undo/redo changes the data without an event, but the widget
             # reads the prompts again after it, which sets _no_strokes)
-            if scribbles is not None and not self._no_strokes and scribbles.data.any():
-                scribbles.data = np.zeros(scribbles.data.shape, np.uint8)
+            if scribbles is not None:
+                if not self._no_strokes and scribbles.data.any():
+                    scribbles.data = np.zeros(scribbles.data.shape, np.uint8)
+                # napari keeps a layer's stroke undo/redo across a new `data`: without this,
+                # Ctrl+Shift+Z after Accept and Ctrl+Z brought back a stroke of the object
+                # just kept instead of the object (guarded: the reset is napari's own, private)
+                reset = getattr(scribbles, "_reset_history", None)
+                if callable(reset):
+                    reset()
             self._no_strokes = True
         finally:
             self.updating = False

@@ -85,7 +85,13 @@ class SegmentationWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        self.viewer = napari_viewer
+        # napari hands a plugin's widget (Plugins menu, `napari -w`) a PublicOnlyProxy of the
+        # viewer, which makes a new proxy at every access: `layers["scribbles"] is
+        # layers["scribbles"]` is False there, so the widget could not tell its own layers
+        # from the real ones napari passes to key bindings and events (Ctrl+Z on a stroke
+        # undid an object), and weak references to them died at once. The widget works on
+        # the viewer itself; its few uses of napari's private API are guarded where they are.
+        self.viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)
         self.model = Annotations()
         self._image: Optional[np.ndarray] = None
         self._key = None  # the model's key of the current image
@@ -94,6 +100,7 @@ class SegmentationWidget(QWidget):
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._switching = False  # a session is swapping its image layer
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
+        self._undone: list = []  # what each Ctrl+Z on scribbles undid since the last Clear (see _undo_key)
         self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
@@ -108,7 +115,7 @@ class SegmentationWidget(QWidget):
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
         # The lists and settings scroll; the buttons of every minute (accept, clear, undo,
-        # redo, export) and the status line stay pinned below them, so a 720-pixel screen
+        # redo, export), the object under the cursor and the status line stay pinned below them, so a 720-pixel screen
         # shows them whatever the folder, the engine or the number of objects.
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -172,9 +179,6 @@ class SegmentationWidget(QWidget):
         self.colour_combo.currentTextChanged.connect(self._colour_by_changed)
         colour_row.addRow("Colour by", self.colour_combo)
         ol.addLayout(colour_row)
-        self.hover = QLabel()  # the object under the cursor, whatever layer is active
-        self.hover.setTextFormat(Qt.TextFormat.RichText)
-        ol.addWidget(self.hover)
         self.edit_button, self.delete_button = _button_row(ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected))
         layout.addWidget(objects)
         keys = QLabel(
@@ -193,6 +197,12 @@ class SegmentationWidget(QWidget):
         self.undo_button, self.redo_button, self.export_button = _button_row(
             fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
         )
+        # the object under the cursor, whatever layer is active: pinned too (the objects'
+        # group may be scrolled away), one line high so the footer never jumps
+        self.hover = QLabel()
+        self.hover.setTextFormat(Qt.TextFormat.RichText)
+        self.hover.setFixedHeight(self.hover.fontMetrics().height() + 2)
+        fl.addWidget(self.hover)
         self.status = QLabel("Open an image to start.")
         self.status.setWordWrap(True)
         fl.addWidget(self.status)
@@ -243,12 +253,28 @@ class SegmentationWidget(QWidget):
             self._undo_watched.add(scribbles)  # kept here: napari deprecates private attributes set on its layers
 
     def _undo_key(self, layer, redo: bool) -> None:
-        history = getattr(layer, "_redo_history" if redo else "_undo_history", None)
-        if layer is self.canvas.layer(L.SCRIBBLES) and history and (redo or layer.data.any()):
-            (layer.redo if redo else layer.undo)()
-            self._say("Redone: the last stroke." if redo else "Undone: the last stroke.")
+        """Ctrl+Z / Ctrl+Shift+Z on a prompt or result layer. On ``scribbles`` Ctrl+Z undoes
+        the current object's strokes first, then objects; Ctrl+Shift+Z redoes what those
+        presses undid, latest first (``_undone``: "stroke" or "object" per press, since the
+        last Accept or Clear). Elsewhere both act on objects."""
+        strokes = layer is self.canvas.layer(L.SCRIBBLES)
+        history = getattr(layer, "_redo_history" if redo else "_undo_history", None) if strokes else None
+        if redo:
+            last = self._undone.pop() if self._undone else None
+            if history and last != "object":
+                layer.redo()
+                self._say("Redone: the last stroke.")
+            else:
+                self.redo()
             return
-        (self.redo if redo else self.undo)()
+        if history and layer.data.any():
+            layer.undo()
+            self._say("Undone: the last stroke.")
+            self._undone.append("stroke")
+        else:
+            self.undo()
+            if strokes:
+                self._undone.append("object")
 
     # -- messages ------------------------------------------------------------------------
     def _say(self, text: str) -> None:
@@ -269,8 +295,12 @@ class SegmentationWidget(QWidget):
         self.classes.refresh(select=self.model.classes[0] if session.categories else None)  # the file's first class
         if session.unreadable:
             self._warn(f"Skipped {len(session.unreadable)} file(s) that are not readable images: {', '.join(session.unreadable[:5])}")
-        self.images.show_folder(f"Folder: {session.folder.name} ({len(session.images)} images)", session.images)
+        self.images.show_folder(self._folder_title(), session.images)
         self.images.choose_first()
+
+    def _folder_title(self) -> str:
+        count = len(self.session.images)
+        return f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
 
     def step_image(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) image of the folder."""
@@ -285,6 +315,7 @@ class SegmentationWidget(QWidget):
         except InputError as exc:
             self._warn(f"Skipped {name}: {exc}")
             self.images.refresh(self.session.images)
+            self.images.setTitle(self._folder_title())
             return
         self._switching = True
         try:
@@ -490,7 +521,8 @@ class SegmentationWidget(QWidget):
         foreground again. ``say``: put that on the status line (Accept keeps its own line)."""
         self.runner.invalidate()
         self.runner.reset_engine()  # done in the worker, before the engine's next call
-        self.canvas.clear_prompts()
+        self.canvas.clear_prompts()  # (and the strokes' own undo history)
+        self._undone.clear()
         self._editing = self._prior = None
         self._set_preview(None)
         self.point_toggle.setChecked(False)
