@@ -255,6 +255,30 @@ def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
     assert viewer.layers["preview"].data[60, 80] == 0  # the preview has the stroke again
 
 
+def test_a_stroke_painted_after_undoing_one_drops_the_redo_and_redoes_no_object(docked, qtbot):
+    """An object undone (its redo still there), then on the next object a stroke undone with
+    Ctrl+Z and another painted: napari drops the stroke's redo, and Ctrl+Shift+Z on scribbles
+    brings back neither that stroke nor the undone object, and says so."""
+    viewer, widget, truth = docked
+    accept_box(qtbot, viewer, widget)
+    click(qtbot, widget.undo_button)
+    assert widget.object_list.count() == 0 and widget.redo_button.isEnabled()
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    paint_stroke(qtbot, viewer, widget, background=True)
+    scribbles = viewer.layers["scribbles"]
+    key(qtbot, viewer, "Z", "Control")
+    assert not scribbles.data.any() and widget.status.text() in ("Segmenting...", "Undone: the last stroke.")
+    wait(qtbot, widget)
+    paint_stroke(qtbot, viewer, widget, background=False)
+    painted = scribbles.data.copy()
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    assert widget.status.text() == "Nothing to redo: a stroke was painted after the undo."
+    assert widget.object_list.count() == 0 and np.array_equal(scribbles.data, painted)
+    key(qtbot, viewer, "Z", "Control", "Shift")  # again: the object's own redo, as the Redo button
+    assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone: object 1")
+
+
 # -- 5. grey images export with the default transparent background ------------------------
 @pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
 def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbot, tmp_path, monkeypatch, dtype, top):

@@ -256,7 +256,8 @@ class SegmentationWidget(QWidget):
         """Ctrl+Z / Ctrl+Shift+Z on a prompt or result layer. On ``scribbles`` Ctrl+Z undoes
         the current object's strokes first, then objects; Ctrl+Shift+Z redoes what those
         presses undid, latest first (``_undone``: "stroke" or "object" per press, since the
-        last Accept or Clear). Elsewhere both act on objects."""
+        last Accept or Clear; a stroke painted after undoing strokes drops their redo, as
+        napari does). Elsewhere both act on objects."""
         strokes = layer is self.canvas.layer(L.SCRIBBLES)
         history = getattr(layer, "_redo_history" if redo else "_undo_history", None) if strokes else None
         if redo:
@@ -264,6 +265,11 @@ class SegmentationWidget(QWidget):
             if history and last != "object":
                 layer.redo()
                 self._say("Redone: the last stroke.")
+            elif last == "stroke":
+                # a stroke painted since the undo dropped napari's stroke redo (as any new
+                # action drops a redo): nothing of the strokes comes back, and no object either
+                self._undone = [entry for entry in self._undone if entry != "stroke"]
+                self._say("Nothing to redo: a stroke was painted after the undo.")
             else:
                 self.redo()
             return
