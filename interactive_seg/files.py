@@ -71,7 +71,7 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
     return image if upright_already else orient(image, orientation)
 
 
-__all__ += ["image_size", "image_orientation", "orient", "ExifIgnoredWarning"]
+__all__ += ["ExifIgnoredWarning", "image_orientation", "image_size", "orient"]
 
 
 class ExifIgnoredWarning(UserWarning):
