@@ -97,18 +97,17 @@ def _say_read_as_stored(path: Path, stored: tuple, orientation: int, coco) -> No
     )
 
 
-# PIL.ImageOps.exif_transpose's eight orientations, done with numpy: (transpose, flip rows, flip columns)
+# PIL.ImageOps.exif_transpose's eight orientations as OpenCV's flips and turns (which copy
+# in cache-friendly blocks: a numpy transpose of 12 megapixels takes several times longer)
 _TRANSPOSES = {
-    2: (False, False, True),  # FLIP_LEFT_RIGHT
-    3: (False, True, True),  # ROTATE_180
-    4: (False, True, False),  # FLIP_TOP_BOTTOM
-    5: (True, False, False),  # TRANSPOSE
-    6: (True, False, True),  # ROTATE_270 (a quarter turn clockwise)
-    7: (True, True, True),  # TRANSVERSE
-    8: (True, True, False),  # ROTATE_90 (a quarter turn anticlockwise)
+    2: lambda a: cv2.flip(a, 1),  # FLIP_LEFT_RIGHT
+    3: lambda a: cv2.rotate(a, cv2.ROTATE_180),  # ROTATE_180
+    4: lambda a: cv2.flip(a, 0),  # FLIP_TOP_BOTTOM
+    5: lambda a: cv2.transpose(a),  # TRANSPOSE
+    6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),  # ROTATE_270 (PIL turns anticlockwise)
+    7: lambda a: cv2.flip(cv2.transpose(a), -1),  # TRANSVERSE
+    8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),  # ROTATE_90
 }
-
-
 _INVERSE = {2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
@@ -116,13 +115,13 @@ _TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 def orient(image: np.ndarray, orientation: int) -> np.ndarray:
     """Turn an image as stored into the upright one its EXIF orientation (1 to 8) describes,
     as ``PIL.ImageOps.exif_transpose`` does; 1 and unknown values leave it as it is."""
-    steps = _TRANSPOSES.get(orientation)
-    if steps is None:
+    turn = _TRANSPOSES.get(orientation)
+    if turn is None:
         return image
-    transpose, rows, columns = steps
-    out = np.swapaxes(image, 0, 1) if transpose else image
-    out = out[::-1 if rows else 1, ::-1 if columns else 1]
-    return np.ascontiguousarray(out)
+    out = turn(np.ascontiguousarray(image))
+    if out.ndim == 2 and image.ndim == 3:  # OpenCV drops a single channel's axis
+        out = out[:, :, None]
+    return out
 
 
 def image_orientation(path) -> int:

@@ -74,6 +74,18 @@ def test_read_image_equals_exif_transpose_on_a_png(tmp_path, orientation):
 
 
 @pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_a_16_bit_grey_png_is_turned_and_keeps_its_depth(tmp_path, orientation):
+    path = tmp_path / "scan.png"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray((np.arange(30 * 50).reshape(30, 50) * 40).astype(np.uint16)).save(path, exif=exif)
+    with Image.open(path) as opened:
+        shown = np.asarray(ImageOps.exif_transpose(opened))
+    got = read_image(path)
+    assert got.dtype == np.uint16 and np.array_equal(got, shown)
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
 def test_read_image_of_a_jpeg_has_exif_transposes_geometry(tmp_path, orientation):
     path = tmp_path / "photo.jpg"
     _, truth = photo(path, orientation)
