@@ -34,7 +34,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactive_seg.files import _orientation, image_size, orient, read_image  # noqa: E402
+from interactive_seg.files import _header, _Reader, image_size, orient, read_image  # noqa: E402
 
 
 def before(path) -> np.ndarray:
@@ -119,7 +119,7 @@ def main() -> None:
         lookups = []
         for _ in range(args.repeats * 20):
             start = time.perf_counter()
-            orientation = _orientation(data.data)
+            orientation = _header(_Reader(data.data))[1]
             lookups.append(time.perf_counter() - start)
         line = f"{label:24} orientation {orientation} read from the header in {statistics.median(lookups) * 1e6:.1f} microseconds"
         if orientation != 1:

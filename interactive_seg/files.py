@@ -59,11 +59,13 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
-    orientation = _orientation(data.data)
+    size, orientation = _header(_Reader(data.data))  # the headers in memory: nothing is copied
     if orientation == 1:
         return image
-    # OpenCV turns TIFF images upright itself (and nothing else): ``image`` is then upright
-    upright_already = data[:4].tobytes() in _TIFF_MAGIC
+    # OpenCV's TIFF decoder turns the image upright itself (OpenCV 5.1; a decoder that did not
+    # shows by the size of a non-square quarter turn); no other decoder of OpenCV does
+    not_turned = orientation >= 5 and size is not None and size[0] != size[1] and image.shape[:2] == size
+    upright_already = data[:4].tobytes() in _TIFF_MAGIC and not not_turned
     stored = image.shape[1::-1] if upright_already and orientation >= 5 else image.shape[:2]
     if expect is not None and orientation >= 5 and stored[0] != stored[1] and tuple(int(v) for v in expect) == stored:
         _say_read_as_stored(path, stored, orientation, coco)
@@ -146,17 +148,12 @@ def image_size(path) -> Optional[tuple]:
     return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
-def _orientation(buffer) -> int:
-    """The EXIF orientation of an image file already in memory (its headers only; nothing is copied)."""
-    return _header(_Reader(memoryview(buffer)))[1]
-
-
 class _Reader(io.RawIOBase):
     """A read-only binary file over a memoryview: io.BytesIO would copy the whole image first."""
 
-    def __init__(self, view: memoryview):
+    def __init__(self, buffer):
         super().__init__()
-        self._view, self._at = view, 0
+        self._view, self._at = memoryview(buffer), 0
 
     def readable(self) -> bool:
         return True
@@ -220,6 +217,8 @@ def _jpeg_header(handle) -> tuple:
         if len(marker) < 4 or marker[0] != 0xFF:
             return None, _exif_orientation(exif)
         kind, length = marker[1], int.from_bytes(marker[2:4], "big")
+        if length < 2:  # damaged: the decoder will say so
+            return None, _exif_orientation(exif)
         if kind in _SOF:
             frame = handle.read(5)
             size = (int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")) if len(frame) == 5 else None
