@@ -392,14 +392,18 @@ def _attach_negative_values(argv: list) -> list:
     return out
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning):
-    """The package's own warnings (a photo read as stored...) as a plain line; others as Python shows them."""
+def _plain_warnings(shown):
+    """A showwarning that prints the package's own warnings (a photo read as stored...) as a
+    plain line, and passes the others to ``shown``."""
     from .files import ExifIgnoredWarning
 
-    if issubclass(category, ExifIgnoredWarning):
-        print(f"warning: {message}", file=sys.stderr)
-    else:
-        _python(message, category, filename, lineno, file, line)
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ExifIgnoredWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
 
 
 def main(argv=None) -> int:
@@ -411,7 +415,7 @@ def main(argv=None) -> int:
         return EXIT_BAD_INPUT
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
+            warnings.showwarning = _plain_warnings(warnings.showwarning)
             return args.func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

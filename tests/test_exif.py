@@ -210,3 +210,10 @@ def test_batch_export_and_masks_from_boxes_use_the_photos_as_the_file_sizes_them
         assert iou(made.mask(ann["id"]), truths[record["file_name"]]) > 0.85
     said = exif_warnings(caught)
     assert len(said) == (2 if sizes == "stored" else 0)  # once per COCO file: the file and the boxes file
+
+
+def test_the_cli_says_once_in_one_line_that_a_file_ignored_exif(tmp_path, capsys):
+    folder, coco, _ = coco_folder(tmp_path, "stored")
+    assert cli.main(["export", "--coco", str(coco), "--images", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "EXIF" in line]
+    assert len(said) == 1 and said[0].startswith("warning: ") and "'a.jpg'" in said[0] and "read as stored" in said[0]
