@@ -217,3 +217,17 @@ def test_the_cli_says_once_in_one_line_that_a_file_ignored_exif(tmp_path, capsys
     assert cli.main(["export", "--coco", str(coco), "--images", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if "EXIF" in line]
     assert len(said) == 1 and said[0].startswith("warning: ") and "'a.jpg'" in said[0] and "read as stored" in said[0]
+
+
+@pytest.mark.parametrize("sizes", ["upright", "stored"])
+def test_a_session_shows_each_photo_as_its_coco_file_sizes_it(tmp_path, sizes):
+    folder, _, truths = coco_folder(tmp_path, sizes)
+    session = Session.open(folder)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in ("a.jpg", "b.jpg"):
+            image = session.read(name)
+            (obj,) = session.objects(name)
+            assert image.shape[:2] == obj.mask.shape and iou(red(image), obj.mask) > 0.9  # the masks on the disc
+            assert np.array_equal(obj.mask, truths[name])
+    assert len(exif_warnings(caught)) == (1 if sizes == "stored" else 0)
