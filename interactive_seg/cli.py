@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -391,6 +392,20 @@ def _attach_negative_values(argv: list) -> list:
     return out
 
 
+def _plain_warnings(shown):
+    """A showwarning that prints the package's own warnings (a photo read as stored...) as a
+    plain line, and passes the others to ``shown``."""
+    from .files import ExifIgnoredWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ExifIgnoredWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -399,7 +414,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _plain_warnings(warnings.showwarning)
+            return args.func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -344,7 +344,7 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
                 item.notes.append(IMAGE_MISSING)
             continue
         try:
-            pixels = read_image(path)
+            pixels = read_image(path, expect=(int(record["height"]), int(record["width"])), coco=doc.path)
         except InputError:
             for item in items:
                 item.notes.append("image unreadable")

@@ -21,7 +21,7 @@ import numpy as np
 from .coco.document import CocoDocument
 from .coco.segmentation import has_segmentation
 from .errors import InputError
-from .files import read_image
+from .files import image_size, read_image
 from .labels import labels_into_document, objects_to_labels
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
@@ -46,29 +46,6 @@ def _looks_like_image(path: Path) -> bool:
     except OSError:
         return False
     return any(head.startswith(magic) for magic in _MAGIC)
-
-
-def _image_size(path: Path) -> Optional[tuple]:
-    """(H, W) from a PNG or JPEG header without decoding the image; None for other files."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(24)
-            if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
-                return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
-            if not head.startswith(b"\xff\xd8"):
-                return None
-            handle.seek(2)
-            while True:
-                marker = handle.read(4)
-                if len(marker) < 4 or marker[0] != 0xFF:
-                    return None
-                kind, length = marker[1], int.from_bytes(marker[2:4], "big")
-                if kind in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                    frame = handle.read(5)
-                    return (int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")) if len(frame) == 5 else None
-                handle.seek(length - 2, 1)
-    except OSError:
-        return None
 
 
 def _natural_id(ann_id) -> Optional[int]:
@@ -212,8 +189,9 @@ class Session:
         """Read one image of the folder (an unreadable one is moved to ``unreadable``)."""
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
-        try:
-            return read_image(self.image_path(name))
+        try:  # as the COCO file's record sizes it (upright, or as stored when the file's tool ignored EXIF)
+            size = next(((r["height"], r["width"]) for r in map(self._doc.image, self._image_ids(name)) if r.get("height") and r.get("width")), None)
+            return read_image(self.image_path(name), expect=size, coco=self.path)
         except InputError:
             self.images.remove(name)
             self.unreadable.append(name)
@@ -427,7 +405,7 @@ class Session:
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
         if shape is None:  # a crop of an image that has no record yet: its size from its header, else from the image
-            shape = _image_size(self.image_path(name)) or self.read(name).shape
+            shape = image_size(self.image_path(name)) or self.read(name).shape
         record = self._doc.add_image(name, int(shape[1]), int(shape[0]))
         self._names[name] = [record["id"]]
         return record["id"], True

@@ -69,7 +69,7 @@ def export_image(payload: dict) -> dict:
     start = time.perf_counter()
     width, height = int(payload["width"]), int(payload["height"])
     try:
-        image = read_image(payload["path"])
+        image = read_image(payload["path"], expect=(height, width), coco=payload.get("coco"))
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -159,7 +159,9 @@ def export_folder(
             "names": names,
             "cutouts": spec,
         }
-        tasks.append(Task(digest(job, payload, file_stamp(image_path)), str(image["file_name"]), payload))
+        key = digest(job, payload, file_stamp(image_path))
+        payload["coco"] = str(path)  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        tasks.append(Task(key, str(image["file_name"]), payload))
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         raise InputError(f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?")
 

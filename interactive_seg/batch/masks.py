@@ -121,7 +121,7 @@ def segment_image(payload: dict) -> dict:
     engine, lock, built = worker_side.engine(payload["engine"], payload["options"])
     path, width, height = payload["path"], int(payload["width"]), int(payload["height"])
     try:
-        image = read_image(path)
+        image = read_image(path, expect=(height, width), coco=payload.get("coco"))
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -378,6 +378,7 @@ def masks_from_boxes(
             names = _cutout_names(document, image_id, chosen, category_of, existing=detections is None)
             payload["cutouts"] = dict(cutout_spec, names=names)
         key = digest(job, payload, file_stamp(path))
+        payload["coco"] = str(coco)  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
         tasks.append(Task(key, str(record["file_name"]), payload))
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         shown = ", ".join(repr(t.label) for t in tasks[:3])

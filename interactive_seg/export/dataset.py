@@ -151,7 +151,7 @@ def export_dataset(
     stems = _stems([str(record["file_name"]) for record, _ in todo])
     written = []
     for done, (record, anns) in enumerate(todo, start=1):
-        image = read_image(located[record["id"]])
+        image = read_image(located[record["id"]], expect=(int(record["height"]), int(record["width"])), coco=coco_path)
         if image.shape[:2] != (int(record["height"]), int(record["width"])):
             raise InputError(
                 f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "

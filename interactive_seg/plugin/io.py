@@ -1,6 +1,7 @@
-"""napari reader and writer: COCO JSON <-> Labels layers of objects with their classes.
+"""napari readers and writer: COCO JSON <-> Labels layers of objects with their classes,
+and JPEG photographs shown upright (napari's own reader ignores their EXIF orientation).
 
-Both go through :class:`~interactive_seg.coco.CocoDocument` and the label-image
+The COCO reader and writer go through :class:`~interactive_seg.coco.CocoDocument` and the label-image
 conversions of :mod:`interactive_seg.labels`. Saving a layer to a COCO file that exists
 changes only that image's objects: everything else in the file stays as it was.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ..coco.document import CocoDocument, is_coco, load_json
 from ..errors import InputError
+from ..files import read_image
 from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
 from . import layers as L
 
@@ -31,6 +33,28 @@ def get_reader(path):
     if not is_coco(data):
         return None
     return read_coco_layers
+
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg")
+
+
+def get_photo_reader(path):
+    """A reader for JPEG photographs that shows them upright, as their EXIF orientation says
+    (napari's own reader shows a photo taken upright on a phone lying on its side)."""
+    paths = path if isinstance(path, list) else [path]
+    if not paths or not all(Path(p).suffix.lower() in PHOTO_SUFFIXES and Path(p).is_file() for p in paths):
+        return None
+    return read_photos
+
+
+def read_photos(path):
+    """One Image layer per file, upright (see :func:`interactive_seg.read_image`)."""
+    layers = []
+    for one in path if isinstance(path, list) else [path]:
+        image = read_image(one)
+        rgb = image.ndim == 3 and image.shape[2] in (3, 4)
+        layers.append((image, {"name": Path(one).stem, "rgb": rgb}, "image"))
+    return layers
 
 
 class _Annotation:

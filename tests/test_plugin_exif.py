@@ -1,0 +1,55 @@
+"""GUI: a photograph taken upright on a phone (EXIF orientation) is shown upright in napari,
+by the plugin's JPEG reader and by the widget's folder session, and its objects are saved
+with the upright size.
+
+Run under a display: xvfb-run -a python -m pytest tests/test_plugin_exif.py
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import box, iou, wait  # noqa: E402
+from test_exif import UPRIGHT, photo, red  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_napari_opens_a_phone_photo_upright_with_the_plugins_reader(make_napari_viewer, tmp_path, orientation):
+    from interactive_seg.plugin.io import get_photo_reader
+
+    path = tmp_path / "IMG_0001.JPG"
+    _, truth = photo(path, orientation)
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(path), plugin="interactive-seg")
+    assert layer.name == "IMG_0001" and layer.rgb
+    assert layer.data.shape == (*UPRIGHT, 3) and iou(red(np.asarray(layer.data)), truth) > 0.9
+    assert get_photo_reader(str(tmp_path / "x.png")) is None  # PNGs stay with napari's reader
+
+
+def test_the_widget_shows_a_folders_photo_upright_and_saves_its_object_upright(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtCore import Qt
+
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _, truth = photo(folder / "a.jpg", 6)
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_session(Session.open(folder))
+    assert widget.image_combo.current.data.shape == (*UPRIGHT, 3)
+    box(viewer, 6, 18, 50, 62)  # round the disc, in the upright picture
+    wait(qtbot, widget)
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    assert [(i["height"], i["width"]) for i in saved["images"]] == [UPRIGHT]
+    (obj,) = Session.open(folder).objects("a.jpg")
+    assert iou(obj.mask, truth) > 0.9
