@@ -421,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .review_cli import add_review_parser  # `review`: contact sheets (matplotlib is imported when it runs)
 
     add_review_parser(sub)
+
+    from .replay_cli import add_replay_parser  # `replay`: a dataset made again with another engine (dask when it runs)
+
+    add_replay_parser(sub)
     return parser
 
 
