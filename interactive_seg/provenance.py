@@ -35,7 +35,11 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from .coco.segmentation import decode_segmentation, mask_to_segmentation, segmentation_problem
+from .coco.segmentation import (
+    decode_segmentation,
+    mask_to_segmentation,
+    segmentation_problem,
+)
 from .engines.embeddings import image_key
 from .errors import InputError
 from .image import as_rgb8

@@ -48,9 +48,9 @@ def parse_options(engine: str, given, model=None, checkpoint=None) -> dict:
 
 
 def cmd_replay(args) -> int:
+    from .batch import worker as worker_side
     from .batch.cli import _run
     from .batch.replay import replay
-    from .batch import worker as worker_side
 
     worker_side.preload_here(args.preload)
     options = parse_options(args.engine, args.option, args.model, args.checkpoint)

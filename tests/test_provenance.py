@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 import interactive_seg as iseg
+from conftest import disc_scene
 from interactive_seg import Prompts, get_engine
 from interactive_seg import provenance as pv
 from interactive_seg.cli import main
 from interactive_seg.coco import CocoDocument
 from interactive_seg.errors import InputError
-
-from conftest import disc_scene
 
 
 def _prompts(shape):

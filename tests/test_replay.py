@@ -16,13 +16,12 @@ import pytest
 pytest.importorskip("distributed")
 
 import interactive_seg as iseg  # noqa: E402
+from conftest import disc_scene, iou  # noqa: E402
 from interactive_seg import provenance as pv  # noqa: E402
 from interactive_seg.batch.replay import replay  # noqa: E402
 from interactive_seg.cli import main  # noqa: E402
 from interactive_seg.coco import CocoDocument  # noqa: E402
 from interactive_seg.errors import InputError  # noqa: E402
-
-from conftest import disc_scene, iou  # noqa: E402
 
 N_IMAGES = 10  # two objects each: 20
 
