@@ -50,6 +50,7 @@ __all__ = [
     "SCHEMA",
     "REVIEW_STATES",
     "image_fingerprint",
+    "image_record",
     "engine_record",
     "prompts_record",
     "make_record",
@@ -103,6 +104,12 @@ def image_fingerprint(image) -> str:
     return image_key(as_rgb8(image))
 
 
+def image_record(image) -> dict:
+    """``{"fingerprint", "width", "height"}`` of an image, as a record keeps it."""
+    rgb = as_rgb8(image)
+    return {"fingerprint": image_key(rgb), "width": int(rgb.shape[1]), "height": int(rgb.shape[0])}
+
+
 def engine_record(engine) -> dict:
     """The engine's name, the values of its listed options and, where it has weights, its model.
 
@@ -152,12 +159,14 @@ def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", 
 
     Parameters
     ----------
-    engine : Engine
-        The engine that made the mask (its name, options and model are recorded).
-    prompts : Prompts
-        The prompts exactly as given to ``engine.segment``.
-    image : array
-        The image segmented (its pixel fingerprint and size are recorded).
+    engine : Engine or dict
+        The engine that made the mask (its name, options and model are recorded), or its
+        :func:`engine_record` (made where the engine ran, e.g. on a batch worker).
+    prompts : Prompts or dict
+        The prompts exactly as given to ``engine.segment``, or their :func:`prompts_record`.
+    image : array or dict
+        The image segmented (its pixel fingerprint and size are recorded), or
+        :func:`image_record` of it.
     review, by, at : str, optional
         The review state (``unreviewed``, ``accepted``, ``rejected``), who set it, when.
     created : str, optional
@@ -176,12 +185,11 @@ def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", 
     >>> read_prompts(record).box
     (15.0, 5.0, 45.0, 35.0)
     """
-    rgb = as_rgb8(image)
     record = {
         "schema": SCHEMA,
-        "engine": engine_record(engine),
-        "prompts": prompts_record(prompts),
-        "image": {"fingerprint": image_key(rgb), "width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
+        "engine": dict(engine) if isinstance(engine, dict) else engine_record(engine),
+        "prompts": dict(prompts) if isinstance(prompts, dict) else prompts_record(prompts),
+        "image": dict(image) if isinstance(image, dict) else image_record(image),
         "package_version": _version(),
         "created": created or _now(),
         "review": _review(review, by, at),

@@ -228,3 +228,11 @@ def test_segment_coco_refuses_an_image_of_another_size(tmp_path, capsys):
     assert main(["segment", str(tmp_path / "disc.png"), "--box", "45,25,115,95", "--coco", str(coco), "--category", "d"]) == 2
     assert "same image" in capsys.readouterr().err
     assert coco.read_bytes() == before
+
+
+def test_a_record_made_from_the_parts_a_worker_sends_equals_the_one_made_from_the_objects():
+    image, _ = disc_scene()
+    engine, prompts = get_engine("grabcut"), _prompts(image.shape[:2])
+    whole = pv.make_record(engine, prompts, image, created="2026-12-06T04:00:00Z")
+    parts = json.loads(json.dumps([pv.engine_record(engine), pv.prompts_record(prompts), pv.image_record(image)]))
+    assert pv.make_record(*parts, created="2026-12-06T04:00:00Z") == whole
