@@ -154,7 +154,8 @@ def prompts_record(prompts: Prompts) -> dict:
 
 
 def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", by: Optional[str] = None,
-                at: Optional[str] = None, created: Optional[str] = None, history: Iterable[dict] = ()) -> dict:
+                at: Optional[str] = None, created: Optional[str] = None, history: Iterable[dict] = (),
+                previous: Optional[dict] = None) -> dict:
     """The provenance record of one object: put it on the annotation as ``annotation[KEY]``.
 
     Parameters
@@ -173,6 +174,9 @@ def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", 
         UTC time, ISO 8601 (default: now).
     history : sequence of dict
         Earlier engine records of this object (see :func:`replayed`).
+    previous : dict, optional
+        The record of the object this one replaces (an edited object): its engine, time,
+        version and review go to the front of ``history``, its history after them.
 
     Examples
     --------
@@ -195,6 +199,8 @@ def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", 
         "review": _review(review, by, at),
     }
     history = [dict(h) for h in history]
+    if previous is not None:
+        history = [_summary(previous)] + history + [dict(h) for h in previous.get("history") or []]
     if history:
         record["history"] = history
     return record
@@ -364,13 +370,18 @@ def set_review(annotation: dict, state: str, *, by: Optional[str] = None, at: Op
 
 
 # -- replay --------------------------------------------------------------------------------
+def _summary(record: dict) -> dict:
+    """What ``history`` keeps of an earlier record: who made the mask, when, and its review."""
+    return {k: record[k] for k in ("engine", "created", "package_version", "review") if k in record}
+
+
 def replayed(record: dict, engine, *, changed: bool, created: Optional[str] = None) -> dict:
     """The record of an object made again by ``engine`` from the same prompts.
 
     The previous engine, time, version and review go to the front of ``history``; the
     review is reset to ``unreviewed`` when the mask ``changed``, kept otherwise.
     """
-    previous = {k: record[k] for k in ("engine", "created", "package_version", "review") if k in record}
+    previous = _summary(record)
     out = dict(record)
     out["engine"] = engine_record(engine) if not isinstance(engine, dict) else dict(engine)
     out["package_version"] = _version()

@@ -236,3 +236,15 @@ def test_a_record_made_from_the_parts_a_worker_sends_equals_the_one_made_from_th
     whole = pv.make_record(engine, prompts, image, created="2026-12-06T04:00:00Z")
     parts = json.loads(json.dumps([pv.engine_record(engine), pv.prompts_record(prompts), pv.image_record(image)]))
     assert pv.make_record(*parts, created="2026-12-06T04:00:00Z") == whole
+
+
+def test_an_edited_object_keeps_the_record_it_replaces_as_history():
+    image, _ = disc_scene()
+    first = pv.make_record(get_engine("grabcut"), Prompts(box=(45, 25, 115, 95)), image, review="accepted", by="ann")
+    first = pv.replayed(first, get_engine("plain_grabcut"), changed=True)  # one entry of history already
+    prior = np.zeros((120, 160), bool)
+    prior[40:80, 55:105] = True
+    edited = pv.make_record(get_engine("grabcut"), Prompts(points=[(80, 60)], prior=prior), image, previous=first)
+    assert [h["engine"]["name"] for h in edited["history"]] == ["plain_grabcut", "grabcut"]
+    assert edited["review"] == {"state": "unreviewed"} and "box" not in edited["prompts"]
+    np.testing.assert_array_equal(pv.read_prompts(edited).prior, prior)
