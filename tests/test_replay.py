@@ -215,3 +215,25 @@ def test_an_image_changed_since_is_a_failure_of_its_objects_alone(dataset, tmp_p
     old, new = CocoDocument.open(coco), CocoDocument.open(tmp_path / "o.json")
     for ann in old.annotations(old.find_image("im1.png")["id"]):
         assert new.annotation(ann["id"]) == ann
+
+
+def test_replay_with_a_sam_model_records_the_model_and_its_weights(dataset, tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("segment_anything")
+    from batch_tiny_sam import micro_sam
+
+    folder, coco = dataset
+    checkpoint = tmp_path / "micro.pth"
+    torch.save(micro_sam().state_dict(), checkpoint)
+    options = {"model_type": "micro", "checkpoint": str(checkpoint), "device": "cpu", "cache_dir": str(tmp_path / "cache")}
+    report = replay(coco, tmp_path / "sam.json", images=folder, engine="sam", engine_options=options, threshold=0.05,
+                    compare=tmp_path / "sam.csv", workers=0, preload=["batch_tiny_sam"], progress=False)
+    assert len(report.rows) == 2 * N_IMAGES  # every object listed, replayed or said why not
+    new = CocoDocument.open(tmp_path / "sam.json")
+    records = [new.annotation(row["annotation_id"])[pv.KEY] for row in report.rows if row["iou"] is not None]
+    assert records and len(records) == report.counts["objects replayed"]
+    for record in records:
+        assert record["engine"]["name"] == "sam" and record["engine"]["options"]["model_type"] == "micro"
+        model = record["engine"]["model"]
+        assert model["name"] == "micro" and model["fingerprint"].startswith("micro-") and len(model["fingerprint"]) > 10
+        assert record["history"][0]["engine"]["name"] == "grabcut"
