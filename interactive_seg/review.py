@@ -40,7 +40,7 @@ from .session import DEFAULT_ANNOTATIONS
 
 __all__ = ["contact_sheet", "Sheet", "Page", "Tile", "SORTS", "PER_PAGE", "MAX_PER_PAGE"]
 
-SORTS = ("class", "area", "id", "image")
+SORTS = ("class", "area", "id", "image", "change")
 PER_PAGE = 48
 MAX_PER_PAGE = 400
 SUFFIXES = (".png", ".pdf")
@@ -257,6 +257,22 @@ def _select(doc: CocoDocument, category, sort: str, label: str, review=None) -> 
     # undecodable objects, which have no pixel count, come first of all
     areas = {id(a): _pixel_count(doc, a) for a in anns}
     return sorted(anns, key=lambda a: (areas[id(a)] is not None, areas[id(a)] or 0, _id_key(a["id"])))
+
+
+def _by_change(doc: CocoDocument, old: CocoDocument, anns: list) -> list:
+    """Objects by the IoU of their old and new masks, lowest first (one pair of masks decoded at a time);
+    objects the other file lacks, or that cannot be compared, last."""
+    def key(ann):
+        before = _old_annotation(old, ann)
+        try:
+            if before is None or not doc.has_mask(ann["id"]) or not old.has_mask(before["id"]):
+                return (1, 0.0)
+            return (0, _iou(old.mask(before["id"]), doc.mask(ann["id"])))
+        except InputError:
+            return (1, 0.0)
+
+    keys = {id(a): key(a) for a in anns}
+    return sorted(anns, key=lambda a: keys[id(a)])  # stable: ids in order among equals
 
 
 # -- one page's pixels -------------------------------------------------------------------------
@@ -701,10 +717,11 @@ def contact_sheet(
     images : path, optional
         The folder the file's ``file_name`` s are relative to (an image is also looked
         for by its base name there). Default: the session's folder, or the COCO file's.
-    sort : {"class", "area", "id", "image"}
+    sort : {"class", "area", "id", "image", "change"}
         ``class``: by the file's category order, then image, then id; ``area``: smallest
         mask first (objects without a decodable mask before all); ``id``: by annotation id;
-        ``image``: by image, then id.
+        ``image``: by image, then id; ``change`` (with ``compare``): the lowest IoU of old
+        and new mask first.
     per_page : int
         Tiles per page, 1 to 400 (48: 8 columns, 6 rows).
     category : str or list of str, optional
@@ -752,14 +769,18 @@ def contact_sheet(
         raise InputError(f"Write the sheet to a .png or a .pdf file, not {out.name!r}; for many objects .pdf keeps every page in one file.")
     if sort not in SORTS:
         raise InputError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
+    if sort == "change" and compare is None:
+        raise InputError("Sorting by change compares two versions of the file; give the other one with compare (--compare OLD.json).")
     if isinstance(per_page, bool) or not isinstance(per_page, (int, np.integer)) or not 1 <= per_page <= MAX_PER_PAGE:
         raise InputError(f"Tiles per page must be a whole number from 1 to {MAX_PER_PAGE}; got {per_page!r}.")
     per_page = int(per_page)
     doc, images_dir, label = _open(coco, images)
-    anns = _select(doc, category, sort, label, review)
     old = None
     if compare is not None:
         old = compare if isinstance(compare, CocoDocument) else CocoDocument.open(compare)
+    anns = _select(doc, category, "id" if sort == "change" else sort, label, review)
+    if sort == "change":
+        anns = _by_change(doc, old, anns)
     reviews = review is not None or old is not None or any(record_of(a) is not None for a in doc.annotations())
     try:
         import matplotlib  # noqa: F401

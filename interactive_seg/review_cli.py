@@ -78,7 +78,7 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
     review.add_argument("--out", required=True, metavar="SHEET.pdf|SHEET.png", help="the sheet to write (its folder is created if missing)")
     review.add_argument(
         "--sort", default="class", choices=SORTS,
-        help="class (the file's category order, default), area (smallest first), id, or image",
+        help="class (the file's category order, default), area (smallest first), id, image, or change (with --compare: the lowest IoU of old and new first)",
     )
     review.add_argument("--per-page", dest="per_page", type=_per_page, default=PER_PAGE, metavar="N", help=f"tiles per page, 1 to {MAX_PER_PAGE} (default {PER_PAGE})")
     review.add_argument("--category", action="append", metavar="NAME", help="only objects of this class; repeatable")

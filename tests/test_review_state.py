@@ -84,3 +84,18 @@ def test_compare_draws_old_and_new_side_by_side_with_their_iou(tmp_path):
     assert changed  # the hand-shifted masks 2..4 came back where GrabCut puts the disc
     todo = contact_sheet(tmp_path / "again.json", tmp_path / "todo.png", review="unreviewed", sort="id")
     assert {t.annotation_id for t in todo.tiles} == changed | {3, 5}
+
+
+def test_sort_by_change_puts_the_most_changed_objects_first(tmp_path, capsys):
+    coco = _file(tmp_path)
+    doc = CocoDocument.open(coco)
+    for ann_id, shift in ((2, 20), (4, 8)):
+        doc.update_annotation(ann_id, mask=np.roll(doc.mask(ann_id), shift, axis=0))
+    doc.save(tmp_path / "moved.json")
+    sheet = contact_sheet(tmp_path / "moved.json", tmp_path / "c.png", compare=coco, sort="change")
+    assert [t.annotation_id for t in sheet.tiles if t.role == "new"][:2] == [2, 4]
+    ious = [t.iou for t in sheet.tiles if t.role == "new"]
+    assert ious == sorted(ious)
+    assert main(["review", str(tmp_path / "moved.json"), "--out", str(tmp_path / "x.png"), "--sort", "change"]) == 2
+    assert "--compare OLD.json" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
