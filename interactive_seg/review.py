@@ -35,11 +35,12 @@ from .errors import InputError
 from .files import ensure_folder, open_atomic, read_image, write_bytes_atomic
 from .image import as_rgb8
 from .palette import colour, rgb
+from .provenance import REVIEW_STATES, record_of, review_state
 from .session import DEFAULT_ANNOTATIONS
 
 __all__ = ["contact_sheet", "Sheet", "Page", "Tile", "SORTS", "PER_PAGE", "MAX_PER_PAGE"]
 
-SORTS = ("class", "area", "id", "image")
+SORTS = ("class", "area", "id", "image", "change")
 PER_PAGE = 48
 MAX_PER_PAGE = 400
 SUFFIXES = (".png", ".pdf")
@@ -64,6 +65,8 @@ _FILL = 0.3  # opacity of the mask's fill over the picture
 _FILL_NO_IMAGE = 0.55
 _NO_IMAGE_GREY = 0.85
 
+_REVIEW_COLOURS = {"accepted": "#1a7f37", "rejected": "#b00020"}  # a title's colour by review state
+
 BOX_ONLY = "box only"
 IMAGE_MISSING = "image not found"
 
@@ -86,6 +89,9 @@ class Tile:
     title: str  # the tile's title, as drawn
     note: str = ""  # the notes, joined by "; "
     notes: tuple = ()
+    review: str = ""  # the review state (unreviewed, accepted, rejected) where the file records reviews
+    role: str = ""  # with compare: "old" (the mask in the other file) or "new"; empty otherwise
+    iou: Optional[float] = None  # with compare, on the "new" tile: IoU of the old and new masks
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,9 @@ class _Drawn:
     notes: list = field(default_factory=list)
     region: tuple = (0, 0, 1, 1)  # the crop (x0, y0, x1, y1) in image pixels
     box_size: str = ""  # a box-only object's box, as "W x H", for the caption
+    review: str = ""
+    role: str = ""
+    iou: Optional[float] = None
 
 
 # -- choosing and ordering the objects ---------------------------------------------------------
@@ -219,9 +228,23 @@ def _pixel_count(doc: CocoDocument, ann: dict) -> Optional[int]:
         return None
 
 
-def _select(doc: CocoDocument, category, sort: str, label: str) -> list:
+def _review_states(review) -> Optional[set]:
+    if review is None:
+        return None
+    states = {review} if isinstance(review, str) else set(review)
+    wrong = sorted(str(s) for s in states - set(REVIEW_STATES))
+    if wrong:
+        raise InputError(f"The review state {wrong[0]!r} is not one of {', '.join(REVIEW_STATES)}; filter by those.")
+    return states or None
+
+
+def _select(doc: CocoDocument, category, sort: str, label: str, review=None) -> list:
     wanted = _category_ids(doc, category, label)
-    anns = [a for a in doc.annotations() if wanted is None or a["category_id"] in wanted]
+    states = _review_states(review)
+    anns = [
+        a for a in doc.annotations()
+        if (wanted is None or a["category_id"] in wanted) and (states is None or review_state(a) in states)
+    ]
     if sort == "id":
         return sorted(anns, key=lambda a: _id_key(a["id"]))
     image_order = {im["id"]: i for i, im in enumerate(doc.images)}
@@ -234,6 +257,22 @@ def _select(doc: CocoDocument, category, sort: str, label: str) -> list:
     # undecodable objects, which have no pixel count, come first of all
     areas = {id(a): _pixel_count(doc, a) for a in anns}
     return sorted(anns, key=lambda a: (areas[id(a)] is not None, areas[id(a)] or 0, _id_key(a["id"])))
+
+
+def _by_change(doc: CocoDocument, old: CocoDocument, anns: list) -> list:
+    """Objects by the IoU of their old and new masks, lowest first (one pair of masks decoded at a time);
+    objects the other file lacks, or that cannot be compared, last."""
+    def key(ann):
+        before = _old_annotation(old, ann)
+        try:
+            if before is None or not doc.has_mask(ann["id"]) or not old.has_mask(before["id"]):
+                return (1, 0.0)
+            return (0, _iou(old.mask(before["id"]), doc.mask(ann["id"])))
+        except InputError:
+            return (1, 0.0)
+
+    keys = {id(a): key(a) for a in anns}
+    return sorted(anns, key=lambda a: keys[id(a)])  # stable: ids in order among equals
 
 
 # -- one page's pixels -------------------------------------------------------------------------
@@ -285,54 +324,101 @@ def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
     return str(error).rstrip(".")
 
 
-def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, class_index: dict) -> list:
-    """Each object's crop, scaled to the tile raster; each image read once and let go at once."""
+def _old_annotation(old: CocoDocument, ann: dict) -> Optional[dict]:
+    """The annotation of the other file with the same id on the same image (a replayed file keeps ids)."""
+    try:
+        found = old.annotation(ann["id"])
+    except InputError:
+        return None
+    return found if found.get("image_id") == ann["image_id"] else None
+
+
+def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, class_index: dict,
+             old: Optional[CocoDocument] = None, reviews: bool = False) -> list:
+    """Each object's crop, scaled to the tile raster; each image read once and let go at once.
+
+    With ``old``, an object that the other file also has (same id and image) is drawn
+    twice, old then new, over the same crop.
+    """
     drawn = []
     for ann in anns:
+        sources = [(doc, ann, "")]
+        old_ann = _old_annotation(old, ann) if old is not None else None
+        if old_ann is not None:
+            sources = [(old, old_ann, "old"), (doc, ann, "new")]
+        pair = [_decode(doc, source, source_ann, role, class_index, reviews) for source, source_ann, role in sources]
+        boxes = [box for _, _, box, _ in pair if box is not None]
         image = doc.image(ann["image_id"])
-        item = _Drawn(ann, doc.category_name(ann["category_id"]), class_index[ann["category_id"]], str(image["file_name"]))
         width, height = int(image["width"]), int(image["height"])
-        box = full = drawn_box = None
-        if doc.has_mask(ann["id"]):
-            try:
-                full = doc.mask(ann["id"])
-            except InputError as exc:
-                item.notes.append(f"cannot decode: {_why_undecodable(ann, image, exc)}")
-            else:
-                rows = np.flatnonzero(full.any(axis=1))
-                if rows.size:
-                    cols = np.flatnonzero(full.any(axis=0))
-                    box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-                else:
-                    full = None
-                    item.notes.append("empty mask")
-        else:
-            item.notes.append(BOX_ONLY)
-        if box is None:
-            bbox = ann.get("bbox")
-            if isinstance(bbox, list) and len(bbox) == 4:
-                x, y, w, h = (float(v) for v in bbox)
-                bx0, by0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
-                bx1, by1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
-                if bx1 > bx0 and by1 > by0:
-                    box = drawn_box = (bx0, by0, bx1, by1)
-                    item.box_size = f"{bx1 - bx0:.0f} x {by1 - by0:.0f}"
-            if box is None and item.notes == [BOX_ONLY]:
-                item.notes = ["no mask and no box on the image"]
-        item.region = _crop_region(box, width, height) if box is not None else (0, 0, width, height)
-        cx0, cy0, cx1, cy1 = item.region
-        item.size = _raster_size(cy1 - cy0, cx1 - cx0, raster)
-        if full is not None:
-            crop = full[cy0:cy1, cx0:cx1]
-            full = None  # the full-size mask goes before the next object is decoded
-            item.area = int(crop.sum())
-            item.mask = _resize(crop.astype(np.float32), item.size)
-        if drawn_box is not None:
-            sy, sx = item.size[0] / (cy1 - cy0), item.size[1] / (cx1 - cx0)
-            bx0, by0, bx1, by1 = drawn_box
-            item.box = ((bx0 - cx0) * sx, (by0 - cy0) * sy, (bx1 - cx0) * sx, (by1 - cy0) * sy)  # pixel edges
-        drawn.append(item)
+        if boxes:
+            union = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        fulls = [full for _, full, _, _ in pair]
+        if len(pair) == 2:
+            pair[1][0].iou = _iou(fulls[0], fulls[1])
+        for item, full, box, drawn_box in pair:
+            item.region = _crop_region(union, width, height) if boxes else (0, 0, width, height)
+            cx0, cy0, cx1, cy1 = item.region
+            item.size = _raster_size(cy1 - cy0, cx1 - cx0, raster)
+            if full is not None:
+                crop = full[cy0:cy1, cx0:cx1]
+                item.area = int(full.sum())
+                item.mask = _resize(crop.astype(np.float32), item.size)
+            if drawn_box is not None:
+                sy, sx = item.size[0] / (cy1 - cy0), item.size[1] / (cx1 - cx0)
+                bx0, by0, bx1, by1 = drawn_box
+                item.box = ((bx0 - cx0) * sx, (by0 - cy0) * sy, (bx1 - cx0) * sx, (by1 - cy0) * sy)  # pixel edges
+            drawn.append(item)
+        del pair, fulls  # the full-size masks go before the next object is decoded
+    _read_pictures(doc, drawn, images_dir)
+    return drawn
 
+
+def _iou(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float]:
+    if a is None or b is None:
+        return None
+    union = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / union) if union else 1.0
+
+
+def _decode(doc: CocoDocument, source: CocoDocument, ann: dict, role: str, class_index: dict, reviews: bool) -> tuple:
+    """One tile's object: (item, full-size mask or None, its box or None, a box-only object's box or None)."""
+    image = doc.image(ann["image_id"])
+    item = _Drawn(ann, doc.category_name(ann["category_id"]), class_index[ann["category_id"]], str(image["file_name"]))
+    item.role = role
+    item.review = review_state(ann) if reviews else ""
+    width, height = int(image["width"]), int(image["height"])
+    box = full = drawn_box = None
+    if source.has_mask(ann["id"]):
+        try:
+            full = source.mask(ann["id"])
+        except InputError as exc:
+            item.notes.append(f"cannot decode: {_why_undecodable(ann, image, exc)}")
+        else:
+            rows = np.flatnonzero(full.any(axis=1))
+            if rows.size:
+                cols = np.flatnonzero(full.any(axis=0))
+                box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+            else:
+                full = None
+                item.notes.append("empty mask")
+    else:
+        item.notes.append(BOX_ONLY)
+    if box is None:
+        bbox = ann.get("bbox")
+        if isinstance(bbox, list) and len(bbox) == 4:
+            x, y, w, h = (float(v) for v in bbox)
+            bx0, by0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
+            bx1, by1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
+            if bx1 > bx0 and by1 > by0:
+                box = drawn_box = (bx0, by0, bx1, by1)
+                item.box_size = f"{bx1 - bx0:.0f} x {by1 - by0:.0f}"
+        if box is None and item.notes == [BOX_ONLY]:
+            item.notes = ["no mask and no box on the image"]
+    return item, full, box, drawn_box
+
+
+def _read_pictures(doc: CocoDocument, drawn: list, images_dir) -> None:
+    """Each tile's picture: each image read once, cropped for its tiles, and let go."""
     by_image: dict = {}
     for item in drawn:
         by_image.setdefault(item.ann["image_id"], []).append(item)
@@ -361,7 +447,6 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
             except InputError:
                 item.notes.append("image unreadable")
         del pixels  # one image at a time
-    return drawn
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -379,11 +464,14 @@ def _ellipsis(text: str, most: int) -> str:
 
 
 def _title(item: _Drawn) -> str:
-    return f"{_ellipsis(item.category, 22)} · {item.ann['id']}"
+    parts = [_ellipsis(item.category, 22 if not (item.role or item.review) else 14), str(item.ann["id"])]
+    return " · ".join(parts + [p for p in (item.role, item.review) if p])
 
 
 def _caption(item: _Drawn) -> str:
     name = _ellipsis(PurePosixPath(item.file_name.replace("\\", "/")).name, 20)
+    if item.iou is not None:
+        return f"{name} · {item.area:,} px · IoU {item.iou:.3f}"
     if item.area is not None:
         return f"{name} · {item.area:,} px"
     if item.box_size:
@@ -473,7 +561,7 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
                 linewidth=1.6, linestyle="--", path_effects=halo,
             ))
         centre = x0 + side / 2
-        title = ax.text(centre, y0 - frame - px(0.04), _title(item), ha="center", va="bottom", fontsize=9)
+        title = ax.text(centre, y0 - frame - px(0.04), _title(item), ha="center", va="bottom", fontsize=9, color=_REVIEW_COLOURS.get(item.review, "black"))
         titles.append(title.get_text())
         ax.text(centre, y0 + side + frame + px(0.04), _caption(item), ha="center", va="top", fontsize=7)
         if item.notes:
@@ -612,6 +700,8 @@ def contact_sheet(
     per_page: int = PER_PAGE,
     category: Union[None, str, Iterable[str]] = None,
     progress: Optional[Callable[[int, int, str], None]] = None,
+    review: Union[None, str, Iterable[str]] = None,
+    compare=None,
 ) -> Sheet:
     """Draw one tile per object of a COCO file, on pages, to a PNG or a PDF.
 
@@ -627,16 +717,25 @@ def contact_sheet(
     images : path, optional
         The folder the file's ``file_name`` s are relative to (an image is also looked
         for by its base name there). Default: the session's folder, or the COCO file's.
-    sort : {"class", "area", "id", "image"}
+    sort : {"class", "area", "id", "image", "change"}
         ``class``: by the file's category order, then image, then id; ``area``: smallest
         mask first (objects without a decodable mask before all); ``id``: by annotation id;
-        ``image``: by image, then id.
+        ``image``: by image, then id; ``change`` (with ``compare``): the lowest IoU of old
+        and new mask first.
     per_page : int
         Tiles per page, 1 to 400 (48: 8 columns, 6 rows).
     category : str or list of str, optional
         Only objects of these classes.
     progress : callable, optional
         Called as ``progress(done_pages, pages, path)`` after each page.
+    review : str or list of str, optional
+        Only objects in these review states (``unreviewed``, ``accepted``, ``rejected``;
+        an object without a provenance record is ``unreviewed``). Where the file records
+        reviews (or ``review`` or ``compare`` is given) each tile's title says its state.
+    compare : path or CocoDocument, optional
+        Another version of the file (the input of ``interactive-seg replay``): every object
+        it has too (same id, same image) is drawn twice side by side over the same crop,
+        ``old`` (from ``compare``) then ``new``, the new tile's caption giving their IoU.
 
     Returns
     -------
@@ -670,11 +769,19 @@ def contact_sheet(
         raise InputError(f"Write the sheet to a .png or a .pdf file, not {out.name!r}; for many objects .pdf keeps every page in one file.")
     if sort not in SORTS:
         raise InputError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
+    if sort == "change" and compare is None:
+        raise InputError("Sorting by change compares two versions of the file; give the other one with compare (--compare OLD.json).")
     if isinstance(per_page, bool) or not isinstance(per_page, (int, np.integer)) or not 1 <= per_page <= MAX_PER_PAGE:
         raise InputError(f"Tiles per page must be a whole number from 1 to {MAX_PER_PAGE}; got {per_page!r}.")
     per_page = int(per_page)
     doc, images_dir, label = _open(coco, images)
-    anns = _select(doc, category, sort, label)
+    old = None
+    if compare is not None:
+        old = compare if isinstance(compare, CocoDocument) else CocoDocument.open(compare)
+    anns = _select(doc, category, "id" if sort == "change" else sort, label, review)
+    if sort == "change":
+        anns = _by_change(doc, old, anns)
+    reviews = review is not None or old is not None or any(record_of(a) is not None for a in doc.annotations())
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -685,18 +792,24 @@ def contact_sheet(
     class_names = {i: str(c["name"]) for i, c in enumerate(doc.categories)}
     pdf = out.suffix.lower() == ".pdf"
     dpi = _PDF_DPI if pdf else _PNG_DPI
-    chunks = [anns[i : i + per_page] for i in range(0, len(anns), per_page)]
+    step = per_page if old is None else max(1, per_page // 2)  # with compare a pair of tiles per object
+    chunks = [anns[i : i + step] for i in range(0, len(anns), step)]
     message = ""
     if not chunks:
-        if category is not None:
+        if review is not None:
+            states = [review] if isinstance(review, str) else list(review)
+            message = f"Nothing to show: {label} has no {' or '.join(states)} objects" + (" of these classes." if category is not None else ".")
+        elif category is not None:
             names = [category] if isinstance(category, str) else list(category)
             message = f"Nothing to show: {label} has no objects of the class {', '.join(repr(str(n)) for n in names)}."
         else:
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))
     paths = _page_paths(out, total)
-    most = max((len(c) for c in chunks), default=1)
+    most = max((len(c) for c in chunks), default=1) * (1 if old is None else 2)
     columns = min(_columns(per_page), most)
+    if old is not None and columns > 1:
+        columns -= columns % 2  # the two tiles of an object side by side
     rows = math.ceil(most / columns)
     classes_shown = len({a["category_id"] for a in anns})
     grid = (columns, rows, math.ceil(min(classes_shown, most) / _legend_per_row(columns)))
@@ -712,7 +825,7 @@ def contact_sheet(
             return
         start = 0
         for number, chunk in enumerate(chunks, start=1):
-            items = _prepare(doc, chunk, images_dir, raster, class_index)
+            items = _prepare(doc, chunk, images_dir, raster, class_index, old, reviews)
             sub = (
                 f"page {number} of {total} · "
                 + (f"objects {start + 1}–{start + len(chunk)}" if len(chunk) > 1 else f"object {start + 1}")
@@ -721,7 +834,10 @@ def contact_sheet(
             )
             figure, picture, titles = _draw_page(items, grid, label, sub, dpi, class_names)
             tiles = tuple(
-                Tile(item.ann["id"], item.ann["image_id"], item.file_name, item.category, item.area, title, "; ".join(item.notes), tuple(item.notes))
+                Tile(
+                    item.ann["id"], item.ann["image_id"], item.file_name, item.category, item.area, title, "; ".join(item.notes),
+                    tuple(item.notes), item.review, item.role, item.iou,
+                )
                 for item, title in zip(items, titles)
             )
             start += len(chunk)

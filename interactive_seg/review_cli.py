@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .provenance import REVIEW_STATES
 from .review import MAX_PER_PAGE, PER_PAGE, SORTS
 
 __all__ = ["add_review_parser", "cmd_review"]
@@ -27,6 +28,8 @@ def cmd_review(args) -> int:
         per_page=args.per_page,
         category=args.category,
         progress=progress,
+        review=args.review,
+        compare=args.compare,
     )
     if sheet.message:
         _say(args, sheet.message)
@@ -59,7 +62,10 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
         description=(
             "Draw one tile per object of a COCO file: the image cropped round the object, the mask's "
             "outline and a light fill in its class's colour, the class and annotation id above, the image "
-            "and pixel count below. Box-only objects show their box; a missing image or an undecodable "
+            "and pixel count below. Where the file records reviews (the 'interactive_seg' key) each title "
+            "also says the object's review state, and --review filters by it; --compare OLD.json draws each "
+            "object old and new side by side (after `interactive-seg replay`). "
+            "Box-only objects show their box; a missing image or an undecodable "
             "mask is said on the tile and the rest are drawn. COCO may be a folder session "
             "(FOLDER/annotations.coco.json, images in FOLDER). SHEET.pdf holds every page; SHEET.png is "
             "one file per page (SHEET-1.png, SHEET-2.png, ... when there are more). "
@@ -72,10 +78,14 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
     review.add_argument("--out", required=True, metavar="SHEET.pdf|SHEET.png", help="the sheet to write (its folder is created if missing)")
     review.add_argument(
         "--sort", default="class", choices=SORTS,
-        help="class (the file's category order, default), area (smallest first), id, or image",
+        help="class (the file's category order, default), area (smallest first), id, image, or change (with --compare: the lowest IoU of old and new first)",
     )
     review.add_argument("--per-page", dest="per_page", type=_per_page, default=PER_PAGE, metavar="N", help=f"tiles per page, 1 to {MAX_PER_PAGE} (default {PER_PAGE})")
     review.add_argument("--category", action="append", metavar="NAME", help="only objects of this class; repeatable")
+    review.add_argument("--review", action="append", choices=REVIEW_STATES, metavar="STATE",
+                        help="only objects in this review state: unreviewed, accepted or rejected (no record: unreviewed); repeatable")
+    review.add_argument("--compare", metavar="OLD.json",
+                        help="another version of the file (the input of `interactive-seg replay`): each object it has too is drawn old and new side by side, with their IoU")
     review.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     review.set_defaults(func=cmd_review)
     return review

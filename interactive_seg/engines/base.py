@@ -101,6 +101,14 @@ class Engine(ABC):
     #: True when ``set_image`` computes an embedding worth a progress bar (and running ahead).
     embeds: bool = False
 
+    @property
+    def model_fingerprint(self) -> Optional[str]:
+        """The model run and a short hash of its weights (``"vit_b-1a2b..."``), or None for an
+        engine without weights (GrabCut). Engines with weights set ``model_key`` to it (SAM's
+        embedding cache is keyed by it too), or override this; :mod:`interactive_seg.provenance`
+        records it with every object."""
+        return getattr(self, "model_key", None)
+
     @classmethod
     def __subclasshook__(cls, other):
         if cls is Engine and all(any(name in vars(k) for k in other.__mro__) for name in ("set_image", "segment")):
