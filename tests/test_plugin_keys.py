@@ -388,7 +388,7 @@ def test_while_the_image_is_encoded_the_status_says_what_waits(setup, qtbot):
 def fitted(viewer, shape):
     """The whole image is on the canvas (napari's Home)."""
     canvas = viewer.window._qt_viewer.canvas.native
-    zoom = viewer.camera.zoom
+    zoom = viewer.scene.camera.zoom
     height, width = shape
     fits = zoom * width <= canvas.width() + 1 and zoom * height <= canvas.height() + 1
     fills = zoom * width >= 0.8 * canvas.width() or zoom * height >= 0.8 * canvas.height()
@@ -410,7 +410,7 @@ def test_the_first_image_opens_fitted_to_the_canvas(make_napari_viewer, qtbot):
     viewer.window.add_dock_widget(widget)  # the dock takes its width from the canvas
     qtbot.waitUntil(lambda: widget.isVisible(), timeout=3000)
     qtbot.wait(100)
-    assert fitted(viewer, image.shape[:2]), (viewer.camera.zoom, viewer.window._qt_viewer.canvas.native.width())
+    assert fitted(viewer, image.shape[:2]), (viewer.scene.camera.zoom, viewer.window._qt_viewer.canvas.native.width())
 
 
 def test_an_image_being_opened_shows_a_busy_cursor_and_says_so(make_napari_viewer, qtbot, tmp_path):
