@@ -351,11 +351,11 @@ def test_the_object_under_the_cursor_is_not_named_on_an_image_without_objects(ma
     click(qtbot, widget.accept_button)
     viewer.cursor.position = (60, 80)
     assert "object 1" in widget.hover.text()
-    press(qtbot, "Right", "Shift", widget=widget.class_list)
+    click(qtbot, widget.next_button)
     assert shown_image(widget) == "b.png" and widget.hover.text() == ""
-    press(qtbot, "Left", "Shift", widget=widget.class_list)
+    click(qtbot, widget.previous_button)
     assert "object 1" in widget.hover.text()  # the cursor has not moved: it is over the object again
-    press(qtbot, "Z", "Control", widget=widget.class_list)
+    click(qtbot, widget.undo_button)
     assert widget.hover.text() == ""
 
 
