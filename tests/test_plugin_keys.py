@@ -432,3 +432,40 @@ def test_an_image_being_opened_shows_a_busy_cursor_and_says_so(make_napari_viewe
     assert QApplication.overrideCursor() is None and shown_image(widget) == "b.png"
     qtbot.wait(50)
     assert fitted(viewer, (300, 900))
+
+
+def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    import time
+
+    from qtpy.QtCore import Qt, QTimer
+    from qtpy.QtWidgets import QApplication
+
+    from interactive_seg.plugin import widget as widget_module
+
+    viewer, widget = folder(make_napari_viewer, qtbot, tmp_path, names=("a.png", "b.png"), sizes={"b.png": (300, 900)})
+    monkeypatch.setattr(widget_module, "READ_IN_WORKER_PIXELS", 200_000, raising=False)  # b.png (270000 pixels) counts as large
+    read = widget.session.read
+
+    def slow_read(name):  # as a 6000 x 4000 photograph decodes
+        time.sleep(1.0)
+        return read(name)
+
+    widget.session.read = slow_read
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(20)
+    start = time.perf_counter()
+    press(qtbot, "Right", "Shift", widget=widget.class_list)
+    assert time.perf_counter() - start < 0.5  # the key returned at once
+    assert widget.status.text() == "Opening b.png..." and QApplication.overrideCursor().shape() == Qt.CursorShape.WaitCursor
+    assert shown_image(widget) == "a.png"  # still the image to work on meanwhile
+    qtbot.waitUntil(lambda: shown_image(widget) == "b.png", timeout=10000)
+    timer.stop()
+    assert len([t for t in ticks if t > start]) >= 10  # the event loop ran while it was read
+    qtbot.waitUntil(lambda: QApplication.overrideCursor() is None, timeout=3000)
+    assert widget.images.current() == "b.png" and widget.status.text().startswith("b.png: 900 x 300")
+    qtbot.wait(50)
+    assert fitted(viewer, (300, 900))
+    press(qtbot, "Left", "Shift", widget=widget.class_list)  # small: at once
+    assert shown_image(widget) == "a.png"

@@ -11,7 +11,6 @@ to the user leaves through this module (napari notifications and the status line
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from contextlib import contextmanager
 from typing import Optional
@@ -77,6 +76,24 @@ KEYS = {
 
 DRAW = "Draw a box, click points or brush scribbles."
 
+#: A folder's image of more pixels than this is read in a worker: decoding a 24-megapixel
+#: photograph takes about a second, and the window stays usable meanwhile. Smaller ones are
+#: read at once, so Next shows them before it returns.
+READ_IN_WORKER_PIXELS = 12_000_000
+
+
+def _pixels(path) -> int:
+    """Width x height from an image file's header (0 when it cannot be read: the read that
+    follows says why)."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:
+            width, height = image.size
+        return int(width) * int(height)
+    except Exception:  # noqa: BLE001 (any unreadable header: the full read reports it)
+        return 0
+
 
 def _describe(prompts) -> str:
     """The prompts in a few words: "A box and 2 clicks"."""
@@ -129,6 +146,8 @@ class SegmentationWidget(QWidget):
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._brush_watched = weakref.WeakSet()  # scribbles layers whose label choice the Brush box follows
         self._fitted = False  # the first image was fitted to the canvas once it had its size
+        self._opening = None  # the folder image being opened (a worker's result for another is dropped)
+        self._read_worker = None
         self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
@@ -379,28 +398,58 @@ class SegmentationWidget(QWidget):
 
     def _session_image_chosen(self, name: str) -> None:
         """Show image ``name`` of the folder; an unreadable one leaves the list, and the
-        image on the canvas (and its objects) stays."""
-        started = time.perf_counter()
-        with self._loading(name):
-            try:
-                image = self.session.read(name)
-            except InputError as exc:
-                image, error = None, exc
-            if image is not None:
-                self._switching = True
+        image on the canvas (and its objects) stays. A large image is read in a worker
+        (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
+        busy cursor say so until it is shown."""
+        self._opening = token = object()  # a later choice makes this one stale
+        if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
+            with self._loading(name):
                 try:
-                    layer = self.image_combo.add_session_image(image, name)
-                finally:
-                    self._switching = False
-                self.image_combo.refresh()
-                self.choose_image(layer)  # (highlights its row)
-        if image is None:
-            self.images.refresh(self.session.images)
-            self.images.setTitle(self._folder_title())
-            self._warn(f"Skipped {name}: {error}")
+                    image = self.session.read(name)
+                except InputError as exc:
+                    image, error = None, exc
+                if image is not None:
+                    self._show_session_image(name, image)
+            if image is None:
+                self._read_failed(name, error)
             return
-        self.loading_seconds = time.perf_counter() - started
+        from napari.qt.threading import create_worker
+
+        self._say(f"Opening {name}...")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        worker = create_worker(self.session.read, name, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda image: self._image_read(token, name, image, None))
+        worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
+        worker.finished.connect(QApplication.restoreOverrideCursor)
+        self._read_worker = worker  # (held until the next one)
+        worker.start()
+
+    def _image_read(self, token, name: str, image, error) -> None:
+        if token is not self._opening:
+            return  # another image was chosen meanwhile
+        if error is not None and not isinstance(error, InputError):
+            show_error(f"Could not open {name}: {error}")
+            return
+        if error is not None:
+            self._read_failed(name, error)
+            return
+        with self._loading(name):
+            self._show_session_image(name, image)
+
+    def _show_session_image(self, name: str, image) -> None:
+        self._switching = True
+        try:
+            layer = self.image_combo.add_session_image(image, name)
+        finally:
+            self._switching = False
+        self.image_combo.refresh()
+        self.choose_image(layer)  # (highlights its row)
         self._fit()
+
+    def _read_failed(self, name: str, error) -> None:
+        self.images.refresh(self.session.images)
+        self.images.setTitle(self._folder_title())
+        self._warn(f"Skipped {name}: {error}")
 
     @contextmanager
     def _loading(self, name: str):
