@@ -234,8 +234,9 @@ def test_ctrl_shift_z_after_undoing_an_object_redoes_the_object_not_an_old_strok
 
 
 def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
-    """On scribbles: accept an object, paint a stroke for the next; Ctrl+Z undoes the stroke,
-    Ctrl+Z again the object; Ctrl+Shift+Z brings the object back, then the stroke."""
+    """On scribbles: accept an object, draw a box and paint a stroke for the next; Ctrl+Z
+    undoes the stroke, the box, then the object (#33: the object's prompts first);
+    Ctrl+Shift+Z brings back the object, the box, then the stroke."""
     viewer, widget, truth = docked
     accept_box(qtbot, viewer, widget)
     box(viewer, 45, 25, 115, 95)
@@ -246,9 +247,13 @@ def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
     assert not scribbles.data.any() and widget.object_list.count() == 1
     wait(qtbot, widget)
     key(qtbot, viewer, "Z", "Control")
+    assert len(viewer.layers["boxes"].data) == 0 and widget.status.text() == "Undone: the box."
+    key(qtbot, viewer, "Z", "Control")
     assert widget.object_list.count() == 0 and widget.status.text() == "Undone: object 1 kept as 'object'."
     key(qtbot, viewer, "Z", "Control", "Shift")
     assert widget.object_list.count() == 1 and not scribbles.data.any() and widget.status.text().startswith("Redone: object 1")
+    key(qtbot, viewer, "Z", "Control", "Shift")
+    assert len(viewer.layers["boxes"].data) == 1 and widget.status.text() == "Redone: the box."
     key(qtbot, viewer, "Z", "Control", "Shift")
     assert scribbles.data[60, 80] == 2 and widget.status.text() == "Redone: the last stroke."
     wait(qtbot, widget)
@@ -257,14 +262,16 @@ def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
 
 def test_a_stroke_painted_after_undoing_one_drops_the_redo_and_redoes_no_object(docked, qtbot):
     """An object undone (its redo still there), then on the next object a stroke undone with
-    Ctrl+Z and another painted: napari drops the stroke's redo, and Ctrl+Shift+Z on scribbles
-    brings back neither that stroke nor the undone object, and says so."""
+    Ctrl+Z and another painted: the new stroke drops the redo, and Ctrl+Shift+Z brings back
+    neither that stroke nor, while this object is being made, the undone object; once it is
+    cleared, Ctrl+Shift+Z redoes the object."""
     viewer, widget, truth = docked
     accept_box(qtbot, viewer, widget)
     click(qtbot, widget.undo_button)
     assert widget.object_list.count() == 0 and widget.redo_button.isEnabled()
     box(viewer, 45, 25, 115, 95)
     wait(qtbot, widget)
+    assert not widget.redo_button.isEnabled()  # an object is being made: its own steps only
     paint_stroke(qtbot, viewer, widget, background=True)
     scribbles = viewer.layers["scribbles"]
     key(qtbot, viewer, "Z", "Control")
@@ -272,10 +279,12 @@ def test_a_stroke_painted_after_undoing_one_drops_the_redo_and_redoes_no_object(
     wait(qtbot, widget)
     paint_stroke(qtbot, viewer, widget, background=False)
     painted = scribbles.data.copy()
-    key(qtbot, viewer, "Z", "Control", "Shift")
-    assert widget.status.text() == "Nothing to redo: a stroke was painted after the undo."
-    assert widget.object_list.count() == 0 and np.array_equal(scribbles.data, painted)
-    key(qtbot, viewer, "Z", "Control", "Shift")  # again: the object's own redo, as the Redo button
+    for _ in range(2):
+        key(qtbot, viewer, "Z", "Control", "Shift")
+        assert widget.status.text().startswith("Nothing to redo for this object")
+        assert widget.object_list.count() == 0 and np.array_equal(scribbles.data, painted)
+    click(qtbot, widget.clear_button)
+    key(qtbot, viewer, "Z", "Control", "Shift")  # the objects' own redo, as the Redo button
     assert widget.object_list.count() == 1 and widget.status.text().startswith("Redone: object 1")
 
 

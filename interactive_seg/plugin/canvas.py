@@ -24,6 +24,7 @@ from qtpy.QtCore import QTimer
 
 from ..prompts import BACKGROUND, FOREGROUND
 from . import layers as L
+from .prompt_steps import PromptSteps
 
 __all__ = ["Canvas", "RegionPainter", "STRIP_PIXELS", "TURN_SECONDS", "TURN_PIXELS"]
 
@@ -154,6 +155,7 @@ class Canvas:
         self.painter = RegionPainter()
         self.colour_by = "class"  # or "object": see layers.COLOUR_BY
         self._object_colours: dict = {}  # id -> hex, as the objects layer draws them now
+        self.steps = PromptSteps(self)  # the object's prompt steps, for Ctrl+Z / Ctrl+Shift+Z
 
     def layer(self, name: str):
         return self.viewer.layers[name] if name in self.viewer.layers else None
@@ -183,14 +185,15 @@ class Canvas:
                     face_color=L.FG_COLOUR, border_color="white", border_width=0.15, canvas_size_limits=L.POINT_SCREEN_SIZES,
                 )
                 points.feature_defaults = {"label": 1}
-                points.events.data.connect(self._on_prompts)
+                points.events.data.connect(self._points_changed)
                 self._on_new_points(points)
             if self.layer(L.BOXES) is None:
                 boxes = self.viewer.add_shapes(name=L.BOXES, edge_color="yellow", face_color="transparent", edge_width=max(2, max(shape) // 300))
-                boxes.events.data.connect(self._on_prompts)
+                boxes.events.data.connect(self._boxes_changed)
             self.select(L.BOXES)
         finally:
             self.updating = False
+        self.steps.reset()
         self._draw_layer(preview, self._preview_box is not None)
         self._show_strokes()
 
@@ -220,6 +223,61 @@ class Canvas:
         self._show_strokes()
         return found
 
+    def _boxes_changed(self, event=None) -> None:
+        """A box drawn, moved or deleted. Only the newest box counts, so it is the only one
+        left drawn: a new box replaces the older one (one undoable step), and a box of no
+        size (a click in box mode) is dropped, leaving the older box as it was."""
+        if self.updating or not _final(event):
+            return
+        boxes = self.layer(L.BOXES)
+        if _action(event) == "added" and boxes is not None and len(boxes.data):
+            newest = np.asarray(boxes.data[-1], float)[:, -2:]
+            extent = newest.max(axis=0) - newest.min(axis=0)
+            drop = set(range(len(boxes.data) - 1)) if extent.min() >= 1 else {len(boxes.data) - 1}
+            if drop:
+                self.updating = True
+                try:
+                    boxes.selected_data = drop
+                    boxes.remove_selected()
+                finally:
+                    self.updating = False
+        if self.steps.record(L.BOXES):
+            self._on_prompts(event)
+
+    def _points_changed(self, event=None) -> None:
+        if self.updating or not _final(event):
+            return
+        if self.steps.record(L.POINTS):
+            self._on_prompts(event)
+
+    def set_prompt_layer(self, name: str, state) -> None:
+        """Put back the boxes (a list of corner arrays) or the points (``(positions,
+        labels)``) of a prompt step; no prompt event (the caller reads the prompts)."""
+        layer = self.layer(name)
+        if layer is None:
+            return
+        self.updating = True
+        try:
+            layer.selected_data = set()
+            if name == L.BOXES:
+                layer.data = []
+                if state:
+                    layer.add(state, shape_type="rectangle")
+            else:
+                data, labels = state
+                layer.data = data
+                if len(data):
+                    import pandas as pd
+
+                    layer.features = pd.DataFrame({"label": labels})
+                    layer.face_color = [L.FG_COLOUR if label else L.BG_COLOUR for label in labels]
+        finally:
+            self.updating = False
+
+    def strokes_replaced(self) -> None:
+        """The scribbles changed by the canvas's own undo or redo of a stroke."""
+        self._strokes_changed()
+
     def _strokes_painted(self, event=None) -> None:
         """A stroke, fill or polygon on the scribbles layer: read the prompts on the event
         loop's next turn. napari emits ``paint`` as it records the change in its history;
@@ -234,6 +292,7 @@ class Canvas:
         self._paint_pending = False
         if self.layer(L.SCRIBBLES) is not None:
             self._strokes_changed()
+            self.steps.record(L.SCRIBBLES)
             self._on_prompts(None)
 
     def _strokes_changed(self, event=None) -> None:
@@ -297,6 +356,7 @@ class Canvas:
             self._no_strokes = True
         finally:
             self.updating = False
+        self.steps.reset()
         self._show_strokes()
 
     def set_point_label(self, background: bool) -> None:
@@ -399,6 +459,18 @@ class Canvas:
     def drawing(self) -> bool:
         """True while a changed region is still being sent to the screen."""
         return self.painter.busy
+
+
+def _action(event) -> Optional[str]:
+    action = getattr(event, "action", None)
+    return None if action is None else str(getattr(action, "value", action))
+
+
+def _final(event) -> bool:
+    """A layer's data event that reports a finished edit (napari also reports 'adding',
+    'changing', 'removing' before the edit is done)."""
+    action = _action(event)
+    return action is None or action in ("added", "changed", "removed")
 
 
 def _merged(old: Optional[tuple], new: Optional[tuple]) -> list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from contextlib import contextmanager
 from typing import Optional
 
 import numpy as np
@@ -19,6 +20,8 @@ from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -44,12 +47,17 @@ from .export_dialog import ExportDialog
 from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .jobs import Jobs
+from .keys import KeyRouter, guard_wheel
 from .preview import Preview, PreviewRunner
+from .prompt_steps import STEP_NAMES
 
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
-#: Keys of the widget. napari's own layer shortcuts take A (select all points/shapes)
-#: and Escape (finish a shape), so Accept and Clear use Shift+Enter and Shift+Escape.
+#: Keys of the widget, wherever focus is in the window (except while text is typed into a
+#: text field: see :mod:`.keys`). napari's own layer shortcuts take A (select all
+#: points/shapes) and Escape (finish a shape), so Accept and Clear use Shift+Enter and
+#: Shift+Escape; they take F and B (fill, move to front/back; preserve labels), so the
+#: foreground and background marks are Shift+F and Shift+B.
 KEYS = {
     "accept": "Shift-Enter",
     "clear": "Shift-Escape",
@@ -61,10 +69,44 @@ KEYS = {
     "scribbles": "Alt-3",
     "next_image": "Shift-Right",
     "previous_image": "Shift-Left",
+    "foreground": "Shift-F",
+    "background": "Shift-B",
 }
 
 
 DRAW = "Draw a box, click points or brush scribbles."
+
+#: A folder's image of more pixels than this is read in a worker: decoding a 24-megapixel
+#: photograph takes about a second, and the window stays usable meanwhile. Smaller ones are
+#: read at once, so Next shows them before it returns.
+READ_IN_WORKER_PIXELS = 12_000_000
+
+
+def _pixels(path) -> int:
+    """Width x height from an image file's header (0 when it cannot be read: the read that
+    follows says why)."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:
+            width, height = image.size
+        return int(width) * int(height)
+    except Exception:  # noqa: BLE001 (any unreadable header: the full read reports it)
+        return 0
+
+
+def _describe(prompts) -> str:
+    """The prompts in a few words: "A box and 2 clicks"."""
+    parts = []
+    if prompts.box is not None:
+        parts.append("a box")
+    count = 0 if prompts.points is None else len(prompts.points)
+    if count:
+        parts.append(f"{count} click{'' if count == 1 else 's'}")
+    if prompts.scribbles is not None:
+        parts.append("strokes")
+    text = " and ".join(parts) if parts else "The prompts"
+    return text[0].upper() + text[1:]
 
 
 def _button_row(layout, *buttons) -> list:
@@ -100,7 +142,12 @@ class SegmentationWidget(QWidget):
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._switching = False  # a session is swapping its image layer
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
-        self._undone: list = []  # what each Ctrl+Z on scribbles undid since the last Clear (see _undo_key)
+        self._undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step (see undo)
+        self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
+        self._brush_watched = weakref.WeakSet()  # scribbles layers whose label choice the Brush box follows
+        self._fitted = False  # the first image was fitted to the canvas once it had its size
+        self._opening = None  # the folder image being opened (a worker's result for another is dropped)
+        self._read_worker = None
         self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
@@ -109,6 +156,8 @@ class SegmentationWidget(QWidget):
         self.viewer.layers.events.inserted.connect(self._layers_changed)
         self.viewer.layers.events.removed.connect(self._layers_changed)
         self._bind_keys()
+        self.router = KeyRouter(self, KEYS, self._actions())
+        guard_wheel(self)
         self.viewer.cursor.events.position.connect(self._hover)
         self._layers_changed()
 
@@ -149,9 +198,16 @@ class SegmentationWidget(QWidget):
         self.point_toggle.toggled.connect(self._point_label_changed)
         pform.addRow(f"Next click ({KEYS['toggle_point']})", self.point_toggle)
         self.brush_combo = QComboBox()
-        self.brush_combo.addItems(["foreground", "background"])
+        self.brush_combo.addItems(["foreground (green)", "background (red)"])
         self.brush_combo.currentIndexChanged.connect(lambda index: self.canvas.set_brush(background=index == 1))
-        pform.addRow("Brush", self.brush_combo)
+        pform.addRow("Brush (Shift+F / Shift+B)", self.brush_combo)
+        self.fresh_marks = QCheckBox("Start each object with foreground marks")
+        self.fresh_marks.setChecked(True)
+        self.fresh_marks.setToolTip(
+            "On: after Accept or Clear the brush and the next click are foreground again. "
+            "Off: they stay what you chose last."
+        )
+        pform.addRow(self.fresh_marks)
         self.brush_spin = QSpinBox(minimum=1, maximum=200, value=10)
         self.brush_spin.valueChanged.connect(lambda size: self.canvas.set_brush(size=size))
         pform.addRow("Brush size", self.brush_spin)
@@ -183,43 +239,75 @@ class SegmentationWidget(QWidget):
         layout.addWidget(objects)
         keys = QLabel(
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
-            "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo; "
-            "Shift+Right / Shift+Left next / previous image of a folder."
+            "Shift+F / Shift+B foreground / background marks (brush and next click); "
+            "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
+            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder."
         )
         keys.setWordWrap(True)
         layout.addWidget(keys)
         layout.addStretch(1)
 
+        # The footer grows upwards from the window's bottom edge: the messages sit above the
+        # buttons, so a longer message never moves the buttons under the pointer.
         footer = QWidget()
         fl = QVBoxLayout(footer)
         fl.setContentsMargins(9, 3, 9, 9)
-        self.accept_button, self.clear_button = _button_row(fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear))
-        self.undo_button, self.redo_button, self.export_button = _button_row(
-            fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
-        )
         # the object under the cursor, whatever layer is active: pinned too (the objects'
-        # group may be scrolled away), one line high so the footer never jumps
+        # group may be scrolled away), one line high
         self.hover = QLabel()
         self.hover.setTextFormat(Qt.TextFormat.RichText)
         self.hover.setFixedHeight(self.hover.fontMetrics().height() + 2)
         fl.addWidget(self.hover)
+        # a warning that still applies (a skipped file, a refused setting), whole, until it no
+        # longer does; napari's toasts cut long lines and go after a few seconds
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #ffb000;")
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setVisible(False)
+        fl.addWidget(self.notice)
         self.status = QLabel("Open an image to start.")
         self.status.setWordWrap(True)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         fl.addWidget(self.status)
+        self.accept_button, self.clear_button = _button_row(fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear))
+        self.undo_button, self.redo_button, self.export_button = _button_row(
+            fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
+        )
         outer.addWidget(footer)
         self._point_label_changed(False)
         self._update_buttons()
 
+    def _actions(self) -> dict:
+        """What each of :data:`KEYS` does: one action per key, whatever route the key took."""
+        return {
+            "accept": self.accept,
+            "clear": self.clear,
+            "undo": self.undo,
+            "redo": self.redo,
+            "toggle_point": self.point_toggle.toggle,
+            L.BOXES: lambda: self.canvas.select(L.BOXES),
+            L.POINTS: lambda: self.canvas.select(L.POINTS),
+            L.SCRIBBLES: lambda: self.canvas.select(L.SCRIBBLES),
+            "next_image": lambda: self.step_image(1),
+            "previous_image": lambda: self.step_image(-1),
+            "foreground": lambda: self.set_marks(background=False),
+            "background": lambda: self.set_marks(background=True),
+        }
+
     def _bind_keys(self) -> None:
-        bind = self.viewer.bind_key
-        bind(KEYS["accept"], lambda v: self.accept(), overwrite=True)
-        bind(KEYS["clear"], lambda v: self.clear(), overwrite=True)
-        bind(KEYS["undo"], lambda v: self.undo(), overwrite=True)
-        bind(KEYS["redo"], lambda v: self.redo(), overwrite=True)
-        for name in (L.BOXES, L.POINTS, L.SCRIBBLES):
-            bind(KEYS[name], lambda v, n=name: self.canvas.select(n), overwrite=True)
-        bind(KEYS["next_image"], lambda v: self.step_image(1), overwrite=True)
-        bind(KEYS["previous_image"], lambda v: self.step_image(-1), overwrite=True)
+        """The keys on napari's canvas (elsewhere in the window :class:`.keys.KeyRouter` runs
+        them). T is bound on the prompt layers only, where napari's own T would win."""
+        for name, action in self._actions().items():
+            if name != "toggle_point":
+                self.viewer.bind_key(KEYS[name], lambda v, action=action: action(), overwrite=True)
+
+    def set_marks(self, background: bool) -> None:
+        """Foreground or background marks from now on: the brush and the next click."""
+        self.brush_combo.setCurrentIndex(1 if background else 0)
+        self.point_toggle.setChecked(background)
+        self._say(f"Marks: {'background (red)' if background else 'foreground (green)'} brush and clicks.")
 
     def _points_made(self, points) -> None:
         self.canvas.set_point_label(self.point_toggle.isChecked())
@@ -233,12 +321,16 @@ class SegmentationWidget(QWidget):
             layer = self.canvas.layer(name)
             if layer is not None:
                 layer.bind_key(KEYS["toggle_point"], lambda layer: self.point_toggle.toggle(), overwrite=True)
-        for name in (L.SCRIBBLES, L.PREVIEW, L.OBJECTS):
+        for name in (L.SCRIBBLES, L.PREVIEW, L.OBJECTS):  # napari's Labels hold Ctrl+Z for their strokes
             layer = self.canvas.layer(name)
             if layer is not None:
-                layer.bind_key(KEYS["undo"], lambda layer: self._undo_key(layer, redo=False), overwrite=True)
-                layer.bind_key(KEYS["redo"], lambda layer: self._undo_key(layer, redo=True), overwrite=True)
+                layer.bind_key(KEYS["undo"], lambda layer: self.undo(), overwrite=True)
+                layer.bind_key(KEYS["redo"], lambda layer: self.redo(), overwrite=True)
         scribbles = self.canvas.layer(L.SCRIBBLES)
+        if scribbles is not None and scribbles not in self._brush_watched:
+            # the Brush box shows the brush's kind whatever changed it (napari's own label box too)
+            scribbles.events.selected_label.connect(self._brush_label_changed)
+            self._brush_watched.add(scribbles)
         if scribbles is not None and scribbles not in self._undo_watched:
             # napari's stroke undo/redo (by any route: keys, menus, scripts) changes the data
             # without an event: run the preview again after it
@@ -247,47 +339,37 @@ class SegmentationWidget(QWidget):
 
                 def replay(original=original):
                     original()
-                    self._prompts_changed()
+                    self._prompts_changed(new_step=False)
 
                 setattr(scribbles, method, replay)
             self._undo_watched.add(scribbles)  # kept here: napari deprecates private attributes set on its layers
 
-    def _undo_key(self, layer, redo: bool) -> None:
-        """Ctrl+Z / Ctrl+Shift+Z on a prompt or result layer. On ``scribbles`` Ctrl+Z undoes
-        the current object's strokes first, then objects; Ctrl+Shift+Z redoes what those
-        presses undid, latest first (``_undone``: "stroke" or "object" per press, since the
-        last Accept or Clear; a stroke painted after undoing strokes drops their redo, as
-        napari does). Elsewhere both act on objects."""
-        strokes = layer is self.canvas.layer(L.SCRIBBLES)
-        history = getattr(layer, "_redo_history" if redo else "_undo_history", None) if strokes else None
-        if redo:
-            last = self._undone.pop() if self._undone else None
-            if history and last != "object":
-                layer.redo()
-                self._say("Redone: the last stroke.")
-            elif last == "stroke":
-                # a stroke painted since the undo dropped napari's stroke redo (as any new
-                # action drops a redo): nothing of the strokes comes back, and no object either
-                self._undone = [entry for entry in self._undone if entry != "stroke"]
-                self._say("Nothing to redo: a stroke was painted after the undo.")
-            else:
-                self.redo()
+    def _brush_label_changed(self, event=None) -> None:
+        scribbles = self.canvas.layer(L.SCRIBBLES)
+        if scribbles is None or int(scribbles.selected_label) not in (1, 2):
             return
-        if history and layer.data.any():
-            layer.undo()
-            self._say("Undone: the last stroke.")
-            self._undone.append("stroke")
-        else:
-            self.undo()
-            if strokes:
-                self._undone.append("object")
+        index = int(scribbles.selected_label) - 1
+        if self.brush_combo.currentIndex() != index:
+            self.brush_combo.blockSignals(True)
+            self.brush_combo.setCurrentIndex(index)
+            self.brush_combo.blockSignals(False)
 
     # -- messages ------------------------------------------------------------------------
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
     def _warn(self, text: str) -> None:
+        """A warning: a napari notification, and whole in the panel until it no longer applies
+        (:meth:`_settled`)."""
         show_warning(text)
+        self.notice.setText(text)
+        self.notice.setVisible(True)
+
+    def _settled(self) -> None:
+        """The warning shown no longer applies (another image, a preview, a kept object)."""
+        if self.notice.isVisible():
+            self.notice.clear()
+            self.notice.setVisible(False)
 
     # -- folder sessions -----------------------------------------------------------------
     @property
@@ -299,10 +381,11 @@ class SegmentationWidget(QWidget):
         self.jobs.finish()
         self.model.use_session(session)
         self.classes.refresh(select=self.model.classes[0] if session.categories else None)  # the file's first class
-        if session.unreadable:
-            self._warn(f"Skipped {len(session.unreadable)} file(s) that are not readable images: {', '.join(session.unreadable[:5])}")
+        unreadable = list(session.unreadable)
         self.images.show_folder(self._folder_title(), session.images)
         self.images.choose_first()
+        if unreadable:  # (after the first image: showing it settles older warnings)
+            self._warn(f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}")
 
     def _folder_title(self) -> str:
         count = len(self.session.images)
@@ -315,14 +398,45 @@ class SegmentationWidget(QWidget):
 
     def _session_image_chosen(self, name: str) -> None:
         """Show image ``name`` of the folder; an unreadable one leaves the list, and the
-        image on the canvas (and its objects) stays."""
-        try:
-            image = self.session.read(name)
-        except InputError as exc:
-            self._warn(f"Skipped {name}: {exc}")
-            self.images.refresh(self.session.images)
-            self.images.setTitle(self._folder_title())
+        image on the canvas (and its objects) stays. A large image is read in a worker
+        (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
+        busy cursor say so until it is shown."""
+        self._opening = token = object()  # a later choice makes this one stale
+        if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
+            with self._loading(name):
+                try:
+                    image = self.session.read(name)
+                except InputError as exc:
+                    image, error = None, exc
+                if image is not None:
+                    self._show_session_image(name, image)
+            if image is None:
+                self._read_failed(name, error)
             return
+        from napari.qt.threading import create_worker
+
+        self._say(f"Opening {name}...")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        worker = create_worker(self.session.read, name, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda image: self._image_read(token, name, image, None))
+        worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
+        worker.finished.connect(QApplication.restoreOverrideCursor)
+        self._read_worker = worker  # (held until the next one)
+        worker.start()
+
+    def _image_read(self, token, name: str, image, error) -> None:
+        if token is not self._opening:
+            return  # another image was chosen meanwhile
+        if error is not None and not isinstance(error, InputError):
+            show_error(f"Could not open {name}: {error}")
+            return
+        if error is not None:
+            self._read_failed(name, error)
+            return
+        with self._loading(name):
+            self._show_session_image(name, image)
+
+    def _show_session_image(self, name: str, image) -> None:
         self._switching = True
         try:
             layer = self.image_combo.add_session_image(image, name)
@@ -330,7 +444,36 @@ class SegmentationWidget(QWidget):
             self._switching = False
         self.image_combo.refresh()
         self.choose_image(layer)  # (highlights its row)
+        self._fit()
+
+    def _read_failed(self, name: str, error) -> None:
+        self.images.refresh(self.session.images)
+        self.images.setTitle(self._folder_title())
+        self._warn(f"Skipped {name}: {error}")
+
+    @contextmanager
+    def _loading(self, name: str):
+        """While an image is opened: a busy cursor, and the status line says which image
+        (drawn at once; a 6000 x 4000 photograph takes seconds to decode and show)."""
+        self._say(f"Opening {name}...")
+        self.status.repaint()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def _fit(self) -> None:
+        """Show the whole image: now, and again once the canvas has its final size (the
+        dock takes its width after the first image is added; napari's Home fits then)."""
         self.viewer.reset_view()
+        QTimer.singleShot(0, self.viewer.reset_view)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._fitted and self._image is not None:
+            self._fitted = True
+            QTimer.singleShot(0, self.viewer.reset_view)  # docked: the canvas got narrower
 
     # -- images --------------------------------------------------------------------------
     @property
@@ -386,6 +529,8 @@ class SegmentationWidget(QWidget):
         self.canvas.show_objects(objects)
         self._show_object_list()
         self.image_combo.refresh()
+        self._settled()
+        self._hover()
         self._say(f"{layer.name}: {shape[1]} x {shape[0]}. {DRAW}")
         self._embed()
 
@@ -404,8 +549,9 @@ class SegmentationWidget(QWidget):
             return None
 
     def _engine_changed(self) -> None:
+        guard_wheel(self.engines)  # the engine's options box, built on its first choice
         self._embed()
-        self._prompts_changed()
+        self._prompts_changed(new_step=False)
 
     def _embed(self) -> None:
         if self._image is None:
@@ -435,12 +581,18 @@ class SegmentationWidget(QWidget):
         return self.runner.last_result
 
     # -- prompts and preview -------------------------------------------------------------
-    def _prompts_changed(self, event=None) -> None:
+    def _prompts_changed(self, event=None, new_step: bool = True) -> None:
+        """Read the prompts and ask for a preview. ``new_step``: the user added a step (a
+        box, a click, a stroke), which drops the redo of what Ctrl+Z undid."""
         if self.canvas.updating or self._image is None:
             return
         action = getattr(event, "action", None)
         if action is not None and str(getattr(action, "value", action)) not in ("added", "changed", "removed"):
             return  # napari also reports 'adding' / 'changing' before the edit is done
+        if new_step:  # a new step of the user's: a redo of what was undone is gone
+            self._undone.clear()
+        self._refusal = None
+        self._update_buttons()
         try:
             prompts = self.canvas.prompts(prior=self._prior)
         except InputError as exc:
@@ -454,9 +606,12 @@ class SegmentationWidget(QWidget):
         engine = self._engine_or_say_why()
         if engine is not None:
             self.runner.request(engine, self._image, prompts)
+            if self.runner.embedding:
+                self._say(f"{_describe(prompts)} waiting for the image embedding; the preview follows when it is done.")
 
     def _on_result(self, preview: Preview) -> None:
         self._set_preview(preview)
+        self._settled()
         seconds = preview.result.info.get("seconds") if preview.result is not None else None
         timing = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
         if self._preview is None:  # an empty mask: Accept is off, so do not offer it
@@ -465,8 +620,11 @@ class SegmentationWidget(QWidget):
         self._say(f"Preview: {preview.pixels} pixels{timing}. Accept to keep it as '{self.current_class()}'.")
 
     def _on_refused(self, exc: InputError) -> None:
+        """The engine cannot answer these prompts yet (marks of one kind, a box off the
+        image): a hint on the status line, no notification, since it is often a normal
+        step (the first stroke of a pair); Accept says it aloud."""
         self._set_preview(None)  # the old preview answered other prompts: Accept must not keep it
-        self._warn(str(exc))
+        self._refusal = str(exc)
         self._say(str(exc))
 
     def _on_failed(self, exc: Exception) -> None:
@@ -509,7 +667,7 @@ class SegmentationWidget(QWidget):
             return None
         preview = self._preview
         if preview is None:
-            self._warn("There is nothing to accept: draw a box, click points or brush scribbles first.")
+            self._warn(self._refusal or "There is nothing to accept: draw a box, click points or brush scribbles first.")
             return None
         category = self.current_class()
         if self._editing is not None:
@@ -520,6 +678,7 @@ class SegmentationWidget(QWidget):
             return None
         if self._preview is preview:
             self.clear(say=False)
+        self._settled()
         return change.object_id if change is not Ellipsis else None
 
     def clear(self, say: bool = True) -> None:
@@ -527,11 +686,14 @@ class SegmentationWidget(QWidget):
         foreground again. ``say``: put that on the status line (Accept keeps its own line)."""
         self.runner.invalidate()
         self.runner.reset_engine()  # done in the worker, before the engine's next call
-        self.canvas.clear_prompts()  # (and the strokes' own undo history)
+        self.canvas.clear_prompts()  # (and the prompt steps, and the strokes' own undo history)
         self._undone.clear()
+        self._refusal = None
         self._editing = self._prior = None
         self._set_preview(None)
-        self.point_toggle.setChecked(False)
+        if self.fresh_marks.isChecked():
+            self.point_toggle.setChecked(False)
+            self.brush_combo.setCurrentIndex(0)
         if say:
             self._say(f"Cleared. {DRAW}")
 
@@ -570,12 +732,47 @@ class SegmentationWidget(QWidget):
         self.delete(object_id)
 
     def undo(self) -> None:
-        if self._image is not None:
-            self._apply(self.model.undo, self._key, nothing="Nothing to undo.")
+        """Ctrl+Z: the last prompt step of the object being made (a box, a click, a
+        stroke); with none left, the last change to the objects (accept, delete, rename)."""
+        if self._image is None:
+            return
+        undone = self.canvas.steps.undo()
+        if undone is not None:
+            self._undone.append("prompt")
+            self._prompts_changed(new_step=False)
+            self._say(f"Undone: {undone}.")
+            self._update_buttons()
+            return
+        change = self._apply(self.model.undo, self._key, nothing="Nothing to undo.")
+        if change is not None:
+            self._undone.append("object")
 
     def redo(self) -> None:
-        if self._image is not None:
-            self._apply(self.model.redo, self._key, nothing="Nothing to redo.")
+        """Ctrl+Shift+Z: what the Ctrl+Z presses since the last new step undid, latest
+        first. While an object is being made, only its prompt steps are redone (a new step
+        drops their redo); objects are redone once no prompt is on the canvas."""
+        if self._image is None:
+            return
+        last = self._undone[-1] if self._undone else None
+        if last == "prompt" or (last is None and self.canvas.steps.can_redo):
+            redone = self.canvas.steps.redo()
+            if redone is not None:
+                if self._undone:
+                    self._undone.pop()
+                self._prompts_changed(new_step=False)
+                self._say(f"Redone: {redone}.")
+                self._update_buttons()
+                return
+        if self._making():
+            self._say("Nothing to redo for this object; Accept or Clear it to redo changes to objects.")
+            return
+        change = self._apply(self.model.redo, self._key, nothing="Nothing to redo.")
+        if change is not None and last == "object":
+            self._undone.pop()
+
+    def _making(self) -> bool:
+        """True while an object is being made: prompts on the canvas."""
+        return self.canvas.steps.can_undo
 
     @property
     def working(self) -> bool:
@@ -643,6 +840,7 @@ class SegmentationWidget(QWidget):
         if change.classes_changed:
             self.classes.refresh()
         self._show_object_list()
+        self._hover()
         if self.session is not None and isinstance(self._key, str):
             self.images.update_count(self._key)
         self._say(change.text)
@@ -672,12 +870,22 @@ class SegmentationWidget(QWidget):
 
     def _update_buttons(self) -> None:
         # (not `history and ...`: an empty undo stack makes a History falsy, redo or not)
-        can_undo = self._key is not None and self.model.history(self._key).can_undo
-        can_redo = self._key is not None and self.model.history(self._key).can_redo
-        self.undo_button.setEnabled(can_undo)
-        self.redo_button.setEnabled(can_redo)
-        self.undo_button.setToolTip(f"Undo {self.model.history(self._key).undo_text}" if can_undo else "")
-        self.redo_button.setToolTip(f"Redo {self.model.history(self._key).redo_text}" if can_redo else "")
+        history = self.model.history(self._key) if self._key is not None else None
+        steps = self.canvas.steps
+        undo_text = redo_text = ""
+        if steps.can_undo:
+            undo_text = f"Undo {STEP_NAMES[steps.done[-1][0]]}"
+        elif history is not None and history.can_undo:
+            undo_text = f"Undo {history.undo_text}"
+        last = self._undone[-1] if self._undone else None
+        if steps.can_redo and (last == "prompt" or last is None):
+            redo_text = f"Redo {STEP_NAMES[steps.undone[-1][0]]}"
+        elif not self._making() and history is not None and history.can_redo:
+            redo_text = f"Redo {history.redo_text}"
+        self.undo_button.setEnabled(bool(undo_text))
+        self.redo_button.setEnabled(bool(redo_text))
+        self.undo_button.setToolTip(undo_text)
+        self.redo_button.setToolTip(redo_text)
         exporting = self.jobs.running == "export" or self._export_progress is not None
         self.export_button.setEnabled(not exporting and self._key is not None and len(self.model.objects(self._key)) > 0)
         self.accept_button.setEnabled(self._preview is not None)

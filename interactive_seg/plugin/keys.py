@@ -1,0 +1,144 @@
+"""The widget's keys wherever focus is in the window, and no wheel for an unfocused box.
+
+napari reads keys on its canvas (its key bindings); a key pressed while focus is in a dock
+widget reaches the canvas only when no widget on the way takes it first: a list takes
+Shift+Right (it extends its selection), a spin box takes Alt+3 (it types the 3). The
+:class:`KeyRouter` sees a key before the focused widget does and runs the widget's action
+for it, wherever focus is in the window, except on napari's canvas (napari's own bindings
+run there, bound to the same actions) and while text is typed into a text field (a class
+rename, a filter box, an option's text), which keeps its keys.
+
+:func:`guard_wheel` keeps combo boxes and spin boxes from taking the mouse wheel while the
+panel scrolls under the pointer: they take it only once clicked (focused), as napari's
+own layer controls do.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from qtpy.QtCore import QEvent, QObject, Qt
+from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+
+__all__ = ["KeyRouter", "guard_wheel", "key_of", "parse"]
+
+_MODIFIERS = {
+    "Shift": Qt.KeyboardModifier.ShiftModifier,
+    "Control": Qt.KeyboardModifier.ControlModifier,
+    "Alt": Qt.KeyboardModifier.AltModifier,
+    "Meta": Qt.KeyboardModifier.MetaModifier,
+}
+_NAMES = {"Enter": Qt.Key.Key_Return, "Escape": Qt.Key.Key_Escape, "Right": Qt.Key.Key_Right, "Left": Qt.Key.Key_Left}
+_SAME = {Qt.Key.Key_Enter: Qt.Key.Key_Return}  # the keypad's Enter is Enter
+_MASK = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+
+
+def parse(combo: str) -> tuple:
+    """A napari key combination (``"Control-Shift-Z"``) as ``(Qt key, Qt modifiers)``.
+
+    >>> parse("Alt-3") == (Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    True
+    """
+    *mods, name = combo.split("-")
+    key = _NAMES.get(name) or getattr(Qt.Key, f"Key_{name.upper() if len(name) == 1 else name}")
+    modifiers = Qt.KeyboardModifier.NoModifier
+    for mod in mods:
+        modifiers |= _MODIFIERS[mod]
+    return key, modifiers
+
+
+def key_of(event) -> tuple:
+    """``(Qt key, Qt modifiers)`` of a key event, keypad and keyboard alike."""
+    key = Qt.Key(event.key())
+    return _SAME.get(key, key), event.modifiers() & _MASK
+
+
+def typing_into(widget: Optional[QWidget]) -> bool:
+    """True when ``widget`` takes typed text: a line edit (not a spin box's), a text edit."""
+    if isinstance(widget, (QTextEdit, QPlainTextEdit)):
+        return not widget.isReadOnly()
+    if isinstance(widget, QLineEdit):
+        return not widget.isReadOnly() and not isinstance(widget.parent(), QAbstractSpinBox)
+    return False
+
+
+def _is_canvas(widget: QWidget) -> bool:
+    """napari's canvas (a vispy widget): napari's key bindings run there."""
+    return type(widget).__module__.startswith("vispy")
+
+
+class KeyRouter(QObject):
+    """Runs ``actions[name]()`` for the key ``keys[name]`` pressed wherever focus is inside
+    ``widget``'s window (or ``widget`` itself when it floats), except on napari's canvas and
+    while text is typed into a text field.
+
+    Installed on the application (a key goes to the focused widget first, which may take
+    it); :meth:`remove` takes it off.
+    """
+
+    def __init__(self, widget: QWidget, keys: dict, actions: dict):
+        super().__init__(widget)
+        self.widget = widget
+        self._actions = {parse(keys[name]): action for name, action in actions.items()}
+        app = QApplication.instance()
+        app.installEventFilter(self)
+        widget.destroyed.connect(lambda *_: app.removeEventFilter(self))
+
+    def remove(self) -> None:
+        QApplication.instance().removeEventFilter(self)
+
+    def action(self, event) -> Optional[Callable]:
+        """The action a key event asks for here, or None (not ours, or not here)."""
+        action = self._actions.get(key_of(event))
+        if action is None:
+            return None
+        focus = QApplication.focusWidget()
+        if focus is None or typing_into(focus) or _is_canvas(focus):
+            return None
+        if not (self.widget.isAncestorOf(focus) or focus is self.widget or focus.window() is self.widget.window()):
+            return None
+        return action
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        kind = event.type()
+        if kind == QEvent.Type.ShortcutOverride:
+            # a key the window's menus also hold is offered as a shortcut first: keep it a key press
+            if self.action(event) is not None:
+                event.accept()
+                return True
+            return False
+        if kind == QEvent.Type.KeyPress:
+            action = self.action(event)
+            if action is not None:
+                action()
+                return True
+        return False
+
+
+class _WheelGuard(QObject):
+    """Passes the wheel over a combo or spin box that is not focused on to its parents (the
+    panel scrolls), as napari's layer controls do."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+            event.ignore()  # not accepted: Qt offers it to the parents
+            return True
+        return False
+
+
+_GUARD: Optional[_WheelGuard] = None
+
+
+def guard_wheel(root: QWidget) -> None:
+    """Every combo and spin box under ``root`` takes the wheel only once focused (a click,
+    or Tab), never while the panel scrolls under the pointer. Safe to call again as parts
+    of the panel are built."""
+    global _GUARD
+    if _GUARD is None:
+        _GUARD = _WheelGuard()
+    for box in root.findChildren((QComboBox, QAbstractSpinBox)):
+        if box.property("wheel_guarded"):
+            continue
+        box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        box.installEventFilter(_GUARD)
+        box.setProperty("wheel_guarded", True)
