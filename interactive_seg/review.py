@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .coco import CocoDocument, decode_segmentation
+from .coco.locate import ImageLocator
 from .coco.segmentation import rle_counts
 from .errors import InputError
 from .files import ensure_folder, open_atomic, read_image, write_bytes_atomic
@@ -266,16 +267,6 @@ def _raster_size(crop_h: int, crop_w: int, raster: int) -> tuple:
     return max(1, round(crop_h * scale)), max(1, round(crop_w * scale))
 
 
-def _find_file(images_dir: Optional[Path], file_name: str) -> Optional[Path]:
-    if images_dir is None:
-        return None
-    name = str(file_name).replace("\\", "/")
-    for candidate in (images_dir / name, images_dir / PurePosixPath(name).name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
     """The reason alone (the document's sentence also names the file and says what to do)."""
     try:
@@ -285,7 +276,7 @@ def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
     return str(error).rstrip(".")
 
 
-def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, class_index: dict) -> list:
+def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLocator], raster: int, class_index: dict) -> list:
     """Each object's crop, scaled to the tile raster; each image read once and let go at once."""
     drawn = []
     for ann in anns:
@@ -338,7 +329,7 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
         by_image.setdefault(item.ann["image_id"], []).append(item)
     for image_id, items in by_image.items():
         record = doc.image(image_id)
-        path = _find_file(images_dir, str(record["file_name"]))
+        path = locate(record["file_name"]) if locate is not None else None
         if path is None:
             for item in items:
                 item.notes.append(IMAGE_MISSING)
@@ -625,8 +616,10 @@ def contact_sheet(
         written as ``SHEET-1.png``, ``SHEET-2.png``, ..., numbers padded to the same width).
         Its folder is created if missing.
     images : path, optional
-        The folder the file's ``file_name`` s are relative to (an image is also looked
-        for by its base name there). Default: the session's folder, or the COCO file's.
+        The folder of the file's images, found by the rule of
+        :mod:`~interactive_seg.coco.locate` (the ``file_name`` below the folder, then its
+        tails, then its base name when one image below has it, then the path as written).
+        Default: the session's folder, or the COCO file's.
     sort : {"class", "area", "id", "image"}
         ``class``: by the file's category order, then image, then id; ``area``: smallest
         mask first (objects without a decodable mask before all); ``id``: by annotation id;
@@ -674,6 +667,7 @@ def contact_sheet(
         raise InputError(f"Tiles per page must be a whole number from 1 to {MAX_PER_PAGE}; got {per_page!r}.")
     per_page = int(per_page)
     doc, images_dir, label = _open(coco, images)
+    locate = ImageLocator(images_dir) if images_dir is not None else None
     anns = _select(doc, category, sort, label)
     try:
         import matplotlib  # noqa: F401
@@ -712,7 +706,7 @@ def contact_sheet(
             return
         start = 0
         for number, chunk in enumerate(chunks, start=1):
-            items = _prepare(doc, chunk, images_dir, raster, class_index)
+            items = _prepare(doc, chunk, locate, raster, class_index)
             sub = (
                 f"page {number} of {total} · "
                 + (f"objects {start + 1}–{start + len(chunk)}" if len(chunk) > 1 else f"object {start + 1}")
