@@ -12,6 +12,7 @@ extra keys, polygons, string ids) is written back as it was read.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
@@ -221,9 +222,12 @@ class Session:
         path = relative_name(file_name)
         if path == name:
             return True
-        listed = set(self.images) | set(self.unreadable)
-        base = name.rsplit("/", 1)[-1]
-        return same_image(name, file_name) and path not in listed and sum(n.rsplit("/", 1)[-1] == base for n in listed) <= 1
+        key = (len(self.images), len(self.unreadable))
+        if getattr(self, "_listed", (None,))[0] != key:  # (memo: the lists change only when an image turns out unreadable)
+            listed = set(self.images) | set(self.unreadable)
+            self._listed = (key, listed, Counter(n.rsplit("/", 1)[-1] for n in listed))
+        _, listed, bases = self._listed
+        return same_image(name, file_name) and path not in listed and bases[name.rsplit("/", 1)[-1]] <= 1
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
