@@ -30,10 +30,10 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .coco import CocoDocument, decode_segmentation
-from .coco.locate import ImageLocator
+from .coco.locate import ImageLocator, name_parts
 from .coco.segmentation import rle_counts
 from .errors import InputError
-from .files import ensure_folder, open_atomic, read_image, write_bytes_atomic
+from .files import ensure_folder, image_filter, open_atomic, read_image, write_bytes_atomic
 from .image import as_rgb8
 from .palette import colour, rgb
 from .session import DEFAULT_ANNOTATIONS
@@ -603,6 +603,9 @@ def contact_sheet(
     per_page: int = PER_PAGE,
     category: Union[None, str, Iterable[str]] = None,
     progress: Optional[Callable[[int, int, str], None]] = None,
+    recursive: bool = True,
+    include=None,
+    exclude=None,
 ) -> Sheet:
     """Draw one tile per object of a COCO file, on pages, to a PNG or a PDF.
 
@@ -630,6 +633,10 @@ def contact_sheet(
         Only objects of these classes.
     progress : callable, optional
         Called as ``progress(done_pages, pages, path)`` after each page.
+    recursive, include, exclude :
+        Only the objects of the images these choose, by the image's relative path in the
+        images folder (as a folder session lists them): ``recursive=False`` the top level
+        alone; ``include`` / ``exclude`` globs as for :func:`~interactive_seg.files.list_images`.
 
     Returns
     -------
@@ -669,6 +676,10 @@ def contact_sheet(
     doc, images_dir, label = _open(coco, images)
     locate = ImageLocator(images_dir) if images_dir is not None else None
     anns = _select(doc, category, sort, label)
+    if include or exclude or not recursive:
+        keep = image_filter(include, exclude)
+        relative = {im["id"]: (locate.name(im["file_name"]) if locate is not None else None) or "/".join(name_parts(im["file_name"])) for im in doc.images}
+        anns = [a for a in anns if keep(relative[a["image_id"]]) and (recursive or "/" not in relative[a["image_id"]])]
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -685,6 +696,8 @@ def contact_sheet(
         if category is not None:
             names = [category] if isinstance(category, str) else list(category)
             message = f"Nothing to show: {label} has no objects of the class {', '.join(repr(str(n)) for n in names)}."
+        elif include or exclude or not recursive:
+            message = f"Nothing to show: {label} has no objects on the images that --flat, --include and --exclude choose."
         else:
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))

@@ -10,7 +10,7 @@ __all__ = ["add_review_parser", "cmd_review"]
 
 
 def cmd_review(args) -> int:
-    from .cli import _progress, _say
+    from .cli import _progress, _say, listing
     from .review import contact_sheet
 
     bar = _progress(args)
@@ -27,6 +27,7 @@ def cmd_review(args) -> int:
         per_page=args.per_page,
         category=args.category,
         progress=progress,
+        **listing(args),
     )
     if sheet.message:
         _say(args, sheet.message)
@@ -77,5 +78,8 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
     review.add_argument("--per-page", dest="per_page", type=_per_page, default=PER_PAGE, metavar="N", help=f"tiles per page, 1 to {MAX_PER_PAGE} (default {PER_PAGE})")
     review.add_argument("--category", action="append", metavar="NAME", help="only objects of this class; repeatable")
     review.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    from .cli import add_listing_options
+
+    add_listing_options(review)
     review.set_defaults(func=cmd_review)
     return review

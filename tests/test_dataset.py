@@ -240,3 +240,18 @@ def test_gui_says_when_the_options_leave_no_image(root, capsys):
     (root / "top.png").unlink()
     assert main(["gui", str(root), "--include", "train/**", "--no-run"]) == 2
     assert "no readable images that --include / --exclude keep" in capsys.readouterr().err
+
+
+def test_review_of_a_folder_takes_the_listing_options(annotated, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["review", str(annotated), "--out", str(tmp_path / "all.png"), "-q"]) == 0
+    assert main(["review", str(annotated), "--out", str(tmp_path / "sub1.png"), "--include", "sub1"]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    from interactive_seg.review import contact_sheet
+
+    sheet = contact_sheet(annotated, tmp_path / "flat.png", recursive=False)
+    assert sorted(t.file_name for t in sheet.tiles) == ["b.png", "b.png"]
+    sheet = contact_sheet(annotated, tmp_path / "none.png", exclude=["sub*", "b.png"])
+    assert not sheet.tiles and "--include" in sheet.message
+    sheet = contact_sheet(annotated, tmp_path / "one.png", include="sub1/*")
+    assert [t.file_name for t in sheet.tiles] == ["sub1/a.png"] and not sheet.tiles[0].notes
