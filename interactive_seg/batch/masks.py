@@ -25,7 +25,6 @@ from ..coco.locate import ImageLocator, name_parts
 from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
-from ..export.naming import image_stems
 from ..masks import bbox as tight_box
 from ..prompts import Prompts
 from . import worker as worker_side
@@ -355,6 +354,8 @@ def masks_from_boxes(
         "cutouts": None if cutout_spec is None else {k: v for k, v in cutout_spec.items() if k != "names"},
     }
     job = digest(settings)
+    from ..export.naming import image_stems
+
     locate = ImageLocator(images)
     located = {}  # image id -> (its file, its relative path: what its cutouts are named by)
     for image_id in boxes_of:
