@@ -219,10 +219,11 @@ def _patterns(patterns, what: str) -> list:
         text = str(pattern).replace("\\", "/").strip()
         while text.startswith("./"):
             text = text[2:]
+        anchored = "/" in text  # 'val/' and '/val' name the top-level folder; 'val' any folder or file so called
         text = text.strip("/")
         if not text:
             raise InputError(f"An empty {what} pattern matches nothing; give a glob such as 'train/**' or '*.png'.")
-        compiled.append((_glob_regex(text), "/" in text))
+        compiled.append((_glob_regex(text), anchored))
     return compiled
 
 
@@ -296,7 +297,7 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
     include, exclude : str or list of str, optional
         Glob patterns of relative paths, matched in any case against the path and each of
         its folders: with a ``/`` from the root (``train/*.jpg``, ``train/**/*.png``,
-        ``**/cam1``), without one against a single name (``*.png``, ``val``). An image is
+        ``**/cam1``, ``val/``), without one against a single name (``*.png``, ``val``). An image is
         listed when an ``include`` pattern matches it (every image when none is given) and
         no ``exclude`` pattern does.
 

@@ -70,6 +70,7 @@ def test_flat_include_and_exclude_choose_images(root):
     assert list_images(root, exclude="val").images == ["train/cat/b.jpg", "train/a.png", "top.png"]  # any case: Val/ too
     assert list_images(root, exclude=["train/*.png", "**/c.png"]).images == ["train/cat/b.jpg", "val/a.png", "top.png"]
     assert Session.open(root, include="val/*", exclude="*.jpg").unreadable == []
+    assert list_images(root, include="cat/").images == [] and list_images(root, include="/top.png").images == ["top.png"]
     with pytest.raises(InputError, match="empty"):
         list_images(root, include=[""])
 
