@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from pathlib import Path
 from typing import Hashable, Iterable, Optional
 
 import numpy as np
@@ -354,6 +353,8 @@ class Annotations:
     def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", progress=None, **options) -> list:
         """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
         ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
+        The stem is the image's relative path with ``_`` for ``/`` (``sub/a.png`` -> ``sub_a``;
+        :mod:`~interactive_seg.export.naming`), so images of a folder session never share a file.
 
         ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
         ``padding``, ``feather``, ``color``, ``blur_sigma``). ``file_name`` names the image
@@ -364,7 +365,9 @@ class Annotations:
         window of the image it needs (with the margin its feather and blur reach), never
         from image-sized arrays: the files are the same, the memory is a band's.
         """
-        from .export.cutouts import check_format, cutout_name, save_cutout
+        from .coco.locate import name_parts
+        from .export.cutouts import check_format, save_cutout
+        from .export.naming import image_stem, object_names
         from .export.dataset import add_to_coco
         from .files import ensure_folder, write_image
         from .labels import LabelObject
@@ -380,12 +383,10 @@ class Annotations:
             raise InputError(f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}.")
         check_format(options.get("background", "black"), suffix)
         folder = ensure_folder(folder)
-        stem = Path(file_name).stem
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
-        written, counts = [], {}
-        for item in items:
-            counts[item.category] = counts.get(item.category, 0) + 1
-            path = folder / cutout_name(stem, item.category, counts[item.category], suffix)
+        written = []
+        for item, name in zip(items, object_names(image_stem(file_name), [item.category for item in items], suffix)):
+            path = folder / name
             if options.get("crop") and image.dtype in (np.uint8, np.uint16):
                 written.append(write_image(path, _cropped_cutout(image, item, options)))
             else:
@@ -394,7 +395,8 @@ class Annotations:
                 progress(len(written))
         if coco:
             height, width = objects.shape
-            written.append(add_to_coco(coco, Path(file_name).name, width, height, items, self._classes, polygons=polygons))
+            # the image by its relative path, as a folder session names it
+            written.append(add_to_coco(coco, "/".join(name_parts(file_name)), width, height, items, self._classes, polygons=polygons))
             if progress is not None:
                 progress(len(written))
         return written

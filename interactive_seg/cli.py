@@ -274,8 +274,21 @@ def cmd_gui(args) -> int:
         from .plugin.app import launch
     except ImportError as exc:
         raise InputError(f"The GUI needs napari ({exc}): pip install 'interactive-seg[gui]'") from None
-    launch([Path(p) for p in args.images], annotations=args.annotations, run=not args.no_run)
+    launch([Path(p) for p in args.images], annotations=args.annotations, run=not args.no_run, **listing(args))
     return 0
+
+
+def add_listing_options(parser) -> None:
+    """``--flat``, ``--include`` and ``--exclude``: which images of a folder a command takes."""
+    group = parser.add_argument_group("which images of the folder (subfolders too, by default)")
+    group.add_argument("--flat", action="store_true", help="only the images at the folder's top level, not those in its subfolders")
+    group.add_argument("--include", action="append", metavar="GLOB", help="only images whose relative path or a folder of it matches GLOB (train/**, *.jpg, cam1); repeatable")
+    group.add_argument("--exclude", action="append", metavar="GLOB", help="leave out images whose relative path or a folder of it matches GLOB; repeatable")
+
+
+def listing(args) -> dict:
+    """The keywords of :func:`~interactive_seg.files.list_images` the flags of :func:`add_listing_options` give."""
+    return {"recursive": not args.flat, "include": args.include, "exclude": args.exclude}
 
 
 def _say(args, text: str) -> None:
@@ -405,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
         "gui",
         help="open napari with the segmentation widget and images",
         description="Open napari with the Interactive segmentation widget docked and the given images "
-        "(the coffee sample image when none is given). With one FOLDER: work through its images with "
+        "(the coffee sample image when none is given). With one FOLDER: work through its images (subfolders "
+        "too, listed by relative path; --flat, --include, --exclude choose) with "
         "next/previous (Shift+Right/Shift+Left); every accepted, edited or deleted object is saved at once "
         "in FOLDER/annotations.coco.json (or --annotations FILE), and reopening the folder restores them. "
         "Needs the gui extra: pip install 'interactive-seg[gui]'.",
@@ -413,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")
     gui.add_argument("--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)")
     gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
+    add_listing_options(gui)
     gui.set_defaults(func=cmd_gui)
 
     from .batch.cli import add_batch_parser  # `batch masks | embed | export` (dask is imported when they run)

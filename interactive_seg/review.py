@@ -30,9 +30,10 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .coco import CocoDocument, decode_segmentation
+from .coco.locate import ImageLocator, name_parts
 from .coco.segmentation import rle_counts
 from .errors import InputError
-from .files import ensure_folder, open_atomic, read_image, write_bytes_atomic
+from .files import ensure_folder, image_filter, open_atomic, read_image, write_bytes_atomic
 from .image import as_rgb8
 from .palette import colour, rgb
 from .provenance import REVIEW_STATES, record_of, review_state
@@ -305,16 +306,6 @@ def _raster_size(crop_h: int, crop_w: int, raster: int) -> tuple:
     return max(1, round(crop_h * scale)), max(1, round(crop_w * scale))
 
 
-def _find_file(images_dir: Optional[Path], file_name: str) -> Optional[Path]:
-    if images_dir is None:
-        return None
-    name = str(file_name).replace("\\", "/")
-    for candidate in (images_dir / name, images_dir / PurePosixPath(name).name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
     """The reason alone (the document's sentence also names the file and says what to do)."""
     try:
@@ -333,7 +324,7 @@ def _old_annotation(old: CocoDocument, ann: dict) -> Optional[dict]:
     return found if found.get("image_id") == ann["image_id"] else None
 
 
-def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, class_index: dict,
+def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLocator], raster: int, class_index: dict,
              old: Optional[CocoDocument] = None, reviews: bool = False) -> list:
     """Each object's crop, scaled to the tile raster; each image read once and let go at once.
 
@@ -369,7 +360,7 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
                 item.box = ((bx0 - cx0) * sx, (by0 - cy0) * sy, (bx1 - cx0) * sx, (by1 - cy0) * sy)  # pixel edges
             drawn.append(item)
         del pair, fulls  # the full-size masks go before the next object is decoded
-    _read_pictures(doc, drawn, images_dir)
+    _read_pictures(doc, drawn, locate)
     return drawn
 
 
@@ -417,14 +408,14 @@ def _decode(doc: CocoDocument, source: CocoDocument, ann: dict, role: str, class
     return item, full, box, drawn_box
 
 
-def _read_pictures(doc: CocoDocument, drawn: list, images_dir) -> None:
+def _read_pictures(doc: CocoDocument, drawn: list, locate: Optional[ImageLocator]) -> None:
     """Each tile's picture: each image read once, cropped for its tiles, and let go."""
     by_image: dict = {}
     for item in drawn:
         by_image.setdefault(item.ann["image_id"], []).append(item)
     for image_id, items in by_image.items():
         record = doc.image(image_id)
-        path = _find_file(images_dir, str(record["file_name"]))
+        path = locate(record["file_name"]) if locate is not None else None
         if path is None:
             for item in items:
                 item.notes.append(IMAGE_MISSING)
@@ -702,6 +693,9 @@ def contact_sheet(
     progress: Optional[Callable[[int, int, str], None]] = None,
     review: Union[None, str, Iterable[str]] = None,
     compare=None,
+    recursive: bool = True,
+    include=None,
+    exclude=None,
 ) -> Sheet:
     """Draw one tile per object of a COCO file, on pages, to a PNG or a PDF.
 
@@ -715,8 +709,10 @@ def contact_sheet(
         written as ``SHEET-1.png``, ``SHEET-2.png``, ..., numbers padded to the same width).
         Its folder is created if missing.
     images : path, optional
-        The folder the file's ``file_name`` s are relative to (an image is also looked
-        for by its base name there). Default: the session's folder, or the COCO file's.
+        The folder of the file's images, found by the rule of
+        :mod:`~interactive_seg.coco.locate` (the ``file_name`` below the folder, then its
+        tails, then its base name when one image below has it, then the path as written).
+        Default: the session's folder, or the COCO file's.
     sort : {"class", "area", "id", "image", "change"}
         ``class``: by the file's category order, then image, then id; ``area``: smallest
         mask first (objects without a decodable mask before all); ``id``: by annotation id;
@@ -736,6 +732,10 @@ def contact_sheet(
         Another version of the file (the input of ``interactive-seg replay``): every object
         it has too (same id, same image) is drawn twice side by side over the same crop,
         ``old`` (from ``compare``) then ``new``, the new tile's caption giving their IoU.
+    recursive, include, exclude :
+        Only the objects of the images these choose, by the image's relative path in the
+        images folder (as a folder session lists them): ``recursive=False`` the top level
+        alone; ``include`` / ``exclude`` globs as for :func:`~interactive_seg.files.list_images`.
 
     Returns
     -------
@@ -779,6 +779,11 @@ def contact_sheet(
     if compare is not None:
         old = compare if isinstance(compare, CocoDocument) else CocoDocument.open(compare)
     anns = _select(doc, category, "id" if sort == "change" else sort, label, review)
+    locate = ImageLocator(images_dir) if images_dir is not None else None
+    if include or exclude or not recursive:
+        keep = image_filter(include, exclude)
+        relative = {im["id"]: (locate.name(im["file_name"]) if locate is not None else None) or "/".join(name_parts(im["file_name"])) for im in doc.images}
+        anns = [a for a in anns if keep(relative[a["image_id"]]) and (recursive or "/" not in relative[a["image_id"]])]
     if sort == "change":
         anns = _by_change(doc, old, anns)
     reviews = review is not None or old is not None or any(record_of(a) is not None for a in doc.annotations())
@@ -802,6 +807,8 @@ def contact_sheet(
         elif category is not None:
             names = [category] if isinstance(category, str) else list(category)
             message = f"Nothing to show: {label} has no objects of the class {', '.join(repr(str(n)) for n in names)}."
+        elif include or exclude or not recursive:
+            message = f"Nothing to show: {label} has no objects on the images that --flat, --include and --exclude choose."
         else:
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))
@@ -825,7 +832,7 @@ def contact_sheet(
             return
         start = 0
         for number, chunk in enumerate(chunks, start=1):
-            items = _prepare(doc, chunk, images_dir, raster, class_index, old, reviews)
+            items = _prepare(doc, chunk, locate, raster, class_index, old, reviews)
             sub = (
                 f"page {number} of {total} · "
                 + (f"objects {start + 1}–{start + len(chunk)}" if len(chunk) > 1 else f"object {start + 1}")

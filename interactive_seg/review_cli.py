@@ -11,7 +11,7 @@ __all__ = ["add_review_parser", "cmd_review"]
 
 
 def cmd_review(args) -> int:
-    from .cli import _progress, _say
+    from .cli import _progress, _say, listing
     from .review import contact_sheet
 
     bar = _progress(args)
@@ -30,6 +30,7 @@ def cmd_review(args) -> int:
         progress=progress,
         review=args.review,
         compare=args.compare,
+        **listing(args),
     )
     if sheet.message:
         _say(args, sheet.message)
@@ -87,5 +88,8 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
     review.add_argument("--compare", metavar="OLD.json",
                         help="another version of the file (the input of `interactive-seg replay`): each object it has too is drawn old and new side by side, with their IoU")
     review.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    from .cli import add_listing_options
+
+    add_listing_options(review)
     review.set_defaults(func=cmd_review)
     return review

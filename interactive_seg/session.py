@@ -1,8 +1,8 @@
 """A folder of images and their objects, saved as you go in one COCO file.
 
-Opening a folder lists its images (sorted; files whose first bytes are not an image
-format are listed in ``unreadable`` and skipped) without decoding any of them; images the
-COCO file names by a path below the folder (``sub dir/c1.png``) are listed by that path.
+Opening a folder lists its images, subfolders too, by relative path (``train/c1.png``;
+files whose first bytes are not an image format are listed in ``unreadable`` and skipped)
+without decoding any of them (:func:`~interactive_seg.files.list_images`).
 The COCO file is a :class:`~interactive_seg.coco.CocoDocument`: every ``add``,
 ``replace``, ``remove`` and class rename changes only the records it is about and writes
 the whole file atomically (temporary file + rename), so a crash at any moment leaves the
@@ -12,6 +12,7 @@ extra keys, polygons, string ids) is written back as it was read.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
@@ -20,8 +21,9 @@ import numpy as np
 
 from .coco.document import CocoDocument
 from .coco.segmentation import has_segmentation
+from .coco.locate import relative_name, same_image
 from .errors import InputError
-from .files import image_size, read_image
+from .files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
 from .labels import labels_into_document, objects_to_labels
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
@@ -30,22 +32,6 @@ DEFAULT_ANNOTATIONS = "annotations.coco.json"
 #: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
 _NEXT_ID = "interactive_seg_next_annotation_id"
 _MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".pbm", ".pgm", ".ppm"}
-
-# first bytes of the formats OpenCV reads
-_MAGIC = (
-    b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"RIFF",
-    b"\x00\x00\x00\x0cjP  ", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6",
-)
-
-
-def _looks_like_image(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError:
-        return False
-    return any(head.startswith(magic) for magic in _MAGIC)
 
 
 def _natural_id(ann_id) -> Optional[int]:
@@ -137,9 +123,14 @@ class Session:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder, annotations=None) -> "Session":
+    def open(cls, folder, annotations=None, *, recursive: bool = True, include=None, exclude=None) -> "Session":
         """Open a folder of images; ``annotations`` defaults to ``<folder>/annotations.coco.json``.
 
+        The folder's images are listed with :func:`~interactive_seg.files.list_images`
+        (``recursive``, ``include``, ``exclude``): by relative POSIX path, subfolders too,
+        hidden ones skipped (``recursive=False``: its top level alone). Images the COCO
+        file names by a path below the folder that the listing skips (in a hidden folder)
+        are listed too, unless ``recursive=False`` or a pattern leaves them out.
         An existing COCO file is read (and checked), never changed on opening; a file
         with problems is an :class:`InputError` that names them, and is left untouched.
         """
@@ -147,25 +138,19 @@ class Session:
         if not folder.is_dir():
             raise InputError(f"{str(folder)!r} is not a folder; give the folder that holds the images.")
         path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
-        images, unreadable = [], []
-        for entry in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
-            if not entry.is_file() or entry.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            (images if _looks_like_image(entry) else unreadable).append(entry.name)
+        images, unreadable = list_images(folder, recursive=recursive, include=include, exclude=exclude)
         document = CocoDocument.open(path) if path.exists() else CocoDocument(path=path)
-        listed = set(images)
-        below = []
-        for record in document.images:
-            name = str(record["file_name"]).replace("\\", "/")
-            parts = PurePosixPath(name).parts
-            if len(parts) < 2 or name.startswith("/") or ".." in parts or name in listed:
+        listed, keep = set(images) | set(unreadable), image_filter(include, exclude)
+        for record in document.images if recursive else ():
+            name = relative_name(record["file_name"])
+            if name is None or "/" not in name or name in listed or not keep(name):
                 continue
-            entry = folder.joinpath(*parts)
+            entry = folder.joinpath(*name.split("/"))
             if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
                 listed.add(name)
-                (below if _looks_like_image(entry) else unreadable).append(name)
-        if below:
-            images = sorted(images + below, key=str.lower)
+                (images if looks_like_image(entry) else unreadable).append(name)
+        images.sort(key=listing_order)
+        unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, document)
 
     # -- reading -------------------------------------------------------------------------
@@ -202,11 +187,25 @@ class Session:
         ids = self._names.get(name)
         if ids is None:
             try:
-                ids = [record["id"] for record in self._doc.find_images(name)]
+                ids = [record["id"] for record in self._doc.find_images(name) if self._is_record_of(name, record["file_name"])]
             except InputError:  # several paths share the base name: none of them is this file
                 ids = []
             self._names[name] = ids
         return ids
+
+    def _is_record_of(self, name: str, file_name) -> bool:
+        """Whether a record found for image ``name`` is its own: its very path, or (another
+        tool's prefix, ``images/a.png``) a path that is no other image of the folder while
+        no other image of the folder has this base name (``train/a.png`` is never ``val/a.png``)."""
+        path = relative_name(file_name)
+        if path == name:
+            return True
+        key = (len(self.images), len(self.unreadable))
+        if getattr(self, "_listed", (None,))[0] != key:  # (memo: the lists change only when an image turns out unreadable)
+            listed = set(self.images) | set(self.unreadable)
+            self._listed = (key, listed, Counter(n.rsplit("/", 1)[-1] for n in listed))
+        _, listed, bases = self._listed
+        return same_image(name, file_name) and path not in listed and bases[name.rsplit("/", 1)[-1]] <= 1
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""

@@ -155,7 +155,9 @@ def test_cli_exports_every_object_of_the_file(dataset, tmp_path, capsys):
     for name in sizes:
         (flat / name.split("/")[-1]).write_bytes((path.parent / name).read_bytes())
     assert cli.main(["export", "--coco", str(path), "--images", str(flat), "--out", str(tmp_path / "again"), "-q"]) == 0
-    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == written
+    again = sorted(p.name for p in (tmp_path / "again").iterdir())
+    # named by their path in --images: the same names less the folders that are not there
+    assert len(again) == len(written) and all(any(w.endswith(a) for w in written) for a in again)
 
 
 def test_cli_check_accepts_the_file_and_strict_reports_polygon_areas(dataset, capsys):

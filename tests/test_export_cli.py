@@ -94,7 +94,8 @@ def test_export_errors(labelled, tmp_path, capsys):
     assert cli.main(["export", "--out", str(tmp_path / "x")]) == 2
     assert "Say what to export" in capsys.readouterr().err
     cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "a"), "--coco", str(coco), "-q"])
-    assert cli.main(["export", "--coco", str(coco), "--images", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    (tmp_path / "elsewhere").mkdir()  # (a folder that holds the image below it would find it: the locate rule)
+    assert cli.main(["export", "--coco", str(coco), "--images", str(tmp_path / "elsewhere"), "--out", str(tmp_path / "x")]) == 2
     assert "not in" in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "j"), "--format", "jpg"]) == 2
     assert "no transparency" in capsys.readouterr().err and not (tmp_path / "j").exists()

@@ -124,28 +124,32 @@ def cmd_masks(args) -> int:
 
 
 def cmd_embed(args) -> int:
+    from ..cli import listing
     from .embed import embed_folder
 
     return _run(
         args, "the embedding cache", embed_folder, args.folder,
         model_type=args.model_type or "vit_b", checkpoint=args.checkpoint, device=args.device or "auto",
-        cache_dir=args.cache_dir, batch_size=args.batch_size,
+        cache_dir=args.cache_dir, batch_size=args.batch_size, **listing(args),
     )
 
 
 def cmd_export(args) -> int:
+    from ..cli import listing
     from .export import export_folder
 
     work = args.work or str(Path(args.out) / ".interactive-seg-work")
     return _run(
         args, work, export_folder, args.folder, args.out,
         annotations=args.annotations, coco=args.coco, cutout_options=_style(args), cutout_format=args.format,
-        work=work, keep_work=args.keep_work,
+        work=work, keep_work=args.keep_work, **listing(args),
     )
 
 
 def add_batch_parser(sub) -> None:
     """Add ``batch`` and its jobs to the ``interactive-seg`` subcommands."""
+    from ..cli import add_listing_options
+
     batch = sub.add_parser(
         "batch",
         help="whole datasets at once on dask.distributed: boxes to masks, SAM embeddings ahead, exports",
@@ -197,7 +201,7 @@ def add_batch_parser(sub) -> None:
         "embed",
         help="compute the SAM embedding of every image of a folder ahead of annotation",
         description=(
-            "Fill the SAM embedding cache for every image of FOLDER, so that opening it in napari "
+            "Fill the SAM embedding cache for every image of FOLDER (subfolders too; --flat, --include, --exclude choose), so that opening it in napari "
             "(`interactive-seg gui FOLDER`, SAM engine, same model, checkpoint and cache) shows masks at once. "
             "Images already in the cache are skipped. On a GPU several images go through the encoder per "
             "call (--batch-size, default 4; 1 on a CPU). " + _CLUSTER_HELP
@@ -207,6 +211,7 @@ def add_batch_parser(sub) -> None:
     embed.add_argument("folder", metavar="FOLDER", help="folder of images")
     _sam_options(embed)
     embed.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)")
+    add_listing_options(embed)
     _cluster_options(embed, work=False)
     embed.set_defaults(func=cmd_embed)
 
@@ -215,7 +220,8 @@ def add_batch_parser(sub) -> None:
         help="write a cutout of every object of a folder session, and its COCO file",
         description=(
             "Export a folder session (FOLDER with annotations.coco.json, as `interactive-seg gui FOLDER` saves "
-            "it): every object as OUT/<stem>_<class>-<n>.png, made as `interactive-seg export` makes them, and "
+            "it): every object as OUT/<stem>_<class>-<n>.png, made and named as `interactive-seg export` makes them "
+            "(<stem> is the image's path in FOLDER with _ for /: sub1/a.png -> sub1_a_cup-1.png), and "
             "the COCO file as OUT/annotations.coco.json (or --coco FILE). " + _CLUSTER_HELP
         ),
         epilog="example: interactive-seg batch export photos/ --out cutouts/ --style blur --crop --padding 8",
@@ -224,6 +230,7 @@ def add_batch_parser(sub) -> None:
     export.add_argument("--out", required=True, metavar="DIR", help="folder for the cutouts (created if missing)")
     export.add_argument("--annotations", metavar="FILE", help="the session's COCO file (default FOLDER/annotations.coco.json)")
     export.add_argument("--coco", metavar="FILE", help="where to write the COCO file (default OUT/annotations.coco.json)")
+    add_listing_options(export)
     _cutout_options(export)
     _cluster_options(export)
     export.set_defaults(func=cmd_export)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..errors import InputError
-from ..files import ensure_folder, read_image, write_bytes_atomic
+from ..files import ensure_folder, list_images, listing_order, read_image, write_bytes_atomic
 from . import worker as worker_side
 from .masks import check_engine_here
 from .run import Failure, Report, Runner, Task, run_tasks, runs_here
@@ -26,14 +26,15 @@ __all__ = ["embed_folder", "folder_images", "GPU_BATCH"]
 GPU_BATCH = 4
 
 
-def folder_images(folder) -> list:
-    """The image files of a folder, as a folder session lists them (by suffix, sorted by name)."""
-    from ..session import IMAGE_SUFFIXES
-
+def folder_images(folder, *, recursive: bool = True, include=None, exclude=None) -> list:
+    """The image files of a folder, as a folder session lists them (:func:`~interactive_seg.files.list_images`:
+    subfolders too unless ``recursive`` is False, ``include`` / ``exclude`` globs); files
+    with an image suffix that are not images are kept, to be reported as failures."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is not a folder; give the folder of images to embed.")
-    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.name.lower())
+    images, unreadable = list_images(folder, recursive=recursive, include=include, exclude=exclude)
+    return [folder.joinpath(*name.split("/")) for name in sorted(images + unreadable, key=listing_order)]
 
 
 def probe(options: dict) -> dict:
@@ -92,13 +93,16 @@ def embed_folder(
     preload: Sequence[str] = (),
     connect_timeout: float = 10.0,
     progress: bool = True,
+    recursive: bool = True,
+    include=None,
+    exclude=None,
 ) -> Report:
     """Compute the SAM embedding of every image of ``folder`` into the embedding cache.
 
     Parameters
     ----------
     folder : path
-        A folder of images (those a folder session lists).
+        A folder of images (those a folder session lists: subfolders too).
     model_type, checkpoint, device, cache_dir :
         As for ``get_engine("sam", ...)``; the GUI finds the embeddings when it uses the same
         model, checkpoint and cache folder (the defaults match its defaults). On a cluster
@@ -110,6 +114,8 @@ def embed_folder(
         Where the tasks run; see :func:`~interactive_seg.batch.masks_from_boxes`. Without a
         scheduler the local cluster has one worker per GPU where there is one, and
         otherwise one worker per core.
+    recursive, include, exclude :
+        Which images of the folder: see :func:`~interactive_seg.files.list_images`.
 
     Returns
     -------
@@ -117,7 +123,8 @@ def embed_folder(
         ``computed`` images encoded now, ``reused`` those already cached, failures (an
         unreadable image) with their reasons.
     """
-    paths = folder_images(folder)
+    paths = folder_images(folder, recursive=recursive, include=include, exclude=exclude)
+    label = {str(p): p.relative_to(folder).as_posix() for p in paths}  # images by their relative path
     options = {"model_type": model_type, "checkpoint": None if checkpoint is None else str(checkpoint), "device": device, "cache_dir": None if cache_dir is None else str(cache_dir)}
     options = {k: v for k, v in options.items() if v is not None}
     if batch_size is not None and int(batch_size) < 1:
@@ -132,7 +139,7 @@ def embed_folder(
         found = runner.call(probe, options)
         size = int(batch_size) if batch_size is not None else (GPU_BATCH if found["device"] == "cuda" else 1)
         tasks = [
-            Task(str(first), ", ".join(p.name for p in paths[first : first + size]), {"paths": [str(p) for p in paths[first : first + size]], "options": options, "batch_size": size})
+            Task(str(first), ", ".join(label[str(p)] for p in paths[first : first + size]), {"paths": [str(p) for p in paths[first : first + size]], "options": options, "batch_size": size})
             for first in range(0, len(paths), size)
         ]
         for task in tasks:
@@ -144,7 +151,7 @@ def embed_folder(
             failed = 0
             for path, status in zip(task.payload["paths"], result["images"]):
                 if "error" in status:
-                    report.failures.append(Failure(Path(path).name, status["error"]))
+                    report.failures.append(Failure(label[path], status["error"]))
                     failed += 1
                 else:
                     counts[status["status"]] += 1
@@ -154,7 +161,7 @@ def embed_folder(
 
         def fail(task, reason):
             for path in task.payload["paths"]:
-                report.failures.append(Failure(Path(path).name, reason))
+                report.failures.append(Failure(label[path], reason))
 
         run_tasks(runner, tasks, embed_images, keep, fail, report, progress=progress)
     report.computed, report.reused = counts["computed"], counts["cached"]

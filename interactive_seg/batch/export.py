@@ -99,6 +99,9 @@ def export_folder(
     keep_work: bool = False,
     connect_timeout: float = 10.0,
     progress: bool = True,
+    recursive: bool = True,
+    include=None,
+    exclude=None,
 ) -> Report:
     """Export every object of a folder session as a cutout, and its COCO file, on a dask cluster.
 
@@ -107,7 +110,9 @@ def export_folder(
     folder : path
         A folder session: images and ``annotations.coco.json`` (or ``annotations``).
     out : path
-        Folder for the cutouts, ``<stem>_<class>-<n>.<format>`` (created if missing).
+        Folder for the cutouts, ``<stem>_<class>-<n>.<format>`` (created if missing), named
+        by :mod:`~interactive_seg.export.naming` from the image's path in ``folder``
+        (``sub1/a.png`` -> ``sub1_a_cup-1.png``), so no cutout overwrites another.
     coco : path, optional
         Where to write the COCO file (default ``<out>/annotations.coco.json``): the
         session's file as it is, every key and id kept.
@@ -119,6 +124,11 @@ def export_folder(
     scheduler, workers, threads, client, preload, connect_timeout, work, keep_work, progress :
         As for :func:`~interactive_seg.batch.masks_from_boxes`; the work folder defaults to
         ``<out>/.interactive-seg-work``.
+    recursive, include, exclude :
+        Only the objects of the images these choose, by their relative path (as
+        :meth:`~interactive_seg.Session.open` lists them): ``recursive=False`` the folder's
+        top level alone; ``include`` / ``exclude`` globs as for
+        :func:`~interactive_seg.files.list_images`. The COCO file is written whole.
     """
     from ..session import DEFAULT_ANNOTATIONS
 
@@ -136,21 +146,25 @@ def export_folder(
     coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
-    from ..export import cutout_name
+    from ..coco.locate import ImageLocator, name_parts
+    from ..export.naming import image_stems, object_names
+    from ..files import image_filter
 
-    tasks = []
+    locate = ImageLocator(folder)
+    chosen = image_filter(include, exclude)
+    todo = []
     for image in document.images:
         anns = [a for a in document.annotations(image["id"]) if document.has_mask(a["id"])]
-        if not anns:
-            continue
-        stem = Path(str(image["file_name"])).stem
-        counts: dict = {}
-        names = []
-        for ann in anns:
-            category = document.category_name(ann["category_id"])
-            counts[category] = counts.get(category, 0) + 1
-            names.append(cutout_name(stem, category, counts[category], ""))
-        image_path = folder / str(image["file_name"])
+        if anns:
+            path = locate(image["file_name"])
+            relative = locate.name(image["file_name"]) or "/".join(name_parts(image["file_name"]))
+            if not chosen(relative) or (not recursive and "/" in relative):
+                continue
+            todo.append((image, anns, path if path is not None else folder / str(image["file_name"]), relative))
+    stems = image_stems(relative for _, _, _, relative in todo)
+    tasks = []
+    for image, anns, image_path, relative in todo:
+        names = object_names(stems[relative], [document.category_name(a["category_id"]) for a in anns], "")
         payload = {
             "path": str(image_path),
             "width": int(image["width"]),

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..coco import CocoDocument, load_json
+from ..coco.locate import ImageLocator, name_parts
 from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
@@ -216,21 +217,15 @@ def check_engine_here(engine: str, options: dict, files: bool = True) -> None:
                 find_checkpoint(model_type, options.get("cache_dir"))
 
 
-def _cutout_names(document: CocoDocument, image_id, chosen: list, category_of, existing: bool) -> list:
+def _cutout_names(document: CocoDocument, image_id, stem: str, chosen: list, category_of, existing: bool) -> list:
     """``<stem>_<class>-<n>`` for each chosen annotation, numbered as ``interactive-seg export`` numbers
     the output's objects: per class, in annotation order (``existing``: the image's other
     objects with masks count too)."""
-    from ..export import cutout_name
+    from ..export.naming import object_names
 
-    stem = Path(str(document.image(image_id)["file_name"])).stem
     wanted = {ann_id for ann_id, _ in chosen}
     order = [ann["id"] for ann in document.annotations(image_id) if ann["id"] in wanted or document.has_mask(ann["id"])] if existing else [a for a, _ in chosen]
-    counts: dict = {}
-    names = {}
-    for ann_id in order:
-        category = category_of(ann_id)
-        counts[category] = counts.get(category, 0) + 1
-        names[ann_id] = cutout_name(stem, category, counts[category], "")
+    names = dict(zip(order, object_names(stem, [category_of(ann_id) for ann_id in order], "")))
     return [names[ann_id] for ann_id, _ in chosen]
 
 
@@ -268,7 +263,8 @@ def masks_from_boxes(
         is kept as it is. With ``results``: the file whose images and categories the
         detections refer to (its own annotations are not carried over).
     images : path
-        The folder the file's ``file_name`` s are relative to (read by the workers).
+        The folder of the file's images (read by the workers), found by the rule of
+        :mod:`~interactive_seg.coco.locate`.
     out : path
         The COCO file to write (atomically, at the end). A mask replaces the annotation's
         ``segmentation`` and ``area``; its ``bbox`` stays the box that was given.
@@ -285,7 +281,8 @@ def masks_from_boxes(
         Write masks as polygons where that is faithful (RLE otherwise, the default).
     cutouts : path, optional
         Also write every new object as a cutout into this folder,
-        ``<stem>_<class>-<n>.<format>`` as ``interactive-seg export`` names them, with
+        ``<stem>_<class>-<n>.<format>`` as ``interactive-seg export`` names them
+        (:mod:`~interactive_seg.export.naming`: ``sub1/a.png`` -> ``sub1_a_cup-1.png``), with
         ``cutout_options`` (``background``, ``crop``, ``padding``, ...; see
         :func:`~interactive_seg.export.cutout`).
     scheduler, workers, threads, client, preload, connect_timeout :
@@ -357,10 +354,19 @@ def masks_from_boxes(
         "cutouts": None if cutout_spec is None else {k: v for k, v in cutout_spec.items() if k != "names"},
     }
     job = digest(settings)
+    from ..export.naming import image_stems
+
+    locate = ImageLocator(images)
+    located = {}  # image id -> (its file, its relative path: what its cutouts are named by)
+    for image_id in boxes_of:
+        file_name = document.image(image_id)["file_name"]
+        path = locate(file_name)
+        located[image_id] = (path if path is not None else images / str(file_name), locate.name(file_name) or "/".join(name_parts(file_name)))
+    stems = image_stems(relative for _, relative in located.values())
     tasks = []
     for image_id, chosen in boxes_of.items():
         record = document.image(image_id)
-        path = images / str(record["file_name"])
+        path = located[image_id][0]
         payload = {
             "path": str(path),
             "file_name": str(record["file_name"]),
@@ -375,7 +381,7 @@ def masks_from_boxes(
                 category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
             else:
                 category_of = det_category.__getitem__
-            names = _cutout_names(document, image_id, chosen, category_of, existing=detections is None)
+            names = _cutout_names(document, image_id, stems[located[image_id][1]], chosen, category_of, existing=detections is None)
             payload["cutouts"] = dict(cutout_spec, names=names)
         key = digest(job, payload, file_stamp(path))
         payload["coco"] = str(coco)  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)

@@ -2,13 +2,17 @@
 
 from ..coco import CocoDataset, CocoImage, CocoObject, check_coco, is_coco, mask_to_segmentation, read_coco, to_coco, write_coco
 from ..labels import labels_to_objects, read_classes
-from .cutouts import STYLES, cutout, cutout_name, save_cutout
+from .cutouts import STYLES, cutout, save_cutout
 from .dataset import add_to_coco, export_dataset, export_objects
+from .naming import cutout_name, image_stem, image_stems, object_names
 
 __all__ = [
     "cutout",
     "save_cutout",
     "cutout_name",
+    "image_stem",
+    "image_stems",
+    "object_names",
     "STYLES",
     "export_objects",
     "export_dataset",

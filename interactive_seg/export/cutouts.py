@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import cv2
@@ -13,7 +12,7 @@ from ..errors import InputError
 from ..files import write_image
 from ..image import _scale_to_uint8
 
-__all__ = ["cutout", "save_cutout", "cutout_name", "check_format", "STYLES"]
+__all__ = ["cutout", "save_cutout", "check_format", "STYLES"]
 
 #: The background styles :func:`cutout` knows.
 STYLES = ("black", "transparent", "color", "blur")
@@ -152,12 +151,6 @@ def cutout(
     if out.shape[2] == 1:
         out = out[:, :, 0]
     return out
-
-
-def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> str:
-    """``<stem>_<class>-<n><suffix>``, with the class made safe for any file system."""
-    safe = re.sub(r"[^\w.-]+", "_", str(category), flags=re.UNICODE).strip("._") or "object"
-    return f"{stem}_{safe}-{int(index)}{suffix}"
 
 
 def check_format(background: str, suffix: str) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from ..coco.document import CocoDocument
+from ..coco.locate import ImageLocator, name_parts, same_image
 from ..errors import InputError
 from ..files import ensure_folder, read_image
-from .cutouts import check_format, cutout_name, save_cutout
+from .cutouts import check_format, save_cutout
+from .naming import image_stems, object_names
 
 __all__ = ["export_objects", "export_dataset", "add_to_coco"]
 
@@ -21,18 +22,14 @@ def export_objects(image, objects: Sequence, out_dir, stem: str, *, suffix: str 
 
     ``objects`` have a ``mask`` (the image's size) and a ``category``:
     :class:`~interactive_seg.labels.LabelObject`, :class:`~interactive_seg.CocoObject`...
-    ``n`` counts the objects of each class from 1. ``options`` go to
-    :func:`~interactive_seg.export.cutout` (``background``, ``crop``, ``padding``, ``feather``...).
-    Returns the paths written.
+    ``n`` counts the objects of each class from 1 (:mod:`~interactive_seg.export.naming`;
+    :func:`~interactive_seg.export.image_stem` gives the stem of an image's relative path).
+    ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
+    ``padding``, ``feather``...). Returns the paths written.
     """
     out_dir = Path(out_dir)
-    counts: dict = {}
-    written = []
-    for obj in objects:
-        counts[obj.category] = counts.get(obj.category, 0) + 1
-        path = out_dir / cutout_name(stem, obj.category, counts[obj.category], suffix)
-        written.append(save_cutout(path, image, obj.mask, **options))
-    return written
+    names = object_names(stem, [obj.category for obj in objects], suffix)
+    return [save_cutout(out_dir / name, image, obj.mask, **options) for name, obj in zip(names, objects)]
 
 
 def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False) -> Path:
@@ -40,8 +37,9 @@ def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Seq
 
     Everything else the file holds is written back as it was read: other images and
     their annotations (encodings, ``iscrowd``, extra keys, ids), ``info``, ``licenses``,
-    the image record's own keys. The image is found by its path in the file, else by its
-    base name (``c1.png`` finds ``sub dir/c1.png``). Its old annotations are removed and
+    the image record's own keys. The image is found by its path in the file, else by a
+    path one of whose tails it is or which is its tail (``c1.png`` finds ``sub dir/c1.png``;
+    ``sub1/a.png`` never finds ``sub2/a.png``). Its old annotations are removed and
     the objects are added with new ids, after the old ones (an id never names two
     different objects). ``categories`` (class names) are created in order if missing, so
     their ids follow that order; objects' classes not in it are added after.
@@ -52,7 +50,7 @@ def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Seq
     """
     coco_path = Path(coco_path)
     doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
-    records = doc.find_images(file_name)
+    records = [record for record in doc.find_images(file_name) if same_image(record["file_name"], file_name)]
     for record in records:
         if (int(record["width"]), int(record["height"])) != (int(width), int(height)):
             raise InputError(
@@ -75,27 +73,6 @@ def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Seq
     return doc.save(coco_path)
 
 
-def _image_file(images_dir: Path, file_name: str) -> Optional[Path]:
-    """The file of a COCO ``file_name`` under ``images_dir``: its path, else its base name there."""
-    parts = PurePosixPath(str(file_name).replace("\\", "/")).parts
-    direct = images_dir.joinpath(*[p for p in parts if p not in ("/", "..", ".")])
-    if direct.is_file():
-        return direct
-    flat = images_dir / parts[-1]
-    return flat if flat.is_file() else None
-
-
-def _stems(names: list) -> dict:
-    """Output stem per file name: the file's stem, or its path joined by '_' where stems clash."""
-    stems = {n: PurePosixPath(n.replace("\\", "/")).stem for n in names}
-    clash = {s for s, n in Counter(stems.values()).items() if n > 1}
-    for name, stem in stems.items():
-        if stem in clash:
-            path = PurePosixPath(name.replace("\\", "/"))
-            stems[name] = "_".join([p for p in path.parent.parts if p not in ("/", "..", ".")] + [path.stem])
-    return stems
-
-
 def export_dataset(
     coco_path,
     images_dir,
@@ -112,11 +89,14 @@ def export_dataset(
     coco_path : path
         The COCO file.
     images_dir : path
-        Folder the file's ``file_name`` s are relative to (an image not found at its path
-        there is looked for by its base name, as exports of labelling tools need).
+        Folder of the file's images, found by the rule of :mod:`~interactive_seg.coco.locate`
+        (the ``file_name`` as a path below the folder, then its tails, then its base name
+        when only one image below the folder has it).
     out_dir : path
-        Where ``<stem>_<class>-<n>.png`` files go (created if missing). Images of the same
-        stem in different folders get their folders in the stem.
+        Where ``<stem>_<class>-<n>.png`` files go (created if missing), named by
+        :mod:`~interactive_seg.export.naming`: the stem is the image's path in
+        ``images_dir`` with ``_`` for ``/`` (``train/a.png`` -> ``train_a``), so two
+        images never share a file.
     progress : callable, optional
         Called as ``progress(done, total, file_name)`` after each image.
     **options
@@ -138,7 +118,8 @@ def export_dataset(
         anns = [a for a in doc.annotations(record["id"]) if doc.has_mask(a["id"])]
         if anns:
             todo.append((record, anns))
-    located = {record["id"]: _image_file(images_dir, record["file_name"]) for record, _ in todo}
+    locate = ImageLocator(images_dir)
+    located = {record["id"]: locate(record["file_name"]) for record, _ in todo}
     missing = [record["file_name"] for record, _ in todo if located[record["id"]] is None]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -148,7 +129,9 @@ def export_dataset(
         raise InputError(f"{str(coco_path)!r} has masks that cannot be decoded ({'; '.join(p.rstrip('.') for p in problems[:5])}); fix them first.")
     check_format(options.get("background", "black"), suffix)
     out_dir = ensure_folder(out_dir)
-    stems = _stems([str(record["file_name"]) for record, _ in todo])
+    # an image is named by its path in images_dir (one found outside it, by its path in the file)
+    relative = {record["id"]: locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"])) for record, _ in todo}
+    stems = image_stems(relative.values())
     written = []
     for done, (record, anns) in enumerate(todo, start=1):
         image = read_image(located[record["id"]], expect=(int(record["height"]), int(record["width"])), coco=coco_path)
@@ -158,7 +141,7 @@ def export_dataset(
                 f"{record['width']} x {record['height']}; point --images at the images the file was made for."
             )
         objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
-        written += export_objects(image, objects, out_dir, stems[str(record["file_name"])], suffix=suffix, **options)
+        written += export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
         if progress is not None:
             progress(done, len(todo), str(record["file_name"]))
     return written

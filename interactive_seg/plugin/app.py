@@ -14,19 +14,22 @@ from .sample_data import sample_path
 from .widget import SegmentationWidget
 
 
-def launch(paths: Sequence[Path] = (), *, annotations: Optional[Path] = None, run: bool = True):
+def launch(paths: Sequence[Path] = (), *, annotations: Optional[Path] = None, run: bool = True, recursive: bool = True, include=None, exclude=None):
     """Open napari with the Interactive segmentation widget docked.
 
     ``paths``: image files, or one folder (a :class:`~interactive_seg.Session` saved in
-    ``annotations``, default ``<folder>/annotations.coco.json``); none opens the coffee
-    sample. Every image is read before a window opens, so a bad path opens nothing.
+    ``annotations``, default ``<folder>/annotations.coco.json``, its images listed with
+    ``recursive``, ``include`` and ``exclude`` as :meth:`Session.open` lists them); none
+    opens the coffee sample. Every image is read before a window opens, so a bad path opens nothing.
     Returns the viewer (after the event loop ends when ``run``).
     """
     paths = [Path(p) for p in paths] or [sample_path("coffee")]
     if len(paths) == 1 and paths[0].is_dir():
-        session = Session.open(paths[0], annotations)
+        session = Session.open(paths[0], annotations, recursive=recursive, include=include, exclude=exclude)
         if not session.images:
-            raise InputError(f"There are no readable images in {str(paths[0])!r}.")
+            where = "" if recursive else " (only its top level: --flat)"
+            chosen = " that --include / --exclude keep" if include or exclude else ""
+            raise InputError(f"There are no readable images{chosen} in {str(paths[0])!r}{where}.")
         viewer = napari.Viewer(title=f"interactive-seg: {paths[0].name}")
         widget = SegmentationWidget(viewer)
         viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")

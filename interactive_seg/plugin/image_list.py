@@ -1,10 +1,15 @@
-"""The image list of a folder session: each image with its number of objects, previous and next.
+"""The image list of a folder session: each image with its number of objects, grouped by
+folder, a filter box, previous and next.
 
-Rows carry the image's file name, so a row never stands for another image when the list
-changes (an unreadable image leaves it). The highlighted row is always the image on the
-canvas (:attr:`ImageList.shown`, set by the widget once an image is shown): a row the
-user picks that cannot be shown gives the highlight back, so the list and the canvas
-never disagree.
+Rows carry the image's relative path, so a row never stands for another image when the
+list changes (an unreadable image leaves it). Images of a dataset with subfolders are
+grouped under a row per folder (``train/cat/``) and shown by their file name; a flat
+folder shows its file names alone, as before. Typing in the filter box narrows the rows to
+the paths that hold the text (any case; words apart each must appear); Next and Previous
+(Shift+Right / Shift+Left) walk the rows shown. The highlighted row is always the image on
+the canvas (:attr:`ImageList.shown`, set by the widget once an image is shown): a row the
+user picks that cannot be shown gives the highlight back, so the list and the canvas never
+disagree.
 """
 
 from __future__ import annotations
@@ -12,9 +17,22 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+from qtpy.QtGui import QFont
+from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
 __all__ = ["ImageList"]
+
+#: the group of the images at the folder's top level, where there are subfolders too
+TOP_LEVEL = "(top level)"
+
+
+def _folder(name: str) -> str:
+    return name.rsplit("/", 1)[0] + "/" if "/" in name else ""
+
+
+def _matches(name: str, words: list) -> bool:
+    lowered = name.lower()
+    return all(word in lowered for word in words)
 
 
 class ImageList(QGroupBox):
@@ -29,11 +47,23 @@ class ImageList(QGroupBox):
         super().__init__("Folder", parent)
         self._on_chosen, self._count = on_chosen, count
         self.names: list = []
+        self.visible: list = []  # the names the filter keeps, in list order
         self.shown: Optional[str] = None  # the image on the canvas
+        self._rows: dict = {}  # name -> its row
         layout = QVBoxLayout(self)
+        find = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter: type part of a name or folder")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(lambda _: self.refresh())
+        self.filter.returnPressed.connect(self._choose_match)
+        self.matches = QLabel("")
+        find.addWidget(self.filter)
+        find.addWidget(self.matches)
+        layout.addLayout(find)
         self.list = QListWidget()
         self.list.setMinimumHeight(70)
-        self.list.setMaximumHeight(120)
+        self.list.setMaximumHeight(160)
         self.list.currentItemChanged.connect(self._changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
@@ -50,20 +80,50 @@ class ImageList(QGroupBox):
         self.setTitle(title)
         self.setVisible(True)
         self.shown = None
+        self.filter.blockSignals(True)
+        self.filter.clear()
+        self.filter.blockSignals(False)
         self.refresh(names)
 
     def refresh(self, names: Optional[list] = None) -> None:
-        """List ``names`` (default: the same ones) with their counts; the shown image highlighted."""
+        """List ``names`` (default: the same ones) that the filter keeps, with their counts,
+        grouped by folder; the shown image highlighted."""
         if names is not None:
             self.names = list(names)
+        words = self.filter.text().lower().split()
+        self.visible = [n for n in self.names if _matches(n, words)] if words else list(self.names)
+        grouped = any("/" in n for n in self.names)
         self.list.blockSignals(True)
+        self.list.setUpdatesEnabled(False)
         self.list.clear()
-        for name in self.names:
-            item = QListWidgetItem(f"{name}  ({self._count(name)})")
+        self._rows = {}
+        folder = None
+        for name in self.visible:
+            if grouped and _folder(name) != folder:
+                folder = _folder(name)
+                self.list.addItem(self._header(folder or TOP_LEVEL))
+            self._rows[name] = self.list.count()
+            item = QListWidgetItem(self._text(name, grouped))
             item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(name)
             self.list.addItem(item)
+        self.list.setUpdatesEnabled(True)
         self._highlight()
         self.list.blockSignals(False)
+        self.matches.setText(f"{len(self.visible)} of {len(self.names)}" if words else "")
+
+    def _text(self, name: str, grouped: bool) -> str:
+        label = "    " + name.rsplit("/", 1)[-1] if grouped else name
+        return f"{label}  ({self._count(name)})"
+
+    @staticmethod
+    def _header(folder: str) -> QListWidgetItem:
+        item = QListWidgetItem(folder)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # a folder's row: not an image to pick
+        font = QFont()
+        font.setBold(True)
+        item.setFont(font)
+        return item
 
     def set_shown(self, name: Optional[str]) -> None:
         """``name`` is on the canvas now: highlight its row."""
@@ -73,11 +133,14 @@ class ImageList(QGroupBox):
         self.list.blockSignals(False)
 
     def _highlight(self) -> None:
-        self.list.setCurrentRow(self.names.index(self.shown) if self.shown in self.names else -1)
+        row = self._rows.get(self.shown, -1)
+        self.list.setCurrentRow(row)
+        if row >= 0:
+            self.list.scrollToItem(self.list.item(row))
 
     def update_count(self, name: str) -> None:
-        if name in self.names:
-            self.list.item(self.names.index(name)).setText(f"{name}  ({self._count(name)})")
+        if name in self._rows:
+            self.list.item(self._rows[name]).setText(self._text(name, any("/" in n for n in self.names)))
 
     def current(self) -> Optional[str]:
         item = self.list.currentItem()
@@ -93,26 +156,41 @@ class ImageList(QGroupBox):
         return self.shown == name
 
     def choose_first(self, start: int = 0, step: int = 1) -> None:
-        """Show the first image that can be read from row ``start`` on, going by ``step``;
-        unreadable ones leave the list on the way."""
-        row = start
-        while 0 <= row < len(self.names):
-            name = self.names[row]
+        """Show the first image of the rows shown that can be read, from the ``start``-th
+        on, going by ``step``; unreadable ones leave the list on the way."""
+        candidates = self.visible[start:] if step > 0 else self.visible[: start + 1][::-1]
+        self._walk(candidates)
+
+    def step(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) image of the rows shown that can be read."""
+        if not self.visible:
+            return
+        if self.shown in self.visible:
+            here = self.visible.index(self.shown)
+            candidates = self.visible[here + 1 :] if step > 0 else self.visible[:here][::-1]
+        else:  # the image on the canvas is filtered out: the next shown row after it in the folder's order
+            position = {n: i for i, n in enumerate(self.names)}
+            at = position.get(self.shown, -1 if step > 0 else len(self.names))
+            after = [n for n in self.visible if position[n] > at]
+            candidates = after if step > 0 else [n for n in self.visible if position[n] < at][::-1]
+        self._walk(candidates)
+
+    def _walk(self, candidates: list) -> None:
+        for name in candidates:
             if self.choose(name):
                 return
             if name in self.names:  # not shown, but still listed: stop here
                 return
-            row = row if step > 0 else row - 1  # it left the list: the next one took its row
+            # it left the list (unreadable): go on to the next one
 
-    def step(self, step: int) -> None:
-        """Go to the next (+1) or previous (-1) image that can be read."""
-        if not self.names:
-            return
-        here = self.names.index(self.shown) if self.shown in self.names else (-1 if step > 0 else len(self.names))
-        self.choose_first(here + step, step)
+    def _choose_match(self) -> None:
+        """Enter in the filter box: show the first image it keeps (unless one is shown already)."""
+        if self.visible and self.shown not in self.visible:
+            self.choose_first()
 
     def _changed(self, item, _previous=None) -> None:
         # after this signal returns: choosing may rebuild the list (an unreadable image leaves it)
         if item is not None:
             name = item.data(Qt.ItemDataRole.UserRole)
-            QTimer.singleShot(0, lambda: self.choose(name))
+            if name is not None:
+                QTimer.singleShot(0, lambda: self.choose(name))

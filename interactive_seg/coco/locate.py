@@ -1,0 +1,121 @@
+"""The one rule that finds an image on disk from a COCO ``file_name``.
+
+COCO files name their images in many ways: by base name (``abc.jpg``), by a path below
+the images folder (``train/abc.jpg``), with another tool's prefix (``images/abc.jpg``,
+``/data/upload/3/abc.jpg``, ``../data/abc.jpg``), with Windows separators
+(``train\\abc.jpg``, ``C:\\data\\abc.jpg``). The images folder the user gives wins; the
+file's own path is the last resort. In order:
+
+1. the ``file_name`` as a path relative to the images folder (``\\`` read as ``/``);
+2. its tails below the folder, longest first: ``images/abc.jpg`` is looked for as
+   ``images/abc.jpg``, then ``abc.jpg`` (drives, ``..`` and ``.`` dropped);
+3. its base name anywhere below the folder, when exactly one image there has it
+   (``abc.jpg`` finds ``train/abc.jpg``; two ``abc.jpg`` in different folders find none);
+4. the path as written, when it points outside the folder (an absolute path, or one that
+   climbs with ``..``) and that file exists.
+
+Export, review, batch jobs and folder sessions all find images through this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+from ..files import list_images
+
+__all__ = ["ImageLocator", "locate_image", "relative_name", "name_parts", "same_image"]
+
+
+def name_parts(file_name) -> list:
+    """The names of a ``file_name``'s path, with ``\\`` read as ``/`` and drives, root,
+    ``.`` and ``..`` dropped: ``C:\\data\\..\\a.jpg`` -> ``['data', 'a.jpg']``."""
+    parts = str(file_name).replace("\\", "/").split("/")
+    if parts and len(parts[0]) == 2 and parts[0][1] == ":":  # a Windows drive
+        parts = parts[1:]
+    return [p for p in parts if p not in ("", ".", "..")]
+
+
+def relative_name(file_name) -> Optional[str]:
+    """A ``file_name`` as a relative POSIX path below its images folder (``sub\\a.png`` ->
+    ``sub/a.png``, ``./a.png`` -> ``a.png``); None when it is absolute, has a drive, or
+    climbs out with ``..``."""
+    text = str(file_name).replace("\\", "/")
+    parts = text.split("/")
+    if not text or text.startswith("/") or (len(parts[0]) == 2 and parts[0][1] == ":") or ".." in parts:
+        return None
+    parts = [p for p in parts if p not in ("", ".")]
+    return "/".join(parts) or None
+
+
+def same_image(a, b) -> bool:
+    """Whether two ``file_name`` s may name one image: one's path is the tail of the other's
+    (``abc.jpg``, ``images/abc.jpg``, ``C:\\data\\images\\abc.jpg``); ``sub1/a.png`` and
+    ``sub2/a.png`` are two images."""
+    first, second = name_parts(a), name_parts(b)
+    short, long = sorted((first, second), key=len)
+    return bool(short) and long[len(long) - len(short) :] == short
+
+
+class ImageLocator:
+    """Finds the images of COCO ``file_name`` s in one images folder (see the module's rule).
+
+    One locator serves a whole file: the folder is listed once, and only when a name is
+    not found by its path (step 3 of the rule).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "train").mkdir(); _ = (root / "train" / "abc.png").write_bytes(b"\\x89PNG\\r\\n\\x1a\\n")
+    >>> locate = ImageLocator(root)
+    >>> [locate.name(n) for n in ("train/abc.png", "images\\\\train\\\\abc.png", "abc.png", "zzz.png")]
+    ['train/abc.png', 'train/abc.png', 'train/abc.png', None]
+    """
+
+    def __init__(self, images_dir):
+        self.folder = Path(images_dir)
+        self._by_base: Optional[dict] = None
+
+    def __call__(self, file_name) -> Optional[Path]:
+        """The image file of ``file_name``, or None when no rule finds it."""
+        found = self._inside(file_name)
+        if found is not None:
+            return self.folder.joinpath(*found.split("/"))
+        outside = Path(str(file_name).replace("\\", "/") if os.sep == "/" else str(file_name))
+        outside = outside if outside.is_absolute() else self.folder / outside
+        return outside if outside.is_file() else None
+
+    def name(self, file_name) -> Optional[str]:
+        """The image's relative POSIX path in the folder (``train/abc.jpg``); None when it is
+        not in the folder (found outside it, or not at all)."""
+        return self._inside(file_name)
+
+    def _inside(self, file_name) -> Optional[str]:
+        direct = relative_name(file_name)
+        if direct is not None and self.folder.joinpath(*direct.split("/")).is_file():
+            return direct
+        parts = name_parts(file_name)
+        for start in range(len(parts)):
+            tail = parts[start:]
+            if self.folder.joinpath(*tail).is_file():
+                return "/".join(tail)
+        if not parts:
+            return None
+        found = self._bases().get(parts[-1], [])
+        return found[0] if len(found) == 1 else None
+
+    def _bases(self) -> dict:
+        if self._by_base is None:
+            self._by_base = {}
+            if self.folder.is_dir():
+                images, unreadable = list_images(self.folder)
+                for name in images + unreadable:
+                    self._by_base.setdefault(PurePosixPath(name).name, []).append(name)
+        return self._by_base
+
+
+def locate_image(images_dir, file_name) -> Optional[Path]:
+    """The image file of a COCO ``file_name`` in ``images_dir`` (the module's rule), or None."""
+    return ImageLocator(images_dir)(file_name)

@@ -1,0 +1,74 @@
+"""The one rule that names exported files: ``<stem>_<class>-<n><suffix>``.
+
+``<stem>`` comes from the image's relative path in its folder: its folders and its own
+stem joined by ``_`` (``train/cat/a.png`` -> ``train_cat_a``; ``a.png`` -> ``a``, so a flat
+folder's names are its files' stems). ``<class>`` is the object's class made safe for any
+file system, ``<n>`` counts the image's objects of that class from 1, in the order given.
+
+Within one export no two images share a stem: where two paths still give the same stem
+(``a.png`` and ``a.jpg``; ``sub/a.png`` and ``sub_a.png``; ``A.png`` and ``a.png`` on a
+file system that ignores case), each of them gets its suffix (``a_png``, ``a_jpg``), and
+if that does not part them, a short hash of its path. The widget, ``interactive-seg
+export``, ``batch export`` and ``batch masks`` all name their files here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import PurePosixPath
+from typing import Iterable, Sequence
+
+from ..coco.locate import name_parts
+
+__all__ = ["cutout_name", "image_stem", "image_stems", "object_names"]
+
+
+def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> str:
+    """``<stem>_<class>-<n><suffix>``, with the class made safe for any file system."""
+    safe = re.sub(r"[^\w.-]+", "_", str(category), flags=re.UNICODE).strip("._") or "object"
+    return f"{stem}_{safe}-{int(index)}{suffix}"
+
+
+def image_stem(name: str) -> str:
+    """The output stem of the image at relative path ``name``: its folders and stem joined
+    by ``_`` (``sub\\a.png`` and ``sub/a.png`` -> ``sub_a``; ``..`` and drives dropped)."""
+    parts = name_parts(name)
+    if not parts:
+        return "image"
+    return "_".join(parts[:-1] + [PurePosixPath(parts[-1]).stem or parts[-1]])
+
+
+def image_stems(names: Iterable[str]) -> dict:
+    """Output stem of each image of one export (relative paths), never two the same (in any case)."""
+    names = list(dict.fromkeys(str(n) for n in names))
+    stems = {n: image_stem(n) for n in names}
+    for fallback in (_with_suffix, _with_hash):
+        clash = {s for s, k in Counter(s.lower() for s in stems.values()).items() if k > 1}
+        if not clash:
+            break
+        for name in names:
+            if stems[name].lower() in clash:
+                stems[name] = fallback(name)
+    return stems
+
+
+def _with_suffix(name: str) -> str:
+    suffix = PurePosixPath(name_parts(name)[-1] if name_parts(name) else "").suffix.lstrip(".")
+    return f"{image_stem(name)}_{suffix}" if suffix else image_stem(name)
+
+
+def _with_hash(name: str) -> str:
+    return f"{_with_suffix(name)}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+
+
+def object_names(stem: str, categories: Sequence[str], suffix: str = ".png") -> list:
+    """The file names of one image's objects, given their classes in order: each class's
+    objects numbered from 1 (``a_cup-1.png``, ``a_cup-2.png``, ``a_dog-1.png``)."""
+    counts: dict = {}
+    names = []
+    for category in categories:
+        counts[category] = counts.get(category, 0) + 1
+        names.append(cutout_name(stem, category, counts[category], suffix))
+    return names

@@ -1,0 +1,258 @@
+"""A dataset opens as it is laid out: images in subfolders listed by relative path, one rule
+to find an image from a COCO file_name, and one naming rule so that no export overwrites
+one cutout with another."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import interactive_seg as iseg
+from interactive_seg import InputError, Session
+from interactive_seg.annotations import Annotations
+from interactive_seg.cli import main
+from interactive_seg.coco import CocoDocument
+from interactive_seg.coco.locate import ImageLocator, locate_image, relative_name
+from interactive_seg.export import image_stem, image_stems
+from interactive_seg.files import list_images
+
+
+def picture(path: Path, value: int = 90, shape=(30, 40)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = np.full(shape + (3,), value, np.uint8)
+    image[5:15, 5:20] = (255 - value, 40, 200)
+    cv2.imwrite(str(path), image)
+    return path
+
+
+def square(shape=(30, 40)):
+    m = np.zeros(shape, bool)
+    m[5:15, 5:20] = True
+    return m
+
+
+@pytest.fixture
+def root(tmp_path):
+    """train/ and val/ with images of the same names, a top-level image, and what is not an image."""
+    root = tmp_path / "dataset"
+    for name, value in (("train/a.png", 10), ("train/cat/b.jpg", 20), ("val/a.png", 30), ("top.png", 40), ("Val/c.png", 50)):
+        picture(root / name, value)
+    picture(root / ".cache" / "hidden.png")  # hidden folder
+    picture(root / "train" / ".thumb.png")  # hidden file
+    (root / "val" / "broken.jpg").write_bytes(b"not an image")
+    (root / "val" / "notes.txt").write_text("not listed")
+    return root
+
+
+# -- listing -----------------------------------------------------------------------------------
+def test_a_root_with_subfolders_opens_with_every_image_by_relative_path(root):
+    session = Session.open(root)
+    # each folder's images together, subfolders before files, any case
+    assert session.images == ["train/cat/b.jpg", "train/a.png", "val/a.png", "Val/c.png", "top.png"]
+    assert session.unreadable == ["val/broken.jpg"]
+    assert session.read("val/a.png")[0, 0, 0] == 30
+    session.add("val/a.png", square(), "cup")
+    saved = json.loads(session.path.read_text())
+    assert [im["file_name"] for im in saved["images"]] == ["val/a.png"]  # the COCO file names it by its relative path
+    again = Session.open(root)
+    assert again.count("val/a.png") == 1 and again.count("train/a.png") == 0
+
+
+def test_flat_include_and_exclude_choose_images(root):
+    assert Session.open(root, recursive=False).images == ["top.png"]
+    assert list_images(root, include="train/**").images == ["train/cat/b.jpg", "train/a.png"]
+    assert list_images(root, include="*.jpg").images == ["train/cat/b.jpg"]
+    assert list_images(root, include=["cat", "top.png"]).images == ["train/cat/b.jpg", "top.png"]  # a folder's name takes what is in it
+    assert list_images(root, exclude="val").images == ["train/cat/b.jpg", "train/a.png", "top.png"]  # any case: Val/ too
+    assert list_images(root, exclude=["train/*.png", "**/c.png"]).images == ["train/cat/b.jpg", "val/a.png", "top.png"]
+    assert Session.open(root, include="val/*", exclude="*.jpg").unreadable == []
+    assert list_images(root, include="cat/").images == [] and list_images(root, include="/top.png").images == ["top.png"]
+    with pytest.raises(InputError, match="empty"):
+        list_images(root, include=[""])
+
+
+def test_images_a_coco_file_names_in_a_hidden_folder_stay_listed_unless_flat(root):
+    (root / "annotations.coco.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": ".cache\\hidden.png", "width": 40, "height": 30}], "annotations": [], "categories": []}))
+    assert ".cache/hidden.png" in Session.open(root).images
+    assert ".cache/hidden.png" not in Session.open(root, recursive=False).images
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="symlinks")
+def test_symlinked_folders_are_followed_once_and_never_in_a_loop(root, tmp_path):
+    picture(tmp_path / "elsewhere" / "far.png")
+    os.symlink(tmp_path / "elsewhere", root / "far")  # a folder outside the root: followed
+    os.symlink(root / "train", root / "again")  # a second way into train/: listed once, where it really is
+    os.symlink(root, root / "train" / "up")  # a loop back to the root
+    os.symlink(tmp_path, root / "val" / "parent")  # a link above the root: would list the root again
+    listed = list_images(root).images
+    assert listed == ["far/far.png", "train/cat/b.jpg", "train/a.png", "val/a.png", "Val/c.png", "top.png"]
+
+
+def test_listing_decodes_nothing_and_old_prefixed_files_still_find_their_objects(tmp_path):
+    folder = tmp_path / "photos"
+    picture(folder / "abc.jpg")
+    picture(folder / "d e.png")
+    doc = CocoDocument()
+    doc.add_image("images/abc.jpg", 40, 30)  # another tool's prefix
+    doc.add_image("..\\data\\d e.png", 40, 30)  # Windows separators, a path that climbs out
+    doc.add_annotation(1, square(), "cup")
+    doc.add_annotation(2, square(), "dog")
+    doc.save(folder / "annotations.coco.json")
+    session = Session.open(folder)
+    assert session.images == ["abc.jpg", "d e.png"]
+    assert [o.category for o in session.objects("abc.jpg")] == ["cup"] and [o.category for o in session.objects("d e.png")] == ["dog"]
+
+
+# -- locating ----------------------------------------------------------------------------------
+def test_one_rule_finds_an_image_from_a_coco_file_name(root, tmp_path):
+    locate = ImageLocator(root)
+    assert locate("train/a.png") == root / "train" / "a.png"
+    assert locate("train\\a.png") == root / "train" / "a.png"  # Windows separators
+    assert locate("./val/a.png") == root / "val" / "a.png"
+    assert locate("images/train/a.png") == root / "train" / "a.png"  # another tool's prefix: the tail below the folder
+    assert locate("C:\\data\\val\\a.png") == root / "val" / "a.png"
+    assert locate("/data/upload/3/top.png") == root / "top.png"
+    assert locate("b.jpg") == root / "train" / "cat" / "b.jpg"  # one b.jpg below the folder: that one
+    assert locate("a.png") is None  # train/a.png and val/a.png: which one is not for a guess
+    assert locate.name("images/train/a.png") == "train/a.png" and locate.name("a.png") is None
+    picture(tmp_path / "data" / "far.png")
+    assert locate("../data/far.png") == root / ".." / "data" / "far.png"  # the path as written, last
+    assert locate.name("../data/far.png") is None  # not in the folder
+    picture(root / "far.png")
+    assert locate_image(root, "../data/far.png") == root / "far.png"  # the folder given wins over the path as written
+    assert relative_name("sub\\a.png") == "sub/a.png" and relative_name("../a.png") is None and relative_name("/a.png") is None
+
+
+def test_export_review_and_sessions_find_images_by_the_same_rule(root, tmp_path):
+    """A file whose file_names carry a prefix (images/...) and a bare base name: export and review find them all."""
+    doc = CocoDocument()
+    for name in ("images/train/a.png", "images\\val\\a.png", "b.jpg"):
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
+    doc.save(tmp_path / "other-tool.json")
+    written = iseg.export_dataset(tmp_path / "other-tool.json", root, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["train_a_cup-1.png", "train_cat_b_cup-1.png", "val_a_cup-1.png"]
+    pytest.importorskip("matplotlib")
+    from interactive_seg.review import contact_sheet
+
+    sheet = contact_sheet(tmp_path / "other-tool.json", tmp_path / "sheet.png", images=root)
+    assert all(not tile.notes for tile in sheet.pages[0].tiles) and len(sheet.pages[0].tiles) == 3
+
+
+# -- naming ------------------------------------------------------------------------------------
+def test_output_stems_come_from_the_relative_path_and_never_clash():
+    assert image_stem("a.png") == "a" and image_stem("sub1/a.png") == "sub1_a" and image_stem("sub1\\a.png") == "sub1_a"
+    stems = image_stems(["a.png", "b.png", "sub1/a.png", "sub2/a.png"])
+    assert stems == {"a.png": "a", "b.png": "b", "sub1/a.png": "sub1_a", "sub2/a.png": "sub2_a"}  # flat names unchanged
+    clashing = image_stems(["a.png", "a.jpg", "A.png", "sub/x.png", "sub_x.png"])
+    assert len({s.lower() for s in clashing.values()}) == 5
+    assert clashing["a.jpg"] == "a_jpg"
+
+
+# -- every export door: N files for N cutouts on same-stem images ------------------------------
+@pytest.fixture
+def annotated(tmp_path):
+    """sub1/a.png and sub2/a.png (different pictures, one cup each) and b.png (two cups), saved as a folder session."""
+    root = tmp_path / "root"
+    for name, value in (("sub1/a.png", 10), ("sub2/a.png", 200), ("b.png", 90)):
+        picture(root / name, value)
+    doc = CocoDocument()
+    for name in ("sub1/a.png", "sub2/a.png", "b.png"):
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
+    small = np.zeros((30, 40), bool)
+    small[20:25, 25:35] = True
+    doc.add_annotation(3, small, "cup")
+    doc.save(root / "annotations.coco.json")
+    return root
+
+
+EXPECTED = ["b_cup-1.png", "b_cup-2.png", "sub1_a_cup-1.png", "sub2_a_cup-1.png"]
+
+
+def pngs(folder: Path) -> list:
+    return sorted(p.name for p in folder.glob("*.png"))
+
+
+def test_export_dataset_and_the_export_command_write_one_file_per_cutout(annotated, tmp_path):
+    coco = annotated / "annotations.coco.json"
+    written = iseg.export_dataset(coco, annotated, tmp_path / "api", background="black")
+    assert len(written) == 4 and pngs(tmp_path / "api") == EXPECTED
+    assert main(["export", "--coco", str(coco), "--images", str(annotated), "--out", str(tmp_path / "cli"), "-q"]) == 0
+    assert pngs(tmp_path / "cli") == EXPECTED
+    one, two = (iseg.read_image(tmp_path / "cli" / n) for n in ("sub1_a_cup-1.png", "sub2_a_cup-1.png"))
+    assert one[10, 10, 2] != two[10, 10, 2]  # each the cutout of its own picture
+
+
+def test_batch_export_writes_one_file_per_cutout_and_takes_the_listing_options(annotated, tmp_path):
+    pytest.importorskip("distributed")
+    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "all"), "--workers", "0", "-q"]) == 0
+    assert pngs(tmp_path / "all") == EXPECTED
+    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "some"), "--workers", "0", "--exclude", "sub2", "-q"]) == 0
+    assert pngs(tmp_path / "some") == ["b_cup-1.png", "b_cup-2.png", "sub1_a_cup-1.png"]
+    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "flat"), "--workers", "0", "--flat", "-q"]) == 0
+    assert pngs(tmp_path / "flat") == ["b_cup-1.png", "b_cup-2.png"]
+
+
+def test_batch_masks_cutouts_one_file_per_cutout(annotated, tmp_path):
+    pytest.importorskip("distributed")
+    names = [im["file_name"] for im in json.loads((annotated / "annotations.coco.json").read_text())["images"]]
+    data = {
+        "images": [{"id": i + 1, "file_name": name, "width": 40, "height": 30} for i, name in enumerate(names)],
+        "annotations": [{"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [3, 3, 20, 14]} for i in range(len(names))],
+        "categories": [{"id": 1, "name": "cup"}],
+    }
+    (tmp_path / "boxes.json").write_text(json.dumps(data))
+    code = main(["batch", "masks", "--coco", str(tmp_path / "boxes.json"), "--images", str(annotated), "--out", str(tmp_path / "m.json"),
+                 "--cutouts", str(tmp_path / "cut"), "--workers", "0", "-q"])
+    assert code == 0
+    assert pngs(tmp_path / "cut") == ["b_cup-1.png", "sub1_a_cup-1.png", "sub2_a_cup-1.png"]
+
+
+def test_widget_export_writes_one_file_per_cutout(annotated, tmp_path):
+    model = Annotations(session=Session.open(annotated))
+    written = []
+    for name in ("sub1/a.png", "sub2/a.png", "b.png"):
+        image = iseg.read_image(annotated / name)
+        model.open(name, image.shape[:2], file_name=name)
+        written += model.export(name, image, tmp_path / "out", coco=tmp_path / "out.json", background="black")
+    assert pngs(tmp_path / "out") == EXPECTED and len(written) == 4 + 3
+    saved = json.loads((tmp_path / "out.json").read_text())
+    assert sorted(im["file_name"] for im in saved["images"]) == ["b.png", "sub1/a.png", "sub2/a.png"]
+    assert len(saved["annotations"]) == 4
+
+
+def test_batch_embed_lists_the_folder_as_a_session_does(root):
+    pytest.importorskip("distributed")
+    from interactive_seg.batch.embed import folder_images
+
+    names = [p.relative_to(root).as_posix() for p in folder_images(root)]
+    assert names == ["train/cat/b.jpg", "train/a.png", "val/a.png", "val/broken.jpg", "Val/c.png", "top.png"]
+    assert [p.name for p in folder_images(root, recursive=False)] == ["top.png"]
+    assert [p.name for p in folder_images(root, include="train/**", exclude="cat")] == ["a.png"]
+
+
+def test_gui_says_when_the_options_leave_no_image(root, capsys):
+    pytest.importorskip("napari")
+    shutil.rmtree(root / "train")
+    (root / "top.png").unlink()
+    assert main(["gui", str(root), "--include", "train/**", "--no-run"]) == 2
+    assert "no readable images that --include / --exclude keep" in capsys.readouterr().err
+
+
+def test_review_of_a_folder_takes_the_listing_options(annotated, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["review", str(annotated), "--out", str(tmp_path / "all.png"), "-q"]) == 0
+    assert main(["review", str(annotated), "--out", str(tmp_path / "sub1.png"), "--include", "sub1"]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    from interactive_seg.review import contact_sheet
+
+    sheet = contact_sheet(annotated, tmp_path / "flat.png", recursive=False)
+    assert sorted(t.file_name for t in sheet.tiles) == ["b.png", "b.png"]
+    sheet = contact_sheet(annotated, tmp_path / "none.png", exclude=["sub*", "b.png"])
+    assert not sheet.tiles and "--include" in sheet.message
+    sheet = contact_sheet(annotated, tmp_path / "one.png", include="sub1/*")
+    assert [t.file_name for t in sheet.tiles] == ["sub1/a.png"] and not sheet.tiles[0].notes
