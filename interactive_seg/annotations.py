@@ -327,7 +327,9 @@ class Annotations:
             back = history.undo()
             if change.how == "done":
                 history.forget_redo()  # the refused step is not something to redo
-        return dataclasses.replace(back, image=key, how="not saved") if back is not None else change
+        if back is None:
+            return change
+        return dataclasses.replace(back, image=key, how="not saved", text="Not saved, so nothing changed (the message says why).")
 
     # -- saving --------------------------------------------------------------------------
     def _save(self, key, change: Change) -> None:
