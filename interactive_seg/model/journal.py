@@ -29,9 +29,8 @@ import os
 import re
 import zlib
 from pathlib import Path
-from typing import Optional
 
-__all__ = ["Journal", "JournalState", "journal_path", "file_digest", "remove_stale_temporaries"]
+__all__ = ["Journal", "JournalState", "file_digest", "journal_path", "remove_stale_temporaries"]
 
 _HEAD = 18  # "llllllll cccccccc " before the JSON
 ABSENT = None  # the base of a journal started when there was no COCO file
@@ -42,7 +41,7 @@ def journal_path(coco_path: Path) -> Path:
     return coco_path.with_name(f".{coco_path.name}.journal")
 
 
-def file_digest(path: Path) -> Optional[str]:
+def file_digest(path: Path) -> str | None:
     """SHA-256 of a file's bytes (hex); None when there is no file."""
     digest = hashlib.sha256()
     try:
@@ -94,8 +93,8 @@ class JournalState:
         self.readable = head is not None
         self.base = head.get("base") if head else None
         self.changes: list = []  # op lists, in order
-        self.after_intent: Optional[list] = None  # changes after the last compaction intent
-        self.intent: Optional[str] = None
+        self.after_intent: list | None = None  # changes after the last compaction intent
+        self.intent: str | None = None
         for record in records[1:] if head else ():
             if isinstance(record, dict) and "compact" in record:
                 self.intent, self.after_intent = record["compact"], []
@@ -104,7 +103,7 @@ class JournalState:
                 if self.after_intent is not None:
                     self.after_intent.append(record["ops"])
 
-    def to_replay(self, digest: Optional[str]) -> Optional[list]:
+    def to_replay(self, digest: str | None) -> list | None:
         """The changes to apply over a COCO file of ``digest``; None when the file is not theirs."""
         if digest == self.base:
             return self.changes
@@ -113,7 +112,7 @@ class JournalState:
         return None
 
 
-def read(path: Path) -> Optional[JournalState]:
+def read(path: Path) -> JournalState | None:
     """The journal at ``path``; None when there is none."""
     try:
         data = Path(path).read_bytes()
@@ -127,11 +126,11 @@ class Journal:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
         self._size = 0  # bytes of whole records: a failed append is cut back to this
         self.changes = 0  # change records since the base
 
-    def start(self, base: Optional[str]) -> None:
+    def start(self, base: str | None) -> None:
         """Begin a new journal over a COCO file of digest ``base`` (atomically replacing any old one)."""
         from ..files import write_bytes_atomic
 

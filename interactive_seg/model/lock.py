@@ -9,7 +9,6 @@ conflict like two processes do (each holds its own open file).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from filelock import FileLock, Timeout
 
@@ -27,7 +26,7 @@ class FolderLock:
 
     def __init__(self, coco_path: Path):
         self.path = lock_path(coco_path)
-        self._lock: Optional[FileLock] = None
+        self._lock: FileLock | None = None
 
     @property
     def held(self) -> bool:

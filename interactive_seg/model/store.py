@@ -20,7 +20,6 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
 
 from ..coco.document import CocoDocument
 from ..errors import InputError
@@ -28,7 +27,7 @@ from ..files import write_bytes_atomic
 from . import journal as jr
 from .lock import FolderLock
 
-__all__ = ["Store", "Transaction", "DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS"]
+__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction"]
 
 DEFAULT_COMPACT_EVERY = 200
 DEFAULT_COMPACT_SECONDS = 60.0
@@ -36,7 +35,7 @@ _MISSING = object()
 _KINDS = ("image", "category", "annotation")
 
 
-def _stat(path: Path) -> Optional[tuple]:
+def _stat(path: Path) -> tuple | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -79,7 +78,7 @@ def apply_ops(doc: CocoDocument, ops: list) -> None:
 class Transaction:
     """One change of a store: records touched, then committed as one journal record or rolled back."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self.store = store
         self.before: dict = {}  # (kind, key) -> the record as it was (a copy), or _MISSING
         self.undo: list = []  # callables putting the session's own indexes back, in order
@@ -151,7 +150,7 @@ class Store:
     Use :meth:`open`; ``read_only_reason`` is None for the writer.
     """
 
-    def __init__(self, path: Path, doc: CocoDocument, seen: Optional[tuple], digest: Optional[str], lock: Optional[FolderLock], read_only_reason: Optional[str], compact_every: int, compact_seconds: float):
+    def __init__(self, path: Path, doc: CocoDocument, seen: tuple | None, digest: str | None, lock: FolderLock | None, read_only_reason: str | None, compact_every: int, compact_seconds: float):
         self.path = path
         self.doc = doc
         self.lock = lock
@@ -161,14 +160,14 @@ class Store:
         self.compact_seconds = float(compact_seconds)
         self._seen = seen  # (size, mtime_ns) of the COCO file as last read or written; None: no file
         self._digest = digest  # its SHA-256; None: no file
-        self._pending_since: Optional[float] = None  # when the first change not in the COCO file was made
+        self._pending_since: float | None = None  # when the first change not in the COCO file was made
         self.closed = False
-        self.last_error: Optional[str] = None  # why the last automatic fold into the file failed
+        self.last_error: str | None = None  # why the last automatic fold into the file failed
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, *, mode: str = "auto", discard_journal: bool = False, compact_every: int = DEFAULT_COMPACT_EVERY,
-             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "") -> "Store":
+             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "") -> Store:
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
@@ -336,7 +335,7 @@ class Store:
                 self.lock.release()
 
     @staticmethod
-    def close_quietly(store: "Store") -> None:
+    def close_quietly(store: Store) -> None:
         """Close at garbage collection or interpreter exit: a failure is a warning, the journal keeps the work."""
         try:
             store.close()
