@@ -6,7 +6,9 @@ on commit it appends one journal record (put/delete of the whole records it chan
 fsync'd), and when that append fails it puts every touched record back as it was, so a
 failed change leaves nothing behind. The journal is folded into the COCO file (one atomic
 rewrite) every ``compact_every`` changes, ``compact_seconds`` after the first unsaved
-change, on :meth:`Store.compact` and on :meth:`Store.close`; never on every change.
+change (but never sooner than 20 times the last fold's duration after it, so that folding
+a huge file takes at most 5 % of the time), on :meth:`Store.compact` and on
+:meth:`Store.close`; never on every change.
 
 The COCO file is never overwritten once another program changed it (its size or mtime
 differs from what the store last read or wrote, and so does its digest): the store
@@ -31,6 +33,9 @@ __all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transac
 
 DEFAULT_COMPACT_EVERY = 200
 DEFAULT_COMPACT_SECONDS = 60.0
+#: an automatic fold waits at least this many times the last fold's duration after it: on a
+#: 200 MB file (seconds to rewrite) the calls that fold stay rare, whatever N and T say
+FOLD_SPACING = 20
 _MISSING = object()
 _KINDS = ("image", "category", "annotation")
 
@@ -161,6 +166,7 @@ class Store:
         self._seen = seen  # (size, mtime_ns) of the COCO file as last read or written; None: no file
         self._digest = digest  # its SHA-256; None: no file
         self._pending_since: float | None = None  # when the first change not in the COCO file was made
+        self._last_fold = (time.monotonic(), 0.0)  # when the last fold ended, how long it took
         self.closed = False
         self.last_error: str | None = None  # why the last automatic fold into the file failed
 
@@ -281,7 +287,10 @@ class Store:
             raise
         if self._pending_since is None:
             self._pending_since = time.monotonic()
-        if self.journal.changes >= self.compact_every or time.monotonic() - self._pending_since >= self.compact_seconds:
+        now = time.monotonic()
+        due = self.journal.changes >= self.compact_every or now - self._pending_since >= self.compact_seconds
+        ended, took = self._last_fold
+        if due and now - ended >= FOLD_SPACING * took:  # folds take at most 1/FOLD_SPACING of the time
             try:
                 self.compact()
             except InputError as exc:  # the change itself is safe in the journal
@@ -308,6 +317,7 @@ class Store:
         if self.read_only_reason is not None or self.journal.changes == 0:
             return self.path
         self.check_unchanged()
+        start = time.monotonic()
         data = self.doc.dumps()
         digest = jr.bytes_digest(data)
         try:
@@ -317,6 +327,7 @@ class Store:
         write_bytes_atomic(self.path, data)
         self._seen, self._digest = _stat(self.path), digest
         self.journal.remove()
+        self._last_fold = (time.monotonic(), time.monotonic() - start)
         self._pending_since = None
         self.last_error = None
         return self.path
