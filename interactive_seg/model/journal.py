@@ -136,6 +136,7 @@ class Journal:
 
         self.close()
         write_bytes_atomic(self.path, encode({"journal": 1, "base": base}))
+        _sync_folder(self.path.parent)  # the journal's name survives a power cut too
         self._open()
         self.changes = 0
 
@@ -195,6 +196,20 @@ class Journal:
             self.path.unlink()
         except FileNotFoundError:
             pass
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder (its new entries) where the system allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temporaries(coco_path: Path) -> list:
