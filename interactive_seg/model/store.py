@@ -132,7 +132,7 @@ class Transaction:
             if kind == "annotation" and before is _MISSING and _get(doc, kind, key) is not _MISSING:
                 doc.remove_annotation(key)
         for wanted in ("image", "category", "annotation"):
-            for (kind, key), before in items:
+            for (kind, _key), before in items:
                 if kind == wanted and before is not _MISSING:
                     getattr(doc, f"put_{kind}")(before)
         for (kind, key), before in items:
@@ -352,7 +352,7 @@ class Store:
             store.close()
         except Exception as exc:  # noqa: BLE001 - nothing may escape a finalizer
             try:
-                warnings.warn(f"Could not fold the session's changes into {str(store.path)!r} ({exc}); they are kept in its journal.")
+                warnings.warn(f"Could not fold the session's changes into {str(store.path)!r} ({exc}); they are kept in its journal.", stacklevel=2)
             except Exception:  # noqa: BLE001
                 pass
 
