@@ -36,9 +36,11 @@ DEFAULT_CLASS = "object"
 
 
 class SaveError(InputError):
-    """A change was made but the session could not save it; ``change`` says what changed.
+    """The session could not save a change, so the model took it back: ``change`` says what
+    the model's objects went back to (redraw that region), and the message says why.
 
-    The model keeps the change and saves it again with the next one.
+    The model and the session then hold the same objects: nothing unsaved stays on screen
+    to be saved later by surprise (a retry is the user's, and makes no duplicate).
     """
 
     def __init__(self, message: str, change: Change):
@@ -52,7 +54,6 @@ class _Image:
     file_name: Optional[str]
     in_session: bool
     saved: set  # ids the session holds
-    dirty: set  # ids whose last save failed: saved again with the next change
 
 
 class _RenameStep(Step):
@@ -148,10 +149,10 @@ class Annotations:
         if in_session:
             labels, classes = self.session.labels(key, shape)
             objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history)
-            entry = _Image(objects, str(key), True, set(objects.ids), set())
+            entry = _Image(objects, str(key), True, set(objects.ids))
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
-            entry = _Image(objects, file_name, False, set(), set())
+            entry = _Image(objects, file_name, False, set())
         for name in objects.classes.values():
             if name not in self._classes:
                 self._classes.append(name)
@@ -192,7 +193,7 @@ class Annotations:
             entry.objects.history.clear()
 
     def _close_old(self, keep: Hashable) -> None:
-        session_images = [k for k, e in self._images.items() if e.in_session and k != keep and not e.dirty]
+        session_images = [k for k, e in self._images.items() if e.in_session and k != keep]
         for key in session_images[: max(len(session_images) - (self.keep_images - 1), 0)]:
             self.close(key)
 
@@ -254,11 +255,11 @@ class Annotations:
             raise InputError(f"There is already a class {new!r}; rename it first.")
         if old not in self._classes:
             raise InputError(f"There is no class {old!r} any more.")
+        if self.session is not None and old in self.session.categories:
+            self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
         self._classes[self._classes.index(old)] = new
         for entry in self._images.values():
             entry.objects.relabel_class(old, new)
-        if self.session is not None and old in self.session.categories:
-            self.session.rename_class(old, new)
 
     # -- objects -------------------------------------------------------------------------
     def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None) -> Change:
@@ -313,41 +314,50 @@ class Annotations:
             try:
                 self._save(key, change)
             except InputError as exc:
-                raise SaveError(str(exc), change) from exc
+                raise SaveError(f"{exc} The change was taken back here too.", self._take_back(key, change)) from exc
         return change
+
+    def _take_back(self, key, change: Change) -> Change:
+        """Put the image's objects back as they were before ``change`` (one the session refused)."""
+        history = self.objects(key).history
+        if change.how == "undone":
+            back = history.redo()
+        else:
+            back = history.undo()
+            if change.how == "done":
+                history.forget_redo()  # the refused step is not something to redo
+        if back is None:
+            return change
+        return dataclasses.replace(back, image=key, how="not saved", text="Not saved, so nothing changed (the message says why).")
 
     # -- saving --------------------------------------------------------------------------
     def _save(self, key, change: Change) -> None:
+        """Save the objects ``change`` touched, as one session change: all of them or none."""
         entry = self._entry(key)
-        if not entry.in_session or (not change.ids and not entry.dirty):
+        if not entry.in_session or not change.ids:
             return
         objects, session = entry.objects, self.session
-        failed_before = set(entry.dirty)
-        if failed_before:  # a failed save may have kept some of them: ask the session
-            entry.saved = {o.id for o in session.objects(key)}
-        todo = sorted(set(change.ids) | failed_before)
-        entry.dirty = set(todo)
-        for object_id in todo:
-            try:
-                if object_id in objects:
-                    category = objects.classes[object_id]
-                    if object_id not in entry.saved:
-                        crop, offset = objects.crop(object_id)
-                        session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape)
-                        entry.saved.add(object_id)
-                    elif change.bbox is None and object_id not in failed_before:
-                        session.replace(object_id, category=category)  # the class only
-                    else:
-                        crop, offset = objects.crop(object_id)
-                        session.replace(object_id, mask=crop, category=category, offset=offset)
-                elif object_id in entry.saved:
-                    session.remove(object_id)
-                    entry.saved.discard(object_id)
-            except (InputError, OSError) as exc:
-                raise InputError(
-                    f"Could not save the annotations ({exc}); the change is kept here and saved again with the next one."
-                ) from exc
-            entry.dirty.discard(object_id)
+        saved = set(entry.saved)
+        try:
+            with session.transaction():
+                for object_id in sorted(change.ids):
+                    if object_id in objects:
+                        category = objects.classes[object_id]
+                        if object_id not in saved:
+                            crop, offset = objects.crop(object_id)
+                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape)
+                            saved.add(object_id)
+                        elif change.bbox is None:
+                            session.replace(object_id, category=category)  # the class only
+                        else:
+                            crop, offset = objects.crop(object_id)
+                            session.replace(object_id, mask=crop, category=category, offset=offset)
+                    elif object_id in saved:
+                        session.remove(object_id)
+                        saved.discard(object_id)
+        except (InputError, OSError) as exc:
+            raise InputError(f"Could not save the annotations: {exc}") from exc
+        entry.saved = saved
 
     # -- export --------------------------------------------------------------------------
     def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", progress=None, **options) -> list:

@@ -282,6 +282,11 @@ class History:
         self._undo.append(self._redo.pop())
         return change
 
+    def forget_redo(self) -> None:
+        """Drop what Redo would redo (a step taken back because it could not be saved)."""
+        while self._redo:
+            self._drop(self._redo, -1)
+
     def clear(self) -> None:
         self._undo.clear()
         self._redo.clear()

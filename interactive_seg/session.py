@@ -1,30 +1,34 @@
-"""A folder of images and their objects, saved as you go in one COCO file.
+"""A folder of images and their objects, kept in one COCO file that never loses an accepted object.
 
 Opening a folder lists its images, subfolders too, by relative path (``train/c1.png``;
 files whose first bytes are not an image format are listed in ``unreadable`` and skipped)
 without decoding any of them (:func:`~interactive_seg.files.list_images`).
 The COCO file is a :class:`~interactive_seg.coco.CocoDocument`: every ``add``,
-``replace``, ``remove`` and class rename changes only the records it is about and writes
-the whole file atomically (temporary file + rename), so a crash at any moment leaves the
-last saved state, and whatever else the file holds (other images, ``info``, licenses,
-extra keys, polygons, string ids) is written back as it was read.
+``replace``, ``remove`` and class rename changes only the records it is about, and is
+durable when it returns (one fsync'd record of the session's journal, see
+:mod:`interactive_seg.model.store`); the COCO file itself is rewritten atomically now
+and then and on :meth:`Session.close`, so whatever else it holds (other images, ``info``,
+licenses, extra keys, polygons, string ids) is written back as it was read. One session
+writes a folder at a time (:mod:`interactive_seg.model.lock`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import heapq
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
 import numpy as np
 
-from .coco.document import CocoDocument
-from .coco.segmentation import has_segmentation
-from .coco.locate import relative_name, same_image
+from .coco.document import CocoDocument, _new_id, _path_key
+from .coco.locate import relative_name
 from .errors import InputError
 from .files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
 from .labels import labels_into_document, objects_to_labels
+from .model.store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, _get
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
@@ -65,65 +69,92 @@ class SessionObject:
 
 
 class Session:
-    """Images of a folder and their objects, kept in a COCO file saved after every change.
+    """Images of a folder and their objects, kept in a COCO file; every change is durable when it returns.
 
     Use :meth:`open`. Object ids are unique across the folder and never reused, so they
     stay valid when the file is reopened. Objects are the annotations with a mask;
     box-only annotations (no segmentation, as detection files have) are kept in the file
     untouched and not listed.
 
+    One session writes a folder at a time: it holds the folder's lock until
+    :meth:`close` (or the end of a ``with`` block, or of the program). Another session
+    of the same folder is read-only (:attr:`read_only_reason` says why). Each change is
+    appended to a journal beside the COCO file before the call returns, and folded into
+    the COCO file now and then (see :meth:`open`); a change that cannot be saved changes
+    nothing and raises :class:`InputError`.
+
     Examples
     --------
     >>> import tempfile, numpy as np, cv2, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = cv2.imwrite(str(folder / "a.png"), np.zeros((4, 5, 3), np.uint8))
-    >>> session = Session.open(folder)
     >>> mask = np.zeros((4, 5), bool); mask[1:3, 1:3] = True
-    >>> object_id = session.add("a.png", mask, "cat")
+    >>> with Session.open(folder) as session:
+    ...     object_id = session.add("a.png", mask, "cat")
     >>> [(o.id, o.category, int(o.mask.sum())) for o in Session.open(folder).objects("a.png")]
     [(1, 'cat', 4)]
     """
 
-    def __init__(self, folder: Path, path: Path, images: list, unreadable: list, document: CocoDocument):
+    def __init__(self, folder: Path, path: Path, images: list, unreadable: list, store: Store):
         self.folder = folder
         self.path = path
         self.images = images
         self.unreadable = unreadable
-        self._doc = document
-        self._names: dict = {}  # image name -> ids of its records (memo of find_images)
+        self._store = store
+        self._doc = document = store.doc
+        self._txn: Optional[Transaction] = None
+        self._names: dict = {}  # image name -> ids of its records (memo of _image_ids)
+        self._bases: Optional[dict] = None  # base name -> how many images of the folder have it
         self._ann_of: dict = {}  # object id -> annotation id
         self._object_of: dict = {}  # annotation id -> object id
         self._boxes_only: dict = {}  # image id -> annotations without a mask
-        odd, largest, texts = [], 0, document.count() > 0
-        for ann in document.annotations():
-            natural = _natural_id(ann["id"])
-            largest = max(largest, natural or 0)
-            texts = texts and isinstance(ann["id"], str)
-            if not has_segmentation(ann.get("segmentation")):
-                self._boxes_only[ann["image_id"]] = self._boxes_only.get(ann["image_id"], 0) + 1
+        self._naturals: dict = {}  # natural id -> how many annotation ids give it (1 and "1")
+        odd, texts = [], document.count() > 0
+        for ann_id in document.annotation_ids():
+            natural = _natural_id(ann_id)
+            if natural is not None:
+                self._naturals[natural] = self._naturals.get(natural, 0) + 1
+            texts = texts and isinstance(ann_id, str)
+            image_id, _, has_mask = document.meta(ann_id)
+            if not has_mask:
+                self._boxes_only[image_id] = self._boxes_only.get(image_id, 0) + 1
             elif natural is None or natural in self._ann_of:
-                odd.append(ann["id"])
+                odd.append(ann_id)
             else:
-                self._link(natural, ann["id"])
+                self._ann_of[natural] = ann_id
+                self._object_of[ann_id] = natural
+        self._heap = [-n for n in self._naturals]  # a max-heap of natural ids (stale entries skipped)
+        heapq.heapify(self._heap)
         self._text_ids = texts  # new annotations get ids as text where the file's are all text
         info = document.get("info")
         stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
         stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
-        self._next_id = max(largest + 1, min(stored, _MAX_ID))
+        self._next_id = max(self._largest() + 1, min(stored, _MAX_ID))
+        self._next_image_id = None  # the next free numeric image id, found when first needed
         # ids the file spells otherwise get object ids from the top down, out of the counter's way
         spare = _MAX_ID
         for ann_id in odd:
             while spare in self._ann_of:
                 spare -= 1
-            self._link(spare, ann_id)
-
-    def _link(self, object_id: int, ann_id) -> None:
-        self._ann_of[object_id] = ann_id
-        self._object_of[ann_id] = object_id
+            self._ann_of[spare] = ann_id
+            self._object_of[ann_id] = spare
+        self._finalizer = weakref.finalize(self, Store.close_quietly, store)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder, annotations=None, *, recursive: bool = True, include=None, exclude=None) -> "Session":
+    def open(
+        cls,
+        folder,
+        annotations=None,
+        *,
+        recursive: bool = True,
+        include=None,
+        exclude=None,
+        mode: str = "auto",
+        discard_journal: bool = False,
+        compact_every: int = DEFAULT_COMPACT_EVERY,
+        compact_seconds: float = DEFAULT_COMPACT_SECONDS,
+    ) -> "Session":
         """Open a folder of images; ``annotations`` defaults to ``<folder>/annotations.coco.json``.
 
         The folder's images are listed with :func:`~interactive_seg.files.list_images`
@@ -133,13 +164,26 @@ class Session:
         are listed too, unless ``recursive=False`` or a pattern leaves them out.
         An existing COCO file is read (and checked), never changed on opening; a file
         with problems is an :class:`InputError` that names them, and is left untouched.
+        Changes a crashed session kept in the journal (``.<file name>.journal``) are
+        applied; a journal made over another version of the file is not (an
+        :class:`InputError` says what to do; ``discard_journal=True`` sets it aside).
+
+        ``mode``: ``"auto"`` writes when no other session writes the folder and opens
+        read-only (with a warning) when one does; ``"write"`` refuses then; ``"read"``
+        never writes. Changes are folded into the COCO file after ``compact_every``
+        changes, or with the first change ``compact_seconds`` after an unsaved one, and
+        on :meth:`save` and :meth:`close`.
         """
         folder = Path(folder)
         if not folder.is_dir():
             raise InputError(f"{str(folder)!r} is not a folder; give the folder that holds the images.")
         path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
         images, unreadable = list_images(folder, recursive=recursive, include=include, exclude=exclude)
-        document = CocoDocument.open(path) if path.exists() else CocoDocument(path=path)
+        store = Store.open(
+            path, mode=mode, discard_journal=discard_journal, compact_every=compact_every, compact_seconds=compact_seconds,
+            where=f"{path.name!r} in {str(path.parent)!r}",
+        )
+        document = store.doc
         listed, keep = set(images) | set(unreadable), image_filter(include, exclude)
         for record in document.images if recursive else ():
             name = relative_name(record["file_name"])
@@ -151,7 +195,36 @@ class Session:
                 (images if looks_like_image(entry) else unreadable).append(name)
         images.sort(key=listing_order)
         unreadable.sort(key=listing_order)
-        return cls(folder, path, images, unreadable, document)
+        return cls(folder, path, images, unreadable, store)
+    def close(self) -> None:
+        """Fold the changes into the COCO file and let the folder go (another session may then write it).
+
+        Closing twice is harmless. When the file cannot be written the changes stay in
+        the journal (applied when the folder is next opened) and :class:`InputError` says why.
+        """
+        self._finalizer.detach()
+        self._store.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def read_only(self) -> bool:
+        """True when this session cannot save (another session writes the folder, or ``mode="read"``)."""
+        return self._store.read_only
+
+    @property
+    def read_only_reason(self) -> Optional[str]:
+        """Why this session is read-only, as a sentence to show; None when it writes."""
+        return self._store.read_only_reason
+
+    @property
+    def unsaved(self) -> int:
+        """Changes kept in the journal and not yet folded into the COCO file."""
+        return self._store.unsaved
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -183,38 +256,42 @@ class Session:
             raise
 
     def _image_ids(self, name: str) -> list:
-        """Ids of the image records of ``name`` (same path, else the same base name); memoised."""
+        """Ids of the image records of ``name``: those with its exact path; else those of its
+        base name, when that is unambiguous both in the folder and in the file (and the
+        record's path is no other image of the folder). Memoised."""
         ids = self._names.get(name)
         if ids is None:
+            key = _path_key(name)
             try:
-                ids = [record["id"] for record in self._doc.find_images(name) if self._is_record_of(name, record["file_name"])]
+                found = self._doc.find_images(name)
             except InputError:  # several paths share the base name: none of them is this file
-                ids = []
+                found = []
+            exact = [r["id"] for r in found if _path_key(r["file_name"]) == key]
+            if exact or not found:
+                ids = exact
+            else:
+                if self._bases is None:
+                    self._bases = {}
+                    for image in self.images:
+                        base = PurePosixPath(image).name
+                        self._bases[base] = self._bases.get(base, 0) + 1
+                others = {_path_key(r["file_name"]) for r in found}
+                mine = self._bases.get(PurePosixPath(key).name, 0) <= 1 and not any(
+                    path in self.images or (not path.startswith("/") and ".." not in path and self.image_path(path).is_file())
+                    for path in others
+                )
+                ids = [r["id"] for r in found] if mine else []
             self._names[name] = ids
         return ids
-
-    def _is_record_of(self, name: str, file_name) -> bool:
-        """Whether a record found for image ``name`` is its own: its very path, or (another
-        tool's prefix, ``images/a.png``) a path that is no other image of the folder while
-        no other image of the folder has this base name (``train/a.png`` is never ``val/a.png``)."""
-        path = relative_name(file_name)
-        if path == name:
-            return True
-        key = (len(self.images), len(self.unreadable))
-        if getattr(self, "_listed", (None,))[0] != key:  # (memo: the lists change only when an image turns out unreadable)
-            listed = set(self.images) | set(self.unreadable)
-            self._listed = (key, listed, Counter(n.rsplit("/", 1)[-1] for n in listed))
-        _, listed, bases = self._listed
-        return same_image(name, file_name) and path not in listed and bases[name.rsplit("/", 1)[-1]] <= 1
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
         out = []
         for image_id in self._image_ids(name):
-            for ann in self._doc.annotations(image_id):
-                object_id = self._object_of.get(ann["id"])
+            for ann_id in self._doc.annotation_ids(image_id):
+                object_id = self._object_of.get(ann_id)
                 if object_id is not None:
-                    out.append(SessionObject(object_id, self._doc.category_name(ann["category_id"]), ann["id"], self))
+                    out.append(SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self))
         return out
 
     def count(self, name: str) -> int:
@@ -240,6 +317,33 @@ class Session:
         return object_id
 
     # -- changing ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        """Group changes into one: saved together as one journal record, or (on any error) none of them.
+
+        Changes made inside are applied at once in memory; when the block raises, or the
+        record cannot be written, every one of them is undone and the error goes on.
+        """
+        if self._txn is not None:  # joins the outer one
+            yield self._txn
+            return
+        self._store.check_writable()
+        txn = Transaction(self._store)
+        next_id, self._txn = self._next_id, txn
+        try:
+            try:
+                yield txn
+            except BaseException:
+                txn.rollback()
+                raise
+            self._store.commit(txn)  # rolls back itself when it fails
+        except BaseException:
+            self._next_id = next_id
+            self._names.clear()
+            raise
+        finally:
+            self._txn = None
+
     def add(self, name: str, mask, category: str, object_id: Optional[int] = None, offset=None, *, shape=None) -> int:
         """Add an object to image ``name`` and save; returns its id.
 
@@ -249,23 +353,23 @@ class Session:
         image that has no objects yet, it is otherwise read from the file's header (PNG,
         JPEG) or, for other formats, from the image.
         """
+        self._store.check_writable()
         mask = self._check_mask(mask)
         if object_id is not None:
             object_id = self._check_new_id(object_id)
-        image_id, made = self._image_for(name, mask.shape if offset is None else shape)
-        try:
-            ann = self._doc.add_annotation(image_id, mask, str(category), id=self._new_annotation_id(object_id), offset=offset)
-        except InputError:
-            if made:
-                self._doc.remove_image(image_id)
-                self._names.pop(name, None)
-            raise
-        if object_id is None:
-            object_id = self.new_id()
-        else:
-            self._next_id = max(self._next_id, object_id + 1)
-        self._link(object_id, ann["id"])
-        self.save()
+        with self.transaction() as txn:
+            image_id = self._image_for(name, mask.shape if offset is None else shape)
+            ann_id = self._new_annotation_id(object_id)
+            if ann_id is None:
+                ann_id = self._doc.new_annotation_id()
+            txn.touch("annotation", ann_id)
+            ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset)
+            if object_id is None:
+                object_id = self.new_id()
+            else:
+                self._next_id = max(self._next_id, object_id + 1)
+            self._link(object_id, ann["id"])
+            self._store_counter()
         return object_id
 
     def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None) -> None:
@@ -274,23 +378,32 @@ class Session:
         Every other key of its annotation stays; a new mask keeps the encoding it had
         (polygons stay polygons where they are faithful).
         """
+        self._store.check_writable()
         ann_id = self._annotation_id(object_id)
         if mask is not None:
             mask = self._check_mask(mask)
-        self._doc.update_annotation(ann_id, mask=mask, category=None if category is None else str(category), offset=offset)
-        self.save()
+        with self.transaction() as txn:
+            txn.touch("annotation", ann_id)
+            self._doc.update_annotation(ann_id, mask=mask, category=None if category is None else str(category), offset=offset)
 
     def remove(self, object_id: int) -> None:
         """Delete an object and save."""
+        self._store.check_writable()
         ann_id = self._annotation_id(object_id)
-        self._doc.remove_annotation(ann_id)
-        del self._ann_of[object_id], self._object_of[ann_id]
-        self.save()
+        with self.transaction() as txn:
+            txn.touch("annotation", ann_id)
+            self._doc.remove_annotation(ann_id)
+            self._unlink(object_id, ann_id)
+            self._store_counter()
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""
-        self._doc.rename_category(old, new)
-        self.save()
+        self._store.check_writable()
+        with self.transaction() as txn:
+            category_id = self.categories.get(str(old))
+            if category_id is not None:
+                txn.touch("category", category_id)
+            self._doc.rename_category(old, new)
 
     def sync(self, name: str, labels: np.ndarray, classes: dict, changed=None) -> None:
         """Make image ``name``'s objects those of an instance label image (values = object ids).
@@ -299,8 +412,9 @@ class Session:
         object whose pixels and class are in fact the same is left as it is in the file.
         With ``changed`` None, an object that differs only where other objects cover it
         (overlapping objects of another tool: a label image shows one per pixel) is the
-        same too. One save.
+        same too. One change: all saved, or none.
         """
+        self._store.check_writable()
         labels = np.asarray(labels)
         if labels.ndim != 2:
             raise InputError(f"The label image must be 2-D (H, W); got shape {labels.shape}.")
@@ -311,43 +425,94 @@ class Session:
             raise InputError(f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id().")
         if not current and not wanted:
             return
-        image_id, made = self._image_for(name, labels.shape)
-        try:
-            added, removed = labels_into_document(self._doc, image_id, labels, classes, current, changed=changed, new_id=self._new_annotation_id)
-        except InputError:
-            if made:
+        with self.transaction() as txn:
+            image_id = self._image_for(name, labels.shape)
+            made = ("image", image_id) in txn.before and txn.before[("image", image_id)] is _MISSING
+            for ann_id in current.values():
+                txn.touch("annotation", ann_id)
+
+            def new_id(object_id):
+                ann_id = self._new_annotation_id(object_id)
+                if ann_id is None:
+                    ann_id = self._doc.new_annotation_id()
+                txn.touch("annotation", ann_id)
+                return ann_id
+
+            added, removed = labels_into_document(self._doc, image_id, labels, classes, current, changed=changed, new_id=new_id)
+            if made and not added:  # nothing to hold: the file gets no empty record
                 self._doc.remove_image(image_id)
                 self._names.pop(name, None)
-            raise
-        if made and not added:  # nothing to hold: the file gets no empty record
-            self._doc.remove_image(image_id)
-            self._names.pop(name, None)
-        for ann_id in removed:
-            del self._ann_of[self._object_of.pop(ann_id)]
-        for object_id, ann_id in added.items():
-            self._link(object_id, ann_id)
-            self._next_id = max(self._next_id, object_id + 1)
-        self.save()
+            for ann_id in removed:
+                self._unlink(self._object_of[ann_id], ann_id)
+            for object_id, ann_id in added.items():
+                self._link(object_id, ann_id)
+                self._next_id = max(self._next_id, object_id + 1)
+            self._store_counter()
 
-    def save(self) -> Path:
-        """Write the COCO file atomically (done after every change)."""
-        self._store_counter()
-        return self._doc.save(self.path)
+    def save(self, path=None) -> Path:
+        """Fold the changes into the COCO file now (atomically), or, with ``path``, write
+        this session's version to another file (the session's own file and journal stay).
+
+        Changes are already safe in the journal when each call returns; ``save()`` makes
+        the COCO file itself current, for another program to read it. Returns the path.
+        """
+        if path is not None and Path(path).resolve() != self.path.resolve():
+            return self._doc.save(path)
+        if self._store.closed:
+            return self.path
+        return self._store.compact()
 
     # -- pieces --------------------------------------------------------------------------
+    def _link(self, object_id: int, ann_id) -> None:
+        self._ann_of[object_id] = ann_id
+        self._object_of[ann_id] = object_id
+        natural = _natural_id(ann_id)
+        if natural is not None:
+            self._naturals[natural] = self._naturals.get(natural, 0) + 1
+            heapq.heappush(self._heap, -natural)
+        if self._txn is not None:
+            self._txn.undo.append(lambda: self._unlink(object_id, ann_id, undoing=True))
+
+    def _unlink(self, object_id: int, ann_id, undoing: bool = False) -> None:
+        del self._ann_of[object_id], self._object_of[ann_id]
+        natural = _natural_id(ann_id)
+        if natural is not None:
+            left = self._naturals.get(natural, 0) - 1
+            if left > 0:
+                self._naturals[natural] = left
+            else:
+                self._naturals.pop(natural, None)
+        if self._txn is not None and not undoing:
+            self._txn.undo.append(lambda: self._link_quietly(object_id, ann_id))
+
+    def _link_quietly(self, object_id: int, ann_id) -> None:
+        txn, self._txn = self._txn, None
+        try:
+            self._link(object_id, ann_id)
+        finally:
+            self._txn = txn
+
+    def _largest(self) -> int:
+        """The largest natural id of the file's annotations (0 when none), without a scan."""
+        while self._heap and -self._heap[0] not in self._naturals:
+            heapq.heappop(self._heap)
+        return -self._heap[0] if self._heap else 0
+
     def _store_counter(self) -> None:
         """Keep the next object id in ``info`` when ids alone would not say it (after deleting the newest)."""
         info = self._doc.get("info")
         if isinstance(info, dict) and _NEXT_ID in info:
             if info[_NEXT_ID] != self._next_id:
+                self._txn.touch("top", "info")
                 info[_NEXT_ID] = self._next_id
             return
-        largest = max((n for n in (_natural_id(a["id"]) for a in self._doc.annotations()) if n is not None), default=0)
-        if self._next_id <= largest + 1:
+        if self._next_id <= self._largest() + 1:
             return
         if info is None:
+            self._txn.touch("top", "info")
             self._doc.set("info", {_NEXT_ID: self._next_id})
         elif isinstance(info, dict):
+            self._txn.touch("top", "info")
             info[_NEXT_ID] = self._next_id
         # an 'info' that is not an object is left alone: ids may then be reused after reopening
 
@@ -396,15 +561,27 @@ class Session:
             raise InputError("The object is empty; segment something before saving it.")
         return mask
 
-    def _image_for(self, name: str, shape) -> tuple:
-        """(image id for ``name``, whether its record was made now); the record is made for an image of the folder."""
+    def _image_for(self, name: str, shape):
+        """The image id for ``name``; a record is made (in the open transaction) for an image of the folder."""
         ids = self._image_ids(name)
         if ids:
-            return ids[0], False
+            return ids[0]
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
         if shape is None:  # a crop of an image that has no record yet: its size from its header, else from the image
             shape = image_size(self.image_path(name)) or self.read(name).shape
-        record = self._doc.add_image(name, int(shape[1]), int(shape[0]))
+        image_id = self._free_image_id()
+        self._txn.touch("image", image_id)
+        record = self._doc.add_image(name, int(shape[1]), int(shape[0]), id=image_id)
         self._names[name] = [record["id"]]
-        return record["id"], True
+        return record["id"]
+
+    def _free_image_id(self):
+        """A new image id without scanning the images each time (numbers count on from the largest)."""
+        if self._next_image_id is None or isinstance(self._next_image_id, str):
+            self._next_image_id = _new_id([r["id"] for r in self._doc.images])
+            if isinstance(self._next_image_id, str):
+                return self._next_image_id
+        while _get(self._doc, "image", self._next_image_id) is not _MISSING:
+            self._next_image_id += 1
+        return self._next_image_id

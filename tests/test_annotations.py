@@ -143,6 +143,7 @@ def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening
     model.open("img1.png", (40, 60))
     model.accept("img1.png", square(0, 0, 4), "dog")
     model.accept("img1.png", square(20, 20, 4), "dog")
+    session.close()  # another window may now write the folder
     again = Annotations(session=Session.open(folder))
     assert again.classes == ["dog"] and again.count("img1.png") == 2 and "img1.png" not in again
     objects = again.open("img1.png", (40, 60))
@@ -170,18 +171,32 @@ def test_old_session_images_are_closed_but_their_objects_stay_saved(folder):
     assert len(model.open("img0.png", (40, 60))) == 1
 
 
-def test_a_failed_save_is_said_and_saved_again_with_the_next_change(folder, monkeypatch):
+def test_a_failed_save_is_taken_back_and_never_saved_later(folder, monkeypatch):
+    import os
+
+    from interactive_seg.annotations import SaveError
+
     session = Session.open(folder)
     model = Annotations(session=session)
     model.open("img0.png", (40, 60))
-    real = session.save
-    monkeypatch.setattr(session, "save", lambda: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(InputError, match="Could not save the annotations .disk full."):
-        model.accept("img0.png", square(0, 0, 4), "cat")
-    assert len(model.objects("img0.png")) == 1  # kept here
-    monkeypatch.setattr(session, "save", real)
-    model.accept("img0.png", square(20, 20, 4), "cat")
-    assert Session.open(folder).count("img0.png") == 2
+    first = model.accept("img0.png", square(0, 0, 4), "cat").object_id
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(SaveError, match="No space left on device.*taken back") as failed:
+        model.accept("img0.png", square(20, 20, 4), "cat")
+    assert failed.value.change.how == "not saved" and failed.value.change.bbox == (20, 20, 24, 24)  # the region to redraw
+    assert model.objects("img0.png").ids == [first] and session.count("img0.png") == 1  # the model and the session agree
+    assert not model.history("img0.png").can_redo
+    with pytest.raises(SaveError, match="No space left on device"):
+        model.delete("img0.png", first)
+    assert model.objects("img0.png").ids == [first] and [o.id for o in session.objects("img0.png")] == [first]
+    monkeypatch.undo()
+    model.accept("img0.png", square(20, 20, 4), "cat")  # the user's retry: saved once
+    session.close()
+    assert Session.open(folder).count("img0.png") == 2  # not 3: nothing failed was applied later
 
 
 def test_export_writes_cutouts_and_coco(tmp_path):

@@ -209,6 +209,7 @@ def test_saved_work_is_never_changed_by_a_failed_call(tmp_path):
     mask = np.zeros((10, 10), bool)
     mask[1:4, 1:4] = True
     session.add("a.png", mask, "cat")
+    session.save()  # folds the session's journal into the COCO file
     before = session.path.read_bytes()
     for bad in (lambda: session.add("a.png", np.zeros((10, 10), bool), "x"),
                 lambda: session.add("a.png", np.ones((3, 3), bool), "x"),

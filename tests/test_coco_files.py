@@ -78,6 +78,7 @@ def test_session_changes_only_what_the_user_changed(dataset):
     added_mask = np.zeros((h, w), bool)
     added_mask[5:9, 6:12] = True
     added = session.add(second, added_mask, "cat")
+    session.save()  # folds the session's journal into the COCO file
 
     saved = json.loads(path.read_text())
     before, after = by_id(original["annotations"]), by_id(saved["annotations"])

@@ -56,6 +56,7 @@ def test_a_root_with_subfolders_opens_with_every_image_by_relative_path(root):
     assert session.unreadable == ["val/broken.jpg"]
     assert session.read("val/a.png")[0, 0, 0] == 30
     session.add("val/a.png", square(), "cup")
+    session.close()  # folds the journal into the COCO file and lets the folder go
     saved = json.loads(session.path.read_text())
     assert [im["file_name"] for im in saved["images"]] == ["val/a.png"]  # the COCO file names it by its relative path
     again = Session.open(root)

@@ -135,6 +135,7 @@ def test_a_session_shows_the_photo_upright_and_saves_upright_sizes(tmp_path, ori
     ys, xs = np.nonzero(truth)
     crop = truth[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     session.add("b.jpg", crop, "cat", offset=(int(xs.min()), int(ys.min())))  # its size from the file's header
+    session.close()  # folds the journal into the COCO file
     saved = json.loads(session.path.read_text())
     assert [(i["file_name"], i["height"], i["width"]) for i in saved["images"]] == [("a.jpg", *UPRIGHT), ("b.jpg", *UPRIGHT)]
     again = Session.open(folder)

@@ -49,6 +49,7 @@ def test_the_widget_shows_a_folders_photo_upright_and_saves_its_object_upright(m
     box(viewer, 6, 18, 50, 62)  # round the disc, in the upright picture
     wait(qtbot, widget)
     qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    widget.session.close()  # folds the journal into the COCO file and lets the folder go
     saved = json.loads((folder / "annotations.coco.json").read_text())
     assert [(i["height"], i["width"]) for i in saved["images"]] == [UPRIGHT]
     (obj,) = Session.open(folder).objects("a.jpg")

@@ -44,6 +44,7 @@ def test_every_change_is_saved_and_reopening_restores_it_exactly(folder):
     a = session.add("b.png", blob, "cat")
     b = session.add("b.png", square((30, 40), 2, 2, 5), "dog")
     c = session.add("a.jpg", square((20, 25), 0, 0, 3), "cat")
+    session.save()  # folds the journal into the COCO file
     assert check_coco(session.path) == []
     again = Session.open(folder)
     assert [(o.id, o.category) for o in again.objects("b.png")] == [(a, "cat"), (b, "dog")]
@@ -51,6 +52,7 @@ def test_every_change_is_saved_and_reopening_restores_it_exactly(folder):
     session.replace(b, mask=square((30, 40), 10, 10, 4), category="bird")
     session.remove(c)
     session.rename_class("cat", "lion")
+    session.close()  # lets the folder go: the next session writes it
     again = Session.open(folder)
     assert [(o.id, o.category) for o in again.objects("b.png")] == [(a, "lion"), (b, "bird")]
     assert again.objects("b.png")[1].mask.sum() == 16 and again.objects("a.jpg") == []
@@ -72,6 +74,7 @@ def test_an_existing_coco_file_is_opened_not_overwritten(folder, tmp_path):
     session = Session.open(folder)
     assert path.read_text() == json.dumps(data)
     session.add("a.jpg", square((20, 25), 0, 0, 3), "tree")
+    session.save()
     saved = json.loads(path.read_text())
     assert saved["info"]["note"] == "kept" and saved["images"][0]["file_name"] == "elsewhere.png"
     assert saved["annotations"][0]["category_id"] == 3 and saved["images"][1]["id"] == 8
@@ -150,8 +153,8 @@ def test_a_killed_writer_always_leaves_a_readable_file(folder):
         path = folder / "annotations.coco.json"
         if path.exists():
             assert check_coco(path) == []
-            session = Session.open(folder)
-            assert all(o.mask.shape == (30, 40) for o in session.objects("b.png"))
+            with Session.open(folder) as session:  # closed: the next writer gets the folder
+                assert all(o.mask.shape == (30, 40) for o in session.objects("b.png"))
         leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
         for name in leftovers:  # a temporary file of the killed write may stay; the COCO file is whole
             (folder / name).unlink()
@@ -188,10 +191,12 @@ def test_a_class_change_keeps_the_polygon_attributes_and_crowd(folder):
     path = write_coco_file(folder, data)
     session = Session.open(folder)
     session.replace(1, category="lion")
+    session.save()
     saved = json.loads(path.read_text())
     assert saved["annotations"][0] == dict(data["annotations"][0], category_id=2)
     assert saved["annotations"][1:] == data["annotations"][1:]
     session.replace(2, category="lion")
+    session.save()
     assert json.loads(path.read_text())["annotations"][1] == dict(data["annotations"][1], category_id=2)  # still a crowd RLE
 
 
@@ -200,6 +205,7 @@ def test_a_sync_of_unchanged_objects_changes_nothing_in_the_file(folder):
     session = Session.open(folder)
     labels, classes = session.labels("b.png", (30, 40))
     session.sync("b.png", labels, classes)  # every object "changed", none really is
+    session.close()
     assert json.loads(path.read_text()) == polygon_file()
 
 
@@ -209,6 +215,7 @@ def test_box_only_annotations_are_kept_and_not_objects(folder):
     assert [o.id for o in session.objects("b.png")] == [1, 2] and session.count("b.png") == 2
     new = session.add("b.png", square((30, 40), 20, 20, 5), "cat")
     assert new == 4  # after every id of the file, the box-only one's too
+    session.save()
     assert json.loads(path.read_text())["annotations"][2] == polygon_file()["annotations"][2]
 
 
@@ -233,6 +240,7 @@ def test_a_crop_saves_as_its_full_mask(folder):
     full = square((30, 40), 5, 7, 6)
     a = session.add("b.png", full, "cat")
     b = session.add("b.png", np.ones((6, 6), bool), "cat", offset=(7, 5))
+    session.save()
     records = {a["id"]: a for a in json.loads(session.path.read_text())["annotations"]}
     assert {k: v for k, v in records[a].items() if k != "id"} == {k: v for k, v in records[b].items() if k != "id"}
     session.replace(b, mask=np.ones((2, 3), bool), offset=(37, 28))
@@ -258,6 +266,7 @@ def test_a_crop_on_a_huge_image_never_builds_a_full_size_array(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 20e6, peak  # a full-size bool mask alone would be 100 MB
+    session.save()
     record = json.loads(session.path.read_text())["annotations"][0]
     assert record["bbox"] == [100.0, 200.0, 150.0, 100.0] and record["area"] == 15000.0
 
@@ -294,8 +303,10 @@ def test_the_id_counter_is_written_only_when_ids_alone_would_not_say_it(folder):
     session = Session.open(folder)
     a = session.add("b.png", square((30, 40), 0, 0, 3), "cat")
     b = session.add("b.png", square((30, 40), 9, 9, 3), "cat")
+    session.save()
     assert "info" not in json.loads(session.path.read_text())  # the user's file gets no key it does not need
     session.remove(b)
+    session.close()
     assert json.loads(session.path.read_text())["info"] == {"interactive_seg_next_annotation_id": b + 1}
     again = Session.open(folder)
     assert again.add("b.png", square((30, 40), 20, 20, 3), "cat") == b + 1  # never reused
@@ -321,6 +332,7 @@ def test_other_ids_get_object_ids_of_their_own(folder):
     assert set(classes) == {o.id for o in objects}
     session.replace(objects[0].id, category="b")
     new = session.add("b.png", square((30, 40), 20, 20, 2), "b")
+    session.save()
     saved = json.loads(path.read_text())["annotations"]
     assert saved[1:3] == data["annotations"][1:3] and saved[0]["category_id"] == 2
     assert saved[3]["id"] == new == 8
@@ -335,4 +347,5 @@ def test_images_named_by_a_path_below_the_folder(tmp_path):
     session = Session.open(folder)
     assert session.images == ["sub dir/c1.png", "top.png"] and session.read("sub dir/c1.png").shape == (6, 7, 3)
     session.add("sub dir/c1.png", np.ones((6, 7), bool), "a")
+    session.save()
     assert [im["file_name"] for im in json.loads(session.path.read_text())["images"]] == ["sub dir/c1.png"]

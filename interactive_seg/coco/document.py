@@ -498,6 +498,72 @@ class CocoDocument:
         self._categories[cid]["name"] = new
         self._category_by_name[new] = cid
 
+    # -- whole records (a journal's replay, a failed change's rollback) -----------------------
+    def annotation_ids(self, image_id: Optional[Id] = None) -> list:
+        """Annotation ids of one image (file order), or of the whole file, without reading the records."""
+        if image_id is None:
+            return list(self._annotations)
+        self.image(image_id)
+        return list(self._by_image[image_id])
+
+    def meta(self, ann_id: Id) -> tuple:
+        """``(image_id, category_id, has_mask)`` of one annotation."""
+        ann = self.annotation(ann_id)
+        return ann["image_id"], ann["category_id"], has_segmentation(ann.get("segmentation"))
+
+    def put_image(self, record: Mapping) -> dict:
+        """Insert an image record, or replace the one with its id (in place); its annotations stay."""
+        record = dict(record)
+        old = self._images.get(record["id"])
+        if old is not None:
+            key = _path_key(old["file_name"])
+            self._by_file[key].remove(old["id"])
+            if not self._by_file[key]:
+                del self._by_file[key]
+        else:
+            self._by_image[record["id"]] = {}
+        self._images[record["id"]] = record
+        self._by_file.setdefault(_path_key(record["file_name"]), []).append(record["id"])
+        self._by_base = None
+        return record
+
+    def put_category(self, record: Mapping) -> dict:
+        """Insert a category record, or replace the one with its id (in place)."""
+        record = dict(record)
+        old = self._categories.get(record["id"])
+        if old is not None and self._category_by_name.get(str(old["name"])) == old["id"]:
+            del self._category_by_name[str(old["name"])]
+        self._categories[record["id"]] = record
+        self._category_by_name = {}
+        for category in self._categories.values():
+            self._category_by_name.setdefault(str(category["name"]), category["id"])
+        return record
+
+    def remove_category(self, category_id: Id) -> dict:
+        """Delete a category record no annotation uses (a rolled-back new class); returns it."""
+        record = self._categories.pop(category_id)
+        self._category_by_name = {}
+        for category in self._categories.values():
+            self._category_by_name.setdefault(str(category["name"]), category["id"])
+        return record
+
+    def put_annotation(self, record: Mapping) -> dict:
+        """Insert an annotation record, or replace the one with its id (in place); its image must be there."""
+        record = dict(record)
+        self.image(record["image_id"])
+        old = self._annotations.get(record["id"])
+        if old is not None and old["image_id"] != record["image_id"]:
+            del self._by_image[old["image_id"]][record["id"]]
+        self._annotations[record["id"]] = record
+        self._by_image[record["image_id"]][record["id"]] = None
+        return record
+
+    def delete(self, key: str) -> None:
+        """Remove a top-level entry other than the three lists (nothing when it is not there)."""
+        if key in _LISTS:
+            raise InputError(f"Change '{key}' through the document's methods.")
+        self._top.pop(key, None)
+
     # -- annotations ---------------------------------------------------------------------
     def annotations(self, image_id: Optional[Id] = None) -> list:
         """Annotation records of one image (file order), or of all images."""

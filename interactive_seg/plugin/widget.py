@@ -386,10 +386,23 @@ class SegmentationWidget(QWidget):
         self.images.choose_first()
         if unreadable:  # (after the first image: showing it settles older warnings)
             self._warn(f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}")
+        if session.read_only:  # said last, so that it stays on the status line
+            self._warn(session.read_only_reason)
+            self._say(f"Read-only: {session.read_only_reason}")
 
     def _folder_title(self) -> str:
         count = len(self.session.images)
-        return f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
+        title = f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
+        return title + (" - READ-ONLY" if self.session.read_only else "")
+
+    def _cannot_save(self) -> bool:
+        """True (and says why) when the image shown belongs to a read-only folder session:
+        a change there could not be saved, so none is made and the prompts stay."""
+        if self.session is None or not self.session.read_only or self._key not in self.session.images:
+            return False
+        self._warn(f"Not saved: {self.session.read_only_reason}")
+        self._say(f"Read-only: {self.session.read_only_reason}")
+        return True
 
     def step_image(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) image of the folder."""
@@ -669,13 +682,15 @@ class SegmentationWidget(QWidget):
         if preview is None:
             self._warn(self._refusal or "There is nothing to accept: draw a box, click points or brush scribbles first.")
             return None
+        if self._cannot_save():
+            return None
         category = self.current_class()
         if self._editing is not None:
             change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset)
         else:
             change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset)
-        if change is None:
-            return None
+        if change is None or (change is not Ellipsis and change.how == "not saved"):
+            return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
             self.clear(say=False)
         self._settled()
@@ -722,6 +737,8 @@ class SegmentationWidget(QWidget):
         self.edit(object_id)
 
     def delete(self, object_id: int) -> None:
+        if self._cannot_save():
+            return
         self._apply(self.model.delete, self._key, object_id)  # an edited object that goes: _changed clears
 
     def delete_selected(self) -> None:

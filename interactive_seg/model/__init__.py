@@ -1,0 +1,1 @@
+"""The annotation model's storage pieces: the folder lock and the change journal of a session."""

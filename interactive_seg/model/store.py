@@ -1,0 +1,358 @@
+"""Where a session's COCO document is kept: the file, its journal, the folder's lock.
+
+A :class:`Store` is opened for writing (it holds the folder's lock) or read-only. Every
+change is a :class:`Transaction`: it notes each record it touches before touching it;
+on commit it appends one journal record (put/delete of the whole records it changed,
+fsync'd), and when that append fails it puts every touched record back as it was, so a
+failed change leaves nothing behind. The journal is folded into the COCO file (one atomic
+rewrite) every ``compact_every`` changes, ``compact_seconds`` after the first unsaved
+change (but never sooner than 20 times the last fold's duration after it, so that folding
+a huge file takes at most 5 % of the time), on :meth:`Store.compact` and on
+:meth:`Store.close`; never on every change.
+
+The COCO file is never overwritten once another program changed it (its size or mtime
+differs from what the store last read or wrote, and so does its digest): the store
+refuses, and the changes stay in the journal.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+import warnings
+from pathlib import Path
+
+from ..coco.document import CocoDocument
+from ..errors import InputError
+from ..files import write_bytes_atomic
+from . import journal as jr
+from .lock import FolderLock
+
+__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction"]
+
+DEFAULT_COMPACT_EVERY = 200
+DEFAULT_COMPACT_SECONDS = 60.0
+#: an automatic fold waits at least this many times the last fold's duration after it: on a
+#: 200 MB file (seconds to rewrite) the calls that fold stay rare, whatever N and T say
+FOLD_SPACING = 20
+_MISSING = object()
+_KINDS = ("image", "category", "annotation")
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _get(doc: CocoDocument, kind: str, key):
+    """The current record (or top-level value) of ``kind``/``key``; _MISSING when there is none."""
+    try:
+        if kind == "annotation":
+            return doc.annotation(key)
+        if kind == "image":
+            return doc.image(key)
+    except InputError:
+        return _MISSING
+    if kind == "category":
+        for record in doc.categories:
+            if record["id"] == key:
+                return record
+        return _MISSING
+    return doc.get(key, _MISSING)
+
+
+def apply_ops(doc: CocoDocument, ops: list) -> None:
+    """Apply a journal record's operations (idempotent: applying them twice changes nothing more)."""
+    for op in ops:
+        verb = op[0]
+        if verb == "put":
+            getattr(doc, f"put_{op[1]}")(op[2])
+        elif verb == "del":
+            if _get(doc, op[1], op[2]) is not _MISSING:
+                {"annotation": doc.remove_annotation, "image": doc.remove_image, "category": doc.remove_category}[op[1]](op[2])
+        elif verb == "set":
+            doc.set(op[1], op[2])
+        elif verb == "unset":
+            doc.delete(op[1])
+
+
+class Transaction:
+    """One change of a store: records touched, then committed as one journal record or rolled back."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.before: dict = {}  # (kind, key) -> the record as it was (a copy), or _MISSING
+        self.undo: list = []  # callables putting the session's own indexes back, in order
+        self._categories = {c["id"] for c in store.doc.categories}  # classes are few: new ones are found by comparing
+
+    def _note_new_categories(self) -> None:
+        for record in self.store.doc.categories:
+            if record["id"] not in self._categories:
+                self.before.setdefault(("category", record["id"]), _MISSING)
+
+    def touch(self, kind: str, key) -> None:
+        """Note a record (kind image/category/annotation, or "top" for a top-level key) before changing it."""
+        if (kind, key) in self.before:
+            return
+        value = _get(self.store.doc, kind, key)
+        if value is not _MISSING:
+            value = copy.deepcopy(value) if kind == "top" else dict(value)
+        self.before[(kind, key)] = value
+
+    def ops(self) -> list:
+        """The journal operations that take the file from before to now, in an order replay can follow."""
+        doc = self.store.doc
+        self._note_new_categories()
+        puts = {k: [] for k in _KINDS}
+        dels = {k: [] for k in _KINDS}
+        top = []
+        for (kind, key), before in self.before.items():
+            now = _get(doc, kind, key)
+            if kind == "top":
+                if now is _MISSING and before is not _MISSING:
+                    top.append(["unset", key])
+                elif now is not _MISSING and now != before:
+                    top.append(["set", key, now])
+            elif now is _MISSING:
+                if before is not _MISSING:
+                    dels[kind].append(["del", kind, key])
+            elif before is _MISSING or now != before:
+                puts[kind].append(["put", kind, now])
+        return puts["image"] + puts["category"] + dels["annotation"] + puts["annotation"] + dels["category"] + dels["image"] + top
+
+    def rollback(self) -> None:
+        doc = self.store.doc
+        self._note_new_categories()
+        items = list(self.before.items())
+        for (kind, key), before in items:  # new annotations go first (new images take theirs along)
+            if kind == "annotation" and before is _MISSING and _get(doc, kind, key) is not _MISSING:
+                doc.remove_annotation(key)
+        for wanted in ("image", "category", "annotation"):
+            for (kind, _key), before in items:
+                if kind == wanted and before is not _MISSING:
+                    getattr(doc, f"put_{kind}")(before)
+        for (kind, key), before in items:
+            if before is _MISSING and _get(doc, kind, key) is not _MISSING:
+                if kind == "image":
+                    doc.remove_image(key)
+                elif kind == "category":
+                    doc.remove_category(key)
+                elif kind == "top":
+                    doc.delete(key)
+            elif kind == "top" and before is not _MISSING:
+                doc.set(key, before)
+        for undo in reversed(self.undo):
+            undo()
+
+
+class Store:
+    """A COCO document with its file, journal and lock (see the module's text).
+
+    Use :meth:`open`; ``read_only_reason`` is None for the writer.
+    """
+
+    def __init__(self, path: Path, doc: CocoDocument, seen: tuple | None, digest: str | None, lock: FolderLock | None, read_only_reason: str | None, compact_every: int, compact_seconds: float):
+        self.path = path
+        self.doc = doc
+        self.lock = lock
+        self.read_only_reason = read_only_reason
+        self.journal = jr.Journal(jr.journal_path(path))
+        self.compact_every = max(int(compact_every), 1)
+        self.compact_seconds = float(compact_seconds)
+        self._seen = seen  # (size, mtime_ns) of the COCO file as last read or written; None: no file
+        self._digest = digest  # its SHA-256; None: no file
+        self._pending_since: float | None = None  # when the first change not in the COCO file was made
+        self._last_fold = (time.monotonic(), 0.0)  # when the last fold ended, how long it took
+        self.closed = False
+        self.last_error: str | None = None  # why the last automatic fold into the file failed
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, mode: str = "auto", discard_journal: bool = False, compact_every: int = DEFAULT_COMPACT_EVERY,
+             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "") -> Store:
+        if mode not in ("auto", "write", "read"):
+            raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
+        path = Path(path)
+        lock, reason = None, None
+        if mode == "read":
+            reason = f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
+        else:
+            lock = FolderLock(path)
+            if not lock.acquire():
+                lock = None
+                if mode == "write":
+                    raise InputError(
+                        f"{where or repr(path.name)} is open for writing in another window or program; "
+                        "close it there first, or open the folder read-only."
+                    )
+                reason = (
+                    f"{where or repr(path.name)} is open for writing in another window or program; "
+                    "opened read-only: changes cannot be saved here (close the other window and open the folder again)."
+                )
+                warnings.warn(reason, stacklevel=3)
+        try:
+            if lock is not None:
+                jr.remove_stale_temporaries(path)
+            doc, seen, digest, replayed = cls._read(path, writer=lock is not None, discard_journal=discard_journal)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store = cls(path, doc, seen, digest, lock, reason, compact_every, compact_seconds)
+        if lock is not None and replayed is not None:
+            if replayed:
+                store.journal.resume(len(replayed))
+                store._pending_since = time.monotonic()
+            else:
+                store.journal.remove()  # a journal with no change in it: nothing to keep
+        return store
+
+    @classmethod
+    def _read(cls, path: Path, *, writer: bool, discard_journal: bool) -> tuple:
+        """(document, stat, digest, replayed changes or None when there is no journal).
+
+        A reader may meet a writer folding its journal in: the file, its digest and the
+        journal are read again until they belong together (a few tries).
+        """
+        jpath = jr.journal_path(path)
+        for attempt in range(5):
+            state = jr.read(jpath)
+            seen = _stat(path)
+            digest = jr.file_digest(path)
+            doc = CocoDocument.open(path) if seen is not None else CocoDocument(path=path)
+            if _stat(path) != seen:
+                continue  # the file was replaced while it was read
+            if state is None or not state.readable or not state.changes:
+                return doc, seen, digest, ([] if state is not None else None)
+            ops = state.to_replay(digest)
+            if ops is None and not writer and attempt < 4:
+                time.sleep(0.05)  # a writer may be between its rename and its new journal
+                continue
+            if ops is None:
+                aside = jpath.with_name(jpath.name + ".discarded")
+                if discard_journal and writer:
+                    os.replace(jpath, aside)
+                    return doc, seen, digest, None
+                if not writer:
+                    warnings.warn(f"The unsaved changes in {str(jpath)!r} belong to another version of {path.name!r}; they are not shown.", stacklevel=4)
+                    return doc, seen, digest, None
+                raise InputError(
+                    f"{str(jpath)!r} holds {len(state.changes)} unsaved change(s) made to another version of {path.name!r} "
+                    "(the file was replaced since), so they were not applied; put that version back to recover them, or open "
+                    f"the folder with Session.open(folder, discard_journal=True) to set them aside in {aside.name!r}."
+                )
+            for change in ops:
+                apply_ops(doc, change)
+            return doc, seen, digest, ops
+        raise InputError(f"{str(path)!r} kept changing while it was read; open the folder again.")
+
+    # -- changing ------------------------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    @property
+    def unsaved(self) -> int:
+        """Changes kept in the journal and not yet in the COCO file."""
+        return self.journal.changes
+
+    def check_writable(self) -> None:
+        if self.closed:
+            raise InputError("This session is closed; open the folder again to change it.")
+        if self.read_only_reason is not None:
+            raise InputError(self.read_only_reason)
+
+    def commit(self, txn: Transaction) -> None:
+        """Make a transaction durable (one fsync'd journal record); on any failure it is rolled back."""
+        try:
+            self.check_unchanged()
+            ops = txn.ops()
+            if not ops:
+                return
+            if self.journal.changes == 0 and not self.journal.path.exists():
+                self.journal.start(self._digest)
+            self.journal.add_change(ops)
+        except OSError as exc:
+            txn.rollback()
+            raise InputError(
+                f"Could not save the change ({exc.strerror or exc}); nothing was changed: free some space or make "
+                f"{str(self.path.parent)!r} writable, then do it again."
+            ) from exc
+        except BaseException:
+            txn.rollback()
+            raise
+        if self._pending_since is None:
+            self._pending_since = time.monotonic()
+        now = time.monotonic()
+        due = self.journal.changes >= self.compact_every or now - self._pending_since >= self.compact_seconds
+        ended, took = self._last_fold
+        if due and now - ended >= FOLD_SPACING * took:  # folds take at most 1/FOLD_SPACING of the time
+            try:
+                self.compact()
+            except InputError as exc:  # the change itself is safe in the journal
+                self.last_error = str(exc)
+                warnings.warn(str(exc), stacklevel=3)
+
+    def check_unchanged(self) -> None:
+        """InputError when another program changed the COCO file since this store read or wrote it."""
+        now = _stat(self.path)
+        if now == self._seen:
+            return
+        digest = jr.file_digest(self.path)
+        if digest == self._digest:
+            self._seen = now
+            return
+        raise InputError(
+            f"{str(self.path)!r} was changed by another program while this session had it open, so it was not overwritten; "
+            f"the {self.journal.changes} change(s) made here are kept in {str(self.journal.path)!r}: save this session's "
+            "version under another name with session.save(path), then close the session and reconcile the two files."
+        )
+
+    def compact(self) -> Path:
+        """Fold the journal into the COCO file (one atomic rewrite) and start afresh."""
+        if self.read_only_reason is not None or self.journal.changes == 0:
+            return self.path
+        self.check_unchanged()
+        start = time.monotonic()
+        data = self.doc.dumps()
+        digest = jr.bytes_digest(data)
+        try:
+            self.journal.append({"compact": digest})
+        except OSError as exc:
+            raise InputError(f"Could not save {str(self.path)!r} ({exc.strerror or exc}); the changes are kept in its journal.") from exc
+        write_bytes_atomic(self.path, data)
+        self._seen, self._digest = _stat(self.path), digest
+        self.journal.remove()
+        self._last_fold = (time.monotonic(), time.monotonic() - start)
+        self._pending_since = None
+        self.last_error = None
+        return self.path
+
+    def close(self) -> None:
+        """Fold the journal in and let go of the lock (the journal stays when folding fails)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.read_only_reason is None:
+                self.compact()
+        finally:
+            self.journal.close()
+            if self.lock is not None:
+                self.lock.release()
+
+    @staticmethod
+    def close_quietly(store: Store) -> None:
+        """Close at garbage collection or interpreter exit: a failure is a warning, the journal keeps the work."""
+        try:
+            store.close()
+        except Exception as exc:  # noqa: BLE001 - nothing may escape a finalizer
+            try:
+                warnings.warn(f"Could not fold the session's changes into {str(store.path)!r} ({exc}); they are kept in its journal.", stacklevel=2)
+            except Exception:  # noqa: BLE001
+                pass
+

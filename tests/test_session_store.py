@@ -1,0 +1,404 @@
+"""A folder session never loses work: one writer per folder, changes atomic in memory, the
+journal replayed after a crash, a COCO file changed by someone else never overwritten."""
+
+import json
+import os
+import signal
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from interactive_seg import InputError, Session
+
+HAS_FORK = hasattr(os, "fork")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, shape in (("a.png", (20, 25)), ("b.png", (30, 40))):
+        cv2.imwrite(str(folder / name), np.full(shape + (3,), 90, np.uint8))
+    return folder
+
+
+def rect(shape, y, x, h, w):
+    m = np.zeros(shape, bool)
+    m[y : y + h, x : x + w] = True
+    return m
+
+
+def journal_of(folder):
+    return folder / ".annotations.coco.json.journal"
+
+
+def in_child(work):
+    """Run ``work(write)`` in a forked process; returns (pid, read end of the pipe it writes lines to)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 0
+        try:
+            os.close(read_fd)
+            work(lambda line: os.write(write_fd, (line + "\n").encode()))
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def read_all(fd) -> list:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode().splitlines()
+
+
+# -- one writer per folder ----------------------------------------------------------------------
+def test_two_sessions_of_one_process_never_lose_an_object(folder):
+    a = Session.open(folder)
+    with pytest.warns(UserWarning, match="open for writing in another window"):
+        b = Session.open(folder)
+    assert not a.read_only and b.read_only and "open for writing in another window" in b.read_only_reason
+    saved, refused = 0, 0
+    for i in range(20):
+        a.add("a.png", rect((20, 25), i % 10, i % 12, 3, 3), "cat")
+        saved += 1
+        with pytest.raises(InputError, match="open for writing in another window"):
+            b.add("b.png", rect((30, 40), i, i, 4, 4), "dog")
+        refused += 1
+    first = a.objects("a.png")[0].id
+    for call in (lambda: b.replace(first, category="dog"), lambda: b.remove(first), lambda: b.rename_class("cat", "lion")):
+        with pytest.raises(InputError, match="open for writing in another window"):
+            call()
+    assert b.count("b.png") == 0 and b.objects("a.png") == []  # b shows the file as it opened it
+    with pytest.raises(InputError, match="open for writing in another window"):
+        Session.open(folder, mode="write")
+    a.close()
+    b.close()
+    with Session.open(folder, mode="write") as again:  # the folder is free once the writer closed
+        assert again.count("a.png") == saved == 20 and again.count("b.png") == 0 and refused == 20
+
+
+def test_a_reader_sees_what_the_writer_has_not_folded_in_yet(folder):
+    writer = Session.open(folder, compact_every=1000)
+    kept = writer.add("a.png", rect((20, 25), 1, 1, 5, 5), "cat")
+    assert not writer.path.exists() and journal_of(folder).exists()  # in the journal only
+    reader = Session.open(folder, mode="read")
+    assert reader.read_only and [o.id for o in reader.objects("a.png")] == [kept]
+    writer.close()
+    assert not journal_of(folder).exists() and json.loads(writer.path.read_text())["annotations"][0]["id"] == kept
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="forks a writer")
+def test_two_processes_adding_twenty_objects_each_keep_all_forty_or_refuse(folder):
+    def writer(name):
+        def work(say):
+            try:
+                session = Session.open(folder, mode="write")
+            except InputError as exc:
+                say(f"refused {exc}")
+                return
+            for i in range(20):
+                session.add(name, rect(session.read(name).shape[:2], i % 8, i % 9, 4, 4), "cat")
+                say("ok")
+            session.close()
+        return work
+
+    children = [in_child(writer(name)) for name in ("a.png", "b.png")]
+    lines = []
+    for pid, fd in children:
+        lines += read_all(fd)
+        assert os.waitpid(pid, 0)[1] == 0
+    saved = lines.count("ok")
+    refusals = [line for line in lines if line.startswith("refused")]
+    assert all("open for writing in another window" in line for line in refusals)
+    assert saved + 20 * len(refusals) == 40
+    with Session.open(folder) as session:
+        assert session.count("a.png") + session.count("b.png") == saved  # every acknowledged object, never fewer
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="forks a writer")
+def test_a_killed_writer_leaves_the_folder_unlocked(folder):
+    def work(say):
+        Session.open(folder).add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+        say("ready")
+        time.sleep(60)
+
+    pid, fd = in_child(work)
+    assert os.read(fd, 100) == b"ready\n"
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    with Session.open(folder, mode="write") as session:  # the OS let the lock go with the process
+        assert session.count("a.png") == 1  # replayed from the journal
+
+
+# -- a change that cannot be saved changes nothing ------------------------------------------------
+def test_a_failed_write_leaves_the_session_exactly_as_before(folder, monkeypatch):
+    session = Session.open(folder)
+    kept = session.add("a.png", rect((20, 25), 0, 0, 4, 4), "cat")
+    before = (json.dumps(session.document.to_data()), session.categories, [o.id for o in session.objects("a.png")])
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(InputError, match="No space left on device.*nothing was changed"):
+        session.add("b.png", rect((30, 40), 5, 5, 4, 4), "new class")  # a new image record and a new class
+    with pytest.raises(InputError, match="No space left on device"):
+        session.remove(kept)
+    with pytest.raises(InputError, match="No space left on device"):
+        session.replace(kept, mask=rect((20, 25), 9, 9, 2, 2), category="dog")
+    with pytest.raises(InputError, match="No space left on device"):
+        session.rename_class("cat", "lion")
+    with pytest.raises(InputError, match="No space left on device"):
+        session.sync("b.png", rect((30, 40), 1, 1, 3, 3).astype(np.int32) * 50, {50: "bird"})
+    assert (json.dumps(session.document.to_data()), session.categories, [o.id for o in session.objects("a.png")]) == before
+    assert session.count("b.png") == 0 and session.objects("a.png")[0].mask.sum() == 16
+    monkeypatch.undo()
+    assert session.add("b.png", rect((30, 40), 5, 5, 4, 4), "dog") == kept + 1  # ids as if nothing had been tried
+    session.close()
+    with Session.open(folder) as again:  # nothing that failed was applied later
+        assert again.categories == {"cat": 1, "dog": 2}
+        assert [(o.id, o.category) for o in again.objects("a.png")] == [(kept, "cat")]
+        assert [(o.id, o.category) for o in again.objects("b.png")] == [(kept + 1, "dog")]
+
+
+def test_a_torn_last_journal_record_is_ignored(folder):
+    session = Session.open(folder, compact_every=1000)
+    ids = [session.add("a.png", rect((20, 25), i, i, 3, 3), "cat") for i in range(3)]
+    session._store.journal.close()  # as a crash would leave it: no fold into the COCO file
+    session._finalizer.detach()
+    session._store.lock.release()
+    whole = journal_of(folder).read_bytes()
+    with open(journal_of(folder), "ab") as handle:  # the start of a fourth record, cut by the crash
+        handle.write(whole.splitlines(keepends=True)[-1][:40])
+    with Session.open(folder) as again:
+        assert [o.id for o in again.objects("a.png")] == ids
+        again.add("b.png", rect((30, 40), 0, 0, 3, 3), "cat")  # appends after the last whole record
+    with Session.open(folder) as again:
+        assert again.count("a.png") == 3 and again.count("b.png") == 1 and not journal_of(folder).exists()
+
+
+# -- folding the journal into the COCO file -------------------------------------------------------
+def test_the_coco_file_is_rewritten_at_a_bounded_rate_not_on_every_change(folder):
+    session = Session.open(folder, compact_every=3, compact_seconds=3600)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+    assert not session.path.exists() and session.unsaved == 2
+    session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")  # the third: folded in
+    assert len(json.loads(session.path.read_text())["annotations"]) == 3 and session.unsaved == 0
+    assert not journal_of(folder).exists()
+    session.add("b.png", rect((30, 40), 0, 0, 3, 3), "cat")
+    assert len(json.loads(session.path.read_text())["annotations"]) == 3 and session.unsaved == 1
+    assert session.save() == session.path and len(json.loads(session.path.read_text())["annotations"]) == 4
+    session.close()
+    timed = Session.open(folder, compact_every=1000, compact_seconds=0)
+    timed.add("b.png", rect((30, 40), 9, 9, 3, 3), "cat")  # "after T seconds" (T = 0)
+    assert timed.unsaved == 0 and len(json.loads(timed.path.read_text())["annotations"]) == 5
+    timed.close()
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="forks a writer")
+@pytest.mark.parametrize("crash_at", ["before the rename", "after the rename"])
+def test_a_crash_while_folding_the_journal_in_loses_nothing(folder, crash_at):
+    from interactive_seg.model import journal, store
+
+    def work(say):
+        session = Session.open(folder, compact_every=1000)
+        for i in range(3):
+            session.add("a.png", rect((20, 25), i, i, 3, 3), "cat")
+        if crash_at == "before the rename":
+            store.write_bytes_atomic = lambda path, data: os._exit(0)
+        else:
+            journal.Journal.remove = lambda self: os._exit(0)
+        session.save()
+
+    pid, fd = in_child(work)
+    read_all(fd)
+    os.waitpid(pid, 0)
+    assert journal_of(folder).exists() and b'"compact"' in journal_of(folder).read_bytes()
+    with Session.open(folder) as session:
+        assert [o.id for o in session.objects("a.png")] == [1, 2, 3]
+    data = json.loads((folder / "annotations.coco.json").read_text())
+    assert [a["id"] for a in data["annotations"]] == [1, 2, 3] and not journal_of(folder).exists()
+
+
+def test_stale_temporary_files_are_removed_by_the_writer_only(folder):
+    stale = [folder / ".annotations.coco.json.k2j4_x9a.tmp", folder / "..annotations.coco.json.journal.ab12cd34.tmp"]
+    mine = folder / ".notes.txt.ab12cd34.tmp"  # not this tool's file
+    for path in stale + [mine]:
+        path.write_bytes(b"{")
+    reader = Session.open(folder, mode="read")
+    assert all(p.exists() for p in stale)
+    reader.close()
+    with Session.open(folder):
+        assert not any(p.exists() for p in stale) and mine.exists()
+
+
+# -- the COCO file belongs to its user ----------------------------------------------------------------
+def test_a_file_changed_by_another_program_is_never_overwritten(folder):
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.save()
+    kept = session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")  # in the journal only
+    theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "theirs"}]}
+    session.path.write_text(json.dumps(theirs))  # another program saves the file
+    with pytest.raises(InputError, match="changed by another program .* not overwritten.*kept in .*journal.*session.save"):
+        session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")
+    assert [o.id for o in session.objects("a.png")] == [1, kept]  # the refused change is not kept either
+    other = folder / "mine.json"
+    assert session.save(other) == other and len(json.loads(other.read_text())["annotations"]) == 2
+    with pytest.raises(InputError, match="changed by another program"):
+        session.close()
+    assert json.loads(session.path.read_text()) == theirs and journal_of(folder).exists()
+    with pytest.raises(InputError, match="unsaved change.*another version.*discard_journal=True"):
+        Session.open(folder)
+    assert json.loads(session.path.read_text()) == theirs
+    with Session.open(folder, discard_journal=True) as again:
+        assert again.categories == {"theirs": 1}
+    assert (folder / ".annotations.coco.json.journal.discarded").exists()
+    assert json.loads(session.path.read_text()) == theirs
+
+
+def test_an_object_goes_under_its_own_photograph_never_a_namesakes(tmp_path):
+    folder = tmp_path / "farm"
+    (folder / "other").mkdir(parents=True)
+    cv2.imwrite(str(folder / "sheep.jpg"), np.full((10, 12, 3), 200, np.uint8))
+    cv2.imwrite(str(folder / "other" / "sheep.jpg"), np.full((10, 12, 3), 50, np.uint8))
+    data = {
+        "images": [{"id": 1, "file_name": "other/sheep.jpg", "width": 12, "height": 10}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"size": [10, 12], "counts": [0, 20, 100]}, "iscrowd": 0}],
+        "categories": [{"id": 1, "name": "sheep"}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert session.images == ["other/sheep.jpg", "sheep.jpg"]
+        assert session.objects("sheep.jpg") == [] and session.count("sheep.jpg") == 0
+        assert [o.id for o in session.objects("other/sheep.jpg")] == [1]
+        new = session.add("sheep.jpg", rect((10, 12), 2, 2, 3, 3), "sheep")
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    record = next(a for a in saved["annotations"] if a["id"] == new)
+    image = next(i for i in saved["images"] if i["id"] == record["image_id"])
+    assert image["file_name"] == "sheep.jpg" and image["id"] != 1
+
+
+def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp_path):
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "sheep.jpg"), np.full((10, 12, 3), 200, np.uint8))
+    data = {
+        "images": [{"id": 4, "file_name": "/home/someone/data/sheep.jpg", "width": 12, "height": 10}],
+        "annotations": [{"id": 1, "image_id": 4, "category_id": 1, "segmentation": {"size": [10, 12], "counts": [0, 20, 100]}, "iscrowd": 0}],
+        "categories": [{"id": 1, "name": "sheep"}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert [o.id for o in session.objects("sheep.jpg")] == [1]
+
+
+# -- kill -9 at any moment: the journal replays a prefix of the acknowledged changes -----------------------
+def untouched_file(folder):
+    """A COCO file of another tool: 12 polygon objects on a.png that the writer never touches."""
+    anns = [
+        {"id": 1000 + k, "image_id": 7, "category_id": 3, "segmentation": [[1.5 + k, 1.5, 6.5 + k, 1.5, 6.5 + k, 8.25, 1.5 + k, 8.25]],
+         "area": 33.75, "bbox": [1.5 + k, 1.5, 5.0, 6.75], "iscrowd": 0, "attributes": {"note": f"é {k}", "score": 0.1 + k}}
+        for k in range(12)
+    ]
+    data = {"info": {"by": "another tool"}, "images": [{"id": 7, "file_name": "a.png", "width": 25, "height": 20, "x": None}],
+            "annotations": anns, "categories": [{"id": 3, "name": "tree", "supercategory": "plant"}]}
+    (folder / "annotations.coco.json").write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    return [json.dumps(a, ensure_ascii=False, separators=(",", ":")).encode() for a in anns]
+
+
+def random_writer(folder, seed, compact_every):
+    def work(say):
+        rng = np.random.default_rng(seed)
+        session = Session.open(folder, mode="write", compact_every=compact_every)
+        say("ready")
+        while True:
+            mine = [o.id for o in session.objects("b.png")]
+            kind = rng.choice(["add", "replace", "remove"]) if mine else "add"
+            y, x, h, w = (int(v) for v in rng.integers([0, 0, 1, 1], [25, 35, 6, 6]))
+            if kind == "add":
+                say(f"do add {y} {x} {h} {w}")
+                say(f"ok {session.add('b.png', rect((30, 40), y, x, h, w), 'cat')}")
+            else:
+                target = int(rng.choice(mine))
+                say(f"do {kind} {target} {y} {x} {h} {w}")
+                if kind == "replace":
+                    session.replace(target, mask=rect((30, 40), y, x, h, w))
+                else:
+                    session.remove(target)
+                say("ok")
+    return work
+
+
+def apply(state: dict, line: str, result: str):
+    words = line.split()
+    kind, numbers = words[1], [int(v) for v in words[2:]]
+    state = dict(state)
+    if kind == "add":
+        state[int(result)] = tuple(numbers)
+    elif kind == "replace":
+        state[numbers[0]] = tuple(numbers[1:])
+    else:
+        del state[numbers[0]]
+    return state
+
+
+def run_kills(folder, kills: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    untouched = untouched_file(folder)
+    state: dict = {}  # object id -> (y, x, h, w): what the acknowledged changes made
+    replayed_unacknowledged = 0
+    for attempt in range(kills):
+        pid, fd = in_child(random_writer(folder, seed * 100_000 + attempt, int(rng.integers(1, 9))))
+        assert os.read(fd, 6) == b"ready\n"
+        time.sleep(float(rng.uniform(0, 0.03)))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        lines = read_all(fd)
+        pending = None
+        for line in lines:
+            if line.startswith("do "):
+                pending = line
+            elif pending is not None:  # "ok ..."
+                state = apply(state, pending, line.split()[1] if len(line.split()) > 1 else "")
+                pending = None
+        with Session.open(folder, mode="write") as session:
+            found = {o.id: o.mask for o in session.objects("b.png")}
+            expected = {i: rect((30, 40), *r) for i, r in state.items()}
+            same = set(found) == set(expected) and all((found[i] == expected[i]).all() for i in found)
+            if not same:  # the change in flight was made durable before its acknowledgement: allowed
+                assert pending is not None, (attempt, sorted(found), sorted(expected))
+                words = pending.split()
+                if words[1] == "add":
+                    (extra,) = set(found) - set(expected)
+                    state = apply(state, pending, str(extra))
+                else:
+                    state = apply(state, pending, "")
+                expected = {i: rect((30, 40), *r) for i, r in state.items()}
+                assert set(found) == set(expected) and all((found[i] == expected[i]).all() for i in found), attempt
+                replayed_unacknowledged += 1
+            assert session.count("a.png") == 12
+        data = (folder / "annotations.coco.json").read_bytes()  # folded in by close()
+        assert all(record in data for record in untouched), attempt  # byte for byte
+        assert not journal_of(folder).exists()
+        assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    return state, replayed_unacknowledged
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="forks writers to kill")
+def test_a_writer_killed_at_200_random_moments_replays_a_prefix_of_its_acknowledged_changes(folder):
+    state, _ = run_kills(folder, kills=200)
+    assert state  # the writers got work done between kills
