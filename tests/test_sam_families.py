@@ -12,9 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import interactive_seg as iseg  # noqa: E402
-from interactive_seg import InputError, Prompts  # noqa: E402
-from sam_models import tiny_sam2_folder, tiny_sam3_folder  # noqa: E402
+from sam_models import tiny_sam2_folder, tiny_sam3_folder
+
+import interactive_seg as iseg
+from interactive_seg import InputError, Prompts
 
 pytestmark = pytest.mark.sam
 
@@ -80,12 +81,12 @@ def _prior(shape):
 
 # Prompts in the core's coordinates, and the reference's: SAM points are pixel indices (x - 0.5)
 CASES = {
-    "box": (Prompts(box=(120, 80, 330, 220)), dict(box=(120, 80, 330, 220))),
-    "point": (Prompts(points=[(200.5, 150.5)]), dict(points=[(200, 150)], labels=[1], multimask=True)),
-    "points": (Prompts(points=[(200.5, 150.5), (300.5, 100.5)], point_labels=[1, 1]), dict(points=[(200, 150), (300, 100)], labels=[1, 1])),
+    "box": (Prompts(box=(120, 80, 330, 220)), {"box": (120, 80, 330, 220)}),
+    "point": (Prompts(points=[(200.5, 150.5)]), {"points": [(200, 150)], "labels": [1], "multimask": True}),
+    "points": (Prompts(points=[(200.5, 150.5), (300.5, 100.5)], point_labels=[1, 1]), {"points": [(200, 150), (300, 100)], "labels": [1, 1]}),
     "box + negative point": (
         Prompts(box=(100, 60, 350, 240), points=[(340.5, 230.5)], point_labels=[0]),
-        dict(box=(100, 60, 350, 240), points=[(340, 230)], labels=[0]),
+        {"box": (100, 60, 350, 240), "points": [(340, 230)], "labels": [0]},
     ),
 }
 

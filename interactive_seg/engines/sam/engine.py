@@ -281,6 +281,10 @@ class SamEngine(Engine):
                     labels.append(label)
         return points, labels
 
+    def _prior_logits(self, prior: np.ndarray) -> np.ndarray:
+        """A prior mask as the model's mask input (resized as the family resizes the image)."""
+        return self.backend.prior_logits(prior)
+
     def _scribble_logits(self, scribbles: np.ndarray) -> np.ndarray:
         """Scribbles as a mask prompt: the low-resolution cells the foreground strokes cross
         positive, the rest negative. The strokes are first widened by a cell each way, so a
@@ -288,7 +292,7 @@ class SamEngine(Engine):
         cell = int(np.ceil(max(scribbles.shape) / self.backend.low))
         kernel = np.ones((2 * cell + 1, 2 * cell + 1), np.uint8)
         wide = cv2.dilate((scribbles == FOREGROUND).astype(np.uint8), kernel) > 0
-        return self.backend.prior_logits(wide & (scribbles != BACKGROUND))
+        return self._prior_logits(wide & (scribbles != BACKGROUND))
 
     def sam_inputs(self, prompts: Prompts) -> dict:
         """The prompts as the model takes them (point_coords, point_labels, box, mask_input, multimask_output)."""
@@ -314,7 +318,7 @@ class SamEngine(Engine):
         if same and coords and self._last[2] <= len(coords):
             mask_input = self._last[1][None]  # the previous refinement of this object
         elif prompts.prior is not None:
-            mask_input = self.backend.prior_logits(prompts.prior)[None]
+            mask_input = self._prior_logits(prompts.prior)[None]
         elif self.scribble_mask and prompts.scribbles is not None and (prompts.scribbles == FOREGROUND).any():
             mask_input = self._scribble_logits(prompts.scribbles)[None]
         multimask = box is None and mask_input is None and len(coords) == 1

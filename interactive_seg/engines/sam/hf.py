@@ -69,7 +69,7 @@ def load_folder(model_cls, processor_cls, folder, device, title: str, config_typ
         with _quiet():
             processor = processor_cls.from_pretrained(str(folder))
             model, info = model_cls.from_pretrained(str(folder), output_loading_info=True)
-    except Exception as exc:  # noqa: BLE001 - safetensors, json and torch errors all mean the same to the user
+    except Exception as exc:
         raise InputError(f"{str(folder)!r} could not be loaded as a {title} model ({type(exc).__name__}: {exc}); download it again.") from exc
     missing = list(info.get("missing_keys") or ())
     if missing:

@@ -171,7 +171,11 @@ def _login_sentence(info: ModelInfo) -> str:
 def _snapshot(info: ModelInfo, cache=None, local_only: bool = False, progress: bool = True) -> Path:
     hub = _hub(info.name)
     from huggingface_hub import errors
-    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
 
     disabled = are_progress_bars_disabled()
     if not progress:
