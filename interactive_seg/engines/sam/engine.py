@@ -227,7 +227,7 @@ class SamEngine(Engine):
             return
         entry = self.cache.get(key)
         if entry is None:
-            for step in self.backend.encode_steps(rgb):
+            for step in self._encode(rgb):
                 if isinstance(step, float):
                     yield step
                 else:
@@ -237,6 +237,10 @@ class SamEngine(Engine):
         self._key, self._source, self._last = key, image, None
         self._shape = tuple(int(v) for v in entry["original_size"])
         yield 1.0
+
+    def _encode(self, rgb: np.ndarray):
+        """The model's image encoder on one image: fractions done, then the cache entry."""
+        return self.backend.encode_steps(rgb)
 
     def embed_many(self, images, batch_size: int = 1) -> list:
         """Put the embeddings of several images into the cache, ``batch_size`` images per encoder call.
