@@ -302,3 +302,21 @@ def test_a_gated_model_without_a_login_says_how_to_log_in(tmp_path, monkeypatch,
     err = capsys.readouterr().err.strip()
     assert "hf auth login" in err and "https://huggingface.co/facebook/sam3" in err
     assert "Traceback" not in err and err.count("\n") == 0
+
+
+def test_the_one_stage_upscaling_is_post_process_masks_pixel_for_pixel():
+    """HF families upscale the best mask low -> image size as post_process_masks does (bilinear,
+    > 0), computed only where a positive logit reaches."""
+    import torch.nn.functional as F
+
+    from interactive_seg.engines.sam.sam1 import _Upscaler
+
+    rng = np.random.default_rng(3)
+    for original in [(300, 451), (1080, 1440), (77, 1000), (1000, 33)]:
+        up = _Upscaler(64, 64, (64, 64), original)
+        for _ in range(3):
+            logits = rng.normal(-3, 1, (64, 64)).astype(np.float32)
+            r, c = rng.integers(0, 60, 2)
+            logits[r : r + rng.integers(1, 6), c : c + rng.integers(1, 6)] = 5.0
+            stock = F.interpolate(torch.from_numpy(logits)[None, None], original, mode="bilinear", align_corners=False)[0, 0].numpy() > 0
+            assert np.count_nonzero(up(logits) != stock) == 0

@@ -6,7 +6,8 @@ first two already projected for the decoder), in bfloat16 autocast on CUDA; the 
 the cache entry. Per prompt the processor normalises the prompts exactly as it does for
 its own pipeline, the model runs on the cached levels (prompt encoder and mask decoder
 only), and only the best mask (by the model's IoU head) is upscaled to the image, as
-``post_process_masks`` upscales it (bilinear, then > 0).
+``post_process_masks`` upscales it (bilinear, then > 0), computed only over the rows and
+columns a positive logit can reach (SAM 1's upscaler with its first stage the identity).
 
 torch and transformers are imported here; this module is imported only when a model of
 one of these families is loaded.
@@ -20,11 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ...errors import InputError
 from .runtime import encoder_autocast, steps_of
-from .sam1 import file_fingerprint
+from .sam1 import _Upscaler, file_fingerprint
 
 __all__ = ["HFBackend", "load_folder"]
 
@@ -99,6 +99,12 @@ class HFBackend:
         self.levels = None
         self.original = None
         self._blocks = _blocks(model.vision_encoder)
+        self._upscale = None
+        # the image-wide positional encoding is a constant of the model: computed once here,
+        # not on every prompt (the model's forward asks for it each call)
+        with torch.inference_mode():
+            pe = model.get_image_wide_positional_embeddings()
+        model.get_image_wide_positional_embeddings = lambda: pe
 
     @property
     def features(self):
@@ -139,6 +145,8 @@ class HFBackend:
         names = sorted((k for k in entry if k.startswith("level")), key=lambda k: int(k[5:]))
         self.levels = [torch.from_numpy(np.ascontiguousarray(entry[k])).to(self.device) for k in names]
         self.original = tuple(int(v) for v in entry["original_size"])
+        # one bilinear stage, low -> image size (post_process_masks'), computed where a positive logit reaches
+        self._upscale = _Upscaler(self.low, self.low, (self.low, self.low), self.original)
 
     # -- prompts -------------------------------------------------------------------------
     def prior_logits(self, prior: np.ndarray) -> np.ndarray:
@@ -168,6 +176,5 @@ class HFBackend:
             out = self.model(image_embeddings=self.levels, multimask_output=multimask, **inputs)
             scores = out.iou_scores[0, 0].float()
             best = int(torch.argmax(scores))
-            low = out.pred_masks[0, 0, best].float()
-            mask = F.interpolate(low[None, None], self.original, mode="bilinear", align_corners=False)[0, 0] > 0
-        return low.cpu().numpy(), float(scores[best]), mask.cpu().numpy()
+            low = out.pred_masks[0, 0, best].float().cpu().numpy()
+        return low, float(scores[best]), self._upscale(low)
