@@ -391,3 +391,22 @@ def test_stock_decoder_remains_an_option(model, image, tmp_path):
         fast.reset()
         stock.reset()
         np.testing.assert_array_equal(fast.segment(prompts).mask, stock.segment(prompts).mask)
+
+
+def test_bf16_encoder_path_and_batches(model, image, tmp_path):
+    """The encoder's bfloat16 autocast (the default on CUDA) runs, here on the CPU, and stays close
+    to float32; embed_many's batches give the entries set_image computes."""
+    p = Prompts(box=(50, 40, 300, 250))
+    fp32 = iseg.get_engine("sam", model=model, device="cpu", precision="fp32", disk_cache=False, cache_dir=tmp_path / "a")
+    bf16 = iseg.get_engine("sam", model=model, device="cpu", precision="bf16", disk_cache=False, cache_dir=tmp_path / "b")
+    fp32.set_image(image)
+    bf16.set_image(image)
+    a, b = fp32.segment(p).mask, bf16.segment(p).mask
+    assert np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b)) >= 0.95
+    batched = iseg.get_engine("sam", model=model, device="cpu", cache_dir=tmp_path / "c")  # its own cache folder
+    new = [np.roll(image, 7, axis=1), np.roll(image, 13, axis=0)]
+    assert batched.embed_many(new, batch_size=2) == ["computed", "computed"]
+    misses = batched.cache.misses
+    batched.set_image(new[1])
+    fp32.set_image(new[1])
+    assert batched.cache.misses == misses and torch.allclose(batched._features, fp32._features, atol=1e-4)

@@ -46,6 +46,9 @@ def _installed(module: str) -> bool:
 
 
 def _is_folder_name(model_type: str) -> bool:
+    """A path rather than a model's name (a known name wins over a folder of that name)."""
+    if model_type in models.catalogue():
+        return False
     return os.sep in model_type or (os.altsep or os.sep) in model_type or Path(model_type).expanduser().is_dir()
 
 
