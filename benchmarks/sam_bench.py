@@ -42,17 +42,17 @@ def _sam2_config(name: str):
     from transformers import Sam2Config
 
     hiera = {
-        "sam2.1_hiera_tiny": dict(hidden_size=96, num_attention_heads=1, blocks_per_stage=[1, 2, 7, 2], global_attention_blocks=[5, 7, 9],
-                                  window_positional_embedding_background_size=[7, 7]),
-        "sam2.1_hiera_small": dict(hidden_size=96, num_attention_heads=1, blocks_per_stage=[1, 2, 11, 2], global_attention_blocks=[7, 10, 13],
-                                   window_positional_embedding_background_size=[7, 7]),
-        "sam2.1_hiera_base_plus": dict(hidden_size=112, num_attention_heads=2, blocks_per_stage=[2, 3, 16, 3], global_attention_blocks=[12, 16, 20],
-                                       window_positional_embedding_background_size=[14, 14]),
+        "sam2.1_hiera_tiny": {"hidden_size": 96, "num_attention_heads": 1, "blocks_per_stage": [1, 2, 7, 2], "global_attention_blocks": [5, 7, 9],
+                                  "window_positional_embedding_background_size": [7, 7]},
+        "sam2.1_hiera_small": {"hidden_size": 96, "num_attention_heads": 1, "blocks_per_stage": [1, 2, 11, 2], "global_attention_blocks": [7, 10, 13],
+                                   "window_positional_embedding_background_size": [7, 7]},
+        "sam2.1_hiera_base_plus": {"hidden_size": 112, "num_attention_heads": 2, "blocks_per_stage": [2, 3, 16, 3], "global_attention_blocks": [12, 16, 20],
+                                       "window_positional_embedding_background_size": [14, 14]},
     }[name]
     width, heads = hiera["hidden_size"], hiera["num_attention_heads"]
     hiera.update(embed_dim_per_stage=[width, 2 * width, 4 * width, 8 * width], num_attention_heads_per_stage=[heads, 2 * heads, 4 * heads, 8 * heads])
-    vision = dict(model_type="sam2_vision_model", backbone_config=dict(model_type="sam2_hiera_det_model", **hiera),
-                  backbone_channel_list=[8 * width, 4 * width, 2 * width, width])
+    vision = {"model_type": "sam2_vision_model", "backbone_config": dict(model_type="sam2_hiera_det_model", **hiera),
+                  "backbone_channel_list": [8 * width, 4 * width, 2 * width, width]}
     return Sam2Config(vision_config=vision)
 
 
@@ -106,7 +106,6 @@ def _prompts(width: int, height: int):
 def measure(name: str, args, image, other, folder: Path) -> dict:
     import torch
 
-    import interactive_seg as iseg
 
     def sync():
         if args.device.startswith("cuda"):

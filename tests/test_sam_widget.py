@@ -6,7 +6,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("qtpy")
 
-from sam_models import tiny_sam2_folder  # noqa: E402
+from sam_models import tiny_sam2_folder
 
 pytestmark = [pytest.mark.gui, pytest.mark.sam]
 

@@ -10,7 +10,7 @@ gets that choice greyed out, with the sentence as its tooltip.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
@@ -68,7 +68,7 @@ class EnginePanel(QWidget):
         fields = self._fields.get(self.name(), {})
         return {name: _value(option, widget) for name, (option, widget) in fields.items()}
 
-    def box(self, name: str) -> Optional[QGroupBox]:
+    def box(self, name: str) -> QGroupBox | None:
         """The group of options of engine ``name`` (None before it was first chosen)."""
         return self._boxes.get(name)
 
