@@ -248,24 +248,34 @@ def cmd_check(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .engines.checkpoints import MODELS, download, models_dir, progress_bar
+    import importlib
+
+    from .engines.sam.models import catalogue, download, family_of_folder, is_cached, models_dir
 
     folder = models_dir()
+    known = catalogue()
     if args.action == "list":
         print(f"Models (cache: {folder}):")
-        for info in MODELS.values():
-            here = (folder / info.file_name).is_file()
-            print(f"  {info.name:6s} {info.size / 1e6:8.1f} MB  {'downloaded ' if here else 'not cached '} {info.note}")
-            print(f"         {info.url}")
+        family = None
+        for info in known.values():
+            if info.family != family:
+                family = info.family
+                print(f"{importlib.import_module(family).TITLE}:")
+            here = "cached    " if is_cached(info.name) else "not cached"
+            print(f"  {info.name:24s} {info.size / 1e6:8.1f} MB  {here}  {info.note}")
+            print(f"  {'':24s} {info.source}")
+        print("Download one with `interactive-seg models download NAME`; a model folder is accepted wherever a name is.")
         return 0
     if not args.name:
-        raise InputError(f"Name the model to download: one of {', '.join(MODELS)}.")
-    if args.name not in MODELS:
-        raise InputError(f"Unknown model {args.name!r}; known models: {', '.join(MODELS)}.")
-    info = MODELS[args.name]
-    _say(args, f"Downloading {info.name} ({info.size / 1e6:.0f} MB) from {info.url}")
-    path = download(args.name, progress=None if args.quiet else progress_bar)
-    _say(args, f"Verified SHA-256 and saved {path}")
+        raise InputError(f"Name the model to download: one of {', '.join(known)}.")
+    if args.name not in known:
+        module = importlib.import_module(family_of_folder(args.name))  # a model folder: checked, nothing to fetch
+        _say(args, f"{args.name} is a {module.TITLE} model folder; use it with --model-type {args.name}")
+        return 0
+    info = known[args.name]
+    _say(args, f"Downloading {info.name} ({info.size / 1e6:.0f} MB) from {info.source} into {folder}")
+    path = download(args.name, progress=not args.quiet)
+    _say(args, f"{info.name} is in the cache: {path}")
     return 0
 
 
@@ -334,11 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         "or colour with green = foreground, red = background",
     )
     from .engines import engine_names
-    from .engines.checkpoints import MODELS
 
     seg.add_argument("--engine", default="grabcut", choices=engine_names(), help="segmentation engine (default: grabcut; plain_grabcut is cv2.grabCut on the whole image, for comparison; sam needs the sam extra and a checkpoint)")
-    seg.add_argument("--model-type", dest="model_type", choices=list(MODELS), help="SAM model (default vit_b; vit_t is MobileSAM)")
-    seg.add_argument("--checkpoint", metavar="PTH", help="SAM checkpoint (default: the one `interactive-seg models download` put in the cache)")
+    seg.add_argument("--model-type", dest="model_type", metavar="MODEL",
+                     help="SAM model: a name from `interactive-seg models list` (default vit_b; vit_t and sam2.1_hiera_tiny are the fastest on a CPU) or a model folder")
+    seg.add_argument("--checkpoint", metavar="PATH", help="SAM weights file or model folder (default: the one `interactive-seg models download` put in the cache)")
     seg.add_argument("--device", help="SAM device: auto (cuda, then mps, then cpu), cpu, cuda, mps (default auto)")
     seg.add_argument("--iterations", type=int, help="most GrabCut iterations for the box (default 5; stops early once the mask settles)")
     seg.add_argument("--margin", type=float, help="context around the box, fraction of its size (default 0.1)")
@@ -404,13 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
     chk.set_defaults(func=cmd_check)
     models = sub.add_parser(
         "models",
-        help="list or download Segment Anything checkpoints",
-        description="`models list` shows the known SAM checkpoints with size, source URL and whether each is "
-        "in the cache; `models download NAME` fetches one into the cache (resuming an interrupted download) "
-        "and verifies its SHA-256. The cache is $INTERACTIVE_SEG_CACHE_DIR or the user cache folder.",
+        help="list or download the SAM models (SAM, MobileSAM, SAM 2.1, SAM 3)",
+        description="`models list` shows every model of every SAM family with its size, where it comes from and "
+        "whether it is in the cache; `models download NAME` fetches one into the cache: Hugging Face models "
+        "with huggingface_hub (progress bar, an interrupted download resumes, used offline once cached; a gated "
+        "model asks you to log in with `hf auth login`), SAM 1 checkpoints with pooch, checked against their "
+        "SHA-256. A model folder (save_pretrained layout) is accepted in place of a name. The cache is "
+        "$INTERACTIVE_SEG_CACHE_DIR or the user cache folder.",
     )
     models.add_argument("action", choices=["list", "download"])
-    models.add_argument("name", nargs="?", help="vit_b, vit_l, vit_h or vit_t (MobileSAM), for download")
+    models.add_argument("name", nargs="?", help="a model from `models list` (or a model folder, to check it), for download")
     models.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     models.set_defaults(func=cmd_models)
 

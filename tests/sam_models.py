@@ -6,7 +6,13 @@ from functools import partial
 def tiny_sam(checkpoint=None, seed=0, img_size=1024):
     """SAM's architecture with two small encoder blocks and random weights; ``img_size`` the encoder's input side."""
     import torch
-    from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
+    from segment_anything.modeling import (
+        ImageEncoderViT,
+        MaskDecoder,
+        PromptEncoder,
+        Sam,
+        TwoWayTransformer,
+    )
 
     torch.manual_seed(seed)
     model = Sam(
@@ -31,3 +37,65 @@ def register_tiny():
     from interactive_seg.engines.sam import register_sam_builder
 
     register_sam_builder("tiny", tiny_sam)
+
+
+# -- SAM 2.1 and SAM 3 tracker: tiny transformers models saved as model folders ------------------
+
+def tiny_sam2_folder(folder, seed=0, size=256):
+    """A SAM 2.1 model folder (``save_pretrained`` layout: config, safetensors, processor) from
+    the family's transformers config with tiny widths and a ``size``-pixel input."""
+    import torch
+    from transformers import Sam2Config, Sam2ImageProcessor, Sam2Model, Sam2Processor
+
+    vision = {
+        "model_type": "sam2_vision_model",
+        "backbone_config": {
+            "model_type": "sam2_hiera_det_model", "hidden_size": 16, "num_attention_heads": 1, "image_size": [size, size],
+            "blocks_per_stage": [1, 1, 2, 1], "embed_dim_per_stage": [16, 32, 64, 128], "num_attention_heads_per_stage": [1, 1, 1, 1],
+            "global_attention_blocks": [3], "window_size_per_stage": [4, 4, 4, 4], "window_positional_embedding_background_size": [4, 4],
+        },
+        "backbone_channel_list": [128, 64, 32, 16],
+        "backbone_feature_sizes": [[size // 4, size // 4], [size // 8, size // 8], [size // 16, size // 16]],
+        "fpn_hidden_size": 32,
+    }
+    config = Sam2Config(
+        vision_config=vision,
+        prompt_encoder_config={"hidden_size": 32, "image_size": size},
+        mask_decoder_config={"hidden_size": 32, "mlp_dim": 64, "num_attention_heads": 2, "iou_head_hidden_dim": 32},
+    )
+    torch.manual_seed(seed)
+    Sam2Model(config).eval().save_pretrained(folder)
+    Sam2Processor(image_processor=Sam2ImageProcessor(size={"height": size, "width": size})).save_pretrained(folder)
+    return folder
+
+
+def tiny_sam3_folder(folder, seed=0, size=224):
+    """A SAM 3 tracker model folder from the family's transformers config with tiny widths
+    and a ``size``-pixel input (patches of 14)."""
+    import torch
+    from transformers import (
+        Sam3ImageProcessor,
+        Sam3TrackerConfig,
+        Sam3TrackerModel,
+        Sam3TrackerProcessor,
+    )
+
+    tokens = size // 14
+    vision = {
+        "model_type": "sam3_vision_model",
+        "backbone_config": {
+            "model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "image_size": size, "patch_size": 14, "window_size": 8, "global_attn_indexes": [1], "pretrain_image_size": size,
+        },
+        "fpn_hidden_size": 32,
+        "backbone_feature_sizes": [[tokens * 4, tokens * 4], [tokens * 2, tokens * 2], [tokens, tokens]],
+    }
+    config = Sam3TrackerConfig(
+        vision_config=vision,
+        prompt_encoder_config={"hidden_size": 32, "image_size": size, "patch_size": 14},
+        mask_decoder_config={"hidden_size": 32, "mlp_dim": 64, "num_attention_heads": 2, "iou_head_hidden_dim": 32},
+    )
+    torch.manual_seed(seed)
+    Sam3TrackerModel(config).eval().save_pretrained(folder)
+    Sam3TrackerProcessor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size})).save_pretrained(folder)
+    return folder

@@ -32,7 +32,8 @@ __all__ = [
 _REGISTRY: dict = {
     "grabcut": ("interactive_seg.engines.grabcut", "GrabCutEngine", None, ("cv2",)),
     "plain_grabcut": ("interactive_seg.engines.plain_grabcut", "PlainGrabCutEngine", None, ("cv2",)),
-    "sam": ("interactive_seg.engines.sam", "SamEngine", "sam", ("torch", "torchvision", "segment_anything")),
+    # every SAM family (SAM, MobileSAM, SAM 2.1, SAM 3) is a model of this one engine: engines/sam/
+    "sam": ("interactive_seg.engines.sam.engine", "SamEngine", "sam", ("torch",)),
 }
 
 

@@ -3,13 +3,16 @@
 Nothing here names an engine, a model or an option: the menu lists
 :func:`~interactive_seg.engines.available_engines`, and an engine's group of options is
 made from ``engine_class(name).options`` the first time that engine is chosen (so SAM's
-torch is imported only when SAM is picked).
+torch is imported only when SAM is picked). An engine that says why a choice cannot be
+used now (``choice_note(option, value)``: a model not downloaded, a family not installed)
+gets that choice greyed out, with the sentence as its tooltip.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -65,7 +68,7 @@ class EnginePanel(QWidget):
         fields = self._fields.get(self.name(), {})
         return {name: _value(option, widget) for name, (option, widget) in fields.items()}
 
-    def box(self, name: str) -> Optional[QGroupBox]:
+    def box(self, name: str) -> QGroupBox | None:
         """The group of options of engine ``name`` (None before it was first chosen)."""
         return self._boxes.get(name)
 
@@ -103,6 +106,8 @@ class EnginePanel(QWidget):
         for option in cls.options:
             widget = _editor(option)
             widget.setToolTip(option.help)
+            if isinstance(widget, QComboBox) and option.choices:
+                _grey_out(widget, option, getattr(cls, "choice_note", None))
             _connect(widget, self._on_change)
             form.addRow(option.title, widget)
             fields[option.name] = (option, widget)
@@ -134,6 +139,23 @@ def _editor(option: Option) -> QWidget:
     widget = QLineEdit("" if option.default is None else str(option.default))
     widget.setPlaceholderText(option.help.rstrip("."))
     return widget
+
+
+def _grey_out(widget: QComboBox, option: Option, note) -> None:
+    """Grey out the choices the engine says cannot be used now (the reason as the tooltip)."""
+    if note is None:
+        return
+    model = widget.model()
+    for index, value in enumerate(option.choices):
+        try:
+            reason = note(option.name, value)
+        except Exception as exc:  # noqa: BLE001 - a menu must open whatever one entry says
+            reason = f"{value} cannot be checked ({type(exc).__name__})."
+        if reason:
+            item = model.item(index) if hasattr(model, "item") else None
+            if item is not None:
+                item.setEnabled(False)
+            widget.setItemData(index, reason, Qt.ItemDataRole.ToolTipRole)
 
 
 def _connect(widget: QWidget, slot: Callable[[], None]) -> None:

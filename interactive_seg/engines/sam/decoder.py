@@ -155,7 +155,7 @@ class FastDecoder:
         """Compute and keep the image part for prompts without a mask."""
         self._image = self.image_part(image_embeddings, no_mask_dense)
 
-    def __call__(self, sparse: torch.Tensor, multimask: bool, image: tuple = None):
+    def __call__(self, sparse: torch.Tensor, multimask: bool, image: tuple | None = None):
         """(best mask's low-resolution logits (4H, 4W), its score, the index chosen among
         the masks the stock decoder would return) for sparse prompt embeddings (1, T, C).
         ``image`` is :meth:`image_part` of a prompt with a mask; by default the prepared
