@@ -23,7 +23,7 @@ from .files import read_image, write_image
 from .image import as_rgb8
 from .labels import labels_to_objects, objects_to_labels
 from .prompts import Prompts
-from .session import Session
+from .model.session import Session
 
 __all__ = [
     "segment",

@@ -37,7 +37,7 @@ from .files import ensure_folder, image_filter, open_atomic, read_image, write_b
 from .image import as_rgb8
 from .palette import colour, rgb
 from .provenance import REVIEW_STATES, record_of, review_state
-from .session import DEFAULT_ANNOTATIONS
+from .model.session import DEFAULT_ANNOTATIONS
 
 __all__ = ["contact_sheet", "Sheet", "Page", "Tile", "SORTS", "PER_PAGE", "MAX_PER_PAGE"]
 

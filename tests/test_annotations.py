@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from interactive_seg import InputError, Session, write_image
-from interactive_seg.annotations import Annotations
+from interactive_seg.model.annotations import Annotations
 from conftest import disc_scene
 
 
@@ -174,7 +174,7 @@ def test_old_session_images_are_closed_but_their_objects_stay_saved(folder):
 def test_a_failed_save_is_taken_back_and_never_saved_later(folder, monkeypatch):
     import os
 
-    from interactive_seg.annotations import SaveError
+    from interactive_seg.model.annotations import SaveError
 
     session = Session.open(folder)
     model = Annotations(session=session)
@@ -220,6 +220,6 @@ def test_export_writes_cutouts_and_coco(tmp_path):
 
 
 def test_the_model_imports_no_gui():
-    code = "import sys, interactive_seg.annotations; print(sorted(m for m in ('qtpy', 'napari', 'PyQt6', 'torch') if m in sys.modules))"
+    code = "import sys, interactive_seg.model.annotations; print(sorted(m for m in ('qtpy', 'napari', 'PyQt6', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -127,7 +127,7 @@ def test_mask_errors(small):
 def test_grey_images_export_with_a_transparent_background(tmp_path, dtype, top):
     """Issue #13 (5): a grey 8- or 16-bit image could not be exported transparent (OpenCV
     has no two-channel PNG), with a message that told the user to use the format they used."""
-    from interactive_seg.annotations import Annotations
+    from interactive_seg.model.annotations import Annotations
 
     grey = (np.arange(30 * 40).reshape(30, 40) % 97 * (top // 97)).astype(dtype)
     mask = np.zeros((30, 40), bool)

@@ -13,7 +13,7 @@ import pytest
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Session
-from interactive_seg.annotations import Annotations
+from interactive_seg.model.annotations import Annotations
 from interactive_seg.cli import main
 from interactive_seg.coco import CocoDocument
 from interactive_seg.coco.locate import ImageLocator, locate_image, relative_name

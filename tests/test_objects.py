@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from interactive_seg import InputError
-from interactive_seg.objects import ObjectSet
+from interactive_seg.model.objects import ObjectSet
 
 
 def square(y0, x0, size, shape=(20, 20)):
@@ -91,7 +91,7 @@ def test_errors():
 # -- crops, boxes and the bounded history ----------------------------------------------------
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from interactive_seg.objects import History, HistoryBudget  # noqa: E402
+from interactive_seg.model.objects import History, HistoryBudget  # noqa: E402
 
 
 def test_masks_may_come_as_crops_at_an_offset():

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import disc_scene, docked_widget, wait
-from interactive_seg.annotations import Annotations
-from interactive_seg.objects import ObjectSet
+from interactive_seg.model.annotations import Annotations
+from interactive_seg.model.objects import ObjectSet
 
 
 # -- the model (no Qt) -----------------------------------------------------------------------
@@ -38,10 +38,10 @@ from interactive_seg.objects import ObjectSet
 def test_a_cropped_export_is_the_cutout_of_the_whole_image(tmp_path, monkeypatch, options, band_pixels, kind):
     """Export cuts each object band by band from windows of the image; the files are those
     made from the whole image."""
-    import interactive_seg.annotations as annotations
+    import interactive_seg.export.banded as banded
     from interactive_seg.export import save_cutout
 
-    monkeypatch.setattr(annotations, "BAND_PIXELS", band_pixels)
+    monkeypatch.setattr(banded, "BAND_PIXELS", band_pixels)
     image, _ = disc_scene(height=90, width=120)
     if kind == "grey16":
         image = (image[:, :, 0].astype(np.uint16) * 257 + np.arange(120, dtype=np.uint16)).astype(np.uint16)

@@ -528,7 +528,7 @@ def test_removing_a_class_moves_the_later_classes_colours_on_the_canvas_too(setu
 
 def test_a_folders_classes_keep_the_colours_its_review_sheets_give_them(make_napari_viewer, qtbot, tmp_path):
     from interactive_seg import Session, palette, write_image
-    from interactive_seg.annotations import Annotations
+    from interactive_seg.model.annotations import Annotations
     from interactive_seg.plugin.widget import SegmentationWidget
 
     folder = tmp_path / "photos"
@@ -552,7 +552,7 @@ def test_a_folders_classes_keep_the_colours_its_review_sheets_give_them(make_nap
 
 
 def test_ids_past_255_get_their_own_colour_slots(make_napari_viewer):
-    from interactive_seg.objects import ObjectSet
+    from interactive_seg.model.objects import ObjectSet
     from interactive_seg.plugin import layers as L
     from interactive_seg.plugin.canvas import Canvas
 

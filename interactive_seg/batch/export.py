@@ -130,7 +130,7 @@ def export_folder(
         top level alone; ``include`` / ``exclude`` globs as for
         :func:`~interactive_seg.files.list_images`. The COCO file is written whole.
     """
-    from ..session import DEFAULT_ANNOTATIONS
+    from ..model.session import DEFAULT_ANNOTATIONS
 
     folder = Path(folder)
     if not folder.is_dir():

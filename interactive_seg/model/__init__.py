@@ -1,1 +1,18 @@
-"""The annotation model's storage pieces: the folder lock and the change journal of a session."""
+"""The annotation model: what an annotator has made, and the one path by which it is saved.
+
+- :mod:`.history`: undo and redo (bounded steps, the Change each reports)
+- :mod:`.objects`: one image's objects as an instance label image (:class:`ObjectSet`)
+- :mod:`.annotations`: every image's objects with one class list (:class:`Annotations`),
+  what the widget shows and edits
+- :mod:`.session`: a folder of images and their objects in one COCO file (:class:`Session`),
+  saved through :mod:`.store` (the folder's lock, :mod:`.lock`, and its journal, :mod:`.journal`)
+
+No Qt and no napari: the widget, the command line and batch jobs drive the same objects.
+"""
+
+from .annotations import Annotations, SaveError
+from .history import Change, History, HistoryBudget
+from .objects import ObjectSet
+from .session import Session, SessionObject
+
+__all__ = ["Annotations", "SaveError", "Change", "History", "HistoryBudget", "ObjectSet", "Session", "SessionObject"]

@@ -9,7 +9,7 @@ import napari
 
 from ..errors import InputError
 from ..files import read_image
-from ..session import Session
+from ..model.session import Session
 from .sample_data import sample_path
 from .widget import SegmentationWidget
 

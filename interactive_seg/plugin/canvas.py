@@ -407,7 +407,7 @@ class Canvas:
             self.painter.paint(layer, box)
 
     def show_objects(self, objects) -> None:
-        """Show an image's :class:`~interactive_seg.objects.ObjectSet` (the layer shares its labels)."""
+        """Show an image's :class:`~interactive_seg.model.objects.ObjectSet` (the layer shares its labels)."""
         layer = self.layer(L.OBJECTS)
         if layer is None:
             return
@@ -416,7 +416,7 @@ class Canvas:
         layer.refresh()
 
     def update_objects(self, objects, change, colours=None) -> None:
-        """Redraw what a :class:`~interactive_seg.objects.Change` changed (``colours``: the box's
+        """Redraw what a :class:`~interactive_seg.model.objects.Change` changed (``colours``: the box's
         display values from :meth:`colours`, when computed beforehand)."""
         layer = self.layer(L.OBJECTS)
         if layer is None:

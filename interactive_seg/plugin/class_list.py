@@ -1,6 +1,6 @@
 """The class list: the model's classes; double-click renames, buttons add and remove.
 
-It shows :attr:`Annotations.classes <interactive_seg.annotations.Annotations.classes>` and
+It shows :attr:`Annotations.classes <interactive_seg.model.annotations.Annotations.classes>` and
 asks the model for every change; it keeps no list of its own.
 """
 
@@ -27,7 +27,7 @@ def swatch(colour: str):
 
 
 class ClassList(QGroupBox):
-    """Classes of an :class:`~interactive_seg.annotations.Annotations` model.
+    """Classes of an :class:`~interactive_seg.model.annotations.Annotations` model.
 
     ``rename(old, new)`` and ``warn(text)`` are the widget's: a rename is one undoable step
     of the current image, so the widget makes it. ``changed()`` runs after a class is added

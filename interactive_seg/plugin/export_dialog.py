@@ -25,7 +25,7 @@ __all__ = ["ExportDialog"]
 
 class ExportDialog(QDialog):
     """The export choices; :meth:`values` gives them as keywords of
-    :meth:`~interactive_seg.annotations.Annotations.export` (with ``folder``)."""
+    :meth:`~interactive_seg.model.annotations.Annotations.export` (with ``folder``)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)

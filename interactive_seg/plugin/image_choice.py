@@ -1,6 +1,6 @@
 """The Image box: the viewer's image layers, which one is segmented, and each one's model key.
 
-A layer's key in the :class:`~interactive_seg.annotations.Annotations` model is its
+A layer's key in the :class:`~interactive_seg.model.annotations.Annotations` model is its
 ``unique_id``, or for a folder session's layer the image's file name; never the layer's
 name, which the user may change (the box follows renames).
 """

@@ -1,7 +1,7 @@
 """The "Interactive segmentation" dock widget: layout and wiring, nothing more.
 
 The work happens elsewhere: objects, classes, undo, saving and export in the Qt-free
-:class:`~interactive_seg.annotations.Annotations` model; engine calls in
+:class:`~interactive_seg.model.annotations.Annotations` model; engine calls in
 :mod:`.preview` (worker threads, stale results dropped); the layers in :mod:`.canvas`;
 the engine menu in :mod:`.engine_panel`, the classes in :mod:`.class_list`, a folder's
 images in :mod:`.image_list`, the export choices in :mod:`.export_dialog`. Every message
@@ -37,7 +37,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..annotations import Annotations, SaveError
+from ..model.annotations import Annotations, SaveError
 from ..errors import InputError
 from . import layers as L
 from .canvas import Canvas

@@ -3,7 +3,7 @@
 No Qt and no napari: the widget shows what this model holds, and tests and scripts drive
 the same object. Images are named by a key the caller chooses (a session's file name, a
 napari layer's ``unique_id``), never by anything a user can rename. Every change returns
-a :class:`~interactive_seg.objects.Change` saying which objects and which box of pixels
+a :class:`~interactive_seg.model.objects.Change` saying which objects and which box of pixels
 changed, so a view redraws that region only, and which sentence to show.
 
 >>> import numpy as np
@@ -27,7 +27,7 @@ from typing import Hashable, Iterable, Optional
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet, Step
 
 __all__ = ["Annotations", "Change", "SaveError", "DEFAULT_CLASS"]
@@ -375,12 +375,13 @@ class Annotations:
         window of the image it needs (with the margin its feather and blur reach), never
         from image-sized arrays: the files are the same, the memory is a band's.
         """
-        from .coco.locate import name_parts
-        from .export.cutouts import check_format, save_cutout
-        from .export.naming import image_stem, object_names
-        from .export.dataset import add_to_coco
-        from .files import ensure_folder, write_image
-        from .labels import LabelObject
+        from ..coco.locate import name_parts
+        from ..export.banded import banded_cutout
+        from ..export.cutouts import check_format, save_cutout
+        from ..export.naming import image_stem, object_names
+        from ..export.dataset import add_to_coco
+        from ..files import ensure_folder, write_image
+        from ..labels import LabelObject
 
         objects = self.objects(key)
         if not len(objects):
@@ -398,7 +399,7 @@ class Annotations:
         for item, name in zip(items, object_names(image_stem(file_name), [item.category for item in items], suffix)):
             path = folder / name
             if options.get("crop") and image.dtype in (np.uint8, np.uint16):
-                written.append(write_image(path, _cropped_cutout(image, item, options)))
+                written.append(write_image(path, banded_cutout(image, item, **options)))
             else:
                 written.append(save_cutout(path, image, item.mask, **options))
             if progress is not None:
@@ -424,47 +425,3 @@ class Annotations:
         if not name:
             raise InputError("A class name cannot be empty.")
         return name
-
-
-#: Pixels of a cropped cutout computed at once (its float temporaries are ~50 bytes a pixel).
-BAND_PIXELS = 2_000_000
-
-
-def _cropped_cutout(image: np.ndarray, item, options: dict) -> np.ndarray:
-    """``cutout(image, item.mask, crop=True, **options)`` made band by band of rows.
-
-    The output is the object's box plus the padding cutout adds (``padding`` + twice the
-    feather), clipped to the image. Each band is cut, uncropped, from the window of the
-    image around it widened by the reach of the feather's and the blur's Gaussian
-    kernels, so every output pixel sees the neighbours it sees in the whole image (at the
-    image's own edges the kernels reflect the same pixels): the result is the same, made
-    from band-sized arrays.
-    """
-    import math
-
-    from .export.cutouts import cutout
-
-    feather = float(options.get("feather", 0.0) or 0.0)
-    pad = int(options.get("padding", 0) or 0) + int(math.ceil(2 * feather))  # as cutout pads its crop
-    reach = (int(math.ceil(2 * feather)) + 2 if feather > 0 else 0)  # the feather's kernel: 4 sigma, sigma = feather / 2
-    if options.get("background") == "blur":
-        reach += int(math.ceil(4 * float(options.get("blur_sigma", 15.0)))) + 2
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = item.box
-    r0, r1, c0, c1 = max(0, y0 - pad), min(height, y1 + pad), max(0, x0 - pad), min(width, x1 + pad)
-    w0, w1 = max(0, c0 - reach), min(width, c1 + reach)  # the columns every band reads
-    rows = max(1, BAND_PIXELS // (w1 - w0))
-    uncropped = dict(options, crop=False)
-    out = None
-    for b0 in range(r0, r1, rows):
-        b1 = min(b0 + rows, r1)
-        h0, h1 = max(0, b0 - reach), min(height, b1 + reach)
-        mask = np.zeros((h1 - h0, w1 - w0), bool)
-        oy0, oy1, ox0, ox1 = max(h0, y0), min(h1, y1), max(w0, x0), min(w1, x1)
-        if oy0 < oy1 and ox0 < ox1:
-            mask[oy0 - h0 : oy1 - h0, ox0 - w0 : ox1 - w0] = item.crop[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0]
-        band = cutout(image[h0:h1, w0:w1], mask, **uncropped)[b0 - h0 : b1 - h0, c0 - w0 : c1 - w0]
-        if out is None:
-            out = np.empty((r1 - r0, c1 - c0) + band.shape[2:], band.dtype)
-        out[b0 - r0 : b1 - r0] = band
-    return out

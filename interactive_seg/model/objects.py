@@ -1,6 +1,6 @@
 """The accepted objects of one image: an instance label image, a class per object, bounded undo and redo.
 
-Pure numpy, no GUI: :class:`~interactive_seg.annotations.Annotations` holds one
+Pure numpy, no GUI: :class:`~interactive_seg.model.annotations.Annotations` holds one
 :class:`ObjectSet` per image, the napari widget shows its ``labels``, sessions save it.
 Each object has an id (its label value, never reused while the set lives) and a class
 name. Pixels belong to one object at most: a new or edited object takes its pixels from
@@ -8,69 +8,22 @@ the objects under it, as painting on a label image does.
 
 Every change works on the object's bounding box only. Masks may come as a crop at an
 offset ``(x0, y0)``; the set keeps each object's pixel count and a box around it; a step
-of the history keeps its box, which of the box's pixels changed (one bit each) and their
-values before and after as a small palette, never image-sized arrays. The history is
-bounded: at most ``HISTORY_STEPS`` steps per image and ``HISTORY_BYTES`` bytes for every
-image sharing a :class:`HistoryBudget`; the oldest steps are forgotten first (the last
-step always stays undoable, however large).
+of the history (:mod:`.history`) keeps its box, which of the box's pixels changed (one
+bit each) and their values before and after as a small palette, never image-sized arrays.
 """
 
 from __future__ import annotations
 
-import itertools
-import weakref
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
+from .history import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, Step
 
 __all__ = ["ObjectSet", "Change", "Step", "History", "HistoryBudget", "HISTORY_STEPS", "HISTORY_BYTES"]
 
-#: Undo steps kept per image.
-HISTORY_STEPS = 100
-#: Bytes of undo steps kept by one budget (all the images of an Annotations model share one).
-HISTORY_BYTES = 256 * 2**20
-
 _PAST = {"accept": "kept", "replace": "replaced", "delete": "deleted"}
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one step (or its undo or redo) changed: enough to update a view of that region only.
-
-    Attributes
-    ----------
-    action : str
-        ``"accept"``, ``"replace"``, ``"delete"`` or ``"rename class"``.
-    ids : frozenset
-        The objects whose pixels or class changed.
-    bbox : tuple or None
-        ``(x0, y0, x1, y1)`` around every pixel that changed (exclusive ends); None when
-        only classes changed.
-    how : str
-        ``"done"``, ``"undone"`` or ``"redone"``.
-    text : str
-        One sentence for a status bar: what happened.
-    image : object
-        The image it happened on (the key of an Annotations model; None in a lone ObjectSet).
-    object_id : int or None
-        The object the step was about (the new one, for an accept); None for a class rename.
-    """
-
-    action: str
-    ids: frozenset
-    bbox: Optional[tuple]
-    how: str = "done"
-    text: str = ""
-    image: Any = None
-    object_id: Optional[int] = None
-
-    @property
-    def classes_changed(self) -> bool:
-        """True when the class list itself changed (a rename), not only objects."""
-        return self.action == "rename class"
 
 
 class _Values:
@@ -132,21 +85,6 @@ def _code_dtype(n: int):
     return np.uint8 if n <= 256 else np.uint16 if n <= 65536 else np.uint32
 
 
-class Step:
-    """One undoable step of a :class:`History`: subclasses revert and reapply it, each returning
-    the :class:`Change`; ``summary`` says what it did ("object 3 kept as 'cat'")."""
-
-    seq: int = 0
-    nbytes: int = 0
-    summary: str = ""
-
-    def revert(self) -> Change:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def reapply(self) -> Change:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
 class _PixelStep(Step):
     """Pixels of one box changed from ``before`` to ``after`` values, and classes with them."""
 
@@ -178,124 +116,6 @@ class _PixelStep(Step):
     def reapply(self) -> Change:
         self.objects._apply(self, forward=True)
         return self.objects._change(self, "redone")
-
-
-class HistoryBudget:
-    """Bytes of undo steps shared by several histories (the images of one model).
-
-    When a new step makes the total pass ``max_bytes``, the oldest steps of any history
-    are forgotten first, then the far ends of other images' redo stacks; the newest step
-    always stays.
-    """
-
-    def __init__(self, max_bytes: int = HISTORY_BYTES):
-        self.max_bytes = int(max_bytes)
-        self._histories: "weakref.WeakSet[History]" = weakref.WeakSet()
-        self._seq = itertools.count(1)
-
-    def register(self, history: "History") -> None:
-        self._histories.add(history)
-
-    def next_seq(self) -> int:
-        return next(self._seq)
-
-    @property
-    def used(self) -> int:
-        return sum(h.nbytes for h in self._histories)
-
-    def trim(self, keep: Step) -> None:
-        used = self.used
-        while used > self.max_bytes:
-            oldest = [(h._undo[0].seq, id(h), h) for h in self._histories if h._undo and h._undo[0] is not keep]
-            if oldest:
-                _, _, history = min(oldest)
-                used -= history._drop(history._undo, 0)
-                continue
-            future = [(h._redo[0].seq, id(h), h) for h in self._histories if h._redo and h._redo[0] is not keep]
-            if not future:
-                break  # only the newest step is left: it stays, however large
-            _, _, history = max(future)
-            used -= history._drop(history._redo, 0)
-
-
-class History:
-    """Undo and redo stacks of one image, bounded by a step count and a shared byte budget."""
-
-    def __init__(self, max_steps: int = HISTORY_STEPS, budget: Optional[HistoryBudget] = None):
-        if int(max_steps) < 1:
-            raise InputError(f"The history must keep at least one step; got {max_steps}.")
-        self.max_steps = int(max_steps)
-        self.budget = budget if budget is not None else HistoryBudget()
-        self.budget.register(self)
-        self._undo: list = []
-        self._redo: list = []
-        self.nbytes = 0
-
-    def __len__(self) -> int:
-        """Steps that can be undone."""
-        return len(self._undo)
-
-    def __bool__(self) -> bool:
-        return True  # a history is there even when empty (`history and history.can_redo` must work)
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    @property
-    def undo_text(self) -> str:
-        """What Undo would undo ("" when nothing)."""
-        return self._undo[-1].summary if self._undo else ""
-
-    @property
-    def redo_text(self) -> str:
-        return self._redo[-1].summary if self._redo else ""
-
-    def push(self, step: Step) -> None:
-        """Record a step just done; forgets what was undone, and the oldest steps past the bounds."""
-        step.seq = self.budget.next_seq()
-        while self._redo:
-            self._drop(self._redo, -1)
-        self._undo.append(step)
-        self.nbytes += step.nbytes
-        while len(self._undo) > self.max_steps:
-            self._drop(self._undo, 0)
-        self.budget.trim(keep=step)
-
-    def undo(self) -> Optional[Change]:
-        """Revert the last step (None when there is none). A step that cannot be reverted
-        raises :class:`InputError` and stays where it was."""
-        if not self._undo:
-            return None
-        change = self._undo[-1].revert()
-        self._redo.append(self._undo.pop())
-        return change
-
-    def redo(self) -> Optional[Change]:
-        if not self._redo:
-            return None
-        change = self._redo[-1].reapply()
-        self._undo.append(self._redo.pop())
-        return change
-
-    def forget_redo(self) -> None:
-        """Drop what Redo would redo (a step taken back because it could not be saved)."""
-        while self._redo:
-            self._drop(self._redo, -1)
-
-    def clear(self) -> None:
-        self._undo.clear()
-        self._redo.clear()
-        self.nbytes = 0
-
-    def _drop(self, stack: list, index: int) -> int:
-        step = stack.pop(index)
-        self.nbytes -= step.nbytes
-        return step.nbytes
 
 
 class ObjectSet:

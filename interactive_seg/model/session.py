@@ -23,12 +23,12 @@ from typing import Optional
 
 import numpy as np
 
-from .coco.document import CocoDocument, _new_id, _path_key
-from .coco.locate import relative_name
-from .errors import InputError
-from .files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
-from .labels import labels_into_document, objects_to_labels
-from .model.store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, _get
+from ..coco.document import CocoDocument, _new_id, _path_key
+from ..coco.locate import relative_name
+from ..errors import InputError
+from ..files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
+from ..labels import labels_into_document, objects_to_labels
+from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, _get
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
