@@ -201,8 +201,11 @@ def _pixel_count(doc: CocoDocument, ann: dict) -> Optional[int]:
     if not doc.has_mask(ann["id"]):
         return None
     segmentation = ann["segmentation"]
-    image = doc.image(ann["image_id"])
-    total = int(image["height"]) * int(image["width"])
+    try:
+        height, width = doc.image_size(ann["image_id"])
+    except InputError:
+        return None
+    total = height * width
     if isinstance(segmentation, dict):
         counts = segmentation.get("counts")
         if isinstance(counts, str):
@@ -291,7 +294,10 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
     for ann in anns:
         image = doc.image(ann["image_id"])
         item = _Drawn(ann, doc.category_name(ann["category_id"]), class_index[ann["category_id"]], str(image["file_name"]))
-        width, height = int(image["width"]), int(image["height"])
+        try:
+            height, width = doc.image_size(ann["image_id"])
+        except InputError:
+            height = width = 0
         box = full = drawn_box = None
         if doc.has_mask(ann["id"]):
             try:
@@ -349,7 +355,10 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], images_dir, raster: int, c
             for item in items:
                 item.notes.append("image unreadable")
             continue
-        width, height = int(record["width"]), int(record["height"])
+        try:
+            height, width = doc.image_size(image_id)
+        except InputError:
+            height, width = pixels.shape[:2]
         if pixels.shape[:2] != (height, width):
             for item in items:
                 item.notes.append(f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}")

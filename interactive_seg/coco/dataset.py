@@ -87,7 +87,8 @@ def read_coco(source) -> CocoDataset:
         categories.setdefault(name, cid)
     images = []
     for record in doc.images:
-        image = CocoImage(str(record["file_name"]), int(record["width"]), int(record["height"]), [], record["id"])
+        height, width = doc.image_size(record["id"])
+        image = CocoImage(str(record["file_name"]), width, height, [], record["id"])
         for ann in doc.annotations(record["id"]):
             if doc.has_mask(ann["id"]):
                 image.objects.append(CocoObject(doc.mask(ann["id"]), names[ann["category_id"]], ann["id"]))

@@ -152,7 +152,7 @@ def export_dataset(
     written = []
     for done, (record, anns) in enumerate(todo, start=1):
         image = read_image(located[record["id"]])
-        if image.shape[:2] != (int(record["height"]), int(record["width"])):
+        if image.shape[:2] != doc.image_size(record["id"]):
             raise InputError(
                 f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
                 f"{record['width']} x {record['height']}; point --images at the images the file was made for."
