@@ -470,6 +470,13 @@ class CocoDocument:
         except ValueError as exc:
             raise InputError(f"The record {key!r} holds a value JSON cannot hold ({exc}); give finite numbers.") from None
 
+    def _top_text(self, key) -> Optional[bytes]:
+        """The text a top-level value was read as (the last of its key), or None."""
+        for name, start, end in reversed(self._members):
+            if name == key and self._data is not None:
+                return self._data[start:end]
+        return None
+
     def _top_changed(self, key) -> bool:
         return key in self._top and json.dumps(self._top[key]) != self._top_read.get(key)
 
@@ -598,7 +605,7 @@ class CocoDocument:
         if key in _LISTS:
             raise InputError(f"Change '{key}' through the document's methods.")
         try:
-            encode_record(value)
+            encode_record(value, self._top_text(key))
         except (TypeError, ValueError) as exc:
             raise InputError(f"The value of {key!r} cannot be written as JSON ({exc}); give JSON values.") from None
         if key not in self._top and key not in self._top_new and self._data is not None:
