@@ -34,9 +34,9 @@ import numpy as np
 from ..errors import InputError
 from ..files import open_atomic
 from . import checks
-from .checks import Checker, id_key, is_id, whole
+from .checks import Checker, _finite_box, id_key, is_id, whole
 from .rawjson import Cursor, JsonError, encode_record, position
-from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation
+from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation, segmentation_problem
 
 __all__ = ["CocoDocument", "is_coco", "load_json"]
 
@@ -257,11 +257,12 @@ class CocoDocument:
         self._sizes: dict = {}  # key -> (height, width) found by image_size
         self._categories: dict = {}  # key -> record
         self._meta: dict = {}  # annotation key -> (image key, category key, has mask)
-        self._by_image: dict = {}  # image key -> {annotation key: None} in file order
+        self._by_image: dict = {}  # image key -> its annotation keys in file order (a short list)
         self._by_file: dict = {}
         self._by_base: Optional[dict] = None  # base name -> ids, built when first asked
         self._category_by_name: dict = {}
         self._cache: OrderedDict = OrderedDict()  # annotation key -> parsed record (untouched ones)
+        self._unchecked: list = []  # annotation keys whose class is checked once 'categories' is read
 
     def _from_parsed(self, data, path, image_size) -> None:
         where = repr(str(path)) if path is not None else "This data"
@@ -342,6 +343,12 @@ class CocoDocument:
             if "annotations" not in seen:
                 raise InputError(f"{label} is JSON but not a COCO dataset (it has no 'images' and 'annotations'); give a COCO file.")
             checker.problems.insert(0, "'images' is missing or not a list")
+        if self._unchecked:
+            for key in self._unchecked:
+                category_key = self._meta[key][1]
+                if category_key not in checker.categories:
+                    checker.problems.append(f"annotation {key!r} refers to category {category_key!r}, which is not in 'categories'")
+            self._unchecked = []
         problems = checker.finish()
         if problems:
             raise InputError(_sentence(problems, label))
@@ -363,41 +370,68 @@ class CocoDocument:
         table = _List()
         self._lists[key] = table
         first = cursor.pos
-        cursor.expect("[", "'['")
-        starts, ends, order = table.starts, table.ends, table.order
-        index = 0
-        if cursor.peek() == "]":
-            cursor.expect("]", "']'")
-            table.span = (first, cursor.pos)
-            return
-        check = {"images": checker.image, "categories": checker.category, "annotations": checker.annotation}[key]
-        while True:
-            record, start, end = cursor.value()
-            found = check(index, record)
-            if found is not None:
-                if key == "annotations":
-                    ann_key, image_key, category_key = found
-                    self._meta[ann_key] = (image_key, category_key, has_segmentation(record.get("segmentation")))
-                    self._by_image.setdefault(image_key, {})[ann_key] = None
-                    found = ann_key
-                elif key == "images":
-                    self._images[found] = record
-                    self._by_image.setdefault(found, {})
-                    self._by_file.setdefault(_path_key(record["file_name"]), []).append(found)
-                else:
-                    self._categories[found] = record
-                order[found] = index
-                table.ids.add(found)
+        starts, ends, order, ids = table.starts, table.ends, table.order, table.ids
+        if key == "annotations":
+            self._read_annotations(cursor, table, checker)
+        else:
+            check = checker.image if key == "images" else checker.category
+            for index, (record, start, end) in enumerate(cursor.elements()):
+                found = check(index, record)
+                if found is not None:
+                    if key == "images":
+                        self._images[found] = record
+                        self._by_image.setdefault(found, [])
+                        self._by_file.setdefault(_path_key(record["file_name"]), []).append(found)
+                    else:
+                        self._categories[found] = record
+                    order[found] = index
+                    ids.add(found)
+                starts.append(start)
+                ends.append(end)
+        table.span = (first, cursor.pos)
+
+    def _read_annotations(self, cursor: Cursor, table: _List, checker: Checker) -> None:
+        """The annotations: the common record (int ids, compressed RLE or polygons of a known
+        image, a finite bbox) is checked inline; any other goes through the checker."""
+        starts, ends, order, ids = table.starts, table.ends, table.order, table.ids
+        meta, by_image = self._meta, self._by_image
+        checker.seen = _Seen(meta)
+        sizes, categories = checker.sizes, checker.categories
+        slow = checker.annotation
+        for index, (ann, start, end) in enumerate(cursor.elements()):
             starts.append(start)
             ends.append(end)
-            index += 1
-            char = cursor.peek()
-            if char == ",":
-                cursor.expect(",", "','")
-                continue
-            cursor.expect("]", "',' delimiter")
-            break
-        table.span = (first, cursor.pos)
+            if type(ann) is dict:
+                key, image_key, category_key = ann.get("id"), ann.get("image_id"), ann.get("category_id")
+                if (
+                    type(key) is int and type(image_key) is int and type(category_key) is int
+                    and key not in meta and checker.images_done
+                    and (category_key in categories or not checker.categories_done)
+                ):
+                    size = sizes.get(image_key)
+                    segmentation = ann.get("segmentation")
+                    if size is not None and type(segmentation) is dict and type(segmentation.get("counts")) is str:
+                        fast = segmentation.get("size") == [size[0], size[1]]
+                    elif size is not None and type(segmentation) is list and segmentation:
+                        fast = segmentation_problem(segmentation, size[0], size[1]) is None
+                    else:
+                        fast = False
+                    box = ann.get("bbox", _NO_BOX)
+                    if fast and (box is _NO_BOX or _finite_box(box)):
+                        if not checker.categories_done:
+                            self._unchecked.append(key)  # classes listed after the annotations: checked at the end
+                        meta[key] = (image_key, category_key, True)
+                        by_image[image_key].append(key)
+                        order[key] = index
+                        ids.add(key)
+                        continue
+            found = slow(index, ann)
+            if found is not None:
+                key, image_key, category_key = found
+                meta[key] = (image_key, category_key, has_segmentation(ann.get("segmentation")))
+                by_image.setdefault(image_key, []).append(key)
+                order[key] = index
+                ids.add(key)
 
     def _size_for_check(self, image_key, record) -> Optional[tuple]:
         if self._image_size is None:
@@ -713,7 +747,7 @@ class CocoDocument:
             self._unfile(key, old)
         self._images[key] = record
         self._sizes.pop(key, None)
-        self._by_image.setdefault(key, {})
+        self._by_image.setdefault(key, [])
         self._by_file.setdefault(_path_key(record["file_name"]), []).append(key)
         self._by_base = None
         self._lists["images"].change(key, record)
@@ -930,8 +964,9 @@ class CocoDocument:
         key, image_key, category_key = found
         old = self._meta.get(key)
         if old is not None and old[0] != image_key:
-            del self._by_image[old[0]][key]
-        self._by_image.setdefault(image_key, {})[key] = None
+            self._by_image[old[0]].remove(key)
+        if old is None or old[0] != image_key:
+            self._by_image.setdefault(image_key, []).append(key)
         self._meta[key] = (image_key, category_key, has_segmentation(record.get("segmentation")))
         self._cache.pop(key, None)
         self._lists["annotations"].change(key, record)
@@ -1019,7 +1054,7 @@ class CocoDocument:
         ann = self.annotation(ann_id)
         key = id_key(ann["id"])
         image_key = self._meta.pop(key)[0]
-        del self._by_image[image_key][key]
+        self._by_image[image_key].remove(key)
         self._cache.pop(key, None)
         self._lists["annotations"].remove(key)
         return ann
@@ -1041,6 +1076,22 @@ class CocoDocument:
             return mask_to_segmentation(mask, polygons=bool(polygons), offset=offset, shape=(height, width) if offset is not None else None)
         except (TypeError, ValueError) as exc:
             raise InputError(f"The mask does not fit {image['file_name']!r} ({exc}); give the crop's (x0, y0) inside the image.") from None
+
+
+_NO_BOX = object()
+
+
+class _Seen:
+    """The checker's set of annotation ids seen: the document's index itself (no second set)."""
+
+    def __init__(self, meta: dict):
+        self._meta = meta
+
+    def __contains__(self, key) -> bool:
+        return key in self._meta
+
+    def add(self, key) -> None:
+        pass
 
 
 class _Sizes:

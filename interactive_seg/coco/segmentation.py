@@ -396,7 +396,7 @@ def decode_segmentation(segmentation, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
-def rle_problems(items, *, chunk: int = 1 << 22) -> list:
+def rle_problems(items, *, chunk: int = 1 << 20) -> list:
     """:func:`segmentation_problem`'s thorough check of many compressed RLE strings at once.
 
     ``items`` are ``(counts, height, width)`` whose ``size`` already matches; the result
@@ -433,25 +433,28 @@ def _rle_chunk(items, start: int, stop: int, out: list) -> None:
     if not texts:
         return
     lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
-    codes = np.frombuffer("".join(texts).encode("ascii"), np.uint8).astype(np.int64) - 48
-    string_of_char = np.repeat(np.arange(len(texts)), lengths)
-    more = (codes & 0x20) != 0
-    ends = np.flatnonzero(~more)  # the last character of each number
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    codes = np.frombuffer("".join(texts).encode("ascii"), np.uint8) - np.uint8(48)  # 0..63: checked above
+    ends = np.flatnonzero(codes < 32)  # the last character of each number (no 'more' bit)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
     size = ends - starts + 1
-    string = string_of_char[ends]
-    too_long = np.zeros(len(texts), bool)
-    np.logical_or.at(too_long, string[size > 12], True)
-    position = np.arange(codes.size) - np.repeat(starts, size)
-    chunks = (codes & 0x1F) << (5 * np.minimum(position, 11))
-    values = np.add.reduceat(chunks, starts)
+    string = np.searchsorted(np.cumsum(lengths), ends, side="right")  # the string of each number
+    too_long = np.bincount(string[size > 12], minlength=len(texts)) > 0
+    values = (codes[starts] & 0x1F).astype(np.int64)
+    alive = np.flatnonzero(size > 1)
+    for k in range(1, 12):  # the number's further characters, five bits each (most numbers have one or two)
+        if alive.size == 0:
+            break
+        values[alive] |= (codes[starts[alive] + k] & 0x1F).astype(np.int64) << (5 * k)
+        alive = alive[size[alive] > k + 1]
     negative = (codes[ends] & 0x10) != 0
     values[negative] -= np.left_shift(np.int64(1), 5 * np.minimum(size[negative], 12))
     # the number's place in its string; from the fourth on, each is the difference to the one two before
     first_number = np.searchsorted(string, np.arange(len(texts)))
     place = np.arange(values.size) - first_number[string]
     for parity, base in ((1, 1), (0, 2)):
-        chosen = np.flatnonzero((place >= base) & (place % 2 == parity))
+        chosen = np.flatnonzero((place >= base) & ((place & 1) == parity))
         if chosen.size == 0:
             continue
         group = string[chosen]
@@ -459,10 +462,8 @@ def _rle_chunk(items, start: int, stop: int, out: list) -> None:
         group_start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
         offsets = np.repeat(running[group_start] - values[chosen][group_start], np.diff(np.r_[group_start, chosen.size]))
         values[chosen] = running - offsets
-    totals = np.zeros(len(texts), np.int64)
-    np.add.at(totals, string, values)
-    negatives = np.zeros(len(texts), bool)
-    np.logical_or.at(negatives, string[values < 0], True)
+    totals = np.add.reduceat(values, first_number)  # every string holds a number at least
+    negatives = np.bincount(string[values < 0], minlength=len(texts)) > 0
     for n, k in enumerate(index):
         if too_long[n]:
             out[k] = "its RLE counts hold a number too large for any image"
