@@ -97,6 +97,7 @@ class Checker:
         self._late_images: list = []  # (id, image_key, annotation) seen before the images
         self._late_categories: dict = {}  # category key -> annotation ids, seen before the categories
         self.rle_batch: list = []  # (id, counts, height, width): compressed RLE checked together
+        self._batch_chars = 0
 
     def image(self, i: int, image) -> Optional[object]:
         """Check one image record; its key, or None when it cannot be used."""
@@ -197,6 +198,9 @@ class Checker:
             problem = segmentation_problem(segmentation, height, width)  # size and types; the runs come in a batch
             if problem is None:
                 self.rle_batch.append((ann["id"], segmentation["counts"], height, width))
+                self._batch_chars += len(segmentation["counts"])
+                if self._batch_chars > 1 << 20:
+                    self._check_rle()
                 return
         else:
             problem = segmentation_problem(segmentation, height, width, thorough=self.thorough)
@@ -244,14 +248,19 @@ class Checker:
             self.done_images()
         if not self.categories_done:
             self.done_categories()
-        if self.rle_batch:
-            from .segmentation import rle_problems
-
-            batch, self.rle_batch = self.rle_batch, []
-            for (ann_id, _, _, _), problem in zip(batch, rle_problems([(c, h, w) for _, c, h, w in batch])):
-                if problem:
-                    self.problems.append(f"annotation {ann_id!r} cannot be decoded: {problem}")
+        self._check_rle()
         return self.problems
+
+    def _check_rle(self) -> None:
+        """The compressed RLE waiting, checked in one batch (a megabyte of text at most waits)."""
+        if not self.rle_batch:
+            return
+        from .segmentation import rle_problems
+
+        batch, self.rle_batch, self._batch_chars = self.rle_batch, [], 0
+        for (ann_id, _, _, _), problem in zip(batch, rle_problems([(c, h, w) for _, c, h, w in batch])):
+            if problem:
+                self.problems.append(f"annotation {ann_id!r} cannot be decoded: {problem}")
 
 
 def problems(data, *, strict: bool = False, thorough: bool = False) -> list:
