@@ -536,13 +536,14 @@ class CocoDocument:
                 elif self._top_changed(key):
                     text = encode_record(self._top[key], data[start:end])
                     holes.append((start, end, lambda out, text=text: out.write(text)))
-        new = [key for key in self._top_new if key in self._top]
-        if self._lists["annotations"].span is None and (self._meta or self._data is None):
+        new = []  # keys the file did not have: the lists first, as COCO files order them
+        if self._lists["images"].span is None and data is None:
+            new.append("images")
+        if self._lists["annotations"].span is None and (self._meta or data is None):
             new.append("annotations")
-        if self._lists["images"].span is None and self._data is None:
-            new.insert(0, "images")
-        if self._lists["categories"].span is None and (self._categories or self._data is None):
+        if self._lists["categories"].span is None and (self._categories or data is None):
             new.append("categories")
+        new += [key for key in self._top_new if key in self._top]
         if data is None:
             out.write(b"{")
             for n, key in enumerate(new):
@@ -642,9 +643,7 @@ class CocoDocument:
             encode_record(value, self._top_text(key))
         except (TypeError, ValueError) as exc:
             raise InputError(f"The value of {key!r} cannot be written as JSON ({exc}); give JSON values.") from None
-        if key not in self._top and key not in self._top_new and self._data is not None:
-            self._top_new.append(key)
-        elif key not in self._top and self._data is None and key not in self._top_new:
+        if key not in self._top and key not in self._top_new:  # a new key: written before the closing brace
             self._top_new.append(key)
         self._top[key] = value
         self._top_read[key] = None  # written from the value from now on
