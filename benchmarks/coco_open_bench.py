@@ -110,7 +110,7 @@ print(json.dumps(out))
 
 
 def run(kind: str, root: Path, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(root), kind, str(path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(root), kind, str(path)], capture_output=True, text=True, check=False)
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         if "error" in r:
             print(f"{name:32s} failed: {r['error']}")
             continue
-        def f(key, fmt):
+        def f(key, fmt, r=r):
             return format(r[key], fmt) if key in r else "-"
         opened = r.get("open_peak", r["peak"])
         print(f"{name:32s} {f('open', '8.1f')} {opened:13.0f} {opened / size:7.2f} {f('held', '8.0f')} {f('check', '8.1f')} "

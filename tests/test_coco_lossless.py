@@ -12,13 +12,18 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from coco_files import STYLES, write_dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycocotools.coco import COCO
 
 from interactive_seg import CocoDocument, InputError, check_coco
-from interactive_seg.coco.segmentation import _rle_problem, decode_segmentation, mask_to_segmentation
+from interactive_seg.coco.segmentation import (
+    _rle_problem,
+    decode_segmentation,
+    mask_to_segmentation,
+)
 from interactive_seg.files import open_atomic, write_bytes_atomic
-from coco_files import STYLES, write_dataset
 
 
 def no_constants(text):

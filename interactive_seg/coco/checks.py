@@ -10,11 +10,11 @@ when a file lists them after its annotations.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from .segmentation import decode_segmentation, has_segmentation, segmentation_problem
 
-__all__ = ["Checker", "is_id", "id_key", "whole", "finite_number"]
+__all__ = ["Checker", "finite_number", "id_key", "is_id", "whole"]
 
 
 def is_id(value) -> bool:
@@ -64,7 +64,7 @@ def _finite_box(box) -> bool:
     return True
 
 
-def image_size(image) -> Optional[tuple]:
+def image_size(image) -> tuple | None:
     """(height, width) an image record states, or None when either is missing or null."""
     width, height = image.get("width"), image.get("height")
     if not (whole(width) and whole(height)):
@@ -99,7 +99,7 @@ class Checker:
         self.rle_batch: list = []  # (id, counts, height, width): compressed RLE checked together
         self._batch_chars = 0
 
-    def image(self, i: int, image) -> Optional[object]:
+    def image(self, i: int, image) -> object | None:
         """Check one image record; its key, or None when it cannot be used."""
         where = f"images[{i}]"
         if type(image) is not dict and not isinstance(image, Mapping):
@@ -127,7 +127,7 @@ class Checker:
         self.sizes[key] = image_size(image) if good else None
         return key
 
-    def category(self, i: int, category) -> Optional[object]:
+    def category(self, i: int, category) -> object | None:
         if type(category) is not dict and not isinstance(category, Mapping) or "id" not in category or "name" not in category:
             self.problems.append(f"categories[{i}] lacks an id or a name")
             return None
@@ -140,7 +140,7 @@ class Checker:
         self.categories.add(key)
         return key
 
-    def annotation(self, i: int, ann) -> Optional[tuple]:
+    def annotation(self, i: int, ann) -> tuple | None:
         """Check one annotation; ``(key, image key, category key)``, or None when it cannot be indexed."""
         if type(ann) is not dict and not isinstance(ann, Mapping):
             self.problems.append(f"annotations[{i}] is not an object")
@@ -172,7 +172,7 @@ class Checker:
     def _no_category(self, ann_id, category_key) -> None:
         self.problems.append(f"annotation {ann_id!r} refers to category {category_key!r}, which is not in 'categories'")
 
-    def _size(self, image_key) -> Optional[tuple]:
+    def _size(self, image_key) -> tuple | None:
         size = self.sizes.get(image_key)
         image = self.images.get(image_key)
         if size is None and self.size_of is not None and image is not None and (image.get("width") is None or image.get("height") is None):
@@ -219,9 +219,8 @@ class Checker:
             self.problems.append(f"annotation {ann['id']!r} cannot be decoded: {exc}")
             return
         area = int(mask.sum())
-        if finite_number(ann.get("area")):
-            if abs(float(ann["area"]) - area) > max(1.0, 0.01 * area):
-                self.problems.append(f"annotation {ann['id']!r} has the area {ann['area']} but its segmentation covers {area} pixels")
+        if finite_number(ann.get("area")) and abs(float(ann["area"]) - area) > max(1.0, 0.01 * area):
+            self.problems.append(f"annotation {ann['id']!r} has the area {ann['area']} but its segmentation covers {area} pixels")
         if isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
             box = tight_box(mask)
             expected = [0, 0, 0, 0] if box is None else [box[0], box[1], box[2] - box[0], box[3] - box[1]]

@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -36,7 +37,12 @@ from ..files import open_atomic
 from . import checks
 from .checks import Checker, _finite_box, id_key, is_id, whole
 from .rawjson import Cursor, JsonError, encode_record, position
-from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation, segmentation_problem
+from .segmentation import (
+    decode_segmentation,
+    has_segmentation,
+    mask_to_segmentation,
+    segmentation_problem,
+)
 
 __all__ = ["CocoDocument", "is_coco", "load_json"]
 
@@ -46,7 +52,7 @@ _LISTS = ("images", "annotations", "categories")
 _CACHED = 4096  # annotation records kept parsed after they were asked for
 
 
-def _name(path: Optional[Path]) -> str:
+def _name(path: Path | None) -> str:
     return repr(str(path)) if path is not None else "the COCO data"
 
 
@@ -108,7 +114,7 @@ def _sentence(problems: list, what: str) -> str:
 class _Ids:
     """New ids in O(1): after the largest number ever used; a number as text where ids are text."""
 
-    __slots__ = ("numbers", "largest", "text_largest")
+    __slots__ = ("largest", "numbers", "text_largest")
 
     def __init__(self):
         self.numbers, self.largest, self.text_largest = 0, 0, 0
@@ -116,8 +122,7 @@ class _Ids:
     def add(self, key) -> None:
         if isinstance(key, int):
             self.numbers += 1
-            if key > self.largest:
-                self.largest = key
+            self.largest = max(self.largest, key)
         elif key.isdigit() and len(key) < 19 and int(key) > self.text_largest:
             self.text_largest = int(key)
 
@@ -142,10 +147,10 @@ class _List:
     record (its text lends a ``1e400`` back when it is written).
     """
 
-    __slots__ = ("span", "starts", "ends", "order", "origin", "ids")
+    __slots__ = ("ends", "ids", "order", "origin", "span", "starts")
 
     def __init__(self):
-        self.span: Optional[tuple] = None  # the list's bytes in the file, '[' to ']'
+        self.span: tuple | None = None  # the list's bytes in the file, '[' to ']'
         self.starts, self.ends = array("q"), array("q")
         self.order: dict = {}
         self.origin: dict = {}
@@ -168,7 +173,7 @@ class _List:
             self.origin.pop(key, None)
         self.ids.remove(key)
 
-    def original_text(self, data, key) -> Optional[bytes]:
+    def original_text(self, data, key) -> bytes | None:
         slot = self.order.get(key)
         index = slot if type(slot) is int else self.origin.get(key)
         return None if index is None or data is None else self.raw(data, index)
@@ -183,7 +188,7 @@ class _List:
                 return True
         return False
 
-    def write(self, out, data: Optional[bytes], encode) -> None:
+    def write(self, out, data: bytes | None, encode) -> None:
         """The list as JSON: runs of untouched neighbours as one slice of the original bytes."""
         count = len(self.starts)
         separator = data[self.ends[0] : self.starts[1]] if count > 1 else b","
@@ -234,7 +239,7 @@ class CocoDocument:
     {'occluded': False}
     """
 
-    def __init__(self, data: Optional[Mapping] = None, path=None, *, image_size: Optional[Callable] = None):
+    def __init__(self, data: Mapping | None = None, path=None, *, image_size: Callable | None = None):
         if data is None:
             self._start(b'{"images":[],"annotations":[],"categories":[]}', None, image_size)
             self._data = None  # nothing was read: every record is written from its dict
@@ -259,7 +264,7 @@ class CocoDocument:
         self._meta: dict = {}  # annotation key -> (image key, category key, has mask)
         self._by_image: dict = {}  # image key -> its annotation keys in file order (a short list)
         self._by_file: dict = {}
-        self._by_base: Optional[dict] = None  # base name -> ids, built when first asked
+        self._by_base: dict | None = None  # base name -> ids, built when first asked
         self._category_by_name: dict = {}
         self._cache: OrderedDict = OrderedDict()  # annotation key -> parsed record (untouched ones)
         self._unchecked: list = []  # annotation keys whose class is checked once 'categories' is read
@@ -280,7 +285,7 @@ class CocoDocument:
             raise InputError(f"{where} holds values that are not JSON ({exc}); give parsed COCO JSON.") from None
         self._read(raw, path, image_size, label=where if path is not None else "This COCO data")
 
-    def _read(self, data: bytes, path, image_size, label: Optional[str] = None) -> None:
+    def _read(self, data: bytes, path, image_size, label: str | None = None) -> None:
         self._start(data, path, image_size)
         label = label or f"The COCO file {_name(self.path)}"
         start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
@@ -433,12 +438,12 @@ class CocoDocument:
                 order[key] = index
                 ids.add(key)
 
-    def _size_for_check(self, image_key, record) -> Optional[tuple]:
+    def _size_for_check(self, image_key, record) -> tuple | None:
         if self._image_size is None:
             return None
         return self._ask_size(image_key, record, quiet=True)
 
-    def _ask_size(self, image_key, record, quiet: bool = False) -> Optional[tuple]:
+    def _ask_size(self, image_key, record, quiet: bool = False) -> tuple | None:
         if image_key in self._sizes:
             return self._sizes[image_key]
         size = None
@@ -461,7 +466,7 @@ class CocoDocument:
 
     # -- opening and saving --------------------------------------------------------------
     @classmethod
-    def open(cls, path, *, image_size: Optional[Callable] = None) -> "CocoDocument":
+    def open(cls, path, *, image_size: Callable | None = None) -> CocoDocument:
         """Read a COCO file; :class:`InputError` listing its problems when it is not one we can use.
 
         Parameters
@@ -488,7 +493,7 @@ class CocoDocument:
         return document
 
     @classmethod
-    def from_data(cls, data, path=None, *, image_size: Optional[Callable] = None) -> "CocoDocument":
+    def from_data(cls, data, path=None, *, image_size: Callable | None = None) -> CocoDocument:
         """A document over already parsed COCO data (a dict), as if read from its JSON."""
         document = cls.__new__(cls)
         document._from_parsed(data, path, image_size)
@@ -504,7 +509,7 @@ class CocoDocument:
         except ValueError as exc:
             raise InputError(f"The record {key!r} holds a value JSON cannot hold ({exc}); give finite numbers.") from None
 
-    def _top_text(self, key) -> Optional[bytes]:
+    def _top_text(self, key) -> bytes | None:
         """The text a top-level value was read as (the last of its key), or None."""
         for name, start, end in reversed(self._members):
             if name == key and self._data is not None:
@@ -703,12 +708,12 @@ class CocoDocument:
                 )
         return [self._images[i] for i in ids]
 
-    def find_image(self, file_name: str) -> Optional[dict]:
+    def find_image(self, file_name: str) -> dict | None:
         """The image record for ``file_name`` (the first of :meth:`find_images`), or None."""
         found = self.find_images(file_name)
         return found[0] if found else None
 
-    def add_image(self, file_name: str, width: int, height: int, *, id: Optional[Id] = None, **extra) -> dict:
+    def add_image(self, file_name: str, width: int, height: int, *, id: Id | None = None, **extra) -> dict:
         """Add an image record (a new id unless one is given) and return it."""
         if not isinstance(file_name, (str, Path)) or not str(file_name):
             raise InputError(f"An image needs a file name; got {file_name!r}.")
@@ -782,7 +787,7 @@ class CocoDocument:
         except (KeyError, TypeError):
             raise InputError(f"There is no category with the id {category_id!r} in {_name(self.path)}; use an id of its 'categories'.") from None
 
-    def category_id(self, name: str, *, create: bool = False) -> Optional[Id]:
+    def category_id(self, name: str, *, create: bool = False) -> Id | None:
         """The id of the class called ``name`` (the first, if the file names two alike); new with ``create``."""
         name = str(name)
         if name in self._category_by_name:
@@ -791,7 +796,7 @@ class CocoDocument:
             return None
         return self.add_category(name)["id"]
 
-    def add_category(self, name: str, *, id: Optional[Id] = None, supercategory: str = "", **extra) -> dict:
+    def add_category(self, name: str, *, id: Id | None = None, supercategory: str = "", **extra) -> dict:
         """Add a class (a new id unless one is given) and return its record."""
         name = str(name)
         if not name.strip():
@@ -862,7 +867,7 @@ class CocoDocument:
                 self._cache.popitem(last=False)
         return record
 
-    def annotation_ids(self, image_id: Optional[Id] = None) -> list:
+    def annotation_ids(self, image_id: Id | None = None) -> list:
         """Annotation ids of one image (file order), or of the whole file, without parsing a record.
 
         Parameters
@@ -893,14 +898,14 @@ class CocoDocument:
         except (KeyError, TypeError):
             raise InputError(f"There is no annotation {ann_id!r} in {_name(self.path)}; use an id of its 'annotations'.") from None
 
-    def annotations(self, image_id: Optional[Id] = None) -> list:
+    def annotations(self, image_id: Id | None = None) -> list:
         """Annotation records of one image (file order), or of all images (parsed now)."""
         if image_id is None:
             return [self._record(key, cache=False) for key in self._meta]
         self.image(image_id)
         return [self._record(key) for key in self._by_image.get(image_id, ())]
 
-    def count(self, image_id: Optional[Id] = None) -> int:
+    def count(self, image_id: Id | None = None) -> int:
         """How many annotations an image has, or the whole file (no scan)."""
         if image_id is None:
             return len(self._meta)
@@ -976,7 +981,7 @@ class CocoDocument:
         mask,
         category: str,
         *,
-        id: Optional[Id] = None,
+        id: Id | None = None,
         polygons: bool = False,
         offset=None,
         **extra,
@@ -1013,7 +1018,7 @@ class CocoDocument:
         self._category_by_name = {n: k for n, k in self._category_by_name.items() if k != key}
 
     def update_annotation(
-        self, ann_id: Id, *, mask=None, category: Optional[str] = None, polygons: Optional[bool] = None, offset=None, **extra
+        self, ann_id: Id, *, mask=None, category: str | None = None, polygons: bool | None = None, offset=None, **extra
     ) -> dict:
         """Give an object a new mask and/or class (and set ``extra`` keys); every other key stays.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Optional
 
 __all__ = ["Cursor", "JsonError", "encode_record", "scan"]
 
@@ -223,7 +222,7 @@ def _encode(value, original, out: list, ascii_only: bool) -> None:
         out.append(json.dumps(value, ensure_ascii=ascii_only))
 
 
-def encode_record(record, original: Optional[bytes] = None) -> bytes:
+def encode_record(record, original: bytes | None = None) -> bytes:
     """A changed record as compact UTF-8 JSON: never a ``NaN``/``Infinity`` token.
 
     ``original`` is the record's text as read, if it had one: a value that Python read as
