@@ -65,7 +65,8 @@ class Cursor:
         """Slide the window to the current position (larger); False at the end of the data."""
         if self.at_end:
             return False
-        self._load(self.pos, max(_WINDOW, 2 * len(self.text)))
+        # a fresh window from here; twice as long only when one value fills the whole window
+        self._load(self.pos, 2 * len(self.text) if self.i == 0 else _WINDOW)
         return True
 
     def _advance(self, j: int) -> None:
