@@ -236,7 +236,7 @@ def cmd_check(args) -> int:
     problems = check_coco(args.coco, strict=args.strict)
     if not problems:
         doc = CocoDocument.open(args.coco)
-        boxes = sum(1 for a in doc.annotations() if not doc.has_mask(a["id"]))
+        boxes = sum(1 for i in doc.annotation_ids() if not doc.has_mask(i))
         _say(args, f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.")
     for problem in problems:
         print(problem)

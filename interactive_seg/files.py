@@ -19,7 +19,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = [
-    "read_image", "write_image", "write_bytes_atomic", "open_atomic", "ensure_folder",
+    "read_image", "write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder",
     "IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", "image_filter", "listing_order",
 ]  # fmt: skip
 
@@ -306,14 +306,17 @@ def open_atomic(path):
 
     A crash leaves either the old file or the new one, never half of one. The new file
     gets the mode the old one had (or a plain ``open``'s: 0666 less the umask). An
-    unwritable target raises :class:`InputError` and leaves everything as it was.
+    unwritable target raises :class:`InputError` and leaves everything as it was. A
+    symbolic link stays a link: the temporary file goes beside the link's final target,
+    which receives the new content. A temporary file a killed process left is removed by
+    :func:`remove_stale_temporaries`.
     """
-    path = Path(path)
+    path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"The folder {str(folder)!r} does not exist; create it or choose another output path.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InputError(f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder.") from exc
     try:
@@ -333,6 +336,58 @@ def open_atomic(path):
         if isinstance(exc, OSError):
             raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
         raise
+
+
+def _link_target(path: Path) -> Path:
+    """The file a path names after following symbolic links (the path itself when it is none)."""
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path))
+    except OSError:
+        return path
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stale_temporaries(path) -> list:
+    """Remove the temporary files :func:`open_atomic` left beside ``path`` (and beside its
+    symbolic link's target) when a process was killed during a save.
+
+    Only ``.<name>.*.tmp`` files of this tool are touched. Call it only while no other
+    process can be saving ``path`` (a session calls it once it holds the folder's lock).
+
+    Parameters
+    ----------
+    path : path-like
+        The file whose leftovers go.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    for target in dict.fromkeys((path, _link_target(path))):
+        folder = target.parent if str(target.parent) else Path(".")
+        prefix = _temporary_prefix(target)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + len(".tmp"):
+                leftover = folder / name
+                try:
+                    if leftover.is_file() and not leftover.is_symlink():
+                        leftover.unlink()
+                        removed.append(leftover)
+                except OSError:
+                    pass
+    return removed
 
 
 def write_bytes_atomic(path, data: bytes) -> Path:

@@ -231,7 +231,7 @@ def labels_into_document(doc, image_id, labels, classes: Mapping, known: Mapping
     """
     labels = _as_label_image(labels)
     record = doc.image(image_id)
-    if (int(record["height"]), int(record["width"])) != labels.shape:
+    if doc.image_size(image_id) != labels.shape:
         raise InputError(
             f"The labels are {labels.shape[1]} x {labels.shape[0]} but {record['file_name']!r} is "
             f"{record['width']} x {record['height']}; give labels of the image's size."

@@ -211,8 +211,11 @@ def _pixel_count(doc: CocoDocument, ann: dict) -> Optional[int]:
     if not doc.has_mask(ann["id"]):
         return None
     segmentation = ann["segmentation"]
-    image = doc.image(ann["image_id"])
-    total = int(image["height"]) * int(image["width"])
+    try:
+        height, width = doc.image_size(ann["image_id"])
+    except InputError:
+        return None
+    total = height * width
     if isinstance(segmentation, dict):
         counts = segmentation.get("counts")
         if isinstance(counts, str):
@@ -339,8 +342,7 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLoca
             sources = [(old, old_ann, "old"), (doc, ann, "new")]
         pair = [_decode(doc, source, source_ann, role, class_index, reviews) for source, source_ann, role in sources]
         boxes = [box for _, _, box, _ in pair if box is not None]
-        image = doc.image(ann["image_id"])
-        width, height = int(image["width"]), int(image["height"])
+        height, width = _known_size(doc, ann["image_id"])
         if boxes:
             union = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
         fulls = [full for _, full, _, _ in pair]
@@ -364,6 +366,14 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLoca
     return drawn
 
 
+def _known_size(doc: CocoDocument, image_id) -> tuple:
+    """(height, width) of an image record; (0, 0) when neither the record nor the image says."""
+    try:
+        return doc.image_size(image_id)
+    except InputError:
+        return 0, 0
+
+
 def _iou(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float]:
     if a is None or b is None:
         return None
@@ -377,7 +387,7 @@ def _decode(doc: CocoDocument, source: CocoDocument, ann: dict, role: str, class
     item = _Drawn(ann, doc.category_name(ann["category_id"]), class_index[ann["category_id"]], str(image["file_name"]))
     item.role = role
     item.review = review_state(ann) if reviews else ""
-    width, height = int(image["width"]), int(image["height"])
+    height, width = _known_size(doc, ann["image_id"])
     box = full = drawn_box = None
     if source.has_mask(ann["id"]):
         try:
@@ -421,12 +431,19 @@ def _read_pictures(doc: CocoDocument, drawn: list, locate: Optional[ImageLocator
                 item.notes.append(IMAGE_MISSING)
             continue
         try:
-            pixels = read_image(path, expect=(int(record["height"]), int(record["width"])), coco=doc.path)
+            try:
+                expect = doc.image_size(image_id)
+            except InputError:  # a record without a size: the image's own
+                expect = None
+            pixels = read_image(path, expect=expect, coco=doc.path)
         except InputError:
             for item in items:
                 item.notes.append("image unreadable")
             continue
-        width, height = int(record["width"]), int(record["height"])
+        try:
+            height, width = doc.image_size(image_id)
+        except InputError:
+            height, width = pixels.shape[:2]
         if pixels.shape[:2] != (height, width):
             for item in items:
                 item.notes.append(f"image is {pixels.shape[1]} x {pixels.shape[0]}, the file says {width} x {height}")

@@ -167,8 +167,8 @@ def export_folder(
         names = object_names(stems[relative], [document.category_name(a["category_id"]) for a in anns], "")
         payload = {
             "path": str(image_path),
-            "width": int(image["width"]),
-            "height": int(image["height"]),
+            "width": document.image_size(image["id"])[1],
+            "height": document.image_size(image["id"])[0],
             "segmentations": [a["segmentation"] for a in anns],
             "names": names,
             "cutouts": spec,

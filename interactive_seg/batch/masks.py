@@ -370,8 +370,8 @@ def masks_from_boxes(
         payload = {
             "path": str(path),
             "file_name": str(record["file_name"]),
-            "width": int(record["width"]),
-            "height": int(record["height"]),
+            "width": document.image_size(image_id)[1],
+            "height": document.image_size(image_id)[0],
             "engine": engine,
             "options": options,
             "boxes": [box for _, box in chosen],

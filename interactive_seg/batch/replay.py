@@ -236,8 +236,7 @@ def replay(
         if not pv.has_prompts(ann):
             kept += 1
             continue
-        image = document.image(ann["image_id"])
-        pv.read_prompts(record, annotation_id=ann["id"], shape=(int(image["height"]), int(image["width"])))
+        pv.read_prompts(record, annotation_id=ann["id"], shape=document.image_size(ann["image_id"]))
         chosen.setdefault(ann["image_id"], []).append((ann, record))
     if not chosen:
         raise InputError(
@@ -267,8 +266,8 @@ def replay(
         record = document.image(image_id)
         payload = {
             "path": str(paths[image_id]),
-            "width": int(record["width"]),
-            "height": int(record["height"]),
+            "width": document.image_size(image_id)[1],
+            "height": document.image_size(image_id)[0],
             "objects": [
                 {
                     "id": ann["id"],
@@ -344,7 +343,7 @@ def replay(
             replayed += 1
             changed += int(moved)
             row.update(iou=round(iou, 4), changed=moved, old_area=None if old is None else int(old.sum()), new_area=int(crop.sum()),
-                       new_engine=entry["engine"]["name"], review=pv.review_state(ann))
+                       new_engine=entry["engine"]["name"], review=pv.review_state(document.annotation(ann["id"])))
     rows.sort(key=lambda r: (r["iou"] is not None, r["iou"] if r["iou"] is not None else 0.0))
     report.counts = {"objects replayed": replayed, "changed (review reset to unreviewed)": changed, "kept as they were (no stored prompts)": kept}
     report.rows = rows

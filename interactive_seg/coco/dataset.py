@@ -87,7 +87,8 @@ def read_coco(source) -> CocoDataset:
         categories.setdefault(name, cid)
     images = []
     for record in doc.images:
-        image = CocoImage(str(record["file_name"]), int(record["width"]), int(record["height"]), [], record["id"])
+        height, width = doc.image_size(record["id"])
+        image = CocoImage(str(record["file_name"]), width, height, [], record["id"])
         for ann in doc.annotations(record["id"]):
             if doc.has_mask(ann["id"]):
                 image.objects.append(CocoObject(doc.mask(ann["id"]), names[ann["category_id"]], ann["id"]))
@@ -195,10 +196,13 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> l
     """
     from .document import _problems
 
+    if isinstance(source, (str, os.PathLike)):
+        try:  # record by record: a file of any size is checked in about its size in memory
+            source = CocoDocument.open(source)
+        except InputError:
+            source = load_json(source)  # not JSON: that InputError; else every problem of the data
     if isinstance(source, CocoDocument):
-        data = source.to_data()
-    elif isinstance(source, (str, os.PathLike)):
-        data = load_json(source)
+        return source.check(strict=strict) if segmentations or strict else []
     else:  # parsed JSON, whatever it holds
         data = source
     found = _problems(data, strict=strict, thorough=segmentations or strict)

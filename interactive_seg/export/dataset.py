@@ -134,8 +134,9 @@ def export_dataset(
     stems = image_stems(relative.values())
     written = []
     for done, (record, anns) in enumerate(todo, start=1):
-        image = read_image(located[record["id"]], expect=(int(record["height"]), int(record["width"])), coco=coco_path)
-        if image.shape[:2] != (int(record["height"]), int(record["width"])):
+        size = doc.image_size(record["id"])
+        image = read_image(located[record["id"]], expect=size, coco=coco_path)
+        if image.shape[:2] != size:
             raise InputError(
                 f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
                 f"{record['width']} x {record['height']}; point --images at the images the file was made for."

@@ -26,11 +26,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import zlib
 from pathlib import Path
 
-__all__ = ["Journal", "JournalState", "file_digest", "journal_path", "remove_stale_temporaries"]
+__all__ = ["Journal", "JournalState", "file_digest", "journal_path"]
 
 _HEAD = 18  # "llllllll cccccccc " before the JSON
 ABSENT = None  # the base of a journal started when there was no COCO file
@@ -210,29 +209,3 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def remove_stale_temporaries(coco_path: Path) -> list:
-    """Remove the temporary files an interrupted atomic write of ``coco_path`` (or of its
-    journal) left beside it (``.<name>.<random>.tmp``); returns their names.
-
-    Call it only while holding the folder's lock: no other writer's temporary file is then
-    in flight. (A local version of ``files.remove_stale_temporaries``.)
-    """
-    coco_path = Path(coco_path)
-    folder = coco_path.parent if str(coco_path.parent) else Path(".")
-    names = (coco_path.name, journal_path(coco_path).name)
-    pattern = re.compile(r"^\.(%s)\.[A-Za-z0-9_]{6,}\.tmp$" % "|".join(re.escape(n) for n in names))
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
-            try:
-                os.unlink(entry.path)
-                removed.append(entry.name)
-            except OSError:
-                pass
-    return removed

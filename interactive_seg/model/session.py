@@ -23,7 +23,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..coco.document import CocoDocument, _new_id, _path_key
+from ..coco.document import CocoDocument, _path_key
 from ..coco.locate import relative_name
 from ..errors import InputError
 from ..files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
@@ -66,6 +66,15 @@ class SessionObject:
     @property
     def mask(self) -> np.ndarray:
         return self._session.mask(self.id)
+
+
+def _size_on_disk(folder: Path, record: dict) -> Optional[tuple]:
+    """(height, width) of a record's image below the folder, from its header (a file that gives no size)."""
+    name = relative_name(record.get("file_name"))
+    if name is None:
+        return None
+    path = folder.joinpath(*name.split("/"))
+    return image_size(path) if path.is_file() else None
 
 
 class Session:
@@ -130,7 +139,6 @@ class Session:
         stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
         stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
         self._next_id = max(self._largest() + 1, min(stored, _MAX_ID))
-        self._next_image_id = None  # the next free numeric image id, found when first needed
         # ids the file spells otherwise get object ids from the top down, out of the counter's way
         spare = _MAX_ID
         for ann_id in odd:
@@ -182,6 +190,7 @@ class Session:
         store = Store.open(
             path, mode=mode, discard_journal=discard_journal, compact_every=compact_every, compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
+            image_size=lambda record: _size_on_disk(folder, record),
         )
         document = store.doc
         listed, keep = set(images) | set(unreadable), image_filter(include, exclude)
@@ -577,11 +586,5 @@ class Session:
         return record["id"]
 
     def _free_image_id(self):
-        """A new image id without scanning the images each time (numbers count on from the largest)."""
-        if self._next_image_id is None or isinstance(self._next_image_id, str):
-            self._next_image_id = _new_id([r["id"] for r in self._doc.images])
-            if isinstance(self._next_image_id, str):
-                return self._next_image_id
-        while _get(self._doc, "image", self._next_image_id) is not _MISSING:
-            self._next_image_id += 1
-        return self._next_image_id
+        """A new image id (the document counts on from the largest it has seen, in O(1))."""
+        return self._doc.new_image_id()

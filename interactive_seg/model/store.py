@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..coco.document import CocoDocument
 from ..errors import InputError
-from ..files import write_bytes_atomic
+from ..files import remove_stale_temporaries, write_bytes_atomic
 from . import journal as jr
 from .lock import FolderLock
 
@@ -173,7 +173,7 @@ class Store:
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, *, mode: str = "auto", discard_journal: bool = False, compact_every: int = DEFAULT_COMPACT_EVERY,
-             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "") -> Store:
+             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "", image_size=None) -> Store:
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
@@ -196,8 +196,9 @@ class Store:
                 warnings.warn(reason, stacklevel=3)
         try:
             if lock is not None:
-                jr.remove_stale_temporaries(path)
-            doc, seen, digest, replayed = cls._read(path, writer=lock is not None, discard_journal=discard_journal)
+                remove_stale_temporaries(path)
+                remove_stale_temporaries(jr.journal_path(path))
+            doc, seen, digest, replayed = cls._read(path, writer=lock is not None, discard_journal=discard_journal, image_size=image_size)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -212,7 +213,7 @@ class Store:
         return store
 
     @classmethod
-    def _read(cls, path: Path, *, writer: bool, discard_journal: bool) -> tuple:
+    def _read(cls, path: Path, *, writer: bool, discard_journal: bool, image_size=None) -> tuple:
         """(document, stat, digest, replayed changes or None when there is no journal).
 
         A reader may meet a writer folding its journal in: the file, its digest and the
@@ -223,7 +224,7 @@ class Store:
             state = jr.read(jpath)
             seen = _stat(path)
             digest = jr.file_digest(path)
-            doc = CocoDocument.open(path) if seen is not None else CocoDocument(path=path)
+            doc = CocoDocument.open(path, image_size=image_size) if seen is not None else CocoDocument(path=path, image_size=image_size)
             if _stat(path) != seen:
                 continue  # the file was replaced while it was read
             if state is None or not state.readable or not state.changes:

@@ -88,7 +88,7 @@ def read_coco_layers(path):
         anns = [a for a in doc.annotations(image["id"]) if doc.has_mask(a["id"])]
         plain = all(isinstance(a["id"], int) and not isinstance(a["id"], bool) and 1 <= a["id"] < 2**31 for a in anns)
         objects = [_Annotation(doc, a, a["id"] if plain else n) for n, a in enumerate(anns, start=1)]
-        labels, classes = objects_to_labels((int(image["height"]), int(image["width"])), objects)
+        labels, classes = objects_to_labels(doc.image_size(image["id"]), objects)
         name = L.OBJECTS if len(doc.images) == 1 else f"{L.OBJECTS} [{image['file_name']}]"
         meta = {
             "name": name,
@@ -128,7 +128,7 @@ def write_labels(path: str, data, meta: dict):
     for name in metadata.get("coco_categories") or sorted(set(classes.values())):
         doc.category_id(str(name), create=True)
     records = doc.find_images(file_name)
-    if records and (int(records[0]["height"]), int(records[0]["width"])) != labels.shape:
+    if records and doc.image_size(records[0]["id"]) != labels.shape:
         raise InputError(
             f"{str(path)!r} says {records[0]['file_name']!r} is {records[0]['width']} x {records[0]['height']}, "
             f"but the layer is {labels.shape[1]} x {labels.shape[0]}; save it to another file."
