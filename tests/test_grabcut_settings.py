@@ -24,8 +24,14 @@ def test_engine_errors():
         get_engine("grabcut", max_side=3)
 
 
-@pytest.mark.parametrize("options, word", [({"guard_area": 1.0}, "guard_area"), ({"guard_area": -0.1}, "guard_area"),
-                                           ({"fallback_side": 8}, "fallback_side")])
+@pytest.mark.parametrize(
+    "options, word",
+    [
+        ({"guard_area": 1.0}, "guard_area"),
+        ({"guard_area": -0.1}, "guard_area"),
+        ({"fallback_side": 8}, "fallback_side"),
+    ],
+)
 def test_guard_options_are_checked(options, word):
     with pytest.raises(InputError, match=word):
         get_engine("grabcut", **options)
