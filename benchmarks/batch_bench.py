@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/batch_bench.py ../shared/bench/grabcut30 ../shared/bench/berkeley
+    python benchmarks/batch_bench.py GRABCUT30 BERKELEY   (folders of the two benchmark sets)
         [--workers 1,2] [--embed-images 8] [--sam-model vit_t] [--device cpu] [--skip-embed]
 
 **Boxes to masks.** Builds one COCO file of boxes over the given datasets (each

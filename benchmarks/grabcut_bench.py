@@ -7,8 +7,7 @@ Usage::
                                        [--skip-x4] [--x4-limit N] [--skip-12mp] [--save FILE.json]
 
 DATASET is any folder with ``images/`` and ``masks/`` (``masks/<stem>.png``: 0 background,
-255 object, 128 ignored), for example ``../shared/bench/grabcut30`` or
-``../shared/bench/berkeley``. The protocol is the one of grabcut30's README: IoU over the
+255 object, 128 ignored), for example the GrabCut or the Berkeley benchmark set. The protocol is the one of grabcut30's README: IoU over the
 pixels whose mask is not 128; the box is the tight box grown by 5 % per side; then up to 19
 corrective clicks at the peak of the distance transform of the larger error region, each
 given as a point and as a radius-5 disk scribble.
@@ -464,7 +463,7 @@ def parse_options(pairs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", type=Path, help="folder with images/ and masks/ (../shared/bench/grabcut30, ../shared/bench/berkeley)")
+    parser.add_argument("dataset", type=Path, help="folder with images/ and masks/ (the GrabCut or the Berkeley benchmark set)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N images (for quick checks)")
     parser.add_argument("--half", type=int, choices=(0, 1), default=None,
                         help="only every other image of the sorted stems, from the first (0) or second (1): the cross-validation halves")

@@ -23,7 +23,7 @@ For each it prints
 Two control rows come first: "nothing" (a click that does nothing: the noise floor of the
 timer on a busy machine) and "repaint" (one frame of the canvas with nothing changed: the
 least any change that shows costs). Under Xvfb the frame is drawn by a software OpenGL
-(llvmpipe): at 10000 x 10000 one frame takes some 35-100 ms on this quiet 2-core machine, from day to day (150-250 ms while other jobs run), so no
+(llvmpipe): at 10000 x 10000 one frame takes some 35-100 ms on 2 CPU cores without other load, from day to day (150-250 ms under load), so no
 visible change can have a shorter gap there; on a GPU a frame takes milliseconds.
 
 Each side runs in a fresh process, one after the other: this checkout, and the baseline

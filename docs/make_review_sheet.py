@@ -1,4 +1,4 @@
-"""The README's example review sheet: objects of the sample images, segmented with GrabCut.
+"""The user guide's example review sheet: objects of the sample images, segmented with GrabCut.
 
     python docs/make_review_sheet.py
 

@@ -140,11 +140,27 @@ def test_masks_equal_the_single_image_api_and_the_rest_is_kept(data, reference):
         x, y, w, h = old[ann["id"]]["bbox"]
         expected = iseg.segment(image, box=(x, y, x + w, y + h))
         assert np.array_equal(doc.mask(ann["id"]), expected)
-        assert ann["bbox"] == old[ann["id"]]["bbox"]  # the box given stays
+        x0, y0, x1, y1 = iseg.masks.bbox(expected)
+        assert ann["bbox"] == [x0, y0, x1 - x0, y1 - y0]  # the mask's own box, as COCO has it
+        assert ann["interactive_seg"] == {"prompt_box": old[ann["id"]]["bbox"]}  # the box given, kept
         assert ann["area"] == float(expected.sum())
-        assert {k: v for k, v in ann.items() if k not in ("segmentation", "area")} == {
-            k: v for k, v in old[ann["id"]].items() if k != "area"
+        assert {k: v for k, v in ann.items() if k not in ("segmentation", "area", "bbox", "interactive_seg")} == {
+            k: v for k, v in old[ann["id"]].items() if k not in ("area", "bbox")
         }
+
+
+def test_masks_output_passes_check_strict_and_redo_prompts_from_the_box_given(data, reference, tmp_path, capsys):
+    """bbox and area are the masks' own (check --strict finds nothing); a --redo on that output
+    segments from the box kept under "interactive_seg", not from the mask's tighter bbox."""
+    assert cli("check", reference, "--strict") == 0
+    assert "No problems" in capsys.readouterr().out
+    again = tmp_path / "again.json"
+    assert cli("batch", "masks", "--coco", reference, "--images", data / "images", "--out", again, "--redo", "--workers", 0, "-q") == 0
+    first, second = CocoDocument.open(reference), CocoDocument.open(again)
+    made = [a["id"] for a in first.annotations() if "interactive_seg" in a]
+    assert len(made) == 2 * N_IMAGES
+    for ann_id in made:
+        assert second.annotation(ann_id) == first.annotation(ann_id)
 
 
 def test_local_cluster_from_the_command_line(data, reference, tmp_path, capsys):
@@ -440,7 +456,7 @@ def test_sam_masks_on_the_cluster_equal_the_single_image_api(cluster, micro_chec
         if ann["id"] == 501:
             continue
         image = iseg.read_image(data / "images" / doc.image(ann["image_id"])["file_name"])
-        x, y, w, h = ann["bbox"]
+        x, y, w, h = ann["interactive_seg"]["prompt_box"]
         mask = iseg.segment(image, box=(x, y, x + w, y + h), engine="sam", **alone_options)
         assert np.array_equal(doc.mask(ann["id"]), mask)
 

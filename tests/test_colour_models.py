@@ -1,10 +1,10 @@
-"""GrabCut's colour models learnt in numpy (interactive_seg.engines.colour_models)."""
+"""GrabCut's colour models learnt in numpy (interactive_seg.engines.grabcut.colour_models)."""
 
 import cv2
 import numpy as np
 import pytest
 
-from interactive_seg.engines import colour_models as cm
+from interactive_seg.engines.grabcut import colour_models as cm
 
 
 def _blobs(seed=0):

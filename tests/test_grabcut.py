@@ -7,7 +7,7 @@ import pytest
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Prompts, get_engine
-from interactive_seg.engines import colour_models
+from interactive_seg.engines.grabcut import colour_models
 from conftest import disc_scene, iou
 
 
@@ -171,23 +171,6 @@ def test_tiny_images_and_tiny_boxes():
     image, _ = disc_scene()
     mask = iseg.segment(image, box=(79, 59, 80, 60))
     assert mask.shape == (120, 160) and mask.sum() <= 1
-
-
-def test_engine_errors():
-    engine = get_engine("grabcut")
-    with pytest.raises(InputError, match="set_image"):
-        engine.segment(Prompts(box=(0, 0, 5, 5)))
-    engine.set_image(np.zeros((5, 5), np.uint8))
-    with pytest.raises(InputError, match="Prompts"):
-        engine.segment({"box": (0, 0, 5, 5)})
-    with pytest.raises(InputError, match="no engine named 'nope'"):
-        get_engine("nope")
-    with pytest.raises(InputError, match="does not take these options"):
-        get_engine("grabcut", colour=3)
-    with pytest.raises(InputError, match="iterations"):
-        get_engine("grabcut", iterations=0)
-    with pytest.raises(InputError, match="max_side"):
-        get_engine("grabcut", max_side=3)
 
 
 def test_grey_16bit_and_rgba_images_segment(scene):
@@ -406,27 +389,20 @@ def test_the_guard_keeps_the_fast_mask_when_the_whole_image_finds_no_more():
     assert iou(result.mask, truth) > 0.8
 
 
-@pytest.mark.parametrize("options, word", [({"guard_area": 1.0}, "guard_area"), ({"guard_area": -0.1}, "guard_area"),
-                                           ({"fallback_side": 8}, "fallback_side")])
-def test_guard_options_are_checked(options, word):
-    with pytest.raises(InputError, match=word):
-        get_engine("grabcut", **options)
-
-
 def _two_colour_work(seed=0):
-    """A working copy (the engine's _Work) of a red object on green with noise, its truth."""
-    from interactive_seg.engines.grabcut import _Work
+    """A working copy (the engine's Work) of a red object on green with noise, its truth."""
+    from interactive_seg.engines.grabcut.region import Work
 
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:120, :160]
     truth = ((xx - 80) ** 2 + (yy - 60) ** 2) < 35**2
     image = np.where(truth[..., None], [200, 50, 40], [50, 140, 60]).astype(float)
     image = np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
-    return _Work((0, 0, 160, 120), 1.0, image, 160), truth
+    return Work((0, 0, 160, 120), 1.0, image, 160), truth
 
 
 def test_shared_models_prefer_the_mask_whose_disputed_pixels_look_like_its_side():
-    from interactive_seg.engines.grabcut import _shared_energy_gap
+    from interactive_seg.engines.grabcut.compare import shared_energy_gap
 
     work, truth = _two_colour_work()
     box = (35, 15, 125, 105)
@@ -434,11 +410,11 @@ def test_shared_models_prefer_the_mask_whose_disputed_pixels_look_like_its_side(
     part = truth & (xx < 95)  # a third of the object lost
     grown = (truth | ((xx - 80) ** 2 + (yy - 60) ** 2 < 43**2)) & (yy > 20)  # a ring of background taken
     for wrong in (part, grown):
-        assert _shared_energy_gap(work, wrong, truth, box, 0) > 0  # the second (the truth) wins
-        assert _shared_energy_gap(work, truth, wrong, box, 0) < 0
-    assert _shared_energy_gap(work, truth, truth, box, 0) == 0.0
+        assert shared_energy_gap(work, wrong, truth, box, 0) > 0  # the second (the truth) wins
+        assert shared_energy_gap(work, truth, wrong, box, 0) < 0
+    assert shared_energy_gap(work, truth, truth, box, 0) == 0.0
     # masks that agree on too few pixels of a side to learn from: no verdict
-    assert _shared_energy_gap(work, np.zeros_like(truth), truth, box, 0) is None
+    assert shared_energy_gap(work, np.zeros_like(truth), truth, box, 0) is None
 
 
 def test_compare_keeps_one_of_the_two_cuts_and_clicks_continue_on_the_fast_region(scene):
@@ -522,17 +498,19 @@ def test_a_fresh_box_keeps_the_fit_with_the_lower_grabcut_energy(scene):
 
 
 def test_grabcuts_energy_is_lowest_for_the_true_labelling(scene):
-    from interactive_seg.engines import graphcut
-    from interactive_seg.engines.grabcut import GC_BGD, GC_PR_FGD, _joint_energy, _Work
+    from interactive_seg.engines.grabcut import graphcut
+    from interactive_seg.engines.grabcut.fit import joint_energy
+    from interactive_seg.engines.grabcut.marks import GC_BGD, GC_PR_FGD
+    from interactive_seg.engines.grabcut.region import Work
 
     image, truth = scene
-    work = _Work((0, 0, 160, 120), 1.0, image)
+    work = Work((0, 0, 160, 120), 1.0, image)
     work.smooth = graphcut.smoothness(image)
     x = image.reshape(-1, 3).astype(np.float64)
     models = (colour_models.fit_initial(x[~truth.ravel()]), colour_models.fit_initial(x[truth.ravel()]))
 
     def energy(mask):
-        return _joint_energy(work, np.where(mask, GC_PR_FGD, GC_BGD).astype(np.uint8), models)
+        return joint_energy(work, np.where(mask, GC_PR_FGD, GC_BGD).astype(np.uint8), models)
 
     disk = np.ones((7, 7), np.uint8)
     grown = cv2.dilate(truth.astype(np.uint8), disk) > 0
@@ -540,12 +518,6 @@ def test_grabcuts_energy_is_lowest_for_the_true_labelling(scene):
     half = truth & (np.arange(160) < 80)[None, :]
     assert energy(truth) < min(energy(grown), energy(shrunk), energy(half))
     assert energy(np.zeros_like(truth)) == float("inf")
-
-
-def test_choose_fit_takes_only_a_bool():
-    # a string such as "false" would otherwise read as True
-    with pytest.raises(InputError, match="choose_fit"):
-        get_engine("grabcut", choose_fit="false")
 
 
 def test_fit_margin_decides_how_clearly_the_weighted_fit_must_win(scene):
@@ -570,9 +542,3 @@ def test_fit_margin_decides_how_clearly_the_weighted_fit_must_win(scene):
         engine.set_image(image)
         masks.append(engine.segment(Prompts(box=(30, 20, 130, 100))).mask)
     assert all(np.array_equal(masks[0], m) for m in masks[1:])  # the second thread changes nothing
-
-
-@pytest.mark.parametrize("bad", ["much", None, float("nan"), float("inf")])
-def test_fit_margin_must_be_a_finite_number(bad):
-    with pytest.raises(InputError, match="fit_margin"):
-        get_engine("grabcut", fit_margin=bad)

@@ -1,13 +1,12 @@
-"""The GrabCut engine's own graph cut (engines/graphcut.py) and the click prior it carries."""
+"""The GrabCut engine's own graph cut (engines/grabcut/graphcut.py) and the click prior it carries."""
 
 import cv2
 import numpy as np
 import pytest
 
 from interactive_seg import InputError, Prompts, get_engine
-from interactive_seg.engines import colour_models, graphcut
-from interactive_seg.engines.grabcut import _geodesic_near
-from interactive_seg.engines import seeds
+from interactive_seg.engines.grabcut import colour_models, graphcut, seeds
+from interactive_seg.engines.grabcut.click_prior import geodesic_near
 
 
 def _noisy_scene(seed=0):
@@ -109,7 +108,7 @@ def test_window_of_the_distances_is_exact_where_it_matters():
     marks = np.zeros((90, 120), bool)
     marks[40:44, 50:53] = True
     full = seeds.geodesic_distance(cost, marks)
-    windowed = _geodesic_near(cost, marks, 30)
+    windowed = geodesic_near(cost, marks, 30)
     near = full < 30
     np.testing.assert_allclose(windowed[near], full[near])
     assert np.isinf(windowed[0, 0])

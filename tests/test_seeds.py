@@ -1,11 +1,11 @@
-"""Strokes without a box: the geodesic stroke prior (engines/seeds.py) and how the GrabCut
+"""Strokes without a box: the geodesic stroke prior (engines/grabcut/seeds.py) and how the GrabCut
 engine uses it."""
 
 import numpy as np
 import pytest
 
 from interactive_seg import InputError, Prompts, get_engine
-from interactive_seg.engines import seeds
+from interactive_seg.engines.grabcut import seeds
 from interactive_seg.engines.grabcut import GrabCutEngine
 from conftest import iou
 

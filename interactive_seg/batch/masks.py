@@ -32,7 +32,28 @@ from .export import cutout_settings, write_cutouts
 from .parts import WorkFolder, digest, file_stamp
 from .run import Failure, Report, Runner, Task, run_tasks, runs_here
 
-__all__ = ["masks_from_boxes", "read_detections"]
+__all__ = ["masks_from_boxes", "read_detections", "PROMPT_KEY"]
+
+#: The annotation key under which ``batch masks`` keeps the box a mask was made from
+#: (``{"interactive_seg": {"prompt_box": [x, y, w, h]}}``): ``bbox`` and ``area`` are the
+#: mask's own, as COCO has them, so the output passes ``check --strict``.
+PROMPT_KEY = "interactive_seg"
+
+
+def _prompt_box(ann: dict) -> Optional[list]:
+    """The box to segment an annotation from: the one a mask was made from before (kept
+    under :data:`PROMPT_KEY`, so ``--redo`` prompts as the first run did), else its bbox."""
+    ours = ann.get(PROMPT_KEY)
+    box = ours.get("prompt_box") if isinstance(ours, dict) else None
+    if isinstance(box, list) and len(box) == 4 and all(_number(v) for v in box):
+        return list(box)
+    return list(ann["bbox"]) if isinstance(ann.get("bbox"), list) else None
+
+
+def _with_prompt(ann: dict, box) -> dict:
+    """``ann``'s :data:`PROMPT_KEY` entry with ``prompt_box`` set (other keys there kept)."""
+    ours = ann.get(PROMPT_KEY)
+    return dict(ours if isinstance(ours, dict) else {}, prompt_box=list(box))
 
 
 # -- input ---------------------------------------------------------------------------------
@@ -267,7 +288,9 @@ def masks_from_boxes(
         :mod:`~interactive_seg.coco.locate`.
     out : path
         The COCO file to write (atomically, at the end). A mask replaces the annotation's
-        ``segmentation`` and ``area``; its ``bbox`` stays the box that was given.
+        ``segmentation``, ``area`` and ``bbox`` (the mask's own); the box that was given
+        is kept as ``{"interactive_seg": {"prompt_box": [x, y, w, h]}}`` (and is the box
+        a ``redo`` segments from).
     results : path, optional
         Detections in the COCO results format: a list of ``{image_id, category_id, bbox,
         score}`` with ids of ``coco``. Each kept detection becomes an annotation with id
@@ -339,7 +362,7 @@ def masks_from_boxes(
         boxes_of = OrderedDict()
         for image in document.images:
             chosen = [
-                (ann["id"], list(ann["bbox"]))
+                (ann["id"], _prompt_box(ann))
                 for ann in document.annotations(image["id"])
                 if isinstance(ann.get("bbox"), list) and (redo or not document.has_mask(ann["id"]))
             ]
@@ -432,10 +455,11 @@ def masks_from_boxes(
                 cache.popitem(last=False)
         return cache[task.key]
 
-    task_of = {}
+    task_of, boxes_given = {}, {}
     for task, (image_id, chosen) in zip(tasks, boxes_of.items()):
-        for index, (ann_id, _) in enumerate(chosen):
+        for index, (ann_id, box) in enumerate(chosen):
             task_of[ann_id] = (task, index)
+            boxes_given[ann_id] = box
         loaded = None if task.key in failed_images else part(task)
         if loaded is None and task.key not in failed_images:
             failures.append(Failure(task.label, "Its result file in the work folder could not be read; run the batch again."))
@@ -460,10 +484,9 @@ def masks_from_boxes(
             got = mask_of(ann_id)
             if got is None:
                 continue
-            ann = document.annotation(ann_id)
-            given = ann["bbox"]
-            document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons)
-            ann["bbox"] = given  # the box given stays: it was the prompt, and often a person's
+            # bbox and area become the mask's; the box given (the prompt, often a person's) is kept
+            given = _with_prompt(document.annotation(ann_id), boxes_given[ann_id])
+            document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons, **{PROMPT_KEY: given})
             made += 1
     else:
         for ann in list(document.annotations()):
@@ -478,7 +501,7 @@ def masks_from_boxes(
                 extra["score"] = det["score"]
             record = document.add_annotation(det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra)
             record["category_id"] = det["category_id"]  # the very id, even where two classes share a name
-            record["bbox"] = list(det["bbox"])
+            record[PROMPT_KEY] = _with_prompt(record, det["bbox"])  # bbox is the mask's; the detector's box kept
             made += 1
     report.failures += failures
     report.counts = {"masks": made}

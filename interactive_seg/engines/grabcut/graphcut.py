@@ -42,7 +42,9 @@ def boundary_cost(mask: np.ndarray, weights: list) -> float:
     """The smoothness term a labelling pays: the ``weights`` (see ``smoothness``) of every
     neighbour pair that ``mask`` puts on different sides."""
     h, w = mask.shape
-    return float(sum(wmap[here][mask[here] != mask[there]].sum() for (here, there), wmap in zip(_neighbour_pairs(h, w), weights)))
+    return float(
+        sum(wmap[here][mask[here] != mask[there]].sum() for (here, there), wmap in zip(_neighbour_pairs(h, w), weights))
+    )
 
 
 def smoothness(pixels: np.ndarray, gamma: float = GAMMA) -> list:
@@ -297,8 +299,8 @@ def band_cut(
 
 def _log_likelihood(model: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``colour_models.log_likelihood`` for many pixels, with the 3 x 3 quadratic forms
-    written out: no matrix products, whose BLAS threads cost more than the arithmetic on
-    a busy machine."""
+    written out: no matrix products, whose BLAS threads cost more than the arithmetic
+    when other work holds the cores."""
     coefs, means, covs = colour_models._parts(np.asarray(model, np.float64).ravel())
     c0, c1, c2 = x[:, 0], x[:, 1], x[:, 2]
     parts = []
@@ -322,8 +324,17 @@ def _gather(pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """``pixels[ys, xs]``; for a window of a contiguous RGB image, as one flat ``take``
     (several times faster than indexing the window with two arrays)."""
     height, width = pixels.shape[:2]
-    if pixels.ndim == 3 and pixels.strides[2] == 1 and pixels.strides[1] == 3 and pixels.strides[0] % 3 == 0 and height and width:
+    if (
+        pixels.ndim == 3
+        and pixels.strides[2] == 1
+        and pixels.strides[1] == 3
+        and pixels.strides[0] % 3 == 0
+        and height
+        and width
+    ):
         row = pixels.strides[0] // 3
-        flat = np.lib.stride_tricks.as_strided(pixels, shape=((height - 1) * row + width, 3), strides=(3, 1), writeable=False)
+        flat = np.lib.stride_tricks.as_strided(
+            pixels, shape=((height - 1) * row + width, 3), strides=(3, 1), writeable=False
+        )
         return flat.take(ys * row + xs, axis=0)
     return pixels[ys, xs]

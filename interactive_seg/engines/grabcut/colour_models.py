@@ -6,8 +6,8 @@ covariances). Learning them here instead of inside OpenCV lets the GrabCut engin
 *which* pixels teach the foreground model; OpenCV then only builds the graph and cuts it
 with the models frozen (``GC_EVAL_FREEZE_MODEL``).
 
-The choice that measurably helps (``../shared/bench/grabcut30``, mIoU after the box
-0.873 -> 0.898, mean over three k-means seeds): every pixel currently labelled foreground
+The choice that measurably helps (on the GrabCut benchmark set, see
+``docs/engines/grabcut.md``): every pixel currently labelled foreground
 teaches the foreground model with weight ``sigmoid((log p_fg(x) - log p_bg(x)) / T)``.
 Background that the box let into the foreground (the orange table round a banana, the
 grass at a person's feet) is explained as well by the background model, so it weighs
@@ -142,7 +142,9 @@ def log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     return _logsumexp(component_log_likelihoods(model, pixels))
 
 
-def foreground_weights(fg_components: np.ndarray, bg_model: np.ndarray, pixels: np.ndarray, temperature: float) -> np.ndarray:
+def foreground_weights(
+    fg_components: np.ndarray, bg_model: np.ndarray, pixels: np.ndarray, temperature: float
+) -> np.ndarray:
     """How much each foreground pixel teaches the foreground model: the logistic of its
     foreground-minus-background log-likelihood over ``temperature``."""
     margin = _logsumexp(fg_components) - log_likelihood(bg_model, pixels)

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from skimage.graph import MCP_Geometric
 
-from ..errors import InputError
+from ...errors import InputError
 
 __all__ = ["EDGES", "edge_cost", "likelihood_cost", "geodesic_distance", "stroke_prior"]
 
@@ -83,7 +83,9 @@ def edge_cost(image: np.ndarray, contrast: float = 3.0, sigma: float = 1.0) -> n
     return _cost_from(lab, contrast, sigma)
 
 
-def likelihood_cost(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, contrast: float = 3.0, sigma: float = 1.0, bins: int = 16) -> np.ndarray:
+def likelihood_cost(
+    image: np.ndarray, fg: np.ndarray, bg: np.ndarray, contrast: float = 3.0, sigma: float = 1.0, bins: int = 16
+) -> np.ndarray:
     """Bai and Sapiro's cost: ``1 + contrast * g`` with ``g`` the gradient magnitude of
     ``p_fg / (p_fg + p_bg)`` over its mean; ``p_fg`` and ``p_bg`` are the colour histograms
     of the foreground and background strokes (``bins`` per channel, smoothed by one bin).

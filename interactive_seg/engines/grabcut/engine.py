@@ -1,0 +1,289 @@
+"""The GrabCut engine: the stages of this package behind the Engine protocol.
+
+One call (:meth:`GrabCutEngine.segment`) chooses the working region and its scaled copy
+(:mod:`.region`), shrinks the marks onto it (:mod:`.marks`), finds where the cut starts
+(:mod:`.start`: fresh, or continuing the same object), runs GrabCut's iterations with
+colour models learnt here (:mod:`.fit`, with the tightness prior of :mod:`.tightness` and
+the click prior of :mod:`.click_prior`), and brings the mask back to full resolution.
+After a fresh box a second, whole-image cut may be made and one of the two kept
+(:mod:`.compare`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import fields
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from ... import masks as mask_tools
+from ...errors import InputError
+from ...image import as_rgb8
+from ...prompts import Prompts
+from ..base import Engine, Option, Result
+from . import click_prior, compare
+from .fit import fit_both, iterate
+from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks
+from .region import Work, box_in_work, box_share, choose_region, frame, int_box, unframe, working
+from .settings import SCRIBBLE_PRIORS, GrabCutSettings
+from .start import State, start
+
+__all__ = ["GrabCutEngine"]
+
+_SETTINGS = frozenset(f.name for f in fields(GrabCutSettings))
+
+
+class GrabCutEngine(Engine):
+    """Interactive GrabCut on the region of interest.
+
+    Takes the keywords of :class:`GrabCutSettings` (``iterations``, ``margin``,
+    ``max_side``, ``tightness``, ...), or one ``settings`` object; they are readable as
+    attributes (``engine.max_side``). How it works and the measurements behind each
+    default: ``docs/engines/grabcut.md``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interactive_seg import Prompts
+    >>> yy, xx = np.mgrid[:120, :160]
+    >>> image = np.where(((xx - 80) ** 2 + (yy - 60) ** 2 < 30 ** 2)[..., None], [220, 40, 40], [30, 90, 200])
+    >>> engine = GrabCutEngine()
+    >>> engine.set_image(image.astype(np.uint8))
+    >>> mask = engine.segment(Prompts(box=(40, 20, 120, 100))).mask
+    >>> bool(mask[60, 80]), bool(mask[5, 5])
+    (True, False)
+    """
+
+    name = "grabcut"
+    # fmt: off
+    options = (
+        Option("margin", float, 0.1, "Context around the box or marks, as a fraction of the region's longest side.", minimum=0.0, maximum=1.0, step=0.05),
+        Option("iterations", int, 5, "Most GrabCut iterations for a new object; it stops early once the mask settles.", minimum=1, maximum=20),
+        Option("max_side", int, 256, "The region is scaled so its longest side is at most this many pixels.", label="Working size (px)", minimum=64, maximum=4096, step=32),
+        Option("tightness", float, 0.05, "A box is drawn round the object: every row and column crossing it, but this fraction of each side, holds some of it (0: off).", label="Box tightness", minimum=0.0, maximum=0.45, step=0.05),
+        Option("scribble_prior", str, "geodesic", "Strokes without a box: start from the pixels geodesically nearer the foreground strokes (geodesic) or, close to plain GrabCut, from the strokes' box (none).", label="Strokes alone", choices=SCRIBBLE_PRIORS),
+    )
+    # fmt: on
+    # get_engine checks options against the constructor's signature: the settings' fields
+    __signature__ = GrabCutSettings.signature()
+
+    def __init__(self, settings: Optional[GrabCutSettings] = None, **options):
+        if settings is not None and not isinstance(settings, GrabCutSettings):
+            raise InputError(f"settings must be a GrabCutSettings; got {type(settings).__name__}.")
+        if settings is not None and options:
+            raise InputError("Give either a GrabCutSettings or keyword options, not both.")
+        self.settings = settings if settings is not None else GrabCutSettings(**options)
+        self._source = None
+        self._rgb: Optional[np.ndarray] = None
+        self._key: Optional[str] = None
+        self._work: Optional[Work] = None
+        self._state: Optional[State] = None
+
+    def __getattr__(self, name):
+        # the settings read as the engine's attributes (engine.max_side), as callers did
+        if name in _SETTINGS and "settings" in self.__dict__:
+            return getattr(self.settings, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # -- image ---------------------------------------------------------------------------
+    def set_image(self, image) -> None:
+        """Take the image to segment; free when it is the same image as last time."""
+        if image is self._source and self._rgb is not None:
+            return
+        rgb = as_rgb8(image)
+        key = hashlib.blake2b(rgb.data, digest_size=16).hexdigest() + str(rgb.shape)
+        self._source = image
+        if key == self._key:
+            return
+        self._rgb, self._key = rgb, key
+        self._work, self._state = None, None
+
+    def reset(self) -> None:
+        """Forget the current object, so the next call starts fresh."""
+        self._state = None
+
+    # -- segmentation --------------------------------------------------------------------
+    def segment(self, prompts: Prompts) -> Result:
+        """Segment one object from its prompts; see :class:`~interactive_seg.Prompts`.
+
+        Raises
+        ------
+        InputError
+            No image set, invalid prompts, or marks of one kind only with no box.
+        """
+        s = self.settings
+        begun = time.perf_counter()
+        if self._rgb is None:
+            raise InputError("No image to segment: call set_image(image) first.")
+        if not isinstance(prompts, Prompts):
+            raise InputError(f"segment() takes a Prompts object; got {type(prompts).__name__}.")
+        height, width = self._rgb.shape[:2]
+        p = prompts.validated(self._rgb.shape)
+        marks = Marks.of(p, (height, width), s.point_radius)
+        if p.box is None and p.prior is None:
+            if not (marks is not None and marks.fg.any() and marks.bg.any()):
+                kind = "foreground" if marks is not None and marks.fg.any() else "background"
+                other = "background" if kind == "foreground" else "foreground"
+                raise InputError(
+                    f"Only {kind} marks were given; add a {other} scribble or click, or draw a box "
+                    "around the object, so GrabCut can tell object from background."
+                )
+
+        state = self._state
+        wide = s.reuse and state is not None and state.wide and p.box is not None and state.box == p.box
+        result = self._solve(p, marks, wide)
+        fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
+        if fresh and (s.compare != "off" or s.guard_area > 0):
+            result = self._second_opinion(p, marks, result)
+        result.info["seconds"] = time.perf_counter() - begun
+        return result
+
+    def _second_opinion(self, p: Prompts, marks, first: Result) -> Result:
+        """After a fresh box: the collapse guard, and (``compare``) the choice between the
+        fast cut and plain GrabCut's whole-image cut (see :mod:`.compare`)."""
+        s = self.settings
+        first_state, first_work = self._state, self._work
+        share = box_share(first.mask, p.box)
+        collapsed = s.guard_area > 0 and share < s.guard_area
+        height, width = self._rgb.shape[:2]
+        x0, y0, x1, y1 = p.box
+        at_edge = min(x0, y0, width - x1, height - y1) < 1
+        if not (collapsed or s.compare == "always" or (s.compare == "edge" and at_edge)):
+            first.info["fallback"] = None
+            return first
+        self._state = None  # the second cut starts fresh too
+        second = self._solve(p, marks, True)
+        if collapsed:
+            use = box_share(second.mask, p.box) > share
+            why = "used" if use else "kept the fast mask"
+        else:
+            gap = compare.shared_energy_gap(first_work, first.mask, second.mask, p.box, s.seed)
+            use = gap is not None and gap > 0
+            why = "compared: whole image" if use else "compared: fast"
+        if use:
+            second.info["fallback"] = why
+            if not collapsed:
+                # Clicks continue on the fast region (fast at any image size), from the
+                # whole-image cut's labelling: only the start differs.
+                self._state = compare.restarted(first_state, first_work, second.mask, p.box, s.seed)
+                self._work = first_work
+            return second
+        self._state, self._work = first_state, first_work
+        first.info["fallback"] = why
+        return first
+
+    def _solve(self, p: Prompts, marks, wide: bool) -> Result:
+        """One cut: on the region of interest at ``max_side`` with the weighted fit, or
+        (``wide``) on the whole image at ``fallback_side`` with OpenCV's classic fit."""
+        s = self.settings
+        height, width = self._rgb.shape[:2]
+        region = (0, 0, width, height) if wide else choose_region(p, marks, height, width, s)
+        side = s.max_side
+        if wide:
+            side = None if s.max_side is None or s.fallback_side is None else max(s.max_side, s.fallback_side)
+        weighting = 0.0 if wide else s.fg_weighting
+        work = self._work = working(self._rgb, region, side, self._work)
+        rx0, ry0, rx1, ry1 = region
+        wh, ww = work.pixels.shape[:2]
+        fg, bg = (None, None) if marks is None else marks.shrunk(region, (ww, wh))
+        if s.min_click_radius > 0 and p.points is not None:
+            fg, bg = grow_clicks(p, work, fg, bg, s.min_click_radius, s.point_radius)
+        box_w = box_in_work(p.box, work) if p.box is not None else None
+        framed = (False,) * 4
+        if box_w is not None and min(ww, wh) >= 3:
+            box_w, framed = frame(box_w, (ww, wh))
+
+        labels, mode, iterations, models = start(p, work, box_w, fg, bg, self._state, s)
+        fit = None
+        # the tightness prior holds on the fast region, for the box and every click after
+        # it; the whole-image cut stays plain GrabCut's own answer
+        tight = box_in_work(p.box, work) if s.tightness > 0 and p.box is not None and not wide else None
+        bgd_model, fgd_model = models
+        # GrabCut's k-means draws from OpenCV's global random generator: seed it so that
+        # the same prompts on the same image always give the same mask.
+        cv2.setRNGSeed(s.seed)
+        near = None
+        if mode is None:
+            pass  # too few pixels for GrabCut's colour models: the prompts' labelling is the answer
+        elif mode == cv2.GC_EVAL and s.click_prior > 0:
+            # clicks on a continued object (the fast region or the whole-image fallback):
+            # the cut also pays for labelling a pixel against the marks geodesically near it
+            near = click_prior.near_marks(work, fg, bg, self._state, s.click_contrast, s.click_spread)
+            extra = tuple(
+                click_prior.click_cost(d, (wh, ww), s.click_prior, s.click_spread) for d in (near[1], near[0])
+            )
+            bgd_model, fgd_model, iterations = iterate(
+                work.pixels, labels, mode, iterations, bgd_model, fgd_model, s, work, extra, tight
+            )
+        elif weighting > 0 or tight is not None:
+            if s.choose_fit and weighting > 0 and p.box is not None and p.prior is None:
+                bgd_model, fgd_model, iterations, fit = fit_both(
+                    work, labels, mode, iterations, models, tight, weighting, s
+                )
+            else:
+                bgd_model, fgd_model, iterations = iterate(
+                    work.pixels,
+                    labels,
+                    mode,
+                    iterations,
+                    bgd_model.copy(),
+                    fgd_model.copy(),
+                    s,
+                    tight=tight,
+                    weighting=weighting,
+                )
+        elif mode == cv2.GC_INIT_WITH_RECT:
+            bx0, by0, bx1, by1 = box_w
+            cv2.grabCut(work.pixels, labels, (bx0, by0, bx1 - bx0, by1 - by0), bgd_model, fgd_model, iterations, mode)
+        else:
+            cv2.grabCut(work.pixels, labels, None, bgd_model, fgd_model, iterations, mode)
+        self._state = State(
+            region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy(), wide, near
+        )
+
+        small = (labels == GC_FGD) | (labels == GC_PR_FGD)
+        if mode is not None:
+            unframe(small, framed)
+        # With strokes alone the object is what the foreground strokes touch: parts that
+        # touch none are background that the colour models could not tell apart.
+        strokes_only = p.box is None and p.prior is None and s.scribble_prior != "none"
+        if (s.keep_connected or strokes_only) and fg is not None and fg.any():
+            small = mask_tools.keep_connected(small, fg)
+        if s.min_area > 0:
+            small = mask_tools.remove_small(small, int(s.min_area * wh * ww))
+        if s.fill_holes:
+            small = mask_tools.fill_holes(small)
+
+        full_w, full_h = rx1 - rx0, ry1 - ry0
+        if (ww, wh) != (full_w, full_h):
+            if s.band > 0 and not wide and mode == cv2.GC_EVAL and max(full_w, full_h) <= s.band_side:
+                # clicks on a scaled region: the boundary is cut again at full resolution
+                region_mask = click_prior.band(self._rgb, small, region, marks, s.band, bgd_model, fgd_model)
+            else:
+                soft = cv2.resize(small.astype(np.uint8) * 255, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
+                region_mask = soft >= 128
+        else:
+            region_mask = small
+        if p.box is not None:
+            # nothing outside the box, but what the user marked as object
+            x0, y0, x1, y1 = int_box(p.box)
+            inside = np.zeros_like(region_mask)
+            inside[max(0, y0 - ry0) : y1 - ry0, max(0, x0 - rx0) : x1 - rx0] = True
+            region_mask &= inside
+        if marks is not None:
+            marks.enforce(region_mask, region)
+        mask = np.zeros((height, width), bool)
+        mask[ry0:ry1, rx0:rx1] = region_mask
+        mode_name = {
+            None: "prompts only",
+            cv2.GC_INIT_WITH_RECT: "rect",
+            cv2.GC_INIT_WITH_MASK: "mask",
+            cv2.GC_EVAL: "continue",
+        }[mode]
+        info = {"region": region, "scale": work.scale, "mode": mode_name, "iterations": iterations}
+        if fit is not None:
+            info["fit"] = fit
+        return Result(mask=mask, info=info)
