@@ -87,5 +87,5 @@ def test_collection_needs_no_optional_extra(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "error" not in result.stdout.lower().split("short test summary")[-1]
-    assert "interactive_seg/annotations.py::" in result.stdout  # the core's doctests still run
+    assert "interactive_seg/model/annotations.py::" in result.stdout  # the core's doctests still run
     assert "interactive_seg/plugin/" not in result.stdout
