@@ -200,7 +200,7 @@ def add_parser(sub) -> None:
         epilog="example: interactive-seg batch embed photos/ --model-type vit_t",
     )
     embed.add_argument("folder", metavar="FOLDER", help="folder of images")
-    add_engine_options(embed, which=lambda cls: cls.embeds, title="model (the options of the engines that embed)")
+    add_engine_options(embed, which=lambda cls: cls.embeds, title="model (the options of the engines that embed)", note="the embeddings are SAM's")
     _cache_option(embed)
     embed.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)")
     add_listing_options(embed)

@@ -191,15 +191,22 @@ def _metavar(option: Option) -> str:
     return {int: "N", float: "F"}.get(option.type) or re.sub(r"\W+", "_", option.label or option.name).strip("_").upper()
 
 
-def add_engine_options(parser, which: Callable[[type], bool] | None = None, aliases: dict | None = None, title: str = "engine options") -> None:
+def add_engine_options(
+    parser,
+    which: Callable[[type], bool] | None = None,
+    aliases: dict | None = None,
+    title: str = "engine options",
+    note: str = "an engine ignores the options of the others",
+) -> None:
     """One flag per option of every engine (those ``which`` keeps): ``--max-side`` for ``max_side``,
     with the engine's type and its help (each engine's, where several list the option).
 
     A flag left out gives None, so the engine's own default holds. Choices are not checked here
     (a model folder is a model too): the engine checks its options when it is built.
-    ``aliases`` maps an option to more flag names (``{"model_type": ["--model"]}``).
+    ``aliases`` maps an option to more flag names (``{"model_type": ["--model"]}``); ``note``
+    closes the group's description.
     """
-    group = parser.add_argument_group(title, "made from each engine's own list of options; an engine ignores the options of the others")
+    group = parser.add_argument_group(title, f"made from each engine's own list of options; {note}")
     for name, listed in engine_flags(which).items():
         option = listed[0][1]
         types = {o.type for _, o in listed}

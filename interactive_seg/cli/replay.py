@@ -52,7 +52,7 @@ def add_parser(sub):
             "widget and `segment --coco` write) with ENGINE, and write a new COCO file: new masks, the provenance "
             "updated (the engine before kept under 'history'), and the review state reset to unreviewed where the "
             "mask changed (IoU of old and new below 1 - THRESHOLD). Objects without stored prompts are kept as they "
-            "are and counted. For an object made by ENGINE itself its recorded options are used, --option on top. "
+            "are and counted. For an object made by ENGINE itself its recorded options are used, --option and the engine flags on top. "
             "--compare writes a report of every replayed object's IoU, worst first; `interactive-seg review OUT.json "
             "--compare IN.json` draws old and new side by side. Bad input (no stored prompts, an engine that is not "
             "installed, a missing image) exits 2 with nothing written. " + CLUSTER_HELP
@@ -67,7 +67,12 @@ def add_parser(sub):
     replay.add_argument("--compare", metavar="REPORT.csv|REPORT.md", help="also write the IoU of every object's old and new mask, worst first")
     replay.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="T",
                         help=f"an object changed when the IoU of old and new is below 1 - T; its review is then reset (default {DEFAULT_THRESHOLD})")
-    add_engine_options(replay, aliases={"model_type": ["--model"]}, title="engine options (on top of the recorded ones and --option)")
+    add_engine_options(
+        replay,
+        aliases={"model_type": ["--model"]},
+        title="engine options (on top of the recorded ones and --option)",
+        note="one that ENGINE does not list is refused",
+    )
     add_cluster_options(replay)
     replay.set_defaults(func=cmd_replay)
     return replay
