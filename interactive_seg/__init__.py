@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from ._version import __version__
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
 from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
@@ -51,8 +52,6 @@ __all__ = [
     "add_to_coco",
     "Session",
 ]
-
-__version__ = "0.1.0"
 
 _LAZY = ("review", "batch")  # submodules imported on first use (iseg.review.contact_sheet, iseg.batch.masks_from_boxes), not with the package
 

@@ -35,6 +35,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from ._version import __version__
 from .coco.segmentation import (
     decode_segmentation,
     mask_to_segmentation,
@@ -74,12 +75,6 @@ REVIEW_STATES = ("unreviewed", "accepted", "rejected")
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 def _plain(value):
@@ -194,7 +189,7 @@ def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", 
         "engine": dict(engine) if isinstance(engine, dict) else engine_record(engine),
         "prompts": dict(prompts) if isinstance(prompts, dict) else prompts_record(prompts),
         "image": dict(image) if isinstance(image, dict) else image_record(image),
-        "package_version": _version(),
+        "package_version": __version__,
         "created": created or _now(),
         "review": _review(review, by, at),
     }
@@ -384,7 +379,7 @@ def replayed(record: dict, engine, *, changed: bool, created: Optional[str] = No
     previous = _summary(record)
     out = dict(record)
     out["engine"] = engine_record(engine) if not isinstance(engine, dict) else dict(engine)
-    out["package_version"] = _version()
+    out["package_version"] = __version__
     out["created"] = created or _now()
     if changed or "review" not in record:
         out["review"] = {"state": "unreviewed"}

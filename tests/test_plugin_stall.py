@@ -222,6 +222,7 @@ def test_finishing_makes_and_saves_every_queued_change(make_napari_viewer, qtbot
     widget.undo()  # the corner, once it is there
     widget.jobs.finish()
     assert not widget.jobs.busy
+    widget.session.save()  # folds the journal into the COCO file
     saved = json.loads(widget.session.path.read_text())
     assert [a["area"] for a in saved["annotations"]] == [float(truth.sum())]
     assert widget.object_list.count() == 1 and widget.model.history(widget._key).can_redo
@@ -291,6 +292,7 @@ def _session_run(viewer, widget, folder, qtbot):
     _offer(widget, first)
     widget.accept()
     _settle(qtbot, widget)
+    widget.session.save()  # folds the journal into the COCO file
     return json.loads(widget.session.path.read_text())
 
 

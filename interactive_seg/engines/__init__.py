@@ -90,12 +90,14 @@ def get_engine(name: str = "grabcut", **options) -> Engine:
     return engine_cls(**options)
 
 
-def engine_class(name: str) -> type:
+def engine_class(name: str, *, installed: bool = True) -> type:
     """The class of the engine called ``name``, imported now (its listings: ``.options``,
     ``.model_types``, ``.embeds``).
 
     Raises :class:`InputError` for an unknown name, a missing dependency, or a registered
-    class that does not derive from :class:`Engine`.
+    class that does not derive from :class:`Engine`. With ``installed=False`` the modules
+    the engine runs on are not asked for (an engine module imports them when it runs), so
+    a command line lists the options of an engine whose extra is not installed.
 
     >>> [option.name for option in engine_class("grabcut").options]
     ['margin', 'iterations', 'max_side', 'tightness', 'scribble_prior']
@@ -108,7 +110,7 @@ def engine_class(name: str) -> type:
         raise InputError(f"There is no engine named {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}.")
     module, cls, extra, requires = _REGISTRY[key]
     hint = f"pip install 'interactive-seg[{extra}]'" if extra else "pip install --force-reinstall interactive-seg"
-    missing = [m for m in requires if not _installed(m)]
+    missing = [m for m in requires if installed and not _installed(m)]
     if missing:
         raise InputError(f"The {key} engine needs {', '.join(missing)}, which is not installed; run: {hint}")
     try:

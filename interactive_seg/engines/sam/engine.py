@@ -31,7 +31,6 @@ from ...prompts import BACKGROUND, FOREGROUND, Prompts
 from ..base import Engine, Option, Result
 from ..embeddings import EmbeddingCache, image_key
 from . import models
-from .runtime import resolve_device, resolve_precision, use_threads
 
 __all__ = ["SamEngine", "family_for"]
 
@@ -146,6 +145,9 @@ class SamEngine(Engine):
         threads: int | None = None,
         fast_decoder: bool = True,
     ):
+        # torch only when an engine is built: the class and its listings load without it
+        from .runtime import resolve_device, resolve_precision, use_threads
+
         self.device = resolve_device(device)
         self.precision = resolve_precision(precision, self.device)
         use_threads(self.device, threads)

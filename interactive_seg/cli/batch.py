@@ -1,4 +1,5 @@
-"""`interactive-seg batch masks | embed | export`: the batch jobs from the command line.
+"""`interactive-seg batch masks | embed | export`: the batch jobs of :mod:`interactive_seg.batch`
+from the command line, and the flags of where a job runs (shared with `replay`).
 
 Nothing here imports dask or torch; the jobs do, when they run.
 """
@@ -8,10 +9,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..batch import worker as worker_side
+from ..batch.embed import embed_folder
+from ..batch.export import export_folder
+from ..batch.masks import masks_from_boxes
+from ..engines import engine_class
+from .common import (
+    add_engine_options,
+    add_listing_options,
+    engine_values,
+    listing,
+    parse_colour,
+)
 
-__all__ = ["add_batch_parser"]
+__all__ = ["CLUSTER_HELP", "add_cluster_options", "add_parser", "run_job"]
 
-_CLUSTER_HELP = (
+CLUSTER_HELP = (
     "Tasks run per image on dask.distributed: by default a local cluster of worker processes on "
     "this machine (one per core; nothing to set up); --scheduler tcp://HOST:PORT (or "
     "$DASK_SCHEDULER_ADDRESS) sends them to a running cluster (`dask scheduler`, then `dask worker "
@@ -22,7 +35,8 @@ _CLUSTER_HELP = (
 )
 
 
-def _cluster_options(parser, work: bool = True) -> None:
+def add_cluster_options(parser, work: bool = True) -> None:
+    """Where a job runs (``--scheduler``, ``--workers``, ...), its work folder, and ``--quiet``."""
     group = parser.add_argument_group("where it runs")
     group.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)")
     group.add_argument("--workers", type=int, metavar="N", help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers")
@@ -46,20 +60,14 @@ def _cutout_options(parser) -> None:
     group.add_argument("--format", default="png", help="png (default), tif, jpg (no transparency)")
 
 
-def _sam_options(parser) -> None:
-    group = parser.add_argument_group("SAM")
-    group.add_argument("--model-type", dest="model_type", metavar="TYPE", help="vit_b (default), vit_l, vit_h or vit_t (MobileSAM)")
-    group.add_argument("--checkpoint", metavar="PTH", help="checkpoint (default: the one `interactive-seg models download TYPE` saved)")
-    group.add_argument("--device", help="auto (a GPU where the worker has one; the default), cpu, cuda, mps")
-    group.add_argument("--cache-dir", dest="cache_dir", metavar="DIR", help="embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)")
+def _cache_option(parser) -> None:
+    parser.add_argument("--cache-dir", dest="cache_dir", metavar="DIR", help="SAM's embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)")
 
 
 def _style(args) -> dict:
-    from ..cli import _parse_colour
-
     options = {"background": args.style, "crop": args.crop, "padding": args.padding, "feather": args.feather, "blur_sigma": args.blur_sigma}
     if args.color is not None:
-        options["color"] = list(_parse_colour(args.color))
+        options["color"] = list(parse_colour(args.color))
     return options
 
 
@@ -92,7 +100,7 @@ def _finish(args, report) -> int:
     return report.exit_status
 
 
-def _run(args, kept_in: str, job, *positional, **options) -> int:
+def run_job(args, kept_in: str, job, *positional, **options) -> int:
     """Run ``job(*positional, **options)`` where ``args`` say, print its report; the exit status (130 when interrupted)."""
     try:
         report = job(*positional, **options, **_where(args))
@@ -103,19 +111,12 @@ def _run(args, kept_in: str, job, *positional, **options) -> int:
 
 
 def cmd_masks(args) -> int:
-    from .masks import masks_from_boxes
-
-    from ..engines import engine_class
-    from . import worker as worker_side
-
     worker_side.preload_here(args.preload)  # an engine a preload module registers is known from here on
-    # the options this engine lists, where a flag gave them (the engine's defaults otherwise), as `segment` does
-    listed = engine_class(args.engine).options
-    options = {o.name: getattr(args, o.name) for o in listed if getattr(args, o.name, None) is not None}
+    options = engine_values(args, args.engine)  # as `segment` takes them
     if engine_class(args.engine).embeds and args.cache_dir is not None:
         options["cache_dir"] = args.cache_dir
     work = args.work or f"{args.out}.parts"
-    return _run(
+    return run_job(
         args, work, masks_from_boxes, args.coco, args.images, args.out,
         results=args.results, min_score=args.min_score, redo=args.redo, engine=args.engine, engine_options=options,
         polygons=args.polygons, cutouts=args.cutouts, cutout_options=_style(args) if args.cutouts else None,
@@ -124,10 +125,7 @@ def cmd_masks(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from ..cli import listing
-    from .embed import embed_folder
-
-    return _run(
+    return run_job(
         args, "the embedding cache", embed_folder, args.folder,
         model_type=args.model_type or "vit_b", checkpoint=args.checkpoint, device=args.device or "auto",
         cache_dir=args.cache_dir, batch_size=args.batch_size, **listing(args),
@@ -135,25 +133,20 @@ def cmd_embed(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from ..cli import listing
-    from .export import export_folder
-
     work = args.work or str(Path(args.out) / ".interactive-seg-work")
-    return _run(
+    return run_job(
         args, work, export_folder, args.folder, args.out,
         annotations=args.annotations, coco=args.coco, cutout_options=_style(args), cutout_format=args.format,
         work=work, keep_work=args.keep_work, **listing(args),
     )
 
 
-def add_batch_parser(sub) -> None:
+def add_parser(sub) -> None:
     """Add ``batch`` and its jobs to the ``interactive-seg`` subcommands."""
-    from ..cli import add_listing_options
-
     batch = sub.add_parser(
         "batch",
         help="whole datasets at once on dask.distributed: boxes to masks, SAM embeddings ahead, exports",
-        description="Whole datasets at once. " + _CLUSTER_HELP + " Needs the batch extra: pip install 'interactive-seg[batch]'.",
+        description="Whole datasets at once. " + CLUSTER_HELP + " Needs the batch extra: pip install 'interactive-seg[batch]'.",
     )
     jobs = batch.add_subparsers(dest="job", metavar="JOB")
 
@@ -176,7 +169,7 @@ def add_batch_parser(sub) -> None:
             "images, categories and other keys of IMAGES.json and, as annotations, the detections scoring at "
             "least --min-score, numbered 1, 2, ... in the order of DETS, each with its score (the annotations of "
             "IMAGES.json are not carried over). A box that is empty or off its image, or an image that is "
-            "missing or unreadable, is listed at the end and left as it was. " + _CLUSTER_HELP
+            "missing or unreadable, is listed at the end and left as it was. " + CLUSTER_HELP
         ),
         epilog="example: interactive-seg batch masks --coco boxes.json --images photos/ --out masks.json --workers 2",
     )
@@ -186,15 +179,13 @@ def add_batch_parser(sub) -> None:
     masks.add_argument("--images", required=True, metavar="DIR", help="folder the COCO file's file_names are relative to")
     masks.add_argument("--out", required=True, metavar="FILE", help="COCO file to write (atomically, at the end)")
     masks.add_argument("--redo", action="store_true", help="also replace the masks of annotations that have one")
-    masks.add_argument("--engine", default="grabcut", help="grabcut (default) or sam (needs the sam extra and a checkpoint)")
-    masks.add_argument("--iterations", type=int, help="GrabCut: most iterations per box (default 5)")
-    masks.add_argument("--margin", type=float, help="GrabCut: context around the box, fraction of its size (default 0.1)")
-    masks.add_argument("--max-side", dest="max_side", type=int, help="GrabCut: working size in pixels (default 256)")
+    masks.add_argument("--engine", default="grabcut", help="grabcut (default), plain_grabcut, sam (needs the sam extra and a checkpoint), or an engine a --preload module registers")
     masks.add_argument("--polygons", action="store_true", help="write masks as polygons where faithful (default RLE)")
     masks.add_argument("--cutouts", metavar="DIR", help="also write a cutout of every new object into DIR (<stem>_<class>-<n>.png)")
-    _sam_options(masks)
+    add_engine_options(masks)
+    _cache_option(masks)
     _cutout_options(masks)
-    _cluster_options(masks)
+    add_cluster_options(masks)
     masks.set_defaults(func=cmd_masks)
 
     embed = jobs.add_parser(
@@ -204,15 +195,16 @@ def add_batch_parser(sub) -> None:
             "Fill the SAM embedding cache for every image of FOLDER (subfolders too; --flat, --include, --exclude choose), so that opening it in napari "
             "(`interactive-seg gui FOLDER`, SAM engine, same model, checkpoint and cache) shows masks at once. "
             "Images already in the cache are skipped. On a GPU several images go through the encoder per "
-            "call (--batch-size, default 4; 1 on a CPU). " + _CLUSTER_HELP
+            "call (--batch-size, default 4; 1 on a CPU). " + CLUSTER_HELP
         ),
         epilog="example: interactive-seg batch embed photos/ --model-type vit_t",
     )
     embed.add_argument("folder", metavar="FOLDER", help="folder of images")
-    _sam_options(embed)
+    add_engine_options(embed, which=lambda cls: cls.embeds, title="model (the options of the engines that embed)", note="the embeddings are SAM's")
+    _cache_option(embed)
     embed.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)")
     add_listing_options(embed)
-    _cluster_options(embed, work=False)
+    add_cluster_options(embed, work=False)
     embed.set_defaults(func=cmd_embed)
 
     export = jobs.add_parser(
@@ -222,7 +214,7 @@ def add_batch_parser(sub) -> None:
             "Export a folder session (FOLDER with annotations.coco.json, as `interactive-seg gui FOLDER` saves "
             "it): every object as OUT/<stem>_<class>-<n>.png, made and named as `interactive-seg export` makes them "
             "(<stem> is the image's path in FOLDER with _ for /: sub1/a.png -> sub1_a_cup-1.png), and "
-            "the COCO file as OUT/annotations.coco.json (or --coco FILE). " + _CLUSTER_HELP
+            "the COCO file as OUT/annotations.coco.json (or --coco FILE). " + CLUSTER_HELP
         ),
         epilog="example: interactive-seg batch export photos/ --out cutouts/ --style blur --crop --padding 8",
     )
@@ -232,15 +224,5 @@ def add_batch_parser(sub) -> None:
     export.add_argument("--coco", metavar="FILE", help="where to write the COCO file (default OUT/annotations.coco.json)")
     add_listing_options(export)
     _cutout_options(export)
-    _cluster_options(export)
+    add_cluster_options(export)
     export.set_defaults(func=cmd_export)
-
-
-def main(argv=None) -> int:  # pragma: no cover - `interactive-seg batch ...` is the way in
-    from ..cli import main as cli_main
-
-    return cli_main(["batch", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

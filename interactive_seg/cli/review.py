@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from .provenance import REVIEW_STATES
-from .review import MAX_PER_PAGE, PER_PAGE, SORTS
+from ..provenance import REVIEW_STATES
+from ..review import MAX_PER_PAGE, PER_PAGE, SORTS, contact_sheet
+from .common import add_listing_options, listing, progress, say
 
-__all__ = ["add_review_parser", "cmd_review"]
+__all__ = ["add_parser", "cmd_review"]
 
 
 def cmd_review(args) -> int:
-    from .cli import _progress, _say, listing
-    from .review import contact_sheet
+    bar = progress(args)
 
-    bar = _progress(args)
-
-    def progress(done: int, total: int, name: str) -> None:
+    def report(done: int, total: int, name: str) -> None:
         if total > 1:
             bar(done, total, name)
 
@@ -27,23 +25,23 @@ def cmd_review(args) -> int:
         sort=args.sort,
         per_page=args.per_page,
         category=args.category,
-        progress=progress,
+        progress=report,
         review=args.review,
         compare=args.compare,
         **listing(args),
     )
     if sheet.message:
-        _say(args, sheet.message)
+        say(args, sheet.message)
     tiles = len(sheet.tiles)
     pages = len(sheet.pages)
     written = sheet.files[0] if len(sheet.files) == 1 else f"{sheet.files[0]} ... {sheet.files[-1].name}"
-    _say(args, f"Wrote {written}: {tiles} object{'s' * (tiles != 1)} on {pages} page{'s' * (pages != 1)}, sorted by {args.sort}.")
+    say(args, f"Wrote {written}: {tiles} object{'s' * (tiles != 1)} on {pages} page{'s' * (pages != 1)}, sorted by {args.sort}.")
     notes = sheet.notes()
     missing = notes.get("image not found", 0)
     if missing and missing == tiles:
-        _say(args, f"None of the images were found in {sheet.images_dir}; the tiles show the masks alone. Point --images at their folder.")
+        say(args, f"None of the images were found in {sheet.images_dir}; the tiles show the masks alone. Point --images at their folder.")
     elif notes:
-        _say(args, "Tiles that say what they lack: " + ", ".join(f"{count} {kind}" for kind, count in notes.items()) + ".")
+        say(args, "Tiles that say what they lack: " + ", ".join(f"{count} {kind}" for kind, count in notes.items()) + ".")
     return 0
 
 
@@ -55,7 +53,7 @@ def _per_page(text: str) -> int:
     return value
 
 
-def add_review_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub) -> argparse.ArgumentParser:
     """Add the `review` command to the CLI's subparsers."""
     review = sub.add_parser(
         "review",
@@ -88,8 +86,6 @@ def add_review_parser(sub) -> argparse.ArgumentParser:
     review.add_argument("--compare", metavar="OLD.json",
                         help="another version of the file (the input of `interactive-seg replay`): each object it has too is drawn old and new side by side, with their IoU")
     review.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    from .cli import add_listing_options
-
     add_listing_options(review)
     review.set_defaults(func=cmd_review)
     return review

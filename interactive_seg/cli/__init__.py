@@ -1,0 +1,44 @@
+"""The ``interactive-seg`` command line: a thin door into the core.
+
+One module per command, each with ``add_parser(sub)`` (its flags, whose ``func`` runs it);
+:mod:`.common` holds what they share (messages, progress bar, parsing, folder listing flags,
+engine flags made from ``Engine.options``, error handling). Building the parser imports no
+torch, dask, matplotlib or napari: a command imports those when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._version import __version__
+from . import batch, check, export, gui, models, replay, review, segment
+from .common import EXIT_BAD_INPUT, attach_negative_values, run_command
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: The commands, in the order ``interactive-seg --help`` lists them; a new command is a module
+#: with ``add_parser(sub)``, imported above and named here.
+COMMANDS = (segment, export, check, models, gui, batch, review, replay)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interactive-seg",
+        description="Cut objects out of images with a box, clicks or scribbles (GrabCut, no model download).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(attach_negative_values(argv))
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    return run_command(args.func, args)

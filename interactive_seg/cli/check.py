@@ -1,0 +1,43 @@
+"""`interactive-seg check`: what is wrong in a COCO file, or that nothing is."""
+
+from __future__ import annotations
+
+import sys
+
+from ..coco import CocoDocument, check_coco
+from .common import say
+
+__all__ = ["add_parser", "cmd_check"]
+
+
+def cmd_check(args) -> int:
+    problems = check_coco(args.coco, strict=args.strict)
+    if not problems:
+        doc = CocoDocument.open(args.coco)
+        boxes = sum(1 for i in doc.annotation_ids() if not doc.has_mask(i))
+        say(args, f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.")
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s).", file=sys.stderr)
+        return 1
+    say(args, "No problems" + (" (area and bbox agree with the masks)." if args.strict else "."))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Add ``check`` to the subcommands."""
+    chk = sub.add_parser(
+        "check",
+        help="say what is wrong in a COCO file (ids, references, segmentations), or that nothing is",
+        description="Read a COCO file and list its problems: ids missing, used twice or of the wrong type, "
+        "references to images or categories that do not exist, fields of the wrong type, segmentations "
+        "that cannot be decoded or are not of the image's size. area and bbox are the writer's business "
+        "and are not checked unless --strict asks. Exit status 0 when there are no problems, 1 when "
+        "there are (one line each), 2 when the file cannot be read as JSON.",
+        epilog="example: interactive-seg check annotations.coco.json --strict",
+    )
+    chk.add_argument("coco", metavar="FILE", help="the COCO .json file")
+    chk.add_argument("--strict", action="store_true", help="also decode every mask and report area/bbox that disagree with it by more than 1 %% / 1 px")
+    chk.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
+    chk.set_defaults(func=cmd_check)

@@ -1,0 +1,105 @@
+"""`interactive-seg export`: cutouts and COCO labels from a label image or a COCO dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..export.cutouts import check_format
+from ..export.dataset import add_to_coco, export_dataset, export_objects
+from ..files import ensure_folder, read_image
+from ..labels import labels_to_objects, read_classes
+from .common import parse_colour, progress, say
+
+__all__ = ["add_parser", "cmd_export"]
+
+
+def cmd_export(args) -> int:
+    options = {
+        "background": args.style,
+        "crop": args.crop,
+        "padding": args.padding,
+        "feather": args.feather,
+        "blur_sigma": args.blur_sigma,
+    }
+    if args.color is not None:
+        options["color"] = parse_colour(args.color)
+    suffix = args.format if args.format.startswith(".") else "." + args.format
+    check_format(args.style, suffix)
+    out = Path(args.out)
+
+    if args.labels is not None:
+        if args.image is None or args.images is not None:
+            raise InputError("With --labels, give the image it labels with --image (and no --images).")
+        image_path = Path(args.image)
+        image = read_image(image_path)
+        labels = read_image(args.labels)
+        if labels.shape[:2] != image.shape[:2]:
+            raise InputError(
+                f"The labels are {labels.shape[1]} x {labels.shape[0]} but the image is "
+                f"{image.shape[1]} x {image.shape[0]}; use the label image made for this image."
+            )
+        if args.classes is not None:
+            classes = [c.strip() for c in args.classes.split(",")]
+        else:
+            beside = Path(args.labels).with_name("objects.json")
+            classes = read_classes(beside) if beside.is_file() else None
+        objects = labels_to_objects(labels, classes)
+        if not objects:
+            raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image.")
+        ensure_folder(out)
+        written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
+        for path in written:
+            say(args, f"Wrote {path}")
+        if args.coco is not None:
+            categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
+            path = add_to_coco(args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons)
+            say(args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)")
+        return 0
+
+    if args.coco is None or args.images is None:
+        raise InputError(
+            "Say what to export: --image IMG --labels LABELS.png for one image, "
+            "or --coco FILE --images DIR for a whole dataset."
+        )
+    written = export_dataset(args.coco, args.images, out, progress=progress(args), suffix=suffix, **options)
+    say(args, f"Wrote {len(written)} cutouts to {out}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Add ``export`` to the subcommands."""
+    exp = sub.add_parser(
+        "export",
+        help="write isolated objects (cutouts) and COCO labels from a label image or a COCO dataset",
+        description=(
+            "Two forms. (1) --image IMG --labels LABELS.png: LABELS is an instance label image "
+            "(0 background, 1..N objects); each object is written as OUT/<stem>_<class>-<n>.png, "
+            "with classes from --classes (label i gets the i-th name) or an objects.json beside "
+            "LABELS ({\"1\": \"cat\"} or [\"cat\", ...]); --coco FILE also puts the objects into that "
+            "COCO file: created, or this image's objects replaced (found by path, else by base name) "
+            "with new ids, and everything else in the file written back as it was. (2) --coco FILE "
+            "--images DIR: every object of the COCO dataset with a mask (box-only annotations are "
+            "skipped), its images read from DIR (by path, else by base name), with a progress bar. "
+            "Exit status 0 on success, 2 on bad input."
+        ),
+        epilog="example: interactive-seg export --image photo.png --labels photo_labels.png --classes cat,dog "
+        "--out cutouts/ --style transparent --crop --padding 8 --coco labels.json",
+    )
+    exp.add_argument("--image", metavar="IMG", help="the image the label image labels")
+    exp.add_argument("--labels", metavar="LABELS", help="instance label image: 0 background, 1..N objects")
+    exp.add_argument("--classes", metavar="A,B,...", help="class of label 1, label 2, ... (default: objects.json beside LABELS, else 'object')")
+    exp.add_argument("--coco", metavar="FILE", help="with --labels: COCO file to put this image's objects into (created if missing, the rest of it kept as it is); with --images: the dataset to export")
+    exp.add_argument("--images", metavar="DIR", help="folder of the COCO file's images (found by their path in the file, else by base name)")
+    exp.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    exp.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"],
+                     help="background: black (bitwise_and), transparent (alpha = mask), color, or blur (default: transparent)")
+    exp.add_argument("--color", metavar="R,G,B", help="background colour for --style color (default 0,0,0)")
+    exp.add_argument("--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma in pixels for --style blur (default 15)")
+    exp.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
+    exp.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
+    exp.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0: hard)")
+    exp.add_argument("--format", default="png", help="file type of the cutouts: png (default), tif, jpg (no transparency)")
+    exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
+    exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    exp.set_defaults(func=cmd_export)

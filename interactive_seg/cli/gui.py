@@ -1,0 +1,39 @@
+"""`interactive-seg gui`: napari with the segmentation widget (napari is imported only here, when it opens)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import InputError
+from .common import add_listing_options, listing
+
+__all__ = ["add_parser", "cmd_gui"]
+
+
+def cmd_gui(args) -> int:
+    try:
+        from ..plugin.app import launch  # napari and Qt: only when the window opens
+    except ImportError as exc:
+        raise InputError(f"The GUI needs napari ({exc}): pip install 'interactive-seg[gui]'") from None
+    launch([Path(p) for p in args.images], annotations=args.annotations, run=not args.no_run, **listing(args))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Add ``gui`` to the subcommands."""
+    gui = sub.add_parser(
+        "gui",
+        help="open napari with the segmentation widget and images",
+        description="Open napari with the Interactive segmentation widget docked and the given images "
+        "(the coffee sample image when none is given). With one FOLDER: work through its images (subfolders "
+        "too, listed by relative path; --flat, --include, --exclude choose) with "
+        "next/previous (Shift+Right/Shift+Left); every accepted, edited or deleted object is saved at once "
+        "in FOLDER/annotations.coco.json (or --annotations FILE), and reopening the folder restores them. "
+        "Needs the gui extra: pip install 'interactive-seg[gui]'.",
+    )
+    gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")
+    gui.add_argument("--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)")
+    gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
+    add_listing_options(gui)
+    gui.set_defaults(func=cmd_gui)
