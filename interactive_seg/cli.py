@@ -454,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .replay_cli import add_replay_parser  # `replay`: a dataset made again with another engine (dask when it runs)
 
     add_replay_parser(sub)
+    from .propose_cli import add_propose_parser; add_propose_parser(sub)  # `propose`: objects from a phrase, boxes or a grid  # noqa: E702
     return parser
 
 
