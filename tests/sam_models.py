@@ -109,7 +109,13 @@ def tiny_sam3_concept_folder(folder, seed=0, size=224):
     from pathlib import Path
 
     import torch
-    from transformers import CLIPTokenizer, Sam3Config, Sam3ImageProcessor, Sam3Model, Sam3Processor
+    from transformers import (
+        CLIPTokenizer,
+        Sam3Config,
+        Sam3ImageProcessor,
+        Sam3Model,
+        Sam3Processor,
+    )
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

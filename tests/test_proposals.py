@@ -12,9 +12,14 @@ from interactive_seg.proposals import Proposal, get_proposer, keep
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from sam_models import tiny_sam, tiny_sam2_folder, tiny_sam3_concept_folder, tiny_sam3_folder  # noqa: E402
+from sam_models import (
+    tiny_sam,
+    tiny_sam2_folder,
+    tiny_sam3_concept_folder,
+    tiny_sam3_folder,
+)
 
-from interactive_seg.proposals.everything import Filters, filter_logits, grid_points  # noqa: E402
+from interactive_seg.proposals.everything import Filters, filter_logits, grid_points
 
 pytestmark = pytest.mark.sam
 
@@ -67,7 +72,7 @@ def _names(proposals, masks):
 
 
 def test_the_filters_keep_exactly_the_masks_that_pass_each_one():
-    names, logits, scores, masks = _hand_made()
+    _, logits, scores, masks = _hand_made()
     kept = filter_logits(logits, scores, Filters(min_area=10))
     assert _names(kept, masks) == ["A", "F"]  # B: NMS, C: stability, D: predicted IoU, E: area
     assert [p.score for p in kept] == pytest.approx([0.95, 0.90])
