@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Proposal", "Proposer", "keep"]
+__all__ = ["Proposal", "Proposer", "check_boxes", "iou", "keep"]
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,16 @@ class Proposer(Protocol):
     :func:`interactive_seg.image.as_rgb8` takes), best first. A source that needs a phrase
     or boxes raises :class:`~interactive_seg.errors.InputError` without them; a source that
     takes none ignores them.
+
+    ``steps(image, text=None, boxes=())`` does the same step by step, for a GUI worker: it
+    yields fractions done, then the list; closing it early stops the work.
     """
 
     name: str
 
     def propose(self, image, text: str | None = None, boxes=()) -> list: ...
+
+    def steps(self, image, text: str | None = None, boxes=()): ...
 
 
 def keep(proposals, min_score: float = 0.0, min_area: int = 0) -> list:
@@ -119,3 +124,19 @@ def check_boxes(boxes, shape) -> list:
             raise InputError(f"The example box {box!r} lies outside the {width} x {height} image.")
         out.append([max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)])
     return out
+
+
+def iou(proposal: Proposal, crop: np.ndarray, offset) -> float:
+    """The IoU of ``proposal`` with another mask given as a crop at ``offset`` ``(x0, y0)``, in the same image."""
+    ax0, ay0, ax1, ay1 = proposal.bbox
+    bx0, by0 = int(offset[0]), int(offset[1])
+    bx1, by1 = bx0 + crop.shape[1], by0 + crop.shape[0]
+    area_a, area_b = proposal.area, int(np.count_nonzero(crop))
+    x0, y0, x1, y1 = max(ax0, bx0), max(ay0, by0), min(ax1, bx1), min(ay1, by1)
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    a = proposal.crop[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
+    b = crop[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+    both = int(np.count_nonzero(a & b))
+    union = area_a + area_b - both
+    return both / union if union else 0.0

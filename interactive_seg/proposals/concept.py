@@ -72,6 +72,11 @@ class ConceptProposer:
         self.model_key = f"{self.model_type}-{fingerprint}"
         self.threshold, self.mask_threshold = float(threshold), float(mask_threshold)
 
+    def steps(self, image, text: str | None = None, boxes=()):
+        """:meth:`propose` as steps (one call of the model: 0.0, then the proposals)."""
+        yield 0.0
+        yield self.propose(image, text, boxes)
+
     def propose(self, image, text: str | None = None, boxes=(), negative_boxes=()) -> list:
         """Every instance of ``text`` and/or ``boxes`` (``(x0, y0, x1, y1)`` image pixels) in ``image``, best first.
 

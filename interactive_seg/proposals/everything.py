@@ -165,10 +165,25 @@ class EverythingProposer:
 
         ``progress(fraction)``, when given, is called as the grid is decoded.
         """
+        for step in self.steps(image):
+            if isinstance(step, float):
+                if progress is not None:
+                    progress(step)
+            else:
+                return step
+        return []
+
+    def steps(self, image, text: str | None = None, boxes=()):
+        """:meth:`propose` step by step: yields fractions done (the image encoder, then the
+        grid), then the list of proposals. Closing the generator early stops the work."""
         rgb = as_rgb8(image)
         if self.engine.family.endswith(".sam1"):
-            return self._sam1(rgb)
-        return self._grid(rgb, progress)
+            yield 0.0
+            yield self._sam1(rgb)
+            return
+        for step in self.engine.embed_steps(rgb):
+            yield 0.5 * step
+        yield from self._grid(rgb)
 
     def _sam1(self, rgb) -> list:
         from segment_anything import SamAutomaticMaskGenerator
@@ -184,11 +199,10 @@ class EverythingProposer:
         ]
         return keep([p for p in found if p is not None], 0.0, f.min_area)
 
-    def _grid(self, rgb, progress=None) -> list:
+    def _grid(self, rgb):
         import torch
 
-        engine, backend = self.engine, self.engine.backend
-        engine.set_image(rgb)
+        backend = self.engine.backend
         processor = backend.processor.image_processor
         height, width = rgb.shape[:2]
         points = grid_points(self.points_per_side, width, height)
@@ -207,6 +221,5 @@ class EverythingProposer:
             rles += got[0]
             scores.append(got[1])
             boxes.append(got[2])
-            if progress is not None:
-                progress(min(1.0, (first + len(batch)) / len(points)))
-        return _suppress(processor, rles, scores, boxes, self.filters, self.name, self.model_key)
+            yield 0.5 + 0.5 * min(1.0, (first + len(batch)) / len(points))
+        yield _suppress(processor, rles, scores, boxes, self.filters, self.name, self.model_key)
