@@ -116,3 +116,53 @@ def test_a_proposal_over_an_existing_object_is_not_accepted_again(proposed, qtbo
     assert panel.states[best].startswith("overlaps object")
     assert not panel.accept(best)
     assert len(widget.model.objects(widget._key)) == 1
+
+
+def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it_was(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+    from interactive_seg.proposals import Proposal
+
+    folder = tmp_path / "street"
+    folder.mkdir()
+    image, _ = disc_scene(height=120, width=160)
+    write_image(folder / "a.png", image)
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(1400, 900)
+    widget.open_session(Session.open(folder))
+    made = np.zeros((120, 160), bool)
+    made[80:110, 40:100] = True
+    widget.model.accept(widget._key, made, "car")  # one object made by hand
+    coco = widget.session.save()
+    before = coco.read_text()
+    found = []
+    for j in range(4):
+        for i in range(10):
+            square = np.zeros((120, 160), bool)
+            square[2 + 16 * j : 10 + 16 * j, 2 + 16 * i : 10 + 16 * i] = True
+            found.append(Proposal.from_mask(square, 0.9 - 0.01 * (i + 10 * j) / 4, "car", "concept"))
+    found.append(Proposal.from_mask(made, 0.95, "car", "concept"))  # the object made by hand, again
+    panel = widget.proposals
+    panel.min_score.setValue(0.5)
+    panel._show(found, widget._key)
+    assert panel.states[-1].startswith("overlaps object")
+    viewer.window._qt_viewer.canvas.native.setFocus()
+    canvas_key(qtbot, viewer, "A", "Shift")
+    qtbot.waitUntil(lambda: len(widget.model.objects(widget._key)) == 41, timeout=10000)
+    assert Session.open(folder).count("a.png") == 41
+    for _ in range(40):
+        canvas_key(qtbot, viewer, "Z", "Control")
+    qtbot.waitUntil(lambda: len(widget.model.objects(widget._key)) == 1, timeout=10000)
+    qtbot.wait(50)
+    assert widget.session.save() == coco
+    import json
+
+    before, after = json.loads(before), json.loads(coco.read_text())
+    # the same images, categories and annotations; the store only remembers that ids up to 41
+    # were handed out (it never gives an id twice), in its own key of "info"
+    assert {k: v for k, v in after.items() if k != "info"} == {k: v for k, v in before.items() if k != "info"}
+    assert set(after.get("info", {})) - set(before.get("info", {})) <= {"interactive_seg_next_annotation_id"}
