@@ -148,7 +148,7 @@ def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it
     found.append(Proposal.from_mask(made, 0.95, "car", "concept"))  # the object made by hand, again
     panel = widget.proposals
     panel.min_score.setValue(0.5)
-    panel._show(found, widget._key)
+    panel._show(found, key=widget._key)
     assert panel.states[-1].startswith("overlaps object")
     viewer.window._qt_viewer.canvas.native.setFocus()
     canvas_key(qtbot, viewer, "A", "Shift")

@@ -43,6 +43,17 @@ LAYER = "proposals"
 KEYS = {"accept": "a", "reject": "x", "accept_above": "Shift-A", "reject_rest": "Shift-X"}
 
 
+def _paint(proposals: list, states: list, shape) -> np.ndarray:
+    """The proposals layer's pixels: proposal i as i + 1 where it is open, the best on top."""
+    data = np.zeros(shape, np.int32)
+    order = sorted((i for i, s in enumerate(states) if s == "open"), key=lambda i: proposals[i].score)
+    for i in order:
+        p = proposals[i]
+        x0, y0, x1, y1 = p.bbox
+        data[y0:y1, x0:x1][p.crop] = i + 1
+    return data
+
+
 class ProposePanel(QGroupBox):
     """Propose, then accept or reject; ``widget`` is the dock widget (its image, model, classes)."""
 
@@ -126,6 +137,7 @@ class ProposePanel(QGroupBox):
             widget._warn(str(exc))
             return
         image, key, text = widget._image, widget._key, self.text.text().strip() or None
+        floor = self.show_above.value()
 
         def work():
             proposer = self._proposer(source, options)
@@ -133,12 +145,15 @@ class ProposePanel(QGroupBox):
                 if isinstance(step, float):
                     yield step
                 else:
-                    return step
-            return []
+                    found = [p for p in step if p.score >= floor]
+                    # the overlaps and the layer's pixels here too: the GUI thread only shows them
+                    states = [self._overlap(p, key) or "open" for p in found]
+                    return found, states, _paint(found, states, image.shape[:2])
+            return [], [], None
 
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda fraction: self.progress.setValue(int(100 * fraction)))
-        worker.returned.connect(lambda found: self._show(found, key))
+        worker.returned.connect(lambda result: self._show(*result, key=key))
         worker.errored.connect(lambda exc: widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}"))
         worker.finished.connect(self._stopped)
         self.worker = worker
@@ -161,36 +176,37 @@ class ProposePanel(QGroupBox):
         self.cancel_button.setEnabled(False)
 
     # -- showing -----------------------------------------------------------------------------
-    def _show(self, found: list, key) -> None:
-        self.proposals, self.key = [p for p in found if p.score >= self.show_above.value()], key
-        self.states = ["open"] * len(self.proposals)
-        for i in range(len(self.proposals)):
-            self._check_overlap(i)
-        self._redraw()
+    def _show(self, found: list, states=None, data=None, *, key) -> None:
+        """Show ``found`` (proposals of image ``key``); ``states`` and the layer's ``data`` are
+        computed here when not given (they are, from the worker)."""
+        self.proposals, self.key = list(found), key
+        self.states = list(states) if states is not None else [self._overlap(p, key) or "open" for p in self.proposals]
+        self._redraw(data)
         open_count = self.states.count("open")
         self.widget._say(f"{len(self.proposals)} proposals ({open_count} new): A / X accept / reject the one under the cursor, "
                          "Shift+A accepts all above the score, Shift+X rejects the rest.")
 
-    def _check_overlap(self, index: int) -> bool:
-        """Mark proposal ``index`` as overlapping an existing object; True when it does."""
-        objects = self.widget.model.objects(self.key)
-        proposal = self.proposals[index]
+    def _overlap(self, proposal, key) -> str | None:
+        """"overlaps object N" when ``proposal`` covers an object of image ``key`` (IoU above :data:`OVERLAP`)."""
+        objects = self.widget.model.objects(key)
         for object_id in objects.ids:
             crop, offset = objects.crop(object_id)
             if iou(proposal, crop, offset) > OVERLAP:
-                self.states[index] = f"overlaps object {object_id}"
-                return True
-        return False
+                return f"overlaps object {object_id}"
+        return None
 
-    def _redraw(self) -> None:
+    def _check_overlap(self, index: int) -> bool:
+        """Mark proposal ``index`` as overlapping an existing object; True when it does."""
+        found = self._overlap(self.proposals[index], self.key)
+        if found:
+            self.states[index] = found
+        return bool(found)
+
+    def _redraw(self, data=None) -> None:
         """The layer (open proposals, the best on top) and the list (every proposal with its score and state)."""
-        shape = self.proposals[0].shape if self.proposals else self.widget._image.shape[:2]
-        data = np.zeros(shape, np.int32)
-        order = sorted((i for i, s in enumerate(self.states) if s == "open"), key=lambda i: self.proposals[i].score)
-        for i in order:
-            p = self.proposals[i]
-            x0, y0, x1, y1 = p.bbox
-            data[y0:y1, x0:x1][p.crop] = i + 1
+        if data is None:
+            shape = self.proposals[0].shape if self.proposals else self.widget._image.shape[:2]
+            data = _paint(self.proposals, self.states, shape)
         if self.layer is None or self.layer not in self.viewer.layers:
             self.layer = self.viewer.add_labels(data, name=LAYER, opacity=0.45)
             self._bind(self.layer)
