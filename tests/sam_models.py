@@ -99,3 +99,51 @@ def tiny_sam3_folder(folder, seed=0, size=224):
     Sam3TrackerModel(config).eval().save_pretrained(folder)
     Sam3TrackerProcessor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size})).save_pretrained(folder)
     return folder
+
+
+def tiny_sam3_concept_folder(folder, seed=0, size=224):
+    """A whole SAM 3 model folder (``Sam3Model``: the concept detector, text encoder included) from
+    its transformers config with tiny widths, a ``size``-pixel input and a CLIP tokenizer over
+    single letters (no download)."""
+    import json
+    from pathlib import Path
+
+    import torch
+    from transformers import (
+        CLIPTokenizer,
+        Sam3Config,
+        Sam3ImageProcessor,
+        Sam3Model,
+        Sam3Processor,
+    )
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = size // 14
+    vision = {
+        "model_type": "sam3_vision_model",
+        "backbone_config": {
+            "model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+            "image_size": size, "patch_size": 14, "window_size": 8, "global_attn_indexes": [1], "pretrain_image_size": size,
+        },
+        "fpn_hidden_size": 32,
+        "backbone_feature_sizes": [[tokens * 4, tokens * 4], [tokens * 2, tokens * 2], [tokens, tokens]],
+    }
+    small = {"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
+    config = Sam3Config(
+        vision_config=vision,
+        text_config={"model_type": "clip_text_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "vocab_size": 64, "max_position_embeddings": 32, "projection_dim": 32, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
+        geometry_encoder_config=small, detr_encoder_config=small, detr_decoder_config={**small, "num_queries": 20},
+        mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2},
+    )
+    torch.manual_seed(seed)
+    Sam3Model(config).eval().save_pretrained(folder)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for i, letter in enumerate("abcdefghijklmnopqrstuvwxyz"):
+        vocab[letter], vocab[letter + "</w>"] = 2 + i, 28 + i
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
+    Sam3Processor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size}), tokenizer=tokenizer).save_pretrained(folder)
+    return folder

@@ -12,14 +12,14 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import batch, check, export, gui, models, replay, review, segment
+from . import batch, check, export, gui, models, propose, replay, review, segment
 from .common import EXIT_BAD_INPUT, attach_negative_values, run_command
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The commands, in the order ``interactive-seg --help`` lists them; a new command is a module
 #: with ``add_parser(sub)``, imported above and named here.
-COMMANDS = (segment, export, check, models, gui, batch, review, replay)
+COMMANDS = (segment, export, check, models, gui, batch, review, replay, propose)
 
 
 def build_parser() -> argparse.ArgumentParser:

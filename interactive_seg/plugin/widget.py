@@ -213,6 +213,10 @@ class SegmentationWidget(QWidget):
         pform.addRow("Brush size", self.brush_spin)
         layout.addWidget(prompts)
 
+        from .proposals import ProposePanel  # objects proposed by a model, accepted or rejected (issue 32)
+
+        self.proposals = ProposePanel(self)
+        layout.addWidget(self.proposals)
         self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
         self.classes.set_model(self.model)
         self.class_list, self.add_class_button, self.remove_class_button = self.classes.list, self.classes.add_button, self.classes.remove_button
