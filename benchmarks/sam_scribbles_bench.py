@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     engines = {n: iseg.get_engine("sam", points_per_stroke=n, **options) for n in RULES}
     scores = {(n, with_box): [] for n in RULES for with_box in (False, True)}
     items = load(args.dataset, args.limit)
-    for stem, image, gt in items:
+    for _stem, image, gt in items:
         scribbles = simulated_strokes(gt)
         box = protocol_box(gt)
         for n, engine in engines.items():

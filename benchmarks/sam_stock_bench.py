@@ -88,7 +88,7 @@ def main(argv=None) -> int:
                         dict(point_coords=np.array([[x, y]], np.float32), point_labels=np.array([1]), multimask_output=True)))
 
     ours_t, stock_t, ious = [], [], []
-    for kind, ours_prompt, stock_args in prompts:
+    for _kind, ours_prompt, stock_args in prompts:
         for _ in range(args.repeats):
             fresh.reset()
             t = time.perf_counter()

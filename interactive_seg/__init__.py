@@ -11,11 +11,9 @@ The core is ``image + prompts for one object -> engine -> mask``::
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
-from ._version import __version__
+from ._version import __version__ as __version__
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
 from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco

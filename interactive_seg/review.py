@@ -348,7 +348,7 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLoca
         fulls = [full for _, full, _, _ in pair]
         if len(pair) == 2:
             pair[1][0].iou = _iou(fulls[0], fulls[1])
-        for item, full, box, drawn_box in pair:
+        for item, full, _box, drawn_box in pair:
             item.region = _crop_region(union, width, height) if boxes else (0, 0, width, height)
             cx0, cy0, cx1, cy1 = item.region
             item.size = _raster_size(cy1 - cy0, cx1 - cx0, raster)

@@ -23,4 +23,9 @@ fi
 # The package with its GUI, SAM, batch, plots and test extras; torch pinned to a pair that imports on CPU.
 python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,gui,sam,batch,plots]"
 
+# Lint, format and layering first: a tree that fails them does not land.
+ruff check .
+ruff format --check .
+lint-imports
+
 exec xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest "$@"

@@ -26,7 +26,7 @@ def images(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale = draw(st.sampled_from([1, 255, 65535, 1e6, -1e3]))
     data = rng.random(shape) * scale
-    if dtype == bool:
+    if dtype is bool:
         return data > 0.5 * scale
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)

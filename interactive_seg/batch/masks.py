@@ -456,7 +456,7 @@ def masks_from_boxes(
         return cache[task.key]
 
     task_of, boxes_given = {}, {}
-    for task, (image_id, chosen) in zip(tasks, boxes_of.items()):
+    for task, chosen in zip(tasks, boxes_of.values()):
         for index, (ann_id, box) in enumerate(chosen):
             task_of[ann_id] = (task, index)
             boxes_given[ann_id] = box

@@ -308,7 +308,7 @@ def replay(
     # merge, in the file's order
     rows = []
     replayed = changed = 0
-    for task, (image_id, objs) in zip(tasks, chosen.items()):
+    for task, objs in zip(tasks, chosen.values()):
         loaded = None if task.key in failed_images else folder.load(task.key)
         if loaded is None and task.key not in failed_images:
             reason = "Its result file in the work folder could not be read; run the replay again."

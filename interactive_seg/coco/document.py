@@ -529,7 +529,7 @@ class CocoDocument:
         holes = []  # (start, end, writer) over the original bytes, in order
         if data is not None:
             last = {}
-            for n, (key, start, end) in enumerate(self._members):
+            for n, (key, _start, _end) in enumerate(self._members):
                 last[key] = n
             for n, (key, start, end) in enumerate(self._members):
                 if last[key] != n:

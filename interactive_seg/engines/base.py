@@ -123,7 +123,7 @@ class Engine(ABC):
     def segment(self, prompts) -> Result:
         """Segment one object from its prompts."""
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - a no-op by default: engines without memory of an object have nothing to forget
         """Forget the object being refined; the next :meth:`segment` starts a new one."""
 
     def embed_steps(self, image) -> Iterator[float]:
