@@ -1,5 +1,5 @@
 """GUI: a photograph taken upright on a phone (EXIF orientation) is shown upright in napari,
-by the plugin's JPEG reader and by the widget's folder session, and its objects are saved
+opened by napari's own reader (the widget turns it) and by the widget's folder session, and its objects are saved
 with the upright size.
 
 Run under a display: xvfb-run -a python -m pytest tests/test_plugin_exif.py
@@ -20,16 +20,19 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_napari_opens_a_phone_photo_upright_with_the_plugins_reader(make_napari_viewer, tmp_path, orientation):
-    from interactive_seg.plugin.io import get_photo_reader
+def test_a_phone_photo_opened_with_napari_s_reader_is_turned_upright_by_the_widget(make_napari_viewer, tmp_path, orientation):
+    """napari's own reader shows the pixels as stored; the docked widget turns the layer upright
+    (the plugin registers no second JPEG reader: napari would ask which at every File > Open)."""
+    from interactive_seg.plugin.widget import SegmentationWidget
 
     path = tmp_path / "IMG_0001.JPG"
     _, truth = photo(path, orientation)
     viewer = make_napari_viewer()
-    (layer,) = viewer.open(str(path), plugin="interactive-seg")
-    assert layer.name == "IMG_0001" and layer.rgb
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    (layer,) = viewer.open(str(path))  # no plugin named: napari's reader, no question asked
     assert layer.data.shape == (*UPRIGHT, 3) and iou(red(np.asarray(layer.data)), truth) > 0.9
-    assert get_photo_reader(str(tmp_path / "x.png")) is None  # PNGs stay with napari's reader
+    assert widget.image_combo.current is layer
 
 
 def test_the_widget_shows_a_folders_photo_upright_and_saves_its_object_upright(make_napari_viewer, qtbot, tmp_path):

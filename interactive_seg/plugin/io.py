@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..coco.document import CocoDocument, is_coco, load_json
 from ..errors import InputError
-from ..files import read_image
+from ..files import image_orientation, orient
 from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
 from . import layers as L
 
@@ -35,26 +37,29 @@ def get_reader(path):
     return read_coco_layers
 
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".tif", ".tiff", ".png", ".webp")
 
 
-def get_photo_reader(path):
-    """A reader for JPEG photographs that shows them upright, as their EXIF orientation says
-    (napari's own reader shows a photo taken upright on a phone lying on its side)."""
-    paths = path if isinstance(path, list) else [path]
-    if not paths or not all(Path(p).suffix.lower() in PHOTO_SUFFIXES and Path(p).is_file() for p in paths):
-        return None
-    return read_photos
+def upright_layer(layer) -> bool:
+    """Turn a photograph that napari's own reader opened as stored (a phone photo lying on its
+    side) upright, as its EXIF orientation says and every photo viewer shows it; True when turned.
 
-
-def read_photos(path):
-    """One Image layer per file, upright (see :func:`interactive_seg.read_image`)."""
-    layers = []
-    for one in path if isinstance(path, list) else [path]:
-        image = read_image(one)
-        rgb = image.ndim == 3 and image.shape[2] in (3, 4)
-        layers.append((image, {"name": Path(one).stem, "rgb": rgb}, "image"))
-    return layers
+    The plugin registers no JPEG reader of its own: two readers for one file type make napari
+    ask which to use at every File > Open, and make ``viewer.open(path)`` in a script raise.
+    The widget calls this on each image the user opens instead.
+    """
+    source = getattr(layer, "source", None)
+    path = getattr(source, "path", None)
+    if not path or layer.multiscale or Path(path).suffix.lower() not in PHOTO_SUFFIXES or not Path(path).is_file():
+        return False
+    if getattr(source, "reader_plugin", None) not in ("napari", "builtins") or layer.metadata.get("interactive_seg_upright"):
+        return False  # opened by another plugin, or turned already
+    orientation = image_orientation(path)
+    if orientation in (None, 1):
+        return False
+    layer.data = orient(np.asarray(layer.data), orientation)
+    layer.metadata["interactive_seg_upright"] = True
+    return True
 
 
 class _Annotation:

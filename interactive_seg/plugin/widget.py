@@ -45,6 +45,7 @@ from .class_list import ClassList, swatch
 from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .image_choice import ImageChoice, image_of
+from .io import upright_layer
 from .image_list import ImageList
 from .jobs import Jobs
 from .keys import KeyRouter, guard_wheel
@@ -519,6 +520,7 @@ class SegmentationWidget(QWidget):
         """An image the user just opened is the one to segment, with ``boxes`` active."""
         if layer not in self.viewer.layers or self._switching:
             return
+        upright_layer(layer)  # a phone photo napari's reader opened lying on its side
         if layer is not self._image_layer:
             self.choose_image(layer)
         elif isinstance(self.viewer.layers.selection.active, Image):
