@@ -17,8 +17,10 @@ submodules for everything that is not a matrix product on image tokens):
   laid out in the upscaling's sub-pixel order, so each is added by the matrix product
   that needs it (``addmm``) rather than by a pass of its own.
 - **Per prompt**: the attention of :mod:`.decoder` (few tokens against the image tokens,
-  output projections applied to the tokens before the attention weights mix them); the
-  IoU head before any upscaling, then the low-resolution logits of the one mask the
+  output projections applied to the tokens before the attention weights mix them); in the
+  later layers and the final attention, token-to-image attention with the keys' and values'
+  projections moved to the token side (:func:`_token_to_keys`: products of ~10 tokens with
+  the 4096 image tokens instead of projecting all of them); the IoU head before any upscaling, then the low-resolution logits of the one mask the
   stock decoder would return: in multimask mode the best-scored of masks 1 to 3; in
   single-mask mode mask 0, unless its stability score (transformers'
   ``_dynamic_multimask_via_stability``) sends the stock decoder to the best of 1 to 3.
@@ -31,7 +33,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .decoder import _image_to_token, _token_to_image
+from .decoder import _heads_and_out, _image_to_token, _per_head, _token_to_image
 
 __all__ = ["HFDecoder", "supports"]
 
@@ -70,6 +72,24 @@ def _sub_pixel(feature: torch.Tensor, steps: int) -> torch.Tensor:
     return x.permute(*order).reshape(-1, 4 * c).contiguous()
 
 
+def _token_to_keys(attn, q_tokens, keys, k_pe) -> torch.Tensor:
+    """Tokens attend to the image tokens ``keys`` (N, C), with the keys' and values' projections
+    moved to the token side: per head ``q (K W_k)^T == (q W_k) K^T`` and, as each row of the
+    attention weights sums to one, ``A (K W_v^T + b_v) == (A K) W_v^T + b_v``: products of the
+    few tokens with the image tokens instead of projecting all N of them. ``k_pe`` is the
+    positional encoding's share of the keys, with their bias: (pe W_k^T + b_k), (N, h * d)."""
+    heads, out_proj = _heads_and_out(attn)
+    q = F.linear(q_tokens, attn.q_proj.weight, attn.q_proj.bias)  # (T, h * d)
+    t, c = q.shape
+    d = c // heads
+    qk = torch.einsum("thd,hdc->htc", q.view(t, heads, d), attn.k_proj.weight.view(heads, d, -1)).reshape(heads * t, -1)
+    scores = torch.addmm(_per_head(q, heads) @ k_pe.t(), qk, keys.t())  # (h * T, N)
+    weights = torch.softmax(scores * attn.scaling, dim=-1)
+    mixed = (weights @ keys).view(heads, t, -1)  # (h, T, C): head i's weights on the image tokens
+    out = torch.einsum("htc,hdc->thd", mixed, attn.v_proj.weight.view(heads, d, -1)).reshape(t, c) + attn.v_proj.bias
+    return out_proj(out)
+
+
 class HFDecoder:
     """The mask decoder of one transformers SAM 2 / SAM 3 tracker model, fast on prompts.
 
@@ -92,21 +112,16 @@ class HFDecoder:
         self.w2 = conv2.weight.permute(0, 2, 3, 1).reshape(conv2.weight.shape[0], -1).contiguous()
         self.c1, self.c2 = conv1.weight.shape[1], conv2.weight.shape[1]
         self.norm = d.upscale_layer_norm
-        # later layers' image-token projections, fused, with the positional encoding's share
-        # and the biases precomputed: token-to-image keys (of keys + pe), image-to-token
-        # queries (of keys + pe), token-to-image values (of keys)
-        self.fused = []
+        # later layers: the image-to-token queries (of keys + pe) projected, the positional
+        # encoding's share and the bias precomputed; token-to-image works on the token side
+        # (:func:`_token_to_keys`) with the positional encoding's share of its keys precomputed
+        self.later = []
         for layer in self.layers[1:]:
             a, b = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
-            weight = torch.cat([a.k_proj.weight, b.q_proj.weight, a.v_proj.weight], 0).t().contiguous()
-            nk, nq = a.k_proj.out_features, b.q_proj.out_features
-            with_pe = torch.cat([F.linear(pe, weight[:, : nk + nq].t()), pe.new_zeros(pe.shape[0], a.v_proj.out_features)], 1)
-            self.fused.append((weight, (with_pe + torch.cat([a.k_proj.bias, b.q_proj.bias, a.v_proj.bias])).contiguous(), nk, nq))
+            q_constant = F.linear(pe, b.q_proj.weight, b.q_proj.bias).contiguous()
+            self.later.append((b.q_proj.weight.t().contiguous(), q_constant, F.linear(pe, a.k_proj.weight, a.k_proj.bias).contiguous()))
         f = t.final_attn_token_to_image
-        weight = torch.cat([f.k_proj.weight, f.v_proj.weight], 0).t().contiguous()
-        nk = f.k_proj.out_features
-        constant = torch.cat([F.linear(pe, weight[:, :nk].t()), pe.new_zeros(pe.shape[0], f.v_proj.out_features)], 1)
-        self.final = (weight, (constant + torch.cat([f.k_proj.bias, f.v_proj.bias])).contiguous(), nk)
+        self.final_k_pe = F.linear(pe, f.k_proj.weight, f.k_proj.bias).contiguous()
         self.no_mask = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1)
         self._image = self._s1 = self._s0 = None
 
@@ -156,18 +171,16 @@ class HFDecoder:
             queries = layer.layer_norm1(queries)
             a, b = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
             if i == 0:
-                k_img, v_img, q_img = k0, v0, q0
+                q_img = q0
+                queries = layer.layer_norm2(queries + _token_to_image(a, queries + query_pe, k0, v0))
             else:
-                weight, constant, nk, nq = self.fused[i - 1]
-                projected = torch.addmm(constant, keys, weight)
-                k_img, q_img, v_img = projected[:, :nk], projected[:, nk : nk + nq], projected[:, nk + nq :]
-            queries = layer.layer_norm2(queries + _token_to_image(a, queries + query_pe, k_img, v_img))
+                q_weight, q_constant, k_pe = self.later[i - 1]
+                q_img = torch.addmm(q_constant, keys, q_weight)
+                queries = layer.layer_norm2(queries + _token_to_keys(a, queries + query_pe, keys, k_pe))
             queries = layer.layer_norm3(queries + layer.mlp(queries))
             keys = layer.layer_norm4(keys + _image_to_token(b, q_img, queries + query_pe, queries))
         t = d.transformer
-        weight, constant, nk = self.final
-        projected = torch.addmm(constant, keys, weight)
-        queries = t.layer_norm_final_attn(queries + _token_to_image(t.final_attn_token_to_image, queries + query_pe, projected[:, :nk], projected[:, nk:]))
+        queries = t.layer_norm_final_attn(queries + _token_to_keys(t.final_attn_token_to_image, queries + query_pe, keys, self.final_k_pe))
 
         scores = d.iou_prediction_head(queries[1])  # (4,): mask 0 single, 1..3 multimask
         up = self._upscaled(keys)
