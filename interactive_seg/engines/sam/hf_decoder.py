@@ -23,7 +23,9 @@ submodules for everything that is not a matrix product on image tokens):
   the 4096 image tokens instead of projecting all of them); the IoU head before any upscaling, then the low-resolution logits of the one mask the
   stock decoder would return: in multimask mode the best-scored of masks 1 to 3; in
   single-mask mode mask 0, unless its stability score (transformers'
-  ``_dynamic_multimask_via_stability``) sends the stock decoder to the best of 1 to 3.
+  ``_dynamic_multimask_via_stability``) sends the stock decoder to the best of 1 to 3 (both
+  computed in one pass); the upscaling a chunk of image tokens at a time, so each chunk's
+  upscaled features stay in the CPU's cache until the hypernetwork product reads them.
 
 ``tests/test_sam_families.py`` checks it against the stock model on every prompt kind.
 """
@@ -183,28 +185,34 @@ class HFDecoder:
         queries = t.layer_norm_final_attn(queries + _token_to_keys(t.final_attn_token_to_image, queries + query_pe, keys, self.final_k_pe))
 
         scores = d.iou_prediction_head(queries[1])  # (4,): mask 0 single, 1..3 multimask
-        up = self._upscaled(keys)
         best = 1 + int(torch.argmax(scores[1:]))
         if multimask:
-            return self._logits(up, queries, best), scores[best], best
-        logits = self._logits(up, queries, 0)
-        if d.dynamic_multimask_via_stability and self._stability(logits) < d.dynamic_multimask_stability_thresh:
-            return self._logits(up, queries, best), scores[best], best
-        return logits, scores[0], 0
+            return self._layout(self._masks(keys, queries, [best])[:, 0]), scores[best], best
+        # single mask: mask 0 and the best multimask in one pass, mask 0 kept if it is stable
+        both = self._masks(keys, queries, [0, best])
+        if d.dynamic_multimask_via_stability and self._stability(both[:, 0]) < d.dynamic_multimask_stability_thresh:
+            return self._layout(both[:, 1]), scores[best], best
+        return self._layout(both[:, 0]), scores[0], 0
 
-    def _upscaled(self, keys: torch.Tensor) -> torch.Tensor:
-        """The upscaled image features (16N, c2), rows in sub-pixel order, the high-resolution
-        features added inside the products."""
+    def _masks(self, keys: torch.Tensor, queries: torch.Tensor, indices: list, chunk: int = 512) -> torch.Tensor:
+        """The low-resolution logits of masks ``indices``, (16N, k) in sub-pixel row order: the
+        upscaling (the high-resolution features added inside its products) and the hypernetwork
+        product, a chunk of image tokens at a time so each chunk's upscaled features stay in cache."""
+        hyper = torch.stack([self.decoder.output_hypernetworks_mlps[i](queries[2 + i]) for i in indices], 1)  # (c2, k)
         n = keys.shape[0]
-        up1 = torch.addmm(self._s1, keys, self.w1).view(n * 4, self.c1)
-        up1 = F.gelu(F.layer_norm(up1, (self.c1,), self.norm.weight, self.norm.bias, self.norm.eps))
-        return F.gelu(torch.addmm(self._s0, up1, self.w2)).view(n * 16, self.c2)
+        out = keys.new_empty(n * 16, len(indices))
+        for first in range(0, n, chunk):
+            last = min(n, first + chunk)
+            up1 = torch.addmm(self._s1[first:last], keys[first:last], self.w1).view(-1, self.c1)
+            up1 = F.gelu(F.layer_norm(up1, (self.c1,), self.norm.weight, self.norm.bias, self.norm.eps))
+            up2 = F.gelu(torch.addmm(self._s0[4 * first : 4 * last], up1, self.w2)).view(-1, self.c2)
+            torch.mm(up2, hyper, out=out[16 * first : 16 * last])
+        return out
 
-    def _logits(self, up: torch.Tensor, queries: torch.Tensor, index: int) -> torch.Tensor:
-        """Mask ``index``'s low-resolution logits, (4h, 4w)."""
+    def _layout(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits in sub-pixel row order (16N,) laid out as the mask, (4h, 4w)."""
         h, w = self.size
-        hyper = self.decoder.output_hypernetworks_mlps[index](queries[2 + index])  # (c2,)
-        return (up @ hyper).view(h, w, 2, 2, 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(4 * h, 4 * w)
+        return logits.reshape(h, w, 2, 2, 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(4 * h, 4 * w)
 
     def _stability(self, logits: torch.Tensor) -> float:
         """transformers' stability score of a mask: area above +delta over area above -delta."""
