@@ -13,8 +13,10 @@ saved with ``save_pretrained`` into a temporary folder and loaded through the en
 own loading path. One image (a sample photo resized to 1440 x 1080), the same thread
 count for every model. For each model it prints the embed time (``set_image``, the image
 encoder, after one warm-up on another image), the median prompt-to-mask time over box and
-point prompts (the mask at full image size), and loading the embedding back from the
-disk cache. The goal of issue 31: SAM 2.1 tiny's prompt <= vit_b's, its embed <= 0.5 x
+point prompts (the mask at full image size) with the engine's rearranged mask decoder and,
+as the baseline, with the family's stock decoder (``fast_decoder=False``: segment_anything's
+``MaskDecoder``, transformers' model forward) on the same embedding, and loading the
+embedding back from the disk cache. The goal of issue 31: SAM 2.1 tiny's prompt <= vit_b's, its embed <= 0.5 x
 vit_b's.
 """
 
@@ -56,8 +58,9 @@ def _sam2_config(name: str):
     return Sam2Config(vision_config=vision)
 
 
-def build(name: str, folder: Path, device: str, threads: int, cache: str):
-    """An engine for ``name`` with full-size random weights, and the model's parameter count."""
+def build(name: str, folder: Path, device: str, threads: int, cache: str, fast_decoder: bool = True):
+    """An engine for ``name`` with full-size random weights, and the model's parameter count
+    (``fast_decoder=False``: the same model with the stock mask decoder)."""
     import torch
 
     import interactive_seg as iseg
@@ -69,10 +72,13 @@ def build(name: str, folder: Path, device: str, threads: int, cache: str):
         else:
             from segment_anything import sam_model_registry
         model = sam_model_registry[name](checkpoint=None)
-        engine = iseg.get_engine("sam", model=model, device=device, cache_dir=cache, threads=threads)
+        engine = iseg.get_engine("sam", model=model, device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder)
         return engine, sum(p.numel() for p in model.parameters())
     import transformers
 
+    target = folder / name
+    if (target / "config.json").exists():  # saved by an earlier call
+        return iseg.get_engine("sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder), None
     if name == "sam3":
         model = transformers.Sam3TrackerModel(transformers.Sam3TrackerConfig())
         processor = transformers.Sam3TrackerProcessor(image_processor=transformers.Sam3ImageProcessor())
@@ -80,12 +86,11 @@ def build(name: str, folder: Path, device: str, threads: int, cache: str):
         model = transformers.Sam2Model(_sam2_config(name))
         processor = transformers.Sam2Processor(image_processor=transformers.Sam2ImageProcessor())
     count = sum(p.numel() for p in model.parameters())
-    target = folder / name
     model.save_pretrained(target)
     processor.save_pretrained(target)
     del model
     gc.collect()
-    return iseg.get_engine("sam", model_type=str(target), device=device, cache_dir=cache, threads=threads), count
+    return iseg.get_engine("sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder), count
 
 
 def _prompts(width: int, height: int):
@@ -125,15 +130,25 @@ def measure(name: str, args, image, other, folder: Path) -> dict:
         embeds.append(time.perf_counter() - t)
     engine.set_image(image)
     prompts = _prompts(image.shape[1], image.shape[0])
-    engine.segment(prompts[0])  # warm-up
-    times = []
-    for prompt in prompts:
-        for _ in range(args.repeats):
-            engine.reset()
-            t = time.perf_counter()
-            engine.segment(prompt)
-            sync()
-            times.append(time.perf_counter() - t)
+
+    def prompt_times(engine) -> list:
+        engine.segment(prompts[0])  # warm-up
+        times = []
+        for prompt in prompts:
+            for _ in range(args.repeats):
+                engine.reset()
+                t = time.perf_counter()
+                engine.segment(prompt)
+                sync()
+                times.append(time.perf_counter() - t)
+        return times
+
+    times = prompt_times(engine)
+    # the baseline: the same model and embedding (from the memory cache), the stock mask decoder
+    stock, _ = build(name, folder, args.device, args.threads, cache, fast_decoder=False)
+    stock.set_image(image)
+    stock_times = prompt_times(stock)
+    del stock
     engine.cache.forget_memory()
     fresh = engine  # a new image then back: the entry comes from disk
     fresh.set_image(other)
@@ -143,7 +158,8 @@ def measure(name: str, args, image, other, folder: Path) -> dict:
     load = time.perf_counter() - t
     del engine, fresh
     gc.collect()
-    return {"params": params, "embed": statistics.median(embeds), "prompt": statistics.median(times), "load": load, "built": built, "n": len(times)}
+    return {"params": params, "embed": statistics.median(embeds), "prompt": statistics.median(times), "stock": statistics.median(stock_times),
+            "load": load, "built": built, "n": len(times)}
 
 
 def main(argv=None) -> int:
@@ -179,15 +195,17 @@ def main(argv=None) -> int:
         for name in names:
             rows[name] = measure(name, args, image, other, Path(tmp))
             r = rows[name]
-            print(f"  {name}: embed {r['embed']:.2f} s, prompt {r['prompt'] * 1000:.1f} ms, cache load {r['load'] * 1000:.0f} ms", flush=True)
+            print(f"  {name}: embed {r['embed']:.2f} s, prompt {r['prompt'] * 1000:.1f} ms (stock decoder {r['stock'] * 1000:.1f} ms), "
+                  f"cache load {r['load'] * 1000:.0f} ms", flush=True)
     base = rows.get("vit_b")
     print()
-    print("| model | parameters | embed (set_image) | prompt-to-mask, median of N | embed / vit_b | prompt / vit_b | embedding from disk |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | parameters | embed (set_image) | prompt-to-mask, median of N | same, stock decoder | embed / vit_b | prompt / vit_b | embedding from disk |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         ratio_e = f"{r['embed'] / base['embed']:.2f}" if base else ""
         ratio_p = f"{r['prompt'] / base['prompt']:.2f}" if base else ""
-        print(f"| {name} | {r['params'] / 1e6:.1f} M | {r['embed']:.2f} s | {r['prompt'] * 1000:.1f} ms (N={r['n']}) | {ratio_e} | {ratio_p} | {r['load'] * 1000:.0f} ms |")
+        print(f"| {name} | {r['params'] / 1e6:.1f} M | {r['embed']:.2f} s | {r['prompt'] * 1000:.1f} ms (N={r['n']}) | {r['stock'] * 1000:.1f} ms | "
+              f"{ratio_e} | {ratio_p} | {r['load'] * 1000:.0f} ms |")
     tiny = rows.get("sam2.1_hiera_tiny")
     if base and tiny:
         print()

@@ -148,6 +148,39 @@ def test_a_prior_mask_and_the_previous_refinement_are_the_mask_prompt(family, im
     assert _iou(engine.segment(second).mask, expected) >= 0.99
 
 
+@pytest.mark.parametrize("thresh", [0.0, 1.01], ids=["single mask stable", "single mask unstable"])
+def test_the_fast_decoder_gives_the_stock_decoders_masks(family, image, tmp_path, monkeypatch, thresh):
+    """The rearranged mask decoder (engines/sam/hf_decoder.py) against transformers' model forward,
+    prompt by prompt; ``thresh`` sends transformers' single-mask choice down each of its two ways
+    (mask 0 kept, or the best multimask taken when mask 0 is not stable)."""
+    _, folder, _, _ = family
+    engines = [
+        iseg.get_engine("sam", model_type=str(folder), device="cpu", cache_dir=tmp_path, scribble_mask=True, fast_decoder=fast)
+        for fast in (True, False)
+    ]
+    assert engines[0]._fast is not None and engines[1]._fast is None
+    for engine in engines:
+        monkeypatch.setattr(engine.model.mask_decoder, "dynamic_multimask_stability_thresh", thresh)
+        engine.set_image(image)
+    prior = _prior(image.shape[:2])
+    sequences = [[prompts] for prompts, _ in CASES.values()] + [
+        [Prompts(scribbles=_scribbles(image.shape[:2]))],  # points along strokes and the strokes as a mask
+        [Prompts(prior=prior)],  # a mask alone
+        [Prompts(prior=prior, points=[(200.5, 150.5)])],
+        # a click, then a second: the first answer's logits go back in as the mask prompt
+        [Prompts(points=[(200.5, 150.5)]), Prompts(points=[(200.5, 150.5), (60.5, 40.5)], point_labels=[1, 0])],
+    ]
+    for sequence in sequences:
+        for engine in engines:
+            engine.reset()
+        for prompts in sequence:
+            fast, stock = (engine.segment(prompts) for engine in engines)
+            np.testing.assert_allclose(fast.logits, stock.logits, atol=1e-4, rtol=1e-4)
+            assert fast.score == pytest.approx(stock.score, abs=1e-5)
+            assert _iou(fast.mask, stock.mask) >= 0.999
+            assert fast.info["multimask"] == stock.info["multimask"]
+
+
 def test_embeddings_round_trip_through_the_disk_cache(family, image, tmp_path):
     _, folder, _, _ = family
     first = iseg.get_engine("sam", model_type=str(folder), device="cpu", cache_dir=tmp_path)

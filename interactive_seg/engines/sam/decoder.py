@@ -64,9 +64,18 @@ def _per_head(x: torch.Tensor, heads: int) -> torch.Tensor:
     return torch.block_diag(*x.reshape(t, heads, c // heads).transpose(0, 1))
 
 
+def _heads_and_out(attn) -> tuple:
+    """An attention module's head count and output projection: segment_anything names them
+    ``num_heads`` and ``out_proj``, transformers' SAM 2 / SAM 3 ``num_attention_heads`` and
+    ``o_proj`` (the same arithmetic)."""
+    if hasattr(attn, "out_proj"):
+        return attn.num_heads, attn.out_proj
+    return attn.num_attention_heads, attn.o_proj
+
+
 def _token_to_image(attn, q_tokens, k_image, v_image) -> torch.Tensor:
     """Tokens attend to the image; ``k_image`` and ``v_image`` already projected, (N, h * d)."""
-    heads = attn.num_heads
+    heads, out_proj = _heads_and_out(attn)
     q = F.linear(q_tokens, attn.q_proj.weight, attn.q_proj.bias)
     t, c = q.shape
     d = c // heads
@@ -74,7 +83,7 @@ def _token_to_image(attn, q_tokens, k_image, v_image) -> torch.Tensor:
     blocks = (weights @ v_image).view(heads, t, heads, d)  # head i's rows against head i's columns
     index = torch.arange(heads, device=q.device)
     out = blocks[index, :, index, :].transpose(0, 1).reshape(t, c)
-    return attn.out_proj(out)
+    return out_proj(out)
 
 
 def _image_to_token(attn, q_image, k_tokens, v_tokens) -> torch.Tensor:
@@ -85,16 +94,16 @@ def _image_to_token(attn, q_image, k_tokens, v_tokens) -> torch.Tensor:
     the output projection is applied to the values first: the sum over heads of
     ``A_h (V_h W_h)`` equals ``W (concat_h A_h V_h)``.
     """
-    heads = attn.num_heads
+    heads, out_proj = _heads_and_out(attn)
     k = F.linear(k_tokens, attn.k_proj.weight, attn.k_proj.bias)
     v = F.linear(v_tokens, attn.v_proj.weight, attn.v_proj.bias)
     t, c = k.shape
     d = c // heads
     scores = (_per_head(k, heads) @ q_image.t() / math.sqrt(d)).view(heads, t, -1)
     weights = torch.softmax(scores, dim=1).view(heads * t, -1)  # (h * T, N)
-    w_out = attn.out_proj.weight  # (C, h * d)
+    w_out = out_proj.weight  # (C, h * d)
     vw = torch.einsum("thd,chd->htc", v.view(t, heads, d), w_out.view(w_out.shape[0], heads, d))  # (h, T, C)
-    return torch.addmm(attn.out_proj.bias, weights.t(), vw.reshape(heads * t, -1))
+    return torch.addmm(out_proj.bias, weights.t(), vw.reshape(heads * t, -1))
 
 
 class FastDecoder:

@@ -116,8 +116,10 @@ class SamEngine(Engine):
     threads : int, optional
         CPU threads for torch; default all cores this process may use.
     fast_decoder : bool
-        SAM 1 only: run the mask decoder rearranged (:mod:`.decoder`, same masks);
-        ``False`` runs the stock ``MaskDecoder``.
+        Run the mask decoder rearranged, the image's share of its work done once per image
+        (same masks): :mod:`.decoder` for SAM 1, :mod:`.hf_decoder` for SAM 2.1 and SAM 3;
+        ``False`` runs the stock decoder (segment_anything's ``MaskDecoder``, transformers'
+        model forward).
     """
 
     name = "sam"

@@ -93,7 +93,9 @@ class HFBackend:
     Same interface as :class:`~.sam1.Sam1Backend`.
     """
 
-    def __init__(self, model, processor, device, model_key: str, precision=None):
+    def __init__(self, model, processor, device, model_key: str, precision=None, fast_decoder: bool = True):
+        from .hf_decoder import HFDecoder, supports
+
         self.model, self.processor, self.device, self.model_key, self.precision = model, processor, device, model_key, precision
         self.low = int(model.prompt_encoder.mask_input_size[0])
         self.levels = None
@@ -104,7 +106,9 @@ class HFBackend:
         # not on every prompt (the model's forward asks for it each call)
         with torch.inference_mode():
             pe = model.get_image_wide_positional_embeddings()
-        model.get_image_wide_positional_embeddings = lambda: pe
+            model.get_image_wide_positional_embeddings = lambda: pe
+            # the rearranged decoder (same masks): per-image work done once per image
+            self._fast = HFDecoder(model) if fast_decoder and supports(model) else None
 
     @property
     def features(self):
@@ -145,6 +149,9 @@ class HFBackend:
         names = sorted((k for k in entry if k.startswith("level")), key=lambda k: int(k[5:]))
         self.levels = [torch.from_numpy(np.ascontiguousarray(entry[k])).to(self.device) for k in names]
         self.original = tuple(int(v) for v in entry["original_size"])
+        if self._fast is not None:
+            with torch.inference_mode():
+                self._fast.attach(self.levels)
         # one bilinear stage, low -> image size (post_process_masks'), computed where a positive logit reaches
         self._upscale = _Upscaler(self.low, self.low, (self.low, self.low), self.original)
 
@@ -172,9 +179,26 @@ class HFBackend:
     def decode(self, point_coords, point_labels, box, mask_input, multimask: bool):
         """(low-resolution logits of the best mask, its score, the mask at image size)."""
         inputs = self.model_inputs(point_coords, point_labels, box, mask_input)
+        if self._fast is not None:
+            return self._decode_fast(inputs, multimask)
         with torch.inference_mode():
             out = self.model(image_embeddings=self.levels, multimask_output=multimask, **inputs)
             scores = out.iou_scores[0, 0].float()
             best = int(torch.argmax(scores))
             low = out.pred_masks[0, 0, best].float().cpu().numpy()
         return low, float(scores[best]), self._upscale(low)
+
+    def _decode_fast(self, inputs: dict, multimask: bool):
+        """:meth:`decode` through :class:`~.hf_decoder.HFDecoder`: the model's prompt encoder on
+        the processor's prompts, then the rearranged mask decoder."""
+        with torch.inference_mode():
+            points, labels = inputs.get("input_points"), inputs.get("input_labels")
+            boxes, masks = inputs.get("input_boxes"), inputs.get("input_masks")
+            if points is None and boxes is None:
+                # as the model's forward: a prompt of a mask alone gets one "not a point" point
+                points = torch.zeros(1, 1, 1, 2, device=self.device)
+                labels = -torch.ones(1, 1, 1, dtype=torch.int32, device=self.device)
+            sparse, dense = self.model.prompt_encoder(input_points=points, input_labels=labels, input_boxes=boxes, input_masks=masks)
+            logits, score, _ = self._fast(sparse, multimask, None if masks is None else dense, self.levels[-1])
+            low = logits.float().cpu().numpy()
+        return low, float(score), self._upscale(low)

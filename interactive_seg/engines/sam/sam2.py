@@ -26,11 +26,11 @@ def owns(model_type: str) -> bool:
     return any(info.name == model_type for info in MODELS)
 
 
-def load(model_type: str, path, device, *, precision=None, **_):
+def load(model_type: str, path, device, *, precision=None, fast_decoder=True, **_):
     """The backend of a SAM 2.1 model folder (downloaded, or saved with ``save_pretrained``)."""
     from transformers import Sam2Model, Sam2Processor
 
     from .hf import HFBackend, load_folder
 
     model, processor, fingerprint = load_folder(Sam2Model, Sam2Processor, path, device, TITLE, CONFIG_TYPES)
-    return HFBackend(model, processor, device, f"{model_type}-{fingerprint}", precision)
+    return HFBackend(model, processor, device, f"{model_type}-{fingerprint}", precision, fast_decoder)
