@@ -26,8 +26,19 @@ from ...prompts import Prompts
 from ..base import Engine, Option, Result
 from . import click_prior, compare
 from .fit import fit_both, iterate
-from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks
-from .region import Work, box_in_work, box_share, choose_region, frame, int_box, unframe, working
+from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks, same_array
+from .region import (
+    Work,
+    box_in_work,
+    box_share,
+    choose_region,
+    frame,
+    grown,
+    int_box,
+    reached,
+    unframe,
+    working,
+)
 from .settings import SCRIBBLE_PRIORS, GrabCutSettings
 from .start import State, start
 
@@ -175,12 +186,31 @@ class GrabCutEngine(Engine):
         first.info["fallback"] = why
         return first
 
-    def _solve(self, p: Prompts, marks, wide: bool) -> Result:
+    def _solve(self, p: Prompts, marks, wide: bool, region=None, rounds=None) -> Result:
         """One cut: on the region of interest at ``max_side`` with the weighted fit, or
-        (``wide``) on the whole image at ``fallback_side`` with OpenCV's classic fit."""
+        (``wide``) on the whole image at ``fallback_side`` with OpenCV's classic fit.
+
+        Where the mask runs along an edge of the region that is not the image's edge, the
+        object goes on beyond it: the region grows there and the cut is made again (up to
+        ``grow_region`` times), so no mask edge is the region's edge."""
         s = self.settings
         height, width = self._rgb.shape[:2]
-        region = (0, 0, width, height) if wide else choose_region(p, marks, height, width, s)
+        before = self._state
+        rounds = s.grow_region if rounds is None else rounds
+        if wide:
+            region = (0, 0, width, height)
+        elif region is None:
+            region = choose_region(p, marks, height, width, s)
+            if (
+                before is not None
+                and before.grown
+                and not before.wide
+                and before.box == p.box
+                and same_array(before.prior, p.prior)
+                and _within(region, before.region)
+            ):
+                # the same object on the region an earlier call grew to: continue there
+                region = before.region
         side = s.max_side
         if wide:
             side = None if s.max_side is None or s.fallback_side is None else max(s.max_side, s.fallback_side)
@@ -243,6 +273,7 @@ class GrabCutEngine(Engine):
         self._state = State(
             region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy(), wide, near
         )
+        self._state.grown = rounds < s.grow_region or (before is not None and before.grown and region == before.region)
 
         small = (labels == GC_FGD) | (labels == GC_PR_FGD)
         if mode is not None:
@@ -256,6 +287,11 @@ class GrabCutEngine(Engine):
             small = mask_tools.remove_small(small, int(s.min_area * wh * ww))
         if s.fill_holes:
             small = mask_tools.fill_holes(small)
+        if not wide and rounds > 0:
+            sides = reached(small, region, work.scale, self._rgb.shape)
+            if sides:
+                self._state = before  # the cut is made again from where this call began
+                return self._solve(p, marks, wide, grown(region, sides, self._rgb.shape, s.min_margin), rounds - 1)
 
         full_w, full_h = rx1 - rx0, ry1 - ry0
         if (ww, wh) != (full_w, full_h):
@@ -287,3 +323,8 @@ class GrabCutEngine(Engine):
         if fit is not None:
             info["fit"] = fit
         return Result(mask=mask, info=info)
+
+
+def _within(inner: tuple, outer: tuple) -> bool:
+    """True when the region ``inner`` lies inside ``outer``."""
+    return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
