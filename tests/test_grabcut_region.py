@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from conftest import iou
 from interactive_seg import InputError, Prompts, get_engine
 from interactive_seg.engines.grabcut.region import edge_run
-from conftest import iou
 
 # the longest run of mask along an inner edge of the working region that a test allows
 MOST = 16
