@@ -100,3 +100,22 @@ def test_an_object_inside_its_region_is_cut_once(scene):
 def test_grow_region_is_a_count(value):
     with pytest.raises(InputError, match="grow_region"):
         get_engine("grabcut", grow_region=value)
+
+
+def test_a_box_at_the_border_gives_the_same_mask_every_time(scene):
+    # the whole-image comparison cut runs on a second thread beside the fast cut: the
+    # result must not depend on which finishes first
+    image, truth = scene
+    box = (0, 20, 120, 120)  # reaches the left and bottom borders
+    masks = []
+    for _ in range(3):
+        engine = get_engine("grabcut")
+        engine.set_image(image)
+        out = engine.segment(Prompts(box=box))
+        assert out.info["fallback"] in ("compared: fast", "compared: whole image")
+        masks.append(out.mask)
+        then = engine.segment(Prompts(box=box, points=[(80, 60)], point_labels=[1]))
+        assert then.info["mode"] == "continue"
+        masks.append(then.mask)
+    assert all(np.array_equal(masks[i], masks[i % 2]) for i in range(len(masks)))
+    assert iou(masks[0], truth) > 0.9

@@ -11,8 +11,10 @@ After a fresh box a second, whole-image cut may be made and one of the two kept
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from typing import Optional
 
@@ -145,28 +147,53 @@ class GrabCutEngine(Engine):
 
         state = self._state
         wide = s.reuse and state is not None and state.wide and p.box is not None and state.box == p.box
-        result = self._solve(p, marks, wide)
-        fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
-        if fresh and (s.compare != "off" or s.guard_area > 0):
-            result = self._second_opinion(p, marks, result)
+        pool = ahead = None
+        if not wide and p.box is not None and self._compares(p.box) and not _continues(state, p):
+            # A new box that will be compared with the whole-image cut: that cut starts
+            # now, on a second thread beside the fast one (OpenCV's cut releases the GIL,
+            # and each thread seeds its own k-means generator, so the masks are the same
+            # as one after the other).
+            twin = copy.copy(self)
+            twin._state, twin._work = None, None
+            pool = ThreadPoolExecutor(max_workers=1)
+            ahead = (twin, pool.submit(twin._solve, p, marks, True))
+        try:
+            result = self._solve(p, marks, wide)
+            fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
+            if fresh and (s.compare != "off" or s.guard_area > 0):
+                result = self._second_opinion(p, marks, result, ahead)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)
         result.info["seconds"] = time.perf_counter() - begun
         return result
 
-    def _second_opinion(self, p: Prompts, marks, first: Result) -> Result:
+    def _compares(self, box) -> bool:
+        """True when a fresh box is compared with the whole-image cut (``compare``)."""
+        s = self.settings
+        height, width = self._rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        at_edge = min(x0, y0, width - x1, height - y1) < 1
+        return s.compare == "always" or (s.compare == "edge" and at_edge)
+
+    def _second_opinion(self, p: Prompts, marks, first: Result, ahead=None) -> Result:
         """After a fresh box: the collapse guard, and (``compare``) the choice between the
-        fast cut and plain GrabCut's whole-image cut (see :mod:`.compare`)."""
+        fast cut and plain GrabCut's whole-image cut (see :mod:`.compare`); ``ahead``:
+        (engine, future) of that cut when it was started beside the fast one."""
         s = self.settings
         first_state, first_work = self._state, self._work
         share = box_share(first.mask, p.box)
         collapsed = s.guard_area > 0 and share < s.guard_area
-        height, width = self._rgb.shape[:2]
-        x0, y0, x1, y1 = p.box
-        at_edge = min(x0, y0, width - x1, height - y1) < 1
-        if not (collapsed or s.compare == "always" or (s.compare == "edge" and at_edge)):
+        if not (collapsed or self._compares(p.box)):
             first.info["fallback"] = None
             return first
-        self._state = None  # the second cut starts fresh too
-        second = self._solve(p, marks, True)
+        if ahead is not None:
+            twin, future = ahead
+            second = future.result()
+            self._state, self._work = twin._state, twin._work
+        else:
+            self._state = None  # the second cut starts fresh too
+            second = self._solve(p, marks, True)
         if collapsed:
             use = box_share(second.mask, p.box) > share
             why = "used" if use else "kept the fast mask"
@@ -328,3 +355,8 @@ class GrabCutEngine(Engine):
 def _within(inner: tuple, outer: tuple) -> bool:
     """True when the region ``inner`` lies inside ``outer``."""
     return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def _continues(state, p: Prompts) -> bool:
+    """True when a call may continue the last one's object (same box and prior)."""
+    return state is not None and state.box == p.box and same_array(state.prior, p.prior)
