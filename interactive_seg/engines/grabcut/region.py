@@ -5,7 +5,8 @@ takes many seconds. The engine crops the region the prompts talk about (the box,
 marks, plus a margin), scales it so its longest side is at most ``max_side`` pixels, cuts
 there, and brings the mask back to full resolution by interpolating it, so edges stay
 smooth. This module chooses the region, makes the working copy and maps boxes and masks
-between the image and the working grid.
+between the image and the working grid; where a cut's mask runs along an inner edge of the
+region (:func:`reached`), the engine grows it (:func:`grown`) and cuts again.
 """
 
 from __future__ import annotations
