@@ -11,8 +11,10 @@ After a fresh box a second, whole-image cut may be made and one of the two kept
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from typing import Optional
 
@@ -26,8 +28,19 @@ from ...prompts import Prompts
 from ..base import Engine, Option, Result
 from . import click_prior, compare
 from .fit import fit_both, iterate
-from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks
-from .region import Work, box_in_work, box_share, choose_region, frame, int_box, unframe, working
+from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks, same_array
+from .region import (
+    Work,
+    box_in_work,
+    box_share,
+    choose_region,
+    frame,
+    grown,
+    int_box,
+    reached,
+    unframe,
+    working,
+)
 from .settings import SCRIBBLE_PRIORS, GrabCutSettings
 from .start import State, start
 
@@ -134,28 +147,53 @@ class GrabCutEngine(Engine):
 
         state = self._state
         wide = s.reuse and state is not None and state.wide and p.box is not None and state.box == p.box
-        result = self._solve(p, marks, wide)
-        fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
-        if fresh and (s.compare != "off" or s.guard_area > 0):
-            result = self._second_opinion(p, marks, result)
+        pool = ahead = None
+        if not wide and p.box is not None and self._compares(p.box) and not _continues(state, p):
+            # A new box that will be compared with the whole-image cut: that cut starts
+            # now, on a second thread beside the fast one (OpenCV's cut releases the GIL,
+            # and each thread seeds its own k-means generator, so the masks are the same
+            # as one after the other).
+            twin = copy.copy(self)
+            twin._state, twin._work = None, None
+            pool = ThreadPoolExecutor(max_workers=1)
+            ahead = (twin, pool.submit(twin._solve, p, marks, True))
+        try:
+            result = self._solve(p, marks, wide)
+            fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
+            if fresh and (s.compare != "off" or s.guard_area > 0):
+                result = self._second_opinion(p, marks, result, ahead)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)
         result.info["seconds"] = time.perf_counter() - begun
         return result
 
-    def _second_opinion(self, p: Prompts, marks, first: Result) -> Result:
+    def _compares(self, box) -> bool:
+        """True when a fresh box is compared with the whole-image cut (``compare``)."""
+        s = self.settings
+        height, width = self._rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        at_edge = min(x0, y0, width - x1, height - y1) < 1
+        return s.compare == "always" or (s.compare == "edge" and at_edge)
+
+    def _second_opinion(self, p: Prompts, marks, first: Result, ahead=None) -> Result:
         """After a fresh box: the collapse guard, and (``compare``) the choice between the
-        fast cut and plain GrabCut's whole-image cut (see :mod:`.compare`)."""
+        fast cut and plain GrabCut's whole-image cut (see :mod:`.compare`); ``ahead``:
+        (engine, future) of that cut when it was started beside the fast one."""
         s = self.settings
         first_state, first_work = self._state, self._work
         share = box_share(first.mask, p.box)
         collapsed = s.guard_area > 0 and share < s.guard_area
-        height, width = self._rgb.shape[:2]
-        x0, y0, x1, y1 = p.box
-        at_edge = min(x0, y0, width - x1, height - y1) < 1
-        if not (collapsed or s.compare == "always" or (s.compare == "edge" and at_edge)):
+        if not (collapsed or self._compares(p.box)):
             first.info["fallback"] = None
             return first
-        self._state = None  # the second cut starts fresh too
-        second = self._solve(p, marks, True)
+        if ahead is not None:
+            twin, future = ahead
+            second = future.result()
+            self._state, self._work = twin._state, twin._work
+        else:
+            self._state = None  # the second cut starts fresh too
+            second = self._solve(p, marks, True)
         if collapsed:
             use = box_share(second.mask, p.box) > share
             why = "used" if use else "kept the fast mask"
@@ -175,12 +213,31 @@ class GrabCutEngine(Engine):
         first.info["fallback"] = why
         return first
 
-    def _solve(self, p: Prompts, marks, wide: bool) -> Result:
+    def _solve(self, p: Prompts, marks, wide: bool, region=None, rounds=None) -> Result:
         """One cut: on the region of interest at ``max_side`` with the weighted fit, or
-        (``wide``) on the whole image at ``fallback_side`` with OpenCV's classic fit."""
+        (``wide``) on the whole image at ``fallback_side`` with OpenCV's classic fit.
+
+        Where the mask runs along an edge of the region that is not the image's edge, the
+        object goes on beyond it: the region grows there and the cut is made again (up to
+        ``grow_region`` times), so no mask edge is the region's edge."""
         s = self.settings
         height, width = self._rgb.shape[:2]
-        region = (0, 0, width, height) if wide else choose_region(p, marks, height, width, s)
+        before = self._state
+        rounds = s.grow_region if rounds is None else rounds
+        if wide:
+            region = (0, 0, width, height)
+        elif region is None:
+            region = choose_region(p, marks, height, width, s)
+            if (
+                before is not None
+                and before.grown
+                and not before.wide
+                and before.box == p.box
+                and same_array(before.prior, p.prior)
+                and _within(region, before.region)
+            ):
+                # the same object on the region an earlier call grew to: continue there
+                region = before.region
         side = s.max_side
         if wide:
             side = None if s.max_side is None or s.fallback_side is None else max(s.max_side, s.fallback_side)
@@ -243,6 +300,7 @@ class GrabCutEngine(Engine):
         self._state = State(
             region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy(), wide, near
         )
+        self._state.grown = rounds < s.grow_region or (before is not None and before.grown and region == before.region)
 
         small = (labels == GC_FGD) | (labels == GC_PR_FGD)
         if mode is not None:
@@ -256,6 +314,11 @@ class GrabCutEngine(Engine):
             small = mask_tools.remove_small(small, int(s.min_area * wh * ww))
         if s.fill_holes:
             small = mask_tools.fill_holes(small)
+        if not wide and rounds > 0:
+            sides = reached(small, region, work.scale, self._rgb.shape)
+            if sides:
+                self._state = before  # the cut is made again from where this call began
+                return self._solve(p, marks, wide, grown(region, sides, self._rgb.shape, s.min_margin), rounds - 1)
 
         full_w, full_h = rx1 - rx0, ry1 - ry0
         if (ww, wh) != (full_w, full_h):
@@ -287,3 +350,13 @@ class GrabCutEngine(Engine):
         if fit is not None:
             info["fit"] = fit
         return Result(mask=mask, info=info)
+
+
+def _within(inner: tuple, outer: tuple) -> bool:
+    """True when the region ``inner`` lies inside ``outer``."""
+    return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def _continues(state, p: Prompts) -> bool:
+    """True when a call may continue the last one's object (same box and prior)."""
+    return state is not None and state.box == p.box and same_array(state.prior, p.prior)

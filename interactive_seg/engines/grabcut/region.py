@@ -5,7 +5,8 @@ takes many seconds. The engine crops the region the prompts talk about (the box,
 marks, plus a margin), scales it so its longest side is at most ``max_side`` pixels, cuts
 there, and brings the mask back to full resolution by interpolating it, so edges stay
 smooth. This module chooses the region, makes the working copy and maps boxes and masks
-between the image and the working grid.
+between the image and the working grid; where a cut's mask runs along an inner edge of the
+region (:func:`reached`), the engine grows it (:func:`grown`) and cuts again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,25 @@ from ... import masks as mask_tools
 from ...prompts import Prompts
 from .settings import GrabCutSettings
 
-__all__ = ["Work", "choose_region", "working", "box_in_work", "int_box", "box_share", "on_grid", "frame", "unframe"]
+__all__ = [
+    "Work",
+    "choose_region",
+    "working",
+    "box_in_work",
+    "int_box",
+    "box_share",
+    "on_grid",
+    "frame",
+    "unframe",
+    "reached",
+    "grown",
+    "edge_run",
+    "EDGE_RUN",
+]
+
+# The longest run of mask along an inner edge of the working region (image pixels) that is
+# left as it is: a longer one is the region's edge, not the object's, and the region grows.
+EDGE_RUN = 16
 
 
 @dataclass
@@ -165,3 +184,49 @@ def unframe(small: np.ndarray, framed: tuple) -> None:
         small[0] = small[1]
     if bottom:
         small[-1] = small[-2]
+
+
+def edge_run(mask: np.ndarray, region: tuple, shape) -> dict:
+    """The longest run of ``mask`` (the region's mask, any grid) along each edge of the
+    region that is not the image's edge: {side: run in the mask's pixels}, sides 0-3 being
+    left, top, right, bottom."""
+    height, width = shape[:2]
+    x0, y0, x1, y1 = region
+    lines = {0: mask[:, 0], 1: mask[0], 2: mask[:, -1], 3: mask[-1]}
+    inner = {0: x0 > 0, 1: y0 > 0, 2: x1 < width, 3: y1 < height}
+    runs = {}
+    for side, line in lines.items():
+        if not inner[side] or not line.any():
+            continue
+        padded = np.concatenate(([0], line.astype(np.int8), [0]))
+        change = np.flatnonzero(np.diff(padded))
+        runs[side] = int((change[1::2] - change[::2]).max())
+    return runs
+
+
+def reached(small: np.ndarray, region: tuple, scale: float, shape) -> tuple:
+    """The sides of the region (left, top, right, bottom) along which the working mask runs
+    for more than :data:`EDGE_RUN` image pixels without the image ending there: the object
+    goes on beyond the region."""
+    limit = max(1.0, EDGE_RUN * scale)
+    runs = edge_run(small, region, shape)
+    return tuple(side for side, run in sorted(runs.items()) if run > limit)
+
+
+def grown(region: tuple, sides, shape, min_margin: int) -> tuple:
+    """The region grown on ``sides`` by half its longest side (at least ``min_margin``
+    pixels), within the image."""
+    height, width = shape[:2]
+    x0, y0, x1, y1 = region
+    step = max(min_margin, max(x1 - x0, y1 - y0) // 2)
+    out = [x0, y0, x1, y1]
+    for side in sides:
+        if side == 0:
+            out[0] = max(0, x0 - step)
+        elif side == 1:
+            out[1] = max(0, y0 - step)
+        elif side == 2:
+            out[2] = min(width, x1 + step)
+        else:
+            out[3] = min(height, y1 + step)
+    return tuple(out)

@@ -118,6 +118,11 @@ class GrabCutSettings:
         On a fresh box, run the weighted and the classic fit from the same start and keep
         one by GrabCut's own energy (``info["fit"]``): the weighting wins where the box
         lets in background, loses where the object's colours fill the margin.
+    grow_region : int
+        Where the mask runs along an edge of the working region that is not the image's
+        edge (for more than ``region.EDGE_RUN`` image pixels), the object goes on beyond
+        it: the region grows there by half its longest side and the cut is made again, at
+        most this many times (0: off), so no mask edge is the region's edge.
     fit_margin : float
         How clearly the weighted fit must win, in nats per working pixel the two fits
         dispute: its energy is lower by construction, so the margin asks for more.
@@ -153,6 +158,7 @@ class GrabCutSettings:
     tightness: float = 0.05
     choose_fit: bool = True
     fit_margin: float = 0.65
+    grow_region: int = 3
 
     def __post_init__(self):
         if int(self.iterations) < 1:
@@ -245,6 +251,10 @@ class GrabCutSettings:
         if not np.isfinite(fit_margin):
             raise InputError(f"fit_margin must be a finite number; got {fit_margin}.")
         self.fit_margin = fit_margin
+        grow = _number(self.grow_region, "grow_region must be a number of times, 0 (off) or more")
+        if isinstance(self.grow_region, bool) or grow != int(grow) or grow < 0:
+            raise InputError(f"grow_region must be a number of times, 0 (off) or more; got {self.grow_region!r}.")
+        self.grow_region = int(grow)
 
     @classmethod
     def signature(cls) -> inspect.Signature:

@@ -41,6 +41,7 @@ class State:
     fgd_model: np.ndarray
     wide: bool = False  # the whole-image cut made it (the collapse guard's)
     near: Optional[tuple] = None  # geodesic distances to the (fg, bg) marks (click prior)
+    grown: bool = False  # the region was grown where the object reached its edge
 
 
 def start(p: Prompts, work, box_w, fg, bg, state: Optional[State], settings: GrabCutSettings) -> tuple:
