@@ -54,6 +54,9 @@ class _Image:
     file_name: Optional[str]
     in_session: bool
     saved: set  # ids the session holds
+    # object id -> its provenance record as the model knows it ({}: known to have none);
+    # an object of the session not listed here has the record its annotation holds
+    provenance: dict = dataclasses.field(default_factory=dict)
 
 
 class _RenameStep(Step):
@@ -262,38 +265,125 @@ class Annotations:
             entry.objects.relabel_class(old, new)
 
     # -- objects -------------------------------------------------------------------------
-    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None) -> Change:
+    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
         """Add an object of ``category`` (default the first class; a new name joins the list).
 
         ``mask`` is the image's size, or a crop whose top-left pixel is at ``offset``
-        (x0, y0). The Change's ``object_id`` is the new object's id.
+        (x0, y0). ``provenance`` is how it was made
+        (:func:`~interactive_seg.provenance.make_record`): saved with it, and back with it
+        when its deletion is undone. The Change's ``object_id`` is the new object's id.
         """
         category = self._category(category)
         objects = self.objects(key)
+        top = self._top(objects)
         objects.add(mask, category, offset=offset)
+        self._note(key, objects, top, provenance)
         return self._done(key, objects.last_change)
 
-    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None) -> Change:
-        """Give an object a new mask (full size, or a crop at ``offset``) and/or class."""
+    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class.
+
+        ``provenance``: how the new mask was made (its ``previous=`` is the object's old
+        record, :meth:`provenance`); None keeps the record the object has.
+        """
         category = None if category is None else self._category(category)
         objects = self.objects(key)
+        top = self._top(objects)
         objects.replace(object_id, mask, category, offset=offset)
+        self._note(key, objects, top, provenance)
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
         objects = self.objects(key)
+        entry = self._entry(key)
+        if object_id not in entry.provenance and object_id in entry.saved:
+            entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         objects.remove(object_id)
         return self._done(key, objects.last_change)
+
+    # -- provenance and review ---------------------------------------------------------------
+    def provenance(self, key: Hashable, object_id: int) -> Optional[dict]:
+        """How object ``object_id`` of image ``key`` was made (its provenance record), or None."""
+        entry = self._entry(key)
+        record = entry.provenance.get(object_id)
+        if record is None and object_id in entry.saved and self.session is not None:
+            record = self.session.provenance(object_id)
+        return record or None
+
+    def review_state(self, key: Hashable, object_id: int) -> str:
+        """``unreviewed``, ``accepted`` or ``rejected``."""
+        from ..provenance import KEY, review_state
+
+        record = self.provenance(key, object_id)
+        return review_state({KEY: record} if record else {})
+
+    def set_review(self, key: Hashable, object_id: int, state: str, by: Optional[str] = None) -> Change:
+        """Mark an object ``accepted``, ``rejected`` or ``unreviewed``, and save (not a step
+        of the undo history: a verdict is changed by giving another)."""
+        from ..provenance import KEY, record_of, set_review
+
+        entry = self._entry(key)
+        if object_id not in entry.objects:
+            raise InputError(f"There is no object {object_id!r} on this image; point at an object first.")
+        if entry.in_session and object_id in entry.saved:
+            try:
+                self.session.set_review(object_id, state, by=by)
+            except InputError as exc:
+                raise SaveError(f"Could not save the review: {exc}", Change("review", frozenset(), None, "not saved", str(exc), key, object_id)) from exc
+            entry.provenance[object_id] = self.session.provenance(object_id) or {}
+        else:
+            holder = {KEY: dict(entry.provenance.get(object_id) or {})} if entry.provenance.get(object_id) else {}
+            set_review(holder, state, by=by)
+            entry.provenance[object_id] = record_of(holder)
+        return Change("review", frozenset({object_id}), None, "done", f"Object {object_id} marked {state}.", key, object_id)
+
+    def _top(self, objects: ObjectSet):
+        history = objects.history
+        return history._undo[-1] if history.can_undo else None
+
+    def _note(self, key, objects: ObjectSet, top, provenance: Optional[dict]) -> None:
+        """Keep ``provenance`` for the object of the step just pushed (and the record it had,
+        for undo), when a step was pushed."""
+        history = objects.history
+        step = history._undo[-1] if history.can_undo else None
+        if step is None or step is top:
+            return
+        entry = self._entry(key)
+        subject = objects.last_change.object_id
+        if subject is None:
+            return
+        before = entry.provenance.get(subject)
+        if before is None and subject in entry.saved:
+            before = self.session.provenance(subject) or {}
+        if provenance is None:
+            if objects.last_change.action == "accept":
+                provenance = {}
+            else:
+                return  # the object keeps its record
+        step.provenance = (subject, before if before is not None else {}, dict(provenance))
+        entry.provenance[subject] = dict(provenance)
+
+    def _step_provenance(self, key, step, forward: bool) -> None:
+        marks = getattr(step, "provenance", None)
+        if marks is not None:
+            subject, before, after = marks
+            self._entry(key).provenance[subject] = after if forward else before
 
     def undo(self, key: Optional[Hashable]) -> Optional[Change]:
         """Undo image ``key``'s last step (an object change or a class rename); None when there is none."""
         history = self._class_history if key is None else self.objects(key).history
+        step = history._undo[-1] if history.can_undo else None
         change = history.undo()
+        if change is not None and key is not None:
+            self._step_provenance(key, step, forward=False)
         return None if change is None else self._done(key, change)
 
     def redo(self, key: Optional[Hashable]) -> Optional[Change]:
         history = self._class_history if key is None else self.objects(key).history
+        step = history._redo[-1] if history.can_redo else None
         change = history.redo()
+        if change is not None and key is not None:
+            self._step_provenance(key, step, forward=True)
         return None if change is None else self._done(key, change)
 
     def history(self, key: Optional[Hashable]) -> History:
@@ -321,9 +411,13 @@ class Annotations:
         """Put the image's objects back as they were before ``change`` (one the session refused)."""
         history = self.objects(key).history
         if change.how == "undone":
+            step = history._redo[-1] if history.can_redo else None
             back = history.redo()
+            self._step_provenance(key, step, forward=True)
         else:
+            step = history._undo[-1] if history.can_undo else None
             back = history.undo()
+            self._step_provenance(key, step, forward=False)
             if change.how == "done":
                 history.forget_redo()  # the refused step is not something to redo
         if back is None:
@@ -343,15 +437,16 @@ class Annotations:
                 for object_id in sorted(change.ids):
                     if object_id in objects:
                         category = objects.classes[object_id]
+                        record = entry.provenance.get(object_id)
                         if object_id not in saved:
                             crop, offset = objects.crop(object_id)
-                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape)
+                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape, provenance=record or None)
                             saved.add(object_id)
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
                         else:
                             crop, offset = objects.crop(object_id)
-                            session.replace(object_id, mask=crop, category=category, offset=offset)
+                            session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                     elif object_id in saved:
                         session.remove(object_id)
                         saved.discard(object_id)

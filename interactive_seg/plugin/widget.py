@@ -39,6 +39,7 @@ from qtpy.QtWidgets import (
 
 from ..model.annotations import Annotations, SaveError
 from ..errors import InputError
+from ..provenance import image_record, make_record
 from . import layers as L
 from .canvas import Canvas
 from .class_list import ClassList, swatch
@@ -140,6 +141,7 @@ class SegmentationWidget(QWidget):
         self._editing: Optional[int] = None
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
+        self._image_records: dict = {}  # image key -> provenance.image_record of its pixels
         self._switching = False  # a session is swapping its image layer
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
         self._undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step (see undo)
@@ -685,16 +687,29 @@ class SegmentationWidget(QWidget):
         if self._cannot_save():
             return None
         category = self.current_class()
+        record = self._record(preview)
         if self._editing is not None:
-            change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset)
+            change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset, provenance=record)
         else:
-            change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset)
+            change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset, provenance=record)
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
             self.clear(say=False)
         self._settled()
         return change.object_id if change is not Ellipsis else None
+
+    def _record(self, preview: Preview) -> Optional[dict]:
+        """The provenance record of the object ``preview`` makes (None for a preview no
+        engine made here: an object loaded for editing and accepted as it was)."""
+        if preview.made_by is None or self._image is None:
+            return None
+        engine, prompts = preview.made_by
+        image = self._image_records.get(self._key)
+        if image is None:  # once per image: a hash of its pixels
+            image = self._image_records[self._key] = image_record(self._image)
+        previous = self.model.provenance(self._key, self._editing) if self._editing is not None else None
+        return make_record(engine, prompts, image, previous=previous)
 
     def clear(self, say: bool = True) -> None:
         """Drop the prompts and the preview (and stop editing an object); the next click is
