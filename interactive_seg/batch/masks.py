@@ -26,6 +26,7 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
+from .. import provenance as pv
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
@@ -171,6 +172,8 @@ def segment_image(payload: dict) -> dict:
         "results": results,
         "masks": masks,
         "cutouts": written,
+        # how the masks were made, as provenance records keep it (the engine as built here)
+        "made_by": {"engine": pv.engine_record(engine), "image": pv.image_record(image)},
         "seconds": time.perf_counter() - start,
         "engine_seconds": engine_seconds,
         "pid": info["pid"],
@@ -406,7 +409,7 @@ def masks_from_boxes(
 
         def keep(task, result):
             arrays = {f"m{i}": bits for i, bits in enumerate(result["masks"]) if bits is not None}
-            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"]}, arrays)
+            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"], "made_by": result["made_by"]}, arrays)
             timings["task"] += result["seconds"]
             timings["engine"] += result["engine_seconds"]
             builds[result["pid"]] = builds.get(result["pid"], 0) + int(result["built"])
@@ -453,7 +456,18 @@ def masks_from_boxes(
         if "error" in entry:
             failures.append(Failure(f"{task.label}, {'detection' if detections is not None else 'annotation'} {ann_id}", entry["error"]))
             return None
-        return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"])
+        return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"]), record.get("made_by")
+
+    def provenance(made_by, box, previous=None) -> dict:
+        """The record of a mask made from ``box`` (x, y, w, h) by the engine on the worker."""
+        made_by = made_by or {}
+        x, y, w, h = (float(v) for v in box)
+        return pv.make_record(
+            made_by.get("engine") or {"name": engine, "options": pv._plain(dict(options))},
+            {"box": [x, y, x + w, y + h]},
+            made_by.get("image") or {},
+            previous=previous,
+        )
 
     if detections is None:
         for ann_id in task_of:
@@ -462,8 +476,10 @@ def masks_from_boxes(
                 continue
             ann = document.annotation(ann_id)
             given = ann["bbox"]
+            record = provenance(got[2], given, previous=pv.record_of(ann))
             document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons)
             ann["bbox"] = given  # the box given stays: it was the prompt, and often a person's
+            ann[pv.KEY] = record
             made += 1
     else:
         for ann in list(document.annotations()):
@@ -476,6 +492,7 @@ def masks_from_boxes(
             extra = dict(det["extra"])
             if det["score"] is not None:
                 extra["score"] = det["score"]
+            extra[pv.KEY] = provenance(got[2], det["bbox"])
             record = document.add_annotation(det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra)
             record["category_id"] = det["category_id"]  # the very id, even where two classes share a name
             record["bbox"] = list(det["bbox"])

@@ -314,7 +314,10 @@ class Annotations:
         """``unreviewed``, ``accepted`` or ``rejected``."""
         from ..provenance import KEY, review_state
 
-        record = self.provenance(key, object_id)
+        entry = self._entry(key)
+        record = entry.provenance.get(object_id)
+        if record is None and object_id in entry.saved and self.session is not None:
+            return self.session.review_state(object_id)  # read in place: no copy per mouse move
         return review_state({KEY: record} if record else {})
 
     def set_review(self, key: Hashable, object_id: int, state: str, by: Optional[str] = None) -> Change:

@@ -72,7 +72,15 @@ KEYS = {
     "previous_image": "Shift-Left",
     "foreground": "Shift-F",
     "background": "Shift-B",
+    # a reviewer's verdict on the object under the cursor (napari binds no Alt+letter; the
+    # window's menus use Alt+F/V/L/P/W/H)
+    "review_accepted": "Alt-A",
+    "review_rejected": "Alt-R",
 }
+
+#: How the object list shows each review state.
+REVIEW_MARKS = {"unreviewed": "", "accepted": "  \u2713 accepted", "rejected": "  \u2717 rejected"}
+REVIEW_FILTERS = ("all", "unreviewed", "accepted", "rejected")
 
 
 DRAW = "Draw a box, click points or brush scribbles."
@@ -228,6 +236,11 @@ class SegmentationWidget(QWidget):
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
         colour_row = QFormLayout()
+        self.review_filter = QComboBox()
+        self.review_filter.addItems(list(REVIEW_FILTERS))
+        self.review_filter.setToolTip("List only the objects of one review state (Alt+A / Alt+R mark the object under the cursor).")
+        self.review_filter.currentTextChanged.connect(lambda _: self._show_object_list())
+        colour_row.addRow("Show", self.review_filter)
         self.colour_combo = QComboBox()
         self.colour_combo.addItems(list(L.COLOUR_BY))
         self.colour_combo.setToolTip(
@@ -243,7 +256,8 @@ class SegmentationWidget(QWidget):
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
             "Shift+F / Shift+B foreground / background marks (brush and next click); "
             "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
-            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder."
+            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder; "
+            "Alt+A / Alt+R mark the object under the cursor accepted / rejected."
         )
         keys.setWordWrap(True)
         layout.addWidget(keys)
@@ -296,6 +310,8 @@ class SegmentationWidget(QWidget):
             "previous_image": lambda: self.step_image(-1),
             "foreground": lambda: self.set_marks(background=False),
             "background": lambda: self.set_marks(background=True),
+            "review_accepted": lambda: self.mark("accepted"),
+            "review_rejected": lambda: self.mark("rejected"),
         }
 
     def _bind_keys(self) -> None:
@@ -894,9 +910,15 @@ class SegmentationWidget(QWidget):
             self.classes.refresh()
         self.canvas.colour_objects(objects, self.model.classes)
         self.object_list.clear()
+        shown = self.review_filter.currentText()
         for object_id in objects.ids:
-            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), f"{object_id}: {objects.classes[object_id]}")
+            state = self.model.review_state(self._key, object_id)
+            if shown != "all" and state != shown:
+                continue
+            text = f"{object_id}: {objects.classes[object_id]}{REVIEW_MARKS[state]}"
+            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), text)
             item.setData(Qt.ItemDataRole.UserRole, object_id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, state)
             self.object_list.addItem(item)
         self._update_buttons()
 
@@ -986,6 +1008,39 @@ class SegmentationWidget(QWidget):
     def _select_layer(self, name: str) -> None:
         self.canvas.select(name)
 
+    def object_under_cursor(self) -> Optional[int]:
+        """The id of the object under the mouse pointer on the canvas, or None."""
+        layer = self.canvas.layer(L.OBJECTS)
+        if layer is None or self._key is None or self._key not in self.model:
+            return None
+        row, col = (int(round(v)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
+        labels = layer.data
+        if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
+            return int(labels[row, col])
+        return None
+
+    def mark(self, state: str, object_id: Optional[int] = None) -> None:
+        """A reviewer's verdict (``accepted``, ``rejected``, ``unreviewed``) on the object under
+        the cursor (or ``object_id``), saved at once in its provenance record."""
+        if self._key is None:
+            return
+        self.jobs.finish()  # an accept still running in the background: its object first
+        if object_id is None:
+            object_id = self.object_under_cursor()
+        if object_id is None or object_id not in self.model.objects(self._key):
+            self._warn(f"Point at an object on the canvas to mark it {state}.")
+            return
+        if self._cannot_save():
+            return
+        try:
+            change = self.model.set_review(self._key, object_id, state)
+        except InputError as exc:
+            self._warn(str(exc))
+            return
+        self._show_object_list()
+        self._settled()
+        self._say(change.text)
+
     def _hover(self, event=None) -> None:
         """Name the object under the cursor (its colour, id and class), whatever layer is active."""
         text = ""
@@ -996,6 +1051,9 @@ class SegmentationWidget(QWidget):
             if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
                 object_id = int(labels[row, col])
                 name = self.model.objects(self._key).classes.get(object_id, "?")
+                state = self.model.review_state(self._key, object_id)
+                if state != "unreviewed":
+                    name = f"{name}, {state}"
                 text = f'Under the cursor: <span style="color:{self.canvas.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
         if text != self.hover.text():
             self.hover.setText(text)
