@@ -107,10 +107,12 @@ class Annotations:
         history_bytes: int = HISTORY_BYTES,
         keep_images: int = 8,
     ):
+        self.session = None
         self._classes: list = []
+        self._colours: dict = {}  # class name -> "#rrggbb", kept with the class (in a session, in its category)
         for name in classes or ():
             if str(name) not in self._classes:
-                self._classes.append(self._check_name(name))
+                self._append(self._check_name(name))
         self.session = None
         self.history_steps = int(history_steps)
         self.budget = HistoryBudget(history_bytes)
@@ -120,17 +122,45 @@ class Annotations:
         if session is not None:
             self.use_session(session)
         if not self._classes:
-            self._classes.append(DEFAULT_CLASS)
+            self._append(DEFAULT_CLASS, save=False)  # in the file once used or renamed
 
     # -- images --------------------------------------------------------------------------
     def use_session(self, session) -> None:
-        """Save to ``session`` from now on. Its categories lead the class list, in the
-        file's order, and the classes the model had follow: a class's place in the list
-        is its colour (:mod:`~interactive_seg.palette`), so the widget then draws it as
-        review sheets of that file do."""
+        """Save to ``session`` from now on. The class list is then the session's: its
+        categories in the file's order, each with the colour its category keeps
+        (:func:`~interactive_seg.palette.class_colours`), so a folder reopens with the very
+        classes and colours it was closed with. The model's own classes that no object has
+        (the default ``"object"``) are dropped when the file has classes, kept otherwise
+        (and written to the file once renamed or used)."""
         self.session = session
-        names = [str(name) for name in session.categories]
-        self._classes = names + [name for name in self._classes if name not in names]
+        colours = session.class_colours
+        names = list(colours)
+        in_use = {name for e in self._images.values() for name in e.objects.classes.values()}
+        keep = [name for name in self._classes if name not in colours and (not names or name in in_use)]
+        old = self._colours
+        self._classes, self._colours = names, dict(colours)
+        for name in keep:
+            self._append(name, old.get(name))
+
+    @property
+    def class_colours(self) -> dict:
+        """Class name -> ``"#rrggbb"``, in the class list's order."""
+        return {name: self._colours[name] for name in self._classes}
+
+    def colour(self, name: str) -> str:
+        """The colour of class ``name`` (grey for a name that is not a class)."""
+        return self._colours.get(str(name), "#7f7f7f")
+
+    def _append(self, name: str, colour: Optional[str] = None, save: bool = True) -> None:
+        """A new class at the end of the list, with ``colour`` or the first palette colour no
+        class has; written to the session's categories (with its colour) when there is one."""
+        from ..palette import next_colour
+
+        colour = colour or next_colour(self._colours.get(n) for n in self._classes)
+        if save and self.session is not None and name not in self.session.categories and not self.session.read_only:
+            self.session.add_class(name, colour)
+        self._classes.append(name)
+        self._colours[name] = colour
 
     def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
         """The objects of image ``key``, opened now if needed (its history survives reopening).
@@ -158,7 +188,11 @@ class Annotations:
             entry = _Image(objects, file_name, False, set())
         for name in objects.classes.values():
             if name not in self._classes:
-                self._classes.append(name)
+                from ..palette import next_colour
+
+                self._classes.append(name)  # a session's category, or an image's own
+                known = self.session.class_colours.get(name) if in_session else None
+                self._colours[name] = known or self._colours.get(name) or next_colour(self._colours.values())
         if key in self._images:
             self._images[key].objects.history.clear()
         self._images[key] = entry
@@ -216,7 +250,7 @@ class Annotations:
         name = self._check_name(name)
         if name in self._classes:
             raise InputError(f"There is already a class {name!r}; pick another name.")
-        self._classes.append(name)
+        self._append(name)
         return name
 
     def remove_class(self, name: str) -> None:
@@ -227,7 +261,10 @@ class Annotations:
             raise InputError(f"Objects still have the class {name!r}; give them another class or delete them first.")
         if len(self._classes) == 1:
             raise InputError("Keep at least one class.")
+        if self.session is not None and name in self.session.categories:
+            self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
         self._classes.remove(name)
+        self._colours.pop(name, None)
 
     def class_in_use(self, name: str) -> bool:
         if any(name in e.objects.classes.values() for e in self._images.values()):
@@ -260,7 +297,10 @@ class Annotations:
             raise InputError(f"There is no class {old!r} any more.")
         if self.session is not None and old in self.session.categories:
             self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
+        elif self.session is not None and not self.session.read_only:
+            self.session.add_class(new, self._colours.get(old))  # a class of the model alone: the file keeps it now
         self._classes[self._classes.index(old)] = new
+        self._colours[new] = self._colours.pop(old)
         for entry in self._images.values():
             entry.objects.relabel_class(old, new)
 
@@ -398,7 +438,9 @@ class Annotations:
             return self._classes[0]
         category = self._check_name(category)
         if category not in self._classes:
-            self._classes.append(category)
+            self._append(category)
+        elif self.session is not None and category not in self.session.categories and not self.session.read_only:
+            self.session.add_class(category, self._colours.get(category))  # its colour goes with it
         return category
 
     def _done(self, key, change: Change) -> Change:

@@ -27,6 +27,7 @@ import numpy as np
 from ..coco.document import CocoDocument, _new_id, _path_key
 from ..coco.locate import relative_name
 from ..errors import InputError
+from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
 from ..files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
 from ..labels import labels_into_document, objects_to_labels
@@ -440,6 +441,36 @@ class Session:
             self._doc.remove_annotation(ann_id)
             self._unlink(object_id, ann_id)
             self._store_counter()
+
+    @property
+    def class_colours(self) -> dict:
+        """Class name -> ``"#rrggbb"``: the colour its category keeps (:data:`~interactive_seg.palette.COLOUR_KEY`),
+        or the palette's colour of its place among the file's categories."""
+        return class_colours(self._doc.categories)
+
+    def add_class(self, name: str, colour: Optional[str] = None) -> None:
+        """Add a class (a category with no objects yet, holding ``colour``) and save; a class
+        that is there already keeps its record as it is."""
+        self._store.check_writable()
+        name = str(name)
+        if name in self.categories:
+            return
+        if colour is not None and not is_hex(colour):
+            raise InputError(f"A class colour is written '#rrggbb'; got {colour!r}.")
+        with self.transaction():
+            self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
+
+    def remove_class(self, name: str) -> None:
+        """Remove a class no annotation has, and save (a class still in use is an InputError)."""
+        self._store.check_writable()
+        category_id = self.categories.get(str(name))
+        if category_id is None:
+            return
+        if any(self._doc.meta(a)[1] == category_id for a in self._doc.annotation_ids()):
+            raise InputError(f"Annotations still have the class {name!r}; give them another class or delete them first.")
+        with self.transaction() as txn:
+            txn.touch("category", category_id)
+            self._doc.remove_category(category_id)
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""

@@ -908,7 +908,7 @@ class SegmentationWidget(QWidget):
             self.model.add_class(name)
         if missing:
             self.classes.refresh()
-        self.canvas.colour_objects(objects, self.model.classes)
+        self.canvas.colour_objects(objects, self.model.class_colours)
         self.object_list.clear()
         shown = self.review_filter.currentText()
         for object_id in objects.ids:
