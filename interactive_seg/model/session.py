@@ -525,6 +525,42 @@ class Session:
                 self._next_id = max(self._next_id, object_id + 1)
             self._store_counter()
 
+    # -- the tool's own settings for this folder -----------------------------------------
+    @property
+    def settings_path(self) -> Path:
+        """``.<coco name>.settings.json`` beside the COCO file: the tool's own settings for the
+        folder (the widget's last export choices), kept out of the user's COCO file."""
+        return self.path.with_name(f".{self.path.name}.settings.json")
+
+    def settings(self, section: str) -> dict:
+        """The settings stored under ``section`` ({} when none, or when the file is unreadable)."""
+        import json
+
+        try:
+            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        value = data.get(section) if isinstance(data, dict) else None
+        return dict(value) if isinstance(value, dict) else {}
+
+    def save_settings(self, section: str, values: dict) -> None:
+        """Store ``values`` (JSON) under ``section``, written whole (other sections stay)."""
+        import json
+
+        from ..files import write_bytes_atomic
+
+        try:
+            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        data[section] = values
+        try:
+            write_bytes_atomic(self.settings_path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"Could not save the settings to {str(self.settings_path)!r}: {exc}") from exc
+
     def save(self, path=None) -> Path:
         """Fold the changes into the COCO file now (atomically), or, with ``path``, write
         this session's version to another file (the session's own file and journal stay).

@@ -150,6 +150,7 @@ class SegmentationWidget(QWidget):
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._image_records: dict = {}  # image key -> provenance.image_record of its pixels
+        self._last_export: dict = {}  # the export dialog's last choices (without a folder session)
         self._switching = False  # a session is swapping its image layer
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
         self._undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step (see undo)
@@ -951,22 +952,48 @@ class SegmentationWidget(QWidget):
             raise InputError("Open an image first.")
         return self.model.export(self._key, self._image, folder, file_name=self.image_combo.file_name(self._image_layer), coco=coco, polygons=polygons, **options)
 
+    def _export_settings(self) -> dict:
+        """The export choices made last: the folder session's (kept beside its COCO file, see
+        :meth:`Session.settings <interactive_seg.Session.settings>`), else this window's."""
+        if self.session is not None:
+            return self.session.settings("export") or {}
+        return dict(self._last_export)
+
+    def _keep_export_settings(self, values: dict) -> None:
+        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+        self._last_export = values
+        if self.session is not None:
+            try:
+                self.session.save_settings("export", values)
+            except InputError as exc:  # the export itself can still run
+                self._warn(str(exc))
+
     def open_export_dialog(self) -> None:
-        dialog = ExportDialog(self)
+        """The export dialog, with the choices made last for this folder; OK starts the export."""
+        dialog = self._export_dialog = ExportDialog(self, self._export_settings(), folder_scope=self.session is not None)
         if dialog.exec():
             try:
                 values = dialog.values()
             except InputError as exc:
                 self._warn(str(exc))
                 return
+            self._keep_export_settings(values)
             self.start_export(**values)
 
-    def start_export(self, folder, *, coco=None, polygons: bool = False, **options) -> None:
+    def start_export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> None:
         """:meth:`export` in the background (a worker, after the object changes asked for
         before it); the status line counts the files written, the window stays usable.
 
+        ``scope="folder"`` (a folder session): every annotated image of the folder
+        (:func:`~interactive_seg.batch.export_folder`, in this process), and the session's
+        COCO file as it is, with its category and annotation ids, to ``coco`` (default
+        ``annotations.coco.json`` in ``folder``).
+
         (No napari progress bar: its activity indicator animates, and on a software
         OpenGL every frame of it repaints the whole window.)"""
+        if scope == "folder" and self.session is not None:
+            self._export_folder(folder, coco=coco, **options)
+            return
         if self._key is None:
             self._warn("Open an image first.")
             return
@@ -999,6 +1026,52 @@ class SegmentationWidget(QWidget):
             self._warn(str(exc))
 
         self.jobs.run(work, done, failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")
+
+    def _export_folder(self, folder, *, coco=None, suffix: str = ".png", **options) -> None:
+        from ..batch.export import export_folder
+
+        self.jobs.finish()  # the changes asked for before: in the file first
+        session = self.session
+        try:
+            session.save()  # the journal folded into the COCO file the export reads
+        except InputError as exc:
+            self._warn(str(exc))
+            return
+        token = self._export_progress = object()
+        self._update_buttons()
+        self._say("Exporting the folder...")
+        cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
+
+        def work(report):
+            return export_folder(
+                session.folder, folder, annotations=session.path, coco=coco, cutout_options=cutout_options,
+                cutout_format=suffix.lstrip("."), workers=0, progress=False, on_progress=lambda done, total: report((done, total)),
+            )
+
+        def step(done_total):
+            if self._export_progress is token:
+                self._say(f"Exporting: {done_total[0]} of {done_total[1]} images done.")
+
+        def finished():
+            self._export_progress = None
+            self._update_buttons()
+
+        def done(result):
+            finished()
+            made = result.counts.get("cutouts", 0)
+            if result.failures:
+                self._warn(f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {result.failures[0].item}: {result.failures[0].reason}")
+            else:
+                self._say(f"Exported {made} cutouts of the folder to {folder}, and its COCO file.")
+                show_info(f"Wrote {made} cutouts and {result.written[-1]}.")
+
+        def failed(exc):
+            finished()
+            if not isinstance(exc, InputError):
+                raise exc
+            self._warn(str(exc))
+
+        self.jobs.run(work, done, failed, pixels=2**62, progress=step, name="export")  # always in the worker
 
     # -- prompts panel -------------------------------------------------------------------
     def _point_label_changed(self, background: bool) -> None:
