@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import box, disc_scene, wait  # noqa: E402
+from conftest import box, disc_scene, wait
 
 pytestmark = pytest.mark.gui
 

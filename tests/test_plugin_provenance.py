@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import box, iou, wait  # noqa: E402
+from conftest import box, iou, wait
 
 pytestmark = pytest.mark.gui
 
@@ -128,7 +128,6 @@ def test_twenty_objects_made_in_the_widget_are_made_again_by_replay(make_napari_
 
 def test_an_edit_keeps_the_first_record_as_history(make_napari_viewer, qtbot, tmp_path):
     from interactive_seg import Session
-    from interactive_seg import provenance as pv
 
     root = make_folder(tmp_path, n=1)
     viewer, widget = open_folder(make_napari_viewer, qtbot, root)

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from interactive_seg import Session, provenance as pv, write_image
+from interactive_seg import Session, write_image
+from interactive_seg import provenance as pv
 from interactive_seg.errors import InputError
 from interactive_seg.model.annotations import Annotations
 

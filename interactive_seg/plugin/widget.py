@@ -946,8 +946,22 @@ class SegmentationWidget(QWidget):
         self.accept_button.setEnabled(self._preview is not None)
 
     # -- export --------------------------------------------------------------------------
-    def export(self, folder, *, coco=None, polygons: bool = False, **options) -> list:
-        """Write every object of the current image as a cutout (and into a COCO file)."""
+    def export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> list:
+        """Write every object of the current image as a cutout (and into a COCO file); with
+        ``scope="folder"`` (a folder session), every object of the folder and the session's
+        COCO file, as :meth:`start_export` does but here and now (returns the paths written)."""
+        if scope == "folder" and self.session is not None:
+            from ..batch.export import export_folder
+
+            self.jobs.finish()
+            self.session.save()
+            suffix = options.pop("suffix", ".png")
+            cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
+            report = export_folder(self.session.folder, folder, annotations=self.session.path, coco=coco, cutout_options=cutout_options,
+                                   cutout_format=suffix.lstrip("."), workers=0, progress=False)
+            if report.failures:
+                raise InputError(f"{report.failures[0].item}: {report.failures[0].reason}")
+            return list(report.written)
         if self._key is None:
             raise InputError("Open an image first.")
         return self.model.export(self._key, self._image, folder, file_name=self.image_combo.file_name(self._image_layer), coco=coco, polygons=polygons, **options)
