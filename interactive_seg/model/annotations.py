@@ -108,6 +108,7 @@ class Annotations:
         keep_images: int = 8,
     ):
         self.session = None
+        self._lazy: set = set()  # classes the session's file does not hold until used or renamed (the default)
         self._classes: list = []
         self._colours: dict = {}  # class name -> "#rrggbb", kept with the class (in a session, in its category)
         for name in classes or ():
@@ -138,9 +139,9 @@ class Annotations:
         in_use = {name for e in self._images.values() for name in e.objects.classes.values()}
         keep = [name for name in self._classes if name not in colours and (not names or name in in_use)]
         old = self._colours
-        self._classes, self._colours = names, dict(colours)
+        self._classes, self._colours, self._lazy = names, dict(colours), set()
         for name in keep:
-            self._append(name, old.get(name))
+            self._append(name, old.get(name), save=False)  # in the file once used, renamed or followed by a new class
 
     @property
     def class_colours(self) -> dict:
@@ -152,15 +153,48 @@ class Annotations:
         return self._colours.get(str(name), "#7f7f7f")
 
     def _append(self, name: str, colour: Optional[str] = None, save: bool = True) -> None:
-        """A new class at the end of the list, with ``colour`` or the first palette colour no
-        class has; written to the session's categories (with its colour) when there is one."""
-        from ..palette import next_colour
+        """A new class at the end of the list, with ``colour`` or a colour no class has (the
+        palette's colour of its place in the list where that is free, as review sheets
+        colour a file's categories); written to the session's categories (with its colour)
+        when there is one and ``save``."""
+        from ..palette import colour as place_colour, next_colour
 
-        colour = colour or next_colour(self._colours.get(n) for n in self._classes)
-        if save and self.session is not None and name not in self.session.categories and not self.session.read_only:
-            self.session.add_class(name, colour)
+        used = {self._colours.get(n) for n in self._classes}
+        session = self.session if save and self.session is not None and not self.session.read_only else None
+        if not colour and session is not None:  # its place among the file's categories, where free
+            kept = set(session.class_colours.values()) | {self._colours.get(n) for n in self._classes if n not in self._lazy}
+            colour = place_colour(len(session.categories))
+            if colour in kept:
+                colour = next_colour(kept)
+        elif not colour:
+            colour = place_colour(len(self._classes))
+            if colour in used:
+                colour = next_colour(used)
+        for lazy in self._lazy:  # an unused default class gives way
+            if self._colours.get(lazy) == colour:
+                self._colours[lazy] = next_colour(used | {colour})
         self._classes.append(name)
         self._colours[name] = colour
+        if not save:
+            self._lazy.add(name)
+        if save:
+            try:
+                self._save_class(name)
+            except InputError:
+                self._classes.remove(name)
+                self._colours.pop(name, None)
+                raise
+
+    def _save_class(self, name: str) -> None:
+        """Write class ``name`` to the session's categories, with the classes before it in the
+        list that are not there yet (so the file's categories follow the list's order)."""
+        session = self.session
+        if session is None or session.read_only or name in session.categories:
+            return
+        for earlier in self._classes[: self._classes.index(name) + 1]:
+            if earlier not in session.categories and (earlier == name or earlier not in self._lazy):
+                session.add_class(earlier, self._colours.get(earlier))
+        self._lazy.discard(name)
 
     def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
         """The objects of image ``key``, opened now if needed (its history survives reopening).
@@ -265,6 +299,7 @@ class Annotations:
             self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
         self._classes.remove(name)
         self._colours.pop(name, None)
+        self._lazy.discard(name)
 
     def class_in_use(self, name: str) -> bool:
         if any(name in e.objects.classes.values() for e in self._images.values()):
@@ -297,10 +332,18 @@ class Annotations:
             raise InputError(f"There is no class {old!r} any more.")
         if self.session is not None and old in self.session.categories:
             self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
-        elif self.session is not None and not self.session.read_only:
-            self.session.add_class(new, self._colours.get(old))  # a class of the model alone: the file keeps it now
         self._classes[self._classes.index(old)] = new
         self._colours[new] = self._colours.pop(old)
+        if old in self._lazy:
+            self._lazy.discard(old)
+            self._lazy.add(new)
+        if self.session is not None and new not in self.session.categories:
+            try:
+                self._save_class(new)  # a class of the model alone: the file keeps it now
+            except InputError:
+                self._classes[self._classes.index(new)] = old
+                self._colours[old] = self._colours.pop(new)
+                raise
         for entry in self._images.values():
             entry.objects.relabel_class(old, new)
 
@@ -439,8 +482,8 @@ class Annotations:
         category = self._check_name(category)
         if category not in self._classes:
             self._append(category)
-        elif self.session is not None and category not in self.session.categories and not self.session.read_only:
-            self.session.add_class(category, self._colours.get(category))  # its colour goes with it
+        else:
+            self._save_class(category)  # its colour goes with it
         return category
 
     def _done(self, key, change: Change) -> Change:
