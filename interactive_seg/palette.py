@@ -12,7 +12,12 @@ sequence is ``COLOURS[i % len(COLOURS)]``.
 
 from __future__ import annotations
 
-__all__ = ["COLOURS", "colour", "rgb", "hex_to_rgb"]
+__all__ = ["COLOURS", "COLOUR_KEY", "colour", "rgb", "hex_to_rgb", "is_hex", "class_colours", "next_colour"]
+
+#: The key of a COCO category that holds its class's colour (``"#rrggbb"``), on the
+#: categories this tool writes; a category without it takes the palette's colour of its
+#: place in the file's categories.
+COLOUR_KEY = "color"
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 
@@ -31,3 +36,41 @@ def hex_to_rgb(hex_colour: str) -> tuple:
     """``"#rrggbb"`` as three floats in 0..1."""
     value = hex_colour.lstrip("#")
     return tuple(int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
+
+
+def is_hex(value) -> bool:
+    """True for a ``"#rrggbb"`` colour."""
+    if not isinstance(value, str) or len(value) != 7 or value[0] != "#":
+        return False
+    try:
+        int(value[1:], 16)
+    except ValueError:
+        return False
+    return True
+
+
+def class_colours(categories) -> dict:
+    """``{name: "#rrggbb"}`` of COCO category records: each its :data:`COLOUR_KEY` where it
+    holds a colour, else the palette's colour of its place in the list (the first record of
+    a name wins, as class names do).
+
+    >>> class_colours([{"name": "cat"}, {"name": "dog", "color": "#123456"}])
+    {'cat': '#1f77b4', 'dog': '#123456'}
+    """
+    out = {}
+    for index, record in enumerate(categories):
+        name = str(record["name"])
+        if name not in out:
+            given = record.get(COLOUR_KEY)
+            out[name] = given.lower() if is_hex(given) else colour(index)
+    return out
+
+
+def next_colour(used) -> str:
+    """The first palette colour not in ``used`` (colours of the classes there are), or, all
+    taken, the palette's colour of the next place."""
+    used = {str(c).lower() for c in used}
+    for value in COLOURS:
+        if value not in used:
+            return value
+    return colour(len(used))

@@ -134,7 +134,7 @@ def test_a_sessions_categories_lead_the_class_list_in_the_files_order(folder):
     first.accept("img0.png", square(20, 20, 4), "cat")
     model = Annotations(["object", "cat"])  # the widget starts with its default class
     model.use_session(Session.open(folder))
-    assert model.classes == ["dog", "cat", "object"]
+    assert model.classes == ["dog", "cat"]  # the file's classes alone: no unused default comes back (#33)
 
 
 def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening(folder):

@@ -510,7 +510,9 @@ def test_colour_by_object_tells_touching_objects_of_one_class_apart(make_napari_
     assert canvas_colour(viewer, first) == canvas_colour(viewer, second) == palette.colour(0)
 
 
-def test_removing_a_class_moves_the_later_classes_colours_on_the_canvas_too(setup, qtbot):
+def test_removing_a_class_leaves_the_other_classes_colours_as_they_were(setup, qtbot):
+    """A class keeps its colour (#33: colours are the class's, kept in the session; the
+    list, the swatches and the canvas agree)."""
     from interactive_seg import palette
 
     viewer, widget, truth = setup
@@ -522,8 +524,8 @@ def test_removing_a_class_moves_the_later_classes_colours_on_the_canvas_too(setu
     widget.class_list.setCurrentRow(1)
     widget.remove_class()
     assert widget.model.classes == ["object", "cat"]
-    assert canvas_colour(viewer, object_id) == palette.colour(1) == swatch_colour(widget.class_list.item(1))
-    assert swatch_colour(widget.object_list.item(0)) == palette.colour(1)
+    assert canvas_colour(viewer, object_id) == palette.colour(2) == swatch_colour(widget.class_list.item(1))
+    assert swatch_colour(widget.object_list.item(0)) == palette.colour(2)
 
 
 def test_a_folders_classes_keep_the_colours_its_review_sheets_give_them(make_napari_viewer, qtbot, tmp_path):

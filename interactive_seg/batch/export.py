@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -102,6 +102,7 @@ def export_folder(
     recursive: bool = True,
     include=None,
     exclude=None,
+    on_progress: Optional[Callable[[int, int], None]] = None,
 ) -> Report:
     """Export every object of a folder session as a cutout, and its COCO file, on a dask cluster.
 
@@ -129,6 +130,9 @@ def export_folder(
         :meth:`~interactive_seg.Session.open` lists them): ``recursive=False`` the folder's
         top level alone; ``include`` / ``exclude`` globs as for
         :func:`~interactive_seg.files.list_images`. The COCO file is written whole.
+    on_progress : callable, optional
+        ``on_progress(done, total)`` after each image exported (or failed) here, for a
+        window's progress line (``total`` counts the images to export).
     """
     from ..model.session import DEFAULT_ANNOTATIONS
 
@@ -185,12 +189,21 @@ def export_folder(
         ensure_folder(out)
         seconds = {"task": 0.0}
 
+        finished = [0]
+
+        def advanced():
+            finished[0] += 1
+            if on_progress is not None:
+                on_progress(finished[0], len(tasks))
+
         def keep(task, result):
             parts.save(task.key, {"cutouts": result["cutouts"]})
             seconds["task"] += result["seconds"]
+            advanced()
 
         def fail(task, reason):
             report.failures.append(Failure(task.label, reason))
+            advanced()
 
         run_tasks(runner, tasks, export_image, keep, fail, report, progress=progress, done=lambda t: parts.has(t.key))
         report.timings = seconds

@@ -26,34 +26,26 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
+from .. import provenance as pv
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
 from .parts import WorkFolder, digest, file_stamp
 from .run import Failure, Report, Runner, Task, run_tasks, runs_here
 
-__all__ = ["masks_from_boxes", "read_detections", "PROMPT_KEY"]
-
-#: The annotation key under which ``batch masks`` keeps the box a mask was made from
-#: (``{"interactive_seg": {"prompt_box": [x, y, w, h]}}``): ``bbox`` and ``area`` are the
-#: mask's own, as COCO has them, so the output passes ``check --strict``.
-PROMPT_KEY = "interactive_seg"
-
+__all__ = ["masks_from_boxes", "read_detections"]
 
 def _prompt_box(ann: dict) -> Optional[list]:
-    """The box to segment an annotation from: the one a mask was made from before (kept
-    under :data:`PROMPT_KEY`, so ``--redo`` prompts as the first run did), else its bbox."""
-    ours = ann.get(PROMPT_KEY)
-    box = ours.get("prompt_box") if isinstance(ours, dict) else None
+    """The box (x, y, w, h) to segment an annotation from: the one its mask was made from
+    (the box prompt of its provenance record, so ``--redo`` prompts as the first run did),
+    else its bbox."""
+    record = pv.record_of(ann)
+    prompts = record.get("prompts") if isinstance(record, dict) else None
+    box = prompts.get("box") if isinstance(prompts, dict) else None
     if isinstance(box, list) and len(box) == 4 and all(_number(v) for v in box):
-        return list(box)
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return [x0, y0, x1 - x0, y1 - y0]
     return list(ann["bbox"]) if isinstance(ann.get("bbox"), list) else None
-
-
-def _with_prompt(ann: dict, box) -> dict:
-    """``ann``'s :data:`PROMPT_KEY` entry with ``prompt_box`` set (other keys there kept)."""
-    ours = ann.get(PROMPT_KEY)
-    return dict(ours if isinstance(ours, dict) else {}, prompt_box=list(box))
 
 
 # -- input ---------------------------------------------------------------------------------
@@ -192,6 +184,8 @@ def segment_image(payload: dict) -> dict:
         "results": results,
         "masks": masks,
         "cutouts": written,
+        # how the masks were made, as provenance records keep it (the engine as built here)
+        "made_by": {"engine": pv.engine_record(engine), "image": pv.image_record(image)},
         "seconds": time.perf_counter() - start,
         "engine_seconds": engine_seconds,
         "pid": info["pid"],
@@ -289,8 +283,8 @@ def masks_from_boxes(
     out : path
         The COCO file to write (atomically, at the end). A mask replaces the annotation's
         ``segmentation``, ``area`` and ``bbox`` (the mask's own); the box that was given
-        is kept as ``{"interactive_seg": {"prompt_box": [x, y, w, h]}}`` (and is the box
-        a ``redo`` segments from).
+        is the box prompt of the annotation's provenance record (``"interactive_seg"``, see
+        :mod:`~interactive_seg.provenance`), and is the box a ``redo`` segments from.
     results : path, optional
         Detections in the COCO results format: a list of ``{image_id, category_id, bbox,
         score}`` with ids of ``coco``. Each kept detection becomes an annotation with id
@@ -429,7 +423,7 @@ def masks_from_boxes(
 
         def keep(task, result):
             arrays = {f"m{i}": bits for i, bits in enumerate(result["masks"]) if bits is not None}
-            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"]}, arrays)
+            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"], "made_by": result["made_by"]}, arrays)
             timings["task"] += result["seconds"]
             timings["engine"] += result["engine_seconds"]
             builds[result["pid"]] = builds.get(result["pid"], 0) + int(result["built"])
@@ -477,16 +471,27 @@ def masks_from_boxes(
         if "error" in entry:
             failures.append(Failure(f"{task.label}, {'detection' if detections is not None else 'annotation'} {ann_id}", entry["error"]))
             return None
-        return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"])
+        return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"]), record.get("made_by")
+
+    def provenance(made_by, box, previous=None) -> dict:
+        """The record of a mask made from ``box`` (x, y, w, h) by the engine on the worker."""
+        made_by = made_by or {}
+        x, y, w, h = (float(v) for v in box)
+        return pv.make_record(
+            made_by.get("engine") or {"name": engine, "options": pv._plain(dict(options))},
+            {"box": [x, y, x + w, y + h]},
+            made_by.get("image") or {},
+            previous=previous,
+        )
 
     if detections is None:
         for ann_id in task_of:
             got = mask_of(ann_id)
             if got is None:
                 continue
-            # bbox and area become the mask's; the box given (the prompt, often a person's) is kept
-            given = _with_prompt(document.annotation(ann_id), boxes_given[ann_id])
-            document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons, **{PROMPT_KEY: given})
+            # bbox and area become the mask's; the box given (the prompt, often a person's) is in its provenance record
+            record = provenance(got[2], boxes_given[ann_id], previous=pv.record_of(document.annotation(ann_id)))
+            document.update_annotation(ann_id, mask=got[0], offset=got[1], polygons=polygons, **{pv.KEY: record})
             made += 1
     else:
         for ann in list(document.annotations()):
@@ -499,9 +504,9 @@ def masks_from_boxes(
             extra = dict(det["extra"])
             if det["score"] is not None:
                 extra["score"] = det["score"]
+            extra[pv.KEY] = provenance(got[2], det["bbox"])
             record = document.add_annotation(det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra)
             record["category_id"] = det["category_id"]  # the very id, even where two classes share a name
-            record[PROMPT_KEY] = _with_prompt(record, det["bbox"])  # bbox is the mask's; the detector's box kept
             made += 1
     report.failures += failures
     report.counts = {"masks": made}

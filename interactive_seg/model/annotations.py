@@ -54,6 +54,9 @@ class _Image:
     file_name: Optional[str]
     in_session: bool
     saved: set  # ids the session holds
+    # object id -> its provenance record as the model knows it ({}: known to have none);
+    # an object of the session not listed here has the record its annotation holds
+    provenance: dict = dataclasses.field(default_factory=dict)
 
 
 class _RenameStep(Step):
@@ -104,10 +107,13 @@ class Annotations:
         history_bytes: int = HISTORY_BYTES,
         keep_images: int = 8,
     ):
+        self.session = None
+        self._lazy: set = set()  # classes the session's file does not hold until used or renamed (the default)
         self._classes: list = []
+        self._colours: dict = {}  # class name -> "#rrggbb", kept with the class (in a session, in its category)
         for name in classes or ():
             if str(name) not in self._classes:
-                self._classes.append(self._check_name(name))
+                self._append(self._check_name(name))
         self.session = None
         self.history_steps = int(history_steps)
         self.budget = HistoryBudget(history_bytes)
@@ -117,17 +123,78 @@ class Annotations:
         if session is not None:
             self.use_session(session)
         if not self._classes:
-            self._classes.append(DEFAULT_CLASS)
+            self._append(DEFAULT_CLASS, save=False)  # in the file once used or renamed
 
     # -- images --------------------------------------------------------------------------
     def use_session(self, session) -> None:
-        """Save to ``session`` from now on. Its categories lead the class list, in the
-        file's order, and the classes the model had follow: a class's place in the list
-        is its colour (:mod:`~interactive_seg.palette`), so the widget then draws it as
-        review sheets of that file do."""
+        """Save to ``session`` from now on. The class list is then the session's: its
+        categories in the file's order, each with the colour its category keeps
+        (:func:`~interactive_seg.palette.class_colours`), so a folder reopens with the very
+        classes and colours it was closed with. The model's own classes that no object has
+        (the default ``"object"``) are dropped when the file has classes, kept otherwise
+        (and written to the file once renamed or used)."""
         self.session = session
-        names = [str(name) for name in session.categories]
-        self._classes = names + [name for name in self._classes if name not in names]
+        colours = session.class_colours
+        names = list(colours)
+        in_use = {name for e in self._images.values() for name in e.objects.classes.values()}
+        keep = [name for name in self._classes if name not in colours and (not names or name in in_use)]
+        old = self._colours
+        self._classes, self._colours, self._lazy = names, dict(colours), set()
+        for name in keep:
+            self._append(name, old.get(name), save=False)  # in the file once used, renamed or followed by a new class
+
+    @property
+    def class_colours(self) -> dict:
+        """Class name -> ``"#rrggbb"``, in the class list's order."""
+        return {name: self._colours[name] for name in self._classes}
+
+    def colour(self, name: str) -> str:
+        """The colour of class ``name`` (grey for a name that is not a class)."""
+        return self._colours.get(str(name), "#7f7f7f")
+
+    def _append(self, name: str, colour: Optional[str] = None, save: bool = True) -> None:
+        """A new class at the end of the list, with ``colour`` or a colour no class has (the
+        palette's colour of its place in the list where that is free, as review sheets
+        colour a file's categories); written to the session's categories (with its colour)
+        when there is one and ``save``."""
+        from ..palette import colour as place_colour, next_colour
+
+        used = {self._colours.get(n) for n in self._classes}
+        session = self.session if save and self.session is not None and not self.session.read_only else None
+        if not colour and session is not None:  # its place among the file's categories, where free
+            kept = set(session.class_colours.values()) | {self._colours.get(n) for n in self._classes if n not in self._lazy}
+            colour = place_colour(len(session.categories))
+            if colour in kept:
+                colour = next_colour(kept)
+        elif not colour:
+            colour = place_colour(len(self._classes))
+            if colour in used:
+                colour = next_colour(used)
+        for lazy in self._lazy:  # an unused default class gives way
+            if self._colours.get(lazy) == colour:
+                self._colours[lazy] = next_colour(used | {colour})
+        self._classes.append(name)
+        self._colours[name] = colour
+        if not save:
+            self._lazy.add(name)
+        if save:
+            try:
+                self._save_class(name)
+            except InputError:
+                self._classes.remove(name)
+                self._colours.pop(name, None)
+                raise
+
+    def _save_class(self, name: str) -> None:
+        """Write class ``name`` to the session's categories, with the classes before it in the
+        list that are not there yet (so the file's categories follow the list's order)."""
+        session = self.session
+        if session is None or session.read_only or name in session.categories:
+            return
+        for earlier in self._classes[: self._classes.index(name) + 1]:
+            if earlier not in session.categories and (earlier == name or earlier not in self._lazy):
+                session.add_class(earlier, self._colours.get(earlier))
+        self._lazy.discard(name)
 
     def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
         """The objects of image ``key``, opened now if needed (its history survives reopening).
@@ -155,7 +222,11 @@ class Annotations:
             entry = _Image(objects, file_name, False, set())
         for name in objects.classes.values():
             if name not in self._classes:
-                self._classes.append(name)
+                from ..palette import next_colour
+
+                self._classes.append(name)  # a session's category, or an image's own
+                known = self.session.class_colours.get(name) if in_session else None
+                self._colours[name] = known or self._colours.get(name) or next_colour(self._colours.values())
         if key in self._images:
             self._images[key].objects.history.clear()
         self._images[key] = entry
@@ -213,7 +284,7 @@ class Annotations:
         name = self._check_name(name)
         if name in self._classes:
             raise InputError(f"There is already a class {name!r}; pick another name.")
-        self._classes.append(name)
+        self._append(name)
         return name
 
     def remove_class(self, name: str) -> None:
@@ -224,7 +295,11 @@ class Annotations:
             raise InputError(f"Objects still have the class {name!r}; give them another class or delete them first.")
         if len(self._classes) == 1:
             raise InputError("Keep at least one class.")
+        if self.session is not None and name in self.session.categories:
+            self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
         self._classes.remove(name)
+        self._colours.pop(name, None)
+        self._lazy.discard(name)
 
     def class_in_use(self, name: str) -> bool:
         if any(name in e.objects.classes.values() for e in self._images.values()):
@@ -258,42 +333,143 @@ class Annotations:
         if self.session is not None and old in self.session.categories:
             self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
         self._classes[self._classes.index(old)] = new
+        self._colours[new] = self._colours.pop(old)
+        if old in self._lazy:
+            self._lazy.discard(old)
+            self._lazy.add(new)
+        if self.session is not None and new not in self.session.categories:
+            try:
+                self._save_class(new)  # a class of the model alone: the file keeps it now
+            except InputError:
+                self._classes[self._classes.index(new)] = old
+                self._colours[old] = self._colours.pop(new)
+                raise
         for entry in self._images.values():
             entry.objects.relabel_class(old, new)
 
     # -- objects -------------------------------------------------------------------------
-    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None) -> Change:
+    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
         """Add an object of ``category`` (default the first class; a new name joins the list).
 
         ``mask`` is the image's size, or a crop whose top-left pixel is at ``offset``
-        (x0, y0). The Change's ``object_id`` is the new object's id.
+        (x0, y0). ``provenance`` is how it was made
+        (:func:`~interactive_seg.provenance.make_record`): saved with it, and back with it
+        when its deletion is undone. The Change's ``object_id`` is the new object's id.
         """
         category = self._category(category)
         objects = self.objects(key)
+        top = self._top(objects)
         objects.add(mask, category, offset=offset)
+        self._note(key, objects, top, provenance)
         return self._done(key, objects.last_change)
 
-    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None) -> Change:
-        """Give an object a new mask (full size, or a crop at ``offset``) and/or class."""
+    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class.
+
+        ``provenance``: how the new mask was made (its ``previous=`` is the object's old
+        record, :meth:`provenance`); None keeps the record the object has.
+        """
         category = None if category is None else self._category(category)
         objects = self.objects(key)
+        top = self._top(objects)
         objects.replace(object_id, mask, category, offset=offset)
+        self._note(key, objects, top, provenance)
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
         objects = self.objects(key)
+        entry = self._entry(key)
+        if object_id not in entry.provenance and object_id in entry.saved:
+            entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         objects.remove(object_id)
         return self._done(key, objects.last_change)
+
+    # -- provenance and review ---------------------------------------------------------------
+    def provenance(self, key: Hashable, object_id: int) -> Optional[dict]:
+        """How object ``object_id`` of image ``key`` was made (its provenance record), or None."""
+        entry = self._entry(key)
+        record = entry.provenance.get(object_id)
+        if record is None and object_id in entry.saved and self.session is not None:
+            record = self.session.provenance(object_id)
+        return record or None
+
+    def review_state(self, key: Hashable, object_id: int) -> str:
+        """``unreviewed``, ``accepted`` or ``rejected``."""
+        from ..provenance import KEY, review_state
+
+        entry = self._entry(key)
+        record = entry.provenance.get(object_id)
+        if record is None and object_id in entry.saved and self.session is not None:
+            return self.session.review_state(object_id)  # read in place: no copy per mouse move
+        return review_state({KEY: record} if record else {})
+
+    def set_review(self, key: Hashable, object_id: int, state: str, by: Optional[str] = None) -> Change:
+        """Mark an object ``accepted``, ``rejected`` or ``unreviewed``, and save (not a step
+        of the undo history: a verdict is changed by giving another)."""
+        from ..provenance import KEY, record_of, set_review
+
+        entry = self._entry(key)
+        if object_id not in entry.objects:
+            raise InputError(f"There is no object {object_id!r} on this image; point at an object first.")
+        if entry.in_session and object_id in entry.saved:
+            try:
+                self.session.set_review(object_id, state, by=by)
+            except InputError as exc:
+                raise SaveError(f"Could not save the review: {exc}", Change("review", frozenset(), None, "not saved", str(exc), key, object_id)) from exc
+            entry.provenance[object_id] = self.session.provenance(object_id) or {}
+        else:
+            holder = {KEY: dict(entry.provenance.get(object_id) or {})} if entry.provenance.get(object_id) else {}
+            set_review(holder, state, by=by)
+            entry.provenance[object_id] = record_of(holder)
+        return Change("review", frozenset({object_id}), None, "done", f"Object {object_id} marked {state}.", key, object_id)
+
+    def _top(self, objects: ObjectSet):
+        history = objects.history
+        return history._undo[-1] if history.can_undo else None
+
+    def _note(self, key, objects: ObjectSet, top, provenance: Optional[dict]) -> None:
+        """Keep ``provenance`` for the object of the step just pushed (and the record it had,
+        for undo), when a step was pushed."""
+        history = objects.history
+        step = history._undo[-1] if history.can_undo else None
+        if step is None or step is top:
+            return
+        entry = self._entry(key)
+        subject = objects.last_change.object_id
+        if subject is None:
+            return
+        before = entry.provenance.get(subject)
+        if before is None and subject in entry.saved:
+            before = self.session.provenance(subject) or {}
+        if provenance is None:
+            if objects.last_change.action == "accept":
+                provenance = {}
+            else:
+                return  # the object keeps its record
+        step.provenance = (subject, before if before is not None else {}, dict(provenance))
+        entry.provenance[subject] = dict(provenance)
+
+    def _step_provenance(self, key, step, forward: bool) -> None:
+        marks = getattr(step, "provenance", None)
+        if marks is not None:
+            subject, before, after = marks
+            self._entry(key).provenance[subject] = after if forward else before
 
     def undo(self, key: Optional[Hashable]) -> Optional[Change]:
         """Undo image ``key``'s last step (an object change or a class rename); None when there is none."""
         history = self._class_history if key is None else self.objects(key).history
+        step = history._undo[-1] if history.can_undo else None
         change = history.undo()
+        if change is not None and key is not None:
+            self._step_provenance(key, step, forward=False)
         return None if change is None else self._done(key, change)
 
     def redo(self, key: Optional[Hashable]) -> Optional[Change]:
         history = self._class_history if key is None else self.objects(key).history
+        step = history._redo[-1] if history.can_redo else None
         change = history.redo()
+        if change is not None and key is not None:
+            self._step_provenance(key, step, forward=True)
         return None if change is None else self._done(key, change)
 
     def history(self, key: Optional[Hashable]) -> History:
@@ -305,7 +481,9 @@ class Annotations:
             return self._classes[0]
         category = self._check_name(category)
         if category not in self._classes:
-            self._classes.append(category)
+            self._append(category)
+        else:
+            self._save_class(category)  # its colour goes with it
         return category
 
     def _done(self, key, change: Change) -> Change:
@@ -321,9 +499,13 @@ class Annotations:
         """Put the image's objects back as they were before ``change`` (one the session refused)."""
         history = self.objects(key).history
         if change.how == "undone":
+            step = history._redo[-1] if history.can_redo else None
             back = history.redo()
+            self._step_provenance(key, step, forward=True)
         else:
+            step = history._undo[-1] if history.can_undo else None
             back = history.undo()
+            self._step_provenance(key, step, forward=False)
             if change.how == "done":
                 history.forget_redo()  # the refused step is not something to redo
         if back is None:
@@ -343,15 +525,16 @@ class Annotations:
                 for object_id in sorted(change.ids):
                     if object_id in objects:
                         category = objects.classes[object_id]
+                        record = entry.provenance.get(object_id)
                         if object_id not in saved:
                             crop, offset = objects.crop(object_id)
-                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape)
+                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape, provenance=record or None)
                             saved.add(object_id)
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
                         else:
                             crop, offset = objects.crop(object_id)
-                            session.replace(object_id, mask=crop, category=category, offset=offset)
+                            session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                     elif object_id in saved:
                         session.remove(object_id)
                         saved.discard(object_id)

@@ -14,6 +14,7 @@ writes a folder at a time (:mod:`interactive_seg.model.lock`).
 
 from __future__ import annotations
 
+import copy
 import heapq
 import weakref
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ import numpy as np
 from ..coco.document import CocoDocument, _path_key
 from ..coco.locate import relative_name
 from ..errors import InputError
+from ..palette import COLOUR_KEY, class_colours, is_hex
+from ..provenance import KEY, record_of, review_state, set_review
 from ..files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
 from ..labels import labels_into_document, objects_to_labels
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, _get
@@ -36,6 +39,12 @@ DEFAULT_ANNOTATIONS = "annotations.coco.json"
 #: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
 _NEXT_ID = "interactive_seg_next_annotation_id"
 _MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
+
+
+def _record(provenance) -> dict:
+    if not isinstance(provenance, dict):
+        raise InputError(f"A provenance record is a dict (see interactive_seg.provenance.make_record); got {type(provenance).__name__}.")
+    return copy.deepcopy(provenance)
 
 
 def _natural_id(ann_id) -> Optional[int]:
@@ -353,8 +362,11 @@ class Session:
         finally:
             self._txn = None
 
-    def add(self, name: str, mask, category: str, object_id: Optional[int] = None, offset=None, *, shape=None) -> int:
+    def add(self, name: str, mask, category: str, object_id: Optional[int] = None, offset=None, *, shape=None, provenance: Optional[dict] = None) -> int:
         """Add an object to image ``name`` and save; returns its id.
+
+        ``provenance`` is the object's record (:func:`interactive_seg.provenance.make_record`):
+        it goes on the annotation under :data:`interactive_seg.provenance.KEY`.
 
         ``mask`` is a bool mask of the image's size, or with ``offset`` (x0, y0) the crop
         of the image that holds the object (so that a small object of a huge image never
@@ -372,7 +384,8 @@ class Session:
             if ann_id is None:
                 ann_id = self._doc.new_annotation_id()
             txn.touch("annotation", ann_id)
-            ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset)
+            extra = {} if provenance is None else {KEY: _record(provenance)}
+            ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset, **extra)
             if object_id is None:
                 object_id = self.new_id()
             else:
@@ -381,11 +394,13 @@ class Session:
             self._store_counter()
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None) -> None:
+    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None, *, provenance: Optional[dict] = None) -> None:
         """Give an object a new mask (full size, or a crop at ``offset``) and/or class, and save.
 
         Every other key of its annotation stays; a new mask keeps the encoding it had
-        (polygons stay polygons where they are faithful).
+        (polygons stay polygons where they are faithful). ``provenance``: the record of
+        how the new mask was made, put under :data:`interactive_seg.provenance.KEY`
+        (None keeps the one there; an empty dict removes it).
         """
         self._store.check_writable()
         ann_id = self._annotation_id(object_id)
@@ -394,6 +409,37 @@ class Session:
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
             self._doc.update_annotation(ann_id, mask=mask, category=None if category is None else str(category), offset=offset)
+            if provenance is not None:
+                ann = self._doc.annotation(ann_id)
+                if provenance:
+                    ann[KEY] = _record(provenance)
+                else:
+                    ann.pop(KEY, None)
+
+    def provenance(self, object_id: int) -> Optional[dict]:
+        """The object's provenance record (a copy), or None when its annotation has none."""
+        record = record_of(self._doc.annotation(self._annotation_id(object_id)))
+        return None if record is None else copy.deepcopy(record)
+
+    def review_state(self, object_id: int) -> str:
+        """``unreviewed``, ``accepted`` or ``rejected``: what a reviewer said about the object."""
+        return review_state(self._doc.annotation(self._annotation_id(object_id)))
+
+    def set_review(self, object_id: int, state: str, by: Optional[str] = None) -> None:
+        """Mark an object ``accepted``, ``rejected`` or ``unreviewed`` (with who, and now as when) and save.
+
+        The review goes in the object's provenance record (one is made holding the review
+        alone for an annotation that has none); every other key stays.
+        """
+        self._store.check_writable()
+        ann_id = self._annotation_id(object_id)
+        with self.transaction() as txn:
+            txn.touch("annotation", ann_id)
+            ann = self._doc.annotation(ann_id)
+            record = record_of(ann)
+            if record is not None:
+                ann[KEY] = copy.deepcopy(record)  # the journal's "before" keeps the old one
+            set_review(ann, state, by=by)
 
     def remove(self, object_id: int) -> None:
         """Delete an object and save."""
@@ -404,6 +450,36 @@ class Session:
             self._doc.remove_annotation(ann_id)
             self._unlink(object_id, ann_id)
             self._store_counter()
+
+    @property
+    def class_colours(self) -> dict:
+        """Class name -> ``"#rrggbb"``: the colour its category keeps (:data:`~interactive_seg.palette.COLOUR_KEY`),
+        or the palette's colour of its place among the file's categories."""
+        return class_colours(self._doc.categories)
+
+    def add_class(self, name: str, colour: Optional[str] = None) -> None:
+        """Add a class (a category with no objects yet, holding ``colour``) and save; a class
+        that is there already keeps its record as it is."""
+        self._store.check_writable()
+        name = str(name)
+        if name in self.categories:
+            return
+        if colour is not None and not is_hex(colour):
+            raise InputError(f"A class colour is written '#rrggbb'; got {colour!r}.")
+        with self.transaction():
+            self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
+
+    def remove_class(self, name: str) -> None:
+        """Remove a class no annotation has, and save (a class still in use is an InputError)."""
+        self._store.check_writable()
+        category_id = self.categories.get(str(name))
+        if category_id is None:
+            return
+        if any(self._doc.meta(a)[1] == category_id for a in self._doc.annotation_ids()):
+            raise InputError(f"Annotations still have the class {name!r}; give them another class or delete them first.")
+        with self.transaction() as txn:
+            txn.touch("category", category_id)
+            self._doc.remove_category(category_id)
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""
@@ -457,6 +533,42 @@ class Session:
                 self._link(object_id, ann_id)
                 self._next_id = max(self._next_id, object_id + 1)
             self._store_counter()
+
+    # -- the tool's own settings for this folder -----------------------------------------
+    @property
+    def settings_path(self) -> Path:
+        """``.<coco name>.settings.json`` beside the COCO file: the tool's own settings for the
+        folder (the widget's last export choices), kept out of the user's COCO file."""
+        return self.path.with_name(f".{self.path.name}.settings.json")
+
+    def settings(self, section: str) -> dict:
+        """The settings stored under ``section`` ({} when none, or when the file is unreadable)."""
+        import json
+
+        try:
+            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        value = data.get(section) if isinstance(data, dict) else None
+        return dict(value) if isinstance(value, dict) else {}
+
+    def save_settings(self, section: str, values: dict) -> None:
+        """Store ``values`` (JSON) under ``section``, written whole (other sections stay)."""
+        import json
+
+        from ..files import write_bytes_atomic
+
+        try:
+            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        data[section] = values
+        try:
+            write_bytes_atomic(self.settings_path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"Could not save the settings to {str(self.settings_path)!r}: {exc}") from exc
 
     def save(self, path=None) -> Path:
         """Fold the changes into the COCO file now (atomically), or, with ``path``, write

@@ -11,7 +11,6 @@ from typing import Callable, Optional
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
-from .. import palette
 from ..errors import InputError
 
 __all__ = ["ClassList", "swatch"]
@@ -31,7 +30,7 @@ class ClassList(QGroupBox):
 
     ``rename(old, new)`` and ``warn(text)`` are the widget's: a rename is one undoable step
     of the current image, so the widget makes it. ``changed()`` runs after a class is added
-    or removed (a removal moves the later classes to other colours).
+    or removed. Each class shows the colour it keeps (in a session, in its COCO category).
     """
 
     def __init__(self, rename: Callable[[str, str], None], warn: Callable[[str], None], parent=None, changed: Optional[Callable[[], None]] = None):
@@ -66,10 +65,11 @@ class ClassList(QGroupBox):
         if self.list.count() == len(names):  # in place: this may run inside an item's own signal
             for row, name in enumerate(names):
                 self.list.item(row).setText(name)
+                self.list.item(row).setIcon(swatch(self.model.colour(name)))
         else:
             self.list.clear()
-            for row, name in enumerate(names):
-                item = QListWidgetItem(swatch(palette.colour(row)), name)
+            for name in names:
+                item = QListWidgetItem(swatch(self.model.colour(name)), name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                 self.list.addItem(item)
         self.list.setCurrentRow(names.index(current) if current in names else 0)

@@ -1,8 +1,10 @@
-"""The export dialog: background, crop and padding, feather, file type, and a COCO file."""
+"""The export dialog: what to export (the folder or the image), background, crop and padding,
+feather, file type, and a COCO file; it opens with the choices made last for the folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -20,17 +22,27 @@ from qtpy.QtWidgets import (
 
 from ..errors import InputError
 
-__all__ = ["ExportDialog"]
+__all__ = ["ExportDialog", "SCOPES"]
+
+#: What an export covers (the first only for a folder session, where it is the default).
+SCOPES = ("the whole folder", "the current image")
 
 
 class ExportDialog(QDialog):
     """The export choices; :meth:`values` gives them as keywords of
     :meth:`~interactive_seg.model.annotations.Annotations.export` (with ``folder``)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, settings: Optional[dict] = None, folder_scope: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Export objects")
         form = QFormLayout(self)
+        self.scope = QComboBox()
+        self.scope.addItems(SCOPES if folder_scope else SCOPES[1:])
+        self.scope.setToolTip(
+            "the whole folder: every annotated image, and its COCO file as the session keeps it "
+            "(the same category and annotation ids); the current image: its objects alone"
+        )
+        form.addRow("Export", self.scope)
         self.folder = QLineEdit(str(Path.cwd() / "cutouts"))
         browse = QPushButton("Choose...")
         browse.clicked.connect(lambda: self.folder.setText(QFileDialog.getExistingDirectory(self, "Output folder") or self.folder.text()))
@@ -60,6 +72,9 @@ class ExportDialog(QDialog):
         form.addRow("COCO file", self.coco)
         self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
         form.addRow(self.polygons)
+        self.coco.setToolTip("With the whole folder: where the session's COCO file is written (default: annotations.coco.json in the output folder)")
+        if settings:
+            self.restore(settings)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -71,6 +86,7 @@ class ExportDialog(QDialog):
         except ValueError:
             raise InputError(f"The colour {self.color.text()!r} must be three numbers R,G,B, like 255,255,255.") from None
         return {
+            "scope": "folder" if self.scope.currentText() == SCOPES[0] else "image",
             "folder": self.folder.text(),
             "background": self.style.currentText(),
             "color": color,
@@ -82,3 +98,36 @@ class ExportDialog(QDialog):
             "coco": self.coco.text().strip() or None,
             "polygons": self.polygons.isChecked(),
         }
+
+    def restore(self, settings: dict) -> None:
+        """Fill the dialog with ``settings`` (what :meth:`values` gave last time); an
+        unknown or damaged value leaves that field as it is."""
+        def text(widget, key):
+            if isinstance(settings.get(key), str):
+                widget.setText(settings[key])
+
+        def choice(widget, value):
+            index = widget.findText(str(value)) if value is not None else -1
+            if index >= 0:
+                widget.setCurrentIndex(index)
+
+        def number(widget, key):
+            value = settings.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                widget.setValue(type(widget.value())(value))
+
+        choice(self.scope, {"folder": SCOPES[0], "image": SCOPES[1]}.get(settings.get("scope")))
+        text(self.folder, "folder")
+        choice(self.style, settings.get("background"))
+        if isinstance(settings.get("color"), list):
+            self.color.setText(",".join(f"{v:g}" for v in settings["color"] if isinstance(v, (int, float))))
+        number(self.blur, "blur_sigma")
+        number(self.padding, "padding")
+        number(self.feather, "feather")
+        choice(self.format, settings.get("suffix"))
+        if isinstance(settings.get("crop"), bool):
+            self.crop.setChecked(settings["crop"])
+        if isinstance(settings.get("polygons"), bool):
+            self.polygons.setChecked(settings["polygons"])
+        coco = settings.get("coco")
+        self.coco.setText(coco if isinstance(coco, str) else "")

@@ -140,8 +140,10 @@ OTHER_COLOUR = "#7f7f7f"
 
 def object_colours(classes: dict, class_names, colour_by: str = "class") -> dict:
     """The hex colour of each object: ``classes`` maps id to class name; by class, a
-    class's colour is the palette's colour of its place in ``class_names`` (grey for a
-    name not there), by object the palette's colour of the id.
+    class's colour is its colour in ``class_names`` when that is a dict (name -> hex, as
+    :attr:`Annotations.class_colours <interactive_seg.model.annotations.Annotations.class_colours>`
+    gives), else the palette's colour of its place in the list (grey for a name not
+    there); by object the palette's colour of the id.
 
     >>> object_colours({1: "cat", 2: "dog", 3: "cat"}, ["dog", "cat"])
     {1: '#ff7f0e', 2: '#1f77b4', 3: '#ff7f0e'}
@@ -152,6 +154,8 @@ def object_colours(classes: dict, class_names, colour_by: str = "class") -> dict
         raise ValueError(f"colour_by is one of {COLOUR_BY}; got {colour_by!r}")
     if colour_by == "object":
         return {int(i): palette.colour(int(i) - 1) for i in classes}
+    if isinstance(class_names, dict):  # name -> "#rrggbb": the colours the classes keep
+        return {int(i): class_names.get(name, OTHER_COLOUR) for i, name in classes.items()}
     place = {name: row for row, name in enumerate(class_names)}
     return {int(i): palette.colour(place[name]) if name in place else OTHER_COLOUR for i, name in classes.items()}
 

@@ -18,6 +18,7 @@ from napari.qt.threading import create_worker
 
 from .. import get_engine
 from ..engines import Result
+from ..provenance import engine_record, prompts_record
 
 __all__ = ["Preview", "PreviewRunner"]
 
@@ -53,6 +54,9 @@ class Preview:
     shape: tuple  # (H, W) of the image
     result: Optional[Result] = None
     edge: Optional[np.ndarray] = None
+    #: ``(engine_record, prompts_record)`` of the engine call that made it
+    #: (:mod:`interactive_seg.provenance`); None for a mask not made by an engine here
+    made_by: Optional[tuple] = None
 
     def __post_init__(self):
         if self.edge is None and self.mask is not None:
@@ -159,7 +163,9 @@ class PreviewRunner:
                 engine.reset()
             engine.set_image(image)
             result = engine.segment(prompts)
-            return Preview.of(result.mask, result)
+            preview = Preview.of(result.mask, result)
+            preview.made_by = (engine_record(engine), prompts_record(prompts))
+            return preview
 
         # errors come back through `errored` (handled here), not re-raised in the event loop
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)

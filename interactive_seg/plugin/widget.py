@@ -39,6 +39,7 @@ from qtpy.QtWidgets import (
 
 from ..model.annotations import Annotations, SaveError
 from ..errors import InputError
+from ..provenance import image_record, make_record
 from . import layers as L
 from .canvas import Canvas
 from .class_list import ClassList, swatch
@@ -72,7 +73,15 @@ KEYS = {
     "previous_image": "Shift-Left",
     "foreground": "Shift-F",
     "background": "Shift-B",
+    # a reviewer's verdict on the object under the cursor (napari binds no Alt+letter; the
+    # window's menus use Alt+F/V/L/P/W/H)
+    "review_accepted": "Alt-A",
+    "review_rejected": "Alt-R",
 }
+
+#: How the object list shows each review state.
+REVIEW_MARKS = {"unreviewed": "", "accepted": "  \u2713 accepted", "rejected": "  \u2717 rejected"}
+REVIEW_FILTERS = ("all", "unreviewed", "accepted", "rejected")
 
 
 DRAW = "Draw a box, click points or brush scribbles."
@@ -141,6 +150,8 @@ class SegmentationWidget(QWidget):
         self._editing: Optional[int] = None
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
+        self._image_records: dict = {}  # image key -> provenance.image_record of its pixels
+        self._last_export: dict = {}  # the export dialog's last choices (without a folder session)
         self._switching = False  # a session is swapping its image layer
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
         self._undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step (see undo)
@@ -231,6 +242,11 @@ class SegmentationWidget(QWidget):
         self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
         ol.addWidget(self.object_list)
         colour_row = QFormLayout()
+        self.review_filter = QComboBox()
+        self.review_filter.addItems(list(REVIEW_FILTERS))
+        self.review_filter.setToolTip("List only the objects of one review state (Alt+A / Alt+R mark the object under the cursor).")
+        self.review_filter.currentTextChanged.connect(lambda _: self._show_object_list())
+        colour_row.addRow("Show", self.review_filter)
         self.colour_combo = QComboBox()
         self.colour_combo.addItems(list(L.COLOUR_BY))
         self.colour_combo.setToolTip(
@@ -246,7 +262,8 @@ class SegmentationWidget(QWidget):
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
             "Shift+F / Shift+B foreground / background marks (brush and next click); "
             "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
-            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder."
+            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder; "
+            "Alt+A / Alt+R mark the object under the cursor accepted / rejected."
         )
         keys.setWordWrap(True)
         layout.addWidget(keys)
@@ -299,6 +316,8 @@ class SegmentationWidget(QWidget):
             "previous_image": lambda: self.step_image(-1),
             "foreground": lambda: self.set_marks(background=False),
             "background": lambda: self.set_marks(background=True),
+            "review_accepted": lambda: self.mark("accepted"),
+            "review_rejected": lambda: self.mark("rejected"),
         }
 
     def _bind_keys(self) -> None:
@@ -691,16 +710,29 @@ class SegmentationWidget(QWidget):
         if self._cannot_save():
             return None
         category = self.current_class()
+        record = self._record(preview)
         if self._editing is not None:
-            change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset)
+            change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset, provenance=record)
         else:
-            change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset)
+            change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset, provenance=record)
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
             self.clear(say=False)
         self._settled()
         return change.object_id if change is not Ellipsis else None
+
+    def _record(self, preview: Preview) -> Optional[dict]:
+        """The provenance record of the object ``preview`` makes (None for a preview no
+        engine made here: an object loaded for editing and accepted as it was)."""
+        if preview.made_by is None or self._image is None:
+            return None
+        engine, prompts = preview.made_by
+        image = self._image_records.get(self._key)
+        if image is None:  # once per image: a hash of its pixels
+            image = self._image_records[self._key] = image_record(self._image)
+        previous = self.model.provenance(self._key, self._editing) if self._editing is not None else None
+        return make_record(engine, prompts, image, previous=previous)
 
     def clear(self, say: bool = True) -> None:
         """Drop the prompts and the preview (and stop editing an object); the next click is
@@ -883,11 +915,17 @@ class SegmentationWidget(QWidget):
             self.model.add_class(name)
         if missing:
             self.classes.refresh()
-        self.canvas.colour_objects(objects, self.model.classes)
+        self.canvas.colour_objects(objects, self.model.class_colours)
         self.object_list.clear()
+        shown = self.review_filter.currentText()
         for object_id in objects.ids:
-            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), f"{object_id}: {objects.classes[object_id]}")
+            state = self.model.review_state(self._key, object_id)
+            if shown != "all" and state != shown:
+                continue
+            text = f"{object_id}: {objects.classes[object_id]}{REVIEW_MARKS[state]}"
+            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), text)
             item.setData(Qt.ItemDataRole.UserRole, object_id)
+            item.setData(Qt.ItemDataRole.UserRole + 1, state)
             self.object_list.addItem(item)
         self._update_buttons()
 
@@ -914,28 +952,68 @@ class SegmentationWidget(QWidget):
         self.accept_button.setEnabled(self._preview is not None)
 
     # -- export --------------------------------------------------------------------------
-    def export(self, folder, *, coco=None, polygons: bool = False, **options) -> list:
-        """Write every object of the current image as a cutout (and into a COCO file)."""
+    def export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> list:
+        """Write every object of the current image as a cutout (and into a COCO file); with
+        ``scope="folder"`` (a folder session), every object of the folder and the session's
+        COCO file, as :meth:`start_export` does but here and now (returns the paths written)."""
+        if scope == "folder" and self.session is not None:
+            from ..batch.export import export_folder
+
+            self.jobs.finish()
+            self.session.save()
+            suffix = options.pop("suffix", ".png")
+            cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
+            report = export_folder(self.session.folder, folder, annotations=self.session.path, coco=coco, cutout_options=cutout_options,
+                                   cutout_format=suffix.lstrip("."), workers=0, progress=False)
+            if report.failures:
+                raise InputError(f"{report.failures[0].item}: {report.failures[0].reason}")
+            return list(report.written)
         if self._key is None:
             raise InputError("Open an image first.")
         return self.model.export(self._key, self._image, folder, file_name=self.image_combo.file_name(self._image_layer), coco=coco, polygons=polygons, **options)
 
+    def _export_settings(self) -> dict:
+        """The export choices made last: the folder session's (kept beside its COCO file, see
+        :meth:`Session.settings <interactive_seg.Session.settings>`), else this window's."""
+        if self.session is not None:
+            return self.session.settings("export") or {}
+        return dict(self._last_export)
+
+    def _keep_export_settings(self, values: dict) -> None:
+        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+        self._last_export = values
+        if self.session is not None:
+            try:
+                self.session.save_settings("export", values)
+            except InputError as exc:  # the export itself can still run
+                self._warn(str(exc))
+
     def open_export_dialog(self) -> None:
-        dialog = ExportDialog(self)
+        """The export dialog, with the choices made last for this folder; OK starts the export."""
+        dialog = self._export_dialog = ExportDialog(self, self._export_settings(), folder_scope=self.session is not None)
         if dialog.exec():
             try:
                 values = dialog.values()
             except InputError as exc:
                 self._warn(str(exc))
                 return
+            self._keep_export_settings(values)
             self.start_export(**values)
 
-    def start_export(self, folder, *, coco=None, polygons: bool = False, **options) -> None:
+    def start_export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> None:
         """:meth:`export` in the background (a worker, after the object changes asked for
         before it); the status line counts the files written, the window stays usable.
 
+        ``scope="folder"`` (a folder session): every annotated image of the folder
+        (:func:`~interactive_seg.batch.export_folder`, in this process), and the session's
+        COCO file as it is, with its category and annotation ids, to ``coco`` (default
+        ``annotations.coco.json`` in ``folder``).
+
         (No napari progress bar: its activity indicator animates, and on a software
         OpenGL every frame of it repaints the whole window.)"""
+        if scope == "folder" and self.session is not None:
+            self._export_folder(folder, coco=coco, **options)
+            return
         if self._key is None:
             self._warn("Open an image first.")
             return
@@ -969,6 +1047,52 @@ class SegmentationWidget(QWidget):
 
         self.jobs.run(work, done, failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")
 
+    def _export_folder(self, folder, *, coco=None, suffix: str = ".png", **options) -> None:
+        from ..batch.export import export_folder
+
+        self.jobs.finish()  # the changes asked for before: in the file first
+        session = self.session
+        try:
+            session.save()  # the journal folded into the COCO file the export reads
+        except InputError as exc:
+            self._warn(str(exc))
+            return
+        token = self._export_progress = object()
+        self._update_buttons()
+        self._say("Exporting the folder...")
+        cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
+
+        def work(report):
+            return export_folder(
+                session.folder, folder, annotations=session.path, coco=coco, cutout_options=cutout_options,
+                cutout_format=suffix.lstrip("."), workers=0, progress=False, on_progress=lambda done, total: report((done, total)),
+            )
+
+        def step(done_total):
+            if self._export_progress is token:
+                self._say(f"Exporting: {done_total[0]} of {done_total[1]} images done.")
+
+        def finished():
+            self._export_progress = None
+            self._update_buttons()
+
+        def done(result):
+            finished()
+            made = result.counts.get("cutouts", 0)
+            if result.failures:
+                self._warn(f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {result.failures[0].item}: {result.failures[0].reason}")
+            else:
+                self._say(f"Exported {made} cutouts of the folder to {folder}, and its COCO file.")
+                show_info(f"Wrote {made} cutouts and {result.written[-1]}.")
+
+        def failed(exc):
+            finished()
+            if not isinstance(exc, InputError):
+                raise exc
+            self._warn(str(exc))
+
+        self.jobs.run(work, done, failed, pixels=2**62, progress=step, name="export")  # always in the worker
+
     # -- prompts panel -------------------------------------------------------------------
     def _point_label_changed(self, background: bool) -> None:
         self.point_toggle.setText("background (red)" if background else "foreground (green)")
@@ -976,6 +1100,39 @@ class SegmentationWidget(QWidget):
 
     def _select_layer(self, name: str) -> None:
         self.canvas.select(name)
+
+    def object_under_cursor(self) -> Optional[int]:
+        """The id of the object under the mouse pointer on the canvas, or None."""
+        layer = self.canvas.layer(L.OBJECTS)
+        if layer is None or self._key is None or self._key not in self.model:
+            return None
+        row, col = (int(round(v)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
+        labels = layer.data
+        if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
+            return int(labels[row, col])
+        return None
+
+    def mark(self, state: str, object_id: Optional[int] = None) -> None:
+        """A reviewer's verdict (``accepted``, ``rejected``, ``unreviewed``) on the object under
+        the cursor (or ``object_id``), saved at once in its provenance record."""
+        if self._key is None:
+            return
+        self.jobs.finish()  # an accept still running in the background: its object first
+        if object_id is None:
+            object_id = self.object_under_cursor()
+        if object_id is None or object_id not in self.model.objects(self._key):
+            self._warn(f"Point at an object on the canvas to mark it {state}.")
+            return
+        if self._cannot_save():
+            return
+        try:
+            change = self.model.set_review(self._key, object_id, state)
+        except InputError as exc:
+            self._warn(str(exc))
+            return
+        self._show_object_list()
+        self._settled()
+        self._say(change.text)
 
     def _hover(self, event=None) -> None:
         """Name the object under the cursor (its colour, id and class), whatever layer is active."""
@@ -987,6 +1144,9 @@ class SegmentationWidget(QWidget):
             if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
                 object_id = int(labels[row, col])
                 name = self.model.objects(self._key).classes.get(object_id, "?")
+                state = self.model.review_state(self._key, object_id)
+                if state != "unreviewed":
+                    name = f"{name}, {state}"
                 text = f'Under the cursor: <span style="color:{self.canvas.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
         if text != self.hover.text():
             self.hover.setText(text)

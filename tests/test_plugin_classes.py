@@ -1,0 +1,112 @@
+"""GUI tests of issue #33 point 3: the class list and the class colours are the folder's,
+kept in its COCO file's categories, and come back exactly on reopening.
+
+Driven with real mouse and key events on the class list and the buttons.
+Run under a display: xvfb-run -a python -m pytest tests/test_plugin_classes.py
+"""
+
+import json
+
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import box, disc_scene, wait
+
+pytestmark = pytest.mark.gui
+
+
+def open_folder(make_napari_viewer, qtbot, root):
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(1400, 900)
+    window.activateWindow()
+    window.raise_()
+    widget.open_session(Session.open(root))
+    qtbot.wait(50)
+    return viewer, widget
+
+
+def click_row(qtbot, listing, row, double=False):
+    from qtpy.QtCore import Qt
+
+    centre = listing.visualItemRect(listing.item(row)).center()
+    (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
+def rename(qtbot, widget, row, name):
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    click_row(qtbot, widget.class_list, row)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget.class_list, timeout=3000)
+    click_row(qtbot, widget.class_list, row, double=True)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, name)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: name in widget.model.classes, timeout=3000)
+
+
+def shown_classes(widget):
+    """(name, swatch colour) of each row of the class list, as the annotator sees it."""
+    out = []
+    for row in range(widget.class_list.count()):
+        item = widget.class_list.item(row)
+        colour = item.icon().pixmap(12, 12).toImage().pixelColor(6, 6).name()
+        out.append((item.text(), colour))
+    return out
+
+
+def accept(qtbot, viewer, widget, rect):
+    from qtpy.QtCore import Qt
+
+    box(viewer, *rect)
+    wait(qtbot, widget)
+    qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+
+
+def test_classes_and_colours_come_back_exactly_after_reopening(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtCore import Qt
+
+    from interactive_seg import write_image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(2):
+        write_image(root / f"p{i}.png", disc_scene(seed=i)[0])
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    assert [name for name, _ in shown_classes(widget)] == ["object"]
+    rename(qtbot, widget, 0, "animal")  # the default class, renamed before any object
+    qtbot.mouseClick(widget.add_class_button, Qt.MouseButton.LeftButton)
+    rename(qtbot, widget, 1, "ground")
+    qtbot.mouseClick(widget.add_class_button, Qt.MouseButton.LeftButton)
+    rename(qtbot, widget, 2, "vehicle")
+    click_row(qtbot, widget.class_list, 2)  # vehicle
+    accept(qtbot, viewer, widget, (45, 25, 115, 95))
+    click_row(qtbot, widget.class_list, 1)  # ground, on the next image
+    widget.step_image(1)
+    accept(qtbot, viewer, widget, (45, 25, 115, 95))
+    before = shown_classes(widget)
+    assert [name for name, _ in before] == ["animal", "ground", "vehicle"]
+    assert len({colour for _, colour in before}) == 3
+    drawn = dict(before)
+    widget.session.close()
+    viewer.close()
+
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    assert shown_classes(widget) == before  # no extra "object", no colours swapped
+    categories = json.loads((root / "annotations.coco.json").read_text())["categories"]
+    assert [(c["name"], c["color"]) for c in categories] == before
+    # the objects are drawn in their class's colour, as before
+    objects = widget.model.objects(widget._key)
+    assert {widget.canvas.object_colour(i) for i in objects.ids} == {drawn[objects.classes[i]] for i in objects.ids}

@@ -1,0 +1,104 @@
+"""GUI tests of issue #33 point 4: one numbering, and an Export of the whole folder that
+remembers its choices per folder.
+
+Export... is clicked with the mouse; the dialog's modal loop is replaced by a function that
+reads and sets its fields as a user would.
+Run under a display: xvfb-run -a python -m pytest tests/test_plugin_export.py
+"""
+
+import json
+
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import box, disc_scene, wait
+
+pytestmark = pytest.mark.gui
+
+
+def open_folder(make_napari_viewer, qtbot, root):
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_session(Session.open(root))
+    qtbot.wait(50)
+    return viewer, widget
+
+
+def click(qtbot, button):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def accept(qtbot, viewer, widget, rect, category):
+    widget.classes.select(category)
+    box(viewer, *rect)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+
+
+def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from interactive_seg import write_image
+    from interactive_seg.plugin.widget import ExportDialog
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(3):
+        write_image(root / f"p{i}.png", disc_scene(seed=i)[0])
+    # another tool's file: its class ids are not 1..n and its first annotation id is 40
+    (root / "annotations.coco.json").write_text(json.dumps({
+        "images": [{"id": 9, "file_name": "p2.png", "width": 160, "height": 120}],
+        "categories": [{"id": 12, "name": "ground"}, {"id": 4, "name": "vehicle"}],
+        "annotations": [{"id": 40, "image_id": 9, "category_id": 4, "bbox": [50, 30, 60, 60], "area": 3600, "iscrowd": 0,
+                         "segmentation": [[50, 30, 110, 30, 110, 90, 50, 90]]}],
+    }))
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    accept(qtbot, viewer, widget, (45, 25, 115, 95), "vehicle")
+    accept(qtbot, viewer, widget, (5, 5, 40, 40), "ground")
+    widget.delete(widget.model.objects(widget._key).ids[0])  # a gap in the numbering
+    widget.step_image(1)
+    accept(qtbot, viewer, widget, (45, 25, 115, 95), "vehicle")
+
+    out, coco = tmp_path / "out", tmp_path / "exported.json"
+    seen = []
+
+    def first_time(dialog):
+        seen.append(dialog.scope.currentText())
+        dialog.folder.setText(str(out))
+        dialog.padding.setValue(7)
+        dialog.style.setCurrentText("black")
+        dialog.coco.setText(str(coco))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", first_time)
+    click(qtbot, widget.export_button)
+    qtbot.waitUntil(lambda: widget.status.text().startswith("Exported") or widget.notice.isVisible(), timeout=30000)
+    assert seen == ["the whole folder"]  # the default for a folder
+    assert widget.status.text().startswith("Exported 3 cutouts of the folder"), widget.notice.text()
+    assert len(list(out.glob("*.png"))) == 3  # every image of the folder, not only the one shown
+
+    widget.session.save()
+    session_file = json.loads((root / "annotations.coco.json").read_text())
+    exported = json.loads(coco.read_text())
+    assert exported["categories"] == session_file["categories"]  # one numbering: vehicle is 4 in both
+    assert [(a["id"], a["category_id"]) for a in exported["annotations"]] == [(a["id"], a["category_id"]) for a in session_file["annotations"]]
+    assert 40 in {a["id"] for a in exported["annotations"]}
+
+    def again(dialog):  # the same folder, later: the choices come back
+        seen.append((dialog.folder.text(), dialog.padding.value(), dialog.style.currentText(), dialog.coco.text()))
+        return False
+
+    monkeypatch.setattr(ExportDialog, "exec", again)
+    click(qtbot, widget.export_button)
+    widget.session.close()
+    viewer.close()
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)  # another window, the same folder
+    click(qtbot, widget.export_button)
+    assert seen[1:] == [(str(out), 7, "black", str(coco))] * 2
