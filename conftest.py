@@ -16,9 +16,25 @@ HERE = Path(__file__).resolve().parent
 
 #: Top-level modules that only the optional extras install (pyproject's [project.optional-dependencies]).
 OPTIONAL = {
-    "napari", "qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "magicgui", "superqt", "vispy", "pandas",
-    "torch", "torchvision", "segment_anything", "mobile_sam", "timm", "platformdirs",
-    "dask", "distributed", "matplotlib",
+    "napari",
+    "qtpy",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "PySide6",
+    "magicgui",
+    "superqt",
+    "vispy",
+    "pandas",
+    "torch",
+    "torchvision",
+    "segment_anything",
+    "mobile_sam",
+    "timm",
+    "platformdirs",
+    "dask",
+    "distributed",
+    "matplotlib",
 }
 
 

@@ -68,8 +68,17 @@ def build_coco(datasets: list, path: Path) -> Path:
             if gt is None or not (gt == 255).any():
                 continue
             image_id = len(images) + 1
-            images.append({"id": image_id, "file_name": str(image_path.relative_to(root)), "width": gt.shape[1], "height": gt.shape[0]})
-            anns.append({"id": image_id, "image_id": image_id, "category_id": 1, "bbox": protocol_box(gt), "iscrowd": 0})
+            images.append(
+                {
+                    "id": image_id,
+                    "file_name": str(image_path.relative_to(root)),
+                    "width": gt.shape[1],
+                    "height": gt.shape[0],
+                }
+            )
+            anns.append(
+                {"id": image_id, "image_id": image_id, "category_id": 1, "bbox": protocol_box(gt), "iscrowd": 0}
+            )
     path.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "object"}]}))
     return root
 
@@ -96,8 +105,10 @@ def boxes_to_masks(args, work: Path) -> None:
     root = build_coco(args.datasets, coco)
     n = len(json.loads(coco.read_text())["images"])
     image_bytes = sum(int(im["width"]) * int(im["height"]) * 3 for im in json.loads(coco.read_text())["images"])
-    print(f"Boxes to masks: {n} images ({', '.join(Path(d).name for d in args.datasets)}), GrabCut defaults, "
-          f"{os.cpu_count()} cores, load averages (1/5/15 min) before: {load()}")
+    print(
+        f"Boxes to masks: {n} images ({', '.join(Path(d).name for d in args.datasets)}), GrabCut defaults, "
+        f"{os.cpu_count()} cores, load averages (1/5/15 min) before: {load()}"
+    )
     api_seconds = []
     outputs = {}
     reports = {}
@@ -106,16 +117,24 @@ def boxes_to_masks(args, work: Path) -> None:
         api_seconds.append(seconds)
         for workers in [0] + args.workers:
             out = work / f"out{workers}-{repeat}.json"
-            report = masks_from_boxes(coco, root, out, workers=workers, work=work / f"parts{workers}-{repeat}", progress=False)
+            report = masks_from_boxes(
+                coco, root, out, workers=workers, work=work / f"parts{workers}-{repeat}", progress=False
+            )
             empty = sorted(a for a, m in expected.items() if not m.any())
             failed = sorted(int(f.item.rsplit(" ", 1)[1]) for f in report.failures if ", annotation " in f.item)
-            assert failed == empty and len(report.failures) == len(empty), report.summary()  # only where GrabCut finds nothing
+            assert failed == empty and len(report.failures) == len(empty), (
+                report.summary()
+            )  # only where GrabCut finds nothing
             outputs[(workers, repeat)] = out.read_bytes()
             if workers not in reports or report.seconds < reports[workers].seconds:
                 reports[workers] = report
     rows = [("single-image API loop (iseg.segment)", min(api_seconds), None, None)]
     for workers, report in reports.items():
-        label = "batch, this process (workers=0)" if workers == 0 else f"batch, LocalCluster {workers} worker{'s' if workers > 1 else ''}"
+        label = (
+            "batch, this process (workers=0)"
+            if workers == 0
+            else f"batch, LocalCluster {workers} worker{'s' if workers > 1 else ''}"
+        )
         rows.append((label, report.seconds, report.startup, report))
     print(f"load averages after: {load()}")
 
@@ -127,13 +146,19 @@ def boxes_to_masks(args, work: Path) -> None:
 
     # every mask equals the single-image API's; every output file the same bytes
     doc = CocoDocument.from_data(json.loads(outputs[(0, 0)]))
-    differing = sum(int(np.count_nonzero(doc.mask(ann_id) != mask) > 0) for ann_id, mask in expected.items() if mask.any())
+    differing = sum(
+        int(np.count_nonzero(doc.mask(ann_id) != mask) > 0) for ann_id, mask in expected.items() if mask.any()
+    )
     empty = [ann_id for ann_id, mask in expected.items() if not mask.any()]
     identical = all(blob == outputs[(0, 0)] for blob in outputs.values())
     print()
-    print(f"masks differing from the single-image API's: {differing} of {len(expected) - len(empty)}; "
-          f"{len(empty)} box(es) where both find nothing (reported as failures by the batch, left as boxes)")
-    print(f"output files byte-identical across workers=0, {', '.join(map(str, args.workers))} and {args.repeats} repeats: {identical}")
+    print(
+        f"masks differing from the single-image API's: {differing} of {len(expected) - len(empty)}; "
+        f"{len(empty)} box(es) where both find nothing (reported as failures by the batch, left as boxes)"
+    )
+    print(
+        f"output files byte-identical across workers=0, {', '.join(map(str, args.workers))} and {args.repeats} repeats: {identical}"
+    )
     print(f"(best of {args.repeats} alternating runs per row; cluster start-up not in the wall time)")
     if 1 in reports and 2 in reports:
         print(f"throughput 2 workers / 1 worker: {reports[1].seconds / reports[2].seconds:.2f}x")
@@ -141,14 +166,18 @@ def boxes_to_masks(args, work: Path) -> None:
         one = reports[1]
         engine = one.timings["engine"] / n
         overhead = (one.seconds - one.timings["task"]) / n
-        print(f"1 worker: engine {1000 * engine:.1f} ms per image, task {1000 * one.timings['task'] / n:.1f} ms, "
-              f"dask overhead {1000 * overhead:.1f} ms per image = {100 * overhead / engine:.1f} % of the engine's time")
+        print(
+            f"1 worker: engine {1000 * engine:.1f} ms per image, task {1000 * one.timings['task'] / n:.1f} ms, "
+            f"dask overhead {1000 * overhead:.1f} ms per image = {100 * overhead / engine:.1f} % of the engine's time"
+        )
         print(f"1 worker against this process: {1000 * (one.seconds - reports[0].seconds) / n:+.1f} ms per image")
     for workers, report in reports.items():
         if workers:
             peaks = sorted(report.timings["peak_memory"].values())
-            print(f"{workers} worker(s): peak memory per worker {', '.join(f'{p / 2**20:.0f} MB' for p in peaks)} "
-                  f"(the decoded dataset: {image_bytes / 2**20:.0f} MB)")
+            print(
+                f"{workers} worker(s): peak memory per worker {', '.join(f'{p / 2**20:.0f} MB' for p in peaks)} "
+                f"(the decoded dataset: {image_bytes / 2**20:.0f} MB)"
+            )
 
 
 def embeddings(args, work: Path) -> None:
@@ -174,8 +203,10 @@ def embeddings(args, work: Path) -> None:
     threads = os.cpu_count() or 1
     torch.set_num_threads(threads)
     print()
-    print(f"Embeddings: {len(sources)} images, {args.sam_model} with random weights, device {device}, "
-          f"load averages (1/5/15 min) before: {load()}")
+    print(
+        f"Embeddings: {len(sources)} images, {args.sam_model} with random weights, device {device}, "
+        f"load averages (1/5/15 min) before: {load()}"
+    )
     predictor = SamPredictor(model.to(device))
     images = [iseg.as_rgb8(iseg.read_image(p)) for p in sorted(folder.iterdir())]
     predictor.set_image(images[0])  # warm-up, not timed
@@ -187,8 +218,15 @@ def embeddings(args, work: Path) -> None:
     del predictor
     counts = [1] if device.startswith("cuda") else args.workers
     for workers in counts:
-        report = embed_folder(folder, model_type=args.sam_model, checkpoint=checkpoint, device=device, cache_dir=work / f"cache{workers}",
-                              workers=workers, progress=False)
+        report = embed_folder(
+            folder,
+            model_type=args.sam_model,
+            checkpoint=checkpoint,
+            device=device,
+            cache_dir=work / f"cache{workers}",
+            workers=workers,
+            progress=False,
+        )
         assert report.ok and report.computed == len(images), report.summary()
         label = f"batch embed, {workers} worker{'s' if workers > 1 else ''} (batch size {report.timings['batch_size']})"
         rows.append((label, report.seconds, report.startup))
@@ -197,17 +235,23 @@ def embeddings(args, work: Path) -> None:
     print("| run | wall (s) | images/s | start-up (s) |")
     print("|---|---|---|---|")
     for label, seconds, startup in rows:
-        print(f"| {label} | {seconds:.2f} | {len(images) / seconds:.3f} | {'' if startup is None else f'{startup:.2f}'} |")
+        print(
+            f"| {label} | {seconds:.2f} | {len(images) / seconds:.3f} | {'' if startup is None else f'{startup:.2f}'} |"
+        )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="+", help="dataset folders (images/ and masks/ inside)")
     parser.add_argument("--workers", default="1,2", help="local cluster sizes to run (default 1,2)")
-    parser.add_argument("--embed-images", dest="embed_images", type=int, default=8, help="images for the embeddings part (default 8)")
+    parser.add_argument(
+        "--embed-images", dest="embed_images", type=int, default=8, help="images for the embeddings part (default 8)"
+    )
     parser.add_argument("--sam-model", dest="sam_model", default="vit_t", choices=["vit_t", "vit_b", "vit_l", "vit_h"])
     parser.add_argument("--device", default="cpu", help="SAM device: cpu or cuda")
-    parser.add_argument("--repeats", type=int, default=2, help="alternating runs per configuration; the best is shown (default 2)")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="alternating runs per configuration; the best is shown (default 2)"
+    )
     parser.add_argument("--skip-embed", dest="skip_embed", action="store_true")
     parser.add_argument("--skip-masks", dest="skip_masks", action="store_true")
     args = parser.parse_args(argv)

@@ -47,17 +47,40 @@ def build(path: Path, annotations: int, per_image: int) -> None:
         y, x, w = 40 + 7 * k, 60 + 11 * k, 80 + (k * 13) % 60
         mask[y : y + 120, x : x + w] = 1
         rle = mask_utils.encode(mask)
-        pool.append(({"size": [height, width], "counts": rle["counts"].decode("ascii")}, float(mask_utils.area(rle)),
-                     [float(v) for v in mask_utils.toBbox(rle)]))
-    images = [{"id": i, "file_name": f"train/img_{i:07d}.jpg", "width": width, "height": height, "license": 1}
-              for i in range(1, annotations // per_image + 2)]
+        pool.append(
+            (
+                {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+                float(mask_utils.area(rle)),
+                [float(v) for v in mask_utils.toBbox(rle)],
+            )
+        )
+    images = [
+        {"id": i, "file_name": f"train/img_{i:07d}.jpg", "width": width, "height": height, "license": 1}
+        for i in range(1, annotations // per_image + 2)
+    ]
     anns = []
     for n in range(annotations):
         segmentation, area, box = pool[n % len(pool)]
-        anns.append({"id": n + 1, "image_id": n // per_image + 1, "category_id": 1 + n % 3, "iscrowd": 0,
-                     "segmentation": segmentation, "area": area, "bbox": box})
-    data = {"info": {"description": "synthetic", "year": 2026}, "licenses": [{"id": 1, "name": "x"}], "images": images,
-            "annotations": anns, "categories": [{"id": c, "name": n, "supercategory": ""} for c, n in ((1, "rocket"), (2, "cloud"), (3, "tower"))]}
+        anns.append(
+            {
+                "id": n + 1,
+                "image_id": n // per_image + 1,
+                "category_id": 1 + n % 3,
+                "iscrowd": 0,
+                "segmentation": segmentation,
+                "area": area,
+                "bbox": box,
+            }
+        )
+    data = {
+        "info": {"description": "synthetic", "year": 2026},
+        "licenses": [{"id": 1, "name": "x"}],
+        "images": images,
+        "annotations": anns,
+        "categories": [
+            {"id": c, "name": n, "supercategory": ""} for c, n in ((1, "rocket"), (2, "cloud"), (3, "tower"))
+        ],
+    }
     with open(path, "w") as handle:
         json.dump(data, handle)
 
@@ -121,7 +144,9 @@ def run(kind: str, root: Path, path: Path, repeat: int = 1) -> dict:
 
 
 def run_once(kind: str, root: Path, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(root), kind, str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), kind, str(path)], capture_output=True, text=True, check=False
+    )
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -134,7 +159,9 @@ def main(argv=None) -> int:
     parser.add_argument("--file", type=Path, default=None, help="a COCO file to time instead of a synthetic one")
     parser.add_argument("--old", default="main", help="git ref of the old document ('' to skip)")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose interactive_seg is timed")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each variant, taking the fastest (a shared machine)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each variant, taking the fastest (a shared machine)"
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="coco-open-bench-"))
     path = args.file
@@ -146,28 +173,38 @@ def main(argv=None) -> int:
     size = path.stat().st_size / 2**20
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} CPUs (timings scale with it: compare within this run)")
-    print(f"file: {size:.0f} MB, {args.annotations if args.file is None else '?'} annotations; python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(
+        f"file: {size:.0f} MB, {args.annotations if args.file is None else '?'} annotations; python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
     rows = [("json.load + pycocotools.COCO", run("baseline", args.root, path, args.repeat))]
     if args.old:
         old = work / "old"
         old.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old, "interactive_seg"], capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", args.old, "interactive_seg"], capture_output=True, check=True
+        ).stdout
         tar = work / "old.tar"
         tar.write_bytes(archive)
         with tarfile.open(tar) as handle:
             handle.extractall(old)
         rows.append((f"CocoDocument ({args.old})", run("old", old, path, args.repeat)))
     rows.append(("CocoDocument (this checkout)", run("new", args.root, path, args.repeat)))
-    print(f"\n{'':32s} {'open s':>8s} {'open peak MB':>13s} {'x file':>7s} {'held MB':>8s} {'check s':>8s} {'peak MB':>8s} {'save s':>7s} {'save 1 change s':>16s}")
+    print(
+        f"\n{'':32s} {'open s':>8s} {'open peak MB':>13s} {'x file':>7s} {'held MB':>8s} {'check s':>8s} {'peak MB':>8s} {'save s':>7s} {'save 1 change s':>16s}"
+    )
     for name, r in rows:
         if "error" in r:
             print(f"{name:32s} failed: {r['error']}")
             continue
+
         def f(key, fmt, r=r):
             return format(r[key], fmt) if key in r else "-"
+
         opened = r.get("open_peak", r["peak"])
-        print(f"{name:32s} {f('open', '8.1f')} {opened:13.0f} {opened / size:7.2f} {f('held', '8.0f')} {f('check', '8.1f')} "
-              f"{f('peak', '8.0f')} {f('save', '7.1f')} {f('save_changed', '16.1f')}")
+        print(
+            f"{name:32s} {f('open', '8.1f')} {opened:13.0f} {opened / size:7.2f} {f('held', '8.0f')} {f('check', '8.1f')} "
+            f"{f('peak', '8.0f')} {f('save', '7.1f')} {f('save_changed', '16.1f')}"
+        )
         if "identical" in r:
             print(f"{'':32s} untouched save byte-identical: {r['identical']}")
     path.unlink() if args.file is None else None

@@ -133,7 +133,9 @@ def main() -> None:
     for label, path in files.items():
         old = timed(before_size, path, args.repeats * 20)
         new = timed(image_size, path, args.repeats * 20)
-        print(f"{label:24} {statistics.median(old) * 1e6:9.1f} {statistics.median(new) * 1e6:9.1f}   now {image_size(path)}, before {before_size(path)}")
+        print(
+            f"{label:24} {statistics.median(old) * 1e6:9.1f} {statistics.median(new) * 1e6:9.1f}   now {image_size(path)}, before {before_size(path)}"
+        )
 
 
 if __name__ == "__main__":

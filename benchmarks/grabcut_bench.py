@@ -336,15 +336,19 @@ def image_task(task):
     return row
 
 
-def run_images(dataset, names, options, *, want_plain=True, full=False, scribbles=False, cache=None, jobs=1,
-               plain_clicks=None):
+def run_images(
+    dataset, names, options, *, want_plain=True, full=False, scribbles=False, cache=None, jobs=1, plain_clicks=None
+):
     """One row per image (see :func:`image_task`), in the order of ``names``. With
     ``plain_clicks`` N, plain GrabCut runs the corrective clicks on the first N images
     only and gives its box result alone on the others (it takes seconds a call)."""
     sets = tuple(s for s in SCRIBBLE_SETS if scribbles and (Path(dataset) / s).is_dir())
     threads = 1 if jobs > 1 else 0
     plain = ["clicks" if plain_clicks is None or i < plain_clicks else "box" for i in range(len(names))]
-    tasks = [(str(dataset), stem, options, want_plain and plain[i], full, sets, cache, threads) for i, stem in enumerate(names)]
+    tasks = [
+        (str(dataset), stem, options, want_plain and plain[i], full, sets, cache, threads)
+        for i, stem in enumerate(names)
+    ]
     if jobs > 1:
         import multiprocessing
 
@@ -419,16 +423,25 @@ def print_summary(rows, has_plain, sets):
     both = clicked(rows) if has_plain else rows
     if len(both) < len(rows):
         same = summarise(both, "ours")
-        print(f"| {names['ours']}, on the {len(both)} images plain GrabCut clicked | {same['miou_box']:.3f} "
-              f"| {same['noc85']:.2f} | {same['noc90']:.2f} | {same['latency_ms']:.1f} |")
-        print(f"(plain GrabCut's NoC and latency are over its first {len(both)} images, --plain-clicks; "
-              "its mIoU@box over all)")
+        print(
+            f"| {names['ours']}, on the {len(both)} images plain GrabCut clicked | {same['miou_box']:.3f} "
+            f"| {same['noc85']:.2f} | {same['noc90']:.2f} | {same['latency_ms']:.1f} |"
+        )
+        print(
+            f"(plain GrabCut's NoC and latency are over its first {len(both)} images, --plain-clicks; "
+            "its mIoU@box over all)"
+        )
     if has_plain:
         worse, collapsed = below_plain(rows, 0.05), below_plain(rows, 0.3)
         print()
-        print(f"Images whose IoU after the box is more than 0.05 below plain GrabCut's: {len(worse)} of {len(rows)}"
-              + (f" ({', '.join(worse)})" if worse else ""))
-        print(f"... more than 0.3 below (collapses): {len(collapsed)}" + (f" ({', '.join(collapsed)})" if collapsed else ""))
+        print(
+            f"Images whose IoU after the box is more than 0.05 below plain GrabCut's: {len(worse)} of {len(rows)}"
+            + (f" ({', '.join(worse)})" if worse else "")
+        )
+        print(
+            f"... more than 0.3 below (collapses): {len(collapsed)}"
+            + (f" ({', '.join(collapsed)})" if collapsed else "")
+        )
     for s in sets:
         got = [r[s] for r in rows if "ours" in r.get(s, {})]
         if not got:
@@ -463,29 +476,57 @@ def parse_options(pairs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", type=Path, help="folder with images/ and masks/ (the GrabCut or the Berkeley benchmark set)")
+    parser.add_argument(
+        "dataset", type=Path, help="folder with images/ and masks/ (the GrabCut or the Berkeley benchmark set)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N images (for quick checks)")
-    parser.add_argument("--half", type=int, choices=(0, 1), default=None,
-                        help="only every other image of the sorted stems, from the first (0) or second (1): the cross-validation halves")
+    parser.add_argument(
+        "--half",
+        type=int,
+        choices=(0, 1),
+        default=None,
+        help="only every other image of the sorted stems, from the first (0) or second (1): the cross-validation halves",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="run images in N processes (figures do not depend on N)")
-    parser.add_argument("--scribbles", action="store_true", help="also the human-scribble protocol (scribbles-set-1/2, no box)")
-    parser.add_argument("--plot", type=Path, default=None,
-                        help="write the IoU-against-interactions curve and the per-image box IoU, ours against plain, to this PNG")
-    parser.add_argument("--full", action="store_true",
-                        help="run all 20 interactions on every image (default: each image stops once it reaches IoU 0.90, "
-                             "as NoC needs; plain GrabCut then takes many times longer)")
+    parser.add_argument(
+        "--scribbles", action="store_true", help="also the human-scribble protocol (scribbles-set-1/2, no box)"
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help="write the IoU-against-interactions curve and the per-image box IoU, ours against plain, to this PNG",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run all 20 interactions on every image (default: each image stops once it reaches IoU 0.90, "
+        "as NoC needs; plain GrabCut then takes many times longer)",
+    )
     parser.add_argument("--save", type=Path, default=None, help="write the per-image results as JSON")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "iseg_plain_cache",
-                        help="folder for plain GrabCut's cached results (default: %(default)s)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "iseg_plain_cache",
+        help="folder for plain GrabCut's cached results (default: %(default)s)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="run plain GrabCut again instead of reading its cache")
     parser.add_argument("--quiet", action="store_true", help="no per-image rows")
     parser.add_argument("--skip-x4", action="store_true", help="skip the x4 upscaled latency part")
-    parser.add_argument("--x4-limit", type=int, default=None,
-                        help="x4 part on the first N images only (plain GrabCut takes up to 100 s per call there)")
+    parser.add_argument(
+        "--x4-limit",
+        type=int,
+        default=None,
+        help="x4 part on the first N images only (plain GrabCut takes up to 100 s per call there)",
+    )
     parser.add_argument("--skip-12mp", action="store_true", help="skip the 12-megapixel latency part")
     parser.add_argument("--skip-plain", action="store_true", help="skip plain GrabCut (tuning only)")
-    parser.add_argument("--plain-clicks", type=int, default=None,
-                        help="plain GrabCut's corrective clicks on the first N images only (its box result on all)")
+    parser.add_argument(
+        "--plain-clicks",
+        type=int,
+        default=None,
+        help="plain GrabCut's corrective clicks on the first N images only (its box result on all)",
+    )
     parser.add_argument("--option", action="append", help="engine option key=value, repeatable")
     args = parser.parse_args(argv)
     if not (args.dataset / "images").is_dir() or not (args.dataset / "masks").is_dir():
@@ -496,10 +537,21 @@ def main(argv=None):
     names = stems(args.dataset, args.half, args.limit)
     cache = None if args.no_cache else args.cache
     has_plain = not args.skip_plain
-    print(f"{args.dataset.name}: {len(names)} images, OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, "
-          f"{args.jobs} job(s), engine options {options or 'defaults'}")
-    rows = run_images(args.dataset, names, options, want_plain=has_plain, full=args.full,
-                      scribbles=args.scribbles, cache=cache, jobs=args.jobs, plain_clicks=args.plain_clicks)
+    print(
+        f"{args.dataset.name}: {len(names)} images, OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, "
+        f"{args.jobs} job(s), engine options {options or 'defaults'}"
+    )
+    rows = run_images(
+        args.dataset,
+        names,
+        options,
+        want_plain=has_plain,
+        full=args.full,
+        scribbles=args.scribbles,
+        cache=cache,
+        jobs=args.jobs,
+        plain_clicks=args.plain_clicks,
+    )
     sets = [s for s in SCRIBBLE_SETS if any(s in r for r in rows)]
     if not args.quiet:
         print()
@@ -548,20 +600,26 @@ def x4_part(items, methods, verbose):
                 method.clicks(box, [click])
                 click_lat[key].append(time.perf_counter() - t0)
         if verbose:
-            print(f"  x4 {stem:12s} {big.shape[1]}x{big.shape[0]} " + " ".join(
-                f"{k} box {lat[k][-1]*1000:8.1f} ms IoU {ious[k][-1]:.3f}" for k, _ in methods))
+            print(
+                f"  x4 {stem:12s} {big.shape[1]}x{big.shape[0]} "
+                + " ".join(f"{k} box {lat[k][-1] * 1000:8.1f} ms IoU {ious[k][-1]:.3f}" for k, _ in methods)
+            )
     print()
     print(f"Images upscaled x4 ({len(items)}; box, then one corrective click):")
     print("| method | median box-to-mask (ms) | median click-to-mask (ms) | mean IoU after the box |")
     print("|---|---|---|---|")
     for key, _ in methods:
-        print(f"| {names[key]} | {statistics.median(lat[key])*1000:.1f} | {statistics.median(click_lat[key])*1000:.1f} "
-              f"| {statistics.mean(ious[key]):.3f} |")
+        print(
+            f"| {names[key]} | {statistics.median(lat[key]) * 1000:.1f} | {statistics.median(click_lat[key]) * 1000:.1f} "
+            f"| {statistics.mean(ious[key]):.3f} |"
+        )
     if "plain" in lat:
         ratio = statistics.median(lat["plain"]) / statistics.median(lat["ours"])
         click_ratio = statistics.median(click_lat["plain"]) / statistics.median(click_lat["ours"])
-        print(f"| speed-up, plain / ours | {ratio:.1f}x | {click_ratio:.1f}x "
-              f"| {statistics.mean(ious['ours']) - statistics.mean(ious['plain']):+.3f} |")
+        print(
+            f"| speed-up, plain / ours | {ratio:.1f}x | {click_ratio:.1f}x "
+            f"| {statistics.mean(ious['ours']) - statistics.mean(ious['plain']):+.3f} |"
+        )
 
 
 def megapixel_part(items, options, verbose):
@@ -589,14 +647,16 @@ def megapixel_part(items, options, verbose):
             pred = method.clicks(box, clicks)
             click_lat.append(time.perf_counter() - t0)
         if verbose:
-            print(f"  12MP {stem:12s} {size[0]}x{size[1]} box {box_lat[-1]*1000:7.1f} ms, {len(clicks)} clicks")
+            print(f"  12MP {stem:12s} {size[0]}x{size[1]} box {box_lat[-1] * 1000:7.1f} ms, {len(clicks)} clicks")
     print()
-    print(f"Images scaled to 4000 pixels on the long side (~12 MP), ours only, box then up to {CLICKS_12MP} "
-          "corrective clicks (points and disk scribbles, as the protocol):")
+    print(
+        f"Images scaled to 4000 pixels on the long side (~12 MP), ours only, box then up to {CLICKS_12MP} "
+        "corrective clicks (points and disk scribbles, as the protocol):"
+    )
     print("| method | median box-to-mask (ms) | median click-to-mask (ms) | clicks timed |")
     print("|---|---|---|---|")
     click_median = statistics.median(click_lat) * 1000 if click_lat else float("nan")
-    print(f"| {Ours.name} | {statistics.median(box_lat)*1000:.1f} | {click_median:.1f} | {len(click_lat)} |")
+    print(f"| {Ours.name} | {statistics.median(box_lat) * 1000:.1f} | {click_median:.1f} | {len(click_lat)} |")
 
 
 if __name__ == "__main__":

@@ -30,9 +30,8 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     from grabcut_bench import MAX_INTERACTIONS, clicked, curve, noc
+    from matplotlib.figure import Figure
 
     keys = ["ours"] + (["plain"] if has_plain else [])
     # the curve over the images where both methods ran the clicks (all, unless --plain-clicks)
@@ -44,15 +43,29 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full:
         curves = np.array([curve(r[key]["ious"]) for r in curve_rows])
         n85 = np.mean([noc(r[key]["ious"], 0.85) for r in curve_rows])
         n90 = np.mean([noc(r[key]["ious"], 0.90) for r in curve_rows])
-        ax_curve.plot(steps, curves.mean(0), "-o", ms=4, lw=2, color=COLOURS[key],
-                      label=f"{LABELS[key]}  (NoC@85 {n85:.2f}, NoC@90 {n90:.2f})")
+        ax_curve.plot(
+            steps,
+            curves.mean(0),
+            "-o",
+            ms=4,
+            lw=2,
+            color=COLOURS[key],
+            label=f"{LABELS[key]}  (NoC@85 {n85:.2f}, NoC@90 {n90:.2f})",
+        )
         for value, style in ((n85, ":"), (n90, "--")):
             ax_curve.axvline(value, color=COLOURS[key], ls=style, lw=1.2, alpha=0.8)
     if len(curve_rows) < len(rows):  # plain clicked some images only: the engine's curve on all, too
         every = np.array([curve(r["ours"]["ious"]) for r in rows]).mean(0)
         n90 = np.mean([noc(r["ours"]["ious"], 0.90) for r in rows])
-        ax_curve.plot(steps, every, "-", lw=1.5, color=COLOURS["ours"], alpha=0.45,
-                      label=f"{LABELS['ours']}, all {len(rows)} images  (NoC@90 {n90:.2f})")
+        ax_curve.plot(
+            steps,
+            every,
+            "-",
+            lw=1.5,
+            color=COLOURS["ours"],
+            alpha=0.45,
+            label=f"{LABELS['ours']}, all {len(rows)} images  (NoC@90 {n90:.2f})",
+        )
     for level, style in ((0.85, ":"), (0.90, "--")):
         ax_curve.axhline(level, color="grey", ls=style, lw=1)
         ax_curve.text(MAX_INTERACTIONS + 0.3, level, f"{level:.2f}", va="center", fontsize=10, color="grey")
@@ -63,8 +76,11 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full:
     ax_curve.set_xlabel("number of interactions (1 = the box, then corrective clicks)", fontsize=12)
     ax_curve.set_ylabel("mean IoU", fontsize=12)
     stop = "all 20 interactions" if full else "each image stops at IoU 0.90 and keeps it"
-    ax_curve.set_title(f"{title}: mean IoU against interactions ({len(curve_rows)} images; {stop})\n"
-                       "vertical lines: NoC@85 (dotted), NoC@90 (dashed)", fontsize=11)
+    ax_curve.set_title(
+        f"{title}: mean IoU against interactions ({len(curve_rows)} images; {stop})\n"
+        "vertical lines: NoC@85 (dotted), NoC@90 (dashed)",
+        fontsize=11,
+    )
     ax_curve.legend(loc="lower right", fontsize=10)
     ax_curve.grid(alpha=0.3)
     ax_curve.tick_params(labelsize=11)
@@ -75,14 +91,29 @@ def plot_benchmark(rows, path, *, title: str = "", has_plain: bool = True, full:
         worse = ours_box < plain_box - 0.05
         ax_box.plot([0, 1], [0, 1], color="black", lw=1)
         ax_box.plot([0.05, 1], [0, 0.95], color="black", lw=1, ls="--")
-        ax_box.scatter(plain_box[~worse], ours_box[~worse], s=28, color=COLOURS["ours"], alpha=0.8,
-                       label="engine within 0.05 of plain, or better")
-        ax_box.scatter(plain_box[worse], ours_box[worse], s=40, color=COLOURS["plain"], marker="v",
-                       label=f"engine more than 0.05 worse ({int(worse.sum())})")
+        ax_box.scatter(
+            plain_box[~worse],
+            ours_box[~worse],
+            s=28,
+            color=COLOURS["ours"],
+            alpha=0.8,
+            label="engine within 0.05 of plain, or better",
+        )
+        ax_box.scatter(
+            plain_box[worse],
+            ours_box[worse],
+            s=40,
+            color=COLOURS["plain"],
+            marker="v",
+            label=f"engine more than 0.05 worse ({int(worse.sum())})",
+        )
         ax_box.set_xlabel("plain cv2.grabCut: IoU after the box", fontsize=12)
         ax_box.legend(loc="upper left", fontsize=10)
-        ax_box.set_title(f"{title}: each image's IoU after the box\n"
-                         f"mIoU@box engine {ours_box.mean():.3f}, plain {plain_box.mean():.3f}", fontsize=12)
+        ax_box.set_title(
+            f"{title}: each image's IoU after the box\n"
+            f"mIoU@box engine {ours_box.mean():.3f}, plain {plain_box.mean():.3f}",
+            fontsize=12,
+        )
     else:
         ax_box.hist(ours_box, bins=20, range=(0, 1), color=COLOURS["ours"])
         ax_box.set_xlabel("engine: IoU after the box", fontsize=12)

@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from interactive_seg import Session  # noqa: E402
 from interactive_seg.files import IMAGE_SUFFIXES, list_images  # noqa: E402
 
-
 _OLD_MAGIC = (
     b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"RIFF",
     b"\x00\x00\x00\x0cjP  ", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6",
@@ -95,7 +94,9 @@ def main(argv=None) -> int:
     try:
         start = time.perf_counter()
         tree, flat = build(where / "roots", args.images, args.folders)
-        print(f"built {args.images} images in {args.folders} folders and {args.images} side by side in {time.perf_counter() - start:.1f} s ({where})")
+        print(
+            f"built {args.images} images in {args.folders} folders and {args.images} side by side in {time.perf_counter() - start:.1f} s ({where})"
+        )
         assert len(list_images(tree).images) == args.images and len(list_images(flat).images) == args.images
         assert Session.open(tree).images[0] == "f000/img00000.png"
         rows = [
@@ -112,7 +113,9 @@ def main(argv=None) -> int:
         for what, root, seconds in rows:
             print(f"| {what:<36} | {root:<15} | {seconds:7.3f} | {seconds / baseline:10.2f}x |")
         goal = rows[-1][2]
-        print(f"\nSession.open on {args.folders} subfolders: {goal:.3f} s (goal <= 1 s: {'met' if goal <= 1.0 else 'NOT met'})")
+        print(
+            f"\nSession.open on {args.folders} subfolders: {goal:.3f} s (goal <= 1 s: {'met' if goal <= 1.0 else 'NOT met'})"
+        )
     finally:
         if not args.where:
             shutil.rmtree(where, ignore_errors=True)

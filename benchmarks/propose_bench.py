@@ -50,8 +50,10 @@ def main(argv=None) -> int:
     other = np.ascontiguousarray(image[::-1])
     filters = Filters(pred_iou=0.0, stability=0.0, nms=0.7)
     n = args.points_per_side
-    print(f"'everything' on a 1024x768 image, {n}x{n} grid, device {args.device}, {args.threads} torch threads, "
-          f"full-size random weights; filters: predicted IoU {filters.pred_iou}, stability {filters.stability}, NMS {filters.nms}")
+    print(
+        f"'everything' on a 1024x768 image, {n}x{n} grid, device {args.device}, {args.threads} torch threads, "
+        f"full-size random weights; filters: predicted IoU {filters.pred_iou}, stability {filters.stability}, NMS {filters.nms}"
+    )
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         engine, _ = build("sam2.1_hiera_tiny", Path(tmp), args.device, args.threads, str(Path(tmp) / "cache"))
@@ -66,8 +68,14 @@ def main(argv=None) -> int:
 
         torch.manual_seed(0)
         model = sam_model_registry["vit_b"](checkpoint=None).to(args.device).eval()
-        generator = SamAutomaticMaskGenerator(model, points_per_side=n, points_per_batch=64, pred_iou_thresh=filters.pred_iou,
-                                              stability_score_thresh=filters.stability, box_nms_thresh=filters.nms)
+        generator = SamAutomaticMaskGenerator(
+            model,
+            points_per_side=n,
+            points_per_batch=64,
+            pred_iou_thresh=filters.pred_iou,
+            stability_score_thresh=filters.stability,
+            box_nms_thresh=filters.nms,
+        )
         generator.generate(other)  # warm-up
         start = time.perf_counter()
         masks = generator.generate(image)
@@ -77,7 +85,9 @@ def main(argv=None) -> int:
     for name, (seconds, count) in rows.items():
         print(f"| {name} | {seconds:.2f} | {count} |")
     (ours_s, _), (base_s, _) = rows.values()
-    print(f"ratio {ours_s / base_s:.2f} x the baseline; goal <= 0.5 x: {'met' if ours_s <= 0.5 * base_s else 'NOT met'}")
+    print(
+        f"ratio {ours_s / base_s:.2f} x the baseline; goal <= 0.5 x: {'met' if ours_s <= 0.5 * base_s else 'NOT met'}"
+    )
     return 0
 
 

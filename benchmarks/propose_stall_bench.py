@@ -94,14 +94,18 @@ def main(argv=None) -> int:
         shown = measure(panel.propose, lambda: panel.worker is None and bool(panel.proposals))  # creates the layer
         panel.proposals = []
         again = measure(panel.propose, lambda: panel.worker is None and bool(panel.proposals))  # the layer exists
-        print(f"Propose panel, {width}x{height} image, SAM 3 concept model with random weights and {args.queries} queries, "
-              f"{len(panel.proposals)} proposals shown")
+        print(
+            f"Propose panel, {width}x{height} image, SAM 3 concept model with random weights and {args.queries} queries, "
+            f"{len(panel.proposals)} proposals shown"
+        )
         print("| what | longest stall (ms) | wall (s) |")
         print("|---|---:|---:|")
         print(f"| control: a click that does nothing | {control[0] * 1000:.0f} | {control[1]:.2f} |")
         print(f"| first Propose (napari creates the proposals layer) | {shown[0] * 1000:.0f} | {shown[1]:.2f} |")
         print(f"| next Propose (the layer's data replaced) | {again[0] * 1000:.0f} | {again[1]:.2f} |")
-        print(f"goal: longest stall <= 100 ms: first {'met' if shown[0] <= 0.1 else 'NOT met'}, next {'met' if again[0] <= 0.1 else 'NOT met'}")
+        print(
+            f"goal: longest stall <= 100 ms: first {'met' if shown[0] <= 0.1 else 'NOT met'}, next {'met' if again[0] <= 0.1 else 'NOT met'}"
+        )
         viewer.close()
     return 0
 

@@ -24,7 +24,6 @@ each over 1 worker, and checks that every run gives the same masks as the plain 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -100,7 +99,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--workers", default="1,2", help="local cluster sizes to time (default 1,2)")
-    parser.add_argument("--engine", default="grabcut", help="the engine to replay with (default grabcut; plain_grabcut takes seconds per photo)")
+    parser.add_argument(
+        "--engine",
+        default="grabcut",
+        help="the engine to replay with (default grabcut; plain_grabcut takes seconds per photo)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="at most this many objects (default: every image)")
     args = parser.parse_args()
 
@@ -112,11 +115,15 @@ def main() -> int:
         tmp = Path(tmp)
         coco, root = build(args.datasets, tmp, args.limit)
         n = CocoDocument.open(coco).count()
-        print(f"{n} objects on {n} images ({', '.join(Path(d).name for d in args.datasets)}), replayed with {args.engine}; "
-              f"{os.cpu_count()} cores, load {load()}")
+        print(
+            f"{n} objects on {n} images ({', '.join(Path(d).name for d in args.datasets)}), replayed with {args.engine}; "
+            f"{os.cpu_count()} cores, load {load()}"
+        )
         reference, seconds = plain_loop(coco, root, args.engine)
         rows = [("plain loop, this process (baseline)", seconds, 0.0, True)]
-        runs = [("replay, workers=0 (this process, no dask)", 0)] + [(f"replay, {w} worker{'s' if w > 1 else ''}", w) for w in map(int, args.workers.split(","))]
+        runs = [("replay, workers=0 (this process, no dask)", 0)] + [
+            (f"replay, {w} worker{'s' if w > 1 else ''}", w) for w in map(int, args.workers.split(","))
+        ]
         for label, workers in runs:
             out = tmp / f"out{workers}.json"
             start = time.perf_counter()
@@ -128,11 +135,13 @@ def main() -> int:
             print(f"  {label}: {total:.1f} s in all", flush=True)
         one = next((s for label, s, _, _ in rows if label == "replay, 1 worker"), None)
         print()
-        print(f"| run | objects/s | seconds | start-up s | speed-up over 1 worker | masks equal the plain loop's |")
+        print("| run | objects/s | seconds | start-up s | speed-up over 1 worker | masks equal the plain loop's |")
         print("|---|---|---|---|---|---|")
         for label, seconds, startup, same in rows:
             speed = f"{one / seconds:.2f}x" if one else ""
-            print(f"| {label} | {n / seconds:.2f} | {seconds:.1f} | {startup:.1f} | {speed} | {'yes' if same else 'NO'} |")
+            print(
+                f"| {label} | {n / seconds:.2f} | {seconds:.1f} | {startup:.1f} | {speed} | {'yes' if same else 'NO'} |"
+            )
         print(f"\nload after: {load()}")
     return 0
 

@@ -44,17 +44,38 @@ def _sam2_config(name: str):
     from transformers import Sam2Config
 
     hiera = {
-        "sam2.1_hiera_tiny": {"hidden_size": 96, "num_attention_heads": 1, "blocks_per_stage": [1, 2, 7, 2], "global_attention_blocks": [5, 7, 9],
-                                  "window_positional_embedding_background_size": [7, 7]},
-        "sam2.1_hiera_small": {"hidden_size": 96, "num_attention_heads": 1, "blocks_per_stage": [1, 2, 11, 2], "global_attention_blocks": [7, 10, 13],
-                                   "window_positional_embedding_background_size": [7, 7]},
-        "sam2.1_hiera_base_plus": {"hidden_size": 112, "num_attention_heads": 2, "blocks_per_stage": [2, 3, 16, 3], "global_attention_blocks": [12, 16, 20],
-                                       "window_positional_embedding_background_size": [14, 14]},
+        "sam2.1_hiera_tiny": {
+            "hidden_size": 96,
+            "num_attention_heads": 1,
+            "blocks_per_stage": [1, 2, 7, 2],
+            "global_attention_blocks": [5, 7, 9],
+            "window_positional_embedding_background_size": [7, 7],
+        },
+        "sam2.1_hiera_small": {
+            "hidden_size": 96,
+            "num_attention_heads": 1,
+            "blocks_per_stage": [1, 2, 11, 2],
+            "global_attention_blocks": [7, 10, 13],
+            "window_positional_embedding_background_size": [7, 7],
+        },
+        "sam2.1_hiera_base_plus": {
+            "hidden_size": 112,
+            "num_attention_heads": 2,
+            "blocks_per_stage": [2, 3, 16, 3],
+            "global_attention_blocks": [12, 16, 20],
+            "window_positional_embedding_background_size": [14, 14],
+        },
     }[name]
     width, heads = hiera["hidden_size"], hiera["num_attention_heads"]
-    hiera.update(embed_dim_per_stage=[width, 2 * width, 4 * width, 8 * width], num_attention_heads_per_stage=[heads, 2 * heads, 4 * heads, 8 * heads])
-    vision = {"model_type": "sam2_vision_model", "backbone_config": dict(model_type="sam2_hiera_det_model", **hiera),
-                  "backbone_channel_list": [8 * width, 4 * width, 2 * width, width]}
+    hiera.update(
+        embed_dim_per_stage=[width, 2 * width, 4 * width, 8 * width],
+        num_attention_heads_per_stage=[heads, 2 * heads, 4 * heads, 8 * heads],
+    )
+    vision = {
+        "model_type": "sam2_vision_model",
+        "backbone_config": dict(model_type="sam2_hiera_det_model", **hiera),
+        "backbone_channel_list": [8 * width, 4 * width, 2 * width, width],
+    }
     return Sam2Config(vision_config=vision)
 
 
@@ -72,13 +93,17 @@ def build(name: str, folder: Path, device: str, threads: int, cache: str, fast_d
         else:
             from segment_anything import sam_model_registry
         model = sam_model_registry[name](checkpoint=None)
-        engine = iseg.get_engine("sam", model=model, device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder)
+        engine = iseg.get_engine(
+            "sam", model=model, device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder
+        )
         return engine, sum(p.numel() for p in model.parameters())
     import transformers
 
     target = folder / name
     if (target / "config.json").exists():  # saved by an earlier call
-        return iseg.get_engine("sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder), None
+        return iseg.get_engine(
+            "sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder
+        ), None
     if name == "sam3":
         model = transformers.Sam3TrackerModel(transformers.Sam3TrackerConfig())
         processor = transformers.Sam3TrackerProcessor(image_processor=transformers.Sam3ImageProcessor())
@@ -90,7 +115,9 @@ def build(name: str, folder: Path, device: str, threads: int, cache: str, fast_d
     processor.save_pretrained(target)
     del model
     gc.collect()
-    return iseg.get_engine("sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder), count
+    return iseg.get_engine(
+        "sam", model_type=str(target), device=device, cache_dir=cache, threads=threads, fast_decoder=fast_decoder
+    ), count
 
 
 def _prompts(width: int, height: int):
@@ -110,7 +137,6 @@ def _prompts(width: int, height: int):
 
 def measure(name: str, args, image, other, folder: Path) -> dict:
     import torch
-
 
     def sync():
         if args.device.startswith("cuda"):
@@ -158,8 +184,15 @@ def measure(name: str, args, image, other, folder: Path) -> dict:
     load = time.perf_counter() - t
     del engine, fresh
     gc.collect()
-    return {"params": params, "embed": statistics.median(embeds), "prompt": statistics.median(times), "stock": statistics.median(stock_times),
-            "load": load, "built": built, "n": len(times)}
+    return {
+        "params": params,
+        "embed": statistics.median(embeds),
+        "prompt": statistics.median(times),
+        "stock": statistics.median(stock_times),
+        "load": load,
+        "built": built,
+        "n": len(times),
+    }
 
 
 def main(argv=None) -> int:
@@ -167,10 +200,16 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per prompt (4 prompts)")
-    parser.add_argument("--embed-repeats", dest="embed_repeats", type=int, default=1, help="timed embeds per model (after one warm-up)")
+    parser.add_argument(
+        "--embed-repeats", dest="embed_repeats", type=int, default=1, help="timed embeds per model (after one warm-up)"
+    )
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated models, in order")
     parser.add_argument("--image", type=Path, default=ROOT / "sample_images" / "rocket.jpg")
-    parser.add_argument("--stock", action="store_true", help="instead: vit_b in the engine against stock SamPredictor (sam_stock_bench.py)")
+    parser.add_argument(
+        "--stock",
+        action="store_true",
+        help="instead: vit_b in the engine against stock SamPredictor (sam_stock_bench.py)",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.stock:
         sys.path.insert(0, str(Path(__file__).parent))
@@ -188,30 +227,42 @@ def main(argv=None) -> int:
     image = cv2.resize(iseg.read_image(args.image)[..., :3], (1440, 1080), interpolation=cv2.INTER_CUBIC)
     other = np.ascontiguousarray(image[::-1])
     names = [n.strip() for n in args.models.split(",") if n.strip()]
-    print(f"full-size models with random weights, image 1440x1080, device {args.device}, {args.threads} torch threads, "
-          f"torch {torch.__version__}", flush=True)
+    print(
+        f"full-size models with random weights, image 1440x1080, device {args.device}, {args.threads} torch threads, "
+        f"torch {torch.__version__}",
+        flush=True,
+    )
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             rows[name] = measure(name, args, image, other, Path(tmp))
             r = rows[name]
-            print(f"  {name}: embed {r['embed']:.2f} s, prompt {r['prompt'] * 1000:.1f} ms (stock decoder {r['stock'] * 1000:.1f} ms), "
-                  f"cache load {r['load'] * 1000:.0f} ms", flush=True)
+            print(
+                f"  {name}: embed {r['embed']:.2f} s, prompt {r['prompt'] * 1000:.1f} ms (stock decoder {r['stock'] * 1000:.1f} ms), "
+                f"cache load {r['load'] * 1000:.0f} ms",
+                flush=True,
+            )
     base = rows.get("vit_b")
     print()
-    print("| model | parameters | embed (set_image) | prompt-to-mask, median of N | same, stock decoder | embed / vit_b | prompt / vit_b | embedding from disk |")
+    print(
+        "| model | parameters | embed (set_image) | prompt-to-mask, median of N | same, stock decoder | embed / vit_b | prompt / vit_b | embedding from disk |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         ratio_e = f"{r['embed'] / base['embed']:.2f}" if base else ""
         ratio_p = f"{r['prompt'] / base['prompt']:.2f}" if base else ""
-        print(f"| {name} | {r['params'] / 1e6:.1f} M | {r['embed']:.2f} s | {r['prompt'] * 1000:.1f} ms (N={r['n']}) | {r['stock'] * 1000:.1f} ms | "
-              f"{ratio_e} | {ratio_p} | {r['load'] * 1000:.0f} ms |")
+        print(
+            f"| {name} | {r['params'] / 1e6:.1f} M | {r['embed']:.2f} s | {r['prompt'] * 1000:.1f} ms (N={r['n']}) | {r['stock'] * 1000:.1f} ms | "
+            f"{ratio_e} | {ratio_p} | {r['load'] * 1000:.0f} ms |"
+        )
     tiny = rows.get("sam2.1_hiera_tiny")
     if base and tiny:
         print()
-        print(f"goal: sam2.1_hiera_tiny prompt <= vit_b's: {tiny['prompt'] * 1000:.1f} <= {base['prompt'] * 1000:.1f} ms "
-              f"{'met' if tiny['prompt'] <= base['prompt'] else 'NOT met'}; embed <= 0.5 x vit_b's: "
-              f"{tiny['embed']:.2f} <= {0.5 * base['embed']:.2f} s {'met' if tiny['embed'] <= 0.5 * base['embed'] else 'NOT met'}")
+        print(
+            f"goal: sam2.1_hiera_tiny prompt <= vit_b's: {tiny['prompt'] * 1000:.1f} <= {base['prompt'] * 1000:.1f} ms "
+            f"{'met' if tiny['prompt'] <= base['prompt'] else 'NOT met'}; embed <= 0.5 x vit_b's: "
+            f"{tiny['embed']:.2f} <= {0.5 * base['embed']:.2f} s {'met' if tiny['embed'] <= 0.5 * base['embed'] else 'NOT met'}"
+        )
     return 0
 
 

@@ -48,7 +48,11 @@ def simulated_strokes(gt: np.ndarray) -> np.ndarray:
         along, across = (xs, ys) if np.ptp(xs) >= np.ptp(ys) else (ys, xs)
         edges = np.linspace(along.min(), along.max() + 1, 31)
         which = np.digitize(along, edges) - 1
-        points = [(int(np.median(along[which == b])), int(np.median(across[which == b]))) for b in range(30) if (which == b).any()]
+        points = [
+            (int(np.median(along[which == b])), int(np.median(across[which == b])))
+            for b in range(30)
+            if (which == b).any()
+        ]
         line = np.array([(a, c) if np.ptp(xs) >= np.ptp(ys) else (c, a) for a, c in points])
         cv2.polylines(scribbles, [line.astype(np.int32)], False, 1, 3)
         scribbles[(scribbles == 1) & (obj == 0)] = 0
@@ -65,7 +69,9 @@ def main(argv=None) -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--checkpoint", type=Path, help="official SAM checkpoint")
     parser.add_argument("--model-type", default="vit_b")
-    parser.add_argument("--random-weights", action="store_true", help="random vit_b: checks the script, figures are noise")
+    parser.add_argument(
+        "--random-weights", action="store_true", help="random vit_b: checks the script, figures are noise"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
@@ -95,7 +101,9 @@ def main(argv=None) -> int:
                 engine.reset()
                 prompts = iseg.Prompts(scribbles=scribbles, box=box if with_box else None)
                 scores[(n, with_box)].append(iou(engine.segment(prompts).mask, gt))
-    weights = "random weights (figures are noise)" if args.random_weights else f"{args.model_type} {args.checkpoint.name}"
+    weights = (
+        "random weights (figures are noise)" if args.random_weights else f"{args.model_type} {args.checkpoint.name}"
+    )
     print(f"{len(items)} images, {weights}")
     print()
     print("| points per stroke | mIoU, strokes only | mIoU, strokes and box |")

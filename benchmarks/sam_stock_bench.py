@@ -84,8 +84,13 @@ def main(argv=None) -> int:
         prompts.append(("box", iseg.Prompts(box=box), dict(box=np.array(box, np.float32), multimask_output=False)))
     for _ in range(4):
         x, y = rng.integers(0, 1440), rng.integers(0, 1080)
-        prompts.append(("point", iseg.Prompts(points=[(x + 0.5, y + 0.5)]),
-                        dict(point_coords=np.array([[x, y]], np.float32), point_labels=np.array([1]), multimask_output=True)))
+        prompts.append(
+            (
+                "point",
+                iseg.Prompts(points=[(x + 0.5, y + 0.5)]),
+                dict(point_coords=np.array([[x, y]], np.float32), point_labels=np.array([1]), multimask_output=True),
+            )
+        )
 
     ours_t, stock_t, ious = [], [], []
     for _kind, ours_prompt, stock_args in prompts:
@@ -108,7 +113,7 @@ def main(argv=None) -> int:
     for kind, ours_prompt, stock_args in prompts:
         if kind != "point":
             continue
-        (x, y), = stock_args["point_coords"]
+        ((x, y),) = stock_args["point_coords"]
         second = (float(min(1439, x + 40)), float(min(1079, y + 30)))
         coords = np.array([[x, y], second], np.float32)
         for _ in range(args.repeats):
@@ -120,8 +125,12 @@ def main(argv=None) -> int:
             ref_ours.append(time.perf_counter() - t)
             masks, scores, low = predictor.predict(**stock_args)
             t = time.perf_counter()
-            masks, scores, _ = predictor.predict(point_coords=coords, point_labels=np.array([1, 1]),
-                                                 mask_input=low[int(np.argmax(scores))][None], multimask_output=False)
+            masks, scores, _ = predictor.predict(
+                point_coords=coords,
+                point_labels=np.array([1, 1]),
+                mask_input=low[int(np.argmax(scores))][None],
+                multimask_output=False,
+            )
             sync()
             ref_stock.append(time.perf_counter() - t)
         best = masks[int(np.argmax(scores))]
@@ -133,10 +142,14 @@ def main(argv=None) -> int:
     print()
     print("| measure | interactive_seg | stock SamPredictor | ratio |")
     print("|---|---|---|---|")
-    print(f"| prompt-to-mask, median of {len(ours_t)} (box and point) | {ours_ms:.1f} ms | {stock_ms:.1f} ms | {ours_ms / stock_ms:.2f} |")
+    print(
+        f"| prompt-to-mask, median of {len(ours_t)} (box and point) | {ours_ms:.1f} ms | {stock_ms:.1f} ms | {ours_ms / stock_ms:.2f} |"
+    )
     print(f"| mask IoU against stock, min over {len(ious)} prompts | {min(ious):.4f} | 1 | |")
-    print(f"| second click on the same object (mask input), median of {len(ref_ours)} | {ref_ours_ms:.1f} ms "
-          f"| {ref_stock_ms:.1f} ms | {ref_ours_ms / ref_stock_ms:.2f} |")
+    print(
+        f"| second click on the same object (mask input), median of {len(ref_ours)} | {ref_ours_ms:.1f} ms "
+        f"| {ref_stock_ms:.1f} ms | {ref_ours_ms / ref_stock_ms:.2f} |"
+    )
     print(f"| mask IoU against stock after the second click, min over {len(ref_ious)} | {min(ref_ious):.4f} | 1 | |")
     print(f"| set_image (image encoder) | {ours_embed:.2f} s | {stock_embed:.2f} s | {ours_embed / stock_embed:.2f} |")
     print(f"| embedding loaded from the disk cache | {cache_load * 1000:.1f} ms | (no cache) | |")

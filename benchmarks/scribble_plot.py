@@ -48,8 +48,13 @@ def plot(found, out: Path, title: str = "") -> None:
         labels = sorted({p[0] for p in points})
         for i, label in enumerate(labels):
             mine = [p for p in points if p[0] == label]
-            ax.scatter([p[3] for p in mine], [p[2] for p in mine], marker=markers[i % len(markers)], alpha=0.75,
-                       label=f"{label} ({len(mine)}): engine {statistics.mean(p[2] for p in mine):.3f}, plain {statistics.mean(p[3] for p in mine):.3f}")
+            ax.scatter(
+                [p[3] for p in mine],
+                [p[2] for p in mine],
+                marker=markers[i % len(markers)],
+                alpha=0.75,
+                label=f"{label} ({len(mine)}): engine {statistics.mean(p[2] for p in mine):.3f}, plain {statistics.mean(p[3] for p in mine):.3f}",
+            )
         ax.plot([0, 1], [0, 1], color="grey", linewidth=1)
         ax.set_xlim(0, 1.01)
         ax.set_ylim(0, 1.01)

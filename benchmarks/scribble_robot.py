@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import grabcut_bench as gb  # noqa: E402
+
 import interactive_seg as iseg  # noqa: E402
 
 
@@ -57,7 +58,13 @@ def robot_strokes(gt: np.ndarray, kind: str = "sparse"):
     length = np.ptp((pts - pts.mean(0)) @ axis)
     half = (0.15 if kind == "sparse" else 0.35) * length
     line = np.zeros(gt.shape, np.uint8)
-    cv2.line(line, (int(x - axis[0] * half), int(y - axis[1] * half)), (int(x + axis[0] * half), int(y + axis[1] * half)), 1, 3)
+    cv2.line(
+        line,
+        (int(x - axis[0] * half), int(y - axis[1] * half)),
+        (int(x + axis[0] * half), int(y + axis[1] * half)),
+        1,
+        3,
+    )
     strokes = np.zeros(gt.shape, np.uint8)
     strokes[(line > 0) & (dist > max(3.0, 0.25 * dist.max()))] = 1
     if not (strokes == 1).any():
@@ -70,8 +77,12 @@ def robot_strokes(gt: np.ndarray, kind: str = "sparse"):
         X0, Y0 = int(max(2, x0 - gx)), int(max(2, y0 - gy))
         X1, Y1 = int(min(w - 3, x1 + gx)), int(min(h - 3, y1 + gy))
         mx, my = (X1 - X0) // 4, (Y1 - Y0) // 4
-        for a, b in (((X0 + mx, Y0), (X1 - mx, Y0)), ((X0 + mx, Y1), (X1 - mx, Y1)),
-                     ((X0, Y0 + my), (X0, Y1 - my)), ((X1, Y0 + my), (X1, Y1 - my))):
+        for a, b in (
+            ((X0 + mx, Y0), (X1 - mx, Y0)),
+            ((X0 + mx, Y1), (X1 - mx, Y1)),
+            ((X0, Y0 + my), (X0, Y1 - my)),
+            ((X1, Y0 + my), (X1, Y1 - my)),
+        ):
             cv2.line(background, a, b, 1, 3)
     else:
         labelled = (gt >= 128).astype(np.uint8)
@@ -113,8 +124,10 @@ def main(argv=None):
         if not args.quiet:
             print(f"{stem:12s} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
     names = {"ours": "engine", "none": "engine, scribble_prior=none", "plain": "plain cv2.grabCut"}
-    print(f"{args.dataset.name}, robot {args.kind} strokes, {len(scores['plain'])} images, engine options {options or 'defaults'}: "
-          + ", ".join(f"{names[k]} {statistics.mean(v):.3f}" for k, v in scores.items()))
+    print(
+        f"{args.dataset.name}, robot {args.kind} strokes, {len(scores['plain'])} images, engine options {options or 'defaults'}: "
+        + ", ".join(f"{names[k]} {statistics.mean(v):.3f}" for k, v in scores.items())
+    )
     return 0
 
 

@@ -46,7 +46,10 @@ def write_coco(path: Path, n: int) -> int:
     images = max(1, n // 5)
     with open(path, "w", encoding="utf-8") as out:
         out.write('{"info":{"description":"session bench"},"images":[')
-        out.writelines(("," if i > 1 else "") + f'{{"id":{i},"file_name":"img_{i - 1:06d}.jpg","width":{WIDTH},"height":{HEIGHT}}}' for i in range(1, images + 1))
+        out.writelines(
+            ("," if i > 1 else "") + f'{{"id":{i},"file_name":"img_{i - 1:06d}.jpg","width":{WIDTH},"height":{HEIGHT}}}'
+            for i in range(1, images + 1)
+        )
         out.write('],"annotations":[')
         unit = [(float(np.cos(a)), float(np.sin(a))) for a in np.linspace(0, 2 * np.pi, 24, endpoint=False)]
         shapes = []  # 997 polygons at different places, taken in turn
@@ -55,9 +58,13 @@ def write_coco(path: Path, n: int) -> int:
             ring = ",".join(f"{v:.1f}" for c, s in unit for v in (x + 40 + 35 * c, y + 40 + 35 * s))
             shapes.append(f'"segmentation":[[{ring}]],"area":3848.5,"bbox":[{x + 5.0},{y + 5.0},70.0,70.0]}}')
         for k in range(1, n + 1):
-            out.write(f'{"," if k > 1 else ""}{{"id":{k},"image_id":{1 + (k - 1) % images},"category_id":{1 + k % 3},"iscrowd":0,{shapes[k % 997]}')
-        out.write('],"categories":[{"id":1,"name":"rocket","supercategory":""},{"id":2,"name":"cloud","supercategory":""},'
-                  '{"id":3,"name":"tower","supercategory":""}]}')
+            out.write(
+                f'{"," if k > 1 else ""}{{"id":{k},"image_id":{1 + (k - 1) % images},"category_id":{1 + k % 3},"iscrowd":0,{shapes[k % 997]}'
+            )
+        out.write(
+            '],"categories":[{"id":1,"name":"rocket","supercategory":""},{"id":2,"name":"cloud","supercategory":""},'
+            '{"id":3,"name":"tower","supercategory":""}]}'
+        )
     return path.stat().st_size
 
 
@@ -127,7 +134,9 @@ def in_fresh_process(root: Path, code: str) -> dict:
 
 
 def open_and_check(root: Path, folder: Path) -> tuple:
-    opened = in_fresh_process(root, f"""
+    opened = in_fresh_process(
+        root,
+        f"""
         from interactive_seg import Session
         def peak():  # this process's own high-water mark (ru_maxrss counts the parent's from before the fork)
             for line in open("/proc/self/status"):
@@ -138,13 +147,17 @@ def open_and_check(root: Path, folder: Path) -> tuple:
         session = Session.open({str(folder)!r}, mode="read")
         seconds = time.perf_counter() - start
         print(json.dumps({{"s": seconds, "rss": peak(), "base": base}}))
-    """)
-    checked = in_fresh_process(root, f"""
+    """,
+    )
+    checked = in_fresh_process(
+        root,
+        f"""
         from interactive_seg import check_coco
         start = time.perf_counter()
         problems = check_coco({str(folder / "annotations.coco.json")!r})
         print(json.dumps({{"s": time.perf_counter() - start, "problems": len(problems)}}))
-    """)
+    """,
+    )
     return opened, checked
 
 
@@ -221,18 +234,26 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     for n, size, journal, baseline, breps in rows:
         for kind in ("add", "replace", "delete"):
-            print(f"| {n:,} ({size / 1e6:.1f} MB) | {kind} | {ms(journal[kind])} (n={len(journal[kind])}) | {ms(baseline[kind])} (n={breps}) |")
-        print(f"| {n:,} ({size / 1e6:.1f} MB) | fold the journal into the file (every 200 changes, save, close) | {journal['fold'] * 1000:.0f} ms | - |")
+            print(
+                f"| {n:,} ({size / 1e6:.1f} MB) | {kind} | {ms(journal[kind])} (n={len(journal[kind])}) | {ms(baseline[kind])} (n={breps}) |"
+            )
+        print(
+            f"| {n:,} ({size / 1e6:.1f} MB) | fold the journal into the file (every 200 changes, save, close) | {journal['fold'] * 1000:.0f} ms | - |"
+        )
     print()
     print(f"| on the {n:,}-annotation file ({size / 1e6:.0f} MB) | figure |")
     print("|---|---|")
     print(f"| Session.open (fresh process) | {opened['s']:.1f} s |")
-    print(f"| peak memory of that process (before opening: {opened['base'] / 1e6:.0f} MB) | {opened['rss'] / 1e6:.0f} MB ({(opened['rss'] - opened['base']) / size:.1f}x the file) |")
+    print(
+        f"| peak memory of that process (before opening: {opened['base'] / 1e6:.0f} MB) | {opened['rss'] / 1e6:.0f} MB ({(opened['rss'] - opened['base']) / size:.1f}x the file) |"
+    )
     print(f"| check_coco | {checked['s']:.1f} s ({checked['problems']} problems) |")
     print()
     total, acknowledged, refused = together
-    print(f"Two processes adding 20 objects each to one folder: {total} objects at the end, "
-          f"{acknowledged} adds acknowledged, {refused} process(es) refused with a sentence.")
+    print(
+        f"Two processes adding 20 objects each to one folder: {total} objects at the end, "
+        f"{acknowledged} adds acknowledged, {refused} process(es) refused with a sentence."
+    )
     return 0
 
 

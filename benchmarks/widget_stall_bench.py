@@ -48,7 +48,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: main before issue 13's "nothing blocks" work: every object change and export on the GUI thread
 BASELINE = "f476b2b"
-OPERATIONS = ("nothing (control)", "repaint (control)", "accept (first)", "accept (overlapping)", "delete", "undo", "redo", "export")
+OPERATIONS = (
+    "nothing (control)",
+    "repaint (control)",
+    "accept (first)",
+    "accept (overlapping)",
+    "delete",
+    "undo",
+    "redo",
+    "export",
+)
 
 
 # -- the child: one side, in its own process ------------------------------------------------
@@ -91,8 +100,8 @@ def _disc(diameter: int):
 
 def child(args) -> dict:
     sys.path.insert(0, str(args.root))
-    import numpy as np
     import napari
+    import numpy as np
     from qtpy.QtCore import QEventLoop, QTimer
     from qtpy.QtWidgets import QApplication
 
@@ -147,8 +156,18 @@ def child(args) -> dict:
     out_dir = Path(tempfile.mkdtemp(prefix="stall_bench_"))
 
     def export() -> None:
-        values = dict(folder=str(out_dir), background="transparent", color=(0.0, 0.0, 0.0), blur_sigma=15.0, crop=True,
-                      padding=0, feather=0.0, suffix=".png", coco=None, polygons=False)  # the dialog's defaults
+        values = dict(
+            folder=str(out_dir),
+            background="transparent",
+            color=(0.0, 0.0, 0.0),
+            blur_sigma=15.0,
+            crop=True,
+            padding=0,
+            feather=0.0,
+            suffix=".png",
+            coco=None,
+            polygons=False,
+        )  # the dialog's defaults
         if hasattr(widget, "start_export"):
             widget.start_export(**values)
         else:
@@ -207,8 +226,12 @@ def child(args) -> dict:
             "peak_mb": (_status_kb("VmHWM") - rss0) / 1024 if peak_ok else float("nan"),
             "objects": widget.object_list.count(),
         }
-        print(f"  [{args.label}] {name:22s} gap {results[name]['gap_ms']:7.0f} ms  wall {wall:6.2f} s  "
-              f"peak +{results[name]['peak_mb']:6.0f} MB", file=sys.stderr, flush=True)
+        print(
+            f"  [{args.label}] {name:22s} gap {results[name]['gap_ms']:7.0f} ms  wall {wall:6.2f} s  "
+            f"peak +{results[name]['peak_mb']:6.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
     import hashlib
 
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sorted(out_dir.iterdir())}
@@ -232,7 +255,9 @@ def _watch(ticks: list, stalls: list) -> None:
                 frame = sys._current_frames().get(main)
                 if frame is not None:
                     stack = traceback.extract_stack(frame)
-                    stalls.append((time.perf_counter(), [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-8:]]))
+                    stalls.append(
+                        (time.perf_counter(), [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-8:]])
+                    )
 
     threading.Thread(target=run, daemon=True).start()
 
@@ -258,8 +283,21 @@ def unpack(revision: str, into: Path) -> Path:
 def run_side(label: str, root: Path, args) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
-    command = [sys.executable, __file__, "--child", "--root", str(root), "--json", str(out), "--label", label,
-               "--size", args.size, "--object", str(args.object)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--root",
+        str(root),
+        "--json",
+        str(out),
+        "--label",
+        label,
+        "--size",
+        args.size,
+        "--object",
+        str(args.object),
+    ]
     if args.image:
         command += ["--image", args.image]
     if args.profile:
@@ -293,7 +331,9 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     parser.add_argument("--baseline-root", help="a checkout to compare with (instead of --baseline)")
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--repeats", type=int, default=1, help="runs of each side (alternating); the table gives medians")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs of each side (alternating); the table gives medians"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
@@ -318,30 +358,40 @@ def main(argv=None) -> int:
     this = sides["this"]
     w, h = this["image"]
     rgb_mb = w * h * 3 / 2**20
-    print(f"\nwidget_stall_bench: {w} x {h} image (RGB {rgb_mb:.0f} MB), objects {this['object']} px across; "
-          f"baseline {args.baseline_root or args.baseline}; medians of {args.repeats} run(s) per side; "
-          f"peak = growth of peak RSS (VmHWM) during the operation")
+    print(
+        f"\nwidget_stall_bench: {w} x {h} image (RGB {rgb_mb:.0f} MB), objects {this['object']} px across; "
+        f"baseline {args.baseline_root or args.baseline}; medians of {args.repeats} run(s) per side; "
+        f"peak = growth of peak RSS (VmHWM) during the operation"
+    )
     head = f"{'operation':22s} | {'longest gap ms':>24s} | {'wall s':>20s} | {'peak MB':>20s}"
     print(head)
-    print(f"{'':22s} | {'base':>7s} {'this':>7s} {'ratio':>8s} | {'base':>6s} {'this':>6s} {'ratio':>6s} | "
-          f"{'base':>6s} {'this':>6s} {'ratio':>6s}")
+    print(
+        f"{'':22s} | {'base':>7s} {'this':>7s} {'ratio':>8s} | {'base':>6s} {'this':>6s} {'ratio':>6s} | "
+        f"{'base':>6s} {'this':>6s} {'ratio':>6s}"
+    )
     print("-" * len(head))
     base = sides.get("baseline", {}).get("results", {})
     for name in OPERATIONS:
         t = this["results"][name]
         b = base.get(name)
         if b:
-            print(f"{name:22s} | {b['gap_ms']:7.0f} {t['gap_ms']:7.0f} {b['gap_ms'] / max(t['gap_ms'], 1e-9):7.1f}x | "
-                  f"{b['wall_s']:6.2f} {t['wall_s']:6.2f} {b['wall_s'] / max(t['wall_s'], 1e-9):5.2f}x | "
-                  f"{b['peak_mb']:6.0f} {t['peak_mb']:6.0f} {b['peak_mb'] / max(t['peak_mb'], 1e-9):5.2f}x")
+            print(
+                f"{name:22s} | {b['gap_ms']:7.0f} {t['gap_ms']:7.0f} {b['gap_ms'] / max(t['gap_ms'], 1e-9):7.1f}x | "
+                f"{b['wall_s']:6.2f} {t['wall_s']:6.2f} {b['wall_s'] / max(t['wall_s'], 1e-9):5.2f}x | "
+                f"{b['peak_mb']:6.0f} {t['peak_mb']:6.0f} {b['peak_mb'] / max(t['peak_mb'], 1e-9):5.2f}x"
+            )
         else:
-            print(f"{name:22s} | {'-':>7s} {t['gap_ms']:7.0f} {'':>8s} | {'-':>6s} {t['wall_s']:6.2f} {'':>6s} | "
-                  f"{'-':>6s} {t['peak_mb']:6.0f}")
+            print(
+                f"{name:22s} | {'-':>7s} {t['gap_ms']:7.0f} {'':>8s} | {'-':>6s} {t['wall_s']:6.2f} {'':>6s} | "
+                f"{'-':>6s} {t['peak_mb']:6.0f}"
+            )
     measured = [r for name, r in this["results"].items() if "(control)" not in name]
     worst_gap = max(r["gap_ms"] for r in measured)
     worst_peak = max(r["peak_mb"] for r in measured)
-    print(f"goals: longest gap {worst_gap:.0f} ms (<= 100: {'met' if worst_gap <= 100 else 'NOT met'}); "
-          f"peak {worst_peak:.0f} MB (<= 2 x RGB = {2 * rgb_mb:.0f}: {'met' if worst_peak <= 2 * rgb_mb else 'NOT met'})")
+    print(
+        f"goals: longest gap {worst_gap:.0f} ms (<= 100: {'met' if worst_gap <= 100 else 'NOT met'}); "
+        f"peak {worst_peak:.0f} MB (<= 2 x RGB = {2 * rgb_mb:.0f}: {'met' if worst_peak <= 2 * rgb_mb else 'NOT met'})"
+    )
     if base and sides["baseline"]["files"] != this["files"]:
         print(f"note: the exported files differ: {sides['baseline']['files']} vs {this['files']}")
     elif base:

@@ -116,9 +116,8 @@ def folder(out: Path, app) -> None:
 
 
 def main() -> int:
-    from qtpy.QtWidgets import QApplication
-
     import napari  # noqa: F401  (makes the QApplication)
+    from qtpy.QtWidgets import QApplication
 
     out = HERE / "images"
     out.mkdir(exist_ok=True)

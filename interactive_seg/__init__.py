@@ -14,15 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._version import __version__ as __version__
+from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
-from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
 from .export import add_to_coco, cutout, export_dataset, export_objects, save_cutout
 from .files import read_image, write_image
 from .image import as_rgb8
 from .labels import labels_to_objects, objects_to_labels
-from .prompts import Prompts
 from .model.session import Session
+from .prompts import Prompts
 
 __all__ = [
     "segment",
@@ -51,7 +51,10 @@ __all__ = [
     "Session",
 ]
 
-_LAZY = ("review", "batch")  # submodules imported on first use (iseg.review.contact_sheet, iseg.batch.masks_from_boxes), not with the package
+_LAZY = (
+    "review",
+    "batch",
+)  # submodules imported on first use (iseg.review.contact_sheet, iseg.batch.masks_from_boxes), not with the package
 
 
 def __getattr__(name: str):

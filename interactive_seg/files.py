@@ -10,8 +10,7 @@ import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import cv2
 import numpy as np
@@ -168,7 +167,7 @@ class _Reader(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         end = len(self._view) if size is None or size < 0 else min(self._at + size, len(self._view))
-        out = bytes(self._view[self._at:end])
+        out = bytes(self._view[self._at : end])
         self._at = max(self._at, end)
         return out
 
@@ -286,7 +285,9 @@ def ensure_folder(path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another.") from exc
+        raise InputError(
+            f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another."
+        ) from exc
     return path
 
 
@@ -318,7 +319,9 @@ def open_atomic(path):
     try:
         fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise InputError(f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder.") from exc
+        raise InputError(
+            f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder."
+        ) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -404,7 +407,9 @@ def write_image(path, image: np.ndarray) -> Path:
     path = Path(path)
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2, 3, 4))):
-        raise InputError(f"Cannot write an array of shape {image.shape} as an image; pass (H, W) grey or (H, W, 3 or 4) RGB(A).")
+        raise InputError(
+            f"Cannot write an array of shape {image.shape} as an image; pass (H, W) grey or (H, W, 3 or 4) RGB(A)."
+        )
     what = _describe(image)
     if image.ndim == 3 and image.shape[2] == 2:
         grey, alpha = image[:, :, :1], image[:, :, 1:]
@@ -468,7 +473,7 @@ def looks_like_image(path) -> bool:
     return head.startswith(_MAGIC)
 
 
-def _glob_regex(pattern: str) -> "re.Pattern":
+def _glob_regex(pattern: str) -> re.Pattern:
     """``*`` and ``?`` within one name, ``**`` across folders, ``[abc]`` / ``[!abc]`` classes; any case."""
     out, i = [], 0
     while i < len(pattern):

@@ -12,15 +12,23 @@ annotations in a COCO document those of a label image, for sessions and the napa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Sequence, Union
+from typing import Optional, Union
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["LabelObject", "labels_to_objects", "objects_to_labels", "labels_into_document", "read_classes", "DEFAULT_CLASS"]
+__all__ = [
+    "LabelObject",
+    "labels_to_objects",
+    "objects_to_labels",
+    "labels_into_document",
+    "read_classes",
+    "DEFAULT_CLASS",
+]
 
 #: The class of a label that was given none.
 DEFAULT_CLASS = "object"
@@ -169,12 +177,16 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
             x0, y0 = (int(v) for v in obj.offset)
             crop = np.asarray(crop, bool)
             if x0 < 0 or y0 < 0 or y0 + crop.shape[0] > shape[0] or x0 + crop.shape[1] > shape[1]:
-                raise InputError(f"Object {value} lies outside the {shape[1]} x {shape[0]} image; give its crop's offset inside it.")
+                raise InputError(
+                    f"Object {value} lies outside the {shape[1]} x {shape[0]} image; give its crop's offset inside it."
+                )
             labels[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]][crop] = value
         else:
             mask = np.asarray(obj.mask, bool)
             if mask.shape != shape:
-                raise InputError(f"Object {value}'s mask has the shape {mask.shape}, not the image's {shape}; give a mask of the image's size.")
+                raise InputError(
+                    f"Object {value}'s mask has the shape {mask.shape}, not the image's {shape}; give a mask of the image's size."
+                )
             labels[mask] = value
         classes[value] = str(obj.category)
     return labels, classes
@@ -195,11 +207,13 @@ def read_classes(path) -> dict:
         try:
             return {int(k): str(v) for k, v in data.items()}
         except ValueError:
-            raise InputError(f"The keys of {str(path)!r} must be label numbers, like {{\"1\": \"cat\"}}.") from None
+            raise InputError(f'The keys of {str(path)!r} must be label numbers, like {{"1": "cat"}}.') from None
     raise InputError(f"{str(path)!r} must hold a list of class names or a mapping label -> class name.")
 
 
-def labels_into_document(doc, image_id, labels, classes: Mapping, known: Mapping, *, changed=None, new_id=None) -> tuple:
+def labels_into_document(
+    doc, image_id, labels, classes: Mapping, known: Mapping, *, changed=None, new_id=None
+) -> tuple:
     """Make the objects of one image of a :class:`~interactive_seg.coco.CocoDocument` those of a label image.
 
     Parameters
@@ -261,6 +275,8 @@ def labels_into_document(doc, image_id, labels, classes: Mapping, known: Mapping
                 continue
             doc.update_annotation(ann_id, mask=piece.crop, offset=piece.offset, category=category)
         else:
-            ann = doc.add_annotation(image_id, piece.crop, category, offset=piece.offset, id=new_id(label) if new_id else None)
+            ann = doc.add_annotation(
+                image_id, piece.crop, category, offset=piece.offset, id=new_id(label) if new_id else None
+            )
             added[label] = ann["id"]
     return added, removed

@@ -129,7 +129,7 @@ class Prompts:
         """True when nothing at all was given."""
         return self.box is None and not self.has_marks and self.prior is None
 
-    def validated(self, shape) -> "Prompts":
+    def validated(self, shape) -> Prompts:
         """Check the prompts against an image of ``shape`` (H, W, ...); return them clipped.
 
         A box partly outside the image is clipped to it. A box wholly outside or of zero
@@ -149,9 +149,7 @@ class Prompts:
         if box is not None:
             x0, y0, x1, y1 = box
             if x1 - x0 < 1 or y1 - y0 < 1:
-                raise InputError(
-                    f"The box {_fmt_box(box)} has zero area; drag a box at least one pixel wide and high."
-                )
+                raise InputError(f"The box {_fmt_box(box)} has zero area; drag a box at least one pixel wide and high.")
             cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h))
             if cx1 - cx0 < 1 or cy1 - cy0 < 1:
                 raise InputError(
@@ -163,9 +161,7 @@ class Prompts:
             off = (xs < 0) | (ys < 0) | (xs >= w) | (ys >= h)
             if off.any():
                 x, y = self.points[np.argmax(off)]
-                raise InputError(
-                    f"The point ({x:g}, {y:g}) is off the image ({w} x {h} pixels); click on the image."
-                )
+                raise InputError(f"The point ({x:g}, {y:g}) is off the image ({w} x {h} pixels); click on the image.")
         return replace(self, box=box)
 
     def marks(self, shape, radius: float = 5) -> np.ndarray:
@@ -201,7 +197,7 @@ class Prompts:
         return _marks_window(self, shape, radius)
 
 
-def _marks_window(prompts: "Prompts", shape, radius: float):
+def _marks_window(prompts: Prompts, shape, radius: float):
     """See :meth:`Prompts.marks_window`."""
     import cv2
 

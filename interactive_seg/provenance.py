@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 import numpy as np
 
@@ -148,9 +149,18 @@ def prompts_record(prompts: Prompts) -> dict:
     return out
 
 
-def make_record(engine, prompts: Prompts, image, *, review: str = "unreviewed", by: Optional[str] = None,
-                at: Optional[str] = None, created: Optional[str] = None, history: Iterable[dict] = (),
-                previous: Optional[dict] = None) -> dict:
+def make_record(
+    engine,
+    prompts: Prompts,
+    image,
+    *,
+    review: str = "unreviewed",
+    by: Optional[str] = None,
+    at: Optional[str] = None,
+    created: Optional[str] = None,
+    history: Iterable[dict] = (),
+    previous: Optional[dict] = None,
+) -> dict:
     """The provenance record of one object: put it on the annotation as ``annotation[KEY]``.
 
     Parameters
@@ -237,7 +247,9 @@ def validate(record, *, annotation_id=None, shape=None) -> dict:
         raise InputError(f"{where} is not a JSON object; remove the {KEY!r} key or write it again with the tool.")
     schema = record.get("schema", SCHEMA)
     if schema != SCHEMA:
-        raise InputError(f"{where} has the layout {schema!r}, which this version does not read (it reads {SCHEMA}); update interactive-seg.")
+        raise InputError(
+            f"{where} has the layout {schema!r}, which this version does not read (it reads {SCHEMA}); update interactive-seg."
+        )
     engine = record.get("engine")
     if engine is not None:
         if not isinstance(engine, dict) or not isinstance(engine.get("name"), str) or not engine["name"]:
@@ -261,14 +273,20 @@ def validate(record, *, annotation_id=None, shape=None) -> dict:
         raise InputError(f"{where} has prompts that are not a JSON object; write it again with the tool.")
     unknown = sorted(set(prompts) - {"box", "points", "point_labels", "strokes", "prior"})
     if unknown:
-        raise InputError(f"{where} has prompts this version does not know ({', '.join(unknown)}); update interactive-seg.")
+        raise InputError(
+            f"{where} has prompts this version does not know ({', '.join(unknown)}); update interactive-seg."
+        )
     if "box" in prompts and not _number_list(prompts["box"], 4):
         raise InputError(f"{where} has the box {prompts['box']!r}; a box is four numbers [x0, y0, x1, y1].")
     if "points" in prompts:
         points, labels = prompts["points"], prompts.get("point_labels")
         if not isinstance(points, list) or not all(_number_list(p, 2) for p in points):
             raise InputError(f"{where} has points that are not [x, y] pairs.")
-        if not isinstance(labels, list) or len(labels) != len(points) or any(v not in (0, 1) or isinstance(v, bool) for v in labels):
+        if (
+            not isinstance(labels, list)
+            or len(labels) != len(points)
+            or any(v not in (0, 1) or isinstance(v, bool) for v in labels)
+        ):
             raise InputError(f"{where} needs one point label (1 foreground, 0 background) per point.")
     rles = []
     if "strokes" in prompts:
@@ -284,7 +302,9 @@ def validate(record, *, annotation_id=None, shape=None) -> dict:
             raise InputError(f"{where} has {name} that are not a COCO RLE ({{'size': [H, W], 'counts': ...}}).")
         height, width = int(size[0]), int(size[1])
         if shape is not None and (height, width) != (int(shape[0]), int(shape[1])):
-            raise InputError(f"{where} has {name} of {width} x {height} but its image is {int(shape[1])} x {int(shape[0])}.")
+            raise InputError(
+                f"{where} has {name} of {width} x {height} but its image is {int(shape[1])} x {int(shape[0])}."
+            )
         problem = segmentation_problem(rle, height, width, thorough=True)
         if problem:
             raise InputError(f"{where} has {name} that cannot be decoded ({problem}).")
@@ -299,7 +319,9 @@ def read_prompts(record, *, annotation_id=None, shape=None) -> Prompts:
     validate(record, annotation_id=annotation_id, shape=shape)
     prompts = record.get("prompts")
     if not prompts:
-        raise InputError(f"{_where(annotation_id)} stores no prompts, so the object cannot be made again; draw it anew.")
+        raise InputError(
+            f"{_where(annotation_id)} stores no prompts, so the object cannot be made again; draw it anew."
+        )
     scribbles = prior = None
     strokes = prompts.get("strokes")
     if strokes:

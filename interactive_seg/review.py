@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -35,9 +36,9 @@ from .coco.segmentation import rle_counts
 from .errors import InputError
 from .files import ensure_folder, image_filter, open_atomic, read_image, write_bytes_atomic
 from .image import as_rgb8
+from .model.session import DEFAULT_ANNOTATIONS
 from .palette import colour, rgb
 from .provenance import REVIEW_STATES, record_of, review_state
-from .model.session import DEFAULT_ANNOTATIONS
 
 __all__ = ["contact_sheet", "Sheet", "Page", "Tile", "SORTS", "PER_PAGE", "MAX_PER_PAGE"]
 
@@ -178,7 +179,9 @@ def _open(coco, images) -> tuple:
     else:
         images_dir = Path(images)
         if not images_dir.is_dir():
-            raise InputError(f"The images folder {str(images_dir)!r} does not exist; point images at the folder of the COCO file's images.")
+            raise InputError(
+                f"The images folder {str(images_dir)!r} does not exist; point images at the folder of the COCO file's images."
+            )
     return doc, images_dir, label
 
 
@@ -193,7 +196,9 @@ def _category_ids(doc: CocoDocument, category, label: str) -> Optional[set]:
     for name in names:
         ids = {c["id"] for c in doc.categories if str(c["name"]) == str(name)}
         if not ids:
-            listed = ", ".join(repr(k) for k in known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+            listed = ", ".join(repr(k) for k in known[:20]) + (
+                f" and {len(known) - 20} more" if len(known) > 20 else ""
+            )
             raise InputError(
                 f"There is no class {str(name)!r} in {label}; "
                 + (f"its classes are {listed}." if known else "it has no classes.")
@@ -246,7 +251,8 @@ def _select(doc: CocoDocument, category, sort: str, label: str, review=None) -> 
     wanted = _category_ids(doc, category, label)
     states = _review_states(review)
     anns = [
-        a for a in doc.annotations()
+        a
+        for a in doc.annotations()
         if (wanted is None or a["category_id"] in wanted) and (states is None or review_state(a) in states)
     ]
     if sort == "id":
@@ -266,6 +272,7 @@ def _select(doc: CocoDocument, category, sort: str, label: str, review=None) -> 
 def _by_change(doc: CocoDocument, old: CocoDocument, anns: list) -> list:
     """Objects by the IoU of their old and new masks, lowest first (one pair of masks decoded at a time);
     objects the other file lacks, or that cannot be compared, last."""
+
     def key(ann):
         before = _old_annotation(old, ann)
         try:
@@ -327,8 +334,15 @@ def _old_annotation(old: CocoDocument, ann: dict) -> Optional[dict]:
     return found if found.get("image_id") == ann["image_id"] else None
 
 
-def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLocator], raster: int, class_index: dict,
-             old: Optional[CocoDocument] = None, reviews: bool = False) -> list:
+def _prepare(
+    doc: CocoDocument,
+    anns: Sequence[dict],
+    locate: Optional[ImageLocator],
+    raster: int,
+    class_index: dict,
+    old: Optional[CocoDocument] = None,
+    reviews: bool = False,
+) -> list:
     """Each object's crop, scaled to the tile raster; each image read once and let go at once.
 
     With ``old``, an object that the other file also has (same id and image) is drawn
@@ -344,7 +358,12 @@ def _prepare(doc: CocoDocument, anns: Sequence[dict], locate: Optional[ImageLoca
         boxes = [box for _, _, box, _ in pair if box is not None]
         height, width = _known_size(doc, ann["image_id"])
         if boxes:
-            union = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+            union = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
         fulls = [full for _, full, _, _ in pair]
         if len(pair) == 2:
             pair[1][0].iou = _iou(fulls[0], fulls[1])
@@ -564,18 +583,40 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
                 outline_colours.append(line)
         if item.box is not None:
             bx0, by0, bx1, by1 = item.box
-            ax.add_patch(Rectangle(
-                (x0 + dx + bx0, y0 + dy + by0), bx1 - bx0, by1 - by0, fill=False, edgecolor=line,
-                linewidth=1.6, linestyle="--", path_effects=halo,
-            ))
+            ax.add_patch(
+                Rectangle(
+                    (x0 + dx + bx0, y0 + dy + by0),
+                    bx1 - bx0,
+                    by1 - by0,
+                    fill=False,
+                    edgecolor=line,
+                    linewidth=1.6,
+                    linestyle="--",
+                    path_effects=halo,
+                )
+            )
         centre = x0 + side / 2
-        title = ax.text(centre, y0 - frame - px(0.04), _title(item), ha="center", va="bottom", fontsize=9, color=_REVIEW_COLOURS.get(item.review, "black"))
+        title = ax.text(
+            centre,
+            y0 - frame - px(0.04),
+            _title(item),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=_REVIEW_COLOURS.get(item.review, "black"),
+        )
         titles.append(title.get_text())
         ax.text(centre, y0 + side + frame + px(0.04), _caption(item), ha="center", va="top", fontsize=7)
         if item.notes:
             ax.text(
-                centre, y0 + side - px(0.08), "\n".join(textwrap.fill(n, 34) for n in item.notes), ha="center", va="bottom", fontsize=7,
-                color="#a00000", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
+                centre,
+                y0 + side - px(0.08),
+                "\n".join(textwrap.fill(n, 34) for n in item.notes),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#a00000",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5},
             )
     if outlines:
         ax.add_collection(LineCollection(outlines, colors=outline_colours, linewidths=1.4, path_effects=halo, zorder=2))
@@ -585,13 +626,25 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
     figure.text(_MARGIN * dpi / width, 1 - px(0.3) / height, header, fontsize=13, weight="bold", va="center")
     figure.text(_MARGIN * dpi / width, 1 - px(0.58) / height, subheader, fontsize=9, va="center", color="#444444")
     if classes:
-        handles = [Patch(facecolor=colour(i), edgecolor=colour(i), label=_ellipsis(class_names[i], 24)) for i in classes]
+        handles = [
+            Patch(facecolor=colour(i), edgecolor=colour(i), label=_ellipsis(class_names[i], 24)) for i in classes
+        ]
         # matplotlib fills a legend column by column; order the entries to read row by row
         used = min(per_row, len(handles))
-        handles = [handles[r * used + c] for c in range(used) for r in range(legend_rows) if r * used + c < len(handles)]
+        handles = [
+            handles[r * used + c] for c in range(used) for r in range(legend_rows) if r * used + c < len(handles)
+        ]
         figure.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(_MARGIN * dpi / width - 0.005, 1 - px(_HEADER - 0.05) / height),
-            ncol=used, frameon=False, fontsize=8, handlelength=1.2, columnspacing=1.2, borderaxespad=0, borderpad=0,
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(_MARGIN * dpi / width - 0.005, 1 - px(_HEADER - 0.05) / height),
+            ncol=used,
+            frameon=False,
+            fontsize=8,
+            handlelength=1.2,
+            columnspacing=1.2,
+            borderaxespad=0,
+            borderpad=0,
         )
     return figure, page, titles
 
@@ -654,7 +707,9 @@ class _PdfWriter:
     def add_page(self, pixels: np.ndarray, width_in: float, height_in: float) -> None:
         import cv2
 
-        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(pixels[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
+        ok, jpeg = cv2.imencode(
+            ".jpg", np.ascontiguousarray(pixels[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]
+        )
         if not ok:
             raise InputError("Could not encode a page of the sheet as JPEG; write a .png sheet instead.")
         jpeg = jpeg.tobytes()
@@ -783,11 +838,15 @@ def contact_sheet(
     """
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
-        raise InputError(f"Write the sheet to a .png or a .pdf file, not {out.name!r}; for many objects .pdf keeps every page in one file.")
+        raise InputError(
+            f"Write the sheet to a .png or a .pdf file, not {out.name!r}; for many objects .pdf keeps every page in one file."
+        )
     if sort not in SORTS:
         raise InputError(f"Sort by one of {', '.join(SORTS)}, not {sort!r}.")
     if sort == "change" and compare is None:
-        raise InputError("Sorting by change compares two versions of the file; give the other one with compare (--compare OLD.json).")
+        raise InputError(
+            "Sorting by change compares two versions of the file; give the other one with compare (--compare OLD.json)."
+        )
     if isinstance(per_page, bool) or not isinstance(per_page, (int, np.integer)) or not 1 <= per_page <= MAX_PER_PAGE:
         raise InputError(f"Tiles per page must be a whole number from 1 to {MAX_PER_PAGE}; got {per_page!r}.")
     per_page = int(per_page)
@@ -799,7 +858,11 @@ def contact_sheet(
     locate = ImageLocator(images_dir) if images_dir is not None else None
     if include or exclude or not recursive:
         keep = image_filter(include, exclude)
-        relative = {im["id"]: (locate.name(im["file_name"]) if locate is not None else None) or "/".join(name_parts(im["file_name"])) for im in doc.images}
+        relative = {
+            im["id"]: (locate.name(im["file_name"]) if locate is not None else None)
+            or "/".join(name_parts(im["file_name"]))
+            for im in doc.images
+        }
         anns = [a for a in anns if keep(relative[a["image_id"]]) and (recursive or "/" not in relative[a["image_id"]])]
     if sort == "change":
         anns = _by_change(doc, old, anns)
@@ -820,12 +883,16 @@ def contact_sheet(
     if not chunks:
         if review is not None:
             states = [review] if isinstance(review, str) else list(review)
-            message = f"Nothing to show: {label} has no {' or '.join(states)} objects" + (" of these classes." if category is not None else ".")
+            message = f"Nothing to show: {label} has no {' or '.join(states)} objects" + (
+                " of these classes." if category is not None else "."
+            )
         elif category is not None:
             names = [category] if isinstance(category, str) else list(category)
             message = f"Nothing to show: {label} has no objects of the class {', '.join(repr(str(n)) for n in names)}."
         elif include or exclude or not recursive:
-            message = f"Nothing to show: {label} has no objects on the images that --flat, --include and --exclude choose."
+            message = (
+                f"Nothing to show: {label} has no objects on the images that --flat, --include and --exclude choose."
+            )
         else:
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))
@@ -859,8 +926,17 @@ def contact_sheet(
             figure, picture, titles = _draw_page(items, grid, label, sub, dpi, class_names)
             tiles = tuple(
                 Tile(
-                    item.ann["id"], item.ann["image_id"], item.file_name, item.category, item.area, title, "; ".join(item.notes),
-                    tuple(item.notes), item.review, item.role, item.iou,
+                    item.ann["id"],
+                    item.ann["image_id"],
+                    item.file_name,
+                    item.category,
+                    item.area,
+                    title,
+                    "; ".join(item.notes),
+                    tuple(item.notes),
+                    item.review,
+                    item.role,
+                    item.iou,
                 )
                 for item, title in zip(items, titles)
             )

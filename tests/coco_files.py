@@ -27,7 +27,16 @@ SUPERVISION_FILE = DATA / "supervision_0.31.2_as_coco.json"
 def blob(rng, height, width, hole=False) -> np.ndarray:
     mask = np.zeros((height, width), np.uint8)
     cx, cy = int(rng.integers(width // 4, 3 * width // 4)), int(rng.integers(height // 4, 3 * height // 4))
-    cv2.ellipse(mask, (cx, cy), (int(rng.integers(3, width // 3)), int(rng.integers(3, height // 3))), float(rng.integers(180)), 0, 360, 1, -1)
+    cv2.ellipse(
+        mask,
+        (cx, cy),
+        (int(rng.integers(3, width // 3)), int(rng.integers(3, height // 3))),
+        float(rng.integers(180)),
+        0,
+        360,
+        1,
+        -1,
+    )
     if hole:
         cv2.circle(mask, (cx, cy), 2, 0, -1)
     return mask.astype(bool)
@@ -68,7 +77,10 @@ def polygon_fields(polygons) -> dict:
         area += 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
         xs += x.tolist()
         ys += y.tolist()
-    return {"area": round(area, 2), "bbox": [min(xs), min(ys), round(max(xs) - min(xs), 2), round(max(ys) - min(ys), 2)]}
+    return {
+        "area": round(area, 2),
+        "bbox": [min(xs), min(ys), round(max(xs) - min(xs), 2), round(max(ys) - min(ys), 2)],
+    }
 
 
 def mask_fields(mask) -> dict:
@@ -80,11 +92,21 @@ def pycocotools_style(seed=0):
     """The COCO dataset's own shape: info and licenses, images with urls, RLE, crowds, several polygons."""
     rng = np.random.default_rng(seed)
     data = {
-        "info": {"description": "COCO-like", "url": "http://example.org", "version": "1.0", "year": 2017, "contributor": "x", "date_created": "2017/09/01"},
+        "info": {
+            "description": "COCO-like",
+            "url": "http://example.org",
+            "version": "1.0",
+            "year": 2017,
+            "contributor": "x",
+            "date_created": "2017/09/01",
+        },
         "licenses": [{"url": "http://creativecommons.org/licenses/by/2.0/", "id": 4, "name": "Attribution License"}],
         "images": [],
         "annotations": [],
-        "categories": [{"supercategory": "animal", "id": 17, "name": "cat"}, {"supercategory": "person", "id": 1, "name": "person"}],
+        "categories": [
+            {"supercategory": "animal", "id": 17, "name": "cat"},
+            {"supercategory": "person", "id": 1, "name": "person"},
+        ],
     }
     sizes = {}
     ann_id = 1768
@@ -92,16 +114,53 @@ def pycocotools_style(seed=0):
         h, w = int(rng.integers(40, 70)), int(rng.integers(50, 90))
         name = f"000000{image_id:06d}.jpg"
         sizes[name] = (h, w)
-        data["images"].append({"license": 4, "file_name": name, "coco_url": f"http://images.cocodataset.org/val2017/{name}",
-                               "height": h, "width": w, "date_captured": "2013-11-14 17:02:52", "flickr_url": "http://farm7.staticflickr.com/x.jpg", "id": image_id})
+        data["images"].append(
+            {
+                "license": 4,
+                "file_name": name,
+                "coco_url": f"http://images.cocodataset.org/val2017/{name}",
+                "height": h,
+                "width": w,
+                "date_captured": "2013-11-14 17:02:52",
+                "flickr_url": "http://farm7.staticflickr.com/x.jpg",
+                "id": image_id,
+            }
+        )
         polys = [star(rng, h, w, 6), star(rng, h, w, 5)]
-        data["annotations"].append({"segmentation": polys, **polygon_fields(polys), "iscrowd": 0, "image_id": image_id, "category_id": 1, "id": ann_id})
+        data["annotations"].append(
+            {
+                "segmentation": polys,
+                **polygon_fields(polys),
+                "iscrowd": 0,
+                "image_id": image_id,
+                "category_id": 1,
+                "id": ann_id,
+            }
+        )
         ann_id += 1
         mask = blob(rng, h, w)
-        data["annotations"].append({"segmentation": rle_string(mask), **mask_fields(mask), "iscrowd": 0, "image_id": image_id, "category_id": 17, "id": ann_id})
+        data["annotations"].append(
+            {
+                "segmentation": rle_string(mask),
+                **mask_fields(mask),
+                "iscrowd": 0,
+                "image_id": image_id,
+                "category_id": 17,
+                "id": ann_id,
+            }
+        )
         ann_id += 1
         crowd = blob(rng, h, w, hole=True)
-        data["annotations"].append({"segmentation": rle_list(crowd), **mask_fields(crowd), "iscrowd": 1, "image_id": image_id, "category_id": 1, "id": 900100000000 + n})
+        data["annotations"].append(
+            {
+                "segmentation": rle_list(crowd),
+                **mask_fields(crowd),
+                "iscrowd": 1,
+                "image_id": image_id,
+                "category_id": 1,
+                "id": 900100000000 + n,
+            }
+        )
     return data, sizes
 
 
@@ -121,15 +180,44 @@ def cvat_style(seed=1):
         h, w = int(rng.integers(40, 70)), int(rng.integers(50, 90))
         name = f"frame_{i:06d}.PNG"
         sizes[name] = (h, w)
-        data["images"].append({"id": i, "width": w, "height": h, "file_name": name, "license": 0, "flickr_url": "", "coco_url": "", "date_captured": 0})
+        data["images"].append(
+            {
+                "id": i,
+                "width": w,
+                "height": h,
+                "file_name": name,
+                "license": 0,
+                "flickr_url": "",
+                "coco_url": "",
+                "date_captured": 0,
+            }
+        )
         for k in range(2):
             poly = [star(rng, h, w, 7)]
-            data["annotations"].append({"id": ann_id, "image_id": i, "category_id": 1 + k, "segmentation": poly, **polygon_fields(poly), "iscrowd": 0,
-                                        "attributes": {"occluded": bool(k), "rotation": 0.0}})
+            data["annotations"].append(
+                {
+                    "id": ann_id,
+                    "image_id": i,
+                    "category_id": 1 + k,
+                    "segmentation": poly,
+                    **polygon_fields(poly),
+                    "iscrowd": 0,
+                    "attributes": {"occluded": bool(k), "rotation": 0.0},
+                }
+            )
             ann_id += 1
         mask = blob(rng, h, w, hole=True)
-        data["annotations"].append({"id": ann_id, "image_id": i, "category_id": 2, "segmentation": rle_list(mask), **mask_fields(mask), "iscrowd": 1,
-                                    "attributes": {"occluded": False}})
+        data["annotations"].append(
+            {
+                "id": ann_id,
+                "image_id": i,
+                "category_id": 2,
+                "segmentation": rle_list(mask),
+                **mask_fields(mask),
+                "iscrowd": 1,
+                "attributes": {"occluded": False},
+            }
+        )
         ann_id += 1
     return data, sizes
 
@@ -141,7 +229,14 @@ def label_studio_style(seed=2):
         "images": [],
         "categories": [{"id": 0, "name": "Airplane"}, {"id": 1, "name": "Car"}],
         "annotations": [],
-        "info": {"year": 2024, "version": "1.0", "description": "", "contributor": "Label Studio", "url": "", "date_created": "2024-05-02 10:11:12.123456"},
+        "info": {
+            "year": 2024,
+            "version": "1.0",
+            "description": "",
+            "contributor": "Label Studio",
+            "url": "",
+            "date_created": "2024-05-02 10:11:12.123456",
+        },
     }
     sizes = {}
     ann_id = 0
@@ -152,7 +247,17 @@ def label_studio_style(seed=2):
         data["images"].append({"width": w, "height": h, "id": i, "file_name": name})
         for k in range(2):
             poly = [star(rng, h, w, 9)]
-            data["annotations"].append({"id": ann_id, "image_id": i, "category_id": k, "segmentation": poly, **polygon_fields(poly), "ignore": 0, "iscrowd": 0})
+            data["annotations"].append(
+                {
+                    "id": ann_id,
+                    "image_id": i,
+                    "category_id": k,
+                    "segmentation": poly,
+                    **polygon_fields(poly),
+                    "ignore": 0,
+                    "iscrowd": 0,
+                }
+            )
             ann_id += 1
     return data, sizes
 
@@ -160,7 +265,11 @@ def label_studio_style(seed=2):
 def string_ids_style(seed=3):
     """Ids that are strings everywhere (used consistently), as some exporters write."""
     rng = np.random.default_rng(seed)
-    data = {"images": [], "annotations": [], "categories": [{"id": "c-cat", "name": "cat"}, {"id": "c-dog", "name": "dog"}]}
+    data = {
+        "images": [],
+        "annotations": [],
+        "categories": [{"id": "c-cat", "name": "cat"}, {"id": "c-dog", "name": "dog"}],
+    }
     sizes = {}
     for i in range(2):
         h, w = int(rng.integers(40, 70)), int(rng.integers(50, 90))
@@ -169,8 +278,16 @@ def string_ids_style(seed=3):
         data["images"].append({"id": f"img-{i}", "file_name": name, "width": w, "height": h})
         for k in range(2):
             mask = blob(rng, h, w)
-            data["annotations"].append({"id": f"ann-{i}-{k}", "image_id": f"img-{i}", "category_id": ["c-cat", "c-dog"][k],
-                                        "segmentation": rle_string(mask), **mask_fields(mask), "iscrowd": 0})
+            data["annotations"].append(
+                {
+                    "id": f"ann-{i}-{k}",
+                    "image_id": f"img-{i}",
+                    "category_id": ["c-cat", "c-dog"][k],
+                    "segmentation": rle_string(mask),
+                    **mask_fields(mask),
+                    "iscrowd": 0,
+                }
+            )
     return data, sizes
 
 
@@ -184,37 +301,81 @@ def detection_style(seed=4):
         name = f"det_{i}.jpg"
         sizes[name] = (h, w)
         data["images"].append({"id": i, "file_name": name, "width": w, "height": h})
-        data["annotations"].append({"id": 10 * i, "image_id": i, "category_id": 1, "bbox": [2.0, 3.0, 10.5, 12.25], "area": 128.625, "segmentation": [], "iscrowd": 0})
-        data["annotations"].append({"id": 10 * i + 1, "image_id": i, "category_id": 1, "bbox": [5, 5, 8, 8], "area": 64, "iscrowd": 0})
+        data["annotations"].append(
+            {
+                "id": 10 * i,
+                "image_id": i,
+                "category_id": 1,
+                "bbox": [2.0, 3.0, 10.5, 12.25],
+                "area": 128.625,
+                "segmentation": [],
+                "iscrowd": 0,
+            }
+        )
+        data["annotations"].append(
+            {"id": 10 * i + 1, "image_id": i, "category_id": 1, "bbox": [5, 5, 8, 8], "area": 64, "iscrowd": 0}
+        )
         for k in (2, 3):
             mask = blob(rng, h, w)
-            data["annotations"].append({"id": 10 * i + k, "image_id": i, "category_id": 1, "segmentation": rle_string(mask), **mask_fields(mask), "iscrowd": 0})
+            data["annotations"].append(
+                {
+                    "id": 10 * i + k,
+                    "image_id": i,
+                    "category_id": 1,
+                    "segmentation": rle_string(mask),
+                    **mask_fields(mask),
+                    "iscrowd": 0,
+                }
+            )
     return data, sizes
 
 
 def supervision_style(seed=5):
     """supervision's ``DetectionDataset.as_coco`` shape, written here (the real package is not needed)."""
     rng = np.random.default_rng(seed)
-    data = {"info": {}, "licenses": [{"id": 1, "url": "https://creativecommons.org/licenses/by/4.0/", "name": "CC BY 4.0"}],
-            "categories": [{"id": 1, "name": "cat", "supercategory": "common-objects"}, {"id": 2, "name": "dog", "supercategory": "common-objects"}],
-            "images": [], "annotations": []}
+    data = {
+        "info": {},
+        "licenses": [{"id": 1, "url": "https://creativecommons.org/licenses/by/4.0/", "name": "CC BY 4.0"}],
+        "categories": [
+            {"id": 1, "name": "cat", "supercategory": "common-objects"},
+            {"id": 2, "name": "dog", "supercategory": "common-objects"},
+        ],
+        "images": [],
+        "annotations": [],
+    }
     sizes = {}
     for i in range(1, 3):
         h, w = int(rng.integers(40, 70)), int(rng.integers(50, 90))
         name = f"im{i}.png"
         sizes[name] = (h, w)
-        data["images"].append({"id": i, "license": 1, "file_name": name, "height": h, "width": w, "date_captured": "11/23/2026,12:15:50"})
+        data["images"].append(
+            {"id": i, "license": 1, "file_name": name, "height": h, "width": w, "date_captured": "11/23/2026,12:15:50"}
+        )
         for k, hole in enumerate((False, True)):
             mask = blob(rng, h, w, hole=hole)
             fields = mask_fields(mask)
-            bbox = [fields["bbox"][0], fields["bbox"][1], fields["bbox"][2] - 1, fields["bbox"][3] - 1]  # xyxy of pixels
+            bbox = [
+                fields["bbox"][0],
+                fields["bbox"][1],
+                fields["bbox"][2] - 1,
+                fields["bbox"][3] - 1,
+            ]  # xyxy of pixels
             if hole:
                 segmentation, crowd = rle_list(mask), 1
             else:
                 contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
                 segmentation, crowd = [[int(v) for v in c.reshape(-1)] for c in contours if len(c) >= 3], 0
-            data["annotations"].append({"id": len(data["annotations"]) + 1, "image_id": i, "category_id": 1 + k, "bbox": bbox,
-                                        "area": fields["area"], "segmentation": segmentation, "iscrowd": crowd})
+            data["annotations"].append(
+                {
+                    "id": len(data["annotations"]) + 1,
+                    "image_id": i,
+                    "category_id": 1 + k,
+                    "bbox": bbox,
+                    "area": fields["area"],
+                    "segmentation": segmentation,
+                    "iscrowd": crowd,
+                }
+            )
     return data, sizes
 
 

@@ -17,15 +17,31 @@ def tiny_sam(checkpoint=None, seed=0, img_size=1024):
     torch.manual_seed(seed)
     model = Sam(
         image_encoder=ImageEncoderViT(
-            depth=2, embed_dim=32, img_size=img_size, mlp_ratio=2, norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-            num_heads=2, patch_size=16, qkv_bias=True, use_rel_pos=True, global_attn_indexes=[1], window_size=14, out_chans=256,
+            depth=2,
+            embed_dim=32,
+            img_size=img_size,
+            mlp_ratio=2,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            num_heads=2,
+            patch_size=16,
+            qkv_bias=True,
+            use_rel_pos=True,
+            global_attn_indexes=[1],
+            window_size=14,
+            out_chans=256,
         ),
-        prompt_encoder=PromptEncoder(embed_dim=256, image_embedding_size=(img_size // 16, img_size // 16), input_image_size=(img_size, img_size),
-                                     mask_in_chans=16),
+        prompt_encoder=PromptEncoder(
+            embed_dim=256,
+            image_embedding_size=(img_size // 16, img_size // 16),
+            input_image_size=(img_size, img_size),
+            mask_in_chans=16,
+        ),
         mask_decoder=MaskDecoder(
             num_multimask_outputs=3,
             transformer=TwoWayTransformer(depth=1, embedding_dim=256, mlp_dim=256, num_heads=8),
-            transformer_dim=256, iou_head_depth=3, iou_head_hidden_dim=64,
+            transformer_dim=256,
+            iou_head_depth=3,
+            iou_head_hidden_dim=64,
         ),
         pixel_mean=[123.675, 116.28, 103.53],
         pixel_std=[58.395, 57.12, 57.375],
@@ -41,6 +57,7 @@ def register_tiny():
 
 # -- SAM 2.1 and SAM 3 tracker: tiny transformers models saved as model folders ------------------
 
+
 def tiny_sam2_folder(folder, seed=0, size=256):
     """A SAM 2.1 model folder (``save_pretrained`` layout: config, safetensors, processor) from
     the family's transformers config with tiny widths and a ``size``-pixel input."""
@@ -50,9 +67,16 @@ def tiny_sam2_folder(folder, seed=0, size=256):
     vision = {
         "model_type": "sam2_vision_model",
         "backbone_config": {
-            "model_type": "sam2_hiera_det_model", "hidden_size": 16, "num_attention_heads": 1, "image_size": [size, size],
-            "blocks_per_stage": [1, 1, 2, 1], "embed_dim_per_stage": [16, 32, 64, 128], "num_attention_heads_per_stage": [1, 1, 1, 1],
-            "global_attention_blocks": [3], "window_size_per_stage": [4, 4, 4, 4], "window_positional_embedding_background_size": [4, 4],
+            "model_type": "sam2_hiera_det_model",
+            "hidden_size": 16,
+            "num_attention_heads": 1,
+            "image_size": [size, size],
+            "blocks_per_stage": [1, 1, 2, 1],
+            "embed_dim_per_stage": [16, 32, 64, 128],
+            "num_attention_heads_per_stage": [1, 1, 1, 1],
+            "global_attention_blocks": [3],
+            "window_size_per_stage": [4, 4, 4, 4],
+            "window_positional_embedding_background_size": [4, 4],
         },
         "backbone_channel_list": [128, 64, 32, 16],
         "backbone_feature_sizes": [[size // 4, size // 4], [size // 8, size // 8], [size // 16, size // 16]],
@@ -84,8 +108,16 @@ def tiny_sam3_folder(folder, seed=0, size=224):
     vision = {
         "model_type": "sam3_vision_model",
         "backbone_config": {
-            "model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-            "image_size": size, "patch_size": 14, "window_size": 8, "global_attn_indexes": [1], "pretrain_image_size": size,
+            "model_type": "sam3_vit_model",
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": size,
+            "patch_size": 14,
+            "window_size": 8,
+            "global_attn_indexes": [1],
+            "pretrain_image_size": size,
         },
         "fpn_hidden_size": 32,
         "backbone_feature_sizes": [[tokens * 4, tokens * 4], [tokens * 2, tokens * 2], [tokens, tokens]],
@@ -97,7 +129,9 @@ def tiny_sam3_folder(folder, seed=0, size=224):
     )
     torch.manual_seed(seed)
     Sam3TrackerModel(config).eval().save_pretrained(folder)
-    Sam3TrackerProcessor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size})).save_pretrained(folder)
+    Sam3TrackerProcessor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size})).save_pretrained(
+        folder
+    )
     return folder
 
 
@@ -123,8 +157,16 @@ def tiny_sam3_concept_folder(folder, seed=0, size=224):
     vision = {
         "model_type": "sam3_vision_model",
         "backbone_config": {
-            "model_type": "sam3_vit_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-            "image_size": size, "patch_size": 14, "window_size": 8, "global_attn_indexes": [1], "pretrain_image_size": size,
+            "model_type": "sam3_vit_model",
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": size,
+            "patch_size": 14,
+            "window_size": 8,
+            "global_attn_indexes": [1],
+            "pretrain_image_size": size,
         },
         "fpn_hidden_size": 32,
         "backbone_feature_sizes": [[tokens * 4, tokens * 4], [tokens * 2, tokens * 2], [tokens, tokens]],
@@ -132,9 +174,22 @@ def tiny_sam3_concept_folder(folder, seed=0, size=224):
     small = {"hidden_size": 32, "num_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
     config = Sam3Config(
         vision_config=vision,
-        text_config={"model_type": "clip_text_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
-                     "vocab_size": 64, "max_position_embeddings": 32, "projection_dim": 32, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1},
-        geometry_encoder_config=small, detr_encoder_config=small, detr_decoder_config={**small, "num_queries": 20},
+        text_config={
+            "model_type": "clip_text_model",
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "vocab_size": 64,
+            "max_position_embeddings": 32,
+            "projection_dim": 32,
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 1,
+        },
+        geometry_encoder_config=small,
+        detr_encoder_config=small,
+        detr_decoder_config={**small, "num_queries": 20},
         mask_decoder_config={"hidden_size": 32, "num_attention_heads": 2},
     )
     torch.manual_seed(seed)
@@ -145,5 +200,7 @@ def tiny_sam3_concept_folder(folder, seed=0, size=224):
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = CLIPTokenizer(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
-    Sam3Processor(image_processor=Sam3ImageProcessor(size={"height": size, "width": size}), tokenizer=tokenizer).save_pretrained(folder)
+    Sam3Processor(
+        image_processor=Sam3ImageProcessor(size={"height": size, "width": size}), tokenizer=tokenizer
+    ).save_pretrained(folder)
     return folder

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import disc_scene
 from interactive_seg import InputError, Session, write_image
 from interactive_seg.model.annotations import Annotations
-from conftest import disc_scene
 
 
 def square(y0, x0, size, shape=(40, 60)):
@@ -187,8 +187,15 @@ def test_a_failed_save_is_taken_back_and_never_saved_later(folder, monkeypatch):
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(SaveError, match="No space left on device.*taken back") as failed:
         model.accept("img0.png", square(20, 20, 4), "cat")
-    assert failed.value.change.how == "not saved" and failed.value.change.bbox == (20, 20, 24, 24)  # the region to redraw
-    assert model.objects("img0.png").ids == [first] and session.count("img0.png") == 1  # the model and the session agree
+    assert failed.value.change.how == "not saved" and failed.value.change.bbox == (
+        20,
+        20,
+        24,
+        24,
+    )  # the region to redraw
+    assert (
+        model.objects("img0.png").ids == [first] and session.count("img0.png") == 1
+    )  # the model and the session agree
     assert not model.history("img0.png").can_redo
     with pytest.raises(SaveError, match="No space left on device"):
         model.delete("img0.png", first)

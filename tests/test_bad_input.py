@@ -8,11 +8,12 @@ import time
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Prompts, cli
-from interactive_seg.export import cutout, save_cutout, write_coco, CocoImage, CocoObject, read_coco
+from interactive_seg.export import CocoImage, CocoObject, cutout, read_coco, write_coco
 
 DTYPES = [np.uint8, np.uint16, np.int32, np.float32, np.float64, bool]
 
@@ -50,7 +51,9 @@ def prompts(draw, h=40, w=40):
     if kind == "scribbles":
         rng = np.random.default_rng(draw(st.integers(0, 1000)))
         sh = draw(st.sampled_from([(h, w), (h + 1, w)]))
-        scribbles = (rng.random(sh) < 0.05).astype(np.uint8) * draw(st.sampled_from([1, 2])) + (rng.random(sh) < 0.05) * draw(st.sampled_from([0, 1]))
+        scribbles = (rng.random(sh) < 0.05).astype(np.uint8) * draw(st.sampled_from([1, 2])) + (
+            rng.random(sh) < 0.05
+        ) * draw(st.sampled_from([0, 1]))
         scribbles = np.clip(scribbles, 0, 2).astype(np.uint8)
     return dict(box=box, points=points, point_labels=labels, scribbles=scribbles)
 
@@ -78,9 +81,16 @@ def test_any_prompts_segment_or_say_why(p, seed):
         assert mask.shape == (40, 40) and mask.dtype == bool
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(image=images(), seed=st.integers(0, 100), style=st.sampled_from(["black", "transparent", "color", "blur"]),
-       crop=st.booleans(), feather=st.sampled_from([0, 1.5]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    image=images(),
+    seed=st.integers(0, 100),
+    style=st.sampled_from(["black", "transparent", "color", "blur"]),
+    crop=st.booleans(),
+    feather=st.sampled_from([0, 1.5]),
+)
 def test_any_mask_through_every_export(tmp_path, image, seed, style, crop, feather):
     assume(image.ndim >= 2 and image.size)
     mask = np.random.default_rng(seed).random(image.shape[:2]) < 0.3
@@ -92,15 +102,22 @@ def test_any_mask_through_every_export(tmp_path, image, seed, style, crop, feath
     assert out.ndim in (2, 3)
     if image.ndim == 2 or image.shape[2] in (1, 2, 3, 4):
         try:
-            write_coco(tmp_path / "x.json", [CocoImage("x.png", image.shape[1], image.shape[0], [CocoObject(mask, "a")])]) if mask.any() else None
+            write_coco(
+                tmp_path / "x.json", [CocoImage("x.png", image.shape[1], image.shape[0], [CocoObject(mask, "a")])]
+            ) if mask.any() else None
         except InputError:
             return
         if mask.any():
             assert (read_coco(tmp_path / "x.json").images[0].objects[0].mask == mask).all()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(box=st.tuples(*[st.integers(-30, 90)] * 4), points=st.lists(st.tuples(st.integers(-10, 70), st.integers(-10, 70), st.integers(0, 1)), max_size=3))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    box=st.tuples(*[st.integers(-30, 90)] * 4),
+    points=st.lists(st.tuples(st.integers(-10, 70), st.integers(-10, 70), st.integers(0, 1)), max_size=3),
+)
 def test_cli_segment_exits_0_or_2_and_never_leaves_partial_files(tmp_path, box, points):
     image = (np.random.default_rng(0).random((50, 60, 3)) * 255).astype(np.uint8)
     path = tmp_path / "in.png"
@@ -172,7 +189,9 @@ def test_read_only_output_folder(tmp_path, monkeypatch, capsys):
     if os.access(out, os.W_OK):  # root: make the folder refuse as a read-only one would
         import tempfile
 
-        monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+        monkeypatch.setattr(
+            tempfile, "mkstemp", lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+        )
     try:
         assert cli.main(["segment", str(path), "--box", "3,3,22,17", "--out", str(out)]) == 2
         assert "writable" in capsys.readouterr().err
@@ -195,7 +214,10 @@ def test_coco_file_with_a_missing_image(tmp_path, capsys):
     mask = np.zeros((10, 10), bool)
     mask[2:5, 2:5] = True
     write_coco(tmp_path / "c.json", [CocoImage("gone.png", 10, 10, [CocoObject(mask, "a")])])
-    assert cli.main(["export", "--coco", str(tmp_path / "c.json"), "--images", str(images), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        cli.main(["export", "--coco", str(tmp_path / "c.json"), "--images", str(images), "--out", str(tmp_path / "o")])
+        == 2
+    )
     assert "gone.png" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
@@ -211,10 +233,12 @@ def test_saved_work_is_never_changed_by_a_failed_call(tmp_path):
     session.add("a.png", mask, "cat")
     session.save()  # folds the session's journal into the COCO file
     before = session.path.read_bytes()
-    for bad in (lambda: session.add("a.png", np.zeros((10, 10), bool), "x"),
-                lambda: session.add("a.png", np.ones((3, 3), bool), "x"),
-                lambda: session.replace(999, mask=mask),
-                lambda: session.remove(12345)):
+    for bad in (
+        lambda: session.add("a.png", np.zeros((10, 10), bool), "x"),
+        lambda: session.add("a.png", np.ones((3, 3), bool), "x"),
+        lambda: session.replace(999, mask=mask),
+        lambda: session.remove(12345),
+    ):
         with pytest.raises(InputError):
             bad()
         assert session.path.read_bytes() == before

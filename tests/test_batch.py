@@ -8,8 +8,8 @@ checkpoint the test saves.
 """
 
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,14 +24,13 @@ import pytest
 pytest.importorskip("distributed")
 
 import interactive_seg as iseg  # noqa: E402
+from conftest import disc_scene  # noqa: E402
 from interactive_seg import provenance as pv  # noqa: E402
 from interactive_seg.batch import embed_folder, export_folder, masks_from_boxes  # noqa: E402
 from interactive_seg.batch import worker as worker_side  # noqa: E402
 from interactive_seg.cli import main  # noqa: E402
 from interactive_seg.coco import CocoDocument  # noqa: E402
 from interactive_seg.errors import InputError  # noqa: E402
-
-from conftest import disc_scene  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -56,7 +55,16 @@ def make_dataset(folder: Path, n: int = N_IMAGES) -> Path:
         image, disc, square = scene(i)
         iseg.write_image(folder / "images" / f"im{i}.png", image)
         images.append({"id": 100 + i, "file_name": f"im{i}.png", "width": 160, "height": 120, "license": 1})
-        anns.append({"id": 10 * i + 1, "image_id": 100 + i, "category_id": 7, "bbox": disc, "iscrowd": 0, "attributes": {"seen": i}})
+        anns.append(
+            {
+                "id": 10 * i + 1,
+                "image_id": 100 + i,
+                "category_id": 7,
+                "bbox": disc,
+                "iscrowd": 0,
+                "attributes": {"seen": i},
+            }
+        )
         anns.append({"id": 10 * i + 2, "image_id": 100 + i, "category_id": 3, "bbox": square, "area": 2500.0})
     # first in the file, a square with a mask already (kept unless --redo: it is image 0's square-1);
     # last, an annotation without a bbox (never touched)
@@ -65,8 +73,18 @@ def make_dataset(folder: Path, n: int = N_IMAGES) -> Path:
     from pycocotools import mask as mask_utils
 
     rle = mask_utils.encode(np.asfortranarray(done))
-    anns.insert(0, {"id": 500, "image_id": 100, "category_id": 3, "bbox": [5.0, 5.0, 20.0, 10.0],
-                    "segmentation": {"size": [120, 160], "counts": rle["counts"].decode()}, "area": 200.0, "iscrowd": 0})
+    anns.insert(
+        0,
+        {
+            "id": 500,
+            "image_id": 100,
+            "category_id": 3,
+            "bbox": [5.0, 5.0, 20.0, 10.0],
+            "segmentation": {"size": [120, 160], "counts": rle["counts"].decode()},
+            "area": 200.0,
+            "iscrowd": 0,
+        },
+    )
     anns.append({"id": 501, "image_id": 101, "category_id": 7, "keypoints": [1, 2, 2]})
     data = {
         "info": {"description": "boxes", "year": 2026},
@@ -174,7 +192,23 @@ def test_masks_output_passes_check_strict_and_redo_prompts_from_the_box_given(da
     assert cli("check", reference, "--strict") == 0
     assert "No problems" in capsys.readouterr().out
     again = tmp_path / "again.json"
-    assert cli("batch", "masks", "--coco", reference, "--images", data / "images", "--out", again, "--redo", "--workers", 0, "-q") == 0
+    assert (
+        cli(
+            "batch",
+            "masks",
+            "--coco",
+            reference,
+            "--images",
+            data / "images",
+            "--out",
+            again,
+            "--redo",
+            "--workers",
+            0,
+            "-q",
+        )
+        == 0
+    )
     first, second = CocoDocument.open(reference), CocoDocument.open(again)
     made = [a["id"] for a in first.annotations() if "interactive_seg" in a]
     assert len(made) == 2 * N_IMAGES
@@ -188,7 +222,10 @@ def test_masks_output_passes_check_strict_and_redo_prompts_from_the_box_given(da
 def test_local_cluster_from_the_command_line(data, reference, tmp_path, capsys):
     """The default: no scheduler given, a local cluster of worker processes is started and closed."""
     out = tmp_path / "cli.json"
-    assert cli("batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", out, "--workers", 2) == 0
+    assert (
+        cli("batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", out, "--workers", 2)
+        == 0
+    )
     assert same_file(out, reference)
     assert not (tmp_path / "cli.json.parts").exists()  # every image succeeded: the work folder is gone
     printed = capsys.readouterr()
@@ -197,7 +234,9 @@ def test_local_cluster_from_the_command_line(data, reference, tmp_path, capsys):
 
 
 def test_zero_one_two_or_n_workers_give_the_same_file(data, reference, cluster, tmp_path, monkeypatch):
-    here = iseg.batch.masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, threads=1, progress=False)
+    here = iseg.batch.masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, threads=1, progress=False
+    )
     one = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "one.json", workers=1, progress=False)
     three = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "three.json", workers=3, progress=False)
 
@@ -207,7 +246,9 @@ def test_zero_one_two_or_n_workers_give_the_same_file(data, reference, cluster, 
     # the workers read the images: this process (the client) never does on a cluster
     monkeypatch.setattr("interactive_seg.files.read_image", no_pixels_here)
     monkeypatch.setattr("interactive_seg.batch.masks.read_image", no_pixels_here)
-    two = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "two.json", scheduler=cluster, progress=False)
+    two = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "two.json", scheduler=cluster, progress=False
+    )
     assert here.ok and one.ok and two.ok and three.ok, (one.summary(), two.summary(), three.summary())
     assert (here.workers, one.workers, two.workers, three.workers) == (0, 1, 2, 3)
     for name in ("here", "one", "two", "three"):
@@ -224,8 +265,21 @@ def test_the_scheduler_address_from_the_environment(data, reference, cluster, tm
     here = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, progress=False)
     assert here.workers == 0  # workers=0 still means this process
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:1")
-    assert cli("batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", tmp_path / "no.json",
-               "--connect-timeout", 1) == 2
+    assert (
+        cli(
+            "batch",
+            "masks",
+            "--coco",
+            data / "boxes.json",
+            "--images",
+            data / "images",
+            "--out",
+            tmp_path / "no.json",
+            "--connect-timeout",
+            1,
+        )
+        == 2
+    )
     assert "Cannot reach the dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
     assert not (tmp_path / "no.json").exists() and not (tmp_path / "no.json.parts").exists()
 
@@ -233,17 +287,32 @@ def test_the_scheduler_address_from_the_environment(data, reference, cluster, tm
 def test_engines_are_built_once_per_worker(data, cluster, tmp_path):
     options = {"iterations": 4}  # an engine no other test builds
     before = worker_states(cluster)
-    first = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "a.json", engine_options=options, scheduler=cluster,
-                             progress=False)
+    first = masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "a.json",
+        engine_options=options,
+        scheduler=cluster,
+        progress=False,
+    )
     middle = worker_states(cluster)
-    masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "b.json", engine_options=options, scheduler=cluster,
-                     progress=False, work=tmp_path / "w")
+    masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "b.json",
+        engine_options=options,
+        scheduler=cluster,
+        progress=False,
+        work=tmp_path / "w",
+    )
     after = worker_states(cluster)
     assert first.ok and first.images == N_IMAGES > 2
     for address in before:
         assert middle[address]["loads"] - before[address]["loads"] <= 1  # one engine per worker, not per task
         assert after[address]["loads"] == middle[address]["loads"]  # and kept for the next batch
-        assert middle[address]["threads"] == max(1, worker_side.available_cores() // 2)  # 2 workers on this machine's 2 cores: one OpenCV/torch thread each
+        assert middle[address]["threads"] == max(
+            1, worker_side.available_cores() // 2
+        )  # 2 workers on this machine's 2 cores: one OpenCV/torch thread each
     assert sum(first.timings["engine_builds"].values()) <= 2
 
 
@@ -257,13 +326,30 @@ def test_detections_in_the_results_format(data, tmp_path, capsys):
     ]
     (tmp_path / "dets.json").write_text(json.dumps(dets))
     out = tmp_path / "dets_masks.json"
-    code = cli("batch", "masks", "--coco", data / "boxes.json", "--results", tmp_path / "dets.json", "--min-score", 0.5,
-               "--images", data / "images", "--out", out, "--workers", 0, "-q")
+    code = cli(
+        "batch",
+        "masks",
+        "--coco",
+        data / "boxes.json",
+        "--results",
+        tmp_path / "dets.json",
+        "--min-score",
+        0.5,
+        "--images",
+        data / "images",
+        "--out",
+        out,
+        "--workers",
+        0,
+        "-q",
+    )
     assert code == 1  # one detection failed; the rest are done
     printed = capsys.readouterr()
     err = printed.err
     assert "im2.png, detection 3: The box [400, 300, 20, 20] lies outside the image (160 x 120 pixels)" in err
-    assert printed.out == "" and " images, " not in err and "1 failed:" in err  # -q: no progress bar, no summary, the failures
+    assert (
+        printed.out == "" and " images, " not in err and "1 failed:" in err
+    )  # -q: no progress bar, no summary, the failures
     doc = CocoDocument.open(out)
     anns = doc.annotations()
     assert [a["id"] for a in anns] == [1, 2, 4]  # numbered in file order of the detections kept
@@ -275,8 +361,15 @@ def test_detections_in_the_results_format(data, tmp_path, capsys):
 
 
 def test_cutouts_are_named_and_made_as_export_makes_them(data, tmp_path):
-    report = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "m.json", cutouts=tmp_path / "cut",
-                              cutout_options={"background": "blur", "crop": True, "padding": 3}, workers=0, progress=False)
+    report = masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "m.json",
+        cutouts=tmp_path / "cut",
+        cutout_options={"background": "blur", "crop": True, "padding": 3},
+        workers=0,
+        progress=False,
+    )
     assert report.counts == {"masks": 2 * N_IMAGES, "cutouts": 2 * N_IMAGES}
     names = sorted(p.name for p in (tmp_path / "cut").iterdir())
     # image 0 already had a square with a mask (annotation 500, first in the file): the new square is its second
@@ -310,10 +403,31 @@ def _wait_for_parts(work: Path, count: int, process, limit: float = 60.0) -> int
 
 def test_interrupt_and_run_again_computes_only_the_rest(data, reference, tmp_path, monkeypatch, capsys):
     out, work = tmp_path / "out.json", tmp_path / "work"
-    args = ["batch", "masks", "--coco", data / "boxes.json", "--images", data / "images", "--out", out, "--work", work,
-            "--engine", "slowcut", "--preload", "batch_engines", "--workers", "0"]
-    process = subprocess.Popen([sys.executable, "-m", "interactive_seg.cli", *map(str, args)], env=_env(ISEG_TEST_DELAY=0.4),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = [
+        "batch",
+        "masks",
+        "--coco",
+        data / "boxes.json",
+        "--images",
+        data / "images",
+        "--out",
+        out,
+        "--work",
+        work,
+        "--engine",
+        "slowcut",
+        "--preload",
+        "batch_engines",
+        "--workers",
+        "0",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interactive_seg.cli", *map(str, args)],
+        env=_env(ISEG_TEST_DELAY=0.4),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_parts(work, 2, process)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -330,22 +444,47 @@ def test_interrupt_and_run_again_computes_only_the_rest(data, reference, tmp_pat
 
 def test_other_settings_do_not_reuse_results(data, tmp_path):
     work = tmp_path / "work"
-    first = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "a.json", work=work, keep_work=True, workers=0, progress=False)
-    again = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "b.json", work=work, keep_work=True, workers=0, progress=False)
-    other = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "c.json", work=work, workers=0, progress=False,
-                             engine_options={"margin": 0.2})
-    assert (first.computed, again.computed, again.reused, other.computed, other.reused) == (N_IMAGES, 0, N_IMAGES, N_IMAGES, 0)
+    first = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "a.json", work=work, keep_work=True, workers=0, progress=False
+    )
+    again = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "b.json", work=work, keep_work=True, workers=0, progress=False
+    )
+    other = masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "c.json",
+        work=work,
+        workers=0,
+        progress=False,
+        engine_options={"margin": 0.2},
+    )
+    assert (first.computed, again.computed, again.reused, other.computed, other.reused) == (
+        N_IMAGES,
+        0,
+        N_IMAGES,
+        N_IMAGES,
+        0,
+    )
     assert same_file((tmp_path / "a.json"), (tmp_path / "b.json"))
 
 
 def test_a_damaged_result_file_is_reported_and_computed_again(data, reference, tmp_path):
     work = tmp_path / "work"
-    masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "a.json", work=work, keep_work=True, workers=0, progress=False)
+    masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "a.json", work=work, keep_work=True, workers=0, progress=False
+    )
     victim = sorted(work.glob("*.part.npz"))[0]
     victim.write_bytes(b"not a zip")
-    damaged = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "b.json", work=work, workers=0, progress=False)
-    assert [f.reason for f in damaged.failures] == ["Its result file in the work folder could not be read; run the batch again."]
-    fixed = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "c.json", work=work, workers=0, progress=False)
+    damaged = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "b.json", work=work, workers=0, progress=False
+    )
+    assert [f.reason for f in damaged.failures] == [
+        "Its result file in the work folder could not be read; run the batch again."
+    ]
+    fixed = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "c.json", work=work, workers=0, progress=False
+    )
     assert fixed.ok and fixed.computed == 1 and same_file((tmp_path / "c.json"), reference)
 
 
@@ -364,17 +503,56 @@ def test_dask_scheduler_and_workers_with_one_killed_mid_batch(tmp_path, referenc
     env = _env(ISEG_TEST_DELAY=0.25)
     started = []
     try:
-        started.append(subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+        started.append(
+            subprocess.Popen(
+                ["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=tmp_path,
+            )
+        )
         for name in ("w1", "w2"):
-            started.append(subprocess.Popen(["dask", "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name],
-                                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path))
+            started.append(
+                subprocess.Popen(
+                    ["dask", "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", name],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=tmp_path,
+                )
+            )
         out, work = tmp_path / "out.json", tmp_path / "work"
         batch = subprocess.Popen(
-            [sys.executable, "-m", "interactive_seg.cli", "batch", "masks", "--coco", str(data / "boxes.json"), "--images", str(data / "images"),
-             "--out", str(out), "--work", str(work), "--engine", "slowcut", "--preload", "batch_engines",
-             "--scheduler", address, "--workers", "2", "--connect-timeout", "60"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "interactive_seg.cli",
+                "batch",
+                "masks",
+                "--coco",
+                str(data / "boxes.json"),
+                "--images",
+                str(data / "images"),
+                "--out",
+                str(out),
+                "--work",
+                str(work),
+                "--engine",
+                "slowcut",
+                "--preload",
+                "batch_engines",
+                "--scheduler",
+                address,
+                "--workers",
+                "2",
+                "--connect-timeout",
+                "60",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         done = _wait_for_parts(work, 2, batch, limit=90)
         started[1].kill()  # worker w1, whatever it was running
@@ -402,7 +580,10 @@ def test_images_missing_unreadable_or_of_another_size_are_listed_and_the_rest_do
     (images / "im4.png").unlink()
     iseg.write_image(images / "im5.png", np.zeros((50, 60, 3), np.uint8))
     out = tmp_path / "out.json"
-    assert cli("batch", "masks", "--coco", data / "boxes.json", "--images", images, "--out", out, "--workers", 0, "-q") == 1
+    assert (
+        cli("batch", "masks", "--coco", data / "boxes.json", "--images", images, "--out", out, "--workers", 0, "-q")
+        == 1
+    )
     err = capsys.readouterr().err
     assert "im3.png: " in err and "is not an image OpenCV can decode" in err
     assert "im4.png: There is no image file at" in err
@@ -423,7 +604,22 @@ def test_boxes_of_zero_area_or_off_the_image(data, tmp_path, capsys):
     ]
     (tmp_path / "bad.json").write_text(json.dumps(raw))
     out = tmp_path / "out.json"
-    assert cli("batch", "masks", "--coco", tmp_path / "bad.json", "--images", data / "images", "--out", out, "--workers", 0, "-q") == 1
+    assert (
+        cli(
+            "batch",
+            "masks",
+            "--coco",
+            tmp_path / "bad.json",
+            "--images",
+            data / "images",
+            "--out",
+            out,
+            "--workers",
+            0,
+            "-q",
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "im0.png, annotation 900: The box [10, 10, 0, 30] has zero area" in err
     assert "im0.png, annotation 901: The box [170, 10, 20, 30] lies outside the image (160 x 120 pixels)" in err
@@ -436,8 +632,12 @@ def test_boxes_of_zero_area_or_off_the_image(data, tmp_path, capsys):
 def test_bad_arguments_exit_2_and_write_nothing(data, tmp_path, capsys):
     out = tmp_path / "out.json"
     base = ["batch", "masks", "--images", data / "images", "--out", out]
-    (tmp_path / "list.json").write_text(json.dumps([{"image_id": 100, "category_id": 7, "bbox": [1, 1, 5, 5], "score": 1}]))
-    (tmp_path / "unknown.json").write_text(json.dumps([{"image_id": 999, "category_id": 7, "bbox": [1, 1, 5, 5], "score": 1}]))
+    (tmp_path / "list.json").write_text(
+        json.dumps([{"image_id": 100, "category_id": 7, "bbox": [1, 1, 5, 5], "score": 1}])
+    )
+    (tmp_path / "unknown.json").write_text(
+        json.dumps([{"image_id": 999, "category_id": 7, "bbox": [1, 1, 5, 5], "score": 1}])
+    )
     empty = tmp_path / "empty"
     empty.mkdir()
     cases = [
@@ -446,11 +646,16 @@ def test_bad_arguments_exit_2_and_write_nothing(data, tmp_path, capsys):
         (["--coco", data / "boxes.json", "--results", tmp_path / "unknown.json"], "refers to image 999"),
         (["--coco", data / "boxes.json", "--min-score", "0.5"], "--min-score judges detections"),
         (["--coco", data / "boxes.json", "--engine", "nosuch"], "There is no engine named 'nosuch'"),
-        (["--coco", data / "boxes.json", "--engine", "sam", "--checkpoint", tmp_path / "no.pth"], "There is no checkpoint file"),
+        (
+            ["--coco", data / "boxes.json", "--engine", "sam", "--checkpoint", tmp_path / "no.pth"],
+            "There is no checkpoint file",
+        ),
         (["--coco", data / "boxes.json", "--cutouts", tmp_path / "c", "--format", "jpg"], "no transparency"),
         (["--coco", data / "boxes.json", "--workers", "-1"], "workers must be 0"),
-        (["--coco", data / "boxes.json", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "1"],
-         "Cannot reach the dask scheduler at tcp://127.0.0.1:1"),
+        (
+            ["--coco", data / "boxes.json", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "1"],
+            "Cannot reach the dask scheduler at tcp://127.0.0.1:1",
+        ),
     ]
     for extra, expected in cases:
         assert cli(*base, *extra) == 2, extra
@@ -465,11 +670,32 @@ def test_bad_arguments_exit_2_and_write_nothing(data, tmp_path, capsys):
 # -- SAM: masks and embeddings --------------------------------------------------------------------
 def test_sam_masks_on_the_cluster_equal_the_single_image_api(cluster, micro_checkpoint, tmp_path):
     data = make_dataset(tmp_path / "small", n=3)
-    options = {"model_type": "micro", "checkpoint": str(micro_checkpoint), "device": "cpu", "cache_dir": str(tmp_path / "cache")}
-    report = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "sam.json", engine="sam", engine_options=options,
-                              scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
-    alone = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "sam0.json", engine="sam", engine_options=options,
-                             workers=0, preload=["batch_tiny_sam"], progress=False)
+    options = {
+        "model_type": "micro",
+        "checkpoint": str(micro_checkpoint),
+        "device": "cpu",
+        "cache_dir": str(tmp_path / "cache"),
+    }
+    report = masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "sam.json",
+        engine="sam",
+        engine_options=options,
+        scheduler=cluster,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
+    alone = masks_from_boxes(
+        data / "boxes.json",
+        data / "images",
+        tmp_path / "sam0.json",
+        engine="sam",
+        engine_options=options,
+        workers=0,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
     assert report.ok and alone.ok, report.summary()
     assert same_file((tmp_path / "sam.json"), (tmp_path / "sam0.json"))
     doc = CocoDocument.open(tmp_path / "sam.json")
@@ -485,8 +711,16 @@ def test_sam_masks_on_the_cluster_equal_the_single_image_api(cluster, micro_chec
 
 def test_embeddings_ahead_are_what_the_engine_then_loads(data, cluster, micro_checkpoint, tmp_path, capsys):
     cache = tmp_path / "cache"
-    report = embed_folder(data / "images", model_type="micro", checkpoint=micro_checkpoint, cache_dir=cache, device="cpu",
-                          scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
+    report = embed_folder(
+        data / "images",
+        model_type="micro",
+        checkpoint=micro_checkpoint,
+        cache_dir=cache,
+        device="cpu",
+        scheduler=cluster,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
     assert report.ok and (report.computed, report.reused) == (N_IMAGES, 0)
     assert len(list((cache / "embeddings").glob("*.npz"))) == N_IMAGES
     engine = iseg.get_engine("sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=cache, device="cpu")
@@ -501,8 +735,23 @@ def test_embeddings_ahead_are_what_the_engine_then_loads(data, cluster, micro_ch
             engine.set_image(iseg.read_image(data / "images" / f"im{i}.png"))
             assert engine.segment(iseg.Prompts(box=(30, 30, 90, 90))).mask.shape == (120, 160)
     assert engine.cache.hits["disk"] == N_IMAGES and engine.cache.misses == 0  # the GUI's engine finds every one
-    again = cli("batch", "embed", data / "images", "--model-type", "micro", "--checkpoint", micro_checkpoint, "--cache-dir", cache,
-                "--device", "cpu", "--preload", "batch_tiny_sam", "--scheduler", cluster)
+    again = cli(
+        "batch",
+        "embed",
+        data / "images",
+        "--model-type",
+        "micro",
+        "--checkpoint",
+        micro_checkpoint,
+        "--cache-dir",
+        cache,
+        "--device",
+        "cpu",
+        "--preload",
+        "batch_tiny_sam",
+        "--scheduler",
+        cluster,
+    )
     assert again == 0
     assert f"0 computed, {N_IMAGES} from an earlier run" in capsys.readouterr().out
 
@@ -513,11 +762,24 @@ def test_embeddings_in_batches_equal_one_at_a_time(data, micro_checkpoint, tmp_p
     shutil.copytree(data / "images", folder)
     iseg.write_image(folder / "wide.png", np.full((40, 200, 3), 90, np.uint8))  # another size in the same batch
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
-    report = embed_folder(folder, model_type="micro", checkpoint=micro_checkpoint, cache_dir=tmp_path / "batched", device="cpu",
-                          batch_size=3, workers=0, preload=["batch_tiny_sam"], progress=False)
+    report = embed_folder(
+        folder,
+        model_type="micro",
+        checkpoint=micro_checkpoint,
+        cache_dir=tmp_path / "batched",
+        device="cpu",
+        batch_size=3,
+        workers=0,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
     assert report.computed == N_IMAGES + 1 and [f.item for f in report.failures] == ["broken.jpg"]
-    single = iseg.get_engine("sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=tmp_path / "single", device="cpu")
-    batched = iseg.get_engine("sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=tmp_path / "batched", device="cpu")
+    single = iseg.get_engine(
+        "sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=tmp_path / "single", device="cpu"
+    )
+    batched = iseg.get_engine(
+        "sam", model_type="micro", checkpoint=micro_checkpoint, cache_dir=tmp_path / "batched", device="cpu"
+    )
     misses = batched.cache.misses  # (this process's engines share one cache per folder: the batch's own look-ups count)
     for name in ("im0.png", "im4.png", "wide.png"):
         image = iseg.read_image(folder / name)
@@ -535,14 +797,47 @@ def test_folder_export_makes_what_export_makes(data, cluster, reference, tmp_pat
     shutil.copytree(data / "images", folder)
     shutil.copy(reference, folder / "annotations.coco.json")
     out = tmp_path / "cutouts"
-    code = cli("batch", "export", folder, "--out", out, "--style", "color", "--color", "10,20,30", "--crop", "--padding", 2,
-               "--scheduler", cluster, "-q")
+    code = cli(
+        "batch",
+        "export",
+        folder,
+        "--out",
+        out,
+        "--style",
+        "color",
+        "--color",
+        "10,20,30",
+        "--crop",
+        "--padding",
+        2,
+        "--scheduler",
+        cluster,
+        "-q",
+    )
     assert code == 0
     assert json.loads((out / "annotations.coco.json").read_text()) == json.loads(reference.read_text())
     made = sorted(p.name for p in out.glob("*.png"))
     assert len(made) == 2 * N_IMAGES + 1 and not (out / ".interactive-seg-work").exists()
-    assert cli("export", "--coco", reference, "--images", folder, "--out", tmp_path / "plain", "--style", "color", "--color", "10,20,30",
-               "--crop", "--padding", 2, "-q") == 0
+    assert (
+        cli(
+            "export",
+            "--coco",
+            reference,
+            "--images",
+            folder,
+            "--out",
+            tmp_path / "plain",
+            "--style",
+            "color",
+            "--color",
+            "10,20,30",
+            "--crop",
+            "--padding",
+            2,
+            "-q",
+        )
+        == 0
+    )
     plain = sorted(p.name for p in (tmp_path / "plain").glob("*.png"))
     assert made == plain
     for name in made:
@@ -581,12 +876,28 @@ def test_on_a_cluster_the_checkpoint_is_the_workers_to_find(data, cluster, micro
 
     out = tmp_path / "sam.json"
     with pytest.raises(InputError, match="checkpoint"):
-        masks_from_boxes(data / "boxes.json", data / "images", out, engine="sam", engine_options=missing,
-                         scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
+        masks_from_boxes(
+            data / "boxes.json",
+            data / "images",
+            out,
+            engine="sam",
+            engine_options=missing,
+            scheduler=cluster,
+            preload=["batch_tiny_sam"],
+            progress=False,
+        )
     assert not out.exists()
     # and the workers' own file is used when only they can see it (here: the same machine)
     found = dict(missing, checkpoint=str(micro_checkpoint), cache_dir=str(tmp_path / "cache"))
     small = make_dataset(tmp_path / "small", n=2)
-    report = masks_from_boxes(small / "boxes.json", small / "images", out, engine="sam", engine_options=found,
-                              scheduler=cluster, preload=["batch_tiny_sam"], progress=False)
+    report = masks_from_boxes(
+        small / "boxes.json",
+        small / "images",
+        out,
+        engine="sam",
+        engine_options=found,
+        scheduler=cluster,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
     assert report.ok, report.summary()

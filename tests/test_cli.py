@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from interactive_seg import cli, read_image, write_image
 from conftest import disc_scene, iou
+from interactive_seg import cli, read_image, write_image
 
 
 @pytest.fixture
@@ -41,7 +41,19 @@ def test_points_and_scribbles(image_file, tmp_path):
     scrib = tmp_path / "s.png"
     cv2.imwrite(str(scrib), scribbles)
     out = tmp_path / "o"
-    args = ["segment", str(path), "--point", "80,60", "--point", "150,10,0", "--scribbles", str(scrib), "--out", str(out), "-q"]
+    args = [
+        "segment",
+        str(path),
+        "--point",
+        "80,60",
+        "--point",
+        "150,10,0",
+        "--scribbles",
+        str(scrib),
+        "--out",
+        str(out),
+        "-q",
+    ]
     assert cli.main(args) == 0
     assert iou(read_image(out / f"{path.stem}_mask.png") == 255, truth) > 0.9
 
@@ -96,7 +108,9 @@ def test_scribbles_of_the_wrong_size(image_file, tmp_path, capsys):
 
 
 def test_help_is_complete():
-    result = subprocess.run([sys.executable, "-m", "interactive_seg.cli", "segment", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "interactive_seg.cli", "segment", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     for option in ("--box", "--point", "--scribbles", "--engine", "--out", "_mask.png", "_cutout.png"):
         assert option in result.stdout

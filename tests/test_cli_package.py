@@ -27,7 +27,9 @@ def _subparser(parser, *path):
 
 def _flags(parser) -> dict:
     """{flag: help} of a parser, with argparse's %% as %."""
-    return {name: (action.help or "").replace("%%", "%") for action in parser._actions for name in action.option_strings}
+    return {
+        name: (action.help or "").replace("%%", "%") for action in parser._actions for name in action.option_strings
+    }
 
 
 @pytest.mark.parametrize("command", [("segment",), ("batch", "masks"), ("replay",)])
@@ -72,8 +74,23 @@ def test_the_flags_reach_the_engine(tmp_path):
     image[15:45, 20:60] = (200, 40, 40)
     write_image(tmp_path / "a.png", image)
     coco = tmp_path / "a.json"
-    argv = ["segment", str(tmp_path / "a.png"), "--box", "15,10,65,50", "--engine", "plain_grabcut", "--click-radius", "7",
-            "--iterations", "2", "--coco", str(coco), "--category", "red", "-q"]
+    argv = [
+        "segment",
+        str(tmp_path / "a.png"),
+        "--box",
+        "15,10,65,50",
+        "--engine",
+        "plain_grabcut",
+        "--click-radius",
+        "7",
+        "--iterations",
+        "2",
+        "--coco",
+        str(coco),
+        "--category",
+        "red",
+        "-q",
+    ]
     assert cli.main(argv) == 0
     options = json.loads(coco.read_text())["annotations"][0]["interactive_seg"]["engine"]["options"]
     assert options["click_radius"] == 7 and options["iterations"] == 2
@@ -82,7 +99,20 @@ def test_the_flags_reach_the_engine(tmp_path):
 def test_a_flag_of_another_engine_is_refused_by_replay(tmp_path, capsys):
     coco = tmp_path / "in.json"
     coco.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
-    status = cli.main(["replay", str(coco), "--engine", "plain_grabcut", "--tightness", "0.1", "--out", str(tmp_path / "out.json"), "--workers", "0"])
+    status = cli.main(
+        [
+            "replay",
+            str(coco),
+            "--engine",
+            "plain_grabcut",
+            "--tightness",
+            "0.1",
+            "--out",
+            str(tmp_path / "out.json"),
+            "--workers",
+            "0",
+        ]
+    )
     assert status == 2
     assert "has no option --tightness" in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
@@ -90,7 +120,16 @@ def test_a_flag_of_another_engine_is_refused_by_replay(tmp_path, capsys):
 
 def test_a_bad_value_says_which_flag(tmp_path, capsys):
     write_image(tmp_path / "a.png", np.zeros((20, 20, 3), np.uint8))
-    argv = ["segment", str(tmp_path / "a.png"), "--box", "2,2,18,18", "--scribble-prior", "random", "--out", str(tmp_path / "o")]
+    argv = [
+        "segment",
+        str(tmp_path / "a.png"),
+        "--box",
+        "2,2,18,18",
+        "--scribble-prior",
+        "random",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert cli.main(argv) == 2
     assert "scribble_prior must be one of geodesic, none" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -98,11 +137,24 @@ def test_a_bad_value_says_which_flag(tmp_path, capsys):
 
 def _run(code: str, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-c", code, *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["segment", "--help"], ["batch", "masks", "--help"], ["batch", "embed", "--help"],
-                                  ["replay", "--help"], ["review", "--help"], ["gui", "--help"], ["models", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["segment", "--help"],
+        ["batch", "masks", "--help"],
+        ["batch", "embed", "--help"],
+        ["replay", "--help"],
+        ["review", "--help"],
+        ["gui", "--help"],
+        ["models", "--help"],
+    ],
+)
 def test_help_imports_nothing_heavy(argv):
     code = (
         "import sys\n"
@@ -141,20 +193,36 @@ def test_the_engine_flags_are_there_without_torch():
 
 
 def test_python_dash_m_runs_the_command_line():
-    result = subprocess.run([sys.executable, "-m", "interactive_seg.cli", "check", "--help"], check=False, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "interactive_seg.cli", "check", "--help"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0 and "usage: interactive-seg check" in result.stdout
 
 
 def test_an_import_circle_in_the_command_line_is_caught(tmp_path):
     """The acyclic contract bites: a helper of cli.common importing a command back is reported."""
     pytest.importorskip("importlinter")
-    shutil.copytree(ROOT / "interactive_seg", tmp_path / "interactive_seg", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "interactive_seg", tmp_path / "interactive_seg", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with open(tmp_path / "interactive_seg" / "cli" / "common.py", "a", encoding="utf-8") as handle:
         handle.write("\n\ndef _circle():\n    from . import segment  # noqa: F401\n")
     env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
-    result = subprocess.run([sys.executable, "-c", code, "--no-cache"], check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--no-cache"],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert "No import circle among the modules of a package BROKEN" in result.stdout
     assert ".common -> .segment" in result.stdout or ".segment -> .common" in result.stdout
@@ -172,4 +240,6 @@ def test_the_cli_reference_lists_every_engine_flag_with_its_help():
             flag = "--" + option.name.replace("_", "-")
             line = next((row for row in section.splitlines() if row.startswith(f"- `{flag}")), None)
             assert line is not None, f"docs/cli.md's Engine options do not list {flag}"
-            assert f"`{name}`" in line and option.help.rstrip(".") in line, f"docs/cli.md's {flag} is not the {name} engine's help"
+            assert f"`{name}`" in line and option.help.rstrip(".") in line, (
+                f"docs/cli.md's {flag} is not the {name} engine's help"
+            )

@@ -8,7 +8,8 @@ import os
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import interactive_seg as iseg
 from interactive_seg import CocoDocument, CocoImage, CocoObject, InputError, check_coco, read_coco, write_coco
@@ -36,7 +37,10 @@ def dataset(seed=0, n_images=3):
     images = []
     for i in range(n_images):
         h, w = int(rng.integers(20, 70)), int(rng.integers(20, 90))
-        objects = [CocoObject(random_mask(rng, h, w), ["cat", "dog", "bird"][rng.integers(3)]) for _ in range(rng.integers(1, 5))]
+        objects = [
+            CocoObject(random_mask(rng, h, w), ["cat", "dog", "bird"][rng.integers(3)])
+            for _ in range(rng.integers(1, 5))
+        ]
         images.append(CocoImage(f"image {i} ü.png", w, h, objects))
     return images
 
@@ -109,7 +113,9 @@ def test_polygons_one_per_part_and_holes_fall_back_to_rle():
     assert isinstance(mask_to_segmentation(holed, polygons=True)["segmentation"], dict)
     dot = np.zeros((5, 5), bool)
     dot[2, 2] = True
-    back = read_coco(to_coco([CocoImage("d.png", 5, 5, [CocoObject(dot, "a")])], polygons=True)).images[0].objects[0].mask
+    back = (
+        read_coco(to_coco([CocoImage("d.png", 5, 5, [CocoObject(dot, "a")])], polygons=True)).images[0].objects[0].mask
+    )
     assert (back == dot).all()
 
 
@@ -137,7 +143,9 @@ def test_a_crop_at_its_offset_encodes_as_the_full_mask(polygons):
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         full = mask_to_segmentation(mask, polygons=polygons)
         crop = mask_to_segmentation(mask[y0:y1, x0:x1], polygons=polygons, offset=(x0, y0), shape=(40, 50))
-        assert np.array_equal(decode_segmentation(crop["segmentation"], 40, 50), decode_segmentation(full["segmentation"], 40, 50))
+        assert np.array_equal(
+            decode_segmentation(crop["segmentation"], 40, 50), decode_segmentation(full["segmentation"], 40, 50)
+        )
         assert crop["area"] == full["area"] and crop["bbox"] == full["bbox"]
     with pytest.raises(ValueError, match="does not fit"):
         mask_to_segmentation(np.ones((5, 5), bool), offset=(48, 0), shape=(40, 50), polygons=polygons)
@@ -186,7 +194,10 @@ def test_string_ids_ids_from_zero_and_box_only_annotations():
     mask[1:4, 2:6] = True
     rle = mask_to_segmentation(mask)["segmentation"]
     data = {
-        "images": [{"id": "a", "file_name": "a.png", "width": 8, "height": 6}, {"id": 0, "file_name": "b.png", "width": 8, "height": 6}],
+        "images": [
+            {"id": "a", "file_name": "a.png", "width": 8, "height": 6},
+            {"id": 0, "file_name": "b.png", "width": 8, "height": 6},
+        ],
         "categories": [{"id": "thing", "name": "thing"}, {"id": 0, "name": "zero"}],
         "annotations": [
             {"id": "x1", "image_id": "a", "category_id": "thing", "segmentation": rle},
@@ -241,7 +252,11 @@ def test_find_images_by_path_or_base_name():
     a = doc.add_image("sub dir/c1.png", 4, 4)
     doc.add_image("x/d.png", 4, 4)
     doc.add_image("y/d.png", 4, 4)
-    assert doc.find_image("c1.png") is a and doc.find_image("sub dir\\c1.png") is a and doc.find_image("./sub dir/c1.png") is a
+    assert (
+        doc.find_image("c1.png") is a
+        and doc.find_image("sub dir\\c1.png") is a
+        and doc.find_image("./sub dir/c1.png") is a
+    )
     assert doc.find_image("nothing.png") is None
     with pytest.raises(InputError, match="name the image by its path"):
         doc.find_image("d.png")
@@ -249,8 +264,13 @@ def test_find_images_by_path_or_base_name():
 
 
 def test_new_ids_follow_the_files_kind():
-    doc = CocoDocument.from_data({"images": [{"id": "i", "file_name": "a.png", "width": 3, "height": 3}], "annotations": [
-        {"id": "7", "image_id": "i", "category_id": 1, "segmentation": [[0, 0, 2, 0, 2, 2]]}], "categories": [{"id": 1, "name": "a"}]})
+    doc = CocoDocument.from_data(
+        {
+            "images": [{"id": "i", "file_name": "a.png", "width": 3, "height": 3}],
+            "annotations": [{"id": "7", "image_id": "i", "category_id": 1, "segmentation": [[0, 0, 2, 0, 2, 2]]}],
+            "categories": [{"id": 1, "name": "a"}],
+        }
+    )
     ann = doc.add_annotation("i", np.ones((3, 3), bool), "a")
     assert ann["id"] == "8" and doc.new_annotation_id(at_least=20) == "20"
     assert doc.add_image("b.png", 3, 3)["id"] == "1"  # text ids where the file's are text
@@ -328,8 +348,20 @@ def rle_text(runs) -> str:
 def test_negative_rle_runs_are_refused():
     assert rle_text([40, 3, 5]) == decode_rle_ok()
     # runs 40, -5, 13 add up to 48 = 6 x 8, but pycocotools would write outside its buffer
-    problems = check_coco({"images": [{"id": 1, "file_name": "a", "width": 8, "height": 6}], "categories": [{"id": 1, "name": "a"}],
-                           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"size": [6, 8], "counts": rle_text([40, -5, 13])}}]})
+    problems = check_coco(
+        {
+            "images": [{"id": 1, "file_name": "a", "width": 8, "height": 6}],
+            "categories": [{"id": 1, "name": "a"}],
+            "annotations": [
+                {
+                    "id": 1,
+                    "image_id": 1,
+                    "category_id": 1,
+                    "segmentation": {"size": [6, 8], "counts": rle_text([40, -5, 13])},
+                }
+            ],
+        }
+    )
     assert problems == ["Annotation 1 cannot be decoded: its RLE counts decode to negative run lengths."]
     with pytest.raises(ValueError, match="negative"):
         decode_segmentation({"size": [6, 8], "counts": rle_text([40, -5, 13])}, 6, 8)
@@ -447,7 +479,17 @@ def test_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
 
 
 def test_the_public_names_are_there():
-    for name in ("CocoDocument", "read_coco", "write_coco", "check_coco", "CocoImage", "CocoObject", "add_to_coco", "labels_to_objects", "objects_to_labels"):
+    for name in (
+        "CocoDocument",
+        "read_coco",
+        "write_coco",
+        "check_coco",
+        "CocoImage",
+        "CocoObject",
+        "add_to_coco",
+        "labels_to_objects",
+        "objects_to_labels",
+    ):
         assert hasattr(iseg, name), name
     from interactive_seg.export import read_coco as old_home  # older imports keep working
 

@@ -13,11 +13,11 @@ import json
 import cv2
 import numpy as np
 import pytest
+from coco_files import STYLES, write_dataset
 from pycocotools.coco import COCO
 
 import interactive_seg as iseg
 from interactive_seg import CocoDocument, Session, cli
-from coco_files import STYLES, write_dataset
 
 
 def by_id(annotations) -> dict:
@@ -66,7 +66,9 @@ def test_session_changes_only_what_the_user_changed(dataset):
     folder = path.parent
     session = Session.open(folder, annotations=path)
     assert sorted(session.images) == sorted(sizes)  # images in sub folders are listed by their path
-    assert sum(session.count(name) for name in session.images) == sum(1 for a in original["annotations"] if a.get("segmentation"))
+    assert sum(session.count(name) for name in session.images) == sum(
+        1 for a in original["annotations"] if a.get("segmentation")
+    )
     first, second = session.images[0], session.images[1]
     objects = session.objects(first)
     renamed, reshaped = objects[0], objects[-1]
@@ -121,8 +123,20 @@ def test_cli_label_image_into_an_existing_file_keeps_the_rest(dataset, tmp_path)
     label_path = tmp_path / "labels.png"
     cv2.imwrite(str(label_path), labels)
     image_path = path.parent / name
-    args = ["export", "--image", str(image_path), "--labels", str(label_path), "--classes", "cat,bicycle",
-            "--out", str(tmp_path / "cut"), "--coco", str(path), "-q"]
+    args = [
+        "export",
+        "--image",
+        str(image_path),
+        "--labels",
+        str(label_path),
+        "--classes",
+        "cat,bicycle",
+        "--out",
+        str(tmp_path / "cut"),
+        "--coco",
+        str(path),
+        "-q",
+    ]
     assert cli.main(args) == 0
     saved = json.loads(path.read_text())
     record = next(im for im in original["images"] if im["file_name"] == name)
@@ -184,7 +198,9 @@ def test_the_real_supervision_package_output_loads(tmp_path):
         masks[0, 5:30, 5:40] = True
         masks[1, 20:45, 30:65] = True
         masks[1, 30:35, 40:45] = False  # a hole: supervision writes it as crowd RLE
-        annotations[str(path)] = sv.Detections(xyxy=sv.mask_to_xyxy(masks).astype(float), mask=masks, class_id=np.array([0, 1]))
+        annotations[str(path)] = sv.Detections(
+            xyxy=sv.mask_to_xyxy(masks).astype(float), mask=masks, class_id=np.array([0, 1])
+        )
         paths.append(str(path))
     dataset = sv.DetectionDataset(classes=["a", "b"], images=paths, annotations=annotations)
     coco_path = tmp_path / "sv.json"
@@ -194,5 +210,19 @@ def test_the_real_supervision_package_output_loads(tmp_path):
         coco = COCO(str(coco_path))
     for ann in doc.annotations():
         assert np.array_equal(doc.mask(ann["id"]), coco.annToMask(ann).astype(bool))
-    assert cli.main(["export", "--coco", str(coco_path), "--images", str(tmp_path / "images"), "--out", str(tmp_path / "o"), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--coco",
+                str(coco_path),
+                "--images",
+                str(tmp_path / "images"),
+                "--out",
+                str(tmp_path / "o"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "o").iterdir())) == 6

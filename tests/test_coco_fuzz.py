@@ -16,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from coco_files import STYLES, write_dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 from interactive_seg import CocoDocument, InputError, Session, check_coco, cli, read_coco
 from interactive_seg.coco import decode_segmentation
-from coco_files import STYLES, write_dataset
 
 try:  # the napari reader needs the gui extra (pandas); without it that door is not tried
     from interactive_seg.plugin.io import read_coco_layers
@@ -30,17 +31,28 @@ except ImportError:
     read_coco_layers = None
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=6) | st.just("a\ud83d lone surrogate"),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=6)
+    | st.just("a\ud83d lone surrogate"),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
     max_leaves=8,
 )
-strange_numbers = st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e8, -1e15, 1e300, 2**62, 2**70, -3, 0, 0.5])
+strange_numbers = st.sampled_from(
+    [float("nan"), float("inf"), -float("inf"), 1e8, -1e15, 1e300, 2**62, 2**70, -3, 0, 0.5]
+)
 
 
 @st.composite
 def broken(draw, data):
     """One random change to parsed COCO data (in place)."""
-    kind = draw(st.sampled_from(["value", "delete", "coordinate", "rle_text", "rle_runs", "size", "duplicate", "id_type", "top"]))
+    kind = draw(
+        st.sampled_from(
+            ["value", "delete", "coordinate", "rle_text", "rle_runs", "size", "duplicate", "id_type", "top"]
+        )
+    )
     if not isinstance(data, dict):
         return data
     lists = [k for k in ("images", "annotations", "categories") if isinstance(data.get(k), list) and data[k]]
@@ -53,12 +65,22 @@ def broken(draw, data):
     if not isinstance(record, dict):
         return data
     field = draw(st.sampled_from(sorted(record))) if record else None
-    segmentation = data["annotations"][0].get("segmentation") if data.get("annotations") and isinstance(data["annotations"][0], dict) else None
+    segmentation = (
+        data["annotations"][0].get("segmentation")
+        if data.get("annotations") and isinstance(data["annotations"][0], dict)
+        else None
+    )
     if kind == "value" and field is not None:
         record[field] = draw(json_values)
     elif kind == "delete" and field is not None:
         del record[field]
-    elif kind == "coordinate" and isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list) and segmentation[0]:
+    elif (
+        kind == "coordinate"
+        and isinstance(segmentation, list)
+        and segmentation
+        and isinstance(segmentation[0], list)
+        and segmentation[0]
+    ):
         polygon = segmentation[0]
         polygon[draw(st.integers(0, len(polygon) - 1))] = draw(strange_numbers)
     elif kind == "rle_text" and isinstance(segmentation, dict):
@@ -98,7 +120,11 @@ def attempt(call):
         return None
 
 
-@settings(max_examples=int(os.environ.get("COCO_FUZZ_EXAMPLES", 120)), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=int(os.environ.get("COCO_FUZZ_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=coco_files())
 def test_random_coco_files_give_success_or_input_error_everywhere(case):
     raw, sizes = case
@@ -142,7 +168,9 @@ def test_random_coco_files_give_success_or_input_error_everywhere(case):
                         assert CocoDocument.open(path).count() >= 1  # what was saved opens again
 
         assert cli.main(["check", str(path), "-q"]) in (0, 1, 2)
-        assert cli.main(["export", "--coco", str(path), "--images", str(folder), "--out", str(Path(tmp) / "out"), "-q"]) in (0, 2)
+        assert cli.main(
+            ["export", "--coco", str(path), "--images", str(folder), "--out", str(Path(tmp) / "out"), "-q"]
+        ) in (0, 2)
 
 
 # -- decoding equals pycocotools where pycocotools can decode ------------------------------------
@@ -152,7 +180,9 @@ def segmentations(draw):
     kind = draw(st.sampled_from(["polygons", "rle", "runs"]))
     if kind == "polygons":
         coordinate = st.floats(-2.0, 3.0).map(lambda f: round(f, 2))
-        polygons = draw(st.lists(st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=9), min_size=1, max_size=3))
+        polygons = draw(
+            st.lists(st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=9), min_size=1, max_size=3)
+        )
         return [[v * (w if i % 2 == 0 else h) for p in poly for i, v in enumerate(p)] for poly in polygons], h, w
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     mask = rng.random((h, w)) < draw(st.floats(0, 1))
@@ -169,8 +199,21 @@ def segmentations(draw):
 @given(case=segmentations())
 def test_decoding_equals_pycocotools_ann_to_mask(case):
     segmentation, h, w = case
-    data = {"images": [{"id": 1, "file_name": "a.png", "width": w, "height": h}], "categories": [{"id": 1, "name": "a"}],
-            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": segmentation, "iscrowd": 0, "area": 1, "bbox": [0, 0, 1, 1]}]}
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": w, "height": h}],
+        "categories": [{"id": 1, "name": "a"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": segmentation,
+                "iscrowd": 0,
+                "area": 1,
+                "bbox": [0, 0, 1, 1],
+            }
+        ],
+    }
     coco = COCO()
     with contextlib.redirect_stdout(io.StringIO()):
         coco.dataset = data

@@ -79,13 +79,15 @@ def test_a_change_leaves_every_other_record_byte_for_byte(odd_file):
     doc.remove_annotation(3)
     doc.save()
     after = odd_file.read_text(encoding="utf-8-sig")
-    assert ODD[:ODD.index('"annotations"')].lstrip("\ufeff") in after  # info, images: as read
+    assert ODD[: ODD.index('"annotations"')].lstrip("\ufeff") in after  # info, images: as read
     first = ODD[ODD.index('{"segmentation"') : ODD.index("} ,\n") + 1]
     assert first in after  # the untouched annotation: its spaces, 1e400, escape and key order
-    assert ODD[ODD.index('"categories"') : ODD.index("}], \"tail\"") + 1] in after  # then the new class
+    assert ODD[ODD.index('"categories"') : ODD.index('}], "tail"') + 1] in after  # then the new class
     data = no_constants(after)
     assert [a["id"] for a in data["annotations"]] == [1, 2, 4]
-    assert data["annotations"][1]["category_id"] == 1 and data["annotations"][1]["segmentation"] == [[1.5, 1, 5, 1, 5, 4]]
+    assert data["annotations"][1]["category_id"] == 1 and data["annotations"][1]["segmentation"] == [
+        [1.5, 1, 5, 1, 5, 4]
+    ]
     assert odd_file.read_bytes().startswith(b"\xef\xbb\xbf")  # the byte-order mark as read
     plain = odd_file.with_name("plain.json")
     plain.write_text(after, encoding="utf-8")
@@ -128,8 +130,10 @@ def test_a_file_without_annotations_opens_and_stays_without_them(tmp_path):
 def test_null_width_and_height_come_from_image_size_when_a_mask_needs_them(tmp_path):
     path = tmp_path / "label studio.json"
     records = [{"id": 0, "file_name": "images/a.png", "width": None, "height": None}, {"id": 1, "file_name": "b.png"}]
-    anns = [{"id": 0, "image_id": 0, "category_id": 0, "segmentation": [[1, 1, 6, 1, 6, 4]], "bbox": [1, 1, 5, 3]},
-            {"id": 1, "image_id": 1, "category_id": 0, "segmentation": rle((6, 8), 0, 2, 0, 2)}]
+    anns = [
+        {"id": 0, "image_id": 0, "category_id": 0, "segmentation": [[1, 1, 6, 1, 6, 4]], "bbox": [1, 1, 5, 3]},
+        {"id": 1, "image_id": 1, "category_id": 0, "segmentation": rle((6, 8), 0, 2, 0, 2)},
+    ]
     text = json.dumps({"images": records, "categories": [{"id": 0, "name": "cat"}], "annotations": anns})
     path.write_text(text)
 
@@ -150,7 +154,10 @@ def test_null_width_and_height_come_from_image_size_when_a_mask_needs_them(tmp_p
 
     doc = CocoDocument.open(path, image_size=size)
     assert doc.check() == []
-    assert np.array_equal(doc.mask(0), decode_segmentation(anns[0]["segmentation"], 6, 8)) and doc.image_size(1) == (6, 8)
+    assert np.array_equal(doc.mask(0), decode_segmentation(anns[0]["segmentation"], 6, 8)) and doc.image_size(1) == (
+        6,
+        8,
+    )
     doc.add_annotation(0, np.ones((6, 8), bool), "cat")
     doc.save()
     saved = no_constants(path.read_text())
@@ -197,8 +204,11 @@ def test_the_index_api_without_parsing_and_put_replays(odd_file, monkeypatch):
     doc.put_image({"id": 3, "file_name": "c.png", "width": 4, "height": 4})
     doc.put_category({"id": 1, "name": "lion"})
     assert doc.category_id("lion") == 1 and doc.category_id("cat") is None and doc.find_image("c.png")["id"] == 3
-    for bad in ({"id": 11, "image_id": 99, "category_id": 1}, {"id": 11, "image_id": 1, "category_id": 42},
-                {"id": 11, "image_id": 1, "category_id": 1, "segmentation": {"size": [1, 1], "counts": "0"}}):
+    for bad in (
+        {"id": 11, "image_id": 99, "category_id": 1},
+        {"id": 11, "image_id": 1, "category_id": 42},
+        {"id": 11, "image_id": 1, "category_id": 1, "segmentation": {"size": [1, 1], "counts": "0"}},
+    ):
         with pytest.raises(InputError):
             doc.put_annotation(bad)
     assert 11 not in doc.annotation_ids()
@@ -266,7 +276,12 @@ def test_stale_temporaries_of_a_killed_save_are_removed(tmp_path):
     link = tmp_path / "a.json"
     link.symlink_to(real)
     stale = [tmp_path / ".a.json.k2j3.tmp", real.parent / ".a.json.x9.tmp"]
-    keep = [tmp_path / ".b.json.x.tmp", tmp_path / "a.json.x.tmp", tmp_path / ".a.json.notes", real.parent / ".a.json..tmp"]
+    keep = [
+        tmp_path / ".b.json.x.tmp",
+        tmp_path / "a.json.x.tmp",
+        tmp_path / ".a.json.notes",
+        real.parent / ".a.json..tmp",
+    ]
     for p in stale + keep:
         p.write_text("half a file")
     assert sorted(remove_stale_temporaries(link)) == sorted(stale)
@@ -274,7 +289,14 @@ def test_stale_temporaries_of_a_killed_save_are_removed(tmp_path):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.text(alphabet=[chr(c) for c in range(44, 116)], max_size=12), st.integers(1, 9), st.integers(1, 9)), max_size=20))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet=[chr(c) for c in range(44, 116)], max_size=12), st.integers(1, 9), st.integers(1, 9)
+        ),
+        max_size=20,
+    )
+)
 def test_rle_runs_checked_in_a_batch_say_what_one_by_one_says(items):
     from interactive_seg.coco.segmentation import rle_problems
 

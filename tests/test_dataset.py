@@ -13,12 +13,12 @@ import pytest
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Session
-from interactive_seg.model.annotations import Annotations
 from interactive_seg.cli import main
 from interactive_seg.coco import CocoDocument
 from interactive_seg.coco.locate import ImageLocator, locate_image, relative_name
 from interactive_seg.export import image_stem, image_stems
 from interactive_seg.files import list_images
+from interactive_seg.model.annotations import Annotations
 
 
 def picture(path: Path, value: int = 90, shape=(30, 40)) -> Path:
@@ -39,7 +39,13 @@ def square(shape=(30, 40)):
 def root(tmp_path):
     """train/ and val/ with images of the same names, a top-level image, and what is not an image."""
     root = tmp_path / "dataset"
-    for name, value in (("train/a.png", 10), ("train/cat/b.jpg", 20), ("val/a.png", 30), ("top.png", 40), ("Val/c.png", 50)):
+    for name, value in (
+        ("train/a.png", 10),
+        ("train/cat/b.jpg", 20),
+        ("val/a.png", 30),
+        ("top.png", 40),
+        ("Val/c.png", 50),
+    ):
         picture(root / name, value)
     picture(root / ".cache" / "hidden.png")  # hidden folder
     picture(root / "train" / ".thumb.png")  # hidden file
@@ -67,18 +73,34 @@ def test_flat_include_and_exclude_choose_images(root):
     assert Session.open(root, recursive=False).images == ["top.png"]
     assert list_images(root, include="train/**").images == ["train/cat/b.jpg", "train/a.png"]
     assert list_images(root, include="*.jpg").images == ["train/cat/b.jpg"]
-    assert list_images(root, include=["cat", "top.png"]).images == ["train/cat/b.jpg", "top.png"]  # a folder's name takes what is in it
-    assert list_images(root, exclude="val").images == ["train/cat/b.jpg", "train/a.png", "top.png"]  # any case: Val/ too
+    assert list_images(root, include=["cat", "top.png"]).images == [
+        "train/cat/b.jpg",
+        "top.png",
+    ]  # a folder's name takes what is in it
+    assert list_images(root, exclude="val").images == [
+        "train/cat/b.jpg",
+        "train/a.png",
+        "top.png",
+    ]  # any case: Val/ too
     assert list_images(root, exclude=["train/*.png", "**/c.png"]).images == ["train/cat/b.jpg", "val/a.png", "top.png"]
     assert Session.open(root, include="val/*", exclude="*.jpg").unreadable == []
-    assert list_images(root, include="cat/").images == [] and list_images(root, include="/top.png").images == ["top.png"]
+    assert list_images(root, include="cat/").images == [] and list_images(root, include="/top.png").images == [
+        "top.png"
+    ]
     with pytest.raises(InputError, match="empty"):
         list_images(root, include=[""])
 
 
 def test_images_a_coco_file_names_in_a_hidden_folder_stay_listed_unless_flat(root):
-    (root / "annotations.coco.json").write_text(json.dumps({
-        "images": [{"id": 1, "file_name": ".cache\\hidden.png", "width": 40, "height": 30}], "annotations": [], "categories": []}))
+    (root / "annotations.coco.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": ".cache\\hidden.png", "width": 40, "height": 30}],
+                "annotations": [],
+                "categories": [],
+            }
+        )
+    )
     assert ".cache/hidden.png" in Session.open(root).images
     assert ".cache/hidden.png" not in Session.open(root, recursive=False).images
 
@@ -106,7 +128,9 @@ def test_listing_decodes_nothing_and_old_prefixed_files_still_find_their_objects
     doc.save(folder / "annotations.coco.json")
     session = Session.open(folder)
     assert session.images == ["abc.jpg", "d e.png"]
-    assert [o.category for o in session.objects("abc.jpg")] == ["cup"] and [o.category for o in session.objects("d e.png")] == ["dog"]
+    assert [o.category for o in session.objects("abc.jpg")] == ["cup"] and [
+        o.category for o in session.objects("d e.png")
+    ] == ["dog"]
 
 
 # -- locating ----------------------------------------------------------------------------------
@@ -126,7 +150,11 @@ def test_one_rule_finds_an_image_from_a_coco_file_name(root, tmp_path):
     assert locate.name("../data/far.png") is None  # not in the folder
     picture(root / "far.png")
     assert locate_image(root, "../data/far.png") == root / "far.png"  # the folder given wins over the path as written
-    assert relative_name("sub\\a.png") == "sub/a.png" and relative_name("../a.png") is None and relative_name("/a.png") is None
+    assert (
+        relative_name("sub\\a.png") == "sub/a.png"
+        and relative_name("../a.png") is None
+        and relative_name("/a.png") is None
+    )
 
 
 def test_export_review_and_sessions_find_images_by_the_same_rule(root, tmp_path):
@@ -192,9 +220,28 @@ def test_batch_export_writes_one_file_per_cutout_and_takes_the_listing_options(a
     pytest.importorskip("distributed")
     assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "all"), "--workers", "0", "-q"]) == 0
     assert pngs(tmp_path / "all") == EXPECTED
-    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "some"), "--workers", "0", "--exclude", "sub2", "-q"]) == 0
+    assert (
+        main(
+            [
+                "batch",
+                "export",
+                str(annotated),
+                "--out",
+                str(tmp_path / "some"),
+                "--workers",
+                "0",
+                "--exclude",
+                "sub2",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert pngs(tmp_path / "some") == ["b_cup-1.png", "b_cup-2.png", "sub1_a_cup-1.png"]
-    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "flat"), "--workers", "0", "--flat", "-q"]) == 0
+    assert (
+        main(["batch", "export", str(annotated), "--out", str(tmp_path / "flat"), "--workers", "0", "--flat", "-q"])
+        == 0
+    )
     assert pngs(tmp_path / "flat") == ["b_cup-1.png", "b_cup-2.png"]
 
 
@@ -203,12 +250,29 @@ def test_batch_masks_cutouts_one_file_per_cutout(annotated, tmp_path):
     names = [im["file_name"] for im in json.loads((annotated / "annotations.coco.json").read_text())["images"]]
     data = {
         "images": [{"id": i + 1, "file_name": name, "width": 40, "height": 30} for i, name in enumerate(names)],
-        "annotations": [{"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [3, 3, 20, 14]} for i in range(len(names))],
+        "annotations": [
+            {"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [3, 3, 20, 14]} for i in range(len(names))
+        ],
         "categories": [{"id": 1, "name": "cup"}],
     }
     (tmp_path / "boxes.json").write_text(json.dumps(data))
-    code = main(["batch", "masks", "--coco", str(tmp_path / "boxes.json"), "--images", str(annotated), "--out", str(tmp_path / "m.json"),
-                 "--cutouts", str(tmp_path / "cut"), "--workers", "0", "-q"])
+    code = main(
+        [
+            "batch",
+            "masks",
+            "--coco",
+            str(tmp_path / "boxes.json"),
+            "--images",
+            str(annotated),
+            "--out",
+            str(tmp_path / "m.json"),
+            "--cutouts",
+            str(tmp_path / "cut"),
+            "--workers",
+            "0",
+            "-q",
+        ]
+    )
     assert code == 0
     assert pngs(tmp_path / "cut") == ["b_cup-1.png", "sub1_a_cup-1.png", "sub2_a_cup-1.png"]
 

@@ -7,7 +7,16 @@ import pytest
 
 import interactive_seg as iseg
 from interactive_seg import InputError, Prompts
-from interactive_seg.engines import Engine, Option, Result, available_engines, engine_class, engine_names, get_engine, register_engine
+from interactive_seg.engines import (
+    Engine,
+    Option,
+    Result,
+    available_engines,
+    engine_class,
+    engine_names,
+    get_engine,
+    register_engine,
+)
 
 
 class _Echo(Engine):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from conftest import disc_scene, iou
 from interactive_seg import CocoDocument, Session, cli, read_image
 from interactive_seg.batch import export_folder, masks_from_boxes
 from interactive_seg.export.dataset import export_dataset
 from interactive_seg.files import ExifIgnoredWarning, image_size
 from interactive_seg.review import contact_sheet
-from conftest import disc_scene, iou
 
 ORIENTATIONS = range(1, 9)
 # the PIL transpose that turns the upright picture into what the camera stores for each
@@ -137,7 +137,10 @@ def test_a_session_shows_the_photo_upright_and_saves_upright_sizes(tmp_path, ori
     session.add("b.jpg", crop, "cat", offset=(int(xs.min()), int(ys.min())))  # its size from the file's header
     session.close()  # folds the journal into the COCO file
     saved = json.loads(session.path.read_text())
-    assert [(i["file_name"], i["height"], i["width"]) for i in saved["images"]] == [("a.jpg", *UPRIGHT), ("b.jpg", *UPRIGHT)]
+    assert [(i["file_name"], i["height"], i["width"]) for i in saved["images"]] == [
+        ("a.jpg", *UPRIGHT),
+        ("b.jpg", *UPRIGHT),
+    ]
     again = Session.open(folder)
     assert all(np.array_equal(o.mask, truth) for name in ("a.jpg", "b.jpg") for o in again.objects(name))
 
@@ -175,7 +178,12 @@ def test_export_cuts_the_objects_out_of_the_photos_the_file_describes(tmp_path, 
         assert red(cut)[cut[..., 3] > 0].mean() > 0.9  # the disc, not the background beside it
     said = exif_warnings(caught)
     if sizes == "stored":
-        assert len(said) == 1 and "'a.jpg'" in said[0] and "annotations.coco.json" in said[0] and "read as stored" in said[0]
+        assert (
+            len(said) == 1
+            and "'a.jpg'" in said[0]
+            and "annotations.coco.json" in said[0]
+            and "read as stored" in said[0]
+        )
     else:
         assert said == []
 

@@ -28,8 +28,20 @@ def test_label_image_to_cutouts_and_coco(labelled, tmp_path, capsys):
     folder, image, labels = labelled
     out = tmp_path / "out"
     coco = tmp_path / "labels.json"
-    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"),
-            "--classes", "cat,dog,cat", "--out", str(out), "--crop", "--coco", str(coco)]
+    args = [
+        "export",
+        "--image",
+        str(folder / "scène.png"),
+        "--labels",
+        str(folder / "labels.png"),
+        "--classes",
+        "cat,dog,cat",
+        "--out",
+        str(out),
+        "--crop",
+        "--coco",
+        str(coco),
+    ]
     assert cli.main(args) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["scène_cat-1.png", "scène_cat-2.png", "scène_dog-1.png"]
@@ -52,7 +64,21 @@ def test_objects_json_beside_labels(labelled, tmp_path):
     folder, _, _ = labelled
     (folder / "objects.json").write_text(json.dumps({"1": "leaf", "3": "stem"}))
     out = tmp_path / "o"
-    assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(out), "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--image",
+                str(folder / "scène.png"),
+                "--labels",
+                str(folder / "labels.png"),
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["scène_leaf-1.png", "scène_object-1.png", "scène_stem-1.png"]
 
 
@@ -60,7 +86,18 @@ def test_objects_json_beside_labels(labelled, tmp_path):
 def test_each_style_from_the_command_line(labelled, tmp_path, style):
     folder, image, labels = labelled
     out = tmp_path / style
-    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(out), "--style", style, "-q"]
+    args = [
+        "export",
+        "--image",
+        str(folder / "scène.png"),
+        "--labels",
+        str(folder / "labels.png"),
+        "--out",
+        str(out),
+        "--style",
+        style,
+        "-q",
+    ]
     if style == "color":
         args += ["--color", "255,0,0"]
     assert cli.main(args) == 0
@@ -77,9 +114,40 @@ def test_each_style_from_the_command_line(labelled, tmp_path, style):
 def test_whole_dataset_with_progress(labelled, tmp_path, capsys):
     folder, image, labels = labelled
     coco = tmp_path / "c.json"
-    cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "a"), "--coco", str(coco), "-q"])
+    cli.main(
+        [
+            "export",
+            "--image",
+            str(folder / "scène.png"),
+            "--labels",
+            str(folder / "labels.png"),
+            "--out",
+            str(tmp_path / "a"),
+            "--coco",
+            str(coco),
+            "-q",
+        ]
+    )
     out = tmp_path / "b"
-    assert cli.main(["export", "--coco", str(coco), "--images", str(folder), "--out", str(out), "--style", "black", "--crop", "--padding", "2"]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--coco",
+                str(coco),
+                "--images",
+                str(folder),
+                "--out",
+                str(out),
+                "--style",
+                "black",
+                "--crop",
+                "--padding",
+                "2",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "1/1 scène.png" in captured.err and "Wrote 3 cutouts" in captured.out
     assert read_image(out / "scène_object-2.png").shape == (19, 24, 3)
@@ -93,19 +161,56 @@ def test_export_errors(labelled, tmp_path, capsys):
     coco = tmp_path / "c.json"
     assert cli.main(["export", "--out", str(tmp_path / "x")]) == 2
     assert "Say what to export" in capsys.readouterr().err
-    cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "a"), "--coco", str(coco), "-q"])
+    cli.main(
+        [
+            "export",
+            "--image",
+            str(folder / "scène.png"),
+            "--labels",
+            str(folder / "labels.png"),
+            "--out",
+            str(tmp_path / "a"),
+            "--coco",
+            str(coco),
+            "-q",
+        ]
+    )
     (tmp_path / "elsewhere").mkdir()  # (a folder that holds the image below it would find it: the locate rule)
-    assert cli.main(["export", "--coco", str(coco), "--images", str(tmp_path / "elsewhere"), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        cli.main(["export", "--coco", str(coco), "--images", str(tmp_path / "elsewhere"), "--out", str(tmp_path / "x")])
+        == 2
+    )
     assert "not in" in capsys.readouterr().err and not (tmp_path / "x").exists()
-    assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--out", str(tmp_path / "j"), "--format", "jpg"]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                "--image",
+                str(folder / "scène.png"),
+                "--labels",
+                str(folder / "labels.png"),
+                "--out",
+                str(tmp_path / "j"),
+                "--format",
+                "jpg",
+            ]
+        )
+        == 2
+    )
     assert "no transparency" in capsys.readouterr().err and not (tmp_path / "j").exists()
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), np.ones((5, 5), np.uint8))
-    assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(small), "--out", str(tmp_path / "s")]) == 2
+    assert (
+        cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(small), "--out", str(tmp_path / "s")])
+        == 2
+    )
     assert "label image made for this image" in capsys.readouterr().err
     empty = tmp_path / "empty.png"
     cv2.imwrite(str(empty), np.zeros((40, 50), np.uint8))
-    assert cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(empty), "--out", str(tmp_path / "e")]) == 2
+    assert (
+        cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(empty), "--out", str(tmp_path / "e")])
+        == 2
+    )
     assert "no objects" in capsys.readouterr().err
 
 
@@ -117,23 +222,82 @@ def test_a_label_image_into_an_existing_file_loses_nothing(labelled, tmp_path):
         "info": {"description": "theirs", "year": 2024},
         "licenses": [{"id": 3, "name": "CC0", "url": "https://x"}],
         "images": [
-            {"id": 10, "file_name": "other.png", "width": 20, "height": 20, "license": 3, "coco_url": "http://o", "date_captured": "2024-01-01"},
-            {"id": 11, "file_name": "sub dir/scène.png", "width": 50, "height": 40, "license": 3, "flickr_url": "http://f"},
+            {
+                "id": 10,
+                "file_name": "other.png",
+                "width": 20,
+                "height": 20,
+                "license": 3,
+                "coco_url": "http://o",
+                "date_captured": "2024-01-01",
+            },
+            {
+                "id": 11,
+                "file_name": "sub dir/scène.png",
+                "width": 50,
+                "height": 40,
+                "license": 3,
+                "flickr_url": "http://f",
+            },
         ],
         "annotations": [
-            {"id": 100, "image_id": 10, "category_id": 7, "segmentation": other_polygon, "area": 49.5, "bbox": [1.5, 1.5, 13.5, 13.5],
-             "iscrowd": 0, "attributes": {"occluded": True}, "score": 0.75},
-            {"id": 101, "image_id": 10, "category_id": 7, "segmentation": {"size": [20, 20], "counts": [44, 3, 353]}, "area": 3,
-             "bbox": [2, 4, 1, 3], "iscrowd": 1},
-            {"id": 102, "image_id": 11, "category_id": 7, "segmentation": [[0, 0, 5, 0, 5, 5]], "area": 12.5, "bbox": [0, 0, 5, 5], "iscrowd": 0},
-            {"id": 103, "image_id": 11, "category_id": 7, "segmentation": [[0, 0, 9, 0, 9, 9]], "area": 40.5, "bbox": [0, 0, 9, 9], "iscrowd": 0},
+            {
+                "id": 100,
+                "image_id": 10,
+                "category_id": 7,
+                "segmentation": other_polygon,
+                "area": 49.5,
+                "bbox": [1.5, 1.5, 13.5, 13.5],
+                "iscrowd": 0,
+                "attributes": {"occluded": True},
+                "score": 0.75,
+            },
+            {
+                "id": 101,
+                "image_id": 10,
+                "category_id": 7,
+                "segmentation": {"size": [20, 20], "counts": [44, 3, 353]},
+                "area": 3,
+                "bbox": [2, 4, 1, 3],
+                "iscrowd": 1,
+            },
+            {
+                "id": 102,
+                "image_id": 11,
+                "category_id": 7,
+                "segmentation": [[0, 0, 5, 0, 5, 5]],
+                "area": 12.5,
+                "bbox": [0, 0, 5, 5],
+                "iscrowd": 0,
+            },
+            {
+                "id": 103,
+                "image_id": 11,
+                "category_id": 7,
+                "segmentation": [[0, 0, 9, 0, 9, 9]],
+                "area": 40.5,
+                "bbox": [0, 0, 9, 9],
+                "iscrowd": 0,
+            },
         ],
         "categories": [{"id": 7, "name": "dog", "supercategory": "animal"}],
     }
     coco = tmp_path / "theirs.json"
     coco.write_text(json.dumps(data, indent=2))
-    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png"), "--classes", "cat,dog,cat",
-            "--out", str(tmp_path / "out"), "--coco", str(coco), "-q"]
+    args = [
+        "export",
+        "--image",
+        str(folder / "scène.png"),
+        "--labels",
+        str(folder / "labels.png"),
+        "--classes",
+        "cat,dog,cat",
+        "--out",
+        str(tmp_path / "out"),
+        "--coco",
+        str(coco),
+        "-q",
+    ]
     assert cli.main(args) == 0
     saved = json.loads(coco.read_text())
     assert saved["info"] == data["info"] and saved["licenses"] == data["licenses"] and list(saved) == list(data)
@@ -150,19 +314,44 @@ def test_a_label_image_into_an_existing_file_loses_nothing(labelled, tmp_path):
     write_image(small, np.zeros((10, 10, 3), np.uint8))
     cv2.imwrite(str(tmp_path / "l.png"), np.ones((10, 10), np.uint8))
     before = coco.read_bytes()
-    assert cli.main(["export", "--image", str(small), "--labels", str(tmp_path / "l.png"), "--out", str(tmp_path / "o2"), "--coco", str(coco), "-q"]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                "--image",
+                str(small),
+                "--labels",
+                str(tmp_path / "l.png"),
+                "--out",
+                str(tmp_path / "o2"),
+                "--coco",
+                str(coco),
+                "-q",
+            ]
+        )
+        == 2
+    )
     assert coco.read_bytes() == before
 
 
 def test_check_command(tmp_path, capsys):
     coco = tmp_path / "c.json"
-    coco.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png", "width": "640", "height": 4}],
-                                "annotations": [{"id": 1, "image_id": 2, "category_id": 1}], "categories": []}))
+    coco.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.png", "width": "640", "height": 4}],
+                "annotations": [{"id": 1, "image_id": 2, "category_id": 1}],
+                "categories": [],
+            }
+        )
+    )
     assert cli.main(["check", str(coco)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out == ["Image 1 has the width '640'; it must be a whole number of pixels.",
-                   "Annotation 1 refers to category 1, which is not in 'categories'.",
-                   "Annotation 1 refers to image 2, which is not in 'images'."]
+    assert out == [
+        "Image 1 has the width '640'; it must be a whole number of pixels.",
+        "Annotation 1 refers to category 1, which is not in 'categories'.",
+        "Annotation 1 refers to image 2, which is not in 'images'.",
+    ]
     coco.write_text("{")
     assert cli.main(["check", str(coco)]) == 2
     assert "not valid JSON" in capsys.readouterr().err

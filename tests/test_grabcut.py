@@ -1,14 +1,11 @@
-import time
-
 import cv2
-
 import numpy as np
 import pytest
 
 import interactive_seg as iseg
+from conftest import disc_scene, iou
 from interactive_seg import InputError, Prompts, get_engine
 from interactive_seg.engines.grabcut import colour_models
-from conftest import disc_scene, iou
 
 
 def test_box_alone_finds_the_disc(scene):
@@ -175,7 +172,7 @@ def test_tiny_images_and_tiny_boxes():
 
 def test_grey_16bit_and_rgba_images_segment(scene):
     image, truth = scene
-    grey16 = (image[..., 0].astype(np.uint16) * 257)
+    grey16 = image[..., 0].astype(np.uint16) * 257
     assert iou(iseg.segment(grey16, box=(45, 25, 115, 95)), truth) > 0.9
     rgba = np.dstack([image, np.full(truth.shape, 255, np.uint8)])
     assert iou(iseg.segment(rgba, box=(45, 25, 115, 95)), truth) > 0.95
@@ -478,7 +475,12 @@ def test_a_fresh_box_keeps_the_fit_with_the_lower_grabcut_energy(scene):
     statues, statue, statues_box = _statues()
     x0, y0, x1, y1 = statues_box
     seen = set()
-    for img, box in ((image, (45, 25, 115, 95)), (image, (30, 20, 130, 100)), (statues, statues_box), (statues, (x0, y0, x1, y1 - 2))):
+    for img, box in (
+        (image, (45, 25, 115, 95)),
+        (image, (30, 20, 130, 100)),
+        (statues, statues_box),
+        (statues, (x0, y0, x1, y1 - 2)),
+    ):
         engine = get_engine("grabcut", choose_fit=True)
         engine.set_image(img)
         result = engine.segment(Prompts(box=box))
@@ -532,7 +534,13 @@ def test_fit_margin_decides_how_clearly_the_weighted_fit_must_win(scene):
         engine.set_image(statues)
         result = engine.segment(Prompts(box=statues_box))
         fits[margin] = result.info["fit"]
-        alone = get_engine("grabcut", choose_fit=False, guard_area=0, compare="off", fg_weighting=1.0 if result.info["fit"] == "weighted" else 0.0)
+        alone = get_engine(
+            "grabcut",
+            choose_fit=False,
+            guard_area=0,
+            compare="off",
+            fg_weighting=1.0 if result.info["fit"] == "weighted" else 0.0,
+        )
         alone.set_image(statues)
         assert np.array_equal(result.mask, alone.segment(Prompts(box=statues_box)).mask)
     assert fits == {-1e9: "weighted", 1e9: "classic"}

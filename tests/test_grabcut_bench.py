@@ -23,7 +23,9 @@ def dataset(tmp_path):
     for i, radius in enumerate((26, 32, 38)):
         image, truth = disc_scene(centre=(80 + i, 60), radius=radius, seed=i)
         gt = np.where(truth, 255, 0).astype(np.uint8)
-        ring = cv2.dilate(truth.astype(np.uint8), np.ones((3, 3), np.uint8)) != cv2.erode(truth.astype(np.uint8), np.ones((3, 3), np.uint8))
+        ring = cv2.dilate(truth.astype(np.uint8), np.ones((3, 3), np.uint8)) != cv2.erode(
+            truth.astype(np.uint8), np.ones((3, 3), np.uint8)
+        )
         gt[ring] = 128
         cv2.imwrite(str(tmp_path / "images" / f"disc{i}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
         cv2.imwrite(str(tmp_path / "masks" / f"disc{i}.png"), gt)
@@ -68,8 +70,20 @@ def test_rows_compare_the_engine_with_plain_grabcut_and_cache_plain(dataset, tmp
 def test_main_prints_rows_and_writes_the_plot(dataset, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     plot = tmp_path / "curve.png"
-    code = gb.main([str(dataset), "--plot", str(plot), "--skip-x4", "--skip-12mp", "--full",
-                    "--cache", str(tmp_path / "cache"), "--half", "0"])
+    code = gb.main(
+        [
+            str(dataset),
+            "--plot",
+            str(plot),
+            "--skip-x4",
+            "--skip-12mp",
+            "--full",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--half",
+            "0",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "| disc0 |" in out and "| disc2 |" in out and "| disc1 |" not in out

@@ -2,15 +2,21 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from interactive_seg import CocoDocument, InputError, labels_to_objects, objects_to_labels
 from interactive_seg.labels import LabelObject, labels_into_document
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), h=st.integers(1, 30), w=st.integers(1, 30), n=st.integers(0, 6),
-       dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.int64]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    h=st.integers(1, 30),
+    w=st.integers(1, 30),
+    n=st.integers(0, 6),
+    dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.int64]),
+)
 def test_split_then_paint_gives_the_label_image_back(seed, h, w, n, dtype):
     rng = np.random.default_rng(seed)
     values = rng.choice(np.arange(1, 200), size=n, replace=False) if n else []

@@ -24,7 +24,9 @@ def lint_imports(cwd: Path, pythonpath: Path = None) -> subprocess.CompletedProc
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath) + os.pathsep + env.get("PYTHONPATH", "")
     code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
-    return subprocess.run([sys.executable, "-c", code, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_every_layering_contract_is_kept():
@@ -37,7 +39,9 @@ def test_every_layering_contract_is_kept():
 def broken_copy(tmp_path_factory):
     """A copy of the package in which the core breaks every rule once."""
     root = tmp_path_factory.mktemp("layering")
-    shutil.copytree(ROOT / "interactive_seg", root / "interactive_seg", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "interactive_seg", root / "interactive_seg", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     with open(root / "interactive_seg" / "masks.py", "a", encoding="utf-8") as handle:
         handle.write(
@@ -83,7 +87,11 @@ def test_collection_needs_no_optional_extra(tmp_path):
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     result = subprocess.run(
         [sys.executable, str(blocker), str(ROOT), "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "error" not in result.stdout.lower().split("short test summary")[-1]

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from interactive_seg import InputError
-from interactive_seg import masks
+from interactive_seg import InputError, masks
 
 
 def ring():

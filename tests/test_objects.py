@@ -89,7 +89,8 @@ def test_errors():
 
 
 # -- crops, boxes and the bounded history ----------------------------------------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from interactive_seg.model.objects import History, HistoryBudget  # noqa: E402
 
@@ -202,7 +203,11 @@ def test_held_class_dicts_do_not_change_under_the_holder():
 _ops = st.lists(
     st.tuples(
         st.sampled_from(["add", "replace", "recolour", "remove", "undo", "redo"]),
-        st.integers(0, 11), st.integers(0, 11), st.integers(1, 8), st.integers(1, 8), st.integers(0, 10),
+        st.integers(0, 11),
+        st.integers(0, 11),
+        st.integers(1, 8),
+        st.integers(1, 8),
+        st.integers(0, 10),
     ),
     max_size=25,
 )

@@ -30,7 +30,15 @@ def test_a_box_is_opencvs_rect_initialisation_on_the_whole_image(scene, engine):
     mask = engine.segment(Prompts(box=box)).mask
     labels = np.zeros(truth.shape, np.uint8)
     cv2.setRNGSeed(0)
-    cv2.grabCut(np.ascontiguousarray(image), labels, (40, 20, 81, 81), np.zeros((1, 65)), np.zeros((1, 65)), 5, cv2.GC_INIT_WITH_RECT)
+    cv2.grabCut(
+        np.ascontiguousarray(image),
+        labels,
+        (40, 20, 81, 81),
+        np.zeros((1, 65)),
+        np.zeros((1, 65)),
+        5,
+        cv2.GC_INIT_WITH_RECT,
+    )
     assert np.array_equal(mask, (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD))  # the recipe itself
     assert iou(mask, truth) > 0.9
     assert np.array_equal(engine.segment(Prompts(box=box)).mask, mask)  # seeded: it repeats
@@ -64,7 +72,21 @@ def test_the_cli_and_segment_take_it_by_name(scene, tmp_path):
     mask = iseg.segment(image, box=(40, 20, 121, 101), engine="plain_grabcut")
     assert iou(mask, truth) > 0.9
     iseg.write_image(tmp_path / "scene.png", image)
-    assert main(["segment", str(tmp_path / "scene.png"), "--box", "40,20,121,101", "--engine", "plain_grabcut", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                str(tmp_path / "scene.png"),
+                "--box",
+                "40,20,121,101",
+                "--engine",
+                "plain_grabcut",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "out" / "scene_mask.png").exists()
 
 

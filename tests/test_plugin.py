@@ -152,7 +152,7 @@ def test_event_loop_never_stalls_while_the_engine_works(make_napari_viewer, qtbo
     widget.runner.request(widget.engine(), widget._image, Prompts(box=(1200, 700, 2800, 2300)))
     qtbot.waitUntil(lambda: widget.last_result is not None, timeout=60000)
     timer.stop()
-    gaps = np.diff(ticks[max(0, start - 1):])
+    gaps = np.diff(ticks[max(0, start - 1) :])
     assert len(gaps) > 5
     assert gaps.max() < 0.1, f"the event loop stalled for {gaps.max() * 1000:.0f} ms"
 
@@ -215,14 +215,17 @@ def test_sample_data():
 @pytest.mark.sam
 def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhile(setup, qtbot, monkeypatch, tmp_path):
     pytest.importorskip("segment_anything")
+    from sam_models import tiny_sam
+
     import interactive_seg
     from interactive_seg.plugin import preview as preview_module
-    from sam_models import tiny_sam
 
     viewer, widget, truth = setup
     sam = interactive_seg.get_engine("sam", model=tiny_sam(), device="cpu", cache_dir=tmp_path)
     real_get_engine = preview_module.get_engine
-    monkeypatch.setattr(preview_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o))
+    monkeypatch.setattr(
+        preview_module, "get_engine", lambda name, **o: sam if name == "sam" else real_get_engine(name, **o)
+    )
     assert widget.engine_combo.findText("sam") >= 0
     widget.engine_combo.setCurrentText("sam")
     assert widget.engines.box("sam").isVisibleTo(widget) and not widget.engines.box("grabcut").isVisibleTo(widget)
@@ -238,9 +241,10 @@ def test_sam_in_the_widget_embeds_in_a_worker_and_applies_prompts_given_meanwhil
 @pytest.mark.sam
 def test_sam_embedding_can_be_cancelled(setup, qtbot, monkeypatch, tmp_path):
     pytest.importorskip("segment_anything")
+    from sam_models import tiny_sam
+
     import interactive_seg
     from interactive_seg.plugin import preview as preview_module
-    from sam_models import tiny_sam
 
     viewer, widget, truth = setup
     sam = interactive_seg.get_engine("sam", model=tiny_sam(), device="cpu", cache_dir=tmp_path)
@@ -358,7 +362,9 @@ def test_npe2_validate():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "npe2", "validate", "interactive-seg"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "npe2", "validate", "interactive-seg"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "valid" in result.stdout
 
 

@@ -11,8 +11,9 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import disc_scene  # noqa: E402
 from test_plugin_trust import accept_box, key, shown_image  # noqa: E402
+
+from conftest import disc_scene  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -43,7 +44,16 @@ def rows(widget):
 
 def test_the_list_groups_images_by_folder_with_their_counts(dataset, tmp_path):
     root, viewer, widget = dataset
-    assert rows(widget) == ["train/", "    a.png  (0)", "    b.png  (0)", "val/", "    a.png  (1)", "    c.png  (0)", "(top level)", "    top.png  (0)"]
+    assert rows(widget) == [
+        "train/",
+        "    a.png  (0)",
+        "    b.png  (0)",
+        "val/",
+        "    a.png  (1)",
+        "    c.png  (0)",
+        "(top level)",
+        "    top.png  (0)",
+    ]
     assert shown_image(widget) == "train/a.png" and widget.images.current() == "train/a.png"
     widget.images.grab().save(str(tmp_path / "list.png"))
     if os.environ.get("ISEG_SCREENSHOTS"):

@@ -13,14 +13,17 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import box, iou, wait  # noqa: E402
 from test_exif import UPRIGHT, photo, red  # noqa: E402
+
+from conftest import box, iou, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_a_phone_photo_opened_with_napari_s_reader_is_turned_upright_by_the_widget(make_napari_viewer, tmp_path, orientation):
+def test_a_phone_photo_opened_with_napari_s_reader_is_turned_upright_by_the_widget(
+    make_napari_viewer, tmp_path, orientation
+):
     """napari's own reader shows the pixels as stored; the docked widget turns the layer upright
     (the plugin registers no second JPEG reader: napari would ask which at every File > Open)."""
     from interactive_seg.plugin.widget import SegmentationWidget

@@ -44,7 +44,9 @@ def accept(qtbot, viewer, widget, rect, category):
     qtbot.waitUntil(lambda: not widget.working, timeout=10000)
 
 
-def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
     from interactive_seg import write_image
     from interactive_seg.plugin.widget import ExportDialog
 
@@ -53,12 +55,25 @@ def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(make_
     for i in range(3):
         write_image(root / f"p{i}.png", disc_scene(seed=i)[0])
     # another tool's file: its class ids are not 1..n and its first annotation id is 40
-    (root / "annotations.coco.json").write_text(json.dumps({
-        "images": [{"id": 9, "file_name": "p2.png", "width": 160, "height": 120}],
-        "categories": [{"id": 12, "name": "ground"}, {"id": 4, "name": "vehicle"}],
-        "annotations": [{"id": 40, "image_id": 9, "category_id": 4, "bbox": [50, 30, 60, 60], "area": 3600, "iscrowd": 0,
-                         "segmentation": [[50, 30, 110, 30, 110, 90, 50, 90]]}],
-    }))
+    (root / "annotations.coco.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 9, "file_name": "p2.png", "width": 160, "height": 120}],
+                "categories": [{"id": 12, "name": "ground"}, {"id": 4, "name": "vehicle"}],
+                "annotations": [
+                    {
+                        "id": 40,
+                        "image_id": 9,
+                        "category_id": 4,
+                        "bbox": [50, 30, 60, 60],
+                        "area": 3600,
+                        "iscrowd": 0,
+                        "segmentation": [[50, 30, 110, 30, 110, 90, 50, 90]],
+                    }
+                ],
+            }
+        )
+    )
     viewer, widget = open_folder(make_napari_viewer, qtbot, root)
     accept(qtbot, viewer, widget, (45, 25, 115, 95), "vehicle")
     accept(qtbot, viewer, widget, (5, 5, 40, 40), "ground")
@@ -88,7 +103,9 @@ def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(make_
     session_file = json.loads((root / "annotations.coco.json").read_text())
     exported = json.loads(coco.read_text())
     assert exported["categories"] == session_file["categories"]  # one numbering: vehicle is 4 in both
-    assert [(a["id"], a["category_id"]) for a in exported["annotations"]] == [(a["id"], a["category_id"]) for a in session_file["annotations"]]
+    assert [(a["id"], a["category_id"]) for a in exported["annotations"]] == [
+        (a["id"], a["category_id"]) for a in session_file["annotations"]
+    ]
     assert 40 in {a["id"] for a in exported["annotations"]}
 
     def again(dialog):  # the same folder, later: the choices come back

@@ -7,9 +7,10 @@ import pytest
 
 pd = pytest.importorskip("pandas")  # the plugin's layers need the gui extra
 
+from coco_files import STYLES, write_dataset  # noqa: E402
+
 from interactive_seg import CocoDocument, InputError  # noqa: E402
 from interactive_seg.plugin.io import get_reader, read_coco_layers, write_labels  # noqa: E402
-from coco_files import STYLES, write_dataset  # noqa: E402
 
 
 def features(classes: dict) -> pd.DataFrame:
@@ -68,10 +69,18 @@ def test_read_edit_and_save_back_changes_only_the_edit(tmp_path, style):
 
 def test_a_layer_of_another_size_is_refused(tmp_path):
     path = tmp_path / "a.json"
-    write_labels(str(path), np.ones((5, 5), np.int32), {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}})
+    write_labels(
+        str(path),
+        np.ones((5, 5), np.int32),
+        {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}},
+    )
     before = path.read_bytes()
     with pytest.raises(InputError, match="save it to another file"):
-        write_labels(str(path), np.ones((6, 5), np.int32), {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}})
+        write_labels(
+            str(path),
+            np.ones((6, 5), np.int32),
+            {"name": "objects", "features": None, "metadata": {"coco_file_name": "a.png"}},
+        )
     assert path.read_bytes() == before
     with pytest.raises(InputError, match="2-D"):
         write_labels(str(path), np.ones((2, 6, 5), np.int32), {"name": "x"})

@@ -97,7 +97,9 @@ def focus_on(qtbot, widget):
     from qtpy.QtWidgets import QApplication
 
     widget.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget or widget.isAncestorOf(QApplication.focusWidget()), timeout=3000)
+    qtbot.waitUntil(
+        lambda: QApplication.focusWidget() is widget or widget.isAncestorOf(QApplication.focusWidget()), timeout=3000
+    )
 
 
 def wheel(widget, down=True):
@@ -108,8 +110,14 @@ def wheel(widget, down=True):
 
     centre = QPointF(widget.rect().center())
     event = QWheelEvent(
-        centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, -120 if down else 120),
-        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+        centre,
+        QPointF(widget.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, -120 if down else 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
     )
     QApplication.sendEvent(widget, event)
     return event
@@ -434,7 +442,9 @@ def test_an_image_being_opened_shows_a_busy_cursor_and_says_so(make_napari_viewe
     assert fitted(viewer, (300, 900))
 
 
-def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
     import time
 
     from qtpy.QtCore import Qt, QTimer
@@ -443,7 +453,9 @@ def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(make_na
     from interactive_seg.plugin import widget as widget_module
 
     viewer, widget = folder(make_napari_viewer, qtbot, tmp_path, names=("a.png", "b.png"), sizes={"b.png": (300, 900)})
-    monkeypatch.setattr(widget_module, "READ_IN_WORKER_PIXELS", 200_000, raising=False)  # b.png (270000 pixels) counts as large
+    monkeypatch.setattr(
+        widget_module, "READ_IN_WORKER_PIXELS", 200_000, raising=False
+    )  # b.png (270000 pixels) counts as large
     read = widget.session.read
 
     def slow_read(name):  # as a 6000 x 4000 photograph decodes
@@ -458,7 +470,10 @@ def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(make_na
     start = time.perf_counter()
     press(qtbot, "Right", "Shift", widget=widget.class_list)
     assert time.perf_counter() - start < 0.5  # the key returned at once
-    assert widget.status.text() == "Opening b.png..." and QApplication.overrideCursor().shape() == Qt.CursorShape.WaitCursor
+    assert (
+        widget.status.text() == "Opening b.png..."
+        and QApplication.overrideCursor().shape() == Qt.CursorShape.WaitCursor
+    )
     assert shown_image(widget) == "a.png"  # still the image to work on meanwhile
     qtbot.waitUntil(lambda: shown_image(widget) == "b.png", timeout=10000)
     timer.stop()

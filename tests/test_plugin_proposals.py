@@ -118,7 +118,9 @@ def test_a_proposal_over_an_existing_object_is_not_accepted_again(proposed, qtbo
     assert len(widget.model.objects(widget._key)) == 1
 
 
-def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it_was(make_napari_viewer, qtbot, tmp_path):
+def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it_was(
+    make_napari_viewer, qtbot, tmp_path
+):
     from interactive_seg import Session, write_image
     from interactive_seg.plugin.widget import SegmentationWidget
     from interactive_seg.proposals import Proposal

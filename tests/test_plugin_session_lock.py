@@ -44,7 +44,9 @@ def test_a_folder_open_in_another_window_is_read_only_and_accept_keeps_the_promp
     writer.close()
 
 
-def test_an_accept_that_cannot_be_saved_keeps_the_prompts_and_shows_nothing_unsaved(make_napari_viewer, qtbot, folder, monkeypatch):
+def test_an_accept_that_cannot_be_saved_keeps_the_prompts_and_shows_nothing_unsaved(
+    make_napari_viewer, qtbot, folder, monkeypatch
+):
     from interactive_seg import Session
     from interactive_seg.plugin.widget import SegmentationWidget
 

@@ -160,7 +160,9 @@ def test_changes_made_in_the_worker_show_what_a_full_redraw_shows(background, qt
         uploaded = sent["view"].copy()
         shown = _full_redraw(layer)
         assert np.array_equal(shown, layer._slice.image.view), f"{step}: the screen is not what a full redraw draws"
-        assert np.array_equal(uploaded, layer._slice.image.view), f"{step}: the GPU was not sent what a full redraw sends"
+        assert np.array_equal(uploaded, layer._slice.image.view), (
+            f"{step}: the GPU was not sent what a full redraw sends"
+        )
         assert widget.object_list.count() == len(expected), step
 
     for mask in (truth, corner):
@@ -315,7 +317,9 @@ def test_a_folder_session_saves_the_same_file_from_the_worker(make_napari_viewer
         widget.jobs.sync_pixels = sync_pixels
         saved[how] = _session_run(viewer, widget, folder, qtbot)
     assert saved["in the worker"] == saved["on the GUI thread"]
-    assert len(saved["in the worker"]["annotations"]) == 3  # two on a.png (deleted, restored, undone, redone), one on b.png
+    assert (
+        len(saved["in the worker"]["annotations"]) == 3
+    )  # two on a.png (deleted, restored, undone, redone), one on b.png
 
 
 @pytest.mark.gui

@@ -83,7 +83,9 @@ def accept_box(qtbot, viewer, widget, rect=(45, 25, 115, 95)):
 
 
 # -- 1. a truncated image in a folder ------------------------------------------------------
-def test_a_truncated_image_in_a_folder_never_parts_the_list_from_the_canvas(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+def test_a_truncated_image_in_a_folder_never_parts_the_list_from_the_canvas(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
     from interactive_seg import Session
     from interactive_seg.plugin import widget as widget_module
 
@@ -251,7 +253,11 @@ def test_ctrl_shift_z_redoes_what_each_ctrl_z_undid_latest_first(docked, qtbot):
     key(qtbot, viewer, "Z", "Control")
     assert widget.object_list.count() == 0 and widget.status.text() == "Undone: object 1 kept as 'object'."
     key(qtbot, viewer, "Z", "Control", "Shift")
-    assert widget.object_list.count() == 1 and not scribbles.data.any() and widget.status.text().startswith("Redone: object 1")
+    assert (
+        widget.object_list.count() == 1
+        and not scribbles.data.any()
+        and widget.status.text().startswith("Redone: object 1")
+    )
     key(qtbot, viewer, "Z", "Control", "Shift")
     assert len(viewer.layers["boxes"].data) == 1 and widget.status.text() == "Redone: the box."
     key(qtbot, viewer, "Z", "Control", "Shift")
@@ -294,8 +300,7 @@ def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbo
     """Export... clicked, the dialog's defaults (transparent, cropped, PNG) kept: the file is
     written with the mask as its alpha (the core's side: tests/test_cutouts.py)."""
     from interactive_seg import read_image
-    from interactive_seg.plugin.widget import ExportDialog
-    from interactive_seg.plugin.widget import SegmentationWidget
+    from interactive_seg.plugin.widget import ExportDialog, SegmentationWidget
 
     image, truth = disc_scene(height=120, width=160)
     grey = (image[..., 0].astype(np.float64) * top / 255).astype(dtype)
@@ -308,7 +313,11 @@ def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbo
     kept = viewer.layers["objects"].data > 0
 
     def run_dialog(dialog):
-        assert dialog.style.currentText() == "transparent" and dialog.crop.isChecked() and dialog.format.currentText() == ".png"
+        assert (
+            dialog.style.currentText() == "transparent"
+            and dialog.crop.isChecked()
+            and dialog.format.currentText() == ".png"
+        )
         dialog.folder.setText(str(tmp_path / "out"))
         return True
 
@@ -344,7 +353,12 @@ def test_choosing_an_image_in_the_image_box_brings_it_to_the_front(make_napari_v
         chosen = names.index(name)
         assert all(names.index(o) < chosen or not viewer.layers[o].visible for o in others)
         assert viewer.layers[name].visible
-        assert chosen < names.index("objects") < names.index("preview") < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+        assert (
+            chosen
+            < names.index("objects")
+            < names.index("preview")
+            < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+        )
 
 
 # -- 8. docked before an image is opened ---------------------------------------------------
@@ -365,11 +379,18 @@ def test_docked_before_an_image_the_first_drag_draws_a_box(make_napari_viewer, q
 
 # -- 9. prompt layers stay on top after a session image switch -------------------------------
 def test_prompt_layers_stay_on_top_after_moving_to_an_image_of_another_size(make_napari_viewer, qtbot, tmp_path):
-    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], sizes={"b.png": (90, 130)})
+    viewer, widget = folder_session(
+        make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], sizes={"b.png": (90, 130)}
+    )
     click(qtbot, widget.next_button)
     names = [layer.name for layer in viewer.layers]
     assert viewer.layers["preview"].data.shape == (90, 130)
-    assert names.index("b.png") < names.index("objects") < names.index("preview") < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+    assert (
+        names.index("b.png")
+        < names.index("objects")
+        < names.index("preview")
+        < min(names.index(n) for n in ("boxes", "points", "scribbles"))
+    )
     assert viewer.layers.selection.active.name == "boxes"
 
 
@@ -656,7 +677,15 @@ def test_the_panel_fits_a_1280_by_720_screen(make_napari_viewer, qtbot, tmp_path
     viewer.cursor.position = (60, 80)  # over the object just kept
     assert "object 1" in widget.hover.text()
     qtbot.wait(100)
-    for part in (widget.accept_button, widget.clear_button, widget.undo_button, widget.redo_button, widget.export_button, widget.hover, widget.status):
+    for part in (
+        widget.accept_button,
+        widget.clear_button,
+        widget.undo_button,
+        widget.redo_button,
+        widget.export_button,
+        widget.hover,
+        widget.status,
+    ):
         region = part.visibleRegion()
         assert not region.isEmpty() and region.boundingRect().height() >= part.height() - 1, part
     for part in (widget.next_button, widget.add_class_button, widget.edit_button, widget.delete_button):
@@ -665,7 +694,9 @@ def test_the_panel_fits_a_1280_by_720_screen(make_napari_viewer, qtbot, tmp_path
         assert not part.visibleRegion().isEmpty(), part
 
 
-def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhighlights_the_list(make_napari_viewer, qtbot, tmp_path):
+def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhighlights_the_list(
+    make_napari_viewer, qtbot, tmp_path
+):
     viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"])
     viewer.add_image(disc_scene(seed=5)[0], name="other", rgb=True)  # File > Open
     qtbot.wait(50)
@@ -674,7 +705,10 @@ def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhigh
     click(qtbot, widget.next_button)
     assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
     click(qtbot, widget.next_button)
-    assert shown_image(widget) == "b.png" and [layer.name for layer in widget.image_combo.layers()] == ["other", "b.png"]
+    assert shown_image(widget) == "b.png" and [layer.name for layer in widget.image_combo.layers()] == [
+        "other",
+        "b.png",
+    ]
 
 
 def test_an_empty_preview_says_nothing_was_found_and_offers_no_accept(setup, qtbot):

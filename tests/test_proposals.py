@@ -56,12 +56,12 @@ def _logits(rows, cols, value=8.0, shape=(40, 60)):
 
 def _hand_made():
     masks = {
-        "A": (_logits(slice(5, 15), slice(5, 15)), 0.95),     # good
-        "B": (_logits(slice(5, 15), slice(5, 16)), 0.90),     # A again, a column wider: box IoU 0.91
+        "A": (_logits(slice(5, 15), slice(5, 15)), 0.95),  # good
+        "B": (_logits(slice(5, 15), slice(5, 16)), 0.90),  # A again, a column wider: box IoU 0.91
         "C": (_logits(slice(20, 30), slice(5, 15), 0.5), 0.99),  # logits near 0: unstable
-        "D": (_logits(slice(20, 30), slice(20, 30)), 0.50),   # the model doubts it
-        "E": (_logits(slice(35, 37), slice(50, 52)), 0.99),   # 4 pixels
-        "F": (_logits(slice(20, 35), slice(35, 55)), 0.90),   # good
+        "D": (_logits(slice(20, 30), slice(20, 30)), 0.50),  # the model doubts it
+        "E": (_logits(slice(35, 37), slice(50, 52)), 0.99),  # 4 pixels
+        "F": (_logits(slice(20, 35), slice(35, 55)), 0.90),  # good
     }
     names = list(masks)
     return names, np.stack([masks[n][0] for n in names]), np.array([masks[n][1] for n in names], np.float32), masks
@@ -125,11 +125,15 @@ def test_concept_proposals_are_sam3s_own_instances_with_their_scores(concept, fo
     inputs = processor(images=image, text="cup", return_tensors="pt")
     with torch.inference_mode():
         out = model(**{k: v for k, v in inputs.items() if k != "original_sizes"})
-    ref = processor.post_process_instance_segmentation(out, threshold=0.0, mask_threshold=0.5, target_sizes=[[120, 160]])[0]
+    ref = processor.post_process_instance_segmentation(
+        out, threshold=0.0, mask_threshold=0.5, target_sizes=[[120, 160]]
+    )[0]
     ref_masks = [m for m in ref["masks"].numpy().astype(bool) if m.any()]
     assert len(found) == len(ref_masks) > 0
     assert [p.score for p in found] == sorted((p.score for p in found), reverse=True)
-    assert sorted(p.score for p in found) == pytest.approx(sorted(float(s) for s, m in zip(ref["scores"], ref["masks"]) if m.any()), abs=1e-6)
+    assert sorted(p.score for p in found) == pytest.approx(
+        sorted(float(s) for s, m in zip(ref["scores"], ref["masks"]) if m.any()), abs=1e-6
+    )
     best = int(np.argmax([float(s) if m.any() else -1 for s, m in zip(ref["scores"], ref["masks"])]))
     assert np.array_equal(found[0].mask, ref["masks"][best].numpy().astype(bool))
     assert {p.label for p in found} == {"cup"} and {p.source for p in found} == {"concept"}
@@ -160,7 +164,14 @@ def test_concept_model_not_downloaded_says_how(tmp_path):
 
 def test_everything_with_sam2_is_the_engines_own_prompt_path_over_the_grid(folders, image, tmp_path):
     loose = Filters(pred_iou=0.0, stability=0.0, nms=1.0)
-    proposer = get_proposer("everything", model_type=str(folders["sam2"]), device="cpu", points_per_side=2, filters=loose, cache_dir=tmp_path)
+    proposer = get_proposer(
+        "everything",
+        model_type=str(folders["sam2"]),
+        device="cpu",
+        points_per_side=2,
+        filters=loose,
+        cache_dir=tmp_path,
+    )
     steps = []
     found = proposer.propose(image, progress=steps.append)
     assert steps[-1] == 1.0
@@ -170,10 +181,17 @@ def test_everything_with_sam2_is_the_engines_own_prompt_path_over_the_grid(folde
     engine = proposer.engine
     for x, y in grid_points(2, 160, 120):
         engine.reset()
-        best = engine.segment(Prompts(points=[(float(x) + 0.5, float(y) + 0.5)], point_labels=[1])).mask  # the core's pixel centres
+        best = engine.segment(
+            Prompts(points=[(float(x) + 0.5, float(y) + 0.5)], point_labels=[1])
+        ).mask  # the core's pixel centres
         ious = [np.count_nonzero(best & p.mask) / max(1, np.count_nonzero(best | p.mask)) for p in found]
         assert max(ious) > 0.99
-    strict = get_proposer("everything", engine=engine, points_per_side=2, filters=Filters(pred_iou=0.0, stability=0.0, nms=0.7, min_area=2000))
+    strict = get_proposer(
+        "everything",
+        engine=engine,
+        points_per_side=2,
+        filters=Filters(pred_iou=0.0, stability=0.0, nms=0.7, min_area=2000),
+    )
     fewer = strict.propose(image)
     assert len(fewer) < len(found) and all(p.area >= 2000 for p in fewer)
 
@@ -183,7 +201,9 @@ def test_everything_with_sam1_runs_segment_anythings_generator(image):
     from interactive_seg.engines.sam import SamEngine
 
     engine = SamEngine(model=tiny_sam(img_size=256), device="cpu", disk_cache=False)
-    found = get_proposer("everything", engine=engine, points_per_side=2, filters=Filters(pred_iou=0.0, stability=0.0, min_area=50)).propose(image)
+    found = get_proposer(
+        "everything", engine=engine, points_per_side=2, filters=Filters(pred_iou=0.0, stability=0.0, min_area=50)
+    ).propose(image)
     assert found and all(p.area >= 50 and 0.0 <= p.info["stability"] <= 1.0 for p in found)
     assert [p.score for p in found] == sorted((p.score for p in found), reverse=True)
 
@@ -208,7 +228,19 @@ def test_propose_writes_results_that_pycocotools_loads_onto_its_dataset(folders,
     from pycocotools.coco import COCO
 
     results, data = tmp_path / "cars.json", tmp_path / "cars.coco.json"
-    base = ["propose", photo, "--text", "car", "--model", folders["concept"], "--device", "cpu", "--min-score", "0", "-q"]
+    base = [
+        "propose",
+        photo,
+        "--text",
+        "car",
+        "--model",
+        folders["concept"],
+        "--device",
+        "cpu",
+        "--min-score",
+        "0",
+        "-q",
+    ]
     assert _cli(*base, "--out", results) == 0
     assert _cli(*base, "--out", data, "--as-dataset") == 0
     detections = json.loads(results.read_text())
@@ -231,8 +263,29 @@ def test_propose_everything_on_a_folder_names_each_image(folders, photo, tmp_pat
     (tmp_path / "more").mkdir()
     cv2.imwrite(str(tmp_path / "more" / "b.png"), image[::-1, :, ::-1])
     out = tmp_path / "all.json"
-    status = _cli("propose", tmp_path, "--everything", "--model", folders["sam2"], "--device", "cpu", "--points-per-side", "2",
-                  "--pred-iou", "0", "--stability", "0", "--out", out, "--as-dataset", "--workers", "0", "--cache-dir", tmp_path / "cache", "-q")
+    status = _cli(
+        "propose",
+        tmp_path,
+        "--everything",
+        "--model",
+        folders["sam2"],
+        "--device",
+        "cpu",
+        "--points-per-side",
+        "2",
+        "--pred-iou",
+        "0",
+        "--stability",
+        "0",
+        "--out",
+        out,
+        "--as-dataset",
+        "--workers",
+        "0",
+        "--cache-dir",
+        tmp_path / "cache",
+        "-q",
+    )
     assert status == 0
     data = json.loads(out.read_text())
     assert [i["file_name"] for i in data["images"]] == ["more/b.png", "street.png"]

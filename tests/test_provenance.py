@@ -26,7 +26,9 @@ def _prompts(shape):
     strokes[5:8, 5:150] = 2
     prior = np.zeros((h, w), bool)
     prior[40:80, 55:105] = True
-    return Prompts(box=(45, 25, 115, 95), points=[(80, 60), (10, 110)], point_labels=[1, 0], scribbles=strokes, prior=prior)
+    return Prompts(
+        box=(45, 25, 115, 95), points=[(80, 60), (10, 110)], point_labels=[1, 0], scribbles=strokes, prior=prior
+    )
 
 
 def test_record_round_trips_through_json_to_equal_prompts():
@@ -113,7 +115,11 @@ def test_damaged_records_are_named_in_one_sentence(change, words):
 
 def test_review_state_is_set_and_read_without_touching_other_keys():
     image, _ = disc_scene()
-    ann = {"id": 1, "attributes": {"occluded": True}, pv.KEY: pv.make_record(get_engine("grabcut"), Prompts(box=(45, 25, 115, 95)), image)}
+    ann = {
+        "id": 1,
+        "attributes": {"occluded": True},
+        pv.KEY: pv.make_record(get_engine("grabcut"), Prompts(box=(45, 25, 115, 95)), image),
+    }
     assert pv.review_state(ann) == "unreviewed"
     pv.set_review(ann, "rejected", by="bo", at="2026-12-06T04:00:00Z")
     assert pv.review_state(ann) == "rejected"
@@ -151,11 +157,44 @@ def test_segment_coco_twice_adds_a_second_object_and_leaves_the_first_byte_ident
     image, truth = disc_scene()
     iseg.write_image(tmp_path / "disc.png", image)
     coco = tmp_path / "labels.json"
-    assert main(["segment", str(tmp_path / "disc.png"), "--box", "45,25,115,95", "--coco", str(coco), "--category", "disc", "-q"]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                str(tmp_path / "disc.png"),
+                "--box",
+                "45,25,115,95",
+                "--coco",
+                str(coco),
+                "--category",
+                "disc",
+                "-q",
+            ]
+        )
+        == 0
+    )
     first = coco.read_bytes()
     assert not list(tmp_path.glob("*_mask.png"))  # no --out: nothing but the COCO file
-    assert main(["segment", str(tmp_path / "disc.png"), "--point", "80,60", "--point", "10,10,0", "--engine", "plain_grabcut",
-                 "--coco", str(coco), "--category", "blob", "-q"]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                str(tmp_path / "disc.png"),
+                "--point",
+                "80,60",
+                "--point",
+                "10,10,0",
+                "--engine",
+                "plain_grabcut",
+                "--coco",
+                str(coco),
+                "--category",
+                "blob",
+                "-q",
+            ]
+        )
+        == 0
+    )
     second = coco.read_bytes()
     assert _first_record_bytes(first) in second
 
@@ -184,13 +223,42 @@ def test_segment_coco_keeps_a_foreign_file_as_it_was(tmp_path):
     theirs = {
         "info": {"description": "theirs"},
         "images": [{"id": 5, "file_name": "disc.png", "width": 160, "height": 120, "flickr": "x"}],
-        "annotations": [{"id": 9, "image_id": 5, "category_id": 2, "bbox": [1, 1, 4, 4], "area": 16, "segmentation": [], "iscrowd": 0}],
+        "annotations": [
+            {
+                "id": 9,
+                "image_id": 5,
+                "category_id": 2,
+                "bbox": [1, 1, 4, 4],
+                "area": 16,
+                "segmentation": [],
+                "iscrowd": 0,
+            }
+        ],
         "categories": [{"id": 2, "name": "disc"}],
     }
     coco.write_text(json.dumps(theirs))
-    assert main(["segment", str(tmp_path / "disc.png"), "--box", "45,25,115,95", "--coco", str(coco), "--category", "disc", "-q"]) == 0
+    assert (
+        main(
+            [
+                "segment",
+                str(tmp_path / "disc.png"),
+                "--box",
+                "45,25,115,95",
+                "--coco",
+                str(coco),
+                "--category",
+                "disc",
+                "-q",
+            ]
+        )
+        == 0
+    )
     data = json.loads(coco.read_text())
-    assert data["info"] == theirs["info"] and data["images"] == theirs["images"] and data["categories"] == theirs["categories"]
+    assert (
+        data["info"] == theirs["info"]
+        and data["images"] == theirs["images"]
+        and data["categories"] == theirs["categories"]
+    )
     assert data["annotations"][0] == theirs["annotations"][0]
     added = data["annotations"][1]
     assert added["image_id"] == 5 and added["category_id"] == 2 and added["id"] == 10 and pv.KEY in added
@@ -225,7 +293,10 @@ def test_segment_coco_refuses_an_image_of_another_size(tmp_path, capsys):
     doc.add_image("disc.png", width=100, height=100)
     doc.save(coco)
     before = coco.read_bytes()
-    assert main(["segment", str(tmp_path / "disc.png"), "--box", "45,25,115,95", "--coco", str(coco), "--category", "d"]) == 2
+    assert (
+        main(["segment", str(tmp_path / "disc.png"), "--box", "45,25,115,95", "--coco", str(coco), "--category", "d"])
+        == 2
+    )
     assert "same image" in capsys.readouterr().err
     assert coco.read_bytes() == before
 

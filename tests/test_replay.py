@@ -50,7 +50,9 @@ def annotate(folder: Path, n: int = N_IMAGES) -> Path:
             r = 18 + i % 4 + 4
             disc = ["--box", f"{cx - r},{50 - r},{cx + r},{50 + r}"]
         assert main(["segment", str(path), *disc, "--coco", str(coco), "--category", "disc", "-q"]) == 0
-        assert main(["segment", str(path), "--box", "80,5,123,45", "--coco", str(coco), "--category", "square", "-q"]) == 0
+        assert (
+            main(["segment", str(path), "--box", "80,5,123,45", "--coco", str(coco), "--category", "square", "-q"]) == 0
+        )
     doc = CocoDocument.open(coco)
     mask = np.zeros((96, 128), bool)
     mask[60:70, 100:110] = True
@@ -69,8 +71,23 @@ def test_replay_with_the_same_engine_gives_the_same_masks_on_two_workers(dataset
     folder, coco = dataset
     before = coco.read_bytes()
     out, report_path = tmp_path / "again.json", tmp_path / "changes.csv"
-    status = main(["replay", str(coco), "--images", str(folder), "--engine", "grabcut", "--out", str(out),
-                   "--compare", str(report_path), "--workers", "2", "-q"])
+    status = main(
+        [
+            "replay",
+            str(coco),
+            "--images",
+            str(folder),
+            "--engine",
+            "grabcut",
+            "--out",
+            str(out),
+            "--compare",
+            str(report_path),
+            "--workers",
+            "2",
+            "-q",
+        ]
+    )
     assert status == 0
     assert coco.read_bytes() == before  # the input is never touched
     old, new = CocoDocument.open(coco), CocoDocument.open(out)
@@ -104,8 +121,17 @@ def test_replay_with_another_engine_lists_every_object_worst_first_and_resets_ch
     accepted = tmp_path / "accepted.json"
     doc.save(accepted)
     out, report_path = tmp_path / "plain.json", tmp_path / "changes.md"
-    report = replay(accepted, out, images=folder, engine="plain_grabcut", engine_options={"iterations": 2},
-                    threshold=0.02, compare=report_path, workers=0, progress=False)
+    report = replay(
+        accepted,
+        out,
+        images=folder,
+        engine="plain_grabcut",
+        engine_options={"iterations": 2},
+        threshold=0.02,
+        compare=report_path,
+        workers=0,
+        progress=False,
+    )
     assert report.ok
     assert report.counts["objects replayed"] == 2 * N_IMAGES
     assert report.counts["kept as they were (no stored prompts)"] == 1
@@ -139,7 +165,23 @@ def test_a_file_without_provenance_exits_2_and_writes_nothing(tmp_path, capsys):
     doc.add_annotation(image["id"], mask, "thing")
     doc.save(tmp_path / "plain.json")
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert main(["replay", str(tmp_path / "plain.json"), "--engine", "grabcut", "--out", str(tmp_path / "o.json"), "--compare", str(tmp_path / "r.csv"), "--workers", "0"]) == 2
+    assert (
+        main(
+            [
+                "replay",
+                str(tmp_path / "plain.json"),
+                "--engine",
+                "grabcut",
+                "--out",
+                str(tmp_path / "o.json"),
+                "--compare",
+                str(tmp_path / "r.csv"),
+                "--workers",
+                "0",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "stores the prompts it was made from" in err and err.count("\n") == 1
     _no_new_files(tmp_path, before)
@@ -151,7 +193,23 @@ def test_an_engine_that_is_not_installed_exits_2_and_writes_nothing(dataset, tmp
     folder, coco = dataset
     monkeypatch.setitem(engines._REGISTRY, "ghost", ("ghost_engine", "Ghost", "ghost", ("no_such_module_for_ghost",)))
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert main(["replay", str(coco), "--images", str(folder), "--engine", "ghost", "--out", str(tmp_path / "o.json"), "--workers", "0"]) == 2
+    assert (
+        main(
+            [
+                "replay",
+                str(coco),
+                "--images",
+                str(folder),
+                "--engine",
+                "ghost",
+                "--out",
+                str(tmp_path / "o.json"),
+                "--workers",
+                "0",
+            ]
+        )
+        == 2
+    )
     assert "no_such_module_for_ghost, which is not installed" in capsys.readouterr().err
     _no_new_files(tmp_path, before)
 
@@ -163,7 +221,23 @@ def test_a_missing_image_exits_2_and_writes_nothing(dataset, tmp_path, capsys):
     for i in range(1, N_IMAGES):
         (partial / f"im{i}.png").write_bytes((folder / f"im{i}.png").read_bytes())
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert main(["replay", str(coco), "--images", str(partial), "--engine", "grabcut", "--out", str(tmp_path / "o.json"), "--workers", "0"]) == 2
+    assert (
+        main(
+            [
+                "replay",
+                str(coco),
+                "--images",
+                str(partial),
+                "--engine",
+                "grabcut",
+                "--out",
+                str(tmp_path / "o.json"),
+                "--workers",
+                "0",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "1 image of 'labels.json' is not in" in err and "'im0.png'" in err
     _no_new_files(tmp_path, before)
@@ -184,7 +258,10 @@ def test_bad_arguments_exit_2_and_write_nothing(dataset, tmp_path, capsys, argv,
     folder, coco = dataset
     before = sorted(p.name for p in tmp_path.iterdir())
     argv = [a.format(tmp=tmp_path) for a in argv]
-    assert main(["replay", str(coco), "--images", str(folder), "--out", str(tmp_path / "o.json"), "--workers", "0", *argv]) == 2
+    assert (
+        main(["replay", str(coco), "--images", str(folder), "--out", str(tmp_path / "o.json"), "--workers", "0", *argv])
+        == 2
+    )
     assert words in capsys.readouterr().err
     _no_new_files(tmp_path, before)
 
@@ -210,7 +287,9 @@ def test_an_image_changed_since_is_a_failure_of_its_objects_alone(dataset, tmp_p
     changed[0, 0] = 0
     iseg.write_image(images / "im1.png", changed)
     report = replay(coco, tmp_path / "o.json", images=images, engine="grabcut", workers=0, progress=False)
-    assert len(report.failures) == 2 and all("im1.png" in f.item and "pixels differ" in f.reason for f in report.failures)
+    assert len(report.failures) == 2 and all(
+        "im1.png" in f.item and "pixels differ" in f.reason for f in report.failures
+    )
     assert report.counts["objects replayed"] == 2 * N_IMAGES - 2
     old, new = CocoDocument.open(coco), CocoDocument.open(tmp_path / "o.json")
     for ann in old.annotations(old.find_image("im1.png")["id"]):
@@ -225,9 +304,24 @@ def test_replay_with_a_sam_model_records_the_model_and_its_weights(dataset, tmp_
     folder, coco = dataset
     checkpoint = tmp_path / "micro.pth"
     torch.save(micro_sam().state_dict(), checkpoint)
-    options = {"model_type": "micro", "checkpoint": str(checkpoint), "device": "cpu", "cache_dir": str(tmp_path / "cache")}
-    report = replay(coco, tmp_path / "sam.json", images=folder, engine="sam", engine_options=options, threshold=0.05,
-                    compare=tmp_path / "sam.csv", workers=0, preload=["batch_tiny_sam"], progress=False)
+    options = {
+        "model_type": "micro",
+        "checkpoint": str(checkpoint),
+        "device": "cpu",
+        "cache_dir": str(tmp_path / "cache"),
+    }
+    report = replay(
+        coco,
+        tmp_path / "sam.json",
+        images=folder,
+        engine="sam",
+        engine_options=options,
+        threshold=0.05,
+        compare=tmp_path / "sam.csv",
+        workers=0,
+        preload=["batch_tiny_sam"],
+        progress=False,
+    )
     assert len(report.rows) == 2 * N_IMAGES  # every object listed, replayed or said why not
     new = CocoDocument.open(tmp_path / "sam.json")
     records = [new.annotation(row["annotation_id"])[pv.KEY] for row in report.rows if row["iou"] is not None]

@@ -188,7 +188,14 @@ def test_box_only_undecodable_wrong_size_tiny_and_full_masks(tmp_path):
     data = doc.to_data()
     data["annotations"].append({"id": 4, "image_id": a["id"], "category_id": 1, "bbox": [10, 10, 30, 20], "iscrowd": 0})
     data["annotations"].append(
-        {"id": 5, "image_id": a["id"], "category_id": 1, "bbox": [1, 1, 5, 5], "iscrowd": 0, "segmentation": {"size": [H, W], "counts": "abc"}}
+        {
+            "id": 5,
+            "image_id": a["id"],
+            "category_id": 1,
+            "bbox": [1, 1, 5, 5],
+            "iscrowd": 0,
+            "segmentation": {"size": [H, W], "counts": "abc"},
+        }
     )
     (tmp_path / "c.json").write_text(json.dumps(data))
     sheet = contact_sheet(tmp_path / "c.json", tmp_path / "s.png", sort="id")
@@ -222,7 +229,9 @@ def test_area_sort_puts_objects_without_a_mask_first(tmp_path):
     doc.add_annotation(image["id"], _disc(40, 30, 10), "x", id=1, polygons=True)
     doc.add_annotation(image["id"], _disc(40, 30, 3), "x", id=2)
     data = doc.to_data()
-    data["annotations"].append({"id": 3, "image_id": image["id"], "category_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 0})
+    data["annotations"].append(
+        {"id": 3, "image_id": image["id"], "category_id": 1, "bbox": [0, 0, 50, 50], "iscrowd": 0}
+    )
     (tmp_path / "c.json").write_text(json.dumps(data))
     sheet = contact_sheet(tmp_path / "c.json", tmp_path / "s.png", sort="area")
     assert [t.annotation_id for t in sheet.tiles] == [3, 2, 1]

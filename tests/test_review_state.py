@@ -22,7 +22,9 @@ def _file(folder):
     engine = get_engine("grabcut")
     for number, state in enumerate(["accepted", "rejected", "unreviewed", "accepted"]):
         mask = np.roll(truth, 3 * number, axis=1)
-        made = pv.make_record(engine, Prompts(box=(45, 25, 115, 95)), image, review=state, by="ann" if state != "unreviewed" else None)
+        made = pv.make_record(
+            engine, Prompts(box=(45, 25, 115, 95)), image, review=state, by="ann" if state != "unreviewed" else None
+        )
         doc.add_annotation(record["id"], mask, "disc", **{pv.KEY: made})
     foreign = np.zeros((120, 160), bool)
     foreign[5:15, 5:15] = True
@@ -50,7 +52,10 @@ def test_review_command_filters_and_refuses_an_unknown_state(tmp_path, capsys):
         main(["review", str(coco), "--out", str(tmp_path / "x.png"), "--review", "fine"])
     assert exited.value.code == 2
     assert not (tmp_path / "x.png").exists()
-    assert main(["review", str(coco), "--out", str(tmp_path / "n.png"), "--review", "rejected", "--category", "speck"]) == 0
+    assert (
+        main(["review", str(coco), "--out", str(tmp_path / "n.png"), "--review", "rejected", "--category", "speck"])
+        == 0
+    )
     assert "no rejected objects" in capsys.readouterr().out
 
 

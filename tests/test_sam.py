@@ -14,10 +14,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("segment_anything")
 
+from sam_models import register_tiny, tiny_sam  # noqa: E402
+
 import interactive_seg as iseg  # noqa: E402
 from interactive_seg import InputError, Prompts  # noqa: E402
 from interactive_seg.engines import checkpoints  # noqa: E402
-from sam_models import register_tiny, tiny_sam  # noqa: E402
 
 pytestmark = pytest.mark.sam
 
@@ -40,11 +41,18 @@ def engine(model, tmp_path):
 
 CASES = [
     (Prompts(box=(50, 40, 300, 250)), dict(box=np.array([50, 40, 300, 250], np.float32), multimask_output=False)),
-    (Prompts(points=[(100.5, 100.5)]), dict(point_coords=np.array([[100, 100]], np.float32), point_labels=np.array([1]), multimask_output=True)),
+    (
+        Prompts(points=[(100.5, 100.5)]),
+        dict(point_coords=np.array([[100, 100]], np.float32), point_labels=np.array([1]), multimask_output=True),
+    ),
     (
         Prompts(points=[(100.5, 100.5), (200.5, 50.5)], point_labels=[1, 0], box=(10, 10, 400, 290)),
-        dict(point_coords=np.array([[100, 100], [200, 50]], np.float32), point_labels=np.array([1, 0]),
-             box=np.array([10, 10, 400, 290], np.float32), multimask_output=False),
+        dict(
+            point_coords=np.array([[100, 100], [200, 50]], np.float32),
+            point_labels=np.array([1, 0]),
+            box=np.array([10, 10, 400, 290], np.float32),
+            multimask_output=False,
+        ),
     ),
 ]
 
@@ -82,7 +90,9 @@ def test_upscaling_matches_stock_for_small_objects_and_odd_sizes(model):
             logits = rng.normal(-3, 1, (256, 256)).astype(np.float32)
             r, c = rng.integers(0, min(input_size) // 4, 2)
             logits[r : r + rng.integers(1, 12), c : c + rng.integers(1, 12)] = 5.0
-            stock = F.interpolate(torch.from_numpy(logits)[None, None], (1024, 1024), mode="bilinear", align_corners=False)
+            stock = F.interpolate(
+                torch.from_numpy(logits)[None, None], (1024, 1024), mode="bilinear", align_corners=False
+            )
             stock = stock[..., : input_size[0], : input_size[1]]
             stock = F.interpolate(stock, original, mode="bilinear", align_corners=False)[0, 0].numpy() > 0
             assert np.count_nonzero(up(logits) != stock) == 0
@@ -238,10 +248,17 @@ def test_scribbles_priors_and_refinement_reach_sam(engine, image):
     assert mask_input[170:, :].max() < 0 and mask_input[80, 120] > 0 and mask_input[20, 20] < 0
     result = engine.segment(Prompts(points=[(100.5, 100.5)]))
     assert result.logits.shape == (256, 256)
-    args = engine.sam_inputs(Prompts(points=[(100.5, 100.5), (300.5, 50.5)], point_labels=[1, 0]).validated(image.shape))
+    args = engine.sam_inputs(
+        Prompts(points=[(100.5, 100.5), (300.5, 50.5)], point_labels=[1, 0]).validated(image.shape)
+    )
     assert np.array_equal(args["mask_input"][0], result.logits) and not args["multimask_output"]
     engine.reset()
-    assert engine.sam_inputs(Prompts(points=[(100.5, 100.5), (300.5, 50.5)], point_labels=[1, 0]).validated(image.shape))["mask_input"] is None
+    assert (
+        engine.sam_inputs(Prompts(points=[(100.5, 100.5), (300.5, 50.5)], point_labels=[1, 0]).validated(image.shape))[
+            "mask_input"
+        ]
+        is None
+    )
 
 
 def test_prompt_errors(engine, image):
@@ -284,8 +301,13 @@ def _info(server, payload, sha=None):
 
     _Handler.payload = payload
     return checkpoints.ModelInfo(
-        "tiny", sam1.__name__, len(payload), "test", url=f"http://127.0.0.1:{server.server_address[1]}/tiny.pth",
-        file_name="tiny.pth", sha256=sha or hashlib.sha256(payload).hexdigest(),
+        "tiny",
+        sam1.__name__,
+        len(payload),
+        "test",
+        url=f"http://127.0.0.1:{server.server_address[1]}/tiny.pth",
+        file_name="tiny.pth",
+        sha256=sha or hashlib.sha256(payload).hexdigest(),
     )
 
 
@@ -304,7 +326,9 @@ def test_corrupted_download_is_deleted_and_reported(server, tmp_path):
 
 
 def test_unreachable_server_is_an_input_error(tmp_path):
-    info = checkpoints.ModelInfo("tiny", "x", 1, "test", url="http://127.0.0.1:9/none", file_name="tiny.pth", sha256="0" * 64)
+    info = checkpoints.ModelInfo(
+        "tiny", "x", 1, "test", url="http://127.0.0.1:9/none", file_name="tiny.pth", sha256="0" * 64
+    )
     with pytest.raises(InputError, match="Cannot reach"):
         checkpoints.download("tiny", cache=tmp_path, info=info, progress=False)
 
@@ -350,9 +374,13 @@ def test_fast_decoder_computes_the_stock_decoder(depth):
     decoder = MaskDecoder(
         num_multimask_outputs=3,
         transformer=TwoWayTransformer(depth=depth, embedding_dim=256, mlp_dim=512, num_heads=8),
-        transformer_dim=256, iou_head_depth=3, iou_head_hidden_dim=64,
+        transformer_dim=256,
+        iou_head_depth=3,
+        iou_head_hidden_dim=64,
     ).eval()
-    prompt_encoder = PromptEncoder(embed_dim=256, image_embedding_size=(64, 64), input_image_size=(1024, 1024), mask_in_chans=16).eval()
+    prompt_encoder = PromptEncoder(
+        embed_dim=256, image_embedding_size=(64, 64), input_image_size=(1024, 1024), mask_in_chans=16
+    ).eval()
     assert supports(decoder)
     with torch.inference_mode():
         pe = prompt_encoder.get_dense_pe()
@@ -361,8 +389,11 @@ def test_fast_decoder_computes_the_stock_decoder(depth):
         prompts = [
             dict(points=None, boxes=torch.tensor([[100.0, 120.0, 700.0, 800.0]]), masks=None),
             dict(points=(torch.tensor([[[300.0, 400.0]]]), torch.tensor([[1]])), boxes=None, masks=None),
-            dict(points=(torch.tensor([[[300.0, 400.0], [600.0, 100.0]]]), torch.tensor([[1, 0]])), boxes=None,
-                 masks=torch.randn(1, 1, 256, 256)),
+            dict(
+                points=(torch.tensor([[[300.0, 400.0], [600.0, 100.0]]]), torch.tensor([[1, 0]])),
+                boxes=None,
+                masks=torch.randn(1, 1, 256, 256),
+            ),
         ]
         for kind, prompt in enumerate(prompts):
             sparse, dense = prompt_encoder(**prompt)
@@ -397,8 +428,12 @@ def test_bf16_encoder_path_and_batches(model, image, tmp_path):
     """The encoder's bfloat16 autocast (the default on CUDA) runs, here on the CPU, and stays close
     to float32; embed_many's batches give the entries set_image computes."""
     p = Prompts(box=(50, 40, 300, 250))
-    fp32 = iseg.get_engine("sam", model=model, device="cpu", precision="fp32", disk_cache=False, cache_dir=tmp_path / "a")
-    bf16 = iseg.get_engine("sam", model=model, device="cpu", precision="bf16", disk_cache=False, cache_dir=tmp_path / "b")
+    fp32 = iseg.get_engine(
+        "sam", model=model, device="cpu", precision="fp32", disk_cache=False, cache_dir=tmp_path / "a"
+    )
+    bf16 = iseg.get_engine(
+        "sam", model=model, device="cpu", precision="bf16", disk_cache=False, cache_dir=tmp_path / "b"
+    )
     fp32.set_image(image)
     bf16.set_image(image)
     a, b = fp32.segment(p).mask, bf16.segment(p).mask

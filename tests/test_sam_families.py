@@ -83,7 +83,10 @@ def _prior(shape):
 CASES = {
     "box": (Prompts(box=(120, 80, 330, 220)), {"box": (120, 80, 330, 220)}),
     "point": (Prompts(points=[(200.5, 150.5)]), {"points": [(200, 150)], "labels": [1], "multimask": True}),
-    "points": (Prompts(points=[(200.5, 150.5), (300.5, 100.5)], point_labels=[1, 1]), {"points": [(200, 150), (300, 100)], "labels": [1, 1]}),
+    "points": (
+        Prompts(points=[(200.5, 150.5), (300.5, 100.5)], point_labels=[1, 1]),
+        {"points": [(200, 150), (300, 100)], "labels": [1, 1]},
+    ),
     "box + negative point": (
         Prompts(box=(100, 60, 350, 240), points=[(340.5, 230.5)], point_labels=[0]),
         {"box": (100, 60, 350, 240), "points": [(340, 230)], "labels": [0]},
@@ -109,7 +112,9 @@ def test_masks_equal_the_transformers_pipeline(family, image, tmp_path, case):
 @pytest.mark.parametrize("scribble_mask", [False, True])
 def test_scribbles_reach_the_model_as_points_along_strokes_and_a_mask(family, image, tmp_path, scribble_mask):
     _, folder, model, processor = family
-    engine = iseg.get_engine("sam", model_type=str(folder), device="cpu", cache_dir=tmp_path, scribble_mask=scribble_mask)
+    engine = iseg.get_engine(
+        "sam", model_type=str(folder), device="cpu", cache_dir=tmp_path, scribble_mask=scribble_mask
+    )
     engine.set_image(image)
     scribbles = _scribbles(image.shape[:2])
     args = engine.sam_inputs(Prompts(scribbles=scribbles).validated(image.shape[:2]))
@@ -121,7 +126,12 @@ def test_scribbles_reach_the_model_as_points_along_strokes_and_a_mask(family, im
         # resized like the image (squashed to the model's square input): the strokes' place is positive
         assert low[int(150 / 300 * low.shape[0]), int(250 / 451 * low.shape[1])] > 0 and low[5, 5] < 0
     expected, _ = _reference(
-        model, processor, image, points=args["point_coords"], labels=labels, mask_input=None if args["mask_input"] is None else args["mask_input"][0]
+        model,
+        processor,
+        image,
+        points=args["point_coords"],
+        labels=labels,
+        mask_input=None if args["mask_input"] is None else args["mask_input"][0],
     )
     result = engine.segment(Prompts(scribbles=scribbles))
     assert _iou(result.mask, expected) >= 0.99
@@ -144,7 +154,9 @@ def test_a_prior_mask_and_the_previous_refinement_are_the_mask_prompt(family, im
     second = Prompts(points=[(200.5, 150.5), (60.5, 40.5)], point_labels=[1, 0])
     args = engine.sam_inputs(second.validated(image.shape[:2]))
     assert np.array_equal(args["mask_input"][0], first.logits)
-    expected, _ = _reference(model, processor, image, points=[(200, 150), (60, 40)], labels=[1, 0], mask_input=first.logits)
+    expected, _ = _reference(
+        model, processor, image, points=[(200, 150), (60, 40)], labels=[1, 0], mask_input=first.logits
+    )
     assert _iou(engine.segment(second).mask, expected) >= 0.99
 
 
@@ -155,7 +167,9 @@ def test_the_fast_decoder_gives_the_stock_decoders_masks(family, image, tmp_path
     (mask 0 kept, or the best multimask taken when mask 0 is not stable)."""
     _, folder, _, _ = family
     engines = [
-        iseg.get_engine("sam", model_type=str(folder), device="cpu", cache_dir=tmp_path, scribble_mask=True, fast_decoder=fast)
+        iseg.get_engine(
+            "sam", model_type=str(folder), device="cpu", cache_dir=tmp_path, scribble_mask=True, fast_decoder=fast
+        )
         for fast in (True, False)
     ]
     assert engines[0]._fast is not None and engines[1]._fast is None
@@ -227,7 +241,14 @@ def test_bf16_encoder_masks_stay_close_to_fp32(family, image, tmp_path):
     p = Prompts(box=(120, 80, 330, 220))
     masks = []
     for precision in ("fp32", "bf16"):
-        engine = iseg.get_engine("sam", model_type=str(folder), device="cpu", precision=precision, disk_cache=False, cache_dir=tmp_path / precision)
+        engine = iseg.get_engine(
+            "sam",
+            model_type=str(folder),
+            device="cpu",
+            precision=precision,
+            disk_cache=False,
+            cache_dir=tmp_path / precision,
+        )
         engine.set_image(image)
         masks.append(engine.segment(p).mask)
     assert _iou(*masks) >= 0.95  # random weights are touchier than trained ones; the GPU check asks 0.99
@@ -275,7 +296,9 @@ def _hub_cache(cache, repo, folder):
 
 def test_a_cached_hub_model_loads_offline_by_name_and_lists_as_cached(family, image, tmp_path, monkeypatch, capsys):
     name, folder, model, processor = family
-    model_type, repo = ("sam2.1_hiera_tiny", "facebook/sam2.1-hiera-tiny") if name == "sam2" else ("sam3", "facebook/sam3")
+    model_type, repo = (
+        ("sam2.1_hiera_tiny", "facebook/sam2.1-hiera-tiny") if name == "sam2" else ("sam3", "facebook/sam3")
+    )
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(InputError, match=f"interactive-seg models download {model_type}"):
         iseg.get_engine("sam", model_type=model_type, device="cpu", cache_dir=tmp_path)
@@ -309,7 +332,7 @@ def test_download_uses_huggingface_hub_into_the_cache(tmp_path, monkeypatch, fam
     from interactive_seg import cli
 
     assert cli.main(["models", "download", "sam2.1_hiera_base_plus", "-q"]) == 0
-    (repo, kwargs), = calls
+    ((repo, kwargs),) = calls
     assert repo == "facebook/sam2.1-hiera-base-plus"
     assert kwargs["cache_dir"] == tmp_path / "models" / "huggingface" and not kwargs["local_files_only"]
     assert "*.safetensors" in kwargs["allow_patterns"]
@@ -324,7 +347,9 @@ def test_a_gated_model_without_a_login_says_how_to_log_in(tmp_path, monkeypatch,
 
     def gated(repo_id, **kwargs):
         request = httpx2.Request("GET", f"https://huggingface.co/{repo_id}/resolve/main/config.json")
-        raise GatedRepoError("401 Client Error: access to this model is restricted", response=httpx2.Response(401, request=request))
+        raise GatedRepoError(
+            "401 Client Error: access to this model is restricted", response=httpx2.Response(401, request=request)
+        )
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", gated)
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", gated)
@@ -351,5 +376,10 @@ def test_the_one_stage_upscaling_is_post_process_masks_pixel_for_pixel():
             logits = rng.normal(-3, 1, (64, 64)).astype(np.float32)
             r, c = rng.integers(0, 60, 2)
             logits[r : r + rng.integers(1, 6), c : c + rng.integers(1, 6)] = 5.0
-            stock = F.interpolate(torch.from_numpy(logits)[None, None], original, mode="bilinear", align_corners=False)[0, 0].numpy() > 0
+            stock = (
+                F.interpolate(torch.from_numpy(logits)[None, None], original, mode="bilinear", align_corners=False)[
+                    0, 0
+                ].numpy()
+                > 0
+            )
             assert np.count_nonzero(up(logits) != stock) == 0

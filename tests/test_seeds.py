@@ -4,10 +4,9 @@ engine uses it."""
 import numpy as np
 import pytest
 
-from interactive_seg import InputError, Prompts, get_engine
-from interactive_seg.engines.grabcut import seeds
-from interactive_seg.engines.grabcut import GrabCutEngine
 from conftest import iou
+from interactive_seg import InputError, Prompts, get_engine
+from interactive_seg.engines.grabcut import GrabCutEngine, seeds
 
 
 def _two_halves():
@@ -151,10 +150,24 @@ def test_the_option_is_listed_for_the_widget_and_the_cli():
         (lambda: get_engine("grabcut", prior_contrast=-1), "prior_contrast"),
         (lambda: get_engine("grabcut", stroke_margin=-0.5), "stroke_margin"),
         (lambda: get_engine("grabcut", prior_edges="sobel"), "prior_edges must be one of"),
-        (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.eye(4, dtype=bool), ~np.eye(4, dtype=bool), edges="x"), "edges must be one of"),
-        (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), bool), np.ones((4, 4), bool)), "both a foreground"),
-        (lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.ones((4, 5), bool), np.ones((4, 4), bool)), "must match"),
-        (lambda: seeds.stroke_prior(np.zeros((4, 4), np.uint8), np.ones((4, 4), bool), np.ones((4, 4), bool)), "uint8 RGB"),
+        (
+            lambda: seeds.stroke_prior(
+                np.zeros((4, 4, 3), np.uint8), np.eye(4, dtype=bool), ~np.eye(4, dtype=bool), edges="x"
+            ),
+            "edges must be one of",
+        ),
+        (
+            lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), bool), np.ones((4, 4), bool)),
+            "both a foreground",
+        ),
+        (
+            lambda: seeds.stroke_prior(np.zeros((4, 4, 3), np.uint8), np.ones((4, 5), bool), np.ones((4, 4), bool)),
+            "must match",
+        ),
+        (
+            lambda: seeds.stroke_prior(np.zeros((4, 4), np.uint8), np.ones((4, 4), bool), np.ones((4, 4), bool)),
+            "uint8 RGB",
+        ),
         (lambda: seeds.edge_cost(np.zeros((4, 4, 3), np.uint8), contrast=-2), "contrast"),
     ],
 )
@@ -173,7 +186,17 @@ def test_the_command_line_takes_scribble_prior(tmp_path):
     scores = {}
     for prior in ("geodesic", "none"):
         out = tmp_path / prior
-        args = ["segment", str(tmp_path / "flower.png"), "--scribbles", str(tmp_path / "strokes.png"), "--scribble-prior", prior, "--out", str(out), "-q"]
+        args = [
+            "segment",
+            str(tmp_path / "flower.png"),
+            "--scribbles",
+            str(tmp_path / "strokes.png"),
+            "--scribble-prior",
+            prior,
+            "--out",
+            str(out),
+            "-q",
+        ]
         assert cli.main(args) == 0
         scores[prior] = iou(read_image(out / "flower_mask.png") == 255, truth)
     assert scores["geodesic"] > 0.95 and scores["none"] < 0.3

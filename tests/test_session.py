@@ -176,11 +176,34 @@ def polygon_file():
             {"id": 2, "file_name": "a.jpg", "width": 25, "height": 20},
         ],
         "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[2.5, 2.5, 20.5, 2.5, 20.5, 12.5, 2.5, 12.5]], "area": 180.0,
-             "bbox": [2.5, 2.5, 18, 10], "iscrowd": 0, "attributes": {"occluded": True}},
-            {"id": 2, "image_id": 1, "category_id": 1, "segmentation": {"size": [30, 40], "counts": [300, 10, 890]}, "area": 10,
-             "bbox": [10, 0, 1, 10], "iscrowd": 1},
-            {"id": 3, "image_id": 1, "category_id": 1, "segmentation": [], "bbox": [1, 1, 5, 5], "area": 25, "iscrowd": 0},
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": [[2.5, 2.5, 20.5, 2.5, 20.5, 12.5, 2.5, 12.5]],
+                "area": 180.0,
+                "bbox": [2.5, 2.5, 18, 10],
+                "iscrowd": 0,
+                "attributes": {"occluded": True},
+            },
+            {
+                "id": 2,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": {"size": [30, 40], "counts": [300, 10, 890]},
+                "area": 10,
+                "bbox": [10, 0, 1, 10],
+                "iscrowd": 1,
+            },
+            {
+                "id": 3,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": [],
+                "bbox": [1, 1, 5, 5],
+                "area": 25,
+                "iscrowd": 0,
+            },
         ],
         "categories": [{"id": 1, "name": "cat", "supercategory": "animal"}],
     }
@@ -197,7 +220,9 @@ def test_a_class_change_keeps_the_polygon_attributes_and_crowd(folder):
     assert saved["annotations"][1:] == data["annotations"][1:]
     session.replace(2, category="lion")
     session.save()
-    assert json.loads(path.read_text())["annotations"][1] == dict(data["annotations"][1], category_id=2)  # still a crowd RLE
+    assert json.loads(path.read_text())["annotations"][1] == dict(
+        data["annotations"][1], category_id=2
+    )  # still a crowd RLE
 
 
 def test_a_sync_of_unchanged_objects_changes_nothing_in_the_file(folder):
@@ -244,7 +269,14 @@ def test_a_crop_saves_as_its_full_mask(folder):
     records = {a["id"]: a for a in json.loads(session.path.read_text())["annotations"]}
     assert {k: v for k, v in records[a].items() if k != "id"} == {k: v for k, v in records[b].items() if k != "id"}
     session.replace(b, mask=np.ones((2, 3), bool), offset=(37, 28))
-    assert np.argwhere(Session.open(folder).objects("b.png")[1].mask).tolist() == [[28, 37], [28, 38], [28, 39], [29, 37], [29, 38], [29, 39]]
+    assert np.argwhere(Session.open(folder).objects("b.png")[1].mask).tolist() == [
+        [28, 37],
+        [28, 38],
+        [28, 39],
+        [29, 37],
+        [29, 38],
+        [29, 39],
+    ]
     with pytest.raises(InputError, match="does not fit"):
         session.replace(b, mask=np.ones((2, 3), bool), offset=(38, 28))
     # a crop of an image without objects yet: its size comes from the file's header
@@ -279,9 +311,14 @@ def test_count_is_kept_per_image(tmp_path):
     for name in names:
         (folder / name).write_bytes(png)
     rle = {"size": [8, 8], "counts": [10, 4, 50]}
-    data = {"images": [{"id": i, "file_name": n, "width": 8, "height": 8} for i, n in enumerate(names, 1)],
-            "annotations": [{"id": k, "image_id": 1 + k % 1000, "category_id": 1, "segmentation": rle, "iscrowd": 1} for k in range(1, 5001)],
-            "categories": [{"id": 1, "name": "a"}]}
+    data = {
+        "images": [{"id": i, "file_name": n, "width": 8, "height": 8} for i, n in enumerate(names, 1)],
+        "annotations": [
+            {"id": k, "image_id": 1 + k % 1000, "category_id": 1, "segmentation": rle, "iscrowd": 1}
+            for k in range(1, 5001)
+        ],
+        "categories": [{"id": 1, "name": "a"}],
+    }
     write_coco_file(folder, data)
     session = Session.open(folder)
     start = time.perf_counter()
@@ -318,11 +355,15 @@ def test_other_ids_get_object_ids_of_their_own(folder):
     from interactive_seg.coco import mask_to_segmentation
 
     fields = mask_to_segmentation(mask)
-    data = {"images": [{"id": "im", "file_name": "b.png", "width": 40, "height": 30}],
-            "annotations": [{"id": 0, "image_id": "im", "category_id": 1, **fields},
-                            {"id": 900100259690, "image_id": "im", "category_id": 1, **fields},
-                            {"id": "7", "image_id": "im", "category_id": 1, **fields}],
-            "categories": [{"id": 1, "name": "a"}]}
+    data = {
+        "images": [{"id": "im", "file_name": "b.png", "width": 40, "height": 30}],
+        "annotations": [
+            {"id": 0, "image_id": "im", "category_id": 1, **fields},
+            {"id": 900100259690, "image_id": "im", "category_id": 1, **fields},
+            {"id": "7", "image_id": "im", "category_id": 1, **fields},
+        ],
+        "categories": [{"id": 1, "name": "a"}],
+    }
     path = write_coco_file(folder, data)
     session = Session.open(folder)
     objects = session.objects("b.png")
@@ -343,7 +384,14 @@ def test_images_named_by_a_path_below_the_folder(tmp_path):
     (folder / "sub dir").mkdir(parents=True)
     cv2.imwrite(str(folder / "sub dir" / "c1.png"), np.zeros((6, 7, 3), np.uint8))
     cv2.imwrite(str(folder / "top.png"), np.zeros((6, 7, 3), np.uint8))
-    write_coco_file(folder, {"images": [{"id": 1, "file_name": "sub dir/c1.png", "width": 7, "height": 6}], "annotations": [], "categories": []})
+    write_coco_file(
+        folder,
+        {
+            "images": [{"id": 1, "file_name": "sub dir/c1.png", "width": 7, "height": 6}],
+            "annotations": [],
+            "categories": [],
+        },
+    )
     session = Session.open(folder)
     assert session.images == ["sub dir/c1.png", "top.png"] and session.read("sub dir/c1.png").shape == (6, 7, 3)
     session.add("sub dir/c1.png", np.ones((6, 7), bool), "a")

@@ -26,7 +26,11 @@ def _mask(x0, y0, x1, y1, shape=(40, 60)):
 
 
 def _record(box):
-    return pv.make_record({"name": "grabcut", "options": {"iterations": 5}}, {"box": list(box)}, {"fingerprint": "f", "width": 60, "height": 40})
+    return pv.make_record(
+        {"name": "grabcut", "options": {"iterations": 5}},
+        {"box": list(box)},
+        {"fingerprint": "f", "width": 60, "height": 40},
+    )
 
 
 def _saved(folder):

@@ -76,7 +76,11 @@ def test_two_sessions_of_one_process_never_lose_an_object(folder):
             b.add("b.png", rect((30, 40), i, i, 4, 4), "dog")
         refused += 1
     first = a.objects("a.png")[0].id
-    for call in (lambda: b.replace(first, category="dog"), lambda: b.remove(first), lambda: b.rename_class("cat", "lion")):
+    for call in (
+        lambda: b.replace(first, category="dog"),
+        lambda: b.remove(first),
+        lambda: b.rename_class("cat", "lion"),
+    ):
         with pytest.raises(InputError, match="open for writing in another window"):
             call()
     assert b.count("b.png") == 0 and b.objects("a.png") == []  # b shows the file as it opened it
@@ -111,6 +115,7 @@ def test_two_processes_adding_twenty_objects_each_keep_all_forty_or_refuse(folde
                 session.add(name, rect(session.read(name).shape[:2], i % 8, i % 9, 4, 4), "cat")
                 say("ok")
             session.close()
+
         return work
 
     children = [in_child(writer(name)) for name in ("a.png", "b.png")]
@@ -162,7 +167,11 @@ def test_a_failed_write_leaves_the_session_exactly_as_before(folder, monkeypatch
         session.rename_class("cat", "lion")
     with pytest.raises(InputError, match="No space left on device"):
         session.sync("b.png", rect((30, 40), 1, 1, 3, 3).astype(np.int32) * 50, {50: "bird"})
-    assert (json.dumps(session.document.to_data()), session.categories, [o.id for o in session.objects("a.png")]) == before
+    assert (
+        json.dumps(session.document.to_data()),
+        session.categories,
+        [o.id for o in session.objects("a.png")],
+    ) == before
     assert session.count("b.png") == 0 and session.objects("a.png")[0].mask.sum() == 16
     monkeypatch.undo()
     assert session.add("b.png", rect((30, 40), 5, 5, 4, 4), "dog") == kept + 1  # ids as if nothing had been tried
@@ -253,7 +262,9 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     kept = session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")  # in the journal only
     theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "theirs"}]}
     session.path.write_text(json.dumps(theirs))  # another program saves the file
-    with pytest.raises(InputError, match="changed by another program .* not overwritten.*kept in .*journal.*session.save"):
+    with pytest.raises(
+        InputError, match="changed by another program .* not overwritten.*kept in .*journal.*session.save"
+    ):
         session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")
     assert [o.id for o in session.objects("a.png")] == [1, kept]  # the refused change is not kept either
     other = folder / "mine.json"
@@ -277,7 +288,15 @@ def test_an_object_goes_under_its_own_photograph_never_a_namesakes(tmp_path):
     cv2.imwrite(str(folder / "other" / "sheep.jpg"), np.full((10, 12, 3), 50, np.uint8))
     data = {
         "images": [{"id": 1, "file_name": "other/sheep.jpg", "width": 12, "height": 10}],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"size": [10, 12], "counts": [0, 20, 100]}, "iscrowd": 0}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": {"size": [10, 12], "counts": [0, 20, 100]},
+                "iscrowd": 0,
+            }
+        ],
         "categories": [{"id": 1, "name": "sheep"}],
     }
     (folder / "annotations.coco.json").write_text(json.dumps(data))
@@ -298,7 +317,15 @@ def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp
     cv2.imwrite(str(folder / "sheep.jpg"), np.full((10, 12, 3), 200, np.uint8))
     data = {
         "images": [{"id": 4, "file_name": "/home/someone/data/sheep.jpg", "width": 12, "height": 10}],
-        "annotations": [{"id": 1, "image_id": 4, "category_id": 1, "segmentation": {"size": [10, 12], "counts": [0, 20, 100]}, "iscrowd": 0}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 4,
+                "category_id": 1,
+                "segmentation": {"size": [10, 12], "counts": [0, 20, 100]},
+                "iscrowd": 0,
+            }
+        ],
         "categories": [{"id": 1, "name": "sheep"}],
     }
     (folder / "annotations.coco.json").write_text(json.dumps(data))
@@ -310,12 +337,24 @@ def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp
 def untouched_file(folder):
     """A COCO file of another tool: 12 polygon objects on a.png that the writer never touches."""
     anns = [
-        {"id": 1000 + k, "image_id": 7, "category_id": 3, "segmentation": [[1.5 + k, 1.5, 6.5 + k, 1.5, 6.5 + k, 8.25, 1.5 + k, 8.25]],
-         "area": 33.75, "bbox": [1.5 + k, 1.5, 5.0, 6.75], "iscrowd": 0, "attributes": {"note": f"é {k}", "score": 0.1 + k}}
+        {
+            "id": 1000 + k,
+            "image_id": 7,
+            "category_id": 3,
+            "segmentation": [[1.5 + k, 1.5, 6.5 + k, 1.5, 6.5 + k, 8.25, 1.5 + k, 8.25]],
+            "area": 33.75,
+            "bbox": [1.5 + k, 1.5, 5.0, 6.75],
+            "iscrowd": 0,
+            "attributes": {"note": f"é {k}", "score": 0.1 + k},
+        }
         for k in range(12)
     ]
-    data = {"info": {"by": "another tool"}, "images": [{"id": 7, "file_name": "a.png", "width": 25, "height": 20, "x": None}],
-            "annotations": anns, "categories": [{"id": 3, "name": "tree", "supercategory": "plant"}]}
+    data = {
+        "info": {"by": "another tool"},
+        "images": [{"id": 7, "file_name": "a.png", "width": 25, "height": 20, "x": None}],
+        "annotations": anns,
+        "categories": [{"id": 3, "name": "tree", "supercategory": "plant"}],
+    }
     (folder / "annotations.coco.json").write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
     return [json.dumps(a, ensure_ascii=False, separators=(",", ":")).encode() for a in anns]
 
@@ -340,6 +379,7 @@ def random_writer(folder, seed, compact_every):
                 else:
                     session.remove(target)
                 say("ok")
+
     return work
 
 

@@ -11,8 +11,9 @@ On a GPU several images go through the image encoder in one call.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 from ..errors import InputError
 from ..files import ensure_folder, list_images, listing_order, read_image, write_bytes_atomic
@@ -42,13 +43,17 @@ def probe(options: dict) -> dict:
     engine = worker_side.engine("sam", options)[0]
     folder = engine.cache.folder
     if folder is None:
-        raise InputError("The SAM engine keeps no disk cache (disk_cache=False), so there is nowhere to put embeddings.")
+        raise InputError(
+            "The SAM engine keeps no disk cache (disk_cache=False), so there is nowhere to put embeddings."
+        )
     try:
         ensure_folder(folder)
         test = write_bytes_atomic(folder / ".write-test", b"")
         test.unlink()
     except (InputError, OSError) as exc:
-        raise InputError(f"The embedding cache {str(folder)!r} cannot be written ({exc}); give a writable --cache-dir.") from None
+        raise InputError(
+            f"The embedding cache {str(folder)!r} cannot be written ({exc}); give a writable --cache-dir."
+        ) from None
     return {"device": engine.device.type, "cache": str(folder), "model": engine.model_key}
 
 
@@ -125,21 +130,37 @@ def embed_folder(
     """
     paths = folder_images(folder, recursive=recursive, include=include, exclude=exclude)
     label = {str(p): p.relative_to(folder).as_posix() for p in paths}  # images by their relative path
-    options = {"model_type": model_type, "checkpoint": None if checkpoint is None else str(checkpoint), "device": device, "cache_dir": None if cache_dir is None else str(cache_dir)}
+    options = {
+        "model_type": model_type,
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "device": device,
+        "cache_dir": None if cache_dir is None else str(cache_dir),
+    }
     options = {k: v for k, v in options.items() if v is not None}
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch_size must be at least 1; got {batch_size}.")
     worker_side.preload_here(preload)
     check_engine_here("sam", options, files=runs_here(scheduler, client))
     report = Report("embed", images=len(paths))
-    with Runner(scheduler=scheduler, workers=_default_workers(workers, scheduler, client, device), threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+    with Runner(
+        scheduler=scheduler,
+        workers=_default_workers(workers, scheduler, client, device),
+        threads=threads,
+        client=client,
+        preload=preload,
+        connect_timeout=connect_timeout,
+    ) as runner:
         report.startup = runner.startup
         if not paths:
             return report
         found = runner.call(probe, options)
         size = int(batch_size) if batch_size is not None else (GPU_BATCH if found["device"] == "cuda" else 1)
         tasks = [
-            Task(str(first), ", ".join(label[str(p)] for p in paths[first : first + size]), {"paths": [str(p) for p in paths[first : first + size]], "options": options, "batch_size": size})
+            Task(
+                str(first),
+                ", ".join(label[str(p)] for p in paths[first : first + size]),
+                {"paths": [str(p) for p in paths[first : first + size]], "options": options, "batch_size": size},
+            )
             for first in range(0, len(paths), size)
         ]
         for task in tasks:

@@ -8,8 +8,9 @@ files are named and made exactly as ``interactive-seg export`` makes them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -73,9 +74,14 @@ def export_image(payload: dict) -> dict:
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
-        return {"error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"}
+        return {
+            "error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"
+        }
     try:
-        objects = [(decode_segmentation(seg, height, width), name) for seg, name in zip(payload["segmentations"], payload["names"])]
+        objects = [
+            (decode_segmentation(seg, height, width), name)
+            for seg, name in zip(payload["segmentations"], payload["names"])
+        ]
         written = write_cutouts(image, objects, payload["cutouts"])
     except (InputError, ValueError) as exc:
         return {"error": str(exc)}
@@ -141,7 +147,9 @@ def export_folder(
         raise InputError(f"{str(folder)!r} is not a folder; give the folder of a session (its images and annotations).")
     path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
     if not path.is_file():
-        raise InputError(f"There are no annotations at {str(path)!r}; annotate the folder with `interactive-seg gui {folder}` first, or give --annotations FILE.")
+        raise InputError(
+            f"There are no annotations at {str(path)!r}; annotate the folder with `interactive-seg gui {folder}` first, or give --annotations FILE."
+        )
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; give a folder for the cutouts.")
@@ -178,14 +186,25 @@ def export_folder(
             "cutouts": spec,
         }
         key = digest(job, payload, file_stamp(image_path))
-        payload["coco"] = str(path)  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        payload["coco"] = str(
+            path
+        )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
         tasks.append(Task(key, str(image["file_name"]), payload))
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
-        raise InputError(f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?")
+        raise InputError(
+            f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?"
+        )
 
     report = Report("export", images=len(tasks))
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
-    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+    with Runner(
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        client=client,
+        preload=preload,
+        connect_timeout=connect_timeout,
+    ) as runner:
         ensure_folder(out)
         seconds = {"task": 0.0}
 
@@ -214,7 +233,9 @@ def export_folder(
             continue
         loaded = parts.load(task.key)
         if loaded is None:
-            report.failures.append(Failure(task.label, "Its result file in the work folder could not be read; run the export again."))
+            report.failures.append(
+                Failure(task.label, "Its result file in the work folder could not be read; run the export again.")
+            )
             parts.discard(task.key)
             continue
         made += int(loaded[0]["cutouts"])

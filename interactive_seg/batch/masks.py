@@ -14,19 +14,20 @@ import inspect
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
 from .. import __version__
+from .. import provenance as pv
 from ..coco import CocoDocument, load_json
 from ..coco.locate import ImageLocator, name_parts
 from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
-from .. import provenance as pv
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
@@ -34,6 +35,7 @@ from .parts import WorkFolder, digest, file_stamp
 from .run import Failure, Report, Runner, Task, run_tasks, runs_here
 
 __all__ = ["masks_from_boxes", "read_detections"]
+
 
 def _prompt_box(ann: dict) -> Optional[list]:
     """The box (x, y, w, h) to segment an annotation from: the one its mask was made from
@@ -71,9 +73,13 @@ def read_detections(path, document: CocoDocument, *, min_score: Optional[float] 
     data = load_json(path)
     name = repr(str(path))
     if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-        raise InputError(f"{name} is a COCO dataset, not a results file; give it with --coco (alone) to fill its boxes.")
+        raise InputError(
+            f"{name} is a COCO dataset, not a results file; give it with --coco (alone) to fill its boxes."
+        )
     if not isinstance(data, list):
-        raise InputError(f"{name} is not a COCO results file: that is a JSON list of {{image_id, category_id, bbox, score}}.")
+        raise InputError(
+            f"{name} is not a COCO results file: that is a JSON list of {{image_id, category_id, bbox, score}}."
+        )
     images = {im["id"] for im in document.images}
     categories = {c["id"] for c in document.categories}
     problems, kept = [], []
@@ -104,11 +110,25 @@ def read_detections(path, document: CocoDocument, *, min_score: Optional[float] 
                 continue
             if score < min_score:
                 continue
-        extra = {k: v for k, v in det.items() if k not in ("id", "image_id", "category_id", "bbox", "score", "segmentation", "area", "iscrowd")}
-        kept.append({"image_id": det["image_id"], "category_id": det["category_id"], "bbox": list(box), "score": score, "extra": extra})
+        extra = {
+            k: v
+            for k, v in det.items()
+            if k not in ("id", "image_id", "category_id", "bbox", "score", "segmentation", "area", "iscrowd")
+        }
+        kept.append(
+            {
+                "image_id": det["image_id"],
+                "category_id": det["category_id"],
+                "bbox": list(box),
+                "score": score,
+                "extra": extra,
+            }
+        )
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise InputError(f"The results file {name} does not fit the COCO file: {shown}. Give the COCO file its image ids come from.")
+        raise InputError(
+            f"The results file {name} does not fit the COCO file: {shown}. Give the COCO file its image ids come from."
+        )
     for number, det in enumerate(kept, start=1):
         det["id"] = number
     return kept
@@ -119,7 +139,14 @@ def _box_problem(box, width: int, height: int) -> Optional[str]:
     x, y, w, h = box
     if not (w > 0 and h > 0):
         return f"The box {box} has zero area (its width and height must be positive); fix or remove this annotation."
-    if x >= width or y >= height or x + w <= 0 or y + h <= 0 or min(x + w, width) - max(x, 0) < 1 or min(y + h, height) - max(y, 0) < 1:
+    if (
+        x >= width
+        or y >= height
+        or x + w <= 0
+        or y + h <= 0
+        or min(x + w, width) - max(x, 0) < 1
+        or min(y + h, height) - max(y, 0) < 1
+    ):
         return f"The box {box} lies outside the image ({width} x {height} pixels); fix or remove this annotation."
     return None
 
@@ -139,7 +166,9 @@ def segment_image(payload: dict) -> dict:
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
-        return {"error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"}
+        return {
+            "error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"
+        }
     results, masks, full = [], [], []
     with lock:
         engine_start = time.perf_counter()
@@ -239,7 +268,11 @@ def _cutout_names(document: CocoDocument, image_id, stem: str, chosen: list, cat
     from ..export.naming import object_names
 
     wanted = {ann_id for ann_id, _ in chosen}
-    order = [ann["id"] for ann in document.annotations(image_id) if ann["id"] in wanted or document.has_mask(ann["id"])] if existing else [a for a, _ in chosen]
+    order = (
+        [ann["id"] for ann in document.annotations(image_id) if ann["id"] in wanted or document.has_mask(ann["id"])]
+        if existing
+        else [a for a, _ in chosen]
+    )
     names = dict(zip(order, object_names(stem, [category_of(ann_id) for ann_id in order], "")))
     return [names[ann_id] for ann_id, _ in chosen]
 
@@ -331,7 +364,9 @@ def masks_from_boxes(
         raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
     images = Path(images)
     if not images.is_dir():
-        raise InputError(f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images.")
+        raise InputError(
+            f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images."
+        )
     if min_score is not None and results is None:
         raise InputError("--min-score judges detections; give them with --results DETECTIONS.json.")
     if redo and results is not None:
@@ -378,7 +413,10 @@ def masks_from_boxes(
     for image_id in boxes_of:
         file_name = document.image(image_id)["file_name"]
         path = locate(file_name)
-        located[image_id] = (path if path is not None else images / str(file_name), locate.name(file_name) or "/".join(name_parts(file_name)))
+        located[image_id] = (
+            path if path is not None else images / str(file_name),
+            locate.name(file_name) or "/".join(name_parts(file_name)),
+        )
     stems = image_stems(relative for _, relative in located.values())
     tasks = []
     for image_id, chosen in boxes_of.items():
@@ -398,10 +436,14 @@ def masks_from_boxes(
                 category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
             else:
                 category_of = det_category.__getitem__
-            names = _cutout_names(document, image_id, stems[located[image_id][1]], chosen, category_of, existing=detections is None)
+            names = _cutout_names(
+                document, image_id, stems[located[image_id][1]], chosen, category_of, existing=detections is None
+            )
             payload["cutouts"] = dict(cutout_spec, names=names)
         key = digest(job, payload, file_stamp(path))
-        payload["coco"] = str(coco)  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        payload["coco"] = str(
+            coco
+        )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
         tasks.append(Task(key, str(record["file_name"]), payload))
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         shown = ", ".join(repr(t.label) for t in tasks[:3])
@@ -412,7 +454,14 @@ def masks_from_boxes(
 
     report = Report("masks", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
-    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+    with Runner(
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        client=client,
+        preload=preload,
+        connect_timeout=connect_timeout,
+    ) as runner:
         if tasks:
             runner.call(worker_side.check_engine, engine, options)
         ensure_folder(out.parent if str(out.parent) else Path("."))
@@ -423,7 +472,11 @@ def masks_from_boxes(
 
         def keep(task, result):
             arrays = {f"m{i}": bits for i, bits in enumerate(result["masks"]) if bits is not None}
-            folder.save(task.key, {"results": result["results"], "cutouts": result["cutouts"], "made_by": result["made_by"]}, arrays)
+            folder.save(
+                task.key,
+                {"results": result["results"], "cutouts": result["cutouts"], "made_by": result["made_by"]},
+                arrays,
+            )
             timings["task"] += result["seconds"]
             timings["engine"] += result["engine_seconds"]
             builds[result["pid"]] = builds.get(result["pid"], 0) + int(result["built"])
@@ -456,7 +509,9 @@ def masks_from_boxes(
             boxes_given[ann_id] = box
         loaded = None if task.key in failed_images else part(task)
         if loaded is None and task.key not in failed_images:
-            failures.append(Failure(task.label, "Its result file in the work folder could not be read; run the batch again."))
+            failures.append(
+                Failure(task.label, "Its result file in the work folder could not be read; run the batch again.")
+            )
             failed_images.add(task.key)
             folder.discard(task.key)  # computed again next time
         elif loaded is not None:
@@ -469,7 +524,11 @@ def masks_from_boxes(
         record, arrays = part(task)
         entry = record["results"][index]
         if "error" in entry:
-            failures.append(Failure(f"{task.label}, {'detection' if detections is not None else 'annotation'} {ann_id}", entry["error"]))
+            failures.append(
+                Failure(
+                    f"{task.label}, {'detection' if detections is not None else 'annotation'} {ann_id}", entry["error"]
+                )
+            )
             return None
         return _unpack(arrays[f"m{index}"], entry["shape"]), tuple(entry["offset"]), record.get("made_by")
 
@@ -505,7 +564,9 @@ def masks_from_boxes(
             if det["score"] is not None:
                 extra["score"] = det["score"]
             extra[pv.KEY] = provenance(got[2], det["bbox"])
-            record = document.add_annotation(det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra)
+            record = document.add_annotation(
+                det["image_id"], got[0], name, id=det["id"], polygons=polygons, offset=got[1], **extra
+            )
             record["category_id"] = det["category_id"]  # the very id, even where two classes share a name
             made += 1
     report.failures += failures

@@ -80,7 +80,9 @@ def _inputs(path) -> tuple:
     if not path.is_file():
         raise InputError(f"There is no file or folder at {str(path)!r}; give an image or a folder of images.")
     if not looks_like_image(path):
-        raise InputError(f"{str(path)!r} is not an image this tool reads (PNG, JPEG, TIFF, BMP, WebP); give an image or a folder of images.")
+        raise InputError(
+            f"{str(path)!r} is not an image this tool reads (PNG, JPEG, TIFF, BMP, WebP); give an image or a folder of images."
+        )
     return path.parent, [path]
 
 
@@ -136,12 +138,30 @@ def propose_images(
     report = Report("propose", images=len(paths))
     results: dict = {}
     label = {str(p): p.relative_to(root).as_posix() for p in paths}
-    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+    with Runner(
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        client=client,
+        preload=preload,
+        connect_timeout=connect_timeout,
+    ) as runner:
         report.startup = runner.startup
         runner.call(probe, source, options)  # a model that is not there says so before any image runs
         tasks = [
-            Task(str(i), label[str(p)], {"path": str(p), "image_id": i, "source": source, "options": options,
-                                         "text": text, "boxes": [list(b) for b in boxes], "min_score": float(min_score)})
+            Task(
+                str(i),
+                label[str(p)],
+                {
+                    "path": str(p),
+                    "image_id": i,
+                    "source": source,
+                    "options": options,
+                    "text": text,
+                    "boxes": [list(b) for b in boxes],
+                    "min_score": float(min_score),
+                },
+            )
             for i, p in enumerate(paths, start=1)
         ]
 
@@ -158,10 +178,24 @@ def propose_images(
     detections = [d for i in sorted(results) for d in results[i][1]["detections"]]
     if as_dataset:
         name = (text or "").strip() or ("object" if source == "everything" else "example")
-        images = [{"id": i, "file_name": results[i][0].label, "width": results[i][1]["image"]["width"], "height": results[i][1]["image"]["height"]}
-                  for i in sorted(results)]
-        engine = {"name": f"propose-{source}", "options": {"text": text, "boxes": [list(b) for b in boxes], "min_score": float(min_score),
-                                                         **{k: v for k, v in options.items() if k not in ("model", "model_type", "checkpoint", "cache_dir")}}}
+        images = [
+            {
+                "id": i,
+                "file_name": results[i][0].label,
+                "width": results[i][1]["image"]["width"],
+                "height": results[i][1]["image"]["height"],
+            }
+            for i in sorted(results)
+        ]
+        engine = {
+            "name": f"propose-{source}",
+            "options": {
+                "text": text,
+                "boxes": [list(b) for b in boxes],
+                "min_score": float(min_score),
+                **{k: v for k, v in options.items() if k not in ("model", "model_type", "checkpoint", "cache_dir")},
+            },
+        }
         records = []
         for i in sorted(results):
             result = results[i][1]

@@ -21,8 +21,9 @@ import csv
 import io
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -67,7 +68,9 @@ def replay_image(payload: dict) -> dict:
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
-        return {"error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"}
+        return {
+            "error": f"The image is {image.shape[1]} x {image.shape[0]} pixels but the COCO file says {width} x {height}; is it the same image?"
+        }
     fingerprint = pv.image_fingerprint(image)
     results, masks = [], []
     engine_seconds = 0.0
@@ -75,7 +78,11 @@ def replay_image(payload: dict) -> dict:
     for obj in payload["objects"]:
         expected = obj.get("fingerprint")
         if expected and expected != fingerprint:
-            results.append({"error": "The image's pixels differ from those the object was drawn on (the file was changed since); its prompts may not fit, so it is kept as it was."})
+            results.append(
+                {
+                    "error": "The image's pixels differ from those the object was drawn on (the file was changed since); its prompts may not fit, so it is kept as it was."
+                }
+            )
             masks.append(None)
             continue
         engine, lock, built = worker_side.engine(obj["engine"], obj["options"])
@@ -134,7 +141,9 @@ def _check_output(out: Path, coco: Path, compare: Optional[Path]) -> None:
     if out.is_dir():
         raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
     if out.exists() and coco.exists() and out.resolve() == coco.resolve():
-        raise InputError("--out is the input file; write the replayed dataset to a new file, so the two can be compared.")
+        raise InputError(
+            "--out is the input file; write the replayed dataset to a new file, so the two can be compared."
+        )
     if compare is not None:
         if compare.suffix.lower() not in REPORT_SUFFIXES:
             raise InputError(f"Write the compare report to a .csv or a .md file, not {compare.name!r}.")
@@ -143,7 +152,19 @@ def _check_output(out: Path, coco: Path, compare: Optional[Path]) -> None:
 
 
 def _report_bytes(rows: list, path: Path, header: str) -> bytes:
-    columns = ["annotation_id", "image", "category", "iou", "changed", "old_area", "new_area", "old_engine", "new_engine", "review", "note"]
+    columns = [
+        "annotation_id",
+        "image",
+        "category",
+        "iou",
+        "changed",
+        "old_area",
+        "new_area",
+        "old_engine",
+        "new_engine",
+        "review",
+        "note",
+    ]
     if path.suffix.lower() == ".csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -151,7 +172,14 @@ def _report_bytes(rows: list, path: Path, header: str) -> bytes:
         for row in rows:
             writer.writerow(["" if row[c] is None else row[c] for c in columns])
         return buffer.getvalue().encode("utf-8")
-    lines = ["# Replay: old and new masks, worst first", "", header, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = [
+        "# Replay: old and new masks, worst first",
+        "",
+        header,
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
     for row in rows:
         cells = ["" if row[c] is None else str(row[c]).replace("|", "\\|") for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
@@ -220,14 +248,18 @@ def replay(
     compare = Path(compare) if compare is not None else None
     _check_output(out, coco, compare)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-        raise InputError(f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}.")
+        raise InputError(
+            f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
+        )
     document = CocoDocument.open(coco)
     images = Path(images) if images is not None else coco.parent
     if not images.is_dir():
-        raise InputError(f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images.")
+        raise InputError(
+            f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images."
+        )
 
     # every stored record, checked before anything runs
-    chosen: "OrderedDict" = OrderedDict()  # image id -> [(annotation, record)]
+    chosen: OrderedDict = OrderedDict()  # image id -> [(annotation, record)]
     kept = with_record = 0
     for ann in document.annotations():
         record = pv.record_of(ann)
@@ -245,7 +277,11 @@ def replay(
             + "); only objects made with interactive-seg (the widget, `segment --coco`) can be replayed."
         )
     worker_side.preload_here(preload)
-    option_sets = {digest(_options_for(r, engine, overrides)): _options_for(r, engine, overrides) for objs in chosen.values() for _, r in objs}
+    option_sets = {
+        digest(_options_for(r, engine, overrides)): _options_for(r, engine, overrides)
+        for objs in chosen.values()
+        for _, r in objs
+    }
     for options in option_sets.values():
         check_engine_here(engine, options, files=runs_here(scheduler, client))
     missing, paths = [], {}
@@ -257,7 +293,9 @@ def replay(
         paths[image_id] = found
     if missing:
         shown = ", ".join(repr(m) for m in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise InputError(f"{len(missing)} image{'s' if len(missing) != 1 else ''} of {coco.name!r} {'are' if len(missing) != 1 else 'is'} not in {str(images)!r} ({shown}); point --images at the folder of the COCO file's images.")
+        raise InputError(
+            f"{len(missing)} image{'s' if len(missing) != 1 else ''} of {coco.name!r} {'are' if len(missing) != 1 else 'is'} not in {str(images)!r} ({shown}); point --images at the folder of the COCO file's images."
+        )
 
     settings = {"kind": "replay", "version": __version__, **_engine_settings(engine, overrides)}
     job = digest(settings)
@@ -284,7 +322,14 @@ def replay(
     report = Report("replay", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
     failed_images: dict = {}
-    with Runner(scheduler=scheduler, workers=workers, threads=threads, client=client, preload=preload, connect_timeout=connect_timeout) as runner:
+    with Runner(
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        client=client,
+        preload=preload,
+        connect_timeout=connect_timeout,
+    ) as runner:
         first = next(iter(option_sets.values()))
         runner.call(worker_side.check_engine, engine, first)
         ensure_folder(out.parent if str(out.parent) else Path("."))
@@ -318,9 +363,17 @@ def replay(
         category_of = lambda a: document.category_name(a["category_id"])  # noqa: E731
         for index, (ann, record) in enumerate(objs):
             row = {
-                "annotation_id": ann["id"], "image": task.label, "category": category_of(ann), "iou": None, "changed": None,
-                "old_area": None, "new_area": None, "old_engine": (record.get("engine") or {}).get("name"), "new_engine": engine,
-                "review": pv.review_state(ann), "note": "",
+                "annotation_id": ann["id"],
+                "image": task.label,
+                "category": category_of(ann),
+                "iou": None,
+                "changed": None,
+                "old_area": None,
+                "new_area": None,
+                "old_engine": (record.get("engine") or {}).get("name"),
+                "new_engine": engine,
+                "review": pv.review_state(ann),
+                "note": "",
             }
             rows.append(row)
             if loaded is None:
@@ -339,13 +392,25 @@ def replay(
             new[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
             iou = mask_iou(old, new)
             moved = iou < 1.0 - threshold
-            document.update_annotation(ann["id"], mask=crop, offset=(x0, y0), **{pv.KEY: pv.replayed(record, entry["engine"], changed=moved)})
+            document.update_annotation(
+                ann["id"], mask=crop, offset=(x0, y0), **{pv.KEY: pv.replayed(record, entry["engine"], changed=moved)}
+            )
             replayed += 1
             changed += int(moved)
-            row.update(iou=round(iou, 4), changed=moved, old_area=None if old is None else int(old.sum()), new_area=int(crop.sum()),
-                       new_engine=entry["engine"]["name"], review=pv.review_state(document.annotation(ann["id"])))
+            row.update(
+                iou=round(iou, 4),
+                changed=moved,
+                old_area=None if old is None else int(old.sum()),
+                new_area=int(crop.sum()),
+                new_engine=entry["engine"]["name"],
+                review=pv.review_state(document.annotation(ann["id"])),
+            )
     rows.sort(key=lambda r: (r["iou"] is not None, r["iou"] if r["iou"] is not None else 0.0))
-    report.counts = {"objects replayed": replayed, "changed (review reset to unreviewed)": changed, "kept as they were (no stored prompts)": kept}
+    report.counts = {
+        "objects replayed": replayed,
+        "changed (review reset to unreviewed)": changed,
+        "kept as they were (no stored prompts)": kept,
+    }
     report.rows = rows
     report.written.append(document.save(out))
     if compare is not None:

@@ -12,8 +12,9 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 from ..errors import InputError
 from . import worker as worker_side
@@ -223,7 +224,9 @@ class Runner:
         Seconds to wait for a scheduler (and its workers).
     """
 
-    def __init__(self, *, scheduler=None, workers=None, threads=None, client=None, preload=(), connect_timeout: float = 10.0):
+    def __init__(
+        self, *, scheduler=None, workers=None, threads=None, client=None, preload=(), connect_timeout: float = 10.0
+    ):
         if workers is not None and int(workers) < 0:
             raise InputError(f"workers must be 0 (this process) or more; got {workers}.")
         if threads is not None and int(threads) < 1:
@@ -245,7 +248,7 @@ class Runner:
         self.startup = 0.0
 
     # -- connecting ----------------------------------------------------------------------
-    def __enter__(self) -> "Runner":
+    def __enter__(self) -> Runner:
         start = time.perf_counter()
         worker_side.preload_here(self.preload)  # here too: names they register are checked here
         if self.client is None and self.scheduler is None and self.workers_wanted == 0:
@@ -307,7 +310,9 @@ class Runner:
             slots = _dask.task_slots(self.client) if self.threads is None else {}
             self.client.register_plugin(_dask.WorkerSetup(self.threads, self.preload, slots), name=_dask.PLUGIN_NAME)
         except ImportError as exc:
-            raise InputError(f"The workers cannot import a preload module ({exc}); install it where the workers run.") from None
+            raise InputError(
+                f"The workers cannot import a preload module ({exc}); install it where the workers run."
+            ) from None
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -340,7 +345,9 @@ class Runner:
             return fn(*args)
         return self.client.submit(fn, *args, pure=False).result()
 
-    def run(self, tasks: list, fn: Callable, on_result: Callable, on_failure: Callable, progress: Optional[Progress] = None) -> None:
+    def run(
+        self, tasks: list, fn: Callable, on_result: Callable, on_failure: Callable, progress: Optional[Progress] = None
+    ) -> None:
         """Run ``fn(task.payload)`` for every task; ``on_result(task, result)`` or ``on_failure(task, reason)`` here, as each ends.
 
         ``on_result`` may return how many of the task's images failed inside it (for the
@@ -376,7 +383,9 @@ class Runner:
         from distributed import as_completed
 
         token = uuid.uuid4().hex[:8]
-        futures = self.client.map(fn, [t.payload for t in tasks], key=[f"iseg-{t.key}-{token}" for t in tasks], pure=False)
+        futures = self.client.map(
+            fn, [t.payload for t in tasks], key=[f"iseg-{t.key}-{token}" for t in tasks], pure=False
+        )
         by_key = {f.key: t for f, t in zip(futures, tasks)}
         try:
             for future in as_completed(futures, loop=self.client.loop):
@@ -393,8 +402,17 @@ class Runner:
             raise
 
 
-def run_tasks(runner: Runner, tasks: list, fn: Callable, on_result: Callable, on_failure: Callable, report: Report, *,
-              progress: bool = True, done: Optional[Callable] = None) -> None:
+def run_tasks(
+    runner: Runner,
+    tasks: list,
+    fn: Callable,
+    on_result: Callable,
+    on_failure: Callable,
+    report: Report,
+    *,
+    progress: bool = True,
+    done: Optional[Callable] = None,
+) -> None:
     """Run a batch's tasks on ``runner`` with a progress bar, and fill in ``report``'s counts and times.
 
     ``done(task)`` says that an earlier run left the task's result (it is skipped and

@@ -68,7 +68,9 @@ def preload_here(modules) -> None:
         try:
             importlib.import_module(name)
         except ImportError as exc:
-            raise InputError(f"Cannot import the preload module {name!r} ({exc}); check its name and that it is on PYTHONPATH.") from None
+            raise InputError(
+                f"Cannot import the preload module {name!r} ({exc}); check its name and that it is on PYTHONPATH."
+            ) from None
 
 
 def tune_malloc() -> bool:
@@ -94,7 +96,13 @@ def tune_malloc() -> bool:
 
 def state() -> dict:
     """This process's id, thread setting, engines built and peak memory (for reports and tests)."""
-    return {"pid": os.getpid(), "threads": _STATE["threads"], "loads": _STATE["loads"], "preloaded": _STATE["preloaded"], "peak_memory": peak_memory()}
+    return {
+        "pid": os.getpid(),
+        "threads": _STATE["threads"],
+        "loads": _STATE["loads"],
+        "preloaded": _STATE["preloaded"],
+        "peak_memory": peak_memory(),
+    }
 
 
 def engine(name: str, options: dict):

@@ -38,22 +38,65 @@ CLUSTER_HELP = (
 def add_cluster_options(parser, work: bool = True) -> None:
     """Where a job runs (``--scheduler``, ``--workers``, ...), its work folder, and ``--quiet``."""
     group = parser.add_argument_group("where it runs")
-    group.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)")
-    group.add_argument("--workers", type=int, metavar="N", help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers")
-    group.add_argument("--threads", type=int, metavar="N", help="OpenCV/torch threads per worker task (default: each machine's cores shared among its workers' task threads)")
-    group.add_argument("--preload", action="append", default=[], metavar="MODULE", help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable")
-    group.add_argument("--connect-timeout", dest="connect_timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the scheduler and its workers (default 10)")
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
+    )
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers",
+    )
+    group.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="OpenCV/torch threads per worker task (default: each machine's cores shared among its workers' task threads)",
+    )
+    group.add_argument(
+        "--preload",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable",
+    )
+    group.add_argument(
+        "--connect-timeout",
+        dest="connect_timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for the scheduler and its workers (default 10)",
+    )
     if work:
-        group.add_argument("--work", metavar="DIR", help="folder of per-image results, for resuming (default: beside the output); removed once every image succeeded")
-        group.add_argument("--keep-work", dest="keep_work", action="store_true", help="keep the work folder even when every image succeeded")
+        group.add_argument(
+            "--work",
+            metavar="DIR",
+            help="folder of per-image results, for resuming (default: beside the output); removed once every image succeeded",
+        )
+        group.add_argument(
+            "--keep-work",
+            dest="keep_work",
+            action="store_true",
+            help="keep the work folder even when every image succeeded",
+        )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only failures")
 
 
 def _cutout_options(parser) -> None:
     group = parser.add_argument_group("cutouts (as `interactive-seg export`)")
-    group.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"], help="background (default transparent)")
+    group.add_argument(
+        "--style",
+        default="transparent",
+        choices=["black", "transparent", "color", "blur"],
+        help="background (default transparent)",
+    )
     group.add_argument("--color", metavar="R,G,B", help="background colour for --style color")
-    group.add_argument("--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma for --style blur (default 15)")
+    group.add_argument(
+        "--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma for --style blur (default 15)"
+    )
     group.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
     group.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
     group.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0)")
@@ -61,11 +104,22 @@ def _cutout_options(parser) -> None:
 
 
 def _cache_option(parser) -> None:
-    parser.add_argument("--cache-dir", dest="cache_dir", metavar="DIR", help="SAM's embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)")
+    parser.add_argument(
+        "--cache-dir",
+        dest="cache_dir",
+        metavar="DIR",
+        help="SAM's embedding cache (default: $INTERACTIVE_SEG_CACHE_DIR or the user cache folder, as the GUI)",
+    )
 
 
 def _style(args) -> dict:
-    options = {"background": args.style, "crop": args.crop, "padding": args.padding, "feather": args.feather, "blur_sigma": args.blur_sigma}
+    options = {
+        "background": args.style,
+        "crop": args.crop,
+        "padding": args.padding,
+        "feather": args.feather,
+        "blur_sigma": args.blur_sigma,
+    }
     if args.color is not None:
         options["color"] = list(parse_colour(args.color))
     return options
@@ -105,7 +159,10 @@ def run_job(args, kept_in: str, job, *positional, **options) -> int:
     try:
         report = job(*positional, **options, **_where(args))
     except KeyboardInterrupt:
-        print(f"interrupted; the results of finished images are kept in {kept_in}: run the same command again to go on", file=sys.stderr)
+        print(
+            f"interrupted; the results of finished images are kept in {kept_in}: run the same command again to go on",
+            file=sys.stderr,
+        )
         return 130
     return _finish(args, report)
 
@@ -117,27 +174,56 @@ def cmd_masks(args) -> int:
         options["cache_dir"] = args.cache_dir
     work = args.work or f"{args.out}.parts"
     return run_job(
-        args, work, masks_from_boxes, args.coco, args.images, args.out,
-        results=args.results, min_score=args.min_score, redo=args.redo, engine=args.engine, engine_options=options,
-        polygons=args.polygons, cutouts=args.cutouts, cutout_options=_style(args) if args.cutouts else None,
-        cutout_format=args.format, work=work, keep_work=args.keep_work,
+        args,
+        work,
+        masks_from_boxes,
+        args.coco,
+        args.images,
+        args.out,
+        results=args.results,
+        min_score=args.min_score,
+        redo=args.redo,
+        engine=args.engine,
+        engine_options=options,
+        polygons=args.polygons,
+        cutouts=args.cutouts,
+        cutout_options=_style(args) if args.cutouts else None,
+        cutout_format=args.format,
+        work=work,
+        keep_work=args.keep_work,
     )
 
 
 def cmd_embed(args) -> int:
     return run_job(
-        args, "the embedding cache", embed_folder, args.folder,
-        model_type=args.model_type or "vit_b", checkpoint=args.checkpoint, device=args.device or "auto",
-        cache_dir=args.cache_dir, batch_size=args.batch_size, **listing(args),
+        args,
+        "the embedding cache",
+        embed_folder,
+        args.folder,
+        model_type=args.model_type or "vit_b",
+        checkpoint=args.checkpoint,
+        device=args.device or "auto",
+        cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        **listing(args),
     )
 
 
 def cmd_export(args) -> int:
     work = args.work or str(Path(args.out) / ".interactive-seg-work")
     return run_job(
-        args, work, export_folder, args.folder, args.out,
-        annotations=args.annotations, coco=args.coco, cutout_options=_style(args), cutout_format=args.format,
-        work=work, keep_work=args.keep_work, **listing(args),
+        args,
+        work,
+        export_folder,
+        args.folder,
+        args.out,
+        annotations=args.annotations,
+        coco=args.coco,
+        cutout_options=_style(args),
+        cutout_format=args.format,
+        work=work,
+        keep_work=args.keep_work,
+        **listing(args),
     )
 
 
@@ -146,7 +232,9 @@ def add_parser(sub) -> None:
     batch = sub.add_parser(
         "batch",
         help="whole datasets at once on dask.distributed: boxes to masks, SAM embeddings ahead, exports",
-        description="Whole datasets at once. " + CLUSTER_HELP + " Needs the batch extra: pip install 'interactive-seg[batch]'.",
+        description="Whole datasets at once. "
+        + CLUSTER_HELP
+        + " Needs the batch extra: pip install 'interactive-seg[batch]'.",
     )
     jobs = batch.add_subparsers(dest="job", metavar="JOB")
 
@@ -173,15 +261,36 @@ def add_parser(sub) -> None:
         ),
         epilog="example: interactive-seg batch masks --coco boxes.json --images photos/ --out masks.json --workers 2",
     )
-    masks.add_argument("--coco", required=True, metavar="FILE", help="COCO file: the boxes to fill, or the images and categories of --results")
-    masks.add_argument("--results", metavar="FILE", help="detections in the COCO results format, with image ids of --coco")
-    masks.add_argument("--min-score", dest="min_score", type=float, metavar="S", help="with --results: leave out detections scoring below S")
-    masks.add_argument("--images", required=True, metavar="DIR", help="folder the COCO file's file_names are relative to")
+    masks.add_argument(
+        "--coco",
+        required=True,
+        metavar="FILE",
+        help="COCO file: the boxes to fill, or the images and categories of --results",
+    )
+    masks.add_argument(
+        "--results", metavar="FILE", help="detections in the COCO results format, with image ids of --coco"
+    )
+    masks.add_argument(
+        "--min-score",
+        dest="min_score",
+        type=float,
+        metavar="S",
+        help="with --results: leave out detections scoring below S",
+    )
+    masks.add_argument(
+        "--images", required=True, metavar="DIR", help="folder the COCO file's file_names are relative to"
+    )
     masks.add_argument("--out", required=True, metavar="FILE", help="COCO file to write (atomically, at the end)")
     masks.add_argument("--redo", action="store_true", help="also replace the masks of annotations that have one")
-    masks.add_argument("--engine", default="grabcut", help="grabcut (default), plain_grabcut, sam (needs the sam extra and a checkpoint), or an engine a --preload module registers")
+    masks.add_argument(
+        "--engine",
+        default="grabcut",
+        help="grabcut (default), plain_grabcut, sam (needs the sam extra and a checkpoint), or an engine a --preload module registers",
+    )
     masks.add_argument("--polygons", action="store_true", help="write masks as polygons where faithful (default RLE)")
-    masks.add_argument("--cutouts", metavar="DIR", help="also write a cutout of every new object into DIR (<stem>_<class>-<n>.png)")
+    masks.add_argument(
+        "--cutouts", metavar="DIR", help="also write a cutout of every new object into DIR (<stem>_<class>-<n>.png)"
+    )
     add_engine_options(masks)
     _cache_option(masks)
     _cutout_options(masks)
@@ -200,9 +309,20 @@ def add_parser(sub) -> None:
         epilog="example: interactive-seg batch embed photos/ --model-type vit_t",
     )
     embed.add_argument("folder", metavar="FOLDER", help="folder of images")
-    add_engine_options(embed, which=lambda cls: cls.embeds, title="model (the options of the engines that embed)", note="the embeddings are SAM's")
+    add_engine_options(
+        embed,
+        which=lambda cls: cls.embeds,
+        title="model (the options of the engines that embed)",
+        note="the embeddings are SAM's",
+    )
     _cache_option(embed)
-    embed.add_argument("--batch-size", dest="batch_size", type=int, metavar="N", help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)")
+    embed.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        metavar="N",
+        help="images per image-encoder call (default 4 on a GPU, 1 on a CPU)",
+    )
     add_listing_options(embed)
     add_cluster_options(embed, work=False)
     embed.set_defaults(func=cmd_embed)
@@ -220,8 +340,12 @@ def add_parser(sub) -> None:
     )
     export.add_argument("folder", metavar="FOLDER", help="the session's folder")
     export.add_argument("--out", required=True, metavar="DIR", help="folder for the cutouts (created if missing)")
-    export.add_argument("--annotations", metavar="FILE", help="the session's COCO file (default FOLDER/annotations.coco.json)")
-    export.add_argument("--coco", metavar="FILE", help="where to write the COCO file (default OUT/annotations.coco.json)")
+    export.add_argument(
+        "--annotations", metavar="FILE", help="the session's COCO file (default FOLDER/annotations.coco.json)"
+    )
+    export.add_argument(
+        "--coco", metavar="FILE", help="where to write the COCO file (default OUT/annotations.coco.json)"
+    )
     add_listing_options(export)
     _cutout_options(export)
     add_cluster_options(export)

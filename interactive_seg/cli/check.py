@@ -15,7 +15,10 @@ def cmd_check(args) -> int:
     if not problems:
         doc = CocoDocument.open(args.coco)
         boxes = sum(1 for i in doc.annotation_ids() if not doc.has_mask(i))
-        say(args, f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.")
+        say(
+            args,
+            f"{args.coco}: {len(doc.images)} images, {doc.count()} annotations ({boxes} box-only), {len(doc.categories)} categories.",
+        )
     for problem in problems:
         print(problem)
     if problems:
@@ -38,6 +41,10 @@ def add_parser(sub) -> None:
         epilog="example: interactive-seg check annotations.coco.json --strict",
     )
     chk.add_argument("coco", metavar="FILE", help="the COCO .json file")
-    chk.add_argument("--strict", action="store_true", help="also decode every mask and report area/bbox that disagree with it by more than 1 %% / 1 px")
+    chk.add_argument(
+        "--strict",
+        action="store_true",
+        help="also decode every mask and report area/bbox that disagree with it by more than 1 %% / 1 px",
+    )
     chk.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
     chk.set_defaults(func=cmd_check)

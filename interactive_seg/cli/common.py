@@ -126,9 +126,21 @@ def read_scribbles(path, shape) -> np.ndarray:
 def add_listing_options(parser) -> None:
     """``--flat``, ``--include`` and ``--exclude``: which images of a folder a command takes."""
     group = parser.add_argument_group("which images of the folder (subfolders too, by default)")
-    group.add_argument("--flat", action="store_true", help="only the images at the folder's top level, not those in its subfolders")
-    group.add_argument("--include", action="append", metavar="GLOB", help="only images whose relative path or a folder of it matches GLOB (train/**, *.jpg, cam1); repeatable")
-    group.add_argument("--exclude", action="append", metavar="GLOB", help="leave out images whose relative path or a folder of it matches GLOB; repeatable")
+    group.add_argument(
+        "--flat", action="store_true", help="only the images at the folder's top level, not those in its subfolders"
+    )
+    group.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="only images whose relative path or a folder of it matches GLOB (train/**, *.jpg, cam1); repeatable",
+    )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="leave out images whose relative path or a folder of it matches GLOB; repeatable",
+    )
 
 
 def listing(args) -> dict:
@@ -188,7 +200,9 @@ def _flag_help(listed: list) -> str:
 def _metavar(option: Option) -> str:
     if option.choices and len(option.choices) <= 4:
         return "|".join(map(str, option.choices))
-    return {int: "N", float: "F"}.get(option.type) or re.sub(r"\W+", "_", option.label or option.name).strip("_").upper()
+    return {int: "N", float: "F"}.get(option.type) or re.sub(r"\W+", "_", option.label or option.name).strip(
+        "_"
+    ).upper()
 
 
 def add_engine_options(
@@ -212,10 +226,14 @@ def add_engine_options(
         types = {o.type for _, o in listed}
         names = ["--" + name.replace("_", "-"), *(aliases or {}).get(name, ())]
         if types == {bool}:
-            group.add_argument(*names, dest=name, action=argparse.BooleanOptionalAction, default=None, help=_flag_help(listed))
+            group.add_argument(
+                *names, dest=name, action=argparse.BooleanOptionalAction, default=None, help=_flag_help(listed)
+            )
             continue
         kind = option.type if len(types) == 1 and option.type in (int, float, str) else str
-        group.add_argument(*names, dest=name, type=kind, default=None, metavar=_metavar(option), help=_flag_help(listed))
+        group.add_argument(
+            *names, dest=name, type=kind, default=None, metavar=_metavar(option), help=_flag_help(listed)
+        )
 
 
 def engine_values(args, engine: str, strict: bool = False) -> dict:
@@ -235,8 +253,12 @@ def engine_values(args, engine: str, strict: bool = False) -> dict:
         flag = "--" + name.replace("_", "-")
         if name not in listed:
             if name in ("model_type", "checkpoint") and not cls.model_types:
-                raise InputError(f"The {cls.name} engine has no models, so {flag} does not apply; leave it out or pick an engine with models.")
-            raise InputError(f"The {cls.name} engine has no option {flag}; leave it out or pick an engine that lists it (its options: {', '.join(listed) or 'none'}).")
+                raise InputError(
+                    f"The {cls.name} engine has no models, so {flag} does not apply; leave it out or pick an engine with models."
+                )
+            raise InputError(
+                f"The {cls.name} engine has no option {flag}; leave it out or pick an engine that lists it (its options: {', '.join(listed) or 'none'})."
+            )
         if isinstance(value, str) and listed[name].type is not str:
             value = option_value(listed[name], value, f"{flag} {value}")
         values[name] = value
@@ -252,7 +274,12 @@ def attach_negative_values(argv: list) -> list:
     out, i = [], 0
     while i < len(argv):
         token = argv[i]
-        if token in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1][:2].lstrip("-")[:1].isdigit() and argv[i + 1].startswith("-"):
+        if (
+            token in _VALUE_OPTIONS
+            and i + 1 < len(argv)
+            and argv[i + 1][:2].lstrip("-")[:1].isdigit()
+            and argv[i + 1].startswith("-")
+        ):
             out.append(f"{token}={argv[i + 1]}")
             i += 2
             continue

@@ -46,15 +46,21 @@ def cmd_export(args) -> int:
             classes = read_classes(beside) if beside.is_file() else None
         objects = labels_to_objects(labels, classes)
         if not objects:
-            raise InputError(f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image.")
+            raise InputError(
+                f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image."
+            )
         ensure_folder(out)
         written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
         for path in written:
             say(args, f"Wrote {path}")
         if args.coco is not None:
             categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
-            path = add_to_coco(args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons)
-            say(args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)")
+            path = add_to_coco(
+                args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons
+            )
+            say(
+                args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)"
+            )
         return 0
 
     if args.coco is None or args.images is None:
@@ -76,7 +82,7 @@ def add_parser(sub) -> None:
             "Two forms. (1) --image IMG --labels LABELS.png: LABELS is an instance label image "
             "(0 background, 1..N objects); each object is written as OUT/<stem>_<class>-<n>.png, "
             "with classes from --classes (label i gets the i-th name) or an objects.json beside "
-            "LABELS ({\"1\": \"cat\"} or [\"cat\", ...]); --coco FILE also puts the objects into that "
+            'LABELS ({"1": "cat"} or ["cat", ...]); --coco FILE also puts the objects into that '
             "COCO file: created, or this image's objects replaced (found by path, else by base name) "
             "with new ids, and everything else in the file written back as it was. (2) --coco FILE "
             "--images DIR: every object of the COCO dataset with a mask (box-only annotations are "
@@ -88,18 +94,44 @@ def add_parser(sub) -> None:
     )
     exp.add_argument("--image", metavar="IMG", help="the image the label image labels")
     exp.add_argument("--labels", metavar="LABELS", help="instance label image: 0 background, 1..N objects")
-    exp.add_argument("--classes", metavar="A,B,...", help="class of label 1, label 2, ... (default: objects.json beside LABELS, else 'object')")
-    exp.add_argument("--coco", metavar="FILE", help="with --labels: COCO file to put this image's objects into (created if missing, the rest of it kept as it is); with --images: the dataset to export")
-    exp.add_argument("--images", metavar="DIR", help="folder of the COCO file's images (found by their path in the file, else by base name)")
+    exp.add_argument(
+        "--classes",
+        metavar="A,B,...",
+        help="class of label 1, label 2, ... (default: objects.json beside LABELS, else 'object')",
+    )
+    exp.add_argument(
+        "--coco",
+        metavar="FILE",
+        help="with --labels: COCO file to put this image's objects into (created if missing, the rest of it kept as it is); with --images: the dataset to export",
+    )
+    exp.add_argument(
+        "--images",
+        metavar="DIR",
+        help="folder of the COCO file's images (found by their path in the file, else by base name)",
+    )
     exp.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    exp.add_argument("--style", default="transparent", choices=["black", "transparent", "color", "blur"],
-                     help="background: black (bitwise_and), transparent (alpha = mask), color, or blur (default: transparent)")
+    exp.add_argument(
+        "--style",
+        default="transparent",
+        choices=["black", "transparent", "color", "blur"],
+        help="background: black (bitwise_and), transparent (alpha = mask), color, or blur (default: transparent)",
+    )
     exp.add_argument("--color", metavar="R,G,B", help="background colour for --style color (default 0,0,0)")
-    exp.add_argument("--blur-sigma", dest="blur_sigma", type=float, default=15.0, help="Gaussian sigma in pixels for --style blur (default 15)")
+    exp.add_argument(
+        "--blur-sigma",
+        dest="blur_sigma",
+        type=float,
+        default=15.0,
+        help="Gaussian sigma in pixels for --style blur (default 15)",
+    )
     exp.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
     exp.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
     exp.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0: hard)")
-    exp.add_argument("--format", default="png", help="file type of the cutouts: png (default), tif, jpg (no transparency)")
-    exp.add_argument("--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)")
+    exp.add_argument(
+        "--format", default="png", help="file type of the cutouts: png (default), tif, jpg (no transparency)"
+    )
+    exp.add_argument(
+        "--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)"
+    )
     exp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     exp.set_defaults(func=cmd_export)

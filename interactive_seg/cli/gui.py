@@ -33,7 +33,9 @@ def add_parser(sub) -> None:
         "Needs the gui extra: pip install 'interactive-seg[gui]'.",
     )
     gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")
-    gui.add_argument("--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)")
+    gui.add_argument(
+        "--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)"
+    )
     gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
     add_listing_options(gui)
     gui.set_defaults(func=cmd_gui)

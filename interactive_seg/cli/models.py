@@ -30,7 +30,9 @@ def cmd_models(args) -> int:
             here = "cached    " if is_cached(info.name) else "not cached"
             print(f"  {info.name:24s} {info.size / 1e6:8.1f} MB  {here}  {info.note}")
             print(f"  {'':24s} {info.source}")
-        print("Download one with `interactive-seg models download NAME`; a model folder is accepted wherever a name is.")
+        print(
+            "Download one with `interactive-seg models download NAME`; a model folder is accepted wherever a name is."
+        )
         return 0
     if not args.name:
         raise InputError(f"Name the model to download: one of {', '.join(known)}.")
@@ -58,6 +60,8 @@ def add_parser(sub) -> None:
         "$INTERACTIVE_SEG_CACHE_DIR or the user cache folder.",
     )
     models.add_argument("action", choices=["list", "download"])
-    models.add_argument("name", nargs="?", help="a model from `models list` (or a model folder, to check it), for download")
+    models.add_argument(
+        "name", nargs="?", help="a model from `models list` (or a model folder, to check it), for download"
+    )
     models.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     models.set_defaults(func=cmd_models)

@@ -22,7 +22,9 @@ def parse_options(engine: str, given=()) -> dict:
         name, sep, value = text.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or name not in listed:
-            raise InputError(f"--option {text!r} is not NAME=VALUE with NAME one of the {cls.name} engine's options: {', '.join(listed) or 'none'}.")
+            raise InputError(
+                f"--option {text!r} is not NAME=VALUE with NAME one of the {cls.name} engine's options: {', '.join(listed) or 'none'}."
+            )
         options[name] = option_value(listed[name], value.strip())
     return options
 
@@ -35,9 +37,18 @@ def cmd_replay(args) -> int:
     options.update(engine_values(args, args.engine, strict=True))
     work = args.work or f"{args.out}.parts"
     status = run_job(
-        args, work, replay, args.coco, args.out,
-        images=args.images, engine=args.engine, engine_options=options, threshold=args.threshold, compare=args.compare,
-        work=work, keep_work=args.keep_work,
+        args,
+        work,
+        replay,
+        args.coco,
+        args.out,
+        images=args.images,
+        engine=args.engine,
+        engine_options=options,
+        threshold=args.threshold,
+        compare=args.compare,
+        work=work,
+        keep_work=args.keep_work,
     )
     return status
 
@@ -62,11 +73,27 @@ def add_parser(sub):
     replay.add_argument("coco", metavar="IN.json", help="COCO file whose objects store their prompts")
     replay.add_argument("--images", metavar="DIR", help="folder of the file's images (default: the COCO file's folder)")
     replay.add_argument("--engine", required=True, choices=engine_names(), help="the engine to replay with")
-    replay.add_argument("--option", action="append", metavar="NAME=VALUE", help="an engine option (as listed by the engine: iterations=3, margin=0.2, ...); repeatable")
-    replay.add_argument("--out", required=True, metavar="OUT.json", help="the new COCO file (written atomically at the end)")
-    replay.add_argument("--compare", metavar="REPORT.csv|REPORT.md", help="also write the IoU of every object's old and new mask, worst first")
-    replay.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="T",
-                        help=f"an object changed when the IoU of old and new is below 1 - T; its review is then reset (default {DEFAULT_THRESHOLD})")
+    replay.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="an engine option (as listed by the engine: iterations=3, margin=0.2, ...); repeatable",
+    )
+    replay.add_argument(
+        "--out", required=True, metavar="OUT.json", help="the new COCO file (written atomically at the end)"
+    )
+    replay.add_argument(
+        "--compare",
+        metavar="REPORT.csv|REPORT.md",
+        help="also write the IoU of every object's old and new mask, worst first",
+    )
+    replay.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="T",
+        help=f"an object changed when the IoU of old and new is below 1 - T; its review is then reset (default {DEFAULT_THRESHOLD})",
+    )
     add_engine_options(
         replay,
         aliases={"model_type": ["--model"]},

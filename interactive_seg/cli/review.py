@@ -35,13 +35,22 @@ def cmd_review(args) -> int:
     tiles = len(sheet.tiles)
     pages = len(sheet.pages)
     written = sheet.files[0] if len(sheet.files) == 1 else f"{sheet.files[0]} ... {sheet.files[-1].name}"
-    say(args, f"Wrote {written}: {tiles} object{'s' * (tiles != 1)} on {pages} page{'s' * (pages != 1)}, sorted by {args.sort}.")
+    say(
+        args,
+        f"Wrote {written}: {tiles} object{'s' * (tiles != 1)} on {pages} page{'s' * (pages != 1)}, sorted by {args.sort}.",
+    )
     notes = sheet.notes()
     missing = notes.get("image not found", 0)
     if missing and missing == tiles:
-        say(args, f"None of the images were found in {sheet.images_dir}; the tiles show the masks alone. Point --images at their folder.")
+        say(
+            args,
+            f"None of the images were found in {sheet.images_dir}; the tiles show the masks alone. Point --images at their folder.",
+        )
     elif notes:
-        say(args, "Tiles that say what they lack: " + ", ".join(f"{count} {kind}" for kind, count in notes.items()) + ".")
+        say(
+            args,
+            "Tiles that say what they lack: " + ", ".join(f"{count} {kind}" for kind, count in notes.items()) + ".",
+        )
     return 0
 
 
@@ -73,18 +82,44 @@ def add_parser(sub) -> argparse.ArgumentParser:
         epilog="example: interactive-seg review labels.json --images photos/ --out review.pdf --sort area",
     )
     review.add_argument("coco", metavar="COCO|FOLDER", help="a COCO JSON file, or a folder session")
-    review.add_argument("--images", metavar="DIR", help="folder of the file's images (default: the COCO file's folder, or the session folder)")
-    review.add_argument("--out", required=True, metavar="SHEET.pdf|SHEET.png", help="the sheet to write (its folder is created if missing)")
     review.add_argument(
-        "--sort", default="class", choices=SORTS,
+        "--images",
+        metavar="DIR",
+        help="folder of the file's images (default: the COCO file's folder, or the session folder)",
+    )
+    review.add_argument(
+        "--out",
+        required=True,
+        metavar="SHEET.pdf|SHEET.png",
+        help="the sheet to write (its folder is created if missing)",
+    )
+    review.add_argument(
+        "--sort",
+        default="class",
+        choices=SORTS,
         help="class (the file's category order, default), area (smallest first), id, image, or change (with --compare: the lowest IoU of old and new first)",
     )
-    review.add_argument("--per-page", dest="per_page", type=_per_page, default=PER_PAGE, metavar="N", help=f"tiles per page, 1 to {MAX_PER_PAGE} (default {PER_PAGE})")
+    review.add_argument(
+        "--per-page",
+        dest="per_page",
+        type=_per_page,
+        default=PER_PAGE,
+        metavar="N",
+        help=f"tiles per page, 1 to {MAX_PER_PAGE} (default {PER_PAGE})",
+    )
     review.add_argument("--category", action="append", metavar="NAME", help="only objects of this class; repeatable")
-    review.add_argument("--review", action="append", choices=REVIEW_STATES, metavar="STATE",
-                        help="only objects in this review state: unreviewed, accepted or rejected (no record: unreviewed); repeatable")
-    review.add_argument("--compare", metavar="OLD.json",
-                        help="another version of the file (the input of `interactive-seg replay`): each object it has too is drawn old and new side by side, with their IoU")
+    review.add_argument(
+        "--review",
+        action="append",
+        choices=REVIEW_STATES,
+        metavar="STATE",
+        help="only objects in this review state: unreviewed, accepted or rejected (no record: unreviewed); repeatable",
+    )
+    review.add_argument(
+        "--compare",
+        metavar="OLD.json",
+        help="another version of the file (the input of `interactive-seg replay`): each object it has too is drawn old and new side by side, with their IoU",
+    )
     review.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_listing_options(review)
     review.set_defaults(func=cmd_review)

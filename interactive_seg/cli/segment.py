@@ -37,7 +37,9 @@ def cmd_segment(args) -> int:
     if box is None and not points and scribbles is None:
         raise InputError("Give the object a prompt: --box X0,Y0,X1,Y1, --point X,Y[,LABEL] or --scribbles PNG.")
     if args.out is None and args.coco is None:
-        raise InputError("Say where the object goes: --out DIR (mask and cutout PNGs) and/or --coco FILE --category NAME.")
+        raise InputError(
+            "Say where the object goes: --out DIR (mask and cutout PNGs) and/or --coco FILE --category NAME."
+        )
     if (args.coco is None) != (args.category is None):
         raise InputError("--coco FILE and --category NAME go together: the object is added to FILE as a NAME.")
     document = _coco_for_segment(Path(args.coco), image_path, width, height) if args.coco is not None else None
@@ -88,7 +90,9 @@ def _coco_file_name(coco: Path, image_path: Path) -> str:
 def _coco_for_segment(coco: Path, image_path: Path, width: int, height: int) -> tuple:
     """The COCO document ``segment --coco`` adds to (new when the file is missing) and the image's id there (None: new)."""
     if coco.is_dir():
-        raise InputError(f"--coco {str(coco)!r} is a folder; give the path of the COCO .json file to add the object to.")
+        raise InputError(
+            f"--coco {str(coco)!r} is a folder; give the path of the COCO .json file to add the object to."
+        )
     doc = CocoDocument.open(coco) if coco.exists() else CocoDocument()
     record = doc.find_image(_coco_file_name(coco, image_path))
     if record is None:
@@ -130,9 +134,22 @@ def add_parser(sub) -> None:
         help="strokes at the image's size: one channel with 1 = foreground, 2 = background, "
         "or colour with green = foreground, red = background",
     )
-    seg.add_argument("--engine", default="grabcut", choices=engine_names(), help="segmentation engine (default: grabcut; plain_grabcut is cv2.grabCut on the whole image, for comparison; sam needs the sam extra and a checkpoint)")
-    seg.add_argument("--out", metavar="DIR", help="output folder for the mask and cutout PNGs (created if missing); optional with --coco")
-    seg.add_argument("--coco", metavar="FILE", help="add the object to this COCO file (created if missing; everything already in it kept as it is), with how it was made under 'interactive_seg'")
+    seg.add_argument(
+        "--engine",
+        default="grabcut",
+        choices=engine_names(),
+        help="segmentation engine (default: grabcut; plain_grabcut is cv2.grabCut on the whole image, for comparison; sam needs the sam extra and a checkpoint)",
+    )
+    seg.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder for the mask and cutout PNGs (created if missing); optional with --coco",
+    )
+    seg.add_argument(
+        "--coco",
+        metavar="FILE",
+        help="add the object to this COCO file (created if missing; everything already in it kept as it is), with how it was made under 'interactive_seg'",
+    )
     seg.add_argument("--category", metavar="NAME", help="with --coco: the object's class (created in the file if new)")
     seg.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_engine_options(seg)

@@ -114,12 +114,16 @@ class Checker:
             return None
         key = id_key(image["id"])
         if not isinstance(image["file_name"], str) or not image["file_name"]:
-            self.problems.append(f"image {image['id']!r} has the file_name {image['file_name']!r}, which is not a file name")
+            self.problems.append(
+                f"image {image['id']!r} has the file_name {image['file_name']!r}, which is not a file name"
+            )
         good = True
         for name in ("width", "height"):
             value = image.get(name)
             if value is not None and (not whole(value) or not 1 <= value <= 2**31):
-                self.problems.append(f"image {image['id']!r} has the {name} {value!r}; it must be a whole number of pixels")
+                self.problems.append(
+                    f"image {image['id']!r} has the {name} {value!r}; it must be a whole number of pixels"
+                )
                 good = False
         if key in self.images:
             self.problems.append(f"the image id {image['id']!r} is used twice")
@@ -128,7 +132,12 @@ class Checker:
         return key
 
     def category(self, i: int, category) -> object | None:
-        if type(category) is not dict and not isinstance(category, Mapping) or "id" not in category or "name" not in category:
+        if (
+            type(category) is not dict
+            and not isinstance(category, Mapping)
+            or "id" not in category
+            or "name" not in category
+        ):
             self.problems.append(f"categories[{i}] lacks an id or a name")
             return None
         if not is_id(category["id"]):
@@ -150,7 +159,9 @@ class Checker:
             self.problems.append(f"annotations[{i}] lacks {', '.join(missing)}")
             return None
         if not (is_id(ann["id"]) and is_id(ann["image_id"]) and is_id(ann["category_id"])):
-            self.problems.append(f"annotations[{i}] has an id, image_id or category_id that is neither a whole number nor a string")
+            self.problems.append(
+                f"annotations[{i}] has an id, image_id or category_id that is neither a whole number nor a string"
+            )
             return None
         key, image_key, category_key = id_key(ann["id"]), id_key(ann["image_id"]), id_key(ann["category_id"])
         if key in self.seen:
@@ -166,7 +177,9 @@ class Checker:
         else:
             self._late_images.append((ann["id"], image_key, ann))
         if "bbox" in ann and not _finite_box(ann["bbox"]):
-            self.problems.append(f"annotation {ann['id']!r} has the bbox {ann['bbox']!r}; a bbox is four finite numbers [x, y, width, height]")
+            self.problems.append(
+                f"annotation {ann['id']!r} has the bbox {ann['bbox']!r}; a bbox is four finite numbers [x, y, width, height]"
+            )
         return key, image_key, category_key
 
     def _no_category(self, ann_id, category_key) -> None:
@@ -175,13 +188,20 @@ class Checker:
     def _size(self, image_key) -> tuple | None:
         size = self.sizes.get(image_key)
         image = self.images.get(image_key)
-        if size is None and self.size_of is not None and image is not None and (image.get("width") is None or image.get("height") is None):
+        if (
+            size is None
+            and self.size_of is not None
+            and image is not None
+            and (image.get("width") is None or image.get("height") is None)
+        ):
             size = self.sizes[image_key] = self.size_of(image_key, image)
         return size
 
     def _against_image(self, ann, image_key) -> None:
         if image_key not in self.images:
-            self.problems.append(f"annotation {ann['id']!r} refers to image {ann['image_id']!r}, which is not in 'images'")
+            self.problems.append(
+                f"annotation {ann['id']!r} refers to image {ann['image_id']!r}, which is not in 'images'"
+            )
             return
         size = self._size(image_key)
         if size is None:
@@ -220,12 +240,16 @@ class Checker:
             return
         area = int(mask.sum())
         if finite_number(ann.get("area")) and abs(float(ann["area"]) - area) > max(1.0, 0.01 * area):
-            self.problems.append(f"annotation {ann['id']!r} has the area {ann['area']} but its segmentation covers {area} pixels")
+            self.problems.append(
+                f"annotation {ann['id']!r} has the area {ann['area']} but its segmentation covers {area} pixels"
+            )
         if isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
             box = tight_box(mask)
             expected = [0, 0, 0, 0] if box is None else [box[0], box[1], box[2] - box[0], box[3] - box[1]]
             if any(abs(float(g) - e) > 1.0 for g, e in zip(ann["bbox"], expected)):
-                self.problems.append(f"annotation {ann['id']!r} has the bbox {ann['bbox']} but its segmentation spans {expected}")
+                self.problems.append(
+                    f"annotation {ann['id']!r} has the bbox {ann['bbox']} but its segmentation spans {expected}"
+                )
 
     def done_images(self) -> None:
         self.images_done = True
@@ -265,7 +289,9 @@ class Checker:
 def problems(data, *, strict: bool = False, thorough: bool = False) -> list:
     """Everything structurally wrong with parsed COCO data (one phrase each, no final stop)."""
     if isinstance(data, list):
-        return ["its top level is a list (a results file of detections?), not a COCO dataset with 'images' and 'annotations'"]
+        return [
+            "its top level is a list (a results file of detections?), not a COCO dataset with 'images' and 'annotations'"
+        ]
     if not isinstance(data, Mapping):
         return ["its top level is not a JSON object with 'images', 'annotations' and 'categories'"]
     found = []

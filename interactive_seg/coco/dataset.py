@@ -10,9 +10,10 @@ losing what it holds (other keys, encodings, ids), use the document itself.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 

@@ -76,7 +76,9 @@ def load_json(path) -> Any:
     except UnicodeDecodeError:
         raise InputError(f"{str(path)!r} is not UTF-8 text; give a COCO JSON file.") from None
     except OSError as exc:
-        raise InputError(f"Could not read {str(path)!r} ({exc.strerror or exc}); check that it exists and is readable.") from None
+        raise InputError(
+            f"Could not read {str(path)!r} ({exc.strerror or exc}); check that it exists and is readable."
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -272,10 +274,14 @@ class CocoDocument:
     def _from_parsed(self, data, path, image_size) -> None:
         where = repr(str(path)) if path is not None else "This data"
         if not isinstance(data, Mapping):
-            kind = "a list (a results file of detections?)" if isinstance(data, list) else (
-                "a string" if isinstance(data, str) else "null" if data is None else "a number or boolean"
+            kind = (
+                "a list (a results file of detections?)"
+                if isinstance(data, list)
+                else ("a string" if isinstance(data, str) else "null" if data is None else "a number or boolean")
             )
-            raise InputError(f"{where} is JSON but not a COCO dataset (its top level is {kind}); give a COCO file with 'images' and 'annotations'.")
+            raise InputError(
+                f"{where} is JSON but not a COCO dataset (its top level is {kind}); give a COCO file with 'images' and 'annotations'."
+            )
         try:
             text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             raw = text.encode("utf-8")
@@ -341,23 +347,33 @@ class CocoDocument:
                 "so it may be truncated: restore it from a backup or export it again."
             ) from None
         except RecursionError:
-            raise InputError(f"{_name(self.path)} nests JSON too deeply to be a COCO file; give a COCO dataset.") from None
+            raise InputError(
+                f"{_name(self.path)} nests JSON too deeply to be a COCO file; give a COCO dataset."
+            ) from None
         except ValueError as exc:  # a number of thousands of digits
-            raise InputError(f"{_name(self.path)} holds a value JSON readers refuse ({exc}); give a COCO dataset.") from None
+            raise InputError(
+                f"{_name(self.path)} holds a value JSON readers refuse ({exc}); give a COCO dataset."
+            ) from None
         if "images" not in seen:
             if "annotations" not in seen:
-                raise InputError(f"{label} is JSON but not a COCO dataset (it has no 'images' and 'annotations'); give a COCO file.")
+                raise InputError(
+                    f"{label} is JSON but not a COCO dataset (it has no 'images' and 'annotations'); give a COCO file."
+                )
             checker.problems.insert(0, "'images' is missing or not a list")
         if self._unchecked:
             for key in self._unchecked:
                 category_key = self._meta[key][1]
                 if category_key not in checker.categories:
-                    checker.problems.append(f"annotation {key!r} refers to category {category_key!r}, which is not in 'categories'")
+                    checker.problems.append(
+                        f"annotation {key!r} refers to category {category_key!r}, which is not in 'categories'"
+                    )
             self._unchecked = []
         problems = checker.finish()
         if problems:
             raise InputError(_sentence(problems, label))
-        self._sizes.update({k: v for k, v in checker.sizes.items() if v is not None and checks.image_size(self._images[k]) is None})
+        self._sizes.update(
+            {k: v for k, v in checker.sizes.items() if v is not None and checks.image_size(self._images[k]) is None}
+        )
         for category in self._categories.values():
             self._category_by_name.setdefault(str(category["name"]), id_key(category["id"]))
 
@@ -366,10 +382,14 @@ class CocoDocument:
             value = json.loads(data)
         except (ValueError, RecursionError):
             return  # the walk names the JSON error
-        kind = "a list (a results file of detections?)" if isinstance(value, list) else (
-            "a string" if isinstance(value, str) else "null" if value is None else "a number or boolean"
+        kind = (
+            "a list (a results file of detections?)"
+            if isinstance(value, list)
+            else ("a string" if isinstance(value, str) else "null" if value is None else "a number or boolean")
         )
-        raise InputError(f"{label} is JSON but not a COCO dataset (its top level is {kind}); give a COCO file with 'images' and 'annotations'.")
+        raise InputError(
+            f"{label} is JSON but not a COCO dataset (its top level is {kind}); give a COCO file with 'images' and 'annotations'."
+        )
 
     def _read_list(self, cursor: Cursor, key: str, checker: Checker) -> None:
         table = _List()
@@ -409,8 +429,11 @@ class CocoDocument:
             if type(ann) is dict:
                 key, image_key, category_key = ann.get("id"), ann.get("image_id"), ann.get("category_id")
                 if (
-                    type(key) is int and type(image_key) is int and type(category_key) is int
-                    and key not in meta and checker.images_done
+                    type(key) is int
+                    and type(image_key) is int
+                    and type(category_key) is int
+                    and key not in meta
+                    and checker.images_done
                     and (category_key in categories or not checker.categories_done)
                 ):
                     size = sizes.get(image_key)
@@ -487,7 +510,9 @@ class CocoDocument:
         except IsADirectoryError:
             raise InputError(f"{str(path)!r} is a folder; give the COCO .json file inside it.") from None
         except OSError as exc:
-            raise InputError(f"Could not read {str(path)!r} ({exc.strerror or exc}); check that it exists and is readable.") from None
+            raise InputError(
+                f"Could not read {str(path)!r} ({exc.strerror or exc}); check that it exists and is readable."
+            ) from None
         document = cls.__new__(cls)
         document._read(data, path, image_size)
         return document
@@ -507,7 +532,9 @@ class CocoDocument:
         try:
             return encode_record(record, table.original_text(self._data, key))
         except ValueError as exc:
-            raise InputError(f"The record {key!r} holds a value JSON cannot hold ({exc}); give finite numbers.") from None
+            raise InputError(
+                f"The record {key!r} holds a value JSON cannot hold ({exc}); give finite numbers."
+            ) from None
 
     def _top_text(self, key) -> bytes | None:
         """The text a top-level value was read as (the last of its key), or None."""
@@ -558,10 +585,12 @@ class CocoDocument:
             return
         if new:
             empty = not self._members
+
             def tail(out, new=new, empty=empty):
                 for n, key in enumerate(new):
                     out.write((b"" if empty and n == 0 else b",") + json.dumps(key, ensure_ascii=False).encode() + b":")
                     self._write_new(out, key)
+
             holes.append((self._close, self._close, tail))
         at = 0
         view = memoryview(data)
@@ -664,7 +693,9 @@ class CocoDocument:
         try:
             return self._images[image_id]
         except (KeyError, TypeError):
-            raise InputError(f"There is no image with the id {image_id!r} in {_name(self.path)}; use an id of its 'images'.") from None
+            raise InputError(
+                f"There is no image with the id {image_id!r} in {_name(self.path)}; use an id of its 'images'."
+            ) from None
 
     def image_size(self, image_id: Id) -> tuple:
         """An image's (height, width): from its record, or from ``image_size`` when the record lacks them.
@@ -789,7 +820,9 @@ class CocoDocument:
         try:
             return str(self._categories[category_id]["name"])
         except (KeyError, TypeError):
-            raise InputError(f"There is no category with the id {category_id!r} in {_name(self.path)}; use an id of its 'categories'.") from None
+            raise InputError(
+                f"There is no category with the id {category_id!r} in {_name(self.path)}; use an id of its 'categories'."
+            ) from None
 
     def category_id(self, name: str, *, create: bool = False) -> Id | None:
         """The id of the class called ``name`` (the first, if the file names two alike); new with ``create``."""
@@ -880,7 +913,9 @@ class CocoDocument:
             self._top.pop(key, None)
             self._top_read.pop(key, None)
         elif key in self._top:
-            raise InputError(f"The top-level entry {key!r} was read from the file; set it to another value instead of removing it.")
+            raise InputError(
+                f"The top-level entry {key!r} was read from the file; set it to another value instead of removing it."
+            )
 
     # -- annotations ---------------------------------------------------------------------
     def _record(self, key, cache: bool = True) -> dict:
@@ -929,7 +964,9 @@ class CocoDocument:
         try:
             return self._meta[ann_id]
         except (KeyError, TypeError):
-            raise InputError(f"There is no annotation {ann_id!r} in {_name(self.path)}; use an id of its 'annotations'.") from None
+            raise InputError(
+                f"There is no annotation {ann_id!r} in {_name(self.path)}; use an id of its 'annotations'."
+            ) from None
 
     def annotations(self, image_id: Id | None = None) -> list:
         """Annotation records of one image (file order), or of all images (parsed now)."""
@@ -1041,7 +1078,9 @@ class CocoDocument:
                 self._drop_category(category_id)
             if isinstance(exc, InputError):
                 raise
-            raise InputError(f"The annotation's extra values cannot be written as JSON ({exc}); give JSON values.") from None
+            raise InputError(
+                f"The annotation's extra values cannot be written as JSON ({exc}); give JSON values."
+            ) from None
         return record
 
     def _drop_category(self, category_id) -> None:
@@ -1077,7 +1116,9 @@ class CocoDocument:
         try:
             encode_record(changed, self._lists["annotations"].original_text(self._data, id_key(ann_id)))
         except (TypeError, ValueError) as exc:
-            raise InputError(f"The annotation's new values cannot be written as JSON ({exc}); give JSON values.") from None
+            raise InputError(
+                f"The annotation's new values cannot be written as JSON ({exc}); give JSON values."
+            ) from None
         # everything is checked: now change the record (the dict the caller holds too)
         ann.update(fields)
         if category_id is not None:
@@ -1110,9 +1151,13 @@ class CocoDocument:
         if not mask.any():
             raise InputError("The object is empty; segment something before saving it.")
         try:
-            return mask_to_segmentation(mask, polygons=bool(polygons), offset=offset, shape=(height, width) if offset is not None else None)
+            return mask_to_segmentation(
+                mask, polygons=bool(polygons), offset=offset, shape=(height, width) if offset is not None else None
+            )
         except (TypeError, ValueError) as exc:
-            raise InputError(f"The mask does not fit {image['file_name']!r} ({exc}); give the crop's (x0, y0) inside the image.") from None
+            raise InputError(
+                f"The mask does not fit {image['file_name']!r} ({exc}); give the crop's (x0, y0) inside the image."
+            ) from None
 
 
 _NO_BOX = object()

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping, Optional
+from collections.abc import Mapping
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -51,7 +52,10 @@ def _mask_utils():
 # -- encoding ------------------------------------------------------------------------------
 def _rle_string(rle: dict) -> dict:
     counts = rle["counts"]
-    return {"size": [int(v) for v in rle["size"]], "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
+    return {
+        "size": [int(v) for v in rle["size"]],
+        "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts,
+    }
 
 
 def _rle_of_crop(crop: np.ndarray, offset, shape) -> dict:
@@ -152,7 +156,10 @@ def mask_to_segmentation(mask, *, polygons: bool = False, offset=None, shape=Non
             crop_fields = mask_to_segmentation(np.pad(mask, 1), polygons=True)
             if isinstance(crop_fields["segmentation"], list):
                 dx, dy = float(offset[0]) - 1.0, float(offset[1]) - 1.0
-                moved = [[round(v + (dx if i % 2 == 0 else dy), 2) for i, v in enumerate(poly)] for poly in crop_fields["segmentation"]]
+                moved = [
+                    [round(v + (dx if i % 2 == 0 else dy), 2) for i, v in enumerate(poly)]
+                    for poly in crop_fields["segmentation"]
+                ]
                 x, y, w, h = crop_fields["bbox"]
                 return {"segmentation": moved, "area": crop_fields["area"], "bbox": [x + dx, y + dy, w, h]}
         rle = _rle_of_crop(mask, offset, shape)
@@ -249,14 +256,20 @@ def segmentation_problem(segmentation, height: int, width: int, *, thorough: boo
     """
     if not has_segmentation(segmentation):
         return None
-    if type(segmentation) is dict and type(segmentation.get("counts")) is str and type(segmentation.get("size")) is list:
+    if (
+        type(segmentation) is dict
+        and type(segmentation.get("counts")) is str
+        and type(segmentation.get("size")) is list
+    ):
         # the common case (compressed RLE), checked without the general path's isinstance calls
         size = segmentation["size"]
         if len(size) == 2 and type(size[0]) is int and type(size[1]) is int:
             if size[0] != height or size[1] != width:
                 return f"its RLE size {list(size)} is not the image's [{height}, {width}]"
             if thorough:
-                return _deep_problem(segmentation, int(height), int(width)) or _rle_problem(segmentation["counts"], int(height), int(width))
+                return _deep_problem(segmentation, int(height), int(width)) or _rle_problem(
+                    segmentation["counts"], int(height), int(width)
+                )
             return None
     if isinstance(segmentation, list):
         for polygon in segmentation:
@@ -460,7 +473,9 @@ def _rle_chunk(items, start: int, stop: int, out: list) -> None:
         group = string[chosen]
         running = np.cumsum(values[chosen])
         group_start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        offsets = np.repeat(running[group_start] - values[chosen][group_start], np.diff(np.r_[group_start, chosen.size]))
+        offsets = np.repeat(
+            running[group_start] - values[chosen][group_start], np.diff(np.r_[group_start, chosen.size])
+        )
         values[chosen] = running - offsets
     totals = np.add.reduceat(values, first_number)  # every string holds a number at least
     negatives = np.bincount(string[values < 0], minlength=len(texts)) > 0

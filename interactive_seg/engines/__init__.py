@@ -86,7 +86,9 @@ def get_engine(name: str = "grabcut", **options) -> Engine:
     try:
         inspect.signature(engine_cls).bind(**options)
     except TypeError as exc:
-        raise InputError(f"The {engine_cls.name} engine does not take these options ({exc}); see help(get_engine).") from exc
+        raise InputError(
+            f"The {engine_cls.name} engine does not take these options ({exc}); see help(get_engine)."
+        ) from exc
     return engine_cls(**options)
 
 
@@ -118,5 +120,7 @@ def engine_class(name: str, *, installed: bool = True) -> type:
     except ImportError as exc:
         raise InputError(f"The {key} engine could not be imported ({exc}); run: {hint}") from exc
     if not (isinstance(engine_cls, type) and Engine in engine_cls.__mro__):
-        raise InputError(f"{module}.{cls} does not derive from interactive_seg.engines.Engine; register an Engine subclass.")
+        raise InputError(
+            f"{module}.{cls} does not derive from interactive_seg.engines.Engine; register an Engine subclass."
+        )
     return engine_cls

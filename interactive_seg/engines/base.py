@@ -11,8 +11,9 @@ itself, never from a copy of the names.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -147,4 +148,3 @@ class Engine(ABC):
     def defaults(cls) -> dict:
         """The listed options with their defaults."""
         return {option.name: option.default for option in cls.options}
-

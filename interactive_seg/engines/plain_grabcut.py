@@ -58,7 +58,15 @@ class PlainGrabCutEngine(Engine):
     name = "plain_grabcut"
     options = (
         Option("iterations", int, 5, "GrabCut iterations per call", minimum=1, maximum=50),
-        Option("click_radius", int, 5, "radius in pixels of the disk a click marks", label="Click radius (px)", minimum=0, maximum=100),
+        Option(
+            "click_radius",
+            int,
+            5,
+            "radius in pixels of the disk a click marks",
+            label="Click radius (px)",
+            minimum=0,
+            maximum=100,
+        ),
     )
 
     def __init__(self, iterations: int = 5, click_radius: int = 5, seed: int = 0):
@@ -92,12 +100,25 @@ class PlainGrabCutEngine(Engine):
             mode = "rect"
         else:
             labels = self._labels(p, rect, h, w)
-            if not np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD)).any() or not np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
-                raise InputError("The marks leave GrabCut no object or no background; add a background (or object) mark.")
+            if (
+                not np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
+                or not np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
+            ):
+                raise InputError(
+                    "The marks leave GrabCut no object or no background; add a background (or object) mark."
+                )
             cv2.grabCut(self._rgb, labels, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
             mode = "mask"
         mask = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
-        return Result(mask=mask, info={"engine": self.name, "mode": mode, "iterations": self.iterations, "seconds": time.perf_counter() - start})
+        return Result(
+            mask=mask,
+            info={
+                "engine": self.name,
+                "mode": mode,
+                "iterations": self.iterations,
+                "seconds": time.perf_counter() - start,
+            },
+        )
 
     def _labels(self, p: Prompts, rect, h: int, w: int) -> np.ndarray:
         if rect is not None:

@@ -1,6 +1,16 @@
 """Exports: isolated objects (cutouts), and many objects at once (into COCO files, or a whole dataset)."""
 
-from ..coco import CocoDataset, CocoImage, CocoObject, check_coco, is_coco, mask_to_segmentation, read_coco, to_coco, write_coco
+from ..coco import (
+    CocoDataset,
+    CocoImage,
+    CocoObject,
+    check_coco,
+    is_coco,
+    mask_to_segmentation,
+    read_coco,
+    to_coco,
+    write_coco,
+)
 from ..labels import labels_to_objects, read_classes
 from .cutouts import STYLES, cutout, save_cutout
 from .dataset import add_to_coco, export_dataset, export_objects

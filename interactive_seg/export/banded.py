@@ -27,7 +27,7 @@ def banded_cutout(image: np.ndarray, item, **options) -> np.ndarray:
     """
     feather = float(options.get("feather", 0.0) or 0.0)
     pad = int(options.get("padding", 0) or 0) + int(math.ceil(2 * feather))  # as cutout pads its crop
-    reach = (int(math.ceil(2 * feather)) + 2 if feather > 0 else 0)  # the feather's kernel: 4 sigma, sigma = feather / 2
+    reach = int(math.ceil(2 * feather)) + 2 if feather > 0 else 0  # the feather's kernel: 4 sigma, sigma = feather / 2
     if options.get("background") == "blur":
         reach += int(math.ceil(4 * float(options.get("blur_sigma", 15.0)))) + 2
     height, width = image.shape[:2]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -32,7 +33,9 @@ def export_objects(image, objects: Sequence, out_dir, stem: str, *, suffix: str 
     return [save_cutout(out_dir / name, image, obj.mask, **options) for name, obj in zip(names, objects)]
 
 
-def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False) -> Path:
+def add_to_coco(
+    coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False
+) -> Path:
     """Put one image's objects into a COCO file: created if missing, the image's objects replaced if present.
 
     Everything else the file holds is written back as it was read: other images and
@@ -67,9 +70,13 @@ def add_to_coco(coco_path, file_name: str, width: int, height: int, objects: Seq
     for obj in objects:
         crop = getattr(obj, "crop", None)
         if crop is not None:
-            doc.add_annotation(image_id, crop, str(obj.category), offset=obj.offset, polygons=polygons, id=doc.new_annotation_id(after))
+            doc.add_annotation(
+                image_id, crop, str(obj.category), offset=obj.offset, polygons=polygons, id=doc.new_annotation_id(after)
+            )
         else:
-            doc.add_annotation(image_id, obj.mask, str(obj.category), polygons=polygons, id=doc.new_annotation_id(after))
+            doc.add_annotation(
+                image_id, obj.mask, str(obj.category), polygons=polygons, id=doc.new_annotation_id(after)
+            )
     return doc.save(coco_path)
 
 
@@ -123,14 +130,21 @@ def export_dataset(
     missing = [record["file_name"] for record, _ in todo if located[record["id"]] is None]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise InputError(f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r} ({shown}); point --images at their folder.")
+        raise InputError(
+            f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r} ({shown}); point --images at their folder."
+        )
     problems = doc.check()
     if problems:
-        raise InputError(f"{str(coco_path)!r} has masks that cannot be decoded ({'; '.join(p.rstrip('.') for p in problems[:5])}); fix them first.")
+        raise InputError(
+            f"{str(coco_path)!r} has masks that cannot be decoded ({'; '.join(p.rstrip('.') for p in problems[:5])}); fix them first."
+        )
     check_format(options.get("background", "black"), suffix)
     out_dir = ensure_folder(out_dir)
     # an image is named by its path in images_dir (one found outside it, by its path in the file)
-    relative = {record["id"]: locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"])) for record, _ in todo}
+    relative = {
+        record["id"]: locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"]))
+        for record, _ in todo
+    }
     stems = image_stems(relative.values())
     written = []
     for done, (record, anns) in enumerate(todo, start=1):

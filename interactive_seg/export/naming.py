@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
-from typing import Iterable, Sequence
 
 from ..coco.locate import name_parts
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from typing import Hashable, Iterable, Optional
+from collections.abc import Hashable, Iterable
+from typing import Optional
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class _Image:
 class _RenameStep(Step):
     """A class renamed on every image (and once in the session); undone by renaming it back."""
 
-    def __init__(self, model: "Annotations", old: str, new: str):
+    def __init__(self, model: Annotations, old: str, new: str):
         self.model, self.old, self.new = model, old, new
         self.summary = f"class '{old}' renamed '{new}'"
         self.nbytes = 64
@@ -118,7 +119,7 @@ class Annotations:
         self.history_steps = int(history_steps)
         self.budget = HistoryBudget(history_bytes)
         self.keep_images = max(int(keep_images), 1)
-        self._images: "OrderedDict[Hashable, _Image]" = OrderedDict()  # least recently opened first
+        self._images: OrderedDict[Hashable, _Image] = OrderedDict()  # least recently opened first
         self._class_history = History(self.history_steps, self.budget)  # renames made with no image open
         if session is not None:
             self.use_session(session)
@@ -157,12 +158,15 @@ class Annotations:
         palette's colour of its place in the list where that is free, as review sheets
         colour a file's categories); written to the session's categories (with its colour)
         when there is one and ``save``."""
-        from ..palette import colour as place_colour, next_colour
+        from ..palette import colour as place_colour
+        from ..palette import next_colour
 
         used = {self._colours.get(n) for n in self._classes}
         session = self.session if save and self.session is not None and not self.session.read_only else None
         if not colour and session is not None:  # its place among the file's categories, where free
-            kept = set(session.class_colours.values()) | {self._colours.get(n) for n in self._classes if n not in self._lazy}
+            kept = set(session.class_colours.values()) | {
+                self._colours.get(n) for n in self._classes if n not in self._lazy
+            }
             colour = place_colour(len(session.categories))
             if colour in kept:
                 colour = next_colour(kept)
@@ -196,7 +200,9 @@ class Annotations:
                 session.add_class(earlier, self._colours.get(earlier))
         self._lazy.discard(name)
 
-    def open(self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None) -> ObjectSet:
+    def open(
+        self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None
+    ) -> ObjectSet:
         """The objects of image ``key``, opened now if needed (its history survives reopening).
 
         A key that is an image of the session loads that image's saved objects (``shape``
@@ -307,7 +313,12 @@ class Annotations:
         if self.session is None or name not in self.session.categories:
             return False
         open_ = {k for k, e in self._images.items() if e.in_session}
-        return any(o.category == name for image in self.session.images if image not in open_ for o in self.session.objects(image))
+        return any(
+            o.category == name
+            for image in self.session.images
+            if image not in open_
+            for o in self.session.objects(image)
+        )
 
     def rename_class(self, old: str, new: str, *, image: Optional[Hashable] = None) -> Change:
         """Rename a class on every image, as one step of ``image``'s history (undo renames it back).
@@ -348,7 +359,9 @@ class Annotations:
             entry.objects.relabel_class(old, new)
 
     # -- objects -------------------------------------------------------------------------
-    def accept(self, key: Hashable, mask, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
+    def accept(
+        self, key: Hashable, mask, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None
+    ) -> Change:
         """Add an object of ``category`` (default the first class; a new name joins the list).
 
         ``mask`` is the image's size, or a crop whose top-left pixel is at ``offset``
@@ -363,7 +376,16 @@ class Annotations:
         self._note(key, objects, top, provenance)
         return self._done(key, objects.last_change)
 
-    def replace(self, key: Hashable, object_id: int, mask=None, category: Optional[str] = None, *, offset=None, provenance: Optional[dict] = None) -> Change:
+    def replace(
+        self,
+        key: Hashable,
+        object_id: int,
+        mask=None,
+        category: Optional[str] = None,
+        *,
+        offset=None,
+        provenance: Optional[dict] = None,
+    ) -> Change:
         """Give an object a new mask (full size, or a crop at ``offset``) and/or class.
 
         ``provenance``: how the new mask was made (its ``previous=`` is the object's old
@@ -415,13 +437,18 @@ class Annotations:
             try:
                 self.session.set_review(object_id, state, by=by)
             except InputError as exc:
-                raise SaveError(f"Could not save the review: {exc}", Change("review", frozenset(), None, "not saved", str(exc), key, object_id)) from exc
+                raise SaveError(
+                    f"Could not save the review: {exc}",
+                    Change("review", frozenset(), None, "not saved", str(exc), key, object_id),
+                ) from exc
             entry.provenance[object_id] = self.session.provenance(object_id) or {}
         else:
             holder = {KEY: dict(entry.provenance.get(object_id) or {})} if entry.provenance.get(object_id) else {}
             set_review(holder, state, by=by)
             entry.provenance[object_id] = record_of(holder)
-        return Change("review", frozenset({object_id}), None, "done", f"Object {object_id} marked {state}.", key, object_id)
+        return Change(
+            "review", frozenset({object_id}), None, "done", f"Object {object_id} marked {state}.", key, object_id
+        )
 
     def _top(self, objects: ObjectSet):
         history = objects.history
@@ -510,7 +537,9 @@ class Annotations:
                 history.forget_redo()  # the refused step is not something to redo
         if back is None:
             return change
-        return dataclasses.replace(back, image=key, how="not saved", text="Not saved, so nothing changed (the message says why).")
+        return dataclasses.replace(
+            back, image=key, how="not saved", text="Not saved, so nothing changed (the message says why)."
+        )
 
     # -- saving --------------------------------------------------------------------------
     def _save(self, key, change: Change) -> None:
@@ -528,7 +557,15 @@ class Annotations:
                         record = entry.provenance.get(object_id)
                         if object_id not in saved:
                             crop, offset = objects.crop(object_id)
-                            session.add(key, crop, category, object_id=object_id, offset=offset, shape=objects.shape, provenance=record or None)
+                            session.add(
+                                key,
+                                crop,
+                                category,
+                                object_id=object_id,
+                                offset=offset,
+                                shape=objects.shape,
+                                provenance=record or None,
+                            )
                             saved.add(object_id)
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
@@ -543,7 +580,19 @@ class Annotations:
         entry.saved = saved
 
     # -- export --------------------------------------------------------------------------
-    def export(self, key: Hashable, image, folder, *, file_name: Optional[str] = None, coco=None, polygons: bool = False, suffix: str = ".png", progress=None, **options) -> list:
+    def export(
+        self,
+        key: Hashable,
+        image,
+        folder,
+        *,
+        file_name: Optional[str] = None,
+        coco=None,
+        polygons: bool = False,
+        suffix: str = ".png",
+        progress=None,
+        **options,
+    ) -> list:
         """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
         ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
         The stem is the image's relative path with ``_`` for ``/`` (``sub/a.png`` -> ``sub_a``;
@@ -561,8 +610,8 @@ class Annotations:
         from ..coco.locate import name_parts
         from ..export.banded import banded_cutout
         from ..export.cutouts import check_format, save_cutout
-        from ..export.naming import image_stem, object_names
         from ..export.dataset import add_to_coco
+        from ..export.naming import image_stem, object_names
         from ..files import ensure_folder, write_image
         from ..labels import LabelObject
 
@@ -574,7 +623,9 @@ class Annotations:
             raise InputError("Name the image for the exported files: pass file_name='photo.png'.")
         image = np.asarray(image)
         if image.shape[:2] != objects.shape:
-            raise InputError(f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}.")
+            raise InputError(
+                f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}."
+            )
         check_format(options.get("background", "black"), suffix)
         folder = ensure_folder(folder)
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
@@ -590,7 +641,11 @@ class Annotations:
         if coco:
             height, width = objects.shape
             # the image by its relative path, as a folder session names it
-            written.append(add_to_coco(coco, "/".join(name_parts(file_name)), width, height, items, self._classes, polygons=polygons))
+            written.append(
+                add_to_coco(
+                    coco, "/".join(name_parts(file_name)), width, height, items, self._classes, polygons=polygons
+                )
+            )
             if progress is not None:
                 progress(len(written))
         return written

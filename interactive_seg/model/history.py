@@ -86,10 +86,10 @@ class HistoryBudget:
 
     def __init__(self, max_bytes: int = HISTORY_BYTES):
         self.max_bytes = int(max_bytes)
-        self._histories: "weakref.WeakSet[History]" = weakref.WeakSet()
+        self._histories: weakref.WeakSet[History] = weakref.WeakSet()
         self._seq = itertools.count(1)
 
-    def register(self, history: "History") -> None:
+    def register(self, history: History) -> None:
         self._histories.add(history)
 
     def next_seq(self) -> int:

@@ -14,7 +14,8 @@ bit each) and their values before and after as a small palette, never image-size
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class _Values:
         self.palette, self.codes, self._counts = palette, codes, counts
 
     @classmethod
-    def of(cls, values: np.ndarray) -> "_Values":
+    def of(cls, values: np.ndarray) -> _Values:
         if values.size == 0:
             return cls(np.asarray(values[:1], np.int32), None)
         low, high = int(values.min()), int(values.max())
@@ -58,7 +59,7 @@ class _Values:
         return cls(palette.astype(np.int32), codes, tally)
 
     @classmethod
-    def scalar(cls, value: int) -> "_Values":
+    def scalar(cls, value: int) -> _Values:
         return cls(np.array([value], np.int32), None)
 
     def array(self):
@@ -88,7 +89,9 @@ def _code_dtype(n: int):
 class _PixelStep(Step):
     """Pixels of one box changed from ``before`` to ``after`` values, and classes with them."""
 
-    def __init__(self, objects: "ObjectSet", action: str, box: tuple, changed: np.ndarray, before: _Values, after: _Values):
+    def __init__(
+        self, objects: ObjectSet, action: str, box: tuple, changed: np.ndarray, before: _Values, after: _Values
+    ):
         self.objects = objects
         self.action = action
         self.box = box  # (x0, y0, x1, y1)
@@ -150,7 +153,15 @@ class ObjectSet:
     "Undone: object 1 kept as 'cat'."
     """
 
-    def __init__(self, shape, labels=None, classes: Optional[dict] = None, new_id: Optional[Callable[[], int]] = None, *, history: Optional[History] = None):
+    def __init__(
+        self,
+        shape,
+        labels=None,
+        classes: Optional[dict] = None,
+        new_id: Optional[Callable[[], int]] = None,
+        *,
+        history: Optional[History] = None,
+    ):
         shape = tuple(int(v) for v in shape[:2])
         if labels is None:
             self.labels = np.zeros(shape, np.int32)
@@ -199,7 +210,12 @@ class ObjectSet:
             x0, y0, x1, y1 = self._box[object_id]
             inside = self.labels[y0:y1, x0:x1] == object_id
             rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-            self._box[object_id] = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+            self._box[object_id] = (
+                x0 + int(cols[0]),
+                y0 + int(rows[0]),
+                x0 + int(cols[-1]) + 1,
+                y0 + int(rows[-1]) + 1,
+            )
             self._tight.add(object_id)
         return self._box[object_id]
 
@@ -296,7 +312,15 @@ class ObjectSet:
         return ids
 
     # -- pieces --------------------------------------------------------------------------
-    def _commit(self, action: str, subject: int, box: Optional[tuple], changed: Optional[np.ndarray], after: Optional[_Values], classes: dict) -> None:
+    def _commit(
+        self,
+        action: str,
+        subject: int,
+        box: Optional[tuple],
+        changed: Optional[np.ndarray],
+        after: Optional[_Values],
+        classes: dict,
+    ) -> None:
         if box is None:  # a class change only
             x0 = y0 = x1 = y1 = 0
             changed = np.zeros((0, 0), bool)
@@ -319,7 +343,9 @@ class ObjectSet:
             self.classes = {k: v for k, v in self.classes.items() if k not in gone}
         step.subject = subject
         name = step.classes_after.get(subject) or step.classes_before.get(subject)
-        step.summary = f"object {subject} {_PAST.get(action, action)}" + (f" as '{name}'" if action == "accept" else f" ('{name}')")
+        step.summary = f"object {subject} {_PAST.get(action, action)}" + (
+            f" as '{name}'" if action == "accept" else f" ('{name}')"
+        )
         self.history.push(step)
         self.last_change = self._change(step, "done")
 

@@ -27,11 +27,11 @@ import numpy as np
 from ..coco.document import CocoDocument, _path_key
 from ..coco.locate import relative_name
 from ..errors import InputError
+from ..files import IMAGE_SUFFIXES, image_filter, image_size, list_images, listing_order, looks_like_image, read_image
+from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
-from ..files import IMAGE_SUFFIXES, image_filter, list_images, listing_order, looks_like_image, read_image, image_size
-from ..labels import labels_into_document, objects_to_labels
-from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, _get
+from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
@@ -43,7 +43,9 @@ _MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
 
 def _record(provenance) -> dict:
     if not isinstance(provenance, dict):
-        raise InputError(f"A provenance record is a dict (see interactive_seg.provenance.make_record); got {type(provenance).__name__}.")
+        raise InputError(
+            f"A provenance record is a dict (see interactive_seg.provenance.make_record); got {type(provenance).__name__}."
+        )
     return copy.deepcopy(provenance)
 
 
@@ -70,7 +72,7 @@ class SessionObject:
     id: int
     category: str
     annotation_id: object = None
-    _session: "Session" = field(default=None, repr=False, compare=False)
+    _session: Session = field(default=None, repr=False, compare=False)
 
     @property
     def mask(self) -> np.ndarray:
@@ -171,7 +173,7 @@ class Session:
         discard_journal: bool = False,
         compact_every: int = DEFAULT_COMPACT_EVERY,
         compact_seconds: float = DEFAULT_COMPACT_SECONDS,
-    ) -> "Session":
+    ) -> Session:
         """Open a folder of images; ``annotations`` defaults to ``<folder>/annotations.coco.json``.
 
         The folder's images are listed with :func:`~interactive_seg.files.list_images`
@@ -197,7 +199,11 @@ class Session:
         path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
         images, unreadable = list_images(folder, recursive=recursive, include=include, exclude=exclude)
         store = Store.open(
-            path, mode=mode, discard_journal=discard_journal, compact_every=compact_every, compact_seconds=compact_seconds,
+            path,
+            mode=mode,
+            discard_journal=discard_journal,
+            compact_every=compact_every,
+            compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
             image_size=lambda record: _size_on_disk(folder, record),
         )
@@ -214,6 +220,7 @@ class Session:
         images.sort(key=listing_order)
         unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, store)
+
     def close(self) -> None:
         """Fold the changes into the COCO file and let the folder go (another session may then write it).
 
@@ -223,7 +230,7 @@ class Session:
         self._finalizer.detach()
         self._store.close()
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -266,7 +273,14 @@ class Session:
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
         try:  # as the COCO file's record sizes it (upright, or as stored when the file's tool ignored EXIF)
-            size = next(((r["height"], r["width"]) for r in map(self._doc.image, self._image_ids(name)) if r.get("height") and r.get("width")), None)
+            size = next(
+                (
+                    (r["height"], r["width"])
+                    for r in map(self._doc.image, self._image_ids(name))
+                    if r.get("height") and r.get("width")
+                ),
+                None,
+            )
             return read_image(self.image_path(name), expect=size, coco=self.path)
         except InputError:
             self.images.remove(name)
@@ -295,7 +309,8 @@ class Session:
                         self._bases[base] = self._bases.get(base, 0) + 1
                 others = {_path_key(r["file_name"]) for r in found}
                 mine = self._bases.get(PurePosixPath(key).name, 0) <= 1 and not any(
-                    path in self.images or (not path.startswith("/") and ".." not in path and self.image_path(path).is_file())
+                    path in self.images
+                    or (not path.startswith("/") and ".." not in path and self.image_path(path).is_file())
                     for path in others
                 )
                 ids = [r["id"] for r in found] if mine else []
@@ -309,7 +324,9 @@ class Session:
             for ann_id in self._doc.annotation_ids(image_id):
                 object_id = self._object_of.get(ann_id)
                 if object_id is not None:
-                    out.append(SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self))
+                    out.append(
+                        SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self)
+                    )
         return out
 
     def count(self, name: str) -> int:
@@ -362,7 +379,17 @@ class Session:
         finally:
             self._txn = None
 
-    def add(self, name: str, mask, category: str, object_id: Optional[int] = None, offset=None, *, shape=None, provenance: Optional[dict] = None) -> int:
+    def add(
+        self,
+        name: str,
+        mask,
+        category: str,
+        object_id: Optional[int] = None,
+        offset=None,
+        *,
+        shape=None,
+        provenance: Optional[dict] = None,
+    ) -> int:
         """Add an object to image ``name`` and save; returns its id.
 
         ``provenance`` is the object's record (:func:`interactive_seg.provenance.make_record`):
@@ -394,7 +421,15 @@ class Session:
             self._store_counter()
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None, *, provenance: Optional[dict] = None) -> None:
+    def replace(
+        self,
+        object_id: int,
+        mask=None,
+        category: Optional[str] = None,
+        offset=None,
+        *,
+        provenance: Optional[dict] = None,
+    ) -> None:
         """Give an object a new mask (full size, or a crop at ``offset``) and/or class, and save.
 
         Every other key of its annotation stays; a new mask keeps the encoding it had
@@ -408,7 +443,9 @@ class Session:
             mask = self._check_mask(mask)
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            self._doc.update_annotation(ann_id, mask=mask, category=None if category is None else str(category), offset=offset)
+            self._doc.update_annotation(
+                ann_id, mask=mask, category=None if category is None else str(category), offset=offset
+            )
             if provenance is not None:
                 ann = self._doc.annotation(ann_id)
                 if provenance:
@@ -476,7 +513,9 @@ class Session:
         if category_id is None:
             return
         if any(self._doc.meta(a)[1] == category_id for a in self._doc.annotation_ids()):
-            raise InputError(f"Annotations still have the class {name!r}; give them another class or delete them first.")
+            raise InputError(
+                f"Annotations still have the class {name!r}; give them another class or delete them first."
+            )
         with self.transaction() as txn:
             txn.touch("category", category_id)
             self._doc.remove_category(category_id)
@@ -507,7 +546,9 @@ class Session:
         wanted = {int(k) for k in classes}
         bad = [i for i in wanted - set(current) if i in self._ann_of or not 1 <= i <= _MAX_ID]
         if bad:
-            raise InputError(f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id().")
+            raise InputError(
+                f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id()."
+            )
         if not current and not wanted:
             return
         with self.transaction() as txn:
@@ -523,7 +564,9 @@ class Session:
                 txn.touch("annotation", ann_id)
                 return ann_id
 
-            added, removed = labels_into_document(self._doc, image_id, labels, classes, current, changed=changed, new_id=new_id)
+            added, removed = labels_into_document(
+                self._doc, image_id, labels, classes, current, changed=changed, new_id=new_id
+            )
             if made and not added:  # nothing to hold: the file gets no empty record
                 self._doc.remove_image(image_id)
                 self._names.pop(name, None)
@@ -641,10 +684,16 @@ class Session:
         try:
             return self._ann_of[object_id]
         except (KeyError, TypeError):
-            raise InputError(f"There is no object {object_id!r} in this session; use an id from session.objects().") from None
+            raise InputError(
+                f"There is no object {object_id!r} in this session; use an id from session.objects()."
+            ) from None
 
     def _check_new_id(self, object_id) -> int:
-        if isinstance(object_id, bool) or not isinstance(object_id, (int, np.integer)) or not 1 <= int(object_id) <= _MAX_ID:
+        if (
+            isinstance(object_id, bool)
+            or not isinstance(object_id, (int, np.integer))
+            or not 1 <= int(object_id) <= _MAX_ID
+        ):
             raise InputError(f"An object id is a whole number from 1 to {_MAX_ID}; got {object_id!r}.")
         object_id = int(object_id)
         if object_id in self._ann_of:

@@ -73,7 +73,9 @@ def apply_ops(doc: CocoDocument, ops: list) -> None:
             getattr(doc, f"put_{op[1]}")(op[2])
         elif verb == "del":
             if _get(doc, op[1], op[2]) is not _MISSING:
-                {"annotation": doc.remove_annotation, "image": doc.remove_image, "category": doc.remove_category}[op[1]](op[2])
+                {"annotation": doc.remove_annotation, "image": doc.remove_image, "category": doc.remove_category}[
+                    op[1]
+                ](op[2])
         elif verb == "set":
             doc.set(op[1], op[2])
         elif verb == "unset":
@@ -122,7 +124,15 @@ class Transaction:
                     dels[kind].append(["del", kind, key])
             elif before is _MISSING or now != before:
                 puts[kind].append(["put", kind, now])
-        return puts["image"] + puts["category"] + dels["annotation"] + puts["annotation"] + dels["category"] + dels["image"] + top
+        return (
+            puts["image"]
+            + puts["category"]
+            + dels["annotation"]
+            + puts["annotation"]
+            + dels["category"]
+            + dels["image"]
+            + top
+        )
 
     def rollback(self) -> None:
         doc = self.store.doc
@@ -155,7 +165,17 @@ class Store:
     Use :meth:`open`; ``read_only_reason`` is None for the writer.
     """
 
-    def __init__(self, path: Path, doc: CocoDocument, seen: tuple | None, digest: str | None, lock: FolderLock | None, read_only_reason: str | None, compact_every: int, compact_seconds: float):
+    def __init__(
+        self,
+        path: Path,
+        doc: CocoDocument,
+        seen: tuple | None,
+        digest: str | None,
+        lock: FolderLock | None,
+        read_only_reason: str | None,
+        compact_every: int,
+        compact_seconds: float,
+    ):
         self.path = path
         self.doc = doc
         self.lock = lock
@@ -172,14 +192,25 @@ class Store:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, mode: str = "auto", discard_journal: bool = False, compact_every: int = DEFAULT_COMPACT_EVERY,
-             compact_seconds: float = DEFAULT_COMPACT_SECONDS, where: str = "", image_size=None) -> Store:
+    def open(
+        cls,
+        path: Path,
+        *,
+        mode: str = "auto",
+        discard_journal: bool = False,
+        compact_every: int = DEFAULT_COMPACT_EVERY,
+        compact_seconds: float = DEFAULT_COMPACT_SECONDS,
+        where: str = "",
+        image_size=None,
+    ) -> Store:
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
         lock, reason = None, None
         if mode == "read":
-            reason = f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
+            reason = (
+                f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
+            )
         else:
             lock = FolderLock(path)
             if not lock.acquire():
@@ -198,7 +229,9 @@ class Store:
             if lock is not None:
                 remove_stale_temporaries(path)
                 remove_stale_temporaries(jr.journal_path(path))
-            doc, seen, digest, replayed = cls._read(path, writer=lock is not None, discard_journal=discard_journal, image_size=image_size)
+            doc, seen, digest, replayed = cls._read(
+                path, writer=lock is not None, discard_journal=discard_journal, image_size=image_size
+            )
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -224,7 +257,11 @@ class Store:
             state = jr.read(jpath)
             seen = _stat(path)
             digest = jr.file_digest(path)
-            doc = CocoDocument.open(path, image_size=image_size) if seen is not None else CocoDocument(path=path, image_size=image_size)
+            doc = (
+                CocoDocument.open(path, image_size=image_size)
+                if seen is not None
+                else CocoDocument(path=path, image_size=image_size)
+            )
             if _stat(path) != seen:
                 continue  # the file was replaced while it was read
             if state is None or not state.readable or not state.changes:
@@ -239,7 +276,10 @@ class Store:
                     os.replace(jpath, aside)
                     return doc, seen, digest, None
                 if not writer:
-                    warnings.warn(f"The unsaved changes in {str(jpath)!r} belong to another version of {path.name!r}; they are not shown.", stacklevel=4)
+                    warnings.warn(
+                        f"The unsaved changes in {str(jpath)!r} belong to another version of {path.name!r}; they are not shown.",
+                        stacklevel=4,
+                    )
                     return doc, seen, digest, None
                 raise InputError(
                     f"{str(jpath)!r} holds {len(state.changes)} unsaved change(s) made to another version of {path.name!r} "
@@ -324,7 +364,9 @@ class Store:
         try:
             self.journal.append({"compact": digest})
         except OSError as exc:
-            raise InputError(f"Could not save {str(self.path)!r} ({exc.strerror or exc}); the changes are kept in its journal.") from exc
+            raise InputError(
+                f"Could not save {str(self.path)!r} ({exc.strerror or exc}); the changes are kept in its journal."
+            ) from exc
         write_bytes_atomic(self.path, data)
         self._seen, self._digest = _stat(self.path), digest
         self.journal.remove()
@@ -353,7 +395,9 @@ class Store:
             store.close()
         except Exception as exc:  # noqa: BLE001 - nothing may escape a finalizer
             try:
-                warnings.warn(f"Could not fold the session's changes into {str(store.path)!r} ({exc}); they are kept in its journal.", stacklevel=2)
+                warnings.warn(
+                    f"Could not fold the session's changes into {str(store.path)!r} ({exc}); they are kept in its journal.",
+                    stacklevel=2,
+                )
             except Exception:  # noqa: BLE001
                 pass
-

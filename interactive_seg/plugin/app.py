@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import napari
 
@@ -14,7 +15,15 @@ from .sample_data import sample_path
 from .widget import SegmentationWidget
 
 
-def launch(paths: Sequence[Path] = (), *, annotations: Optional[Path] = None, run: bool = True, recursive: bool = True, include=None, exclude=None):
+def launch(
+    paths: Sequence[Path] = (),
+    *,
+    annotations: Optional[Path] = None,
+    run: bool = True,
+    recursive: bool = True,
+    include=None,
+    exclude=None,
+):
     """Open napari with the Interactive segmentation widget docked.
 
     ``paths``: image files, or one folder (a :class:`~interactive_seg.Session` saved in

@@ -17,7 +17,8 @@ import time
 import warnings
 import weakref
 from collections import deque
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import numpy as np
 from qtpy.QtCore import QTimer
@@ -50,7 +51,9 @@ class RegionPainter:
     whole layer.
     """
 
-    def __init__(self, strip_pixels: int = STRIP_PIXELS, turn_seconds: float = TURN_SECONDS, turn_pixels: int = TURN_PIXELS):
+    def __init__(
+        self, strip_pixels: int = STRIP_PIXELS, turn_seconds: float = TURN_SECONDS, turn_pixels: int = TURN_PIXELS
+    ):
         self.strip_pixels = int(strip_pixels)
         self.turn_seconds = float(turn_seconds)
         self.turn_pixels = int(turn_pixels)
@@ -112,8 +115,13 @@ class RegionPainter:
         rows, cols = L.box_slices(box)
         sliced = getattr(getattr(layer, "_slice", None), "image", None)
         plain = (
-            values is not None and cmap is layer.colormap and layer.ndim == 2 and layer.contour == 0
-            and sliced is not None and sliced.raw.shape == layer.data.shape and sliced.view.dtype == np.asarray(values).dtype
+            values is not None
+            and cmap is layer.colormap
+            and layer.ndim == 2
+            and layer.contour == 0
+            and sliced is not None
+            and sliced.raw.shape == layer.data.shape
+            and sliced.view.dtype == np.asarray(values).dtype
             and np.may_share_memory(sliced.raw, layer.data)
         )
         if not plain:
@@ -132,7 +140,6 @@ class RegionPainter:
             sliced.view[rows, cols] = values
         if layer.loaded:
             layer.events.labels_update(data=values, offset=(rows.start, cols.start))
-
 
 
 class Canvas:
@@ -181,14 +188,22 @@ class Canvas:
                 scribbles.events.data.connect(self._on_prompts)
             if self.layer(L.POINTS) is None:
                 points = self.viewer.add_points(
-                    np.zeros((0, 2)), name=L.POINTS, size=L.point_size(shape), features={"label": np.zeros(0, int)},
-                    face_color=L.FG_COLOUR, border_color="white", border_width=0.15, canvas_size_limits=L.POINT_SCREEN_SIZES,
+                    np.zeros((0, 2)),
+                    name=L.POINTS,
+                    size=L.point_size(shape),
+                    features={"label": np.zeros(0, int)},
+                    face_color=L.FG_COLOUR,
+                    border_color="white",
+                    border_width=0.15,
+                    canvas_size_limits=L.POINT_SCREEN_SIZES,
                 )
                 points.feature_defaults = {"label": 1}
                 points.events.data.connect(self._points_changed)
                 self._on_new_points(points)
             if self.layer(L.BOXES) is None:
-                boxes = self.viewer.add_shapes(name=L.BOXES, edge_color="yellow", face_color="transparent", edge_width=max(2, max(shape) // 300))
+                boxes = self.viewer.add_shapes(
+                    name=L.BOXES, edge_color="yellow", face_color="transparent", edge_width=max(2, max(shape) // 300)
+                )
                 boxes.events.data.connect(self._boxes_changed)
             self.select(L.BOXES)
         finally:
@@ -438,7 +453,9 @@ class Canvas:
             return
         ids = objects.ids
         slots = L.object_slots(max(ids) if len(ids) else 0)
-        L.set_colour_table(layer, L.colour_table(self._object_colours, slots, base=getattr(layer.colormap, "colors", None)))
+        L.set_colour_table(
+            layer, L.colour_table(self._object_colours, slots, base=getattr(layer.colormap, "colors", None))
+        )
 
     def object_colour(self, object_id: int) -> str:
         """The hex colour object ``object_id`` is drawn in (as of the last :meth:`colour_objects`)."""

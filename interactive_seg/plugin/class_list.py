@@ -6,7 +6,8 @@ asks the model for every change; it keeps no list of its own.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
@@ -33,7 +34,13 @@ class ClassList(QGroupBox):
     or removed. Each class shows the colour it keeps (in a session, in its COCO category).
     """
 
-    def __init__(self, rename: Callable[[str, str], None], warn: Callable[[str], None], parent=None, changed: Optional[Callable[[], None]] = None):
+    def __init__(
+        self,
+        rename: Callable[[str, str], None],
+        warn: Callable[[str], None],
+        parent=None,
+        changed: Optional[Callable[[], None]] = None,
+    ):
         super().__init__("Classes (double-click to rename)", parent)
         self._rename, self._warn, self._changed = rename, warn, changed
         self.model = None
@@ -41,7 +48,9 @@ class ClassList(QGroupBox):
         self.list = QListWidget()
         self.list.setMinimumHeight(50)
         self.list.setMaximumHeight(90)  # a few rows; the panel must fit a small screen
-        self.list.setToolTip("Each class's colour: its objects' colour on the canvas (Colour by: class) and in review sheets")
+        self.list.setToolTip(
+            "Each class's colour: its objects' colour on the canvas (Colour by: class) and in review sheets"
+        )
         self.list.itemChanged.connect(self._item_changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()

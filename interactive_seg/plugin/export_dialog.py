@@ -45,7 +45,9 @@ class ExportDialog(QDialog):
         form.addRow("Export", self.scope)
         self.folder = QLineEdit(str(Path.cwd() / "cutouts"))
         browse = QPushButton("Choose...")
-        browse.clicked.connect(lambda: self.folder.setText(QFileDialog.getExistingDirectory(self, "Output folder") or self.folder.text()))
+        browse.clicked.connect(
+            lambda: self.folder.setText(QFileDialog.getExistingDirectory(self, "Output folder") or self.folder.text())
+        )
         row = QHBoxLayout()
         row.addWidget(self.folder)
         row.addWidget(browse)
@@ -72,7 +74,9 @@ class ExportDialog(QDialog):
         form.addRow("COCO file", self.coco)
         self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
         form.addRow(self.polygons)
-        self.coco.setToolTip("With the whole folder: where the session's COCO file is written (default: annotations.coco.json in the output folder)")
+        self.coco.setToolTip(
+            "With the whole folder: where the session's COCO file is written (default: annotations.coco.json in the output folder)"
+        )
         if settings:
             self.restore(settings)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -84,7 +88,9 @@ class ExportDialog(QDialog):
         try:
             color = tuple(float(v) for v in self.color.text().split(","))
         except ValueError:
-            raise InputError(f"The colour {self.color.text()!r} must be three numbers R,G,B, like 255,255,255.") from None
+            raise InputError(
+                f"The colour {self.color.text()!r} must be three numbers R,G,B, like 255,255,255."
+            ) from None
         return {
             "scope": "folder" if self.scope.currentText() == SCOPES[0] else "image",
             "folder": self.folder.text(),
@@ -102,6 +108,7 @@ class ExportDialog(QDialog):
     def restore(self, settings: dict) -> None:
         """Fill the dialog with ``settings`` (what :meth:`values` gave last time); an
         unknown or damaged value leaves that field as it is."""
+
         def text(widget, key):
             if isinstance(settings.get(key), str):
                 widget.setText(settings[key])

@@ -7,8 +7,9 @@ name, which the user may change (the box follows renames).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 from napari.layers import Image

@@ -52,7 +52,9 @@ def upright_layer(layer) -> bool:
     path = getattr(source, "path", None)
     if not path or layer.multiscale or Path(path).suffix.lower() not in PHOTO_SUFFIXES or not Path(path).is_file():
         return False
-    if getattr(source, "reader_plugin", None) not in ("napari", "builtins") or layer.metadata.get("interactive_seg_upright"):
+    if getattr(source, "reader_plugin", None) not in ("napari", "builtins") or layer.metadata.get(
+        "interactive_seg_upright"
+    ):
         return False  # opened by another plugin, or turned already
     orientation = image_orientation(path)
     if orientation in (None, 1):

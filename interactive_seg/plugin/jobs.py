@@ -20,7 +20,8 @@ import functools
 import threading
 import weakref
 from collections import deque
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QCoreApplication, QObject, QTimer, Signal
@@ -79,8 +80,16 @@ class Jobs:
         """The name of the job running now ("" when none)."""
         return self._running.name if self._running is not None else ""
 
-    def run(self, work: Callable, done: Callable[[Any], None], failed: Callable[[BaseException], None], *,
-            pixels: int = 0, progress: Optional[Callable[[Any], None]] = None, name: str = "") -> bool:
+    def run(
+        self,
+        work: Callable,
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+        *,
+        pixels: int = 0,
+        progress: Optional[Callable[[Any], None]] = None,
+        name: str = "",
+    ) -> bool:
         """Run ``work`` then ``done`` (or ``failed`` with what ``work`` raised).
 
         Returns True when it ran already (a small job with nothing queued: on this thread),

@@ -15,7 +15,8 @@ own layer controls do.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
@@ -30,7 +31,12 @@ _MODIFIERS = {
 }
 _NAMES = {"Enter": Qt.Key.Key_Return, "Escape": Qt.Key.Key_Escape, "Right": Qt.Key.Key_Right, "Left": Qt.Key.Key_Left}
 _SAME = {Qt.Key.Key_Enter: Qt.Key.Key_Return}  # the keypad's Enter is Enter
-_MASK = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+_MASK = (
+    Qt.KeyboardModifier.ShiftModifier
+    | Qt.KeyboardModifier.ControlModifier
+    | Qt.KeyboardModifier.AltModifier
+    | Qt.KeyboardModifier.MetaModifier
+)
 
 
 def parse(combo: str) -> tuple:

@@ -38,7 +38,7 @@ def restack(viewer, image) -> None:
     :data:`STACK` order (layers already in place are not moved)."""
     layers = viewer.layers
     order = [image] + [layers[name] for name in STACK if name in layers]
-    if list(layers)[-len(order):] == order:
+    if list(layers)[-len(order) :] == order:
         return
     for layer in order:
         layers.move(layers.index(layer), len(layers))
@@ -92,7 +92,9 @@ def prompts_from_layers(boxes, points, scribbles, prior=None) -> Prompts:
 def scribble_colormap():
     from napari.utils.colormaps import DirectLabelColormap
 
-    return DirectLabelColormap(color_dict={0: "transparent", FOREGROUND: FG_COLOUR, BACKGROUND: BG_COLOUR, None: "transparent"})
+    return DirectLabelColormap(
+        color_dict={0: "transparent", FOREGROUND: FG_COLOUR, BACKGROUND: BG_COLOUR, None: "transparent"}
+    )
 
 
 #: The preview: a light fill (1) under a clear contour (2), in a colour of its own (the

@@ -10,8 +10,9 @@ is done in the worker, before the next call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 from napari.qt.threading import create_worker
@@ -63,7 +64,7 @@ class Preview:
             self.edge = outline(np.asarray(self.mask, bool), outline_width(self.shape))
 
     @classmethod
-    def of(cls, mask: np.ndarray, result: Optional[Result] = None) -> "Preview":
+    def of(cls, mask: np.ndarray, result: Optional[Result] = None) -> Preview:
         """Crop a full-size mask to its bounding box (done in the worker, off the GUI thread)."""
         mask = np.asarray(mask, bool)
         rows = np.flatnonzero(mask.any(axis=1))
@@ -103,7 +104,9 @@ class PreviewRunner:
         ``on_embedding(running)`` when an embedding starts or ends.
     """
 
-    def __init__(self, on_result, on_refused, on_failed, on_status: Callable[[str], None], on_embedding: Callable[[bool], None]):
+    def __init__(
+        self, on_result, on_refused, on_failed, on_status: Callable[[str], None], on_embedding: Callable[[bool], None]
+    ):
         self._on_result, self._on_refused, self._on_failed = on_result, on_refused, on_failed
         self._on_status, self._on_embedding = on_status, on_embedding
         self._engine = None

@@ -108,4 +108,6 @@ def _same(a, b) -> bool:
         return a is b
     if isinstance(a, list):
         return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
-    return np.array_equal(a[0], b[0]) and (a[1] is None) == (b[1] is None) and (a[1] is None or np.array_equal(a[1], b[1]))
+    return (
+        np.array_equal(a[0], b[0]) and (a[1] is None) == (b[1] is None) and (a[1] is None or np.array_equal(a[1], b[1]))
+    )

@@ -99,8 +99,12 @@ class ProposePanel(QGroupBox):
         self.list.setMaximumHeight(120)
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
-        for text, slot in (("Accept (A)", self.accept_under_cursor), ("Reject (X)", self.reject_under_cursor),
-                           ("Accept above (Shift+A)", self.accept_above), ("Reject rest (Shift+X)", self.reject_rest)):
+        for text, slot in (
+            ("Accept (A)", self.accept_under_cursor),
+            ("Reject (X)", self.reject_under_cursor),
+            ("Accept above (Shift+A)", self.accept_above),
+            ("Reject rest (Shift+X)", self.reject_rest),
+        ):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: s())
             buttons.addWidget(button)
@@ -154,7 +158,9 @@ class ProposePanel(QGroupBox):
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda fraction: self.progress.setValue(int(100 * fraction)))
         worker.returned.connect(lambda result: self._show(*result, key=key))
-        worker.errored.connect(lambda exc: widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}"))
+        worker.errored.connect(
+            lambda exc: widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
+        )
         worker.finished.connect(self._stopped)
         self.worker = worker
         self.progress.setValue(0)
@@ -183,11 +189,13 @@ class ProposePanel(QGroupBox):
         self.states = list(states) if states is not None else [self._overlap(p, key) or "open" for p in self.proposals]
         self._redraw(data)
         open_count = self.states.count("open")
-        self.widget._say(f"{len(self.proposals)} proposals ({open_count} new): A / X accept / reject the one under the cursor, "
-                         "Shift+A accepts all above the score, Shift+X rejects the rest.")
+        self.widget._say(
+            f"{len(self.proposals)} proposals ({open_count} new): A / X accept / reject the one under the cursor, "
+            "Shift+A accepts all above the score, Shift+X rejects the rest."
+        )
 
     def _overlap(self, proposal, key) -> str | None:
-        """"overlaps object N" when ``proposal`` covers an object of image ``key`` (IoU above :data:`OVERLAP`)."""
+        """ "overlaps object N" when ``proposal`` covers an object of image ``key`` (IoU above :data:`OVERLAP`)."""
         objects = self.widget.model.objects(key)
         for object_id in objects.ids:
             crop, offset = objects.crop(object_id)
@@ -220,8 +228,12 @@ class ProposePanel(QGroupBox):
             self.list.addItem(item)
 
     def _bind(self, layer) -> None:
-        for name, slot in (("accept", self.accept_under_cursor), ("reject", self.reject_under_cursor),
-                           ("accept_above", self.accept_above), ("reject_rest", self.reject_rest)):
+        for name, slot in (
+            ("accept", self.accept_under_cursor),
+            ("reject", self.reject_under_cursor),
+            ("accept_above", self.accept_above),
+            ("reject_rest", self.reject_rest),
+        ):
             layer.bind_key(KEYS[name], lambda _layer, s=slot: s(), overwrite=True)
         # a Labels layer undoes its own painting on Ctrl+Z; on this layer it is the widget's undo (the objects)
         layer.bind_key("Control-Z", lambda _layer: self.widget.undo(), overwrite=True)
@@ -254,7 +266,9 @@ class ProposePanel(QGroupBox):
                 self._redraw()
             return False
         p = self.proposals[index]
-        change = self.widget._apply(self.widget.model.accept, self.widget._key, p.crop, p.label or self.widget.current_class(), offset=p.offset)
+        change = self.widget._apply(
+            self.widget.model.accept, self.widget._key, p.crop, p.label or self.widget.current_class(), offset=p.offset
+        )
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return False
         self.states[index] = "accepted"

@@ -19,7 +19,9 @@ def sample_path(key: str) -> Path:
     """Where a sample image lies: sample_images/ beside the package (a source checkout)."""
     path = Path(__file__).resolve().parents[2] / "sample_images" / SAMPLES[key]
     if not path.is_file():
-        raise InputError(f"The sample image {SAMPLES[key]} is not here ({path}); install interactive-seg from a source checkout (pip install -e .).")
+        raise InputError(
+            f"The sample image {SAMPLES[key]} is not here ({path}); install interactive-seg from a source checkout (pip install -e .)."
+        )
     return path
 
 

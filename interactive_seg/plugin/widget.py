@@ -37,8 +37,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..model.annotations import Annotations, SaveError
 from ..errors import InputError
+from ..model.annotations import Annotations, SaveError
 from ..provenance import image_record, make_record
 from . import layers as L
 from .canvas import Canvas
@@ -46,8 +46,8 @@ from .class_list import ClassList, swatch
 from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .image_choice import ImageChoice, image_of
-from .io import upright_layer
 from .image_list import ImageList
+from .io import upright_layer
 from .jobs import Jobs
 from .keys import KeyRouter, guard_wheel
 from .preview import Preview, PreviewRunner
@@ -192,7 +192,11 @@ class SegmentationWidget(QWidget):
 
         self.images = ImageList(self._session_image_chosen, self.model.count)
         layout.addWidget(self.images)
-        self.image_list, self.previous_button, self.next_button = self.images.list, self.images.previous_button, self.images.next_button
+        self.image_list, self.previous_button, self.next_button = (
+            self.images.list,
+            self.images.previous_button,
+            self.images.next_button,
+        )
 
         form = QFormLayout()
         self.image_combo = ImageChoice(self.viewer, self.choose_image)
@@ -231,7 +235,11 @@ class SegmentationWidget(QWidget):
         layout.addWidget(self.proposals)
         self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
         self.classes.set_model(self.model)
-        self.class_list, self.add_class_button, self.remove_class_button = self.classes.list, self.classes.add_button, self.classes.remove_button
+        self.class_list, self.add_class_button, self.remove_class_button = (
+            self.classes.list,
+            self.classes.add_button,
+            self.classes.remove_button,
+        )
         layout.addWidget(self.classes)
 
         objects = QGroupBox("Objects")
@@ -244,7 +252,9 @@ class SegmentationWidget(QWidget):
         colour_row = QFormLayout()
         self.review_filter = QComboBox()
         self.review_filter.addItems(list(REVIEW_FILTERS))
-        self.review_filter.setToolTip("List only the objects of one review state (Alt+A / Alt+R mark the object under the cursor).")
+        self.review_filter.setToolTip(
+            "List only the objects of one review state (Alt+A / Alt+R mark the object under the cursor)."
+        )
         self.review_filter.currentTextChanged.connect(lambda _: self._show_object_list())
         colour_row.addRow("Show", self.review_filter)
         self.colour_combo = QComboBox()
@@ -256,7 +266,9 @@ class SegmentationWidget(QWidget):
         self.colour_combo.currentTextChanged.connect(self._colour_by_changed)
         colour_row.addRow("Colour by", self.colour_combo)
         ol.addLayout(colour_row)
-        self.edit_button, self.delete_button = _button_row(ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected))
+        self.edit_button, self.delete_button = _button_row(
+            ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected)
+        )
         layout.addWidget(objects)
         keys = QLabel(
             "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
@@ -293,7 +305,9 @@ class SegmentationWidget(QWidget):
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         fl.addWidget(self.status)
-        self.accept_button, self.clear_button = _button_row(fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear))
+        self.accept_button, self.clear_button = _button_row(
+            fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear)
+        )
         self.undo_button, self.redo_button, self.export_button = _button_row(
             fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
         )
@@ -705,16 +719,28 @@ class SegmentationWidget(QWidget):
             return None
         preview = self._preview
         if preview is None:
-            self._warn(self._refusal or "There is nothing to accept: draw a box, click points or brush scribbles first.")
+            self._warn(
+                self._refusal or "There is nothing to accept: draw a box, click points or brush scribbles first."
+            )
             return None
         if self._cannot_save():
             return None
         category = self.current_class()
         record = self._record(preview)
         if self._editing is not None:
-            change = self._apply(self.model.replace, self._key, self._editing, preview.mask, category, offset=preview.offset, provenance=record)
+            change = self._apply(
+                self.model.replace,
+                self._key,
+                self._editing,
+                preview.mask,
+                category,
+                offset=preview.offset,
+                provenance=record,
+            )
         else:
-            change = self._apply(self.model.accept, self._key, preview.mask, category, offset=preview.offset, provenance=record)
+            change = self._apply(
+                self.model.accept, self._key, preview.mask, category, offset=preview.offset, provenance=record
+            )
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
@@ -948,7 +974,9 @@ class SegmentationWidget(QWidget):
         self.undo_button.setToolTip(undo_text)
         self.redo_button.setToolTip(redo_text)
         exporting = self.jobs.running == "export" or self._export_progress is not None
-        self.export_button.setEnabled(not exporting and self._key is not None and len(self.model.objects(self._key)) > 0)
+        self.export_button.setEnabled(
+            not exporting and self._key is not None and len(self.model.objects(self._key)) > 0
+        )
         self.accept_button.setEnabled(self._preview is not None)
 
     # -- export --------------------------------------------------------------------------
@@ -962,15 +990,35 @@ class SegmentationWidget(QWidget):
             self.jobs.finish()
             self.session.save()
             suffix = options.pop("suffix", ".png")
-            cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
-            report = export_folder(self.session.folder, folder, annotations=self.session.path, coco=coco, cutout_options=cutout_options,
-                                   cutout_format=suffix.lstrip("."), workers=0, progress=False)
+            cutout_options = {
+                k: options[k]
+                for k in ("background", "color", "blur_sigma", "crop", "padding", "feather")
+                if k in options
+            }
+            report = export_folder(
+                self.session.folder,
+                folder,
+                annotations=self.session.path,
+                coco=coco,
+                cutout_options=cutout_options,
+                cutout_format=suffix.lstrip("."),
+                workers=0,
+                progress=False,
+            )
             if report.failures:
                 raise InputError(f"{report.failures[0].item}: {report.failures[0].reason}")
             return list(report.written)
         if self._key is None:
             raise InputError("Open an image first.")
-        return self.model.export(self._key, self._image, folder, file_name=self.image_combo.file_name(self._image_layer), coco=coco, polygons=polygons, **options)
+        return self.model.export(
+            self._key,
+            self._image,
+            folder,
+            file_name=self.image_combo.file_name(self._image_layer),
+            coco=coco,
+            polygons=polygons,
+            **options,
+        )
 
     def _export_settings(self) -> dict:
         """The export choices made last: the folder session's (kept beside its COCO file, see
@@ -990,7 +1038,9 @@ class SegmentationWidget(QWidget):
 
     def open_export_dialog(self) -> None:
         """The export dialog, with the choices made last for this folder; OK starts the export."""
-        dialog = self._export_dialog = ExportDialog(self, self._export_settings(), folder_scope=self.session is not None)
+        dialog = self._export_dialog = ExportDialog(
+            self, self._export_settings(), folder_scope=self.session is not None
+        )
         if dialog.exec():
             try:
                 values = dialog.values()
@@ -1024,7 +1074,9 @@ class SegmentationWidget(QWidget):
         self._say(f"Exporting {total} files...")
 
         def work(report):
-            return self.model.export(key, image, folder, file_name=file_name, coco=coco, polygons=polygons, progress=report, **options)
+            return self.model.export(
+                key, image, folder, file_name=file_name, coco=coco, polygons=polygons, progress=report, **options
+            )
 
         def step(done_count):
             if self._export_progress is token:  # (not a report that came after the end)
@@ -1060,12 +1112,21 @@ class SegmentationWidget(QWidget):
         token = self._export_progress = object()
         self._update_buttons()
         self._say("Exporting the folder...")
-        cutout_options = {k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options}
+        cutout_options = {
+            k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options
+        }
 
         def work(report):
             return export_folder(
-                session.folder, folder, annotations=session.path, coco=coco, cutout_options=cutout_options,
-                cutout_format=suffix.lstrip("."), workers=0, progress=False, on_progress=lambda done, total: report((done, total)),
+                session.folder,
+                folder,
+                annotations=session.path,
+                coco=coco,
+                cutout_options=cutout_options,
+                cutout_format=suffix.lstrip("."),
+                workers=0,
+                progress=False,
+                on_progress=lambda done, total: report((done, total)),
             )
 
         def step(done_total):
@@ -1080,7 +1141,9 @@ class SegmentationWidget(QWidget):
             finished()
             made = result.counts.get("cutouts", 0)
             if result.failures:
-                self._warn(f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {result.failures[0].item}: {result.failures[0].reason}")
+                self._warn(
+                    f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {result.failures[0].item}: {result.failures[0].reason}"
+                )
             else:
                 self._say(f"Exported {made} cutouts of the folder to {folder}, and its COCO file.")
                 show_info(f"Wrote {made} cutouts and {result.written[-1]}.")
@@ -1150,4 +1213,3 @@ class SegmentationWidget(QWidget):
                 text = f'Under the cursor: <span style="color:{self.canvas.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
         if text != self.hover.text():
             self.hover.setText(text)
-

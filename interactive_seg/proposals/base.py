@@ -58,7 +58,15 @@ class Proposal:
         if rows.size == 0:
             return None
         y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        return cls(mask[y0:y1, x0:x1].copy(), (x0, y0), tuple(int(v) for v in mask.shape[:2]), float(score), str(label), str(source), dict(info))
+        return cls(
+            mask[y0:y1, x0:x1].copy(),
+            (x0, y0),
+            tuple(int(v) for v in mask.shape[:2]),
+            float(score),
+            str(label),
+            str(source),
+            dict(info),
+        )
 
     @property
     def mask(self) -> np.ndarray:

@@ -12,8 +12,14 @@ __all__ = ["dataset", "detection"]
 def detection(proposal, image_id, category_id) -> dict:
     """One proposal as a COCO detection result: RLE segmentation, bbox, area, score."""
     fields = mask_to_segmentation(proposal.crop, offset=proposal.offset, shape=proposal.shape)
-    return {"image_id": image_id, "category_id": category_id, "segmentation": fields["segmentation"],
-            "bbox": fields["bbox"], "area": fields["area"], "score": round(float(proposal.score), 6)}
+    return {
+        "image_id": image_id,
+        "category_id": category_id,
+        "segmentation": fields["segmentation"],
+        "bbox": fields["bbox"],
+        "area": fields["area"],
+        "score": round(float(proposal.score), 6),
+    }
 
 
 def dataset(images: list, categories: list, detections: list, records: list) -> dict:

@@ -32,7 +32,9 @@ def model_folder(model: str, checkpoint=None, cache_dir=None) -> Path:
         return Path(str(model)).expanduser()
     info = models.model_info(model)
     if info.family != "interactive_seg.engines.sam.sam3":
-        raise InputError(f"Concept proposals need a SAM 3 model (sam3 or a SAM 3 model folder); {model!r} is a {info.family.rsplit('.', 1)[-1]} model.")
+        raise InputError(
+            f"Concept proposals need a SAM 3 model (sam3 or a SAM 3 model folder); {model!r} is a {info.family.rsplit('.', 1)[-1]} model."
+        )
     return models.find_checkpoint(model, cache_dir)
 
 
@@ -57,8 +59,17 @@ class ConceptProposer:
 
     name = "concept"
 
-    def __init__(self, *, model: str = "sam3", checkpoint=None, device: str = "auto", threshold: float = 0.3,
-                 mask_threshold: float = 0.5, cache_dir=None, threads: int | None = None):
+    def __init__(
+        self,
+        *,
+        model: str = "sam3",
+        checkpoint=None,
+        device: str = "auto",
+        threshold: float = 0.3,
+        mask_threshold: float = 0.5,
+        cache_dir=None,
+        threads: int | None = None,
+    ):
         from transformers import Sam3Model, Sam3Processor
 
         from ..engines.sam.hf import load_folder
@@ -67,7 +78,9 @@ class ConceptProposer:
         self.device = resolve_device(device)
         use_threads(self.device, threads)
         folder = model_folder(model, checkpoint, cache_dir)
-        self.model, self.processor, fingerprint = load_folder(Sam3Model, Sam3Processor, folder, self.device, TITLE, CONFIG_TYPES)
+        self.model, self.processor, fingerprint = load_folder(
+            Sam3Model, Sam3Processor, folder, self.device, TITLE, CONFIG_TYPES
+        )
         self.model_type = Path(str(model)).name
         self.model_key = f"{self.model_type}-{fingerprint}"
         self.threshold, self.mask_threshold = float(threshold), float(mask_threshold)

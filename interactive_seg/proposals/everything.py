@@ -87,8 +87,13 @@ def _threshold(image_processor, logits, scores, filters: Filters):
     scores = torch.as_tensor(np.asarray(scores, np.float32))
     height, width = logits.shape[-2:]
     return image_processor.filter_masks(
-        logits.reshape(-1, 1, height, width), scores.reshape(-1, 1), (height, width), [0, 0, width, height],
-        pred_iou_thresh=filters.pred_iou, stability_score_thresh=filters.stability, mask_threshold=0.0,
+        logits.reshape(-1, 1, height, width),
+        scores.reshape(-1, 1),
+        (height, width),
+        [0, 0, width, height],
+        pred_iou_thresh=filters.pred_iou,
+        stability_score_thresh=filters.stability,
+        mask_threshold=0.0,
         stability_score_offset=filters.offset,
     )
 
@@ -99,8 +104,13 @@ def _suppress(image_processor, rles, scores, boxes, filters: Filters, source: st
 
     if not rles:
         return []
-    masks, scores, _, _ = image_processor.post_process_for_mask_generation(rles, torch.cat(scores), torch.cat(boxes), filters.nms)
-    found = [Proposal.from_mask(np.asarray(m, bool), float(s), "", source, model=model) for m, s in zip(masks, scores.tolist())]
+    masks, scores, _, _ = image_processor.post_process_for_mask_generation(
+        rles, torch.cat(scores), torch.cat(boxes), filters.nms
+    )
+    found = [
+        Proposal.from_mask(np.asarray(m, bool), float(s), "", source, model=model)
+        for m, s in zip(masks, scores.tolist())
+    ]
     return keep([p for p in found if p is not None], 0.0, filters.min_area)
 
 
@@ -145,9 +155,19 @@ class EverythingProposer:
 
     name = "everything"
 
-    def __init__(self, *, model_type: str = "vit_b", checkpoint=None, device: str = "auto", cache_dir=None,
-                 threads: int | None = None, points_per_side: int = 32, points_per_batch: int = 64,
-                 filters: Filters = Filters(), engine=None):
+    def __init__(
+        self,
+        *,
+        model_type: str = "vit_b",
+        checkpoint=None,
+        device: str = "auto",
+        cache_dir=None,
+        threads: int | None = None,
+        points_per_side: int = 32,
+        points_per_batch: int = 64,
+        filters: Filters = Filters(),
+        engine=None,
+    ):
         from ..engines.sam import SamEngine
 
         self.filters = filters.checked()
@@ -155,7 +175,9 @@ class EverythingProposer:
         grid_points(self.points_per_side, 1, 1)  # checked now, not on the first image
         self.points_per_batch = max(1, int(points_per_batch))
         if engine is None:
-            engine = SamEngine(model_type=model_type, checkpoint=checkpoint, device=device, cache_dir=cache_dir, threads=threads)
+            engine = SamEngine(
+                model_type=model_type, checkpoint=checkpoint, device=device, cache_dir=cache_dir, threads=threads
+            )
         self.engine = engine
         self.model_type = engine.model_type
         self.model_key = engine.model_key
@@ -190,11 +212,23 @@ class EverythingProposer:
 
         f = self.filters
         generator = SamAutomaticMaskGenerator(
-            self.engine.backend.model, points_per_side=self.points_per_side, points_per_batch=self.points_per_batch,
-            pred_iou_thresh=f.pred_iou, stability_score_thresh=f.stability, stability_score_offset=f.offset, box_nms_thresh=f.nms,
+            self.engine.backend.model,
+            points_per_side=self.points_per_side,
+            points_per_batch=self.points_per_batch,
+            pred_iou_thresh=f.pred_iou,
+            stability_score_thresh=f.stability,
+            stability_score_offset=f.offset,
+            box_nms_thresh=f.nms,
         )
         found = [
-            Proposal.from_mask(r["segmentation"], float(r["predicted_iou"]), "", self.name, stability=float(r["stability_score"]), model=self.model_key)
+            Proposal.from_mask(
+                r["segmentation"],
+                float(r["predicted_iou"]),
+                "",
+                self.name,
+                stability=float(r["stability_score"]),
+                model=self.model_key,
+            )
             for r in generator.generate(rgb)
         ]
         return keep([p for p in found if p is not None], 0.0, f.min_area)
@@ -210,13 +244,17 @@ class EverythingProposer:
         for first in range(0, len(points), self.points_per_batch):
             batch = points[first : first + self.points_per_batch]
             inputs = backend.processor(
-                input_points=[[[[float(x), float(y)]] for x, y in batch]], input_labels=[[[1] for _ in batch]],
-                original_sizes=[[height, width]], return_tensors="pt",
+                input_points=[[[[float(x), float(y)]] for x, y in batch]],
+                input_labels=[[[1] for _ in batch]],
+                original_sizes=[[height, width]],
+                return_tensors="pt",
             )
             inputs = {k: v.to(backend.device) for k, v in inputs.items() if k != "original_sizes"}
             with torch.inference_mode():
                 out = backend.model(image_embeddings=backend.levels, multimask_output=True, **inputs)
-                logits = processor.post_process_masks(out.pred_masks.float().cpu(), [[height, width]], binarize=False)[0]
+                logits = processor.post_process_masks(out.pred_masks.float().cpu(), [[height, width]], binarize=False)[
+                    0
+                ]
             got = _threshold(processor, logits, out.iou_scores[0].float().cpu(), self.filters)
             rles += got[0]
             scores.append(got[1])

@@ -137,7 +137,9 @@ class FastDecoder:
             a, b = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
             weight = torch.cat([a.k_proj.weight, b.q_proj.weight, a.v_proj.weight], 0).t().contiguous()
             nk, nq = a.k_proj.out_features, b.q_proj.out_features
-            with_pe = torch.cat([F.linear(pe, weight[:, : nk + nq].t()), pe.new_zeros(pe.shape[0], a.v_proj.out_features)], 1)
+            with_pe = torch.cat(
+                [F.linear(pe, weight[:, : nk + nq].t()), pe.new_zeros(pe.shape[0], a.v_proj.out_features)], 1
+            )
             constant = (with_pe + torch.cat([a.k_proj.bias, b.q_proj.bias, a.v_proj.bias])).contiguous()
             self.fused.append((weight, constant, nk, nq))
         f = t.final_attn_token_to_image

@@ -55,7 +55,9 @@ def family_for(model_type: str):
     """The family module that loads ``model_type`` (a catalogue name, a registered SAM 1
     builder, or a model folder), checked to be installed."""
     if not isinstance(model_type, str) or not model_type.strip():
-        raise InputError(f"The model must be named by a string (see `interactive-seg models list`) or a model folder; got {model_type!r}.")
+        raise InputError(
+            f"The model must be named by a string (see `interactive-seg models list`) or a model folder; got {model_type!r}."
+        )
     if _is_folder_name(model_type):
         module = importlib.import_module(models.family_of_folder(model_type))
     else:
@@ -65,7 +67,9 @@ def family_for(model_type: str):
             raise InputError(f"Unknown SAM model type {model_type!r}; choose one of {known}, or pass a model folder.")
     missing = [name for name in module.REQUIRES if not _installed(name)]
     if missing:
-        raise InputError(f"{module.TITLE} models need {', '.join(missing)}, which is not installed; run: pip install 'interactive-seg[sam]'")
+        raise InputError(
+            f"{module.TITLE} models need {', '.join(missing)}, which is not installed; run: pip install 'interactive-seg[sam]'"
+        )
     return module
 
 
@@ -126,9 +130,27 @@ class SamEngine(Engine):
     #: every model of every family (the catalogue's order: fastest on a CPU first per family)
     model_types = tuple(models.catalogue())
     options = (
-        Option("model_type", str, "vit_b", "The model: see `interactive-seg models list`; vit_t and sam2.1_hiera_tiny are the fastest on a CPU.", label="Model", choices=model_types),
-        Option("device", str, "auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1 or mps.", choices=("auto", "cpu", "cuda", "mps")),
-        Option("checkpoint", str, None, "The weights file or model folder; by default the one `interactive-seg models download` put in the cache."),
+        Option(
+            "model_type",
+            str,
+            "vit_b",
+            "The model: see `interactive-seg models list`; vit_t and sam2.1_hiera_tiny are the fastest on a CPU.",
+            label="Model",
+            choices=model_types,
+        ),
+        Option(
+            "device",
+            str,
+            "auto",
+            "auto (cuda, then mps, then cpu), cpu, cuda, cuda:1 or mps.",
+            choices=("auto", "cpu", "cuda", "mps"),
+        ),
+        Option(
+            "checkpoint",
+            str,
+            None,
+            "The weights file or model folder; by default the one `interactive-seg models download` put in the cache.",
+        ),
     )
     embeds = True
 
@@ -157,7 +179,9 @@ class SamEngine(Engine):
         if model is not None:
             family = importlib.import_module(models.FAMILIES[0])
             if not family.owns_model(model):
-                raise InputError(f"model= takes a built SAM 1 module; got {type(model).__name__}. Pass a model folder as model_type instead.")
+                raise InputError(
+                    f"model= takes a built SAM 1 module; got {type(model).__name__}. Pass a model folder as model_type instead."
+                )
             path = None
         else:
             family = family_for(model_type)
@@ -171,7 +195,9 @@ class SamEngine(Engine):
                     raise InputError(f"The model type {model_type!r} has no download; pass checkpoint=PATH.")
         label = Path(model_type).name if isinstance(model_type, str) and _is_folder_name(model_type) else model_type
         self.family = family.__name__
-        self.backend = family.load(label, path, self.device, model=model, precision=self.precision, fast_decoder=fast_decoder)
+        self.backend = family.load(
+            label, path, self.device, model=model, precision=self.precision, fast_decoder=fast_decoder
+        )
         self.model = getattr(self.backend, "model", None)
         self.model_key = self.backend.model_key
         folder = models.cache_dir(cache_dir) / "embeddings" if disk_cache else None
@@ -284,9 +310,15 @@ class SamEngine(Engine):
             n, parts = cv2.connectedComponents(strokes, connectivity=8)
             for part in range(1, n):
                 ys, xs = np.nonzero(parts == part)
-                order = np.argsort(xs * scribbles.shape[0] + ys) if np.ptp(xs) >= np.ptp(ys) else np.argsort(ys * scribbles.shape[1] + xs)
+                order = (
+                    np.argsort(xs * scribbles.shape[0] + ys)
+                    if np.ptp(xs) >= np.ptp(ys)
+                    else np.argsort(ys * scribbles.shape[1] + xs)
+                )
                 k = min(self.points_per_stroke, len(order))
-                picks = order[np.linspace(0, len(order) - 1, k + 2)[1:-1].round().astype(int)] if k < len(order) else order
+                picks = (
+                    order[np.linspace(0, len(order) - 1, k + 2)[1:-1].round().astype(int)] if k < len(order) else order
+                )
                 for i in picks[:k]:
                     points.append((xs[i] + 0.5, ys[i] + 0.5))
                     labels.append(label)
@@ -360,7 +392,12 @@ class SamEngine(Engine):
             # a copy: the caller may change its array in place after this call
             signature = (signature[0], None if signature[1] is None else signature[1].copy())
         self._last = (signature, logits, n_points)
-        info = {"seconds": time.perf_counter() - start, "multimask": args["multimask_output"], "points": n_points, "model": self.model_key}
+        info = {
+            "seconds": time.perf_counter() - start,
+            "multimask": args["multimask_output"],
+            "points": n_points,
+            "model": self.model_key,
+        }
         return Result(mask=mask, score=score, logits=logits, info=info)
 
     def reset(self) -> None:

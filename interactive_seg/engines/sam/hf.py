@@ -61,16 +61,22 @@ def load_folder(model_cls, processor_cls, folder, device, title: str, config_typ
 
     kind = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
     if kind not in config_types:
-        raise InputError(f"{str(folder)!r} holds a {kind!r} model, not a {title} model; pass model_type={str(folder)!r} to load it as what it is.")
+        raise InputError(
+            f"{str(folder)!r} holds a {kind!r} model, not a {title} model; pass model_type={str(folder)!r} to load it as what it is."
+        )
     weights = sorted(folder.glob("*.safetensors"))
     if not weights:
-        raise InputError(f"{str(folder)!r} has no weights (*.safetensors); download the model again with `interactive-seg models download NAME`.")
+        raise InputError(
+            f"{str(folder)!r} has no weights (*.safetensors); download the model again with `interactive-seg models download NAME`."
+        )
     try:
         with _quiet():
             processor = processor_cls.from_pretrained(str(folder))
             model, info = model_cls.from_pretrained(str(folder), output_loading_info=True)
     except Exception as exc:
-        raise InputError(f"{str(folder)!r} could not be loaded as a {title} model ({type(exc).__name__}: {exc}); download it again.") from exc
+        raise InputError(
+            f"{str(folder)!r} could not be loaded as a {title} model ({type(exc).__name__}: {exc}); download it again."
+        ) from exc
     missing = list(info.get("missing_keys") or ())
     if missing:
         raise InputError(
@@ -96,7 +102,13 @@ class HFBackend:
     def __init__(self, model, processor, device, model_key: str, precision=None, fast_decoder: bool = True):
         from .hf_decoder import HFDecoder, supports
 
-        self.model, self.processor, self.device, self.model_key, self.precision = model, processor, device, model_key, precision
+        self.model, self.processor, self.device, self.model_key, self.precision = (
+            model,
+            processor,
+            device,
+            model_key,
+            precision,
+        )
         self.low = int(model.prompt_encoder.mask_input_size[0])
         self.levels = None
         self.original = None
@@ -124,7 +136,9 @@ class HFBackend:
 
     @staticmethod
     def _entry(levels: list, index: int, rgb: np.ndarray) -> dict:
-        entry = {f"level{i}": np.ascontiguousarray(level[index : index + 1].cpu().numpy()) for i, level in enumerate(levels)}
+        entry = {
+            f"level{i}": np.ascontiguousarray(level[index : index + 1].cpu().numpy()) for i, level in enumerate(levels)
+        }
         entry["original_size"] = np.array(rgb.shape[:2])
         return entry
 
@@ -173,7 +187,9 @@ class HFBackend:
         inputs = dict(self.processor(**kwargs))
         inputs.pop("original_sizes", None)
         if mask_input is not None:
-            inputs["input_masks"] = torch.as_tensor(np.asarray(mask_input, np.float32)).reshape(1, 1, self.low, self.low)
+            inputs["input_masks"] = torch.as_tensor(np.asarray(mask_input, np.float32)).reshape(
+                1, 1, self.low, self.low
+            )
         return {k: v.to(self.device) for k, v in inputs.items()}
 
     def decode(self, point_coords, point_labels, box, mask_input, multimask: bool):
@@ -198,7 +214,9 @@ class HFBackend:
                 # as the model's forward: a prompt of a mask alone gets one "not a point" point
                 points = torch.zeros(1, 1, 1, 2, device=self.device)
                 labels = -torch.ones(1, 1, 1, dtype=torch.int32, device=self.device)
-            sparse, dense = self.model.prompt_encoder(input_points=points, input_labels=labels, input_boxes=boxes, input_masks=masks)
+            sparse, dense = self.model.prompt_encoder(
+                input_points=points, input_labels=labels, input_boxes=boxes, input_masks=masks
+            )
             logits, score, _ = self._fast(sparse, multimask, None if masks is None else dense, self.levels[-1])
             low = logits.float().cpu().numpy()
         return low, float(score), self._upscale(low)

@@ -52,7 +52,10 @@ def supports(model) -> bool:
             len(layers) >= 1
             and layers[0].skip_first_layer_pe
             and not any(layer.skip_first_layer_pe for layer in layers[1:])
-            and all(tuple(c.kernel_size) == (2, 2) and tuple(c.stride) == (2, 2) and tuple(c.padding) == (0, 0) for c in convs)
+            and all(
+                tuple(c.kernel_size) == (2, 2) and tuple(c.stride) == (2, 2) and tuple(c.padding) == (0, 0)
+                for c in convs
+            )
             and type(d.activation).__name__ == "GELU"
             and d.activation.approximate == "none"
             and d.upscale_layer_norm.data_format == "channels_first"
@@ -121,7 +124,13 @@ class HFDecoder:
         for layer in self.layers[1:]:
             a, b = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
             q_constant = F.linear(pe, b.q_proj.weight, b.q_proj.bias).contiguous()
-            self.later.append((b.q_proj.weight.t().contiguous(), q_constant, F.linear(pe, a.k_proj.weight, a.k_proj.bias).contiguous()))
+            self.later.append(
+                (
+                    b.q_proj.weight.t().contiguous(),
+                    q_constant,
+                    F.linear(pe, a.k_proj.weight, a.k_proj.bias).contiguous(),
+                )
+            )
         f = t.final_attn_token_to_image
         self.final_k_pe = F.linear(pe, f.k_proj.weight, f.k_proj.bias).contiguous()
         self.no_mask = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1)
@@ -161,12 +170,17 @@ class HFDecoder:
         (with the image's tokens ``image_embeddings``) when the prompt has a mask."""
         d = self.decoder
         src, k0, v0, q0 = self._image if dense is None else self.image_part(image_embeddings, dense)
-        tokens = torch.cat([d.obj_score_token.weight, d.iou_token.weight, d.mask_tokens.weight, sparse.reshape(-1, sparse.shape[-1])], 0)
+        tokens = torch.cat(
+            [d.obj_score_token.weight, d.iou_token.weight, d.mask_tokens.weight, sparse.reshape(-1, sparse.shape[-1])],
+            0,
+        )
         query_pe = queries = tokens  # (T, C)
         keys = src
         for i, layer in enumerate(self.layers):
             if layer.skip_first_layer_pe:
-                queries = layer.self_attn(query=queries[None, None], key=queries[None, None], value=queries[None, None])[0][0, 0]
+                queries = layer.self_attn(
+                    query=queries[None, None], key=queries[None, None], value=queries[None, None]
+                )[0][0, 0]
             else:
                 q = (queries + query_pe)[None, None]
                 queries = queries + layer.self_attn(query=q, key=q, value=queries[None, None])[0][0, 0]
@@ -182,7 +196,9 @@ class HFDecoder:
             queries = layer.layer_norm3(queries + layer.mlp(queries))
             keys = layer.layer_norm4(keys + _image_to_token(b, q_img, queries + query_pe, queries))
         t = d.transformer
-        queries = t.layer_norm_final_attn(queries + _token_to_keys(t.final_attn_token_to_image, queries + query_pe, keys, self.final_k_pe))
+        queries = t.layer_norm_final_attn(
+            queries + _token_to_keys(t.final_attn_token_to_image, queries + query_pe, keys, self.final_k_pe)
+        )
 
         scores = d.iou_prediction_head(queries[1])  # (4,): mask 0 single, 1..3 multimask
         best = 1 + int(torch.argmax(scores[1:]))

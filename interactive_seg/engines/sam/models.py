@@ -137,7 +137,9 @@ def family_of_folder(path) -> str:
     """
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise InputError(f"There is no model folder at {str(folder)!r}; check the path, or name a model from `interactive-seg models list`.")
+        raise InputError(
+            f"There is no model folder at {str(folder)!r}; check the path, or name a model from `interactive-seg models list`."
+        )
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -149,14 +151,18 @@ def family_of_folder(path) -> str:
     for module in FAMILIES:
         if kind in getattr(_family(module), "CONFIG_TYPES", ()):
             return module
-    raise InputError(f"{str(folder)!r} holds a {kind!r} model, which no SAM family here loads; pass a SAM 2.1 or SAM 3 model folder.")
+    raise InputError(
+        f"{str(folder)!r} holds a {kind!r} model, which no SAM family here loads; pass a SAM 2.1 or SAM 3 model folder."
+    )
 
 
 def _hub(name: str):
     try:
         import huggingface_hub
     except ImportError as exc:
-        raise InputError(f"Fetching {name} needs huggingface_hub ({exc}); run: pip install 'interactive-seg[sam]'") from exc
+        raise InputError(
+            f"Fetching {name} needs huggingface_hub ({exc}); run: pip install 'interactive-seg[sam]'"
+        ) from exc
     return huggingface_hub
 
 
@@ -181,18 +187,24 @@ def _snapshot(info: ModelInfo, cache=None, local_only: bool = False, progress: b
     if not progress:
         disable_progress_bars()
     try:
-        folder = hub.snapshot_download(info.repo, cache_dir=_hub_dir(cache), allow_patterns=HF_FILES, local_files_only=local_only)
+        folder = hub.snapshot_download(
+            info.repo, cache_dir=_hub_dir(cache), allow_patterns=HF_FILES, local_files_only=local_only
+        )
     except errors.GatedRepoError as exc:
         raise InputError(_login_sentence(info)) from exc
     except errors.RepositoryNotFoundError as exc:
-        raise InputError(f"The Hub says there is no repository {info.repo} (or it is private); check the name or log in with `hf auth login`.") from exc
+        raise InputError(
+            f"The Hub says there is no repository {info.repo} (or it is private); check the name or log in with `hf auth login`."
+        ) from exc
     except errors.LocalEntryNotFoundError as exc:
         if local_only:
             raise InputError(
                 f"{info.name} is not in the cache ({_hub_dir(cache)}); download it with "
                 f"`interactive-seg models download {info.name}`, or pass a model folder."
             ) from exc
-        raise InputError(f"Cannot reach the Hugging Face Hub for {info.repo}; check the network and try again (a download resumes).") from exc
+        raise InputError(
+            f"Cannot reach the Hugging Face Hub for {info.repo}; check the network and try again (a download resumes)."
+        ) from exc
     except (errors.HfHubHTTPError, OSError) as exc:
         raise InputError(f"Downloading {info.repo} failed ({exc}); run the same command again to resume it.") from exc
     finally:
@@ -253,9 +265,13 @@ def _fetch_file(info: ModelInfo, cache=None, progress: bool = True) -> Path:
     except OSError as exc:
         raise InputError(f"Cannot create the cache folder {folder} ({exc.strerror or exc}); set {ENV_CACHE}.") from exc
     try:
-        path = pooch.retrieve(info.url, known_hash=f"sha256:{info.sha256}", fname=info.file_name, path=folder, progressbar=progress)
+        path = pooch.retrieve(
+            info.url, known_hash=f"sha256:{info.sha256}", fname=info.file_name, path=folder, progressbar=progress
+        )
     except ValueError as exc:  # pooch: the SHA-256 does not match (the file is not kept)
-        raise InputError(f"The downloaded {info.file_name} is corrupted ({exc}); it was deleted. Run the download again.") from exc
+        raise InputError(
+            f"The downloaded {info.file_name} is corrupted ({exc}); it was deleted. Run the download again."
+        ) from exc
     except requests.exceptions.HTTPError as exc:
         raise InputError(f"Downloading {info.url} failed ({exc}). Try again later.") from exc
     except (requests.exceptions.RequestException, OSError) as exc:

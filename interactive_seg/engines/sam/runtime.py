@@ -39,8 +39,12 @@ def resolve_device(device: str = "auto") -> torch.device:
     except RuntimeError as exc:
         raise InputError(f"{device!r} is not a device name; use auto, cpu, cuda, cuda:N or mps.") from exc
     if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
-        raise InputError(f"The device {device!r} is not available here (no CUDA GPU found); use device='cpu' or 'auto'.")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise InputError(
+            f"The device {device!r} is not available here (no CUDA GPU found); use device='cpu' or 'auto'."
+        )
+    if dev.type == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
         raise InputError(f"The device {device!r} is not available here (no Apple GPU); use device='cpu' or 'auto'.")
     if dev.type not in ("cpu", "cuda", "mps"):
         raise InputError(f"The device {device!r} is not supported; use auto, cpu, cuda or mps.")

@@ -32,23 +32,39 @@ _HERE = __name__
 #: The official checkpoints (SHA-256 of the published files), fastest on a CPU first.
 MODELS = (
     ModelInfo(
-        "vit_t", _HERE, 40728226, "MobileSAM (TinyViT), the fastest SAM 1 on a CPU",
-        url="https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt", file_name="mobile_sam.pt",
+        "vit_t",
+        _HERE,
+        40728226,
+        "MobileSAM (TinyViT), the fastest SAM 1 on a CPU",
+        url="https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
+        file_name="mobile_sam.pt",
         sha256="6dbb90523a35330fedd7f1d3dfc66f995213d81b29a5ca8108dbcdd4e37d6c2f",
     ),
     ModelInfo(
-        "vit_b", _HERE, 375042383, "SAM ViT-B, the smallest official SAM 1",
-        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth", file_name="sam_vit_b_01ec64.pth",
+        "vit_b",
+        _HERE,
+        375042383,
+        "SAM ViT-B, the smallest official SAM 1",
+        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth",
+        file_name="sam_vit_b_01ec64.pth",
         sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
     ),
     ModelInfo(
-        "vit_l", _HERE, 1249524607, "SAM ViT-L",
-        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_l_0b3195.pth", file_name="sam_vit_l_0b3195.pth",
+        "vit_l",
+        _HERE,
+        1249524607,
+        "SAM ViT-L",
+        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_l_0b3195.pth",
+        file_name="sam_vit_l_0b3195.pth",
         sha256="3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622",
     ),
     ModelInfo(
-        "vit_h", _HERE, 2564550879, "SAM ViT-H, best SAM 1 masks, GPU",
-        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_h_4b8939.pth", file_name="sam_vit_h_4b8939.pth",
+        "vit_h",
+        _HERE,
+        2564550879,
+        "SAM ViT-H, best SAM 1 masks, GPU",
+        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_h_4b8939.pth",
+        file_name="sam_vit_h_4b8939.pth",
         sha256="a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
     ),
 )
@@ -89,7 +105,9 @@ def _builder(model_type: str) -> Callable:
     try:
         from segment_anything import sam_model_registry
     except ImportError as exc:
-        raise InputError(f"SAM 1 models need segment_anything ({exc}); run: pip install 'interactive-seg[sam]'") from exc
+        raise InputError(
+            f"SAM 1 models need segment_anything ({exc}); run: pip install 'interactive-seg[sam]'"
+        ) from exc
     if model_type not in sam_model_registry or model_type == "default":
         known = sorted({info.name for info in MODELS} | set(_BUILDERS))
         raise InputError(f"Unknown SAM model type {model_type!r}; choose one of {', '.join(known)}.")
@@ -100,7 +118,9 @@ def _guess_model_type(state: dict) -> str:
     """Which official model a state dict looks like, from its image encoder's shapes."""
     weight = state.get("image_encoder.patch_embed.proj.weight")
     if weight is not None and hasattr(weight, "shape"):
-        return {768: "vit_b", 1024: "vit_l", 1280: "vit_h"}.get(int(weight.shape[0]), f"a ViT with width {int(weight.shape[0])}")
+        return {768: "vit_b", 1024: "vit_l", 1280: "vit_h"}.get(
+            int(weight.shape[0]), f"a ViT with width {int(weight.shape[0])}"
+        )
     if any(k.startswith("image_encoder.layers.") for k in state):
         return "vit_t (MobileSAM)"
     return "no SAM model known to interactive-seg"
@@ -144,18 +164,24 @@ def load_sam(model_type: str, checkpoint, device="cpu"):
     builder = _builder(model_type)
     path = os.fspath(checkpoint)
     if not os.path.isfile(path):
-        raise InputError(f"There is no checkpoint file at {path!r}; check the path or download one with `interactive-seg models download {model_type}`.")
+        raise InputError(
+            f"There is no checkpoint file at {path!r}; check the path or download one with `interactive-seg models download {model_type}`."
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise InputError(f"{path!r} is not a PyTorch checkpoint that can be loaded safely ({type(exc).__name__}); download it again.") from exc
+        raise InputError(
+            f"{path!r} is not a PyTorch checkpoint that can be loaded safely ({type(exc).__name__}); download it again."
+        ) from exc
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
     if not isinstance(state, dict) or not state:
         raise InputError(f"{path!r} does not hold model weights (a state dict); it is not a SAM checkpoint.")
     model = builder(checkpoint=None)
     expected = model.state_dict()
-    wrong = [k for k, v in expected.items() if k not in state or tuple(getattr(state[k], "shape", ())) != tuple(v.shape)]
+    wrong = [
+        k for k, v in expected.items() if k not in state or tuple(getattr(state[k], "shape", ())) != tuple(v.shape)
+    ]
     if wrong:
         raise InputError(
             f"{os.path.basename(path)!r} is not a {model_type} checkpoint: it looks like {_guess_model_type(state)}. "
@@ -242,7 +268,9 @@ class _Upscaler:
         x = t(low)
         # stage 1, as upsample_bilinear2d computes it: along the width first, then the height
         a = x.index_select(1, t(cl0[need_c])) * t(clw0[need_c]) + x.index_select(1, t(cl1[need_c])) * t(clw1[need_c])
-        mid = t(rlw0[need_r])[:, None] * a.index_select(0, t(rl0[need_r])) + t(rlw1[need_r])[:, None] * a.index_select(0, t(rl1[need_r]))
+        mid = t(rlw0[need_r])[:, None] * a.index_select(0, t(rl0[need_r])) + t(rlw1[need_r])[:, None] * a.index_select(
+            0, t(rl1[need_r])
+        )
         # stage 2 from the middle grid (only its needed rows/columns) to the image
         c_lo, c_hi = t(np.searchsorted(need_c, cm0[c0:c1])), t(np.searchsorted(need_c, cm1[c0:c1]))
         r_lo, r_hi = t(np.searchsorted(need_r, rm0[r0:r1])), t(np.searchsorted(need_r, rm1[r0:r1]))
@@ -284,7 +312,11 @@ class Sam1Backend:
         self._upscale = None
         with torch.no_grad():
             self._dense_pe = model.prompt_encoder.get_dense_pe()  # constant: computed once, not per prompt
-            self._fast = FastDecoder(model.mask_decoder, self._dense_pe) if fast_decoder and supports(model.mask_decoder) else None
+            self._fast = (
+                FastDecoder(model.mask_decoder, self._dense_pe)
+                if fast_decoder and supports(model.mask_decoder)
+                else None
+            )
         self._fast_features = None  # the features the fast decoder's image part was prepared for
 
     # -- image ---------------------------------------------------------------------------
@@ -301,7 +333,9 @@ class Sam1Backend:
 
         if self.model.image_format != "RGB":
             rgb = rgb[..., ::-1]
-        tensor = torch.as_tensor(self.transform.apply_image(rgb), device=self.device).permute(2, 0, 1).contiguous()[None]
+        tensor = (
+            torch.as_tensor(self.transform.apply_image(rgb), device=self.device).permute(2, 0, 1).contiguous()[None]
+        )
         return self.model.preprocess(tensor)
 
     def encode_steps(self, rgb):
@@ -344,7 +378,12 @@ class Sam1Backend:
         import torch
 
         self.features = torch.from_numpy(np.ascontiguousarray(entry["features"])).to(self.device)
-        self._upscale = _Upscaler(self.low, self.encoder_size, tuple(int(v) for v in entry["input_size"]), tuple(int(v) for v in entry["original_size"]))
+        self._upscale = _Upscaler(
+            self.low,
+            self.encoder_size,
+            tuple(int(v) for v in entry["input_size"]),
+            tuple(int(v) for v in entry["original_size"]),
+        )
 
     # -- prompts -------------------------------------------------------------------------
     def prior_logits(self, prior: np.ndarray) -> np.ndarray:
@@ -367,13 +406,19 @@ class Sam1Backend:
             original = self._upscale.original_size
             coords = labels = boxes = masks = None
             if point_coords is not None:
-                coords = torch.as_tensor(self.transform.apply_coords(point_coords, original), dtype=torch.float, device=self.device)[None]
+                coords = torch.as_tensor(
+                    self.transform.apply_coords(point_coords, original), dtype=torch.float, device=self.device
+                )[None]
                 labels = torch.as_tensor(point_labels, dtype=torch.int, device=self.device)[None]
             if box is not None:
-                boxes = torch.as_tensor(self.transform.apply_boxes(box, original), dtype=torch.float, device=self.device)
+                boxes = torch.as_tensor(
+                    self.transform.apply_boxes(box, original), dtype=torch.float, device=self.device
+                )
             if mask_input is not None:
                 masks = torch.as_tensor(mask_input, dtype=torch.float, device=self.device)[None]
-            sparse, dense = self.model.prompt_encoder(points=(coords, labels) if coords is not None else None, boxes=boxes, masks=masks)
+            sparse, dense = self.model.prompt_encoder(
+                points=(coords, labels) if coords is not None else None, boxes=boxes, masks=masks
+            )
             if self._fast is not None:
                 image = None
                 if masks is not None:

@@ -15,10 +15,22 @@ CONFIG_TYPES = ("sam2",)
 REQUIRES = ("transformers",)
 
 MODELS = (
-    ModelInfo("sam2.1_hiera_tiny", _HERE, 156_000_000, "SAM 2.1 Hiera-T, the fastest SAM 2.1", repo="facebook/sam2.1-hiera-tiny"),
+    ModelInfo(
+        "sam2.1_hiera_tiny",
+        _HERE,
+        156_000_000,
+        "SAM 2.1 Hiera-T, the fastest SAM 2.1",
+        repo="facebook/sam2.1-hiera-tiny",
+    ),
     ModelInfo("sam2.1_hiera_small", _HERE, 185_000_000, "SAM 2.1 Hiera-S", repo="facebook/sam2.1-hiera-small"),
     ModelInfo("sam2.1_hiera_base_plus", _HERE, 324_000_000, "SAM 2.1 Hiera-B+", repo="facebook/sam2.1-hiera-base-plus"),
-    ModelInfo("sam2.1_hiera_large", _HERE, 898_000_000, "SAM 2.1 Hiera-L, best SAM 2.1 masks, GPU", repo="facebook/sam2.1-hiera-large"),
+    ModelInfo(
+        "sam2.1_hiera_large",
+        _HERE,
+        898_000_000,
+        "SAM 2.1 Hiera-L, best SAM 2.1 masks, GPU",
+        repo="facebook/sam2.1-hiera-large",
+    ),
 )
 
 

@@ -17,7 +17,14 @@ CONFIG_TYPES = ("sam3_tracker", "sam3_video", "sam3")
 REQUIRES = ("transformers",)
 
 MODELS = (
-    ModelInfo("sam3", _HERE, 3_440_000_000, "SAM 3 tracker (promptable image model), gated: log in first", repo="facebook/sam3", gated=True),
+    ModelInfo(
+        "sam3",
+        _HERE,
+        3_440_000_000,
+        "SAM 3 tracker (promptable image model), gated: log in first",
+        repo="facebook/sam3",
+        gated=True,
+    ),
 )
 
 
@@ -31,5 +38,7 @@ def load(model_type: str, path, device, *, precision=None, fast_decoder=True, **
 
     from .hf import HFBackend, load_folder
 
-    model, processor, fingerprint = load_folder(Sam3TrackerModel, Sam3TrackerProcessor, path, device, TITLE, CONFIG_TYPES)
+    model, processor, fingerprint = load_folder(
+        Sam3TrackerModel, Sam3TrackerProcessor, path, device, TITLE, CONFIG_TYPES
+    )
     return HFBackend(model, processor, device, f"{model_type}-{fingerprint}", precision, fast_decoder)
