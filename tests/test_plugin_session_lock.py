@@ -62,7 +62,7 @@ def test_an_accept_that_cannot_be_saved_keeps_the_prompts_and_shows_nothing_unsa
 
     monkeypatch.setattr(os, "fsync", full_disk)
     assert widget.accept() is None
-    assert "Not saved" in widget.status.text()
+    assert "No space left on device" in widget.notice.text()  # said whole, and it stays
     assert widget.object_list.count() == 0 and not np.asarray(viewer.layers["objects"].data).any()
     assert viewer.layers["preview"].data.any()  # accept again once there is room
     monkeypatch.undo()

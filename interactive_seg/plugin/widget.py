@@ -888,8 +888,8 @@ class SegmentationWidget(QWidget):
 
         def done(result):
             change, error, colours = result
-            if error is not None:
-                show_error(str(error))
+            if error is not None:  # not saved: said whole, and it stays until it no longer applies
+                self._warn(f"Not saved: {error}")
             outcome.append(change)
             if change is None:
                 if nothing:
