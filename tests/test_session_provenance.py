@@ -116,3 +116,21 @@ def test_a_model_without_a_session_keeps_reviews_too():
     model.set_review("x", object_id, "rejected")
     assert model.review_state("x", object_id) == "rejected"
     assert model.provenance("x", object_id)["prompts"] == {"box": [2, 2, 10, 10]}
+
+
+def test_a_review_of_an_object_read_from_the_file_survives_folding_and_reopening(folder):
+    """A review set on an annotation the session read from the file (not one it made) is
+    written when the journal is folded: the record is not written back as the bytes it was
+    read as (the review was once lost this way when the session was closed)."""
+    with Session.open(folder) as session:
+        object_id = session.add("a.png", _mask(5, 5, 20, 20), "cat", provenance=_record([5, 5, 20, 20]))
+    with Session.open(folder) as session:
+        session.set_review(object_id, "rejected", by="bo")
+    with Session.open(folder) as session:
+        assert session.review_state(object_id) == "rejected"
+        session.replace(object_id, provenance=_record([4, 4, 21, 21]))  # the record alone, no new mask
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    (ann,) = saved["annotations"]
+    assert ann[pv.KEY]["prompts"]["box"] == [4.0, 4.0, 21.0, 21.0]
+    with Session.open(folder) as session:
+        assert session.provenance(object_id)["prompts"]["box"] == [4.0, 4.0, 21.0, 21.0]

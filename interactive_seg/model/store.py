@@ -124,6 +124,9 @@ class Transaction:
                     dels[kind].append(["del", kind, key])
             elif before is _MISSING or now != before:
                 puts[kind].append(["put", kind, now])
+                # a record changed in place (a review set on it) is the document's changed record
+                # from now on, so folding writes it from the dict, not as the bytes it was read as
+                getattr(doc, f"put_{kind}")(now)
         return (
             puts["image"]
             + puts["category"]
