@@ -17,9 +17,9 @@ from ..engines import engine_class
 from .common import (
     add_engine_options,
     add_listing_options,
+    cutout_style,
     engine_values,
     listing,
-    parse_colour,
 )
 
 __all__ = ["CLUSTER_HELP", "add_cluster_options", "add_parser", "run_job"]
@@ -112,19 +112,6 @@ def _cache_option(parser) -> None:
     )
 
 
-def _style(args) -> dict:
-    options = {
-        "background": args.style,
-        "crop": args.crop,
-        "padding": args.padding,
-        "feather": args.feather,
-        "blur_sigma": args.blur_sigma,
-    }
-    if args.color is not None:
-        options["color"] = list(parse_colour(args.color))
-    return options
-
-
 def _where(args) -> dict:
     return {
         "scheduler": args.scheduler,
@@ -187,7 +174,7 @@ def cmd_masks(args) -> int:
         engine_options=options,
         polygons=args.polygons,
         cutouts=args.cutouts,
-        cutout_options=_style(args) if args.cutouts else None,
+        cutout_options=cutout_style(args) if args.cutouts else None,
         cutout_format=args.format,
         work=work,
         keep_work=args.keep_work,
@@ -219,7 +206,7 @@ def cmd_export(args) -> int:
         args.out,
         annotations=args.annotations,
         coco=args.coco,
-        cutout_options=_style(args),
+        cutout_options=cutout_style(args),
         cutout_format=args.format,
         work=work,
         keep_work=args.keep_work,

@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "add_engine_options",
     "add_listing_options",
+    "cutout_style",
     "engine_flags",
     "engine_values",
     "listing",
@@ -314,3 +315,18 @@ def run_command(func: Callable, args) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written for the object in progress", file=sys.stderr)
         return 130
+
+
+def cutout_style(args) -> dict:
+    """The cutout options of ``--style``, ``--crop``, ``--padding``, ``--feather``, ``--blur-sigma``
+    and ``--color`` (the colour as a list: it travels to batch workers as JSON)."""
+    options = {
+        "background": args.style,
+        "crop": args.crop,
+        "padding": args.padding,
+        "feather": args.feather,
+        "blur_sigma": args.blur_sigma,
+    }
+    if args.color is not None:
+        options["color"] = list(parse_colour(args.color))
+    return options

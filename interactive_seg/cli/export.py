@@ -9,21 +9,13 @@ from ..export.cutouts import check_format
 from ..export.dataset import add_to_coco, export_dataset, export_objects
 from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
-from .common import parse_colour, progress, say
+from .common import cutout_style, progress, say
 
 __all__ = ["add_parser", "cmd_export"]
 
 
 def cmd_export(args) -> int:
-    options = {
-        "background": args.style,
-        "crop": args.crop,
-        "padding": args.padding,
-        "feather": args.feather,
-        "blur_sigma": args.blur_sigma,
-    }
-    if args.color is not None:
-        options["color"] = parse_colour(args.color)
+    options = cutout_style(args)
     suffix = args.format if args.format.startswith(".") else "." + args.format
     check_format(args.style, suffix)
     out = Path(args.out)
