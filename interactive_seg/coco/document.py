@@ -28,6 +28,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any, Union
 
 import numpy as np
@@ -952,6 +953,14 @@ class CocoDocument:
             return list(self._meta)
         self.image(image_id)
         return list(self._by_image.get(image_id, ()))
+
+    def annotation_index(self) -> Mapping:
+        """Annotation id -> ``(image_id, category_id, has_mask)`` of every annotation, in file order.
+
+        A read-only view of the document's own index (it follows every change), for
+        callers that look up many ids without parsing a record or catching an error.
+        """
+        return MappingProxyType(self._meta)
 
     def meta(self, ann_id: Id) -> tuple:
         """``(image_id, category_id, has_mask)`` of an annotation, without parsing it.

@@ -15,7 +15,6 @@ writes a folder at a time (:mod:`interactive_seg.model.lock`).
 from __future__ import annotations
 
 import copy
-import heapq
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from ..files import IMAGE_SUFFIXES, image_filter, image_size, list_images, listi
 from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
+from .ids import MAX_ID as _MAX_ID
+from .ids import ObjectIds
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
@@ -38,7 +39,7 @@ __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
 #: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
 _NEXT_ID = "interactive_seg_next_annotation_id"
-_MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
+_USED_UP = "This session has used up its object ids (2**31 - 1); start a new COCO file."
 
 
 def _record(provenance) -> dict:
@@ -47,17 +48,6 @@ def _record(provenance) -> dict:
             f"A provenance record is a dict (see interactive_seg.provenance.make_record); got {type(provenance).__name__}."
         )
     return copy.deepcopy(provenance)
-
-
-def _natural_id(ann_id) -> Optional[int]:
-    """The object id an annotation id gives as it is: a whole number from 1 to 2**31 - 1 (or such digits)."""
-    if isinstance(ann_id, str):
-        if not ann_id.isdigit() or len(ann_id) > 10 or not ann_id.isascii():
-            return None
-        ann_id = int(ann_id)
-    elif isinstance(ann_id, bool) or not isinstance(ann_id, int):
-        return None
-    return ann_id if 1 <= ann_id <= _MAX_ID else None
 
 
 @dataclass
@@ -125,38 +115,12 @@ class Session:
         self._txn: Optional[Transaction] = None
         self._names: dict = {}  # image name -> ids of its records (memo of _image_ids)
         self._bases: Optional[dict] = None  # base name -> how many images of the folder have it
-        self._ann_of: dict = {}  # object id -> annotation id
-        self._object_of: dict = {}  # annotation id -> object id
-        self._boxes_only: dict = {}  # image id -> annotations without a mask
-        self._naturals: dict = {}  # natural id -> how many annotation ids give it (1 and "1")
-        odd, texts = [], document.count() > 0
-        for ann_id in document.annotation_ids():
-            natural = _natural_id(ann_id)
-            if natural is not None:
-                self._naturals[natural] = self._naturals.get(natural, 0) + 1
-            texts = texts and isinstance(ann_id, str)
-            image_id, _, has_mask = document.meta(ann_id)
-            if not has_mask:
-                self._boxes_only[image_id] = self._boxes_only.get(image_id, 0) + 1
-            elif natural is None or natural in self._ann_of:
-                odd.append(ann_id)
-            else:
-                self._ann_of[natural] = ann_id
-                self._object_of[ann_id] = natural
-        self._heap = [-n for n in self._naturals]  # a max-heap of natural ids (stale entries skipped)
-        heapq.heapify(self._heap)
-        self._text_ids = texts  # new annotations get ids as text where the file's are all text
+        self._ids = ObjectIds(document)  # object id <-> annotation id, stored where they differ
+        self._text_ids = self._ids.text_ids  # new annotations get ids as text where the file's are all text
         info = document.get("info")
         stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
         stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
-        self._next_id = max(self._largest() + 1, min(stored, _MAX_ID))
-        # ids the file spells otherwise get object ids from the top down, out of the counter's way
-        spare = _MAX_ID
-        for ann_id in odd:
-            while spare in self._ann_of:
-                spare -= 1
-            self._ann_of[spare] = ann_id
-            self._object_of[ann_id] = spare
+        self._next_id = max(self._ids.largest() + 1, min(stored, _MAX_ID))
         self._finalizer = weakref.finalize(self, Store.close_quietly, store)
 
     # -- opening -------------------------------------------------------------------------
@@ -322,7 +286,7 @@ class Session:
         out = []
         for image_id in self._image_ids(name):
             for ann_id in self._doc.annotation_ids(image_id):
-                object_id = self._object_of.get(ann_id)
+                object_id = self._ids.object_of(ann_id)
                 if object_id is not None:
                     out.append(
                         SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self)
@@ -331,7 +295,7 @@ class Session:
 
     def count(self, name: str) -> int:
         """How many objects an image has (kept per image: no scan)."""
-        return sum(self._doc.count(i) - self._boxes_only.get(i, 0) for i in self._image_ids(name))
+        return sum(self._doc.count(i) - self._ids.boxes_only.get(i, 0) for i in self._image_ids(name))
 
     def mask(self, object_id: int) -> np.ndarray:
         """One object's mask at its image's size; :class:`InputError` naming the annotation when it cannot be decoded."""
@@ -343,13 +307,11 @@ class Session:
 
     def new_id(self) -> int:
         """Reserve an object id (for editors that number objects before saving them)."""
-        while self._next_id in self._ann_of:
-            self._next_id += 1
+        self._next_id = self._peek_id()
         if self._next_id > _MAX_ID:
-            raise InputError("This session has used up its object ids (2**31 - 1); start a new COCO file.")
-        object_id = self._next_id
+            raise InputError(_USED_UP)
         self._next_id += 1
-        return object_id
+        return self._next_id - 1
 
     # -- changing ------------------------------------------------------------------------
     @contextmanager
@@ -407,16 +369,18 @@ class Session:
             object_id = self._check_new_id(object_id)
         with self.transaction() as txn:
             image_id = self._image_for(name, mask.shape if offset is None else shape)
+            fresh = object_id is None
+            if fresh:  # taken once the annotation is made (a bad mask or record is said first)
+                object_id = self._peek_id()
             ann_id = self._new_annotation_id(object_id)
             if ann_id is None:
                 ann_id = self._doc.new_annotation_id()
             txn.touch("annotation", ann_id)
             extra = {} if provenance is None else {KEY: _record(provenance)}
             ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset, **extra)
-            if object_id is None:
-                object_id = self.new_id()
-            else:
-                self._next_id = max(self._next_id, object_id + 1)
+            if fresh and object_id > _MAX_ID:
+                raise InputError(_USED_UP)
+            self._next_id = max(self._next_id, object_id + 1)
             self._link(object_id, ann["id"])
             self._store_counter()
         return object_id
@@ -544,7 +508,7 @@ class Session:
             raise InputError(f"The label image must be 2-D (H, W); got shape {labels.shape}.")
         current = {o.id: o.annotation_id for o in self.objects(name)}
         wanted = {int(k) for k in classes}
-        bad = [i for i in wanted - set(current) if i in self._ann_of or not 1 <= i <= _MAX_ID]
+        bad = [i for i in wanted - set(current) if self._ids.has_object(i) or not 1 <= i <= _MAX_ID]
         if bad:
             raise InputError(
                 f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id()."
@@ -570,8 +534,9 @@ class Session:
             if made and not added:  # nothing to hold: the file gets no empty record
                 self._doc.remove_image(image_id)
                 self._names.pop(name, None)
+            object_of = {ann_id: object_id for object_id, ann_id in current.items()}
             for ann_id in removed:
-                self._unlink(self._object_of[ann_id], ann_id)
+                self._unlink(object_of[ann_id], ann_id)
             for object_id, ann_id in added.items():
                 self._link(object_id, ann_id)
                 self._next_id = max(self._next_id, object_id + 1)
@@ -628,24 +593,12 @@ class Session:
 
     # -- pieces --------------------------------------------------------------------------
     def _link(self, object_id: int, ann_id) -> None:
-        self._ann_of[object_id] = ann_id
-        self._object_of[ann_id] = object_id
-        natural = _natural_id(ann_id)
-        if natural is not None:
-            self._naturals[natural] = self._naturals.get(natural, 0) + 1
-            heapq.heappush(self._heap, -natural)
+        self._ids.link(object_id, ann_id)
         if self._txn is not None:
             self._txn.undo.append(lambda: self._unlink(object_id, ann_id, undoing=True))
 
     def _unlink(self, object_id: int, ann_id, undoing: bool = False) -> None:
-        del self._ann_of[object_id], self._object_of[ann_id]
-        natural = _natural_id(ann_id)
-        if natural is not None:
-            left = self._naturals.get(natural, 0) - 1
-            if left > 0:
-                self._naturals[natural] = left
-            else:
-                self._naturals.pop(natural, None)
+        self._ids.unlink(object_id, ann_id)
         if self._txn is not None and not undoing:
             self._txn.undo.append(lambda: self._link_quietly(object_id, ann_id))
 
@@ -656,12 +609,6 @@ class Session:
         finally:
             self._txn = txn
 
-    def _largest(self) -> int:
-        """The largest natural id of the file's annotations (0 when none), without a scan."""
-        while self._heap and -self._heap[0] not in self._naturals:
-            heapq.heappop(self._heap)
-        return -self._heap[0] if self._heap else 0
-
     def _store_counter(self) -> None:
         """Keep the next object id in ``info`` when ids alone would not say it (after deleting the newest)."""
         info = self._doc.get("info")
@@ -670,7 +617,7 @@ class Session:
                 self._txn.touch("top", "info")
                 info[_NEXT_ID] = self._next_id
             return
-        if self._next_id <= self._largest() + 1:
+        if self._next_id <= self._ids.largest() + 1:
             return
         if info is None:
             self._txn.touch("top", "info")
@@ -681,12 +628,10 @@ class Session:
         # an 'info' that is not an object is left alone: ids may then be reused after reopening
 
     def _annotation_id(self, object_id):
-        try:
-            return self._ann_of[object_id]
-        except (KeyError, TypeError):
-            raise InputError(
-                f"There is no object {object_id!r} in this session; use an id from session.objects()."
-            ) from None
+        ann_id = self._ids.annotation_of(object_id)
+        if ann_id is None:
+            raise InputError(f"There is no object {object_id!r} in this session; use an id from session.objects().")
+        return ann_id
 
     def _check_new_id(self, object_id) -> int:
         if (
@@ -696,31 +641,23 @@ class Session:
         ):
             raise InputError(f"An object id is a whole number from 1 to {_MAX_ID}; got {object_id!r}.")
         object_id = int(object_id)
-        if object_id in self._ann_of:
+        if self._ids.has_object(object_id):
             raise InputError(f"There is already an object {object_id}; take a new id from session.new_id().")
         return object_id
 
-    def _new_annotation_id(self, object_id: Optional[int]):
-        """The COCO id for a new object: the object id (as text where the file's ids are text)."""
-        if object_id is None:
-            object_id = self._peek_id()
-        ann_id = str(object_id) if self._text_ids else object_id
-        if ann_id in self._object_of or self._taken(ann_id):
-            return None  # let the document pick one: the object id then maps to it
-        return ann_id
-
     def _peek_id(self) -> int:
+        """The next free object id (not reserved)."""
         candidate = self._next_id
-        while candidate in self._ann_of:
+        while self._ids.has_object(candidate):
             candidate += 1
         return candidate
 
-    def _taken(self, ann_id) -> bool:
-        try:
-            self._doc.annotation(ann_id)
-        except InputError:
-            return False
-        return True
+    def _new_annotation_id(self, object_id: int):
+        """The COCO id for a new object: the object id (as text where the file's ids are text)."""
+        ann_id = str(object_id) if self._text_ids else object_id
+        if ann_id in self._doc.annotation_index():
+            return None  # let the document pick one: the object id then maps to it
+        return ann_id
 
     def _check_mask(self, mask) -> np.ndarray:
         mask = np.asarray(mask)
