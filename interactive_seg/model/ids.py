@@ -23,9 +23,14 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["MAX_ID", "ObjectIds", "natural_id"]
+from ..errors import InputError
+
+__all__ = ["MAX_ID", "NEXT_ID", "ObjectIds", "natural_id"]
 
 MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
+#: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
+NEXT_ID = "interactive_seg_next_annotation_id"
+_USED_UP = "This session has used up its object ids (2**31 - 1); start a new COCO file."
 
 
 def natural_id(ann_id) -> Optional[int]:
@@ -57,7 +62,9 @@ class ObjectIds:
     """Object id <-> annotation id of the annotations with a mask of a document (see the module's text).
 
     Built from the document as opened; then told of each link made or undone
-    (:meth:`link`, :meth:`unlink`) after the document changed.
+    (:meth:`link`, :meth:`unlink`) after the document changed. ``next`` is the counter of
+    new object ids: never below one past the largest id, nor below the one the file's
+    ``info`` keeps (:data:`NEXT_ID`), so ids are not reused after the newest was deleted.
     """
 
     def __init__(self, document):
@@ -98,6 +105,10 @@ class ObjectIds:
             while self.has_object(spare):
                 spare -= 1
             self._pair(spare, ann_id)
+        info = document.get("info")
+        stored = info.get(NEXT_ID) if isinstance(info, dict) else None
+        stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
+        self.next = max(self.largest() + 1, min(stored, MAX_ID))
 
     def _claim(self) -> list:
         """Pair text ids with the numbers they give, in file order; returns the annotations left without one."""
@@ -184,3 +195,57 @@ class ObjectIds:
                 self._text[natural] = left
             else:
                 self._text.pop(natural, None)
+
+    # -- new ids -------------------------------------------------------------------------
+    def peek(self) -> int:
+        """The next free object id (not reserved)."""
+        candidate = self.next
+        while self.has_object(candidate):
+            candidate += 1
+        return candidate
+
+    def take(self) -> int:
+        """Reserve the next free object id."""
+        self.next = self.peek()
+        if self.next > MAX_ID:
+            raise InputError(_USED_UP)
+        self.next += 1
+        return self.next - 1
+
+    def used(self, object_id: int) -> None:
+        """An object is being made with ``object_id`` (given, or :meth:`peek`'s): the counter goes past it."""
+        if object_id > MAX_ID:
+            raise InputError(_USED_UP)
+        self.next = max(self.next, object_id + 1)
+
+    def check_new(self, object_id) -> int:
+        """``object_id`` as an int when it is a whole number in range that no object has; else InputError."""
+        if (
+            isinstance(object_id, bool)
+            or not isinstance(object_id, (int, np.integer))
+            or not 1 <= int(object_id) <= MAX_ID
+        ):
+            raise InputError(f"An object id is a whole number from 1 to {MAX_ID}; got {object_id!r}.")
+        object_id = int(object_id)
+        if self.has_object(object_id):
+            raise InputError(f"There is already an object {object_id}; take a new id from session.new_id().")
+        return object_id
+
+    def store_counter(self, document, txn) -> None:
+        """Keep the counter in the file's ``info`` (a change of transaction ``txn``) when ids
+        alone would not say it (after deleting the newest)."""
+        info = document.get("info")
+        if isinstance(info, dict) and NEXT_ID in info:
+            if info[NEXT_ID] != self.next:
+                txn.touch("top", "info")
+                info[NEXT_ID] = self.next
+            return
+        if self.next <= self.largest() + 1:
+            return
+        if info is None:
+            txn.touch("top", "info")
+            document.set("info", {NEXT_ID: self.next})
+        elif isinstance(info, dict):
+            txn.touch("top", "info")
+            info[NEXT_ID] = self.next
+        # an 'info' that is not an object is left alone: ids may then be reused after reopening

@@ -23,23 +23,21 @@ from typing import Optional
 
 import numpy as np
 
-from ..coco.document import CocoDocument, _path_key
-from ..coco.locate import relative_name
+from ..coco.document import CocoDocument
 from ..errors import InputError
-from ..files import IMAGE_SUFFIXES, image_filter, image_size, list_images, listing_order, looks_like_image, read_image
+from ..files import IMAGE_SUFFIXES, image_size, list_images, listing_order, read_image
 from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
+from . import settings as _settings
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
+from .names import ImageRecords, add_named_images, size_on_disk
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
-#: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
-_NEXT_ID = "interactive_seg_next_annotation_id"
-_USED_UP = "This session has used up its object ids (2**31 - 1); start a new COCO file."
 
 
 def _record(provenance) -> dict:
@@ -67,15 +65,6 @@ class SessionObject:
     @property
     def mask(self) -> np.ndarray:
         return self._session.mask(self.id)
-
-
-def _size_on_disk(folder: Path, record: dict) -> Optional[tuple]:
-    """(height, width) of a record's image below the folder, from its header (a file that gives no size)."""
-    name = relative_name(record.get("file_name"))
-    if name is None:
-        return None
-    path = folder.joinpath(*name.split("/"))
-    return image_size(path) if path.is_file() else None
 
 
 class Session:
@@ -113,14 +102,9 @@ class Session:
         self._store = store
         self._doc = document = store.doc
         self._txn: Optional[Transaction] = None
-        self._names: dict = {}  # image name -> ids of its records (memo of _image_ids)
-        self._bases: Optional[dict] = None  # base name -> how many images of the folder have it
+        self._records = ImageRecords(document, folder, images)  # image name -> ids of its records
         self._ids = ObjectIds(document)  # object id <-> annotation id, stored where they differ
         self._text_ids = self._ids.text_ids  # new annotations get ids as text where the file's are all text
-        info = document.get("info")
-        stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
-        stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
-        self._next_id = max(self._ids.largest() + 1, min(stored, _MAX_ID))
         self._finalizer = weakref.finalize(self, Store.close_quietly, store)
 
     # -- opening -------------------------------------------------------------------------
@@ -169,18 +153,10 @@ class Session:
             compact_every=compact_every,
             compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
-            image_size=lambda record: _size_on_disk(folder, record),
+            image_size=lambda record: size_on_disk(folder, record),
         )
-        document = store.doc
-        listed, keep = set(images) | set(unreadable), image_filter(include, exclude)
-        for record in document.images if recursive else ():
-            name = relative_name(record["file_name"])
-            if name is None or "/" not in name or name in listed or not keep(name):
-                continue
-            entry = folder.joinpath(*name.split("/"))
-            if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
-                listed.add(name)
-                (images if looks_like_image(entry) else unreadable).append(name)
+        if recursive:
+            add_named_images(folder, store.doc, images, unreadable, include, exclude)
         images.sort(key=listing_order)
         unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, store)
@@ -252,34 +228,8 @@ class Session:
             raise
 
     def _image_ids(self, name: str) -> list:
-        """Ids of the image records of ``name``: those with its exact path; else those of its
-        base name, when that is unambiguous both in the folder and in the file (and the
-        record's path is no other image of the folder). Memoised."""
-        ids = self._names.get(name)
-        if ids is None:
-            key = _path_key(name)
-            try:
-                found = self._doc.find_images(name)
-            except InputError:  # several paths share the base name: none of them is this file
-                found = []
-            exact = [r["id"] for r in found if _path_key(r["file_name"]) == key]
-            if exact or not found:
-                ids = exact
-            else:
-                if self._bases is None:
-                    self._bases = {}
-                    for image in self.images:
-                        base = PurePosixPath(image).name
-                        self._bases[base] = self._bases.get(base, 0) + 1
-                others = {_path_key(r["file_name"]) for r in found}
-                mine = self._bases.get(PurePosixPath(key).name, 0) <= 1 and not any(
-                    path in self.images
-                    or (not path.startswith("/") and ".." not in path and self.image_path(path).is_file())
-                    for path in others
-                )
-                ids = [r["id"] for r in found] if mine else []
-            self._names[name] = ids
-        return ids
+        """Ids of the image records of ``name`` (:class:`~interactive_seg.model.names.ImageRecords`)."""
+        return self._records.ids(name)
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
@@ -307,11 +257,7 @@ class Session:
 
     def new_id(self) -> int:
         """Reserve an object id (for editors that number objects before saving them)."""
-        self._next_id = self._peek_id()
-        if self._next_id > _MAX_ID:
-            raise InputError(_USED_UP)
-        self._next_id += 1
-        return self._next_id - 1
+        return self._ids.take()
 
     # -- changing ------------------------------------------------------------------------
     @contextmanager
@@ -326,7 +272,7 @@ class Session:
             return
         self._store.check_writable()
         txn = Transaction(self._store)
-        next_id, self._txn = self._next_id, txn
+        next_id, self._txn = self._ids.next, txn
         try:
             try:
                 yield txn
@@ -335,8 +281,8 @@ class Session:
                 raise
             self._store.commit(txn)  # rolls back itself when it fails
         except BaseException:
-            self._next_id = next_id
-            self._names.clear()
+            self._ids.next = next_id
+            self._records.forget()
             raise
         finally:
             self._txn = None
@@ -369,18 +315,15 @@ class Session:
             object_id = self._check_new_id(object_id)
         with self.transaction() as txn:
             image_id = self._image_for(name, mask.shape if offset is None else shape)
-            fresh = object_id is None
-            if fresh:  # taken once the annotation is made (a bad mask or record is said first)
-                object_id = self._peek_id()
+            if object_id is None:  # taken once the annotation is made (a bad mask or record is said first)
+                object_id = self._ids.peek()
             ann_id = self._new_annotation_id(object_id)
             if ann_id is None:
                 ann_id = self._doc.new_annotation_id()
             txn.touch("annotation", ann_id)
             extra = {} if provenance is None else {KEY: _record(provenance)}
             ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset, **extra)
-            if fresh and object_id > _MAX_ID:
-                raise InputError(_USED_UP)
-            self._next_id = max(self._next_id, object_id + 1)
+            self._ids.used(object_id)
             self._link(object_id, ann["id"])
             self._store_counter()
         return object_id
@@ -533,13 +476,13 @@ class Session:
             )
             if made and not added:  # nothing to hold: the file gets no empty record
                 self._doc.remove_image(image_id)
-                self._names.pop(name, None)
+                self._records.forget(name)
             object_of = {ann_id: object_id for object_id, ann_id in current.items()}
             for ann_id in removed:
                 self._unlink(object_of[ann_id], ann_id)
             for object_id, ann_id in added.items():
                 self._link(object_id, ann_id)
-                self._next_id = max(self._next_id, object_id + 1)
+                self._ids.used(object_id)
             self._store_counter()
 
     # -- the tool's own settings for this folder -----------------------------------------
@@ -547,36 +490,15 @@ class Session:
     def settings_path(self) -> Path:
         """``.<coco name>.settings.json`` beside the COCO file: the tool's own settings for the
         folder (the widget's last export choices), kept out of the user's COCO file."""
-        return self.path.with_name(f".{self.path.name}.settings.json")
+        return _settings.settings_path(self.path)
 
     def settings(self, section: str) -> dict:
         """The settings stored under ``section`` ({} when none, or when the file is unreadable)."""
-        import json
-
-        try:
-            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        value = data.get(section) if isinstance(data, dict) else None
-        return dict(value) if isinstance(value, dict) else {}
+        return _settings.read_settings(self.settings_path, section)
 
     def save_settings(self, section: str, values: dict) -> None:
         """Store ``values`` (JSON) under ``section``, written whole (other sections stay)."""
-        import json
-
-        from ..files import write_bytes_atomic
-
-        try:
-            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        data[section] = values
-        try:
-            write_bytes_atomic(self.settings_path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:
-            raise InputError(f"Could not save the settings to {str(self.settings_path)!r}: {exc}") from exc
+        _settings.save_settings(self.settings_path, section, values)
 
     def save(self, path=None) -> Path:
         """Fold the changes into the COCO file now (atomically), or, with ``path``, write
@@ -610,22 +532,7 @@ class Session:
             self._txn = txn
 
     def _store_counter(self) -> None:
-        """Keep the next object id in ``info`` when ids alone would not say it (after deleting the newest)."""
-        info = self._doc.get("info")
-        if isinstance(info, dict) and _NEXT_ID in info:
-            if info[_NEXT_ID] != self._next_id:
-                self._txn.touch("top", "info")
-                info[_NEXT_ID] = self._next_id
-            return
-        if self._next_id <= self._ids.largest() + 1:
-            return
-        if info is None:
-            self._txn.touch("top", "info")
-            self._doc.set("info", {_NEXT_ID: self._next_id})
-        elif isinstance(info, dict):
-            self._txn.touch("top", "info")
-            info[_NEXT_ID] = self._next_id
-        # an 'info' that is not an object is left alone: ids may then be reused after reopening
+        self._ids.store_counter(self._doc, self._txn)
 
     def _annotation_id(self, object_id):
         ann_id = self._ids.annotation_of(object_id)
@@ -634,23 +541,7 @@ class Session:
         return ann_id
 
     def _check_new_id(self, object_id) -> int:
-        if (
-            isinstance(object_id, bool)
-            or not isinstance(object_id, (int, np.integer))
-            or not 1 <= int(object_id) <= _MAX_ID
-        ):
-            raise InputError(f"An object id is a whole number from 1 to {_MAX_ID}; got {object_id!r}.")
-        object_id = int(object_id)
-        if self._ids.has_object(object_id):
-            raise InputError(f"There is already an object {object_id}; take a new id from session.new_id().")
-        return object_id
-
-    def _peek_id(self) -> int:
-        """The next free object id (not reserved)."""
-        candidate = self._next_id
-        while self._ids.has_object(candidate):
-            candidate += 1
-        return candidate
+        return self._ids.check_new(object_id)
 
     def _new_annotation_id(self, object_id: int):
         """The COCO id for a new object: the object id (as text where the file's ids are text)."""
@@ -680,7 +571,7 @@ class Session:
         image_id = self._free_image_id()
         self._txn.touch("image", image_id)
         record = self._doc.add_image(name, int(shape[1]), int(shape[0]), id=image_id)
-        self._names[name] = [record["id"]]
+        self._records.remember(name, [record["id"]])
         return record["id"]
 
     def _free_image_id(self):
