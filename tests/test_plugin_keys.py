@@ -1,5 +1,5 @@
-"""GUI tests of issue #33: keys wherever focus is, the wheel, brush keys, one undo history for
-prompts and objects, messages that stay and never jump, the first image fitted.
+"""GUI: keys wherever focus is, the wheel, brush keys, one undo history for prompts and
+objects, messages that stay and never jump, the first image fitted (issue #33).
 
 Driven with real key, mouse and wheel events on the widgets a user touches.
 Run under a display: xvfb-run -a python -m pytest tests/test_plugin_keys.py

@@ -8,7 +8,7 @@ files are named and made exactly as ``interactive-seg export`` makes them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +19,7 @@ from ..coco import CocoDocument, decode_segmentation
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Report, Runner, Task, run_tasks
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["export_folder", "cutout_settings", "write_cutouts", "CUTOUT_OPTIONS"]
 
@@ -96,19 +96,15 @@ def export_folder(
     coco=None,
     cutout_options: Optional[dict] = None,
     cutout_format: str = "png",
-    scheduler: Optional[str] = None,
-    workers: Optional[int] = None,
-    threads: Optional[int] = None,
-    client=None,
-    preload: Sequence[str] = (),
+    cluster: Optional[Cluster] = None,
     work=None,
     keep_work: bool = False,
-    connect_timeout: float = 10.0,
     progress: bool = True,
     recursive: bool = True,
     include=None,
     exclude=None,
     on_progress: Optional[Callable[[int, int], None]] = None,
+    **where,
 ) -> Report:
     """Export every object of a folder session as a cutout, and its COCO file, on a dask cluster.
 
@@ -128,7 +124,7 @@ def export_folder(
         ``crop``, ``padding``, ``feather``: see :func:`~interactive_seg.export.cutout`.
     cutout_format : str
         ``png`` (default), ``tif``, ``jpg``.
-    scheduler, workers, threads, client, preload, connect_timeout, work, keep_work, progress :
+    cluster, work, keep_work, progress :
         As for :func:`~interactive_seg.batch.masks_from_boxes`; the work folder defaults to
         ``<out>/.interactive-seg-work``.
     recursive, include, exclude :
@@ -142,6 +138,7 @@ def export_folder(
     """
     from ..model.session import DEFAULT_ANNOTATIONS
 
+    cluster = Cluster.given(cluster, **where)
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is not a folder; give the folder of a session (its images and annotations).")
@@ -197,14 +194,7 @@ def export_folder(
 
     report = Report("export", images=len(tasks))
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
-    with Runner(
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster) as runner:
         ensure_folder(out)
         seconds = {"task": 0.0}
 
