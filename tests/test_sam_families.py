@@ -475,6 +475,56 @@ def test_a_gated_model_in_the_cache_needs_no_login_and_one_not_there_is_refused_
         assert models.download("sam3", cache=tmp_path) == models.find_checkpoint("sam3", tmp_path)  # offline
 
 
+def test_a_new_family_is_one_module_and_one_registry_line(family, image, tmp_path, monkeypatch, capsys):
+    """A family module (MODELS, TITLE, REQUIRES, CONFIG_TYPES, owns, load) and its line in
+    models.FAMILIES: the catalogue, `models list` and the engine take it, nothing else changes."""
+    import sys
+    import types
+
+    from interactive_seg import cli
+    from interactive_seg.engines.sam import models, sam2, sam3
+
+    name, folder, model, processor = family
+    real = sam2 if name == "sam2" else sam3
+    module = types.ModuleType("tests_new_family")
+    module.TITLE, module.REQUIRES, module.CONFIG_TYPES = "A new family", ("transformers",), ()
+    module.MODELS = (
+        models.ModelInfo("new_tiny", module.__name__, 1_000_000, "a test family", repo="example/new-tiny"),
+    )
+    module.owns = lambda model_type: model_type == "new_tiny"
+    module.load = real.load  # its loading: here, an existing family's
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(models, "FAMILIES", (*models.FAMILIES, module.__name__))  # the one line
+
+    assert models.catalogue()["new_tiny"].family == module.__name__
+    monkeypatch.setenv("INTERACTIVE_SEG_CACHE_DIR", str(tmp_path))
+    assert cli.main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "A new family:" in out and "new_tiny" in out and "https://huggingface.co/example/new-tiny" in out
+    engine = iseg.get_engine("sam", model_type="new_tiny", checkpoint=str(folder), device="cpu", cache_dir=tmp_path)
+    engine.set_image(image)
+    expected, _ = _reference(model, processor, image, box=(120, 80, 330, 220))
+    assert _iou(engine.segment(Prompts(box=(120, 80, 330, 220))).mask, expected) >= 0.99
+    assert engine.model_key.startswith("new_tiny-")  # its own embeddings in the cache
+    assert "models download new_tiny" in engine.choice_note("model_type", "new_tiny", cache_dir=tmp_path)
+
+
+def test_the_widget_the_cli_and_batch_name_no_family():
+    """Only engines/sam knows the families: the front doors import the engine and the catalogue."""
+    import re
+
+    import interactive_seg
+
+    root = Path(interactive_seg.__file__).parent
+    family = re.compile(
+        r"engines\.sam(\.| import [^\n]*\b)(sam1|sam2|sam3|hf|hf_decoder|decoder)\b|\bSam[23]\w*(Model|Processor)\b"
+    )
+    for package in ("plugin", "cli", "batch"):
+        for path in sorted((root / package).rglob("*.py")):
+            hits = family.findall(path.read_text(encoding="utf-8"))
+            assert not hits, f"{path.relative_to(root)} names a SAM family: {hits}"
+
+
 def test_the_one_stage_upscaling_is_post_process_masks_pixel_for_pixel():
     """HF families upscale the best mask low -> image size as post_process_masks does (bilinear,
     > 0), computed only where a positive logit reaches."""
