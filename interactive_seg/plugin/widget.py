@@ -50,6 +50,7 @@ from .image_list import ImageList
 from .io import upright_layer
 from .jobs import Jobs
 from .keys import KeyRouter, guard_wheel
+from .models_panel import ModelsPanel
 from .preview import Preview, PreviewRunner
 from .prompt_steps import STEP_NAMES
 
@@ -206,6 +207,8 @@ class SegmentationWidget(QWidget):
         self.engine_combo, self.cancel_button = self.engines.combo, self.engines.cancel_button
         self.cancel_button.clicked.connect(self.cancel_embedding)
         layout.addWidget(self.engines)
+        self.models_panel = ModelsPanel(self.engines)  # models not in the cache: Download (issue 31)
+        layout.addWidget(self.models_panel)
 
         prompts = QGroupBox("Prompts")
         pform = QFormLayout(prompts)
