@@ -18,6 +18,7 @@ refuses, and the changes stay in the journal.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import time
 import warnings
@@ -27,7 +28,7 @@ from ..coco.document import CocoDocument
 from ..errors import InputError
 from ..files import remove_stale_temporaries, write_bytes_atomic
 from . import journal as jr
-from .lock import FolderLock
+from .lock import FolderLock, real_path
 
 __all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction"]
 
@@ -38,6 +39,21 @@ DEFAULT_COMPACT_SECONDS = 60.0
 FOLD_SPACING = 20
 _MISSING = object()
 _KINDS = ("image", "category", "annotation")
+
+
+def _lock_failure(where: str, error: OSError) -> str:
+    """One sentence on why no lock file could be made beside a COCO file."""
+    if not Path(error.filename or "").parent.is_dir() or error.errno == errno.ENOENT:
+        return f"{where} is in a folder that does not exist ({Path(error.filename or '').parent})"
+    causes = {
+        errno.EROFS: "is on a read-only file system",
+        errno.EACCES: "is in a folder this user may not write to",
+        errno.EPERM: "is in a folder this user may not write to",
+        errno.ENOSPC: "is on a disk with no space (or no free file entries) left",
+        errno.EDQUOT: "is on a disk whose quota is used up",
+    }
+    cause = causes.get(error.errno, f"cannot be locked for writing ({error.strerror or error})")
+    return f"{where} {cause}"
 
 
 def _stat(path: Path) -> tuple | None:
@@ -217,20 +233,26 @@ class Store:
         else:
             lock = FolderLock(path)
             if not lock.acquire():
-                lock = None
-                if mode == "write":
-                    raise InputError(
-                        f"{where or repr(path.name)} is open for writing in another window or program; "
-                        "close it there first, or open the folder read-only."
+                error, lock = lock.error, None
+                if error is not None:
+                    why = _lock_failure(where or repr(path.name), error)
+                    if mode == "write":
+                        raise InputError(f"{why}; it cannot be opened for writing.")
+                    reason = f"{why}; opened read-only: changes cannot be saved here."
+                else:
+                    if mode == "write":
+                        raise InputError(
+                            f"{where or repr(path.name)} is open for writing in another window or program; "
+                            "close it there first, or open the folder read-only."
+                        )
+                    reason = (
+                        f"{where or repr(path.name)} is open for writing in another window or program; opened "
+                        "read-only: changes cannot be saved here (close the other window and open the folder again)."
                     )
-                reason = (
-                    f"{where or repr(path.name)} is open for writing in another window or program; "
-                    "opened read-only: changes cannot be saved here (close the other window and open the folder again)."
-                )
                 warnings.warn(reason, stacklevel=3)
         try:
             if lock is not None:
-                remove_stale_temporaries(path)
+                remove_stale_temporaries(real_path(path))
                 remove_stale_temporaries(jr.journal_path(path))
             doc, seen, digest, replayed = cls._read(
                 path, writer=lock is not None, discard_journal=discard_journal, image_size=image_size
