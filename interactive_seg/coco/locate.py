@@ -28,9 +28,9 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 from urllib.parse import unquote
 
-from ..files import list_images
+from ..files import image_size, list_images
 
-__all__ = ["ImageLocator", "locate_image", "relative_name", "name_parts", "same_image"]
+__all__ = ["ImageLocator", "locate_image", "size_finder", "relative_name", "name_parts", "same_image"]
 
 
 def name_parts(file_name) -> list:
@@ -134,3 +134,17 @@ class ImageLocator:
 def locate_image(images_dir, file_name) -> Optional[Path]:
     """The image file of a COCO ``file_name`` in ``images_dir`` (the module's rule), or None."""
     return ImageLocator(images_dir)(file_name)
+
+
+def size_finder(images_dir):
+    """An ``image_size(record)`` for :meth:`CocoDocument.open`: the (height, width) of a
+    record's image found in ``images_dir`` by the module's rule, from its header (EXIF
+    orientation applied); None when it is not found. A record without a size (Label Studio
+    writes ``"width": null`` for an image it could not open) gets its size from its file."""
+    locate = ImageLocator(images_dir)
+
+    def size(record: dict):
+        path = locate(record.get("file_name", ""))
+        return image_size(path) if path is not None else None
+
+    return size

@@ -22,6 +22,8 @@ import errno
 import os
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..coco.document import CocoDocument
@@ -400,6 +402,18 @@ class Store:
         self.last_error = None
         return self.path
 
+    def write_whole(self) -> Path:
+        """Write the document now, with changes made to it outside transactions (the one
+        writer's direct edit, :func:`edit_document`), and fold the journal in."""
+        self.check_writable()
+        if self.journal.changes:
+            return self.compact()
+        self.check_unchanged()
+        data = self.doc.dumps()
+        write_bytes_atomic(self.path, data)
+        self._seen, self._digest = _stat(self.path), jr.bytes_digest(data)
+        return self.path
+
     def close(self) -> None:
         """Fold the journal in and let go of the lock (the journal stays when folding fails)."""
         if self.closed:
@@ -426,3 +440,32 @@ class Store:
                 )
             except Exception:  # noqa: BLE001
                 pass
+
+
+def read_document(path: Path, *, image_size=None) -> CocoDocument:
+    """A COCO file as its sessions see it: with the changes a session keeps in its journal and
+    has not folded in yet (a writer may be at work in another window). Nothing is locked or
+    written; batch jobs, review and check read a folder's annotations through this. A path
+    that is not a file is an InputError, as for :meth:`CocoDocument.open`."""
+    path = Path(path)
+    if not path.is_file():
+        CocoDocument.open(path)  # raises its sentence: no file there, or a folder
+    store = Store.open(path, mode="read", image_size=image_size)
+    store.close()
+    return store.doc
+
+
+@contextmanager
+def edit_document(path: Path, *, where: str = "") -> Iterator[CocoDocument]:
+    """Change a COCO file as its one writer: the folder's lock is taken (an InputError when a
+    session holds it, in a sentence), a journal left by a session that did not close is
+    folded in first, and the document, changed in the ``with`` block, is written at its end
+    (atomically; nothing is written when the block raises). The command line's writers
+    (``segment --coco``, ``export --coco``) change files through this.
+    """
+    store = Store.open(Path(path), mode="write", where=where)
+    try:
+        yield store.doc
+        store.write_whole()
+    finally:
+        store.close()
