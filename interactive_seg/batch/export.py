@@ -15,9 +15,11 @@ from typing import Optional
 import numpy as np
 
 from .. import __version__
-from ..coco import CocoDocument, decode_segmentation
+from ..coco import decode_segmentation
+from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image
+from ..model.store import read_document
 from .parts import WorkFolder, digest, file_stamp
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
@@ -150,12 +152,12 @@ def export_folder(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; give a folder for the cutouts.")
-    document = CocoDocument.open(path)
+    document = read_document(path, image_size=size_finder(folder))
     spec = cutout_settings(out, dict(cutout_options or {}), cutout_format)
     coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
-    from ..coco.locate import ImageLocator, name_parts
+
     from ..export.naming import image_stems, object_names
     from ..files import image_filter
 

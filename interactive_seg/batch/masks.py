@@ -27,6 +27,7 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
+from ..model.store import read_document
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
@@ -368,7 +369,7 @@ def masks_from_boxes(
         raise InputError("--min-score judges detections; give them with --results DETECTIONS.json.")
     if redo and results is not None:
         raise InputError("--redo is for the annotations of --coco; every detection of --results gets a mask anyway.")
-    document = CocoDocument.open(coco)
+    document = read_document(coco)
     cutout_spec = None
     if cutouts is not None:
         cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)

@@ -28,10 +28,10 @@ import numpy as np
 
 from .. import __version__
 from .. import provenance as pv
-from ..coco import CocoDocument
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
+from ..model.store import read_document
 from . import worker as worker_side
 from .masks import _engine_settings, _unpack, check_engine_here
 from .parts import WorkFolder, digest, file_stamp
@@ -247,7 +247,7 @@ def replay(
         raise InputError(
             f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
         )
-    document = CocoDocument.open(coco)
+    document = read_document(coco)
     images = Path(images) if images is not None else coco.parent
     if not images.is_dir():
         raise InputError(

@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 
 from ..coco.document import CocoDocument, _path_key
-from ..coco.locate import relative_name
+from ..coco.locate import relative_name, size_finder
 from ..errors import InputError
 from ..files import IMAGE_SUFFIXES, image_filter, image_size, list_images, listing_order, looks_like_image, read_image
 from ..labels import labels_into_document, objects_to_labels
@@ -77,15 +77,6 @@ class SessionObject:
     @property
     def mask(self) -> np.ndarray:
         return self._session.mask(self.id)
-
-
-def _size_on_disk(folder: Path, record: dict) -> Optional[tuple]:
-    """(height, width) of a record's image below the folder, from its header (a file that gives no size)."""
-    name = relative_name(record.get("file_name"))
-    if name is None:
-        return None
-    path = folder.joinpath(*name.split("/"))
-    return image_size(path) if path.is_file() else None
 
 
 class Session:
@@ -205,7 +196,7 @@ class Session:
             compact_every=compact_every,
             compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
-            image_size=lambda record: _size_on_disk(folder, record),
+            image_size=size_finder(folder),
         )
         document = store.doc
         listed, keep = set(images) | set(unreadable), image_filter(include, exclude)

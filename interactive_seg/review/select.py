@@ -8,9 +8,11 @@ from typing import Optional
 import numpy as np
 
 from ..coco import CocoDocument
+from ..coco.locate import size_finder
 from ..coco.segmentation import rle_counts
 from ..errors import InputError
 from ..model.session import DEFAULT_ANNOTATIONS
+from ..model.store import read_document
 from ..provenance import REVIEW_STATES, review_state
 
 
@@ -23,7 +25,7 @@ def _open(coco, images) -> tuple:
         default_dir = where.parent if where is not None else None
         label = where.name if where is not None else "the COCO document"
     else:
-        path = Path(coco)
+        doc, path = None, Path(coco)
         if path.is_dir():
             file = path / DEFAULT_ANNOTATIONS
             if not file.is_file():
@@ -31,9 +33,9 @@ def _open(coco, images) -> tuple:
                     f"The folder {str(path)!r} has no {DEFAULT_ANNOTATIONS}; annotate it with "
                     f"`interactive-seg gui {path}` first, or give the COCO file itself."
                 )
-            doc, default_dir, label = CocoDocument.open(file), path, f"{path.name}/{DEFAULT_ANNOTATIONS}"
+            file, default_dir, label = file, path, f"{path.name}/{DEFAULT_ANNOTATIONS}"
         else:
-            doc, default_dir, label = CocoDocument.open(path), path.parent, path.name
+            file, default_dir, label = path, path.parent, path.name
     if images is None:
         images_dir = default_dir
     else:
@@ -42,6 +44,8 @@ def _open(coco, images) -> tuple:
             raise InputError(
                 f"The images folder {str(images_dir)!r} does not exist; point images at the folder of the COCO file's images."
             )
+    if doc is None:  # an image record without a size gets it from its file
+        doc = read_document(file, image_size=size_finder(images_dir))
     return doc, images_dir, label
 
 

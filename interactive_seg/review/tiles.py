@@ -81,7 +81,9 @@ def _why_undecodable(ann: dict, image: dict, error: InputError) -> str:
     """The reason alone (the document's sentence also names the file and says what to do)."""
     try:
         decode_segmentation(ann.get("segmentation"), int(image["height"]), int(image["width"]))
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:  # a record without a size ("width": null) says so in the error
+        if isinstance(exc, TypeError):
+            return str(error).rstrip(".")
         return str(exc).rstrip(".")
     return str(error).rstrip(".")
 
