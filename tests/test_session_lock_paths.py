@@ -87,3 +87,15 @@ def test_a_lock_that_cannot_be_made_says_why_not_another_window(tmp_path, monkey
     assert "another window" not in session.read_only_reason
     with pytest.raises(InputError, match=words):
         Session.open(folder, mode="write")
+
+
+def test_a_folder_or_a_symlink_loop_in_place_of_the_coco_file_is_one_sentence(tmp_path):
+    folder = _photos(tmp_path / "photos")
+    (folder / "annotations.coco.json").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a COCO file"):
+        Session.open(folder)
+    other = _photos(tmp_path / "loop")
+    (other / "annotations.coco.json").symlink_to(other / "again.json")
+    (other / "again.json").symlink_to(other / "annotations.coco.json")
+    with pytest.raises(InputError, match="cannot be read"):
+        Session.open(other)

@@ -227,6 +227,14 @@ class Store:
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
+        try:
+            if path.is_dir():
+                raise InputError(f"{str(path)!r} is a folder, not a COCO file; give the path of the COCO .json file.")
+            os.stat(path)
+        except FileNotFoundError:
+            pass  # a new file (or a link to one not made yet)
+        except OSError as exc:  # a symlink loop, a path through a file, no permission
+            raise InputError(f"{str(path)!r} cannot be read ({exc.strerror or exc}); give a COCO file that can.") from None
         lock, reason = None, None
         if mode == "read":
             reason = (
