@@ -234,7 +234,9 @@ class Store:
         except FileNotFoundError:
             pass  # a new file (or a link to one not made yet)
         except OSError as exc:  # a symlink loop, a path through a file, no permission
-            raise InputError(f"{str(path)!r} cannot be read ({exc.strerror or exc}); give a COCO file that can.") from None
+            raise InputError(
+                f"{str(path)!r} cannot be read ({exc.strerror or exc}); give a COCO file that can."
+            ) from None
         lock, reason = None, None
         if mode == "read":
             reason = (
