@@ -37,17 +37,35 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _keep_owner(tmp: str, path: Path) -> None:
+    """Give the new file the old one's group (and owner, where allowed): a file shared
+    through a group stays shared after a save."""
+    try:
+        old = path.stat()
+    except OSError:
+        return  # a new file: the folder's defaults
+    if not hasattr(os, "chown"):
+        return
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            os.chown(tmp, uid, gid)
+            return
+        except OSError:  # not allowed to give it away: keep at least the group when we may
+            continue
+
+
 @contextmanager
 def open_atomic(path):
     """A binary file to write ``path`` through: a temporary file beside it, renamed onto
-    ``path`` when the block ends without an error (and removed when it does not).
+        ``path`` when the block ends without an error (and removed when it does not).
 
-    A crash leaves either the old file or the new one, never half of one. The new file
-    gets the mode the old one had (or a plain ``open``'s: 0666 less the umask). An
-    unwritable target raises :class:`InputError` and leaves everything as it was. A
-    symbolic link stays a link: the temporary file goes beside the link's final target,
-    which receives the new content. A temporary file a killed process left is removed by
-    :func:`remove_stale_temporaries`.
+        A crash leaves either the old file or the new one, never half of one. The new file
+        gets the mode, group and (where allowed) owner the old one had (or a plain ``open``'s
+    mode: 0666 less the umask). An
+        unwritable target raises :class:`InputError` and leaves everything as it was. A
+        symbolic link stays a link: the temporary file goes beside the link's final target,
+        which receives the new content. A temporary file a killed process left is removed by
+        :func:`remove_stale_temporaries`.
     """
     path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
@@ -66,6 +84,7 @@ def open_atomic(path):
             os.fsync(handle.fileno())
         # mkstemp makes the file private (0600); give it the mode the file had, or the
         # mode a plain open() would give a new file (0666 less the umask)
+        _keep_owner(tmp, path)
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException as exc:
