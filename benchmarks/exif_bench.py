@@ -34,7 +34,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interactive_seg.files import _header, _Reader, image_size, orient, read_image  # noqa: E402
+from interactive_seg.files.reading import _header, _Reader, image_size, orient, read_image  # noqa: E402
 
 
 def before(path) -> np.ndarray:

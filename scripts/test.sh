@@ -23,6 +23,12 @@ fi
 # The package with its GUI, SAM, batch, plots and test extras; torch pinned to a pair that imports on CPU.
 python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,gui,sam,batch,plots]"
 
+# opencv-python's bundled Qt breaks napari's: only the headless build may be installed
+if python -m pip show -q opencv-python >/dev/null 2>&1; then
+  echo "opencv-python is installed beside opencv-python-headless; its Qt breaks napari: pip uninstall opencv-python" >&2
+  exit 1
+fi
+
 # Lint, format and layering first: a tree that fails them does not land.
 ruff check .
 ruff format --check .

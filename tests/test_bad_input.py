@@ -262,6 +262,17 @@ def test_atomic_writes_keep_a_files_mode_and_give_new_files_the_usual_one(tmp_pa
     assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_bytes() == b"new"
 
 
+@pytest.mark.skipif(not hasattr(os, "chown") or os.geteuid() != 0, reason="giving a file a group needs root")
+def test_atomic_writes_keep_a_files_group_and_owner(tmp_path):
+    from interactive_seg.files import write_bytes_atomic
+
+    shared = tmp_path / "shared.json"
+    shared.write_bytes(b"old")
+    os.chown(shared, 1234, 4321)
+    write_bytes_atomic(shared, b"new")
+    assert (shared.stat().st_uid, shared.stat().st_gid) == (1234, 4321) and shared.read_bytes() == b"new"
+
+
 def test_a_streamed_atomic_write_is_whole_or_nothing_with_the_usual_mode(tmp_path):
     """open_atomic (the review's PDF streams through it): an error in the block leaves the
     old file and no temporary behind; a finished block gives the usual mode, not 0600."""

@@ -233,6 +233,37 @@ def test_local_cluster_from_the_command_line(data, reference, tmp_path, capsys):
     assert f"{N_IMAGES}/{N_IMAGES} images" in printed.err  # the progress bar
 
 
+def test_where_a_job_runs_is_one_cluster_value_or_its_fields_as_keywords(data, reference, tmp_path):
+    """A Cluster given as ``cluster=`` runs the job as its fields given as keywords do; keywords
+    lie over it; a name that is no field is refused as Python refuses an unknown keyword."""
+    from interactive_seg.batch import Cluster
+    from interactive_seg.cli import build_parser
+    from interactive_seg.cli.common import cluster as cluster_of
+
+    here = Cluster(workers=0, threads=1)
+    report = masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "a.json", cluster=here, progress=False)
+    assert report.ok and report.workers == 0 and same_file(tmp_path / "a.json", reference)
+    # workers=0 on top of a cluster that asks for two local workers: this process
+    report = masks_from_boxes(
+        data / "boxes.json", data / "images", tmp_path / "b.json", cluster=Cluster(workers=2), workers=0, progress=False
+    )
+    assert report.ok and report.workers == 0 and same_file(tmp_path / "b.json", reference)
+    assert Cluster.given(here, preload=["m"]) == Cluster(workers=0, threads=1, preload=("m",))
+    with pytest.raises(TypeError, match="'worker'"):
+        masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "c.json", worker=0, progress=False)
+    with pytest.raises(InputError, match="Cluster"):
+        masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "c.json", cluster={"workers": 0})
+    assert not (tmp_path / "c.json").exists()
+    # the command line reads its flags into one Cluster
+    args = build_parser().parse_args(
+        ["batch", "masks", "--coco", "c.json", "--images", "i", "--out", "o.json", "--workers", "3", "--threads", "2"]
+        + ["--preload", "m1", "--preload", "m2", "--scheduler", "tcp://h:1", "--connect-timeout", "5"]
+    )
+    assert cluster_of(args) == Cluster(
+        scheduler="tcp://h:1", workers=3, threads=2, preload=("m1", "m2"), connect_timeout=5.0
+    )
+
+
 def test_zero_one_two_or_n_workers_give_the_same_file(data, reference, cluster, tmp_path, monkeypatch):
     here = iseg.batch.masks_from_boxes(
         data / "boxes.json", data / "images", tmp_path / "here.json", workers=0, threads=1, progress=False

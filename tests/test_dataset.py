@@ -157,6 +157,22 @@ def test_one_rule_finds_an_image_from_a_coco_file_name(root, tmp_path):
     )
 
 
+def test_a_name_in_another_unicode_form_or_written_as_a_url_finds_its_image(tmp_path):
+    import unicodedata
+
+    from interactive_seg.coco.locate import same_image
+
+    folder = tmp_path / "photos"
+    picture(folder / unicodedata.normalize("NFD", "café.png"))  # as macOS writes it
+    picture(folder / "my photo.png")
+    locate = ImageLocator(folder)
+    composed = unicodedata.normalize("NFC", "café.png")  # as most tools write it
+    assert locate(composed) == folder / unicodedata.normalize("NFD", "café.png")
+    assert locate("/data/upload/1/my%20photo.png") == folder / "my photo.png"  # Label Studio's upload path
+    assert same_image(composed, unicodedata.normalize("NFD", "sub/café.png"))
+    assert locate("IMG_001.JPG") is None  # a case-only difference is another file on most disks
+
+
 def test_export_review_and_sessions_find_images_by_the_same_rule(root, tmp_path):
     """A file whose file_names carry a prefix (images/...) and a bare base name: export and review find them all."""
     doc = CocoDocument()

@@ -1,5 +1,5 @@
-"""GUI tests of issue #33 point 3: the class list and the class colours are the folder's,
-kept in its COCO file's categories, and come back exactly on reopening.
+"""GUI: the class list and the class colours are the folder's, kept in its COCO file's
+categories, and come back exactly on reopening (issue #33 point 3).
 
 Driven with real mouse and key events on the class list and the buttons.
 Run under a display: xvfb-run -a python -m pytest tests/test_plugin_classes.py

@@ -1,5 +1,5 @@
-"""GUI tests of issue #36: a dataset root with subfolders in the widget's image list (grouped
-by folder, a filter box, object counts), Next/Previous walking the filtered rows.
+"""GUI: a dataset root with subfolders in the widget's image list (grouped by folder, a
+filter box, object counts), Next/Previous walking the filtered rows (issue #36).
 
 Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_dataset.py
 """
@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from test_plugin_trust import accept_box, key, shown_image  # noqa: E402
+from gui_actions import accept_box, key, shown_image  # noqa: E402
 
 from conftest import disc_scene  # noqa: E402
 

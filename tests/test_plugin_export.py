@@ -1,5 +1,5 @@
-"""GUI tests of issue #33 point 4: one numbering, and an Export of the whole folder that
-remembers its choices per folder.
+"""GUI: exports from the widget. One numbering, an Export of the whole folder that remembers
+its choices per folder (issue #33 point 4), and a grey image exported with the dialog's defaults.
 
 Export... is clicked with the mouse; the dialog's modal loop is replaced by a function that
 reads and sets its fields as a user would.
@@ -8,12 +8,15 @@ Run under a display: xvfb-run -a python -m pytest tests/test_plugin_export.py
 
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from conftest import box, disc_scene, wait
+from gui_actions import accept_box  # noqa: E402
+
+from conftest import box, disc_scene, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -119,3 +122,44 @@ def test_the_folder_export_keeps_the_sessions_ids_and_the_dialog_remembers(
     viewer, widget = open_folder(make_napari_viewer, qtbot, root)  # another window, the same folder
     click(qtbot, widget.export_button)
     assert seen[1:] == [(str(out), 7, "black", str(coco))] * 2
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbot, tmp_path, monkeypatch, dtype, top):
+    """Export... clicked, the dialog's defaults (transparent, cropped, PNG) kept: the file is
+    written with the mask as its alpha (the core's side: tests/test_cutouts.py)."""
+    from interactive_seg import read_image
+    from interactive_seg.plugin.widget import ExportDialog, SegmentationWidget
+
+    image, truth = disc_scene(height=120, width=160)
+    grey = (image[..., 0].astype(np.float64) * top / 255).astype(dtype)
+    viewer = make_napari_viewer()
+    viewer.add_image(grey, name="grey")
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    accept_box(qtbot, viewer, widget)
+    assert widget.object_list.count() == 1
+    kept = viewer.layers["objects"].data > 0
+
+    def run_dialog(dialog):
+        assert (
+            dialog.style.currentText() == "transparent"
+            and dialog.crop.isChecked()
+            and dialog.format.currentText() == ".png"
+        )
+        dialog.folder.setText(str(tmp_path / "out"))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", run_dialog)
+    warned = []
+    monkeypatch.setattr(widget, "_warn", warned.append)
+    click(qtbot, widget.export_button)
+    qtbot.waitUntil(lambda: widget.status.text().startswith("Exported") or bool(warned), timeout=20000)
+    assert not warned and widget.status.text().startswith("Exported 1 files")
+    (path,) = (tmp_path / "out").iterdir()
+    out = read_image(path)
+    ys, xs = np.nonzero(kept)
+    crop = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    assert out.dtype == dtype and out.shape == (*kept[crop].shape, 4)
+    assert (out[..., 3] == np.where(kept[crop], top, 0)).all()
+    assert (out[..., 0] == np.where(kept[crop], grey[crop], 0)).all()

@@ -1,5 +1,5 @@
-"""GUI tests of issue #33: keys wherever focus is, the wheel, brush keys, one undo history for
-prompts and objects, messages that stay and never jump, the first image fitted.
+"""GUI: keys wherever focus is, the wheel, brush keys, one undo history for prompts and
+objects, messages that stay and never jump, the first image fitted (issue #33).
 
 Driven with real key, mouse and wheel events on the widgets a user touches.
 Run under a display: xvfb-run -a python -m pytest tests/test_plugin_keys.py
@@ -450,12 +450,10 @@ def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(
     from qtpy.QtCore import Qt, QTimer
     from qtpy.QtWidgets import QApplication
 
-    from interactive_seg.plugin import widget as widget_module
+    from interactive_seg.plugin import folder as folder_module
 
     viewer, widget = folder(make_napari_viewer, qtbot, tmp_path, names=("a.png", "b.png"), sizes={"b.png": (300, 900)})
-    monkeypatch.setattr(
-        widget_module, "READ_IN_WORKER_PIXELS", 200_000, raising=False
-    )  # b.png (270000 pixels) counts as large
+    monkeypatch.setattr(folder_module, "READ_IN_WORKER_PIXELS", 200_000)  # b.png (270000 pixels) counts as large
     read = widget.session.read
 
     def slow_read(name):  # as a 6000 x 4000 photograph decodes

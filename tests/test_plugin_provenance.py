@@ -1,6 +1,6 @@
-"""GUI tests of issue #35 in the widget: every object the annotator keeps says how it was made,
-so the folder can be made again (`interactive-seg replay`), and a key marks the object
-under the cursor accepted or rejected.
+"""GUI: every object the annotator keeps says how it was made, so the folder can be made
+again (`interactive-seg replay`), and a key marks the object under the cursor accepted or
+rejected (issue #35).
 
 Driven with real layer events (boxes, clicks, brush strokes) and real keys.
 Run under a display: xvfb-run -a python -m pytest tests/test_plugin_provenance.py

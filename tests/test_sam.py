@@ -333,6 +333,69 @@ def test_unreachable_server_is_an_input_error(tmp_path):
         checkpoints.download("tiny", cache=tmp_path, info=info, progress=False)
 
 
+def test_download_reports_its_bytes_and_a_cancel_stops_it_leaving_nothing(server, tmp_path):
+    """download(report=, cancel=): the bytes written reach the caller as they arrive (the
+    widget's progress bar), and setting the event stops the download with Cancelled; pooch
+    deletes the half-written file."""
+    import threading
+
+    from interactive_seg.engines.sam import models
+
+    payload = os.urandom(600_000)
+    info = _info(server, payload)
+    seen = []
+    path = checkpoints.download(
+        "tiny", cache=tmp_path, info=info, report=lambda done, total: seen.append((done, total))
+    )
+    assert path.read_bytes() == payload
+    assert len(seen) > 10 and seen[-1] == (len(payload), len(payload))
+    assert all(total == len(payload) for _, total in seen)
+    assert [d for d, _ in seen[:-1]] == sorted(d for d, _ in seen[:-1])  # rising, until pooch's final reset
+    path.unlink()
+
+    cancel = threading.Event()
+    reports = []
+
+    def report(done, total):
+        reports.append(done)
+        if done >= 100_000:
+            cancel.set()
+
+    with pytest.raises(models.Cancelled):
+        checkpoints.download("tiny", cache=tmp_path, info=info, report=report, cancel=cancel)
+    assert max(reports) < len(payload)
+    assert not list((tmp_path / "models").iterdir())  # nothing half-written is kept
+
+
+def test_auto_device_picks_cuda_then_mps_then_cpu(monkeypatch):
+    from interactive_seg.engines.sam import runtime
+
+    mps = torch.backends.mps
+    for cuda, apple, expected in [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        monkeypatch.setattr(mps, "is_available", lambda apple=apple: apple)
+        assert runtime.resolve_device("auto").type == expected
+        assert runtime.resolve_device("AUTO").type == expected
+
+
+def test_the_encoder_runs_in_bf16_autocast_on_cuda_and_fp32_elsewhere():
+    """precision="auto": bfloat16 autocast for the encoder on CUDA, none on the CPU or MPS; the
+    autocast context is made for the engine's device type (checked here without a GPU)."""
+    import warnings
+
+    from interactive_seg.engines.sam import runtime
+
+    cuda, cpu, mps = torch.device("cuda"), torch.device("cpu"), torch.device("mps")
+    assert runtime.resolve_precision("auto", cuda) is torch.bfloat16
+    assert runtime.resolve_precision("auto", cpu) is None and runtime.resolve_precision("auto", mps) is None
+    assert runtime.resolve_precision("fp32", cuda) is None and runtime.resolve_precision("bf16", cpu) is torch.bfloat16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that CUDA is not here; the context is what is checked
+        context = runtime.encoder_autocast(cuda, torch.bfloat16)
+    assert isinstance(context, torch.autocast) and context.device == "cuda" and context.fast_dtype is torch.bfloat16
+    assert not isinstance(runtime.encoder_autocast(cpu, None), torch.autocast)
+
+
 def test_engine_finds_downloaded_checkpoint_by_model_type(server, tmp_path, model, monkeypatch, image):
     import io
 

@@ -5,6 +5,7 @@ model folders, the Hub cache and downloads (no network)."""
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -360,6 +361,168 @@ def test_a_gated_model_without_a_login_says_how_to_log_in(tmp_path, monkeypatch,
     err = capsys.readouterr().err.strip()
     assert "hf auth login" in err and "https://huggingface.co/facebook/sam3" in err
     assert "Traceback" not in err and err.count("\n") == 0
+
+
+class _OfflineHub:
+    """huggingface_hub's real snapshot_download with its two network calls replaced: the
+    repository listing (HfApi) and each file's download (hf_hub_download, fed the progress bar
+    class snapshot_download gives it, as the real one is). Files arrive in ``chunk``-byte pieces."""
+
+    def __init__(self, folder, chunk=4096, pause=0.0, on_chunk=None):
+        self.folder, self.chunk, self.pause, self.on_chunk = folder, chunk, pause, on_chunk
+        self.files = sorted(p.name for p in folder.iterdir() if p.is_file())
+        self.written = 0
+
+    def install(self, monkeypatch):
+        import types
+
+        import huggingface_hub._snapshot_download as sd
+        from huggingface_hub.hf_api import RepoFile
+
+        hub = self
+
+        class Api:
+            def __init__(self, **kwargs):
+                pass
+
+            def repo_info(self, **kwargs):
+                return types.SimpleNamespace(sha="0123456789abcdef0123456789abcdef01234567")
+
+            def list_repo_tree(self, **kwargs):
+                return [RepoFile(path=n, size=(hub.folder / n).stat().st_size, oid=n) for n in hub.files]
+
+        def hf_hub_download(repo_id, filename, *, cache_dir, revision, tqdm_class, **kwargs):
+            import time
+
+            data = (hub.folder / filename).read_bytes()
+            bar = tqdm_class(total=len(data), initial=0)
+            target = Path(cache_dir) / ("models--" + repo_id.replace("/", "--")) / "snapshots" / revision / filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(str(target) + ".incomplete", "wb") as out:
+                for start in range(0, len(data), hub.chunk):
+                    piece = data[start : start + hub.chunk]
+                    out.write(piece)
+                    hub.written += len(piece)
+                    if hub.on_chunk is not None:
+                        hub.on_chunk()
+                    time.sleep(hub.pause)
+                    bar.update(len(piece))
+            Path(str(target) + ".incomplete").rename(target)
+            return str(target)
+
+        monkeypatch.setattr(sd, "HfApi", Api)
+        monkeypatch.setattr(sd, "hf_hub_download", hf_hub_download)
+
+
+def test_a_hub_download_reports_its_bytes_and_a_cancel_stops_it(family, tmp_path, monkeypatch):
+    """download(report=, cancel=) through huggingface_hub's own snapshot_download: the bytes
+    written reach the caller (the widget's progress bar), a set event stops it with Cancelled,
+    and what was fetched is then found offline."""
+    import threading
+
+    from interactive_seg.engines.sam import models
+
+    _, folder, _, _ = family
+    monkeypatch.setenv("INTERACTIVE_SEG_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(pytest.importorskip("huggingface_hub"), "get_token", lambda: None)
+    total = sum(
+        p.stat().st_size for p in folder.iterdir() if p.is_file() and p.suffix in (".json", ".safetensors", ".txt")
+    )
+    hub = _OfflineHub(folder)
+    hub.install(monkeypatch)
+    cancel = threading.Event()
+    hub.on_chunk = lambda: hub.written > total // 3 and cancel.set()
+    with pytest.raises(models.Cancelled):
+        models.download("sam2.1_hiera_tiny", report=lambda done, size: None, cancel=cancel)
+    assert hub.written < total and not models.is_cached("sam2.1_hiera_tiny")
+    hub.on_chunk, hub.written = None, 0
+    seen = []
+    path = models.download("sam2.1_hiera_tiny", report=lambda done, size: seen.append((done, size)))
+    assert models.is_cached("sam2.1_hiera_tiny") and (path / "config.json").is_file()
+    assert seen[-1] == (total, total) and len(seen) > 5
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_a_gated_model_in_the_cache_needs_no_login_and_one_not_there_is_refused_before_the_network(
+    family, tmp_path, monkeypatch
+):
+    import huggingface_hub
+
+    from interactive_seg.engines.sam import models
+
+    name, folder, _, _ = family
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
+    calls = []
+    real = huggingface_hub.snapshot_download
+
+    def snapshot_download(repo_id, **kwargs):
+        calls.append(kwargs.get("local_files_only"))
+        return real(repo_id, **kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    sentence = models.login_needed("sam3", tmp_path)
+    assert "hf auth login" in sentence and "https://huggingface.co/facebook/sam3" in sentence
+    with pytest.raises(InputError) as error:
+        models.download("sam3", cache=tmp_path)
+    assert str(error.value) == sentence and calls and all(calls)  # only the cache was read
+    assert models.login_needed("sam2.1_hiera_tiny", tmp_path) is None  # not gated
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_token")
+    assert models.login_needed("sam3", tmp_path) is None  # logged in: the Hub decides
+    if name == "sam3":
+        monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
+        _hub_cache(tmp_path, "facebook/sam3", folder)
+        assert models.login_needed("sam3", tmp_path) is None
+        assert models.download("sam3", cache=tmp_path) == models.find_checkpoint("sam3", tmp_path)  # offline
+
+
+def test_a_new_family_is_one_module_and_one_registry_line(family, image, tmp_path, monkeypatch, capsys):
+    """A family module (MODELS, TITLE, REQUIRES, CONFIG_TYPES, owns, load) and its line in
+    models.FAMILIES: the catalogue, `models list` and the engine take it, nothing else changes."""
+    import sys
+    import types
+
+    from interactive_seg import cli
+    from interactive_seg.engines.sam import models, sam2, sam3
+
+    name, folder, model, processor = family
+    real = sam2 if name == "sam2" else sam3
+    module = types.ModuleType("tests_new_family")
+    module.TITLE, module.REQUIRES, module.CONFIG_TYPES = "A new family", ("transformers",), ()
+    module.MODELS = (
+        models.ModelInfo("new_tiny", module.__name__, 1_000_000, "a test family", repo="example/new-tiny"),
+    )
+    module.owns = lambda model_type: model_type == "new_tiny"
+    module.load = real.load  # its loading: here, an existing family's
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(models, "FAMILIES", (*models.FAMILIES, module.__name__))  # the one line
+
+    assert models.catalogue()["new_tiny"].family == module.__name__
+    monkeypatch.setenv("INTERACTIVE_SEG_CACHE_DIR", str(tmp_path))
+    assert cli.main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "A new family:" in out and "new_tiny" in out and "https://huggingface.co/example/new-tiny" in out
+    engine = iseg.get_engine("sam", model_type="new_tiny", checkpoint=str(folder), device="cpu", cache_dir=tmp_path)
+    engine.set_image(image)
+    expected, _ = _reference(model, processor, image, box=(120, 80, 330, 220))
+    assert _iou(engine.segment(Prompts(box=(120, 80, 330, 220))).mask, expected) >= 0.99
+    assert engine.model_key.startswith("new_tiny-")  # its own embeddings in the cache
+    assert "models download new_tiny" in engine.choice_note("model_type", "new_tiny", cache_dir=tmp_path)
+
+
+def test_the_widget_the_cli_and_batch_name_no_family():
+    """Only engines/sam knows the families: the front doors import the engine and the catalogue."""
+    import re
+
+    import interactive_seg
+
+    root = Path(interactive_seg.__file__).parent
+    family = re.compile(
+        r"engines\.sam(\.| import [^\n]*\b)(sam1|sam2|sam3|hf|hf_decoder|decoder)\b|\bSam[23]\w*(Model|Processor)\b"
+    )
+    for package in ("plugin", "cli", "batch"):
+        for path in sorted((root / package).rglob("*.py")):
+            hits = family.findall(path.read_text(encoding="utf-8"))
+            assert not hits, f"{path.relative_to(root)} names a SAM family: {hits}"
 
 
 def test_the_one_stage_upscaling_is_post_process_masks_pixel_for_pixel():

@@ -11,7 +11,6 @@ On a GPU several images go through the image encoder in one call.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +18,7 @@ from ..errors import InputError
 from ..files import ensure_folder, list_images, listing_order, read_image, write_bytes_atomic
 from . import worker as worker_side
 from .masks import check_engine_here
-from .run import Failure, Report, Runner, Task, run_tasks, runs_here
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["embed_folder", "folder_images", "GPU_BATCH"]
 
@@ -91,16 +90,12 @@ def embed_folder(
     device: str = "auto",
     cache_dir=None,
     batch_size: Optional[int] = None,
-    scheduler: Optional[str] = None,
-    workers: Optional[int] = None,
-    threads: Optional[int] = None,
-    client=None,
-    preload: Sequence[str] = (),
-    connect_timeout: float = 10.0,
+    cluster: Optional[Cluster] = None,
     progress: bool = True,
     recursive: bool = True,
     include=None,
     exclude=None,
+    **where,
 ) -> Report:
     """Compute the SAM embedding of every image of ``folder`` into the embedding cache.
 
@@ -115,8 +110,8 @@ def embed_folder(
     batch_size : int, optional
         Images per image-encoder call: default 4 on a GPU, 1 on a CPU (where batching
         does not pay).
-    scheduler, workers, threads, client, preload, connect_timeout, progress :
-        Where the tasks run; see :func:`~interactive_seg.batch.masks_from_boxes`. Without a
+    cluster, progress :
+        Where the tasks run; as for :func:`~interactive_seg.batch.masks_from_boxes`. Without a
         scheduler the local cluster has one worker per GPU where there is one, and
         otherwise one worker per core.
     recursive, include, exclude :
@@ -128,6 +123,7 @@ def embed_folder(
         ``computed`` images encoded now, ``reused`` those already cached, failures (an
         unreadable image) with their reasons.
     """
+    cluster = Cluster.given(cluster, **where)
     paths = folder_images(folder, recursive=recursive, include=include, exclude=exclude)
     label = {str(p): p.relative_to(folder).as_posix() for p in paths}  # images by their relative path
     options = {
@@ -139,17 +135,10 @@ def embed_folder(
     options = {k: v for k, v in options.items() if v is not None}
     if batch_size is not None and int(batch_size) < 1:
         raise InputError(f"batch_size must be at least 1; got {batch_size}.")
-    worker_side.preload_here(preload)
-    check_engine_here("sam", options, files=runs_here(scheduler, client))
+    worker_side.preload_here(cluster.preload)
+    check_engine_here("sam", options, files=cluster.here)
     report = Report("embed", images=len(paths))
-    with Runner(
-        scheduler=scheduler,
-        workers=_default_workers(workers, scheduler, client, device),
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster, workers=_default_workers(cluster, device)) as runner:
         report.startup = runner.startup
         if not paths:
             return report
@@ -191,9 +180,15 @@ def embed_folder(
     return report
 
 
-def _default_workers(workers, scheduler, client, device):
+def _default_workers(cluster: Cluster, device):
     """One local worker where the SAM device is a GPU (it batches images instead); else leave the choice to the Runner."""
-    if workers is not None or scheduler is not None or client is not None or str(device).lower() == "cpu":
+    workers = cluster.workers
+    if (
+        workers is not None
+        or cluster.scheduler is not None
+        or cluster.client is not None
+        or str(device).lower() == "cpu"
+    ):
         return workers
     from ..engines.sam import resolve_device
 

@@ -8,18 +8,20 @@ files are named and made exactly as ``interactive-seg export`` makes them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from .. import __version__
-from ..coco import CocoDocument, decode_segmentation
+from ..coco import decode_segmentation
+from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image
+from ..model.store import read_document
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Report, Runner, Task, run_tasks
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["export_folder", "cutout_settings", "write_cutouts", "CUTOUT_OPTIONS"]
 
@@ -96,19 +98,15 @@ def export_folder(
     coco=None,
     cutout_options: Optional[dict] = None,
     cutout_format: str = "png",
-    scheduler: Optional[str] = None,
-    workers: Optional[int] = None,
-    threads: Optional[int] = None,
-    client=None,
-    preload: Sequence[str] = (),
+    cluster: Optional[Cluster] = None,
     work=None,
     keep_work: bool = False,
-    connect_timeout: float = 10.0,
     progress: bool = True,
     recursive: bool = True,
     include=None,
     exclude=None,
     on_progress: Optional[Callable[[int, int], None]] = None,
+    **where,
 ) -> Report:
     """Export every object of a folder session as a cutout, and its COCO file, on a dask cluster.
 
@@ -128,7 +126,7 @@ def export_folder(
         ``crop``, ``padding``, ``feather``: see :func:`~interactive_seg.export.cutout`.
     cutout_format : str
         ``png`` (default), ``tif``, ``jpg``.
-    scheduler, workers, threads, client, preload, connect_timeout, work, keep_work, progress :
+    cluster, work, keep_work, progress :
         As for :func:`~interactive_seg.batch.masks_from_boxes`; the work folder defaults to
         ``<out>/.interactive-seg-work``.
     recursive, include, exclude :
@@ -142,6 +140,7 @@ def export_folder(
     """
     from ..model.session import DEFAULT_ANNOTATIONS
 
+    cluster = Cluster.given(cluster, **where)
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is not a folder; give the folder of a session (its images and annotations).")
@@ -153,12 +152,12 @@ def export_folder(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file; give a folder for the cutouts.")
-    document = CocoDocument.open(path)
+    document = read_document(path, image_size=size_finder(folder))
     spec = cutout_settings(out, dict(cutout_options or {}), cutout_format)
     coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
-    from ..coco.locate import ImageLocator, name_parts
+
     from ..export.naming import image_stems, object_names
     from ..files import image_filter
 
@@ -197,14 +196,7 @@ def export_folder(
 
     report = Report("export", images=len(tasks))
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
-    with Runner(
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster) as runner:
         ensure_folder(out)
         seconds = {"task": 0.0}
 

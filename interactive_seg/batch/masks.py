@@ -14,7 +14,6 @@ import inspect
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -28,11 +27,12 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
+from ..model.store import read_document
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Report, Runner, Task, run_tasks, runs_here
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["masks_from_boxes", "read_detections"]
 
@@ -291,15 +291,11 @@ def masks_from_boxes(
     cutouts=None,
     cutout_options: Optional[dict] = None,
     cutout_format: str = "png",
-    scheduler: Optional[str] = None,
-    workers: Optional[int] = None,
-    threads: Optional[int] = None,
-    client=None,
-    preload: Sequence[str] = (),
+    cluster: Optional[Cluster] = None,
     work=None,
     keep_work: bool = False,
-    connect_timeout: float = 10.0,
     progress: bool = True,
+    **where,
 ) -> Report:
     """Give every box of a COCO file (or of a detector's results) a mask, on a dask cluster.
 
@@ -335,9 +331,10 @@ def masks_from_boxes(
         (:mod:`~interactive_seg.export.naming`: ``sub1/a.png`` -> ``sub1_a_cup-1.png``), with
         ``cutout_options`` (``background``, ``crop``, ``padding``, ...; see
         :func:`~interactive_seg.export.cutout`).
-    scheduler, workers, threads, client, preload, connect_timeout :
-        Where the tasks run; see :class:`~interactive_seg.batch.run.Runner`. By default a
-        local cluster with one worker process per core.
+    cluster : Cluster, optional
+        Where the tasks run (:class:`~interactive_seg.batch.Cluster`): by default a local
+        cluster, one worker process per core. Its fields may be given as keywords instead
+        (``workers=0``: in this process, without dask).
     work : path, optional
         The folder of per-image results (default ``<out>.parts``). A re-run with the same
         settings computes only the images that are not there yet. Emptied and removed
@@ -357,6 +354,7 @@ def masks_from_boxes(
         Bad arguments, before anything is written: an unreadable COCO or results file,
         a missing image folder, an unknown engine, an unreachable scheduler.
     """
+    cluster = Cluster.given(cluster, **where)
     engine = str(engine).strip().lower()
     options = dict(engine_options or {})
     out = Path(out)
@@ -371,12 +369,12 @@ def masks_from_boxes(
         raise InputError("--min-score judges detections; give them with --results DETECTIONS.json.")
     if redo and results is not None:
         raise InputError("--redo is for the annotations of --coco; every detection of --results gets a mask anyway.")
-    document = CocoDocument.open(coco)
+    document = read_document(coco)
     cutout_spec = None
     if cutouts is not None:
         cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)
-    worker_side.preload_here(preload)  # engines a preload module registers are known from here on
-    check_engine_here(engine, options, files=runs_here(scheduler, client))
+    worker_side.preload_here(cluster.preload)  # engines a preload module registers are known from here on
+    check_engine_here(engine, options, files=cluster.here)
 
     # one group per image, in the document's image order; boxes in annotation order
     detections = None
@@ -454,14 +452,7 @@ def masks_from_boxes(
 
     report = Report("masks", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
-    with Runner(
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster) as runner:
         if tasks:
             runner.call(worker_side.check_engine, engine, options)
         ensure_folder(out.parent if str(out.parent) else Path("."))

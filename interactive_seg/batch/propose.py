@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..files import looks_like_image, read_image, write_bytes_atomic
 from . import worker as worker_side
 from .embed import folder_images
-from .run import Failure, Report, Runner, Task, run_tasks
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["propose_images", "proposer"]
 
@@ -96,13 +96,9 @@ def propose_images(
     boxes: Sequence = (),
     min_score: float = 0.0,
     as_dataset: bool = False,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    threads: int | None = None,
-    client=None,
-    preload: Sequence[str] = (),
-    connect_timeout: float = 10.0,
+    cluster: Cluster | None = None,
     progress: bool = True,
+    **where,
 ) -> Report:
     """Write the proposals of an image, or of every image of a folder, to ``out`` as COCO.
 
@@ -120,32 +116,26 @@ def propose_images(
         The phrase and example boxes (concept).
     min_score : float
         Proposals scored below are left out.
-    scheduler, workers, threads, client, preload, connect_timeout, progress :
-        Where it runs: see :class:`~interactive_seg.batch.run.Runner`. One image runs in
-        this process.
+    cluster, progress :
+        Where it runs: as for :func:`~interactive_seg.batch.masks_from_boxes`. One image
+        runs in this process.
     """
     from ..proposals.coco import dataset
     from ..provenance import make_record
 
+    cluster = Cluster.given(cluster, **where)
     if text is not None and not text.strip():
         raise InputError("The phrase is empty; give a short noun phrase such as --text car.")
     if not 0.0 <= float(min_score) <= 1.0:
         raise InputError(f"--min-score must lie between 0 and 1; got {min_score}.")
     root, paths = _inputs(path)
-    if len(paths) == 1 and scheduler is None and client is None:
-        workers = 0  # one image: here, with no cluster to start
-    worker_side.preload_here(preload)
+    if len(paths) == 1 and cluster.scheduler is None and cluster.client is None:
+        cluster = Cluster.given(cluster, workers=0)  # one image: here, with no cluster to start
+    worker_side.preload_here(cluster.preload)
     report = Report("propose", images=len(paths))
     results: dict = {}
     label = {str(p): p.relative_to(root).as_posix() for p in paths}
-    with Runner(
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster) as runner:
         report.startup = runner.startup
         runner.call(probe, source, options)  # a model that is not there says so before any image runs
         tasks = [

@@ -21,7 +21,6 @@ import csv
 import io
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
@@ -29,14 +28,14 @@ import numpy as np
 
 from .. import __version__
 from .. import provenance as pv
-from ..coco import CocoDocument
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
+from ..model.store import read_document
 from . import worker as worker_side
 from .masks import _engine_settings, _unpack, check_engine_here
 from .parts import WorkFolder, digest, file_stamp
-from .run import Failure, Report, Runner, Task, run_tasks, runs_here
+from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["replay", "replay_image", "mask_iou", "DEFAULT_THRESHOLD", "REPORT_SUFFIXES"]
 
@@ -195,15 +194,11 @@ def replay(
     engine_options: Optional[dict] = None,
     threshold: float = DEFAULT_THRESHOLD,
     compare=None,
-    scheduler: Optional[str] = None,
-    workers: Optional[int] = None,
-    threads: Optional[int] = None,
-    client=None,
-    preload: Sequence[str] = (),
+    cluster: Optional[Cluster] = None,
     work=None,
     keep_work: bool = False,
-    connect_timeout: float = 10.0,
     progress: bool = True,
+    **where,
 ) -> Report:
     """Segment every object that stores its prompts again, with ``engine``, into a new COCO file.
 
@@ -227,7 +222,7 @@ def replay(
         its review state is then reset to ``unreviewed`` (default 0.05).
     compare : path, optional
         A ``.csv`` or ``.md`` report: per replayed object the IoU of old and new, worst first.
-    scheduler, workers, threads, client, preload, connect_timeout, work, keep_work, progress :
+    cluster, work, keep_work, progress :
         Where and how the tasks run; as :func:`~interactive_seg.batch.masks_from_boxes`.
 
     Returns
@@ -242,6 +237,7 @@ def replay(
         Before anything is written: a file without stored prompts, a damaged record, an
         unknown or uninstalled engine, a missing image, a bad threshold or output.
     """
+    cluster = Cluster.given(cluster, **where)
     engine = str(engine).strip().lower()
     overrides = dict(engine_options or {})
     coco, out = Path(coco), Path(out)
@@ -251,7 +247,7 @@ def replay(
         raise InputError(
             f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
         )
-    document = CocoDocument.open(coco)
+    document = read_document(coco)
     images = Path(images) if images is not None else coco.parent
     if not images.is_dir():
         raise InputError(
@@ -276,14 +272,14 @@ def replay(
             + (", present on some, holds no prompts" if with_record else "")
             + "); only objects made with interactive-seg (the widget, `segment --coco`) can be replayed."
         )
-    worker_side.preload_here(preload)
+    worker_side.preload_here(cluster.preload)
     option_sets = {
         digest(_options_for(r, engine, overrides)): _options_for(r, engine, overrides)
         for objs in chosen.values()
         for _, r in objs
     }
     for options in option_sets.values():
-        check_engine_here(engine, options, files=runs_here(scheduler, client))
+        check_engine_here(engine, options, files=cluster.here)
     missing, paths = [], {}
     for image_id in chosen:
         record = document.image(image_id)
@@ -322,14 +318,7 @@ def replay(
     report = Report("replay", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
     failed_images: dict = {}
-    with Runner(
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        client=client,
-        preload=preload,
-        connect_timeout=connect_timeout,
-    ) as runner:
+    with Runner(cluster) as runner:
         first = next(iter(option_sets.values()))
         runner.call(worker_side.check_engine, engine, first)
         ensure_folder(out.parent if str(out.parent) else Path("."))

@@ -13,13 +13,13 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Optional
 
 from ..errors import InputError
 from . import worker as worker_side
 
-__all__ = ["Runner", "Report", "Failure", "Task", "Progress", "run_tasks", "runs_here", "ENV_SCHEDULER"]
+__all__ = ["Cluster", "Runner", "Report", "Failure", "Task", "Progress", "run_tasks", "runs_here", "ENV_SCHEDULER"]
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 _HINT = "run: pip install 'interactive-seg[batch]' (or pass workers=0 to run in this process)"
@@ -29,6 +29,66 @@ def runs_here(scheduler=None, client=None) -> bool:
     """Whether the workers run on this machine (this process or a local cluster): no
     scheduler given, none in ``$DASK_SCHEDULER_ADDRESS``, no client of the caller's."""
     return scheduler is None and client is None and not os.environ.get(ENV_SCHEDULER)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where a batch job's tasks run: one value every job takes (``cluster=``) and the
+    command line builds once from its flags.
+
+    Each job also takes these fields as keywords of its own (``workers=0``,
+    ``scheduler="tcp://HOST:PORT"``, ...), laid over ``cluster``.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://HOST:PORT``); default
+        ``$DASK_SCHEDULER_ADDRESS``. Without one, a local cluster of worker processes
+        is started on this machine and closed at the end.
+    workers : int, optional
+        Local cluster: how many worker processes (default: one per core); 0 runs the
+        tasks in this process, without dask. With ``scheduler``: wait until this many
+        workers are connected (default 1).
+    threads : int, optional
+        OpenCV / torch threads per task (default: each machine's cores shared among the
+        task threads of the workers on it, so 2 workers on 2 cores get 1 each).
+    client : distributed.Client, optional
+        Use this client as it is (nothing started or closed).
+    preload : sequence of str
+        Modules to import on every worker (and here) first: ones that register engines
+        or SAM model types.
+    connect_timeout : float
+        Seconds to wait for a scheduler (and its workers).
+    """
+
+    scheduler: Optional[str] = None
+    workers: Optional[int] = None
+    threads: Optional[int] = None
+    client: object = None
+    preload: tuple = ()
+    connect_timeout: float = 10.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "preload", tuple(self.preload or ()))
+
+    @classmethod
+    def given(cls, cluster: Optional[Cluster] = None, **values) -> Cluster:
+        """The cluster a job was given: ``cluster`` (default: a local one) with ``values``, its fields
+        given as keywords, laid over it."""
+        if cluster is None:
+            cluster = cls()
+        elif not isinstance(cluster, cls):
+            raise InputError(f"cluster must be an interactive_seg.batch.Cluster; got {type(cluster).__name__}.")
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r} (a cluster's are {', '.join(names)})")
+        return replace(cluster, **values) if values else cluster
+
+    @property
+    def here(self) -> bool:
+        """Whether the workers run on this machine (see :func:`runs_here`)."""
+        return runs_here(self.scheduler, self.client)
 
 
 @dataclass
@@ -200,33 +260,18 @@ def _reason(exc: BaseException) -> str:
 
 
 class Runner:
-    """Where a batch's tasks run.
+    """Where a batch's tasks run: a :class:`Cluster` connected to (or started), or this process.
 
     Parameters
     ----------
-    scheduler : str, optional
-        Address of a running dask scheduler (``tcp://HOST:PORT``); default
-        ``$DASK_SCHEDULER_ADDRESS``. Without one, a local cluster of worker processes
-        is started on this machine and closed at the end.
-    workers : int, optional
-        Local cluster: how many worker processes (default: one per core); 0 runs the
-        tasks in this process, without dask. With ``scheduler``: wait until this many
-        workers are connected (default 1).
-    threads : int, optional
-        OpenCV / torch threads per task (default: each machine's cores shared among the
-        task threads of the workers on it, so 2 workers on 2 cores get 1 each).
-    client : distributed.Client, optional
-        Use this client as it is (nothing started or closed).
-    preload : sequence of str
-        Modules to import on every worker (and here) first: ones that register engines
-        or SAM model types.
-    connect_timeout : float
-        Seconds to wait for a scheduler (and its workers).
+    cluster : Cluster, optional
+        Where (default: a local cluster, one worker process per core); ``where`` are its
+        fields as keywords, laid over it (``Runner(workers=0)``).
     """
 
-    def __init__(
-        self, *, scheduler=None, workers=None, threads=None, client=None, preload=(), connect_timeout: float = 10.0
-    ):
+    def __init__(self, cluster: Optional[Cluster] = None, **where):
+        cluster = Cluster.given(cluster, **where)
+        scheduler, workers, threads, client = cluster.scheduler, cluster.workers, cluster.threads, cluster.client
         if workers is not None and int(workers) < 0:
             raise InputError(f"workers must be 0 (this process) or more; got {workers}.")
         if threads is not None and int(threads) < 1:
@@ -240,8 +285,8 @@ class Runner:
         self.scheduler = scheduler
         self.workers_wanted = None if workers is None else int(workers)
         self.threads = None if threads is None else int(threads)
-        self.preload = tuple(preload or ())
-        self.timeout = float(connect_timeout)
+        self.preload = cluster.preload
+        self.timeout = float(cluster.connect_timeout)
         self.client = client
         self._own_client = False
         self._cluster = None

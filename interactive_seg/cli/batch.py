@@ -1,5 +1,6 @@
 """`interactive-seg batch masks | embed | export`: the batch jobs of :mod:`interactive_seg.batch`
-from the command line, and the flags of where a job runs (shared with `replay`).
+from the command line, and :func:`run_job`, which runs a job where the flags say (shared with
+`replay` and `propose`).
 
 Nothing here imports dask or torch; the jobs do, when they run.
 """
@@ -15,74 +16,17 @@ from ..batch.export import export_folder
 from ..batch.masks import masks_from_boxes
 from ..engines import engine_class
 from .common import (
+    CLUSTER_HELP,
+    add_cluster_options,
     add_engine_options,
     add_listing_options,
+    cluster,
     cutout_style,
     engine_values,
     listing,
 )
 
-__all__ = ["CLUSTER_HELP", "add_cluster_options", "add_parser", "run_job"]
-
-CLUSTER_HELP = (
-    "Tasks run per image on dask.distributed: by default a local cluster of worker processes on "
-    "this machine (one per core; nothing to set up); --scheduler tcp://HOST:PORT (or "
-    "$DASK_SCHEDULER_ADDRESS) sends them to a running cluster (`dask scheduler`, then `dask worker "
-    "tcp://HOST:PORT` on each machine; paths must be valid on the workers). Exit status 0 when every "
-    "image succeeded, 1 when some failed (each listed with its reason; the others are done), 2 for bad "
-    "arguments (nothing written), 130 when interrupted (finished images are kept: run the same command "
-    "again to go on)."
-)
-
-
-def add_cluster_options(parser, work: bool = True) -> None:
-    """Where a job runs (``--scheduler``, ``--workers``, ...), its work folder, and ``--quiet``."""
-    group = parser.add_argument_group("where it runs")
-    group.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
-    )
-    group.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers",
-    )
-    group.add_argument(
-        "--threads",
-        type=int,
-        metavar="N",
-        help="OpenCV/torch threads per worker task (default: each machine's cores shared among its workers' task threads)",
-    )
-    group.add_argument(
-        "--preload",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable",
-    )
-    group.add_argument(
-        "--connect-timeout",
-        dest="connect_timeout",
-        type=float,
-        default=10.0,
-        metavar="S",
-        help="seconds to wait for the scheduler and its workers (default 10)",
-    )
-    if work:
-        group.add_argument(
-            "--work",
-            metavar="DIR",
-            help="folder of per-image results, for resuming (default: beside the output); removed once every image succeeded",
-        )
-        group.add_argument(
-            "--keep-work",
-            dest="keep_work",
-            action="store_true",
-            help="keep the work folder even when every image succeeded",
-        )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only failures")
+__all__ = ["add_parser", "run_job"]
 
 
 def _cutout_options(parser) -> None:
@@ -112,17 +56,6 @@ def _cache_option(parser) -> None:
     )
 
 
-def _where(args) -> dict:
-    return {
-        "scheduler": args.scheduler,
-        "workers": args.workers,
-        "threads": args.threads,
-        "preload": tuple(args.preload),
-        "connect_timeout": args.connect_timeout,
-        "progress": not args.quiet,
-    }
-
-
 def _finish(args, report) -> int:
     if report.images == 0 and report.command == "embed":
         if not args.quiet:
@@ -144,7 +77,7 @@ def _finish(args, report) -> int:
 def run_job(args, kept_in: str, job, *positional, **options) -> int:
     """Run ``job(*positional, **options)`` where ``args`` say, print its report; the exit status (130 when interrupted)."""
     try:
-        report = job(*positional, **options, **_where(args))
+        report = job(*positional, **options, cluster=cluster(args), progress=not args.quiet)
     except KeyboardInterrupt:
         print(
             f"interrupted; the results of finished images are kept in {kept_in}: run the same command again to go on",

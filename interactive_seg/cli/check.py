@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from ..coco import CocoDocument, check_coco
+from ..coco.locate import size_finder
+from ..errors import InputError
 from .common import say
 
 __all__ = ["add_parser", "cmd_check"]
 
 
 def cmd_check(args) -> int:
-    problems = check_coco(args.coco, strict=args.strict)
+    coco = Path(args.coco)
+    images = Path(args.images) if args.images is not None else coco.parent
+    if args.images is not None and not images.is_dir():
+        raise InputError(f"--images {args.images!r} is not a folder; give the folder of the COCO file's images.")
+    # an image record without a size (Label Studio writes null) takes it from its file
+    problems = check_coco(coco, strict=args.strict, image_size=size_finder(images))
     if not problems:
-        doc = CocoDocument.open(args.coco)
+        doc = CocoDocument.open(coco)
         boxes = sum(1 for i in doc.annotation_ids() if not doc.has_mask(i))
         say(
             args,
@@ -41,6 +49,11 @@ def add_parser(sub) -> None:
         epilog="example: interactive-seg check annotations.coco.json --strict",
     )
     chk.add_argument("coco", metavar="FILE", help="the COCO .json file")
+    chk.add_argument(
+        "--images",
+        metavar="DIR",
+        help="the folder of the file's images, for records that give no width and height (default: the file's folder)",
+    )
     chk.add_argument(
         "--strict",
         action="store_true",

@@ -1,5 +1,6 @@
 """What every command of ``interactive-seg`` shares: messages, the progress bar, parsing of
-boxes, points and colours, the folder listing flags, the engine flags and the error handling.
+boxes, points and colours, the folder listing flags, the engine flags, the flags of where a
+batch job runs (read into one :class:`~interactive_seg.batch.Cluster`) and the error handling.
 
 The engine flags are made from the engines' own listings (``engine_class(name).options``,
 the list the napari widget builds its option panels from), so a flag's name, type and help
@@ -18,14 +19,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..batch.run import Cluster
 from ..engines import Option, engine_class, engine_names
 from ..errors import InputError
 from ..files import ExifIgnoredWarning, read_image
 
 __all__ = [
+    "CLUSTER_HELP",
     "EXIT_BAD_INPUT",
+    "add_cluster_options",
     "add_engine_options",
     "add_listing_options",
+    "cluster",
     "cutout_style",
     "engine_flags",
     "engine_values",
@@ -147,6 +152,79 @@ def add_listing_options(parser) -> None:
 def listing(args) -> dict:
     """The keywords of :func:`~interactive_seg.files.list_images` the flags of :func:`add_listing_options` give."""
     return {"recursive": not args.flat, "include": args.include, "exclude": args.exclude}
+
+
+# -- where a batch job runs --------------------------------------------------------------
+CLUSTER_HELP = (
+    "Tasks run per image on dask.distributed: by default a local cluster of worker processes on "
+    "this machine (one per core; nothing to set up); --scheduler tcp://HOST:PORT (or "
+    "$DASK_SCHEDULER_ADDRESS) sends them to a running cluster (`dask scheduler`, then `dask worker "
+    "tcp://HOST:PORT` on each machine; paths must be valid on the workers). Exit status 0 when every "
+    "image succeeded, 1 when some failed (each listed with its reason; the others are done), 2 for bad "
+    "arguments (nothing written), 130 when interrupted (finished images are kept: run the same command "
+    "again to go on)."
+)
+
+
+def add_cluster_options(parser, work: bool = True) -> None:
+    """Where a job runs (``--scheduler``, ``--workers``, ...), its work folder, and ``--quiet``."""
+    group = parser.add_argument_group("where it runs")
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
+    )
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local cluster: N worker processes (default: one per core; 0: run here without dask); with --scheduler: wait for N workers",
+    )
+    group.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="OpenCV/torch threads per worker task (default: each machine's cores shared among its workers' task threads)",
+    )
+    group.add_argument(
+        "--preload",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE on every worker first (one that registers engines or SAM model types); repeatable",
+    )
+    group.add_argument(
+        "--connect-timeout",
+        dest="connect_timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for the scheduler and its workers (default 10)",
+    )
+    if work:
+        group.add_argument(
+            "--work",
+            metavar="DIR",
+            help="folder of per-image results, for resuming (default: beside the output); removed once every image succeeded",
+        )
+        group.add_argument(
+            "--keep-work",
+            dest="keep_work",
+            action="store_true",
+            help="keep the work folder even when every image succeeded",
+        )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only failures")
+
+
+def cluster(args) -> Cluster:
+    """The :class:`~interactive_seg.batch.Cluster` the flags of :func:`add_cluster_options` give."""
+    return Cluster(
+        scheduler=args.scheduler,
+        workers=args.workers,
+        threads=args.threads,
+        preload=tuple(args.preload),
+        connect_timeout=args.connect_timeout,
+    )
 
 
 # -- engine options ----------------------------------------------------------------------

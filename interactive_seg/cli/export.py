@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from ..coco.locate import size_finder
 from ..errors import InputError
 from ..export.cutouts import check_format
-from ..export.dataset import add_to_coco, export_dataset, export_objects
+from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
 from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
+from ..model.store import edit_document, read_document
 from .common import cutout_style, progress, say
 
 __all__ = ["add_parser", "cmd_export"]
@@ -47,9 +50,18 @@ def cmd_export(args) -> int:
             say(args, f"Wrote {path}")
         if args.coco is not None:
             categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
-            path = add_to_coco(
-                args.coco, image_path.name, image.shape[1], image.shape[0], objects, categories, polygons=args.polygons
-            )
+            path = Path(args.coco)
+            with edit_document(path, where=repr(str(path))) as doc:
+                add_objects(
+                    doc,
+                    image_path.name,
+                    image.shape[1],
+                    image.shape[0],
+                    objects,
+                    categories,
+                    polygons=args.polygons,
+                    where=str(path),
+                )
             say(
                 args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)"
             )
@@ -60,7 +72,18 @@ def cmd_export(args) -> int:
             "Say what to export: --image IMG --labels LABELS.png for one image, "
             "or --coco FILE --images DIR for a whole dataset."
         )
-    written = export_dataset(args.coco, args.images, out, progress=progress(args), suffix=suffix, **options)
+    try:
+        written = export_dataset(
+            read_document(Path(args.coco), image_size=size_finder(args.images)),
+            args.images,
+            out,
+            progress=progress(args),
+            suffix=suffix,
+            **options,
+        )
+    except PartialExport as partial:  # the other images were exported: say which failed, exit 1
+        print(f"interactive-seg export: {partial}", file=sys.stderr)
+        return 1
     say(args, f"Wrote {len(written)} cutouts to {out}")
     return 0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..batch.propose import propose_images
 from ..errors import InputError
-from .batch import add_cluster_options, run_job
-from .common import parse_box
+from .batch import run_job
+from .common import add_cluster_options, parse_box
 
 __all__ = ["add_parser", "cmd_propose"]
 

@@ -6,8 +6,8 @@ from ..batch import worker as worker_side
 from ..batch.replay import DEFAULT_THRESHOLD, replay
 from ..engines import engine_class, engine_names
 from ..errors import InputError
-from .batch import CLUSTER_HELP, add_cluster_options, run_job
-from .common import add_engine_options, engine_values, option_value
+from .batch import run_job
+from .common import CLUSTER_HELP, add_cluster_options, add_engine_options, engine_values, option_value
 
 __all__ = ["add_parser", "cmd_replay", "parse_options"]
 

@@ -13,6 +13,7 @@ from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
 from ..files import ensure_folder, read_image, write_image
+from ..model.store import edit_document, read_document
 from ..prompts import Prompts
 from ..provenance import KEY, make_record
 from .common import (
@@ -60,11 +61,13 @@ def cmd_segment(args) -> int:
         raise InputError("The engine found no object for these prompts; draw a tighter box or add foreground clicks.")
     say(args, f"Object: {int(mask.sum())} pixels ({100.0 * mask.mean():.1f} % of the image) in {seconds:.2f} s.")
     if document is not None:
-        doc, image_id = document
-        if image_id is None:
-            image_id = doc.add_image(_coco_file_name(Path(args.coco), image_path), width, height)["id"]
-        record = doc.add_annotation(image_id, mask, args.category, **{KEY: make_record(engine, prompts, image)})
-        doc.save(args.coco)
+        coco = Path(args.coco)
+        # as the file's one writer: a session open on it refuses, one that did not close is folded in
+        with edit_document(coco, where=repr(str(coco))) as doc:
+            image_id = _coco_image(doc, coco, image_path, width, height)
+            if image_id is None:
+                image_id = doc.add_image(_coco_file_name(coco, image_path), width, height)["id"]
+            record = doc.add_annotation(image_id, mask, args.category, **{KEY: make_record(engine, prompts, image)})
         say(args, f"Added object {record['id']} ({args.category}) to {args.coco}; the rest of the file kept as it was.")
     if out is None:
         return 0
@@ -93,16 +96,21 @@ def _coco_for_segment(coco: Path, image_path: Path, width: int, height: int) -> 
         raise InputError(
             f"--coco {str(coco)!r} is a folder; give the path of the COCO .json file to add the object to."
         )
-    doc = CocoDocument.open(coco) if coco.exists() else CocoDocument()
+    doc = read_document(coco) if coco.exists() else CocoDocument()
+    return doc, _coco_image(doc, coco, image_path, width, height)
+
+
+def _coco_image(doc: CocoDocument, coco: Path, image_path: Path, width: int, height: int):
+    """The id of the image's record in ``doc`` (None: not there); an InputError when the record's size is another."""
     record = doc.find_image(_coco_file_name(coco, image_path))
     if record is None:
-        return doc, None
+        return None
     if (int(record["width"]), int(record["height"])) != (width, height):
         raise InputError(
             f"{str(coco)!r} lists {record['file_name']!r} as {record['width']} x {record['height']} but the image is "
             f"{width} x {height}; is it the same image?"
         )
-    return doc, record["id"]
+    return record["id"]
 
 
 def add_parser(sub) -> None:

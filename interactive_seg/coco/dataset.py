@@ -169,7 +169,7 @@ def write_coco(path, images: Iterable[CocoImage], categories=(), *, polygons: bo
     return CocoDocument.from_data(to_coco(images, categories, polygons=polygons)).save(path)
 
 
-def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> list:
+def check_coco(source, *, strict: bool = False, segmentations: bool = True, image_size=None) -> list:
     """Say what is wrong in a COCO dataset instead of crashing on it.
 
     Parameters
@@ -182,6 +182,9 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> l
         Check every segmentation as far as decoding would (RLE runs, polygon sizes);
         with False only ids, fields, references and the quick segmentation checks done
         on opening (the fastest).
+    image_size : callable, optional
+        ``image_size(record) -> (height, width)`` for image records that give no size (as
+        for :meth:`CocoDocument.open`; :func:`~interactive_seg.coco.locate.size_finder`).
 
     Returns
     -------
@@ -199,7 +202,7 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True) -> l
 
     if isinstance(source, (str, os.PathLike)):
         try:  # record by record: a file of any size is checked in about its size in memory
-            source = CocoDocument.open(source)
+            source = CocoDocument.open(source, image_size=image_size)
         except InputError:
             source = load_json(source)  # not JSON: that InputError; else every problem of the data
     if isinstance(source, CocoDocument):

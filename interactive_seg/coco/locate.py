@@ -10,7 +10,10 @@ file's own path is the last resort. In order:
 2. its tails below the folder, longest first: ``images/abc.jpg`` is looked for as
    ``images/abc.jpg``, then ``abc.jpg`` (drives, ``..`` and ``.`` dropped);
 3. its base name anywhere below the folder, when exactly one image there has it
-   (``abc.jpg`` finds ``train/abc.jpg``; two ``abc.jpg`` in different folders find none);
+   (``abc.jpg`` finds ``train/abc.jpg``; two ``abc.jpg`` in different folders find none).
+   Names are compared in one Unicode form (NFC: ``café`` typed on macOS, stored decomposed,
+   is ``café`` written by another tool) and, for names another tool wrote as a URL
+   (``/data/upload/1/my%20photo.jpg``), also percent-decoded;
 4. the path as written, when it points outside the folder (an absolute path, or one that
    climbs with ``..``) and that file exists.
 
@@ -20,12 +23,14 @@ Export, review, batch jobs and folder sessions all find images through this modu
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Optional
+from urllib.parse import unquote
 
-from ..files import list_images
+from ..files import image_size, list_images
 
-__all__ = ["ImageLocator", "locate_image", "relative_name", "name_parts", "same_image"]
+__all__ = ["ImageLocator", "locate_image", "size_finder", "relative_name", "name_parts", "same_image"]
 
 
 def name_parts(file_name) -> list:
@@ -35,6 +40,11 @@ def name_parts(file_name) -> list:
     if parts and len(parts[0]) == 2 and parts[0][1] == ":":  # a Windows drive
         parts = parts[1:]
     return [p for p in parts if p not in ("", ".", "..")]
+
+
+def _base_key(name: str) -> str:
+    """A base name as compared by step 3 of the rule: one Unicode form (NFC)."""
+    return unicodedata.normalize("NFC", name)
 
 
 def relative_name(file_name) -> Optional[str]:
@@ -53,7 +63,8 @@ def same_image(a, b) -> bool:
     """Whether two ``file_name`` s may name one image: one's path is the tail of the other's
     (``abc.jpg``, ``images/abc.jpg``, ``C:\\data\\images\\abc.jpg``); ``sub1/a.png`` and
     ``sub2/a.png`` are two images."""
-    first, second = name_parts(a), name_parts(b)
+    first = [_base_key(p) for p in name_parts(a)]
+    second = [_base_key(p) for p in name_parts(b)]
     short, long = sorted((first, second), key=len)
     return bool(short) and long[len(long) - len(short) :] == short
 
@@ -103,8 +114,12 @@ class ImageLocator:
                 return "/".join(tail)
         if not parts:
             return None
-        found = self._bases().get(parts[-1], [])
-        return found[0] if len(found) == 1 else None
+        bases = self._bases()
+        for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):
+            found = bases.get(_base_key(base), [])
+            if found:
+                return found[0] if len(found) == 1 else None
+        return None
 
     def _bases(self) -> dict:
         if self._by_base is None:
@@ -112,10 +127,24 @@ class ImageLocator:
             if self.folder.is_dir():
                 images, unreadable = list_images(self.folder)
                 for name in images + unreadable:
-                    self._by_base.setdefault(PurePosixPath(name).name, []).append(name)
+                    self._by_base.setdefault(_base_key(PurePosixPath(name).name), []).append(name)
         return self._by_base
 
 
 def locate_image(images_dir, file_name) -> Optional[Path]:
     """The image file of a COCO ``file_name`` in ``images_dir`` (the module's rule), or None."""
     return ImageLocator(images_dir)(file_name)
+
+
+def size_finder(images_dir):
+    """An ``image_size(record)`` for :meth:`CocoDocument.open`: the (height, width) of a
+    record's image found in ``images_dir`` by the module's rule, from its header (EXIF
+    orientation applied); None when it is not found. A record without a size (Label Studio
+    writes ``"width": null`` for an image it could not open) gets its size from its file."""
+    locate = ImageLocator(images_dir)
+
+    def size(record: dict):
+        path = locate(record.get("file_name", ""))
+        return image_size(path) if path is not None else None
+
+    return size

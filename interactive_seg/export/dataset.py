@@ -9,7 +9,7 @@ from typing import Optional
 import numpy as np
 
 from ..coco.document import CocoDocument
-from ..coco.locate import ImageLocator, name_parts, same_image
+from ..coco.locate import ImageLocator, name_parts, same_image, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
@@ -17,7 +17,7 @@ from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .naming import image_stems, object_names
 
-__all__ = ["export_objects", "export_dataset", "add_to_coco"]
+__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "PartialExport"]
 
 
 def export_objects(
@@ -74,11 +74,28 @@ def add_to_coco(
     """
     coco_path = Path(coco_path)
     doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
+    add_objects(doc, file_name, width, height, objects, categories, polygons=polygons, where=str(coco_path))
+    return doc.save(coco_path)
+
+
+def add_objects(
+    doc: CocoDocument,
+    file_name: str,
+    width: int,
+    height: int,
+    objects: Sequence,
+    categories=(),
+    *,
+    polygons=False,
+    where: str = "the COCO file",
+) -> None:
+    """:func:`add_to_coco` on an open document, which the caller saves (the command line does
+    it as the file's one writer, under its folder's lock)."""
     records = [record for record in doc.find_images(file_name) if same_image(record["file_name"], file_name)]
     for record in records:
         if (int(record["width"]), int(record["height"])) != (int(width), int(height)):
             raise InputError(
-                f"{str(coco_path)!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this image is "
+                f"{where!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this image is "
                 f"{width} x {height}, so it is another image: give another COCO file or fix that entry."
             )
     for name in categories:
@@ -98,7 +115,6 @@ def add_to_coco(
             doc.add_annotation(
                 image_id, obj.mask, str(obj.category), polygons=polygons, id=doc.new_annotation_id(after)
             )
-    return doc.save(coco_path)
 
 
 def export_dataset(
@@ -114,8 +130,9 @@ def export_dataset(
 
     Parameters
     ----------
-    coco_path : path
-        The COCO file.
+    coco_path : path or CocoDocument
+        The COCO file, or the document read from it (with a session's unsaved changes:
+        :func:`~interactive_seg.model.store.read_document`).
     images_dir : path
         Folder of the file's images, found by the rule of :mod:`~interactive_seg.coco.locate`
         (the ``file_name`` as a path below the folder, then its tails, then its base name
@@ -136,10 +153,17 @@ def export_dataset(
     ------
     InputError
         Before anything is written, when images of the file are missing from ``images_dir``
-        or a segmentation cannot be decoded; while writing, when an image has another size
-        than the file says.
+        or a segmentation cannot be decoded.
+    PartialExport
+        After every other image was exported, when some images could not be (unreadable,
+        or another size than the file says): it lists them and the files written.
     """
-    doc = CocoDocument.open(coco_path)
+    doc = (
+        coco_path
+        if isinstance(coco_path, CocoDocument)
+        else CocoDocument.open(coco_path, image_size=size_finder(images_dir))
+    )
+    coco_path = doc.path if doc.path is not None else coco_path
     images_dir = Path(images_dir)
     todo = []
     for record in doc.images:
@@ -167,20 +191,43 @@ def export_dataset(
         for record, _ in todo
     }
     stems = image_stems(relative.values())
-    written = []
+    written, failures = [], []
     for done, (record, anns) in enumerate(todo, start=1):
         size = doc.image_size(record["id"])
-        image = read_image(located[record["id"]], expect=size, coco=coco_path)
-        if image.shape[:2] != size:
-            raise InputError(
-                f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
-                f"{record['width']} x {record['height']}; point --images at the images the file was made for."
-            )
-        objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
-        written += export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+        try:
+            image = read_image(located[record["id"]], expect=size, coco=coco_path)
+            if image.shape[:2] != size:
+                raise InputError(
+                    f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
+                    f"{record['width']} x {record['height']}; point --images at the images the file was made for."
+                )
+        except InputError as exc:  # one bad image does not stop the others
+            failures.append((str(record["file_name"]), str(exc)))
+        else:
+            objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
+            written += export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
         if progress is not None:
             progress(done, len(todo), str(record["file_name"]))
+    if failures:
+        raise PartialExport(written, failures, len(todo))
     return written
+
+
+class PartialExport(InputError):
+    """Some images of a dataset could not be exported; the others were.
+
+    ``written`` lists the files written, ``failures`` the (file_name, reason) of each image
+    that was not exported.
+    """
+
+    def __init__(self, written: list, failures: list, images: int):
+        self.written, self.failures = written, failures
+        shown = "; ".join(f"{name!r}: {why}" for name, why in failures[:5])
+        more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
+        super().__init__(
+            f"{len(failures)} of {images} image(s) could not be exported ({shown}{more}); "
+            f"the {len(written)} cutouts of the others were written."
+        )
 
 
 class _Decoded:

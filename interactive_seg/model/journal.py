@@ -29,6 +29,8 @@ import os
 import zlib
 from pathlib import Path
 
+from .lock import real_path
+
 __all__ = ["Journal", "JournalState", "file_digest", "journal_path"]
 
 _HEAD = 18  # "llllllll cccccccc " before the JSON
@@ -36,7 +38,8 @@ ABSENT = None  # the base of a journal started when there was no COCO file
 
 
 def journal_path(coco_path: Path) -> Path:
-    coco_path = Path(coco_path)
+    """Where the journal of a COCO file lives: a hidden file beside it (beside a link's target)."""
+    coco_path = real_path(coco_path)
     return coco_path.with_name(f".{coco_path.name}.journal")
 
 

@@ -8,16 +8,26 @@ conflict like two processes do (each holds its own open file).
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-__all__ = ["FolderLock", "lock_path"]
+__all__ = ["FolderLock", "lock_path", "real_path"]
+
+
+def real_path(coco_path: Path) -> Path:
+    """The file a COCO path stands for: a symlink's target (followed even when it is
+    missing), so that two links to one file share one lock and one journal, beside the file
+    that is written."""
+    coco_path = Path(coco_path)
+    return Path(os.path.realpath(coco_path)) if coco_path.is_symlink() else coco_path
 
 
 def lock_path(coco_path: Path) -> Path:
-    """Where the lock of a COCO file lives: a hidden file beside it."""
-    coco_path = Path(coco_path)
+    """Where the lock of a COCO file lives: a hidden file beside it (beside a link's target)."""
+    coco_path = real_path(coco_path)
     return coco_path.with_name(f".{coco_path.name}.lock")
 
 
@@ -27,6 +37,9 @@ class FolderLock:
     def __init__(self, coco_path: Path):
         self.path = lock_path(coco_path)
         self._lock: FileLock | None = None
+        #: Why the last :meth:`acquire` failed when no other session holds the lock (a
+        #: read-only file system, no space, no permission, a missing folder); None otherwise.
+        self.error: OSError | None = None
 
     @property
     def held(self) -> bool:
@@ -35,13 +48,20 @@ class FolderLock:
     def acquire(self) -> bool:
         """Take the lock without waiting: True when taken, False when another session holds it.
 
-        A folder where no lock file can be made (read-only) gives False too: nothing can be
-        written there anyway.
+        A folder where no lock file can be made gives False too, with :attr:`error` set to the
+        operating system's reason: nothing can be written there anyway.
         """
+        self.error = None
+        if not self.path.parent.is_dir():  # a dangling link's folder: never make it (filelock would)
+            self.error = FileNotFoundError(errno.ENOENT, "No such folder", str(self.path))
+            return False
         lock = FileLock(str(self.path), timeout=0, thread_local=False, fallback_to_soft=False)
         try:
             lock.acquire(timeout=0)
-        except (Timeout, OSError):
+        except Timeout:
+            return False
+        except OSError as exc:
+            self.error = exc
             return False
         self._lock = lock
         return True

@@ -15,18 +15,9 @@ from typing import Optional
 from ..coco.document import CocoDocument, _path_key
 from ..coco.locate import relative_name
 from ..errors import InputError
-from ..files import IMAGE_SUFFIXES, image_filter, image_size, looks_like_image
+from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image
 
-__all__ = ["ImageRecords", "add_named_images", "size_on_disk"]
-
-
-def size_on_disk(folder: Path, record: dict) -> Optional[tuple]:
-    """(height, width) of a record's image below the folder, from its header (None: a file that gives no size)."""
-    name = relative_name(record.get("file_name"))
-    if name is None:
-        return None
-    path = folder.joinpath(*name.split("/"))
-    return image_size(path) if path.is_file() else None
+__all__ = ["ImageRecords", "add_named_images"]
 
 
 def add_named_images(folder: Path, document: CocoDocument, images: list, unreadable: list, include, exclude) -> None:

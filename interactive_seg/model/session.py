@@ -24,6 +24,7 @@ from typing import Optional
 import numpy as np
 
 from ..coco.document import CocoDocument
+from ..coco.locate import size_finder
 from ..errors import InputError
 from ..files import IMAGE_SUFFIXES, image_size, list_images, listing_order, read_image
 from ..labels import labels_into_document, objects_to_labels
@@ -32,7 +33,7 @@ from ..provenance import KEY, record_of, review_state, set_review
 from . import settings as _settings
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
-from .names import ImageRecords, add_named_images, size_on_disk
+from .names import ImageRecords, add_named_images
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
@@ -153,7 +154,7 @@ class Session:
             compact_every=compact_every,
             compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
-            image_size=lambda record: size_on_disk(folder, record),
+            image_size=size_finder(folder),
         )
         if recursive:
             add_named_images(folder, store.doc, images, unreadable, include, exclude)

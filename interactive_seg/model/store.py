@@ -18,16 +18,19 @@ refuses, and the changes stay in the journal.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..coco.document import CocoDocument
 from ..errors import InputError
 from ..files import remove_stale_temporaries, write_bytes_atomic
 from . import journal as jr
-from .lock import FolderLock
+from .lock import FolderLock, real_path
 
 __all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction"]
 
@@ -38,6 +41,21 @@ DEFAULT_COMPACT_SECONDS = 60.0
 FOLD_SPACING = 20
 _MISSING = object()
 _KINDS = ("image", "category", "annotation")
+
+
+def _lock_failure(where: str, error: OSError) -> str:
+    """One sentence on why no lock file could be made beside a COCO file."""
+    if not Path(error.filename or "").parent.is_dir() or error.errno == errno.ENOENT:
+        return f"{where} is in a folder that does not exist ({Path(error.filename or '').parent})"
+    causes = {
+        errno.EROFS: "is on a read-only file system",
+        errno.EACCES: "is in a folder this user may not write to",
+        errno.EPERM: "is in a folder this user may not write to",
+        errno.ENOSPC: "is on a disk with no space (or no free file entries) left",
+        errno.EDQUOT: "is on a disk whose quota is used up",
+    }
+    cause = causes.get(error.errno, f"cannot be locked for writing ({error.strerror or error})")
+    return f"{where} {cause}"
 
 
 def _stat(path: Path) -> tuple | None:
@@ -209,6 +227,16 @@ class Store:
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
+        try:
+            if path.is_dir():
+                raise InputError(f"{str(path)!r} is a folder, not a COCO file; give the path of the COCO .json file.")
+            os.stat(path)
+        except FileNotFoundError:
+            pass  # a new file (or a link to one not made yet)
+        except OSError as exc:  # a symlink loop, a path through a file, no permission
+            raise InputError(
+                f"{str(path)!r} cannot be read ({exc.strerror or exc}); give a COCO file that can."
+            ) from None
         lock, reason = None, None
         if mode == "read":
             reason = (
@@ -217,20 +245,26 @@ class Store:
         else:
             lock = FolderLock(path)
             if not lock.acquire():
-                lock = None
-                if mode == "write":
-                    raise InputError(
-                        f"{where or repr(path.name)} is open for writing in another window or program; "
-                        "close it there first, or open the folder read-only."
+                error, lock = lock.error, None
+                if error is not None:
+                    why = _lock_failure(where or repr(path.name), error)
+                    if mode == "write":
+                        raise InputError(f"{why}; it cannot be opened for writing.")
+                    reason = f"{why}; opened read-only: changes cannot be saved here."
+                else:
+                    if mode == "write":
+                        raise InputError(
+                            f"{where or repr(path.name)} is open for writing in another window or program; "
+                            "close it there first, or open the folder read-only."
+                        )
+                    reason = (
+                        f"{where or repr(path.name)} is open for writing in another window or program; opened "
+                        "read-only: changes cannot be saved here (close the other window and open the folder again)."
                     )
-                reason = (
-                    f"{where or repr(path.name)} is open for writing in another window or program; "
-                    "opened read-only: changes cannot be saved here (close the other window and open the folder again)."
-                )
                 warnings.warn(reason, stacklevel=3)
         try:
             if lock is not None:
-                remove_stale_temporaries(path)
+                remove_stale_temporaries(real_path(path))
                 remove_stale_temporaries(jr.journal_path(path))
             doc, seen, digest, replayed = cls._read(
                 path, writer=lock is not None, discard_journal=discard_journal, image_size=image_size
@@ -378,6 +412,18 @@ class Store:
         self.last_error = None
         return self.path
 
+    def write_whole(self) -> Path:
+        """Write the document now, with changes made to it outside transactions (the one
+        writer's direct edit, :func:`edit_document`), and fold the journal in."""
+        self.check_writable()
+        if self.journal.changes:
+            return self.compact()
+        self.check_unchanged()
+        data = self.doc.dumps()
+        write_bytes_atomic(self.path, data)
+        self._seen, self._digest = _stat(self.path), jr.bytes_digest(data)
+        return self.path
+
     def close(self) -> None:
         """Fold the journal in and let go of the lock (the journal stays when folding fails)."""
         if self.closed:
@@ -404,3 +450,32 @@ class Store:
                 )
             except Exception:  # noqa: BLE001
                 pass
+
+
+def read_document(path: Path, *, image_size=None) -> CocoDocument:
+    """A COCO file as its sessions see it: with the changes a session keeps in its journal and
+    has not folded in yet (a writer may be at work in another window). Nothing is locked or
+    written; batch jobs, review and check read a folder's annotations through this. A path
+    that is not a file is an InputError, as for :meth:`CocoDocument.open`."""
+    path = Path(path)
+    if not path.is_file():
+        CocoDocument.open(path)  # raises its sentence: no file there, or a folder
+    store = Store.open(path, mode="read", image_size=image_size)
+    store.close()
+    return store.doc
+
+
+@contextmanager
+def edit_document(path: Path, *, where: str = "") -> Iterator[CocoDocument]:
+    """Change a COCO file as its one writer: the folder's lock is taken (an InputError when a
+    session holds it, in a sentence), a journal left by a session that did not close is
+    folded in first, and the document, changed in the ``with`` block, is written at its end
+    (atomically; nothing is written when the block raises). The command line's writers
+    (``segment --coco``, ``export --coco``) change files through this.
+    """
+    store = Store.open(Path(path), mode="write", where=where)
+    try:
+        yield store.doc
+        store.write_whole()
+    finally:
+        store.close()

@@ -76,6 +76,14 @@ class EnginePanel(QWidget):
         """The widget that edits one option of an engine."""
         return self._fields[engine][option][1]
 
+    def recheck(self) -> None:
+        """Ask each engine again which choices can be used now (after a download, say)."""
+        for name, fields in self._fields.items():
+            note = getattr(engine_class(name), "choice_note", None)
+            for option, widget in fields.values():
+                if isinstance(widget, QComboBox) and option.choices:
+                    _grey_out(widget, option, note)
+
     # -- building ------------------------------------------------------------------------
     def _chosen(self, name: str, notify: bool = True) -> None:
         if name and name not in self._boxes:
@@ -151,11 +159,10 @@ def _grey_out(widget: QComboBox, option: Option, note) -> None:
             reason = note(option.name, value)
         except Exception as exc:  # noqa: BLE001 - a menu must open whatever one entry says
             reason = f"{value} cannot be checked ({type(exc).__name__})."
-        if reason:
-            item = model.item(index) if hasattr(model, "item") else None
-            if item is not None:
-                item.setEnabled(False)
-            widget.setItemData(index, reason, Qt.ItemDataRole.ToolTipRole)
+        item = model.item(index) if hasattr(model, "item") else None
+        if item is not None:
+            item.setEnabled(not reason)
+        widget.setItemData(index, reason or None, Qt.ItemDataRole.ToolTipRole)
 
 
 def _connect(widget: QWidget, slot: Callable[[], None]) -> None:

@@ -21,7 +21,40 @@ from typing import Optional
 from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
-__all__ = ["KeyRouter", "guard_wheel", "key_of", "parse"]
+__all__ = ["KEYS", "KEYS_HELP", "KeyRouter", "guard_wheel", "key_of", "parse"]
+
+#: Keys of the widget, wherever focus is in the window (except while text is typed into a
+#: text field: see :class:`KeyRouter`). napari's own layer shortcuts take A (select all
+#: points/shapes) and Escape (finish a shape), so Accept and Clear use Shift+Enter and
+#: Shift+Escape; they take F and B (fill, move to front/back; preserve labels), so the
+#: foreground and background marks are Shift+F and Shift+B.
+KEYS = {
+    "accept": "Shift-Enter",
+    "clear": "Shift-Escape",
+    "undo": "Control-Z",
+    "redo": "Control-Shift-Z",
+    "toggle_point": "T",
+    "boxes": "Alt-1",
+    "points": "Alt-2",
+    "scribbles": "Alt-3",
+    "next_image": "Shift-Right",
+    "previous_image": "Shift-Left",
+    "foreground": "Shift-F",
+    "background": "Shift-B",
+    # a reviewer's verdict on the object under the cursor (napari binds no Alt+letter; the
+    # window's menus use Alt+F/V/L/P/W/H)
+    "review_accepted": "Alt-A",
+    "review_rejected": "Alt-R",
+}
+
+#: The keys in a few lines, as the widget lists them under its panels.
+KEYS_HELP = (
+    "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
+    "Shift+F / Shift+B foreground / background marks (brush and next click); "
+    "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
+    "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder; "
+    "Alt+A / Alt+R mark the object under the cursor accepted / rejected."
+)
 
 _MODIFIERS = {
     "Shift": Qt.KeyboardModifier.ShiftModifier,

@@ -3,106 +3,50 @@
 The work happens elsewhere: objects, classes, undo, saving and export in the Qt-free
 :class:`~interactive_seg.model.annotations.Annotations` model; engine calls in
 :mod:`.preview` (worker threads, stale results dropped); the layers in :mod:`.canvas`;
-the engine menu in :mod:`.engine_panel`, the classes in :mod:`.class_list`, a folder's
-images in :mod:`.image_list`, the export choices in :mod:`.export_dialog`. Every message
-to the user leaves through this module (napari notifications and the status line).
+the panels in their own modules: the engine menu (:mod:`.engine_panel`), the prompts
+(:mod:`.prompts_panel`), proposals (:mod:`.proposals`), the classes (:mod:`.class_list`),
+the objects and their review (:mod:`.object_panel`), a folder's images (:mod:`.image_list`,
+:mod:`.folder`) and export (:mod:`.export_panel`, :mod:`.export_dialog`). Every message to
+the user leaves through this module (napari notifications, the notice and the status line).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from contextlib import contextmanager
 from typing import Optional
 
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import (
-    QApplication,
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
-from ..model.annotations import Annotations, SaveError
+from ..model.annotations import Annotations
 from ..provenance import image_record, make_record
 from . import layers as L
 from .canvas import Canvas
-from .class_list import ClassList, swatch
+from .changes import Changes
+from .class_list import ClassList
 from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
+from .export_panel import Exporter
+from .folder import Folder
+from .footer import Footer
 from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .io import upright_layer
 from .jobs import Jobs
-from .keys import KeyRouter, guard_wheel
+from .keys import KEYS, KEYS_HELP, KeyRouter, guard_wheel
+from .models_panel import ModelsPanel
+from .object_panel import ObjectPanel
 from .preview import Preview, PreviewRunner
-from .prompt_steps import STEP_NAMES
+from .prompts_panel import PromptsPanel
+from .proposals import ProposePanel
+from .undo import UndoRedo
 
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
-#: Keys of the widget, wherever focus is in the window (except while text is typed into a
-#: text field: see :mod:`.keys`). napari's own layer shortcuts take A (select all
-#: points/shapes) and Escape (finish a shape), so Accept and Clear use Shift+Enter and
-#: Shift+Escape; they take F and B (fill, move to front/back; preserve labels), so the
-#: foreground and background marks are Shift+F and Shift+B.
-KEYS = {
-    "accept": "Shift-Enter",
-    "clear": "Shift-Escape",
-    "undo": "Control-Z",
-    "redo": "Control-Shift-Z",
-    "toggle_point": "T",
-    "boxes": "Alt-1",
-    "points": "Alt-2",
-    "scribbles": "Alt-3",
-    "next_image": "Shift-Right",
-    "previous_image": "Shift-Left",
-    "foreground": "Shift-F",
-    "background": "Shift-B",
-    # a reviewer's verdict on the object under the cursor (napari binds no Alt+letter; the
-    # window's menus use Alt+F/V/L/P/W/H)
-    "review_accepted": "Alt-A",
-    "review_rejected": "Alt-R",
-}
-
-#: How the object list shows each review state.
-REVIEW_MARKS = {"unreviewed": "", "accepted": "  \u2713 accepted", "rejected": "  \u2717 rejected"}
-REVIEW_FILTERS = ("all", "unreviewed", "accepted", "rejected")
-
-
 DRAW = "Draw a box, click points or brush scribbles."
-
-#: A folder's image of more pixels than this is read in a worker: decoding a 24-megapixel
-#: photograph takes about a second, and the window stays usable meanwhile. Smaller ones are
-#: read at once, so Next shows them before it returns.
-READ_IN_WORKER_PIXELS = 12_000_000
-
-
-def _pixels(path) -> int:
-    """Width x height from an image file's header (0 when it cannot be read: the read that
-    follows says why)."""
-    try:
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as image:
-            width, height = image.size
-        return int(width) * int(height)
-    except Exception:  # noqa: BLE001 (any unreadable header: the full read reports it)
-        return 0
 
 
 def _describe(prompts) -> str:
@@ -117,19 +61,6 @@ def _describe(prompts) -> str:
         parts.append("strokes")
     text = " and ".join(parts) if parts else "The prompts"
     return text[0].upper() + text[1:]
-
-
-def _button_row(layout, *buttons) -> list:
-    """Buttons side by side, each ``(text, slot)``, added to ``layout``; returns them."""
-    row = QHBoxLayout()
-    made = []
-    for text, slot in buttons:
-        button = QPushButton(text)
-        button.clicked.connect(lambda checked=False, slot=slot: slot())  # not slot(checked)
-        row.addWidget(button)
-        made.append(button)
-    layout.addLayout(row)
-    return made
 
 
 class SegmentationWidget(QWidget):
@@ -151,19 +82,22 @@ class SegmentationWidget(QWidget):
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._image_records: dict = {}  # image key -> provenance.image_record of its pixels
-        self._last_export: dict = {}  # the export dialog's last choices (without a folder session)
         self._switching = False  # a session is swapping its image layer
-        self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
-        self._undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step (see undo)
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
-        self._brush_watched = weakref.WeakSet()  # scribbles layers whose label choice the Brush box follows
         self._fitted = False  # the first image was fitted to the canvas once it had its size
-        self._opening = None  # the folder image being opened (a worker's result for another is dropped)
-        self._read_worker = None
-        self.canvas = Canvas(self.viewer, self._prompts_changed, self._points_made)
+        self.canvas = Canvas(self.viewer, self._prompts_changed, lambda points: self.prompt_panel.points_made())
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
+        self.history = UndoRedo(self)
+        self.changes = Changes(self)
+        self._apply, self._changed = self.changes.apply, self.changes.show
         self.jobs = Jobs(lambda busy: self._update_buttons())  # object changes and exports, in a worker on large images
-        self._export_progress = None
+        self.exporter = Exporter(self)
+        self.export, self.start_export, self.open_export_dialog = (
+            self.exporter.export,
+            self.exporter.start,
+            self.exporter.open_dialog,
+        )
+        self.folder = Folder(self)
         self._build()
         self.viewer.layers.events.inserted.connect(self._layers_changed)
         self.viewer.layers.events.removed.connect(self._layers_changed)
@@ -175,9 +109,9 @@ class SegmentationWidget(QWidget):
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
-        # The lists and settings scroll; the buttons of every minute (accept, clear, undo,
-        # redo, export), the object under the cursor and the status line stay pinned below them, so a 720-pixel screen
-        # shows them whatever the folder, the engine or the number of objects.
+        # The lists and settings scroll; the footer (the buttons of every minute, the object
+        # under the cursor, the messages) stays pinned below them, so a 720-pixel screen shows
+        # it whatever the folder, the engine or the number of objects.
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -190,7 +124,7 @@ class SegmentationWidget(QWidget):
         outer.addWidget(scroll, 1)
         self.scroll = scroll
 
-        self.images = ImageList(self._session_image_chosen, self.model.count)
+        self.images = ImageList(self.folder.chosen, self.model.count)
         layout.addWidget(self.images)
         self.image_list, self.previous_button, self.next_button = (
             self.images.list,
@@ -206,32 +140,19 @@ class SegmentationWidget(QWidget):
         self.engine_combo, self.cancel_button = self.engines.combo, self.engines.cancel_button
         self.cancel_button.clicked.connect(self.cancel_embedding)
         layout.addWidget(self.engines)
+        self.models_panel = ModelsPanel(self.engines)  # models not in the cache: Download (issue 31)
+        layout.addWidget(self.models_panel)
 
-        prompts = QGroupBox("Prompts")
-        pform = QFormLayout(prompts)
-        self.point_toggle = QPushButton()
-        self.point_toggle.setCheckable(True)
-        self.point_toggle.toggled.connect(self._point_label_changed)
-        pform.addRow(f"Next click ({KEYS['toggle_point']})", self.point_toggle)
-        self.brush_combo = QComboBox()
-        self.brush_combo.addItems(["foreground (green)", "background (red)"])
-        self.brush_combo.currentIndexChanged.connect(lambda index: self.canvas.set_brush(background=index == 1))
-        pform.addRow("Brush (Shift+F / Shift+B)", self.brush_combo)
-        self.fresh_marks = QCheckBox("Start each object with foreground marks")
-        self.fresh_marks.setChecked(True)
-        self.fresh_marks.setToolTip(
-            "On: after Accept or Clear the brush and the next click are foreground again. "
-            "Off: they stay what you chose last."
+        self.prompt_panel = PromptsPanel(self, KEYS)
+        self.point_toggle, self.brush_combo, self.fresh_marks, self.brush_spin = (
+            self.prompt_panel.point_toggle,
+            self.prompt_panel.brush_combo,
+            self.prompt_panel.fresh_marks,
+            self.prompt_panel.brush_spin,
         )
-        pform.addRow(self.fresh_marks)
-        self.brush_spin = QSpinBox(minimum=1, maximum=200, value=10)
-        self.brush_spin.valueChanged.connect(lambda size: self.canvas.set_brush(size=size))
-        pform.addRow("Brush size", self.brush_spin)
-        layout.addWidget(prompts)
+        layout.addWidget(self.prompt_panel)
 
-        from .proposals import ProposePanel  # objects proposed by a model, accepted or rejected (issue 32)
-
-        self.proposals = ProposePanel(self)
+        self.proposals = ProposePanel(self)  # objects proposed by a model, accepted or rejected (issue 32)
         layout.addWidget(self.proposals)
         self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
         self.classes.set_model(self.model)
@@ -242,77 +163,28 @@ class SegmentationWidget(QWidget):
         )
         layout.addWidget(self.classes)
 
-        objects = QGroupBox("Objects")
-        ol = QVBoxLayout(objects)
-        self.object_list = QListWidget()
-        self.object_list.setMinimumHeight(70)
-        self.object_list.setMaximumHeight(140)
-        self.object_list.itemDoubleClicked.connect(lambda _: self.edit_selected())
-        ol.addWidget(self.object_list)
-        colour_row = QFormLayout()
-        self.review_filter = QComboBox()
-        self.review_filter.addItems(list(REVIEW_FILTERS))
-        self.review_filter.setToolTip(
-            "List only the objects of one review state (Alt+A / Alt+R mark the object under the cursor)."
+        self.objects_panel = ObjectPanel(self)
+        self.object_list, self.review_filter, self.colour_combo = (
+            self.objects_panel.list,
+            self.objects_panel.review_filter,
+            self.objects_panel.colour_combo,
         )
-        self.review_filter.currentTextChanged.connect(lambda _: self._show_object_list())
-        colour_row.addRow("Show", self.review_filter)
-        self.colour_combo = QComboBox()
-        self.colour_combo.addItems(list(L.COLOUR_BY))
-        self.colour_combo.setToolTip(
-            "class: each object in its class's colour (the swatches beside the classes, as in review sheets); "
-            "object: a colour per object, to tell touching objects of one class apart"
-        )
-        self.colour_combo.currentTextChanged.connect(self._colour_by_changed)
-        colour_row.addRow("Colour by", self.colour_combo)
-        ol.addLayout(colour_row)
-        self.edit_button, self.delete_button = _button_row(
-            ol, ("Edit", self.edit_selected), ("Delete", self.delete_selected)
-        )
-        layout.addWidget(objects)
-        keys = QLabel(
-            "Keys: Alt+1 boxes, Alt+2 points, Alt+3 scribbles; T flips the next click; "
-            "Shift+F / Shift+B foreground / background marks (brush and next click); "
-            "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
-            "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder; "
-            "Alt+A / Alt+R mark the object under the cursor accepted / rejected."
-        )
+        self.edit_button, self.delete_button = self.objects_panel.edit_button, self.objects_panel.delete_button
+        layout.addWidget(self.objects_panel)
+        keys = QLabel(KEYS_HELP)
         keys.setWordWrap(True)
         layout.addWidget(keys)
         layout.addStretch(1)
 
-        # The footer grows upwards from the window's bottom edge: the messages sit above the
-        # buttons, so a longer message never moves the buttons under the pointer.
-        footer = QWidget()
-        fl = QVBoxLayout(footer)
-        fl.setContentsMargins(9, 3, 9, 9)
-        # the object under the cursor, whatever layer is active: pinned too (the objects'
-        # group may be scrolled away), one line high
-        self.hover = QLabel()
-        self.hover.setTextFormat(Qt.TextFormat.RichText)
-        self.hover.setFixedHeight(self.hover.fontMetrics().height() + 2)
-        fl.addWidget(self.hover)
-        # a warning that still applies (a skipped file, a refused setting), whole, until it no
-        # longer does; napari's toasts cut long lines and go after a few seconds
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #ffb000;")
-        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice.setVisible(False)
-        fl.addWidget(self.notice)
-        self.status = QLabel("Open an image to start.")
-        self.status.setWordWrap(True)
-        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
-        fl.addWidget(self.status)
-        self.accept_button, self.clear_button = _button_row(
-            fl, ("Accept (Shift+Enter)", self.accept), ("Clear (Shift+Esc)", self.clear)
-        )
-        self.undo_button, self.redo_button, self.export_button = _button_row(
-            fl, ("Undo (Ctrl+Z)", self.undo), ("Redo (Ctrl+Shift+Z)", self.redo), ("Export...", self.open_export_dialog)
+        footer = self.footer = Footer(self)  # pinned below the panels
+        self.hover, self.notice, self.status = footer.hover, footer.notice, footer.status
+        self.accept_button, self.clear_button = footer.accept_button, footer.clear_button
+        self.undo_button, self.redo_button, self.export_button = (
+            footer.undo_button,
+            footer.redo_button,
+            footer.export_button,
         )
         outer.addWidget(footer)
-        self._point_label_changed(False)
         self._update_buttons()
 
     def _actions(self) -> dict:
@@ -343,54 +215,8 @@ class SegmentationWidget(QWidget):
 
     def set_marks(self, background: bool) -> None:
         """Foreground or background marks from now on: the brush and the next click."""
-        self.brush_combo.setCurrentIndex(1 if background else 0)
-        self.point_toggle.setChecked(background)
+        self.prompt_panel.set_marks(background)
         self._say(f"Marks: {'background (red)' if background else 'foreground (green)'} brush and clicks.")
-
-    def _points_made(self, points) -> None:
-        self.canvas.set_point_label(self.point_toggle.isChecked())
-
-    def _bind_layer_keys(self) -> None:
-        """Keys on the widget's layers, where napari's own layer keys would win over the
-        viewer's: T flips the next click from any prompt layer (on ``boxes`` napari's T is
-        path mode), and Ctrl+Z / Ctrl+Shift+Z on the Labels layers (napari's stroke undo)
-        undo the last stroke on ``scribbles`` while there is one, else the last object."""
-        for name in (L.BOXES, L.POINTS, L.SCRIBBLES):
-            layer = self.canvas.layer(name)
-            if layer is not None:
-                layer.bind_key(KEYS["toggle_point"], lambda layer: self.point_toggle.toggle(), overwrite=True)
-        for name in (L.SCRIBBLES, L.PREVIEW, L.OBJECTS):  # napari's Labels hold Ctrl+Z for their strokes
-            layer = self.canvas.layer(name)
-            if layer is not None:
-                layer.bind_key(KEYS["undo"], lambda layer: self.undo(), overwrite=True)
-                layer.bind_key(KEYS["redo"], lambda layer: self.redo(), overwrite=True)
-        scribbles = self.canvas.layer(L.SCRIBBLES)
-        if scribbles is not None and scribbles not in self._brush_watched:
-            # the Brush box shows the brush's kind whatever changed it (napari's own label box too)
-            scribbles.events.selected_label.connect(self._brush_label_changed)
-            self._brush_watched.add(scribbles)
-        if scribbles is not None and scribbles not in self._undo_watched:
-            # napari's stroke undo/redo (by any route: keys, menus, scripts) changes the data
-            # without an event: run the preview again after it
-            for method in ("undo", "redo"):
-                original = getattr(scribbles, method)
-
-                def replay(original=original):
-                    original()
-                    self._prompts_changed(new_step=False)
-
-                setattr(scribbles, method, replay)
-            self._undo_watched.add(scribbles)  # kept here: napari deprecates private attributes set on its layers
-
-    def _brush_label_changed(self, event=None) -> None:
-        scribbles = self.canvas.layer(L.SCRIBBLES)
-        if scribbles is None or int(scribbles.selected_label) not in (1, 2):
-            return
-        index = int(scribbles.selected_label) - 1
-        if self.brush_combo.currentIndex() != index:
-            self.brush_combo.blockSignals(True)
-            self.brush_combo.setCurrentIndex(index)
-            self.brush_combo.blockSignals(False)
 
     # -- messages ------------------------------------------------------------------------
     def _say(self, text: str) -> None:
@@ -400,14 +226,11 @@ class SegmentationWidget(QWidget):
         """A warning: a napari notification, and whole in the panel until it no longer applies
         (:meth:`_settled`)."""
         show_warning(text)
-        self.notice.setText(text)
-        self.notice.setVisible(True)
+        self.footer.warn(text)
 
     def _settled(self) -> None:
         """The warning shown no longer applies (another image, a preview, a kept object)."""
-        if self.notice.isVisible():
-            self.notice.clear()
-            self.notice.setVisible(False)
+        self.footer.settle()
 
     # -- folder sessions -----------------------------------------------------------------
     @property
@@ -416,103 +239,15 @@ class SegmentationWidget(QWidget):
 
     def open_session(self, session) -> None:
         """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
-        self.jobs.finish()
-        self.model.use_session(session)
-        self.classes.refresh(select=self.model.classes[0] if session.categories else None)  # the file's first class
-        unreadable = list(session.unreadable)
-        self.images.show_folder(self._folder_title(), session.images)
-        self.images.choose_first()
-        if unreadable:  # (after the first image: showing it settles older warnings)
-            self._warn(f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}")
-        if session.read_only:  # said last, so that it stays on the status line
-            self._warn(session.read_only_reason)
-            self._say(f"Read-only: {session.read_only_reason}")
-
-    def _folder_title(self) -> str:
-        count = len(self.session.images)
-        title = f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
-        return title + (" - READ-ONLY" if self.session.read_only else "")
+        self.folder.open(session)
 
     def _cannot_save(self) -> bool:
-        """True (and says why) when the image shown belongs to a read-only folder session:
-        a change there could not be saved, so none is made and the prompts stay."""
-        if self.session is None or not self.session.read_only or self._key not in self.session.images:
-            return False
-        self._warn(f"Not saved: {self.session.read_only_reason}")
-        self._say(f"Read-only: {self.session.read_only_reason}")
-        return True
+        return self.folder.cannot_save()
 
     def step_image(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) image of the folder."""
         if self.session is not None:
             self.images.step(step)
-
-    def _session_image_chosen(self, name: str) -> None:
-        """Show image ``name`` of the folder; an unreadable one leaves the list, and the
-        image on the canvas (and its objects) stays. A large image is read in a worker
-        (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
-        busy cursor say so until it is shown."""
-        self._opening = token = object()  # a later choice makes this one stale
-        if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
-            with self._loading(name):
-                try:
-                    image = self.session.read(name)
-                except InputError as exc:
-                    image, error = None, exc
-                if image is not None:
-                    self._show_session_image(name, image)
-            if image is None:
-                self._read_failed(name, error)
-            return
-        from napari.qt.threading import create_worker
-
-        self._say(f"Opening {name}...")
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        worker = create_worker(self.session.read, name, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda image: self._image_read(token, name, image, None))
-        worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
-        worker.finished.connect(QApplication.restoreOverrideCursor)
-        self._read_worker = worker  # (held until the next one)
-        worker.start()
-
-    def _image_read(self, token, name: str, image, error) -> None:
-        if token is not self._opening:
-            return  # another image was chosen meanwhile
-        if error is not None and not isinstance(error, InputError):
-            show_error(f"Could not open {name}: {error}")
-            return
-        if error is not None:
-            self._read_failed(name, error)
-            return
-        with self._loading(name):
-            self._show_session_image(name, image)
-
-    def _show_session_image(self, name: str, image) -> None:
-        self._switching = True
-        try:
-            layer = self.image_combo.add_session_image(image, name)
-        finally:
-            self._switching = False
-        self.image_combo.refresh()
-        self.choose_image(layer)  # (highlights its row)
-        self._fit()
-
-    def _read_failed(self, name: str, error) -> None:
-        self.images.refresh(self.session.images)
-        self.images.setTitle(self._folder_title())
-        self._warn(f"Skipped {name}: {error}")
-
-    @contextmanager
-    def _loading(self, name: str):
-        """While an image is opened: a busy cursor, and the status line says which image
-        (drawn at once; a 6000 x 4000 photograph takes seconds to decode and show)."""
-        self._say(f"Opening {name}...")
-        self.status.repaint()
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            yield
-        finally:
-            QApplication.restoreOverrideCursor()
 
     def _fit(self) -> None:
         """Show the whole image: now, and again once the canvas has its final size (the
@@ -574,7 +309,7 @@ class SegmentationWidget(QWidget):
         if self.session is not None:  # the list highlights the image on the canvas, or none
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
-        self._bind_layer_keys()
+        self.prompt_panel.bind_layer_keys()
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
         self.canvas.select(L.BOXES)
         self.clear(say=False)
@@ -642,7 +377,7 @@ class SegmentationWidget(QWidget):
         if action is not None and str(getattr(action, "value", action)) not in ("added", "changed", "removed"):
             return  # napari also reports 'adding' / 'changing' before the edit is done
         if new_step:  # a new step of the user's: a redo of what was undone is gone
-            self._undone.clear()
+            self.history.new_step()
         self._refusal = None
         self._update_buttons()
         try:
@@ -766,19 +501,16 @@ class SegmentationWidget(QWidget):
         self.runner.invalidate()
         self.runner.reset_engine()  # done in the worker, before the engine's next call
         self.canvas.clear_prompts()  # (and the prompt steps, and the strokes' own undo history)
-        self._undone.clear()
+        self.history.new_step()
         self._refusal = None
         self._editing = self._prior = None
         self._set_preview(None)
-        if self.fresh_marks.isChecked():
-            self.point_toggle.setChecked(False)
-            self.brush_combo.setCurrentIndex(0)
+        self.prompt_panel.fresh()
         if say:
             self._say(f"Cleared. {DRAW}")
 
     def selected_object(self) -> Optional[int]:
-        item = self.object_list.currentItem()
-        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+        return self.objects_panel.selected()
 
     def edit(self, object_id: int) -> None:
         """Load an object for editing: its mask is the prior, new prompts refine it, Accept replaces it."""
@@ -814,46 +546,12 @@ class SegmentationWidget(QWidget):
 
     def undo(self) -> None:
         """Ctrl+Z: the last prompt step of the object being made (a box, a click, a
-        stroke); with none left, the last change to the objects (accept, delete, rename)."""
-        if self._image is None:
-            return
-        undone = self.canvas.steps.undo()
-        if undone is not None:
-            self._undone.append("prompt")
-            self._prompts_changed(new_step=False)
-            self._say(f"Undone: {undone}.")
-            self._update_buttons()
-            return
-        change = self._apply(self.model.undo, self._key, nothing="Nothing to undo.")
-        if change is not None:
-            self._undone.append("object")
+        stroke); with none left, the last change to the objects (see :mod:`.undo`)."""
+        self.history.undo()
 
     def redo(self) -> None:
-        """Ctrl+Shift+Z: what the Ctrl+Z presses since the last new step undid, latest
-        first. While an object is being made, only its prompt steps are redone (a new step
-        drops their redo); objects are redone once no prompt is on the canvas."""
-        if self._image is None:
-            return
-        last = self._undone[-1] if self._undone else None
-        if last == "prompt" or (last is None and self.canvas.steps.can_redo):
-            redone = self.canvas.steps.redo()
-            if redone is not None:
-                if self._undone:
-                    self._undone.pop()
-                self._prompts_changed(new_step=False)
-                self._say(f"Redone: {redone}.")
-                self._update_buttons()
-                return
-        if self._making():
-            self._say("Nothing to redo for this object; Accept or Clear it to redo changes to objects.")
-            return
-        change = self._apply(self.model.redo, self._key, nothing="Nothing to redo.")
-        if change is not None and last == "object":
-            self._undone.pop()
-
-    def _making(self) -> bool:
-        """True while an object is being made: prompts on the canvas."""
-        return self.canvas.steps.can_undo
+        """Ctrl+Shift+Z: what the Ctrl+Z presses since the last new step undid, latest first."""
+        self.history.redo()
 
     @property
     def working(self) -> bool:
@@ -861,355 +559,35 @@ class SegmentationWidget(QWidget):
         is still being drawn."""
         return self.jobs.busy or self.canvas.drawing
 
-    def _apply(self, operation, *args, nothing: str = "", **kwargs):
-        """Run a model operation; show what changed, or say why nothing did (``nothing``
-        when the operation had nothing to do).
-
-        On a large image it runs in a worker, after the ones asked for before it, and the
-        changed region is coloured there too; ``...`` (Ellipsis) is returned then. Else it
-        runs now and its Change is returned (None when nothing changed).
-        """
-        key = self._key
-        try:
-            objects = self.model.objects(key)
-        except InputError as exc:
-            self._warn(str(exc))
-            return None
-        outcome: list = []
-
-        def work(report):
-            try:
-                change, error = operation(*args, **kwargs), None
-            except SaveError as exc:
-                change, error = exc.change, exc
-            in_worker = threading.current_thread() is not threading.main_thread()
-            colours = self.canvas.colours(objects, change.bbox) if in_worker and change is not None else None
-            return change, error, colours
-
-        def done(result):
-            change, error, colours = result
-            if error is not None:  # not saved: said whole, and it stays until it no longer applies
-                self._warn(f"Not saved: {error}")
-            outcome.append(change)
-            if change is None:
-                if nothing:
-                    self._say(nothing)
-            elif key == self._key:
-                self._changed(change, colours)
-
-        def failed(exc):
-            outcome.append(None)
-            if not isinstance(exc, InputError):
-                raise exc
-            self._warn(str(exc))
-
-        ran = self.jobs.run(work, done, failed, pixels=objects.labels.size, name="change")
-        if not ran:
-            self._say("Working...")
-            return ...
-        return outcome[0]
-
-    def _changed(self, change, colours=None) -> None:
-        """Show a model change: the objects layer's changed region (``colours``: its display
-        values, when computed in a worker), the lists, the status."""
-        if self._key is None:
-            return
-        objects = self.model.objects(self._key)
-        if self._editing is not None and self._editing not in objects:
-            self.clear()
-        self.canvas.update_objects(objects, change, colours)
-        if change.classes_changed:
-            self.classes.refresh()
-        self._show_object_list()
-        self._hover()
-        if self.session is not None and isinstance(self._key, str):
-            self.images.update_count(self._key)
-        self._say(change.text)
-
-    def _colour_by_changed(self, colour_by: str) -> None:
-        self.canvas.colour_by = colour_by
-        self._show_object_list()
-
     def _show_object_list(self) -> None:
-        """List the image's objects, each with its colour on the canvas (coloured again here)."""
-        if self._key is None or self._key not in self.model:
-            return
-        objects = self.model.objects(self._key)
-        classes = self.model.classes
-        missing = sorted(set(objects.classes.values()) - set(classes))
-        for name in missing:
-            self.model.add_class(name)
-        if missing:
-            self.classes.refresh()
-        self.canvas.colour_objects(objects, self.model.class_colours)
-        self.object_list.clear()
-        shown = self.review_filter.currentText()
-        for object_id in objects.ids:
-            state = self.model.review_state(self._key, object_id)
-            if shown != "all" and state != shown:
-                continue
-            text = f"{object_id}: {objects.classes[object_id]}{REVIEW_MARKS[state]}"
-            item = QListWidgetItem(swatch(self.canvas.object_colour(object_id)), text)
-            item.setData(Qt.ItemDataRole.UserRole, object_id)
-            item.setData(Qt.ItemDataRole.UserRole + 1, state)
-            self.object_list.addItem(item)
-        self._update_buttons()
+        self.objects_panel.refresh()
 
     def _update_buttons(self) -> None:
-        # (not `history and ...`: an empty undo stack makes a History falsy, redo or not)
-        history = self.model.history(self._key) if self._key is not None else None
-        steps = self.canvas.steps
-        undo_text = redo_text = ""
-        if steps.can_undo:
-            undo_text = f"Undo {STEP_NAMES[steps.done[-1][0]]}"
-        elif history is not None and history.can_undo:
-            undo_text = f"Undo {history.undo_text}"
-        last = self._undone[-1] if self._undone else None
-        if steps.can_redo and (last == "prompt" or last is None):
-            redo_text = f"Redo {STEP_NAMES[steps.undone[-1][0]]}"
-        elif not self._making() and history is not None and history.can_redo:
-            redo_text = f"Redo {history.redo_text}"
+        undo_text, redo_text = self.history.texts()
         self.undo_button.setEnabled(bool(undo_text))
         self.redo_button.setEnabled(bool(redo_text))
         self.undo_button.setToolTip(undo_text)
         self.redo_button.setToolTip(redo_text)
-        exporting = self.jobs.running == "export" or self._export_progress is not None
+        exporting = self.exporter.running
         self.export_button.setEnabled(
             not exporting and self._key is not None and len(self.model.objects(self._key)) > 0
         )
         self.accept_button.setEnabled(self._preview is not None)
-
-    # -- export --------------------------------------------------------------------------
-    def export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> list:
-        """Write every object of the current image as a cutout (and into a COCO file); with
-        ``scope="folder"`` (a folder session), every object of the folder and the session's
-        COCO file, as :meth:`start_export` does but here and now (returns the paths written)."""
-        if scope == "folder" and self.session is not None:
-            from ..batch.export import export_folder
-
-            self.jobs.finish()
-            self.session.save()
-            suffix = options.pop("suffix", ".png")
-            cutout_options = {
-                k: options[k]
-                for k in ("background", "color", "blur_sigma", "crop", "padding", "feather")
-                if k in options
-            }
-            report = export_folder(
-                self.session.folder,
-                folder,
-                annotations=self.session.path,
-                coco=coco,
-                cutout_options=cutout_options,
-                cutout_format=suffix.lstrip("."),
-                workers=0,
-                progress=False,
-            )
-            if report.failures:
-                raise InputError(f"{report.failures[0].item}: {report.failures[0].reason}")
-            return list(report.written)
-        if self._key is None:
-            raise InputError("Open an image first.")
-        return self.model.export(
-            self._key,
-            self._image,
-            folder,
-            file_name=self.image_combo.file_name(self._image_layer),
-            coco=coco,
-            polygons=polygons,
-            **options,
-        )
-
-    def _export_settings(self) -> dict:
-        """The export choices made last: the folder session's (kept beside its COCO file, see
-        :meth:`Session.settings <interactive_seg.Session.settings>`), else this window's."""
-        if self.session is not None:
-            return self.session.settings("export") or {}
-        return dict(self._last_export)
-
-    def _keep_export_settings(self, values: dict) -> None:
-        values = {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
-        self._last_export = values
-        if self.session is not None:
-            try:
-                self.session.save_settings("export", values)
-            except InputError as exc:  # the export itself can still run
-                self._warn(str(exc))
-
-    def open_export_dialog(self) -> None:
-        """The export dialog, with the choices made last for this folder; OK starts the export."""
-        dialog = self._export_dialog = ExportDialog(
-            self, self._export_settings(), folder_scope=self.session is not None
-        )
-        if dialog.exec():
-            try:
-                values = dialog.values()
-            except InputError as exc:
-                self._warn(str(exc))
-                return
-            self._keep_export_settings(values)
-            self.start_export(**values)
-
-    def start_export(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> None:
-        """:meth:`export` in the background (a worker, after the object changes asked for
-        before it); the status line counts the files written, the window stays usable.
-
-        ``scope="folder"`` (a folder session): every annotated image of the folder
-        (:func:`~interactive_seg.batch.export_folder`, in this process), and the session's
-        COCO file as it is, with its category and annotation ids, to ``coco`` (default
-        ``annotations.coco.json`` in ``folder``).
-
-        (No napari progress bar: its activity indicator animates, and on a software
-        OpenGL every frame of it repaints the whole window.)"""
-        if scope == "folder" and self.session is not None:
-            self._export_folder(folder, coco=coco, **options)
-            return
-        if self._key is None:
-            self._warn("Open an image first.")
-            return
-        key, image, file_name = self._key, self._image, self.image_combo.file_name(self._image_layer)
-        total = len(self.model.objects(key)) + (1 if coco else 0)
-        token = self._export_progress = object()
-        self._update_buttons()
-        self._say(f"Exporting {total} files...")
-
-        def work(report):
-            return self.model.export(
-                key, image, folder, file_name=file_name, coco=coco, polygons=polygons, progress=report, **options
-            )
-
-        def step(done_count):
-            if self._export_progress is token:  # (not a report that came after the end)
-                self._say(f"Exporting: {done_count} of {total} files written.")
-
-        def finished():
-            self._export_progress = None
-            self._update_buttons()
-
-        def done(written):
-            finished()
-            self._say(f"Exported {len(written)} files to {folder}.")
-            show_info(f"Wrote {len(written)} files to {folder}.")
-
-        def failed(exc):
-            finished()
-            if not isinstance(exc, InputError):
-                raise exc
-            self._warn(str(exc))
-
-        self.jobs.run(work, done, failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")
-
-    def _export_folder(self, folder, *, coco=None, suffix: str = ".png", **options) -> None:
-        from ..batch.export import export_folder
-
-        self.jobs.finish()  # the changes asked for before: in the file first
-        session = self.session
-        try:
-            session.save()  # the journal folded into the COCO file the export reads
-        except InputError as exc:
-            self._warn(str(exc))
-            return
-        token = self._export_progress = object()
-        self._update_buttons()
-        self._say("Exporting the folder...")
-        cutout_options = {
-            k: options[k] for k in ("background", "color", "blur_sigma", "crop", "padding", "feather") if k in options
-        }
-
-        def work(report):
-            return export_folder(
-                session.folder,
-                folder,
-                annotations=session.path,
-                coco=coco,
-                cutout_options=cutout_options,
-                cutout_format=suffix.lstrip("."),
-                workers=0,
-                progress=False,
-                on_progress=lambda done, total: report((done, total)),
-            )
-
-        def step(done_total):
-            if self._export_progress is token:
-                self._say(f"Exporting: {done_total[0]} of {done_total[1]} images done.")
-
-        def finished():
-            self._export_progress = None
-            self._update_buttons()
-
-        def done(result):
-            finished()
-            made = result.counts.get("cutouts", 0)
-            if result.failures:
-                self._warn(
-                    f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {result.failures[0].item}: {result.failures[0].reason}"
-                )
-            else:
-                self._say(f"Exported {made} cutouts of the folder to {folder}, and its COCO file.")
-                show_info(f"Wrote {made} cutouts and {result.written[-1]}.")
-
-        def failed(exc):
-            finished()
-            if not isinstance(exc, InputError):
-                raise exc
-            self._warn(str(exc))
-
-        self.jobs.run(work, done, failed, pixels=2**62, progress=step, name="export")  # always in the worker
-
-    # -- prompts panel -------------------------------------------------------------------
-    def _point_label_changed(self, background: bool) -> None:
-        self.point_toggle.setText("background (red)" if background else "foreground (green)")
-        self.canvas.set_point_label(background)
 
     def _select_layer(self, name: str) -> None:
         self.canvas.select(name)
 
     def object_under_cursor(self) -> Optional[int]:
         """The id of the object under the mouse pointer on the canvas, or None."""
-        layer = self.canvas.layer(L.OBJECTS)
-        if layer is None or self._key is None or self._key not in self.model:
-            return None
-        row, col = (int(round(v)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
-        labels = layer.data
-        if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
-            return int(labels[row, col])
-        return None
+        return self.objects_panel.under_cursor()
 
     def mark(self, state: str, object_id: Optional[int] = None) -> None:
-        """A reviewer's verdict (``accepted``, ``rejected``, ``unreviewed``) on the object under
-        the cursor (or ``object_id``), saved at once in its provenance record."""
-        if self._key is None:
-            return
-        self.jobs.finish()  # an accept still running in the background: its object first
-        if object_id is None:
-            object_id = self.object_under_cursor()
-        if object_id is None or object_id not in self.model.objects(self._key):
-            self._warn(f"Point at an object on the canvas to mark it {state}.")
-            return
-        if self._cannot_save():
-            return
-        try:
-            change = self.model.set_review(self._key, object_id, state)
-        except InputError as exc:
-            self._warn(str(exc))
-            return
-        self._show_object_list()
-        self._settled()
-        self._say(change.text)
+        """A reviewer's verdict on the object under the cursor (or ``object_id``): see
+        :meth:`.object_panel.ObjectPanel.mark`."""
+        self.objects_panel.mark(state, object_id)
 
     def _hover(self, event=None) -> None:
         """Name the object under the cursor (its colour, id and class), whatever layer is active."""
-        text = ""
-        layer = self.canvas.layer(L.OBJECTS)
-        if layer is not None and self._key is not None and self._key in self.model:
-            row, col = (int(round(v)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
-            labels = layer.data
-            if 0 <= row < labels.shape[0] and 0 <= col < labels.shape[1] and labels[row, col]:
-                object_id = int(labels[row, col])
-                name = self.model.objects(self._key).classes.get(object_id, "?")
-                state = self.model.review_state(self._key, object_id)
-                if state != "unreviewed":
-                    name = f"{name}, {state}"
-                text = f'Under the cursor: <span style="color:{self.canvas.object_colour(object_id)}">&#9632;</span> object {object_id} ({name})'
+        text = self.objects_panel.hover_text()
         if text != self.hover.text():
             self.hover.setText(text)

@@ -1,17 +1,11 @@
 """Everything proposals: automatic mask generation over a point grid with a model of the
-``sam`` engine, each family through its own generator.
-
-- SAM 1 / MobileSAM: ``segment_anything``'s ``SamAutomaticMaskGenerator`` on the engine's
-  model (its filters: predicted IoU, stability, box NMS).
-- SAM 2.1 and SAM 3's tracker: the engine's own prompt path on the image's cached
-  embedding (no second encoder run after interactive work on the same image), one
-  foreground point per grid cell, three masks each; the filters are transformers'
-  mask-generation ones (``filter_masks`` and ``post_process_for_mask_generation`` of the
-  family's image processor: predicted IoU, stability, NMS with torchvision's
-  ``batched_nms``), as its ``mask-generation`` pipeline applies them.
+``sam`` engine, each family through its own generator (:mod:`interactive_seg.engines.sam.automatic`:
+``segment_anything``'s generator for SAM 1 / MobileSAM; for SAM 2.1 and SAM 3's tracker the
+engine's own prompt path on the image's cached embedding, so no second encoder run after
+interactive work on the same image, with transformers' mask-generation filters).
 
 A minimum area and the score cut are applied last, the same for every family
-(:func:`~.base.keep`). torch is imported when a proposer is built.
+(:func:`~.base.keep`). torch is imported (by the engine's module) when a proposer is built.
 """
 
 from __future__ import annotations
@@ -71,46 +65,9 @@ def grid_points(points_per_side: int, width: int, height: int) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
 
 
-def _image_processor(image_processor=None):
-    if image_processor is not None:
-        return image_processor
-    from transformers import Sam2ImageProcessor
-
-    return Sam2ImageProcessor()
-
-
-def _threshold(image_processor, logits, scores, filters: Filters):
-    """transformers' per-batch filters: predicted IoU, stability; the masks as RLE with their boxes."""
-    import torch
-
-    logits = torch.as_tensor(np.asarray(logits, np.float32))
-    scores = torch.as_tensor(np.asarray(scores, np.float32))
-    height, width = logits.shape[-2:]
-    return image_processor.filter_masks(
-        logits.reshape(-1, 1, height, width),
-        scores.reshape(-1, 1),
-        (height, width),
-        [0, 0, width, height],
-        pred_iou_thresh=filters.pred_iou,
-        stability_score_thresh=filters.stability,
-        mask_threshold=0.0,
-        stability_score_offset=filters.offset,
-    )
-
-
-def _suppress(image_processor, rles, scores, boxes, filters: Filters, source: str, model: str) -> list:
-    """transformers' NMS over every batch's survivors, then the minimum area; proposals best first."""
-    import torch
-
-    if not rles:
-        return []
-    masks, scores, _, _ = image_processor.post_process_for_mask_generation(
-        rles, torch.cat(scores), torch.cat(boxes), filters.nms
-    )
-    found = [
-        Proposal.from_mask(np.asarray(m, bool), float(s), "", source, model=model)
-        for m, s in zip(masks, scores.tolist())
-    ]
+def _proposals(pairs: list, filters: Filters, source: str, model: str) -> list:
+    """Proposals of ``(mask, score)`` pairs over the minimum area, best first."""
+    found = [Proposal.from_mask(mask, score, "", source, model=model) for mask, score in pairs]
     return keep([p for p in found if p is not None], 0.0, filters.min_area)
 
 
@@ -128,10 +85,12 @@ def filter_logits(logits, scores, filters: Filters = Filters(), image_processor=
     -------
     list of Proposal, best first (``score`` = predicted IoU).
     """
-    processor = _image_processor(image_processor)
+    from ..engines.sam import automatic
+
+    processor = automatic.image_processor(image_processor)
     filters = filters.checked()
-    rles, kept, boxes = _threshold(processor, logits, scores, filters)
-    return _suppress(processor, rles, [kept], [boxes], filters, "everything", "")
+    rles, kept, boxes = automatic.threshold(processor, logits, scores, filters)
+    return _proposals(automatic.suppress(processor, rles, [kept], [boxes], filters.nms), filters, "everything", "")
 
 
 class EverythingProposer:
@@ -208,18 +167,9 @@ class EverythingProposer:
         yield from self._grid(rgb)
 
     def _sam1(self, rgb) -> list:
-        from segment_anything import SamAutomaticMaskGenerator
+        from ..engines.sam.automatic import sam1_masks
 
-        f = self.filters
-        generator = SamAutomaticMaskGenerator(
-            self.engine.backend.model,
-            points_per_side=self.points_per_side,
-            points_per_batch=self.points_per_batch,
-            pred_iou_thresh=f.pred_iou,
-            stability_score_thresh=f.stability,
-            stability_score_offset=f.offset,
-            box_nms_thresh=f.nms,
-        )
+        records = sam1_masks(self.engine.backend.model, rgb, self.points_per_side, self.points_per_batch, self.filters)
         found = [
             Proposal.from_mask(
                 r["segmentation"],
@@ -229,35 +179,17 @@ class EverythingProposer:
                 stability=float(r["stability_score"]),
                 model=self.model_key,
             )
-            for r in generator.generate(rgb)
+            for r in records
         ]
-        return keep([p for p in found if p is not None], 0.0, f.min_area)
+        return keep([p for p in found if p is not None], 0.0, self.filters.min_area)
 
     def _grid(self, rgb):
-        import torch
+        from ..engines.sam.automatic import grid_masks
 
-        backend = self.engine.backend
-        processor = backend.processor.image_processor
         height, width = rgb.shape[:2]
         points = grid_points(self.points_per_side, width, height)
-        rles, scores, boxes = [], [], []
-        for first in range(0, len(points), self.points_per_batch):
-            batch = points[first : first + self.points_per_batch]
-            inputs = backend.processor(
-                input_points=[[[[float(x), float(y)]] for x, y in batch]],
-                input_labels=[[[1] for _ in batch]],
-                original_sizes=[[height, width]],
-                return_tensors="pt",
-            )
-            inputs = {k: v.to(backend.device) for k, v in inputs.items() if k != "original_sizes"}
-            with torch.inference_mode():
-                out = backend.model(image_embeddings=backend.levels, multimask_output=True, **inputs)
-                logits = processor.post_process_masks(out.pred_masks.float().cpu(), [[height, width]], binarize=False)[
-                    0
-                ]
-            got = _threshold(processor, logits, out.iou_scores[0].float().cpu(), self.filters)
-            rles += got[0]
-            scores.append(got[1])
-            boxes.append(got[2])
-            yield 0.5 + 0.5 * min(1.0, (first + len(batch)) / len(points))
-        yield _suppress(processor, rles, scores, boxes, self.filters, self.name, self.model_key)
+        for step in grid_masks(self.engine.backend, rgb, points, self.points_per_batch, self.filters):
+            if isinstance(step, float):
+                yield 0.5 + 0.5 * step
+            else:
+                yield _proposals(step, self.filters, self.name, self.model_key)

@@ -6,6 +6,8 @@
 - one module per family: :mod:`.sam1` (SAM, MobileSAM), :mod:`.sam2` (SAM 2.1),
   :mod:`.sam3` (SAM 3 tracker), the last two over :mod:`.hf` (transformers)
 - :mod:`.decoder`: SAM 1's mask decoder rearranged for speed
+- :mod:`.concept` (SAM 3's concept model) and :mod:`.automatic` (masks over a point grid):
+  what the proposal sources of :mod:`interactive_seg.proposals` run
 
 Importing this package imports nothing heavy; the names below load their module when used.
 """

@@ -224,7 +224,10 @@ class SamEngine(Engine):
         except InputError as exc:
             return str(exc)
         if value in models.catalogue() and not models.is_cached(value, cache_dir):
-            return f"Not downloaded yet: run `interactive-seg models download {value}` first."
+            login = models.login_needed(value, cache_dir)
+            if login:
+                return login
+            return f"Not downloaded yet: download it first (the Models panel, or `interactive-seg models download {value}`)."
         return None
 
     # -- what the tests and tools look at ----------------------------------------------------

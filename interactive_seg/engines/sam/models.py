@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from ...errors import InputError
 
 __all__ = [
     "FAMILIES",
+    "Cancelled",
     "ModelInfo",
     "cache_dir",
     "catalogue",
@@ -31,6 +34,7 @@ __all__ = [
     "family_of_folder",
     "find_checkpoint",
     "is_cached",
+    "login_needed",
     "model_info",
     "models_dir",
 ]
@@ -166,15 +170,116 @@ def _hub(name: str):
     return huggingface_hub
 
 
+class Cancelled(Exception):
+    """A download stopped because its caller set the ``cancel`` event (a Hub download resumes
+    where it stopped the next time; a single-file download starts again)."""
+
+
 def _login_sentence(info: ModelInfo) -> str:
     return (
         f"{info.name} ({info.repo}) is gated: accept its licence at {info.source}, then log in with "
-        "`hf auth login` (or set HF_TOKEN) and run `interactive-seg models download "
-        f"{info.name}` again."
+        "`hf auth login` (or set HF_TOKEN) and download it again."
     )
 
 
-def _snapshot(info: ModelInfo, cache=None, local_only: bool = False, progress: bool = True) -> Path:
+def _token() -> str | None:
+    """The Hugging Face token this process would send (HF_TOKEN or `hf auth login`'s), or None."""
+    try:
+        import huggingface_hub
+    except ImportError:
+        return None
+    try:
+        return huggingface_hub.get_token()
+    except Exception:  # noqa: BLE001 - an unreadable token file is no token
+        return None
+
+
+def login_needed(name: str, cache=None) -> str | None:
+    """The one sentence that says how to log in, when ``name`` is a gated model that is not in
+    the cache and no Hugging Face token is set; None otherwise (cached models load offline)."""
+    info = model_info(name)
+    if not info.gated or is_cached(name, cache) or _token():
+        return None
+    return _login_sentence(info)
+
+
+class _Progress:
+    """Bytes written so far by a download, handed to ``report(done, total)`` as they arrive,
+    and the point where a set ``cancel`` event stops it (raising :class:`Cancelled` inside the
+    download's own thread, so its files are left as an interrupted download leaves them)."""
+
+    def __init__(self, report: Callable[[int, int], None] | None, cancel: threading.Event | None, size: int):
+        self.report, self.cancel, self.size = report, cancel, int(size)
+        self.bars: list = []
+        self.lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            _abort_transfers()
+            raise Cancelled("The download was cancelled.")
+
+    def changed(self) -> None:
+        self.check()
+        if self.report is None:
+            return
+        with self.lock:  # huggingface_hub's bars of bytes: the bytes written, and (Xet) those received
+            byte_bars = [bar for bar in self.bars if bar.unit == "B"]
+            done = max((int(bar.n) for bar in byte_bars), default=0)
+            total = max((int(bar.total or 0) for bar in byte_bars), default=0) or self.size
+        self.report(done, max(total, done))
+
+    def bar_class(self):
+        """A class that stands in for tqdm where huggingface_hub draws its progress bars."""
+        progress = self
+
+        class Bar:
+            def __init__(self, *args, total=None, initial=0, unit="it", desc="", **kwargs):
+                self.total, self.n, self.unit, self.desc = total, initial or 0, unit, desc
+                self.format_dict = {"rate": None}
+                with progress.lock:
+                    progress.bars.append(self)
+
+            def update(self, n=1):
+                self.n += n or 0
+                progress.changed()
+
+            def reset(self, total=None):
+                self.n = 0
+                if total is not None:
+                    self.total = total
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def __iter__(self):
+                return iter(())
+
+            def _ignore(self, *args, **kwargs):
+                return None
+
+            close = refresh = clear = set_description = set_description_str = set_postfix = set_postfix_str = _ignore
+
+        return Bar
+
+
+def _abort_transfers() -> None:
+    """Stop huggingface_hub's Xet transfers in flight (they run outside Python's threads)."""
+    try:
+        from huggingface_hub.utils._xet import abort_xet_session
+    except ImportError:  # an older or newer huggingface_hub: the next progress report stops it
+        return
+    try:
+        abort_xet_session()
+    except Exception:  # noqa: BLE001 - stopping is best effort; Cancelled is raised anyway
+        pass
+
+
+def _snapshot(
+    info: ModelInfo, cache=None, local_only: bool = False, progress: bool = True, watch: _Progress | None = None
+) -> Path:
     hub = _hub(info.name)
     from huggingface_hub import errors
     from huggingface_hub.utils import (
@@ -186,10 +291,13 @@ def _snapshot(info: ModelInfo, cache=None, local_only: bool = False, progress: b
     disabled = are_progress_bars_disabled()
     if not progress:
         disable_progress_bars()
+    extra = {} if watch is None else {"tqdm_class": watch.bar_class()}
     try:
         folder = hub.snapshot_download(
-            info.repo, cache_dir=_hub_dir(cache), allow_patterns=HF_FILES, local_files_only=local_only
+            info.repo, cache_dir=_hub_dir(cache), allow_patterns=HF_FILES, local_files_only=local_only, **extra
         )
+    except Cancelled:
+        raise
     except errors.GatedRepoError as exc:
         raise InputError(_login_sentence(info)) from exc
     except errors.RepositoryNotFoundError as exc:
@@ -206,7 +314,7 @@ def _snapshot(info: ModelInfo, cache=None, local_only: bool = False, progress: b
             f"Cannot reach the Hugging Face Hub for {info.repo}; check the network and try again (a download resumes)."
         ) from exc
     except (errors.HfHubHTTPError, OSError) as exc:
-        raise InputError(f"Downloading {info.repo} failed ({exc}); run the same command again to resume it.") from exc
+        raise InputError(f"Downloading {info.repo} failed ({exc}); download it again to resume.") from exc
     finally:
         if not progress and not disabled:
             enable_progress_bars()
@@ -237,23 +345,76 @@ def is_cached(model_type: str, cache=None) -> bool:
     return True
 
 
-def download(name: str, *, cache=None, progress: bool = True, info: ModelInfo | None = None) -> Path:
+def download(
+    name: str,
+    *,
+    cache=None,
+    progress: bool = True,
+    info: ModelInfo | None = None,
+    report: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     """Fetch a model into the cache (or check a local model folder) and return its path.
 
     A Hub model is fetched with huggingface_hub (resumes an interrupted download, uses the
     cache offline, asks for a login on gated models); a single-file checkpoint with pooch,
     checked against its official SHA-256 (a corrupted file is deleted, never kept).
+
+    ``report(done, total)`` is called with the bytes written so far as they arrive (from
+    the download's threads; ``progress`` then draws no console bar); setting ``cancel``
+    stops the download at its next chunk with :class:`Cancelled`.
+
+    Raises
+    ------
+    InputError
+        An unknown name, a gated model without a login (one sentence on how to log in),
+        no network, a corrupted file.
+    Cancelled
+        ``cancel`` was set.
     """
     if info is None and (os.sep in str(name) or Path(str(name)).is_dir()):
         family_of_folder(name)
         return Path(name).expanduser()
     info = info or model_info(name)
-    if info.repo:
-        return _snapshot(info, cache, progress=progress)
-    return _fetch_file(info, cache, progress)
+    watch = _Progress(report, cancel, info.size) if (report is not None or cancel is not None) else None
+    if info.repo and info.gated and not _token():
+        try:
+            return _snapshot(info, cache, local_only=True, progress=False)  # in the cache: no login needed
+        except InputError:
+            raise InputError(_login_sentence(info)) from None
+    try:
+        if info.repo:
+            return _snapshot(info, cache, progress=progress and watch is None, watch=watch)
+        return _fetch_file(info, cache, progress, watch)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        if cancel is not None and cancel.is_set():  # what stopping a transfer made fail
+            raise Cancelled("The download was cancelled.") from exc
+        raise
 
 
-def _fetch_file(info: ModelInfo, cache=None, progress: bool = True) -> Path:
+class _PoochBar:
+    """pooch's custom progress bar: ``total`` set by pooch, ``update`` per chunk, then
+    ``reset``, ``update(total)`` and ``close`` at the end."""
+
+    def __init__(self, watch: _Progress):
+        self.watch, self.total, self.n, self.unit = watch, 0, 0, "B"
+        watch.bars.append(self)
+
+    def update(self, n):
+        # pooch counts whole chunks, the last one too: no more than the file's length
+        self.n = min(self.n + n, self.total) if self.total else self.n + n
+        self.watch.changed()
+
+    def reset(self):
+        self.n = 0
+
+    def close(self):
+        pass
+
+
+def _fetch_file(info: ModelInfo, cache=None, progress: bool = True, watch: _Progress | None = None) -> Path:
     try:
         import pooch
         import requests
@@ -264,9 +425,10 @@ def _fetch_file(info: ModelInfo, cache=None, progress: bool = True) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"Cannot create the cache folder {folder} ({exc.strerror or exc}); set {ENV_CACHE}.") from exc
+    bar = _PoochBar(watch) if watch is not None else progress
     try:
         path = pooch.retrieve(
-            info.url, known_hash=f"sha256:{info.sha256}", fname=info.file_name, path=folder, progressbar=progress
+            info.url, known_hash=f"sha256:{info.sha256}", fname=info.file_name, path=folder, progressbar=bar
         )
     except ValueError as exc:  # pooch: the SHA-256 does not match (the file is not kept)
         raise InputError(

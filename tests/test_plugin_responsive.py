@@ -6,7 +6,7 @@ ends up on screen and on disk is what the old full, synchronous path made, and t
 event loop keeps running during an accept on a large image. Speed goals live in
 benchmarks/widget_stall_bench.py, not here.
 
-GUI tests run under Xvfb: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_stall.py
+GUI tests run under Xvfb: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_responsive.py
 """
 
 import json

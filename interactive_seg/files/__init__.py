@@ -1,0 +1,16 @@
+"""Files on disk: reading images, writing files whole or not at all, listing a dataset's images.
+
+One module per idea, all on the ground floor: :mod:`.reading` (images turned upright as their
+EXIF orientation says, sizes from headers), :mod:`.writing` (atomic writes, output folders) and
+:mod:`.listing` (a folder's images without decoding them). Import from here.
+"""
+
+from .listing import IMAGE_SUFFIXES, ImageListing, image_filter, list_images, listing_order, looks_like_image
+from .reading import ExifIgnoredWarning, image_orientation, image_size, orient, read_image
+from .writing import ensure_folder, open_atomic, remove_stale_temporaries, write_bytes_atomic, write_image
+
+__all__ = [
+    "read_image", "write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder",
+    "IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", "image_filter", "listing_order",
+    "ExifIgnoredWarning", "image_orientation", "image_size", "orient",
+]  # fmt: skip

@@ -1,0 +1,195 @@
+"""Writing files whole or not at all: atomic writes (through symbolic links), images, output folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder"]
+
+
+def ensure_folder(path) -> Path:
+    """Create an output folder (and its parents) if missing; InputError when it cannot be."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another."
+        ) from exc
+    return path
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _keep_owner(tmp: str, path: Path) -> None:
+    """Give the new file the old one's group (and owner, where allowed): a file shared
+    through a group stays shared after a save."""
+    try:
+        old = path.stat()
+    except OSError:
+        return  # a new file: the folder's defaults
+    if not hasattr(os, "chown"):
+        return
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            os.chown(tmp, uid, gid)
+            return
+        except OSError:  # not allowed to give it away: keep at least the group when we may
+            continue
+
+
+@contextmanager
+def open_atomic(path):
+    """A binary file to write ``path`` through: a temporary file beside it, renamed onto
+        ``path`` when the block ends without an error (and removed when it does not).
+
+        A crash leaves either the old file or the new one, never half of one. The new file
+        gets the mode, group and (where allowed) owner the old one had (or a plain ``open``'s
+    mode: 0666 less the umask). An
+        unwritable target raises :class:`InputError` and leaves everything as it was. A
+        symbolic link stays a link: the temporary file goes beside the link's final target,
+        which receives the new content. A temporary file a killed process left is removed by
+        :func:`remove_stale_temporaries`.
+    """
+    path = _link_target(Path(path))
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"The folder {str(folder)!r} does not exist; create it or choose another output path.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder."
+        ) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the mode the file had, or the
+        # mode a plain open() would give a new file (0666 less the umask)
+        _keep_owner(tmp, path)
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
+        raise
+
+
+def _link_target(path: Path) -> Path:
+    """The file a path names after following symbolic links (the path itself when it is none)."""
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path))
+    except OSError:
+        return path
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stale_temporaries(path) -> list:
+    """Remove the temporary files :func:`open_atomic` left beside ``path`` (and beside its
+    symbolic link's target) when a process was killed during a save.
+
+    Only ``.<name>.*.tmp`` files of this tool are touched. Call it only while no other
+    process can be saving ``path`` (a session calls it once it holds the folder's lock).
+
+    Parameters
+    ----------
+    path : path-like
+        The file whose leftovers go.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    for target in dict.fromkeys((path, _link_target(path))):
+        folder = target.parent if str(target.parent) else Path(".")
+        prefix = _temporary_prefix(target)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + len(".tmp"):
+                leftover = folder / name
+                try:
+                    if leftover.is_file() and not leftover.is_symlink():
+                        leftover.unlink()
+                        removed.append(leftover)
+                except OSError:
+                    pass
+    return removed
+
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all (see :func:`open_atomic`)."""
+    with open_atomic(path) as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_image(path, image: np.ndarray) -> Path:
+    """Write an image (grey, grey+alpha, RGB or RGBA, uint8 or uint16) atomically; the suffix
+    picks the format. Grey+alpha is written as RGBA (OpenCV has no two-channel PNG), so a
+    transparent cutout of a grey image keeps its look and its transparency."""
+    path = Path(path)
+    image = np.asarray(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2, 3, 4))):
+        raise InputError(
+            f"Cannot write an array of shape {image.shape} as an image; pass (H, W) grey or (H, W, 3 or 4) RGB(A)."
+        )
+    what = _describe(image)
+    if image.ndim == 3 and image.shape[2] == 2:
+        grey, alpha = image[:, :, :1], image[:, :, 1:]
+        image = np.concatenate([grey, grey, grey, alpha], axis=2)  # BGRA: the same grey in each
+    elif image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
+    suffix = path.suffix.lower() or ".png"
+    others = " or ".join(s for s in (".png", ".tif") if s != suffix)
+    try:
+        ok, buffer = cv2.imencode(suffix, image)
+    except cv2.error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"OpenCV cannot write {what} as {suffix!r} ({reason}); save it as {others}.") from exc
+    if not ok:
+        raise InputError(f"OpenCV cannot write {what} as {suffix!r}; save it as {others}.")
+    return write_bytes_atomic(path, buffer.tobytes())
+
+
+def _describe(image: np.ndarray) -> str:
+    """'a 16-bit grey+alpha image' and the like, for messages."""
+    kinds = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
+    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+    depth = {np.dtype(np.uint8): "8-bit", np.dtype(np.uint16): "16-bit"}.get(image.dtype, str(image.dtype))
+    article = "an" if depth[0] in "8aeiou" else "a"
+    return f"{article} {depth} {kinds[channels]} image"

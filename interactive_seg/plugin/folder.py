@@ -1,0 +1,146 @@
+"""A folder session in the widget: opening it, walking its images (a large one read in a
+worker while the window stays usable), and refusing changes a read-only folder could not
+save. The list of images is :class:`~.image_list.ImageList`; saving is the model's."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from napari.utils.notifications import show_error
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QApplication
+
+from ..errors import InputError
+
+__all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
+
+#: A folder's image of more pixels than this is read in a worker: decoding a 24-megapixel
+#: photograph takes about a second, and the window stays usable meanwhile. Smaller ones are
+#: read at once, so Next shows them before it returns.
+READ_IN_WORKER_PIXELS = 12_000_000
+
+
+def _pixels(path) -> int:
+    """Width x height from an image file's header (0 when it cannot be read: the read that
+    follows says why)."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:
+            width, height = image.size
+        return int(width) * int(height)
+    except Exception:  # noqa: BLE001 (any unreadable header: the full read reports it)
+        return 0
+
+
+class Folder:
+    """The widget's folder session; ``widget`` is the dock widget (its model, image list,
+    image choice and messages)."""
+
+    def __init__(self, widget):
+        self.widget = widget
+        self.opening = None  # the image being opened (a worker's result for another is dropped)
+        self.read_worker = None
+
+    @property
+    def session(self):
+        return self.widget.model.session
+
+    def open(self, session) -> None:
+        """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
+        widget = self.widget
+        widget.jobs.finish()
+        widget.model.use_session(session)
+        widget.classes.refresh(select=widget.model.classes[0] if session.categories else None)  # the file's first class
+        unreadable = list(session.unreadable)
+        widget.images.show_folder(self.title(), session.images)
+        widget.images.choose_first()
+        if unreadable:  # (after the first image: showing it settles older warnings)
+            widget._warn(f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}")
+        if session.read_only:  # said last, so that it stays on the status line
+            widget._warn(session.read_only_reason)
+            widget._say(f"Read-only: {session.read_only_reason}")
+
+    def title(self) -> str:
+        count = len(self.session.images)
+        title = f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
+        return title + (" - READ-ONLY" if self.session.read_only else "")
+
+    def cannot_save(self) -> bool:
+        """True (and says why) when the image shown belongs to a read-only folder session:
+        a change there could not be saved, so none is made and the prompts stay."""
+        session, widget = self.session, self.widget
+        if session is None or not session.read_only or widget._key not in session.images:
+            return False
+        widget._warn(f"Not saved: {session.read_only_reason}")
+        widget._say(f"Read-only: {session.read_only_reason}")
+        return True
+
+    def chosen(self, name: str) -> None:
+        """Show image ``name`` of the folder; an unreadable one leaves the list, and the
+        image on the canvas (and its objects) stays. A large image is read in a worker
+        (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
+        busy cursor say so until it is shown."""
+        self.opening = token = object()  # a later choice makes this one stale
+        if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
+            with self.loading(name):
+                try:
+                    image = self.session.read(name)
+                except InputError as exc:
+                    image, error = None, exc
+                if image is not None:
+                    self._show(name, image)
+            if image is None:
+                self._read_failed(name, error)
+            return
+        from napari.qt.threading import create_worker
+
+        self.widget._say(f"Opening {name}...")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        worker = create_worker(self.session.read, name, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda image: self._image_read(token, name, image, None))
+        worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
+        worker.finished.connect(QApplication.restoreOverrideCursor)
+        self.read_worker = worker  # (held until the next one)
+        worker.start()
+
+    def _image_read(self, token, name: str, image, error) -> None:
+        if token is not self.opening:
+            return  # another image was chosen meanwhile
+        if error is not None and not isinstance(error, InputError):
+            show_error(f"Could not open {name}: {error}")
+            return
+        if error is not None:
+            self._read_failed(name, error)
+            return
+        with self.loading(name):
+            self._show(name, image)
+
+    def _show(self, name: str, image) -> None:
+        widget = self.widget
+        widget._switching = True
+        try:
+            layer = widget.image_combo.add_session_image(image, name)
+        finally:
+            widget._switching = False
+        widget.image_combo.refresh()
+        widget.choose_image(layer)  # (highlights its row)
+        widget._fit()
+
+    def _read_failed(self, name: str, error) -> None:
+        widget = self.widget
+        widget.images.refresh(self.session.images)
+        widget.images.setTitle(self.title())
+        widget._warn(f"Skipped {name}: {error}")
+
+    @contextmanager
+    def loading(self, name: str):
+        """While an image is opened: a busy cursor, and the status line says which image
+        (drawn at once; a 6000 x 4000 photograph takes seconds to decode and show)."""
+        self.widget._say(f"Opening {name}...")
+        self.widget.status.repaint()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()

@@ -1,0 +1,89 @@
+"""Ctrl+Z / Ctrl+Shift+Z in the widget: one history the annotator can predict.
+
+While an object is being made, Ctrl+Z takes back its prompt steps (:mod:`.prompt_steps`:
+a box, a click, a stroke), then the objects' own changes (accept, delete, rename: the
+model's history). Ctrl+Shift+Z redoes what the Ctrl+Z presses since the last new step
+undid, latest first; a new step drops that redo, and nothing deleted comes back except by
+redoing its deletion.
+"""
+
+from __future__ import annotations
+
+from .prompt_steps import STEP_NAMES
+
+__all__ = ["UndoRedo"]
+
+
+class UndoRedo:
+    """The widget's undo and redo; ``widget`` is the dock widget (its canvas, model, messages)."""
+
+    def __init__(self, widget):
+        self.widget = widget
+        self.undone: list = []  # "prompt" or "object" per Ctrl+Z since the last new step
+
+    def new_step(self) -> None:
+        """The annotator added a step (or started afresh): what was undone cannot be redone."""
+        self.undone.clear()
+
+    def making(self) -> bool:
+        """True while an object is being made: prompts on the canvas."""
+        return self.widget.canvas.steps.can_undo
+
+    def undo(self) -> None:
+        """The last prompt step of the object being made; with none left, the last change
+        to the objects."""
+        widget = self.widget
+        if widget._image is None:
+            return
+        undone = widget.canvas.steps.undo()
+        if undone is not None:
+            self.undone.append("prompt")
+            widget._prompts_changed(new_step=False)
+            widget._say(f"Undone: {undone}.")
+            widget._update_buttons()
+            return
+        change = widget._apply(widget.model.undo, widget._key, nothing="Nothing to undo.")
+        if change is not None:
+            self.undone.append("object")
+
+    def redo(self) -> None:
+        """What the Ctrl+Z presses since the last new step undid, latest first. While an
+        object is being made, only its prompt steps are redone; objects are redone once no
+        prompt is on the canvas."""
+        widget = self.widget
+        if widget._image is None:
+            return
+        last = self.undone[-1] if self.undone else None
+        if last == "prompt" or (last is None and widget.canvas.steps.can_redo):
+            redone = widget.canvas.steps.redo()
+            if redone is not None:
+                if self.undone:
+                    self.undone.pop()
+                widget._prompts_changed(new_step=False)
+                widget._say(f"Redone: {redone}.")
+                widget._update_buttons()
+                return
+        if self.making():
+            widget._say("Nothing to redo for this object; Accept or Clear it to redo changes to objects.")
+            return
+        change = widget._apply(widget.model.redo, widget._key, nothing="Nothing to redo.")
+        if change is not None and last == "object":
+            self.undone.pop()
+
+    def texts(self) -> tuple[str, str]:
+        """What Undo and Redo would do now ("" where nothing): the buttons' tooltips."""
+        widget = self.widget
+        # (not `history and ...`: an empty undo stack makes a History falsy, redo or not)
+        history = widget.model.history(widget._key) if widget._key is not None else None
+        steps = widget.canvas.steps
+        undo_text = redo_text = ""
+        if steps.can_undo:
+            undo_text = f"Undo {STEP_NAMES[steps.done[-1][0]]}"
+        elif history is not None and history.can_undo:
+            undo_text = f"Undo {history.undo_text}"
+        last = self.undone[-1] if self.undone else None
+        if steps.can_redo and (last == "prompt" or last is None):
+            redo_text = f"Redo {STEP_NAMES[steps.undone[-1][0]]}"
+        elif not self.making() and history is not None and history.can_redo:
+            redo_text = f"Redo {history.redo_text}"
+        return undo_text, redo_text

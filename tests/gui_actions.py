@@ -1,0 +1,53 @@
+"""What an annotator does, as the GUI tests do it: a folder session opened in the widget,
+clicks on its buttons, keys on napari's canvas, a box drawn and accepted.
+
+Imported by the GUI tests (napari and Qt are imported only when a helper is called).
+"""
+
+from conftest import box, disc_scene, wait
+
+
+def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
+    """A folder of disc images (``broken`` ones cut after 3000 bytes) opened in the widget."""
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder.mkdir()
+    for i, name in enumerate(names):
+        height, width = (sizes or {}).get(name, (120, 160))
+        image, _ = disc_scene(height=height, width=width, centre=(width // 2, height // 2), seed=i)
+        write_image(folder / name, image)
+        if name in broken:
+            (folder / name).write_bytes((folder / name).read_bytes()[:3000])
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.open_session(Session.open(folder))
+    return viewer, widget
+
+
+def click(qtbot, button):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def key(qtbot, viewer, name, *modifiers):
+    """Press a key on napari's canvas: the active layer's bindings first, then the viewer's."""
+    from qtpy.QtCore import Qt
+
+    mods = Qt.KeyboardModifier.NoModifier
+    for modifier in modifiers:
+        mods |= getattr(Qt.KeyboardModifier, f"{modifier}Modifier")
+    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, getattr(Qt.Key, f"Key_{name}"), mods)
+
+
+def shown_image(widget):
+    layer = widget.image_combo.current
+    return None if layer is None else layer.name
+
+
+def accept_box(qtbot, viewer, widget, rect=(45, 25, 115, 95)):
+    box(viewer, *rect)
+    wait(qtbot, widget)
+    click(qtbot, widget.accept_button)
