@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/coco_open_bench.py [--annotations 500000] [--per-image 5]
                                          [--file PATH] [--old REF] [--root REPO] [--repeat N]
+                                         [--session-only]
 
 Writes a synthetic COCO file (``--annotations`` RLE objects, ``--per-image`` per image of
 1280 x 960, rectangles of varied widths encoded by pycocotools, written with Python's
@@ -14,10 +15,15 @@ size, ``ru_maxrss``, over the size after imports):
 - baseline: ``json.load`` + ``pycocotools.coco.COCO`` (what every COCO reader pays);
 - old: ``CocoDocument`` of git ref ``--old`` (default ``main``), run from an extracted copy;
 - new: ``CocoDocument`` of ``--root`` (this checkout): open, ``check()``, and saving the
-  untouched file (byte-identical), then one class change saved.
+  untouched file (byte-identical), then one class change saved;
+- ``Session.open`` of a folder holding the file (as ``annotations.coco.json``, a link), old
+  and this checkout: the document plus the session's own index of object ids ("of it,
+  ids s": the time of ``Session.__init__``, which builds that index after the store read
+  the file).
 
-Prints one table: seconds and MB beside the file's size ("open peak" while opening, "held"
-after it, "peak" after ``check()`` too). With ``--repeat N`` each variant runs N times,
+Prints two tables: seconds and MB beside the file's size ("open peak" while opening, "held"
+after it, "peak" after ``check()`` too), then the sessions' figures beside the file's size
+and beside the old one's (``--session-only`` times the sessions alone). With ``--repeat N`` each variant runs N times,
 interleaved per variant, and the fastest timings are shown (the memory figures barely vary).
 """
 
@@ -94,7 +100,26 @@ def rss():
         if line.startswith("VmRSS"):
             return int(line.split()[1]) / 1024
 out = {}
-if kind == "baseline":
+if kind == "session":
+    import tempfile
+    from interactive_seg import Session
+    folder = tempfile.mkdtemp(prefix="coco-open-session-")
+    os.symlink(os.path.abspath(path), os.path.join(folder, "annotations.coco.json"))
+    init = Session.__init__
+    def timed_init(self, *args, **kwargs):  # the session's own index of object ids, after the store's reading
+        t = time.perf_counter()
+        init(self, *args, **kwargs)
+        out["index"] = time.perf_counter() - t
+    Session.__init__ = timed_init
+    before = rss()
+    t = time.perf_counter()
+    session = Session.open(folder)
+    out["open"] = time.perf_counter() - t
+    out["open_peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    out["held"] = rss() - before
+    out["objects"] = sum(1 for a in session.document.annotation_ids() if session.document.has_mask(a))
+    session.close()
+elif kind == "baseline":
     import contextlib, io
     from pycocotools.coco import COCO
     before = rss()
@@ -152,43 +177,7 @@ def run_once(kind: str, root: Path, path: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--annotations", type=int, default=500_000)
-    parser.add_argument("--per-image", type=int, default=5)
-    parser.add_argument("--file", type=Path, default=None, help="a COCO file to time instead of a synthetic one")
-    parser.add_argument("--old", default="main", help="git ref of the old document ('' to skip)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose interactive_seg is timed")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs of each variant, taking the fastest (a shared machine)"
-    )
-    args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="coco-open-bench-"))
-    path = args.file
-    if path is None:
-        path = work / "instances.json"
-        t = time.perf_counter()
-        build(path, args.annotations, args.per_image)
-        print(f"built {path} in {time.perf_counter() - t:.0f} s")
-    size = path.stat().st_size / 2**20
-    load = os.getloadavg()[0]
-    print(f"load average {load:.1f} on {os.cpu_count()} CPUs (timings scale with it: compare within this run)")
-    print(
-        f"file: {size:.0f} MB, {args.annotations if args.file is None else '?'} annotations; python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
-    )
-    rows = [("json.load + pycocotools.COCO", run("baseline", args.root, path, args.repeat))]
-    if args.old:
-        old = work / "old"
-        old.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", args.old, "interactive_seg"], capture_output=True, check=True
-        ).stdout
-        tar = work / "old.tar"
-        tar.write_bytes(archive)
-        with tarfile.open(tar) as handle:
-            handle.extractall(old)
-        rows.append((f"CocoDocument ({args.old})", run("old", old, path, args.repeat)))
-    rows.append(("CocoDocument (this checkout)", run("new", args.root, path, args.repeat)))
+def print_documents(rows: list, size: float) -> None:
     print(
         f"\n{'':32s} {'open s':>8s} {'open peak MB':>13s} {'x file':>7s} {'held MB':>8s} {'check s':>8s} {'peak MB':>8s} {'save s':>7s} {'save 1 change s':>16s}"
     )
@@ -207,6 +196,74 @@ def main(argv=None) -> int:
         )
         if "identical" in r:
             print(f"{'':32s} untouched save byte-identical: {r['identical']}")
+
+
+def print_sessions(rows: list, size: float) -> None:
+    """Session.open of a folder holding the file: its peak beside the file's size and the first row's."""
+    print(
+        f"\n{'':32s} {'open s':>8s} {'of it, ids s':>13s} {'open peak MB':>13s} {'x file':>7s} {'x first row':>12s} "
+        f"{'held MB':>8s} {'objects':>8s}"
+    )
+    first = None
+    for name, r in rows:
+        if "error" in r:
+            print(f"{name:32s} failed: {r['error']}")
+            continue
+        first = first or r
+        print(
+            f"{name:32s} {r['open']:8.1f} {r['index']:13.2f} {r['open_peak']:13.0f} {r['open_peak'] / size:7.2f} "
+            f"{r['open_peak'] / first['open_peak']:12.2f} {r['held']:8.0f} {r['objects']:8d}"
+        )
+    print(f"{'':32s} goal (issue 30): open peak <= 2.5 x file = {2.5 * size:.0f} MB")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--annotations", type=int, default=500_000)
+    parser.add_argument("--per-image", type=int, default=5)
+    parser.add_argument("--file", type=Path, default=None, help="a COCO file to time instead of a synthetic one")
+    parser.add_argument("--old", default="main", help="git ref of the old document ('' to skip)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose interactive_seg is timed")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each variant, taking the fastest (a shared machine)"
+    )
+    parser.add_argument("--session-only", action="store_true", help="time only Session.open (old and this checkout)")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="coco-open-bench-"))
+    path = args.file
+    if path is None:
+        path = work / "instances.json"
+        t = time.perf_counter()
+        build(path, args.annotations, args.per_image)
+        print(f"built {path} in {time.perf_counter() - t:.0f} s")
+    size = path.stat().st_size / 2**20
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} CPUs (timings scale with it: compare within this run)")
+    print(
+        f"file: {size:.0f} MB, {args.annotations if args.file is None else '?'} annotations; python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
+    old = None
+    if args.old:
+        old = work / "old"
+        old.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", args.old, "interactive_seg"], capture_output=True, check=True
+        ).stdout
+        tar = work / "old.tar"
+        tar.write_bytes(archive)
+        with tarfile.open(tar) as handle:
+            handle.extractall(old)
+    if not args.session_only:
+        rows = [("json.load + pycocotools.COCO", run("baseline", args.root, path, args.repeat))]
+        if old is not None:
+            rows.append((f"CocoDocument ({args.old})", run("old", old, path, args.repeat)))
+        rows.append(("CocoDocument (this checkout)", run("new", args.root, path, args.repeat)))
+        print_documents(rows, size)
+    rows = []
+    if old is not None:
+        rows.append((f"Session.open ({args.old})", run("session", old, path, args.repeat)))
+    rows.append(("Session.open (this checkout)", run("session", args.root, path, args.repeat)))
+    print_sessions(rows, size)
     path.unlink() if args.file is None else None
     return 0
 

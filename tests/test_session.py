@@ -379,6 +379,82 @@ def test_other_ids_get_object_ids_of_their_own(folder):
     assert saved[3]["id"] == new == 8
 
 
+@pytest.mark.parametrize("first", [7, "7"])
+def test_an_annotation_whose_number_another_took_first_gets_an_id_of_its_own(folder, first):
+    from interactive_seg.coco import mask_to_segmentation
+
+    fields = mask_to_segmentation(square((30, 40), 2, 2, 4))
+    second = "7" if first == 7 else 7
+    data = {
+        "images": [{"id": 1, "file_name": "b.png", "width": 40, "height": 30}],
+        "annotations": [
+            {"id": first, "image_id": 1, "category_id": 1, **fields},
+            {"id": 3, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2]},  # box-only: no object
+            {"id": second, "image_id": 1, "category_id": 1, **fields},
+            {"id": 5, "image_id": 1, "category_id": 1, **fields},
+        ],
+        "categories": [{"id": 1, "name": "a"}],
+    }
+    write_coco_file(folder, data)
+    session = Session.open(folder)
+    objects = session.objects("b.png")
+    assert [(o.id, o.annotation_id) for o in objects] == [(7, first), (2**31 - 1, second), (5, 5)]
+    assert session.count("b.png") == 3
+    with pytest.raises(InputError, match="no object 3"):
+        session.mask(3)  # the box-only annotation
+    session.remove(7)  # the other one still gives 7: the next id follows it
+    assert [o.id for o in session.objects("b.png")] == [2**31 - 1, 5] and session.new_id() == 8
+    assert session.add("b.png", square((30, 40), 9, 9, 2), "a", object_id=3) == 3  # annotation 3 is taken
+    added = session.objects("b.png")[-1]
+    assert added.id == 3 and added.annotation_id not in (3, "3") and session.mask(3).sum() == 4
+    session.remove(3)
+    assert [o.id for o in session.objects("b.png")] == [2**31 - 1, 5]
+    session.close()
+    again = Session.open(folder)
+    assert [(o.id, o.annotation_id) for o in again.objects("b.png")] == [(7, second), (5, 5)]
+
+
+def test_a_session_holds_little_beyond_its_document(tmp_path):
+    """Ordinary ids (whole numbers) are their objects' ids: no map of every annotation is kept."""
+    import gc
+    import tracemalloc
+
+    from interactive_seg.coco import CocoDocument
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rle = {"size": [8, 8], "counts": "08"}
+    n = 5000
+    write_coco_file(
+        folder,
+        {
+            "images": [{"id": i, "file_name": f"{i}.png", "width": 8, "height": 8} for i in range(1, n // 5 + 1)],
+            "annotations": [
+                {"id": k, "image_id": 1 + (k - 1) // 5, "category_id": 1, "segmentation": rle, "iscrowd": 0}
+                for k in range(1, n + 1)
+            ],
+            "categories": [{"id": 1, "name": "a"}],
+        },
+    )
+    gc.collect()
+    gc.disable()  # no collection of earlier tests' garbage inside a measurement
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        document = CocoDocument.open(folder / "annotations.coco.json")
+        alone = tracemalloc.get_traced_memory()[0] - start
+        del document
+        gc.collect()
+        start = tracemalloc.get_traced_memory()[0]
+        session = Session.open(folder)
+        held = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert session.count("1.png") == 5 and session.new_id() == n + 1
+    assert held < 1.05 * alone, (held, alone)  # maps of every id onto itself took 20 % more
+
+
 def test_images_named_by_a_path_below_the_folder(tmp_path):
     folder = tmp_path / "dataset"
     (folder / "sub dir").mkdir(parents=True)

@@ -198,7 +198,7 @@ def check_coco(source, *, strict: bool = False, segmentations: bool = True, imag
     InputError
         When the file cannot be read as JSON at all.
     """
-    from .document import _problems
+    from .reading import _problems
 
     if isinstance(source, (str, os.PathLike)):
         try:  # record by record: a file of any size is checked in about its size in memory

@@ -11,14 +11,18 @@ import numpy as np
 from ..coco.document import CocoDocument
 from ..coco.locate import ImageLocator, name_parts, same_image, size_finder
 from ..errors import InputError
-from ..files import ensure_folder, read_image
+from ..files import ensure_folder, read_image, write_image
+from ..labels import LabelObject
+from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .naming import image_stems, object_names
 
 __all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "PartialExport"]
 
 
-def export_objects(image, objects: Sequence, out_dir, stem: str, *, suffix: str = ".png", **options) -> list:
+def export_objects(
+    image, objects: Sequence, out_dir, stem: str, *, suffix: str = ".png", progress=None, **options
+) -> list:
     """Write one cutout per object as ``<stem>_<class>-<n><suffix>`` in ``out_dir``.
 
     ``objects`` have a ``mask`` (the image's size) and a ``category``:
@@ -26,11 +30,28 @@ def export_objects(image, objects: Sequence, out_dir, stem: str, *, suffix: str 
     ``n`` counts the objects of each class from 1 (:mod:`~interactive_seg.export.naming`;
     :func:`~interactive_seg.export.image_stem` gives the stem of an image's relative path).
     ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
-    ``padding``, ``feather``...). Returns the paths written.
+    ``padding``, ``feather``...). ``progress(n)`` is called with the number of files
+    written so far after each one. Returns the paths written.
+
+    A cropped cutout of a :class:`~interactive_seg.labels.LabelObject` (a crop at an
+    offset) of a uint8 or uint16 image is made in bands of rows, each from the window of
+    the image it needs (:func:`~interactive_seg.export.banded.banded_cutout`), never from
+    image-sized arrays: the files are the same, the memory is a band's.
     """
     out_dir = Path(out_dir)
+    check_format(options.get("background", "black"), suffix)
     names = object_names(stem, [obj.category for obj in objects], suffix)
-    return [save_cutout(out_dir / name, image, obj.mask, **options) for name, obj in zip(names, objects)]
+    array = np.asarray(image)
+    banded = bool(options.get("crop")) and array.dtype in (np.uint8, np.uint16)
+    written = []
+    for name, obj in zip(names, objects):
+        if banded and isinstance(obj, LabelObject):
+            written.append(write_image(out_dir / name, banded_cutout(array, obj, **options)))
+        else:
+            written.append(save_cutout(out_dir / name, image, obj.mask, **options))
+        if progress is not None:
+            progress(len(written))
+    return written
 
 
 def add_to_coco(

@@ -3,9 +3,11 @@
 - :mod:`.history`: undo and redo (bounded steps, the Change each reports)
 - :mod:`.objects`: one image's objects as an instance label image (:class:`ObjectSet`)
 - :mod:`.annotations`: every image's objects with one class list (:class:`Annotations`),
-  what the widget shows and edits
+  what the widget shows and edits; its class list is :mod:`.classes`
 - :mod:`.session`: a folder of images and their objects in one COCO file (:class:`Session`),
-  saved through :mod:`.store` (the folder's lock, :mod:`.lock`, and its journal, :mod:`.journal`)
+  saved through :mod:`.store` (the folder's lock, :mod:`.lock`, and its journal, :mod:`.journal`);
+  its object ids in :mod:`.ids`, its images' records by name in :mod:`.names`, the tool's own
+  settings for the folder in :mod:`.settings`
 
 No Qt and no napari: the widget, the command line and batch jobs drive the same objects.
 """

@@ -29,7 +29,8 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
-from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet, Step
+from .classes import ClassList
+from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet
 
 __all__ = ["Annotations", "Change", "SaveError", "DEFAULT_CLASS"]
 
@@ -60,24 +61,7 @@ class _Image:
     provenance: dict = dataclasses.field(default_factory=dict)
 
 
-class _RenameStep(Step):
-    """A class renamed on every image (and once in the session); undone by renaming it back."""
-
-    def __init__(self, model: Annotations, old: str, new: str):
-        self.model, self.old, self.new = model, old, new
-        self.summary = f"class '{old}' renamed '{new}'"
-        self.nbytes = 64
-
-    def revert(self) -> Change:
-        self.model._rename(self.new, self.old)
-        return Change("rename class", frozenset(), None, "undone", f"Undone: {self.summary}.")
-
-    def reapply(self) -> Change:
-        self.model._rename(self.old, self.new)
-        return Change("rename class", frozenset(), None, "redone", f"Redone: {self.summary}.")
-
-
-class Annotations:
+class Annotations(ClassList):
     """Objects of many images with one class list, a bounded undo history per image, saved to a
     :class:`~interactive_seg.Session` (when given) after every change.
 
@@ -143,62 +127,6 @@ class Annotations:
         self._classes, self._colours, self._lazy = names, dict(colours), set()
         for name in keep:
             self._append(name, old.get(name), save=False)  # in the file once used, renamed or followed by a new class
-
-    @property
-    def class_colours(self) -> dict:
-        """Class name -> ``"#rrggbb"``, in the class list's order."""
-        return {name: self._colours[name] for name in self._classes}
-
-    def colour(self, name: str) -> str:
-        """The colour of class ``name`` (grey for a name that is not a class)."""
-        return self._colours.get(str(name), "#7f7f7f")
-
-    def _append(self, name: str, colour: Optional[str] = None, save: bool = True) -> None:
-        """A new class at the end of the list, with ``colour`` or a colour no class has (the
-        palette's colour of its place in the list where that is free, as review sheets
-        colour a file's categories); written to the session's categories (with its colour)
-        when there is one and ``save``."""
-        from ..palette import colour as place_colour
-        from ..palette import next_colour
-
-        used = {self._colours.get(n) for n in self._classes}
-        session = self.session if save and self.session is not None and not self.session.read_only else None
-        if not colour and session is not None:  # its place among the file's categories, where free
-            kept = set(session.class_colours.values()) | {
-                self._colours.get(n) for n in self._classes if n not in self._lazy
-            }
-            colour = place_colour(len(session.categories))
-            if colour in kept:
-                colour = next_colour(kept)
-        elif not colour:
-            colour = place_colour(len(self._classes))
-            if colour in used:
-                colour = next_colour(used)
-        for lazy in self._lazy:  # an unused default class gives way
-            if self._colours.get(lazy) == colour:
-                self._colours[lazy] = next_colour(used | {colour})
-        self._classes.append(name)
-        self._colours[name] = colour
-        if not save:
-            self._lazy.add(name)
-        if save:
-            try:
-                self._save_class(name)
-            except InputError:
-                self._classes.remove(name)
-                self._colours.pop(name, None)
-                raise
-
-    def _save_class(self, name: str) -> None:
-        """Write class ``name`` to the session's categories, with the classes before it in the
-        list that are not there yet (so the file's categories follow the list's order)."""
-        session = self.session
-        if session is None or session.read_only or name in session.categories:
-            return
-        for earlier in self._classes[: self._classes.index(name) + 1]:
-            if earlier not in session.categories and (earlier == name or earlier not in self._lazy):
-                session.add_class(earlier, self._colours.get(earlier))
-        self._lazy.discard(name)
 
     def open(
         self, key: Hashable, shape=None, *, file_name: Optional[str] = None, labels=None, classes: Optional[dict] = None
@@ -273,90 +201,6 @@ class Annotations:
         session_images = [k for k, e in self._images.items() if e.in_session and k != keep]
         for key in session_images[: max(len(session_images) - (self.keep_images - 1), 0)]:
             self.close(key)
-
-    # -- classes -------------------------------------------------------------------------
-    @property
-    def classes(self) -> list:
-        """The class names, in the order they were made."""
-        return list(self._classes)
-
-    def add_class(self, name: Optional[str] = None) -> str:
-        """Add a class (``"class N"`` when no name is given); returns its name."""
-        if name is None:
-            n = len(self._classes) + 1
-            while f"class {n}" in self._classes:
-                n += 1
-            name = f"class {n}"
-        name = self._check_name(name)
-        if name in self._classes:
-            raise InputError(f"There is already a class {name!r}; pick another name.")
-        self._append(name)
-        return name
-
-    def remove_class(self, name: str) -> None:
-        """Remove a class no object has (on any image, open or saved)."""
-        if name not in self._classes:
-            raise InputError(f"There is no class {name!r}.")
-        if self.class_in_use(name):
-            raise InputError(f"Objects still have the class {name!r}; give them another class or delete them first.")
-        if len(self._classes) == 1:
-            raise InputError("Keep at least one class.")
-        if self.session is not None and name in self.session.categories:
-            self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
-        self._classes.remove(name)
-        self._colours.pop(name, None)
-        self._lazy.discard(name)
-
-    def class_in_use(self, name: str) -> bool:
-        if any(name in e.objects.classes.values() for e in self._images.values()):
-            return True
-        if self.session is None or name not in self.session.categories:
-            return False
-        open_ = {k for k, e in self._images.items() if e.in_session}
-        return any(
-            o.category == name
-            for image in self.session.images
-            if image not in open_
-            for o in self.session.objects(image)
-        )
-
-    def rename_class(self, old: str, new: str, *, image: Optional[Hashable] = None) -> Change:
-        """Rename a class on every image, as one step of ``image``'s history (undo renames it back).
-
-        In a session the class keeps its category id.
-        """
-        new = self._check_name(new)
-        if old not in self._classes:
-            raise InputError(f"There is no class {old!r}.")
-        if new == old:
-            return Change("rename class", frozenset(), None, text="Nothing changed.", image=image)
-        self._rename(old, new)
-        step = _RenameStep(self, old, new)
-        history = self._entry(image).objects.history if image is not None else self._class_history
-        history.push(step)
-        return Change("rename class", frozenset(), None, text=f"Class '{old}' renamed '{new}'.", image=image)
-
-    def _rename(self, old: str, new: str) -> None:
-        if new in self._classes:
-            raise InputError(f"There is already a class {new!r}; rename it first.")
-        if old not in self._classes:
-            raise InputError(f"There is no class {old!r} any more.")
-        if self.session is not None and old in self.session.categories:
-            self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
-        self._classes[self._classes.index(old)] = new
-        self._colours[new] = self._colours.pop(old)
-        if old in self._lazy:
-            self._lazy.discard(old)
-            self._lazy.add(new)
-        if self.session is not None and new not in self.session.categories:
-            try:
-                self._save_class(new)  # a class of the model alone: the file keeps it now
-            except InputError:
-                self._classes[self._classes.index(new)] = old
-                self._colours[old] = self._colours.pop(new)
-                raise
-        for entry in self._images.values():
-            entry.objects.relabel_class(old, new)
 
     # -- objects -------------------------------------------------------------------------
     def accept(
@@ -503,16 +347,6 @@ class Annotations:
         """Image ``key``'s undo history (``can_undo``, ``undo_text``...)."""
         return self._class_history if key is None else self.objects(key).history
 
-    def _category(self, category: Optional[str]) -> str:
-        if category is None:
-            return self._classes[0]
-        category = self._check_name(category)
-        if category not in self._classes:
-            self._append(category)
-        else:
-            self._save_class(category)  # its colour goes with it
-        return category
-
     def _done(self, key, change: Change) -> Change:
         change = dataclasses.replace(change, image=key)
         if key is not None and not change.classes_changed:
@@ -608,11 +442,10 @@ class Annotations:
         from image-sized arrays: the files are the same, the memory is a band's.
         """
         from ..coco.locate import name_parts
-        from ..export.banded import banded_cutout
-        from ..export.cutouts import check_format, save_cutout
-        from ..export.dataset import add_to_coco
-        from ..export.naming import image_stem, object_names
-        from ..files import ensure_folder, write_image
+        from ..export.cutouts import check_format
+        from ..export.dataset import add_to_coco, export_objects
+        from ..export.naming import image_stem
+        from ..files import ensure_folder
         from ..labels import LabelObject
 
         objects = self.objects(key)
@@ -629,15 +462,9 @@ class Annotations:
         check_format(options.get("background", "black"), suffix)
         folder = ensure_folder(folder)
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
-        written = []
-        for item, name in zip(items, object_names(image_stem(file_name), [item.category for item in items], suffix)):
-            path = folder / name
-            if options.get("crop") and image.dtype in (np.uint8, np.uint16):
-                written.append(write_image(path, banded_cutout(image, item, **options)))
-            else:
-                written.append(save_cutout(path, image, item.mask, **options))
-            if progress is not None:
-                progress(len(written))
+        written = export_objects(
+            image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
+        )
         if coco:
             height, width = objects.shape
             # the image by its relative path, as a folder session names it
@@ -656,10 +483,3 @@ class Annotations:
             return self._images[key]
         except (KeyError, TypeError):
             raise InputError(f"The image {key!r} is not open; open it first.") from None
-
-    @staticmethod
-    def _check_name(name) -> str:
-        name = str(name).strip()
-        if not name:
-            raise InputError("A class name cannot be empty.")
-        return name

@@ -15,7 +15,6 @@ writes a folder at a time (:mod:`interactive_seg.model.lock`).
 from __future__ import annotations
 
 import copy
-import heapq
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,21 +23,22 @@ from typing import Optional
 
 import numpy as np
 
-from ..coco.document import CocoDocument, _path_key
-from ..coco.locate import relative_name, size_finder
+from ..coco.document import CocoDocument
+from ..coco.locate import size_finder
 from ..errors import InputError
-from ..files import IMAGE_SUFFIXES, image_filter, image_size, list_images, listing_order, looks_like_image, read_image
+from ..files import IMAGE_SUFFIXES, image_size, list_images, listing_order, read_image
 from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
+from . import settings as _settings
+from .ids import MAX_ID as _MAX_ID
+from .ids import ObjectIds
+from .names import ImageRecords, add_named_images
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
-#: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
-_NEXT_ID = "interactive_seg_next_annotation_id"
-_MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
 
 
 def _record(provenance) -> dict:
@@ -47,17 +47,6 @@ def _record(provenance) -> dict:
             f"A provenance record is a dict (see interactive_seg.provenance.make_record); got {type(provenance).__name__}."
         )
     return copy.deepcopy(provenance)
-
-
-def _natural_id(ann_id) -> Optional[int]:
-    """The object id an annotation id gives as it is: a whole number from 1 to 2**31 - 1 (or such digits)."""
-    if isinstance(ann_id, str):
-        if not ann_id.isdigit() or len(ann_id) > 10 or not ann_id.isascii():
-            return None
-        ann_id = int(ann_id)
-    elif isinstance(ann_id, bool) or not isinstance(ann_id, int):
-        return None
-    return ann_id if 1 <= ann_id <= _MAX_ID else None
 
 
 @dataclass
@@ -114,40 +103,9 @@ class Session:
         self._store = store
         self._doc = document = store.doc
         self._txn: Optional[Transaction] = None
-        self._names: dict = {}  # image name -> ids of its records (memo of _image_ids)
-        self._bases: Optional[dict] = None  # base name -> how many images of the folder have it
-        self._ann_of: dict = {}  # object id -> annotation id
-        self._object_of: dict = {}  # annotation id -> object id
-        self._boxes_only: dict = {}  # image id -> annotations without a mask
-        self._naturals: dict = {}  # natural id -> how many annotation ids give it (1 and "1")
-        odd, texts = [], document.count() > 0
-        for ann_id in document.annotation_ids():
-            natural = _natural_id(ann_id)
-            if natural is not None:
-                self._naturals[natural] = self._naturals.get(natural, 0) + 1
-            texts = texts and isinstance(ann_id, str)
-            image_id, _, has_mask = document.meta(ann_id)
-            if not has_mask:
-                self._boxes_only[image_id] = self._boxes_only.get(image_id, 0) + 1
-            elif natural is None or natural in self._ann_of:
-                odd.append(ann_id)
-            else:
-                self._ann_of[natural] = ann_id
-                self._object_of[ann_id] = natural
-        self._heap = [-n for n in self._naturals]  # a max-heap of natural ids (stale entries skipped)
-        heapq.heapify(self._heap)
-        self._text_ids = texts  # new annotations get ids as text where the file's are all text
-        info = document.get("info")
-        stored = info.get(_NEXT_ID) if isinstance(info, dict) else None
-        stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
-        self._next_id = max(self._largest() + 1, min(stored, _MAX_ID))
-        # ids the file spells otherwise get object ids from the top down, out of the counter's way
-        spare = _MAX_ID
-        for ann_id in odd:
-            while spare in self._ann_of:
-                spare -= 1
-            self._ann_of[spare] = ann_id
-            self._object_of[ann_id] = spare
+        self._records = ImageRecords(document, folder, images)  # image name -> ids of its records
+        self._ids = ObjectIds(document)  # object id <-> annotation id, stored where they differ
+        self._text_ids = self._ids.text_ids  # new annotations get ids as text where the file's are all text
         self._finalizer = weakref.finalize(self, Store.close_quietly, store)
 
     # -- opening -------------------------------------------------------------------------
@@ -198,16 +156,8 @@ class Session:
             where=f"{path.name!r} in {str(path.parent)!r}",
             image_size=size_finder(folder),
         )
-        document = store.doc
-        listed, keep = set(images) | set(unreadable), image_filter(include, exclude)
-        for record in document.images if recursive else ():
-            name = relative_name(record["file_name"])
-            if name is None or "/" not in name or name in listed or not keep(name):
-                continue
-            entry = folder.joinpath(*name.split("/"))
-            if entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
-                listed.add(name)
-                (images if looks_like_image(entry) else unreadable).append(name)
+        if recursive:
+            add_named_images(folder, store.doc, images, unreadable, include, exclude)
         images.sort(key=listing_order)
         unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, store)
@@ -279,41 +229,15 @@ class Session:
             raise
 
     def _image_ids(self, name: str) -> list:
-        """Ids of the image records of ``name``: those with its exact path; else those of its
-        base name, when that is unambiguous both in the folder and in the file (and the
-        record's path is no other image of the folder). Memoised."""
-        ids = self._names.get(name)
-        if ids is None:
-            key = _path_key(name)
-            try:
-                found = self._doc.find_images(name)
-            except InputError:  # several paths share the base name: none of them is this file
-                found = []
-            exact = [r["id"] for r in found if _path_key(r["file_name"]) == key]
-            if exact or not found:
-                ids = exact
-            else:
-                if self._bases is None:
-                    self._bases = {}
-                    for image in self.images:
-                        base = PurePosixPath(image).name
-                        self._bases[base] = self._bases.get(base, 0) + 1
-                others = {_path_key(r["file_name"]) for r in found}
-                mine = self._bases.get(PurePosixPath(key).name, 0) <= 1 and not any(
-                    path in self.images
-                    or (not path.startswith("/") and ".." not in path and self.image_path(path).is_file())
-                    for path in others
-                )
-                ids = [r["id"] for r in found] if mine else []
-            self._names[name] = ids
-        return ids
+        """Ids of the image records of ``name`` (:class:`~interactive_seg.model.names.ImageRecords`)."""
+        return self._records.ids(name)
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
         out = []
         for image_id in self._image_ids(name):
             for ann_id in self._doc.annotation_ids(image_id):
-                object_id = self._object_of.get(ann_id)
+                object_id = self._ids.object_of(ann_id)
                 if object_id is not None:
                     out.append(
                         SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self)
@@ -322,7 +246,7 @@ class Session:
 
     def count(self, name: str) -> int:
         """How many objects an image has (kept per image: no scan)."""
-        return sum(self._doc.count(i) - self._boxes_only.get(i, 0) for i in self._image_ids(name))
+        return sum(self._doc.count(i) - self._ids.boxes_only.get(i, 0) for i in self._image_ids(name))
 
     def mask(self, object_id: int) -> np.ndarray:
         """One object's mask at its image's size; :class:`InputError` naming the annotation when it cannot be decoded."""
@@ -334,13 +258,7 @@ class Session:
 
     def new_id(self) -> int:
         """Reserve an object id (for editors that number objects before saving them)."""
-        while self._next_id in self._ann_of:
-            self._next_id += 1
-        if self._next_id > _MAX_ID:
-            raise InputError("This session has used up its object ids (2**31 - 1); start a new COCO file.")
-        object_id = self._next_id
-        self._next_id += 1
-        return object_id
+        return self._ids.take()
 
     # -- changing ------------------------------------------------------------------------
     @contextmanager
@@ -355,7 +273,7 @@ class Session:
             return
         self._store.check_writable()
         txn = Transaction(self._store)
-        next_id, self._txn = self._next_id, txn
+        next_id, self._txn = self._ids.next, txn
         try:
             try:
                 yield txn
@@ -364,8 +282,8 @@ class Session:
                 raise
             self._store.commit(txn)  # rolls back itself when it fails
         except BaseException:
-            self._next_id = next_id
-            self._names.clear()
+            self._ids.next = next_id
+            self._records.forget()
             raise
         finally:
             self._txn = None
@@ -398,16 +316,15 @@ class Session:
             object_id = self._check_new_id(object_id)
         with self.transaction() as txn:
             image_id = self._image_for(name, mask.shape if offset is None else shape)
+            if object_id is None:  # taken once the annotation is made (a bad mask or record is said first)
+                object_id = self._ids.peek()
             ann_id = self._new_annotation_id(object_id)
             if ann_id is None:
                 ann_id = self._doc.new_annotation_id()
             txn.touch("annotation", ann_id)
             extra = {} if provenance is None else {KEY: _record(provenance)}
             ann = self._doc.add_annotation(image_id, mask, str(category), id=ann_id, offset=offset, **extra)
-            if object_id is None:
-                object_id = self.new_id()
-            else:
-                self._next_id = max(self._next_id, object_id + 1)
+            self._ids.used(object_id)
             self._link(object_id, ann["id"])
             self._store_counter()
         return object_id
@@ -535,7 +452,7 @@ class Session:
             raise InputError(f"The label image must be 2-D (H, W); got shape {labels.shape}.")
         current = {o.id: o.annotation_id for o in self.objects(name)}
         wanted = {int(k) for k in classes}
-        bad = [i for i in wanted - set(current) if i in self._ann_of or not 1 <= i <= _MAX_ID]
+        bad = [i for i in wanted - set(current) if self._ids.has_object(i) or not 1 <= i <= _MAX_ID]
         if bad:
             raise InputError(
                 f"Object id {bad[0]} belongs to another image or is out of range; take new ids from session.new_id()."
@@ -560,12 +477,13 @@ class Session:
             )
             if made and not added:  # nothing to hold: the file gets no empty record
                 self._doc.remove_image(image_id)
-                self._names.pop(name, None)
+                self._records.forget(name)
+            object_of = {ann_id: object_id for object_id, ann_id in current.items()}
             for ann_id in removed:
-                self._unlink(self._object_of[ann_id], ann_id)
+                self._unlink(object_of[ann_id], ann_id)
             for object_id, ann_id in added.items():
                 self._link(object_id, ann_id)
-                self._next_id = max(self._next_id, object_id + 1)
+                self._ids.used(object_id)
             self._store_counter()
 
     # -- the tool's own settings for this folder -----------------------------------------
@@ -573,36 +491,15 @@ class Session:
     def settings_path(self) -> Path:
         """``.<coco name>.settings.json`` beside the COCO file: the tool's own settings for the
         folder (the widget's last export choices), kept out of the user's COCO file."""
-        return self.path.with_name(f".{self.path.name}.settings.json")
+        return _settings.settings_path(self.path)
 
     def settings(self, section: str) -> dict:
         """The settings stored under ``section`` ({} when none, or when the file is unreadable)."""
-        import json
-
-        try:
-            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        value = data.get(section) if isinstance(data, dict) else None
-        return dict(value) if isinstance(value, dict) else {}
+        return _settings.read_settings(self.settings_path, section)
 
     def save_settings(self, section: str, values: dict) -> None:
         """Store ``values`` (JSON) under ``section``, written whole (other sections stay)."""
-        import json
-
-        from ..files import write_bytes_atomic
-
-        try:
-            data = json.loads(self.settings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        data[section] = values
-        try:
-            write_bytes_atomic(self.settings_path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:
-            raise InputError(f"Could not save the settings to {str(self.settings_path)!r}: {exc}") from exc
+        _settings.save_settings(self.settings_path, section, values)
 
     def save(self, path=None) -> Path:
         """Fold the changes into the COCO file now (atomically), or, with ``path``, write
@@ -619,24 +516,12 @@ class Session:
 
     # -- pieces --------------------------------------------------------------------------
     def _link(self, object_id: int, ann_id) -> None:
-        self._ann_of[object_id] = ann_id
-        self._object_of[ann_id] = object_id
-        natural = _natural_id(ann_id)
-        if natural is not None:
-            self._naturals[natural] = self._naturals.get(natural, 0) + 1
-            heapq.heappush(self._heap, -natural)
+        self._ids.link(object_id, ann_id)
         if self._txn is not None:
             self._txn.undo.append(lambda: self._unlink(object_id, ann_id, undoing=True))
 
     def _unlink(self, object_id: int, ann_id, undoing: bool = False) -> None:
-        del self._ann_of[object_id], self._object_of[ann_id]
-        natural = _natural_id(ann_id)
-        if natural is not None:
-            left = self._naturals.get(natural, 0) - 1
-            if left > 0:
-                self._naturals[natural] = left
-            else:
-                self._naturals.pop(natural, None)
+        self._ids.unlink(object_id, ann_id)
         if self._txn is not None and not undoing:
             self._txn.undo.append(lambda: self._link_quietly(object_id, ann_id))
 
@@ -647,71 +532,24 @@ class Session:
         finally:
             self._txn = txn
 
-    def _largest(self) -> int:
-        """The largest natural id of the file's annotations (0 when none), without a scan."""
-        while self._heap and -self._heap[0] not in self._naturals:
-            heapq.heappop(self._heap)
-        return -self._heap[0] if self._heap else 0
-
     def _store_counter(self) -> None:
-        """Keep the next object id in ``info`` when ids alone would not say it (after deleting the newest)."""
-        info = self._doc.get("info")
-        if isinstance(info, dict) and _NEXT_ID in info:
-            if info[_NEXT_ID] != self._next_id:
-                self._txn.touch("top", "info")
-                info[_NEXT_ID] = self._next_id
-            return
-        if self._next_id <= self._largest() + 1:
-            return
-        if info is None:
-            self._txn.touch("top", "info")
-            self._doc.set("info", {_NEXT_ID: self._next_id})
-        elif isinstance(info, dict):
-            self._txn.touch("top", "info")
-            info[_NEXT_ID] = self._next_id
-        # an 'info' that is not an object is left alone: ids may then be reused after reopening
+        self._ids.store_counter(self._doc, self._txn)
 
     def _annotation_id(self, object_id):
-        try:
-            return self._ann_of[object_id]
-        except (KeyError, TypeError):
-            raise InputError(
-                f"There is no object {object_id!r} in this session; use an id from session.objects()."
-            ) from None
-
-    def _check_new_id(self, object_id) -> int:
-        if (
-            isinstance(object_id, bool)
-            or not isinstance(object_id, (int, np.integer))
-            or not 1 <= int(object_id) <= _MAX_ID
-        ):
-            raise InputError(f"An object id is a whole number from 1 to {_MAX_ID}; got {object_id!r}.")
-        object_id = int(object_id)
-        if object_id in self._ann_of:
-            raise InputError(f"There is already an object {object_id}; take a new id from session.new_id().")
-        return object_id
-
-    def _new_annotation_id(self, object_id: Optional[int]):
-        """The COCO id for a new object: the object id (as text where the file's ids are text)."""
-        if object_id is None:
-            object_id = self._peek_id()
-        ann_id = str(object_id) if self._text_ids else object_id
-        if ann_id in self._object_of or self._taken(ann_id):
-            return None  # let the document pick one: the object id then maps to it
+        ann_id = self._ids.annotation_of(object_id)
+        if ann_id is None:
+            raise InputError(f"There is no object {object_id!r} in this session; use an id from session.objects().")
         return ann_id
 
-    def _peek_id(self) -> int:
-        candidate = self._next_id
-        while candidate in self._ann_of:
-            candidate += 1
-        return candidate
+    def _check_new_id(self, object_id) -> int:
+        return self._ids.check_new(object_id)
 
-    def _taken(self, ann_id) -> bool:
-        try:
-            self._doc.annotation(ann_id)
-        except InputError:
-            return False
-        return True
+    def _new_annotation_id(self, object_id: int):
+        """The COCO id for a new object: the object id (as text where the file's ids are text)."""
+        ann_id = str(object_id) if self._text_ids else object_id
+        if ann_id in self._doc.annotation_index():
+            return None  # let the document pick one: the object id then maps to it
+        return ann_id
 
     def _check_mask(self, mask) -> np.ndarray:
         mask = np.asarray(mask)
@@ -734,7 +572,7 @@ class Session:
         image_id = self._free_image_id()
         self._txn.touch("image", image_id)
         record = self._doc.add_image(name, int(shape[1]), int(shape[0]), id=image_id)
-        self._names[name] = [record["id"]]
+        self._records.remember(name, [record["id"]])
         return record["id"]
 
     def _free_image_id(self):
