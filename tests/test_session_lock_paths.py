@@ -99,3 +99,37 @@ def test_a_folder_or_a_symlink_loop_in_place_of_the_coco_file_is_one_sentence(tm
     (other / "again.json").symlink_to(other / "annotations.coco.json")
     with pytest.raises(InputError, match="cannot be read"):
         Session.open(other)
+
+
+def test_an_image_named_in_another_unicode_form_is_the_same_image_in_a_session(tmp_path):
+    import unicodedata
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    decomposed = unicodedata.normalize("NFD", "café.png")  # as macOS writes the file
+    cv2.imwrite(str(folder / decomposed), np.full((20, 25, 3), 90, np.uint8))
+    composed = unicodedata.normalize("NFC", "café.png")  # as the other tool wrote the record
+    (folder / "annotations.coco.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": composed, "width": 25, "height": 20}],
+                "annotations": [
+                    {
+                        "id": 1,
+                        "image_id": 1,
+                        "category_id": 1,
+                        "segmentation": [[5, 5, 15, 5, 15, 15, 5, 15]],
+                        "area": 100,
+                        "bbox": [5, 5, 10, 10],
+                        "iscrowd": 0,
+                    }
+                ],
+                "categories": [{"id": 1, "name": "cup"}],
+            }
+        )
+    )
+    with Session.open(folder) as session:
+        assert len(session.objects(decomposed)) == 1
+        session.add(decomposed, _square(), "cup")
+    data = json.loads((folder / "annotations.coco.json").read_text())
+    assert len(data["images"]) == 1 and len(data["annotations"]) == 2  # no second record for the same photo

@@ -11,6 +11,7 @@ and class an annotation has, whether it has a mask, and each record's byte span
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,8 +35,9 @@ def _name(path: Path | None) -> str:
 
 
 def _path_key(file_name: str) -> str:
-    """A file name as the index keys it: ``/`` for ``\\``, no leading ``./``."""
-    key = str(file_name).replace("\\", "/")
+    """A file name as the index keys it: ``/`` for ``\\``, no leading ``./``, one Unicode
+    form (NFC: ``café`` decomposed, as macOS writes it, is ``café`` composed)."""
+    key = unicodedata.normalize("NFC", str(file_name).replace("\\", "/"))
     while key.startswith("./"):
         key = key[2:]
     return key
