@@ -473,3 +473,23 @@ def test_images_named_by_a_path_below_the_folder(tmp_path):
     session.add("sub dir/c1.png", np.ones((6, 7), bool), "a")
     session.save()
     assert [im["file_name"] for im in json.loads(session.path.read_text())["images"]] == ["sub dir/c1.png"]
+
+
+def test_adding_to_an_image_the_coco_file_gives_another_size_names_the_file_not_the_mask(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((48, 64, 3), np.uint8))
+    (folder / "annotations.coco.json").write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.png", "width": 48, "height": 64}],
+                "annotations": [],
+                "categories": [],
+            }
+        )
+    )
+    mask = np.zeros((48, 64), bool)
+    mask[5:10, 5:10] = True
+    with Session.open(folder) as session:
+        with pytest.raises(InputError, match="The COCO file says 'a.png' is 48 x 64 but the image is 64 x 48"):
+            session.add("a.png", mask, "cup")

@@ -564,6 +564,8 @@ class Session:
         """The image id for ``name``; a record is made (in the open transaction) for an image of the folder."""
         ids = self._image_ids(name)
         if ids:
+            if shape is not None:
+                self._check_record_size(name, ids[0], tuple(shape[:2]))
             return ids[0]
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
@@ -574,6 +576,21 @@ class Session:
         record = self._doc.add_image(name, int(shape[1]), int(shape[0]), id=image_id)
         self._records.remember(name, [record["id"]])
         return record["id"]
+
+    def _check_record_size(self, name: str, image_id, shape: tuple) -> None:
+        """An InputError naming the disagreement when the COCO file's size of ``name`` is not
+        the image's on disk (the file was made for another version of the photograph): not a
+        sentence about the mask, which is of the image's size."""
+        recorded = self._doc.image_size(image_id)
+        if recorded == shape:
+            return
+        on_disk = image_size(self.image_path(name)) if name in self.images else None
+        if on_disk == shape:
+            raise InputError(
+                f"The COCO file says {name!r} is {recorded[1]} x {recorded[0]} but the image is {shape[1]} x {shape[0]}: "
+                "the file was made for another version of this photograph; put that version back, or correct the "
+                "image's width and height in the file, before adding objects to it."
+            )
 
     def _free_image_id(self):
         """A new image id (the document counts on from the largest it has seen, in O(1))."""
