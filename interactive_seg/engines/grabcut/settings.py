@@ -110,6 +110,11 @@ class GrabCutSettings:
         scaled-up mask's boundary are cut again at full resolution (0: off).
     band_side : int
         The band is cut only on regions up to this many pixels on their longer side.
+    fine_edges : bool
+        On a region longer than ``band_side`` (a large photograph), the mask is brought to
+        full resolution level by level, its boundary band cut again at each level
+        (:mod:`~.upscale`), so its edge follows the photograph's instead of the working
+        grid's staircase. ``False``: scaled up by interpolation alone.
     tightness : float
         The tightness prior of a box (Lempitsky et al., ICCV 2009): every row and column
         crossing the box, but the outer ``tightness`` of each side, holds some object
@@ -155,6 +160,7 @@ class GrabCutSettings:
     click_contrast: float = 5.0
     band: int = 3
     band_side: int = 640
+    fine_edges: bool = True
     tightness: float = 0.05
     choose_fit: bool = True
     fit_margin: float = 0.65
@@ -237,6 +243,9 @@ class GrabCutSettings:
         if int(self.band_side) < 16:
             raise InputError(f"band_side must be at least 16 pixels; got {self.band_side}.")
         self.band_side = int(self.band_side)
+        if not isinstance(self.fine_edges, (bool, np.bool_)):
+            raise InputError(f"fine_edges is True or False; got {self.fine_edges!r}.")
+        self.fine_edges = bool(self.fine_edges)
         tightness = _number(self.tightness, "tightness must be a number from 0 (off) to below 0.5")
         if not 0 <= tightness < 0.5:
             raise InputError(
