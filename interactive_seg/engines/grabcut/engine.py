@@ -268,7 +268,13 @@ class GrabCutEngine(Engine):
         elif mode == cv2.GC_EVAL and s.click_prior > 0:
             # clicks on a continued object (the fast region or the whole-image fallback):
             # the cut also pays for labelling a pixel against the marks geodesically near it
-            near = click_prior.near_marks(work, fg, bg, self._state, s.click_contrast, s.click_spread)
+            clicked = (None, None)
+            if s.click_reach != 1.0 and p.points is not None:
+                empty = np.zeros((wh, ww), bool)
+                clicked = grow_clicks(p, work, empty, empty, s.min_click_radius, s.point_radius)
+            near = click_prior.near_marks(
+                work, fg, bg, self._state, s.click_contrast, s.click_spread, clicked, s.click_reach
+            )
             extra = tuple(
                 click_prior.click_cost(d, (wh, ww), s.click_prior, s.click_spread) for d in (near[1], near[0])
             )

@@ -105,6 +105,9 @@ class GrabCutSettings:
         How far the click prior reaches, in working pixels.
     click_contrast : float
         How much an edge lengthens the click prior's geodesic paths.
+    click_reach : float
+        How much farther a click's prior reaches than a stroke's (its geodesic distances
+        count ``1 / click_reach`` times); ``1``: as far.
     band : int
         After a click on a scaled-down region, the pixels within ``band`` pixels of the
         scaled-up mask's boundary are cut again at full resolution (0: off).
@@ -158,6 +161,7 @@ class GrabCutSettings:
     click_prior: float = 16.0
     click_spread: float = 20.0
     click_contrast: float = 5.0
+    click_reach: float = 1.0
     band: int = 3
     band_side: int = 640
     fine_edges: bool = True
@@ -237,6 +241,10 @@ class GrabCutSettings:
         self.click_prior = float(self.click_prior)
         self.click_spread = float(self.click_spread)
         self.click_contrast = float(self.click_contrast)
+        reach = _number(self.click_reach, "click_reach must be a number, 1 or more")
+        if not 1 <= reach < np.inf:
+            raise InputError(f"click_reach must be a number, 1 or more (1: as far as a stroke's); got {reach}.")
+        self.click_reach = reach
         if int(self.band) < 0:
             raise InputError(f"band must be 0 (off) or a number of pixels; got {self.band}.")
         self.band = int(self.band)
