@@ -83,7 +83,7 @@ def test_a_click_spreads_through_flat_colour_and_stops_at_an_edge():
 def test_distances_to_the_marks_are_merged_click_by_click():
     image, _ = _noisy_scene(seed=2)
     box = (30, 20, 110, 100)
-    engine = get_engine("grabcut")
+    engine = get_engine("grabcut", click_reach=1)  # every mark's distances as measured
     engine.set_image(image)
     engine.segment(Prompts(box=box))
     clicks = [((60, 50), 1), ((80, 70), 1), ((105, 95), 0)]

@@ -107,7 +107,9 @@ class GrabCutSettings:
         How much an edge lengthens the click prior's geodesic paths.
     click_reach : float
         How much farther a click's prior reaches than a stroke's (its geodesic distances
-        count ``1 / click_reach`` times); ``1``: as far.
+        count ``1 / click_reach`` times; default 1.5, chosen by 2-fold cross-validation so
+        that a click counts as much as a short stroke through the same spot as it can);
+        ``1``: as far.
     band : int
         After a click on a scaled-down region, the pixels within ``band`` pixels of the
         scaled-up mask's boundary are cut again at full resolution (0: off).
@@ -161,7 +163,7 @@ class GrabCutSettings:
     click_prior: float = 16.0
     click_spread: float = 20.0
     click_contrast: float = 5.0
-    click_reach: float = 1.0
+    click_reach: float = 1.5
     band: int = 3
     band_side: int = 640
     fine_edges: bool = True
