@@ -83,7 +83,7 @@ def test_a_click_spreads_through_flat_colour_and_stops_at_an_edge():
 def test_distances_to_the_marks_are_merged_click_by_click():
     image, _ = _noisy_scene(seed=2)
     box = (30, 20, 110, 100)
-    engine = get_engine("grabcut")
+    engine = get_engine("grabcut", click_reach=1)  # every mark's distances as measured
     engine.set_image(image)
     engine.segment(Prompts(box=box))
     clicks = [((60, 50), 1), ((80, 70), 1), ((105, 95), 0)]
@@ -221,9 +221,32 @@ def test_no_band_on_regions_longer_than_band_side():
     image, truth = _disc(size=640, radius=220)
     box = (90, 90, 550, 550)
     off = _clicked(get_engine("grabcut", band=0), image, truth, box)
-    short = _clicked(get_engine("grabcut", band_side=300), image, truth, box)
+    short = _clicked(get_engine("grabcut", band_side=300, fine_edges=False), image, truth, box)
     assert (short.mask == off.mask).all()  # the region (506 px) is longer than 300
     with pytest.raises(InputError, match="band"):
         get_engine("grabcut", band=-1)
     with pytest.raises(InputError, match="band_side"):
         get_engine("grabcut", band_side=8)
+
+
+def test_click_reach_lets_a_click_claim_farther_than_a_stroke():
+    image, inside = _noisy_scene()
+    box = (30, 20, 110, 100)
+    claimed = {}
+    for reach in (1.0, 4.0):
+        # a short spread: the click's own reach decides how far it claims
+        engine = get_engine("grabcut", click_prior=40, click_spread=5, tightness=0, click_reach=reach)
+        engine.set_image(image)
+        engine.segment(Prompts(box=box))
+        out = _click(engine, box, (70, 60))
+        claimed[reach] = np.count_nonzero(out.mask & inside)
+        near = engine._state.near[0]
+        # the click's distances count 1 / reach: they are the geodesic distances so scaled
+        cost = seeds.edge_cost(engine._work.pixels, engine.click_contrast)
+        fresh = seeds.geodesic_distance(cost, engine._state.fg) / reach
+        close = fresh < 4 * engine.click_spread
+        np.testing.assert_allclose(near[close], fresh[close], rtol=1e-6)
+    # at reach 1 the click claims little more than its disk; four times as far, the square
+    assert claimed[1.0] < 0.2 * inside.sum() and claimed[4.0] > 0.95 * inside.sum()
+    with pytest.raises(InputError, match="click_reach"):
+        get_engine("grabcut", click_reach=0.5)

@@ -1,5 +1,7 @@
 """The GrabCut engine's working region never shows as a straight edge of the mask."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,48 @@ def test_a_box_at_the_border_gives_the_same_mask_every_time(scene):
         masks.append(then.mask)
     assert all(np.array_equal(masks[i], masks[i % 2]) for i in range(len(masks)))
     assert iou(masks[0], truth) > 0.9
+
+
+def test_a_box_at_the_border_gives_the_mask_of_the_same_box_inside(scene):
+    # the disc lies well inside the image: moving the box's sides onto the image's border
+    # must not change what is cut
+    image, truth = scene
+    masks = {}
+    for name, box in (("border", (0, 20, 130, 120)), ("inside", (5, 20, 130, 115))):
+        engine = get_engine("grabcut")
+        engine.set_image(image)
+        out = engine.segment(Prompts(box=box))
+        assert (out.info["fallback"] is None) == (name == "inside")  # only the border box compares
+        masks[name] = out.mask
+    assert iou(masks["border"], masks["inside"]) > 0.97
+    assert min(iou(m, truth) for m in masks.values()) > 0.95
+
+
+def longest_straight_boundary(mask):
+    """The longest run of axis-aligned mask boundary (between two rows or two columns), in
+    pixels, away from the image's edge."""
+    best = 0
+    for steps in (mask[1:] != mask[:-1], (mask[:, 1:] != mask[:, :-1]).T):
+        for line in steps:
+            change = np.flatnonzero(np.diff(np.concatenate(([0], line.astype(np.int8), [0]))))
+            if change.size:
+                best = max(best, int((change[1::2] - change[::2]).max()))
+    return best
+
+
+def test_strokes_alone_on_chelsea_cut_no_straight_edge_longer_than_40_px():
+    # issue 33: one foreground stroke across the cat's face and one background stroke at
+    # the right used to cut the head with a 243 px straight line at the top
+    import cv2
+
+    path = Path(__file__).resolve().parents[1] / "sample_images" / "chelsea.png"
+    image = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    strokes = np.zeros(image.shape[:2], np.uint8)
+    cv2.line(strokes, (110, 160), (330, 150), 1, 5)
+    cv2.line(strokes, (425, 90), (425, 260), 2, 5)
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    out = engine.segment(Prompts(scribbles=strokes))
+    assert out.mask[150, 200] and not out.mask[150, 440]
+    assert straight_run(out, image.shape) <= 40
+    assert longest_straight_boundary(out.mask) <= 40

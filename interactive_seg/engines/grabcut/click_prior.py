@@ -24,9 +24,11 @@ from .marks import contains
 __all__ = ["near_marks", "click_cost", "geodesic_near", "band"]
 
 
-def near_marks(work, fg, bg, state, contrast: float, spread: float) -> tuple:
+def near_marks(work, fg, bg, state, contrast: float, spread: float, clicks=(None, None), reach: float = 1.0) -> tuple:
     """Geodesic distances (working pixels, longer across colour edges) from each working
     pixel to the nearest foreground and background mark (None for a kind with no mark).
+    ``clicks``: the (fg, bg) pixels that are clicks' disks; their distances count
+    ``1 / reach`` times, so a click's prior reaches ``reach`` times as far as a stroke's.
 
     Continuing an object (``state``, the last call's), only the new marks' distances are
     measured, near them, and merged with the last call's (the minimum over marks is the
@@ -34,7 +36,16 @@ def near_marks(work, fg, bg, state, contrast: float, spread: float) -> tuple:
     if work.edges is None or work.edges[0] != contrast:
         work.edges = (contrast, seeds.edge_cost(work.pixels, contrast))
     cost = work.edges[1]
-    reach = int(np.ceil(6 * spread))  # farther, the prior is below e^-6 of its cost
+    far = int(np.ceil(6 * spread))  # farther, the prior is below e^-6 of its cost
+
+    def distances(seeds, clicked):
+        if clicked is None or reach == 1.0 or not (seeds & clicked).any():
+            return geodesic_near(cost, seeds, far)
+        out = np.full(seeds.shape, np.inf)
+        if (seeds & ~clicked).any():
+            out = geodesic_near(cost, seeds & ~clicked, far)
+        return np.minimum(out, geodesic_near(cost, seeds & clicked, int(np.ceil(far * reach))) / reach)
+
     out = []
     for k, marks in enumerate((fg, bg)):
         if marks is None or not marks.any():
@@ -44,9 +55,9 @@ def near_marks(work, fg, bg, state, contrast: float, spread: float) -> tuple:
         old_marks = None if state is None else (state.fg, state.bg)[k]
         if old is not None and old.shape == marks.shape and old_marks is not None and contains(marks, old_marks):
             new = marks & ~old_marks
-            out.append(old if not new.any() else np.minimum(old, geodesic_near(cost, new, reach)))
+            out.append(old if not new.any() else np.minimum(old, distances(new, clicks[k])))
         else:
-            out.append(geodesic_near(cost, marks, reach))
+            out.append(distances(marks, clicks[k]))
     return tuple(out)
 
 

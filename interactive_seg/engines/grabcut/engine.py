@@ -26,7 +26,7 @@ from ...errors import InputError
 from ...image import as_rgb8
 from ...prompts import Prompts
 from ..base import Engine, Option, Result
-from . import click_prior, compare
+from . import click_prior, compare, upscale
 from .fit import fit_both, iterate
 from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks, same_array
 from .region import (
@@ -268,7 +268,13 @@ class GrabCutEngine(Engine):
         elif mode == cv2.GC_EVAL and s.click_prior > 0:
             # clicks on a continued object (the fast region or the whole-image fallback):
             # the cut also pays for labelling a pixel against the marks geodesically near it
-            near = click_prior.near_marks(work, fg, bg, self._state, s.click_contrast, s.click_spread)
+            clicked = (None, None)
+            if s.click_reach != 1.0 and p.points is not None:
+                empty = np.zeros((wh, ww), bool)
+                clicked = grow_clicks(p, work, empty, empty, s.min_click_radius, s.point_radius)
+            near = click_prior.near_marks(
+                work, fg, bg, self._state, s.click_contrast, s.click_spread, clicked, s.click_reach
+            )
             extra = tuple(
                 click_prior.click_cost(d, (wh, ww), s.click_prior, s.click_spread) for d in (near[1], near[0])
             )
@@ -325,6 +331,14 @@ class GrabCutEngine(Engine):
             if s.band > 0 and not wide and mode == cv2.GC_EVAL and max(full_w, full_h) <= s.band_side:
                 # clicks on a scaled region: the boundary is cut again at full resolution
                 region_mask = click_prior.band(self._rgb, small, region, marks, s.band, bgd_model, fgd_model)
+            elif s.fine_edges and mode is not None and max(full_w, full_h) > s.band_side:
+                # a large region: the boundary cut again level by level up to full resolution
+                previous = None
+                if mode == cv2.GC_EVAL and before is not None and before.region == region:
+                    previous = before.levels
+                region_mask, self._state.levels = upscale.levels(
+                    self._rgb, small, region, marks, max(1, s.band), bgd_model, fgd_model, previous
+                )
             else:
                 soft = cv2.resize(small.astype(np.uint8) * 255, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
                 region_mask = soft >= 128

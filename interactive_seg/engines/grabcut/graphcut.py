@@ -151,6 +151,7 @@ def band_cut(
     gamma: float = GAMMA,
     exact_beta_pixels: int = 1 << 18,
     tile: int = 32,
+    only: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """``mask`` (changed in place and returned) with the pixels within ``radius`` of its
     boundary cut again, on these (full-resolution) pixels, with GrabCut's energy under
@@ -165,7 +166,9 @@ def band_cut(
     ``xs``, whose True pixels keep ``side``. Only the band's unmarked pixels are graph
     nodes; their links to fixed neighbours become unary costs. ``beta`` is OpenCV's, from
     the mean squared colour difference of the neighbours in the band's bounding box (on a
-    regular subsample of a quarter of ``exact_beta_pixels`` beyond that many)."""
+    regular subsample of a quarter of ``exact_beta_pixels`` beyond that many). ``only``
+    (boolean, ``small``'s shape): only the tiles whose footprint holds one of its pixels
+    are cut again (the rest of ``mask`` is kept as given)."""
     import maxflow  # PyMaxflow
 
     h, w = mask.shape
@@ -173,7 +176,10 @@ def band_cut(
     r = int(radius)
     m8 = small.astype(np.uint8)
     k3 = np.ones((3, 3), np.uint8)
-    integral = cv2.integral((cv2.dilate(m8, k3) != cv2.erode(m8, k3)).astype(np.uint8))
+    edge = cv2.dilate(m8, k3) != cv2.erode(m8, k3)
+    if only is not None:
+        edge &= only
+    integral = cv2.integral(edge.astype(np.uint8))
 
     def footprint(starts, full, work):
         # working pixels whose values reach the full pixels [start - r, start + tile + r)

@@ -42,6 +42,7 @@ class State:
     wide: bool = False  # the whole-image cut made it (the collapse guard's)
     near: Optional[tuple] = None  # geodesic distances to the (fg, bg) marks (click prior)
     grown: bool = False  # the region was grown where the object reached its edge
+    levels: Optional[tuple] = None  # the last fine edges (upscale.levels), for a click to continue
 
 
 def start(p: Prompts, work, box_w, fg, bg, state: Optional[State], settings: GrabCutSettings) -> tuple:
