@@ -7,7 +7,7 @@ of rows, as many per event-loop turn as fit in ``TURN_SECONDS`` and ``TURN_PIXEL
 with its display colours computed beforehand in a worker where the caller can
 (:meth:`Canvas.colours`), so that redrawing a 16-megapixel object never holds the window
 for long. A layer that shows nothing (the preview when there is none, the scribbles when
-empty and not being painted on) is left out of the canvas's frames (:meth:`Canvas._draw_layer`):
+empty and not being painted on) is left out of the canvas's frames (:meth:`Canvas.draw_layer`):
 each frame costs less, and every change pays one frame.
 """
 
@@ -169,11 +169,17 @@ class Canvas:
 
     # -- making the layers ---------------------------------------------------------------
     def ensure(self, shape, brush_size: int) -> None:
-        """Have all five layers, the Labels ones at ``shape``; select ``boxes``."""
+        """Have all six layers, the Labels ones at ``shape``; select ``boxes``."""
         self.updating = True
         try:
             objects, _ = self._labels(L.OBJECTS, shape, np.int32, opacity=0.55, colormap=L.objects_colormap())
             objects.editable = False
+            # the Propose panel's layer, made here with the others so that proposals arriving
+            # later only fill a region of it: napari making a layer, and the first frame that
+            # draws it, hold the window for hundreds of ms on a software OpenGL. uint16: napari
+            # draws its values as they are (no colour copy of the layer), two bytes a pixel
+            proposals, _ = self._labels(L.PROPOSALS, shape, np.uint16, opacity=0.45)
+            proposals.editable = False
             preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
             preview.editable = False
             if made:
@@ -209,7 +215,7 @@ class Canvas:
         finally:
             self.updating = False
         self.steps.reset()
-        self._draw_layer(preview, self._preview_box is not None)
+        self.draw_layer(preview, self._preview_box is not None)
         self._show_strokes()
 
     def _labels(self, name: str, shape, dtype, **options):
@@ -320,9 +326,9 @@ class Canvas:
         painted on); skip it in each frame when neither."""
         scribbles = self.layer(L.SCRIBBLES)
         if scribbles is not None:
-            self._draw_layer(scribbles, not self._no_strokes or self.viewer.layers.selection.active is scribbles)
+            self.draw_layer(scribbles, not self._no_strokes or self.viewer.layers.selection.active is scribbles)
 
-    def _draw_layer(self, layer, shown: bool) -> bool:
+    def draw_layer(self, layer, shown: bool) -> bool:
         """Have the canvas draw ``layer`` in each frame, or skip it while it shows nothing;
         True when it is skipped now.
 
@@ -409,7 +415,7 @@ class Canvas:
             region[preview.mask] = 1  # a light fill
             region[preview.edge] = 2  # under a clear contour
         self._preview_box = new
-        skipped = self._draw_layer(layer, new is not None)
+        skipped = self.draw_layer(layer, new is not None)
         if new is None:
             if old is not None and skipped:  # not drawn now: sent with the next preview
                 self._stale_boxes.append(old)

@@ -307,6 +307,7 @@ class SegmentationWidget(QWidget):
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
         self.prompt_panel.bind_layer_keys()
+        self.proposals.image_shown(key)  # this image's proposals, none of the image before
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
         self.canvas.select(L.BOXES)
         self.clear(say=False)
