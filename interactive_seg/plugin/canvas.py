@@ -180,15 +180,16 @@ class Canvas:
             # draws its values as they are (no colour copy of the layer), two bytes a pixel
             proposals, _ = self._labels(L.PROPOSALS, shape, np.uint16, opacity=0.45)
             proposals.editable = False
-            preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
+            preview, how = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
             preview.editable = False
-            if made:
+            if how != "kept":
                 self._preview_box, self._stale_boxes = None, []
-            scribbles, made = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
-            if made:
+            scribbles, how = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
+            if how != "kept":
+                self._no_strokes = True
+            if how == "made":
                 scribbles.brush_size = brush_size
                 scribbles.selected_label = FOREGROUND
-                self._no_strokes = True
                 scribbles.events.paint.connect(self._strokes_painted)
                 scribbles.events.data.connect(self._strokes_changed)
                 scribbles.events.data.connect(self._on_prompts)
@@ -219,15 +220,19 @@ class Canvas:
         self._show_strokes()
 
     def _labels(self, name: str, shape, dtype, **options):
-        """The Labels layer ``name`` at ``shape``: kept when it fits, made anew when not (and
-        whether it was made now, so its events are connected once)."""
+        """The Labels layer ``name`` at ``shape``, and how: "kept" (it fits), "reshaped" (it
+        had another size: it takes empty data of this one) or "made" (there was none; its
+        events are connected once). A layer is reshaped, not made again: napari making a
+        Labels layer and compiling its first frame hold the window for hundreds of ms on a
+        software OpenGL."""
         layer = self.layer(name)
         if layer is not None and layer.data.shape == tuple(shape):
-            return layer, False
+            return layer, "kept"
         if layer is not None:
             self.painter.forget(layer)
-            self.viewer.layers.remove(layer)
-        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), True
+            layer.data = np.zeros(shape, dtype)
+            return layer, "reshaped"
+        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), "made"
 
     def select(self, name: str) -> None:
         """Make a prompt layer the active one, in its drawing mode."""
