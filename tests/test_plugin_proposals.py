@@ -246,7 +246,8 @@ def test_example_boxes_drawn_with_the_mouse_go_to_the_concept_source(make_napari
 def test_proposals_belong_to_their_image_and_come_back_with_it(make_napari_viewer, qtbot, tmp_path, concept_folder):
     """Issue 32: proposals are never shown on the wrong image. Made on a.png, they leave the
     canvas and the list on Shift+Right (A over where one was makes no object on b.png), and
-    come back with a.png on Shift+Left; the example boxes of a.png go with it."""
+    come back with a.png on Shift+Left; the example boxes of a.png go with it. b.png is of
+    another size: the widget's layers take its size and back."""
     from qtpy.QtCore import Qt
 
     from interactive_seg import Session, write_image
@@ -254,8 +255,8 @@ def test_proposals_belong_to_their_image_and_come_back_with_it(make_napari_viewe
 
     folder = tmp_path / "street"
     folder.mkdir()
-    for i, name in enumerate(("a.png", "b.png")):
-        write_image(folder / name, disc_scene(height=120, width=160, seed=i)[0])
+    for i, (name, (height, width)) in enumerate((("a.png", (120, 160)), ("b.png", (100, 150)))):
+        write_image(folder / name, disc_scene(height=height, width=width, centre=(70, 50), seed=i)[0])
     viewer = make_napari_viewer()
     widget = SegmentationWidget(viewer)
     viewer.window.add_dock_widget(widget)
@@ -278,7 +279,8 @@ def test_proposals_belong_to_their_image_and_come_back_with_it(make_napari_viewe
     _point_at(viewer, panel, best)
     canvas_key(qtbot, viewer, "Right", "Shift")  # the next image
     qtbot.waitUntil(lambda: widget._key == "b.png", timeout=5000)
-    assert not panel.layer.data.any() and panel.list.count() == 0 and panel.proposals == []
+    assert panel.layer.data.shape == (100, 150) and not panel.layer.data.any()
+    assert panel.list.count() == 0 and panel.proposals == []
     assert len(viewer.layers["examples"].data) == 0
     canvas_key(qtbot, viewer, "A")  # over where a.png's best proposal was: nothing to accept here
     qtbot.wait(50)

@@ -99,7 +99,7 @@ class ProposePanel(QGroupBox):
         self.key = None  # the image the proposals shown belong to
         self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels)
         self.worker = None
-        self._painted = None  # (layer, box): where the layer has proposals' pixels
+        self._painted = None  # (layer, its data, box): where the layer has proposals' pixels
         self._keys_on = False  # A, X, Shift+A, Shift+X bound on the widget's layers
         self._bound = weakref.WeakSet()  # proposals layers with the panel's keys
         self._proposers: dict = {}
@@ -352,7 +352,7 @@ class ProposePanel(QGroupBox):
         layer = self.layer
         if layer is None:
             return
-        old = self._painted[1] if self._painted is not None and self._painted[0] is layer else None
+        old = self._painted[2] if self._on_layer() else None  # (not on data of another size)
         if painted is None:
             box = _union(p.bbox for p, s in zip(self.proposals, self.states) if s == "open")
             painted = (box, None if box is None else _paint(self.proposals, self.states, box), None)
@@ -369,13 +369,19 @@ class ProposePanel(QGroupBox):
         if colours is not None and colours[0] is not layer.colormap:
             colours = None  # the layer's colours changed meanwhile: napari colours the region
         painter.paint(layer, box, colours)
-        self._painted = (layer, box)
+        self._painted = (layer, layer.data, box)
+
+    def _on_layer(self) -> bool:
+        """True when the layer shows the proposals painted last (its data is the same array)."""
+        layer = self.layer
+        painted = self._painted
+        return layer is not None and painted is not None and painted[0] is layer and painted[1] is layer.data
 
     def _redraw(self, indices) -> None:
         """Proposals ``indices`` changed state: their boxes on the layer, their rows in the list."""
         layer = self.layer
         for i in indices:
-            if layer is not None and self._painted is not None and self._painted[0] is layer:
+            if self._on_layer():
                 box = self.proposals[i].bbox
                 layer.data[L.box_slices(box)] = _paint(self.proposals, self.states, box)
                 self.widget.canvas.painter.paint(layer, box)
@@ -493,7 +499,7 @@ class ProposePanel(QGroupBox):
         if not changed:
             return
         layer, box = self.layer, _union(self.proposals[i].bbox for i in changed)
-        if layer is not None and self._painted is not None and self._painted[0] is layer:
+        if self._on_layer():
             layer.data[L.box_slices(box)] = _paint(self.proposals, self.states, box)
             self.widget.canvas.painter.paint(layer, box)
         for i in changed:
