@@ -139,10 +139,13 @@ class ProposePanel(QGroupBox):
         self.progress.setRange(0, 100)
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
+        # the proposals and the buttons that judge them: shown while the image has proposals
         self.list = QListWidget()
         self.list.setMaximumHeight(120)
+        self.list.setVisible(False)
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
+        self.judge_buttons = []
         for text, slot in (
             ("Accept (A)", self.accept_under_cursor),
             ("Reject (X)", self.reject_under_cursor),
@@ -151,7 +154,9 @@ class ProposePanel(QGroupBox):
         ):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: s())
+            button.setVisible(False)
             buttons.addWidget(button)
+            self.judge_buttons.append(button)
         layout.addLayout(buttons)
 
     @property
@@ -395,6 +400,10 @@ class ProposePanel(QGroupBox):
         return f"{i + 1}: {self.proposals[i].score:.2f} {label or '(current class)'} - {self.states[i]}"
 
     def _fill_list(self) -> None:
+        shown = bool(self.proposals)
+        for part in [self.list, *self.judge_buttons]:
+            if part.isVisibleTo(self) != shown:
+                part.setVisible(shown)
         self.list.clear()
         for i in range(len(self.proposals)):
             item = QListWidgetItem(self._row(i))
