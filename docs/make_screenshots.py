@@ -71,6 +71,7 @@ def coffee(out: Path, app) -> None:
     wait(widget, app)
     widget._select_layer(L.BOXES)
     viewer.cursor.position = (290, 360)
+    widget.scroll.ensureWidgetVisible(widget.objects_panel)  # the classes and objects, with their swatches
     wait(widget, app)
     viewer.screenshot(str(out / "objects.png"), canvas_only=False)
     viewer.close()

@@ -168,3 +168,130 @@ def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it
     # were handed out (it never gives an id twice), in its own key of "info"
     assert {k: v for k, v in after.items() if k != "info"} == {k: v for k, v in before.items() if k != "info"}
     assert set(after.get("info", {})) - set(before.get("info", {})) <= {"interactive_seg_next_annotation_id"}
+
+
+def _canvas_point(viewer, row, col):
+    """Where image pixel (row, col) is on napari's canvas, in the canvas widget's pixels."""
+    from qtpy.QtCore import QPoint
+
+    canvas = viewer.window._qt_viewer.canvas
+    view = canvas.view
+    x, y = (view.transform * view.scene.transform).map([col, row])[:2]
+    return QPoint(int(round(x)), int(round(y)))
+
+
+def _drag(qtbot, viewer, start, end, steps=8):
+    """A real left-button drag on the canvas from image pixel ``start`` to ``end`` ((row, col))."""
+    from qtpy.QtCore import Qt
+
+    native = viewer.window._qt_viewer.canvas.native
+    p0, p1 = _canvas_point(viewer, *start), _canvas_point(viewer, *end)
+    qtbot.mouseMove(native, p0)
+    qtbot.mousePress(native, Qt.MouseButton.LeftButton, pos=p0)
+    for k in range(1, steps + 1):
+        qtbot.mouseMove(native, p0 + (p1 - p0) * (k / steps))
+        qtbot.wait(5)
+    qtbot.mouseRelease(native, Qt.MouseButton.LeftButton, pos=p1)
+    qtbot.wait(20)
+
+
+def test_example_boxes_drawn_with_the_mouse_go_to_the_concept_source(make_napari_viewer, qtbot, concept_folder):
+    """Issue 32: 'a text field + example boxes': boxes drawn on the examples layer are the
+    concept source's examples, with the phrase or alone; proposals of boxes alone become
+    objects of the current class."""
+    from qtpy.QtCore import Qt
+
+    viewer = make_napari_viewer()
+    image, _ = disc_scene(height=120, width=160)
+    widget = docked_widget(viewer, image)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(1400, 900)
+    qtbot.wait(100)
+    panel = widget.proposals
+    panel.concept_model.setText(str(concept_folder))
+    panel.show_above.setValue(0.0)
+    qtbot.mouseClick(panel.examples_button, Qt.MouseButton.LeftButton)
+    examples = viewer.layers["examples"]
+    assert viewer.layers.selection.active is examples and examples.mode == "add_rectangle"
+    _drag(qtbot, viewer, (35, 55), (85, 105))  # round the disc (centre row 60, col 80)
+    assert len(examples.data) == 1
+    (x0, y0, x1, y1) = panel.example_boxes()[0]
+    assert abs(x0 - 55) < 3 and abs(y0 - 35) < 3 and abs(x1 - 106) < 3 and abs(y1 - 86) < 3
+    seen = []
+    proposer = panel._proposer("concept", panel._spec()[1])
+    steps = proposer.steps
+
+    def spy(image, text=None, boxes=()):
+        seen.append((text, [tuple(b) for b in boxes]))
+        return steps(image, text=text, boxes=boxes)
+
+    proposer.steps = spy
+    assert panel.text.text() == ""  # no phrase: the boxes alone
+    qtbot.mouseClick(panel.propose_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.worker is None and bool(seen), timeout=60000)
+    assert seen == [(None, [tuple(panel.example_boxes()[0])])]
+    assert panel.proposals, "the tiny model proposes at threshold 0"
+    widget.add_class("animal")  # the current class now
+    assert panel.accept(int(np.argmax([p.score for p in panel.proposals])))
+    objects = widget.model.objects(widget._key)
+    assert list(objects.classes.values()) == ["animal"]
+    # with a phrase too: both go
+    qtbot.keyClicks(panel.text, "disc")
+    qtbot.mouseClick(panel.propose_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.worker is None and len(seen) == 2, timeout=60000)
+    assert seen[1] == ("disc", seen[0][1])
+
+
+def test_proposals_belong_to_their_image_and_come_back_with_it(make_napari_viewer, qtbot, tmp_path, concept_folder):
+    """Issue 32: proposals are never shown on the wrong image. Made on a.png, they leave the
+    canvas and the list on Shift+Right (A over where one was makes no object on b.png), and
+    come back with a.png on Shift+Left; the example boxes of a.png go with it. b.png is of
+    another size: the widget's layers take its size and back."""
+    from qtpy.QtCore import Qt
+
+    from interactive_seg import Session, write_image
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    folder = tmp_path / "street"
+    folder.mkdir()
+    for i, (name, (height, width)) in enumerate((("a.png", (120, 160)), ("b.png", (100, 150)))):
+        write_image(folder / name, disc_scene(height=height, width=width, centre=(70, 50), seed=i)[0])
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(1400, 900)
+    widget.open_session(Session.open(folder))
+    panel = widget.proposals
+    panel.concept_model.setText(str(concept_folder))
+    panel.show_above.setValue(0.0)
+    qtbot.keyClicks(panel.text, "disc")
+    qtbot.mouseClick(panel.propose_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.worker is None and bool(panel.proposals), timeout=60000)
+    made_on_a = list(panel.proposals)
+    shown_on_a = panel.layer.data.copy()
+    assert shown_on_a.any() and panel.list.count() == len(made_on_a)
+    panel.draw_examples()
+    viewer.layers["examples"].add_rectangles(np.array([[10, 10], [10, 40], [40, 40], [40, 10]]))
+    best = int(np.argmax([p.score for p in made_on_a]))
+    _point_at(viewer, panel, best)
+    canvas_key(qtbot, viewer, "Right", "Shift")  # the next image
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=5000)
+    assert panel.layer.data.shape == (100, 150) and not panel.layer.data.any()
+    assert panel.list.count() == 0 and panel.proposals == []
+    assert len(viewer.layers["examples"].data) == 0
+    canvas_key(qtbot, viewer, "A")  # over where a.png's best proposal was: nothing to accept here
+    qtbot.wait(50)
+    assert len(widget.model.objects("b.png")) == 0 and len(widget.model.objects("a.png")) == 0
+    canvas_key(qtbot, viewer, "Left", "Shift")
+    qtbot.waitUntil(lambda: widget._key == "a.png", timeout=5000)
+    assert panel.proposals == made_on_a and panel.list.count() == len(made_on_a)
+    assert np.array_equal(panel.layer.data, shown_on_a)
+    _point_at(viewer, panel, best)
+    canvas_key(qtbot, viewer, "A")
+    qtbot.waitUntil(lambda: len(widget.model.objects("a.png")) == 1, timeout=5000)
+    assert np.array_equal(
+        widget.model.objects("a.png").mask(widget.model.objects("a.png").ids[0]), made_on_a[best].mask
+    )

@@ -184,3 +184,39 @@ def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make
     widget.session.close()
     saved = Session.open(root, mode="read")
     assert [saved.review_state(i) for i in ids] == ["accepted", "rejected", "unreviewed"]
+
+
+def test_accept_never_hashes_the_image_on_the_gui_thread(make_napari_viewer, qtbot, monkeypatch):
+    """Issue 33: the image's fingerprint in an object's record (a hash of all its pixels,
+    0.16 s for 24 megapixels) is made in the engine's worker beside the engine call, once
+    per image, never by Accept on the GUI thread."""
+    import threading
+
+    from qtpy.QtCore import Qt
+
+    from conftest import docked_widget
+    from interactive_seg import provenance as pv
+
+    hashed = []
+    real = pv.image_key
+
+    def spy(rgb):
+        hashed.append(threading.current_thread() is threading.main_thread())
+        return real(rgb)
+
+    monkeypatch.setattr(pv, "image_key", spy)
+    image = scene(0)
+    viewer = make_napari_viewer()
+    widget = docked_widget(viewer, image)
+    for cx, cy in CENTRES[:2]:
+        box(viewer, cx - RADIUS - 6, cy - RADIUS - 6, cx + RADIUS + 6, cy + RADIUS + 6)
+        wait(qtbot, widget)
+        on_gui = len(hashed)
+        qtbot.mouseClick(widget.accept_button, Qt.MouseButton.LeftButton)
+        assert len(hashed) == on_gui, "Accept hashed the image"
+    objects = widget.model.objects(widget._key)
+    assert len(objects) == 2
+    assert hashed == [False]  # once for the image, in the worker
+    expected = pv.image_record(image)  # (here, after the count)
+    for object_id in objects.ids:
+        assert widget.model.provenance(widget._key, object_id)["image"] == expected

@@ -7,7 +7,7 @@ of rows, as many per event-loop turn as fit in ``TURN_SECONDS`` and ``TURN_PIXEL
 with its display colours computed beforehand in a worker where the caller can
 (:meth:`Canvas.colours`), so that redrawing a 16-megapixel object never holds the window
 for long. A layer that shows nothing (the preview when there is none, the scribbles when
-empty and not being painted on) is left out of the canvas's frames (:meth:`Canvas._draw_layer`):
+empty and not being painted on) is left out of the canvas's frames (:meth:`Canvas.draw_layer`):
 each frame costs less, and every change pays one frame.
 """
 
@@ -169,20 +169,27 @@ class Canvas:
 
     # -- making the layers ---------------------------------------------------------------
     def ensure(self, shape, brush_size: int) -> None:
-        """Have all five layers, the Labels ones at ``shape``; select ``boxes``."""
+        """Have all six layers, the Labels ones at ``shape``; select ``boxes``."""
         self.updating = True
         try:
             objects, _ = self._labels(L.OBJECTS, shape, np.int32, opacity=0.55, colormap=L.objects_colormap())
             objects.editable = False
-            preview, made = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
+            # the Propose panel's layer, made here with the others so that proposals arriving
+            # later only fill a region of it: napari making a layer, and the first frame that
+            # draws it, hold the window for hundreds of ms on a software OpenGL. uint16: napari
+            # draws its values as they are (no colour copy of the layer), two bytes a pixel
+            proposals, _ = self._labels(L.PROPOSALS, shape, np.uint16, opacity=0.45)
+            proposals.editable = False
+            preview, how = self._labels(L.PREVIEW, shape, np.uint8, opacity=1.0, colormap=L.preview_colormap())
             preview.editable = False
-            if made:
+            if how != "kept":
                 self._preview_box, self._stale_boxes = None, []
-            scribbles, made = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
-            if made:
+            scribbles, how = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
+            if how != "kept":
+                self._no_strokes = True
+            if how == "made":
                 scribbles.brush_size = brush_size
                 scribbles.selected_label = FOREGROUND
-                self._no_strokes = True
                 scribbles.events.paint.connect(self._strokes_painted)
                 scribbles.events.data.connect(self._strokes_changed)
                 scribbles.events.data.connect(self._on_prompts)
@@ -209,19 +216,23 @@ class Canvas:
         finally:
             self.updating = False
         self.steps.reset()
-        self._draw_layer(preview, self._preview_box is not None)
+        self.draw_layer(preview, self._preview_box is not None)
         self._show_strokes()
 
     def _labels(self, name: str, shape, dtype, **options):
-        """The Labels layer ``name`` at ``shape``: kept when it fits, made anew when not (and
-        whether it was made now, so its events are connected once)."""
+        """The Labels layer ``name`` at ``shape``, and how: "kept" (it fits), "reshaped" (it
+        had another size: it takes empty data of this one) or "made" (there was none; its
+        events are connected once). A layer is reshaped, not made again: napari making a
+        Labels layer and compiling its first frame hold the window for hundreds of ms on a
+        software OpenGL."""
         layer = self.layer(name)
         if layer is not None and layer.data.shape == tuple(shape):
-            return layer, False
+            return layer, "kept"
         if layer is not None:
             self.painter.forget(layer)
-            self.viewer.layers.remove(layer)
-        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), True
+            layer.data = np.zeros(shape, dtype)
+            return layer, "reshaped"
+        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), "made"
 
     def select(self, name: str) -> None:
         """Make a prompt layer the active one, in its drawing mode."""
@@ -320,9 +331,9 @@ class Canvas:
         painted on); skip it in each frame when neither."""
         scribbles = self.layer(L.SCRIBBLES)
         if scribbles is not None:
-            self._draw_layer(scribbles, not self._no_strokes or self.viewer.layers.selection.active is scribbles)
+            self.draw_layer(scribbles, not self._no_strokes or self.viewer.layers.selection.active is scribbles)
 
-    def _draw_layer(self, layer, shown: bool) -> bool:
+    def draw_layer(self, layer, shown: bool) -> bool:
         """Have the canvas draw ``layer`` in each frame, or skip it while it shows nothing;
         True when it is skipped now.
 
@@ -409,7 +420,7 @@ class Canvas:
             region[preview.mask] = 1  # a light fill
             region[preview.edge] = 2  # under a clear contour
         self._preview_box = new
-        skipped = self._draw_layer(layer, new is not None)
+        skipped = self.draw_layer(layer, new is not None)
         if new is None:
             if old is not None and skipped:  # not drawn now: sent with the next preview
                 self._stale_boxes.append(old)

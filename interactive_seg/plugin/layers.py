@@ -15,6 +15,8 @@ from .. import palette
 from ..prompts import BACKGROUND, FOREGROUND, Prompts
 
 BOXES, POINTS, SCRIBBLES, PREVIEW, OBJECTS = "boxes", "points", "scribbles", "preview", "objects"
+#: the Propose panel's layers: the proposals (a Labels layer), the example boxes (Shapes)
+PROPOSALS, EXAMPLES = "proposals", "examples"
 FG_COLOUR, BG_COLOUR = "lime", "red"
 
 #: Point markers are drawn at least and at most this many screen pixels across: between
@@ -28,9 +30,10 @@ def point_size(shape) -> float:
     return max(4.0, max(shape[:2]) / 50.0)
 
 
-#: The widget's layers from the bottom up: above the image, the objects, the preview, then
-#: the prompts (whose marks must never hide under an overlay), the boxes on top.
-STACK = (OBJECTS, PREVIEW, SCRIBBLES, POINTS, BOXES)
+#: The widget's layers from the bottom up: above the image, the objects, the proposals, the
+#: preview, then the prompts (whose marks must never hide under an overlay), the boxes and
+#: the Propose panel's example boxes on top.
+STACK = (OBJECTS, PROPOSALS, PREVIEW, SCRIBBLES, POINTS, BOXES, EXAMPLES)
 
 
 def restack(viewer, image) -> None:
@@ -51,6 +54,11 @@ def box_from_shapes(data: list) -> Optional[tuple]:
     corners = np.asarray(data[-1], dtype=float)[:, -2:]
     (r0, c0), (r1, c1) = corners.min(axis=0), corners.max(axis=0)
     return (c0 + 0.5, r0 + 0.5, c1 + 0.5, r1 + 0.5)
+
+
+def boxes_from_shapes(data: list) -> list:
+    """Every shape's bounding box as ``(x0, y0, x1, y1)``, oldest first."""
+    return [box_from_shapes([shape]) for shape in data]
 
 
 def box_to_shape(box) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""The Propose panel: objects proposed by a model (every instance of a phrase, or every
-object on a grid), shown as their own layer for the annotator to accept or reject.
+"""The Propose panel: objects proposed by a model (every instance of a phrase or of example
+boxes, or every object on a grid), shown as their own layer for the annotator to accept or
+reject.
 
 Proposals are computed in a worker (napari's ``create_worker``) with progress and cancel;
 nothing reaches the session until a proposal is accepted, and an accepted proposal is an
@@ -7,16 +8,32 @@ ordinary object of the annotations model (undone with Ctrl+Z like any other, ref
 editing it). A proposal that covers an existing object (IoU above :data:`OVERLAP`) is shown
 as such and is never accepted twice.
 
-Keys on the ``proposals`` layer: A accepts the proposal under the cursor, X rejects it,
-Shift+A accepts every proposal scored at least "Accept above", Shift+X rejects the rest.
+Example boxes are drawn on the ``examples`` layer ("Draw example boxes"); Propose sends
+them with the phrase (or alone) to the concept source. Proposals belong to the image they
+were made on: another image shows its own (kept for the last :data:`KEEP_IMAGES` images),
+never those of the image before.
+
+The ``proposals`` layer is made with the widget's other layers when an image is shown
+(:meth:`.canvas.Canvas.ensure`), not when proposals arrive: napari making a layer, and the
+first frame that draws it, hold the window for hundreds of milliseconds on a software
+OpenGL. The worker paints the proposals' region and its display colours; the GUI thread
+copies that region into the layer and sends it to the screen
+(:class:`~.canvas.RegionPainter`). Accepting or rejecting one redraws only its box.
+
+Keys on the canvas while proposals are open, whichever of the widget's layers is active: A
+accepts the proposal under the cursor, X rejects it, Shift+A accepts every proposal scored
+at least "Accept above", Shift+X rejects the rest.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
+
 import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_info
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -34,43 +51,70 @@ from qtpy.QtWidgets import (
 from ..errors import InputError
 from ..proposals import get_proposer
 from ..proposals.base import iou
+from . import layers as L
 
-__all__ = ["OVERLAP", "ProposePanel"]
+__all__ = ["KEEP_IMAGES", "OVERLAP", "ProposePanel"]
 
 #: IoU with an existing object above which a proposal is that object again
 OVERLAP = 0.5
-LAYER = "proposals"
+LAYER = L.PROPOSALS
 KEYS = {"accept": "a", "reject": "x", "accept_above": "Shift-A", "reject_rest": "Shift-X"}
+#: the proposals of this many images are kept (the latest), to be shown again on going back
+KEEP_IMAGES = 20
 
 
-def _paint(proposals: list, states: list, shape) -> np.ndarray:
-    """The proposals layer's pixels: proposal i as i + 1 where it is open, the best on top."""
-    data = np.zeros(shape, np.int32)
+def _union(boxes) -> tuple | None:
+    """The box around ``boxes`` (x0, y0, x1, y1), None without any."""
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _paint(proposals: list, states: list, box) -> np.ndarray:
+    """The proposals layer's pixels inside ``box``: proposal i as i + 1 where it is open, the best on top."""
+    x0, y0, x1, y1 = box
+    region = np.zeros((y1 - y0, x1 - x0), np.uint16)
     order = sorted((i for i, s in enumerate(states) if s == "open"), key=lambda i: proposals[i].score)
     for i in order:
         p = proposals[i]
-        x0, y0, x1, y1 = p.bbox
-        data[y0:y1, x0:x1][p.crop] = i + 1
-    return data
+        px0, py0, px1, py1 = p.bbox
+        ix0, iy0, ix1, iy1 = max(px0, x0), max(py0, y0), min(px1, x1), min(py1, y1)
+        if ix0 >= ix1 or iy0 >= iy1:
+            continue
+        crop = p.crop[iy0 - py0 : iy1 - py0, ix0 - px0 : ix1 - px0]
+        region[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0][crop] = i + 1
+    return region
 
 
 class ProposePanel(QGroupBox):
-    """Propose, then accept or reject; ``widget`` is the dock widget (its image, model, classes)."""
+    """Propose, then accept or reject; ``widget`` is the dock widget (its image, model, classes, canvas)."""
 
     def __init__(self, widget):
         super().__init__("Propose")
         self.widget, self.viewer = widget, widget.viewer
         self.proposals: list = []
         self.states: list = []  # "open", "accepted", "rejected", or "overlaps N"
-        self.key = None
-        self.layer = None
+        self.labels: list = []  # the class each proposal becomes ("" = the current class)
+        self.key = None  # the image the proposals shown belong to
+        self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels)
         self.worker = None
+        self._painted = None  # (layer, its data, box): where the layer has proposals' pixels
+        self._keys_on = False  # A, X, Shift+A, Shift+X bound on the widget's layers
+        self._bound = weakref.WeakSet()  # proposals layers with the panel's keys
         self._proposers: dict = {}
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.text = QLineEdit()
         self.text.setPlaceholderText("a phrase: car, yellow school bus")
         form.addRow("Find", self.text)
+        self.examples_button = QPushButton("Draw example boxes")
+        self.examples_button.setToolTip(
+            "Draw boxes round a few objects to find (on the 'examples' layer); Propose finds every object "
+            "like them, with the phrase or without. Delete a box on that layer to drop it."
+        )
+        self.examples_button.clicked.connect(self.draw_examples)
+        form.addRow("Examples", self.examples_button)
         self.concept_model = QLineEdit("sam3")
         self.concept_model.setToolTip("The SAM 3 model for phrases: sam3 (download it first) or a model folder.")
         form.addRow("Phrase model", self.concept_model)
@@ -95,10 +139,13 @@ class ProposePanel(QGroupBox):
         self.progress.setRange(0, 100)
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
+        # the proposals and the buttons that judge them: shown while the image has proposals
         self.list = QListWidget()
         self.list.setMaximumHeight(120)
+        self.list.setVisible(False)
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
+        self.judge_buttons = []
         for text, slot in (
             ("Accept (A)", self.accept_under_cursor),
             ("Reject (X)", self.reject_under_cursor),
@@ -107,8 +154,65 @@ class ProposePanel(QGroupBox):
         ):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: s())
+            button.setVisible(False)
             buttons.addWidget(button)
+            self.judge_buttons.append(button)
         layout.addLayout(buttons)
+
+    @property
+    def layer(self):
+        """The ``proposals`` layer (made by the canvas with the image's other layers)."""
+        return self.widget.canvas.layer(LAYER)
+
+    # -- images ------------------------------------------------------------------------------
+    def image_shown(self, key) -> None:
+        """The widget shows image ``key`` now: the proposals of the image before are kept
+        and taken off the layer, this image's (if any were made) come back; the example
+        boxes, drawn on the image before, go."""
+        layer = self.layer
+        if layer is not None and layer not in self._bound:
+            self._bind(layer)
+            self._bound.add(layer)
+        examples = self.widget.canvas.layer(L.EXAMPLES)
+        if examples is not None and len(examples.data) and key != self.key:
+            examples.data = []
+        if key == self.key:
+            return
+        self._keep()
+        self.proposals, self.states, self.labels = self.kept.pop(key, ([], [], []))
+        self.key = key
+        self._draw_all()
+        self._fill_list()
+        self._judging(force=True)  # (the layers may be new ones)
+
+    def _keep(self) -> None:
+        if self.key is not None and self.proposals:
+            self.kept[self.key] = (self.proposals, self.states, self.labels)
+            self.kept.move_to_end(self.key)
+            while len(self.kept) > KEEP_IMAGES:
+                self.kept.popitem(last=False)
+
+    # -- example boxes -----------------------------------------------------------------------
+    def draw_examples(self) -> None:
+        """The ``examples`` layer (made on the first call), active, in its rectangle mode."""
+        if self.widget._image is None:
+            self.widget._warn("Open an image first.")
+            return
+        layer = self.widget.canvas.layer(L.EXAMPLES)
+        if layer is None:
+            shape = self.widget._image.shape
+            layer = self.viewer.add_shapes(
+                name=L.EXAMPLES, edge_color="cyan", face_color="transparent", edge_width=max(2, max(shape[:2]) // 300)
+            )
+            L.restack(self.viewer, self.widget._image_layer)
+        self.viewer.layers.selection.active = layer
+        layer.mode = "add_rectangle"
+        self.widget._say("Draw a box round each example of what to find, then Propose (with a phrase or without).")
+
+    def example_boxes(self) -> list:
+        """The example boxes drawn on the current image, ``(x0, y0, x1, y1)``."""
+        layer = self.widget.canvas.layer(L.EXAMPLES)
+        return [] if layer is None else L.boxes_from_shapes(layer.data)
 
     # -- computing ---------------------------------------------------------------------------
     def _spec(self) -> tuple:
@@ -120,8 +224,8 @@ class ProposePanel(QGroupBox):
             opts = engines.options()
             options = {k: opts[k] for k in ("model_type", "checkpoint", "device") if opts.get(k) is not None}
             return "everything", dict(options, points_per_side=16)
-        if not self.text.text().strip():
-            raise InputError("Type what to find (a short phrase such as car), or tick Everything.")
+        if not self.text.text().strip() and not self.example_boxes():
+            raise InputError("Type what to find (a short phrase such as car), draw example boxes, or tick Everything.")
         return "concept", {"model": self.concept_model.text().strip() or "sam3", "threshold": self.show_above.value()}
 
     def _proposer(self, source: str, options: dict):
@@ -140,24 +244,32 @@ class ProposePanel(QGroupBox):
         except InputError as exc:
             widget._warn(str(exc))
             return
-        image, key, text = widget._image, widget._key, self.text.text().strip() or None
+        image, key = widget._image, widget._key
+        text = (self.text.text().strip() or None) if source == "concept" else None
+        boxes = self.example_boxes() if source == "concept" else []
         floor = self.show_above.value()
+        layer = self.layer
+        cmap = None if layer is None else layer.colormap
 
         def work():
             proposer = self._proposer(source, options)
-            for step in proposer.steps(image, text=text if source == "concept" else None):
+            for step in proposer.steps(image, text=text, boxes=boxes):
                 if isinstance(step, float):
                     yield step
                 else:
                     found = [p for p in step if p.score >= floor]
-                    # the overlaps and the layer's pixels here too: the GUI thread only shows them
+                    # the overlaps, the layer's pixels and their colours here too: the GUI
+                    # thread only copies them in
                     states = [self._overlap(p, key) or "open" for p in found]
-                    return found, states, _paint(found, states, image.shape[:2])
-            return [], [], None
+                    box = _union(p.bbox for p, s in zip(found, states) if s == "open")
+                    region = None if box is None else _paint(found, states, box)
+                    colours = None if region is None or cmap is None else (cmap, cmap._data_to_texture(region))
+                    return found, states, (box, region, colours)
+            return [], [], (None, None, None)
 
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda fraction: self.progress.setValue(int(100 * fraction)))
-        worker.returned.connect(lambda result: self._show(*result, key=key))
+        worker.returned.connect(lambda result: self._show(*result, key=key, phrase=text or ""))
         worker.errored.connect(
             lambda exc: widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
         )
@@ -168,7 +280,7 @@ class ProposePanel(QGroupBox):
         self.propose_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         widget._say("Proposing...")
-        worker.start()
+        QTimer.singleShot(0, worker.start)  # after the frame that shows the panel's new state
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -182,17 +294,45 @@ class ProposePanel(QGroupBox):
         self.cancel_button.setEnabled(False)
 
     # -- showing -----------------------------------------------------------------------------
-    def _show(self, found: list, states=None, data=None, *, key) -> None:
-        """Show ``found`` (proposals of image ``key``); ``states`` and the layer's ``data`` are
-        computed here when not given (they are, from the worker)."""
-        self.proposals, self.key = list(found), key
-        self.states = list(states) if states is not None else [self._overlap(p, key) or "open" for p in self.proposals]
-        self._redraw(data)
+    def _show(self, found: list, states=None, painted=None, *, key, phrase=None) -> None:
+        """Show ``found`` (proposals of image ``key``, which become objects of class
+        ``phrase``, "" for the current class, None for each one's own label); ``states`` and
+        ``painted`` (the layer's region, its pixels and colours) are computed here when not
+        given (they are, from the worker). Proposals of an image no longer shown are kept
+        for it."""
+        found = list(found)
+        states = list(states) if states is not None else [self._overlap(p, key) or "open" for p in found]
+        labels = [p.label if phrase is None else phrase for p in found]
+        if key != self.widget._key:
+            self.kept[key] = (found, states, labels)
+            self.widget._say(f"{len(found)} proposals for another image: shown when you go back to it.")
+            return
+        self.proposals, self.states, self.labels, self.key = found, states, labels, key
+        self._draw_all(painted)
+        self._fill_list()
+        self._judging()
         open_count = self.states.count("open")
         self.widget._say(
             f"{len(self.proposals)} proposals ({open_count} new): A / X accept / reject the one under the cursor, "
             "Shift+A accepts all above the score, Shift+X rejects the rest."
         )
+
+    def _judging(self, force: bool = False) -> None:
+        """While proposals of the image shown are open, A, X, Shift+A and Shift+X judge them
+        whichever of the widget's layers is active (napari runs the active layer's keys
+        first): no switch of layers, which takes napari 70-130 ms on a software OpenGL, and
+        the annotator keeps the tool in hand. With none open, napari's own keys come back
+        (A selects all boxes or points)."""
+        on = "open" in self.states and self.key == self.widget._key
+        if on == self._keys_on and not force:
+            return
+        self._keys_on = on
+        for name in L.STACK:
+            layer = self.widget.canvas.layer(name)
+            if layer is None:
+                continue
+            for key, slot in self._slots():
+                layer.bind_key(KEYS[key], (lambda _layer, s=slot: s()) if on else None, overwrite=True)
 
     def _overlap(self, proposal, key) -> str | None:
         """ "overlaps object N" when ``proposal`` covers an object of image ``key`` (IoU above :data:`OVERLAP`)."""
@@ -210,31 +350,75 @@ class ProposePanel(QGroupBox):
             self.states[index] = found
         return bool(found)
 
-    def _redraw(self, data=None) -> None:
-        """The layer (open proposals, the best on top) and the list (every proposal with its score and state)."""
-        if data is None:
-            shape = self.proposals[0].shape if self.proposals else self.widget._image.shape[:2]
-            data = _paint(self.proposals, self.states, shape)
-        if self.layer is None or self.layer not in self.viewer.layers:
-            self.layer = self.viewer.add_labels(data, name=LAYER, opacity=0.45)
-            self._bind(self.layer)
-        else:
-            self.layer.data = data
-        self.viewer.layers.selection.active = self.layer
+    def _draw_all(self, painted=None) -> None:
+        """The layer shows the open proposals (the best on top) and nothing else: the
+        region painted before is cleared, the new one copied in (``painted``: its box,
+        pixels and colours, from the worker; else painted here)."""
+        layer = self.layer
+        if layer is None:
+            return
+        old = self._painted[2] if self._on_layer() else None  # (not on data of another size)
+        if painted is None:
+            box = _union(p.bbox for p, s in zip(self.proposals, self.states) if s == "open")
+            painted = (box, None if box is None else _paint(self.proposals, self.states, box), None)
+        box, region, colours = painted
+        painter = self.widget.canvas.painter
+        if old is not None:  # cleared: one colour, known without reading the pixels
+            layer.data[L.box_slices(old)] = 0
+            cmap = layer.colormap
+            painter.paint(layer, old, (cmap, cmap._data_to_texture(np.zeros((1, 1), layer.data.dtype))[0, 0]))
+        self._painted = None
+        if box is None:
+            return
+        layer.data[L.box_slices(box)] = region
+        if colours is not None and colours[0] is not layer.colormap:
+            colours = None  # the layer's colours changed meanwhile: napari colours the region
+        painter.paint(layer, box, colours)
+        self._painted = (layer, layer.data, box)
+
+    def _on_layer(self) -> bool:
+        """True when the layer shows the proposals painted last (its data is the same array)."""
+        layer = self.layer
+        painted = self._painted
+        return layer is not None and painted is not None and painted[0] is layer and painted[1] is layer.data
+
+    def _redraw(self, indices) -> None:
+        """Proposals ``indices`` changed state: their boxes on the layer, their rows in the list."""
+        layer = self.layer
+        for i in indices:
+            if self._on_layer():
+                box = self.proposals[i].bbox
+                layer.data[L.box_slices(box)] = _paint(self.proposals, self.states, box)
+                self.widget.canvas.painter.paint(layer, box)
+            item = self.list.item(i)
+            if item is not None:
+                item.setText(self._row(i))
+        self._judging()
+
+    def _row(self, i: int) -> str:
+        label = self.labels[i] if i < len(self.labels) else self.proposals[i].label
+        return f"{i + 1}: {self.proposals[i].score:.2f} {label or '(current class)'} - {self.states[i]}"
+
+    def _fill_list(self) -> None:
+        shown = bool(self.proposals)
+        for part in [self.list, *self.judge_buttons]:
+            if part.isVisibleTo(self) != shown:
+                part.setVisible(shown)
         self.list.clear()
-        for i, (p, state) in enumerate(zip(self.proposals, self.states)):
-            item = QListWidgetItem(f"{i + 1}: {p.score:.2f} {p.label or '(current class)'} - {state}")
+        for i in range(len(self.proposals)):
+            item = QListWidgetItem(self._row(i))
             item.setData(Qt.ItemDataRole.UserRole, i)
             self.list.addItem(item)
 
-    def _bind(self, layer) -> None:
-        for name, slot in (
+    def _slots(self) -> tuple:
+        return (
             ("accept", self.accept_under_cursor),
             ("reject", self.reject_under_cursor),
             ("accept_above", self.accept_above),
             ("reject_rest", self.reject_rest),
-        ):
-            layer.bind_key(KEYS[name], lambda _layer, s=slot: s(), overwrite=True)
+        )
+
+    def _bind(self, layer) -> None:
         # a Labels layer undoes its own painting on Ctrl+Z; on this layer it is the widget's undo (the objects)
         layer.bind_key("Control-Z", lambda _layer: self.widget.undo(), overwrite=True)
         layer.bind_key("Control-Shift-Z", lambda _layer: self.widget.redo(), overwrite=True)
@@ -242,10 +426,11 @@ class ProposePanel(QGroupBox):
     # -- judging -----------------------------------------------------------------------------
     def under_cursor(self) -> int | None:
         """The index of the open proposal under the cursor, or None."""
-        if self.layer is None or not self.proposals:
+        layer = self.layer
+        if layer is None or not self.proposals or self.key != self.widget._key:
             return None
-        row, col = (int(np.floor(v + 0.5)) for v in self.layer.world_to_data(self.viewer.cursor.position)[-2:])
-        data = self.layer.data
+        row, col = (int(np.floor(v + 0.5)) for v in layer.world_to_data(self.viewer.cursor.position)[-2:])
+        data = layer.data
         if not (0 <= row < data.shape[0] and 0 <= col < data.shape[1]) or data[row, col] == 0:
             return None
         return int(data[row, col]) - 1
@@ -263,23 +448,24 @@ class ProposePanel(QGroupBox):
         if self._check_overlap(index):
             self.widget._say(f"Proposal {index + 1} {self.states[index]}; not accepted again.")
             if redraw:
-                self._redraw()
+                self._redraw([index])
             return False
         p = self.proposals[index]
+        category = self.labels[index] if index < len(self.labels) else p.label
         change = self.widget._apply(
-            self.widget.model.accept, self.widget._key, p.crop, p.label or self.widget.current_class(), offset=p.offset
+            self.widget.model.accept, self.widget._key, p.crop, category or self.widget.current_class(), offset=p.offset
         )
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return False
         self.states[index] = "accepted"
         if redraw:
-            self._redraw()
+            self._redraw([index])
         return True
 
     def reject(self, index: int) -> None:
         if self.states[index] == "open":
             self.states[index] = "rejected"
-            self._redraw()
+            self._redraw([index])
 
     def accept_under_cursor(self) -> bool:
         index = self.under_cursor()
@@ -300,14 +486,31 @@ class ProposePanel(QGroupBox):
         if self._stale():
             return 0
         threshold = self.min_score.value()
+        before = list(self.states)
         accepted = 0
         for i in sorted(range(len(self.proposals)), key=lambda i: -self.proposals[i].score):
             if self.states[i] == "open" and self.proposals[i].score >= threshold and self.accept(i, redraw=False):
                 accepted += 1
-        self._redraw()
+        self._redraw_changed(before)
         self.widget._say(f"Accepted {accepted} proposals scored {threshold:.2f} or more.")
         return accepted
 
     def reject_rest(self) -> None:
+        if self._stale():
+            return
+        before = list(self.states)
         self.states = ["rejected" if s == "open" else s for s in self.states]
-        self._redraw()
+        self._redraw_changed(before)
+
+    def _redraw_changed(self, before: list) -> None:
+        """Redraw after many proposals changed: the region of all that did at once."""
+        changed = [i for i, (a, b) in enumerate(zip(before, self.states)) if a != b]
+        if not changed:
+            return
+        layer, box = self.layer, _union(self.proposals[i].bbox for i in changed)
+        if self._on_layer():
+            layer.data[L.box_slices(box)] = _paint(self.proposals, self.states, box)
+            self.widget.canvas.painter.paint(layer, box)
+        for i in changed:
+            self.list.item(i).setText(self._row(i))
+        self._judging()

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout
 
 from ..errors import InputError
 from ..model.annotations import Annotations
-from ..provenance import image_record, make_record
+from ..provenance import make_record
 from . import layers as L
 from .canvas import Canvas
 from .changes import Changes
@@ -81,7 +81,6 @@ class SegmentationWidget(QWidget):
         self._editing: Optional[int] = None
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
-        self._image_records: dict = {}  # image key -> provenance.image_record of its pixels
         self._switching = False  # a session is swapping its image layer
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._fitted = False  # the first image was fitted to the canvas once it had its size
@@ -310,6 +309,7 @@ class SegmentationWidget(QWidget):
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
         self.prompt_panel.bind_layer_keys()
+        self.proposals.image_shown(key)  # this image's proposals, none of the image before
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
         self.canvas.select(L.BOXES)
         self.clear(say=False)
@@ -485,13 +485,11 @@ class SegmentationWidget(QWidget):
 
     def _record(self, preview: Preview) -> Optional[dict]:
         """The provenance record of the object ``preview`` makes (None for a preview no
-        engine made here: an object loaded for editing and accepted as it was)."""
+        engine made here: an object loaded for editing and accepted as it was). Its parts,
+        the image's hash included, were made in the engine's worker (:mod:`.preview`)."""
         if preview.made_by is None or self._image is None:
             return None
-        engine, prompts = preview.made_by
-        image = self._image_records.get(self._key)
-        if image is None:  # once per image: a hash of its pixels
-            image = self._image_records[self._key] = image_record(self._image)
+        engine, prompts, image = preview.made_by
         previous = self.model.provenance(self._key, self._editing) if self._editing is not None else None
         return make_record(engine, prompts, image, previous=previous)
 
