@@ -5,10 +5,11 @@ save. The list of images is :class:`~.image_list.ImageList`; saving is the model
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 from napari.utils.notifications import show_error
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QApplication
+from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QPushButton
 
 from ..errors import InputError
 
@@ -60,6 +61,57 @@ class Folder:
         if session.read_only:  # said last, so that it stays on the status line
             widget._warn(session.read_only_reason)
             widget._say(f"Read-only: {session.read_only_reason}")
+
+    def image_row(self, image_combo):
+        """The Image row: the image choice, and "Open folder..." beside it."""
+        self.open_button = QPushButton("Open folder...")
+        self.open_button.setToolTip(
+            "Annotate a folder of images, saved as you go in its annotations.coco.json "
+            "(in a new window when this one holds a folder or objects already)"
+        )
+        self.open_button.clicked.connect(self.choose)
+        row = QHBoxLayout()
+        row.addWidget(image_combo, 1)
+        row.addWidget(self.open_button)
+        return row
+
+    def choose(self) -> None:
+        """Open a folder the annotator picks in a dialog (the "Open folder..." button)."""
+        path = QFileDialog.getExistingDirectory(self.widget, "Open a folder of images")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path):
+        """Open the folder ``path`` as a session: in this window when it holds no folder and
+        no objects, else in a new window (one folder per window, each its own session).
+        Returns the widget that shows it, or None (the reason is said in the panel)."""
+        from ..model.session import Session
+
+        widget = self.widget
+        try:
+            session = Session.open(path)
+        except InputError as exc:
+            widget._warn(str(exc))
+            return None
+        if not session.images:
+            session.close()
+            widget._warn(
+                f"{str(path)!r} holds no images (PNG, JPEG, TIFF, BMP, WebP) to annotate; choose another folder."
+            )
+            return None
+        here = self.session is None and not any(widget.model.count(key) for key in widget.model.images)
+        if here:
+            self.open(session)
+            return widget
+        import napari
+
+        from .widget import SegmentationWidget
+
+        viewer = napari.Viewer(title=f"interactive-seg: {Path(path).name}")
+        other = SegmentationWidget(viewer)
+        viewer.window.add_dock_widget(other, name="Interactive segmentation", area="right")
+        other.open_session(session)
+        return other
 
     def title(self) -> str:
         count = len(self.session.images)

@@ -133,7 +133,8 @@ class SegmentationWidget(QWidget):
 
         form = QFormLayout()
         self.image_combo = ImageChoice(self.viewer, self.choose_image)
-        form.addRow("Image", self.image_combo)
+        form.addRow("Image", self.folder.image_row(self.image_combo))  # with "Open folder..."
+        self.open_folder_button = self.folder.open_button
         layout.addLayout(form)
         self.engines = EnginePanel(self._engine_changed, self._warn)
         self.engine_combo, self.cancel_button = self.engines.combo, self.engines.cancel_button
