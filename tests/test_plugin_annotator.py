@@ -1,0 +1,129 @@
+"""GUI: what an annotator found on a folder of photographs, day three (issue #33): the
+folder let go when the window closes, Export for the folder, class names in messages,
+keys after the filter box, quick presses while a large image opens, box edges and object
+outlines that stay visible, the class and object lists on screen.
+
+Driven with real key and mouse events on the widgets a user touches.
+Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_annotator.py
+"""
+
+import warnings
+
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import box, disc_scene, wait  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+# -- helpers: what a user does ------------------------------------------------------------
+def make_folder(root, names=("a.png", "b.png", "c.png"), sizes=None):
+    from interactive_seg import write_image
+
+    root.mkdir()
+    for i, name in enumerate(names):
+        height, width = (sizes or {}).get(name, (120, 160))
+        write_image(root / name, disc_scene(height=height, width=width, centre=(width // 2, height // 2), seed=i)[0])
+    return root
+
+
+def opened(make_napari_viewer, qtbot, root, size=(1600, 1000)):
+    """The folder in a docked widget, the window on screen and active."""
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(*size)
+    window.activateWindow()
+    window.raise_()
+    widget.open_session(Session.open(root))
+    qtbot.wait(50)
+    return viewer, widget
+
+
+def mods(*names):
+    from qtpy.QtCore import Qt
+
+    out = Qt.KeyboardModifier.NoModifier
+    for name in names:
+        out |= getattr(Qt.KeyboardModifier, f"{name}Modifier")
+    return out
+
+
+def press(qtbot, name, *modifiers, widget=None):
+    """Press a key where focus is now (or on ``widget``), as the keyboard does."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    target = widget or QApplication.focusWidget()
+    assert target is not None, "nothing has focus"
+    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))
+
+
+def click(qtbot, widget, pos=None):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos if pos is not None else widget.rect().center())
+
+
+def shown_image(widget):
+    layer = widget.image_combo.current
+    return None if layer is None else layer.name
+
+
+def deleted(qtbot):
+    """Qt's deferred deletions done (a closed window's widgets go then)."""
+    from qtpy.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qtbot.wait(10)
+
+
+def reopened(root):
+    """The folder opened again in this process: no "another window" warning."""
+    from interactive_seg import Session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return Session.open(root)
+
+
+# -- 1. closing the window lets the folder go ---------------------------------------------
+def test_closing_the_window_lets_the_folder_go_with_its_objects(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert widget.object_list.count() == 1
+    viewer.close()
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert not again.read_only and again.count("a.png") == 1
+    finally:
+        again.close()
+
+
+def test_removing_the_dock_widget_lets_the_folder_go(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    viewer.window.remove_dock_widget(widget)
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert not again.read_only and again.count("a.png") == 1
+    finally:
+        again.close()
