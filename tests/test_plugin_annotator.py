@@ -73,6 +73,13 @@ def click(qtbot, widget, pos=None):
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos if pos is not None else widget.rect().center())
 
 
+def click_row(qtbot, listing, row, double=False):
+    from qtpy.QtCore import Qt
+
+    centre = listing.visualItemRect(listing.item(row)).center()
+    (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
 def shown_image(widget):
     layer = widget.image_combo.current
     return None if layer is None else layer.name
@@ -127,3 +134,35 @@ def test_removing_the_dock_widget_lets_the_folder_go(make_napari_viewer, qtbot, 
         assert not again.read_only and again.count("a.png") == 1
     finally:
         again.close()
+
+
+# -- 2. Export... for the folder on an image without objects -------------------------------
+def test_export_is_enabled_on_an_empty_image_of_a_folder_that_has_objects(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    assert not widget.export_button.isEnabled()  # nothing in the folder yet
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png" and widget.object_list.count() == 0
+    assert widget.export_button.isEnabled()  # the export covers the folder
+    press(qtbot, "Left", "Shift", widget=canvas)
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.delete_button)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert not widget.export_button.isEnabled()  # nothing left to export
+
+
+def test_export_is_enabled_on_an_empty_image_of_a_folder_reopened_with_objects(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    with Session.open(root) as session:
+        session.add("c.png", disc_scene(centre=(80, 60))[1], "object")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    assert shown_image(widget) == "a.png" and widget.object_list.count() == 0
+    assert widget.export_button.isEnabled()

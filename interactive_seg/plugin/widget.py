@@ -592,9 +592,7 @@ class SegmentationWidget(QWidget):
         self.undo_button.setToolTip(undo_text)
         self.redo_button.setToolTip(redo_text)
         exporting = self.exporter.running
-        self.export_button.setEnabled(
-            not exporting and self._key is not None and len(self.model.objects(self._key)) > 0
-        )
+        self.export_button.setEnabled(not exporting and self.exporter.available())
         self.accept_button.setEnabled(self._preview is not None)
 
     def _select_layer(self, name: str) -> None:
