@@ -80,6 +80,41 @@ def click_row(qtbot, listing, row, double=False):
     (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
 
 
+def canvas_at(viewer, x, y):
+    """Image pixel (x, y) as a position on napari's canvas widget."""
+    from qtpy.QtCore import QPointF
+
+    camera, native = viewer.camera, viewer.window._qt_viewer.canvas.native
+    cy, cx = camera.center[-2:]
+    return QPointF((x - cx) * camera.zoom + native.width() / 2, (y - cy) * camera.zoom + native.height() / 2)
+
+
+def mouse(qtbot, viewer, kind, x, y, button, buttons):
+    from qtpy.QtCore import QEvent, QPointF, Qt
+    from qtpy.QtGui import QMouseEvent
+    from qtpy.QtWidgets import QApplication
+
+    native = viewer.window._qt_viewer.canvas.native
+    pos = canvas_at(viewer, x, y)
+    event = QMouseEvent(
+        getattr(QEvent.Type, kind),
+        pos,
+        QPointF(native.mapToGlobal(pos.toPoint())),
+        getattr(Qt.MouseButton, button),
+        getattr(Qt.MouseButton, buttons),
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(native, event)
+    qtbot.wait(20)
+
+
+def click_canvas(qtbot, viewer, x, y):
+    """A left click on the canvas at image pixel (x, y), as the mouse sends it."""
+    mouse(qtbot, viewer, "MouseMove", x, y, "NoButton", "NoButton")
+    mouse(qtbot, viewer, "MouseButtonPress", x, y, "LeftButton", "LeftButton")
+    mouse(qtbot, viewer, "MouseButtonRelease", x, y, "LeftButton", "NoButton")
+
+
 def shown_image(widget):
     layer = widget.image_combo.current
     return None if layer is None else layer.name
@@ -166,3 +201,26 @@ def test_export_is_enabled_on_an_empty_image_of_a_folder_reopened_with_objects(m
     viewer, widget = opened(make_napari_viewer, qtbot, root)
     assert shown_image(widget) == "a.png" and widget.object_list.count() == 0
     assert widget.export_button.isEnabled()
+
+
+# -- 3. an edited object's class in the messages ------------------------------------------
+def test_an_edited_object_is_named_by_its_class_in_the_status_and_undo(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.edit_button)
+    press(qtbot, "2", "Alt", widget=canvas)  # points
+    click_canvas(qtbot, viewer, 30, 30)  # a foreground click outside the disc: the mask grows
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert "replaced" in widget.status.text() and "None" not in widget.status.text()
+    assert "'object'" in widget.status.text()
+    assert "'object'" in widget.undo_button.toolTip() and "None" not in widget.undo_button.toolTip()
+    click(qtbot, widget.undo_button)
+    assert "'object'" in widget.redo_button.toolTip() and "None" not in widget.redo_button.toolTip()
