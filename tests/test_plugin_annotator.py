@@ -224,3 +224,27 @@ def test_an_edited_object_is_named_by_its_class_in_the_status_and_undo(make_napa
     assert "'object'" in widget.undo_button.toolTip() and "None" not in widget.undo_button.toolTip()
     click(qtbot, widget.undo_button)
     assert "'object'" in widget.redo_button.toolTip() and "None" not in widget.redo_button.toolTip()
+
+
+# -- 4. the filter box gives the keys back after Enter or Escape ---------------------------
+@pytest.mark.parametrize("end", ["Return", "Escape"])
+def test_shift_right_moves_on_after_enter_or_escape_in_the_filter_box(make_napari_viewer, qtbot, tmp_path, end):
+    from qtpy.QtWidgets import QApplication
+
+    root = make_folder(tmp_path / "photos", names=("a.png", "b.png", "c.png", "d.png"))
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    field = widget.images.filter
+    click(qtbot, field)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=3000)
+    qtbot.keyClicks(field, "png")
+    press(qtbot, "Right", "Shift")  # typing: the field keeps it (selects text)
+    assert shown_image(widget) == "a.png"
+    press(qtbot, end)
+    press(qtbot, "Right", "Shift")
+    assert shown_image(widget) == "b.png"
+    press(qtbot, "Right", "Shift")
+    press(qtbot, "Left", "Shift")
+    assert shown_image(widget) == "b.png" and field.text() == "png"
+    press(qtbot, "Left")  # typing again: the field's own keys
+    press(qtbot, "Right", "Shift")
+    assert shown_image(widget) == "b.png" and field.selectedText() == "g"
