@@ -248,3 +248,37 @@ def test_shift_right_moves_on_after_enter_or_escape_in_the_filter_box(make_napar
     press(qtbot, "Left")  # typing again: the field's own keys
     press(qtbot, "Right", "Shift")
     assert shown_image(widget) == "b.png" and field.selectedText() == "g"
+
+
+# -- 5. quick presses while a large image opens --------------------------------------------
+def test_quick_presses_while_a_large_image_opens_go_on_from_it_and_read_it_once(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    import time
+
+    from interactive_seg.plugin import folder as folder_module
+
+    root = make_folder(
+        tmp_path / "photos", names=("a.png", "b.png", "c.png", "d.png", "e.png"), sizes={"b.png": (300, 900)}
+    )
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    monkeypatch.setattr(folder_module, "READ_IN_WORKER_PIXELS", 200_000)  # b.png (270000 pixels) counts as large
+    read, reads = widget.session.read, []
+
+    def slow_read(name):  # as a 6000 x 4000 photograph decodes
+        reads.append(name)
+        if name == "b.png":
+            time.sleep(1.0)
+        return read(name)
+
+    widget.session.read = slow_read
+    canvas = viewer.window._qt_viewer.canvas.native
+    for _ in range(3):
+        press(qtbot, "Right", "Shift", widget=canvas)
+        qtbot.wait(30)
+    qtbot.waitUntil(lambda: not widget.folder.read_worker.is_running, timeout=10000)
+    qtbot.wait(100)
+    assert shown_image(widget) == "d.png" and widget.images.current() == "d.png"
+    assert reads.count("b.png") == 1
+    press(qtbot, "Left", "Shift", widget=canvas)
+    assert shown_image(widget) == "c.png"

@@ -82,6 +82,7 @@ class Folder:
         (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
         busy cursor say so until it is shown."""
         self.opening = token = object()  # a later choice makes this one stale
+        self.widget.images.pending = None
         if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
             with self.loading(name):
                 try:
@@ -102,12 +103,15 @@ class Folder:
         worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
         worker.finished.connect(QApplication.restoreOverrideCursor)
         self.read_worker = worker  # (held until the next one)
+        self.widget.images.pending = name  # Next / Previous meanwhile go on from it; choosing it again waits
         worker.start()
 
     def _image_read(self, token, name: str, image, error) -> None:
         if token is not self.opening:
             return  # another image was chosen meanwhile
+        self.widget.images.pending = None
         if error is not None and not isinstance(error, InputError):
+            self.widget.images.set_shown(self.widget.images.shown)  # the highlight back on the image shown
             show_error(f"Could not open {name}: {error}")
             return
         if error is not None:

@@ -59,6 +59,7 @@ class ImageList(QGroupBox):
         self.names: list = []
         self.visible: list = []  # the names the filter keeps, in list order
         self.shown: Optional[str] = None  # the image on the canvas
+        self.pending: Optional[str] = None  # the image being opened (read in a worker), if any
         self._rows: dict = {}  # name -> its row
         layout = QVBoxLayout(self)
         find = QHBoxLayout()
@@ -89,7 +90,7 @@ class ImageList(QGroupBox):
     def show_folder(self, title: str, names: list) -> None:
         self.setTitle(title)
         self.setVisible(True)
-        self.shown = None
+        self.shown = self.pending = None
         self.filter.blockSignals(True)
         self.filter.clear()
         self.filter.blockSignals(False)
@@ -138,12 +139,13 @@ class ImageList(QGroupBox):
     def set_shown(self, name: Optional[str]) -> None:
         """``name`` is on the canvas now: highlight its row."""
         self.shown = name
+        self.pending = None
         self.list.blockSignals(True)
         self._highlight()
         self.list.blockSignals(False)
 
     def _highlight(self) -> None:
-        row = self._rows.get(self.shown, -1)
+        row = self._rows.get(self.pending or self.shown, -1)
         self.list.setCurrentRow(row)
         if row >= 0:
             self.list.scrollToItem(self.list.item(row))
@@ -157,12 +159,16 @@ class ImageList(QGroupBox):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def choose(self, name: str) -> bool:
-        """Show ``name``; True when it is shown now."""
+        """Show ``name``; True when it is shown now (False while it is being opened)."""
         if name == self.shown:
             return True
+        if name == self.pending:
+            return False  # being opened already: not read again
         if name in self.names:
             self._on_chosen(name)
-        self.set_shown(self.shown)  # the highlight follows what is shown, whatever happened
+        self.list.blockSignals(True)
+        self._highlight()  # the highlight follows what is shown (or being opened), whatever happened
+        self.list.blockSignals(False)
         return self.shown == name
 
     def choose_first(self, start: int = 0, step: int = 1) -> None:
@@ -175,12 +181,13 @@ class ImageList(QGroupBox):
         """Go to the next (+1) or previous (-1) image of the rows shown that can be read."""
         if not self.visible:
             return
-        if self.shown in self.visible:
-            here = self.visible.index(self.shown)
+        here = self.pending or self.shown  # presses while an image opens go on from it
+        if here in self.visible:
+            here = self.visible.index(here)
             candidates = self.visible[here + 1 :] if step > 0 else self.visible[:here][::-1]
         else:  # the image on the canvas is filtered out: the next shown row after it in the folder's order
             position = {n: i for i, n in enumerate(self.names)}
-            at = position.get(self.shown, -1 if step > 0 else len(self.names))
+            at = position.get(here, -1 if step > 0 else len(self.names))
             after = [n for n in self.visible if position[n] > at]
             candidates = after if step > 0 else [n for n in self.visible if position[n] < at][::-1]
         self._walk(candidates)
