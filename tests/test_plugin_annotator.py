@@ -282,3 +282,52 @@ def test_quick_presses_while_a_large_image_opens_go_on_from_it_and_read_it_once(
     assert reads.count("b.png") == 1
     press(qtbot, "Left", "Shift", widget=canvas)
     assert shown_image(widget) == "c.png"
+
+
+# -- 6. a box's edge stays visible at any zoom --------------------------------------------
+def wheel_on_canvas(qtbot, viewer, notches):
+    """Mouse wheel notches over the canvas centre (positive: zoom in)."""
+    from qtpy.QtCore import QPoint, QPointF, Qt
+    from qtpy.QtGui import QWheelEvent
+    from qtpy.QtWidgets import QApplication
+
+    native = viewer.window._qt_viewer.canvas.native
+    centre = QPointF(native.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(native.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(native, event)
+    qtbot.wait(50)
+
+
+def screen_widths(viewer):
+    boxes = viewer.layers["boxes"]
+    return [float(w) * viewer.camera.zoom for w in boxes.edge_width]
+
+
+def test_a_box_edge_is_a_few_screen_pixels_wide_at_any_zoom_on_a_large_photo(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos", names=("a.png", "big.png"), sizes={"big.png": (2000, 3000)})
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    press(qtbot, "Right", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: shown_image(widget) == "big.png", timeout=20000)
+    qtbot.wait(100)
+    assert viewer.camera.zoom < 0.5  # fitted: 3000 pixels across a canvas narrower than that
+    box(viewer, 900, 500, 2100, 1500)
+    wait(qtbot, widget)
+    press(qtbot, "2", "Alt", widget=canvas)  # another layer active: napari's selection outline goes
+    assert viewer.layers.selection.active.name == "points"
+    assert all(2 <= w <= 5 for w in screen_widths(viewer))
+    zoom = viewer.camera.zoom
+    wheel_on_canvas(qtbot, viewer, 10)
+    assert viewer.camera.zoom > 2 * zoom and all(2 <= w <= 5 for w in screen_widths(viewer))
+    press(qtbot, "1", "Alt", widget=canvas)
+    box(viewer, 1000, 600, 1200, 800)  # the next box too
+    assert all(2 <= w <= 5 for w in screen_widths(viewer))

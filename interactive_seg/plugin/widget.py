@@ -112,6 +112,7 @@ class SegmentationWidget(QWidget):
         self.router = KeyRouter(self, KEYS, self._actions())
         guard_wheel(self)
         self.viewer.cursor.events.position.connect(self._hover)
+        self.viewer.camera.events.zoom.connect(self._box_edges)  # a box's edge: 3 screen pixels at any zoom
         self._layers_changed()
         self._docked = False  # in a dock once: taken out of it (or destroyed), the folder goes
         self.destroyed.connect(lambda *_, model=self.model: _let_go(model))  # the window closed
@@ -278,6 +279,9 @@ class SegmentationWidget(QWidget):
         self.viewer.reset_view()
         QTimer.singleShot(0, self.viewer.reset_view)
 
+    def _box_edges(self, event=None) -> None:
+        L.fit_box_edges(self.canvas.layer(L.BOXES), self.viewer.camera.zoom)
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if not self._fitted and self._image is not None:
@@ -332,6 +336,7 @@ class SegmentationWidget(QWidget):
         if self.session is not None:  # the list highlights the image on the canvas, or none
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
+        self._box_edges()
         self.prompt_panel.bind_layer_keys()
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
         self.canvas.select(L.BOXES)
