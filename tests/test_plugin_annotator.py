@@ -331,3 +331,51 @@ def test_a_box_edge_is_a_few_screen_pixels_wide_at_any_zoom_on_a_large_photo(mak
     press(qtbot, "1", "Alt", widget=canvas)
     box(viewer, 1000, 600, 1200, 800)  # the next box too
     assert all(2 <= w <= 5 for w in screen_widths(viewer))
+
+
+# -- 7. the class and object lists on screen; Add class opens the name --------------------
+def test_the_class_and_object_lists_show_without_scrolling_at_1600_by_1000(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    qtbot.wait(100)
+    viewport = widget.scroll.viewport()
+    assert widget.scroll.verticalScrollBar().value() == 0
+    for panel in (widget.classes, widget.objects_panel):
+        top = panel.mapTo(viewport, panel.rect().topLeft())
+        bottom = panel.mapTo(viewport, panel.rect().bottomRight())
+        assert 0 <= top.y() and bottom.y() <= viewport.height(), (panel.title(), top.y(), bottom.y(), viewport.height())
+
+
+def test_add_class_opens_the_new_name_for_typing(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    click(qtbot, widget.add_class_button)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    assert widget.class_list.isAncestorOf(editor)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "vehicle")
+    press(qtbot, "Return", widget=editor)
+    qtbot.waitUntil(lambda: "vehicle" in widget.model.classes, timeout=3000)
+    assert widget.model.classes == ["object", "vehicle"] and widget.classes.current() == "vehicle"
+    press(qtbot, "Right", "Shift")  # the keys are back at once
+    assert shown_image(widget) == "b.png"
+
+
+def test_an_empty_class_name_is_refused_aloud(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    click_row(qtbot, widget.class_list, 0)
+    click_row(qtbot, widget.class_list, 0, double=True)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    press(qtbot, "Delete", widget=editor)
+    press(qtbot, "Return", widget=editor)
+    qtbot.wait(50)
+    assert widget.model.classes == ["object"] and widget.class_list.item(0).text() == "object"
+    assert "empty" in widget.notice.text() or "empty" in widget.status.text()

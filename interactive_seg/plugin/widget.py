@@ -160,6 +160,24 @@ class SegmentationWidget(QWidget):
         self.image_combo = ImageChoice(self.viewer, self.choose_image)
         form.addRow("Image", self.image_combo)
         layout.addLayout(form)
+        # the classes and objects first: on a 1600 x 1000 screen they show without scrolling
+        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
+        self.classes.set_model(self.model)
+        self.class_list, self.add_class_button, self.remove_class_button = (
+            self.classes.list,
+            self.classes.add_button,
+            self.classes.remove_button,
+        )
+        layout.addWidget(self.classes)
+
+        self.objects_panel = ObjectPanel(self)
+        self.object_list, self.review_filter, self.colour_combo = (
+            self.objects_panel.list,
+            self.objects_panel.review_filter,
+            self.objects_panel.colour_combo,
+        )
+        self.edit_button, self.delete_button = self.objects_panel.edit_button, self.objects_panel.delete_button
+        layout.addWidget(self.objects_panel)
         self.engines = EnginePanel(self._engine_changed, self._warn)
         self.engine_combo, self.cancel_button = self.engines.combo, self.engines.cancel_button
         self.cancel_button.clicked.connect(self.cancel_embedding)
@@ -178,23 +196,6 @@ class SegmentationWidget(QWidget):
 
         self.proposals = ProposePanel(self)  # objects proposed by a model, accepted or rejected (issue 32)
         layout.addWidget(self.proposals)
-        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
-        self.classes.set_model(self.model)
-        self.class_list, self.add_class_button, self.remove_class_button = (
-            self.classes.list,
-            self.classes.add_button,
-            self.classes.remove_button,
-        )
-        layout.addWidget(self.classes)
-
-        self.objects_panel = ObjectPanel(self)
-        self.object_list, self.review_filter, self.colour_combo = (
-            self.objects_panel.list,
-            self.objects_panel.review_filter,
-            self.objects_panel.colour_combo,
-        )
-        self.edit_button, self.delete_button = self.objects_panel.edit_button, self.objects_panel.delete_button
-        layout.addWidget(self.objects_panel)
         keys = QLabel(KEYS_HELP)
         keys.setWordWrap(True)
         layout.addWidget(keys)
