@@ -9,6 +9,7 @@ Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest te
 
 import warnings
 
+import numpy as np
 import pytest
 
 pytest.importorskip("napari")
@@ -379,3 +380,57 @@ def test_an_empty_class_name_is_refused_aloud(make_napari_viewer, qtbot, tmp_pat
     qtbot.wait(50)
     assert widget.model.classes == ["object"] and widget.class_list.item(0).text() == "object"
     assert "empty" in widget.notice.text() or "empty" in widget.status.text()
+
+
+# -- 8. class colours that stay visible; stored colours come back exactly ------------------
+def brown_contrast(hex_colour):
+    """CIEDE2000 distance of a colour from the brown of photographed earth and wood."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    def lab(value):
+        return rgb2lab(np.array([[[int(value[i : i + 2], 16) / 255 for i in (1, 3, 5)]]]))[0, 0]
+
+    return min(deltaE_ciede2000(lab(hex_colour), lab(b)) for b in ("#8c564b", "#6b4423"))
+
+
+def add_classes(qtbot, widget, names):
+    """Add class, the name typed into the editor it opens, Enter; for each name."""
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    for name in names:
+        click(qtbot, widget.add_class_button)
+        qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+        editor = QApplication.focusWidget()
+        editor.selectAll()
+        qtbot.keyClicks(editor, name)
+        press(qtbot, "Return", widget=editor)
+        qtbot.waitUntil(lambda name=name: name in widget.model.classes, timeout=3000)
+
+
+def test_a_sixth_class_is_not_brown_and_keeps_its_colour(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    add_classes(qtbot, widget, ["b", "c", "d", "e", "f"])
+    assert widget.model.classes == ["object", "b", "c", "d", "e", "f"]
+    colours = [widget.model.colour(n) for n in widget.model.classes]
+    assert len(set(colours)) == 6 and all(brown_contrast(c) > 15 for c in colours), colours  # none brown
+    viewer.close()
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert [again.class_colours[n] for n in ["b", "c", "d", "e", "f"]] == colours[1:]
+    finally:
+        again.close()
+
+
+def test_a_class_stored_brown_comes_back_brown(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    with Session.open(root) as session:  # a folder annotated before: its classes keep their colours
+        for name, colour in [("a", "#1f77b4"), ("b", "#ff7f0e"), ("earth", "#8c564b")]:
+            session.add_class(name, colour)
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    assert widget.model.colour("earth") == "#8c564b"
+    add_classes(qtbot, widget, ["new"])
+    assert widget.model.colour("new") not in ("#1f77b4", "#ff7f0e", "#8c564b")
