@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from napari.utils.notifications import show_error
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QApplication
 
 from ..errors import InputError
@@ -33,14 +33,47 @@ def _pixels(path) -> int:
         return 0
 
 
+def _let_go(model, *_) -> None:
+    """Close ``model``'s folder session (its journal folded into the COCO file, its lock
+    released), so the folder opens for writing again, also from this process."""
+    if model.session is not None:
+        model.session.close()
+
+
+class _Undocked(QObject):
+    """Runs ``gone()`` when the widget, docked once, leaves its dock (napari's
+    remove_dock_widget and the dock's close button take it out)."""
+
+    def __init__(self, widget, gone):
+        super().__init__(widget)
+        self.docked, self.gone = False, gone
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ParentChange:
+            if obj.parent() is not None:
+                self.docked = True
+            elif self.docked:
+                self.gone()
+        return False
+
+
 class Folder:
     """The widget's folder session; ``widget`` is the dock widget (its model, image list,
-    image choice and messages)."""
+    image choice and messages). The session is closed when the widget goes: its window
+    closed (the widget destroyed) or its dock removed."""
 
     def __init__(self, widget):
         self.widget = widget
         self.opening = None  # the image being opened (a worker's result for another is dropped)
         self.read_worker = None
+        self._undocked = _Undocked(widget, self.close)
+        widget.destroyed.connect(lambda *_, model=widget.model: _let_go(model))
+
+    def close(self) -> None:
+        """Let the folder session go (changes folded into its COCO file, its lock released)."""
+        self.widget.jobs.finish()
+        _let_go(self.widget.model)
 
     @property
     def session(self):

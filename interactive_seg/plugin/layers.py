@@ -46,6 +46,18 @@ def fit_box_edges(layer, zoom: float) -> None:
         layer.edge_width = width
 
 
+class BoxEdges:
+    """Keeps the boxes layer's edges (``layer_of(BOXES)``) :data:`BOX_SCREEN_WIDTH` screen
+    pixels wide as the canvas zooms; call it when the layer may be new."""
+
+    def __init__(self, viewer, layer_of):
+        self.viewer, self.layer_of = viewer, layer_of
+        viewer.camera.events.zoom.connect(self)
+
+    def __call__(self, event=None) -> None:
+        fit_box_edges(self.layer_of(BOXES), self.viewer.camera.zoom)
+
+
 #: The widget's layers from the bottom up: above the image, the objects, the preview, then
 #: the prompts (whose marks must never hide under an overlay), the boxes on top.
 STACK = (OBJECTS, PREVIEW, SCRIBBLES, POINTS, BOXES)

@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import QEvent, Qt, QTimer
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
@@ -47,13 +47,6 @@ from .undo import UndoRedo
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
 DRAW = "Draw a box, click points or brush scribbles."
-
-
-def _let_go(model, *_) -> None:
-    """Close ``model``'s folder session (its journal folded, its lock released): the widget
-    went, and the folder may be opened again from this process."""
-    if model.session is not None:
-        model.session.close()
 
 
 def _describe(prompts) -> str:
@@ -112,24 +105,9 @@ class SegmentationWidget(QWidget):
         self.router = KeyRouter(self, KEYS, self._actions())
         guard_wheel(self)
         self.viewer.cursor.events.position.connect(self._hover)
-        self.viewer.camera.events.zoom.connect(self._box_edges)  # a box's edge: 3 screen pixels at any zoom
+        self._box_edges = L.BoxEdges(self.viewer, self.canvas.layer)  # a box's edge: 3 screen pixels at any zoom
         self._layers_changed()
-        self._docked = False  # in a dock once: taken out of it (or destroyed), the folder goes
-        self.destroyed.connect(lambda *_, model=self.model: _let_go(model))  # the window closed
-
-    def close_session(self) -> None:
-        """Let the folder session go (changes folded into its COCO file, its lock released),
-        as closing the window or removing the dock widget does."""
-        self.jobs.finish()
-        _let_go(self.model)
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.Type.ParentChange:
-            if self.parent() is not None:
-                self._docked = True
-            elif self._docked:  # napari's remove_dock_widget (or the dock's close button)
-                self.close_session()
-        return super().event(event)
+        self.close_session = self.folder.close  # also when the window closes or the dock goes
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -279,9 +257,6 @@ class SegmentationWidget(QWidget):
         dock takes its width after the first image is added; napari's Home fits then)."""
         self.viewer.reset_view()
         QTimer.singleShot(0, self.viewer.reset_view)
-
-    def _box_edges(self, event=None) -> None:
-        L.fit_box_edges(self.canvas.layer(L.BOXES), self.viewer.camera.zoom)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
