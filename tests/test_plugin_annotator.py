@@ -434,3 +434,17 @@ def test_a_class_stored_brown_comes_back_brown(make_napari_viewer, qtbot, tmp_pa
     assert widget.model.colour("earth") == "#8c564b"
     add_classes(qtbot, widget, ["new"])
     assert widget.model.colour("new") not in ("#1f77b4", "#ff7f0e", "#8c564b")
+
+
+# -- smaller: Shift+Right on the last image says so ---------------------------------------
+def test_shift_right_on_the_last_image_says_so(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos", names=("a.png", "b.png"))
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png"
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png" and "b.png is the last image" in widget.status.text()
+    click(qtbot, widget.previous_button)
+    click(qtbot, widget.previous_button)
+    assert shown_image(widget) == "a.png" and "a.png is the first image" in widget.status.text()

@@ -50,12 +50,19 @@ class ImageList(QGroupBox):
 
     ``on_chosen`` shows the image and calls :meth:`set_shown`, or leaves it (the image
     could not be read; the widget then drops it with :meth:`refresh`). ``count(name)``
-    gives the number shown beside each name.
+    gives the number shown beside each name; ``say(text)`` says that Next / Previous found
+    no image further on (the status line).
     """
 
-    def __init__(self, on_chosen: Callable[[str], None], count: Callable[[str], int], parent=None):
+    def __init__(
+        self,
+        on_chosen: Callable[[str], None],
+        count: Callable[[str], int],
+        parent=None,
+        say: Optional[Callable[[str], None]] = None,
+    ):
         super().__init__("Folder", parent)
-        self._on_chosen, self._count = on_chosen, count
+        self._on_chosen, self._count, self._say = on_chosen, count, say
         self.names: list = []
         self.visible: list = []  # the names the filter keeps, in list order
         self.shown: Optional[str] = None  # the image on the canvas
@@ -177,10 +184,11 @@ class ImageList(QGroupBox):
         candidates = self.visible[start:] if step > 0 else self.visible[: start + 1][::-1]
         self._walk(candidates)
 
-    def step(self, step: int) -> None:
-        """Go to the next (+1) or previous (-1) image of the rows shown that can be read."""
+    def step(self, step: int) -> Optional[str]:
+        """Go to the next (+1) or previous (-1) image of the rows shown that can be read;
+        at the end of them, the sentence that says so (None when it moved), also to ``say``."""
         if not self.visible:
-            return
+            return self._end("No image of the folder is shown: clear the filter.") if self.names else None
         here = self.pending or self.shown  # presses while an image opens go on from it
         if here in self.visible:
             here = self.visible.index(here)
@@ -190,15 +198,28 @@ class ImageList(QGroupBox):
             at = position.get(here, -1 if step > 0 else len(self.names))
             after = [n for n in self.visible if position[n] > at]
             candidates = after if step > 0 else [n for n in self.visible if position[n] < at][::-1]
-        self._walk(candidates)
+        if self._walk(candidates):
+            return None
+        end = "last" if step > 0 else "first"
+        shown = " the filter shows" if len(self.visible) < len(self.names) else " of the folder"
+        return self._end(
+            f"{self.pending or self.shown} is the {end} image{shown}; there is no {'next' if step > 0 else 'previous'} one."
+        )
 
-    def _walk(self, candidates: list) -> None:
+    def _end(self, text: str) -> str:
+        if self._say is not None:
+            self._say(text)
+        return text
+
+    def _walk(self, candidates: list) -> bool:
+        """Show the first of ``candidates`` that can be read; False when none could."""
         for name in candidates:
             if self.choose(name):
-                return
-            if name in self.names:  # not shown, but still listed: stop here
-                return
+                return True
+            if name in self.names:  # not shown (being opened), but still listed: stop here
+                return True
             # it left the list (unreadable): go on to the next one
+        return False
 
     def _choose_match(self) -> None:
         """Enter in the filter box: show the first image it keeps (unless one is shown already)."""

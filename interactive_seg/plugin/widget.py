@@ -126,7 +126,7 @@ class SegmentationWidget(QWidget):
         outer.addWidget(scroll, 1)
         self.scroll = scroll
 
-        self.images = ImageList(self.folder.chosen, self.model.count)
+        self.images = ImageList(self.folder.chosen, self.model.count, say=self._say)
         layout.addWidget(self.images)
         self.image_list, self.previous_button, self.next_button = (
             self.images.list,
