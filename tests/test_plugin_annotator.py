@@ -448,3 +448,47 @@ def test_shift_right_on_the_last_image_says_so(make_napari_viewer, qtbot, tmp_pa
     click(qtbot, widget.previous_button)
     click(qtbot, widget.previous_button)
     assert shown_image(widget) == "a.png" and "a.png is the first image" in widget.status.text()
+
+
+# -- smaller: Shift+Enter while the preview is computed ------------------------------------
+def slowed(widget, seconds=0.6):
+    """The engine takes ``seconds`` per preview, as SAM on a large image does."""
+    import time
+
+    engine = widget.engine()
+    segment = engine.segment
+
+    def slow_segment(*args, **kwargs):
+        time.sleep(seconds)
+        return segment(*args, **kwargs)
+
+    engine.segment = slow_segment
+
+
+def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    assert widget.object_list.count() == 0 and "kept as soon as it is ready" in widget.status.text()
+    wait(qtbot, widget)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert widget.object_list.count() == 1 and "kept" in widget.status.text()
+    assert len(viewer.layers["boxes"].data) == 0  # the prompts cleared, as after any Accept
+
+
+def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    press(qtbot, "Escape", "Shift", widget=canvas)  # Clear
+    wait(qtbot, widget)
+    qtbot.wait(700)
+    assert widget.object_list.count() == 0

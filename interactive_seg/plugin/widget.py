@@ -40,6 +40,7 @@ from .keys import KEYS, KEYS_HELP, KeyRouter, guard_wheel
 from .models_panel import ModelsPanel
 from .object_panel import ObjectPanel
 from .preview import Preview, PreviewRunner
+from .prompt_steps import describe as _describe
 from .prompts_panel import PromptsPanel
 from .proposals import ProposePanel
 from .undo import UndoRedo
@@ -47,20 +48,6 @@ from .undo import UndoRedo
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
 DRAW = "Draw a box, click points or brush scribbles."
-
-
-def _describe(prompts) -> str:
-    """The prompts in a few words: "A box and 2 clicks"."""
-    parts = []
-    if prompts.box is not None:
-        parts.append("a box")
-    count = 0 if prompts.points is None else len(prompts.points)
-    if count:
-        parts.append(f"{count} click{'' if count == 1 else 's'}")
-    if prompts.scribbles is not None:
-        parts.append("strokes")
-    text = " and ".join(parts) if parts else "The prompts"
-    return text[0].upper() + text[1:]
 
 
 class SegmentationWidget(QWidget):
@@ -85,6 +72,7 @@ class SegmentationWidget(QWidget):
         self._switching = False  # a session is swapping its image layer
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._fitted = False  # the first image was fitted to the canvas once it had its size
+        self._accept_next = False  # Shift+Enter while the preview was computed: accept it when it comes
         self.canvas = Canvas(self.viewer, self._prompts_changed, lambda points: self.prompt_panel.points_made())
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.history = UndoRedo(self)
@@ -380,8 +368,9 @@ class SegmentationWidget(QWidget):
         action = getattr(event, "action", None)
         if action is not None and str(getattr(action, "value", action)) not in ("added", "changed", "removed"):
             return  # napari also reports 'adding' / 'changing' before the edit is done
-        if new_step:  # a new step of the user's: a redo of what was undone is gone
+        if new_step:  # a new step of the user's: a redo of what was undone is gone (and an Accept waiting)
             self.history.new_step()
+            self._accept_next = False
         self._refusal = None
         self._update_buttons()
         try:
@@ -401,8 +390,13 @@ class SegmentationWidget(QWidget):
                 self._say(f"{_describe(prompts)} waiting for the image embedding; the preview follows when it is done.")
 
     def _on_result(self, preview: Preview) -> None:
-        self._set_preview(preview)
+        waiting = self._accept_next
+        self._set_preview(preview)  # (an empty one drops a waiting Accept)
         self._settled()
+        if waiting and self._preview is not None and self.runner.pending is None:  # Shift+Enter came first
+            self._accept_next = False
+            self.accept(_ready=True)
+            return
         seconds = preview.result.info.get("seconds") if preview.result is not None else None
         timing = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
         if self._preview is None:  # an empty mask: Accept is off, so do not offer it
@@ -414,6 +408,8 @@ class SegmentationWidget(QWidget):
         """The engine cannot answer these prompts yet (marks of one kind, a box off the
         image): a hint on the status line, no notification, since it is often a normal
         step (the first stroke of a pair); Accept says it aloud."""
+        if self._accept_next:  # an Accept waited for this answer: say it aloud
+            self._warn(str(exc))
         self._set_preview(None)  # the old preview answered other prompts: Accept must not keep it
         self._refusal = str(exc)
         self._say(str(exc))
@@ -424,6 +420,7 @@ class SegmentationWidget(QWidget):
 
     def _set_preview(self, preview: Optional[Preview]) -> None:
         self._preview = preview if preview is not None and preview.mask is not None else None
+        self._accept_next = self._accept_next and self._preview is not None
         self.canvas.show_preview(self._preview)
         self._update_buttons()
 
@@ -446,15 +443,17 @@ class SegmentationWidget(QWidget):
             return
         self._changed(change)
 
-    def accept(self) -> Optional[int]:
-        """Keep the preview as an object of the current class (or replace the one being edited).
+    def accept(self, _ready: bool = False) -> Optional[int]:
+        """Keep the preview as an object of the current class (or replace the one being edited);
+        while the preview is computed, keep it as soon as it comes.
 
         Returns the object's id; None when nothing was kept, or when the change runs in the
         background (a large image: :attr:`working` is True until it is drawn)."""
         if self._image is None:
             return None
-        if self.busy:
-            show_info("Still segmenting; accept again when the preview is up to date.")
+        if self.busy and not _ready:
+            self._accept_next = True
+            self._say("Computing the preview: it is kept as soon as it is ready (Shift+Esc or a new prompt cancels).")
             return None
         preview = self._preview
         if preview is None:
@@ -506,7 +505,7 @@ class SegmentationWidget(QWidget):
         self.runner.reset_engine()  # done in the worker, before the engine's next call
         self.canvas.clear_prompts()  # (and the prompt steps, and the strokes' own undo history)
         self.history.new_step()
-        self._refusal = None
+        self._refusal, self._accept_next = None, False
         self._editing = self._prior = None
         self._set_preview(None)
         self.prompt_panel.fresh()
