@@ -1,7 +1,9 @@
 """The colours objects and classes are drawn in, shared by the napari widget and the review sheets.
 
 Vivid, distinct colours (matplotlib's tab10 without its yellow, which the widget's boxes
-use; its preview is a cyan contour over a light fill). Colour ``i`` (0-based) of a
+use, and with magenta for its brown, whose objects vanished on brown photographs; the
+widget's preview is a cyan contour over a light fill). A class keeps the colour stored
+with it (a COCO category's ``"color"``), so a change here colours only new classes. Colour ``i`` (0-based) of a
 sequence is ``COLOURS[i % len(COLOURS)]``.
 
 >>> colour(0), colour(len(COLOURS))
@@ -19,7 +21,7 @@ __all__ = ["COLOURS", "COLOUR_KEY", "colour", "rgb", "hex_to_rgb", "is_hex", "cl
 #: place in the file's categories.
 COLOUR_KEY = "color"
 
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#ff00ff", "#e377c2", "#17becf", "#7f7f7f")
 
 
 def colour(index: int) -> str:

@@ -342,7 +342,7 @@ class ObjectSet:
                 step.classes_after[k] = None
             self.classes = {k: v for k, v in self.classes.items() if k not in gone}
         step.subject = subject
-        name = step.classes_after.get(subject) or step.classes_before.get(subject)
+        name = step.classes_after.get(subject) or step.classes_before.get(subject) or self.classes.get(subject)
         step.summary = f"object {subject} {_PAST.get(action, action)}" + (
             f" as '{name}'" if action == "accept" else f" ('{name}')"
         )

@@ -1,4 +1,5 @@
-"""The class list: the model's classes; double-click renames, buttons add and remove.
+"""The class list: the model's classes; double-click renames, buttons add and remove (a
+new class's name opens for typing at once).
 
 It shows :attr:`Annotations.classes <interactive_seg.model.annotations.Annotations.classes>` and
 asks the model for every change; it keeps no list of its own.
@@ -55,7 +56,7 @@ class ClassList(QGroupBox):
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add class")
-        self.add_button.clicked.connect(lambda: self.add())
+        self.add_button.clicked.connect(self._add_and_name)
         self.remove_button = QPushButton("Remove class")
         self.remove_button.clicked.connect(self.remove_current)
         row.addWidget(self.add_button)
@@ -103,6 +104,13 @@ class ClassList(QGroupBox):
         if self._changed is not None:
             self._changed()
         return name
+
+    def _add_and_name(self) -> None:
+        """Add class: a new class, its name open for typing at once (Enter keeps it)."""
+        name = self.add()
+        if name is not None:
+            self.list.setFocus()
+            self.list.editItem(self.list.item(self.model.classes.index(name)))
 
     def remove_current(self) -> None:
         name = self.current()

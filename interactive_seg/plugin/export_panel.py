@@ -44,6 +44,25 @@ class Exporter:
         self.last: dict = {}  # the dialog's last choices (without a folder session)
         self.progress = None  # a token while an export runs
         self.dialog = None
+        # (session, its image names, those that had objects when last seen): counted once per
+        # session, not at each prompt (a folder of 100 000 images)
+        self._annotated: tuple = (None, frozenset(), set())
+
+    def available(self) -> bool:
+        """True when Export... has something to write: the current image's objects, or in a
+        folder session (whose export covers the whole folder by default) any object of the
+        folder, on whatever image the canvas shows."""
+        widget = self.widget
+        model, session = widget.model, widget.session
+        if widget._key is not None and len(model.objects(widget._key)) > 0:
+            return True
+        if session is None:
+            return False
+        if self._annotated[0] is not session:
+            self._annotated = (session, frozenset(session.images), {n for n in session.images if session.count(n)})
+        _, names, seen = self._annotated
+        seen.update(key for key in model.images if isinstance(key, str) and key in names)
+        return any(model.count(name) > 0 for name in seen)
 
     @property
     def running(self) -> bool:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from napari.utils.notifications import show_error
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QPushButton
 
 from ..errors import InputError
@@ -34,14 +34,47 @@ def _pixels(path) -> int:
         return 0
 
 
+def _let_go(model, *_) -> None:
+    """Close ``model``'s folder session (its journal folded into the COCO file, its lock
+    released), so the folder opens for writing again, also from this process."""
+    if model.session is not None:
+        model.session.close()
+
+
+class _Undocked(QObject):
+    """Runs ``gone()`` when the widget, docked once, leaves its dock (napari's
+    remove_dock_widget and the dock's close button take it out)."""
+
+    def __init__(self, widget, gone):
+        super().__init__(widget)
+        self.docked, self.gone = False, gone
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ParentChange:
+            if obj.parent() is not None:
+                self.docked = True
+            elif self.docked:
+                self.gone()
+        return False
+
+
 class Folder:
     """The widget's folder session; ``widget`` is the dock widget (its model, image list,
-    image choice and messages)."""
+    image choice and messages). The session is closed when the widget goes: its window
+    closed (the widget destroyed) or its dock removed."""
 
     def __init__(self, widget):
         self.widget = widget
         self.opening = None  # the image being opened (a worker's result for another is dropped)
         self.read_worker = None
+        self._undocked = _Undocked(widget, self.close)
+        widget.destroyed.connect(lambda *_, model=widget.model: _let_go(model))
+
+    def close(self) -> None:
+        """Let the folder session go (changes folded into its COCO file, its lock released)."""
+        self.widget.jobs.finish()
+        _let_go(self.widget.model)
 
     @property
     def session(self):
@@ -105,10 +138,8 @@ class Folder:
             return widget
         import napari
 
-        from .widget import SegmentationWidget
-
         viewer = napari.Viewer(title=f"interactive-seg: {Path(path).name}")
-        other = SegmentationWidget(viewer)
+        other = type(widget)(viewer)  # another dock widget of this kind, in its own window
         viewer.window.add_dock_widget(other, name="Interactive segmentation", area="right")
         other.open_session(session)
         return other
@@ -134,6 +165,7 @@ class Folder:
         (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
         busy cursor say so until it is shown."""
         self.opening = token = object()  # a later choice makes this one stale
+        self.widget.images.pending = None
         if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
             with self.loading(name):
                 try:
@@ -154,12 +186,15 @@ class Folder:
         worker.errored.connect(lambda exc: self._image_read(token, name, None, exc))
         worker.finished.connect(QApplication.restoreOverrideCursor)
         self.read_worker = worker  # (held until the next one)
+        self.widget.images.pending = name  # Next / Previous meanwhile go on from it; choosing it again waits
         worker.start()
 
     def _image_read(self, token, name: str, image, error) -> None:
         if token is not self.opening:
             return  # another image was chosen meanwhile
+        self.widget.images.pending = None
         if error is not None and not isinstance(error, InputError):
+            self.widget.images.set_shown(self.widget.images.shown)  # the highlight back on the image shown
             show_error(f"Could not open {name}: {error}")
             return
         if error is not None:

@@ -50,15 +50,23 @@ class ImageList(QGroupBox):
 
     ``on_chosen`` shows the image and calls :meth:`set_shown`, or leaves it (the image
     could not be read; the widget then drops it with :meth:`refresh`). ``count(name)``
-    gives the number shown beside each name.
+    gives the number shown beside each name; ``say(text)`` says that Next / Previous found
+    no image further on (the status line).
     """
 
-    def __init__(self, on_chosen: Callable[[str], None], count: Callable[[str], int], parent=None):
+    def __init__(
+        self,
+        on_chosen: Callable[[str], None],
+        count: Callable[[str], int],
+        parent=None,
+        say: Optional[Callable[[str], None]] = None,
+    ):
         super().__init__("Folder", parent)
-        self._on_chosen, self._count = on_chosen, count
+        self._on_chosen, self._count, self._say = on_chosen, count, say
         self.names: list = []
         self.visible: list = []  # the names the filter keeps, in list order
         self.shown: Optional[str] = None  # the image on the canvas
+        self.pending: Optional[str] = None  # the image being opened (read in a worker), if any
         self._rows: dict = {}  # name -> its row
         layout = QVBoxLayout(self)
         find = QHBoxLayout()
@@ -89,7 +97,7 @@ class ImageList(QGroupBox):
     def show_folder(self, title: str, names: list) -> None:
         self.setTitle(title)
         self.setVisible(True)
-        self.shown = None
+        self.shown = self.pending = None
         self.filter.blockSignals(True)
         self.filter.clear()
         self.filter.blockSignals(False)
@@ -138,12 +146,13 @@ class ImageList(QGroupBox):
     def set_shown(self, name: Optional[str]) -> None:
         """``name`` is on the canvas now: highlight its row."""
         self.shown = name
+        self.pending = None
         self.list.blockSignals(True)
         self._highlight()
         self.list.blockSignals(False)
 
     def _highlight(self) -> None:
-        row = self._rows.get(self.shown, -1)
+        row = self._rows.get(self.pending or self.shown, -1)
         self.list.setCurrentRow(row)
         if row >= 0:
             self.list.scrollToItem(self.list.item(row))
@@ -157,12 +166,16 @@ class ImageList(QGroupBox):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def choose(self, name: str) -> bool:
-        """Show ``name``; True when it is shown now."""
+        """Show ``name``; True when it is shown now (False while it is being opened)."""
         if name == self.shown:
             return True
+        if name == self.pending:
+            return False  # being opened already: not read again
         if name in self.names:
             self._on_chosen(name)
-        self.set_shown(self.shown)  # the highlight follows what is shown, whatever happened
+        self.list.blockSignals(True)
+        self._highlight()  # the highlight follows what is shown (or being opened), whatever happened
+        self.list.blockSignals(False)
         return self.shown == name
 
     def choose_first(self, start: int = 0, step: int = 1) -> None:
@@ -171,27 +184,42 @@ class ImageList(QGroupBox):
         candidates = self.visible[start:] if step > 0 else self.visible[: start + 1][::-1]
         self._walk(candidates)
 
-    def step(self, step: int) -> None:
-        """Go to the next (+1) or previous (-1) image of the rows shown that can be read."""
+    def step(self, step: int) -> Optional[str]:
+        """Go to the next (+1) or previous (-1) image of the rows shown that can be read;
+        at the end of them, the sentence that says so (None when it moved), also to ``say``."""
         if not self.visible:
-            return
-        if self.shown in self.visible:
-            here = self.visible.index(self.shown)
+            return self._end("No image of the folder is shown: clear the filter.") if self.names else None
+        here = self.pending or self.shown  # presses while an image opens go on from it
+        if here in self.visible:
+            here = self.visible.index(here)
             candidates = self.visible[here + 1 :] if step > 0 else self.visible[:here][::-1]
         else:  # the image on the canvas is filtered out: the next shown row after it in the folder's order
             position = {n: i for i, n in enumerate(self.names)}
-            at = position.get(self.shown, -1 if step > 0 else len(self.names))
+            at = position.get(here, -1 if step > 0 else len(self.names))
             after = [n for n in self.visible if position[n] > at]
             candidates = after if step > 0 else [n for n in self.visible if position[n] < at][::-1]
-        self._walk(candidates)
+        if self._walk(candidates):
+            return None
+        end = "last" if step > 0 else "first"
+        shown = " the filter shows" if len(self.visible) < len(self.names) else " of the folder"
+        return self._end(
+            f"{self.pending or self.shown} is the {end} image{shown}; there is no {'next' if step > 0 else 'previous'} one."
+        )
 
-    def _walk(self, candidates: list) -> None:
+    def _end(self, text: str) -> str:
+        if self._say is not None:
+            self._say(text)
+        return text
+
+    def _walk(self, candidates: list) -> bool:
+        """Show the first of ``candidates`` that can be read; False when none could."""
         for name in candidates:
             if self.choose(name):
-                return
-            if name in self.names:  # not shown, but still listed: stop here
-                return
+                return True
+            if name in self.names:  # not shown (being opened), but still listed: stop here
+                return True
             # it left the list (unreadable): go on to the next one
+        return False
 
     def _choose_match(self) -> None:
         """Enter in the filter box: show the first image it keeps (unless one is shown already)."""

@@ -6,7 +6,8 @@ Shift+Right (it extends its selection), a spin box takes Alt+3 (it types the 3).
 :class:`KeyRouter` sees a key before the focused widget does and runs the widget's action
 for it, wherever focus is in the window, except on napari's canvas (napari's own bindings
 run there, bound to the same actions) and while text is typed into a text field (a class
-rename, a filter box, an option's text), which keeps its keys.
+rename, a filter box, an option's text), which keeps its keys until Enter or Escape ends the
+typing (the field keeps focus; a key that types, or focus coming back, starts it again).
 
 :func:`guard_wheel` keeps combo boxes and spin boxes from taking the mouse wheel while the
 panel scrolls under the pointer: they take it only once clicked (focused), as napari's
@@ -64,6 +65,9 @@ _MODIFIERS = {
 }
 _NAMES = {"Enter": Qt.Key.Key_Return, "Escape": Qt.Key.Key_Escape, "Right": Qt.Key.Key_Right, "Left": Qt.Key.Key_Left}
 _SAME = {Qt.Key.Key_Enter: Qt.Key.Key_Return}  # the keypad's Enter is Enter
+_ENDS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape}  # keys that end typing into a text field
+# a modifier pressed alone types nothing
+_BARE = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta}
 _MASK = (
     Qt.KeyboardModifier.ShiftModifier
     | Qt.KeyboardModifier.ControlModifier
@@ -122,6 +126,7 @@ class KeyRouter(QObject):
         app = QApplication.instance()
         app.installEventFilter(self)
         widget.destroyed.connect(lambda *_: app.removeEventFilter(self))
+        self._ended: Optional[QWidget] = None  # the text field whose typing Enter or Escape ended
 
     def remove(self) -> None:
         QApplication.instance().removeEventFilter(self)
@@ -132,7 +137,7 @@ class KeyRouter(QObject):
         if action is None:
             return None
         focus = QApplication.focusWidget()
-        if focus is None or typing_into(focus) or _is_canvas(focus):
+        if focus is None or (typing_into(focus) and focus is not self._ended) or _is_canvas(focus):
             return None
         if not (self.widget.isAncestorOf(focus) or focus is self.widget or focus.window() is self.widget.window()):
             return None
@@ -151,7 +156,20 @@ class KeyRouter(QObject):
             if action is not None:
                 action()
                 return True
+            self._typing(event)
+        elif kind == QEvent.Type.FocusIn and obj is self._ended:
+            self._ended = None  # back in the field: typing again
         return False
+
+    def _typing(self, event) -> None:
+        """Enter or Escape in a text field ends its typing; any other key there starts it again."""
+        focus = QApplication.focusWidget()
+        if focus is None or not typing_into(focus):
+            return
+        if Qt.Key(event.key()) in _ENDS and not event.modifiers() & _MASK:
+            self._ended = focus
+        elif Qt.Key(event.key()) not in _BARE and focus is self._ended:
+            self._ended = None
 
 
 class _WheelGuard(QObject):

@@ -30,6 +30,36 @@ def point_size(shape) -> float:
     return max(4.0, max(shape[:2]) / 50.0)
 
 
+#: A box's edge is drawn this many screen pixels wide at any zoom: napari draws a shape's
+#: edge in image pixels, and a fixed width vanished on a 6000 x 4000 photograph fitted to
+#: the window (or filled the screen zoomed in on a small one).
+BOX_SCREEN_WIDTH = 3.0
+
+
+def fit_box_edges(layer, zoom: float) -> None:
+    """Give the boxes of ``layer`` (and the next one drawn) an edge :data:`BOX_SCREEN_WIDTH`
+    screen pixels wide at the canvas zoom ``zoom`` (screen pixels per image pixel)."""
+    if layer is None or not zoom or zoom <= 0:
+        return
+    width = BOX_SCREEN_WIDTH / float(zoom)
+    if abs(layer.current_edge_width - width) > 1e-3 * width:
+        layer.current_edge_width = width
+    if layer.nshapes and any(abs(w - width) > 1e-3 * width for w in layer.edge_width):
+        layer.edge_width = width
+
+
+class BoxEdges:
+    """Keeps the boxes layer's edges (``layer_of(BOXES)``) :data:`BOX_SCREEN_WIDTH` screen
+    pixels wide as the canvas zooms; call it when the layer may be new."""
+
+    def __init__(self, viewer, layer_of):
+        self.viewer, self.layer_of = viewer, layer_of
+        viewer.camera.events.zoom.connect(self)
+
+    def __call__(self, event=None) -> None:
+        fit_box_edges(self.layer_of(BOXES), self.viewer.camera.zoom)
+
+
 #: The widget's layers from the bottom up: above the image, the objects, the proposals, the
 #: preview, then the prompts (whose marks must never hide under an overlay), the boxes and
 #: the Propose panel's example boxes on top.

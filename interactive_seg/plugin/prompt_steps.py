@@ -16,7 +16,7 @@ import numpy as np
 
 from . import layers as L
 
-__all__ = ["PromptSteps", "STEP_NAMES"]
+__all__ = ["PromptSteps", "STEP_NAMES", "describe"]
 
 #: What the status line calls each kind of step.
 STEP_NAMES = {L.BOXES: "the box", L.POINTS: "the last click", L.SCRIBBLES: "the last stroke"}
@@ -111,3 +111,17 @@ def _same(a, b) -> bool:
     return (
         np.array_equal(a[0], b[0]) and (a[1] is None) == (b[1] is None) and (a[1] is None or np.array_equal(a[1], b[1]))
     )
+
+
+def describe(prompts) -> str:
+    """The prompts in a few words: "A box and 2 clicks"."""
+    parts = []
+    if prompts.box is not None:
+        parts.append("a box")
+    count = 0 if prompts.points is None else len(prompts.points)
+    if count:
+        parts.append(f"{count} click{'' if count == 1 else 's'}")
+    if prompts.scribbles is not None:
+        parts.append("strokes")
+    text = " and ".join(parts) if parts else "The prompts"
+    return text[0].upper() + text[1:]

@@ -40,6 +40,7 @@ from .keys import KEYS, KEYS_HELP, KeyRouter, guard_wheel
 from .models_panel import ModelsPanel
 from .object_panel import ObjectPanel
 from .preview import Preview, PreviewRunner
+from .prompt_steps import describe as _describe
 from .prompts_panel import PromptsPanel
 from .proposals import ProposePanel
 from .undo import UndoRedo
@@ -47,20 +48,6 @@ from .undo import UndoRedo
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
 DRAW = "Draw a box, click points or brush scribbles."
-
-
-def _describe(prompts) -> str:
-    """The prompts in a few words: "A box and 2 clicks"."""
-    parts = []
-    if prompts.box is not None:
-        parts.append("a box")
-    count = 0 if prompts.points is None else len(prompts.points)
-    if count:
-        parts.append(f"{count} click{'' if count == 1 else 's'}")
-    if prompts.scribbles is not None:
-        parts.append("strokes")
-    text = " and ".join(parts) if parts else "The prompts"
-    return text[0].upper() + text[1:]
 
 
 class SegmentationWidget(QWidget):
@@ -84,6 +71,7 @@ class SegmentationWidget(QWidget):
         self._switching = False  # a session is swapping its image layer
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._fitted = False  # the first image was fitted to the canvas once it had its size
+        self._accept_next = False  # Shift+Enter while the preview was computed: accept it when it comes
         self.canvas = Canvas(self.viewer, self._prompts_changed, lambda points: self.prompt_panel.points_made())
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.history = UndoRedo(self)
@@ -104,7 +92,9 @@ class SegmentationWidget(QWidget):
         self.router = KeyRouter(self, KEYS, self._actions())
         guard_wheel(self)
         self.viewer.cursor.events.position.connect(self._hover)
+        self._box_edges = L.BoxEdges(self.viewer, self.canvas.layer)  # a box's edge: 3 screen pixels at any zoom
         self._layers_changed()
+        self.close_session = self.folder.close  # also when the window closes or the dock goes
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -123,7 +113,7 @@ class SegmentationWidget(QWidget):
         outer.addWidget(scroll, 1)
         self.scroll = scroll
 
-        self.images = ImageList(self.folder.chosen, self.model.count)
+        self.images = ImageList(self.folder.chosen, self.model.count, say=self._say)
         layout.addWidget(self.images)
         self.image_list, self.previous_button, self.next_button = (
             self.images.list,
@@ -136,6 +126,24 @@ class SegmentationWidget(QWidget):
         form.addRow("Image", self.folder.image_row(self.image_combo))  # with "Open folder..."
         self.open_folder_button = self.folder.open_button
         layout.addLayout(form)
+        # the classes and objects first: on a 1600 x 1000 screen they show without scrolling
+        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
+        self.classes.set_model(self.model)
+        self.class_list, self.add_class_button, self.remove_class_button = (
+            self.classes.list,
+            self.classes.add_button,
+            self.classes.remove_button,
+        )
+        layout.addWidget(self.classes)
+
+        self.objects_panel = ObjectPanel(self)
+        self.object_list, self.review_filter, self.colour_combo = (
+            self.objects_panel.list,
+            self.objects_panel.review_filter,
+            self.objects_panel.colour_combo,
+        )
+        self.edit_button, self.delete_button = self.objects_panel.edit_button, self.objects_panel.delete_button
+        layout.addWidget(self.objects_panel)
         self.engines = EnginePanel(self._engine_changed, self._warn)
         self.engine_combo, self.cancel_button = self.engines.combo, self.engines.cancel_button
         self.cancel_button.clicked.connect(self.cancel_embedding)
@@ -154,23 +162,6 @@ class SegmentationWidget(QWidget):
 
         self.proposals = ProposePanel(self)  # objects proposed by a model, accepted or rejected (issue 32)
         layout.addWidget(self.proposals)
-        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
-        self.classes.set_model(self.model)
-        self.class_list, self.add_class_button, self.remove_class_button = (
-            self.classes.list,
-            self.classes.add_button,
-            self.classes.remove_button,
-        )
-        layout.addWidget(self.classes)
-
-        self.objects_panel = ObjectPanel(self)
-        self.object_list, self.review_filter, self.colour_combo = (
-            self.objects_panel.list,
-            self.objects_panel.review_filter,
-            self.objects_panel.colour_combo,
-        )
-        self.edit_button, self.delete_button = self.objects_panel.edit_button, self.objects_panel.delete_button
-        layout.addWidget(self.objects_panel)
         keys = QLabel(KEYS_HELP)
         keys.setWordWrap(True)
         layout.addWidget(keys)
@@ -309,6 +300,7 @@ class SegmentationWidget(QWidget):
         if self.session is not None:  # the list highlights the image on the canvas, or none
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
         self.canvas.ensure(shape, self.brush_spin.value())
+        self._box_edges()
         self.prompt_panel.bind_layer_keys()
         self.proposals.image_shown(key)  # this image's proposals, none of the image before
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
@@ -377,8 +369,9 @@ class SegmentationWidget(QWidget):
         action = getattr(event, "action", None)
         if action is not None and str(getattr(action, "value", action)) not in ("added", "changed", "removed"):
             return  # napari also reports 'adding' / 'changing' before the edit is done
-        if new_step:  # a new step of the user's: a redo of what was undone is gone
+        if new_step:  # a new step of the user's: a redo of what was undone is gone (and an Accept waiting)
             self.history.new_step()
+            self._accept_next = False
         self._refusal = None
         self._update_buttons()
         try:
@@ -398,8 +391,13 @@ class SegmentationWidget(QWidget):
                 self._say(f"{_describe(prompts)} waiting for the image embedding; the preview follows when it is done.")
 
     def _on_result(self, preview: Preview) -> None:
-        self._set_preview(preview)
+        waiting = self._accept_next
+        self._set_preview(preview)  # (an empty one drops a waiting Accept)
         self._settled()
+        if waiting and self._preview is not None and self.runner.pending is None:  # Shift+Enter came first
+            self._accept_next = False
+            self.accept(_ready=True)
+            return
         seconds = preview.result.info.get("seconds") if preview.result is not None else None
         timing = f" in {seconds * 1000:.0f} ms" if seconds is not None else ""
         if self._preview is None:  # an empty mask: Accept is off, so do not offer it
@@ -411,6 +409,8 @@ class SegmentationWidget(QWidget):
         """The engine cannot answer these prompts yet (marks of one kind, a box off the
         image): a hint on the status line, no notification, since it is often a normal
         step (the first stroke of a pair); Accept says it aloud."""
+        if self._accept_next:  # an Accept waited for this answer: say it aloud
+            self._warn(str(exc))
         self._set_preview(None)  # the old preview answered other prompts: Accept must not keep it
         self._refusal = str(exc)
         self._say(str(exc))
@@ -421,6 +421,7 @@ class SegmentationWidget(QWidget):
 
     def _set_preview(self, preview: Optional[Preview]) -> None:
         self._preview = preview if preview is not None and preview.mask is not None else None
+        self._accept_next = self._accept_next and self._preview is not None
         self.canvas.show_preview(self._preview)
         self._update_buttons()
 
@@ -443,15 +444,17 @@ class SegmentationWidget(QWidget):
             return
         self._changed(change)
 
-    def accept(self) -> Optional[int]:
-        """Keep the preview as an object of the current class (or replace the one being edited).
+    def accept(self, _ready: bool = False) -> Optional[int]:
+        """Keep the preview as an object of the current class (or replace the one being edited);
+        while the preview is computed, keep it as soon as it comes.
 
         Returns the object's id; None when nothing was kept, or when the change runs in the
         background (a large image: :attr:`working` is True until it is drawn)."""
         if self._image is None:
             return None
-        if self.busy:
-            show_info("Still segmenting; accept again when the preview is up to date.")
+        if self.busy and not _ready:
+            self._accept_next = True
+            self._say("Computing the preview: it is kept as soon as it is ready (Shift+Esc or a new prompt cancels).")
             return None
         preview = self._preview
         if preview is None:
@@ -501,7 +504,7 @@ class SegmentationWidget(QWidget):
         self.runner.reset_engine()  # done in the worker, before the engine's next call
         self.canvas.clear_prompts()  # (and the prompt steps, and the strokes' own undo history)
         self.history.new_step()
-        self._refusal = None
+        self._refusal, self._accept_next = None, False
         self._editing = self._prior = None
         self._set_preview(None)
         self.prompt_panel.fresh()
@@ -568,9 +571,7 @@ class SegmentationWidget(QWidget):
         self.undo_button.setToolTip(undo_text)
         self.redo_button.setToolTip(redo_text)
         exporting = self.exporter.running
-        self.export_button.setEnabled(
-            not exporting and self._key is not None and len(self.model.objects(self._key)) > 0
-        )
+        self.export_button.setEnabled(not exporting and self.exporter.available())
         self.accept_button.setEnabled(self._preview is not None)
 
     def _select_layer(self, name: str) -> None:

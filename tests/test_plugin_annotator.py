@@ -1,0 +1,494 @@
+"""GUI: what an annotator found on a folder of photographs, day three (issue #33): the
+folder let go when the window closes, Export for the folder, class names in messages,
+keys after the filter box, quick presses while a large image opens, box edges and object
+outlines that stay visible, the class and object lists on screen.
+
+Driven with real key and mouse events on the widgets a user touches.
+Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_annotator.py
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from conftest import box, disc_scene, wait  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+# -- helpers: what a user does ------------------------------------------------------------
+def make_folder(root, names=("a.png", "b.png", "c.png"), sizes=None):
+    from interactive_seg import write_image
+
+    root.mkdir()
+    for i, name in enumerate(names):
+        height, width = (sizes or {}).get(name, (120, 160))
+        write_image(root / name, disc_scene(height=height, width=width, centre=(width // 2, height // 2), seed=i)[0])
+    return root
+
+
+def opened(make_napari_viewer, qtbot, root, size=(1600, 1000)):
+    """The folder in a docked widget, the window on screen and active."""
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    window = viewer.window._qt_window
+    window.show()
+    window.resize(*size)
+    window.activateWindow()
+    window.raise_()
+    widget.open_session(Session.open(root))
+    qtbot.wait(50)
+    return viewer, widget
+
+
+def mods(*names):
+    from qtpy.QtCore import Qt
+
+    out = Qt.KeyboardModifier.NoModifier
+    for name in names:
+        out |= getattr(Qt.KeyboardModifier, f"{name}Modifier")
+    return out
+
+
+def press(qtbot, name, *modifiers, widget=None):
+    """Press a key where focus is now (or on ``widget``), as the keyboard does."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    target = widget or QApplication.focusWidget()
+    assert target is not None, "nothing has focus"
+    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))
+
+
+def click(qtbot, widget, pos=None):
+    from qtpy.QtCore import Qt
+
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos if pos is not None else widget.rect().center())
+
+
+def click_row(qtbot, listing, row, double=False):
+    from qtpy.QtCore import Qt
+
+    centre = listing.visualItemRect(listing.item(row)).center()
+    (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
+def canvas_at(viewer, x, y):
+    """Image pixel (x, y) as a position on napari's canvas widget."""
+    from qtpy.QtCore import QPointF
+
+    camera, native = viewer.camera, viewer.window._qt_viewer.canvas.native
+    cy, cx = camera.center[-2:]
+    return QPointF((x - cx) * camera.zoom + native.width() / 2, (y - cy) * camera.zoom + native.height() / 2)
+
+
+def mouse(qtbot, viewer, kind, x, y, button, buttons):
+    from qtpy.QtCore import QEvent, QPointF, Qt
+    from qtpy.QtGui import QMouseEvent
+    from qtpy.QtWidgets import QApplication
+
+    native = viewer.window._qt_viewer.canvas.native
+    pos = canvas_at(viewer, x, y)
+    event = QMouseEvent(
+        getattr(QEvent.Type, kind),
+        pos,
+        QPointF(native.mapToGlobal(pos.toPoint())),
+        getattr(Qt.MouseButton, button),
+        getattr(Qt.MouseButton, buttons),
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(native, event)
+    qtbot.wait(20)
+
+
+def click_canvas(qtbot, viewer, x, y):
+    """A left click on the canvas at image pixel (x, y), as the mouse sends it."""
+    mouse(qtbot, viewer, "MouseMove", x, y, "NoButton", "NoButton")
+    mouse(qtbot, viewer, "MouseButtonPress", x, y, "LeftButton", "LeftButton")
+    mouse(qtbot, viewer, "MouseButtonRelease", x, y, "LeftButton", "NoButton")
+
+
+def shown_image(widget):
+    layer = widget.image_combo.current
+    return None if layer is None else layer.name
+
+
+def deleted(qtbot):
+    """Qt's deferred deletions done (a closed window's widgets go then)."""
+    from qtpy.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qtbot.wait(10)
+
+
+def reopened(root):
+    """The folder opened again in this process: no "another window" warning."""
+    from interactive_seg import Session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return Session.open(root)
+
+
+# -- 1. closing the window lets the folder go ---------------------------------------------
+def test_closing_the_window_lets_the_folder_go_with_its_objects(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert widget.object_list.count() == 1
+    viewer.close()
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert not again.read_only and again.count("a.png") == 1
+    finally:
+        again.close()
+
+
+def test_removing_the_dock_widget_lets_the_folder_go(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    viewer.window.remove_dock_widget(widget)
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert not again.read_only and again.count("a.png") == 1
+    finally:
+        again.close()
+
+
+# -- 2. Export... for the folder on an image without objects -------------------------------
+def test_export_is_enabled_on_an_empty_image_of_a_folder_that_has_objects(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    assert not widget.export_button.isEnabled()  # nothing in the folder yet
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png" and widget.object_list.count() == 0
+    assert widget.export_button.isEnabled()  # the export covers the folder
+    press(qtbot, "Left", "Shift", widget=canvas)
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.delete_button)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert not widget.export_button.isEnabled()  # nothing left to export
+
+
+def test_export_is_enabled_on_an_empty_image_of_a_folder_reopened_with_objects(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    with Session.open(root) as session:
+        session.add("c.png", disc_scene(centre=(80, 60))[1], "object")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    assert shown_image(widget) == "a.png" and widget.object_list.count() == 0
+    assert widget.export_button.isEnabled()
+
+
+# -- 3. an edited object's class in the messages ------------------------------------------
+def test_an_edited_object_is_named_by_its_class_in_the_status_and_undo(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.edit_button)
+    press(qtbot, "2", "Alt", widget=canvas)  # points
+    click_canvas(qtbot, viewer, 30, 30)  # a foreground click outside the disc: the mask grows
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert "replaced" in widget.status.text() and "None" not in widget.status.text()
+    assert "'object'" in widget.status.text()
+    assert "'object'" in widget.undo_button.toolTip() and "None" not in widget.undo_button.toolTip()
+    click(qtbot, widget.undo_button)
+    assert "'object'" in widget.redo_button.toolTip() and "None" not in widget.redo_button.toolTip()
+
+
+# -- 4. the filter box gives the keys back after Enter or Escape ---------------------------
+@pytest.mark.parametrize("end", ["Return", "Escape"])
+def test_shift_right_moves_on_after_enter_or_escape_in_the_filter_box(make_napari_viewer, qtbot, tmp_path, end):
+    from qtpy.QtWidgets import QApplication
+
+    root = make_folder(tmp_path / "photos", names=("a.png", "b.png", "c.png", "d.png"))
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    field = widget.images.filter
+    click(qtbot, field)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=3000)
+    qtbot.keyClicks(field, "png")
+    press(qtbot, "Right", "Shift")  # typing: the field keeps it (selects text)
+    assert shown_image(widget) == "a.png"
+    press(qtbot, end)
+    press(qtbot, "Right", "Shift")
+    assert shown_image(widget) == "b.png"
+    press(qtbot, "Right", "Shift")
+    press(qtbot, "Left", "Shift")
+    assert shown_image(widget) == "b.png" and field.text() == "png"
+    press(qtbot, "Left")  # typing again: the field's own keys
+    press(qtbot, "Right", "Shift")
+    assert shown_image(widget) == "b.png" and field.selectedText() == "g"
+
+
+# -- 5. quick presses while a large image opens --------------------------------------------
+def test_quick_presses_while_a_large_image_opens_go_on_from_it_and_read_it_once(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    import time
+
+    from interactive_seg.plugin import folder as folder_module
+
+    root = make_folder(
+        tmp_path / "photos", names=("a.png", "b.png", "c.png", "d.png", "e.png"), sizes={"b.png": (300, 900)}
+    )
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    monkeypatch.setattr(folder_module, "READ_IN_WORKER_PIXELS", 200_000)  # b.png (270000 pixels) counts as large
+    read, reads = widget.session.read, []
+
+    def slow_read(name):  # as a 6000 x 4000 photograph decodes
+        reads.append(name)
+        if name == "b.png":
+            time.sleep(1.0)
+        return read(name)
+
+    widget.session.read = slow_read
+    canvas = viewer.window._qt_viewer.canvas.native
+    for _ in range(3):
+        press(qtbot, "Right", "Shift", widget=canvas)
+        qtbot.wait(30)
+    qtbot.waitUntil(lambda: not widget.folder.read_worker.is_running, timeout=10000)
+    qtbot.wait(100)
+    assert shown_image(widget) == "d.png" and widget.images.current() == "d.png"
+    assert reads.count("b.png") == 1
+    press(qtbot, "Left", "Shift", widget=canvas)
+    assert shown_image(widget) == "c.png"
+
+
+# -- 6. a box's edge stays visible at any zoom --------------------------------------------
+def wheel_on_canvas(qtbot, viewer, notches):
+    """Mouse wheel notches over the canvas centre (positive: zoom in)."""
+    from qtpy.QtCore import QPoint, QPointF, Qt
+    from qtpy.QtGui import QWheelEvent
+    from qtpy.QtWidgets import QApplication
+
+    native = viewer.window._qt_viewer.canvas.native
+    centre = QPointF(native.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(native.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(native, event)
+    qtbot.wait(50)
+
+
+def screen_widths(viewer):
+    boxes = viewer.layers["boxes"]
+    return [float(w) * viewer.camera.zoom for w in boxes.edge_width]
+
+
+def test_a_box_edge_is_a_few_screen_pixels_wide_at_any_zoom_on_a_large_photo(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos", names=("a.png", "big.png"), sizes={"big.png": (2000, 3000)})
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    press(qtbot, "Right", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: shown_image(widget) == "big.png", timeout=20000)
+    qtbot.wait(100)
+    assert viewer.camera.zoom < 0.5  # fitted: 3000 pixels across a canvas narrower than that
+    box(viewer, 900, 500, 2100, 1500)
+    wait(qtbot, widget)
+    press(qtbot, "2", "Alt", widget=canvas)  # another layer active: napari's selection outline goes
+    assert viewer.layers.selection.active.name == "points"
+    assert all(2 <= w <= 5 for w in screen_widths(viewer))
+    zoom = viewer.camera.zoom
+    wheel_on_canvas(qtbot, viewer, 10)
+    assert viewer.camera.zoom > 2 * zoom and all(2 <= w <= 5 for w in screen_widths(viewer))
+    press(qtbot, "1", "Alt", widget=canvas)
+    box(viewer, 1000, 600, 1200, 800)  # the next box too
+    assert all(2 <= w <= 5 for w in screen_widths(viewer))
+
+
+# -- 7. the class and object lists on screen; Add class opens the name --------------------
+def test_the_class_and_object_lists_show_without_scrolling_at_1600_by_1000(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    qtbot.wait(100)
+    viewport = widget.scroll.viewport()
+    assert widget.scroll.verticalScrollBar().value() == 0
+    for panel in (widget.classes, widget.objects_panel):
+        top = panel.mapTo(viewport, panel.rect().topLeft())
+        bottom = panel.mapTo(viewport, panel.rect().bottomRight())
+        assert 0 <= top.y() and bottom.y() <= viewport.height(), (panel.title(), top.y(), bottom.y(), viewport.height())
+
+
+def test_add_class_opens_the_new_name_for_typing(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    click(qtbot, widget.add_class_button)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    assert widget.class_list.isAncestorOf(editor)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "vehicle")
+    press(qtbot, "Return", widget=editor)
+    qtbot.waitUntil(lambda: "vehicle" in widget.model.classes, timeout=3000)
+    assert widget.model.classes == ["object", "vehicle"] and widget.classes.current() == "vehicle"
+    press(qtbot, "Right", "Shift")  # the keys are back at once
+    assert shown_image(widget) == "b.png"
+
+
+def test_an_empty_class_name_is_refused_aloud(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    click_row(qtbot, widget.class_list, 0)
+    click_row(qtbot, widget.class_list, 0, double=True)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    press(qtbot, "Delete", widget=editor)
+    press(qtbot, "Return", widget=editor)
+    qtbot.wait(50)
+    assert widget.model.classes == ["object"] and widget.class_list.item(0).text() == "object"
+    assert "empty" in widget.notice.text() or "empty" in widget.status.text()
+
+
+# -- 8. class colours that stay visible; stored colours come back exactly ------------------
+def brown_contrast(hex_colour):
+    """CIEDE2000 distance of a colour from the brown of photographed earth and wood."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    def lab(value):
+        return rgb2lab(np.array([[[int(value[i : i + 2], 16) / 255 for i in (1, 3, 5)]]]))[0, 0]
+
+    return min(deltaE_ciede2000(lab(hex_colour), lab(b)) for b in ("#8c564b", "#6b4423"))
+
+
+def add_classes(qtbot, widget, names):
+    """Add class, the name typed into the editor it opens, Enter; for each name."""
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    for name in names:
+        click(qtbot, widget.add_class_button)
+        qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+        editor = QApplication.focusWidget()
+        editor.selectAll()
+        qtbot.keyClicks(editor, name)
+        press(qtbot, "Return", widget=editor)
+        qtbot.waitUntil(lambda name=name: name in widget.model.classes, timeout=3000)
+
+
+def test_a_sixth_class_is_not_brown_and_keeps_its_colour(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    add_classes(qtbot, widget, ["b", "c", "d", "e", "f"])
+    assert widget.model.classes == ["object", "b", "c", "d", "e", "f"]
+    colours = [widget.model.colour(n) for n in widget.model.classes]
+    assert len(set(colours)) == 6 and all(brown_contrast(c) > 15 for c in colours), colours  # none brown
+    viewer.close()
+    deleted(qtbot)
+    again = reopened(root)
+    try:
+        assert [again.class_colours[n] for n in ["b", "c", "d", "e", "f"]] == colours[1:]
+    finally:
+        again.close()
+
+
+def test_a_class_stored_brown_comes_back_brown(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    with Session.open(root) as session:  # a folder annotated before: its classes keep their colours
+        for name, colour in [("a", "#1f77b4"), ("b", "#ff7f0e"), ("earth", "#8c564b")]:
+            session.add_class(name, colour)
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    assert widget.model.colour("earth") == "#8c564b"
+    add_classes(qtbot, widget, ["new"])
+    assert widget.model.colour("new") not in ("#1f77b4", "#ff7f0e", "#8c564b")
+
+
+# -- smaller: Shift+Right on the last image says so ---------------------------------------
+def test_shift_right_on_the_last_image_says_so(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos", names=("a.png", "b.png"))
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png"
+    press(qtbot, "Right", "Shift", widget=canvas)
+    assert shown_image(widget) == "b.png" and "b.png is the last image" in widget.status.text()
+    click(qtbot, widget.previous_button)
+    click(qtbot, widget.previous_button)
+    assert shown_image(widget) == "a.png" and "a.png is the first image" in widget.status.text()
+
+
+# -- smaller: Shift+Enter while the preview is computed ------------------------------------
+def slowed(widget, seconds=0.6):
+    """The engine takes ``seconds`` per preview, as SAM on a large image does."""
+    import time
+
+    engine = widget.engine()
+    segment = engine.segment
+
+    def slow_segment(*args, **kwargs):
+        time.sleep(seconds)
+        return segment(*args, **kwargs)
+
+    engine.segment = slow_segment
+
+
+def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    assert widget.object_list.count() == 0 and "kept as soon as it is ready" in widget.status.text()
+    wait(qtbot, widget)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert widget.object_list.count() == 1 and "kept" in widget.status.text()
+    assert len(viewer.layers["boxes"].data) == 0  # the prompts cleared, as after any Accept
+
+
+def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    press(qtbot, "Escape", "Shift", widget=canvas)  # Clear
+    wait(qtbot, widget)
+    qtbot.wait(700)
+    assert widget.object_list.count() == 0
