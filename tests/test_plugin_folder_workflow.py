@@ -1,10 +1,10 @@
-"""GUI: what an annotator found on a folder of photographs, day three (issue #33): the
-folder let go when the window closes, Export for the folder, class names in messages,
-keys after the filter box, quick presses while a large image opens, box edges and object
-outlines that stay visible, the class and object lists on screen.
+"""GUI: working through a folder of photographs: the folder let go when the window closes,
+Export for the folder, class names in messages, keys after the filter box, quick presses
+while a large image opens, box edges and class colours that stay visible, the class and
+object lists on screen, Shift+Enter before the preview comes.
 
 Driven with real key and mouse events on the widgets a user touches.
-Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_annotator.py
+Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_folder_workflow.py
 """
 
 import warnings
