@@ -85,7 +85,7 @@ def canvas_at(viewer, x, y):
     """Image pixel (x, y) as a position on napari's canvas widget."""
     from qtpy.QtCore import QPointF
 
-    camera, native = viewer.camera, viewer.window._qt_viewer.canvas.native
+    camera, native = viewer.scene.camera, viewer.window._qt_viewer.canvas.native
     cy, cx = camera.center[-2:]
     return QPointF((x - cx) * camera.zoom + native.width() / 2, (y - cy) * camera.zoom + native.height() / 2)
 
@@ -310,7 +310,7 @@ def wheel_on_canvas(qtbot, viewer, notches):
 
 def screen_widths(viewer):
     boxes = viewer.layers["boxes"]
-    return [float(w) * viewer.camera.zoom for w in boxes.edge_width]
+    return [float(w) * viewer.scene.camera.zoom for w in boxes.edge_width]
 
 
 def test_a_box_edge_is_a_few_screen_pixels_wide_at_any_zoom_on_a_large_photo(make_napari_viewer, qtbot, tmp_path):
@@ -320,15 +320,15 @@ def test_a_box_edge_is_a_few_screen_pixels_wide_at_any_zoom_on_a_large_photo(mak
     press(qtbot, "Right", "Shift", widget=canvas)
     qtbot.waitUntil(lambda: shown_image(widget) == "big.png", timeout=20000)
     qtbot.wait(100)
-    assert viewer.camera.zoom < 0.5  # fitted: 3000 pixels across a canvas narrower than that
+    assert viewer.scene.camera.zoom < 0.5  # fitted: 3000 pixels across a canvas narrower than that
     box(viewer, 900, 500, 2100, 1500)
     wait(qtbot, widget)
     press(qtbot, "2", "Alt", widget=canvas)  # another layer active: napari's selection outline goes
     assert viewer.layers.selection.active.name == "points"
     assert all(2 <= w <= 5 for w in screen_widths(viewer))
-    zoom = viewer.camera.zoom
+    zoom = viewer.scene.camera.zoom
     wheel_on_canvas(qtbot, viewer, 10)
-    assert viewer.camera.zoom > 2 * zoom and all(2 <= w <= 5 for w in screen_widths(viewer))
+    assert viewer.scene.camera.zoom > 2 * zoom and all(2 <= w <= 5 for w in screen_widths(viewer))
     press(qtbot, "1", "Alt", widget=canvas)
     box(viewer, 1000, 600, 1200, 800)  # the next box too
     assert all(2 <= w <= 5 for w in screen_widths(viewer))

@@ -53,11 +53,13 @@ class BoxEdges:
     pixels wide as the canvas zooms; call it when the layer may be new."""
 
     def __init__(self, viewer, layer_of):
-        self.viewer, self.layer_of = viewer, layer_of
-        viewer.camera.events.zoom.connect(self)
+        self.layer_of = layer_of
+        scene = getattr(viewer, "scene", None)  # napari >= 0.9 (viewer.camera is deprecated there)
+        self.camera = scene.camera if scene is not None else viewer.camera
+        self.camera.events.zoom.connect(self)
 
     def __call__(self, event=None) -> None:
-        fit_box_edges(self.layer_of(BOXES), self.viewer.camera.zoom)
+        fit_box_edges(self.layer_of(BOXES), self.camera.zoom)
 
 
 #: The widget's layers from the bottom up: above the image, the objects, the proposals, the
