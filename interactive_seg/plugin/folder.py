@@ -4,6 +4,7 @@ save. The list of images is :class:`~.image_list.ImageList`; saving is the model
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QPushButton
 
 from ..errors import InputError
+from ..model.session import Session
 
 __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
 
@@ -38,7 +40,10 @@ def _let_go(model, *_) -> None:
     """Close ``model``'s folder session (its journal folded into the COCO file, its lock
     released), so the folder opens for writing again, also from this process."""
     if model.session is not None:
-        model.session.close()
+        try:
+            model.session.close()
+        except InputError as exc:  # the journal keeps the work; say why it was not folded in
+            warnings.warn(str(exc), stacklevel=2)
 
 
 class _Undocked(QObject):
@@ -118,8 +123,6 @@ class Folder:
         """Open the folder ``path`` as a session: in this window when it holds no folder and
         no objects, else in a new window (one folder per window, each its own session).
         Returns the widget that shows it, or None (the reason is said in the panel)."""
-        from ..model.session import Session
-
         widget = self.widget
         try:
             session = Session.open(path)
