@@ -51,3 +51,23 @@ def accept_box(qtbot, viewer, widget, rect=(45, 25, 115, 95)):
     box(viewer, *rect)
     wait(qtbot, widget)
     click(qtbot, widget.accept_button)
+
+
+def mods(*names):
+    """Qt keyboard modifiers by name: ``mods("Shift", "Control")``."""
+    from qtpy.QtCore import Qt
+
+    out = Qt.KeyboardModifier.NoModifier
+    for name in names:
+        out |= getattr(Qt.KeyboardModifier, f"{name}Modifier")
+    return out
+
+
+def press(qtbot, name, *modifiers, widget=None):
+    """Press a key where focus is now (or on ``widget``), as the keyboard does."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    target = widget or QApplication.focusWidget()
+    assert target is not None, "nothing has focus"
+    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))

@@ -15,6 +15,8 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
+from gui_actions import press  # noqa: E402
+
 from conftest import box, disc_scene, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -47,25 +49,6 @@ def opened(make_napari_viewer, qtbot, root, size=(1600, 1000)):
     widget.open_session(Session.open(root))
     qtbot.wait(50)
     return viewer, widget
-
-
-def mods(*names):
-    from qtpy.QtCore import Qt
-
-    out = Qt.KeyboardModifier.NoModifier
-    for name in names:
-        out |= getattr(Qt.KeyboardModifier, f"{name}Modifier")
-    return out
-
-
-def press(qtbot, name, *modifiers, widget=None):
-    """Press a key where focus is now (or on ``widget``), as the keyboard does."""
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication
-
-    target = widget or QApplication.focusWidget()
-    assert target is not None, "nothing has focus"
-    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))
 
 
 def click(qtbot, widget, pos=None):

@@ -11,6 +11,8 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
+from gui_actions import mods, press  # noqa: E402
+
 from conftest import box, disc_scene, docked_widget, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -53,25 +55,6 @@ def setup(make_napari_viewer, qtbot):
     shown(viewer, widget)
     qtbot.wait(50)
     return viewer, widget, truth
-
-
-def mods(*names):
-    from qtpy.QtCore import Qt
-
-    out = Qt.KeyboardModifier.NoModifier
-    for name in names:
-        out |= getattr(Qt.KeyboardModifier, f"{name}Modifier")
-    return out
-
-
-def press(qtbot, name, *modifiers, widget=None):
-    """Press a key where focus is now (or on ``widget``), as the keyboard does."""
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication
-
-    target = widget or QApplication.focusWidget()
-    assert target is not None, "nothing has focus"
-    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))
 
 
 def canvas_key(qtbot, viewer, name, *modifiers):

@@ -12,6 +12,8 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
+from gui_actions import press
+
 from conftest import box, iou, wait
 
 pytestmark = pytest.mark.gui
@@ -145,15 +147,6 @@ def test_an_edit_keeps_the_first_record_as_history(make_napari_viewer, qtbot, tm
     assert record["history"][0]["engine"]["name"] == "grabcut"
 
 
-def press(qtbot, target, name, *modifiers):
-    from qtpy.QtCore import Qt
-
-    mods = Qt.KeyboardModifier.NoModifier
-    for modifier in modifiers:
-        mods |= getattr(Qt.KeyboardModifier, f"{modifier}Modifier")
-    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods)
-
-
 def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make_napari_viewer, qtbot, tmp_path):
     from interactive_seg import Session
 
@@ -167,11 +160,11 @@ def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make
     ids = widget.model.objects(widget._key).ids
     (x0, y0), (x1, y1) = CENTRES[0], CENTRES[1]
     viewer.cursor.position = (y0, x0)  # the mouse over the first disc
-    press(qtbot, viewer.window._qt_viewer.canvas.native, "A", "Alt")  # on the canvas
+    press(qtbot, "A", "Alt", widget=viewer.window._qt_viewer.canvas.native)  # on the canvas
     viewer.cursor.position = (y1, x1)
     widget.class_list.setFocus()  # focus in the class list (after a rename, say): the key still works
     qtbot.waitUntil(lambda: widget.class_list.hasFocus(), timeout=3000)
-    press(qtbot, widget.class_list, "R", "Alt")
+    press(qtbot, "R", "Alt", widget=widget.class_list)
     texts = [widget.object_list.item(i).text() for i in range(widget.object_list.count())]
     assert texts[0].endswith("accepted") and texts[1].endswith("rejected") and texts[2] == f"{ids[2]}: object"
     widget.review_filter.setCurrentText("rejected")
@@ -179,7 +172,7 @@ def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make
     widget.review_filter.setCurrentText("unreviewed")
     assert widget.object_list.count() == 1 and widget.object_list.item(0).text() == texts[2]
     viewer.cursor.position = (5, 5)  # the background: nothing to mark, nothing changes
-    press(qtbot, viewer.window._qt_viewer.canvas.native, "A", "Alt")
+    press(qtbot, "A", "Alt", widget=viewer.window._qt_viewer.canvas.native)
     assert "Point at an object" in widget.notice.text()
     widget.session.close()
     saved = Session.open(root, mode="read")
