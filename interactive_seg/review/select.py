@@ -33,7 +33,7 @@ def _open(coco, images) -> tuple:
                     f"The folder {str(path)!r} has no {DEFAULT_ANNOTATIONS}; annotate it with "
                     f"`interactive-seg gui {path}` first, or give the COCO file itself."
                 )
-            file, default_dir, label = file, path, f"{path.name}/{DEFAULT_ANNOTATIONS}"
+            default_dir, label = path, f"{path.name}/{DEFAULT_ANNOTATIONS}"
         else:
             file, default_dir, label = path, path.parent, path.name
     if images is None:
