@@ -101,8 +101,10 @@ def add_parser(sub) -> None:
             "COCO file: created, or this image's objects replaced (found by path, else by base name) "
             "with new ids, and everything else in the file written back as it was. (2) --coco FILE "
             "--images DIR: every object of the COCO dataset with a mask (box-only annotations are "
-            "skipped), its images read from DIR (by path, else by base name), with a progress bar. "
-            "Exit status 0 on success, 2 on bad input."
+            "skipped), its images read from DIR (by path, else by base name), with a progress bar; "
+            "an image that cannot be read does not stop the others. Writing into a COCO file a "
+            "session has open is refused. Exit status 0 on success, 1 when some images could not be "
+            "exported (listed), 2 on bad input (nothing written)."
         ),
         epilog="example: interactive-seg export --image photo.png --labels photo_labels.png --classes cat,dog "
         "--out cutouts/ --style transparent --crop --padding 8 --coco labels.json",

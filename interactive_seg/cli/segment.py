@@ -122,7 +122,8 @@ def add_parser(sub) -> None:
             "Segment one object and write OUT/<stem>_mask.png (0/255, one channel) and "
             "OUT/<stem>_cutout.png (RGBA, transparent outside the object, cropped to its box), and/or add it "
             "to a COCO file (--coco FILE --category NAME) with its prompts, engine and model under the "
-            "annotation's 'interactive_seg' key, so `interactive-seg replay` can make it again. "
+            "annotation's 'interactive_seg' key, so `interactive-seg replay` can make it again "
+            "(refused while a session has that file open for writing). "
             "Coordinates are pixels, x to the right and y down. Exit status 0 on success, 2 on bad input."
         ),
         epilog="examples: interactive-seg segment sample_images/coffee.png --box 90,20,470,330 --out out/\n"
