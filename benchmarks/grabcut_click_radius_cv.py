@@ -32,43 +32,27 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import grabcut_bench as gb  # noqa: E402
-from grabcut_click_vs_stroke_bench import stroke_through  # noqa: E402
-
-import interactive_seg as iseg  # noqa: E402
+from grabcut_click_vs_stroke_bench import first_correction  # noqa: E402
 
 
 def one_image(task):
     dataset, stem, radii, length, param = task
-    image, gt = gb.load_item(dataset, stem)
-    box = gb.protocol_box(gt)
-    engine = iseg.get_engine("grabcut")
-    engine.set_image(image)
-    first = engine.segment(iseg.Prompts(box=box)).mask
-    click = gb.next_click(first, gt)
-    if click is None:
+    found = first_correction(dataset, stem, {}, length)
+    if found is None:
         return None
-    x, y, positive = click
-    x, y = int(x), int(y)
+    engine, gt, first, positive, click, stroke = found
     before = gb.iou(first, gt)
-    disk = np.zeros(gt.shape, np.uint8)
-    cv2.circle(disk, (x, y), gb.RADIUS, 1 if positive else 2, -1)
-    prompts = iseg.Prompts(box=box, points=[(x, y)], point_labels=[1 if positive else 0], scribbles=disk)
-    row = {"dataset": dataset.name, "stem": stem, "positive": bool(positive), "click": {}}
+    row = {"dataset": dataset.name, "stem": stem, "positive": positive, "click": {}}
     for radius in radii:
         twin = copy.deepcopy(engine)  # continues the same box call
         twin.settings = dataclasses.replace(engine.settings, **{param: float(radius)})
-        row["click"][radius] = gb.iou(twin.segment(prompts).mask, gt) - before
-    valid = gt != 128
-    error = ((gt == 255) & ~first & valid) if positive else ((gt == 0) & first & valid)
-    stroke = np.zeros(gt.shape, np.uint8)
-    stroke[stroke_through(error, x, y, length)] = 1 if positive else 2
-    row["stroke"] = gb.iou(copy.deepcopy(engine).segment(iseg.Prompts(box=box, scribbles=stroke)).mask, gt) - before
+        row["click"][radius] = gb.iou(twin.segment(click).mask, gt) - before
+    row["stroke"] = gb.iou(copy.deepcopy(engine).segment(stroke).mask, gt) - before
     return row
 
 

@@ -18,6 +18,7 @@ click and of the stroke, and the mean number of pixels each one changed in the m
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -53,41 +54,51 @@ def stroke_through(error: np.ndarray, x: int, y: int, length: float) -> np.ndarr
     return line.astype(bool) & part
 
 
-def one_image(task):
-    dataset, stem, options, length = task
+def first_correction(dataset, stem, options, length):
+    """The box call and the protocol's first correction after it, as a click and as a
+    stroke: ``(engine, gt, first, positive, click, stroke)``, the engine just after the
+    box call (deep-copy it to continue it more than once), ``first`` the box's mask,
+    ``click`` and ``stroke`` the two corrections' Prompts; ``None`` when the box's mask
+    leaves no error to correct."""
     image, gt = gb.load_item(dataset, stem)
     box = gb.protocol_box(gt)
     engine = iseg.get_engine("grabcut", **options)
     engine.set_image(image)
     first = engine.segment(iseg.Prompts(box=box)).mask
-    click = gb.next_click(first, gt)
-    if click is None:
+    found = gb.next_click(first, gt)
+    if found is None:
         return None
-    x, y, positive = click
+    x, y, positive = found
     x, y = int(x), int(y)
-    before = gb.iou(first, gt)
-    # the click, as the protocol gives it: a point and its radius-5 disk, continuing the box
+    # the click, as the protocol gives it: a point and its radius-5 disk
     disk = np.zeros(gt.shape, np.uint8)
     cv2.circle(disk, (x, y), gb.RADIUS, 1 if positive else 2, -1)
-    clicked = engine.segment(
-        iseg.Prompts(box=box, points=[(x, y)], point_labels=[1 if positive else 0], scribbles=disk)
-    ).mask
-    # the stroke, continuing the same box call
-    engine.reset()
-    engine.segment(iseg.Prompts(box=box))
+    click = iseg.Prompts(box=box, points=[(x, y)], point_labels=[1 if positive else 0], scribbles=disk)
+    # the stroke through the same spot, along the error region's main axis
     valid = gt != 128
     error = ((gt == 255) & ~first & valid) if positive else ((gt == 0) & first & valid)
-    stroke = np.zeros(gt.shape, np.uint8)
-    stroke[stroke_through(error, x, y, length)] = 1 if positive else 2
-    stroked = engine.segment(iseg.Prompts(box=box, scribbles=stroke)).mask
+    marks = np.zeros(gt.shape, np.uint8)
+    marks[stroke_through(error, x, y, length)] = 1 if positive else 2
+    return engine, gt, first, bool(positive), click, iseg.Prompts(box=box, scribbles=marks)
+
+
+def one_image(task):
+    dataset, stem, options, length = task
+    found = first_correction(dataset, stem, options, length)
+    if found is None:
+        return None
+    engine, gt, first, positive, click, stroke = found
+    before = gb.iou(first, gt)
+    clicked = copy.deepcopy(engine).segment(click).mask  # both continue the same box call
+    stroked = engine.segment(stroke).mask
     return {
         "stem": stem,
-        "positive": bool(positive),
+        "positive": positive,
         "click_gain": gb.iou(clicked, gt) - before,
         "stroke_gain": gb.iou(stroked, gt) - before,
         "click_changed": int(np.count_nonzero(clicked != first)),
         "stroke_changed": int(np.count_nonzero(stroked != first)),
-        "stroke_pixels": int(np.count_nonzero(stroke)),
+        "stroke_pixels": int(np.count_nonzero(stroke.scribbles)),
     }
 
 
