@@ -6,7 +6,7 @@ import pytest
 
 from conftest import iou
 from interactive_seg import InputError, Prompts, get_engine
-from interactive_seg.engines.grabcut.upscale import level_sizes
+from interactive_seg.engines.grabcut.upscale import _kept_but, _sampled_sides, level_sizes
 
 
 def blob(height=2700, width=4000, seed=0):
@@ -94,3 +94,24 @@ def test_a_click_cuts_again_only_round_what_it_changed(large):
             engine._state.levels = None
         masks.append(engine.segment(prompts).mask)
     assert np.count_nonzero(masks[0] != masks[1]) < 1e-4 * truth.sum()
+
+
+@pytest.mark.parametrize("step", [1, 3, 7])
+def test_the_refit_sides_are_the_eroded_and_dilated_mask_where_sampled(step):
+    rng = np.random.default_rng(step)
+    mask = cv2.resize((rng.random((12, 17)) > 0.5).astype(np.uint8), (83, 61), interpolation=cv2.INTER_NEAREST) > 0
+    mask[:, :3] = True  # the object at the image's edge: outside neighbours are ignored
+    kernel = np.ones((5, 5), np.uint8)
+    inner, outer = _sampled_sides(mask, step, 2)
+    m8 = mask.astype(np.uint8)
+    assert np.array_equal(inner, cv2.erode(m8, kernel).astype(bool)[::step, ::step])
+    assert np.array_equal(outer, ~cv2.dilate(m8, kernel).astype(bool)[::step, ::step])
+
+
+def test_a_click_keeps_the_last_mask_but_where_it_changed():
+    rng = np.random.default_rng(0)
+    before, now = rng.random((40, 50)) > 0.5, rng.random((40, 50)) > 0.5
+    here = np.zeros((40, 50), bool)
+    here[5:9, 30:44] = here[20, 3] = True
+    assert np.array_equal(_kept_but(before, now, here), np.where(here, now, before))
+    assert np.array_equal(_kept_but(before, now, np.zeros_like(here)), before)

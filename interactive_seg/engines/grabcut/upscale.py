@@ -56,24 +56,28 @@ def levels(
     pixels at that level; the marks (``marks``, full resolution) are hard at the last.
 
     Returns the mask and what a next call on the same region continues from
-    (``previous``: the working mask and every level's mask)."""
+    (``previous``: the working mask, every level's mask and every level's pixels)."""
     rx0, ry0, rx1, ry1 = region
     crop = rgb[ry0:ry1, rx0:rx1]
     wh, ww = small.shape
     sizes = level_sizes((rx1 - rx0, ry1 - ry0), (ww, wh))
-    pyramid = [crop]
-    for size in sizes[-2::-1]:
-        pyramid.append(cv2.resize(pyramid[-1], size, interpolation=cv2.INTER_AREA))
-    pyramid.reverse()
+    changed = None
+    if previous is not None and previous[0].shape == small.shape and len(previous[1]) == len(sizes):
+        changed = cv2.dilate((previous[0] != small).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        pyramid = previous[2]  # the same region of the same image: its levels' pixels
+    else:
+        pyramid = [crop]
+        for size in sizes[-2::-1]:
+            pyramid.append(np.ascontiguousarray(cv2.resize(pyramid[-1], size, interpolation=cv2.INTER_AREA)))
+        pyramid.reverse()
+        pyramid[-1] = np.ascontiguousarray(crop)
     fixed = ()
     overlap = None if marks is None else marks.overlap(region)
     if overlap is not None:
         in_window, (sy, sx), _ = overlap
         fixed = ((marks.fg[in_window], sy, sx, True), (marks.bg[in_window], sy, sx, False))
     bg, fg = np.asarray(bgd_model, np.float64).ravel(), np.asarray(fgd_model, np.float64).ravel()
-    changed = None
-    if previous is not None and previous[0].shape == small.shape and len(previous[1]) == len(sizes):
-        changed = cv2.dilate((previous[0] != small).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if changed is not None:
         if not changed.any() and not fixed:
             return previous[1][-1].copy(), previous
     mask, kept = small, []
@@ -87,26 +91,51 @@ def levels(
             # where the working mask is unchanged, the last call's mask at this level
             only = cv2.resize(changed.astype(np.uint8), coarse.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
             here = cv2.resize(changed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-            mask = np.where(here, mask, previous[1][k])
-        pixels = np.ascontiguousarray(pixels)
+            mask = _kept_but(previous[1][k], mask, here)
         bg, fg = _refitted(pixels, mask, bg, fg)
         last = k == len(sizes) - 1
         mask = graphcut.band_cut(pixels, mask, coarse, r, bg, fg, marks=fixed if last else (), only=only)
         kept.append(mask.copy() if last else mask)
-    return mask, (small.copy(), kept)
+    return mask, (small.copy(), kept, pyramid)
+
+
+def _kept_but(before: np.ndarray, now: np.ndarray, here: np.ndarray) -> np.ndarray:
+    """``before`` with ``now``'s pixels where ``here`` (``np.where(here, now, before)``,
+    worked on ``here``'s bounding box only)."""
+    out = before.copy()
+    rows, cols = np.flatnonzero(here.any(axis=1)), np.flatnonzero(here.any(axis=0))
+    if rows.size:
+        window = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        out[window] = np.where(here[window], now[window], before[window])
+    return out
 
 
 def _refitted(pixels: np.ndarray, mask: np.ndarray, bg: np.ndarray, fg: np.ndarray) -> tuple:
     """The two colour models refitted to this level's pixels of their side (away from the
     boundary), one hard-assignment round each; a side too small to refit keeps its model."""
-    kernel = np.ones((5, 5), np.uint8)
-    m8 = mask.astype(np.uint8)
-    inner = cv2.erode(m8, kernel).astype(bool)
-    outer = ~cv2.dilate(m8, kernel).astype(bool)
     step = max(1, int(np.ceil(np.sqrt(mask.size / _SAMPLES))))
+    inner, outer = _sampled_sides(mask, step, 2)
     x = pixels[::step, ::step].reshape(-1, 3).astype(np.float64)
     out = []
     for side, model in ((outer, bg), (inner, fg)):
-        xs = x[side[::step, ::step].ravel()]
+        xs = x[side.ravel()]
         out.append(refine(model, xs, 1) if len(xs) >= 4 * GMM_COMPONENTS else model)
     return tuple(out)
+
+
+def _sampled_sides(mask: np.ndarray, step: int, reach: int) -> tuple:
+    """At the pixels ``[::step, ::step]``: (the object, the background) farther than
+    ``reach`` pixels (in both axes) from the other side, that is ``mask`` eroded and
+    inverted dilated by a ``2 * reach + 1`` square, neighbours outside the image ignored
+    (OpenCV's default border), evaluated only where sampled."""
+    h, w = mask.shape
+    ys, xs = np.arange(0, h, step), np.arange(0, w, step)
+    inner = np.ones((ys.size, xs.size), bool)
+    outer = np.ones((ys.size, xs.size), bool)
+    offsets = np.arange(-reach, reach + 1)
+    cols = np.clip(xs[None, :] + offsets[:, None], 0, w - 1)  # (offsets, sampled columns)
+    for dy in offsets:
+        rows = mask[np.ix_(np.clip(ys + dy, 0, h - 1), cols.ravel())].reshape(ys.size, offsets.size, xs.size)
+        inner &= rows.all(axis=1)
+        outer &= ~rows.any(axis=1)
+    return inner, outer
