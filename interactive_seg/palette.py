@@ -14,7 +14,17 @@ sequence is ``COLOURS[i % len(COLOURS)]``.
 
 from __future__ import annotations
 
-__all__ = ["COLOURS", "COLOUR_KEY", "colour", "rgb", "hex_to_rgb", "is_hex", "class_colours", "next_colour"]
+__all__ = [
+    "COLOURS",
+    "COLOUR_KEY",
+    "colour",
+    "rgb",
+    "hex_to_rgb",
+    "is_hex",
+    "class_colours",
+    "category_colours",
+    "next_colour",
+]
 
 #: The key of a COCO category that holds its class's colour (``"#rrggbb"``), on the
 #: categories this tool writes; a category without it takes the palette's colour of its
@@ -60,11 +70,22 @@ def class_colours(categories) -> dict:
     {'cat': '#1f77b4', 'dog': '#123456'}
     """
     out = {}
+    for record, hex_colour in zip(categories, category_colours(categories)):
+        out.setdefault(str(record["name"]), hex_colour)
+    return out
+
+
+def category_colours(categories) -> list:
+    """The colour of each COCO category record, in order: its :data:`COLOUR_KEY` where that
+    holds a colour, else the palette's colour of its place in the list.
+
+    >>> category_colours([{"name": "cat"}, {"name": "dog", "color": "#12345F"}])
+    ['#1f77b4', '#12345f']
+    """
+    out = []
     for index, record in enumerate(categories):
-        name = str(record["name"])
-        if name not in out:
-            given = record.get(COLOUR_KEY)
-            out[name] = given.lower() if is_hex(given) else colour(index)
+        given = record.get(COLOUR_KEY)
+        out.append(given.lower() if is_hex(given) else colour(index))
     return out
 
 

@@ -137,6 +137,21 @@ def test_a_sessions_categories_lead_the_class_list_in_the_files_order(folder):
     assert model.classes == ["dog", "cat"]  # the file's classes alone: no unused default comes back (#33)
 
 
+def test_adding_a_class_leaves_the_unused_default_class_its_colour(folder):
+    """An annotator has seen the default class's swatch: a new class takes another colour
+    instead of taking the default's (#33: found in an annotator's pass)."""
+    model = Annotations(session=Session.open(folder))
+    assert model.classes == ["object"]
+    shown = model.colour("object")
+    model.add_class("car")
+    assert model.colour("object") == shown and model.colour("car") != shown
+    model.open("img0.png", (40, 60))
+    model.accept("img0.png", square(0, 0, 4), "object")
+    colours = model.class_colours
+    model.session.close()
+    assert Annotations(session=Session.open(folder)).class_colours == {"car": colours["car"], "object": shown}
+
+
 def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening(folder):
     session = Session.open(folder)
     model = Annotations(["cat"], session=session)

@@ -5,6 +5,8 @@ object), swatches that match the canvas, colours that stay put and match the rev
 Run under a display: xvfb-run -a -s "-screen 0 1600x1000x24" python -m pytest tests/test_plugin_drawing.py
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -194,14 +196,17 @@ def test_a_folders_classes_keep_the_colours_its_review_sheets_give_them(make_nap
     corner = np.zeros_like(truth)
     corner[:10, :10] = True
     earlier.accept("a.png", corner, "cat")
+    earlier.session.close()  # folded into the file, which review sheets read
     viewer = make_napari_viewer()
     widget = SegmentationWidget(viewer)
     viewer.window.add_dock_widget(widget)
     widget.open_session(Session.open(folder))
-    # review sheets colour a class by its place in the file's categories: dog 0, cat 1
+    # review sheets colour a class by its stored colour (else its place in the file's categories)
+    stored = palette.category_colours(json.loads((folder / "annotations.coco.json").read_text())["categories"])
     assert widget.model.classes[:2] == ["dog", "cat"] and widget.current_class() == "dog"
-    assert [swatch_colour(widget.class_list.item(i)) for i in range(2)] == [palette.colour(0), palette.colour(1)]
-    assert canvas_colour(viewer, 1) == palette.colour(0) and canvas_colour(viewer, 2) == palette.colour(1)
+    assert [swatch_colour(widget.class_list.item(i)) for i in range(2)] == stored[:2]
+    assert canvas_colour(viewer, 1) == stored[0] and canvas_colour(viewer, 2) == stored[1]
+    assert len(set(stored[:2])) == 2
 
 
 def test_ids_past_255_get_their_own_colour_slots(make_napari_viewer):

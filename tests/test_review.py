@@ -91,6 +91,28 @@ def test_one_tile_per_object_with_class_id_and_area(dataset, tmp_path):
     assert read_image(sheet.files[0]).shape[2] in (3, 4)
 
 
+def test_a_class_is_drawn_in_its_stored_colour_as_in_the_widget(dataset, tmp_path):
+    """A category's "color" (written by the widget's session) colours its frames and legend;
+    a category without one takes the palette's colour of its place."""
+    from interactive_seg import palette
+
+    coco, _ = dataset
+    data = json.loads(coco.read_text())
+    for category in data["categories"]:
+        if category["name"] == "dog":
+            category["color"] = "#12AB34"
+    coco.write_text(json.dumps(data))
+    sheet = contact_sheet(coco, tmp_path / "sheet.png", sort="id")
+    page = read_image(sheet.files[0])[..., :3].reshape(-1, 3)
+
+    def pixels(hex_colour):
+        return int(np.count_nonzero((page == np.rint(np.array(palette.hex_to_rgb(hex_colour)) * 255)).all(1)))
+
+    dog_place = palette.colour([c["name"] for c in data["categories"]].index("dog"))
+    assert pixels("#12ab34") > 200 and pixels(palette.colour(0)) > 200  # cat: first, no stored colour
+    assert pixels(dog_place) < 20
+
+
 def test_page_layout_grid_and_same_size_pages(dataset, tmp_path):
     coco, _ = dataset
     two_rows = contact_sheet(coco, tmp_path / "six.png", per_page=6)

@@ -53,18 +53,18 @@ class ClassList:
 
     def _append(self, name: str, colour: Optional[str] = None, save: bool = True) -> None:
         """A new class at the end of the list, with ``colour`` or a colour no class has (the
-        palette's colour of its place in the list where that is free, as review sheets
-        colour a file's categories); written to the session's categories (with its colour)
+        palette's colour of its place in the file's categories, or in the list, where that
+        is free; every class shown keeps its own); written to the session's categories (with its colour)
         when there is one and ``save``."""
         from ..palette import colour as place_colour
         from ..palette import next_colour
 
+        # every class shown keeps its colour, the unused default class too (an annotator
+        # has seen it): the new one takes a colour no class has
         used = {self._colours.get(n) for n in self._classes}
         session = self.session if save and self.session is not None and not self.session.read_only else None
         if not colour and session is not None:  # its place among the file's categories, where free
-            kept = set(session.class_colours.values()) | {
-                self._colours.get(n) for n in self._classes if n not in self._lazy
-            }
+            kept = set(session.class_colours.values()) | used
             colour = place_colour(len(session.categories))
             if colour in kept:
                 colour = next_colour(kept)
@@ -72,9 +72,6 @@ class ClassList:
             colour = place_colour(len(self._classes))
             if colour in used:
                 colour = next_colour(used)
-        for lazy in self._lazy:  # an unused default class gives way
-            if self._colours.get(lazy) == colour:
-                self._colours[lazy] = next_colour(used | {colour})
         self._classes.append(name)
         self._colours[name] = colour
         if not save:

@@ -15,8 +15,9 @@ A PDF is written by this package, one JPEG-compressed picture per page streamed 
 file: matplotlib's own PDF backend keeps every image of every page until the file is
 closed.
 
-Class colours are :func:`interactive_seg.palette.colour` of the class's index in the
-file's category order.
+Class colours are the widget's (:func:`interactive_seg.palette.category_colours`): a
+category's stored ``"color"``, else the palette's colour of its index in the file's
+category order.
 
 The package's modules, one per stage: :mod:`.select` (which objects, in which order),
 :mod:`.tiles` (one page's crops and masks, each image read once), :mod:`.draw` (a page's

@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
-from ..palette import colour, rgb
+from ..palette import hex_to_rgb
 from .tiles import _Drawn
 
 # page geometry, inches
@@ -77,8 +77,8 @@ def _new_figure(width_px: int, height_px: int, dpi: int):
     return figure
 
 
-def _tile_pixels(item: _Drawn, side: int) -> tuple:
-    """The tile's square picture (uint8 RGB) with the fill laid on, and where the crop sits in it."""
+def _tile_pixels(item: _Drawn, side: int, fill: str) -> tuple:
+    """The tile's square picture (uint8 RGB) with the fill (``"#rrggbb"``) laid on, and where the crop sits in it."""
     height, width = item.size
     dy, dx = (side - height) // 2, (side - width) // 2
     square = np.full((side, side, 3), 240, np.uint8)
@@ -88,13 +88,14 @@ def _tile_pixels(item: _Drawn, side: int) -> tuple:
         picture, opacity = np.full((height, width, 3), 255.0 * _NO_IMAGE_GREY, np.float32), _FILL_NO_IMAGE
     if item.mask is not None:
         weight = (opacity * item.mask)[..., None]
-        picture = picture * (1.0 - weight) + 255.0 * np.asarray(rgb(item.colour_index), np.float32) * weight
+        picture = picture * (1.0 - weight) + 255.0 * np.asarray(hex_to_rgb(fill), np.float32) * weight
     square[dy : dy + height, dx : dx + width] = np.clip(np.rint(picture), 0, 255).astype(np.uint8)
     return square, dx, dy
 
 
-def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, class_names: dict):
+def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, class_names: dict, colours: list):
     """One page of tiles on a grid of (columns, rows, legend rows): every page of a sheet has the same size.
+    ``colours``: each category's ``"#rrggbb"`` by its index in the file (``palette.category_colours``).
 
     Returns the figure and each tile's title as drawn.
     """
@@ -124,9 +125,9 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
         row, col = divmod(index, columns)
         x0 = px(_MARGIN + col * _CELL_W + (_CELL_W - _TILE) / 2)
         y0 = px(top + row * _CELL_H + 0.32)
-        square, dx, dy = _tile_pixels(item, side)
-        line = colour(item.colour_index)
-        page[y0 - frame : y0 + side + frame, x0 - frame : x0 + side + frame] = np.asarray(rgb(item.colour_index)) * 255
+        line = colours[item.colour_index]
+        square, dx, dy = _tile_pixels(item, side, line)
+        page[y0 - frame : y0 + side + frame, x0 - frame : x0 + side + frame] = np.asarray(hex_to_rgb(line)) * 255
         page[y0 : y0 + side, x0 : x0 + side] = square
         if item.mask is not None:
             # outlines of the mask padded with background, so an object at the crop's edge is closed;
@@ -180,7 +181,7 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
     figure.text(_MARGIN * dpi / width, 1 - px(0.58) / height, subheader, fontsize=9, va="center", color="#444444")
     if classes:
         handles = [
-            Patch(facecolor=colour(i), edgecolor=colour(i), label=_ellipsis(class_names[i], 24)) for i in classes
+            Patch(facecolor=colours[i], edgecolor=colours[i], label=_ellipsis(class_names[i], 24)) for i in classes
         ]
         # matplotlib fills a legend column by column; order the entries to read row by row
         used = min(per_row, len(handles))

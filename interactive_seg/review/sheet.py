@@ -14,6 +14,7 @@ from ..coco import CocoDocument
 from ..coco.locate import ImageLocator, name_parts
 from ..errors import InputError
 from ..files import ensure_folder, image_filter, open_atomic, write_bytes_atomic
+from ..palette import category_colours
 from ..provenance import record_of
 from .draw import _PDF_DPI, _PNG_DPI, _TILE, _columns, _compose, _draw_empty, _draw_page, _legend_per_row, _png_bytes
 from .pdf import _PdfWriter
@@ -215,6 +216,7 @@ def contact_sheet(
 
     class_index = {c["id"]: i for i, c in enumerate(doc.categories)}
     class_names = {i: str(c["name"]) for i, c in enumerate(doc.categories)}
+    colours = category_colours(doc.categories)  # each class's stored colour, as the widget draws it
     pdf = out.suffix.lower() == ".pdf"
     dpi = _PDF_DPI if pdf else _PNG_DPI
     step = per_page if old is None else max(1, per_page // 2)  # with compare a pair of tiles per object
@@ -263,7 +265,7 @@ def contact_sheet(
                 + f" of {len(anns)}"
                 f" · sorted by {sort}{where}"
             )
-            figure, picture, titles = _draw_page(items, grid, label, sub, dpi, class_names)
+            figure, picture, titles = _draw_page(items, grid, label, sub, dpi, class_names, colours)
             tiles = tuple(
                 Tile(
                     item.ann["id"],
