@@ -38,7 +38,10 @@ def test_a_folder_open_in_another_window_is_read_only_and_accept_keeps_the_promp
     box(viewer, 45, 25, 115, 95)
     wait(qtbot, widget)
     assert widget.accept() is None
-    assert "Read-only" in widget.status.text() and "open for writing in another window" in widget.status.text()
+    assert "Read-only" in widget.status.text() and "nothing was changed" in widget.status.text()
+    notice = widget.footer.notice
+    assert not notice.isHidden() and "open for writing in another window" in notice.text()  # the reason, once
+    assert "open for writing" not in widget.status.text()
     assert viewer.layers["preview"].data.any() and len(viewer.layers["boxes"].data) == 1  # nothing to draw again
     assert widget.object_list.count() == 0 and writer.count("img0.png") == 0
     writer.close()

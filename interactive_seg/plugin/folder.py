@@ -158,8 +158,8 @@ class Folder:
         session, widget = self.session, self.widget
         if session is None or not session.read_only or widget._key not in session.images:
             return False
-        widget._warn(f"Not saved: {session.read_only_reason}")
-        widget._say(f"Read-only: {session.read_only_reason}")
+        widget._warn(f"Not saved: {session.read_only_reason}")  # whole, above the status line
+        widget._say("Read-only: nothing was changed; the prompts stay.")
         return True
 
     def chosen(self, name: str) -> None:
