@@ -33,6 +33,23 @@ def test_learn_fits_each_component_to_its_pixels():
     assert cm.learn(pixels, parts, np.zeros(1000)) is None
 
 
+def test_log_likelihoods_are_each_gaussians_density():
+    # the quadratic-feature product against log(w) + log N(x; m, C), written out
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 256, (2000, 3)).astype(np.float64)
+    model = cm.learn(pixels, rng.integers(0, 4, 2000), rng.random(2000))  # component 4 empty
+    coefs, means, covs = cm._parts(model)
+    got = cm.component_log_likelihoods(model, pixels)
+    assert got.shape == (2000, 5) and np.isneginf(got[:, 4]).all()
+    for c in range(4):
+        d = pixels - means[c]
+        quad = np.einsum("ni,ij,nj->n", d, np.linalg.inv(covs[c]), d)
+        want = np.log(coefs[c]) - 0.5 * np.log(np.linalg.det(covs[c])) - 0.5 * quad
+        np.testing.assert_allclose(got[:, c], want, rtol=1e-9, atol=1e-9)
+    top = got[:, :4].max(1)
+    np.testing.assert_allclose(cm.log_likelihood(model, pixels), top + np.log(np.exp(got[:, :4] - top[:, None]).sum(1)))
+
+
 def test_flat_colours_give_models_that_opencv_accepts():
     # one colour everywhere: singular covariances get the diagonal OpenCV would add
     flat = np.full((50, 3), 128.0)

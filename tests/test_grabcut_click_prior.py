@@ -44,6 +44,43 @@ def test_cut_gives_opencvs_labelling_without_extra_costs(scene):
     assert (ours[labels == cv2.GC_FGD] == cv2.GC_FGD).all() and (ours[labels == cv2.GC_BGD] == cv2.GC_BGD).all()
 
 
+def test_a_kept_graph_cuts_as_a_fresh_one(scene):
+    # the cuts of one call continue one graph (only the terminal capacities change, by
+    # their difference): each cut is the one a fresh graph gives, wherever it moves
+    image, truth = scene
+    rng = np.random.default_rng(2)
+    image = np.clip(image.astype(int) + rng.integers(-40, 41, image.shape), 0, 255).astype(np.uint8)
+    x = image.reshape(-1, 3).astype(np.float64)
+    fg_model = colour_models.fit_initial(x[truth.ravel()])
+    bg_model = colour_models.fit_initial(x[~truth.ravel()])
+    weights = graphcut.smoothness(image)
+    kept = graphcut.GridCut(weights)
+    labels = np.where(truth, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    none, left, right = np.zeros(truth.shape), np.zeros(truth.shape), np.zeros(truth.shape)
+    left[:, :80], right[:, 80:] = 1000.0, 1000.0
+    cuts = []
+    for against in (none, left, right, none, left):
+        fresh = graphcut.cut(image, labels.copy(), bg_model, fg_model, weights=weights, extra=(against, none))
+        again = graphcut.cut(
+            image, labels.copy(), bg_model, fg_model, weights=weights, extra=(against, none), graph=kept
+        )
+        np.testing.assert_array_equal(again, fresh)
+        cuts.append(fresh == cv2.GC_PR_FGD)
+    assert cuts[0][:, :80].any() and not cuts[1][:, :80].any() and not cuts[2][:, 80:].any()
+    np.testing.assert_array_equal(cuts[3], cuts[0])
+    # a pin and refitted models
+    labels = np.where(cuts[0], cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    labels[60, 20] = cv2.GC_FGD
+    fg_model = colour_models.fit_initial(x[(labels == cv2.GC_PR_FGD).ravel()], seed=1)
+    fresh = graphcut.cut(image, labels.copy(), bg_model, fg_model, weights=weights)
+    np.testing.assert_array_equal(graphcut.cut(image, labels.copy(), bg_model, fg_model, graph=kept), fresh)
+    # a graph built for other weights is not continued
+    other = graphcut.GridCut(graphcut.smoothness(image[::-1].copy()))
+    np.testing.assert_array_equal(
+        graphcut.cut(image, labels.copy(), bg_model, fg_model, weights=weights, graph=other), fresh
+    )
+
+
 def test_extra_costs_move_the_cut(scene):
     image, truth = scene
     labels = np.where(truth, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)

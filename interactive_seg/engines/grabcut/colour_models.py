@@ -46,6 +46,10 @@ _KMEANS_ITERATIONS = 10  # as OpenCV's initGMMs
 _MIN_WEIGHT = 1e-3  # a component that less than a thousandth of a pixel supports is empty
 _MIN_EIGENVALUE = 1e-6
 _MIN_DET = 1e-9  # OpenCV refuses covariances with determinant <= DBL_EPSILON; stay well clear
+# where a (3, 3) matrix's entries sit among _features' columns: [[rr rg rb] [rg gg gb] [rb gb bb]]
+_QUADRATIC = np.array([[0, 1, 2], [1, 3, 4], [2, 4, 5]])
+_UPPER = np.triu_indices(3)  # (rr rg rb gg gb bb): the same columns' order
+_TWICE_OFF_DIAGONAL = np.array([1.0, 2.0, 2.0, 1.0, 2.0, 1.0])
 
 
 def _det3(c: np.ndarray) -> float:
@@ -75,17 +79,16 @@ def learn(pixels: np.ndarray, components: np.ndarray, weights: Optional[np.ndarr
     k = COMPONENTS
     if len(pixels) == 0:
         return None
-    w = np.ones(len(pixels)) if weights is None else np.asarray(weights, np.float64)
-    total = np.bincount(components, weights=w, minlength=k)
+    f = _features(pixels)
+    if weights is not None:
+        f *= np.asarray(weights, np.float64)
+    # per component: the sums of the weighted products, colours and weights
+    stats = np.stack([np.bincount(components, weights=row, minlength=k) for row in f], 1)
+    total = stats[:, 9]
     if total.sum() <= _MIN_WEIGHT:
         return None
-    sums = np.stack([np.bincount(components, weights=w * pixels[:, i], minlength=k) for i in range(3)], 1)
-    products = np.empty((k, 3, 3))
-    for i in range(3):
-        for j in range(i, 3):
-            products[:, i, j] = products[:, j, i] = np.bincount(
-                components, weights=w * pixels[:, i] * pixels[:, j], minlength=k
-            )
+    sums = stats[:, 6:9]
+    products = stats[:, _QUADRATIC]
     model = np.zeros(MODEL_SIZE)
     coefs, means, covs = model[:k], model[k : 4 * k].reshape(k, 3), model[4 * k :].reshape(k, 3, 3)
     for c in range(k):
@@ -119,22 +122,51 @@ def fit_initial(pixels: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def component_log_likelihoods(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """(n, COMPONENTS): log(weight_c * N(x; mean_c, cov_c)) up to a shared constant;
-    ``-inf`` for empty components."""
+    ``-inf`` for empty components.
+
+    Each Gaussian's log density is a quadratic in the colour, so all five are one product
+    of the pixels' quadratic features (:func:`_features`) with a (10, 5) coefficient table."""
     coefs, means, covs = _parts(model)
-    out = np.full((len(pixels), COMPONENTS), -np.inf)
-    for c in range(COMPONENTS):
-        if coefs[c] <= 0:
-            continue
+    table = np.zeros((10, COMPONENTS))
+    live = coefs > 0
+    for c in np.flatnonzero(live):
         inverse = np.linalg.inv(covs[c])
-        d = pixels - means[c]
-        quad = np.einsum("ni,ni->n", d @ inverse, d)
-        out[:, c] = np.log(coefs[c]) - 0.5 * np.linalg.slogdet(covs[c])[1] - 0.5 * quad
-    return out
+        inverse = 0.5 * (inverse + inverse.T)
+        im = inverse @ means[c]
+        # -(x - m)' A (x - m) / 2 = -x'Ax / 2 + (Am)'x - m'Am / 2
+        table[0:6, c] = -0.5 * inverse[_UPPER] * _TWICE_OFF_DIAGONAL
+        table[6:9, c] = im
+        table[9, c] = np.log(coefs[c]) - 0.5 * np.linalg.slogdet(covs[c])[1] - 0.5 * float(means[c] @ im)
+    # (COMPONENTS, n), each component's row contiguous; einsum's own loop, not BLAS, whose
+    # threads fight the engine's own (two fits, the comparison) for the cores
+    out = np.einsum("kc,kn->cn", table, _features(pixels))
+    out[~live] = -np.inf
+    return out.T
+
+
+def _features(pixels: np.ndarray) -> np.ndarray:
+    """(10, n) float64, one row per feature (rows are contiguous, so the per-pixel sums and
+    maxima over components stay fast): the products r*r, r*g, r*b, g*g, g*b, b*b (the
+    order of ``_UPPER``; ``_QUADRATIC`` indexes them as a symmetric 3 x 3 matrix), then
+    r, g, b and 1."""
+    xt = np.asarray(pixels, np.float64).reshape(-1, 3).T
+    f = np.empty((10, xt.shape[1]))
+    np.multiply(xt, xt[0], out=f[0:3])
+    np.multiply(xt[1:], xt[1], out=f[3:5])
+    np.multiply(xt[2], xt[2], out=f[5])
+    f[6:9] = xt
+    f[9] = 1.0
+    return f
 
 
 def _logsumexp(values: np.ndarray) -> np.ndarray:
     top = values.max(1)
-    return top + np.log(np.exp(values - top[:, None]).sum(1))
+    shifted = values - top[:, None]
+    np.exp(shifted, out=shifted)
+    total = shifted.sum(1)
+    np.log(total, out=total)
+    total += top
+    return total
 
 
 def log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:

@@ -63,6 +63,7 @@ def iterate(
         bg_model = colour_models.fit_initial(x[~maybe_fg], settings.seed)
         fg_model = colour_models.fit_initial(x[maybe_fg], settings.seed)
     done = 0
+    graph = None
     for _ in range(iterations):
         done += 1
         maybe_fg = (flat == GC_FGD) | (flat == GC_PR_FGD)
@@ -83,7 +84,9 @@ def iterate(
         before = maybe_fg
         if extra is not None and work.smooth is None:
             work.smooth = graphcut.smoothness(work.pixels)
-        recut = partial(_cut, pixels, labels, bg_model, fg_model, work, extra)
+        if extra is not None and graph is None:
+            graph = graphcut.GridCut(work.smooth)  # each cut of this call continues its flow
+        recut = partial(_cut, pixels, labels, bg_model, fg_model, work, extra, graph)
         recut()
         if tight is not None:
             pinpoint(pixels, labels, bg_model, fg_model, tight, settings.tightness, recut)
@@ -93,11 +96,12 @@ def iterate(
     return bg_model[None].copy(), fg_model[None].copy(), done
 
 
-def _cut(pixels, labels, bg_model, fg_model, work, extra) -> None:
+def _cut(pixels, labels, bg_model, fg_model, work, extra, graph=None) -> None:
     """One graph cut of ``labels`` with the colour models frozen: OpenCV's, or (with
-    ``extra`` costs) this package's own on ``work``'s smoothness weights."""
+    ``extra`` costs) this package's own on ``work``'s smoothness weights (continuing
+    ``graph``, the call's last cut)."""
     if extra is not None:
-        graphcut.cut(pixels, labels, bg_model, fg_model, weights=work.smooth, extra=extra)
+        graphcut.cut(pixels, labels, bg_model, fg_model, weights=work.smooth, extra=extra, graph=graph)
     else:
         cv2.grabCut(pixels, labels, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
 

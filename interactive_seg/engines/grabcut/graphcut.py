@@ -21,7 +21,7 @@ import numpy as np
 
 from . import colour_models
 
-__all__ = ["GAMMA", "smoothness", "cut", "band_cut"]
+__all__ = ["GAMMA", "smoothness", "GridCut", "cut", "band_cut"]
 
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = cv2.GC_BGD, cv2.GC_FGD, cv2.GC_PR_BGD, cv2.GC_PR_FGD
 #: OpenCV's smoothness weight; hard labels are linked with 9 times that (its ``lambda``).
@@ -76,6 +76,43 @@ def smoothness(pixels: np.ndarray, gamma: float = GAMMA) -> list:
     return weights
 
 
+class GridCut:
+    """The graph of one working grid's smoothness ``weights``, kept between the cuts of one
+    call: a cut after the first changes only the terminal capacities (by their difference)
+    and reuses the last maxflow's search trees (Kohli and Torr, ICCV 2005), so the cuts
+    after the first cost what the colour models' refit and the pins changed. The cut is
+    the same minimum cut a fresh graph gives."""
+
+    def __init__(self, weights: list):
+        import maxflow  # PyMaxflow
+
+        h, w = weights[0].shape
+        self.weights = weights
+        self.graph = maxflow.Graph[float](h * w, 4 * h * w)
+        self.nodes = self.graph.add_grid_nodes((h, w))
+        for (dy, dx), wmap in zip(_OFFSETS, weights):
+            structure = np.zeros((3, 3))
+            structure[1 + dy, 1 + dx] = 1
+            self.graph.add_grid_edges(self.nodes, weights=wmap, structure=structure, symmetric=True)
+        self._caps = None
+
+    def background(self, to_source: np.ndarray, to_sink: np.ndarray) -> np.ndarray:
+        """(h, w) bool: the pixels on the background side of the minimum cut with these
+        terminal capacities (``to_source`` paid when a pixel ends up background,
+        ``to_sink`` when it ends up object)."""
+        if self._caps is None:
+            self.graph.add_grid_tedges(self.nodes, to_source, to_sink)
+            self.graph.maxflow()
+        else:
+            d_source, d_sink = to_source - self._caps[0], to_sink - self._caps[1]
+            changed = (d_source != 0) | (d_sink != 0)
+            self.graph.add_grid_tedges(self.nodes, d_source, d_sink)
+            self.graph.mark_grid_nodes(self.nodes[changed])
+            self.graph.maxflow(reuse_trees=True)
+        self._caps = (to_source, to_sink)
+        return self.graph.get_grid_segments(self.nodes)
+
+
 def cut(
     pixels: np.ndarray,
     labels: np.ndarray,
@@ -85,6 +122,7 @@ def cut(
     gamma: float = GAMMA,
     weights: Optional[list] = None,
     extra: Optional[tuple] = None,
+    graph: Optional[GridCut] = None,
 ) -> np.ndarray:
     """One graph cut of GrabCut's energy with the colour models frozen; relabels the
     probable pixels of ``labels`` in place (``GC_PR_FGD`` / ``GC_PR_BGD``) and returns it.
@@ -103,12 +141,13 @@ def cut(
         :func:`smoothness`'s maps for these pixels and ``gamma`` (computed when ``None``).
     extra : (object_cost, background_cost), optional
         Per-pixel costs added to labelling a probable pixel object and background.
+    graph : GridCut, optional
+        The graph of the last cut on the same grid and ``weights``, cut again from where
+        it ended (a fresh graph when ``None`` or built for other weights).
     """
-    import maxflow  # PyMaxflow
-
     h, w = labels.shape
     if weights is None:
-        weights = smoothness(pixels, gamma)
+        weights = graph.weights if graph is not None else smoothness(pixels, gamma)
     flat = labels.reshape(-1)
     free = (flat == GC_PR_BGD) | (flat == GC_PR_FGD)
     hard = 9.0 * gamma
@@ -126,15 +165,9 @@ def cut(
         to_sink[free] = obj - low
     to_source[flat == GC_FGD] = hard
     to_sink[flat == GC_BGD] = hard
-    graph = maxflow.Graph[float](h * w, 4 * h * w)
-    nodes = graph.add_grid_nodes((h, w))
-    for (dy, dx), wmap in zip(_OFFSETS, weights):
-        structure = np.zeros((3, 3))
-        structure[1 + dy, 1 + dx] = 1
-        graph.add_grid_edges(nodes, weights=wmap, structure=structure, symmetric=True)
-    graph.add_grid_tedges(nodes, to_source.reshape(h, w), to_sink.reshape(h, w))
-    graph.maxflow()
-    background_side = graph.get_grid_segments(nodes).reshape(-1)
+    if graph is None or graph.weights is not weights:
+        graph = GridCut(weights)
+    background_side = graph.background(to_source.reshape(h, w), to_sink.reshape(h, w)).reshape(-1)
     flat[free] = np.where(background_side[free], GC_PR_BGD, GC_PR_FGD)
     return labels
 
@@ -253,14 +286,18 @@ def band_cut(
         b = img[max(0, -dy) + dy : bh - max(0, dy) + dy, max(0, -dx) + dx : bw - max(0, dx) + dx]
         if step > 1:
             a, b = a[::step, ::step], b[::step, ::step]
-        d = a.astype(np.float64) - b
-        total += float((d * d).sum())
+        if img.dtype == np.uint8:  # the squares' sum, exact in integers (and faster)
+            d = a.astype(np.int16) - b
+            total += float(np.einsum("ijk,ijk->", d, d, dtype=np.int64))
+        else:
+            d = a.astype(np.float64) - b
+            total += float((d * d).sum())
         count += a.shape[0] * a.shape[1]
     beta = 0.0 if total <= 1e-12 or count == 0 else 1.0 / (2.0 * total / count)
 
     x = _gather(pixels, py, px).astype(np.float64)
-    background = -_log_likelihood(bg_model, x)
-    obj = -_log_likelihood(fg_model, x)
+    background = -colour_models.log_likelihood(np.asarray(bg_model, np.float64).ravel(), x)
+    obj = -colour_models.log_likelihood(np.asarray(fg_model, np.float64).ravel(), x)
     low = np.minimum(obj, background)
     to_source, to_sink = background - low, obj - low
 
@@ -301,29 +338,6 @@ def band_cut(
     graph.maxflow()
     mask[py, px] = ~graph.get_grid_segments(ids)
     return mask
-
-
-def _log_likelihood(model: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``colour_models.log_likelihood`` for many pixels, with the 3 x 3 quadratic forms
-    written out: no matrix products, whose BLAS threads cost more than the arithmetic
-    when other work holds the cores."""
-    coefs, means, covs = colour_models._parts(np.asarray(model, np.float64).ravel())
-    c0, c1, c2 = x[:, 0], x[:, 1], x[:, 2]
-    parts = []
-    for c in range(len(coefs)):
-        if coefs[c] <= 0:
-            continue
-        a = np.linalg.inv(covs[c])
-        d0, d1, d2 = c0 - means[c, 0], c1 - means[c, 1], c2 - means[c, 2]
-        quad = d0 * (a[0, 0] * d0 + (a[0, 1] + a[1, 0]) * d1 + (a[0, 2] + a[2, 0]) * d2)
-        quad += d1 * (a[1, 1] * d1 + (a[1, 2] + a[2, 1]) * d2)
-        quad += a[2, 2] * d2 * d2
-        parts.append(np.log(coefs[c]) - 0.5 * np.linalg.slogdet(covs[c])[1] - 0.5 * quad)
-    if not parts:
-        return np.full(len(x), -np.inf)
-    values = np.stack(parts)
-    top = values.max(0)
-    return top + np.log(np.exp(values - top).sum(0))
 
 
 def _gather(pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

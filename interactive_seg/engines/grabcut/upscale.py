@@ -56,7 +56,8 @@ def levels(
     pixels at that level; the marks (``marks``, full resolution) are hard at the last.
 
     Returns the mask and what a next call on the same region continues from
-    (``previous``: the working mask, every level's mask and every level's pixels)."""
+    (``previous``: the working mask, every level's mask, every level's pixels and the
+    samples its colour models are refitted to)."""
     rx0, ry0, rx1, ry1 = region
     crop = rgb[ry0:ry1, rx0:rx1]
     wh, ww = small.shape
@@ -64,13 +65,14 @@ def levels(
     changed = None
     if previous is not None and previous[0].shape == small.shape and len(previous[1]) == len(sizes):
         changed = cv2.dilate((previous[0] != small).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        pyramid = previous[2]  # the same region of the same image: its levels' pixels
+        pyramid, samples = previous[2], previous[3]  # the same region of the same image
     else:
         pyramid = [crop]
         for size in sizes[-2::-1]:
             pyramid.append(np.ascontiguousarray(cv2.resize(pyramid[-1], size, interpolation=cv2.INTER_AREA)))
         pyramid.reverse()
         pyramid[-1] = np.ascontiguousarray(crop)
+        samples = [_samples(pixels) for pixels in pyramid]
     fixed = ()
     overlap = None if marks is None else marks.overlap(region)
     if overlap is not None:
@@ -81,7 +83,7 @@ def levels(
         if not changed.any() and not fixed:
             return previous[1][-1].copy(), previous
     mask, kept = small, []
-    for k, (size, pixels) in enumerate(zip(sizes, pyramid)):
+    for k, (size, pixels, sampled) in enumerate(zip(sizes, pyramid, samples)):
         growth = max(size) / max(mask.shape)
         r = max(int(radius), int(np.ceil(1.5 * growth)))
         coarse = mask
@@ -92,11 +94,11 @@ def levels(
             only = cv2.resize(changed.astype(np.uint8), coarse.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
             here = cv2.resize(changed.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
             mask = _kept_but(previous[1][k], mask, here)
-        bg, fg = _refitted(pixels, mask, bg, fg)
+        bg, fg = _refitted(sampled, mask, bg, fg)
         last = k == len(sizes) - 1
         mask = graphcut.band_cut(pixels, mask, coarse, r, bg, fg, marks=fixed if last else (), only=only)
         kept.append(mask.copy() if last else mask)
-    return mask, (small.copy(), kept, pyramid)
+    return mask, (small.copy(), kept, pyramid, samples)
 
 
 def _kept_but(before: np.ndarray, now: np.ndarray, here: np.ndarray) -> np.ndarray:
@@ -110,12 +112,19 @@ def _kept_but(before: np.ndarray, now: np.ndarray, here: np.ndarray) -> np.ndarr
     return out
 
 
-def _refitted(pixels: np.ndarray, mask: np.ndarray, bg: np.ndarray, fg: np.ndarray) -> tuple:
+def _samples(pixels: np.ndarray) -> tuple:
+    """(step, colours): the level's pixels ``[::step, ::step]`` as (n, 3) float64, at most
+    about ``_SAMPLES`` of them."""
+    step = max(1, int(np.ceil(np.sqrt(pixels.shape[0] * pixels.shape[1] / _SAMPLES))))
+    return step, pixels[::step, ::step].reshape(-1, 3).astype(np.float64)
+
+
+def _refitted(sampled: tuple, mask: np.ndarray, bg: np.ndarray, fg: np.ndarray) -> tuple:
     """The two colour models refitted to this level's pixels of their side (away from the
-    boundary), one hard-assignment round each; a side too small to refit keeps its model."""
-    step = max(1, int(np.ceil(np.sqrt(mask.size / _SAMPLES))))
+    boundary), one hard-assignment round each, on the level's ``sampled`` pixels
+    (:func:`_samples`); a side too small to refit keeps its model."""
+    step, x = sampled
     inner, outer = _sampled_sides(mask, step, 2)
-    x = pixels[::step, ::step].reshape(-1, 3).astype(np.float64)
     out = []
     for side, model in ((outer, bg), (inner, fg)):
         xs = x[side.ravel()]
@@ -130,12 +139,11 @@ def _sampled_sides(mask: np.ndarray, step: int, reach: int) -> tuple:
     (OpenCV's default border), evaluated only where sampled."""
     h, w = mask.shape
     ys, xs = np.arange(0, h, step), np.arange(0, w, step)
-    inner = np.ones((ys.size, xs.size), bool)
-    outer = np.ones((ys.size, xs.size), bool)
     offsets = np.arange(-reach, reach + 1)
-    cols = np.clip(xs[None, :] + offsets[:, None], 0, w - 1)  # (offsets, sampled columns)
-    for dy in offsets:
-        rows = mask[np.ix_(np.clip(ys + dy, 0, h - 1), cols.ravel())].reshape(ys.size, offsets.size, xs.size)
-        inner &= rows.all(axis=1)
-        outer &= ~rows.any(axis=1)
+    # whole rows first (a row's copy is cheap), each sampled row's window reduced...
+    rows = mask[np.clip(ys[:, None] + offsets, 0, h - 1).ravel()].reshape(ys.size, offsets.size, w)
+    # ...then its columns' window at the sampled columns
+    cols = np.clip(xs[None, :] + offsets[:, None], 0, w - 1).ravel()  # (offsets, sampled columns)
+    inner = rows.all(axis=1)[:, cols].reshape(ys.size, offsets.size, xs.size).all(axis=1)
+    outer = ~rows.any(axis=1)[:, cols].reshape(ys.size, offsets.size, xs.size).any(axis=1)
     return inner, outer
