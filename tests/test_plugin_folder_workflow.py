@@ -475,3 +475,87 @@ def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make
     wait(qtbot, widget)
     qtbot.wait(700)
     assert widget.object_list.count() == 0
+
+
+def test_shift_enter_then_shift_right_keeps_the_object_on_its_image(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter before the preview came, then Next at once: the object is kept on the
+    image it was drawn on (it was dropped without a word)."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    wait(qtbot, widget)
+    qtbot.waitUntil(lambda: not widget.working, timeout=10000)
+    assert shown_image(widget) == "b.png" and widget.object_list.count() == 0
+    press(qtbot, "Left", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: shown_image(widget) == "a.png", timeout=5000)
+    assert widget.object_list.count() == 1
+    assert widget.session.count("a.png") == 1 and widget.session.count("b.png") == 0  # saved there
+
+
+def test_shift_enter_while_only_a_stale_preview_runs_says_there_is_nothing_to_accept(
+    make_napari_viewer, qtbot, tmp_path
+):
+    """Next while a preview is computed, then Shift+Enter on the new image: the old
+    preview's answer will be dropped, so there is nothing to wait for (the status said
+    "Computing the preview" for good)."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    slowed(widget, 1.0)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: shown_image(widget) == "b.png", timeout=5000)
+    assert widget.busy  # the old call still runs
+    press(qtbot, "Return", "Shift", widget=canvas)
+    assert "nothing to accept" in widget.notice.text()
+    assert "Computing the preview" not in widget.status.text()
+    wait(qtbot, widget)
+    qtbot.wait(100)
+    assert widget.object_list.count() == 0 and "Computing the preview" not in widget.status.text()
+
+
+def test_a_refused_rename_keeps_the_class_that_was_chosen(make_napari_viewer, qtbot, tmp_path):
+    """Renaming a class to another class's name is refused, and the class being renamed
+    stays the current one (the other class was chosen, and the next object went to it)."""
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    add_classes(qtbot, widget, ["cup"])
+    click_row(qtbot, widget.class_list, 0)
+    click_row(qtbot, widget.class_list, 0, double=True)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "cup")
+    press(qtbot, "Return", widget=editor)
+    qtbot.wait(50)
+    assert widget.model.classes == ["object", "cup"]
+    assert "already a class" in widget.notice.text()
+    assert widget.current_class() == "object"
+
+
+def test_a_warning_about_the_prompts_goes_with_them_and_is_said_once(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter with nothing to accept warns once (not again on the status line); Clear
+    or a new prompt takes the warning back at once, not at the next preview."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    for takes_back in ("clear", "prompt"):
+        press(qtbot, "Return", "Shift", widget=canvas)
+        assert "nothing to accept" in widget.notice.text() and not widget.notice.isHidden()
+        assert widget.status.text() != widget.notice.text()
+        if takes_back == "clear":
+            press(qtbot, "Escape", "Shift", widget=canvas)
+        else:
+            slowed(widget)
+            box(viewer, 45, 25, 115, 95)
+            qtbot.wait(1)
+        assert widget.notice.isHidden()
+        wait(qtbot, widget)

@@ -130,4 +130,7 @@ class ClassList(QGroupBox):
         old, new = self.model.classes[row], item.text().strip()
         if new != old:
             self._rename(old, new)
-        self.refresh(select=new if new in self.model.classes else old)
+        # the class on this row stays chosen: renamed, or (a refused name, such as another
+        # class's) as it was, never the other class of that name
+        names = self.model.classes
+        self.refresh(select=names[row] if row < len(names) else None)

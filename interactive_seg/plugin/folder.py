@@ -208,6 +208,7 @@ class Folder:
 
     def _show(self, name: str, image) -> None:
         widget = self.widget
+        widget.keep_waiting_accept()  # on the image it was asked for, before that one goes
         widget._switching = True
         try:
             layer = widget.image_combo.add_session_image(image, name)

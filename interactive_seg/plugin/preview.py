@@ -117,6 +117,7 @@ class PreviewRunner:
         self.generation = 0
         self.pending = None  # (generation, engine, image, prompts) waiting to run
         self.worker = None
+        self._running = None  # the generation of the request the worker answers
         self.embed_worker = None
         self._reset = False  # reset the engine before its next call (in the worker)
         self._embed_request = None  # an embedding waiting for the running engine call
@@ -137,6 +138,12 @@ class PreviewRunner:
     def busy(self) -> bool:
         """True while an engine call runs or waits to run, or an embedding runs."""
         return self.worker is not None or self.pending is not None or self.embedding
+
+    @property
+    def answering(self) -> bool:
+        """True while the answer to the newest request is to come: it runs or waits to run
+        (a stale call still running, whose answer will be dropped, does not count)."""
+        return self.pending is not None or (self.worker is not None and self._running == self.generation)
 
     @property
     def embedding(self) -> bool:
@@ -179,7 +186,7 @@ class PreviewRunner:
         worker.returned.connect(lambda preview, g=generation: self._returned(g, preview))
         worker.errored.connect(lambda exc, g=generation: self._errored(g, exc))
         worker.finished.connect(self._finished)
-        self.worker = worker
+        self.worker, self._running = worker, generation
         self._on_status("Segmenting...")
         worker.start()
 
@@ -209,7 +216,7 @@ class PreviewRunner:
         (self._on_refused if isinstance(exc, InputError) else self._on_failed)(exc)
 
     def _finished(self) -> None:
-        self.worker = None
+        self.worker = self._running = None
         if self._embed_request is not None and self.embed_worker is None:
             self._start_embedding()
         elif self.pending is not None and self.embed_worker is None:

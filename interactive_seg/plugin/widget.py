@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QCoreApplication, QEventLoop, Qt, QThread, QTimer
 from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
@@ -211,13 +211,16 @@ class SegmentationWidget(QWidget):
 
     # -- messages ------------------------------------------------------------------------
     def _say(self, text: str) -> None:
-        self.status.setText(text)
+        shown = not self.notice.isHidden() and self.notice.text() == text  # whole above already: not twice
+        self.status.setText("" if shown else text)
 
     def _warn(self, text: str) -> None:
         """A warning: a napari notification, and whole in the panel until it no longer applies
         (:meth:`_settled`)."""
         show_warning(text)
         self.footer.warn(text)
+        if self.status.text() == text:
+            self.status.setText("")  # said once, in the warning's place
 
     def _settled(self) -> None:
         """The warning shown no longer applies (another image, a preview, a kept object)."""
@@ -287,6 +290,7 @@ class SegmentationWidget(QWidget):
 
     def choose_image(self, layer: Image) -> None:
         """Segment in ``layer`` from now on: its objects are shown, the prompts start afresh."""
+        self.keep_waiting_accept()
         self.jobs.finish()
         try:
             image = image_of(layer)
@@ -372,6 +376,7 @@ class SegmentationWidget(QWidget):
         if new_step:  # a new step of the user's: a redo of what was undone is gone (and an Accept waiting)
             self.history.new_step()
             self._accept_next = False
+            self._settled()  # a warning about the prompts before no longer applies
         self._refusal = None
         self._update_buttons()
         try:
@@ -452,7 +457,7 @@ class SegmentationWidget(QWidget):
         background (a large image: :attr:`working` is True until it is drawn)."""
         if self._image is None:
             return None
-        if self.busy and not _ready:
+        if self.runner.answering and not _ready:  # (a stale call still running has no answer to wait for)
             self._accept_next = True
             self._say("Computing the preview: it is kept as soon as it is ready (Shift+Esc or a new prompt cancels).")
             return None
@@ -487,6 +492,21 @@ class SegmentationWidget(QWidget):
         self._settled()
         return change.object_id if change is not Ellipsis else None
 
+    def keep_waiting_accept(self) -> None:
+        """Before the image changes: an Accept asked for while its preview was computed
+        (Shift+Enter, then Next before the preview came) waits for that preview and keeps
+        it on the image it was made for; it is never dropped unsaid."""
+        if not self._accept_next:
+            return
+        self._say("Keeping the object on this image before the next one is shown...")
+        self.status.repaint()
+        while self._accept_next and self.runner.answering:
+            # the preview's answer comes as a queued signal; the user's input waits meanwhile
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+            if self._accept_next and self.runner.answering:
+                QThread.msleep(5)
+        self._accept_next = False
+
     def _record(self, preview: Preview) -> Optional[dict]:
         """The provenance record of the object ``preview`` makes (None for a preview no
         engine made here: an object loaded for editing and accepted as it was). Its parts,
@@ -508,6 +528,7 @@ class SegmentationWidget(QWidget):
         self._editing = self._prior = None
         self._set_preview(None)
         self.prompt_panel.fresh()
+        self._settled()  # what was said about the prompts no longer applies
         if say:
             self._say(f"Cleared. {DRAW}")
 
