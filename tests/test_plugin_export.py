@@ -163,3 +163,18 @@ def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbo
     assert out.dtype == dtype and out.shape == (*kept[crop].shape, 4)
     assert (out[..., 3] == np.where(kept[crop], top, 0)).all()
     assert (out[..., 0] == np.where(kept[crop], grey[crop], 0)).all()
+
+
+def test_the_coco_field_says_what_it_is_for_with_each_scope(qtbot):
+    """The whole folder writes the session's COCO file into the field's path; the current
+    image adds its objects to it: the field's hint follows the choice."""
+    from interactive_seg.plugin.export_dialog import SCOPES, ExportDialog
+
+    dialog = ExportDialog(folder_scope=True)
+    qtbot.addWidget(dialog)
+    assert "folder's COCO file is written" in dialog.coco.placeholderText()
+    dialog.scope.setCurrentText(SCOPES[1])
+    assert "add this image's objects" in dialog.coco.placeholderText()
+    alone = ExportDialog()
+    qtbot.addWidget(alone)
+    assert "add this image's objects" in alone.coco.placeholderText()

@@ -70,19 +70,27 @@ class ExportDialog(QDialog):
         self.format.addItems([".png", ".tif", ".jpg"])
         form.addRow("File type", self.format)
         self.coco = QLineEdit("")
-        self.coco.setPlaceholderText("optional: path of a COCO .json to add these objects to")
         form.addRow("COCO file", self.coco)
+        self.scope.currentTextChanged.connect(self._scope_changed)
+        self._scope_changed()
         self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
         form.addRow(self.polygons)
-        self.coco.setToolTip(
-            "With the whole folder: where the session's COCO file is written (default: annotations.coco.json in the output folder)"
-        )
         if settings:
             self.restore(settings)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _scope_changed(self) -> None:
+        """The COCO field says what it is for: the whole folder writes the session's COCO
+        file there, the current image adds its objects to the file named."""
+        if self.scope.currentText() == SCOPES[0]:
+            hint = "optional: where the folder's COCO file is written (default: annotations.coco.json in the output folder)"
+        else:
+            hint = "optional: path of a COCO .json to add this image's objects to"
+        self.coco.setPlaceholderText(hint)
+        self.coco.setToolTip(hint)
 
     def values(self) -> dict:
         try:

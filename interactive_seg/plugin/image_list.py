@@ -6,10 +6,12 @@ list changes (an unreadable image leaves it). Images of a dataset with subfolder
 grouped under a row per folder (``train/cat/``) and shown by their file name; a flat
 folder shows its file names alone, as before. Typing in the filter box narrows the rows to
 the paths that hold the text (any case; words apart each must appear); Next and Previous
-(Shift+Right / Shift+Left) walk the rows shown. The highlighted row is always the image on
-the canvas (:attr:`ImageList.shown`, set by the widget once an image is shown): a row the
-user picks that cannot be shown gives the highlight back, so the list and the canvas never
-disagree.
+(Shift+Right / Shift+Left) walk the rows shown. The highlighted row is the image on the
+canvas (:attr:`ImageList.shown`, set by the widget once an image is shown), or, while a
+large image is read in the background, the one being opened (:attr:`ImageList.pending`;
+the status line says "Opening ..." and presses go on from it): a row the user picks that
+cannot be shown gives the highlight back, so the list and the canvas never disagree once
+nothing is being opened.
 """
 
 from __future__ import annotations
