@@ -187,7 +187,13 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
                 raise InputError(
                     f"Object {value}'s mask has the shape {mask.shape}, not the image's {shape}; give a mask of the image's size."
                 )
-            labels[mask] = value
+            # painted within the mask's box: a full-size mask (a decoded annotation, often
+            # in Fortran order) painted whole took 0.18 s on a 6000 x 4000 photograph
+            rows = np.flatnonzero(mask.any(axis=1))
+            if rows.size:
+                cols = np.flatnonzero(mask.any(axis=0))
+                window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+                np.copyto(labels[window], value, where=mask[window])
         classes[value] = str(obj.category)
     return labels, classes
 

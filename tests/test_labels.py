@@ -90,3 +90,24 @@ def test_labels_into_a_document_changes_only_what_differs():
     assert removed == [added[8]] and doc.count(image) == 1
     with pytest.raises(InputError, match="labels of the image's size"):
         labels_into_document(doc, image, np.zeros((4, 4), np.int32), {}, {})
+
+
+def test_full_size_masks_paint_as_boolean_indexing_would_in_either_memory_order():
+    """Masks of the image's size (decoded annotations come in Fortran order) are painted
+    within their box; later objects over earlier ones, empty masks paint nothing."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        objects = []
+        for k in range(int(rng.integers(0, 5))):
+            mask = rng.random((h, w)) < rng.random()
+            if rng.random() < 0.5:
+                mask = np.asfortranarray(mask)
+            objects.append(SimpleNamespace(id=k + 1, category="c", mask=mask))
+        expected = np.zeros((h, w), np.int32)
+        for obj in objects:
+            expected[obj.mask] = obj.id
+        labels, _ = objects_to_labels((h, w), objects)
+        assert np.array_equal(labels, expected)

@@ -262,3 +262,35 @@ def test_every_change_undo_and_redo_matches_whole_image_bookkeeping(ops):
         rows, cols = np.nonzero(labels == i)
         assert objects.area(i) == len(rows)
         assert objects.bbox(i) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+
+
+def test_the_index_counts_each_object_within_its_box_as_a_whole_count_would():
+    """Areas and boxes of label images with overlapping, gapped and far-apart ids, against
+    a count of the whole image (the index counts inside each id's box, and over the whole
+    image only where the boxes overlap much)."""
+    from interactive_seg.model.objects import _index
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        labels = np.zeros((h, w), np.int32)
+        for _ in range(int(rng.integers(0, 8))):
+            value, y0, x0 = int(rng.integers(1, 12)), int(rng.integers(0, h)), int(rng.integers(0, w))
+            labels[y0 : y0 + int(rng.integers(1, h + 1)), x0 : x0 + int(rng.integers(1, w + 1))] = value
+        area, boxes = _index(labels)
+        values, counts = np.unique(labels[labels > 0], return_counts=True)
+        assert area == {int(v): int(c) for v, c in zip(values, counts)}
+        for value in values:
+            ys, xs = np.nonzero(labels == value)
+            assert boxes[int(value)] == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+
+
+def test_labels_handed_over_are_taken_as_they_are():
+    from interactive_seg.model.objects import ObjectSet
+
+    labels = np.zeros((4, 5), np.int32)
+    labels[1:3, 1:4] = 7
+    taken = ObjectSet((4, 5), labels, {7: "cat"}, copy=False)
+    copied = ObjectSet((4, 5), labels, {7: "cat"})
+    assert taken.labels is labels and copied.labels is not labels
+    assert taken.classes == copied.classes == {7: "cat"}

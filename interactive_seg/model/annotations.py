@@ -149,7 +149,7 @@ class Annotations(ClassList):
         in_session = self.session is not None and key in self.session.images
         if in_session:
             labels, classes = self.session.labels(key, shape)
-            objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history)
+            objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history, copy=False)
             entry = _Image(objects, str(key), True, set(objects.ids))
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
