@@ -448,14 +448,21 @@ def slowed(widget, seconds=0.6):
     engine.segment = slow_segment
 
 
-def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make_napari_viewer, qtbot, tmp_path):
-    root = make_folder(tmp_path / "photos")
+def accepted_while_computed(make_napari_viewer, qtbot, root):
+    """The folder opened, a box drawn on a slowed engine, Shift+Enter before its preview
+    came: ``(viewer, widget, canvas)``."""
     viewer, widget = opened(make_napari_viewer, qtbot, root)
     canvas = viewer.window._qt_viewer.canvas.native
     slowed(widget)
     box(viewer, 45, 25, 115, 95)
     qtbot.waitUntil(lambda: widget.busy, timeout=3000)
     press(qtbot, "Return", "Shift", widget=canvas)
+    return viewer, widget, canvas
+
+
+def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make_napari_viewer, qtbot, tmp_path):
+    root = make_folder(tmp_path / "photos")
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
     assert widget.object_list.count() == 0 and "kept as soon as it is ready" in widget.status.text()
     wait(qtbot, widget)
     qtbot.waitUntil(lambda: not widget.working, timeout=10000)
@@ -465,12 +472,7 @@ def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make
 
 def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make_napari_viewer, qtbot, tmp_path):
     root = make_folder(tmp_path / "photos")
-    viewer, widget = opened(make_napari_viewer, qtbot, root)
-    canvas = viewer.window._qt_viewer.canvas.native
-    slowed(widget)
-    box(viewer, 45, 25, 115, 95)
-    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
-    press(qtbot, "Return", "Shift", widget=canvas)
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
     press(qtbot, "Escape", "Shift", widget=canvas)  # Clear
     wait(qtbot, widget)
     qtbot.wait(700)
@@ -481,12 +483,7 @@ def test_shift_enter_then_shift_right_keeps_the_object_on_its_image(make_napari_
     """Shift+Enter before the preview came, then Next at once: the object is kept on the
     image it was drawn on (it was dropped without a word)."""
     root = make_folder(tmp_path / "photos")
-    viewer, widget = opened(make_napari_viewer, qtbot, root)
-    canvas = viewer.window._qt_viewer.canvas.native
-    slowed(widget)
-    box(viewer, 45, 25, 115, 95)
-    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
-    press(qtbot, "Return", "Shift", widget=canvas)
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
     press(qtbot, "Right", "Shift", widget=canvas)
     wait(qtbot, widget)
     qtbot.waitUntil(lambda: not widget.working, timeout=10000)
