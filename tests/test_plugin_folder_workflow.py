@@ -448,12 +448,12 @@ def slowed(widget, seconds=0.6):
     engine.segment = slow_segment
 
 
-def accepted_while_computed(make_napari_viewer, qtbot, root):
-    """The folder opened, a box drawn on a slowed engine, Shift+Enter before its preview
-    came: ``(viewer, widget, canvas)``."""
+def accepted_while_computed(make_napari_viewer, qtbot, root, seconds=0.6):
+    """The folder opened, a box drawn on an engine slowed to ``seconds`` a preview,
+    Shift+Enter before its preview came: ``(viewer, widget, canvas)``."""
     viewer, widget = opened(make_napari_viewer, qtbot, root)
     canvas = viewer.window._qt_viewer.canvas.native
-    slowed(widget)
+    slowed(widget, seconds)
     box(viewer, 45, 25, 115, 95)
     qtbot.waitUntil(lambda: widget.busy, timeout=3000)
     press(qtbot, "Return", "Shift", widget=canvas)
@@ -556,3 +556,20 @@ def test_a_warning_about_the_prompts_goes_with_them_and_is_said_once(make_napari
             qtbot.wait(1)
         assert widget.notice.isHidden()
         wait(qtbot, widget)
+
+
+def test_an_accept_whose_preview_never_comes_is_said_lost_on_the_next_image(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    """Shift+Enter, then Next, and the preview does not come in time (an embedding still
+    running): the next image is shown and a warning says the object was not kept."""
+    from interactive_seg.plugin import widget as widget_module
+
+    monkeypatch.setattr(widget_module, "KEEP_WAITING_SECONDS", 0.3)
+    root = make_folder(tmp_path / "photos")
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root, seconds=2.0)
+    press(qtbot, "Right", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: shown_image(widget) == "b.png", timeout=5000)
+    assert "Not kept" in widget.notice.text() and "a.png" in widget.notice.text()
+    wait(qtbot, widget)
+    assert widget.session.count("a.png") == 0 and widget.session.count("b.png") == 0

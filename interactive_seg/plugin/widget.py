@@ -12,6 +12,7 @@ the user leaves through this module (napari notifications, the notice and the st
 
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 import numpy as np
@@ -50,6 +51,10 @@ __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 DRAW = "Draw a box, click points or brush scribbles."
 
 
+#: How long a change of image waits for the preview of an Accept asked for before it came.
+KEEP_WAITING_SECONDS = 30
+
+
 class SegmentationWidget(QWidget):
     """Dock widget: draw a box, click points or brush scribbles; accept objects with a class."""
 
@@ -72,6 +77,7 @@ class SegmentationWidget(QWidget):
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._fitted = False  # the first image was fitted to the canvas once it had its size
         self._accept_next = False  # Shift+Enter while the preview was computed: accept it when it comes
+        self._not_kept: Optional[str] = None  # why such an Accept was not kept, for the next image
         self.canvas = Canvas(self.viewer, self._prompts_changed, lambda points: self.prompt_panel.points_made())
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
         self.history = UndoRedo(self)
@@ -316,6 +322,9 @@ class SegmentationWidget(QWidget):
         self._settled()
         self._hover()
         self._say(f"{layer.name}: {shape[1]} x {shape[0]}. {DRAW}")
+        if self._not_kept:  # an Accept on the image before that could not be kept
+            self._warn(self._not_kept)
+            self._not_kept = None
         self._embed()
 
     # -- engine --------------------------------------------------------------------------
@@ -498,14 +507,21 @@ class SegmentationWidget(QWidget):
         it on the image it was made for; it is never dropped unsaid."""
         if not self._accept_next:
             return
-        self._say("Keeping the object on this image before the next one is shown...")
+        name = self._image_layer.name if self._image_layer is not None else "this image"
+        self._say(f"Keeping the object on {name} before the next image is shown...")
         self.status.repaint()
-        while self._accept_next and self.runner.answering:
+        until = time.monotonic() + KEEP_WAITING_SECONDS
+        while self._accept_next and self.runner.answering and time.monotonic() < until:
             # the preview's answer comes as a queued signal; the user's input waits meanwhile
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
             if self._accept_next and self.runner.answering:
                 QThread.msleep(5)
-        self._accept_next = False
+        if self._accept_next:  # no answer came (an image embedding still running): said once the image is shown
+            self._accept_next = False
+            self._not_kept = (
+                f"Not kept: the preview on {name} did not come within {KEEP_WAITING_SECONDS} s; "
+                f"go back to {name} and draw the object again."
+            )
 
     def _record(self, preview: Preview) -> Optional[dict]:
         """The provenance record of the object ``preview`` makes (None for a preview no
