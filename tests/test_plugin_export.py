@@ -178,3 +178,6 @@ def test_the_coco_field_says_what_it_is_for_with_each_scope(qtbot):
     alone = ExportDialog()
     qtbot.addWidget(alone)
     assert "add this image's objects" in alone.coco.placeholderText()
+    for each in (dialog, alone):  # the hint reads whole in the field
+        hint = each.coco.placeholderText()
+        assert each.coco.minimumWidth() > each.coco.fontMetrics().horizontalAdvance(hint)

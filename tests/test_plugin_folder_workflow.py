@@ -536,6 +536,15 @@ def test_a_refused_rename_keeps_the_class_that_was_chosen(make_napari_viewer, qt
     assert widget.model.classes == ["object", "cup"]
     assert "already a class" in widget.notice.text()
     assert widget.current_class() == "object"
+    assert "renamed" not in widget.status.text()  # not the last change's line under the warning
+    click_row(qtbot, widget.class_list, 0, double=True)  # a name that is free: renamed, the warning gone
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "animal")
+    press(qtbot, "Return", widget=editor)
+    qtbot.waitUntil(lambda: widget.model.classes == ["animal", "cup"], timeout=3000)
+    assert widget.notice.isHidden() and widget.current_class() == "animal"
 
 
 def test_a_warning_about_the_prompts_goes_with_them_and_is_said_once(make_napari_viewer, qtbot, tmp_path):

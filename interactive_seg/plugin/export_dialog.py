@@ -91,6 +91,9 @@ class ExportDialog(QDialog):
             hint = "optional: path of a COCO .json to add this image's objects to"
         self.coco.setPlaceholderText(hint)
         self.coco.setToolTip(hint)
+        # wide enough to read the hint whole (it was cut after "optional: where the folder's COC")
+        wide = self.coco.fontMetrics().horizontalAdvance(hint) + 24
+        self.coco.setMinimumWidth(max(self.coco.minimumWidth(), wide))
 
     def values(self) -> dict:
         try:

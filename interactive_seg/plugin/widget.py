@@ -454,8 +454,10 @@ class SegmentationWidget(QWidget):
         try:
             change = self.model.rename_class(old, new, image=self._key)
         except InputError as exc:
+            self._say(f"Class '{old}' kept its name.")  # (not the last change's line under the warning)
             self._warn(str(exc))
             return
+        self._settled()  # a warning about an earlier try no longer applies
         self._changed(change)
 
     def accept(self, _ready: bool = False) -> Optional[int]:
