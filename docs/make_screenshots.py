@@ -63,13 +63,13 @@ def coffee(out: Path, app) -> None:
     data[280:290, 345:380] = 1  # the spoon's bowl: foreground
     scribbles.data = data
     wait(widget, app)
-    widget._select_layer(L.SCRIBBLES)
+    widget.canvas.select(L.SCRIBBLES)
     viewer.screenshot(str(out / "scribbles.png"), canvas_only=False)
 
     # 3. committed objects with their swatches; the mouse over the spoon names it
     widget.accept()
     wait(widget, app)
-    widget._select_layer(L.BOXES)
+    widget.canvas.select(L.BOXES)
     viewer.cursor.position = (290, 360)
     widget.scroll.ensureWidgetVisible(widget.objects_panel)  # the classes and objects, with their swatches
     wait(widget, app)

@@ -227,7 +227,7 @@ def test_the_click_toggle_starts_again_at_foreground_after_accept_and_clear(setu
 def test_t_flips_the_next_click_from_any_prompt_layer(docked, qtbot):
     viewer, widget, truth = docked
     for name, mode in (("boxes", "add_rectangle"), ("scribbles", "paint"), ("points", "add")):
-        widget._select_layer(name)
+        widget.canvas.select(name)
         checked = widget.point_toggle.isChecked()
         key(qtbot, viewer, "T")
         assert widget.point_toggle.isChecked() != checked

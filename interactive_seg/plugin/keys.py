@@ -22,7 +22,7 @@ from typing import Optional
 from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
-__all__ = ["KEYS", "KEYS_HELP", "KeyRouter", "guard_wheel", "key_of", "parse"]
+__all__ = ["KEYS", "KEYS_HELP", "KeyRouter", "bind_on_canvas", "guard_wheel", "key_of", "parse", "widget_actions"]
 
 #: Keys of the widget, wherever focus is in the window (except while text is typed into a
 #: text field: see :class:`KeyRouter`). napari's own layer shortcuts take A (select all
@@ -103,6 +103,36 @@ def typing_into(widget: Optional[QWidget]) -> bool:
     if isinstance(widget, QLineEdit):
         return not widget.isReadOnly() and not isinstance(widget.parent(), QAbstractSpinBox)
     return False
+
+
+def widget_actions(widget) -> dict:
+    """What each of :data:`KEYS` does on the dock ``widget``: one action per key, whatever
+    route the key took (napari's canvas or :class:`KeyRouter`)."""
+    return {
+        "accept": widget.accept,
+        "clear": widget.clear,
+        "undo": widget.undo,
+        "redo": widget.redo,
+        "toggle_point": widget.point_toggle.toggle,
+        "boxes": lambda: widget.canvas.select("boxes"),
+        "points": lambda: widget.canvas.select("points"),
+        "scribbles": lambda: widget.canvas.select("scribbles"),
+        "next_image": lambda: widget.step_image(1),
+        "previous_image": lambda: widget.step_image(-1),
+        "foreground": lambda: widget.set_marks(background=False),
+        "background": lambda: widget.set_marks(background=True),
+        "review_accepted": lambda: widget.mark("accepted"),
+        "review_rejected": lambda: widget.mark("rejected"),
+    }
+
+
+def bind_on_canvas(viewer, actions: dict) -> None:
+    """The keys on napari's canvas, napari's key bindings to the same ``actions``
+    (elsewhere in the window :class:`KeyRouter` runs them). T is bound on the prompt layers
+    only, where napari's own T would win."""
+    for name, action in actions.items():
+        if name != "toggle_point":
+            viewer.bind_key(KEYS[name], lambda v, action=action: action(), overwrite=True)
 
 
 def _is_canvas(widget: QWidget) -> bool:

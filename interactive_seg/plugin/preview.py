@@ -10,6 +10,7 @@ is done in the worker, before the next call.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Optional
 
 import numpy as np
 from napari.qt.threading import create_worker
+from qtpy.QtCore import QCoreApplication, QEventLoop, QThread
 
 from .. import get_engine
 from ..engines import Result
@@ -144,6 +146,16 @@ class PreviewRunner:
         """True while the answer to the newest request is to come: it runs or waits to run
         (a stale call still running, whose answer will be dropped, does not count)."""
         return self.pending is not None or (self.worker is not None and self._running == self.generation)
+
+    def wait(self, done: Callable[[], bool], seconds: float) -> None:
+        """Until ``done()`` or no answer is to come (:attr:`answering`), at most ``seconds``:
+        the event loop runs meanwhile without the user's input, since an answer comes as a
+        queued signal (``on_result`` runs in here)."""
+        until = time.monotonic() + seconds
+        while not done() and self.answering and time.monotonic() < until:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+            if not done() and self.answering:
+                QThread.msleep(5)
 
     @property
     def embedding(self) -> bool:

@@ -12,13 +12,12 @@ the user leaves through this module (napari notifications, the notice and the st
 
 from __future__ import annotations
 
-import time
 from typing import Optional
 
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import QCoreApplication, QEventLoop, Qt, QThread, QTimer
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
@@ -37,7 +36,7 @@ from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .io import upright_layer
 from .jobs import Jobs
-from .keys import KEYS, KEYS_HELP, KeyRouter, guard_wheel
+from .keys import KEYS, KEYS_HELP, KeyRouter, bind_on_canvas, guard_wheel, widget_actions
 from .models_panel import ModelsPanel
 from .object_panel import ObjectPanel
 from .preview import Preview, PreviewRunner
@@ -94,8 +93,9 @@ class SegmentationWidget(QWidget):
         self._build()
         self.viewer.layers.events.inserted.connect(self._layers_changed)
         self.viewer.layers.events.removed.connect(self._layers_changed)
-        self._bind_keys()
-        self.router = KeyRouter(self, KEYS, self._actions())
+        actions = widget_actions(self)
+        bind_on_canvas(self.viewer, actions)
+        self.router = KeyRouter(self, KEYS, actions)
         guard_wheel(self)
         self.viewer.cursor.events.position.connect(self._hover)
         self._box_edges = L.BoxEdges(self.viewer, self.canvas.layer)  # a box's edge: 3 screen pixels at any zoom
@@ -183,32 +183,6 @@ class SegmentationWidget(QWidget):
         )
         outer.addWidget(footer)
         self._update_buttons()
-
-    def _actions(self) -> dict:
-        """What each of :data:`KEYS` does: one action per key, whatever route the key took."""
-        return {
-            "accept": self.accept,
-            "clear": self.clear,
-            "undo": self.undo,
-            "redo": self.redo,
-            "toggle_point": self.point_toggle.toggle,
-            L.BOXES: lambda: self.canvas.select(L.BOXES),
-            L.POINTS: lambda: self.canvas.select(L.POINTS),
-            L.SCRIBBLES: lambda: self.canvas.select(L.SCRIBBLES),
-            "next_image": lambda: self.step_image(1),
-            "previous_image": lambda: self.step_image(-1),
-            "foreground": lambda: self.set_marks(background=False),
-            "background": lambda: self.set_marks(background=True),
-            "review_accepted": lambda: self.mark("accepted"),
-            "review_rejected": lambda: self.mark("rejected"),
-        }
-
-    def _bind_keys(self) -> None:
-        """The keys on napari's canvas (elsewhere in the window :class:`.keys.KeyRouter` runs
-        them). T is bound on the prompt layers only, where napari's own T would win."""
-        for name, action in self._actions().items():
-            if name != "toggle_point":
-                self.viewer.bind_key(KEYS[name], lambda v, action=action: action(), overwrite=True)
 
     def set_marks(self, background: bool) -> None:
         """Foreground or background marks from now on: the brush and the next click."""
@@ -512,12 +486,7 @@ class SegmentationWidget(QWidget):
         name = self._image_layer.name if self._image_layer is not None else "this image"
         self._say(f"Keeping the object on {name} before the next image is shown...")
         self.status.repaint()
-        until = time.monotonic() + KEEP_WAITING_SECONDS
-        while self._accept_next and self.runner.answering and time.monotonic() < until:
-            # the preview's answer comes as a queued signal; the user's input waits meanwhile
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
-            if self._accept_next and self.runner.answering:
-                QThread.msleep(5)
+        self.runner.wait(lambda: not self._accept_next, KEEP_WAITING_SECONDS)  # the user's input waits too
         if self._accept_next:  # no answer came (an image embedding still running): said once the image is shown
             self._accept_next = False
             self._not_kept = (
@@ -612,13 +581,6 @@ class SegmentationWidget(QWidget):
         exporting = self.exporter.running
         self.export_button.setEnabled(not exporting and self.exporter.available())
         self.accept_button.setEnabled(self._preview is not None)
-
-    def _select_layer(self, name: str) -> None:
-        self.canvas.select(name)
-
-    def object_under_cursor(self) -> Optional[int]:
-        """The id of the object under the mouse pointer on the canvas, or None."""
-        return self.objects_panel.under_cursor()
 
     def mark(self, state: str, object_id: Optional[int] = None) -> None:
         """A reviewer's verdict on the object under the cursor (or ``object_id``): see
