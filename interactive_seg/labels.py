@@ -242,7 +242,8 @@ def labels_into_document(
     it was read; one whose class alone differs gets the new ``category_id`` only; one whose
     pixels differ gets a new mask (keeping its encoding and every other key). With
     ``changed`` None, pixels that another object covers in the label image do not count as
-    a difference (a label image shows one object per pixel; other tools' objects overlap).
+    a difference (a label image shows one object per pixel; other tools' objects overlap):
+    an object that ``classes`` names and other objects wholly cover stays too.
 
     Returns
     -------
@@ -265,6 +266,11 @@ def labels_into_document(
     added, removed = {}, []
     for label in sorted(todo):
         piece = pieces.get(label)
+        if piece is None and label in known and label in wanted and changed is None:
+            if not (doc.mask(known[label]) & (labels == 0)).any():  # wholly under other objects: as it was
+                if doc.category_name(doc.annotation(known[label])["category_id"]) != wanted[label]:
+                    doc.update_annotation(known[label], category=wanted[label])
+                continue
         if piece is None:
             if label in known:
                 removed.append(doc.remove_annotation(known[label])["id"])

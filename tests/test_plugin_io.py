@@ -84,3 +84,48 @@ def test_a_layer_of_another_size_is_refused(tmp_path):
     assert path.read_bytes() == before
     with pytest.raises(InputError, match="2-D"):
         write_labels(str(path), np.ones((2, 6, 5), np.int32), {"name": "x"})
+
+
+def covered_file(folder):
+    """A wheel listed before the car that covers it: a Labels layer cannot show the wheel."""
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "wheel"}, {"id": 2, "name": "car"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 10, 15, 10, 15, 15, 10, 15]],
+             "area": 25, "bbox": [10, 10, 5, 5], "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 38, 2, 38, 28, 2, 28]],
+             "area": 936, "bbox": [2, 2, 36, 26], "iscrowd": 0},
+        ],
+    }  # fmt: skip
+    folder.mkdir()
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def test_an_object_the_layer_cannot_show_is_kept_when_the_layer_is_saved(tmp_path):
+    path = covered_file(tmp_path / "d")
+    before = path.read_bytes()
+    ((data, meta, _),) = read_coco_layers(str(path))
+    assert sorted(np.unique(data)) == [0, 2]
+    write_labels(str(path), data, meta)  # File > Save, nothing edited
+    assert path.read_bytes() == before
+    data = data.copy()
+    data[data == 2] = 0  # the car erased: the wheel goes with it (its pixels are erased too)
+    write_labels(str(path), data, meta)
+    assert json.loads(path.read_text())["annotations"] == []
+
+
+def test_saving_a_layer_into_a_folder_a_session_holds_is_refused(tmp_path):
+    from interactive_seg import Session
+
+    path = covered_file(tmp_path / "d")
+    ((data, meta, _),) = read_coco_layers(str(path))
+    before = path.read_bytes()
+    with Session.open(tmp_path / "d", compact_every=1000) as session:
+        session.add("a.png", np.pad(np.ones((3, 3), bool), ((0, 27), (0, 37))), "car")  # in its journal
+        with pytest.raises(InputError, match="open for writing in another window"):
+            write_labels(str(path), data, meta)
+        assert path.read_bytes() == before
+    assert len(json.loads(path.read_text())["annotations"]) == 3

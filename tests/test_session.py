@@ -493,3 +493,34 @@ def test_adding_to_an_image_the_coco_file_gives_another_size_names_the_file_not_
     with Session.open(folder) as session:
         with pytest.raises(InputError, match="The COCO file says 'a.png' is 48 x 64 but the image is 64 x 48"):
             session.add("a.png", mask, "cup")
+
+
+def test_an_object_wholly_under_another_stays_through_a_sync_of_unchanged_labels(folder):
+    # a wheel listed before the car that covers it (COCO and CVAT files overlap): a label image
+    # shows one object per pixel, so the wheel has none there
+    data = {
+        "images": [{"id": 1, "file_name": "b.png", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "wheel"}, {"id": 2, "name": "car"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 10, 15, 10, 15, 15, 10, 15]],
+             "area": 25, "bbox": [10, 10, 5, 5], "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 38, 2, 38, 28, 2, 28]],
+             "area": 936, "bbox": [2, 2, 36, 26], "iscrowd": 0},
+        ],
+    }  # fmt: skip
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(data, indent=1))
+    before = path.read_bytes()
+    session = Session.open(folder)
+    labels, classes = session.labels("b.png", (30, 40))
+    assert 1 not in np.unique(labels) and classes[1] == "wheel"
+    session.sync("b.png", labels, classes)
+    assert [(o.id, o.category) for o in session.objects("b.png")] == [(1, "wheel"), (2, "car")]
+    session.close()
+    assert path.read_bytes() == before
+    session = Session.open(folder)
+    labels, classes = session.labels("b.png", (30, 40))
+    labels[labels == 2] = 0  # the car erased: the wheel is under nothing now, and not in the labels
+    session.sync("b.png", labels, {1: "wheel"})
+    assert session.objects("b.png") == []  # both gone: what the label image says
+    session.close()

@@ -442,3 +442,90 @@ def run_kills(folder, kills: int, seed: int = 0):
 def test_a_writer_killed_at_200_random_moments_replays_a_prefix_of_its_acknowledged_changes(folder):
     state, _ = run_kills(folder, kills=200)
     assert state  # the writers got work done between kills
+
+
+def test_a_failed_change_leaves_each_record_as_it_was_read_and_in_its_place(folder, monkeypatch):
+    # another tool's file: its own indentation, number spellings and escapes
+    text = (
+        '{\n    "images": [{"id": 1, "file_name": "a.png", "width": 25, "height": 20}],\n'
+        '    "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],\n    "annotations": [\n'
+        + ",\n".join(
+            f'        {{"iscrowd": 0, "id": {i}, "image_id": 1, "category_id": 1, "area": 16.00, '
+            f'"segmentation": [[1.00, {i}, 5.00, {i}, 5.00, {i + 4}, 1.00, {i + 4}]], "note": "caf\\u00e9"}}'
+            for i in (1, 2, 3)
+        )
+        + "\n    ]\n}\n"
+    )
+    path = folder / "annotations.coco.json"
+    path.write_text(text)
+    session = Session.open(folder, compact_every=1)
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    for change in (
+        lambda: session.remove(1),
+        lambda: session.replace(2, category="dog"),
+        lambda: session.replace(3, mask=rect((20, 25), 0, 0, 2, 2)),
+    ):
+        with pytest.raises(InputError, match="No space left on device"):
+            change()
+    monkeypatch.undo()
+    assert [o.id for o in session.objects("a.png")] == [1, 2, 3]  # the order that says which is on top
+    session.replace(2, category="cat")  # the class it has: a change of nothing
+    added = session.add("a.png", rect((20, 25), 15, 15, 3, 3), "cat")
+    session.close()
+    written = path.read_text()
+    assert written.startswith(text[: text.rindex("\n    ]")])  # the three records as read, in order
+    assert [a["id"] for a in json.loads(written)["annotations"]] == [1, 2, 3, added]
+
+
+def test_each_journal_set_aside_is_kept(folder):
+    for round in range(2):
+        session = Session.open(folder, compact_every=1000)
+        session.add("a.png", rect((20, 25), round, round, 3, 3), f"work {round}")
+        theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": f"theirs {round}"}]}
+        session.path.write_text(json.dumps(theirs))  # another program
+        with pytest.raises(InputError, match="changed by another program"):
+            session.close()
+        with Session.open(folder, discard_journal=True):
+            pass
+    aside = sorted(p.name for p in folder.glob(".annotations.coco.json.journal.discarded*"))
+    assert aside == [".annotations.coco.json.journal.discarded", ".annotations.coco.json.journal.discarded.2"]
+    kept = [(folder / name).read_text() for name in aside]
+    assert "work 0" in kept[0] and "work 1" in kept[1]
+
+
+def test_an_outside_edit_that_keeps_the_size_and_puts_the_mtime_back_is_never_overwritten(folder):
+    session = Session.open(folder, compact_every=1)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    path = session.path
+    stat = path.stat()
+    edited = path.read_text().replace('"cat"', '"CAT"')  # same size
+    path.write_text(edited)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p and rsync -t leave it
+    with pytest.raises(InputError, match="changed by another program"):
+        session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+    session.close()  # nothing of its own left to write
+    assert path.read_text() == edited
+
+
+def test_a_coco_file_its_owner_made_read_only_is_opened_read_only(folder):
+    with Session.open(folder) as session:
+        session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    path = folder / "annotations.coco.json"
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        with pytest.warns(UserWarning, match="write-protected"):
+            session = Session.open(folder)
+        assert session.read_only and "make it writable" in session.read_only_reason
+        with pytest.raises(InputError, match="write-protected"):
+            session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+        session.close()
+        with pytest.raises(InputError, match="write-protected.*make it writable"):
+            Session.open(folder, mode="write")
+        assert path.read_bytes() == before
+    finally:
+        path.chmod(0o644)

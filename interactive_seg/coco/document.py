@@ -171,6 +171,32 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         self._top[key] = value
         self._top_read[key] = None  # written from the value from now on
 
+    # -- a change taken back whole --------------------------------------------------------
+    def mark(self) -> None:
+        """Start a change that :meth:`restore` can take back exactly: each record as it was
+        read (its text, its place in the file), not a copy written anew."""
+        for table in self._lists.values():
+            table.mark()
+
+    def restore(self) -> None:
+        """After the records changed since :meth:`mark` were put back (``put_*``, ``remove_*``):
+        each takes back its text as read and its place in its list."""
+        table = self._lists["annotations"]
+        reordered = table.reordered
+        keys = table.restore()
+        for kind in ("images", "categories"):
+            self._lists[kind].restore()
+        if reordered:  # an object removed and put back went last in its image's list
+            position = {key: n for n, key in enumerate(table.order)}
+            for image_key in {self._meta[key][0] for key in keys if key in self._meta}:
+                self._by_image[image_key].sort(key=position.__getitem__)
+
+    def unmark(self, unchanged: dict) -> None:
+        """Keep the change started by :meth:`mark`; ``unchanged`` (kind -> ids) names records
+        found the same as before, which keep their text as read."""
+        for kind, table in self._lists.items():
+            table.unmark(unchanged.get(kind, ()))
+
     # -- images --------------------------------------------------------------------------
     @property
     def images(self) -> list:

@@ -14,6 +14,7 @@ from typing import Union
 __all__ = ["Id", "Ids", "Table"]
 
 Id = Union[int, str]
+_ABSENT = object()
 
 
 class Ids:
@@ -52,7 +53,7 @@ class Table:
     record (its text lends a ``1e400`` back when it is written).
     """
 
-    __slots__ = ("ends", "ids", "order", "origin", "span", "starts")
+    __slots__ = ("_keys", "_saved", "ends", "ids", "order", "origin", "span", "starts")
 
     def __init__(self):
         self.span: tuple | None = None  # the list's bytes in the file, '[' to ']'
@@ -60,11 +61,60 @@ class Table:
         self.order: dict = {}
         self.origin: dict = {}
         self.ids = Ids()
+        self._saved: dict | None = None  # while marked: key -> its slot in order before its first change
+        self._keys: list | None = None  # while marked: the ids in order, before the first removal
+
+    # -- a change that may be taken back whole (a session's transaction) ------------------
+    def mark(self) -> None:
+        """Remember from now on how each changed id was (its text or record, its place)."""
+        self._saved, self._keys = {}, None
+
+    def _save(self, key) -> None:
+        if self._saved is not None and key not in self._saved:
+            self._saved[key] = self.order.get(key, _ABSENT)
+
+    @property
+    def reordered(self) -> bool:
+        """True when an id was removed since :meth:`mark` (put back, it would go last)."""
+        return self._keys is not None
+
+    def restore(self) -> set:
+        """After the caller put each record changed since :meth:`mark` back (as a dict): each
+        read from the file takes back its text, each id its place, and ids new since the
+        mark go; returns the ids changed. Ends the mark."""
+        saved, keys = self._saved or {}, self._keys
+        self._saved = self._keys = None
+        for key, slot in saved.items():
+            if slot is _ABSENT:
+                if self.order.pop(key, _ABSENT) is not _ABSENT:
+                    self.ids.remove(key)
+                self.origin.pop(key, None)
+            elif type(slot) is int:  # (a record held as a dict was put back by the caller, as it was)
+                if key not in self.order:
+                    self.ids.add(key)
+                self.order[key] = slot
+                self.origin.pop(key, None)
+        if keys is not None:  # an id removed and put back went to the end: the order as it was
+            order = self.order
+            self.order = {key: order[key] for key in keys if key in order}
+            self.order.update((key, slot) for key, slot in order.items() if key not in self.order)
+        return set(saved)
+
+    def unmark(self, unchanged=()) -> None:
+        """Keep the changes made since :meth:`mark`; ids in ``unchanged`` (records found the
+        same as before) take back their text as read."""
+        saved, self._saved, self._keys = self._saved or {}, None, None
+        for key in unchanged:
+            slot = saved.get(key, _ABSENT)
+            if type(slot) is int and key in self.order:
+                self.order[key] = slot
+                self.origin.pop(key, None)
 
     def raw(self, data, index: int) -> bytes:
         return data[self.starts[index] : self.ends[index]]
 
     def change(self, key, record: dict) -> None:
+        self._save(key)
         slot = self.order.get(key)
         if type(slot) is int:
             self.origin[key] = slot
@@ -73,6 +123,9 @@ class Table:
         self.order[key] = record
 
     def remove(self, key) -> None:
+        self._save(key)
+        if self._saved is not None and self._keys is None:
+            self._keys = list(self.order)
         slot = self.order.pop(key)
         if type(slot) is int:
             self.origin.pop(key, None)

@@ -10,7 +10,7 @@ change (but never sooner than 20 times the last fold's duration after it, so tha
 a huge file takes at most 5 % of the time), on :meth:`Store.compact` and on
 :meth:`Store.close`; never on every change.
 
-The COCO file is never overwritten once another program changed it (its size or mtime
+The COCO file is never overwritten once another program changed it (its size, mtime, ctime or inode
 differs from what the store last read or wrote, and so does its digest): the store
 refuses, and the changes stay in the journal.
 """
@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..coco.checks import id_key
 from ..coco.document import CocoDocument
 from ..errors import InputError
 from ..files import remove_stale_temporaries, write_bytes_atomic
@@ -41,6 +42,7 @@ DEFAULT_COMPACT_SECONDS = 60.0
 FOLD_SPACING = 20
 _MISSING = object()
 _KINDS = ("image", "category", "annotation")
+_LIST_OF = {"image": "images", "category": "categories", "annotation": "annotations"}
 
 
 def _lock_failure(where: str, error: OSError) -> str:
@@ -63,7 +65,19 @@ def _stat(path: Path) -> tuple | None:
         st = os.stat(path)
     except FileNotFoundError:
         return None
-    return st.st_size, st.st_mtime_ns
+    # ctime and inode too: an edit that keeps the size and puts the mtime back (cp -p, rsync -t)
+    # still changes them, and no program can set them; the digest then says whether the bytes differ
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def _write_protected(path: Path) -> bool:
+    """True for an existing COCO file that its owner made read-only (``chmod a-w``, the
+    read-only attribute on Windows), even where the process could write it (as root)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return not st.st_mode & 0o222 or not os.access(path, os.W_OK)
 
 
 def _get(doc: CocoDocument, kind: str, key):
@@ -108,6 +122,8 @@ class Transaction:
         self.before: dict = {}  # (kind, key) -> the record as it was (a copy), or _MISSING
         self.undo: list = []  # callables putting the session's own indexes back, in order
         self._categories = {c["id"] for c in store.doc.categories}  # classes are few: new ones are found by comparing
+        self.unchanged: dict = {}  # list name -> ids of touched records found the same as before
+        store.doc.mark()  # a rollback puts records back as read (text and place), not re-encoded
 
     def _note_new_categories(self) -> None:
         for record in self.store.doc.categories:
@@ -140,6 +156,8 @@ class Transaction:
             elif now is _MISSING:
                 if before is not _MISSING:
                     dels[kind].append(["del", kind, key])
+            elif before is not _MISSING and now == before:
+                self.unchanged.setdefault(_LIST_OF[kind], []).append(id_key(key))
             elif before is _MISSING or now != before:
                 puts[kind].append(["put", kind, now])
                 # a record changed in place (a review set on it) is the document's changed record
@@ -154,6 +172,10 @@ class Transaction:
             + dels["image"]
             + top
         )
+
+    def keep(self) -> None:
+        """The change is kept (or made nothing): records found the same keep their text as read."""
+        self.store.doc.unmark(self.unchanged)
 
     def rollback(self) -> None:
         doc = self.store.doc
@@ -176,6 +198,7 @@ class Transaction:
                     doc.delete(key)
             elif kind == "top" and before is not _MISSING:
                 doc.set(key, before)
+        doc.restore()
         for undo in reversed(self.undo):
             undo()
 
@@ -204,7 +227,7 @@ class Store:
         self.journal = jr.Journal(jr.journal_path(path))
         self.compact_every = max(int(compact_every), 1)
         self.compact_seconds = float(compact_seconds)
-        self._seen = seen  # (size, mtime_ns) of the COCO file as last read or written; None: no file
+        self._seen = seen  # (size, mtime, ctime, inode) of the COCO file as last read or written; None: no file
         self._digest = digest  # its SHA-256; None: no file
         self._pending_since: float | None = None  # when the first change not in the COCO file was made
         self._last_fold = (time.monotonic(), 0.0)  # when the last fold ended, how long it took
@@ -242,6 +265,12 @@ class Store:
             reason = (
                 f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
             )
+        elif _write_protected(path):  # the user's choice: the file would be replaced by a rename all the same
+            why = f"{where or repr(path.name)} is write-protected (its permissions allow no writing)"
+            if mode == "write":
+                raise InputError(f"{why}; make it writable to save changes to it.")
+            reason = f"{why}; opened read-only: changes cannot be saved here (make it writable and open it again)."
+            warnings.warn(reason, stacklevel=3)
         else:
             lock = FolderLock(path)
             if not lock.acquire():
@@ -308,7 +337,7 @@ class Store:
                 time.sleep(0.05)  # a writer may be between its rename and its new journal
                 continue
             if ops is None:
-                aside = jpath.with_name(jpath.name + ".discarded")
+                aside = _aside(jpath)
                 if discard_journal and writer:
                     os.replace(jpath, aside)
                     return doc, seen, digest, None
@@ -349,11 +378,10 @@ class Store:
         try:
             self.check_unchanged()
             ops = txn.ops()
-            if not ops:
-                return
-            if self.journal.changes == 0 and not self.journal.path.exists():
-                self.journal.start(self._digest)
-            self.journal.add_change(ops)
+            if ops:
+                if self.journal.changes == 0 and not self.journal.path.exists():
+                    self.journal.start(self._digest)
+                self.journal.add_change(ops)
         except OSError as exc:
             txn.rollback()
             raise InputError(
@@ -363,6 +391,9 @@ class Store:
         except BaseException:
             txn.rollback()
             raise
+        txn.keep()
+        if not ops:
+            return
         if self._pending_since is None:
             self._pending_since = time.monotonic()
         now = time.monotonic()
@@ -463,6 +494,17 @@ def read_document(path: Path, *, image_size=None) -> CocoDocument:
     store = Store.open(path, mode="read", image_size=image_size)
     store.close()
     return store.doc
+
+
+def _aside(jpath: Path) -> Path:
+    """Where a journal that cannot be replayed is set aside: ``<journal>.discarded``, or
+    ``.discarded.2``, ``.3`` ... when earlier ones are there (each kept: they hold work)."""
+    aside = jpath.with_name(jpath.name + ".discarded")
+    number = 1
+    while os.path.lexists(aside):
+        number += 1
+        aside = jpath.with_name(f"{jpath.name}.discarded.{number}")
+    return aside
 
 
 @contextmanager

@@ -3,7 +3,9 @@ and JPEG photographs shown upright (napari's own reader ignores their EXIF orien
 
 The COCO reader and writer go through :class:`~interactive_seg.coco.CocoDocument` and the label-image
 conversions of :mod:`interactive_seg.labels`. Saving a layer to a COCO file that exists
-changes only that image's objects: everything else in the file stays as it was.
+changes only that image's objects: everything else in the file stays as it was. The writer
+is the file's one writer while it saves (:func:`~interactive_seg.model.store.edit_document`:
+a folder that a session holds open is refused in a sentence).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..coco.document import CocoDocument, is_coco, load_json
 from ..errors import InputError
 from ..files import image_orientation, orient
 from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
+from ..model.store import edit_document
 from . import layers as L
 
 
@@ -120,8 +123,6 @@ def write_labels(path: str, data, meta: dict):
     annotations, changed only where the layer differs, and new labels become new
     annotations (the label value as id where it is free).
     """
-    import numpy as np
-
     labels = np.asarray(data)
     if labels.ndim != 2:
         raise InputError(f"Only 2-D label layers can be saved as COCO; this one has shape {labels.shape}.")
@@ -129,9 +130,15 @@ def write_labels(path: str, data, meta: dict):
     metadata = meta.get("metadata") or {}
     file_name = str(metadata.get("coco_file_name") or f"{meta.get('name', 'image')}.png")
     path = Path(path)
-    doc = CocoDocument.open(path) if path.exists() else CocoDocument(path=path)
+    with edit_document(path, where=repr(str(path))) as doc:  # the folder's lock; atomic; a session's journal first
+        _labels_into(doc, path, labels, classes, metadata, file_name)
+    return [str(path)]
+
+
+def _labels_into(doc, path: Path, labels, classes: dict, metadata: dict, file_name: str) -> None:
     present = [int(v) for v in np.unique(labels) if v > 0]
-    classes = {v: classes.get(v, DEFAULT_CLASS) for v in present}
+    named = classes
+    classes = {v: named.get(v, DEFAULT_CLASS) for v in present}
     for name in metadata.get("coco_categories") or sorted(set(classes.values())):
         doc.category_id(str(name), create=True)
     records = doc.find_images(file_name)
@@ -146,6 +153,9 @@ def write_labels(path: str, data, meta: dict):
     if not metadata.get("coco_annotation_ids"):  # a layer not read from this file: it replaces the image's objects
         for ann_id in mine:
             doc.remove_annotation(ann_id)
+    for label, ann_id in known.items():  # also those the layer cannot show: wholly under other objects
+        if label not in classes:
+            classes[label] = named.get(label) or doc.category_name(doc.annotation(ann_id)["category_id"])
 
     taken = {a["id"] for a in doc.annotations()}
     numbers = not any(isinstance(i, str) for i in taken)
@@ -154,5 +164,3 @@ def write_labels(path: str, data, meta: dict):
         return label if numbers and label not in taken else None
 
     labels_into_document(doc, image_id, labels, classes, known, new_id=new_id)
-    doc.save(path)
-    return [str(path)]
