@@ -10,7 +10,9 @@ image (PHOTO, or a synthetic scene of ``--size``): a preview of a disc ``--objec
 across is handed to the widget as an engine result would be, then the widget's own
 buttons are clicked: Accept (the first object: its label pixels are touched for the first
 time), Accept again (a second disc overlapping the first), Delete (the second), Undo,
-Redo, and Export (the export dialog's defaults: transparent background, cropped, PNG).
+Redo, and Export (the export dialog's defaults: transparent background, cropped, PNG);
+then another image (a small one) is chosen, and the large one again, with its object (what
+Shift+Right / Shift+Left do in a folder, less the reading of the file).
 For each it prints
 
 - the longest gap between ticks of a 10 ms QTimer, from the click until the widget is
@@ -57,6 +59,8 @@ OPERATIONS = (
     "undo",
     "redo",
     "export",
+    "show another image",
+    "show this image again",
 )
 
 
@@ -115,9 +119,12 @@ def child(args) -> dict:
     height, width = image.shape[:2]
     viewer = napari.Viewer()
     viewer.window._qt_window.resize(1500, 950)
-    viewer.add_image(image, name="photo", rgb=image.ndim == 3)
+    small = viewer.add_image(np.full((300, 400, 3), 128, np.uint8), name="small", rgb=True)
+    photo = viewer.add_image(image, name="photo", rgb=image.ndim == 3)
     widget = SegmentationWidget(viewer)
     viewer.window.add_dock_widget(widget)
+    if hasattr(widget, "choose_image"):
+        widget.choose_image(photo)
     app = QApplication.instance()
 
     def idle() -> bool:
@@ -188,6 +195,8 @@ def child(args) -> dict:
         ("undo", None, widget.undo_button.click),
         ("redo", None, widget.redo_button.click),
         ("export", None, export),
+        ("show another image", None, lambda: widget.choose_image(small)),
+        ("show this image again", None, lambda: widget.choose_image(photo)),
     ]
     results = {}
     peak_ok = True
@@ -304,7 +313,7 @@ def run_side(label: str, root: Path, args) -> dict:
         command += ["--profile", args.profile]
     if args.why:
         command += ["--why"]
-    env = dict(os.environ, PYTHONPATH=str(root))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     subprocess.run(command, check=True, env=env, cwd=str(root))
     data = json.loads(out.read_text())
     out.unlink()
@@ -378,7 +387,8 @@ def main(argv=None) -> int:
             print(
                 f"{name:22s} | {b['gap_ms']:7.0f} {t['gap_ms']:7.0f} {b['gap_ms'] / max(t['gap_ms'], 1e-9):7.1f}x | "
                 f"{b['wall_s']:6.2f} {t['wall_s']:6.2f} {b['wall_s'] / max(t['wall_s'], 1e-9):5.2f}x | "
-                f"{b['peak_mb']:6.0f} {t['peak_mb']:6.0f} {b['peak_mb'] / max(t['peak_mb'], 1e-9):5.2f}x"
+                f"{b['peak_mb']:6.0f} {t['peak_mb']:6.0f} "
+                + (f"{b['peak_mb'] / t['peak_mb']:5.2f}x" if min(b["peak_mb"], t["peak_mb"]) >= 1 else f"{'-':>6s}")
             )
         else:
             print(

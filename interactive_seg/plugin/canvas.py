@@ -27,7 +27,10 @@ from ..prompts import BACKGROUND, FOREGROUND
 from . import layers as L
 from .prompt_steps import PromptSteps
 
-__all__ = ["Canvas", "RegionPainter", "STRIP_PIXELS", "TURN_SECONDS", "TURN_PIXELS"]
+__all__ = ["MIN_BOX_SCREEN_PIXELS", "Canvas", "RegionPainter", "STRIP_PIXELS", "TURN_SECONDS", "TURN_PIXELS"]
+
+#: A box narrower than this on screen, at the zoom it was drawn, is a click in box mode.
+MIN_BOX_SCREEN_PIXELS = 5
 
 #: Pixels of a Labels layer recoloured and copied to its texture in one piece.
 STRIP_PIXELS = 1_000_000
@@ -168,12 +171,22 @@ class Canvas:
         return self.viewer.layers[name] if name in self.viewer.layers else None
 
     # -- making the layers ---------------------------------------------------------------
-    def ensure(self, shape, brush_size: int) -> None:
-        """Have all six layers, the Labels ones at ``shape``; select ``boxes``."""
+    def ensure(self, shape, brush_size: int, objects=None) -> None:
+        """Have all six layers, the Labels ones at ``shape``, the objects layer showing
+        ``objects`` (an :class:`~interactive_seg.model.objects.ObjectSet` of that shape);
+        select ``boxes``. napari converts a Labels layer's pixels for display each time its
+        data is set (some 50 ms at 24 MP): the objects layer's is set once."""
         self.updating = True
         try:
-            objects, _ = self._labels(L.OBJECTS, shape, np.int32, opacity=0.55, colormap=L.objects_colormap())
-            objects.editable = False
+            labels = None if objects is None else objects.labels
+            shown, how = self._labels(
+                L.OBJECTS, shape, np.int32, data=labels, opacity=0.55, colormap=L.objects_colormap()
+            )
+            shown.editable = False
+            if objects is not None:
+                if how == "kept" and shown.data is not labels:
+                    shown.data = labels
+                shown.features = L.class_features(objects.classes)
             # the Propose panel's layer, made here with the others so that proposals arriving
             # later only fill a region of it: napari making a layer, and the first frame that
             # draws it, hold the window for hundreds of ms on a software OpenGL. uint16: napari
@@ -219,7 +232,7 @@ class Canvas:
         self.draw_layer(preview, self._preview_box is not None)
         self._show_strokes()
 
-    def _labels(self, name: str, shape, dtype, **options):
+    def _labels(self, name: str, shape, dtype, data=None, **options):
         """The Labels layer ``name`` at ``shape``, and how: "kept" (it fits), "reshaped" (it
         had another size: it takes empty data of this one) or "made" (there was none; its
         events are connected once). A layer is reshaped, not made again: napari making a
@@ -228,11 +241,12 @@ class Canvas:
         layer = self.layer(name)
         if layer is not None and layer.data.shape == tuple(shape):
             return layer, "kept"
+        data = np.zeros(shape, dtype) if data is None else data
         if layer is not None:
             self.painter.forget(layer)
-            layer.data = np.zeros(shape, dtype)
+            layer.data = data
             return layer, "reshaped"
-        return self.viewer.add_labels(np.zeros(shape, dtype), name=name, **options), "made"
+        return self.viewer.add_labels(data, name=name, **options), "made"
 
     def select(self, name: str) -> None:
         """Make a prompt layer the active one, in its drawing mode."""
@@ -252,14 +266,18 @@ class Canvas:
     def _boxes_changed(self, event=None) -> None:
         """A box drawn, moved or deleted. Only the newest box counts, so it is the only one
         left drawn: a new box replaces the older one (one undoable step), and a box of no
-        size (a click in box mode) is dropped, leaving the older box as it was."""
+        size (a click in box mode: under :data:`MIN_BOX_SCREEN_PIXELS` across on screen) is
+        dropped, leaving the older box as it was."""
         if self.updating or not _final(event):
             return
         boxes = self.layer(L.BOXES)
         if _action(event) == "added" and boxes is not None and len(boxes.data):
             newest = np.asarray(boxes.data[-1], float)[:, -2:]
-            extent = newest.max(axis=0) - newest.min(axis=0)
-            drop = set(range(len(boxes.data) - 1)) if extent.min() >= 1 else {len(boxes.data) - 1}
+            extent = (newest.max(axis=0) - newest.min(axis=0)).min()
+            # napari's click in rectangle mode leaves a box some 2 screen pixels wide, however
+            # far the view is zoomed out (20 image pixels on a 24 MP photo): no box is drawn so thin
+            clicked = extent < 1 or extent * self.viewer.camera.zoom < MIN_BOX_SCREEN_PIXELS
+            drop = {len(boxes.data) - 1} if clicked else set(range(len(boxes.data) - 1))
             if drop:
                 self.updating = True
                 try:
@@ -437,9 +455,8 @@ class Canvas:
         layer = self.layer(L.OBJECTS)
         if layer is None:
             return
-        layer.data = objects.labels
+        layer.data = objects.labels  # (napari converts the pixels for display: no refresh() after)
         layer.features = L.class_features(objects.classes)
-        layer.refresh()
 
     def update_objects(self, objects, change, colours=None) -> None:
         """Redraw what a :class:`~interactive_seg.model.objects.Change` changed (``colours``: the box's
