@@ -110,3 +110,31 @@ def test_classes_and_colours_come_back_exactly_after_reopening(make_napari_viewe
     # the objects are drawn in their class's colour, as before
     objects = widget.model.objects(widget._key)
     assert {widget.canvas.object_colour(i) for i in objects.ids} == {drawn[objects.classes[i]] for i in objects.ids}
+
+
+def test_escape_while_naming_a_new_class_takes_it_back(make_napari_viewer, qtbot, tmp_path):
+    """Add class opens the new class's name for typing: Escape there means "no new class"
+    (it stayed as "class 3", in the list and in the file)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    from interactive_seg import write_image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    write_image(root / "a.png", disc_scene()[0])
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    before = list(widget.model.classes)
+    qtbot.mouseClick(widget.classes.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: widget.model.classes == before, timeout=3000)
+    assert widget.class_list.count() == len(before)
+    assert [c["name"] for c in widget.session.document.categories if c["name"].startswith("class ")] == []
+    qtbot.mouseClick(widget.classes.add_button, Qt.MouseButton.LeftButton)  # Enter keeps it
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "wheel")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "wheel" in widget.model.classes, timeout=3000)

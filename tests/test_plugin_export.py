@@ -181,3 +181,29 @@ def test_the_coco_field_says_what_it_is_for_with_each_scope(qtbot):
     for each in (dialog, alone):  # the hint reads whole in the field
         hint = each.coco.placeholderText()
         assert each.coco.minimumWidth() > each.coco.fontMetrics().horizontalAdvance(hint)
+
+
+def test_ok_with_choices_that_cannot_be_exported_keeps_the_dialog_open_and_says_why(qtbot):
+    """Transparent cutouts as JPEG: the dialog closed, its choices were kept for the folder,
+    and the refusal came afterwards, under an "Exporting ..." that stayed."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDialogButtonBox
+
+    from interactive_seg.plugin.export_dialog import ExportDialog
+
+    dialog = ExportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.style.setCurrentText("transparent")
+    dialog.format.setCurrentText(".jpg")
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.result() == 0
+    assert "no transparency" in dialog.problem.text() and dialog.problem.isVisible()
+    dialog.color.setText("red")
+    dialog.format.setCurrentText(".png")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "R,G,B" in dialog.problem.text()
+    dialog.color.setText("0,0,0")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and dialog.result() == 1

@@ -268,6 +268,30 @@ def test_quick_presses_while_a_large_image_opens_go_on_from_it_and_read_it_once(
     assert shown_image(widget) == "c.png"
 
 
+def test_back_before_a_large_image_came_stays_on_the_image_shown(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    """Shift+Right towards a large image, then Shift+Left before it came: the window stays
+    on the image shown, with its prompts (it went on to the large image once read)."""
+    import time
+
+    from interactive_seg.plugin import folder as folder_module
+
+    root = make_folder(tmp_path / "photos", sizes={"b.png": (300, 900)})
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    monkeypatch.setattr(folder_module, "READ_IN_WORKER_PIXELS", 200_000)  # b.png counts as large
+    read = widget.session.read
+    widget.session.read = lambda name: (time.sleep(1.0) if name == "b.png" else None) or read(name)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    canvas = viewer.window._qt_viewer.canvas.native
+    press(qtbot, "Right", "Shift", widget=canvas)
+    qtbot.wait(100)
+    press(qtbot, "Left", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: not widget.folder.read_worker.is_running, timeout=10000)
+    qtbot.wait(200)
+    assert shown_image(widget) == "a.png" and widget.images.current() == "a.png"
+    assert len(viewer.layers["boxes"].data) == 1 and "stayed" in widget.status.text()
+
+
 # -- 6. a box's edge stays visible at any zoom --------------------------------------------
 def wheel_on_canvas(qtbot, viewer, notches):
     """Mouse wheel notches over the canvas centre (positive: zoom in)."""
@@ -494,6 +518,18 @@ def test_shift_enter_then_shift_right_keeps_the_object_on_its_image(make_napari_
     assert widget.session.count("a.png") == 1 and widget.session.count("b.png") == 0  # saved there
 
 
+def test_shift_enter_then_closing_the_window_keeps_the_object(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter before the preview came, then the viewer closed at once (it removes its
+    layers first): the object is saved in the folder (it was dropped without a word)."""
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
+    viewer.close()
+    with Session.open(root, mode="read") as again:
+        assert again.count("a.png") == 1
+
+
 def test_shift_enter_while_only_a_stale_preview_runs_says_there_is_nothing_to_accept(
     make_napari_viewer, qtbot, tmp_path
 ):
@@ -582,3 +618,24 @@ def test_an_accept_whose_preview_never_comes_is_said_lost_on_the_next_image(
     assert "Not kept" in widget.notice.text() and "a.png" in widget.notice.text()
     wait(qtbot, widget)
     assert widget.session.count("a.png") == 0 and widget.session.count("b.png") == 0
+
+
+@pytest.mark.parametrize("zoom", [0.4, 3.0])
+def test_a_click_in_box_mode_draws_no_box_at_any_zoom(make_napari_viewer, qtbot, tmp_path, zoom):
+    """napari's click in rectangle mode leaves a box some 2 screen pixels wide: zoomed out,
+    that was several image pixels, a box that Accept kept as a tiny object."""
+    root = make_folder(tmp_path / "photos", sizes={"a.png": (300, 400)})
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    viewer.camera.zoom = zoom
+    viewer.camera.center = (150, 200)
+    click_canvas(qtbot, viewer, 200, 150)
+    wait(qtbot, widget)
+    assert len(viewer.layers["boxes"].data) == 0 and not widget.busy
+    press(qtbot, "Return", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    assert widget.object_list.count() == 0
+    box(viewer, 150, 100, 250, 200)
+    wait(qtbot, widget)
+    drawn = np.array(viewer.layers["boxes"].data[0])
+    click_canvas(qtbot, viewer, 100, 60)  # beside the box: it stays as it was
+    wait(qtbot, widget)
+    assert len(viewer.layers["boxes"].data) == 1 and np.array_equal(viewer.layers["boxes"].data[0], drawn)

@@ -129,3 +129,15 @@ def test_an_image_opened_during_a_folder_session_is_the_one_segmented_and_unhigh
         "other",
         "b.png",
     ]
+
+
+def test_clicking_a_truncated_image_leaves_no_opening_on_the_status_line(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtCore import Qt
+
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", ["a.png", "b.png"], broken=["b.png"])
+    listing = widget.images.list
+    centre = listing.visualItemRect(listing.item(1)).center()
+    qtbot.mouseClick(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.wait(100)
+    assert "b.png" not in widget.images.names and shown_image(widget) == "a.png"
+    assert "Opening" not in widget.status.text() and "a.png" in widget.status.text()

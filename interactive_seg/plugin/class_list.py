@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import Optional
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+from qtpy.QtWidgets import (
+    QAbstractItemDelegate,
+    QGroupBox,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from ..errors import InputError
 
@@ -41,9 +49,11 @@ class ClassList(QGroupBox):
         warn: Callable[[str], None],
         parent=None,
         changed: Optional[Callable[[], None]] = None,
+        settle: Optional[Callable[[], None]] = None,
     ):
         super().__init__("Classes (double-click to rename)", parent)
         self._rename, self._warn, self._changed = rename, warn, changed
+        self._settle = settle or (lambda: None)  # a warning that no longer applies goes
         self.model = None
         layout = QVBoxLayout(self)
         self.list = QListWidget()
@@ -53,6 +63,8 @@ class ClassList(QGroupBox):
             "Each class's colour: its objects' colour on the canvas (Colour by: class) and in review sheets"
         )
         self.list.itemChanged.connect(self._item_changed)
+        self._naming: Optional[str] = None  # the class Add class just made, its name being typed
+        self.list.itemDelegate().closeEditor.connect(self._editor_closed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add class")
@@ -106,11 +118,27 @@ class ClassList(QGroupBox):
         return name
 
     def _add_and_name(self) -> None:
-        """Add class: a new class, its name open for typing at once (Enter keeps it)."""
+        """Add class: a new class, its name open for typing at once (Enter keeps it, Escape
+        takes the new class back)."""
         name = self.add()
         if name is not None:
             self.list.setFocus()
+            self._naming = name
             self.list.editItem(self.list.item(self.model.classes.index(name)))
+
+    def _editor_closed(self, editor, hint) -> None:
+        name, self._naming = self._naming, None
+        if name is None or hint != QAbstractItemDelegate.EndEditHint.RevertModelCache:
+            return
+        if name in self.model.classes and not self.model.class_in_use(name):  # Escape: never added
+            try:
+                self.model.remove_class(name)
+            except InputError as exc:
+                self._warn(str(exc))
+                return
+            self.refresh()
+            if self._changed is not None:
+                self._changed()
 
     def remove_current(self) -> None:
         name = self.current()
@@ -121,6 +149,7 @@ class ClassList(QGroupBox):
         except InputError as exc:
             self._warn(str(exc))
             return
+        self._settle()  # (such as "Objects still have the class" from a try before)
         self.refresh()
         if self._changed is not None:
             self._changed()

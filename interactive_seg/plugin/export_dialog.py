@@ -15,12 +15,14 @@ from qtpy.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
 )
 
 from ..errors import InputError
+from ..export.cutouts import check_format
 
 __all__ = ["ExportDialog", "SCOPES"]
 
@@ -77,6 +79,11 @@ class ExportDialog(QDialog):
         form.addRow(self.polygons)
         if settings:
             self.restore(settings)
+        self.problem = QLabel("")  # why OK did nothing: said here, the dialog stays open
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #ff9f43;")
+        self.problem.hide()
+        form.addRow(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -94,6 +101,18 @@ class ExportDialog(QDialog):
         # wide enough to read the hint whole (it was cut after "optional: where the folder's COC")
         wide = self.coco.fontMetrics().horizontalAdvance(hint) + 24
         self.coco.setMinimumWidth(max(self.coco.minimumWidth(), wide))
+
+    def accept(self) -> None:
+        """OK: choices that cannot be exported (a colour that is no colour, transparency in a
+        JPEG) keep the dialog open and say why, so nothing is started, or remembered, in vain."""
+        try:
+            values = self.values()
+            check_format(values["background"], values["suffix"])
+        except InputError as exc:
+            self.problem.setText(str(exc))
+            self.problem.show()
+            return
+        super().accept()
 
     def values(self) -> dict:
         try:

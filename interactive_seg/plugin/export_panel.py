@@ -193,6 +193,7 @@ class Exporter:
         widget.jobs.run(work, done, self._failed, pixels=2**62, progress=step, name="export")  # always in the worker
 
     def _begin(self):
+        self.widget._settled()  # (a warning about an export tried before)
         token = self.progress = object()
         self.widget._update_buttons()
         return token
@@ -205,4 +206,5 @@ class Exporter:
         self._end()
         if not isinstance(exc, InputError):
             raise exc
+        self.widget._say("The export stopped.")  # not "Exporting ..." for good
         self.widget._warn(str(exc))

@@ -64,6 +64,27 @@ class _Undocked(QObject):
         return False
 
 
+class _Closing(QObject):
+    """Runs ``closing()`` once, when the viewer's window (its close button, Ctrl+W, Ctrl+Q)
+    or the viewer (``viewer.close()``) starts to close, before napari tears the canvas
+    down: what waits to be saved is saved while the widget still works."""
+
+    def __init__(self, widget, closing):
+        super().__init__(widget)
+        self.closing = closing
+        window = getattr(widget.viewer, "window", None)
+        for part in ("_qt_window", "_qt_viewer"):  # (private: absent in a headless viewer, or a later napari)
+            target = getattr(window, part, None)
+            if isinstance(target, QObject):
+                target.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Close and self.closing is not None:
+            closing, self.closing = self.closing, None
+            closing()
+        return False
+
+
 class Folder:
     """The widget's folder session; ``widget`` is the dock widget (its model, image list,
     image choice and messages). The session is closed when the widget goes: its window
@@ -74,7 +95,18 @@ class Folder:
         self.opening = None  # the image being opened (a worker's result for another is dropped)
         self.read_worker = None
         self._undocked = _Undocked(widget, self.close)
+        self._closing = _Closing(widget, self._window_closing)
         widget.destroyed.connect(lambda *_, model=widget.model: _let_go(model))
+
+    def _window_closing(self) -> None:
+        """An Accept asked for just before the window closes (Shift+Enter, then the close
+        button before the preview came) is kept, as on a change of image; said if it cannot be."""
+        widget = self.widget
+        widget.keep_waiting_accept(before="the window closes")
+        widget.jobs.finish()
+        if widget._not_kept:
+            warnings.warn(widget._not_kept, stacklevel=2)
+            widget._not_kept = None
 
     def close(self) -> None:
         """Let the folder session go (changes folded into its COCO file, its lock released)."""
@@ -168,7 +200,12 @@ class Folder:
         (:data:`READ_IN_WORKER_PIXELS`) while the window stays usable; "Opening ..." and a
         busy cursor say so until it is shown."""
         self.opening = token = object()  # a later choice makes this one stale
-        self.widget.images.pending = None
+        images = self.widget.images
+        if name == images.shown and images.pending:  # back before the other image came: it never does
+            other, images.pending = images.pending, None
+            self.widget._say(f"{name}: stayed; {other} is not opened.")
+            return
+        images.pending = None
         if _pixels(self.session.image_path(name)) < READ_IN_WORKER_PIXELS:
             with self.loading(name):
                 try:
@@ -223,6 +260,8 @@ class Folder:
         widget.images.refresh(self.session.images)
         widget.images.setTitle(self.title())
         widget._warn(f"Skipped {name}: {error}")
+        shown = widget.images.shown
+        widget._say(f"{shown} stays on the canvas." if shown else "")  # not "Opening ..." for good
 
     @contextmanager
     def loading(self, name: str):

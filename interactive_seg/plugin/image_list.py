@@ -168,8 +168,10 @@ class ImageList(QGroupBox):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def choose(self, name: str) -> bool:
-        """Show ``name``; True when it is shown now (False while it is being opened)."""
-        if name == self.shown:
+        """Show ``name``; True when it is shown now (False while it is being opened). The
+        image shown, chosen while another opens (Shift+Right, then Shift+Left at once), stays
+        and the other is not shown."""
+        if name == self.shown and not self.pending:
             return True
         if name == self.pending:
             return False  # being opened already: not read again

@@ -93,6 +93,10 @@ class SegmentationWidget(QWidget):
         self._build()
         self.viewer.layers.events.inserted.connect(self._layers_changed)
         self.viewer.layers.events.removed.connect(self._layers_changed)
+        # an Accept waiting for its preview is kept before a layer goes (viewer.close() removes them all)
+        self.viewer.layers.events.removing.connect(
+            lambda *_: self._switching or self.keep_waiting_accept("its layers go")
+        )
         actions = widget_actions(self)
         bind_on_canvas(self.viewer, actions)
         self.router = KeyRouter(self, KEYS, actions)
@@ -133,7 +137,7 @@ class SegmentationWidget(QWidget):
         self.open_folder_button = self.folder.open_button
         layout.addLayout(form)
         # the classes and objects first: on a 1600 x 1000 screen they show without scrolling
-        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list)
+        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list, settle=self._settled)
         self.classes.set_model(self.model)
         self.class_list, self.add_class_button, self.remove_class_button = (
             self.classes.list,
@@ -283,14 +287,13 @@ class SegmentationWidget(QWidget):
         self.image_combo.current, self._image, self._key = layer, image, key
         if self.session is not None:  # the list highlights the image on the canvas, or none
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
-        self.canvas.ensure(shape, self.brush_spin.value())
+        self.canvas.ensure(shape, self.brush_spin.value(), objects)
         self._box_edges()
         self.prompt_panel.bind_layer_keys()
         self.proposals.image_shown(key)  # this image's proposals, none of the image before
         L.restack(self.viewer, layer)  # this image above the others, the prompts on top
         self.canvas.select(L.BOXES)
         self.clear(say=False)
-        self.canvas.show_objects(objects)
         self._show_object_list()
         self.image_combo.refresh()
         self._settled()
@@ -391,7 +394,8 @@ class SegmentationWidget(QWidget):
         if self._preview is None:  # an empty mask: Accept is off, so do not offer it
             self._say(f"Nothing found{timing}: add prompts (a click on the object, a stroke) or draw another box.")
             return
-        self._say(f"Preview: {preview.pixels} pixels{timing}. Accept to keep it as '{self.current_class()}'.")
+        keep = f"to put it in place of object {self._editing}" if self._editing is not None else "to keep it"
+        self._say(f"Preview: {preview.pixels} pixels{timing}. Accept {keep} as '{self.current_class()}'.")
 
     def _on_refused(self, exc: InputError) -> None:
         """The engine cannot answer these prompts yet (marks of one kind, a box off the
@@ -477,14 +481,14 @@ class SegmentationWidget(QWidget):
         self._settled()
         return change.object_id if change is not Ellipsis else None
 
-    def keep_waiting_accept(self) -> None:
+    def keep_waiting_accept(self, before: str = "the next image is shown") -> None:
         """Before the image changes: an Accept asked for while its preview was computed
         (Shift+Enter, then Next before the preview came) waits for that preview and keeps
         it on the image it was made for; it is never dropped unsaid."""
         if not self._accept_next:
             return
         name = self._image_layer.name if self._image_layer is not None else "this image"
-        self._say(f"Keeping the object on {name} before the next image is shown...")
+        self._say(f"Keeping the object on {name} before {before}...")
         self.status.repaint()
         self.runner.wait(lambda: not self._accept_next, KEEP_WAITING_SECONDS)  # the user's input waits too
         if self._accept_next:  # no answer came (an image embedding still running): said once the image is shown
