@@ -241,6 +241,31 @@ def test_export_writes_cutouts_and_coco(tmp_path):
     assert not (tmp_path / "jpg").exists()
 
 
+def test_the_export_of_a_session_image_numbers_as_the_session_does(folder, tmp_path):
+    import json
+
+    session = Session.open(folder)
+    session.add_class("dog", "#00ff00")
+    model = Annotations(session=session)
+    for name in ("img0.png", "img1.png"):
+        model.open(name, (40, 60))
+    model.accept("img0.png", square(0, 0, 5), "cat")
+    model.accept("img1.png", square(10, 20, 10), "cat")
+    model.accept("img1.png", square(0, 40, 8), "dog")
+    session.save()
+    mine = json.loads(session.path.read_text())
+    out = tmp_path / "one" / "img1.json"
+    image = np.zeros((40, 60, 3), np.uint8)
+    model.export("img1.png", image, tmp_path / "one", coco=out)
+    written = json.loads(out.read_text())
+    assert written["categories"] == mine["categories"]  # ids, colours, every key
+    assert written["images"] == [im for im in mine["images"] if im["file_name"] == "img1.png"]
+    image_id = written["images"][0]["id"]
+    assert written["annotations"] == [a for a in mine["annotations"] if a["image_id"] == image_id]
+    model.export("img1.png", image, tmp_path / "one", coco=out)  # again: the same file
+    assert json.loads(out.read_text()) == written
+
+
 def test_the_model_imports_no_gui():
     code = "import sys, interactive_seg.model.annotations; print(sorted(m for m in ('qtpy', 'napari', 'PyQt6', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

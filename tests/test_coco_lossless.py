@@ -301,3 +301,29 @@ def test_rle_runs_checked_in_a_batch_say_what_one_by_one_says(items):
     from interactive_seg.coco.segmentation import rle_problems
 
     assert rle_problems(items, chunk=16) == [_rle_problem(c, h, w) for c, h, w in items]
+
+
+def test_a_new_mask_keeps_uncompressed_rle_uncompressed(tmp_path):
+    """CVAT writes crowd regions as uncompressed RLE (counts a list): an edit keeps that."""
+    from pycocotools import mask as mask_utils
+
+    from interactive_seg import CocoDocument
+
+    runs = [310, 10] + [20, 10] * 19 + [310]
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "crowd"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 1,
+                         "segmentation": {"size": [30, 40], "counts": runs}, "area": 200, "bbox": [10, 10, 20, 10]}],
+    }  # fmt: skip
+    path = tmp_path / "cvat.json"
+    path.write_text(json.dumps(data))
+    doc = CocoDocument.open(path)
+    mask = np.zeros((30, 40), bool)
+    mask[2:8, 3:9] = True
+    doc.update_annotation(1, mask=mask)
+    doc.save(path)
+    segmentation = json.loads(path.read_text())["annotations"][0]["segmentation"]
+    assert isinstance(segmentation["counts"], list)
+    decoded = mask_utils.decode(mask_utils.frPyObjects(segmentation, 30, 40)).astype(bool)
+    assert np.array_equal(decoded, mask)

@@ -85,6 +85,22 @@ def test_grey_16bit_and_rgba_keep_their_look():
     assert cutout(np.full((4, 4), 7, np.uint8), mask, background="color", color=(9, 0, 0)).shape == (4, 4, 3)
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".webp", ".bmp", ".png", ".tif"])
+def test_a_16bit_cutout_keeps_its_look_in_every_format(tmp_path, suffix):
+    """OpenCV 5 writes a 16-bit image to an 8-bit format clipped at 255: a white picture."""
+    import cv2
+
+    image = np.zeros((20, 20, 3), np.uint16)
+    image[..., 0], image[..., 1], image[..., 2] = 30000, 65535, 257 * 40
+    mask = np.ones((20, 20), bool)
+    path = save_cutout(tmp_path / f"x{suffix}", image, mask, background="black")
+    back = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB)
+    if back.dtype == np.uint16:
+        assert np.array_equal(back, image)
+    else:
+        assert np.abs(back.astype(int) - [117, 255, 40]).max() <= 2  # 30000 / 257 = 116.7
+
+
 def test_save_cutout_refuses_transparency_without_alpha(small, tmp_path):
     image, mask = small
     with pytest.raises(InputError, match="no transparency"):

@@ -294,3 +294,20 @@ def test_labels_handed_over_are_taken_as_they_are():
     copied = ObjectSet((4, 5), labels, {7: "cat"})
     assert taken.labels is labels and copied.labels is not labels
     assert taken.classes == copied.classes == {7: "cat"}
+
+
+def test_a_change_says_whose_pixels_it_took():
+    objects = ObjectSet((20, 20))
+    car = np.zeros((20, 20), bool)
+    car[0:10, 0:10] = True
+    wheel = np.zeros((20, 20), bool)
+    wheel[5:8, 5:8] = True
+    objects.add(car, "car")
+    objects.add(wheel, "wheel")
+    assert objects.last_change.text == "Object 2 kept as 'wheel'; it took 9 pixels of object 1."
+    bigger = np.zeros((20, 20), bool)
+    bigger[0:12, 0:12] = True
+    objects.replace(1, bigger)
+    assert objects.last_change.text == "Object 1 replaced ('car'); it took all pixels of object 2 (gone)."
+    objects.add(np.pad(np.ones((2, 2), bool), ((15, 3), (15, 3))), "bird")
+    assert objects.last_change.text == "Object 3 kept as 'bird'."  # on nothing: nothing to say

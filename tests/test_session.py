@@ -524,3 +524,59 @@ def test_an_object_wholly_under_another_stays_through_a_sync_of_unchanged_labels
     session.sync("b.png", labels, {1: "wheel"})
     assert session.objects("b.png") == []  # both gone: what the label image says
     session.close()
+
+
+def test_a_file_name_in_another_letter_case_is_the_image_when_nothing_else_could_be_meant(tmp_path):
+    """A COCO file made on Windows or macOS says Photo1.JPG for photo1.jpg: its objects show,
+    an add goes to its record, and an export finds the photograph."""
+    from interactive_seg.coco.locate import locate_image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "photo1.jpg"), np.full((30, 40, 3), 100, np.uint8))
+    data = {
+        "images": [{"id": 1, "file_name": "Photo1.JPG", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "c"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[5, 5, 20, 5, 20, 15, 5, 15]],
+                         "iscrowd": 0}],
+    }  # fmt: skip
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert [o.id for o in session.objects("photo1.jpg")] == [1]
+        session.add("photo1.jpg", square((30, 40), 20, 20, 5), "c")
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    assert [im["file_name"] for im in saved["images"]] == ["Photo1.JPG"] and len(saved["annotations"]) == 2
+    assert locate_image(folder, "Photo1.JPG") == folder / "photo1.jpg"
+    cv2.imwrite(str(folder / "PHOTO1.jpg"), np.full((30, 40, 3), 100, np.uint8))  # now two could be meant
+    with Session.open(folder) as session:
+        assert session.objects("photo1.jpg") == [] and session.objects("PHOTO1.jpg") == []
+    assert locate_image(folder, "Photo1.JPG") is None
+
+
+def test_a_polygon_of_no_area_or_a_nan_bbox_beside_a_mask_opens_and_stays_as_read(tmp_path):
+    """Such records (tools write them for 1-2 pixel objects, or a bbox they could not
+    compute) made the whole folder unopenable, even read-only; pycocotools loads them."""
+    from interactive_seg import CocoDocument
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((30, 40, 3), 100, np.uint8))
+    good = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[5, 5, 20, 5, 20, 15, 5, 15]], "iscrowd": 0}
+    text = (
+        '{"images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}], '
+        '"categories": [{"id": 1, "name": "c"}], "annotations": ['
+        + json.dumps(good)
+        + ', {"id": 2, "image_id": 1, "category_id": 1, "segmentation": [[3, 3, 4, 4]], "iscrowd": 0}'
+        + ', {"id": 3, "image_id": 1, "category_id": 1, "segmentation": [[1, 1, 4, 1, 4, 4]], "iscrowd": 0, '
+        '"bbox": [NaN, NaN, NaN, NaN]}]}'
+    )
+    path = folder / "annotations.coco.json"
+    path.write_text(text)
+    with Session.open(folder) as session:
+        assert [o.id for o in session.objects("a.png")] == [1, 3]  # no area: kept, not an object
+        session.add("a.png", square((30, 40), 20, 20, 5), "c")
+    written = path.read_text()
+    assert written.startswith(text[: text.rindex("]}")])  # each record as read
+    problems = CocoDocument.open(path).check()
+    assert any("fewer than 3 points" in p for p in problems) and any("NaN" in p or "nan" in p for p in problems)
+    assert CocoDocument.open(path).check(masks_only=True) == []

@@ -529,3 +529,25 @@ def test_a_coco_file_its_owner_made_read_only_is_opened_read_only(folder):
         assert path.read_bytes() == before
     finally:
         path.chmod(0o644)
+
+
+def test_the_id_counter_goes_into_info_without_rewriting_the_users_keys(folder):
+    text = (
+        '{\n  "info": {\n    "description": "CVAT export",\n    "version": "1.00",\n    "year": 2024\n  },\n'
+        '  "images": [], "annotations": [], "categories": []\n}\n'
+    )
+    path = folder / "annotations.coco.json"
+    path.write_text(text)
+    with Session.open(folder) as session:
+        first = session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+        session.remove(session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat"))  # the newest: its id is not reused
+    written = path.read_text()
+    assert written.startswith(
+        '{\n  "info": {\n    "description": "CVAT export",\n    "version": "1.00",\n    "year": 2024, '
+        '"interactive_seg_next_annotation_id": 3\n  },'
+    )
+    with Session.open(folder) as session:
+        session.remove(first)
+        assert session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat") == 3
+        session.remove(3)
+    assert '"year": 2024, "interactive_seg_next_annotation_id": 4\n  },' in path.read_text()

@@ -20,7 +20,7 @@ from . import checks
 from .checks import Checker, id_key, is_id
 from .rawjson import encode_record
 from .reading import _name, _sentence
-from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation
+from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation, rle_counts
 from .tables import Id
 
 __all__ = ["AnnotationRecords"]
@@ -211,7 +211,7 @@ class AnnotationRecords:
 
         A new mask replaces ``segmentation``, ``area`` and ``bbox``; it is written as
         polygons when the old one was (and polygons are faithful), RLE otherwise, unless
-        ``polygons`` says.
+        ``polygons`` says; uncompressed RLE (``counts`` a list) stays uncompressed.
         """
         ann = self.annotation(ann_id)
         for key in ("id", "image_id", "category_id"):
@@ -222,6 +222,14 @@ class AnnotationRecords:
             if polygons is None:
                 polygons = isinstance(ann.get("segmentation"), list) and len(ann["segmentation"]) > 0
             fields = self._fields(self._images[self._meta[ann_id][0]], mask, polygons, offset)
+            old = ann.get("segmentation")
+            if (
+                isinstance(old, dict)
+                and isinstance(old.get("counts"), list)
+                and isinstance(fields["segmentation"], dict)
+            ):
+                # uncompressed RLE (CVAT's, with iscrowd 1) stays uncompressed
+                fields["segmentation"]["counts"] = rle_counts(fields["segmentation"]["counts"]).tolist()
         category_id = self.category_id(category, create=True) if category is not None else None
         changed = dict(ann)
         changed.update(fields)

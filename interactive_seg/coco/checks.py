@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .segmentation import decode_segmentation, has_segmentation, segmentation_problem
+from .segmentation import decode_segmentation, has_segmentation, no_area_polygons, segmentation_problem
 
 __all__ = ["Checker", "finite_number", "id_key", "is_id", "whole"]
 
@@ -84,11 +84,15 @@ class Checker:
     size_of : callable, optional
         ``size_of(image_key, record)`` gives (height, width) for an image record without
         them, or None; segmentations of images of unknown size are not checked.
+    masks_only : bool
+        With ``thorough``: only what keeps a mask from being decoded, not the records that
+        opening keeps as they are (a bbox of NaN beside a mask, polygons of no area).
     """
 
-    def __init__(self, *, thorough: bool = False, strict: bool = False, size_of=None):
+    def __init__(self, *, thorough: bool = False, strict: bool = False, size_of=None, masks_only: bool = False):
         self.problems: list = []
         self.thorough, self.strict, self.size_of = thorough or strict, strict, size_of
+        self.report = self.thorough and not masks_only  # also what opening tolerates
         self.images: dict = {}  # key -> record
         self.sizes: dict = {}  # key -> (height, width) or None
         self.categories: set = set()
@@ -176,7 +180,12 @@ class Checker:
             self._against_image(ann, image_key)
         else:
             self._late_images.append((ann["id"], image_key, ann))
-        if "bbox" in ann and not _finite_box(ann["bbox"]):
+        if (
+            "bbox" in ann
+            and not _finite_box(ann["bbox"])
+            and (self.report or not has_segmentation(ann.get("segmentation")))
+        ):
+            # (beside a mask the bbox is a copy of what the mask says: opening does not need it)
             self.problems.append(
                 f"annotation {ann['id']!r} has the bbox {ann['bbox']!r}; a bbox is four finite numbers [x, y, width, height]"
             )
@@ -214,6 +223,12 @@ class Checker:
             return
         height, width = size
         segmentation = ann.get("segmentation")
+        if no_area_polygons(segmentation):
+            if self.report:
+                self.problems.append(
+                    f"annotation {ann['id']!r} has polygons of fewer than 3 points: no mask (kept as it is, shown as none)"
+                )
+            return
         if self.thorough and not self.strict and type(segmentation) is dict and type(segmentation.get("counts")) is str:
             problem = segmentation_problem(segmentation, height, width)  # size and types; the runs come in a batch
             if problem is None:

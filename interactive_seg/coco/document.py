@@ -132,15 +132,16 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         document._from_parsed(data, path, image_size)
         return document
 
-    def check(self, *, strict: bool = False) -> list:
+    def check(self, *, strict: bool = False, masks_only: bool = False) -> list:
         """Problems as sentences (empty when there are none).
 
         Beyond what opening checks, every segmentation is checked as far as decoding it
         would (RLE runs, polygon sizes) without building masks; with ``strict`` also
         ``area`` and ``bbox`` that disagree with the decoded mask by more than 1 % / 1 px
         (a report: other writers store a polygon's own area and extent, which is fine).
+        ``masks_only``: only what keeps a mask from being decoded (:class:`~.checks.Checker`).
         """
-        checker = Checker(thorough=True, strict=strict, size_of=self._size_for_check)
+        checker = Checker(thorough=True, strict=strict, size_of=self._size_for_check, masks_only=masks_only)
         for i, image in enumerate(self._images.values()):
             checker.image(i, image)
         checker.done_images()

@@ -13,7 +13,9 @@ file's own path is the last resort. In order:
    (``abc.jpg`` finds ``train/abc.jpg``; two ``abc.jpg`` in different folders find none).
    Names are compared in one Unicode form (NFC: ``café`` typed on macOS, stored decomposed,
    is ``café`` written by another tool) and, for names another tool wrote as a URL
-   (``/data/upload/1/my%20photo.jpg``), also percent-decoded;
+   (``/data/upload/1/my%20photo.jpg``), also percent-decoded; failing that, in any letter
+   case (``Photo1.JPG`` written on Windows or macOS, whose disks ignore case, finds
+   ``photo1.jpg`` when exactly one image below the folder has that name in some case);
 4. the path as written, when it points outside the folder (an absolute path, or one that
    climbs with ``..``) and that file exists.
 
@@ -88,6 +90,7 @@ class ImageLocator:
     def __init__(self, images_dir):
         self.folder = Path(images_dir)
         self._by_base: Optional[dict] = None
+        self._by_folded: dict = {}  # the base names case-folded (Photo1.JPG finds photo1.jpg when alone)
 
     def __call__(self, file_name) -> Optional[Path]:
         """The image file of ``file_name``, or None when no rule finds it."""
@@ -119,15 +122,21 @@ class ImageLocator:
             found = bases.get(_base_key(base), [])
             if found:
                 return found[0] if len(found) == 1 else None
+        for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):  # in another letter case alone
+            found = self._by_folded.get(_base_key(base).casefold(), [])
+            if found:
+                return found[0] if len(found) == 1 else None
         return None
 
     def _bases(self) -> dict:
         if self._by_base is None:
-            self._by_base = {}
+            self._by_base, self._by_folded = {}, {}
             if self.folder.is_dir():
                 images, unreadable = list_images(self.folder)
                 for name in images + unreadable:
-                    self._by_base.setdefault(_base_key(PurePosixPath(name).name), []).append(name)
+                    key = _base_key(PurePosixPath(name).name)
+                    self._by_base.setdefault(key, []).append(name)
+                    self._by_folded.setdefault(key.casefold(), []).append(name)
         return self._by_base
 
 

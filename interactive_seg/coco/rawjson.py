@@ -18,7 +18,7 @@ import json
 import math
 import re
 
-__all__ = ["Cursor", "JsonError", "encode_record", "scan"]
+__all__ = ["Cursor", "JsonError", "amend_object", "encode_record", "scan"]
 
 _WINDOW = 1 << 22  # characters decoded at a time (4 MB of ASCII)
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -244,3 +244,39 @@ def encode_record(record, original: bytes | None = None) -> bytes:
         except UnicodeEncodeError:
             continue
     raise ValueError("the record holds text that is not Unicode")  # not reached: ASCII always encodes
+
+
+def amend_object(original: bytes, value) -> bytes | None:
+    """An object's text as read, amended to ``value`` where that only adds keys at its end
+    or changes a whole number (the one key this package adds to a file's ``info``): the
+    user's keys keep their text, spaces and order. None when ``value`` is another change
+    (the caller then encodes it whole)."""
+    try:
+        text = original.decode("utf-8")
+        old = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(old, dict) or not isinstance(value, dict) or list(value)[: len(old)] != list(old):
+        return None
+    for key in old:
+        if _same(old[key], value[key]) or old[key] == value[key]:
+            continue
+        if type(old[key]) is not int or type(value[key]) is not int:
+            return None
+        spot = re.compile(re.escape(json.dumps(key)) + r"([ \t\n\r]*:[ \t\n\r]*)" + str(old[key]) + r"(?![0-9.eE])")
+        found = list(spot.finditer(text))
+        if len(found) != 1:
+            return None
+        match = found[0]
+        text = text[: match.start()] + json.dumps(key) + match.group(1) + str(value[key]) + text[match.end() :]
+    added = [key for key in value if key not in old]
+    if not added:
+        return text.encode("utf-8")
+    body = text.rstrip()
+    tail = text[len(body) :]
+    if not body.endswith("}"):
+        return None
+    inner = body[:-1].rstrip()
+    gap = body[len(inner) : -1]
+    pairs = ", ".join(f"{json.dumps(key)}: {encode_record(value[key]).decode('utf-8')}" for key in added)
+    return (inner + ("" if inner.endswith("{") else ", ") + pairs + gap + "}" + tail).encode("utf-8")

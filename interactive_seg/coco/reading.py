@@ -301,7 +301,7 @@ class Reading:
                     segmentation = ann.get("segmentation")
                     if size is not None and type(segmentation) is dict and type(segmentation.get("counts")) is str:
                         fast = segmentation.get("size") == [size[0], size[1]]
-                    elif size is not None and type(segmentation) is list and segmentation:
+                    elif size is not None and type(segmentation) is list and has_segmentation(segmentation):
                         fast = segmentation_problem(segmentation, size[0], size[1]) is None
                     else:
                         fast = False

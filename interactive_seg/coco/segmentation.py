@@ -222,8 +222,22 @@ def rle_counts(counts) -> np.ndarray:
 
 
 def has_segmentation(segmentation) -> bool:
-    """False for a box-only annotation: no segmentation, ``[]`` or ``{}`` (detection files write these)."""
-    return segmentation is not None and not (isinstance(segmentation, (list, dict)) and len(segmentation) == 0)
+    """False for a box-only annotation: no segmentation, ``[]`` or ``{}`` (detection files
+    write these), or only polygons of fewer than 3 points (:func:`no_area_polygons`)."""
+    if segmentation is None or (isinstance(segmentation, (list, dict)) and len(segmentation) == 0):
+        return False
+    return not (type(segmentation) is list and no_area_polygons(segmentation))
+
+
+def no_area_polygons(segmentation) -> bool:
+    """True for a segmentation of polygons that each have fewer than 3 points (``[[3, 3, 4,
+    4]]``: what some tools write for a 1-2 pixel object). Such a record has no area to
+    decode: it is kept as it is, like a box-only one, and ``check`` reports it."""
+    return (
+        type(segmentation) is list
+        and len(segmentation) > 0
+        and all(type(polygon) is list and len(polygon) < 6 for polygon in segmentation)
+    )
 
 
 def _number(value) -> bool:

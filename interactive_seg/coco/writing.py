@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..files import open_atomic
-from .rawjson import encode_record
+from .rawjson import amend_object, encode_record
 from .reading import LISTS
 from .tables import Table
 
@@ -67,7 +67,9 @@ class Writing:
                     if table.span is not None and table.changed():
                         holes.append((start, end, lambda out, table=table: table.write(out, data, self._encode)))
                 elif self._top_changed(key):
-                    text = encode_record(self._top[key], data[start:end])
+                    text = amend_object(data[start:end], self._top[key]) or encode_record(
+                        self._top[key], data[start:end]
+                    )
                     holes.append((start, end, lambda out, text=text: out.write(text)))
         new = []  # keys the file did not have: the lists first, as COCO files order them
         if self._lists["images"].span is None and data is None:

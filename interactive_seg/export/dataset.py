@@ -17,7 +17,7 @@ from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .naming import image_stems, object_names
 
-__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "PartialExport"]
+__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "copy_images_to_coco", "PartialExport"]
 
 
 def export_objects(
@@ -75,6 +75,64 @@ def add_to_coco(
     coco_path = Path(coco_path)
     doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
     add_objects(doc, file_name, width, height, objects, categories, polygons=polygons, where=str(coco_path))
+    return doc.save(coco_path)
+
+
+def copy_images_to_coco(coco_path, source: CocoDocument, image_ids: Sequence) -> Path:
+    """Put images of a session's document into a COCO file as that document holds them:
+    their image records, their annotations (masks, encodings and every key as they are) and
+    the document's classes (colours and every key), under the same ids wherever the file
+    has them free; so an export to a new file numbers as the session does. An image the
+    file holds already (found as :func:`add_to_coco` finds it) has its objects replaced;
+    a class it holds by name keeps its id there. Everything else the file holds is written
+    back as it was read. Returns the path written; on any error the file is left as it was.
+    """
+    import copy
+
+    coco_path = Path(coco_path)
+    doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
+
+    def free(getter, key) -> bool:
+        try:
+            getter(key)
+        except InputError:
+            return True
+        return False
+
+    classes = {}
+    for record in source.categories:
+        found = doc.category_id(str(record["name"]))
+        if found is None:
+            extra = {k: copy.deepcopy(v) for k, v in record.items() if k not in ("id", "name")}
+            own = record["id"] if free(doc.category_name, record["id"]) else None
+            found = doc.add_category(str(record["name"]), id=own, **extra)["id"]
+        classes[record["id"]] = found
+    for image_id in image_ids:
+        image = source.image(image_id)
+        height, width = source.image_size(image_id)
+        records = [r for r in doc.find_images(image["file_name"]) if same_image(r["file_name"], image["file_name"])]
+        for record in records:
+            if (int(record["width"]), int(record["height"])) != (width, height):
+                raise InputError(
+                    f"{str(coco_path)!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but "
+                    f"this image is {width} x {height}, so it is another image: give another COCO file or fix that entry."
+                )
+        for ann_id in [ann["id"] for record in records for ann in doc.annotations(record["id"])]:
+            doc.remove_annotation(ann_id)
+        if records:
+            target = records[0]["id"]
+        else:
+            record = copy.deepcopy(image)
+            if not free(doc.image, record["id"]):
+                record["id"] = doc.new_image_id()
+            doc.put_image(record)
+            target = record["id"]
+        for ann in source.annotations(image_id):
+            record = copy.deepcopy(ann)
+            record["image_id"], record["category_id"] = target, classes[ann["category_id"]]
+            if not free(doc.annotation, record["id"]):
+                record["id"] = doc.new_annotation_id()
+            doc.put_annotation(record)
     return doc.save(coco_path)
 
 
@@ -178,7 +236,7 @@ def export_dataset(
         raise InputError(
             f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r} ({shown}); point --images at their folder."
         )
-    problems = doc.check()
+    problems = doc.check(masks_only=True)
     if problems:
         raise InputError(
             f"{str(coco_path)!r} has masks that cannot be decoded ({'; '.join(p.rstrip('.') for p in problems[:5])}); fix them first."

@@ -13,7 +13,17 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder"]
+__all__ = [
+    "EIGHT_BIT_SUFFIXES",
+    "write_image",
+    "write_bytes_atomic",
+    "open_atomic",
+    "remove_stale_temporaries",
+    "ensure_folder",
+]
+
+#: Image formats that hold 8 bits a channel (OpenCV 5 writes a 16-bit image to them clipped at 255).
+EIGHT_BIT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib"})
 
 
 def ensure_folder(path) -> Path:
@@ -159,7 +169,9 @@ def write_bytes_atomic(path, data: bytes) -> Path:
 def write_image(path, image: np.ndarray) -> Path:
     """Write an image (grey, grey+alpha, RGB or RGBA, uint8 or uint16) atomically; the suffix
     picks the format. Grey+alpha is written as RGBA (OpenCV has no two-channel PNG), so a
-    transparent cutout of a grey image keeps its look and its transparency."""
+    transparent cutout of a grey image keeps its look and its transparency. A 16-bit image
+    keeps its 16 bits in PNG, TIFF and PPM; formats of 8 bits (:data:`EIGHT_BIT_SUFFIXES`)
+    get it scaled to 8 (65535 -> 255, rounded)."""
     path = Path(path)
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 2, 3, 4))):
@@ -175,6 +187,8 @@ def write_image(path, image: np.ndarray) -> Path:
     elif image.ndim == 3 and image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA)
     suffix = path.suffix.lower() or ".png"
+    if image.dtype == np.uint16 and suffix in EIGHT_BIT_SUFFIXES:  # OpenCV would clip at 255: a white picture
+        image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     others = " or ".join(s for s in (".png", ".tif") if s != suffix)
     try:
         ok, buffer = cv2.imencode(suffix, image)

@@ -429,6 +429,8 @@ class Annotations(ClassList):
     ) -> list:
         """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
         ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
+        An image of the folder session goes into ``coco`` as the session's file holds it,
+        with its ids, classes and colours (:func:`~interactive_seg.export.dataset.copy_images_to_coco`).
         The stem is the image's relative path with ``_`` for ``/`` (``sub/a.png`` -> ``sub_a``;
         :mod:`~interactive_seg.export.naming`), so images of a folder session never share a file.
 
@@ -443,7 +445,7 @@ class Annotations(ClassList):
         """
         from ..coco.locate import name_parts
         from ..export.cutouts import check_format
-        from ..export.dataset import add_to_coco, export_objects
+        from ..export.dataset import add_to_coco, copy_images_to_coco, export_objects
         from ..export.naming import image_stem
         from ..files import ensure_folder
         from ..labels import LabelObject
@@ -465,7 +467,10 @@ class Annotations(ClassList):
         written = export_objects(
             image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
         )
-        if coco:
+        if coco and self.session is not None and key in self.session.images:
+            # as the session's file holds it: its ids, classes and colours (its objects are these)
+            written.append(copy_images_to_coco(coco, self.session.document, self.session.image_ids(key)))
+        elif coco:
             height, width = objects.shape
             # the image by its relative path, as a folder session names it
             written.append(

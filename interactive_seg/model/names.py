@@ -4,7 +4,10 @@ An image is named by its relative POSIX path below the folder (``train/c1.png``)
 records are those with exactly that path; a record found by base name alone is the
 image's only when that base name is unambiguous both in the folder and in the file, and
 the record's path is no other image of the folder (so an object never lands on another
-photograph of the same name).
+photograph of the same name). A record whose path differs from the image's in letter case
+alone (``Photo1.JPG`` for ``photo1.jpg``: a file made on Windows or macOS, whose disks
+ignore case) is the image's when no other image of the folder has that path in another
+case.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class ImageRecords:
         self._doc, self._folder, self._images = document, folder, images
         self._ids: dict = {}  # image name -> ids of its records
         self._bases: Optional[dict] = None  # base name -> how many images of the folder have it
+        self._cases: Optional[tuple] = None  # (case-folded path -> record ids, -> how many images have it)
 
     def ids(self, name: str) -> list:
         ids = self._ids.get(name)
@@ -73,8 +77,23 @@ class ImageRecords:
                     for path in others
                 )
                 ids = [r["id"] for r in found] if mine else []
+            if not ids:
+                ids = self._in_another_case(key)
             self._ids[name] = ids
         return ids
+
+    def _in_another_case(self, key: str) -> list:
+        if self._cases is None:
+            records, images = {}, {}
+            for record in self._doc.images:
+                records.setdefault(_path_key(record["file_name"]).casefold(), []).append(record["id"])
+            for image in self._images:
+                folded = _path_key(image).casefold()
+                images[folded] = images.get(folded, 0) + 1
+            self._cases = records, images
+        records, images = self._cases
+        folded = key.casefold()
+        return list(records.get(folded, ())) if images.get(folded, 0) == 1 else []
 
     def remember(self, name: str, ids: list) -> None:
         """The records of ``name`` are now ``ids`` (a record was made for it)."""
@@ -82,6 +101,7 @@ class ImageRecords:
 
     def forget(self, name: Optional[str] = None) -> None:
         """Look ``name`` up again next time (every name, when None)."""
+        self._cases = None
         if name is None:
             self._ids.clear()
         else:

@@ -352,6 +352,11 @@ class ObjectSet:
         step.summary = f"object {subject} {_PAST.get(action, action)}" + (
             f" as '{name}'" if action == "accept" else f" ('{name}')"
         )
+        taken = sorted((v, c) for v, c in step.before.counts(step.n).items() if v and v != subject) if step.n else []
+        if taken and action in ("accept", "replace"):  # pixels are one object's: say whose it took
+            step.summary += "; it took " + ", ".join(
+                f"{'all' if v in gone else c} pixels of object {v}" + (" (gone)" if v in gone else "") for v, c in taken
+            )
         self.history.push(step)
         self.last_change = self._change(step, "done")
 

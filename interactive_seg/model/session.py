@@ -217,7 +217,7 @@ class Session:
             size = next(
                 (
                     (r["height"], r["width"])
-                    for r in map(self._doc.image, self._image_ids(name))
+                    for r in map(self._doc.image, self.image_ids(name))
                     if r.get("height") and r.get("width")
                 ),
                 None,
@@ -228,14 +228,14 @@ class Session:
             self.unreadable.append(name)
             raise
 
-    def _image_ids(self, name: str) -> list:
-        """Ids of the image records of ``name`` (:class:`~interactive_seg.model.names.ImageRecords`)."""
+    def image_ids(self, name: str) -> list:
+        """Ids of the image records of ``name`` in :attr:`document` (:class:`~interactive_seg.model.names.ImageRecords`)."""
         return self._records.ids(name)
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
         out = []
-        for image_id in self._image_ids(name):
+        for image_id in self.image_ids(name):
             for ann_id in self._doc.annotation_ids(image_id):
                 object_id = self._ids.object_of(ann_id)
                 if object_id is not None:
@@ -246,7 +246,7 @@ class Session:
 
     def count(self, name: str) -> int:
         """How many objects an image has (kept per image: no scan)."""
-        return sum(self._doc.count(i) - self._ids.boxes_only.get(i, 0) for i in self._image_ids(name))
+        return sum(self._doc.count(i) - self._ids.boxes_only.get(i, 0) for i in self.image_ids(name))
 
     def mask(self, object_id: int) -> np.ndarray:
         """One object's mask at its image's size; :class:`InputError` naming the annotation when it cannot be decoded."""
@@ -562,7 +562,7 @@ class Session:
 
     def _image_for(self, name: str, shape):
         """The image id for ``name``; a record is made (in the open transaction) for an image of the folder."""
-        ids = self._image_ids(name)
+        ids = self.image_ids(name)
         if ids:
             if shape is not None:
                 self._check_record_size(name, ids[0], tuple(shape[:2]))
