@@ -270,3 +270,35 @@ def test_the_model_imports_no_gui():
     code = "import sys, interactive_seg.model.annotations; print(sorted(m for m in ('qtpy', 'napari', 'PyQt6', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_session_image_goes_into_another_tools_file_with_that_files_kind_of_ids(folder, tmp_path):
+    import json
+
+    data = {
+        "images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40},
+                   {"id": 2, "file_name": "img0.png", "width": 60, "height": 40}],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[1, 1, 9, 1, 9, 9, 1, 9]],
+                         "iscrowd": 0},
+                        {"id": 2, "image_id": 2, "category_id": 1, "segmentation": [[20, 20, 29, 20, 29, 29]],
+                         "iscrowd": 0}],
+    }  # fmt: skip
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    theirs = {
+        "images": [{"id": "1", "file_name": "z.png", "width": None, "height": None},
+                   {"id": "2", "file_name": "img0.png", "width": None, "height": None}],
+        "categories": [{"id": "1", "name": "dog"}],
+        "annotations": [{"id": "1", "image_id": "2", "category_id": "1", "bbox": [0, 0, 2, 2]}],
+    }  # fmt: skip
+    out = tmp_path / "theirs.json"
+    out.write_text(json.dumps(theirs))
+    with Session.open(folder) as session:
+        model = Annotations(session=session)
+        model.open("img0.png", (40, 60))
+        assert len(model.objects("img0.png")) == 2  # (the image has two records in the file)
+        model.export("img0.png", np.zeros((40, 60, 3), np.uint8), tmp_path / "cut", coco=out)
+    written = json.loads(out.read_text())
+    assert all(isinstance(r["id"], str) for key in ("images", "annotations", "categories") for r in written[key])
+    assert [a["image_id"] for a in written["annotations"]] == ["2", "2"]  # both objects, the box-only one replaced
+    assert [c["name"] for c in written["categories"]] == ["dog", "cat"]

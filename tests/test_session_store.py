@@ -551,3 +551,52 @@ def test_the_id_counter_goes_into_info_without_rewriting_the_users_keys(folder):
         assert session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat") == 3
         session.remove(3)
     assert '"year": 2024, "interactive_seg_next_annotation_id": 4\n  },' in path.read_text()
+
+
+@pytest.mark.parametrize("how", ["the block raises", "the disk is full"])
+def test_a_failed_change_that_made_a_class_and_renamed_it_takes_the_class_back(folder, monkeypatch, how):
+    with Session.open(folder) as session:
+        session.add("a.png", rect((20, 25), 0, 0, 3, 3), "dog")
+    session = Session.open(folder)
+    if how == "the disk is full":
+        monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises((RuntimeError, InputError)):
+        with session.transaction():
+            session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")  # a new class
+            session.rename_class("cat", "kitten")  # touched again after it was made
+            if how == "the block raises":
+                raise RuntimeError("the block fails")
+    monkeypatch.undo()
+    assert session.categories == {"dog": 1}
+    session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")
+    session.close()
+    with Session.open(folder) as again:  # (a category_id no category had: the folder did not open)
+        assert again.categories == {"dog": 1, "cat": 2}
+
+
+def test_a_coco_file_made_read_only_while_open_is_not_overwritten_and_nothing_is_lost(folder):
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.save()
+    path = session.path
+    before = path.read_bytes()
+    kept = session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")  # in the journal
+    path.chmod(0o444)
+    try:
+        with pytest.raises(InputError, match="made write-protected while this session had it.*kept in"):
+            session.save()
+        with pytest.raises(InputError, match="write-protected"):
+            session.save(folder / "annotations.coco.json")
+        other = folder / "other.json"
+        other.write_text("{}")
+        other.chmod(0o444)
+        with pytest.raises(InputError, match="write-protected"):
+            session.save(other)  # another file the user protected: not replaced either
+        assert other.read_text() == "{}"
+        with pytest.raises(InputError, match="write-protected"):
+            session.close()
+        assert path.read_bytes() == before and journal_of(folder).exists()
+    finally:
+        path.chmod(0o644)
+    with Session.open(folder) as again:  # the journal brings the change back
+        assert [o.id for o in again.objects("a.png")] == [1, kept]

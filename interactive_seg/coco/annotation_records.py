@@ -147,7 +147,7 @@ class AnnotationRecords:
         ------
         InputError
             When the record is not usable: ids, references, a segmentation that does
-            not fit its image, a bbox that is not four finite numbers.
+            not fit its image (a ``bbox`` is the writer's: written as it is, where JSON can).
         """
         checker = Checker(size_of=self._size_for_check)
         checker.images, checker.sizes = self._images, _Sizes(self)

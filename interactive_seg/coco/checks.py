@@ -180,12 +180,9 @@ class Checker:
             self._against_image(ann, image_key)
         else:
             self._late_images.append((ann["id"], image_key, ann))
-        if (
-            "bbox" in ann
-            and not _finite_box(ann["bbox"])
-            and (self.report or not has_segmentation(ann.get("segmentation")))
-        ):
-            # (beside a mask the bbox is a copy of what the mask says: opening does not need it)
+        if "bbox" in ann and not _finite_box(ann["bbox"]) and self.report:
+            # opening keeps such a record as read: a box-only one is no object, beside a mask
+            # the bbox is a copy of what the mask says; check reports it
             self.problems.append(
                 f"annotation {ann['id']!r} has the bbox {ann['bbox']!r}; a bbox is four finite numbers [x, y, width, height]"
             )

@@ -192,6 +192,10 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             for image_key in {self._meta[key][0] for key in keys if key in self._meta}:
                 self._by_image[image_key].sort(key=position.__getitem__)
 
+    def made_since_mark(self, kind: str, key) -> bool:
+        """True when record ``key`` of list ``kind`` was added since :meth:`mark`."""
+        return self._lists[kind].made_since_mark(id_key(key))
+
     def unmark(self, unchanged: dict) -> None:
         """Keep the change started by :meth:`mark`; ``unchanged`` (kind -> ids) names records
         found the same as before, which keep their text as read."""

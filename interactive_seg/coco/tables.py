@@ -73,6 +73,10 @@ class Table:
         if self._saved is not None and key not in self._saved:
             self._saved[key] = self.order.get(key, _ABSENT)
 
+    def made_since_mark(self, key) -> bool:
+        """True when ``key`` was added since :meth:`mark` (it was not there then)."""
+        return self._saved is not None and self._saved.get(key, None) is _ABSENT
+
     @property
     def reordered(self) -> bool:
         """True when an id was removed since :meth:`mark` (put back, it would go last)."""

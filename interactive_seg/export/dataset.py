@@ -17,7 +17,7 @@ from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .naming import image_stems, object_names
 
-__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "copy_images_to_coco", "PartialExport"]
+__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "copy_images", "PartialExport"]
 
 
 def export_objects(
@@ -78,19 +78,16 @@ def add_to_coco(
     return doc.save(coco_path)
 
 
-def copy_images_to_coco(coco_path, source: CocoDocument, image_ids: Sequence) -> Path:
-    """Put images of a session's document into a COCO file as that document holds them:
-    their image records, their annotations (masks, encodings and every key as they are) and
-    the document's classes (colours and every key), under the same ids wherever the file
-    has them free; so an export to a new file numbers as the session does. An image the
-    file holds already (found as :func:`add_to_coco` finds it) has its objects replaced;
-    a class it holds by name keeps its id there. Everything else the file holds is written
-    back as it was read. Returns the path written; on any error the file is left as it was.
-    """
+def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *, where: str = "the COCO file") -> None:
+    """Put images of a session's document into an open COCO document (which the caller
+    saves, as the file's one writer) as the session holds them: their image records, their
+    annotations (masks, encodings and every key as they are) and the session's classes
+    (colours and every key), under the same ids wherever ``doc`` has them free or held
+    them for this image, of ``doc``'s kind (text where its ids are text); so an export to a
+    new file numbers as the session does. An image ``doc`` holds already (found as
+    :func:`add_to_coco` finds it) has its objects replaced; a class it holds by name keeps
+    its id there. ``image_ids`` are the records of one image (a file may hold two)."""
     import copy
-
-    coco_path = Path(coco_path)
-    doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
 
     def free(getter, key) -> bool:
         try:
@@ -99,41 +96,54 @@ def copy_images_to_coco(coco_path, source: CocoDocument, image_ids: Sequence) ->
             return True
         return False
 
+    kinds = {doc.image: isinstance(doc.new_image_id(), str), doc.annotation: isinstance(doc.new_annotation_id(), str)}
+
+    def own(wanted, getter, fresh):  # (the kind of ids the file has, taken before any is removed)
+        candidate = str(wanted) if kinds[getter] else wanted if isinstance(wanted, int) else None
+        if candidate is not None and free(getter, candidate):
+            return candidate
+        new = fresh()
+        return str(new) if kinds[getter] else new
+
     classes = {}
     for record in source.categories:
         found = doc.category_id(str(record["name"]))
         if found is None:
             extra = {k: copy.deepcopy(v) for k, v in record.items() if k not in ("id", "name")}
-            own = record["id"] if free(doc.category_name, record["id"]) else None
-            found = doc.add_category(str(record["name"]), id=own, **extra)["id"]
+            texts = any(isinstance(c["id"], str) for c in doc.categories)
+            wanted = str(record["id"]) if texts else record["id"]
+            found = doc.add_category(
+                str(record["name"]), id=wanted if free(doc.category_name, wanted) else None, **extra
+            )["id"]
         classes[record["id"]] = found
-    for image_id in image_ids:
-        image = source.image(image_id)
-        height, width = source.image_size(image_id)
-        records = [r for r in doc.find_images(image["file_name"]) if same_image(r["file_name"], image["file_name"])]
-        for record in records:
+    if not image_ids:
+        return
+    first = source.image(image_ids[0])
+    height, width = source.image_size(image_ids[0])
+    targets = [r for r in doc.find_images(first["file_name"]) if same_image(r["file_name"], first["file_name"])]
+    for record in targets:
+        if record.get("width") is not None and record.get("height") is not None:
             if (int(record["width"]), int(record["height"])) != (width, height):
                 raise InputError(
-                    f"{str(coco_path)!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but "
-                    f"this image is {width} x {height}, so it is another image: give another COCO file or fix that entry."
+                    f"{where!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this "
+                    f"image is {width} x {height}, so it is another image: give another COCO file or fix that entry."
                 )
-        for ann_id in [ann["id"] for record in records for ann in doc.annotations(record["id"])]:
-            doc.remove_annotation(ann_id)
-        if records:
-            target = records[0]["id"]
+    replaced = {ann["id"] for record in targets for ann in doc.annotations(record["id"])}
+    for ann_id in replaced:  # once, for every record of the image (the session may hold two)
+        doc.remove_annotation(ann_id)
+    for image_id in image_ids:
+        if targets:
+            target = targets[0]["id"]
         else:
-            record = copy.deepcopy(image)
-            if not free(doc.image, record["id"]):
-                record["id"] = doc.new_image_id()
+            record = copy.deepcopy(source.image(image_id))
+            record["id"] = own(record["id"], doc.image, doc.new_image_id)
             doc.put_image(record)
             target = record["id"]
         for ann in source.annotations(image_id):
             record = copy.deepcopy(ann)
             record["image_id"], record["category_id"] = target, classes[ann["category_id"]]
-            if not free(doc.annotation, record["id"]):
-                record["id"] = doc.new_annotation_id()
+            record["id"] = own(record["id"], doc.annotation, doc.new_annotation_id)
             doc.put_annotation(record)
-    return doc.save(coco_path)
 
 
 def add_objects(

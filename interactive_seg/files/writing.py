@@ -20,6 +20,7 @@ __all__ = [
     "open_atomic",
     "remove_stale_temporaries",
     "ensure_folder",
+    "write_protected",
 ]
 
 #: Image formats that hold 8 bits a channel (OpenCV 5 writes a 16-bit image to them clipped at 255).
@@ -69,7 +70,8 @@ def open_atomic(path):
     """A binary file to write ``path`` through: a temporary file beside it, renamed onto
         ``path`` when the block ends without an error (and removed when it does not).
 
-        A crash leaves either the old file or the new one, never half of one. The new file
+        A crash leaves either the old file or the new one, never half of one. A file its
+        owner made read-only (:func:`write_protected`) is not replaced. The new file
         gets the mode, group and (where allowed) owner the old one had (or a plain ``open``'s
     mode: 0666 less the umask). An
         unwritable target raises :class:`InputError` and leaves everything as it was. A
@@ -79,6 +81,11 @@ def open_atomic(path):
     """
     path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
+    if write_protected(path):
+        raise InputError(
+            f"{str(path)!r} is write-protected (its permissions allow no writing), so it was not replaced; "
+            "make it writable, or choose another path."
+        )
     if not folder.is_dir():
         raise InputError(f"The folder {str(folder)!r} does not exist; create it or choose another output path.")
     try:
@@ -105,6 +112,17 @@ def open_atomic(path):
         if isinstance(exc, OSError):
             raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
         raise
+
+
+def write_protected(path) -> bool:
+    """True for an existing file its owner made read-only (``chmod a-w``, the read-only
+    attribute on Windows), even where this process could write it (as root): the atomic
+    writers never replace it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(path, os.W_OK))
 
 
 def _link_target(path: Path) -> Path:

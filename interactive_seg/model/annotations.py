@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -430,7 +431,8 @@ class Annotations(ClassList):
         """Write every object of image ``key`` as a cutout ``<stem>_<class>-<n><suffix>`` in
         ``folder`` (created), and into the COCO file ``coco`` when given; returns the paths.
         An image of the folder session goes into ``coco`` as the session's file holds it,
-        with its ids, classes and colours (:func:`~interactive_seg.export.dataset.copy_images_to_coco`).
+        with its ids, classes and colours (:func:`~interactive_seg.export.dataset.copy_images`);
+        ``coco`` is changed as its one writer (a COCO file a session holds is refused).
         The stem is the image's relative path with ``_`` for ``/`` (``sub/a.png`` -> ``sub_a``;
         :mod:`~interactive_seg.export.naming`), so images of a folder session never share a file.
 
@@ -445,7 +447,7 @@ class Annotations(ClassList):
         """
         from ..coco.locate import name_parts
         from ..export.cutouts import check_format
-        from ..export.dataset import add_to_coco, copy_images_to_coco, export_objects
+        from ..export.dataset import add_objects, copy_images, export_objects
         from ..export.naming import image_stem
         from ..files import ensure_folder
         from ..labels import LabelObject
@@ -467,17 +469,27 @@ class Annotations(ClassList):
         written = export_objects(
             image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
         )
-        if coco and self.session is not None and key in self.session.images:
-            # as the session's file holds it: its ids, classes and colours (its objects are these)
-            written.append(copy_images_to_coco(coco, self.session.document, self.session.image_ids(key)))
-        elif coco:
+        if coco:
+            from .store import edit_document
+
             height, width = objects.shape
-            # the image by its relative path, as a folder session names it
-            written.append(
-                add_to_coco(
-                    coco, "/".join(name_parts(file_name)), width, height, items, self._classes, polygons=polygons
-                )
-            )
+            # as the COCO file's one writer (a folder another window holds is refused; atomic)
+            with edit_document(Path(coco), where=repr(str(coco))) as doc:
+                if self.session is not None and key in self.session.images:
+                    # as the session's file holds it: its ids, classes and colours (its objects are these)
+                    copy_images(doc, self.session.document, self.session.image_ids(key), where=str(coco))
+                else:  # the image by its relative path, as a folder session names it
+                    add_objects(
+                        doc,
+                        "/".join(name_parts(file_name)),
+                        width,
+                        height,
+                        items,
+                        self._classes,
+                        polygons=polygons,
+                        where=str(coco),
+                    )
+            written.append(Path(coco))
             if progress is not None:
                 progress(len(written))
         return written

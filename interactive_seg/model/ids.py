@@ -30,6 +30,7 @@ __all__ = ["MAX_ID", "NEXT_ID", "ObjectIds", "natural_id"]
 MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
 #: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
 NEXT_ID = "interactive_seg_next_annotation_id"
+_NO_INFO = object()  # a file without 'info' (null is the user's value, kept)
 _USED_UP = "This session has used up its object ids (2**31 - 1); start a new COCO file."
 
 
@@ -234,7 +235,7 @@ class ObjectIds:
     def store_counter(self, document, txn) -> None:
         """Keep the counter in the file's ``info`` (a change of transaction ``txn``) when ids
         alone would not say it (after deleting the newest)."""
-        info = document.get("info")
+        info = document.get("info", _NO_INFO)
         if isinstance(info, dict) and NEXT_ID in info:
             if info[NEXT_ID] != self.next:
                 txn.touch("top", "info")
@@ -242,10 +243,10 @@ class ObjectIds:
             return
         if self.next <= self.largest() + 1:
             return
-        if info is None:
+        if info is _NO_INFO:
             txn.touch("top", "info")
             document.set("info", {NEXT_ID: self.next})
         elif isinstance(info, dict):
             txn.touch("top", "info")
             info[NEXT_ID] = self.next
-        # an 'info' that is not an object is left alone: ids may then be reused after reopening
+        # an 'info' that is not an object (null too) is left alone: ids may then be reused after reopening

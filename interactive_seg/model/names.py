@@ -4,10 +4,10 @@ An image is named by its relative POSIX path below the folder (``train/c1.png``)
 records are those with exactly that path; a record found by base name alone is the
 image's only when that base name is unambiguous both in the folder and in the file, and
 the record's path is no other image of the folder (so an object never lands on another
-photograph of the same name). A record whose path differs from the image's in letter case
-alone (``Photo1.JPG`` for ``photo1.jpg``: a file made on Windows or macOS, whose disks
-ignore case) is the image's when no other image of the folder has that path in another
-case.
+photograph of the same name). A record whose base name differs from the image's in letter
+case alone (``Photo1.JPG`` for ``photo1.jpg``: a file made on Windows or macOS, whose
+disks ignore case) is the image's when no other image of the folder has that base name in
+any case, and none has the record's exactly.
 """
 
 from __future__ import annotations
@@ -83,17 +83,24 @@ class ImageRecords:
         return ids
 
     def _in_another_case(self, key: str) -> list:
+        """Records whose base name is this image's in another letter case alone, when no other
+        image of the folder has that base name in any case and no image has theirs exactly
+        (the rule :class:`~interactive_seg.coco.locate.ImageLocator` follows too)."""
         if self._cases is None:
             records, images = {}, {}
             for record in self._doc.images:
-                records.setdefault(_path_key(record["file_name"]).casefold(), []).append(record["id"])
+                base = PurePosixPath(_path_key(record["file_name"])).name
+                records.setdefault(base.casefold(), []).append((record["id"], base))
             for image in self._images:
-                folded = _path_key(image).casefold()
+                folded = PurePosixPath(_path_key(image)).name.casefold()
                 images[folded] = images.get(folded, 0) + 1
-            self._cases = records, images
-        records, images = self._cases
-        folded = key.casefold()
-        return list(records.get(folded, ())) if images.get(folded, 0) == 1 else []
+            exact = {PurePosixPath(_path_key(image)).name for image in self._images}
+            self._cases = records, images, exact
+        records, images, exact = self._cases
+        folded = PurePosixPath(key).name.casefold()
+        if images.get(folded, 0) != 1:
+            return []
+        return [i for i, base in records.get(folded, ()) if base not in exact]
 
     def remember(self, name: str, ids: list) -> None:
         """The records of ``name`` are now ``ids`` (a record was made for it)."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..coco.checks import id_key
 from ..coco.document import CocoDocument
 from ..errors import InputError
-from ..files import remove_stale_temporaries, write_bytes_atomic
+from ..files import remove_stale_temporaries, write_bytes_atomic, write_protected
 from . import journal as jr
 from .lock import FolderLock, real_path
 
@@ -68,16 +68,6 @@ def _stat(path: Path) -> tuple | None:
     # ctime and inode too: an edit that keeps the size and puts the mtime back (cp -p, rsync -t)
     # still changes them, and no program can set them; the digest then says whether the bytes differ
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
-
-
-def _write_protected(path: Path) -> bool:
-    """True for an existing COCO file that its owner made read-only (``chmod a-w``, the
-    read-only attribute on Windows), even where the process could write it (as root)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return not st.st_mode & 0o222 or not os.access(path, os.W_OK)
 
 
 def _get(doc: CocoDocument, kind: str, key):
@@ -133,6 +123,9 @@ class Transaction:
     def touch(self, kind: str, key) -> None:
         """Note a record (kind image/category/annotation, or "top" for a top-level key) before changing it."""
         if (kind, key) in self.before:
+            return
+        if kind != "top" and self.store.doc.made_since_mark(_LIST_OF[kind], key):
+            self.before[(kind, key)] = _MISSING  # made in this change (a class, then renamed): it goes on rollback
             return
         value = _get(self.store.doc, kind, key)
         if value is not _MISSING:
@@ -265,7 +258,7 @@ class Store:
             reason = (
                 f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
             )
-        elif _write_protected(path):  # the user's choice: the file would be replaced by a rename all the same
+        elif write_protected(path):  # the user's choice: the file would be replaced by a rename all the same
             why = f"{where or repr(path.name)} is write-protected (its permissions allow no writing)"
             if mode == "write":
                 raise InputError(f"{why}; make it writable to save changes to it.")
@@ -426,6 +419,12 @@ class Store:
         if self.read_only_reason is not None or self.journal.changes == 0:
             return self.path
         self.check_unchanged()
+        if write_protected(self.path):  # made read-only while open: the user's say
+            raise InputError(
+                f"{str(self.path)!r} was made write-protected while this session had it, so it was not overwritten; "
+                f"the {self.journal.changes} change(s) made here are kept in {str(self.journal.path)!r}: make it "
+                "writable, then save again."
+            )
         start = time.monotonic()
         data = self.doc.dumps()
         digest = jr.bytes_digest(data)

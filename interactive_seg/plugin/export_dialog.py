@@ -76,6 +76,9 @@ class ExportDialog(QDialog):
         self.scope.currentTextChanged.connect(self._scope_changed)
         self._scope_changed()
         self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
+        self.polygons.setToolTip(
+            "For images outside a folder session: a folder session's objects go into COCO as its file keeps them"
+        )
         form.addRow(self.polygons)
         if settings:
             self.restore(settings)
