@@ -24,6 +24,21 @@ DATA = Path(__file__).parent / "data"
 SUPERVISION_FILE = DATA / "supervision_0.31.2_as_coco.json"
 
 
+def covered(file_name="a.png") -> dict:
+    """A wheel listed before the car that covers it wholly, on a 40 x 30 image (overlapping
+    objects, as COCO and CVAT files have them): a label image cannot show the wheel."""
+    return {
+        "images": [{"id": 1, "file_name": file_name, "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "wheel"}, {"id": 2, "name": "car"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 10, 15, 10, 15, 15, 10, 15]],
+             "area": 25, "bbox": [10, 10, 5, 5], "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 38, 2, 38, 28, 2, 28]],
+             "area": 936, "bbox": [2, 2, 36, 26], "iscrowd": 0},
+        ],
+    }  # fmt: skip
+
+
 def blob(rng, height, width, hole=False) -> np.ndarray:
     mask = np.zeros((height, width), np.uint8)
     cx, cy = int(rng.integers(width // 4, 3 * width // 4)), int(rng.integers(height // 4, 3 * height // 4))

@@ -7,7 +7,7 @@ import pytest
 
 pd = pytest.importorskip("pandas")  # the plugin's layers need the gui extra
 
-from coco_files import STYLES, write_dataset  # noqa: E402
+from coco_files import STYLES, covered, write_dataset  # noqa: E402
 
 from interactive_seg import CocoDocument, InputError  # noqa: E402
 from interactive_seg.plugin.io import get_reader, read_coco_layers, write_labels  # noqa: E402
@@ -88,16 +88,7 @@ def test_a_layer_of_another_size_is_refused(tmp_path):
 
 def covered_file(folder):
     """A wheel listed before the car that covers it: a Labels layer cannot show the wheel."""
-    data = {
-        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
-        "categories": [{"id": 1, "name": "wheel"}, {"id": 2, "name": "car"}],
-        "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 10, 15, 10, 15, 15, 10, 15]],
-             "area": 25, "bbox": [10, 10, 5, 5], "iscrowd": 0},
-            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 38, 2, 38, 28, 2, 28]],
-             "area": 936, "bbox": [2, 2, 36, 26], "iscrowd": 0},
-        ],
-    }  # fmt: skip
+    data = covered()
     folder.mkdir()
     path = folder / "annotations.coco.json"
     path.write_text(json.dumps(data, indent=1))

@@ -496,18 +496,9 @@ def test_adding_to_an_image_the_coco_file_gives_another_size_names_the_file_not_
 
 
 def test_an_object_wholly_under_another_stays_through_a_sync_of_unchanged_labels(folder):
-    # a wheel listed before the car that covers it (COCO and CVAT files overlap): a label image
-    # shows one object per pixel, so the wheel has none there
-    data = {
-        "images": [{"id": 1, "file_name": "b.png", "width": 40, "height": 30}],
-        "categories": [{"id": 1, "name": "wheel"}, {"id": 2, "name": "car"}],
-        "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 10, 15, 10, 15, 15, 10, 15]],
-             "area": 25, "bbox": [10, 10, 5, 5], "iscrowd": 0},
-            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 38, 2, 38, 28, 2, 28]],
-             "area": 936, "bbox": [2, 2, 36, 26], "iscrowd": 0},
-        ],
-    }  # fmt: skip
+    from coco_files import covered
+
+    data = covered("b.png")  # a wheel under its car: a label image shows one object per pixel
     path = folder / "annotations.coco.json"
     path.write_text(json.dumps(data, indent=1))
     before = path.read_bytes()
