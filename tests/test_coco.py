@@ -285,7 +285,7 @@ def test_problems_are_named_in_one_sentence():
     data["images"].append(dict(data["images"][0]))
     problems = check_coco(data)
     text = " ".join(problems)
-    assert "image 999" in text and "category 77" in text and "used twice" in text and "at least 3 (x, y) points" in text
+    assert "image 999" in text and "category 77" in text and "used twice" in text and "fewer than 3 points" in text
     assert all(one_sentence(p) for p in problems)
     with pytest.raises(InputError, match="has problems") as caught:
         read_coco(data)

@@ -265,7 +265,7 @@ def segmentation_problem(segmentation, height: int, width: int, *, thorough: boo
     polygons too long to draw, images too large to decode. A box-only annotation (``[]``,
     ``{}``, None) has no problem.
 
-    >>> segmentation_problem([[0, 0, 4, 0, 4]], 5, 5)
+    >>> segmentation_problem([[0, 0, 4, 0, 4, 4, 0]], 5, 5)
     'each polygon needs at least 3 (x, y) points, as an even count of numbers'
     """
     if not has_segmentation(segmentation):
