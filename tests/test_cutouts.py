@@ -167,3 +167,13 @@ def test_a_format_that_cannot_hold_the_image_says_which_to_use(tmp_path):
         write_image(tmp_path / "x.png", np.zeros((4, 4, 5), np.uint8))
     assert "(4, 4, 5)" in str(info.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_colour_background_is_the_same_colour_on_a_16bit_image():
+    mask = np.zeros((4, 4), bool)
+    mask[1:3, 1:3] = True
+    out8 = cutout(np.full((4, 4, 3), 10, np.uint8), mask, background="color", color=(255, 128, 0))
+    out16 = cutout(np.full((4, 4, 3), 10, np.uint16), mask, background="color", color=(255, 128, 0))
+    assert out8[0, 0].tolist() == [255, 128, 0] and out16[0, 0].tolist() == [65535, 128 * 257, 0]
+    with pytest.raises(InputError, match="from 0 to 255"):
+        cutout(np.full((4, 4, 3), 10, np.uint16), mask, background="color", color=(30000, 0, 0))

@@ -200,10 +200,66 @@ def test_ok_with_choices_that_cannot_be_exported_keeps_the_dialog_open_and_says_
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.result() == 0
     assert "no transparency" in dialog.problem.text() and dialog.problem.isVisible()
+    dialog.style.setCurrentText("color")
     dialog.color.setText("red")
     dialog.format.setCurrentText(".png")
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and "R,G,B" in dialog.problem.text()
     dialog.color.setText("0,0,0")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and dialog.result() == 1
+
+
+def test_each_scope_keeps_its_own_coco_file_and_a_folder_export_asks_before_replacing_one(qtbot, tmp_path):
+    """A file chosen to add the current image's objects to was offered again, for the whole
+    folder, whose export replaced it: another tool's dataset was lost without a word."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDialogButtonBox
+
+    from interactive_seg.plugin.export_dialog import SCOPES, ExportDialog
+
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text("{}")
+    dialog = ExportDialog(folder_scope=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.scope.setCurrentText(SCOPES[1])
+    dialog.coco.setText(str(theirs))
+    dialog.scope.setCurrentText(SCOPES[0])
+    assert dialog.coco.text() == ""  # the folder's own field
+    dialog.coco.setText(str(theirs))  # chosen on purpose: asked first
+    asked = []
+    dialog.confirm = lambda question: asked.append(question) or False
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and len(asked) == 1 and "theirs.json exists" in asked[0]
+    kept = dialog.kept()["cocos"]
+    assert kept == {"folder": str(theirs), "image": str(theirs)}
+    again = ExportDialog(settings=dict(dialog.values(), cocos={"folder": "", "image": str(theirs)}), folder_scope=True)
+    qtbot.addWidget(again)
+    assert again.scope.currentText() == SCOPES[0] and again.coco.text() == ""
+    again.scope.setCurrentText(SCOPES[1])
+    assert again.coco.text() == str(theirs)
+
+
+@pytest.mark.parametrize("folder, colour", [("", "0,0,0"), ("out", "255,0"), ("out", "300,-20,0"), ("out", "nan,0,0")])
+def test_no_folder_or_a_colour_out_of_range_keeps_the_dialog_open(qtbot, tmp_path, folder, colour):
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDialogButtonBox
+
+    from interactive_seg.plugin.export_dialog import ExportDialog
+
+    dialog = ExportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.folder.setText(str(tmp_path / folder) if folder else "")
+    dialog.style.setCurrentText("color")
+    dialog.color.setText(colour)
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and ("output folder" in dialog.problem.text() or "0 to 255" in dialog.problem.text())
+    dialog.style.setCurrentText("black")  # a colour that is not used is no reason to refuse
+    dialog.folder.setText(str(tmp_path / "out"))
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and dialog.result() == 1

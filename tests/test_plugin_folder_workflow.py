@@ -292,6 +292,34 @@ def test_back_before_a_large_image_came_stays_on_the_image_shown(make_napari_vie
     assert len(viewer.layers["boxes"].data) == 1 and "stayed" in widget.status.text()
 
 
+def test_closing_the_viewer_while_a_large_image_is_read_shows_nothing_on_the_gone_widget(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    """The read finished on a widget already gone: 'wrapped C/C++ object ... deleted', and
+    the process aborted."""
+    import time
+
+    from interactive_seg.plugin import folder as folder_module
+
+    root = make_folder(tmp_path / "photos", sizes={"b.png": (300, 900)})
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    monkeypatch.setattr(folder_module, "READ_IN_WORKER_PIXELS", 200_000)
+    read = widget.session.read
+    widget.session.read = lambda name: (time.sleep(0.5) if name == "b.png" else None) or read(name)
+    worker_done, shown = [], []
+    monkeypatch.setattr(widget.folder, "_show", lambda name, image: shown.append(name))
+    monkeypatch.setattr(widget.folder, "_read_failed", lambda name, error: shown.append(name))
+    press(qtbot, "Right", "Shift", widget=viewer.window._qt_viewer.canvas.native)
+    widget.folder.read_worker.finished.connect(lambda: worker_done.append(True))
+    token, image = widget.folder.opening, np.zeros((300, 900, 3), np.uint8)
+    viewer.close()
+    deleted(qtbot)
+    qtbot.waitUntil(lambda: bool(worker_done), timeout=5000)
+    qtbot.wait(100)  # its result delivered, to no one
+    widget.folder._image_read(token, "b.png", image, None)  # (as it came in the race the annotator hit)
+    assert shown == []
+
+
 # -- 6. a box's edge stays visible at any zoom --------------------------------------------
 def wheel_on_canvas(qtbot, viewer, notches):
     """Mouse wheel notches over the canvas centre (positive: zoom in)."""

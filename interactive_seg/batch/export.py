@@ -155,6 +155,10 @@ def export_folder(
     document = read_document(path, image_size=size_finder(folder))
     spec = cutout_settings(out, dict(cutout_options or {}), cutout_format)
     coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
+    if coco_path.resolve() == Path(path).resolve():
+        raise InputError(
+            f"The export's COCO file would be the folder's own {str(path)!r}; give another COCO file or output folder (--coco, --out)."
+        )
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
 

@@ -61,8 +61,9 @@ def cutout(
         ``"transparent"`` adds an alpha channel equal to the mask (pixels outside are
         also zeroed); ``"color"`` puts the object on ``color``; ``"blur"`` puts it on a
         Gaussian-blurred copy of the image (a background-blur composite).
-    color : tuple of 3 ints
-        RGB background for ``"color"``, in the image's range (0-255, or 0-65535 for 16 bit).
+    color : tuple of 3 numbers
+        RGB background for ``"color"``, from 0 to 255 (on a 16-bit image the same colour:
+        255 is 65535), as the dialog, the command line and a folder of mixed images give it.
     blur_sigma : float
         Standard deviation in pixels of the Gaussian for ``"blur"``.
     crop : bool
@@ -124,8 +125,9 @@ def cutout(
         back = blurred[region].astype(np.float32)
     elif background == "color":
         rgb = np.asarray(color, dtype=np.float32).ravel()
-        if rgb.size != 3 or (rgb < 0).any() or (rgb > top).any():
-            raise InputError(f"color must be three values from 0 to {int(top)} (R, G, B); got {color!r}.")
+        if rgb.size != 3 or not ((rgb >= 0) & (rgb <= 255)).all():
+            raise InputError(f"color must be three values from 0 to 255 (R, G, B); got {color!r}.")
+        rgb = rgb * (top / 255.0)  # the same colour on a 16-bit image (255 -> 65535)
         if colour.shape[2] == 1 and not (rgb[0] == rgb[1] == rgb[2]):
             colour = np.repeat(colour, 3, axis=2)
         back = rgb[: colour.shape[2]][None, None, :]

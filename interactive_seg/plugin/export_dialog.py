@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
 )
@@ -73,6 +74,10 @@ class ExportDialog(QDialog):
         form.addRow("File type", self.format)
         self.coco = QLineEdit("")
         form.addRow("COCO file", self.coco)
+        # the COCO file of each scope, kept apart: "add to" for the image, "write" for the
+        # folder (a file chosen to add to was replaced by a folder export that reused it)
+        self._cocos = {scope: "" for scope in SCOPES}
+        self._scope_shown = self.scope.currentText()
         self.scope.currentTextChanged.connect(self._scope_changed)
         self._scope_changed()
         self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
@@ -94,7 +99,11 @@ class ExportDialog(QDialog):
 
     def _scope_changed(self) -> None:
         """The COCO field says what it is for: the whole folder writes the session's COCO
-        file there, the current image adds its objects to the file named."""
+        file there, the current image adds its objects to the file named; each scope keeps
+        its own file."""
+        self._cocos[self._scope_shown] = self.coco.text()
+        self._scope_shown = self.scope.currentText()
+        self.coco.setText(self._cocos[self._scope_shown])
         if self.scope.currentText() == SCOPES[0]:
             hint = "optional: where the folder's COCO file is written (default: annotations.coco.json in the output folder)"
         else:
@@ -106,24 +115,45 @@ class ExportDialog(QDialog):
         self.coco.setMinimumWidth(max(self.coco.minimumWidth(), wide))
 
     def accept(self) -> None:
-        """OK: choices that cannot be exported (a colour that is no colour, transparency in a
-        JPEG) keep the dialog open and say why, so nothing is started, or remembered, in vain."""
+        """OK: choices that cannot be exported (no output folder, a colour that is no colour,
+        transparency in a JPEG) keep the dialog open and say why, so nothing is started, or
+        remembered, in vain; a folder export onto a COCO file that exists asks first."""
         try:
             values = self.values()
+            if not values["folder"].strip():
+                raise InputError("Choose the output folder for the cutouts.")
+            if values["background"] == "color":
+                _colour(self.color.text())
+            if values["background"] == "transparent" and values["suffix"] == ".jpg":
+                raise InputError("JPEG files hold no transparency: choose .png or .tif, or another background.")
             check_format(values["background"], values["suffix"])
         except InputError as exc:
             self.problem.setText(str(exc))
             self.problem.show()
+            self.adjustSize()  # the whole sentence, on as many lines as it needs
             return
+        if values["scope"] == "folder":
+            target = Path(values["coco"] or Path(values["folder"]) / "annotations.coco.json")
+            if target.exists() and not self.confirm(
+                f"{target} exists. Replace it with the folder's COCO file? (Everything in it now is lost.)"
+            ):
+                return
         super().accept()
 
+    def confirm(self, question: str) -> bool:
+        """Yes to ``question`` (No is the default)."""
+        answer = QMessageBox.question(
+            self, "Replace the COCO file?", question, defaultButton=QMessageBox.StandardButton.No
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def values(self) -> dict:
+        """The export's keywords (a colour that cannot be read is black: :meth:`accept`
+        refuses it where it is used)."""
         try:
-            color = tuple(float(v) for v in self.color.text().split(","))
-        except ValueError:
-            raise InputError(
-                f"The colour {self.color.text()!r} must be three numbers R,G,B, like 255,255,255."
-            ) from None
+            color = _colour(self.color.text())
+        except InputError:
+            color = (0.0, 0.0, 0.0)
         return {
             "scope": "folder" if self.scope.currentText() == SCOPES[0] else "image",
             "folder": self.folder.text(),
@@ -137,6 +167,12 @@ class ExportDialog(QDialog):
             "coco": self.coco.text().strip() or None,
             "polygons": self.polygons.isChecked(),
         }
+
+    def kept(self) -> dict:
+        """What the folder remembers: :meth:`values`, and the COCO file of each scope."""
+        self._cocos[self._scope_shown] = self.coco.text()
+        scopes = {SCOPES[0]: "folder", SCOPES[1]: "image"}
+        return dict(self.values(), cocos={scopes[k]: v.strip() for k, v in self._cocos.items()})
 
     def restore(self, settings: dict) -> None:
         """Fill the dialog with ``settings`` (what :meth:`values` gave last time); an
@@ -169,5 +205,22 @@ class ExportDialog(QDialog):
             self.crop.setChecked(settings["crop"])
         if isinstance(settings.get("polygons"), bool):
             self.polygons.setChecked(settings["polygons"])
-        coco = settings.get("coco")
-        self.coco.setText(coco if isinstance(coco, str) else "")
+        cocos = settings.get("cocos")
+        if isinstance(cocos, dict):
+            for scope, key in ((SCOPES[0], "folder"), (SCOPES[1], "image")):
+                if isinstance(cocos.get(key), str):
+                    self._cocos[scope] = cocos[key]
+        elif isinstance(settings.get("coco"), str):  # (as kept before the scopes had their own)
+            self._cocos[self.scope.currentText()] = settings["coco"]
+        self.coco.setText(self._cocos[self.scope.currentText()])
+
+
+def _colour(text: str) -> tuple:
+    """Three numbers R,G,B from 0 to 255, or an InputError that says so."""
+    try:
+        colour = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        colour = ()
+    if len(colour) != 3 or not all(0 <= v <= 255 for v in colour):  # (NaN is no number from 0 to 255)
+        raise InputError(f"The colour {text!r} must be three numbers R,G,B from 0 to 255, like 255,255,255.")
+    return colour

@@ -112,13 +112,8 @@ class Exporter:
         widget = self.widget
         dialog = self.dialog = ExportDialog(widget, self.settings(), folder_scope=widget.session is not None)
         if dialog.exec():
-            try:
-                values = dialog.values()
-            except InputError as exc:
-                widget._warn(str(exc))
-                return
-            self.keep_settings(values)
-            self.start(**values)
+            self.keep_settings(dialog.kept())
+            self.start(**dialog.values())
 
     def start(self, folder, *, coco=None, polygons: bool = False, scope: str = "image", **options) -> None:
         """:meth:`export` in the background (a worker, after the object changes asked for

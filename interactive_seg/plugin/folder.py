@@ -101,6 +101,7 @@ class Folder:
     def _window_closing(self) -> None:
         """An Accept asked for just before the window closes (Shift+Enter, then the close
         button before the preview came) is kept, as on a change of image; said if it cannot be."""
+        self.opening = None  # an image still being read is not shown: the window goes
         widget = self.widget
         widget.keep_waiting_accept(before="the window closes")
         widget.jobs.finish()
