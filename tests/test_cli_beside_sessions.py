@@ -138,3 +138,20 @@ def test_image_records_without_a_size_take_it_from_their_file_everywhere(tmp_pat
     assert cli.main(["review", str(folder), "--out", str(tmp_path / "sheet.png"), "-q"]) == 0
     assert (tmp_path / "sheet.png").is_file()
     assert json.loads(coco.read_text())["images"][0]["width"] is None  # the user's record kept as it was
+
+
+def test_a_folder_export_into_the_folder_itself_never_replaces_its_coco_file(tmp_path):
+    from interactive_seg import InputError
+    from interactive_seg.batch import export_folder
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _scene(folder / "a.png")
+    with Session.open(folder, compact_every=1000) as session:
+        session.add("a.png", _square(), "cat")
+        session.save()
+        session.add("a.png", _square(x=0), "cat")  # in the journal only
+        before = session.path.read_bytes()
+        with pytest.raises(InputError, match="folder's own"):
+            export_folder(folder, folder, workers=0, progress=False)  # default COCO: <out>/annotations.coco.json
+        assert session.path.read_bytes() == before
