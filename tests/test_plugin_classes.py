@@ -138,3 +138,23 @@ def test_escape_while_naming_a_new_class_takes_it_back(make_napari_viewer, qtbot
     qtbot.keyClicks(editor, "wheel")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "wheel" in widget.model.classes, timeout=3000)
+
+
+def test_a_removed_class_is_said_and_a_warning_from_a_refused_try_goes(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtCore import Qt
+
+    from interactive_seg import write_image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    write_image(root / "a.png", disc_scene()[0])
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    accept(qtbot, viewer, widget, (45, 25, 115, 95))  # of the first class
+    widget.classes.add("unused")
+    widget.classes.select(widget.model.classes[0])
+    qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)  # in use: refused
+    assert not widget.notice.isHidden() and "still have the class" in widget.notice.text()
+    widget.classes.select("unused")
+    qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)
+    assert "unused" not in widget.model.classes
+    assert widget.notice.isHidden() and widget.status.text() == "Removed the class 'unused'."

@@ -50,10 +50,12 @@ class ClassList(QGroupBox):
         parent=None,
         changed: Optional[Callable[[], None]] = None,
         settle: Optional[Callable[[], None]] = None,
+        say: Optional[Callable[[str], None]] = None,
     ):
         super().__init__("Classes (double-click to rename)", parent)
         self._rename, self._warn, self._changed = rename, warn, changed
         self._settle = settle or (lambda: None)  # a warning that no longer applies goes
+        self._say = say or (lambda text: None)  # the status line
         self.model = None
         layout = QVBoxLayout(self)
         self.list = QListWidget()
@@ -150,6 +152,7 @@ class ClassList(QGroupBox):
             self._warn(str(exc))
             return
         self._settle()  # (such as "Objects still have the class" from a try before)
+        self._say(f"Removed the class '{name}'.")
         self.refresh()
         if self._changed is not None:
             self._changed()

@@ -95,7 +95,7 @@ class SegmentationWidget(QWidget):
         self.viewer.layers.events.removed.connect(self._layers_changed)
         # an Accept waiting for its preview is kept before a layer goes (viewer.close() removes them all)
         self.viewer.layers.events.removing.connect(
-            lambda *_: self._switching or self.keep_waiting_accept("its layers go")
+            lambda *_: self._switching or self.keep_waiting_accept("its layer goes")
         )
         actions = widget_actions(self)
         bind_on_canvas(self.viewer, actions)
@@ -137,7 +137,9 @@ class SegmentationWidget(QWidget):
         self.open_folder_button = self.folder.open_button
         layout.addLayout(form)
         # the classes and objects first: on a 1600 x 1000 screen they show without scrolling
-        self.classes = ClassList(self._rename_class, self._warn, changed=self._show_object_list, settle=self._settled)
+        self.classes = ClassList(
+            self._rename_class, self._warn, changed=self._show_object_list, settle=self._settled, say=self._say
+        )
         self.classes.set_model(self.model)
         self.class_list, self.add_class_button, self.remove_class_button = (
             self.classes.list,
