@@ -155,3 +155,19 @@ def test_a_folder_export_into_the_folder_itself_never_replaces_its_coco_file(tmp
         with pytest.raises(InputError, match="folder's own"):
             export_folder(folder, folder, workers=0, progress=False)  # default COCO: <out>/annotations.coco.json
         assert session.path.read_bytes() == before
+
+
+def test_a_folder_export_whose_coco_path_cannot_be_written_writes_no_cutout(tmp_path):
+    from interactive_seg import InputError
+    from interactive_seg.batch import export_folder
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _scene(folder / "a.png")
+    with Session.open(folder) as session:
+        session.add("a.png", _square(), "cat")
+    (tmp_path / "adir").mkdir()
+    for coco in (tmp_path / "adir", tmp_path / "missing" / "x.json"):
+        with pytest.raises(InputError, match="COCO file"):
+            export_folder(folder, tmp_path / "out", coco=coco, workers=0, progress=False)
+        assert not (tmp_path / "out").exists()

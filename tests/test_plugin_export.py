@@ -263,3 +263,50 @@ def test_no_folder_or_a_colour_out_of_range_keeps_the_dialog_open(qtbot, tmp_pat
     dialog.folder.setText(str(tmp_path / "out"))
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and dialog.result() == 1
+
+
+@pytest.mark.parametrize("case", ["a folder", "a missing folder", "the folder's own file", "out is a file"])
+def test_a_coco_path_that_cannot_be_written_keeps_the_dialog_open_before_any_cutout(qtbot, tmp_path, case):
+    """Such a path failed after every cutout was written (and the folder's own file was
+    offered for replacing)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDialogButtonBox
+
+    from interactive_seg.plugin.export_dialog import ExportDialog
+
+    own = tmp_path / "photos" / "annotations.coco.json"
+    own.parent.mkdir()
+    own.write_text("{}")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("")
+    dialog = ExportDialog(folder_scope=True, own_coco=own)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.confirm = lambda question: pytest.fail(f"asked: {question}")
+    folder, coco = {
+        "a folder": (tmp_path / "out", tmp_path / "adir"),
+        "a missing folder": (tmp_path / "out", tmp_path / "missing" / "x.json"),
+        "the folder's own file": (own.parent, ""),
+        "out is a file": (tmp_path / "afile", ""),
+    }[case]
+    dialog.folder.setText(str(folder))
+    dialog.coco.setText(str(coco))
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.problem.text()
+    assert not (tmp_path / "out").exists() and own.read_text() == "{}"
+
+
+def test_an_export_whose_coco_file_cannot_be_written_writes_no_cutout(tmp_path):
+    from interactive_seg import InputError
+    from interactive_seg.model.annotations import Annotations
+
+    image, truth = disc_scene(height=40, width=60, centre=(30, 20), radius=10)
+    model = Annotations(["disc"])
+    model.open(1, (40, 60), file_name="scene.png")
+    model.accept(1, truth, "disc")
+    (tmp_path / "adir").mkdir()
+    for coco in (tmp_path / "adir", tmp_path / "missing" / "x.json"):
+        with pytest.raises(InputError, match="COCO file"):
+            model.export(1, image, tmp_path / "out", coco=coco)
+        assert not (tmp_path / "out").exists()

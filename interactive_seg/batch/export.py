@@ -18,7 +18,7 @@ from .. import __version__
 from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
-from ..files import ensure_folder, read_image
+from ..files import check_output_file, ensure_folder, read_image
 from ..model.store import read_document
 from .parts import WorkFolder, digest, file_stamp
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
@@ -157,8 +157,10 @@ def export_folder(
     coco_path = Path(coco) if coco is not None else out / DEFAULT_ANNOTATIONS
     if coco_path.resolve() == Path(path).resolve():
         raise InputError(
-            f"The export's COCO file would be the folder's own {str(path)!r}; give another COCO file or output folder (--coco, --out)."
+            f"The export's COCO file would be the folder's own {str(path)!r}; give another COCO file or output folder."
         )
+    if out.exists() or coco_path.parent.resolve() != out.resolve():  # (else in the output folder, made below)
+        check_output_file(coco_path, "The COCO file")
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
 

@@ -20,6 +20,7 @@ __all__ = [
     "open_atomic",
     "remove_stale_temporaries",
     "ensure_folder",
+    "check_output_file",
     "write_protected",
 ]
 
@@ -36,6 +37,21 @@ def ensure_folder(path) -> Path:
         raise InputError(
             f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another."
         ) from exc
+    return path
+
+
+def check_output_file(path, what: str = "The file") -> Path:
+    """InputError, before any work, when ``path`` cannot be written as a file: a folder is
+    there, its folder does not exist, or it is write-protected (:func:`write_protected`)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a folder; give the path of a file.")
+    if not path.parent.is_dir():
+        raise InputError(f"{what} {str(path)!r} is in a folder that does not exist; create it or choose another path.")
+    if write_protected(path):
+        raise InputError(
+            f"{what} {str(path)!r} is write-protected (its permissions allow no writing); make it writable."
+        )
     return path
 
 

@@ -449,7 +449,7 @@ class Annotations(ClassList):
         from ..export.cutouts import check_format
         from ..export.dataset import add_objects, copy_images, export_objects
         from ..export.naming import image_stem
-        from ..files import ensure_folder
+        from ..files import check_output_file, ensure_folder
         from ..labels import LabelObject
 
         objects = self.objects(key)
@@ -464,6 +464,14 @@ class Annotations(ClassList):
                 f"The image is {image.shape[1]} x {image.shape[0]} but its objects are {objects.shape[1]} x {objects.shape[0]}."
             )
         check_format(options.get("background", "black"), suffix)
+        if coco:
+            if self.session is not None and Path(coco).resolve() == self.session.path.resolve():
+                raise InputError(
+                    f"{str(coco)!r} is this folder's own COCO file: its objects are saved there already; "
+                    "give another COCO file."
+                )
+            if Path(folder).exists() or Path(coco).parent.resolve() != Path(folder).resolve():  # (else made below)
+                check_output_file(coco, "The COCO file")
         folder = ensure_folder(folder)
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
         written = export_objects(

@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
 
 from ..errors import InputError
 from ..export.cutouts import check_format
+from ..files import check_output_file
 
 __all__ = ["ExportDialog", "SCOPES"]
 
@@ -35,8 +36,11 @@ class ExportDialog(QDialog):
     """The export choices; :meth:`values` gives them as keywords of
     :meth:`~interactive_seg.model.annotations.Annotations.export` (with ``folder``)."""
 
-    def __init__(self, parent=None, settings: Optional[dict] = None, folder_scope: bool = False):
+    def __init__(
+        self, parent=None, settings: Optional[dict] = None, folder_scope: bool = False, own_coco: Optional[Path] = None
+    ):
         super().__init__(parent)
+        self.own_coco = own_coco  # a folder session's COCO file: never an export's target
         self.setWindowTitle("Export objects")
         form = QFormLayout(self)
         self.scope = QComboBox()
@@ -118,10 +122,25 @@ class ExportDialog(QDialog):
         """OK: choices that cannot be exported (no output folder, a colour that is no colour,
         transparency in a JPEG) keep the dialog open and say why, so nothing is started, or
         remembered, in vain; a folder export onto a COCO file that exists asks first."""
+        self.problem.hide()
         try:
             values = self.values()
-            if not values["folder"].strip():
+            if not values["folder"]:
                 raise InputError("Choose the output folder for the cutouts.")
+            if Path(values["folder"]).exists() and not Path(values["folder"]).is_dir():
+                raise InputError(f"The output folder {values['folder']!r} is a file; choose a folder.")
+            target = values["coco"] or (
+                str(Path(values["folder"]) / "annotations.coco.json") if values["scope"] == "folder" else None
+            )
+            if target is not None:
+                if self.own_coco is not None and Path(target).resolve() == Path(self.own_coco).resolve():
+                    raise InputError(
+                        f"{target} is this folder's own COCO file, where its objects are saved already; "
+                        "choose another COCO file or output folder."
+                    )
+                out = Path(values["folder"])
+                if out.exists() or Path(target).parent.resolve() != out.resolve():  # (else made by the export)
+                    check_output_file(target, "The COCO file")
             if values["background"] == "color":
                 _colour(self.color.text())
             if values["background"] == "transparent" and values["suffix"] == ".jpg":
@@ -133,7 +152,7 @@ class ExportDialog(QDialog):
             self.adjustSize()  # the whole sentence, on as many lines as it needs
             return
         if values["scope"] == "folder":
-            target = Path(values["coco"] or Path(values["folder"]) / "annotations.coco.json")
+            target = Path(target)
             if target.exists() and not self.confirm(
                 f"{target} exists. Replace it with the folder's COCO file? (Everything in it now is lost.)"
             ):
@@ -156,7 +175,7 @@ class ExportDialog(QDialog):
             color = (0.0, 0.0, 0.0)
         return {
             "scope": "folder" if self.scope.currentText() == SCOPES[0] else "image",
-            "folder": self.folder.text(),
+            "folder": self.folder.text().strip(),
             "background": self.style.currentText(),
             "color": color,
             "blur_sigma": self.blur.value(),
@@ -222,5 +241,6 @@ def _colour(text: str) -> tuple:
     except ValueError:
         colour = ()
     if len(colour) != 3 or not all(0 <= v <= 255 for v in colour):  # (NaN is no number from 0 to 255)
-        raise InputError(f"The colour {text!r} must be three numbers R,G,B from 0 to 255, like 255,255,255.")
+        shown = text if len(text) <= 40 else text[:40] + "..."  # (a long one would widen the dialog)
+        raise InputError(f"The colour {shown!r} must be three numbers R,G,B from 0 to 255, like 255,255,255.")
     return colour

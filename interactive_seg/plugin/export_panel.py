@@ -110,7 +110,9 @@ class Exporter:
     def open_dialog(self) -> None:
         """The export dialog, with the choices made last for this folder; OK starts the export."""
         widget = self.widget
-        dialog = self.dialog = ExportDialog(widget, self.settings(), folder_scope=widget.session is not None)
+        session = widget.session
+        own = session.path if session is not None else None
+        dialog = self.dialog = ExportDialog(widget, self.settings(), folder_scope=session is not None, own_coco=own)
         if dialog.exec():
             self.keep_settings(dialog.kept())
             self.start(**dialog.values())
