@@ -110,7 +110,9 @@ class Folder:
             widget._not_kept = None
 
     def close(self) -> None:
-        """Let the folder session go (changes folded into its COCO file, its lock released)."""
+        """Let the folder session go (changes folded into its COCO file, its lock released);
+        an image still being read is not shown."""
+        self.opening = None
         self.widget.jobs.finish()
         _let_go(self.widget.model)
 
