@@ -101,8 +101,12 @@ class Folder:
     def _window_closing(self) -> None:
         """An Accept asked for just before the window closes (Shift+Enter, then the close
         button before the preview came) is kept, as on a change of image; said if it cannot be."""
-        self.opening = None  # an image still being read is not shown: the window goes
+        # an image still being read is not shown: the window goes (and where the close is
+        # cancelled, the list stays on the image shown)
+        self.opening = None
         widget = self.widget
+        if widget.images.pending is not None:
+            widget.images.set_shown(widget.images.shown)
         widget.keep_waiting_accept(before="the window closes")
         widget.jobs.finish()
         if widget._not_kept:
