@@ -160,7 +160,7 @@ def check_format(background: str, suffix: str) -> None:
     if background == "transparent" and suffix.lower() in _NO_ALPHA:
         raise InputError(
             f"{suffix} files have no transparency, so a transparent cutout would come out black; "
-            "save it as .png (or .tif), or choose background='black', 'color' or 'blur'."
+            "save it as .png (or .tif), or choose another background (black, color or blur)."
         )
 
 

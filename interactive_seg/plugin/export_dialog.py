@@ -143,8 +143,6 @@ class ExportDialog(QDialog):
                     check_output_file(target, "The COCO file")
             if values["background"] == "color":
                 _colour(self.color.text())
-            if values["background"] == "transparent" and values["suffix"] == ".jpg":
-                raise InputError("JPEG files hold no transparency: choose .png or .tif, or another background.")
             check_format(values["background"], values["suffix"])
         except InputError as exc:
             self.problem.setText(str(exc))
