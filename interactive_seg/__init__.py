@@ -17,11 +17,12 @@ from ._version import __version__ as __version__
 from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
 from .engines import Engine, Result, available_engines, get_engine
 from .errors import InputError
-from .export import add_to_coco, cutout, export_dataset, export_objects, save_cutout
+from .export import cutout, export_dataset, export_objects, save_cutout
 from .files import read_image, write_image
 from .image import as_rgb8
 from .labels import labels_to_objects, objects_to_labels
 from .model.session import Session
+from .model.store import add_to_coco
 from .prompts import Prompts
 
 __all__ = [

@@ -600,3 +600,26 @@ def test_a_coco_file_made_read_only_while_open_is_not_overwritten_and_nothing_is
         path.chmod(0o644)
     with Session.open(folder) as again:  # the journal brings the change back
         assert [o.id for o in again.objects("a.png")] == [1, kept]
+
+
+# -- the public writer of one image's objects takes the folder's lock too ----------------------
+def test_add_to_coco_never_writes_under_an_open_session_and_folds_in_a_crashed_ones_journal(folder):
+    from interactive_seg import add_to_coco
+    from interactive_seg.labels import LabelObject
+
+    obj = LabelObject(1, "dog", np.ones((3, 3), bool), (4, 4), (30, 40))
+    session = Session.open(folder, compact_every=1000)
+    saved = session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")  # in the journal
+    path = session.path
+    before = path.read_bytes() if path.exists() else None
+    with pytest.raises(InputError, match="annotations.coco.json"):
+        add_to_coco(path, "b.png", 40, 30, [obj])  # the session's next fold would have dropped it
+    assert (path.read_bytes() if path.exists() else None) == before
+    session._store.journal.close()  # the session dies without folding its journal in
+    session._finalizer.detach()
+    session._store.lock.release()
+    add_to_coco(path, "b.png", 40, 30, [obj])
+    assert not journal_of(folder).exists()
+    with Session.open(folder) as again:
+        assert [(o.id, o.category) for o in again.objects("a.png")] == [(saved, "cat")]
+        assert [o.category for o in again.objects("b.png")] == ["dog"]

@@ -164,7 +164,7 @@ def write_coco(path, images: Iterable[CocoImage], categories=(), *, polygons: bo
     Takes the arguments of :func:`to_coco`. Unicode paths work. A target that cannot be
     written raises :class:`InputError` and nothing else is touched. To add to or change
     an existing file without losing what it holds, use
-    :class:`~interactive_seg.coco.CocoDocument` (or :func:`~interactive_seg.export.add_to_coco`).
+    :class:`~interactive_seg.coco.CocoDocument` (or :func:`~interactive_seg.add_to_coco`).
     """
     return CocoDocument.from_data(to_coco(images, categories, polygons=polygons)).save(path)
 

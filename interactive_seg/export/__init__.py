@@ -13,7 +13,7 @@ from ..coco import (
 )
 from ..labels import labels_to_objects, read_classes
 from .cutouts import STYLES, cutout, save_cutout
-from .dataset import PartialExport, add_objects, add_to_coco, export_dataset, export_objects
+from .dataset import PartialExport, add_objects, export_dataset, export_objects
 from .naming import cutout_name, image_stem, image_stems, object_names
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "STYLES",
     "export_objects",
     "export_dataset",
-    "add_to_coco",
     "add_objects",
     "PartialExport",
     "labels_to_objects",

@@ -17,7 +17,7 @@ from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .naming import image_stems, object_names
 
-__all__ = ["export_objects", "export_dataset", "add_to_coco", "add_objects", "copy_images", "PartialExport"]
+__all__ = ["export_objects", "export_dataset", "add_objects", "copy_images", "PartialExport"]
 
 
 def export_objects(
@@ -54,30 +54,6 @@ def export_objects(
     return written
 
 
-def add_to_coco(
-    coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False
-) -> Path:
-    """Put one image's objects into a COCO file: created if missing, the image's objects replaced if present.
-
-    Everything else the file holds is written back as it was read: other images and
-    their annotations (encodings, ``iscrowd``, extra keys, ids), ``info``, ``licenses``,
-    the image record's own keys. The image is found by its path in the file, else by a
-    path one of whose tails it is or which is its tail (``c1.png`` finds ``sub dir/c1.png``;
-    ``sub1/a.png`` never finds ``sub2/a.png``). Its old annotations are removed and
-    the objects are added with new ids, after the old ones (an id never names two
-    different objects). ``categories`` (class names) are created in order if missing, so
-    their ids follow that order; objects' classes not in it are added after.
-
-    ``objects`` have a ``category`` and either a ``mask`` of the image's size or a
-    ``crop`` at an ``offset`` (x0, y0) (:class:`~interactive_seg.labels.LabelObject`).
-    Returns the path written; on any error the file is left as it was.
-    """
-    coco_path = Path(coco_path)
-    doc = CocoDocument.open(coco_path) if coco_path.exists() else CocoDocument(path=coco_path)
-    add_objects(doc, file_name, width, height, objects, categories, polygons=polygons, where=str(coco_path))
-    return doc.save(coco_path)
-
-
 def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *, where: str = "the COCO file") -> None:
     """Put images of a session's document into an open COCO document (which the caller
     saves, as the file's one writer) as the session holds them: their image records, their
@@ -85,7 +61,7 @@ def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *,
     (colours and every key), under the same ids wherever ``doc`` has them free or held
     them for this image, of ``doc``'s kind (text where its ids are text); so an export to a
     new file numbers as the session does. An image ``doc`` holds already (found as
-    :func:`add_to_coco` finds it) has its objects replaced; a class it holds by name keeps
+    :func:`~interactive_seg.model.store.add_to_coco` finds it) has its objects replaced; a class it holds by name keeps
     its id there. ``image_ids`` are the records of one image (a file may hold two)."""
     import copy
 
@@ -157,7 +133,7 @@ def add_objects(
     polygons=False,
     where: str = "the COCO file",
 ) -> None:
-    """:func:`add_to_coco` on an open document, which the caller saves (the command line does
+    """:func:`~interactive_seg.model.store.add_to_coco` on an open document, which the caller saves (the command line does
     it as the file's one writer, under its folder's lock)."""
     records = [record for record in doc.find_images(file_name) if same_image(record["file_name"], file_name)]
     for record in records:

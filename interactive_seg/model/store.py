@@ -22,18 +22,19 @@ import errno
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..coco.checks import id_key
 from ..coco.document import CocoDocument
 from ..errors import InputError
+from ..export.dataset import add_objects
 from ..files import remove_stale_temporaries, write_bytes_atomic, write_protected
 from . import journal as jr
 from .lock import FolderLock, real_path
 
-__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction"]
+__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction", "edit_document", "add_to_coco"]
 
 DEFAULT_COMPACT_EVERY = 200
 DEFAULT_COMPACT_SECONDS = 60.0
@@ -520,3 +521,32 @@ def edit_document(path: Path, *, where: str = "") -> Iterator[CocoDocument]:
         store.write_whole()
     finally:
         store.close()
+
+
+def add_to_coco(
+    coco_path, file_name: str, width: int, height: int, objects: Sequence, categories=(), *, polygons=False
+) -> Path:
+    """Put one image's objects into a COCO file: created if missing, the image's objects replaced if present.
+
+    Everything else the file holds is written back as it was read: other images and
+    their annotations (encodings, ``iscrowd``, extra keys, ids), ``info``, ``licenses``,
+    the image record's own keys. The image is found by its path in the file, else by a
+    path one of whose tails it is or which is its tail (``c1.png`` finds ``sub dir/c1.png``;
+    ``sub1/a.png`` never finds ``sub2/a.png``). Its old annotations are removed and
+    the objects are added with new ids, after the old ones (an id never names two
+    different objects). ``categories`` (class names) are created in order if missing, so
+    their ids follow that order; objects' classes not in it are added after.
+
+    ``objects`` have a ``category`` and either a ``mask`` of the image's size or a
+    ``crop`` at an ``offset`` (x0, y0) (:class:`~interactive_seg.labels.LabelObject`).
+    Returns the path written; on any error the file is left as it was.
+
+    It writes as the file's one writer (:func:`~interactive_seg.model.store.edit_document`):
+    refused with an :class:`~interactive_seg.InputError` while a session (a widget, another
+    process) has the folder open for writing, and a journal left by a session that did not
+    close is folded in first, so no object a session saved is lost to this write.
+    """
+    coco_path = Path(coco_path)
+    with edit_document(coco_path, where=str(coco_path)) as doc:
+        add_objects(doc, file_name, width, height, objects, categories, polygons=polygons, where=str(coco_path))
+    return coco_path
