@@ -198,6 +198,26 @@ def test_output_stems_come_from_the_relative_path_and_never_clash():
     assert clashing["a.jpg"] == "a_jpg"
 
 
+
+def test_classes_with_one_safe_name_never_share_a_cutout_file(tmp_path):
+    from interactive_seg.export import export_objects, object_names
+
+    classes = ["cat/dog", "cat_dog", "cat dog", "Car", "car", "cat_dog"]
+    assert object_names("a", classes) == [
+        "a_cat_dog-1.png",
+        "a_cat_dog-2.png",
+        "a_cat_dog-3.png",
+        "a_Car-1.png",
+        "a_car-2.png",  # not a_car-1.png: the same file where case is ignored
+        "a_cat_dog-4.png",
+    ]
+    image = np.full((30, 40, 3), 90, np.uint8)
+    objects = [iseg.CocoObject(square(), name) for name in classes]
+    (tmp_path / "out").mkdir()
+    written = export_objects(image, objects, tmp_path / "out", "a")
+    assert len({p.name.lower() for p in written}) == 6 and len(list((tmp_path / "out").iterdir())) == 6
+
+
 # -- every export door: N files for N cutouts on same-stem images ------------------------------
 @pytest.fixture
 def annotated(tmp_path):

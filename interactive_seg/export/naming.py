@@ -3,7 +3,8 @@
 ``<stem>`` comes from the image's relative path in its folder: its folders and its own
 stem joined by ``_`` (``train/cat/a.png`` -> ``train_cat_a``; ``a.png`` -> ``a``, so a flat
 folder's names are its files' stems). ``<class>`` is the object's class made safe for any
-file system, ``<n>`` counts the image's objects of that class from 1, in the order given.
+file system, ``<n>`` counts the image's objects of that class from 1, in the order given
+(classes whose safe names match in any letter case count on together).
 
 Within one export no two images share a stem: where two paths still give the same stem
 (``a.png`` and ``a.jpg``; ``sub/a.png`` and ``sub_a.png``; ``A.png`` and ``a.png`` on a
@@ -65,10 +66,14 @@ def _with_hash(name: str) -> str:
 
 def object_names(stem: str, categories: Sequence[str], suffix: str = ".png") -> list:
     """The file names of one image's objects, given their classes in order: each class's
-    objects numbered from 1 (``a_cup-1.png``, ``a_cup-2.png``, ``a_dog-1.png``)."""
+    objects numbered from 1 (``a_cup-1.png``, ``a_cup-2.png``, ``a_dog-1.png``). Classes
+    whose safe names are the same in any letter case (``cat/dog``, ``cat_dog`` and
+    ``cat dog``; ``Car`` and ``car``) count on together, so no two objects of an image
+    share a file name, on any file system."""
     counts: dict = {}
     names = []
     for category in categories:
-        counts[category] = counts.get(category, 0) + 1
-        names.append(cutout_name(stem, category, counts[category], suffix))
+        key = cutout_name("", category, 0, "").casefold()
+        counts[key] = counts.get(key, 0) + 1
+        names.append(cutout_name(stem, category, counts[key], suffix))
     return names
