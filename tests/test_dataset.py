@@ -198,7 +198,6 @@ def test_output_stems_come_from_the_relative_path_and_never_clash():
     assert clashing["a.jpg"] == "a_jpg"
 
 
-
 def test_classes_with_one_safe_name_never_share_a_cutout_file(tmp_path):
     from interactive_seg.export import export_objects, object_names
 
