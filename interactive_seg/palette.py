@@ -90,10 +90,17 @@ def category_colours(categories) -> list:
 
 
 def next_colour(used) -> str:
-    """The first palette colour not in ``used`` (colours of the classes there are), or, all
-    taken, the palette's colour of the next place."""
-    used = {str(c).lower() for c in used}
-    for value in COLOURS:
-        if value not in used:
-            return value
-    return colour(len(used))
+    """The palette colour the fewest of ``used`` (the colours of the classes there are)
+    have, the first in the palette's order among equals: the first colour not used while
+    there is one, then round the palette again, never piling the new classes on one colour.
+
+    >>> next_colour(["#1f77b4", "#ff7f0e"])
+    '#2ca02c'
+    >>> next_colour(list(COLOURS) + ["#1f77b4"])
+    '#ff7f0e'
+    """
+    counts: dict = {}
+    for value in used:
+        key = str(value).lower()
+        counts[key] = counts.get(key, 0) + 1
+    return min(COLOURS, key=lambda value: counts.get(value, 0))

@@ -152,6 +152,21 @@ def test_adding_a_class_leaves_the_unused_default_class_its_colour(folder):
     assert Annotations(session=Session.open(folder)).class_colours == {"car": colours["car"], "object": shown}
 
 
+@pytest.mark.parametrize("with_session", [False, True])
+def test_classes_beyond_the_palette_go_round_it_again_not_onto_one_colour(folder, with_session):
+    from interactive_seg.palette import COLOURS
+
+    model = Annotations(session=Session.open(folder)) if with_session else Annotations(["object"])
+    for n in range(2, 2 * len(COLOURS) + 1):
+        model.add_class(f"class {n}")
+    colours = [model.colour(name) for name in model.classes]
+    assert colours == list(COLOURS) * 2  # (every class after the 9th was blue)
+    if with_session:
+        model.session.close()
+        again = Annotations(session=Session.open(folder))  # (the unused default class was never saved)
+        assert again.classes == model.classes[1:] and [again.colour(n) for n in again.classes] == colours[1:]
+
+
 def test_a_session_image_opens_with_its_saved_objects_and_counts_without_opening(folder):
     session = Session.open(folder)
     model = Annotations(["cat"], session=session)

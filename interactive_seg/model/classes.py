@@ -61,10 +61,10 @@ class ClassList:
 
         # every class shown keeps its colour, the unused default class too (an annotator
         # has seen it): the new one takes a colour no class has
-        used = {self._colours.get(n) for n in self._classes}
+        used = [self._colours.get(n) for n in self._classes]  # a list: next_colour counts how many have each
         session = self.session if save and self.session is not None and not self.session.read_only else None
         if not colour and session is not None:  # its place among the file's categories, where free
-            kept = set(session.class_colours.values()) | used
+            kept = list({**session.class_colours, **{n: self._colours.get(n) for n in self._classes}}.values())
             colour = place_colour(len(session.categories))
             if colour in kept:
                 colour = next_colour(kept)
