@@ -158,3 +158,48 @@ def test_a_removed_class_is_said_and_a_warning_from_a_refused_try_goes(make_napa
     qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)
     assert "unused" not in widget.model.classes
     assert widget.notice.isHidden() and widget.status.text() == "Removed the class 'unused'."
+
+
+def test_the_name_typed_for_a_new_class_is_its_name_and_undo_never_brings_a_placeholder_back(
+    make_napari_viewer, qtbot, tmp_path
+):
+    """Add class, a name, Enter, then Ctrl+Z left "class 2" (the naming was a rename step);
+    a blank or taken name left "class N" in the list and in the file (an annotator's pass)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    from gui_actions import press
+    from interactive_seg import write_image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    write_image(root / "a.png", disc_scene()[0])
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    accept(qtbot, viewer, widget, (45, 25, 115, 95))  # something to undo before the class
+
+    def add_named(text):
+        qtbot.mouseClick(widget.classes.add_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+        editor = QApplication.focusWidget()
+        editor.selectAll()
+        if text:
+            qtbot.keyClicks(editor, text)
+        else:
+            qtbot.keyClick(editor, Qt.Key.Key_Delete)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        qtbot.wait(50)
+
+    first = widget.model.classes[0]
+    add_named("dog")
+    assert widget.model.classes == [first, "dog"] and widget.current_class() == "dog"
+    assert widget.status.text() == "Added the class 'dog'."
+    widget.classes.list.setFocus()
+    press(qtbot, "Z", "Control")  # undoes the accept before it, not the class's name
+    qtbot.waitUntil(lambda: widget.model.count(widget._key) == 0, timeout=3000)
+    assert widget.model.classes == [first, "dog"]
+    add_named("")  # a blank name: no new class, as Escape
+    add_named("dog")  # a taken name: that class is chosen, no "class N"
+    assert widget.model.classes == [first, "dog"] and widget.current_class() == "dog"
+    assert "already a class 'dog'" in widget.status.text()
+    names = [c["name"] for c in widget.session.document.categories]
+    assert not [n for n in names if n.startswith("class ")]

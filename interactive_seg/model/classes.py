@@ -156,6 +156,17 @@ class ClassList:
         history.push(step)
         return Change("rename class", frozenset(), None, text=f"Class '{old}' renamed '{new}'.", image=image)
 
+    def name_new_class(self, old: str, new: str) -> str:
+        """Give the class Add class just made (``old``, its placeholder name) the name typed
+        for it: part of its making, so no step of any history (undo never brings the
+        placeholder back). Returns the name, checked as :meth:`rename_class` checks it."""
+        new = self._check_name(new)
+        if new != old:
+            if new in self._classes:
+                raise InputError(f"There is already a class {new!r}.")
+            self._rename(old, new)
+        return new
+
     def _rename(self, old: str, new: str) -> None:
         if new in self._classes:
             raise InputError(f"There is already a class {new!r}; rename it first.")

@@ -142,6 +142,34 @@ class ClassList(QGroupBox):
             if self._changed is not None:
                 self._changed()
 
+    def _name_new(self, placeholder: str, name: str) -> None:
+        """The name typed for a class Add class just made: it becomes the class's name (no
+        rename to undo); a blank one takes the new class back, as Escape does, and a class's
+        name that is taken chooses that class instead."""
+        taken = name in self.model.classes and name != placeholder
+        if not name or taken:
+            try:
+                if not self.model.class_in_use(placeholder):
+                    self.model.remove_class(placeholder)
+            except InputError as exc:
+                self._warn(str(exc))
+            self.refresh(select=name if taken else None)
+            if taken:
+                self._settle()
+                self._say(f"There is already a class '{name}': it is chosen.")
+        else:
+            try:
+                name = self.model.name_new_class(placeholder, name)
+            except InputError as exc:
+                self._warn(str(exc))
+                name = placeholder
+            else:
+                self._settle()
+                self._say(f"Added the class '{name}'.")
+            self.refresh(select=name)
+        if self._changed is not None:
+            self._changed()
+
     def remove_current(self) -> None:
         name = self.current()
         if name is None:
@@ -160,6 +188,10 @@ class ClassList(QGroupBox):
     def _item_changed(self, item: QListWidgetItem) -> None:
         row = self.list.row(item)
         old, new = self.model.classes[row], item.text().strip()
+        if self._naming is not None and old == self._naming:
+            self._naming = None  # (the editor's close that follows is no Escape)
+            self._name_new(old, new)
+            return
         if new != old:
             self._rename(old, new)
         # the class on this row stays chosen: renamed, or (a refused name, such as another
