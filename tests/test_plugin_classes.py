@@ -165,10 +165,10 @@ def test_the_name_typed_for_a_new_class_is_its_name_and_undo_never_brings_a_plac
 ):
     """Add class, a name, Enter, then Ctrl+Z left "class 2" (the naming was a rename step);
     a blank or taken name left "class N" in the list and in the file (an annotator's pass)."""
+    from gui_actions import press
     from qtpy.QtCore import Qt
     from qtpy.QtWidgets import QApplication, QLineEdit
 
-    from gui_actions import press
     from interactive_seg import write_image
 
     root = tmp_path / "photos"
