@@ -10,8 +10,10 @@ the first correction (the peak of the distance transform of the larger error reg
 given as a click (a point and its radius-5 disk) or as a short stroke through the same
 spot (5 px wide, ``--length`` px, 40 by default, along the error region's main axis). Each
 click is run with every value of ``--radii`` of the setting ``--param``: ``min_click_radius``
-(the click's disk on the working grid, the default) or ``click_reach`` (how much farther a
-click's prior reaches than a stroke's); strokes depend on neither. All from the same box call.
+(the click's disk on the working grid, the default), ``click_reach`` (how much farther a
+click's prior reaches than a stroke's) or ``click_fit`` (a click's disk at most that many
+times its distance from the mask's side it claims); strokes depend on none of them. All
+from the same box call.
 
 The rule: a click counts at least as much as a short stroke through the same spot. On
 each half of the images (sorted stems, alternating, as ``grabcut_bench.py --half``; both
@@ -74,7 +76,7 @@ def choose(rows, radii):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", type=Path, nargs="+")
-    parser.add_argument("--param", default="min_click_radius", choices=("min_click_radius", "click_reach"))
+    parser.add_argument("--param", default="min_click_radius", choices=("min_click_radius", "click_reach", "click_fit"))
     parser.add_argument("--radii", default="6,8,10,12", help="the values of --param")
     parser.add_argument("--length", type=float, default=40.0)
     parser.add_argument("--jobs", type=int, default=1)

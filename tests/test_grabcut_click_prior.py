@@ -287,3 +287,51 @@ def test_click_reach_lets_a_click_claim_farther_than_a_stroke():
     assert claimed[1.0] < 0.2 * inside.sum() and claimed[4.0] > 0.95 * inside.sum()
     with pytest.raises(InputError, match="click_reach"):
         get_engine("grabcut", click_reach=0.5)
+
+
+def test_a_clicks_disk_reaches_no_farther_than_the_click_is_from_the_mask_and_never_changes():
+    from interactive_seg.engines.grabcut.marks import GC_PR_BGD, GC_PR_FGD, grow_clicks
+    from interactive_seg.engines.grabcut.region import Work
+
+    work = Work((0, 0, 60, 40), 1.0, np.zeros((40, 60, 3), np.uint8))
+    labels = np.full((40, 60), GC_PR_BGD, np.uint8)
+    labels[:, :30] = GC_PR_FGD  # the last cut: object on the left
+    near, far = (33, 20), (55, 20)  # 4 px and 26 px right of the mask's edge
+    prompts = Prompts(points=[near, far], point_labels=[1, 1])
+    known = {}
+    fg, _ = grow_clicks(prompts, work, None, None, 6, 1, labels, 1.0, known)
+    assert known == {(33.0, 20.0, 1): 4.0, (55.0, 20.0, 1): None}  # None: the full disk
+    assert fg[20, 29:38].all() and not fg[20, 38] and not fg[20, 28]  # radius 4: it reaches the mask
+    assert fg[20, 49:].all() and np.count_nonzero(fg[20, 40:]) == 11  # radius 6, to the image's edge
+    assert grow_clicks(prompts, work, None, None, 6, 1, labels, 0.0)[0][20, 27:40].all()  # off: radius 6 for both
+    # later calls keep each click's disk, whatever the labelling has become
+    again, _ = grow_clicks(prompts, work, None, None, 6, 1, np.full((40, 60), GC_PR_FGD, np.uint8), 1.0, known)
+    np.testing.assert_array_equal(again, fg)
+    with pytest.raises(InputError, match="click_fit"):
+        get_engine("grabcut", click_fit=-1)
+
+
+def test_a_click_just_outside_the_mask_marks_the_gap_not_the_background_beyond_it():
+    image = np.full((120, 160, 3), 200, np.uint8)
+    image[30:90, 40:100] = 40  # a dark square on light ground
+    square = np.zeros((120, 160), bool)
+    square[30:90, 40:100] = True
+    box = (30, 20, 110, 100)
+    spill = {}
+    for fit in (0.0, 1.0):
+        engine = get_engine("grabcut", click_fit=fit, tightness=0)
+        engine.set_image(image)
+        assert engine.segment(Prompts(box=box)).mask[square].all()
+        clicked = _click(engine, box, (102, 60))  # 2 px right of the square: a slip
+        spill[fit] = np.count_nonzero(clicked.mask & ~square)
+        assert clicked.info["mode"] == "continue"
+        first_disk = engine._state.fg.copy()
+        scribbles = np.zeros(square.shape, np.uint8)
+        for point in ((102, 60), (70, 60)):
+            cv2.circle(scribbles, point, 5, 1, -1)
+        # a second click continues from the first, whose disk stays as it was
+        second = engine.segment(
+            Prompts(box=box, points=[(102, 60), (70, 60)], point_labels=[1, 1], scribbles=scribbles)
+        )
+        assert second.info["mode"] == "continue" and (engine._state.fg >= first_disk).all()
+    assert spill[1.0] < spill[0.0]

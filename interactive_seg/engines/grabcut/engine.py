@@ -15,7 +15,7 @@ import copy
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Optional
 
 import cv2
@@ -246,8 +246,13 @@ class GrabCutEngine(Engine):
         rx0, ry0, rx1, ry1 = region
         wh, ww = work.pixels.shape[:2]
         fg, bg = (None, None) if marks is None else marks.shrunk(region, (ww, wh))
+        # each click's disk, kept from the call that first saw it (sized on that call's
+        # labelling where it continued the same object on this grid)
+        same_object = before is not None and _continues(before, p)
+        clicks = dict(before.clicks or {}) if same_object else {}
+        last = before.labels if same_object and before.region == region and before.wide == wide else None
         if s.min_click_radius > 0 and p.points is not None:
-            fg, bg = grow_clicks(p, work, fg, bg, s.min_click_radius, s.point_radius)
+            fg, bg = grow_clicks(p, work, fg, bg, s.min_click_radius, s.point_radius, last, s.click_fit, clicks)
         box_w = box_in_work(p.box, work) if p.box is not None else None
         framed = (False,) * 4
         if box_w is not None and min(ww, wh) >= 3:
@@ -271,7 +276,7 @@ class GrabCutEngine(Engine):
             clicked = (None, None)
             if s.click_reach != 1.0 and p.points is not None:
                 empty = np.zeros((wh, ww), bool)
-                clicked = grow_clicks(p, work, empty, empty, s.min_click_radius, s.point_radius)
+                clicked = grow_clicks(p, work, empty, empty, s.min_click_radius, s.point_radius, known=clicks)
             near = click_prior.near_marks(
                 work, fg, bg, self._state, s.click_contrast, s.click_spread, clicked, s.click_reach
             )
@@ -306,6 +311,7 @@ class GrabCutEngine(Engine):
         self._state = State(
             region, work.scale, p.box, p.prior, fg, bg, labels.copy(), bgd_model.copy(), fgd_model.copy(), wide, near
         )
+        self._state.clicks = clicks
         self._state.grown = rounds < s.grow_region or (before is not None and before.grown and region == before.region)
 
         small = (labels == GC_FGD) | (labels == GC_PR_FGD)
@@ -323,7 +329,8 @@ class GrabCutEngine(Engine):
         if not wide and rounds > 0:
             sides = reached(small, region, work.scale, self._rgb.shape)
             if sides:
-                self._state = before  # the cut is made again from where this call began
+                # the cut is made again from where this call began, with its clicks' disks
+                self._state = before if before is None else replace(before, clicks=clicks)
                 return self._solve(p, marks, wide, grown(region, sides, self._rgb.shape, s.min_margin), rounds - 1)
 
         full_w, full_h = rx1 - rx0, ry1 - ry0

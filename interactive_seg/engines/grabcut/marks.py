@@ -93,21 +93,49 @@ class Marks:
             part[self.bg[in_window]] = False
 
 
-def grow_clicks(p: Prompts, work, fg, bg, min_radius: float, point_radius: float) -> tuple:
+def grow_clicks(
+    p: Prompts, work, fg, bg, min_radius: float, point_radius: float, labels=None, fit: float = 0.0, known=None
+) -> tuple:
     """Each click as a disk of at least ``min_radius`` working pixels.
 
     A 5-pixel click disk on a large photo shrinks to a pixel or two at working size, too
-    little for GrabCut's colour models to learn from.
+    little for GrabCut's colour models to learn from. With ``labels`` (the last cut's, on
+    this grid) and ``fit`` > 0, a new click's disk reaches at most ``fit`` times its
+    distance from the nearest pixel that cut already gives the click's side (but never
+    less than the click's own ``point_radius``): a click just outside the mask moves the
+    boundary a little, and its disk does not mark the background beyond a thin gap as
+    object. ``known`` ({(x, y, label): radius in image pixels, None for the full one})
+    keeps each click's radius for the calls after it, so a click's disk never changes;
+    new clicks are added to it.
     """
     wh, ww = work.pixels.shape[:2]
     fg = np.zeros((wh, ww), bool) if fg is None else fg.copy()
     bg = np.zeros((wh, ww), bool) if bg is None else bg.copy()
     rx0, ry0 = work.region[:2]
-    radius = max(1, int(round(max(min_radius, point_radius * work.scale))))
+    scale = work.scale
+    radius = max(1, int(round(max(min_radius, point_radius * scale))))
+    core = max(1, int(round(point_radius * scale)))
+    known = {} if known is None else known
+    gaps = {}
     for (x, y), label in zip(p.points, p.point_labels):
-        cx, cy = int((x - rx0) * work.scale), int((y - ry0) * work.scale)
+        cx, cy = int((x - rx0) * scale), int((y - ry0) * scale)
+        key = (float(x), float(y), int(label))
+        if key in known:
+            r = radius if known[key] is None else int(np.clip(round(known[key] * scale), core, radius))
+        else:
+            r = radius
+            if fit > 0 and labels is not None and labels.shape == (wh, ww) and 0 <= cx < ww and 0 <= cy < wh:
+                if label not in gaps:
+                    side = (labels == GC_FGD) | (labels == GC_PR_FGD)
+                    side = side if label == 1 else ~side
+                    gaps[label] = (
+                        cv2.distanceTransform((~side).astype(np.uint8), cv2.DIST_L2, 5) if side.any() else None
+                    )
+                if gaps[label] is not None:
+                    r = int(np.clip(np.ceil(fit * gaps[label][cy, cx]), core, radius))
+            known[key] = None if r == radius else r / scale
         disk = np.zeros((wh, ww), np.uint8)
-        cv2.circle(disk, (cx, cy), radius, 1, -1)
+        cv2.circle(disk, (cx, cy), r, 1, -1)
         target, other = (fg, bg) if label == 1 else (bg, fg)
         target |= disk.astype(bool)
         other &= ~disk.astype(bool)

@@ -110,6 +110,13 @@ class GrabCutSettings:
         count ``1 / click_reach`` times; default 1.5, chosen by 2-fold cross-validation so
         that a click counts as much as a short stroke through the same spot as it can);
         ``1``: as far.
+    click_fit : float
+        A new click's disk reaches at most this many times its distance from the nearest
+        pixel the last cut already gives the click's side (never less than
+        ``point_radius``, never more than ``min_click_radius``): a click in a thin gap
+        next to the mask marks the gap, not the background beyond it. Each click keeps
+        the disk it was first given. Default 1, chosen by 2-fold cross-validation (see
+        docs/engines/grabcut.md); ``0``: every click's disk is ``min_click_radius``.
     band : int
         After a click on a scaled-down region, the pixels within ``band`` pixels of the
         scaled-up mask's boundary are cut again at full resolution (0: off).
@@ -164,6 +171,7 @@ class GrabCutSettings:
     click_spread: float = 20.0
     click_contrast: float = 5.0
     click_reach: float = 1.5
+    click_fit: float = 1.0
     band: int = 3
     band_side: int = 640
     fine_edges: bool = True
@@ -247,6 +255,10 @@ class GrabCutSettings:
         if not 1 <= reach < np.inf:
             raise InputError(f"click_reach must be a number, 1 or more (1: as far as a stroke's); got {reach}.")
         self.click_reach = reach
+        fit = _number(self.click_fit, "click_fit must be a number, 0 or more")
+        if not 0 <= fit < np.inf:
+            raise InputError(f"click_fit must be a number, 0 (off) or more; got {fit}.")
+        self.click_fit = fit
         if int(self.band) < 0:
             raise InputError(f"band must be 0 (off) or a number of pixels; got {self.band}.")
         self.band = int(self.band)

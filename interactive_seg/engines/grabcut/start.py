@@ -43,6 +43,7 @@ class State:
     near: Optional[tuple] = None  # geodesic distances to the (fg, bg) marks (click prior)
     grown: bool = False  # the region was grown where the object reached its edge
     levels: Optional[tuple] = None  # the last fine edges (upscale.levels), for a click to continue
+    clicks: Optional[dict] = None  # each click's disk radius, image pixels (marks.grow_clicks's known)
 
 
 def start(p: Prompts, work, box_w, fg, bg, state: Optional[State], settings: GrabCutSettings) -> tuple:
