@@ -239,6 +239,28 @@ def test_records_across_window_edges_are_read_exactly(monkeypatch, tmp_path):
         CocoDocument.open(truncated)
 
 
+def test_a_value_longer_than_the_window_in_three_byte_characters_is_read(monkeypatch, tmp_path):
+    """A window that one value fills grows twice as long in bytes: counted in characters
+    it did not grow for 2-byte text and shrank for 3-byte text, and the file never opened
+    (a list of Chinese captions, 7.5 MB: found by an attack pass)."""
+    from interactive_seg.coco import rawjson
+
+    monkeypatch.setattr(rawjson, "_WINDOW", 64)
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 4, "height": 3}],
+        "annotations": [],
+        "categories": [{"id": 1, "name": "猫"}],
+        "captions": [{"id": i, "caption": "一只猫坐在红色的沙发上" * 3} for i in range(40)],
+    }
+    path = tmp_path / "cjk.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    before = path.read_bytes()
+    doc = CocoDocument.open(path)
+    assert doc.get("captions") == data["captions"] and doc.category_name(1) == "猫"
+    doc.save()
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize("style", sorted(STYLES))
 def test_other_tools_files_load_and_save_back_byte_for_byte(style, tmp_path):
     data, sizes = STYLES[style]()

@@ -59,14 +59,16 @@ class Cursor:
             raise JsonError("it is not UTF-8 text", pos + exc.start) from None
         self.ascii = self.text.isascii()
         self.at_end = end == self.size
+        self.span = end - pos  # the window's length in bytes
         self.base, self.i, self.pos = pos, 0, pos
 
     def _more(self) -> bool:
         """Slide the window to the current position (larger); False at the end of the data."""
         if self.at_end:
             return False
-        # a fresh window from here; twice as long only when one value fills the whole window
-        self._load(self.pos, 2 * len(self.text) if self.i == 0 else _WINDOW)
+        # a fresh window from here; twice as long (in bytes: a window of 3-byte characters
+        # holds a third as many) only when one value fills the whole window
+        self._load(self.pos, 2 * self.span if self.i == 0 else _WINDOW)
         return True
 
     def _advance(self, j: int) -> None:
