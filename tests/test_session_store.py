@@ -623,3 +623,33 @@ def test_add_to_coco_never_writes_under_an_open_session_and_folds_in_a_crashed_o
     with Session.open(folder) as again:
         assert [(o.id, o.category) for o in again.objects("a.png")] == [(saved, "cat")]
         assert [o.category for o in again.objects("b.png")] == ["dog"]
+
+
+def test_a_failed_edit_document_writes_nothing_even_with_a_crashed_sessions_journal_to_fold(folder):
+    from interactive_seg import add_to_coco
+    from interactive_seg.model.store import edit_document
+
+    session = Session.open(folder, compact_every=1000)
+    kept = session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.save()
+    crashed = session.add("b.png", rect((30, 40), 5, 5, 3, 3), "dog")  # in the journal only
+    session._store.journal.close()  # the session dies without folding its journal in
+    session._finalizer.detach()
+    session._store.lock.release()
+    path = session.path
+    before = path.read_bytes()
+
+    class WrongSize:
+        category = "cat"
+        mask = np.ones((10, 10), bool)
+
+    with pytest.raises(InputError, match="10 x 10"):
+        add_to_coco(path, "a.png", 25, 20, [WrongSize()])  # a.png's objects go, then it fails
+    with pytest.raises(RuntimeError):
+        with edit_document(path) as doc:
+            doc.remove_annotation(kept)
+            raise RuntimeError("the block fails")
+    assert path.read_bytes() == before and journal_of(folder).exists()
+    with Session.open(folder) as again:
+        assert [o.id for o in again.objects("a.png")] == [kept]
+        assert [o.id for o in again.objects("b.png")] == [crashed]

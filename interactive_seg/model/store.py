@@ -468,6 +468,18 @@ class Store:
             if self.lock is not None:
                 self.lock.release()
 
+    def let_go(self) -> None:
+        """Let go of the lock and the journal without writing the document (its changes
+        since it was read are dropped; the journal on disk stays as it is)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.journal.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
     @staticmethod
     def close_quietly(store: Store) -> None:
         """Close at garbage collection or interpreter exit: a failure is a warning, the journal keeps the work."""
@@ -518,6 +530,13 @@ def edit_document(path: Path, *, where: str = "") -> Iterator[CocoDocument]:
     store = Store.open(Path(path), mode="write", where=where)
     try:
         yield store.doc
+    except BaseException:
+        # nothing of the block's is written: the document is let go unwritten (a close
+        # would fold it in, half-made changes and all); a journal left by a session that
+        # did not close stays on disk for the next writer to fold in
+        store.let_go()
+        raise
+    try:
         store.write_whole()
     finally:
         store.close()
