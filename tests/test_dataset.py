@@ -356,3 +356,57 @@ def test_review_of_a_folder_takes_the_listing_options(annotated, tmp_path, capsy
     assert not sheet.tiles and "--include" in sheet.message
     sheet = contact_sheet(annotated, tmp_path / "one.png", include="sub1/*")
     assert [t.file_name for t in sheet.tiles] == ["sub1/a.png"] and not sheet.tiles[0].notes
+
+
+# -- one image never taken for another of its base name (an attack pass) -----------------------
+def test_the_command_lines_writers_never_take_an_image_for_another_of_its_base_name(tmp_path):
+    """cam2/0001.png went onto cam1/0001.png's record (segment --coco) and replaced its
+    objects (export --image --coco): both looked the image up by its base name."""
+    root = tmp_path / "frames"
+    picture(root / "cam1" / "0001.png", 10)
+    picture(root / "cam2" / "0001.png", 200)
+    coco = root / "annotations.coco.json"
+    doc = CocoDocument()
+    doc.add_annotation(doc.add_image("cam1/0001.png", 40, 30)["id"], square(), "person")
+    doc.save(coco)
+    labels = tmp_path / "labels.png"
+    cv2.imwrite(str(labels), square().astype(np.uint8))
+    image = str(root / "cam2" / "0001.png")
+    assert main(["segment", image, "--box", "4,4,22,16", "--coco", str(coco), "--category", "car", "-q"]) == 0
+    assert (
+        main(
+            ["export", "--image", image, "--labels", str(labels), "--classes", "car"]
+            + ["--out", str(tmp_path / "out"), "--coco", str(coco), "-q"]
+        )
+        == 0
+    )
+    data = json.loads(coco.read_text())
+    names = {im["id"]: im["file_name"] for im in data["images"]}
+    by_image = {}
+    for ann in data["annotations"]:
+        by_image.setdefault(names[ann["image_id"]], []).append(ann["id"])
+    assert by_image == {"cam1/0001.png": [1], "cam2/0001.png": [3]}  # export --image replaced segment's object
+
+
+def test_a_record_without_a_size_takes_its_images_in_every_writer(tmp_path):
+    """Label Studio writes "width": null for an image it could not open: segment --coco,
+    export --coco and add_to_coco crashed on it (int(None))."""
+    root = tmp_path / "photos"
+    picture(root / "a.png")
+    coco = root / "result.json"
+    coco.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "a.png", "width": None, "height": None}],
+                "annotations": [],
+                "categories": [{"id": 1, "name": "cup"}],
+            }
+        )
+    )
+    assert (
+        main(["segment", str(root / "a.png"), "--box", "4,4,22,16", "--coco", str(coco), "--category", "cup", "-q"])
+        == 0
+    )
+    iseg.add_to_coco(coco, "a.png", 40, 30, [iseg.CocoObject(square(), "cup")])
+    data = json.loads(coco.read_text())
+    assert [im["width"] for im in data["images"]] == [None] and len(data["annotations"]) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..coco.locate import size_finder
+from ..coco.locate import file_name_in, size_finder
 from ..errors import InputError
 from ..export.cutouts import check_format
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
@@ -54,7 +54,7 @@ def cmd_export(args) -> int:
             with edit_document(path, where=repr(str(path))) as doc:
                 add_objects(
                     doc,
-                    image_path.name,
+                    file_name_in(path, image_path),  # cam2/0001.png is never cam1/0001.png
                     image.shape[1],
                     image.shape[0],
                     objects,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..coco import CocoDocument
+from ..coco.checks import image_size
+from ..coco.locate import file_name_in, same_image, size_finder
 from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
@@ -66,7 +67,7 @@ def cmd_segment(args) -> int:
         with edit_document(coco, where=repr(str(coco))) as doc:
             image_id = _coco_image(doc, coco, image_path, width, height)
             if image_id is None:
-                image_id = doc.add_image(_coco_file_name(coco, image_path), width, height)["id"]
+                image_id = doc.add_image(file_name_in(coco, image_path), width, height)["id"]
             record = doc.add_annotation(image_id, mask, args.category, **{KEY: make_record(engine, prompts, image)})
         say(args, f"Added object {record['id']} ({args.category}) to {args.coco}; the rest of the file kept as it was.")
     if out is None:
@@ -81,31 +82,24 @@ def cmd_segment(args) -> int:
     return 0
 
 
-def _coco_file_name(coco: Path, image_path: Path) -> str:
-    """The image's file_name in a COCO file: its path from the file's folder when inside it, else its name."""
-    try:
-        relative = Path(os.path.relpath(image_path.resolve(), coco.resolve().parent))
-    except ValueError:  # another drive
-        return image_path.name
-    return relative.as_posix() if ".." not in relative.parts else image_path.name
-
-
 def _coco_for_segment(coco: Path, image_path: Path, width: int, height: int) -> tuple:
     """The COCO document ``segment --coco`` adds to (new when the file is missing) and the image's id there (None: new)."""
     if coco.is_dir():
         raise InputError(
             f"--coco {str(coco)!r} is a folder; give the path of the COCO .json file to add the object to."
         )
-    doc = read_document(coco) if coco.exists() else CocoDocument()
+    doc = read_document(coco, image_size=size_finder(coco.parent)) if coco.exists() else CocoDocument()
     return doc, _coco_image(doc, coco, image_path, width, height)
 
 
 def _coco_image(doc: CocoDocument, coco: Path, image_path: Path, width: int, height: int):
     """The id of the image's record in ``doc`` (None: not there); an InputError when the record's size is another."""
-    record = doc.find_image(_coco_file_name(coco, image_path))
-    if record is None:
+    name = file_name_in(coco, image_path)
+    records = [r for r in doc.find_images(name) if same_image(r["file_name"], name)]  # never cam1/a.png for cam2/a.png
+    if not records:
         return None
-    if (int(record["width"]), int(record["height"])) != (width, height):
+    record = records[0]
+    if image_size(record) not in (None, (height, width)):  # (a null size: another tool left it out)
         raise InputError(
             f"{str(coco)!r} lists {record['file_name']!r} as {record['width']} x {record['height']} but the image is "
             f"{width} x {height}; is it the same image?"

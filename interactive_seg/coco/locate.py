@@ -32,7 +32,7 @@ from urllib.parse import unquote
 
 from ..files import image_size, list_images
 
-__all__ = ["ImageLocator", "locate_image", "size_finder", "relative_name", "name_parts", "same_image"]
+__all__ = ["ImageLocator", "locate_image", "size_finder", "relative_name", "name_parts", "same_image", "file_name_in"]
 
 
 def name_parts(file_name) -> list:
@@ -59,6 +59,18 @@ def relative_name(file_name) -> Optional[str]:
         return None
     parts = [p for p in parts if p not in ("", ".")]
     return "/".join(parts) or None
+
+
+def file_name_in(coco_path, image_path) -> str:
+    """The ``file_name`` an image on disk takes in a COCO file: its path from the file's
+    folder when it lies below it (``cam2/0001.png``, so it is never taken for
+    ``cam1/0001.png``), else its base name."""
+    image_path, coco_path = Path(image_path), Path(coco_path)
+    try:
+        relative = Path(os.path.relpath(image_path.resolve(), coco_path.resolve().parent))
+    except ValueError:  # another drive
+        return image_path.name
+    return relative.as_posix() if ".." not in relative.parts else image_path.name
 
 
 def same_image(a, b) -> bool:

@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..coco.checks import image_size
 from ..coco.document import CocoDocument
 from ..coco.locate import ImageLocator, name_parts, same_image, size_finder
 from ..errors import InputError
@@ -98,12 +99,11 @@ def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *,
     height, width = source.image_size(image_ids[0])
     targets = [r for r in doc.find_images(first["file_name"]) if same_image(r["file_name"], first["file_name"])]
     for record in targets:
-        if record.get("width") is not None and record.get("height") is not None:
-            if (int(record["width"]), int(record["height"])) != (width, height):
-                raise InputError(
-                    f"{where!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this "
-                    f"image is {width} x {height}, so it is another image: give another COCO file or fix that entry."
-                )
+        if image_size(record) not in (None, (height, width)):
+            raise InputError(
+                f"{where!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this "
+                f"image is {width} x {height}, so it is another image: give another COCO file or fix that entry."
+            )
     replaced = {ann["id"] for record in targets for ann in doc.annotations(record["id"])}
     for ann_id in replaced:  # once, for every record of the image (the session may hold two)
         doc.remove_annotation(ann_id)
@@ -137,7 +137,7 @@ def add_objects(
     it as the file's one writer, under its folder's lock)."""
     records = [record for record in doc.find_images(file_name) if same_image(record["file_name"], file_name)]
     for record in records:
-        if (int(record["width"]), int(record["height"])) != (int(width), int(height)):
+        if image_size(record) not in (None, (int(height), int(width))):  # (null: another tool left the size out)
             raise InputError(
                 f"{where!r} says {record['file_name']!r} is {record['width']} x {record['height']}, but this image is "
                 f"{width} x {height}, so it is another image: give another COCO file or fix that entry."

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..coco.checks import id_key
 from ..coco.document import CocoDocument
+from ..coco.locate import size_finder
 from ..errors import InputError
 from ..export.dataset import add_objects
 from ..files import remove_stale_temporaries, write_bytes_atomic, write_protected
@@ -520,14 +521,16 @@ def _aside(jpath: Path) -> Path:
 
 
 @contextmanager
-def edit_document(path: Path, *, where: str = "") -> Iterator[CocoDocument]:
+def edit_document(path: Path, *, where: str = "", image_size=None) -> Iterator[CocoDocument]:
     """Change a COCO file as its one writer: the folder's lock is taken (an InputError when a
     session holds it, in a sentence), a journal left by a session that did not close is
     folded in first, and the document, changed in the ``with`` block, is written at its end
     (atomically; nothing is written when the block raises). The command line's writers
     (``segment --coco``, ``export --coco``) change files through this.
     """
-    store = Store.open(Path(path), mode="write", where=where)
+    path = Path(path)
+    # a record without a size (Label Studio's null width) takes its image's, found beside the file
+    store = Store.open(path, mode="write", where=where, image_size=image_size or size_finder(path.parent))
     try:
         yield store.doc
     except BaseException:

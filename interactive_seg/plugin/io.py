@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from ..coco.document import CocoDocument, is_coco, load_json
+from ..coco.locate import size_finder
 from ..errors import InputError
 from ..files import image_orientation, orient
 from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
-from ..model.store import edit_document
+from ..model.store import edit_document, read_document
 from . import layers as L
 
 
@@ -89,7 +90,8 @@ def read_coco_layers(path):
     """
     if isinstance(path, list):
         path = path[0]
-    doc = CocoDocument.open(path)
+    # as its sessions see it (a journal not folded in yet); a null size from the image beside it
+    doc = read_document(Path(path), image_size=size_finder(Path(path).parent))
     categories = {}
     for category in doc.categories:
         categories.setdefault(str(category["name"]), category["id"])
