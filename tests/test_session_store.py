@@ -3,6 +3,7 @@ journal replayed after a crash, a COCO file changed by someone else never overwr
 
 import json
 import os
+import shutil
 import signal
 import time
 
@@ -653,3 +654,28 @@ def test_a_failed_edit_document_writes_nothing_even_with_a_crashed_sessions_jour
     with Session.open(folder) as again:
         assert [o.id for o in again.objects("a.png")] == [kept]
         assert [o.id for o in again.objects("b.png")] == [crashed]
+
+
+def test_writers_of_a_whole_file_never_replace_one_a_session_holds(folder, tmp_path):
+    """batch masks --out (and replay --out, batch export --coco, session.save(path)) wrote over
+    a COCO file another session had open: its saved objects gone, its journal stranded."""
+    from interactive_seg.cli import main
+
+    holder = Session.open(folder)
+    holder.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    path = holder.save()
+    before = path.read_bytes()
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(folder / "a.png", other / "a.png")
+    with Session.open(other) as second:
+        second.add("a.png", rect((20, 25), 5, 5, 3, 3), "dog")
+        with pytest.raises(InputError, match="open for writing in another window"):
+            second.save(path)
+        coco = second.save(tmp_path / "copy.json")  # a file nobody holds
+    assert main(["batch", "masks", "--coco", str(coco), "--images", str(other), "--out", str(path), "-q"]) == 2
+    assert path.read_bytes() == before
+    holder.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")  # the session goes on as if nothing happened
+    holder.close()
+    with Session.open(folder) as again:
+        assert again.count("a.png") == 2

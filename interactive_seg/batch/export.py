@@ -19,7 +19,7 @@ from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import check_output_file, ensure_folder, read_image
-from ..model.store import read_document
+from ..model.store import check_not_held, read_document, save_document
 from .parts import WorkFolder, digest, file_stamp
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
@@ -161,6 +161,7 @@ def export_folder(
         )
     if out.exists() or coco_path.parent.resolve() != out.resolve():  # (else in the output folder, made below)
         check_output_file(coco_path, "The COCO file")
+    check_not_held(coco_path, where=f"The COCO file {str(coco_path)!r}")
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
 
@@ -238,7 +239,7 @@ def export_folder(
             continue
         made += int(loaded[0]["cutouts"])
     report.counts = {"cutouts": made}
-    report.written.append(document.save(coco_path))
+    report.written.append(save_document(document, coco_path, where=f"The COCO file {str(coco_path)!r}"))
     report.document = document
     if report.ok and not keep_work:
         parts.clear()

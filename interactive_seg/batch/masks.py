@@ -27,7 +27,7 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
-from ..model.store import read_document
+from ..model.store import check_not_held, read_document, save_document
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
@@ -360,6 +360,7 @@ def masks_from_boxes(
     out = Path(out)
     if out.is_dir():
         raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
+    check_not_held(out, where=f"--out {str(out)!r}")
     images = Path(images)
     if not images.is_dir():
         raise InputError(
@@ -564,7 +565,7 @@ def masks_from_boxes(
     report.counts = {"masks": made}
     if cutout_spec is not None:
         report.counts["cutouts"] = cut
-    report.written.append(document.save(out))
+    report.written.append(save_document(document, out, where=f"--out {str(out)!r}"))
     report.document = document
     if report.ok and not keep_work:
         folder.clear()

@@ -31,7 +31,7 @@ from .. import provenance as pv
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
-from ..model.store import read_document
+from ..model.store import check_not_held, read_document, save_document
 from . import worker as worker_side
 from .masks import _engine_settings, _unpack, check_engine_here
 from .parts import WorkFolder, digest, file_stamp
@@ -243,6 +243,7 @@ def replay(
     coco, out = Path(coco), Path(out)
     compare = Path(compare) if compare is not None else None
     _check_output(out, coco, compare)
+    check_not_held(out, where=f"--out {str(out)!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise InputError(
             f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
@@ -401,7 +402,7 @@ def replay(
         "kept as they were (no stored prompts)": kept,
     }
     report.rows = rows
-    report.written.append(document.save(out))
+    report.written.append(save_document(document, out, where=f"--out {str(out)!r}"))
     if compare is not None:
         header = (
             f"{replayed} objects of {coco.name} replayed with {engine} into {out.name}: {changed} changed "

@@ -34,7 +34,7 @@ from . import settings as _settings
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
 from .names import ImageRecords, add_named_images
-from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
+from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, save_document
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
@@ -509,7 +509,7 @@ class Session:
         the COCO file itself current, for another program to read it. Returns the path.
         """
         if path is not None and Path(path).resolve() != self.path.resolve():
-            return self._doc.save(path)
+            return save_document(self._doc, path)  # never over a file another session holds
         if self._store.closed:
             return self.path
         return self._store.compact()

@@ -33,9 +33,18 @@ from ..errors import InputError
 from ..export.dataset import add_objects
 from ..files import remove_stale_temporaries, write_bytes_atomic, write_protected
 from . import journal as jr
-from .lock import FolderLock, real_path
+from .lock import FolderLock, lock_path, real_path
 
-__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction", "edit_document", "add_to_coco"]
+__all__ = [
+    "DEFAULT_COMPACT_EVERY",
+    "DEFAULT_COMPACT_SECONDS",
+    "Store",
+    "Transaction",
+    "edit_document",
+    "add_to_coco",
+    "save_document",
+    "check_not_held",
+]
 
 DEFAULT_COMPACT_EVERY = 200
 DEFAULT_COMPACT_SECONDS = 60.0
@@ -494,6 +503,43 @@ class Store:
                 )
             except Exception:  # noqa: BLE001
                 pass
+
+
+def save_document(doc: CocoDocument, path: Path, *, where: str = "") -> Path:
+    """Write a whole document to ``path`` (atomically) as that file's one writer: refused
+    with an InputError while a session has its folder open for writing (its saved objects
+    and its journal would no longer be the file's). The writers of a whole file (``batch
+    masks --out``, ``replay --out``, ``batch export --coco``, ``Session.save(path)``) go
+    through this."""
+    path = Path(path)
+    with _as_writer(path, where):
+        return doc.save(path)
+
+
+def check_not_held(path: Path, *, where: str = "") -> None:
+    """The InputError :func:`save_document` would give now, before a long job that ends
+    by writing ``path``. Nothing is made: where there is no lock file, no session holds
+    the file."""
+    if os.path.lexists(lock_path(path)):
+        with _as_writer(Path(path), where):
+            pass
+
+
+@contextmanager
+def _as_writer(path: Path, where: str) -> Iterator[None]:
+    """Hold ``path``'s folder lock for a moment; an InputError when a session holds it.
+    (The lock file stays, as every holder's does: removing it could let two writers each
+    hold a lock, one of them on the removed file.)"""
+    lock = FolderLock(path)
+    if not lock.acquire() and lock.error is None:
+        raise InputError(
+            f"{where or repr(str(path))} is open for writing in another window or program; close it there first, "
+            "or write to another file."
+        )
+    try:
+        yield  # (the lock held, or not takeable for a reason the write itself will say)
+    finally:
+        lock.release()
 
 
 def read_document(path: Path, *, image_size=None) -> CocoDocument:
