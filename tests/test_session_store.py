@@ -679,3 +679,23 @@ def test_writers_of_a_whole_file_never_replace_one_a_session_holds(folder, tmp_p
     holder.close()
     with Session.open(folder) as again:
         assert again.count("a.png") == 2
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="needs os.fork")
+def test_a_forked_child_that_exits_leaves_the_parents_journal_alone(folder):
+    """A child forked while a session was open ran the session's exit handler when it
+    ended: it folded the journal as of the fork in and removed it under the parent."""
+    session = Session.open(folder, compact_every=1000, compact_seconds=1e9)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    pid = os.fork()
+    if pid == 0:  # the child: what its interpreter's exit runs, then out
+        try:
+            session._finalizer()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert journal_of(folder).exists()
+    session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+    session.close()
+    with Session.open(folder) as again:
+        assert again.count("a.png") == 2

@@ -15,6 +15,7 @@ writes a folder at a time (:mod:`interactive_seg.model.lock`).
 from __future__ import annotations
 
 import copy
+import os
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,7 +107,8 @@ class Session:
         self._records = ImageRecords(document, folder, images)  # image name -> ids of its records
         self._ids = ObjectIds(document)  # object id <-> annotation id, stored where they differ
         self._text_ids = self._ids.text_ids  # new annotations get ids as text where the file's are all text
-        self._finalizer = weakref.finalize(self, Store.close_quietly, store)
+        # (in this process only: a forked child that ends must not fold and remove the journal)
+        self._finalizer = weakref.finalize(self, Store.close_quietly, store, os.getpid())
 
     # -- opening -------------------------------------------------------------------------
     @classmethod

@@ -491,8 +491,12 @@ class Store:
                 self.lock.release()
 
     @staticmethod
-    def close_quietly(store: Store) -> None:
-        """Close at garbage collection or interpreter exit: a failure is a warning, the journal keeps the work."""
+    def close_quietly(store: Store, owner: int | None = None) -> None:
+        """Close at garbage collection or interpreter exit: a failure is a warning, the journal keeps the work.
+        Only in the process ``owner`` (the one that opened it): a child forked from it that
+        exits must not fold the parent's journal in and remove it under the parent."""
+        if owner is not None and owner != os.getpid():
+            return
         try:
             store.close()
         except Exception as exc:  # noqa: BLE001 - nothing may escape a finalizer
