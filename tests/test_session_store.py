@@ -699,3 +699,19 @@ def test_a_forked_child_that_exits_leaves_the_parents_journal_alone(folder):
     session.close()
     with Session.open(folder) as again:
         assert again.count("a.png") == 2
+
+
+def test_a_journal_with_a_damaged_first_line_is_set_aside_not_deleted(folder):
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session._store.journal.close()  # the session dies without folding its journal in
+    session._finalizer.detach()
+    session._store.lock.release()
+    data = bytearray(journal_of(folder).read_bytes())
+    data[5] ^= 0x01  # one flipped bit in the header
+    journal_of(folder).write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="could not be read.*kept as '.annotations.coco.json.journal.discarded'"):
+        again = Session.open(folder)
+    again.add("b.png", rect((30, 40), 0, 0, 3, 3), "dog")
+    again.close()
+    assert (folder / ".annotations.coco.json.journal.discarded").read_bytes() == bytes(data)

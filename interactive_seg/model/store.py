@@ -334,6 +334,18 @@ class Store:
             )
             if _stat(path) != seen:
                 continue  # the file was replaced while it was read
+            if state is not None and not state.readable and _has_bytes(jpath):
+                # a journal whose first line is damaged (a disk error, a sync tool's partial
+                # copy): its changes cannot be trusted, but they are work; never overwritten
+                aside = _aside(jpath)
+                if writer:
+                    os.replace(jpath, aside)
+                warnings.warn(
+                    f"{str(jpath)!r} could not be read (its first line is damaged), so none of its changes were applied"
+                    + (f"; it is kept as {aside.name!r}." if writer else "."),
+                    stacklevel=4,
+                )
+                return doc, seen, digest, None
             if state is None or not state.readable or not state.changes:
                 return doc, seen, digest, ([] if state is not None else None)
             ops = state.to_replay(digest)
@@ -557,6 +569,13 @@ def read_document(path: Path, *, image_size=None) -> CocoDocument:
     store = Store.open(path, mode="read", image_size=image_size)
     store.close()
     return store.doc
+
+
+def _has_bytes(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _aside(jpath: Path) -> Path:
