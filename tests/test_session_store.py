@@ -715,3 +715,29 @@ def test_a_journal_with_a_damaged_first_line_is_set_aside_not_deleted(folder):
     again.add("b.png", rect((30, 40), 0, 0, 3, 3), "dog")
     again.close()
     assert (folder / ".annotations.coco.json.journal.discarded").read_bytes() == bytes(data)
+
+
+def test_a_journal_that_cannot_be_written_opens_read_only_or_is_refused_in_a_sentence(folder, monkeypatch):
+    """Another user's journal (left by `sudo napari`) raised a bare OSError."""
+    from interactive_seg import add_to_coco
+    from interactive_seg.model import journal
+
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session._store.journal.close()  # the session dies without folding its journal in
+    session._finalizer.detach()
+    session._store.lock.release()
+
+    def refused(self, changes):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(journal.Journal, "resume", refused)
+    with pytest.warns(UserWarning, match="cannot be written to .Permission denied.; opened read-only"):
+        shown = Session.open(folder)
+    assert shown.read_only and shown.count("a.png") == 1
+    shown.close()
+    with pytest.raises(InputError, match="holds unsaved changes and cannot be written to"):
+        add_to_coco(folder / "annotations.coco.json", "b.png", 40, 30, [])
+    monkeypatch.undo()
+    with Session.open(folder) as again:  # nothing was lost on the way
+        assert again.count("a.png") == 1 and not again.read_only

@@ -308,11 +308,24 @@ class Store:
             raise
         store = cls(path, doc, seen, digest, lock, reason, compact_every, compact_seconds)
         if lock is not None and replayed is not None:
-            if replayed:
-                store.journal.resume(len(replayed))
-                store._pending_since = time.monotonic()
-            else:
-                store.journal.remove()  # a journal with no change in it: nothing to keep
+            try:
+                if replayed:
+                    store.journal.resume(len(replayed))
+                    store._pending_since = time.monotonic()
+                else:
+                    store.journal.remove()  # a journal with no change in it: nothing to keep
+            except OSError as exc:  # another user's journal (a `sudo napari`), a read-only mount
+                store.journal.close()
+                lock.release()
+                why = (
+                    f"The journal of {where or repr(path.name)}, {str(store.journal.path)!r}, holds unsaved changes "
+                    f"and cannot be written to ({exc.strerror or exc})"
+                )
+                if mode == "write":
+                    raise InputError(f"{why}; make that file writable to change the COCO file.") from None
+                store.read_only_reason = f"{why}; opened read-only, the changes shown: nothing can be saved here."
+                store.lock = None
+                warnings.warn(store.read_only_reason, stacklevel=2)
         return store
 
     @classmethod
