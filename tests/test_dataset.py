@@ -410,3 +410,13 @@ def test_a_record_without_a_size_takes_its_images_in_every_writer(tmp_path):
     iseg.add_to_coco(coco, "a.png", 40, 30, [iseg.CocoObject(square(), "cup")])
     data = json.loads(coco.read_text())
     assert [im["width"] for im in data["images"]] == [None] and len(data["annotations"]) == 1
+
+
+def test_batch_export_names_the_coco_file_when_no_image_is_found(tmp_path, capsys):
+    root = tmp_path / "photos"
+    picture(root / "a.png")
+    doc = CocoDocument()
+    doc.add_annotation(doc.add_image("elsewhere/zz.png", 40, 30)["id"], square(), "cup")
+    doc.save(root / "annotations.coco.json")
+    assert main(["batch", "export", str(root), "--out", str(tmp_path / "out"), "--workers", "0", "-q"]) == 2
+    assert f"annotated images of {str(root / 'annotations.coco.json')!r}" in capsys.readouterr().err

@@ -174,11 +174,11 @@ def export_folder(
     for image in document.images:
         anns = [a for a in document.annotations(image["id"]) if document.has_mask(a["id"])]
         if anns:
-            path = locate(image["file_name"])
+            found = locate(image["file_name"])
             relative = locate.name(image["file_name"]) or "/".join(name_parts(image["file_name"]))
             if not chosen(relative) or (not recursive and "/" in relative):
                 continue
-            todo.append((image, anns, path if path is not None else folder / str(image["file_name"]), relative))
+            todo.append((image, anns, found if found is not None else folder / str(image["file_name"]), relative))
     stems = image_stems(relative for _, _, _, relative in todo)
     tasks = []
     for image, anns, image_path, relative in todo:
