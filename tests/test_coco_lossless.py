@@ -349,3 +349,24 @@ def test_a_new_mask_keeps_uncompressed_rle_uncompressed(tmp_path):
     assert isinstance(segmentation["counts"], list)
     decoded = mask_utils.decode(mask_utils.frPyObjects(segmentation, 30, 40)).astype(bool)
     assert np.array_equal(decoded, mask)
+
+
+def test_a_null_list_is_filled_in_place_and_a_list_given_twice_is_refused(tmp_path):
+    """'categories': null got a second 'categories' key after the first new class (the tool
+    then refused its own file); 'annotations' twice showed objects JSON readers never see."""
+    path = tmp_path / "null.json"
+    path.write_text(
+        '{"images": [{"id": 1, "file_name": "a.png", "width": 4, "height": 3}], "categories": null, "annotations": []}'
+    )
+    doc = CocoDocument.open(path)
+    mask = np.zeros((3, 4), bool)
+    mask[1, 1:3] = True
+    doc.add_annotation(1, mask, "cat")
+    doc.save()
+    text = path.read_text()
+    assert text.count('"categories"') == 1 and json.loads(text)["categories"][0]["name"] == "cat"
+    assert CocoDocument.open(path).count() == 1
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"images": [], "categories": [], "annotations": [], "annotations": []}')
+    with pytest.raises(InputError, match="'annotations' is given twice"):
+        CocoDocument.open(twice)

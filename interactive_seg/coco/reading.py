@@ -171,6 +171,8 @@ class Reading:
                         raise JsonError("Expecting property name enclosed in double quotes", cursor.pos)
                     key, _, _ = cursor.value()
                     cursor.expect(":", "':' delimiter")
+                    if key in LISTS and key in seen:  # a hand-merged file: which one is meant?
+                        checker.problems.append(f"'{key}' is given twice (JSON readers take the last one only)")
                     if key in LISTS and cursor.peek() == "[":
                         value_start = cursor.pos
                         self._read_list(cursor, key, checker)

@@ -55,6 +55,7 @@ class Writing:
         """
         data = self._data
         holes = []  # (start, end, writer) over the original bytes, in order
+        present = set()  # the lists the file has a key for
         if data is not None:
             last = {}
             for n, (key, _start, _end) in enumerate(self._members):
@@ -63,9 +64,13 @@ class Writing:
                 if last[key] != n:
                     continue  # an earlier copy of a repeated key: as read (JSON readers take the last)
                 if key in LISTS:
+                    present.add(key)
                     table = self._lists[key]
-                    if table.span is not None and table.changed():
-                        holes.append((start, end, lambda out, table=table: table.write(out, data, self._encode)))
+                    if table.span is not None:
+                        if table.changed():
+                            holes.append((start, end, lambda out, table=table: table.write(out, data, self._encode)))
+                    elif table.order:  # the file's value was no list ("categories": null): the list goes there
+                        holes.append((start, end, lambda out, key=key: self._write_new(out, key)))
                 elif self._top_changed(key):
                     text = amend_object(data[start:end], self._top[key]) or encode_record(
                         self._top[key], data[start:end]
@@ -74,9 +79,13 @@ class Writing:
         new = []  # keys the file did not have: the lists first, as COCO files order them
         if self._lists["images"].span is None and data is None:
             new.append("images")
-        if self._lists["annotations"].span is None and (self._meta or data is None):
+        if self._lists["annotations"].span is None and (self._meta or data is None) and "annotations" not in present:
             new.append("annotations")
-        if self._lists["categories"].span is None and (self._categories or data is None):
+        if (
+            self._lists["categories"].span is None
+            and (self._categories or data is None)
+            and "categories" not in present
+        ):
             new.append("categories")
         new += [key for key in self._top_new if key in self._top]
         if data is None:
