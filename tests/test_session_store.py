@@ -312,6 +312,37 @@ def test_an_object_goes_under_its_own_photograph_never_a_namesakes(tmp_path):
     assert image["file_name"] == "sheep.jpg" and image["id"] != 1
 
 
+def test_a_session_finds_records_by_the_rule_export_uses(tmp_path):
+    """detectron2's absolute file names whose base names repeat across cameras, and Label
+    Studio's percent-encoded ones: export found these images, the session showed no objects
+    and an accept made a second record for the same photograph (an attack pass)."""
+    folder = tmp_path / "frames"
+    for sub in ("cam1", "cam2"):
+        (folder / sub).mkdir(parents=True)
+        cv2.imwrite(str(folder / sub / "0001.png"), np.full((10, 12, 3), 90, np.uint8))
+    cv2.imwrite(str(folder / "my photo.png"), np.full((10, 12, 3), 90, np.uint8))
+    names = ["/datasets/mine/cam1/0001.png", "/datasets/mine/cam2/0001.png", "../../data/upload/1/my%20photo.png"]
+    rle = {"size": [10, 12], "counts": [0, 20, 100]}
+    data = {
+        "images": [{"id": i, "file_name": n, "width": 12, "height": 10} for i, n in enumerate(names, 1)],
+        "annotations": [
+            {"id": i, "image_id": i, "category_id": 1, "segmentation": rle, "iscrowd": 0} for i in (1, 2, 3)
+        ],
+        "categories": [{"id": 1, "name": "person"}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert [[o.id for o in session.objects(n)] for n in ("cam1/0001.png", "cam2/0001.png", "my photo.png")] == [
+            [1],
+            [2],
+            [3],
+        ]
+        session.add("cam2/0001.png", rect((10, 12), 5, 5, 3, 3), "person")
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    assert [i["file_name"] for i in saved["images"]] == names  # no second record
+    assert sorted(a["image_id"] for a in saved["annotations"]) == [1, 2, 2, 3]
+
+
 def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp_path):
     folder = tmp_path / "farm"
     folder.mkdir()

@@ -259,6 +259,10 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
                 )
         return [self._images[i] for i in ids]
 
+    def images_at(self, file_name: str) -> list:
+        """The image records whose path is ``file_name`` itself (``/`` and ``\\`` alike), in order."""
+        return [self._images[i] for i in self._by_file.get(_path_key(file_name), ())]
+
     def find_image(self, file_name: str) -> dict | None:
         """The image record for ``file_name`` (the first of :meth:`find_images`), or None."""
         found = self.find_images(file_name)

@@ -99,8 +99,11 @@ class ImageLocator:
     ['train/abc.png', 'train/abc.png', 'train/abc.png', None]
     """
 
-    def __init__(self, images_dir):
+    def __init__(self, images_dir, names=None):
         self.folder = Path(images_dir)
+        #: the images below the folder (relative POSIX paths) when the caller has listed
+        #: them (a folder session): looked up here instead of on the disk
+        self.names = None if names is None else set(names)
         self._by_base: Optional[dict] = None
         self._by_folded: dict = {}  # the base names case-folded (Photo1.JPG finds photo1.jpg when alone)
 
@@ -119,32 +122,47 @@ class ImageLocator:
         return self._inside(file_name)
 
     def _inside(self, file_name) -> Optional[str]:
+        return self.match(file_name)[0]
+
+    def match(self, file_name) -> tuple:
+        """``(name, how)``: the image's relative path in the folder (None when not found in
+        it) and the step of the rule that found it: ``"path"``, ``"tail"``, ``"base"`` (its
+        base name, or its percent-decoded one, alone in the folder), ``"case"`` (that in
+        another letter case alone), or ``""``."""
         direct = relative_name(file_name)
-        if direct is not None and self.folder.joinpath(*direct.split("/")).is_file():
-            return direct
+        if direct is not None and self._is_image(direct.split("/")):
+            return direct, "path"
         parts = name_parts(file_name)
         for start in range(len(parts)):
             tail = parts[start:]
-            if self.folder.joinpath(*tail).is_file():
-                return "/".join(tail)
+            if self._is_image(tail):
+                return "/".join(tail), "tail"
         if not parts:
-            return None
+            return None, ""
         bases = self._bases()
         for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):
             found = bases.get(_base_key(base), [])
             if found:
-                return found[0] if len(found) == 1 else None
+                return (found[0], "base") if len(found) == 1 else (None, "")
         for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):  # in another letter case alone
             found = self._by_folded.get(_base_key(base).casefold(), [])
             if found:
-                return found[0] if len(found) == 1 else None
-        return None
+                return (found[0], "case") if len(found) == 1 else (None, "")
+        return None, ""
+
+    def _is_image(self, parts: list) -> bool:
+        if self.names is not None:
+            return "/".join(parts) in self.names
+        return self.folder.joinpath(*parts).is_file()
 
     def _bases(self) -> dict:
         if self._by_base is None:
             self._by_base, self._by_folded = {}, {}
-            if self.folder.is_dir():
-                images, unreadable = list_images(self.folder)
+            if self.names is not None or self.folder.is_dir():
+                if self.names is not None:
+                    images, unreadable = sorted(self.names), []
+                else:
+                    images, unreadable = list_images(self.folder)
                 for name in images + unreadable:
                     key = _base_key(PurePosixPath(name).name)
                     self._by_base.setdefault(key, []).append(name)
