@@ -22,6 +22,15 @@ def iou(a, b):
     return np.count_nonzero(a & b) / union if union else 1.0
 
 
+@pytest.fixture(autouse=True)
+def _short_writer_wait(monkeypatch):
+    """A one-off writer waits 5 s for a folder's lock (parallel command lines take turns);
+    tests that meet a session holding it need not wait that long to be refused."""
+    from interactive_seg.model import store
+
+    monkeypatch.setattr(store, "WRITER_WAIT", 0.3)
+
+
 @pytest.fixture
 def scene():
     return disc_scene()

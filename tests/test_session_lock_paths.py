@@ -77,7 +77,7 @@ def test_a_lock_that_cannot_be_made_says_why_not_another_window(tmp_path, monkey
         def __init__(self, path, **kwargs):
             self.path = path
 
-        def acquire(self, timeout=0):
+        def acquire(self, timeout=0, poll_interval=None):
             raise OSError(code, "refused", self.path)
 
     monkeypatch.setattr(lock_module, "FileLock", Refusing)

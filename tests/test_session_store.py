@@ -772,3 +772,27 @@ def test_a_journal_that_cannot_be_written_opens_read_only_or_is_refused_in_a_sen
     monkeypatch.undo()
     with Session.open(folder) as again:  # nothing was lost on the way
         assert again.count("a.png") == 1 and not again.read_only
+
+
+def test_one_off_writers_take_turns_at_a_folder_and_a_session_still_refuses_them(folder, monkeypatch):
+    """Eight parallel `segment --coco` runs: half exited 2 at once, the lock held by another
+    run for a moment (an attack pass). A one-off writer now waits for it."""
+    import threading
+
+    from interactive_seg import add_to_coco
+    from interactive_seg.labels import LabelObject
+    from interactive_seg.model import store
+    from interactive_seg.model.lock import FolderLock
+
+    monkeypatch.setattr(store, "WRITER_WAIT", 3.0)
+    path = folder / "annotations.coco.json"
+    other = FolderLock(path)
+    assert other.acquire()  # another run's moment of writing
+    threading.Timer(0.5, other.release).start()
+    started = time.monotonic()
+    add_to_coco(path, "a.png", 25, 20, [LabelObject(1, "cat", np.ones((3, 3), bool), (1, 1), (20, 25))])
+    assert 0.4 < time.monotonic() - started < 3.0
+    monkeypatch.setattr(store, "WRITER_WAIT", 0.2)
+    with Session.open(folder):  # a session holds it for good: refused after the wait
+        with pytest.raises(InputError, match="open for writing in another window"):
+            add_to_coco(path, "b.png", 40, 30, [])

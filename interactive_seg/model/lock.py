@@ -45,8 +45,9 @@ class FolderLock:
     def held(self) -> bool:
         return self._lock is not None and self._lock.is_locked
 
-    def acquire(self) -> bool:
-        """Take the lock without waiting: True when taken, False when another session holds it.
+    def acquire(self, wait: float = 0.0) -> bool:
+        """Take the lock (waiting up to ``wait`` seconds for another holder to let go): True
+        when taken, False when another session holds it.
 
         A folder where no lock file can be made gives False too, with :attr:`error` set to the
         operating system's reason: nothing can be written there anyway.
@@ -55,9 +56,9 @@ class FolderLock:
         if not self.path.parent.is_dir():  # a dangling link's folder: never make it (filelock would)
             self.error = FileNotFoundError(errno.ENOENT, "No such folder", str(self.path))
             return False
-        lock = FileLock(str(self.path), timeout=0, thread_local=False, fallback_to_soft=False)
+        lock = FileLock(str(self.path), timeout=wait, thread_local=False, fallback_to_soft=False)
         try:
-            lock.acquire(timeout=0)
+            lock.acquire(timeout=wait, poll_interval=0.05)
         except Timeout:
             return False
         except OSError as exc:

@@ -250,7 +250,10 @@ class Store:
         compact_seconds: float = DEFAULT_COMPACT_SECONDS,
         where: str = "",
         image_size=None,
+        wait: float = 0.0,
     ) -> Store:
+        """``wait``: seconds to wait for another writer to let go of the folder (a command
+        line writer's moment), before opening read-only (``"auto"``) or refusing (``"write"``)."""
         if mode not in ("auto", "write", "read"):
             raise InputError(f"mode is 'auto', 'write' or 'read'; got {mode!r}.")
         path = Path(path)
@@ -277,7 +280,7 @@ class Store:
             warnings.warn(reason, stacklevel=3)
         else:
             lock = FolderLock(path)
-            if not lock.acquire():
+            if not lock.acquire(wait):
                 error, lock = lock.error, None
                 if error is not None:
                     why = _lock_failure(where or repr(path.name), error)
@@ -560,7 +563,7 @@ def _as_writer(path: Path, where: str) -> Iterator[None]:
     (The lock file stays, as every holder's does: removing it could let two writers each
     hold a lock, one of them on the removed file.)"""
     lock = FolderLock(path)
-    if not lock.acquire() and lock.error is None:
+    if not lock.acquire(WRITER_WAIT) and lock.error is None:
         raise InputError(
             f"{where or repr(str(path))} is open for writing in another window or program; close it there first, "
             "or write to another file."
@@ -602,17 +605,25 @@ def _aside(jpath: Path) -> Path:
     return aside
 
 
+#: Seconds a one-off writer (edit_document, save_document) waits for the folder's lock:
+#: parallel command line writers take turns; a session holding the folder still refuses it.
+WRITER_WAIT = 5.0
+
+
 @contextmanager
 def edit_document(path: Path, *, where: str = "", image_size=None) -> Iterator[CocoDocument]:
-    """Change a COCO file as its one writer: the folder's lock is taken (an InputError when a
-    session holds it, in a sentence), a journal left by a session that did not close is
+    """Change a COCO file as its one writer: the folder's lock is taken (waiting up to
+    :data:`WRITER_WAIT` seconds for another one-off writer, such as a parallel ``segment
+    --coco``; an InputError when a session holds it, in a sentence), a journal left by a session that did not close is
     folded in first, and the document, changed in the ``with`` block, is written at its end
     (atomically; nothing is written when the block raises). The command line's writers
     (``segment --coco``, ``export --coco``) change files through this.
     """
     path = Path(path)
     # a record without a size (Label Studio's null width) takes its image's, found beside the file
-    store = Store.open(path, mode="write", where=where, image_size=image_size or size_finder(path.parent))
+    store = Store.open(
+        path, mode="write", where=where, image_size=image_size or size_finder(path.parent), wait=WRITER_WAIT
+    )
     try:
         yield store.doc
     except BaseException:
