@@ -796,3 +796,26 @@ def test_one_off_writers_take_turns_at_a_folder_and_a_session_still_refuses_them
     with Session.open(folder):  # a session holds it for good: refused after the wait
         with pytest.raises(InputError, match="open for writing in another window"):
             add_to_coco(path, "b.png", 40, 30, [])
+
+
+def test_a_file_on_a_read_only_file_system_is_said_to_be_so(folder, monkeypatch):
+    """It was called write-protected, to be made writable, which no chmod can do there."""
+    from interactive_seg.files import check_output_file
+
+    path = folder / "annotations.coco.json"
+    path.write_text('{"images": [], "annotations": [], "categories": []}')
+    path.chmod(0o444)  # what a read-only mount shows: no writing
+    real = os.statvfs
+
+    class ReadOnly:
+        def __init__(self, result):
+            self.f_flag = result.f_flag | os.ST_RDONLY
+
+    monkeypatch.setattr(os, "statvfs", lambda p: ReadOnly(real(p)))
+    try:
+        with pytest.raises(InputError, match="on a read-only file system .*copy it to a writable place"):
+            check_output_file(path, "The COCO file")
+        with pytest.warns(UserWarning, match="read-only file system"):
+            Session.open(folder).close()
+    finally:
+        path.chmod(0o644)

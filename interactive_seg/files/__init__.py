@@ -11,6 +11,7 @@ from .writing import (
     check_output_file,
     ensure_folder,
     open_atomic,
+    protection,
     remove_stale_temporaries,
     write_bytes_atomic,
     write_image,
@@ -18,7 +19,7 @@ from .writing import (
 )
 
 __all__ = [
-    "read_image", "write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder", "check_output_file", "write_protected",
+    "read_image", "write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "ensure_folder", "check_output_file", "write_protected", "protection",
     "IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", "image_filter", "listing_order",
     "ExifIgnoredWarning", "image_orientation", "image_size", "orient",
 ]  # fmt: skip

@@ -49,9 +49,7 @@ def check_output_file(path, what: str = "The file") -> Path:
     if not path.parent.is_dir():
         raise InputError(f"{what} {str(path)!r} is in a folder that does not exist; create it or choose another path.")
     if write_protected(path):
-        raise InputError(
-            f"{what} {str(path)!r} is write-protected (its permissions allow no writing); make it writable."
-        )
+        raise InputError(f"{what} {str(path)!r} {protection(path)}.")
     return path
 
 
@@ -98,10 +96,8 @@ def open_atomic(path):
     path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
     if write_protected(path):
-        raise InputError(
-            f"{str(path)!r} is write-protected (its permissions allow no writing), so it was not replaced; "
-            "make it writable, or choose another path."
-        )
+        why, remedy = protection(path).split("; ")
+        raise InputError(f"{str(path)!r} {why}, so it was not replaced; {remedy}, or choose another path.")
     if not folder.is_dir():
         raise InputError(f"The folder {str(folder)!r} does not exist; create it or choose another output path.")
     try:
@@ -139,6 +135,18 @@ def write_protected(path) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(path, os.W_OK))
+
+
+def protection(path) -> str:
+    """Why a :func:`write_protected` file cannot be written, as a phrase with its remedy:
+    a read-only file system (which no ``chmod`` changes) or the file's permissions."""
+    try:
+        on_read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # (no statvfs on Windows)
+        on_read_only = False
+    if on_read_only:
+        return "is on a read-only file system (a read-only mount or disk); copy it to a writable place"
+    return "is write-protected (its permissions allow no writing); make it writable"
 
 
 def _link_target(path: Path) -> Path:

@@ -31,7 +31,7 @@ from ..coco.document import CocoDocument
 from ..coco.locate import size_finder
 from ..errors import InputError
 from ..export.dataset import add_objects
-from ..files import remove_stale_temporaries, write_bytes_atomic, write_protected
+from ..files import protection, remove_stale_temporaries, write_bytes_atomic, write_protected
 from . import journal as jr
 from .lock import FolderLock, lock_path, real_path
 
@@ -273,10 +273,11 @@ class Store:
                 f"{where or repr(path.name)} was opened read-only, as asked; changes cannot be saved in this session."
             )
         elif write_protected(path):  # the user's choice: the file would be replaced by a rename all the same
-            why = f"{where or repr(path.name)} is write-protected (its permissions allow no writing)"
+            why, remedy = protection(path).split("; ")
+            why = f"{where or repr(path.name)} {why}"
             if mode == "write":
-                raise InputError(f"{why}; make it writable to save changes to it.")
-            reason = f"{why}; opened read-only: changes cannot be saved here (make it writable and open it again)."
+                raise InputError(f"{why}; {remedy} to save changes to it.")
+            reason = f"{why}; opened read-only: changes cannot be saved here ({remedy} and open it again)."
             warnings.warn(reason, stacklevel=3)
         else:
             lock = FolderLock(path)
