@@ -30,8 +30,15 @@ class Writing:
         return json.loads(self.dumps())
 
     def _encode(self, table: Table, key, record) -> bytes:
+        original = table.original_text(self._data, key)
+        if original is not None:
+            # a change of whole numbers alone (a class change: category_id) keeps every
+            # other value's text as read ("area": 12.50 stays 12.50)
+            amended = amend_object(original, record)
+            if amended is not None:
+                return amended
         try:
-            return encode_record(record, table.original_text(self._data, key))
+            return encode_record(record, original)
         except ValueError as exc:
             raise InputError(
                 f"The record {key!r} holds a value JSON cannot hold ({exc}); give finite numbers."
