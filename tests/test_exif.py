@@ -240,3 +240,16 @@ def test_a_session_shows_each_photo_as_its_coco_file_sizes_it(tmp_path, sizes):
             assert image.shape[:2] == obj.mask.shape and iou(red(image), obj.mask) > 0.9  # the masks on the disc
             assert np.array_equal(obj.mask, truths[name])
     assert len(exif_warnings(caught)) == (1 if sizes == "stored" else 0)
+
+
+@pytest.mark.parametrize("sizes", ["upright", "stored"])
+def test_segment_adds_to_a_file_of_either_sizes_on_the_pixels_its_masks_fit(tmp_path, sizes, capsys):
+    """segment --coco refused a photo whose record had its stored size ("is it the same
+    image?") where export, review and sessions read it as stored (an attack pass)."""
+    folder, coco, _ = coco_folder(tmp_path, sizes)
+    code = cli.main(["segment", str(folder / "a.jpg"), "--box", "2,2,40,40", "--coco", str(coco), "--category", "x",
+                     "-q"])  # fmt: skip
+    assert code == 0
+    saved = json.loads(coco.read_text())
+    assert len(saved["images"]) == 2 and len(saved["annotations"]) == 3  # onto a.jpg's record, no new one
+    assert ("read as stored" in capsys.readouterr().err) == (sizes == "stored")

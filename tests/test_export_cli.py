@@ -149,11 +149,11 @@ def test_whole_dataset_with_progress(labelled, tmp_path, capsys):
         == 0
     )
     captured = capsys.readouterr()
-    assert "1/1 scène.png" in captured.err and "Wrote 3 cutouts" in captured.out
+    assert "1/1 in put/scène.png" in captured.err and "Wrote 3 cutouts" in captured.out
     assert read_image(out / "scène_object-2.png").shape == (19, 24, 3)
     calls = []
     export_dataset(coco, folder, tmp_path / "c", progress=lambda *a: calls.append(a))
-    assert calls == [(1, 1, "scène.png")]
+    assert calls == [(1, 1, "in put/scène.png")]
 
 
 def test_export_errors(labelled, tmp_path, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..coco.locate import file_name_in, size_finder
+from ..coco.locate import file_name_in, records_for_image, size_finder
 from ..errors import InputError
 from ..export.cutouts import check_format
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
@@ -54,13 +54,14 @@ def cmd_export(args) -> int:
             with edit_document(path, where=repr(str(path))) as doc:
                 add_objects(
                     doc,
-                    file_name_in(path, image_path),  # cam2/0001.png is never cam1/0001.png
+                    file_name_in(path, image_path),
                     image.shape[1],
                     image.shape[0],
                     objects,
                     categories,
                     polygons=args.polygons,
                     where=str(path),
+                    records=records_for_image(doc, path, image_path),  # cam2/0001.png is never cam1/0001.png
                 )
             say(
                 args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)"

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..coco import CocoDocument
 from ..coco.checks import image_size
-from ..coco.locate import file_name_in, same_image, size_finder
+from ..coco.locate import file_name_in, records_for_image, size_finder
 from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
@@ -32,6 +32,12 @@ __all__ = ["add_parser", "cmd_segment"]
 def cmd_segment(args) -> int:
     image_path = Path(args.image)
     image = read_image(image_path)
+    if args.coco is not None:
+        stated = _stated_size(Path(args.coco), image_path)
+        if stated is not None and stated != image.shape[:2]:
+            # the file's record has the photo's size as stored (a tool that ignored EXIF):
+            # its masks fit the stored pixels, so the image is read so (with a warning)
+            image = read_image(image_path, expect=stated, coco=args.coco)
     height, width = image.shape[:2]
     points = [parse_point(p) for p in args.point or []]
     box = parse_box(args.box) if args.box else None
@@ -92,10 +98,18 @@ def _coco_for_segment(coco: Path, image_path: Path, width: int, height: int) -> 
     return doc, _coco_image(doc, coco, image_path, width, height)
 
 
+def _stated_size(coco: Path, image_path: Path):
+    """(height, width) the COCO file's record of the image states; None without one."""
+    if not coco.is_file():
+        return None
+    doc = read_document(coco, image_size=size_finder(coco.parent))
+    records = records_for_image(doc, coco, image_path)
+    return image_size(records[0]) if records else None
+
+
 def _coco_image(doc: CocoDocument, coco: Path, image_path: Path, width: int, height: int):
     """The id of the image's record in ``doc`` (None: not there); an InputError when the record's size is another."""
-    name = file_name_in(coco, image_path)
-    records = [r for r in doc.find_images(name) if same_image(r["file_name"], name)]  # never cam1/a.png for cam2/a.png
+    records = records_for_image(doc, coco, image_path)  # never cam1/a.png for cam2/a.png
     if not records:
         return None
     record = records[0]

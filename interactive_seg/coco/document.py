@@ -245,11 +245,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         ids = self._by_file.get(key)
         if not ids:
             base = PurePosixPath(key).name
-            if self._by_base is None:
-                self._by_base = {}
-                for path_key, path_ids in self._by_file.items():
-                    self._by_base.setdefault(PurePosixPath(path_key).name, []).extend(path_ids)
-            ids = self._by_base.get(base, [])
+            ids = self._base_index().get(base, [])
             paths = {_path_key(self._images[i]["file_name"]) for i in ids}
             if len(paths) > 1:
                 shown = ", ".join(repr(p) for p in sorted(paths)[:3])
@@ -258,6 +254,30 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
                     "name the image by its path in the file."
                 )
         return [self._images[i] for i in ids]
+
+    def records_of(self, file_name: str) -> list:
+        """The image records that may be the image ``file_name`` names: those with its path,
+        else those whose path is a tail of it or it of theirs (``images/a.png`` and ``a.png``;
+        never ``sub1/a.png`` for ``sub2/a.png``), however many paths share its base name."""
+        from .locate import same_image
+
+        exact = self.images_at(file_name)
+        if exact:
+            return exact
+        base = PurePosixPath(_path_key(file_name)).name
+        return [
+            self._images[i]
+            for i in self._base_index().get(base, [])
+            if same_image(self._images[i]["file_name"], file_name)
+        ]
+
+    def _base_index(self) -> dict:
+        """Base name -> image ids, built when first asked."""
+        if self._by_base is None:
+            self._by_base = {}
+            for path_key, path_ids in self._by_file.items():
+                self._by_base.setdefault(PurePosixPath(path_key).name, []).extend(path_ids)
+        return self._by_base
 
     def images_at(self, file_name: str) -> list:
         """The image records whose path is ``file_name`` itself (``/`` and ``\\`` alike), in order."""

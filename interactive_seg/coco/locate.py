@@ -32,7 +32,17 @@ from urllib.parse import unquote
 
 from ..files import image_size, list_images
 
-__all__ = ["ImageLocator", "locate_image", "size_finder", "relative_name", "name_parts", "same_image", "file_name_in"]
+__all__ = [
+    "ImageLocator",
+    "locate_image",
+    "size_finder",
+    "relative_name",
+    "name_parts",
+    "same_image",
+    "file_name_in",
+    "record_owners",
+    "records_for_image",
+]
 
 
 def name_parts(file_name) -> list:
@@ -168,6 +178,69 @@ class ImageLocator:
                     self._by_base.setdefault(key, []).append(name)
                     self._by_folded.setdefault(key.casefold(), []).append(name)
         return self._by_base
+
+
+def record_owners(records, folder, names=None) -> dict:
+    """Image name -> ids of the image records no image has by its exact path, each given to
+    the image the module's rule finds for it (over ``names``, the images listed below
+    ``folder``, or the disk): a tail (``/data/cam1/0001.png`` is ``cam1/0001.png``), a
+    percent-decoded name, a base name alone in the folder, or that in another letter case
+    alone. A record found by base name (or case) alone is given only when no other path of
+    the records has that base name, and its own path is no file of the folder: an object
+    never lands on another photograph of its name. Folder sessions and the command line's
+    writers see a file's records through this."""
+    from .reading import _path_key
+
+    records = list(records)
+    listed = None if names is None else set(names)
+    locator = ImageLocator(folder, names=listed)
+    paths_of_base: dict = {}
+    for record in records:
+        parts = name_parts(record["file_name"])
+        if parts:
+            paths_of_base.setdefault(unquote(parts[-1]).casefold(), set()).add(_path_key(record["file_name"]))
+    owned: dict = {}
+    for record in records:
+        relative = relative_name(record["file_name"])
+        if relative is not None and locator._is_image(relative.split("/")):
+            continue  # the image of that path has it
+        owner, how = locator.match(record["file_name"])
+        if owner is None:
+            continue
+        if how in ("base", "case"):
+            parts = name_parts(record["file_name"])
+            if len(paths_of_base.get(unquote(parts[-1]).casefold(), ())) > 1:
+                continue  # several of the file's paths have that name: which is this photograph?
+            if relative is not None and Path(folder).joinpath(*relative.split("/")).is_file():
+                continue  # a file of the folder the listing left out
+        owned.setdefault(owner, []).append(record["id"])
+    return owned
+
+
+def records_for_image(doc, coco_path, image_path) -> list:
+    """The records of a COCO document (the file at ``coco_path``) that are the image file
+    ``image_path``: those with its path from the file's folder, else, for an image below
+    that folder, those the module's rule gives it (:func:`record_owners`: cam2/0001.png is
+    never cam1/0001.png's record), and for an image elsewhere those whose path is a tail of
+    its name or it of theirs."""
+    name = file_name_in(coco_path, image_path)
+    exact = doc.images_at(name)
+    if exact:
+        return exact
+    try:
+        inside = ".." not in Path(os.path.relpath(Path(image_path).resolve(), Path(coco_path).resolve().parent)).parts
+    except ValueError:  # another drive
+        inside = False
+    if not inside:
+        return doc.records_of(name)
+    base = unquote(PurePosixPath(name).name).casefold()
+    candidates = []
+    for record in doc.images:
+        parts = name_parts(record["file_name"])
+        if parts and unquote(parts[-1]).casefold() == base:
+            candidates.append(record)
+    wanted = set(record_owners(candidates, Path(coco_path).parent).get(name, ()))
+    return [r for r in candidates if r["id"] in wanted]
 
 
 def locate_image(images_dir, file_name) -> Optional[Path]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..coco.checks import image_size
 from ..coco.document import CocoDocument
-from ..coco.locate import ImageLocator, name_parts, same_image, size_finder
+from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
@@ -97,7 +97,7 @@ def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *,
         return
     first = source.image(image_ids[0])
     height, width = source.image_size(image_ids[0])
-    targets = [r for r in doc.find_images(first["file_name"]) if same_image(r["file_name"], first["file_name"])]
+    targets = doc.records_of(first["file_name"])
     for record in targets:
         if image_size(record) not in (None, (height, width)):
             raise InputError(
@@ -132,10 +132,13 @@ def add_objects(
     *,
     polygons=False,
     where: str = "the COCO file",
+    records=None,
 ) -> None:
     """:func:`~interactive_seg.model.store.add_to_coco` on an open document, which the caller saves (the command line does
-    it as the file's one writer, under its folder's lock)."""
-    records = [record for record in doc.find_images(file_name) if same_image(record["file_name"], file_name)]
+    it as the file's one writer, under its folder's lock). ``records``: the image's records
+    when the caller found them by its file (:func:`~interactive_seg.coco.locate.records_for_image`);
+    else those that ``file_name`` may name (:meth:`~interactive_seg.coco.CocoDocument.records_of`)."""
+    records = doc.records_of(file_name) if records is None else list(records)
     for record in records:
         if image_size(record) not in (None, (int(height), int(width))):  # (null: another tool left the size out)
             raise InputError(

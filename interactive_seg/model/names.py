@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
-from urllib.parse import unquote
 
 from ..coco.document import CocoDocument, _path_key
-from ..coco.locate import ImageLocator, name_parts, relative_name
+from ..coco.locate import record_owners, relative_name
 from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image
 
 __all__ = ["ImageRecords", "add_named_images"]
@@ -63,37 +62,9 @@ class ImageRecords:
         return ids
 
     def _by_rule(self) -> dict:
-        """The records no image has by its exact path, each given to the image the locator's
-        rule finds for it among the session's images (:class:`~interactive_seg.coco.locate.ImageLocator`
-        over the listed names: a tail, ``/data/cam1/0001.png`` for ``cam1/0001.png``; a
-        percent-decoded name; a base name alone in the folder, or in another letter case
-        alone). A record found by base name (or case) alone is given only when its base name
-        is no other record path's in the file too, and its own path is no file of the folder
-        (one the listing left out): an object never lands on another photograph of its name."""
-        listed = set(self._images)
-        locator = ImageLocator(self._folder, names=listed)
-        paths_of_base: dict = {}
-        for record in self._doc.images:
-            parts = name_parts(record["file_name"])
-            if parts:
-                paths_of_base.setdefault(unquote(parts[-1]).casefold(), set()).add(_path_key(record["file_name"]))
-        owned: dict = {}
-        for record in self._doc.images:
-            path = _path_key(record["file_name"])
-            if path in listed:
-                continue  # the image of that path has it
-            owner, how = locator.match(record["file_name"])
-            if owner is None:
-                continue
-            if how in ("base", "case"):
-                parts = name_parts(record["file_name"])
-                if len(paths_of_base.get(unquote(parts[-1]).casefold(), ())) > 1:
-                    continue  # several of the file's paths have that name: which is this photograph?
-                relative = relative_name(record["file_name"])
-                if relative is not None and self._folder.joinpath(*relative.split("/")).is_file():
-                    continue  # a file of the folder the listing left out
-            owned.setdefault(owner, []).append(record["id"])
-        return owned
+        """Records no image has by its exact path, by the image the one rule gives them
+        (:func:`~interactive_seg.coco.locate.record_owners`, over the listed images)."""
+        return record_owners(self._doc.images, self._folder, self._images)
 
     def remember(self, name: str, ids: list) -> None:
         """The records of ``name`` are now ``ids`` (a record was made for it)."""
