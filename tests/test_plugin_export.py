@@ -155,7 +155,7 @@ def test_a_grey_image_exports_with_the_dialogs_defaults(make_napari_viewer, qtbo
     monkeypatch.setattr(widget, "_warn", warned.append)
     click(qtbot, widget.export_button)
     qtbot.waitUntil(lambda: widget.status.text().startswith("Exported") or bool(warned), timeout=20000)
-    assert not warned and widget.status.text().startswith("Exported 1 files")
+    assert not warned and widget.status.text().startswith("Exported 1 file to")
     (path,) = (tmp_path / "out").iterdir()
     out = read_image(path)
     ys, xs = np.nonzero(kept)

@@ -355,7 +355,10 @@ class ObjectSet:
         taken = sorted((v, c) for v, c in step.before.counts(step.n).items() if v and v != subject) if step.n else []
         if taken and action in ("accept", "replace"):  # pixels are one object's: say whose it took
             step.summary += "; it took " + ", ".join(
-                f"{'all' if v in gone else c} pixels of object {v}" + (" (gone)" if v in gone else "") for v, c in taken
+                ("all pixels" if v in gone else f"{c} pixel{'' if c == 1 else 's'}")
+                + f" of object {v}"
+                + (" (gone)" if v in gone else "")
+                for v, c in taken
             )
         self.history.push(step)
         self.last_change = self._change(step, "done")

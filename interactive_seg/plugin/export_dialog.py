@@ -15,7 +15,6 @@ from qtpy.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -25,6 +24,7 @@ from qtpy.QtWidgets import (
 from ..errors import InputError
 from ..export.cutouts import check_format
 from ..files import check_output_file
+from .footer import MessageLabel
 
 __all__ = ["ExportDialog", "SCOPES"]
 
@@ -37,10 +37,16 @@ class ExportDialog(QDialog):
     :meth:`~interactive_seg.model.annotations.Annotations.export` (with ``folder``)."""
 
     def __init__(
-        self, parent=None, settings: Optional[dict] = None, folder_scope: bool = False, own_coco: Optional[Path] = None
+        self,
+        parent=None,
+        settings: Optional[dict] = None,
+        folder_scope: bool = False,
+        own_coco: Optional[Path] = None,
+        image: Optional[tuple] = None,
     ):
         super().__init__(parent)
         self.own_coco = own_coco  # a folder session's COCO file: never an export's target
+        self.image = image  # (name, number of objects) of the image shown, where known
         self.setWindowTitle("Export objects")
         form = QFormLayout(self)
         self.scope = QComboBox()
@@ -91,8 +97,7 @@ class ExportDialog(QDialog):
         form.addRow(self.polygons)
         if settings:
             self.restore(settings)
-        self.problem = QLabel("")  # why OK did nothing: said here, the dialog stays open
-        self.problem.setWordWrap(True)
+        self.problem = MessageLabel()  # why OK did nothing: said here, the dialog stays open
         self.problem.setStyleSheet("color: #ff9f43;")
         self.problem.hide()
         form.addRow(self.problem)
@@ -120,11 +125,15 @@ class ExportDialog(QDialog):
 
     def accept(self) -> None:
         """OK: choices that cannot be exported (no output folder, a colour that is no colour,
-        transparency in a JPEG) keep the dialog open and say why, so nothing is started, or
-        remembered, in vain; a folder export onto a COCO file that exists asks first."""
+        transparency in a JPEG, the current image of no objects) keep the dialog open and say
+        why, so nothing is started, or remembered, in vain; a folder export onto a COCO file
+        that exists asks first."""
         self.problem.hide()
         try:
             values = self.values()
+            if values["scope"] == "image" and self.image is not None and not self.image[1]:
+                other = ", or export the whole folder" if self.scope.findText(SCOPES[0]) >= 0 else ""
+                raise InputError(f"{self.image[0]} has no objects to export: accept one first{other}.")
             if not values["folder"]:
                 raise InputError("Choose the output folder for the cutouts.")
             if Path(values["folder"]).exists() and not Path(values["folder"]).is_dir():

@@ -12,6 +12,7 @@ from napari.utils.notifications import show_info
 
 from ..errors import InputError
 from .export_dialog import ExportDialog
+from .footer import counted
 
 __all__ = ["Exporter"]
 
@@ -112,7 +113,11 @@ class Exporter:
         widget = self.widget
         session = widget.session
         own = session.path if session is not None else None
-        dialog = self.dialog = ExportDialog(widget, self.settings(), folder_scope=session is not None, own_coco=own)
+        widget.jobs.finish()  # (an Accept still running: its object counts)
+        image = (widget._image_layer.name, len(widget.model.objects(widget._key))) if widget._key is not None else None
+        dialog = self.dialog = ExportDialog(
+            widget, self.settings(), folder_scope=session is not None, own_coco=own, image=image
+        )
         if dialog.exec():
             self.keep_settings(dialog.kept())
             self.start(**dialog.values())
@@ -151,7 +156,7 @@ class Exporter:
 
         def done(written):
             self._end()
-            widget._say(f"Exported {len(written)} files to {folder}.")
+            widget._say(f"Exported {counted(len(written), 'file')} to {folder}.")
             show_info(f"Wrote {len(written)} files to {folder}.")
 
         widget.jobs.run(work, done, self._failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")

@@ -22,6 +22,9 @@ __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
 #: read at once, so Next shows them before it returns.
 READ_IN_WORKER_PIXELS = 12_000_000
 
+#: The most characters of a folder's name the image list's title shows.
+TITLE_NAME_CHARACTERS = 28
+
 
 def _pixels(path) -> int:
     """Width x height from an image file's header (0 when it cannot be read: the read that
@@ -93,6 +96,7 @@ class Folder:
     def __init__(self, widget):
         self.widget = widget
         self.opening = None  # the image being opened (a worker's result for another is dropped)
+        self.skipped: dict = {}  # an unreadable image's name -> why it was skipped
         self.read_worker = None
         self._undocked = _Undocked(widget, self.close)
         self._closing = _Closing(widget, self._window_closing)
@@ -134,7 +138,8 @@ class Folder:
         widget.images.show_folder(self.title(), session.images)
         widget.images.choose_first()
         if unreadable:  # (after the first image: showing it settles older warnings)
-            widget._warn(f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}")
+            said = f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}"
+            widget._warn("\n".join([said, *self._passed()]), toast=said)
         if session.read_only:  # said last, so that it stays on the status line
             widget._warn(session.read_only_reason)
             widget._say(f"Read-only: {session.read_only_reason}")
@@ -187,8 +192,14 @@ class Folder:
         return other
 
     def title(self) -> str:
+        """The image list's title: a group's title cannot wrap, so a long folder name is
+        shortened in its middle (else the dock grows as wide as the name)."""
         count = len(self.session.images)
-        title = f"Folder: {self.session.folder.name} ({count} image{'' if count == 1 else 's'})"
+        name = self.session.folder.name
+        if len(name) > TITLE_NAME_CHARACTERS:
+            half = TITLE_NAME_CHARACTERS // 2
+            name = f"{name[:half]}...{name[-half:]}"
+        title = f"Folder: {name} ({count} image{'' if count == 1 else 's'})"
         return title + (" - READ-ONLY" if self.session.read_only else "")
 
     def cannot_save(self) -> bool:
@@ -261,12 +272,20 @@ class Folder:
         widget.image_combo.refresh()
         widget.choose_image(layer)  # (highlights its row)
         widget._fit()
+        passed = self._passed()
+        if passed:  # the images Next passed over: said again, as showing this one settled the warning
+            widget._warn("\n".join(passed), toast="")
+
+    def _passed(self) -> list:
+        """Why each unreadable image the last choice passed over was skipped."""
+        return [self.skipped[name] for name in self.widget.images.passed if name in self.skipped]
 
     def _read_failed(self, name: str, error) -> None:
         widget = self.widget
         widget.images.refresh(self.session.images)
         widget.images.setTitle(self.title())
-        widget._warn(f"Skipped {name}: {error}")
+        said = self.skipped[name] = f"Skipped {name}: {error}"
+        widget._warn("\n".join([*self._passed(), said]), toast=said)  # with the others skipped on the way
         shown = widget.images.shown
         widget._say(f"{shown} stays on the canvas." if shown else "")  # not "Opening ..." for good
 

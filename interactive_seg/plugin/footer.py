@@ -3,17 +3,73 @@ warning that still applies, the status line, and the buttons of every minute (Ac
 Clear, Undo, Redo, Export...).
 
 It grows upwards from the window's bottom edge: the messages sit above the buttons, so a
-longer message never moves the buttons under the pointer.
+longer message never moves the buttons under the pointer. No message widens the dock: a
+long file name with no space in it wraps anywhere (:class:`MessageLabel`).
 """
 
 from __future__ import annotations
 
+import re
+
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .object_panel import button_row
 
-__all__ = ["Footer"]
+__all__ = ["Footer", "MessageLabel", "breakable", "counted"]
+
+#: A run of this many characters with no space in it (a long file name, a path) may be
+#: broken anywhere when a message wraps.
+LONG_RUN = 24
+_LONG = re.compile(rf"\S{{{LONG_RUN},}}")
+_BREAK = "\u200b"  # a zero-width space: a place to wrap, drawn as nothing
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space between the characters of each long run with no
+    space: a word-wrapped label wraps only at spaces, and would be as wide as its longest
+    word (a 170-character file name took the canvas's room, for good).
+
+    >>> breakable("a " + "x" * 30) == "a " + _BREAK.join("x" * 30)
+    True
+    """
+    return _LONG.sub(lambda run: _BREAK.join(run.group()), text)
+
+
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural but for one: "1 pixel", "2 pixels".
+
+    >>> counted(1, "file"), counted(0, "file")
+    ('1 file', '0 files')
+    """
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+class MessageLabel(QLabel):
+    """A word-wrapped message that may hold file names and paths: shown whole, on as many
+    lines as it needs, and never wider than the panel gives it (its minimum width is not
+    the longest word's). :meth:`text` gives the text as set, without the break places."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._text = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # (a file name is no markup)
+        self.setWordWrap(True)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # the panel's width, whatever the text
+        self.setSizePolicy(policy)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._text = text
+        super().setText(breakable(text))
+
+    def text(self) -> str:
+        return self._text
+
+    def clear(self) -> None:
+        self._text = ""
+        super().clear()
 
 
 class Footer(QWidget):
@@ -28,17 +84,18 @@ class Footer(QWidget):
         self.hover = QLabel()
         self.hover.setTextFormat(Qt.TextFormat.RichText)
         self.hover.setFixedHeight(self.hover.fontMetrics().height() + 2)
+        policy = self.hover.sizePolicy()  # a long class name is cut, not the dock widened
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.hover.setSizePolicy(policy)
         layout.addWidget(self.hover)
         # a warning that still applies (a skipped file, a refused setting), whole, until it no
         # longer does; napari's toasts cut long lines and go after a few seconds
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
+        self.notice = MessageLabel()
         self.notice.setStyleSheet("color: #ffb000;")
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.setVisible(False)
         layout.addWidget(self.notice)
-        self.status = QLabel("Open an image to start.")
-        self.status.setWordWrap(True)
+        self.status = MessageLabel("Open an image to start.")
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         layout.addWidget(self.status)

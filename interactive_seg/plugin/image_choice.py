@@ -19,6 +19,10 @@ from ..errors import InputError
 
 __all__ = ["ImageChoice", "image_of"]
 
+#: The characters of a layer's name the Image box has room for at least (a longer name is
+#: cut there; the menu and the image list show it whole).
+MINIMUM_CHARACTERS = 16
+
 
 def image_of(layer: Image) -> np.ndarray:
     """The 2-D image of a layer (the full resolution of a multiscale one)."""
@@ -37,6 +41,10 @@ class ImageChoice(QComboBox):
 
     def __init__(self, viewer, on_chosen: Callable[[Image], None], parent=None):
         super().__init__(parent)
+        # as wide as the row gives it, not as the longest layer name (a 170-character file
+        # name pushed Next, Open folder... and Delete off the panel's right edge)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(MINIMUM_CHARACTERS)
         self.viewer = viewer
         self._on_chosen = on_chosen
         self.current: Optional[Image] = None

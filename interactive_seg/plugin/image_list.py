@@ -69,6 +69,7 @@ class ImageList(QGroupBox):
         self.visible: list = []  # the names the filter keeps, in list order
         self.shown: Optional[str] = None  # the image on the canvas
         self.pending: Optional[str] = None  # the image being opened (read in a worker), if any
+        self.passed: list = []  # the unreadable images the last choice passed over (they left the list)
         self._rows: dict = {}  # name -> its row
         layout = QVBoxLayout(self)
         find = QHBoxLayout()
@@ -84,6 +85,9 @@ class ImageList(QGroupBox):
         self.list = QListWidget()
         self.list.setMinimumHeight(70)
         self.list.setMaximumHeight(160)
+        # a long name is cut in its middle, so its count shows (the whole name in its tooltip)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.currentItemChanged.connect(self._changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
@@ -216,13 +220,15 @@ class ImageList(QGroupBox):
         return text
 
     def _walk(self, candidates: list) -> bool:
-        """Show the first of ``candidates`` that can be read; False when none could."""
+        """Show the first of ``candidates`` that can be read; False when none could. Those
+        passed over on the way are :attr:`passed` (the widget says so once one is shown)."""
+        self.passed = []
         for name in candidates:
             if self.choose(name):
                 return True
             if name in self.names:  # not shown (being opened), but still listed: stop here
                 return True
-            # it left the list (unreadable): go on to the next one
+            self.passed.append(name)  # it left the list (unreadable): go on to the next one
         return False
 
     def _choose_match(self) -> None:
@@ -235,4 +241,4 @@ class ImageList(QGroupBox):
         if item is not None:
             name = item.data(Qt.ItemDataRole.UserRole)
             if name is not None:
-                QTimer.singleShot(0, lambda: self.choose(name))
+                QTimer.singleShot(0, lambda: self._walk([name]))

@@ -20,7 +20,6 @@ from qtpy.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from qtpy.QtWidgets import (
 from ..engines import engine_class
 from ..engines.sam import models
 from ..errors import InputError
+from .footer import MessageLabel
 
 __all__ = ["ModelsPanel"]
 
@@ -84,8 +84,7 @@ class ModelsPanel(QGroupBox):
         self.cancel_button.clicked.connect(self.cancel)
         layout.addWidget(self.cancel_button)
         # what the panel has to say (a login to make, a failed download), whole, until it no longer applies
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = MessageLabel()  # (a path or a model's long name wraps: the dock keeps its width)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setVisible(False)
         layout.addWidget(self.message)

@@ -58,22 +58,33 @@ class PromptSteps:
         self.undone = []
         return True
 
+    @property
+    def undo_text(self) -> str:
+        """What :meth:`undo` would take back ("" when nothing)."""
+        return _said(self.done[-1]) if self.done else ""
+
+    @property
+    def redo_text(self) -> str:
+        return _said(self.undone[-1]) if self.undone else ""
+
     def undo(self) -> Optional[str]:
-        """Take back the last step; what it was (``"the box"``...), None without one."""
+        """Take back the last step; what it was (``"the box"``, ``"the box removed"``...),
+        None without one."""
         if not self.done:
             return None
         step = self.done.pop()
         self._apply(step, back=True)
         self.undone.append(step)
-        return STEP_NAMES[step[0]]
+        return _said(step)
 
     def redo(self) -> Optional[str]:
+        """Do the last step taken back again; what it was (as :meth:`undo` says it)."""
         if not self.undone:
             return None
         step = self.undone.pop()
         self._apply(step, back=False)
         self.done.append(step)
-        return STEP_NAMES[step[0]]
+        return _said(step)
 
     # -- the layers ----------------------------------------------------------------------
     def _read(self, name: str):
@@ -101,6 +112,18 @@ class PromptSteps:
         state = before if back else after
         self.canvas.set_prompt_layer(name, state)
         self._state[name] = self._read(name)
+
+
+def _said(step) -> str:
+    """What a step did, for "Undone: ..." and "Redone: ...": a step that removed a box or
+    clicks says so ("Redone: the box." was shown for a redo that took the box away)."""
+    name, before, after = step
+    if name == L.BOXES and before is not None and after is not None and len(after) < len(before):
+        return "the box removed"
+    if name == L.POINTS and before is not None and after is not None and len(after[0]) < len(before[0]):
+        removed = len(before[0]) - len(after[0])
+        return "a click removed" if removed == 1 else f"{removed} clicks removed"
+    return STEP_NAMES[name]
 
 
 def _same(a, b) -> bool:

@@ -9,8 +9,6 @@ redoing its deletion.
 
 from __future__ import annotations
 
-from .prompt_steps import STEP_NAMES
-
 __all__ = ["UndoRedo"]
 
 
@@ -42,6 +40,10 @@ class UndoRedo:
             widget._say(f"Undone: {undone}.")
             widget._update_buttons()
             return
+        blocked = self._blocked(undo=True)
+        if blocked:
+            widget._warn(blocked)
+            return
         change = widget._apply(widget.model.undo, widget._key, nothing="Nothing to undo.")
         if change is not None:
             self.undone.append("object")
@@ -66,9 +68,59 @@ class UndoRedo:
         if self.making():
             widget._say("Nothing to redo for this object; Accept or Clear it to redo changes to objects.")
             return
+        blocked = self._blocked(undo=False)
+        if blocked:
+            widget._warn(blocked)
+            return
         change = widget._apply(widget.model.redo, widget._key, nothing="Nothing to redo.")
         if change is not None and last == "object":
             self.undone.pop()
+
+    def _blocked(self, undo: bool) -> str:
+        """Why this image's next undo (or redo), a class rename, cannot be made now: the class
+        it renames was renamed again since on another image, and each image keeps its own
+        history, so that rename is taken back there first ("There is no class 'person' any
+        more." said nothing of where, or what to do). "" where nothing is in the way."""
+        widget = self.widget
+        if widget.jobs.busy:
+            return ""  # (a change still running comes first: the model says what it finds)
+        model = widget.model
+        history = model.history(widget._key)
+        stack = history._undo if undo else history._redo  # (the model's own stacks, read only)
+        step = stack[-1] if stack else None
+        old, new = getattr(step, "old", None), getattr(step, "new", None)
+        if not isinstance(old, str) or not isinstance(new, str):
+            return ""  # not a class rename
+        needed, wanted = (new, old) if undo else (old, new)
+        if needed in model.classes:
+            return ""
+        if undo:
+            then, cannot = f"Ctrl+Z here renames '{needed}' back to '{wanted}'", f"rename it back to '{wanted}'"
+        else:
+            then, cannot = f"Ctrl+Shift+Z here renames '{needed}' '{wanted}' again", f"rename it '{wanted}' again"
+        for key in model.images:
+            if key == widget._key:
+                continue
+            for later in model.history(key)._undo:
+                if getattr(later, "old", None) == needed and later.seq > step.seq:
+                    where = self._name(key)
+                    return (
+                        f"Class '{needed}' was renamed '{later.new}' on {where} since: undo that rename first "
+                        f"(Ctrl+Z on {where}); then {then}."
+                    )
+        return (
+            f"There is no class '{needed}' any more (removed, or renamed on an image whose history is gone), "
+            f"so {'Ctrl+Z' if undo else 'Ctrl+Shift+Z'} cannot {cannot}; rename the class yourself (double-click it)."
+        )
+
+    def _name(self, key) -> str:
+        """The name of the image of model key ``key``, as the image list or the Image box shows it."""
+        if isinstance(key, str):
+            return key
+        for layer in self.widget.image_combo.layers():
+            if self.widget.image_combo.key_of(layer) == key:
+                return layer.name
+        return "another image"
 
     def texts(self) -> tuple[str, str]:
         """What Undo and Redo would do now ("" where nothing): the buttons' tooltips."""
@@ -78,12 +130,12 @@ class UndoRedo:
         steps = widget.canvas.steps
         undo_text = redo_text = ""
         if steps.can_undo:
-            undo_text = f"Undo {STEP_NAMES[steps.done[-1][0]]}"
+            undo_text = f"Undo {steps.undo_text}"
         elif history is not None and history.can_undo:
             undo_text = f"Undo {history.undo_text}"
         last = self.undone[-1] if self.undone else None
         if steps.can_redo and (last == "prompt" or last is None):
-            redo_text = f"Redo {STEP_NAMES[steps.undone[-1][0]]}"
+            redo_text = f"Redo {steps.redo_text}"
         elif not self.making() and history is not None and history.can_redo:
             redo_text = f"Redo {history.redo_text}"
         return undo_text, redo_text

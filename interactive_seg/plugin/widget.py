@@ -31,7 +31,7 @@ from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .export_panel import Exporter
 from .folder import Folder
-from .footer import Footer
+from .footer import Footer, counted
 from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .io import upright_layer
@@ -200,10 +200,12 @@ class SegmentationWidget(QWidget):
         shown = not self.notice.isHidden() and self.notice.text() == text  # whole above already: not twice
         self.status.setText("" if shown else text)
 
-    def _warn(self, text: str) -> None:
+    def _warn(self, text: str, toast: Optional[str] = None) -> None:
         """A warning: a napari notification, and whole in the panel until it no longer applies
-        (:meth:`_settled`)."""
-        show_warning(text)
+        (:meth:`_settled`). ``toast``: the notification's text where it is not ``text`` (""
+        for none: a warning said again)."""
+        if toast is None or toast:
+            show_warning(text if toast is None else toast)
         self.footer.warn(text)
         if self.status.text() == text:
             self.status.setText("")  # said once, in the warning's place
@@ -397,7 +399,7 @@ class SegmentationWidget(QWidget):
             self._say(f"Nothing found{timing}: add prompts (a click on the object, a stroke) or draw another box.")
             return
         keep = f"to put it in place of object {self._editing}" if self._editing is not None else "to keep it"
-        self._say(f"Preview: {preview.pixels} pixels{timing}. Accept {keep} as '{self.current_class()}'.")
+        self._say(f"Preview: {counted(preview.pixels, 'pixel')}{timing}. Accept {keep} as '{self.current_class()}'.")
 
     def _on_refused(self, exc: InputError) -> None:
         """The engine cannot answer these prompts yet (marks of one kind, a box off the
