@@ -7,8 +7,10 @@ Imported by the GUI tests (napari and Qt are imported only when a helper is call
 from conftest import box, disc_scene, wait
 
 
-def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
-    """A folder of disc images (``broken`` ones cut after 3000 bytes) opened in the widget."""
+def folder_session(make_napari_viewer, folder, names, sizes=None, broken=(), shown=False):
+    """A folder of disc images (``broken`` ones cut after 3000 bytes) opened in the widget;
+    ``shown``: in a window on screen (1600 x 1000) before the widget is docked, as
+    ``napari -w`` and the Plugins menu do (the dock's width is then the layout's)."""
     from interactive_seg import Session, write_image
     from interactive_seg.plugin.widget import SegmentationWidget
 
@@ -19,9 +21,14 @@ def folder_session(make_napari_viewer, folder, names, sizes=None, broken=()):
         write_image(folder / name, image)
         if name in broken:
             (folder / name).write_bytes((folder / name).read_bytes()[:3000])
-    viewer = make_napari_viewer()
+    viewer = make_napari_viewer(show=True) if shown else make_napari_viewer()
     widget = SegmentationWidget(viewer)
     viewer.window.add_dock_widget(widget)
+    if shown:
+        window = viewer.window._qt_window
+        window.resize(1600, 1000)
+        window.activateWindow()
+        window.raise_()
     widget.open_session(Session.open(folder))
     return viewer, widget
 

@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from gui_actions import accept_box, click, key, shown_image  # noqa: E402
+from gui_actions import accept_box, click, folder_session, key, shown_image  # noqa: E402
 
-from conftest import box, disc_scene, wait  # noqa: E402
+from conftest import box, wait  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -22,22 +22,7 @@ LONG = "b_" + "camera_roll_export_" * 6 + "IMG_20240101.png"  # 130 characters, 
 
 def open_folder(make_napari_viewer, qtbot, root, names, broken=()):
     """A folder of disc images (``broken`` ones cut short) open in the widget of a shown window."""
-    from interactive_seg import Session, write_image
-    from interactive_seg.plugin.widget import SegmentationWidget
-
-    root.mkdir()
-    for i, name in enumerate(names):
-        write_image(root / name, disc_scene(seed=i)[0])
-        if name in broken:
-            (root / name).write_bytes((root / name).read_bytes()[:3000])
-    viewer = make_napari_viewer(show=True)  # on screen, then docked, as napari -w and Plugins do
-    widget = SegmentationWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    window = viewer.window._qt_window
-    window.resize(1600, 1000)
-    window.activateWindow()
-    window.raise_()
-    widget.open_session(Session.open(root))
+    viewer, widget = folder_session(make_napari_viewer, root, names, broken=broken, shown=True)
     qtbot.wait(100)
     return viewer, widget
 

@@ -819,3 +819,27 @@ def test_a_file_on_a_read_only_file_system_is_said_to_be_so(folder, monkeypatch)
             Session.open(folder).close()
     finally:
         path.chmod(0o644)
+
+
+def test_two_records_of_one_base_name_in_other_folders_are_not_a_top_level_images(tmp_path):
+    """images/a.png and other/a.png (neither folder here) both end in a.png, the folder's one
+    a.png: which of the two photographs is it? Neither is given to it."""
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((10, 12, 3), 90, np.uint8))
+    rle = {"size": [10, 12], "counts": [0, 20, 100]}
+    data = {
+        "images": [
+            {"id": i, "file_name": n, "width": 12, "height": 10} for i, n in ((1, "images/a.png"), (2, "other/a.png"))
+        ],
+        "annotations": [{"id": i, "image_id": i, "category_id": 1, "segmentation": rle, "iscrowd": 0} for i in (1, 2)],
+        "categories": [{"id": 1, "name": "sheep"}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert session.objects("a.png") == []
+    data["images"].pop()
+    data["annotations"].pop()
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:  # one record of that name: nothing else could be meant
+        assert [o.id for o in session.objects("a.png")] == [1]

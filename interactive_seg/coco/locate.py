@@ -138,15 +138,16 @@ class ImageLocator:
         """``(name, how)``: the image's relative path in the folder (None when not found in
         it) and the step of the rule that found it: ``"path"``, ``"tail"``, ``"base"`` (its
         base name, or its percent-decoded one, alone in the folder), ``"case"`` (that in
-        another letter case alone), or ``""``."""
+        another letter case alone; also a base name found as the folder's top-level file),
+        or ``""``."""
         direct = relative_name(file_name)
         if direct is not None and self._is_image(direct.split("/")):
             return direct, "path"
         parts = name_parts(file_name)
         for start in range(len(parts)):
             tail = parts[start:]
-            if self._is_image(tail):
-                return "/".join(tail), "tail"
+            if self._is_image(tail):  # (the last tail is the base name alone: found by it)
+                return "/".join(tail), "tail" if len(tail) > 1 else "base"
         if not parts:
             return None, ""
         bases = self._bases()

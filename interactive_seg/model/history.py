@@ -143,6 +143,16 @@ class History:
         return bool(self._redo)
 
     @property
+    def undo_steps(self) -> tuple:
+        """The steps an undo would take back, oldest first (read only)."""
+        return tuple(self._undo)
+
+    @property
+    def redo_steps(self) -> tuple:
+        """The steps a redo would make again, the next one last (read only)."""
+        return tuple(self._redo)
+
+    @property
     def undo_text(self) -> str:
         """What Undo would undo ("" when nothing)."""
         return self._undo[-1].summary if self._undo else ""

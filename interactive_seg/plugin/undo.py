@@ -86,7 +86,7 @@ class UndoRedo:
             return ""  # (a change still running comes first: the model says what it finds)
         model = widget.model
         history = model.history(widget._key)
-        stack = history._undo if undo else history._redo  # (the model's own stacks, read only)
+        stack = history.undo_steps if undo else history.redo_steps
         step = stack[-1] if stack else None
         old, new = getattr(step, "old", None), getattr(step, "new", None)
         if not isinstance(old, str) or not isinstance(new, str):
@@ -101,7 +101,7 @@ class UndoRedo:
         for key in model.images:
             if key == widget._key:
                 continue
-            for later in model.history(key)._undo:
+            for later in model.history(key).undo_steps:
                 if getattr(later, "old", None) == needed and later.seq > step.seq:
                     where = self._name(key)
                     return (
