@@ -32,8 +32,10 @@ __all__ = ["add_parser", "cmd_segment"]
 def cmd_segment(args) -> int:
     image_path = Path(args.image)
     image = read_image(image_path)
-    if args.coco is not None:
-        stated = _stated_size(Path(args.coco), image_path)
+    document = _coco_document(Path(args.coco)) if args.coco is not None else None
+    if document is not None:
+        records = records_for_image(document, Path(args.coco), image_path)
+        stated = image_size(records[0]) if records else None
         if stated is not None and stated != image.shape[:2]:
             # the file's record has the photo's size as stored (a tool that ignored EXIF):
             # its masks fit the stored pixels, so the image is read so (with a warning)
@@ -50,7 +52,8 @@ def cmd_segment(args) -> int:
         )
     if (args.coco is None) != (args.category is None):
         raise InputError("--coco FILE and --category NAME go together: the object is added to FILE as a NAME.")
-    document = _coco_for_segment(Path(args.coco), image_path, width, height) if args.coco is not None else None
+    if document is not None:
+        _coco_image(document, Path(args.coco), image_path, width, height)  # its size, checked before the work
     out = Path(args.out) if args.out is not None else None
     engine = get_engine(args.engine, **engine_values(args, args.engine))
     prompts = Prompts(
@@ -88,23 +91,13 @@ def cmd_segment(args) -> int:
     return 0
 
 
-def _coco_for_segment(coco: Path, image_path: Path, width: int, height: int) -> tuple:
-    """The COCO document ``segment --coco`` adds to (new when the file is missing) and the image's id there (None: new)."""
+def _coco_document(coco: Path) -> CocoDocument:
+    """The COCO document ``segment --coco`` adds to, as read now (new when the file is missing)."""
     if coco.is_dir():
         raise InputError(
             f"--coco {str(coco)!r} is a folder; give the path of the COCO .json file to add the object to."
         )
-    doc = read_document(coco, image_size=size_finder(coco.parent)) if coco.exists() else CocoDocument()
-    return doc, _coco_image(doc, coco, image_path, width, height)
-
-
-def _stated_size(coco: Path, image_path: Path):
-    """(height, width) the COCO file's record of the image states; None without one."""
-    if not coco.is_file():
-        return None
-    doc = read_document(coco, image_size=size_finder(coco.parent))
-    records = records_for_image(doc, coco, image_path)
-    return image_size(records[0]) if records else None
+    return read_document(coco, image_size=size_finder(coco.parent)) if coco.exists() else CocoDocument()
 
 
 def _coco_image(doc: CocoDocument, coco: Path, image_path: Path, width: int, height: int):
