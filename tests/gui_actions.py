@@ -78,3 +78,28 @@ def press(qtbot, name, *modifiers, widget=None):
     target = widget or QApplication.focusWidget()
     assert target is not None, "nothing has focus"
     qtbot.keyClick(target, getattr(Qt.Key, f"Key_{name}"), mods(*modifiers))
+
+
+def click_row(qtbot, listing, row, double=False):
+    """Click (or double-click) a row of a list widget where it is drawn."""
+    from qtpy.QtCore import Qt
+
+    centre = listing.visualItemRect(listing.item(row)).center()
+    (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
+def rename(qtbot, widget, row, name):
+    """Rename the class of the class list's ``row``, as an annotator does: a click, a
+    double-click, the name typed, Enter."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication, QLineEdit
+
+    click_row(qtbot, widget.class_list, row)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget.class_list, timeout=3000)
+    click_row(qtbot, widget.class_list, row, double=True)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    qtbot.keyClicks(editor, name)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: name in widget.model.classes, timeout=3000)

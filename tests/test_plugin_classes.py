@@ -12,6 +12,8 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
+from gui_actions import click_row, rename
+
 from conftest import box, disc_scene, wait
 
 pytestmark = pytest.mark.gui
@@ -32,28 +34,6 @@ def open_folder(make_napari_viewer, qtbot, root):
     widget.open_session(Session.open(root))
     qtbot.wait(50)
     return viewer, widget
-
-
-def click_row(qtbot, listing, row, double=False):
-    from qtpy.QtCore import Qt
-
-    centre = listing.visualItemRect(listing.item(row)).center()
-    (qtbot.mouseDClick if double else qtbot.mouseClick)(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-
-
-def rename(qtbot, widget, row, name):
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication, QLineEdit
-
-    click_row(qtbot, widget.class_list, row)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget.class_list, timeout=3000)
-    click_row(qtbot, widget.class_list, row, double=True)
-    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
-    editor = QApplication.focusWidget()
-    editor.selectAll()
-    qtbot.keyClicks(editor, name)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: name in widget.model.classes, timeout=3000)
 
 
 def shown_classes(widget):

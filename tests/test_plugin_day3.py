@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from gui_actions import accept_box, click, folder_session, key, shown_image  # noqa: E402
+from gui_actions import accept_box, click, folder_session, key, rename, shown_image  # noqa: E402
 
 from conftest import box, wait  # noqa: E402
 
@@ -177,23 +177,6 @@ def test_a_preview_of_one_pixel_says_one_pixel(make_napari_viewer, qtbot, tmp_pa
 
 
 # -- 5: a rename renamed again on another image ------------------------------------------
-def rename(qtbot, widget, row, name):
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication, QLineEdit
-
-    listing = widget.class_list
-    centre = listing.visualItemRect(listing.item(row)).center()
-    qtbot.mouseClick(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is listing, timeout=3000)
-    qtbot.mouseDClick(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=3000)
-    editor = QApplication.focusWidget()
-    editor.selectAll()
-    qtbot.keyClicks(editor, name)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: name in widget.model.classes, timeout=3000)
-
-
 def test_undo_of_a_rename_renamed_again_on_another_image_says_where_to_undo(make_napari_viewer, qtbot, tmp_path):
     viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos", ["a.png", "b.png"])
     accept_box(qtbot, viewer, widget)
