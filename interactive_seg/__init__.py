@@ -22,7 +22,7 @@ from .files import read_image, write_image
 from .image import as_rgb8
 from .labels import labels_to_objects, objects_to_labels
 from .model.session import Session
-from .model.store import add_to_coco
+from .model.writers import add_to_coco
 from .prompts import Prompts
 
 __all__ = [

@@ -26,9 +26,9 @@ def iou(a, b):
 def _short_writer_wait(monkeypatch):
     """A one-off writer waits 5 s for a folder's lock (parallel command lines take turns);
     tests that meet a session holding it need not wait that long to be refused."""
-    from interactive_seg.model import store
+    from interactive_seg.model import writers
 
-    monkeypatch.setattr(store, "WRITER_WAIT", 0.3)
+    monkeypatch.setattr(writers, "WRITER_WAIT", 0.3)
 
 
 @pytest.fixture

@@ -659,7 +659,7 @@ def test_add_to_coco_never_writes_under_an_open_session_and_folds_in_a_crashed_o
 
 def test_a_failed_edit_document_writes_nothing_even_with_a_crashed_sessions_journal_to_fold(folder):
     from interactive_seg import add_to_coco
-    from interactive_seg.model.store import edit_document
+    from interactive_seg.model.writers import edit_document
 
     session = Session.open(folder, compact_every=1000)
     kept = session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
@@ -781,10 +781,10 @@ def test_one_off_writers_take_turns_at_a_folder_and_a_session_still_refuses_them
 
     from interactive_seg import add_to_coco
     from interactive_seg.labels import LabelObject
-    from interactive_seg.model import store
+    from interactive_seg.model import writers
     from interactive_seg.model.lock import FolderLock
 
-    monkeypatch.setattr(store, "WRITER_WAIT", 3.0)
+    monkeypatch.setattr(writers, "WRITER_WAIT", 3.0)
     path = folder / "annotations.coco.json"
     other = FolderLock(path)
     assert other.acquire()  # another run's moment of writing
@@ -792,7 +792,7 @@ def test_one_off_writers_take_turns_at_a_folder_and_a_session_still_refuses_them
     started = time.monotonic()
     add_to_coco(path, "a.png", 25, 20, [LabelObject(1, "cat", np.ones((3, 3), bool), (1, 1), (20, 25))])
     assert 0.4 < time.monotonic() - started < 3.0
-    monkeypatch.setattr(store, "WRITER_WAIT", 0.2)
+    monkeypatch.setattr(writers, "WRITER_WAIT", 0.2)
     with Session.open(folder):  # a session holds it for good: refused after the wait
         with pytest.raises(InputError, match="open for writing in another window"):
             add_to_coco(path, "b.png", 40, 30, [])

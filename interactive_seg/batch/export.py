@@ -19,7 +19,8 @@ from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import check_output_file, ensure_folder, read_image
-from ..model.store import check_not_held, read_document, save_document
+from ..model.store import read_document
+from ..model.writers import check_not_held, save_document
 from .parts import WorkFolder, digest, file_stamp
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 

@@ -27,7 +27,8 @@ from ..engines import engine_class
 from ..errors import InputError
 from ..files import ensure_folder, read_image
 from ..masks import bbox as tight_box
-from ..model.store import check_not_held, read_document, save_document
+from ..model.store import read_document
+from ..model.writers import check_not_held, save_document
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts

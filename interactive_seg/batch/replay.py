@@ -31,7 +31,8 @@ from .. import provenance as pv
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
-from ..model.store import check_not_held, read_document, save_document
+from ..model.store import read_document
+from ..model.writers import check_not_held, save_document
 from . import worker as worker_side
 from .masks import _engine_settings, _unpack, check_engine_here
 from .parts import WorkFolder, digest, file_stamp

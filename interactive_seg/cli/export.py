@@ -11,7 +11,8 @@ from ..export.cutouts import check_format
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
 from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
-from ..model.store import edit_document, read_document
+from ..model.store import read_document
+from ..model.writers import edit_document
 from .common import cutout_style, progress, say
 
 __all__ = ["add_parser", "cmd_export"]

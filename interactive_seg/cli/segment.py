@@ -14,7 +14,8 @@ from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
 from ..files import ensure_folder, read_image, write_image
-from ..model.store import edit_document, read_document
+from ..model.store import read_document
+from ..model.writers import edit_document
 from ..prompts import Prompts
 from ..provenance import KEY, make_record
 from .common import (

@@ -62,7 +62,7 @@ def copy_images(doc: CocoDocument, source: CocoDocument, image_ids: Sequence, *,
     (colours and every key), under the same ids wherever ``doc`` has them free or held
     them for this image, of ``doc``'s kind (text where its ids are text); so an export to a
     new file numbers as the session does. An image ``doc`` holds already (found as
-    :func:`~interactive_seg.model.store.add_to_coco` finds it) has its objects replaced; a class it holds by name keeps
+    :func:`~interactive_seg.model.writers.add_to_coco` finds it) has its objects replaced; a class it holds by name keeps
     its id there. ``image_ids`` are the records of one image (a file may hold two)."""
     import copy
 
@@ -134,7 +134,7 @@ def add_objects(
     where: str = "the COCO file",
     records=None,
 ) -> None:
-    """:func:`~interactive_seg.model.store.add_to_coco` on an open document, which the caller saves (the command line does
+    """:func:`~interactive_seg.model.writers.add_to_coco` on an open document, which the caller saves (the command line does
     it as the file's one writer, under its folder's lock). ``records``: the image's records
     when the caller found them by its file (:func:`~interactive_seg.coco.locate.records_for_image`);
     else those that ``file_name`` may name (:meth:`~interactive_seg.coco.CocoDocument.records_of`)."""

@@ -8,6 +8,8 @@
   saved through :mod:`.store` (the folder's lock, :mod:`.lock`, and its journal, :mod:`.journal`);
   its object ids in :mod:`.ids`, its images' records by name in :mod:`.names`, the tool's own
   settings for the folder in :mod:`.settings`
+- :mod:`.writers`: writers of a COCO file that are not a session (``edit_document``,
+  ``add_to_coco``, ``save_document``), each its one writer for a moment
 
 No Qt and no napari: the widget, the command line and batch jobs drive the same objects.
 """

@@ -478,7 +478,7 @@ class Annotations(ClassList):
             image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
         )
         if coco:
-            from .store import edit_document
+            from .writers import edit_document
 
             height, width = objects.shape
             # as the COCO file's one writer (a folder another window holds is refused; atomic)

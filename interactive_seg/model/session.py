@@ -35,7 +35,8 @@ from . import settings as _settings
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
 from .names import ImageRecords, add_named_images
-from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction, save_document
+from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
+from .writers import save_document
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 

@@ -4,7 +4,7 @@ and JPEG photographs shown upright (napari's own reader ignores their EXIF orien
 The COCO reader and writer go through :class:`~interactive_seg.coco.CocoDocument` and the label-image
 conversions of :mod:`interactive_seg.labels`. Saving a layer to a COCO file that exists
 changes only that image's objects: everything else in the file stays as it was. The writer
-is the file's one writer while it saves (:func:`~interactive_seg.model.store.edit_document`:
+is the file's one writer while it saves (:func:`~interactive_seg.model.writers.edit_document`:
 a folder that a session holds open is refused in a sentence).
 """
 
@@ -19,7 +19,8 @@ from ..coco.locate import size_finder
 from ..errors import InputError
 from ..files import image_orientation, orient
 from ..labels import DEFAULT_CLASS, labels_into_document, objects_to_labels
-from ..model.store import edit_document, read_document
+from ..model.store import read_document
+from ..model.writers import edit_document
 from . import layers as L
 
 

@@ -201,11 +201,9 @@ class SegmentationWidget(QWidget):
         self.status.setText("" if shown else text)
 
     def _warn(self, text: str, toast: Optional[str] = None) -> None:
-        """A warning: a napari notification, and whole in the panel until it no longer applies
-        (:meth:`_settled`). ``toast``: the notification's text where it is not ``text`` (""
-        for none: a warning said again)."""
-        if toast is None or toast:
-            show_warning(text if toast is None else toast)
+        """A warning: napari's notification (``toast`` if given; "": none), whole in the panel until it goes."""
+        if toast != "":
+            show_warning(toast or text)
         self.footer.warn(text)
         if self.status.text() == text:
             self.status.setText("")  # said once, in the warning's place
