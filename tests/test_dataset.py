@@ -217,6 +217,36 @@ def test_classes_with_one_safe_name_never_share_a_cutout_file(tmp_path):
     assert len({p.name.lower() for p in written}) == 6 and len(list((tmp_path / "out").iterdir())) == 6
 
 
+def test_a_stem_and_a_class_never_give_another_images_cutout_name(tmp_path):
+    """x.png's class a_b and x_a.png's class b would both write x_a_b-1.png."""
+    assert image_stems(["x.png", "x_a.png"], {"x.png": ["a_b"], "x_a.png": ["b"]}) == {
+        "x.png": "x_png",
+        "x_a.png": "x_a_png",
+    }
+    assert image_stems(["x.png", "x_a.png"], {"x.png": ["A B"], "x_a.png": ["b"]})["x.png"] == "x_png"  # any case
+    assert image_stems(["x.png", "x_a.png"], {"x.png": ["a"], "x_a.png": ["b"]}) == {"x.png": "x", "x_a.png": "x_a"}
+    root = tmp_path / "root"
+    doc = CocoDocument()
+    for name, value, category in (("x.png", 10, "a_b"), ("x_a.png", 200, "b")):
+        picture(root / name, value)
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), category)
+    doc.save(root / "annotations.coco.json")
+    expected = ["x_a_png_b-1.png", "x_png_a_b-1.png"]
+    iseg.export_dataset(root / "annotations.coco.json", root, tmp_path / "api")
+    assert pngs(tmp_path / "api") == expected
+    pytest.importorskip("distributed")
+    assert main(["batch", "export", str(root), "--out", str(tmp_path / "batch"), "--workers", "0", "-q"]) == 0
+    assert pngs(tmp_path / "batch") == expected
+    boxes = json.loads((root / "annotations.coco.json").read_text())
+    for ann in boxes["annotations"]:
+        del ann["segmentation"]
+    (tmp_path / "boxes.json").write_text(json.dumps(boxes))
+    cut = tmp_path / "cut"
+    args = ["--images", str(root), "--out", str(tmp_path / "m.json"), "--cutouts", str(cut), "--workers", "0", "-q"]
+    assert main(["batch", "masks", "--coco", str(tmp_path / "boxes.json"), *args]) == 0
+    assert pngs(cut) == expected
+
+
 # -- every export door: N files for N cutouts on same-stem images ------------------------------
 @pytest.fixture
 def annotated(tmp_path):

@@ -180,7 +180,10 @@ def export_folder(
             if not chosen(relative) or (not recursive and "/" in relative):
                 continue
             todo.append((image, anns, found if found is not None else folder / str(image["file_name"]), relative))
-    stems = image_stems(relative for _, _, _, relative in todo)
+    stems = image_stems(
+        (relative for _, _, _, relative in todo),
+        {relative: [document.category_name(a["category_id"]) for a in anns] for _, anns, _, relative in todo},
+    )
     tasks = []
     for image, anns, image_path, relative in todo:
         names = object_names(stems[relative], [document.category_name(a["category_id"]) for a in anns], "")

@@ -417,7 +417,15 @@ def masks_from_boxes(
             path if path is not None else images / str(file_name),
             locate.name(file_name) or "/".join(name_parts(file_name)),
         )
-    stems = image_stems(relative for _, relative in located.values())
+    classes = {  # what each image's cutouts may be named by (an image's objects are named together)
+        located[image_id][1]: (
+            [document.category_name(a["category_id"]) for a in document.annotations(image_id)]
+            if detections is None
+            else [det_category[ann_id] for ann_id, _ in chosen]
+        )
+        for image_id, chosen in boxes_of.items()
+    }
+    stems = image_stems((relative for _, relative in located.values()), classes)
     tasks = []
     for image_id, chosen in boxes_of.items():
         record = document.image(image_id)

@@ -237,7 +237,10 @@ def export_dataset(
         record["id"]: locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"]))
         for record, _ in todo
     }
-    stems = image_stems(relative.values())
+    stems = image_stems(
+        relative.values(),
+        {relative[record["id"]]: [doc.category_name(a["category_id"]) for a in anns] for record, anns in todo},
+    )
     written, failures = [], []
     for done, (record, anns) in enumerate(todo, start=1):
         size = doc.image_size(record["id"])

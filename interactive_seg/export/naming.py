@@ -6,10 +6,11 @@ folder's names are its files' stems). ``<class>`` is the object's class made saf
 file system, ``<n>`` counts the image's objects of that class from 1, in the order given
 (classes whose safe names match in any letter case count on together).
 
-Within one export no two images share a stem: where two paths still give the same stem
-(``a.png`` and ``a.jpg``; ``sub/a.png`` and ``sub_a.png``; ``A.png`` and ``a.png`` on a
-file system that ignores case), each of them gets its suffix (``a_png``, ``a_jpg``), and
-if that does not part them, a short hash of its path. The widget, ``interactive-seg
+Within one export no two images share a stem, nor a file name: where two paths still give
+the same stem (``a.png`` and ``a.jpg``; ``sub/a.png`` and ``sub_a.png``; ``A.png`` and
+``a.png`` on a file system that ignores case), or where two stems and classes give one
+name (``x.png`` with class ``a_b`` and ``x_a.png`` with class ``b``), each of them gets its
+suffix (``a_png``, ``a_jpg``), and if that does not part them, a short hash of its path. The widget, ``interactive-seg
 export``, ``batch export`` and ``batch masks`` all name their files here.
 """
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import Optional
 
 from ..coco.locate import name_parts
 
@@ -28,8 +29,11 @@ __all__ = ["cutout_name", "image_stem", "image_stems", "object_names"]
 
 def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> str:
     """``<stem>_<class>-<n><suffix>``, with the class made safe for any file system."""
-    safe = re.sub(r"[^\w.-]+", "_", str(category), flags=re.UNICODE).strip("._") or "object"
-    return f"{stem}_{safe}-{int(index)}{suffix}"
+    return f"{stem}_{_safe_class(category)}-{int(index)}{suffix}"
+
+
+def _safe_class(category: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", str(category), flags=re.UNICODE).strip("._") or "object"
 
 
 def image_stem(name: str) -> str:
@@ -41,17 +45,24 @@ def image_stem(name: str) -> str:
     return "_".join(parts[:-1] + [PurePosixPath(parts[-1]).stem or parts[-1]])
 
 
-def image_stems(names: Iterable[str]) -> dict:
-    """Output stem of each image of one export (relative paths), never two the same (in any case)."""
+def image_stems(names: Iterable[str], classes: Optional[Mapping[str, Iterable[str]]] = None) -> dict:
+    """Output stem of each image of one export (relative paths), never two the same (in any
+    case); given ``classes`` (relative path -> the classes of its objects), never two that
+    give one file name (``x`` with ``a_b`` and ``x_a`` with ``b``)."""
     names = list(dict.fromkeys(str(n) for n in names))
+    safe = {n: {_safe_class(c) for c in (classes or {}).get(n, ())} for n in names}
     stems = {n: image_stem(n) for n in names}
     for fallback in (_with_suffix, _with_hash):
-        clash = {s for s, k in Counter(s.lower() for s in stems.values()).items() if k > 1}
+        owners: dict = {}
+        for name in names:
+            stem = stems[name].casefold()
+            for key in {("stem", stem)} | {("name", f"{stem}_{c.casefold()}") for c in safe[name]}:
+                owners.setdefault(key, set()).add(name)
+        clash = set().union(*(o for o in owners.values() if len(o) > 1))
         if not clash:
             break
-        for name in names:
-            if stems[name].lower() in clash:
-                stems[name] = fallback(name)
+        for name in clash:
+            stems[name] = fallback(name)
     return stems
 
 
@@ -73,7 +84,7 @@ def object_names(stem: str, categories: Sequence[str], suffix: str = ".png") -> 
     counts: dict = {}
     names = []
     for category in categories:
-        key = cutout_name("", category, 0, "").casefold()
+        key = _safe_class(category).casefold()
         counts[key] = counts.get(key, 0) + 1
         names.append(cutout_name(stem, category, counts[key], suffix))
     return names
