@@ -80,6 +80,24 @@ def test_a_long_name_in_a_warning_wraps_inside_the_panel(make_napari_viewer, qtb
     assert widget.width() <= dock + 2
 
 
+def test_a_copy_of_a_wrapped_warning_is_the_text_as_said(make_napari_viewer, qtbot, tmp_path):
+    """The break places that let a long name wrap were copied with it (zero-width spaces)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos", ["a.png", LONG, "c.png"], [LONG])
+    qtbot.wait(200)
+    click(qtbot, widget.next_button)
+    qtbot.wait(300)
+    notice = widget.notice
+    notice.setFocus()
+    notice.setSelection(0, len(notice.text()))
+    qtbot.keyClick(notice, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(100)
+    copied = QApplication.clipboard().text()
+    assert copied.startswith(f"Skipped {LONG}:") and "\u200b" not in copied
+
+
 # -- 2: a skipped file's warning stays while it applies -----------------------------------
 def test_the_warning_for_a_file_next_skipped_stays_until_the_annotator_goes_on(make_napari_viewer, qtbot, tmp_path):
     viewer, widget = open_folder(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from qtpy.QtGui import QClipboard
+from qtpy.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .object_panel import button_row
 
@@ -48,11 +49,16 @@ def counted(number: int, noun: str) -> str:
 class MessageLabel(QLabel):
     """A word-wrapped message that may hold file names and paths: shown whole, on as many
     lines as it needs, and never wider than the panel gives it (its minimum width is not
-    the longest word's). :meth:`text` gives the text as set, without the break places."""
+    the longest word's). :meth:`text` gives the text as set, without the break places, and
+    so does a copy of the text the annotator selected in it (Ctrl+C, the context menu or
+    X11's selection)."""
 
     def __init__(self, text: str = ""):
         super().__init__()
         self._text = ""
+        clipboard = QApplication.clipboard()
+        clipboard.dataChanged.connect(self._unbreak_copy)  # (bound: gone with the label)
+        clipboard.selectionChanged.connect(self._unbreak_selection)
         self.setTextFormat(Qt.TextFormat.PlainText)  # (a file name is no markup)
         self.setWordWrap(True)
         policy = self.sizePolicy()
@@ -66,6 +72,24 @@ class MessageLabel(QLabel):
 
     def text(self) -> str:
         return self._text
+
+    def _unbreak_copy(self) -> None:
+        self._unbreak(QClipboard.Mode.Clipboard)
+
+    def _unbreak_selection(self) -> None:
+        self._unbreak(QClipboard.Mode.Selection)
+
+    def _unbreak(self, mode) -> None:
+        """A copy taken from this label's selection, without the break places."""
+        try:
+            if not self.hasSelectedText() or _BREAK in self._text:
+                return
+        except RuntimeError:  # the label is gone
+            return
+        clipboard = QApplication.clipboard()
+        copied = clipboard.text(mode)
+        if _BREAK in copied:
+            clipboard.setText(copied.replace(_BREAK, ""), mode)
 
     def clear(self) -> None:
         self._text = ""
