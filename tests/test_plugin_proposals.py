@@ -295,3 +295,16 @@ def test_proposals_belong_to_their_image_and_come_back_with_it(make_napari_viewe
     assert np.array_equal(
         widget.model.objects("a.png").mask(widget.model.objects("a.png").ids[0]), made_on_a[best].mask
     )
+
+
+def test_the_panel_and_its_judge_buttons_fit_the_dock(proposed, qtbot):
+    """The Everything check box and one row of four judge buttons made the panel wider than
+    the dock: its right-hand side (Reject rest, the spin boxes' arrows) was cut off."""
+    viewer, widget, panel = proposed
+    qtbot.wait(200)
+    viewport = widget.scroll.viewport()
+    assert all(b.isVisible() for b in panel.judge_buttons)
+    assert panel.minimumSizeHint().width() <= viewport.width(), (panel.minimumSizeHint().width(), viewport.width())
+    for child in [*panel.judge_buttons, panel.everything, panel.show_above, panel.min_score, panel.list]:
+        right = child.mapTo(viewport, child.rect().topRight()).x()
+        assert 0 <= right < viewport.width(), (child, right, viewport.width())

@@ -33,7 +33,7 @@ def test_a_folder_open_in_another_window_is_read_only_and_accept_keeps_the_promp
     viewer = make_napari_viewer()
     widget = SegmentationWidget(viewer)
     widget.open_session(second)
-    assert "READ-ONLY" in widget.images.title()
+    assert widget.images.title() == "READ-ONLY: photos (1 image)"
     assert "open for writing in another window" in widget.status.text()
     box(viewer, 45, 25, 115, 95)
     wait(qtbot, widget)

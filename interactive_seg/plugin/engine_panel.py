@@ -17,7 +17,6 @@ from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QLineEdit,
     QPushButton,
@@ -28,6 +27,7 @@ from qtpy.QtWidgets import (
 
 from ..engines import Option, available_engines, engine_class
 from ..errors import InputError
+from .object_panel import narrow_form
 
 __all__ = ["EnginePanel"]
 
@@ -46,7 +46,7 @@ class EnginePanel(QWidget):
         self._fields: dict = {}  # engine name -> {option name: (Option, widget)}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
+        form = narrow_form()
         self.combo = QComboBox()
         self.combo.addItems(available_engines())
         form.addRow("Engine", self.combo)
@@ -109,7 +109,7 @@ class EnginePanel(QWidget):
     def _build(self, name: str) -> QGroupBox:
         cls = engine_class(name)
         box = QGroupBox(f"{cls.name or name} options")
-        form = QFormLayout(box)
+        form = narrow_form(box)
         fields = {}
         for option in cls.options:
             widget = _editor(option)

@@ -23,7 +23,7 @@ __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
 READ_IN_WORKER_PIXELS = 12_000_000
 
 #: The most characters of a folder's name the image list's title shows.
-TITLE_NAME_CHARACTERS = 28
+TITLE_NAME_CHARACTERS = 14
 
 
 def _pixels(path) -> int:
@@ -199,8 +199,8 @@ class Folder:
         if len(name) > TITLE_NAME_CHARACTERS:
             half = TITLE_NAME_CHARACTERS // 2
             name = f"{name[:half]}...{name[-half:]}"
-        title = f"Folder: {name} ({count} image{'' if count == 1 else 's'})"
-        return title + (" - READ-ONLY" if self.session.read_only else "")
+        kind = "READ-ONLY" if self.session.read_only else "Folder"
+        return f"{kind}: {name} ({count} image{'' if count == 1 else 's'})"
 
     def cannot_save(self) -> bool:
         """True (and says why) when the image shown belongs to a read-only folder session:

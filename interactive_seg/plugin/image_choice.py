@@ -21,7 +21,7 @@ __all__ = ["ImageChoice", "image_of"]
 
 #: The characters of a layer's name the Image box has room for at least (a longer name is
 #: cut there; the menu and the image list show it whole).
-MINIMUM_CHARACTERS = 16
+MINIMUM_CHARACTERS = 14
 
 
 def image_of(layer: Image) -> np.ndarray:

@@ -43,6 +43,14 @@ def button_row(layout, *buttons: tuple[str, Callable]) -> list:
     return made
 
 
+def narrow_form(parent=None) -> QFormLayout:
+    """A form whose row too wide for the dock puts its field below its label: the panels
+    fit a narrow dock (344 px) instead of being cut at its right edge."""
+    form = QFormLayout() if parent is None else QFormLayout(parent)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
 class ObjectPanel(QGroupBox):
     """The objects of the widget's current image; ``widget`` is the dock widget (its model,
     canvas, classes and messages)."""
@@ -56,7 +64,7 @@ class ObjectPanel(QGroupBox):
         self.list.setMaximumHeight(140)
         self.list.itemDoubleClicked.connect(lambda _: widget.edit_selected())
         layout.addWidget(self.list)
-        form = QFormLayout()
+        form = narrow_form()
         self.review_filter = QComboBox()
         self.review_filter.addItems(list(REVIEW_FILTERS))
         self.review_filter.setToolTip(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import weakref
 
-from qtpy.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QPushButton, QSpinBox
+from qtpy.QtWidgets import QCheckBox, QComboBox, QGroupBox, QPushButton, QSpinBox
 
 from . import layers as L
+from .object_panel import narrow_form
 
 __all__ = ["PromptsPanel"]
 
@@ -21,7 +22,7 @@ class PromptsPanel(QGroupBox):
         self.widget, self.keys = widget, keys
         self._undo_watched = weakref.WeakSet()  # scribbles layers whose undo/redo re-run the preview
         self._brush_watched = weakref.WeakSet()  # scribbles layers whose label choice the Brush box follows
-        form = QFormLayout(self)
+        form = narrow_form(self)
         self.point_toggle = QPushButton()
         self.point_toggle.setCheckable(True)
         self.point_toggle.toggled.connect(self._point_label_changed)

@@ -37,7 +37,7 @@ from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -52,6 +52,7 @@ from ..errors import InputError
 from ..proposals import get_proposer
 from ..proposals.base import iou
 from . import layers as L
+from .object_panel import narrow_form
 
 __all__ = ["KEEP_IMAGES", "OVERLAP", "ProposePanel"]
 
@@ -104,7 +105,7 @@ class ProposePanel(QGroupBox):
         self._bound = weakref.WeakSet()  # proposals layers with the panel's keys
         self._proposers: dict = {}
         layout = QVBoxLayout(self)
-        form = QFormLayout()
+        form = narrow_form()
         self.text = QLineEdit()
         self.text.setPlaceholderText("a phrase: car, yellow school bus")
         form.addRow("Find", self.text)
@@ -118,7 +119,8 @@ class ProposePanel(QGroupBox):
         self.concept_model = QLineEdit("sam3")
         self.concept_model.setToolTip("The SAM 3 model for phrases: sam3 (download it first) or a model folder.")
         form.addRow("Phrase model", self.concept_model)
-        self.everything = QCheckBox("Everything (the SAM engine's model over a grid of points)")
+        self.everything = QCheckBox("Everything")  # (a short label: the dock keeps its width)
+        self.everything.setToolTip("Propose every object: the SAM engine's model over a grid of points, no phrase.")
         form.addRow(self.everything)
         self.show_above = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.3)
         self.show_above.setToolTip("Proposals scored below this are not shown (0.3: SAM 3's own cut).")
@@ -144,18 +146,21 @@ class ProposePanel(QGroupBox):
         self.list.setMaximumHeight(120)
         self.list.setVisible(False)
         layout.addWidget(self.list)
-        buttons = QHBoxLayout()
+        # a row to accept, a row to reject (one row of four was wider than the dock)
+        buttons = QGridLayout()
         self.judge_buttons = []
-        for text, slot in (
-            ("Accept (A)", self.accept_under_cursor),
-            ("Reject (X)", self.reject_under_cursor),
-            ("Accept above (Shift+A)", self.accept_above),
-            ("Reject rest (Shift+X)", self.reject_rest),
+        for place, (text, slot) in enumerate(
+            (
+                ("Accept (A)", self.accept_under_cursor),
+                ("Accept above (Shift+A)", self.accept_above),
+                ("Reject (X)", self.reject_under_cursor),
+                ("Reject rest (Shift+X)", self.reject_rest),
+            )
         ):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: s())
             button.setVisible(False)
-            buttons.addWidget(button)
+            buttons.addWidget(button, place // 2, place % 2)
             self.judge_buttons.append(button)
         layout.addLayout(buttons)
 

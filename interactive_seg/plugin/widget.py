@@ -18,7 +18,7 @@ import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
 from ..model.annotations import Annotations
@@ -38,7 +38,7 @@ from .io import upright_layer
 from .jobs import Jobs
 from .keys import KEYS, KEYS_HELP, KeyRouter, bind_on_canvas, guard_wheel, widget_actions
 from .models_panel import ModelsPanel
-from .object_panel import ObjectPanel
+from .object_panel import ObjectPanel, narrow_form
 from .preview import Preview, PreviewRunner
 from .prompt_steps import describe as _describe
 from .prompts_panel import PromptsPanel
@@ -131,7 +131,7 @@ class SegmentationWidget(QWidget):
             self.images.next_button,
         )
 
-        form = QFormLayout()
+        form = narrow_form()
         self.image_combo = ImageChoice(self.viewer, self.choose_image)
         form.addRow("Image", self.folder.image_row(self.image_combo))  # with "Open folder..."
         self.open_folder_button = self.folder.open_button
