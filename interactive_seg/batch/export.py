@@ -18,7 +18,7 @@ from .. import __version__
 from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
-from ..files import check_output_file, ensure_folder, read_image
+from ..files import check_json_output, check_output_file, ensure_folder, read_image
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
 from .parts import WorkFolder, digest, file_stamp
@@ -162,7 +162,8 @@ def export_folder(
         )
     if out.exists() or coco_path.parent.resolve() != out.resolve():  # (else in the output folder, made below)
         check_output_file(coco_path, "The COCO file")
-    check_not_held(coco_path, where=f"The COCO file {str(coco_path)!r}")
+    check_json_output(coco_path, "The COCO file")
+    coco_as_read = check_not_held(coco_path, where=f"The COCO file {str(coco_path)!r}")
     settings = {"kind": "export", "version": __version__, "cutouts": spec}
     job = digest(settings)
 
@@ -243,7 +244,9 @@ def export_folder(
             continue
         made += int(loaded[0]["cutouts"])
     report.counts = {"cutouts": made}
-    report.written.append(save_document(document, coco_path, where=f"The COCO file {str(coco_path)!r}"))
+    report.written.append(
+        save_document(document, coco_path, where=f"The COCO file {str(coco_path)!r}", unchanged_since=coco_as_read)
+    )
     report.document = document
     if report.ok and not keep_work:
         parts.clear()

@@ -25,7 +25,7 @@ from ..coco import CocoDocument, load_json
 from ..coco.locate import ImageLocator, name_parts
 from ..engines import engine_class
 from ..errors import InputError
-from ..files import ensure_folder, read_image
+from ..files import check_json_output, ensure_folder, read_image
 from ..masks import bbox as tight_box
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
@@ -358,10 +358,8 @@ def masks_from_boxes(
     cluster = Cluster.given(cluster, **where)
     engine = str(engine).strip().lower()
     options = dict(engine_options or {})
-    out = Path(out)
-    if out.is_dir():
-        raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
-    check_not_held(out, where=f"--out {str(out)!r}")
+    out = check_json_output(out, "--out")
+    out_as_read = check_not_held(out, where=f"--out {str(out)!r}")  # (before --coco is read: it may be --out)
     images = Path(images)
     if not images.is_dir():
         raise InputError(
@@ -574,7 +572,7 @@ def masks_from_boxes(
     report.counts = {"masks": made}
     if cutout_spec is not None:
         report.counts["cutouts"] = cut
-    report.written.append(save_document(document, out, where=f"--out {str(out)!r}"))
+    report.written.append(save_document(document, out, where=f"--out {str(out)!r}", unchanged_since=out_as_read))
     report.document = document
     if report.ok and not keep_work:
         folder.clear()

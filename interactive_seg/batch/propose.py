@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import looks_like_image, read_image, write_bytes_atomic
+from ..files import check_json_output, ensure_folder, looks_like_image, read_image
+from ..model.writers import check_not_held, save_bytes
 from . import worker as worker_side
 from .embed import folder_images
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
@@ -129,6 +130,9 @@ def propose_images(
     if not 0.0 <= float(min_score) <= 1.0:
         raise InputError(f"--min-score must lie between 0 and 1; got {min_score}.")
     root, paths = _inputs(path)
+    out = check_json_output(out, "--out")
+    ensure_folder(out.parent if str(out.parent) else Path("."))  # before the work, not after it
+    out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
     if len(paths) == 1 and cluster.scheduler is None and cluster.client is None:
         cluster = Cluster.given(cluster, workers=0)  # one image: here, with no cluster to start
     worker_side.preload_here(cluster.preload)
@@ -194,7 +198,7 @@ def propose_images(
         payload = dataset(images, [{"id": 1, "name": name, "supercategory": ""}], detections, records)
     else:
         payload = detections
-    write_bytes_atomic(out, json.dumps(payload).encode("utf-8"))
+    save_bytes(json.dumps(payload).encode("utf-8"), out, where=f"--out {str(out)!r}", unchanged_since=out_as_read)
     report.written.append(str(out))
     report.counts = {"proposals": len(detections)}
     return report

@@ -29,7 +29,7 @@ import numpy as np
 from .. import __version__
 from .. import provenance as pv
 from ..errors import InputError
-from ..files import ensure_folder, read_image, write_bytes_atomic
+from ..files import check_json_output, ensure_folder, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
@@ -138,8 +138,7 @@ def _options_for(record: dict, engine: str, overrides: dict) -> dict:
 
 
 def _check_output(out: Path, coco: Path, compare: Optional[Path]) -> None:
-    if out.is_dir():
-        raise InputError(f"--out {str(out)!r} is a folder; give the path of the COCO .json file to write.")
+    check_json_output(out, "--out")
     if out.exists() and coco.exists() and out.resolve() == coco.resolve():
         raise InputError(
             "--out is the input file; write the replayed dataset to a new file, so the two can be compared."
@@ -244,7 +243,7 @@ def replay(
     coco, out = Path(coco), Path(out)
     compare = Path(compare) if compare is not None else None
     _check_output(out, coco, compare)
-    check_not_held(out, where=f"--out {str(out)!r}")
+    out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise InputError(
             f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
@@ -403,7 +402,7 @@ def replay(
         "kept as they were (no stored prompts)": kept,
     }
     report.rows = rows
-    report.written.append(save_document(document, out, where=f"--out {str(out)!r}"))
+    report.written.append(save_document(document, out, where=f"--out {str(out)!r}", unchanged_since=out_as_read))
     if compare is not None:
         header = (
             f"{replayed} objects of {coco.name} replayed with {engine} into {out.name}: {changed} changed "

@@ -14,13 +14,16 @@ __all__ = ["IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", 
 
 
 #: Suffixes of the image files a folder lists (formats OpenCV reads), compared in lower case.
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".pbm", ".pgm", ".ppm"}
+IMAGE_SUFFIXES = {
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".gif", ".avif",
+}  # fmt: skip
 
-# first bytes of the formats OpenCV reads
+# first bytes of the formats OpenCV reads (and GIF, which Pillow reads for it)
 _MAGIC = (
     b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"RIFF",
-    b"\x00\x00\x00\x0cjP  ", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6",
+    b"\x00\x00\x00\x0cjP  ", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"GIF87a", b"GIF89a",
 )  # fmt: skip
+_AVIF = (b"ftypavif", b"ftypavis")  # an ISO media file's brand, after its first box's length
 
 
 class ImageListing(NamedTuple):
@@ -43,7 +46,7 @@ def looks_like_image(path) -> bool:
         return False
     finally:
         os.close(fd)
-    return head.startswith(_MAGIC)
+    return head.startswith(_MAGIC) or head[4:12] in _AVIF
 
 
 def _glob_regex(pattern: str) -> re.Pattern:

@@ -21,6 +21,7 @@ __all__ = [
     "remove_stale_temporaries",
     "ensure_folder",
     "check_output_file",
+    "check_json_output",
     "write_protected",
 ]
 
@@ -50,6 +51,20 @@ def check_output_file(path, what: str = "The file") -> Path:
         raise InputError(f"{what} {str(path)!r} is in a folder that does not exist; create it or choose another path.")
     if write_protected(path):
         raise InputError(f"{what} {str(path)!r} {protection(path)}.")
+    return path
+
+
+def check_json_output(path, what: str = "--out") -> Path:
+    """InputError, before any work, when ``path`` cannot be a JSON file to write: a folder is
+    there, or it names an image (an image suffix, or an image's bytes): a slip of the Tab
+    key would put JSON over a photograph."""
+    from .listing import IMAGE_SUFFIXES, looks_like_image
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a folder; give the path of the .json file to write.")
+    if path.suffix.lower() in IMAGE_SUFFIXES or (path.is_file() and looks_like_image(path)):
+        raise InputError(f"{what} {str(path)!r} is an image; give the path of the .json file to write.")
     return path
 
 

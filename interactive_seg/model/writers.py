@@ -7,7 +7,11 @@ command lines take turns), and refuse in a sentence while a session holds it:
 --coco``, napari's writer), :func:`add_to_coco` (the public one-image writer),
 :func:`save_document` (a whole file: ``batch masks --out``, ``replay --out``, ``batch
 export --coco``, ``Session.save(path)``) and :func:`check_not_held` (that refusal, before a
-long job).
+long job). A job that ends by writing a whole file (``batch masks``, ``replay``, ``batch
+export``, ``propose``) notes the file as :func:`check_not_held` found it, and its write is
+refused if another program wrote the file meanwhile (a session opened and closed, a
+``segment --coco``, a second run of the job): nothing written meanwhile is overwritten by
+the job's older copy.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 from ..coco.document import CocoDocument
 from ..coco.locate import size_finder
 from ..errors import InputError
 from ..export.dataset import add_objects
+from ..files import write_bytes_atomic
 from .lock import FolderLock, lock_path
 from .store import Store
 
-__all__ = ["WRITER_WAIT", "edit_document", "add_to_coco", "save_document", "check_not_held"]
+__all__ = ["WRITER_WAIT", "edit_document", "add_to_coco", "save_document", "save_bytes", "check_not_held"]
 
 #: Seconds a one-off writer (edit_document, save_document) waits for the folder's lock:
 #: parallel command line writers take turns; a session holding the folder still refuses it.
@@ -88,24 +94,56 @@ def add_to_coco(
     return coco_path
 
 
-def save_document(doc: CocoDocument, path: Path, *, where: str = "") -> Path:
+_ANY = object()
+
+
+def save_document(doc: CocoDocument, path: Path, *, where: str = "", unchanged_since=_ANY) -> Path:
     """Write a whole document to ``path`` (atomically) as that file's one writer: refused
     with an InputError while a session has its folder open for writing (its saved objects
-    and its journal would no longer be the file's). The writers of a whole file (``batch
-    masks --out``, ``replay --out``, ``batch export --coco``, ``Session.save(path)``) go
-    through this."""
+    and its journal would no longer be the file's), and when ``unchanged_since`` (what
+    :func:`check_not_held` returned at the job's start) no longer describes the file:
+    another program wrote it meanwhile. The writers of a whole file (``batch masks --out``,
+    ``replay --out``, ``batch export --coco``, ``Session.save(path)``) go through this."""
     path = Path(path)
     with _as_writer(path, where):
+        _check_unchanged(path, where, unchanged_since)
         return doc.save(path)
 
 
-def check_not_held(path: Path, *, where: str = "") -> None:
+def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY) -> Path:
+    """:func:`save_document` for a file made as bytes (``propose``'s detections)."""
+    path = Path(path)
+    with _as_writer(path, where):
+        _check_unchanged(path, where, unchanged_since)
+        return write_bytes_atomic(path, data)
+
+
+def check_not_held(path: Path, *, where: str = "") -> Optional[tuple]:
     """The InputError :func:`save_document` would give now, before a long job that ends
-    by writing ``path``. Nothing is made: where there is no lock file, no session holds
-    the file."""
+    by writing ``path``; else the file as it is now (its size, time and inode; None when
+    there is none), for the job's write to check that nobody wrote it meanwhile. Nothing
+    is made: where there is no lock file, no session holds the file."""
     if os.path.lexists(lock_path(path)):
         with _as_writer(Path(path), where):
-            pass
+            return _stamp(Path(path))
+    return _stamp(Path(path))
+
+
+def _stamp(path: Path) -> Optional[tuple]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def _check_unchanged(path: Path, where: str, since) -> None:
+    if since is not _ANY and _stamp(path) != since:
+        raise InputError(
+            f"{where or repr(str(path))} was written by another program while this ran (a window, a command or "
+            "another run); nothing was written over it, and the work done is kept: run the same command again "
+            "to go on from the file as it is now."
+        )
 
 
 @contextmanager

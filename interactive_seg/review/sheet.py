@@ -95,6 +95,20 @@ def _page_paths(out: Path, pages: int) -> list:
     return [out.with_name(f"{out.stem}-{n:0{digits}d}{out.suffix}") for n in range(1, pages + 1)]
 
 
+def _refuse_over_images(doc: CocoDocument, locate, paths: list) -> None:
+    """InputError when a page would be written over one of the photographs the sheet shows."""
+    for page in dict.fromkeys(paths):
+        if locate is None or not page.is_file():
+            continue
+        for image in doc.images:
+            parts = name_parts(image["file_name"])
+            found = locate(image["file_name"]) if parts and parts[-1] == page.name else None
+            if found is not None and found.resolve() == page.resolve():
+                raise InputError(
+                    f"{str(page)!r} is one of the file's images; write the sheet to another file, such as sheet.pdf."
+                )
+
+
 def contact_sheet(
     coco,
     out,
@@ -239,6 +253,7 @@ def contact_sheet(
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))
     paths = _page_paths(out, total)
+    _refuse_over_images(doc, locate, paths)
     most = max((len(c) for c in chunks), default=1) * (1 if old is None else 2)
     columns = min(_columns(per_page), most)
     if old is not None and columns > 1:
