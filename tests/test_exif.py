@@ -253,3 +253,16 @@ def test_segment_adds_to_a_file_of_either_sizes_on_the_pixels_its_masks_fit(tmp_
     saved = json.loads(coco.read_text())
     assert len(saved["images"]) == 2 and len(saved["annotations"]) == 3  # onto a.jpg's record, no new one
     assert ("read as stored" in capsys.readouterr().err) == (sizes == "stored")
+
+
+@pytest.mark.parametrize("sizes", ["upright", "stored"])
+def test_replay_makes_again_an_object_of_a_file_of_either_sizes(tmp_path, sizes, capsys):
+    """replay refused ("is it the same image?") an object segment --coco had made on a
+    photo whose record has its stored size (an attack pass)."""
+    pytest.importorskip("distributed")
+    folder, coco, _ = coco_folder(tmp_path, sizes)
+    assert cli.main(["segment", str(folder / "a.jpg"), "--box", "2,2,40,40", "--coco", str(coco), "--category", "x",
+                     "-q"]) == 0  # fmt: skip
+    out = tmp_path / "replayed.json"
+    assert cli.main(["replay", str(coco), "--engine", "grabcut", "--out", str(out), "--workers", "0", "-q"]) == 0
+    assert len(json.loads(out.read_text())["annotations"]) == 3  # none failed

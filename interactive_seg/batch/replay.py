@@ -64,7 +64,8 @@ def replay_image(payload: dict) -> dict:
     start = time.perf_counter()
     path, width, height = payload["path"], int(payload["width"]), int(payload["height"])
     try:
-        image = read_image(path)
+        # (a file that gives the photo its stored size, from a tool that ignored EXIF: read as stored)
+        image = read_image(path, expect=(height, width), coco=payload.get("coco"))
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -314,7 +315,9 @@ def replay(
                 for ann, r in objs
             ],
         }
-        tasks.append(Task(digest(job, payload, file_stamp(paths[image_id])), str(record["file_name"]), payload))
+        key = digest(job, payload, file_stamp(paths[image_id]))
+        payload["coco"] = str(coco)  # named in the warning for a photo read as stored (after the key)
+        tasks.append(Task(key, str(record["file_name"]), payload))
 
     report = Report("replay", images=len(tasks))
     folder = WorkFolder(work if work is not None else out.with_name(out.name + ".parts"))
