@@ -129,3 +129,26 @@ def test_propose_makes_its_output_folder_before_the_work(boxes, tmp_path):
     with pytest.raises(InputError):  # (no SAM 3 model here: refused at the model, after the folder is made)
         propose_images(boxes.parent, out, source="concept", options={"model": str(tmp_path / "none")}, text="disc")
     assert out.parent.is_dir()
+
+
+def test_an_image_name_that_is_not_utf8_on_disk_goes_through_every_job(tmp_path):
+    """Latin-1 'café.png' (old cameras, ZIP files): replay, batch masks, batch export and
+    review stopped with a traceback (UnicodeEncodeError)."""
+    import os
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    try:
+        iseg.write_image(folder / name, disc_scene()[0])
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes no such name")
+    coco = folder / "annotations.coco.json"
+    assert cli("segment", folder / name, "--box", "40,20,120,100", "--coco", coco, "--category", "disc", "-q") == 0
+    assert cli("replay", coco, "--engine", "grabcut", "--out", tmp_path / "r.json", "--workers", 0, "-q") == 0
+    args = ("--images", folder, "--out", tmp_path / "m.json", "--redo", "--workers", 0, "-q")
+    assert cli("batch", "masks", "--coco", coco, *args) == 0
+    assert cli("batch", "export", folder, "--out", tmp_path / "cut", "--workers", 0, "-q") == 0
+    assert len(list((tmp_path / "cut").glob("*.png"))) == 1
+    pytest.importorskip("matplotlib")
+    assert cli("review", coco, "--out", tmp_path / "sheet.png", "-q") == 0

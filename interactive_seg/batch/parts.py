@@ -29,7 +29,8 @@ _SUFFIX = ".part.npz"
 def digest(*values, length: int = 24) -> str:
     """A short hash of JSON-able values (dict keys sorted)."""
     text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+    # (a file name that is not UTF-8 on disk holds lone surrogates: kept, as their code points)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
 
 def file_stamp(path) -> Optional[list]:
@@ -59,7 +60,7 @@ class WorkFolder:
         """Keep one image's result: ``record`` (JSON-able) and named numpy arrays."""
         ensure_folder(self.folder)
         buffer = io.BytesIO()
-        meta = np.frombuffer(json.dumps(record, ensure_ascii=False).encode("utf-8"), np.uint8)
+        meta = np.frombuffer(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass"), np.uint8)
         np.savez(buffer, __record__=meta, **(arrays or {}))
         return write_bytes_atomic(self.path(key), buffer.getvalue())
 
@@ -71,7 +72,7 @@ class WorkFolder:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-            record = json.loads(arrays.pop("__record__").tobytes().decode("utf-8"))
+            record = json.loads(arrays.pop("__record__").tobytes().decode("utf-8", "surrogatepass"))
         except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
             return None
         return record, arrays

@@ -34,6 +34,14 @@ _REVIEW_COLOURS = {"accepted": "#1a7f37", "rejected": "#b00020"}  # a title's co
 # outlines, boxes and text on a transparent figure of the same pixels, with one axes in
 # page pixels, and _compose lays that over the picture. An axes per tile, and imshow of
 # the picture, would cost matplotlib far more than the drawing itself.
+
+
+def shown(text: str) -> str:
+    """``text`` as a font can draw it: a file name that is not UTF-8 on disk (its bytes kept
+    as lone surrogates) shows U+FFFD where those bytes are, as file managers show it."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _columns(per_page: int) -> int:
     """Columns of a page of ``per_page`` tiles: a little wider than tall."""
     return max(1, math.ceil(math.sqrt(per_page * 1.3)))
@@ -153,19 +161,19 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
         title = ax.text(
             centre,
             y0 - frame - px(0.04),
-            _title(item),
+            shown(_title(item)),
             ha="center",
             va="bottom",
             fontsize=9,
             color=_REVIEW_COLOURS.get(item.review, "black"),
         )
         titles.append(title.get_text())
-        ax.text(centre, y0 + side + frame + px(0.04), _caption(item), ha="center", va="top", fontsize=7)
+        ax.text(centre, y0 + side + frame + px(0.04), shown(_caption(item)), ha="center", va="top", fontsize=7)
         if item.notes:
             ax.text(
                 centre,
                 y0 + side - px(0.08),
-                "\n".join(textwrap.fill(n, 34) for n in item.notes),
+                shown("\n".join(textwrap.fill(n, 34) for n in item.notes)),
                 ha="center",
                 va="bottom",
                 fontsize=7,
@@ -177,8 +185,10 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
 
-    figure.text(_MARGIN * dpi / width, 1 - px(0.3) / height, header, fontsize=13, weight="bold", va="center")
-    figure.text(_MARGIN * dpi / width, 1 - px(0.58) / height, subheader, fontsize=9, va="center", color="#444444")
+    figure.text(_MARGIN * dpi / width, 1 - px(0.3) / height, shown(header), fontsize=13, weight="bold", va="center")
+    figure.text(
+        _MARGIN * dpi / width, 1 - px(0.58) / height, shown(subheader), fontsize=9, va="center", color="#444444"
+    )
     if classes:
         handles = [
             Patch(facecolor=colours[i], edgecolor=colours[i], label=_ellipsis(class_names[i], 24)) for i in classes
@@ -206,8 +216,8 @@ def _draw_page(items: list, grid: tuple, header: str, subheader: str, dpi: int, 
 def _draw_empty(message: str, header: str, dpi: int):
     width, height = int(round(_MIN_WIDTH * dpi)), int(round(2.6 * dpi))
     figure = _new_figure(width, height, dpi)
-    figure.text(_MARGIN / _MIN_WIDTH, 1 - 0.3 / 2.6, header, fontsize=13, weight="bold", va="center")
-    figure.text(0.5, 0.45, textwrap.fill(message, 70), fontsize=12, ha="center", va="center", color="#444444")
+    figure.text(_MARGIN / _MIN_WIDTH, 1 - 0.3 / 2.6, shown(header), fontsize=13, weight="bold", va="center")
+    figure.text(0.5, 0.45, shown(textwrap.fill(message, 70)), fontsize=12, ha="center", va="center", color="#444444")
     return figure
 
 
