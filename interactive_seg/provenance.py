@@ -181,7 +181,8 @@ def make_record(
         Earlier engine records of this object (see :func:`replayed`).
     previous : dict, optional
         The record of the object this one replaces (an edited object): its engine, time,
-        version and review go to the front of ``history``, its history after them.
+        version and review (and its prompts, where they differ from these) go to the front
+        of ``history``, its history after them; keys another tool put on it stay.
 
     Examples
     --------
@@ -205,10 +206,19 @@ def make_record(
     }
     history = [dict(h) for h in history]
     if previous is not None:
-        history = [_summary(previous)] + history + [dict(h) for h in previous.get("history") or []]
+        summary = _summary(previous)
+        if isinstance(previous.get("prompts"), dict) and previous["prompts"] != record["prompts"]:
+            summary["prompts"] = previous["prompts"]  # (a mask made again from less: the old prompts stay known)
+        history = [summary] + history + [dict(h) for h in previous.get("history") or []]
+        # keys another tool put on the record stay on it
+        record.update({k: v for k, v in previous.items() if k not in record and k not in _OWN_KEYS})
     if history:
         record["history"] = history
     return record
+
+
+#: The keys of a provenance record this package writes (others are another tool's, and stay).
+_OWN_KEYS = frozenset({"schema", "engine", "prompts", "image", "package_version", "created", "review", "history"})
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -382,7 +392,9 @@ def set_review(annotation: dict, state: str, *, by: Optional[str] = None, at: Op
     if record is None:
         annotation[KEY] = {"schema": SCHEMA, "review": review}
     else:
-        record["review"] = review
+        old = record.get("review") if isinstance(record.get("review"), dict) else {}
+        # keys another tool put in it (a comment) stay; the verdict's own are replaced
+        record["review"] = {**{k: v for k, v in old.items() if k not in ("state", "by", "at")}, **review}
     return annotation
 
 

@@ -319,3 +319,25 @@ def test_an_edited_object_keeps_the_record_it_replaces_as_history():
     assert [h["engine"]["name"] for h in edited["history"]] == ["plain_grabcut", "grabcut"]
     assert edited["review"] == {"state": "unreviewed"} and "box" not in edited["prompts"]
     np.testing.assert_array_equal(pv.read_prompts(edited).prior, prior)
+
+
+def test_a_mask_made_again_from_other_prompts_keeps_the_old_ones_and_other_tools_keys():
+    """batch masks --redo made the mask again from the box alone: the clicks and strokes were
+    nowhere in the output, and a key another tool put on the record was dropped."""
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[10:30, 20:40] = 200
+    engine = iseg.get_engine("grabcut")
+    made = pv.make_record(engine, iseg.Prompts(box=(15, 5, 45, 35), points=[(30, 20)], point_labels=[1]), image)
+    made["their_tool"] = {"job": 7}
+    again = pv.make_record(engine, iseg.Prompts(box=(15, 5, 45, 35)), image, previous=made)
+    assert again["prompts"] == {"box": [15.0, 5.0, 45.0, 35.0]}
+    assert again["history"][0]["prompts"] == made["prompts"] and again["their_tool"] == {"job": 7}
+    same = pv.make_record(engine, iseg.Prompts(box=(15, 5, 45, 35)), image, previous=again)
+    assert "prompts" not in same["history"][0]  # the same prompts: nothing to keep
+
+
+def test_a_verdict_keeps_what_another_tool_wrote_in_the_review():
+    ann = {"id": 1, pv.KEY: {"schema": 1, "review": {"state": "unreviewed", "comment": "check the tail"}}}
+    pv.set_review(ann, "accepted", by="ana")
+    assert ann[pv.KEY]["review"]["comment"] == "check the tail" and ann[pv.KEY]["review"]["state"] == "accepted"
+    assert ann[pv.KEY]["review"]["by"] == "ana"
