@@ -450,3 +450,53 @@ def test_batch_export_names_the_coco_file_when_no_image_is_found(tmp_path, capsy
     doc.save(root / "annotations.coco.json")
     assert main(["batch", "export", str(root), "--out", str(tmp_path / "out"), "--workers", "0", "-q"]) == 2
     assert f"annotated images of {str(root / 'annotations.coco.json')!r}" in capsys.readouterr().err
+
+
+# -- an export into a folder an earlier export wrote: N files for N objects ---------------------
+def test_an_export_again_removes_the_cutouts_of_objects_deleted_since(annotated, tmp_path):
+    """A deleted object's cutout stayed beside the renumbered others (b_cup-2.png): N+1
+    files for N objects; every door."""
+    pytest.importorskip("distributed")
+    coco = annotated / "annotations.coco.json"
+    out = tmp_path / "api"
+    iseg.export_dataset(coco, annotated, out, background="black")
+    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "batch"), "--workers", "0", "-q"]) == 0
+    assert pngs(out) == EXPECTED == pngs(tmp_path / "batch")
+    (out / "notes.png").write_bytes(b"the user's own file")  # never touched
+    doc = CocoDocument.open(coco)
+    doc.remove_annotation(doc.annotations(3)[0]["id"])  # b.png keeps one cup
+    doc.remove_annotation(doc.annotations(1)[0]["id"])  # sub1/a.png keeps none
+    doc.save()
+    iseg.export_dataset(coco, annotated, out, background="black")
+    assert main(["batch", "export", str(annotated), "--out", str(tmp_path / "batch"), "--workers", "0", "-q"]) == 0
+    assert pngs(out) == ["b_cup-1.png", "notes.png", "sub2_a_cup-1.png"]
+    assert pngs(tmp_path / "batch") == ["b_cup-1.png", "sub2_a_cup-1.png"]
+
+
+def test_a_cutout_changed_since_its_export_is_never_removed(annotated, tmp_path):
+    coco = annotated / "annotations.coco.json"
+    out = tmp_path / "out"
+    iseg.export_dataset(coco, annotated, out)
+    (out / "b_cup-2.png").write_bytes(b"edited by hand")
+    doc = CocoDocument.open(coco)
+    doc.remove_annotation(doc.annotations(3)[1]["id"])
+    doc.save()
+    iseg.export_dataset(coco, annotated, out)
+    assert (out / "b_cup-2.png").read_bytes() == b"edited by hand"
+
+
+def test_the_widget_export_of_one_image_again_removes_its_stale_cutouts(annotated, tmp_path):
+    model = Annotations(session=Session.open(annotated))
+    image = iseg.read_image(annotated / "b.png")
+    model.open("b.png", image.shape[:2], file_name="b.png")
+    model.export("b.png", image, tmp_path / "out")
+    assert pngs(tmp_path / "out") == ["b_cup-1.png", "b_cup-2.png"]
+    model.delete("b.png", model.objects("b.png").ids[0])
+    model.export("b.png", image, tmp_path / "out")
+    assert pngs(tmp_path / "out") == ["b_cup-1.png"]
+
+
+def test_an_export_folder_inside_the_folder_is_not_listed_as_images(annotated):
+    iseg.export_dataset(annotated / "annotations.coco.json", annotated, annotated / "cutouts")
+    assert list_images(annotated).images == ["sub1/a.png", "sub2/a.png", "b.png"]
+    assert sorted(Session.open(annotated, mode="read").images) == ["b.png", "sub1/a.png", "sub2/a.png"]

@@ -18,6 +18,7 @@ from .. import __version__
 from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
+from ..export.manifest import Cutouts
 from ..files import check_json_output, check_output_file, ensure_folder, read_image
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
@@ -172,20 +173,23 @@ def export_folder(
 
     locate = ImageLocator(folder)
     chosen = image_filter(include, exclude)
-    todo = []
+    todo, without_objects = [], []
     for image in document.images:
         anns = [a for a in document.annotations(image["id"]) if document.has_mask(a["id"])]
+        relative = locate.name(image["file_name"]) or "/".join(name_parts(image["file_name"]))
+        if not chosen(relative) or (not recursive and "/" in relative):
+            continue
         if anns:
             found = locate(image["file_name"])
-            relative = locate.name(image["file_name"]) or "/".join(name_parts(image["file_name"]))
-            if not chosen(relative) or (not recursive and "/" in relative):
-                continue
             todo.append((image, anns, found if found is not None else folder / str(image["file_name"]), relative))
+        else:
+            without_objects.append(relative)
     stems = image_stems(
         (relative for _, _, _, relative in todo),
         {relative: [document.category_name(a["category_id"]) for a in anns] for _, anns, _, relative in todo},
     )
     tasks = []
+    files_of = {}  # task key -> (the image's relative path, the cutouts it writes)
     for image, anns, image_path, relative in todo:
         names = object_names(stems[relative], [document.category_name(a["category_id"]) for a in anns], "")
         payload = {
@@ -201,6 +205,7 @@ def export_folder(
             path
         )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
         tasks.append(Task(key, str(image["file_name"]), payload))
+        files_of[key] = (relative, [out / f"{name}{spec['suffix']}" for name in names])
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         raise InputError(
             f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?"
@@ -232,6 +237,9 @@ def export_folder(
         report.timings = seconds
     failed = {f.item for f in report.failures}
     made = 0
+    cutouts = Cutouts(out)  # an image exported again: its files from before that are not written now go
+    for relative in without_objects:
+        cutouts.covered(relative, [])
     for task in tasks:
         if task.label in failed:
             continue
@@ -243,6 +251,8 @@ def export_folder(
             parts.discard(task.key)
             continue
         made += int(loaded[0]["cutouts"])
+        cutouts.covered(*files_of[task.key])
+    cutouts.save()
     report.counts = {"cutouts": made}
     report.written.append(
         save_document(document, coco_path, where=f"The COCO file {str(coco_path)!r}", unchanged_since=coco_as_read)

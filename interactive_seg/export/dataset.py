@@ -16,6 +16,7 @@ from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
 from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
+from .manifest import Cutouts
 from .naming import image_stems, object_names
 
 __all__ = ["export_objects", "export_dataset", "add_objects", "copy_images", "PartialExport"]
@@ -242,6 +243,10 @@ def export_dataset(
         {relative[record["id"]]: [doc.category_name(a["category_id"]) for a in anns] for record, anns in todo},
     )
     written, failures = [], []
+    cutouts = Cutouts(out_dir)  # an image exported again: its files from before that are not written now go
+    for record in doc.images:
+        if record["id"] not in relative:  # (no objects now: its earlier cutouts go)
+            cutouts.covered(locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"])), [])
     for done, (record, anns) in enumerate(todo, start=1):
         size = doc.image_size(record["id"])
         try:
@@ -255,9 +260,12 @@ def export_dataset(
             failures.append((str(record["file_name"]), str(exc)))
         else:
             objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
-            written += export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+            files = export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+            cutouts.covered(relative[record["id"]], files)
+            written += files
         if progress is not None:
             progress(done, len(todo), str(record["file_name"]))
+    cutouts.save()
     if failures:
         raise PartialExport(written, failures, len(todo))
     return written

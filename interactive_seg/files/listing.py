@@ -26,6 +26,11 @@ _MAGIC = (
 _AVIF = (b"ftypavif", b"ftypavis")  # an ISO media file's brand, after its first box's length
 
 
+#: The file this tool's exports keep in their output folder (:mod:`interactive_seg.export.manifest`):
+#: a folder below the root that holds it is cutouts, not images to annotate, and is not listed.
+EXPORT_MARKER = ".interactive-seg-cutouts.json"
+
+
 class ImageListing(NamedTuple):
     """The images of a folder by relative POSIX path (``train/cat 1.jpg``), in listing order."""
 
@@ -152,7 +157,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
     case); its first bytes decide whether it is an image or ``unreadable``
     (:func:`looks_like_image`). Hidden files and folders (a leading ``.``; also the hidden
     attribute on Windows) are skipped, and with them this tool's temporary files and work
-    folders; its COCO, journal and lock files are not images. Symlinked folders are
+    folders; its COCO, journal and lock files are not images, and a folder an export of
+    this tool wrote into (it holds :data:`EXPORT_MARKER`) is cutouts, not images. Symlinked folders are
     followed, each real folder once: one that is also reached by its own path or by
     another link is listed where it is first met (real paths before links), and a link back
     up the tree ends there.
@@ -198,6 +204,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
             entries = list(os.scandir(path))
         except OSError:
             continue  # a folder that cannot be read has nothing to list
+        if prefix and any(entry.name == EXPORT_MARKER for entry in entries):
+            continue  # this tool's cutouts of the images (an export folder inside the folder): not images to annotate
         for entry in entries:
             if _hidden(entry):
                 continue

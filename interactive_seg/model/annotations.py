@@ -448,6 +448,7 @@ class Annotations(ClassList):
         from ..coco.locate import name_parts
         from ..export.cutouts import check_format
         from ..export.dataset import add_objects, copy_images, export_objects
+        from ..export.manifest import Cutouts
         from ..export.naming import image_stem
         from ..files import check_output_file, ensure_folder
         from ..labels import LabelObject
@@ -477,6 +478,9 @@ class Annotations(ClassList):
         written = export_objects(
             image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
         )
+        cutouts = Cutouts(folder)  # its cutouts from an earlier export that are not written now go
+        cutouts.covered("/".join(name_parts(file_name)), written)
+        cutouts.save()
         if coco:
             from .writers import edit_document
 
