@@ -508,3 +508,13 @@ def test_bf16_encoder_path_and_batches(model, image, tmp_path):
     batched.set_image(new[1])
     fp32.set_image(new[1])
     assert batched.cache.misses == misses and torch.allclose(batched._features, fp32._features, atol=1e-4)
+
+
+def test_a_file_cut_short_in_the_cache_is_not_a_cached_model(tmp_path):
+    """models list called a 5-byte file under the official name "cached"; the engine then
+    failed on it."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "sam_vit_b_01ec64.pth").write_bytes(b"junk\n")
+    assert not checkpoints.is_cached("vit_b", tmp_path)
+    with pytest.raises(InputError, match="not the official file's 375042383"):
+        checkpoints.find_checkpoint("vit_b", tmp_path)

@@ -74,15 +74,19 @@ def _finish(args, report) -> int:
     return report.exit_status
 
 
-def run_job(args, kept_in: str, job, *positional, **options) -> int:
-    """Run ``job(*positional, **options)`` where ``args`` say, print its report; the exit status (130 when interrupted)."""
+def run_job(args, kept_in, job, *positional, **options) -> int:
+    """Run ``job(*positional, **options)`` where ``args`` say, print its report; the exit
+    status (130 when interrupted). ``kept_in``: where finished images' results are kept
+    (None: nowhere, the job starts over)."""
     try:
         report = job(*positional, **options, cluster=cluster(args), progress=not args.quiet)
     except KeyboardInterrupt:
-        print(
-            f"interrupted; the results of finished images are kept in {kept_in}: run the same command again to go on",
-            file=sys.stderr,
+        said = (
+            f"the results of finished images are kept in {kept_in}: run the same command again to go on"
+            if kept_in is not None
+            else "nothing was written (the file is written whole at the end): run the same command again to start over"
         )
+        print(f"interrupted; {said}", file=sys.stderr)
         return 130
     return _finish(args, report)
 

@@ -391,7 +391,7 @@ def run_command(func: Callable, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted; nothing was written for the object in progress", file=sys.stderr)
+        print("interrupted; the files written before stay whole, and the one in progress was not written", file=sys.stderr)
         return 130
 
 

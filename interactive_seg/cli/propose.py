@@ -40,7 +40,7 @@ def cmd_propose(args) -> int:
     boxes = [parse_box(text) for text in args.box or ()]
     return run_job(
         args,
-        "nothing (the file is written at the end)",
+        None,  # (nothing is kept: the file is written whole at the end)
         propose_images,
         args.path,
         args.out,
