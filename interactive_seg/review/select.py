@@ -41,8 +41,9 @@ def _open(coco, images) -> tuple:
     else:
         images_dir = Path(images)
         if not images_dir.is_dir():
+            what = "is a file, not a folder" if images_dir.exists() else "does not exist"
             raise InputError(
-                f"The images folder {str(images_dir)!r} does not exist; point images at the folder of the COCO file's images."
+                f"The images folder {str(images_dir)!r} {what}; point images at the folder of the COCO file's images."
             )
     if doc is None:  # an image record without a size gets it from its file
         doc = read_document(file, image_size=size_finder(images_dir))
