@@ -391,7 +391,9 @@ def run_command(func: Callable, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted; the files written before stay whole, and the one in progress was not written", file=sys.stderr)
+        print(
+            "interrupted; the files written before stay whole, and the one in progress was not written", file=sys.stderr
+        )
         return 130
 
 

@@ -81,6 +81,7 @@ class Changes:
         if change.classes_changed:
             widget.classes.refresh()
         widget._show_object_list()
+        widget.proposals.object_changed(change)  # Ctrl+Z of an accepted proposal opens it again
         widget._hover()
         if widget.session is not None and isinstance(widget._key, str):
             widget.images.update_count(widget._key)

@@ -99,6 +99,10 @@ class ClassList(QGroupBox):
         self.list.setCurrentRow(names.index(current) if current in names else 0)
         self.list.blockSignals(False)
 
+    def names(self) -> list:
+        """The classes the list shows, top to bottom."""
+        return [self.list.item(row).text() for row in range(self.list.count())]
+
     def current(self) -> Optional[str]:
         item = self.list.currentItem()
         return item.text() if item is not None else None
@@ -108,7 +112,13 @@ class ClassList(QGroupBox):
             self.list.setCurrentRow(self.model.classes.index(name))
 
     def add(self, name: Optional[str] = None) -> Optional[str]:
-        """Add a class (``"class N"`` without a name) and select it; None when refused."""
+        """Add a class (``"class N"`` without a name) and select it; None when refused (a
+        read-only folder session, which could not save it, as it cannot save a rename)."""
+        session = getattr(self.model, "session", None)
+        if session is not None and session.read_only:
+            self._warn(f"Not added: {session.read_only_reason}")
+            self._say("Read-only: no class was added; classes can be added in the window that saves this folder.")
+            return None
         try:
             name = self.model.add_class(name)
         except InputError as exc:

@@ -43,6 +43,7 @@ class ExportDialog(QDialog):
         folder_scope: bool = False,
         own_coco: Optional[Path] = None,
         image: Optional[tuple] = None,
+        session_folder: Optional[Path] = None,
     ):
         super().__init__(parent)
         self.own_coco = own_coco  # a folder session's COCO file: never an export's target
@@ -56,7 +57,7 @@ class ExportDialog(QDialog):
             "(the same category and annotation ids); the current image: its objects alone"
         )
         form.addRow("Export", self.scope)
-        self.folder = QLineEdit(str(Path.cwd() / "cutouts"))
+        self.folder = QLineEdit(str(default_output(session_folder)))
         browse = QPushButton("Choose...")
         browse.clicked.connect(
             lambda: self.folder.setText(QFileDialog.getExistingDirectory(self, "Output folder") or self.folder.text())
@@ -88,12 +89,11 @@ class ExportDialog(QDialog):
         # folder (a file chosen to add to was replaced by a folder export that reused it)
         self._cocos = {scope: "" for scope in SCOPES}
         self._scope_shown = self.scope.currentText()
+        self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
+        self._polygons = False  # the choice for the current image, kept while the whole folder is chosen
+        self.polygons.toggled.connect(lambda on: self.polygons.isEnabled() and setattr(self, "_polygons", on))
         self.scope.currentTextChanged.connect(self._scope_changed)
         self._scope_changed()
-        self.polygons = QCheckBox("COCO polygons (RLE where polygons would lie)")
-        self.polygons.setToolTip(
-            "For images outside a folder session: a folder session's objects go into COCO as its file keeps them"
-        )
         form.addRow(self.polygons)
         if settings:
             self.restore(settings)
@@ -122,6 +122,21 @@ class ExportDialog(QDialog):
         # wide enough to read the hint whole (it was cut after "optional: where the folder's COC")
         wide = self.coco.fontMetrics().horizontalAdvance(hint) + 24
         self.coco.setMinimumWidth(max(self.coco.minimumWidth(), wide))
+        self._set_polygons(self._polygons)
+
+    def _set_polygons(self, on: bool) -> None:
+        """The polygons box: ``on`` for the current image; off and disabled for the whole
+        folder, whose COCO file is the session's, copied as it is saved (RLE masks)."""
+        self._polygons = bool(on)
+        folder = self.scope.currentText() == SCOPES[0]
+        self.polygons.setEnabled(not folder)
+        self.polygons.setChecked(self._polygons and not folder)
+        self.polygons.setToolTip(
+            "Off for the whole folder: its COCO file is a copy of the folder's own file as it is saved, "
+            "with RLE masks. Export the current image to write polygons."
+            if folder
+            else "Write each object's outline as COCO polygons; RLE is kept where polygons would change the mask."
+        )
 
     def accept(self) -> None:
         """OK: choices that cannot be exported (no output folder, a colour that is no colour,
@@ -191,14 +206,15 @@ class ExportDialog(QDialog):
             "feather": self.feather.value(),
             "suffix": self.format.currentText(),
             "coco": self.coco.text().strip() or None,
-            "polygons": self.polygons.isChecked(),
+            "polygons": self.polygons.isChecked() and self.polygons.isEnabled(),
         }
 
     def kept(self) -> dict:
         """What the folder remembers: :meth:`values`, and the COCO file of each scope."""
         self._cocos[self._scope_shown] = self.coco.text()
         scopes = {SCOPES[0]: "folder", SCOPES[1]: "image"}
-        return dict(self.values(), cocos={scopes[k]: v.strip() for k, v in self._cocos.items()})
+        kept = dict(self.values(), polygons=self._polygons)  # (the choice for an image, kept for the folder too)
+        return dict(kept, cocos={scopes[k]: v.strip() for k, v in self._cocos.items()})
 
     def restore(self, settings: dict) -> None:
         """Fill the dialog with ``settings`` (what :meth:`values` gave last time); an
@@ -230,7 +246,7 @@ class ExportDialog(QDialog):
         if isinstance(settings.get("crop"), bool):
             self.crop.setChecked(settings["crop"])
         if isinstance(settings.get("polygons"), bool):
-            self.polygons.setChecked(settings["polygons"])
+            self._set_polygons(settings["polygons"])
         cocos = settings.get("cocos")
         if isinstance(cocos, dict):
             for scope, key in ((SCOPES[0], "folder"), (SCOPES[1], "image")):
@@ -239,6 +255,19 @@ class ExportDialog(QDialog):
         elif isinstance(settings.get("coco"), str):  # (as kept before the scopes had their own)
             self._cocos[self.scope.currentText()] = settings["coco"]
         self.coco.setText(self._cocos[self.scope.currentText()])
+
+
+def default_output(session_folder: Optional[Path] = None) -> Path:
+    """Where cutouts go unless the annotator chooses: ``cutouts`` in the working folder, or
+    for a folder session, when that would be inside the session's folder (whose images would
+    then include the cutouts), ``<folder>_export`` beside it."""
+    out = Path.cwd() / "cutouts"
+    if session_folder is None:
+        return out
+    folder = Path(session_folder).resolve()
+    if out.resolve() == folder or folder in out.resolve().parents:
+        return folder.parent / f"{folder.name}_export"
+    return out
 
 
 def _colour(text: str) -> tuple:

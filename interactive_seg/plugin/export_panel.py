@@ -115,8 +115,9 @@ class Exporter:
         own = session.path if session is not None else None
         widget.jobs.finish()  # (an Accept still running: its object counts)
         image = (widget._image_layer.name, len(widget.model.objects(widget._key))) if widget._key is not None else None
+        folder = session.folder if session is not None else None
         dialog = self.dialog = ExportDialog(
-            widget, self.settings(), folder_scope=session is not None, own_coco=own, image=image
+            widget, self.settings(), folder_scope=session is not None, own_coco=own, image=image, session_folder=folder
         )
         if dialog.exec():
             self.keep_settings(dialog.kept())

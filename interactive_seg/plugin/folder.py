@@ -140,8 +140,7 @@ class Folder:
         if unreadable:  # (after the first image: showing it settles older warnings)
             said = f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}"
             widget._warn("\n".join([said, *self._passed()]), toast=said)
-        if session.read_only:  # said last, so that it stays on the status line
-            widget._warn(session.read_only_reason)
+        if session.read_only:  # said once, last, so that it stays on the status line (the title says READ-ONLY)
             widget._say(f"Read-only: {session.read_only_reason}")
 
     def image_row(self, image_combo):
@@ -202,14 +201,14 @@ class Folder:
         kind = "READ-ONLY" if self.session.read_only else "Folder"
         return f"{kind}: {name} ({count} image{'' if count == 1 else 's'})"
 
-    def cannot_save(self) -> bool:
+    def cannot_save(self, what: str = "nothing was changed; the prompts stay") -> bool:
         """True (and says why) when the image shown belongs to a read-only folder session:
-        a change there could not be saved, so none is made and the prompts stay."""
+        a change there could not be saved, so none is made; ``what``: what that means here."""
         session, widget = self.session, self.widget
         if session is None or not session.read_only or widget._key not in session.images:
             return False
         widget._warn(f"Not saved: {session.read_only_reason}")  # whole, above the status line
-        widget._say("Read-only: nothing was changed; the prompts stay.")
+        widget._say(f"Read-only: {what}.")
         return True
 
     def chosen(self, name: str) -> None:

@@ -16,13 +16,25 @@ own layer controls do.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Optional
 
-from qtpy.QtCore import QEvent, QObject, Qt
+from qtpy.QtCore import QEvent, QObject, Qt, QTimer
 from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
-__all__ = ["KEYS", "KEYS_HELP", "KeyRouter", "bind_on_canvas", "guard_wheel", "key_of", "parse", "widget_actions"]
+__all__ = [
+    "KEYS",
+    "KEYS_HELP",
+    "KeyRouter",
+    "bind_on_canvas",
+    "enter_to_canvas",
+    "focus_canvas",
+    "guard_wheel",
+    "key_of",
+    "parse",
+    "widget_actions",
+]
 
 #: Keys of the widget, wherever focus is in the window (except while text is typed into a
 #: text field: see :class:`KeyRouter`). napari's own layer shortcuts take A (select all
@@ -133,6 +145,46 @@ def bind_on_canvas(viewer, actions: dict) -> None:
     for name, action in actions.items():
         if name != "toggle_point":
             viewer.bind_key(KEYS[name], lambda v, action=action: action(), overwrite=True)
+
+
+def focus_canvas(viewer) -> bool:
+    """The keyboard focus to napari's canvas, where its key bindings run; False without one
+    (a headless viewer, or a later napari whose Qt viewer, private, moved)."""
+    try:
+        with warnings.catch_warnings():  # napari warns of the private path; it is checked here
+            warnings.simplefilter("ignore", FutureWarning)
+            native = viewer.window._qt_viewer.canvas.native
+    except AttributeError:
+        return False
+    native.setFocus()
+    return True
+
+
+class _EnterToCanvas(QObject):
+    def __init__(self, field: QWidget, viewer, then: Optional[Callable]):
+        super().__init__(field)
+        self.viewer, self.then = viewer, then
+        field.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.KeyPress and key_of(event) == (
+            Qt.Key.Key_Return,
+            Qt.KeyboardModifier.NoModifier,
+        ):
+            QTimer.singleShot(0, self._entered)  # after the field took the Enter (a spin box reads its text)
+        return False
+
+    def _entered(self) -> None:
+        focus_canvas(self.viewer)
+        if self.then is not None:
+            self.then()
+
+
+def enter_to_canvas(field: QWidget, viewer, then: Optional[Callable] = None) -> None:
+    """Enter in ``field`` (a text field or spin box) ends the entry: the keys go back to
+    napari's canvas (the layers' keys, such as A over a proposal, work at once), and
+    ``then()`` runs, if given."""
+    _EnterToCanvas(field, viewer, then)
 
 
 def _is_canvas(widget: QWidget) -> bool:

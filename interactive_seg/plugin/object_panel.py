@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QEvent, Qt
 from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -63,6 +63,8 @@ class ObjectPanel(QGroupBox):
         self.list.setMinimumHeight(70)
         self.list.setMaximumHeight(140)
         self.list.itemDoubleClicked.connect(lambda _: widget.edit_selected())
+        self.list.setToolTip("Enter or a double-click edits the object chosen; Delete deletes it (Ctrl+Z undoes).")
+        self.list.installEventFilter(self)  # Delete and Enter, as the buttons below
         layout.addWidget(self.list)
         form = narrow_form()
         self.review_filter = QComboBox()
@@ -85,6 +87,18 @@ class ObjectPanel(QGroupBox):
             layout, ("Edit", widget.edit_selected), ("Delete", widget.delete_selected)
         )
 
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        """In the list: Delete (or Backspace) deletes the object chosen, Enter edits it."""
+        if obj is self.list and event.type() == QEvent.Type.KeyPress and self.list.currentItem() is not None:
+            key, plain = event.key(), not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if plain and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.widget.delete_selected()
+                return True
+            if plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.widget.edit_selected()
+                return True
+        return super().eventFilter(obj, event)
+
     def _colour_by_changed(self, colour_by: str) -> None:
         self.widget.canvas.colour_by = colour_by
         self.refresh()
@@ -99,7 +113,7 @@ class ObjectPanel(QGroupBox):
         missing = sorted(set(objects.classes.values()) - set(model.classes))
         for name in missing:
             model.add_class(name)
-        if missing:
+        if missing or widget.classes.names() != list(model.classes):  # (an accepted proposal's new phrase)
             widget.classes.refresh()
         widget.canvas.colour_objects(objects, model.class_colours)
         self.list.clear()
@@ -156,7 +170,9 @@ class ObjectPanel(QGroupBox):
         if object_id is None or object_id not in widget.model.objects(widget._key):
             widget._warn(f"Point at an object on the canvas to mark it {state}.")
             return
-        if widget._cannot_save():
+        if widget._cannot_save(
+            f"the verdict cannot be saved in this window, so object {object_id} keeps the one it had"
+        ):
             return
         try:
             change = widget.model.set_review(widget._key, object_id, state)

@@ -23,7 +23,7 @@ from qtpy.QtCore import QCoreApplication, QEventLoop, QThread
 
 from .. import get_engine
 from ..engines import Result
-from ..provenance import engine_record, image_record, prompts_record
+from ..provenance import engine_record, image_record, make_record, prompts_record
 
 __all__ = ["Preview", "PreviewRunner"]
 
@@ -67,6 +67,15 @@ class Preview:
     def __post_init__(self):
         if self.edge is None and self.mask is not None:
             self.edge = outline(np.asarray(self.mask, bool), outline_width(self.shape))
+
+    def record(self, previous: Optional[dict] = None) -> Optional[dict]:
+        """The provenance record of the object this preview makes (``previous``: the edited
+        object's record); None for a mask no engine made here (an object loaded for editing
+        and accepted as it was). Its parts, the image's hash included, were made in the worker."""
+        if self.made_by is None:
+            return None
+        engine, prompts, image = self.made_by
+        return make_record(engine, prompts, image, previous=previous)
 
     @classmethod
     def of(cls, mask: np.ndarray, result: Optional[Result] = None) -> Preview:

@@ -52,6 +52,7 @@ from ..errors import InputError
 from ..proposals import get_proposer
 from ..proposals.base import iou
 from . import layers as L
+from .keys import enter_to_canvas
 from .object_panel import narrow_form
 
 __all__ = ["KEEP_IMAGES", "OVERLAP", "ProposePanel"]
@@ -97,8 +98,10 @@ class ProposePanel(QGroupBox):
         self.proposals: list = []
         self.states: list = []  # "open", "accepted", "rejected", or "overlaps N"
         self.labels: list = []  # the class each proposal becomes ("" = the current class)
+        self.made: dict = {}  # proposal index -> the id of the object it became (Ctrl+Z reopens it)
+        self._waiting: list = []  # proposals accepted in a worker (a large image): their ids to come
         self.key = None  # the image the proposals shown belong to
-        self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels)
+        self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels, made)
         self.worker = None
         self._painted = None  # (layer, its data, box): where the layer has proposals' pixels
         self._keys_on = False  # A, X, Shift+A, Shift+X bound on the widget's layers
@@ -128,6 +131,9 @@ class ProposePanel(QGroupBox):
         self.min_score = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
         form.addRow("Accept above", self.min_score)
         layout.addLayout(form)
+        # Enter in a field gives the keys back to the canvas (A, X... judge there); in Find it also proposes
+        for field in (self.text, self.concept_model, self.show_above, self.min_score):
+            enter_to_canvas(field, self.viewer, self.propose if field is self.text else None)
         row = QHBoxLayout()
         self.propose_button = QPushButton("Propose")
         self.propose_button.clicked.connect(self.propose)
@@ -184,7 +190,8 @@ class ProposePanel(QGroupBox):
         if key == self.key:
             return
         self._keep()
-        self.proposals, self.states, self.labels = self.kept.pop(key, ([], [], []))
+        self.proposals, self.states, self.labels, self.made = self.kept.pop(key, ([], [], [], {}))
+        self._waiting = []
         self.key = key
         self._draw_all()
         self._fill_list()
@@ -192,7 +199,7 @@ class ProposePanel(QGroupBox):
 
     def _keep(self) -> None:
         if self.key is not None and self.proposals:
-            self.kept[self.key] = (self.proposals, self.states, self.labels)
+            self.kept[self.key] = (self.proposals, self.states, self.labels, self.made)
             self.kept.move_to_end(self.key)
             while len(self.kept) > KEEP_IMAGES:
                 self.kept.popitem(last=False)
@@ -210,6 +217,7 @@ class ProposePanel(QGroupBox):
                 name=L.EXAMPLES, edge_color="cyan", face_color="transparent", edge_width=max(2, max(shape[:2]) // 300)
             )
             L.restack(self.viewer, self.widget._image_layer)
+            self._judging(force=True)  # A, X, Shift+A, Shift+X on it too while proposals are open
         self.viewer.layers.selection.active = layer
         layer.mode = "add_rectangle"
         self.widget._say("Draw a box round each example of what to find, then Propose (with a phrase or without).")
@@ -309,10 +317,11 @@ class ProposePanel(QGroupBox):
         states = list(states) if states is not None else [self._overlap(p, key) or "open" for p in found]
         labels = [p.label if phrase is None else phrase for p in found]
         if key != self.widget._key:
-            self.kept[key] = (found, states, labels)
+            self.kept[key] = (found, states, labels, {})
             self.widget._say(f"{len(found)} proposals for another image: shown when you go back to it.")
             return
         self.proposals, self.states, self.labels, self.key = found, states, labels, key
+        self.made, self._waiting = {}, []
         self._draw_all(painted)
         self._fill_list()
         self._judging()
@@ -462,6 +471,10 @@ class ProposePanel(QGroupBox):
         )
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return False
+        if change is Ellipsis:
+            self._waiting.append(index)  # its object's id comes with the change (object_changed)
+        else:
+            self.made[index] = change.object_id
         self.states[index] = "accepted"
         if redraw:
             self._redraw([index])
@@ -471,6 +484,30 @@ class ProposePanel(QGroupBox):
         if self.states[index] == "open":
             self.states[index] = "rejected"
             self._redraw([index])
+            self.widget._say(f"Rejected proposal {index + 1}.")
+
+    def object_changed(self, change) -> None:
+        """An object change on the image shown: Ctrl+Z of an accepted proposal opens it again
+        (drawn, A accepts it again); Ctrl+Shift+Z accepts it again."""
+        if change.action != "accept" or change.image != self.key or not self.proposals:
+            return
+        if change.how == "done":  # accepted in a worker: which proposal it was, by its box
+            for index in self._waiting:
+                if self.proposals[index].bbox == change.bbox:
+                    self._waiting.remove(index)
+                    self.made[index] = change.object_id
+                    return
+            return
+        index = next((i for i, made in self.made.items() if made == change.object_id), None)
+        if index is None:
+            return
+        if change.how == "undone" and self.states[index] == "accepted":
+            self.states[index] = "open"
+        elif change.how == "redone" and self.states[index] == "open":
+            self.states[index] = "accepted"
+        else:
+            return
+        self._redraw([index])
 
     def accept_under_cursor(self) -> bool:
         index = self.under_cursor()
@@ -506,6 +543,13 @@ class ProposePanel(QGroupBox):
         before = list(self.states)
         self.states = ["rejected" if s == "open" else s for s in self.states]
         self._redraw_changed(before)
+        count = sum(a != b for a, b in zip(before, self.states))
+        if count:
+            self.widget._say(
+                f"Rejected the {count} proposals left open." if count > 1 else "Rejected the last open proposal."
+            )
+        else:
+            self.widget._say("No proposal was left open, so none was rejected.")
 
     def _redraw_changed(self, before: list) -> None:
         """Redraw after many proposals changed: the region of all that did at once."""

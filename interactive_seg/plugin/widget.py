@@ -22,7 +22,6 @@ from qtpy.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import InputError
 from ..model.annotations import Annotations
-from ..provenance import make_record
 from . import layers as L
 from .canvas import Canvas
 from .changes import Changes
@@ -221,8 +220,8 @@ class SegmentationWidget(QWidget):
         """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
         self.folder.open(session)
 
-    def _cannot_save(self) -> bool:
-        return self.folder.cannot_save()
+    def _cannot_save(self, what: str = "nothing was changed; the prompts stay") -> bool:
+        return self.folder.cannot_save(what)
 
     def step_image(self, step: int) -> None:
         """Go to the next (+1) or previous (-1) image of the folder."""
@@ -377,6 +376,11 @@ class SegmentationWidget(QWidget):
             self._set_preview(None)
             self._say(f"No prompts. {DRAW}")
             return
+        if self._editing is not None and prompts.box is None and not prompts.has_marks:
+            self.runner.invalidate()  # every prompt of the edit undone: the object as it was, no engine call
+            self._accept_next = False
+            self._show_edited()
+            return
         engine = self._engine_or_say_why()
         if engine is not None:
             self.runner.request(engine, self._image, prompts)
@@ -461,7 +465,8 @@ class SegmentationWidget(QWidget):
         if self._cannot_save():
             return None
         category = self.current_class()
-        record = self._record(preview)
+        editing = self._editing is not None and preview.made_by is not None
+        record = preview.record(self.model.provenance(self._key, self._editing) if editing else None)
         if self._editing is not None:
             change = self._apply(
                 self.model.replace,
@@ -500,16 +505,6 @@ class SegmentationWidget(QWidget):
                 f"go back to {name} and draw the object again."
             )
 
-    def _record(self, preview: Preview) -> Optional[dict]:
-        """The provenance record of the object ``preview`` makes (None for a preview no
-        engine made here: an object loaded for editing and accepted as it was). Its parts,
-        the image's hash included, were made in the engine's worker (:mod:`.preview`)."""
-        if preview.made_by is None or self._image is None:
-            return None
-        engine, prompts, image = preview.made_by
-        previous = self.model.provenance(self._key, self._editing) if self._editing is not None else None
-        return make_record(engine, prompts, image, previous=previous)
-
     def clear(self, say: bool = True) -> None:
         """Drop the prompts and the preview (and stop editing an object); the next click is
         foreground again. ``say``: put that on the status line (Accept keeps its own line)."""
@@ -532,14 +527,19 @@ class SegmentationWidget(QWidget):
         """Load an object for editing: its mask is the prior, new prompts refine it, Accept replaces it."""
         self.jobs.finish()
         objects = self.model.objects(self._key)
-        crop, offset = objects.crop(object_id)
         self.clear()
         self._editing = object_id
         self._prior = objects.mask(object_id)
         name = objects.classes[object_id]
         self.classes.select(name)
-        self._set_preview(Preview(crop, offset, objects.shape))
+        self._show_edited()
         self._say(f"Editing object {object_id} ({name}): add prompts to refine it, Accept to replace it.")
+
+    def _show_edited(self) -> None:
+        """The edited object as it is, as the preview: Accept keeps its mask (and the class chosen)."""
+        objects = self.model.objects(self._key)
+        crop, offset = objects.crop(self._editing)
+        self._set_preview(Preview(crop, offset, objects.shape))
 
     def edit_selected(self) -> None:
         object_id = self.selected_object()
@@ -549,7 +549,7 @@ class SegmentationWidget(QWidget):
         self.edit(object_id)
 
     def delete(self, object_id: int) -> None:
-        if self._cannot_save():
+        if self._cannot_save(f"object {object_id} cannot be deleted in this window, so it stays"):
             return
         self._apply(self.model.delete, self._key, object_id)  # an edited object that goes: _changed clears
 
