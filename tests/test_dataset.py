@@ -500,3 +500,81 @@ def test_an_export_folder_inside_the_folder_is_not_listed_as_images(annotated):
     iseg.export_dataset(annotated / "annotations.coco.json", annotated, annotated / "cutouts")
     assert list_images(annotated).images == ["sub1/a.png", "sub2/a.png", "b.png"]
     assert sorted(Session.open(annotated, mode="read").images) == ["b.png", "sub1/a.png", "sub2/a.png"]
+
+
+def test_two_folders_exported_into_one_keep_each_others_cutouts(tmp_path):
+    """The record named an image by its relative path: b/a.png's export (no objects) removed
+    a/a.png's cutout."""
+    pytest.importorskip("distributed")
+    for name, objects in (("one", 1), ("two", 0)):
+        folder = tmp_path / name
+        picture(folder / "a.png")
+        doc = CocoDocument()
+        image = doc.add_image("a.png", 40, 30)
+        for _ in range(objects):
+            doc.add_annotation(image["id"], square(), "cup")
+        doc.save(folder / "annotations.coco.json")
+    out = tmp_path / "cutouts"
+    assert main(["batch", "export", str(tmp_path / "one"), "--out", str(out), "--workers", "0", "-q"]) == 0
+    assert main(["batch", "export", str(tmp_path / "two"), "--out", str(out), "--workers", "0", "-q"]) == 0
+    iseg.export_dataset(tmp_path / "two" / "annotations.coco.json", tmp_path / "two", out)
+    assert pngs(out) == ["a_cup-1.png"]
+
+
+def test_an_export_killed_while_writing_leaves_no_cutout_the_next_cannot_remove(tmp_path):
+    from interactive_seg.export.manifest import Cutouts
+
+    image = picture(tmp_path / "a.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    first = Cutouts(out)
+    first.planned(image, [out / "a_cup-1.png", out / "a_cup-2.png"])
+    first.save()
+    (out / "a_cup-1.png").write_bytes(b"1")
+    (out / "a_cup-2.png").write_bytes(b"2")  # killed here: never covered
+    again = Cutouts(out)
+    assert again.covered(image, [out / "a_cup-1.png"]) == [out / "a_cup-2.png"]
+    assert pngs(out) == ["a_cup-1.png"]
+
+
+def test_no_cutout_is_written_over_a_photograph_of_the_export(tmp_path):
+    folder = tmp_path / "photos"
+    picture(folder / "a.png")
+    picture(folder / "a_cup-1.png", 200)  # a photograph named like a cutout
+    doc = CocoDocument()
+    doc.add_annotation(doc.add_image("a.png", 40, 30)["id"], square(), "cup")
+    doc.add_image("a_cup-1.png", 40, 30)
+    doc.save(folder / "annotations.coco.json")
+    before = (folder / "a_cup-1.png").read_bytes()
+    with pytest.raises(InputError, match="would be written over that image"):
+        iseg.export_dataset(folder / "annotations.coco.json", folder, folder)
+    assert (folder / "a_cup-1.png").read_bytes() == before
+
+
+def test_photographs_in_a_folder_an_export_wrote_into_stay_listed(annotated):
+    """The whole folder was left out: its own photographs vanished from the session."""
+    iseg.export_dataset(annotated / "annotations.coco.json", annotated, annotated / "sub1")
+    assert list_images(annotated).images == ["sub1/a.png", "sub2/a.png", "b.png"]
+
+
+def test_the_widget_names_a_session_image_as_the_folder_export_does(tmp_path):
+    root = tmp_path / "root"
+    doc = CocoDocument()
+    for name in ("x.png", "x.jpg"):
+        picture(root / name)
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
+    doc.save(root / "annotations.coco.json")
+    model = Annotations(session=Session.open(root))
+    for name in ("x.png", "x.jpg"):
+        image = iseg.read_image(root / name)
+        model.open(name, image.shape[:2], file_name=name)
+        model.export(name, image, tmp_path / "out")
+    assert pngs(tmp_path / "out") == ["x_jpg_cup-1.png", "x_png_cup-1.png"]
+
+
+def test_an_avif_whose_major_brand_is_mif1_is_an_image(tmp_path):
+    from interactive_seg.files import looks_like_image
+
+    (tmp_path / "a.avif").write_bytes(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf" + bytes(16))
+    (tmp_path / "b.avif").write_bytes(b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heicmiaf" + bytes(16))
+    assert looks_like_image(tmp_path / "a.avif") and not looks_like_image(tmp_path / "b.avif")

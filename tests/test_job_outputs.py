@@ -152,3 +152,15 @@ def test_an_image_name_that_is_not_utf8_on_disk_goes_through_every_job(tmp_path)
     assert len(list((tmp_path / "cut").glob("*.png"))) == 1
     pytest.importorskip("matplotlib")
     assert cli("review", coco, "--out", tmp_path / "sheet.png", "-q") == 0
+
+
+def test_a_refused_propose_says_nothing_is_kept(tmp_path):
+    """It said "the work done is kept", and the rerun computed every image again."""
+    from interactive_seg.model.writers import save_bytes
+
+    out = tmp_path / "proposals.json"
+    seen = check_not_held(out)
+    out.write_text("[]")  # another program, meanwhile
+    with pytest.raises(InputError, match="nothing of this run is kept"):
+        save_bytes(b"[1]", out, unchanged_since=seen)
+    assert out.read_text() == "[]"

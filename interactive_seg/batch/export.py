@@ -18,7 +18,7 @@ from .. import __version__
 from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
-from ..export.manifest import Cutouts
+from ..export.manifest import Cutouts, refuse_over_images
 from ..files import check_json_output, check_output_file, ensure_folder, read_image
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
@@ -183,13 +183,15 @@ def export_folder(
             found = locate(image["file_name"])
             todo.append((image, anns, found if found is not None else folder / str(image["file_name"]), relative))
         else:
-            without_objects.append(relative)
+            found = locate(image["file_name"])
+            if found is not None:  # (its cutouts from an earlier export into --out go)
+                without_objects.append(found)
     stems = image_stems(
         (relative for _, _, _, relative in todo),
         {relative: [document.category_name(a["category_id"]) for a in anns] for _, anns, _, relative in todo},
     )
     tasks = []
-    files_of = {}  # task key -> (the image's relative path, the cutouts it writes)
+    files_of = {}  # task key -> (the image's file, the cutouts it writes)
     for image, anns, image_path, relative in todo:
         names = object_names(stems[relative], [document.category_name(a["category_id"]) for a in anns], "")
         payload = {
@@ -205,16 +207,23 @@ def export_folder(
             path
         )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
         tasks.append(Task(key, str(image["file_name"]), payload))
-        files_of[key] = (relative, [out / f"{name}{spec['suffix']}" for name in names])
+        files_of[key] = (image_path, [out / f"{name}{spec['suffix']}" for name in names])
+    refuse_over_images(
+        (f for _, files in files_of.values() for f in files), (locate(im["file_name"]) for im in document.images)
+    )
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         raise InputError(
             f"None of the {len(tasks)} annotated images of {str(path)!r} is in {str(folder)!r}; is it the folder they were annotated in?"
         )
 
     report = Report("export", images=len(tasks))
+    cutouts = Cutouts(out)  # an image exported again: its files from before that are not written now go
+    for image_path, files in files_of.values():
+        cutouts.planned(image_path, files)
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")
     with Runner(cluster) as runner:
         ensure_folder(out)
+        cutouts.save()
         seconds = {"task": 0.0}
 
         finished = [0]
@@ -237,9 +246,8 @@ def export_folder(
         report.timings = seconds
     failed = {f.item for f in report.failures}
     made = 0
-    cutouts = Cutouts(out)  # an image exported again: its files from before that are not written now go
-    for relative in without_objects:
-        cutouts.covered(relative, [])
+    for found in without_objects:
+        cutouts.covered(found, [])
     for task in tasks:
         if task.label in failed:
             continue

@@ -16,7 +16,7 @@ from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
 from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
-from .manifest import Cutouts
+from .manifest import Cutouts, refuse_over_images
 from .naming import image_stems, object_names
 
 __all__ = ["export_objects", "export_dataset", "add_objects", "copy_images", "PartialExport"]
@@ -242,30 +242,46 @@ def export_dataset(
         relative.values(),
         {relative[record["id"]]: [doc.category_name(a["category_id"]) for a in anns] for record, anns in todo},
     )
+    targets = {
+        record["id"]: [
+            out_dir / name
+            for name in object_names(
+                stems[relative[record["id"]]], [doc.category_name(a["category_id"]) for a in anns], suffix
+            )
+        ]
+        for record, anns in todo
+    }
+    refuse_over_images((t for files in targets.values() for t in files), (locate(r["file_name"]) for r in doc.images))
     written, failures = [], []
     cutouts = Cutouts(out_dir)  # an image exported again: its files from before that are not written now go
-    for record in doc.images:
-        if record["id"] not in relative:  # (no objects now: its earlier cutouts go)
-            cutouts.covered(locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"])), [])
-    for done, (record, anns) in enumerate(todo, start=1):
-        size = doc.image_size(record["id"])
-        try:
-            image = read_image(located[record["id"]], expect=size, coco=coco_path)
-            if image.shape[:2] != size:
-                raise InputError(
-                    f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
-                    f"{record['width']} x {record['height']}; point --images at the images the file was made for."
-                )
-        except InputError as exc:  # one bad image does not stop the others
-            failures.append((str(record["file_name"]), str(exc)))
-        else:
-            objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
-            files = export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
-            cutouts.covered(relative[record["id"]], files)
-            written += files
-        if progress is not None:
-            progress(done, len(todo), str(record["file_name"]))
+    for record, _ in todo:
+        cutouts.planned(located[record["id"]], targets[record["id"]])
     cutouts.save()
+    try:
+        for record in doc.images:
+            found = None if record["id"] in relative else locate(record["file_name"])
+            if found is not None:  # (no objects now: its earlier cutouts go)
+                cutouts.covered(found, [])
+        for done, (record, anns) in enumerate(todo, start=1):
+            size = doc.image_size(record["id"])
+            try:
+                image = read_image(located[record["id"]], expect=size, coco=coco_path)
+                if image.shape[:2] != size:
+                    raise InputError(
+                        f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
+                        f"{record['width']} x {record['height']}; point --images at the images the file was made for."
+                    )
+            except InputError as exc:  # one bad image does not stop the others
+                failures.append((str(record["file_name"]), str(exc)))
+            else:
+                objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
+                files = export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+                cutouts.covered(located[record["id"]], files)
+                written += files
+            if progress is not None:
+                progress(done, len(todo), str(record["file_name"]))
+    finally:  # (an interrupted export records what it wrote)
+        cutouts.save()
     if failures:
         raise PartialExport(written, failures, len(todo))
     return written

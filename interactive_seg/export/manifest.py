@@ -4,9 +4,13 @@ folder an earlier one wrote leaves N files for N objects.
 An object deleted, or given another class, since the last export left its old cutout in the
 folder (``a_cup-2.png`` beside a renumbered ``a_cup-1.png``). Each export now records, in a
 hidden ``.interactive-seg-cutouts.json`` in the folder, the files it wrote for each image
-with their size and time; an export that covers an image again removes that image's files it
-no longer writes. Only files this tool wrote, and that nobody changed since, are removed;
-images the export does not cover (another folder's, filtered out) keep theirs.
+(keyed by the real path of the image's file, so two folders' ``a.png`` are two images) with
+their size and time; an export that covers an image again removes that image's files it no
+longer writes. Only files this tool wrote, and that nobody changed since, are removed (a
+file an export planned but did not finish, killed, counts as this tool's);
+images the export does not cover (another folder's, filtered out) keep theirs. The folder
+listing leaves the recorded cutouts out (:func:`~interactive_seg.files.listing.export_record`).
+No cutout is ever written over one of the images being exported (:func:`refuse_over_images`).
 """
 
 from __future__ import annotations
@@ -19,11 +23,33 @@ from typing import Optional
 
 from ..errors import InputError
 from ..files import write_bytes_atomic
-from ..files.listing import EXPORT_MARKER
+from ..files.listing import EXPORT_MARKER, export_record
 
-__all__ = ["MANIFEST", "Cutouts"]
+__all__ = ["MANIFEST", "Cutouts", "source_key", "refuse_over_images"]
 
-MANIFEST = EXPORT_MARKER  # (the folder listing knows it: an export folder's cutouts are not images to annotate)
+MANIFEST = EXPORT_MARKER
+
+
+def source_key(image_path) -> str:
+    """How the record names an image: the real path of its file."""
+    return os.path.realpath(os.fspath(image_path))
+
+
+def refuse_over_images(targets: Iterable, images: Iterable) -> None:
+    """InputError, before anything is written, when a cutout would be written over one of
+    the dataset's images (an output folder that holds the photographs, one of them named
+    like a cutout). ``images`` (their files; None for one not found) is read only when a
+    target file exists already."""
+    targets = [t for t in targets if os.path.lexists(t)]
+    if not targets:
+        return
+    photos = {source_key(p) for p in images if p is not None}
+    for target in targets:
+        if source_key(target) in photos:
+            raise InputError(
+                f"The cutout {str(target)!r} would be written over that image, one of those exported; "
+                "give another output folder."
+            )
 
 
 def _stamp(path: Path) -> Optional[list]:
@@ -40,28 +66,30 @@ class Cutouts:
 
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.images: dict = {}
         self._now: set = set()  # the names this export wrote: never removed as another image's
-        try:
-            data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
-            if isinstance(data, dict) and isinstance(data.get("images"), dict):
-                self.images = {str(k): v for k, v in data["images"].items() if isinstance(v, dict)}
-        except (OSError, ValueError):
-            pass  # none yet, or damaged: nothing is removed
+        self.images = export_record(self.folder)  # (none yet, or damaged: nothing is removed)
 
-    def covered(self, image: str, written: Iterable) -> list:
-        """Image ``image`` (its relative path) was exported again, its cutouts now
-        ``written`` (paths in the folder): its earlier files that are not among them, and
-        unchanged since, are removed. Returns the files removed."""
+    def planned(self, image, files: Iterable) -> None:
+        """Say, before writing them, the files an export will write for the image whose file
+        is ``image``: recorded as this tool's with no stamp yet, so that an export killed
+        while writing (no :meth:`covered`) leaves no file the next export cannot remove.
+        Call :meth:`save` after the plans, before the writing."""
+        entry = self.images.setdefault(source_key(image), {})
+        entry.update({Path(p).name: None for p in files})
+
+    def covered(self, image, written: Iterable) -> list:
+        """The image whose file is ``image`` was exported again, its cutouts now ``written``
+        (paths in the folder): its earlier files that are not among them, and unchanged
+        since, are removed. Returns the files removed."""
+        image = source_key(image)
         files = [Path(p) for p in written]
-        names = {p.name for p in files}
-        self._now |= names
+        self._now |= {p.name.casefold() for p in files}  # (a file system may ignore case)
         removed = []
         for name, stamp in self.images.get(image, {}).items():
             path = self.folder / name
-            if name in names or name in self._now or Path(name).name != name:
+            if name.casefold() in self._now or Path(name).name != name:
                 continue
-            if stamp is not None and _stamp(path) == stamp:
+            if stamp is None or _stamp(path) == stamp:  # (None: planned by an export that did not finish)
                 try:
                     path.unlink()
                     removed.append(path)

@@ -3,6 +3,7 @@ include / exclude globs, hidden files skipped, symlinked folders followed once."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -23,12 +24,27 @@ _MAGIC = (
     b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"RIFF",
     b"\x00\x00\x00\x0cjP  ", b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"GIF87a", b"GIF89a",
 )  # fmt: skip
-_AVIF = (b"ftypavif", b"ftypavis")  # an ISO media file's brand, after its first box's length
+_AVIF = (b"avif", b"avis")  # an ISO media file's brands (major or compatible), in its first box
 
 
 #: The file this tool's exports keep in their output folder (:mod:`interactive_seg.export.manifest`):
-#: a folder below the root that holds it is cutouts, not images to annotate, and is not listed.
+#: the cutouts it lists are not images to annotate, and are not listed.
 EXPORT_MARKER = ".interactive-seg-cutouts.json"
+
+
+def export_record(folder) -> dict:
+    """The record of the cutouts this tool's exports wrote in ``folder``: image (the real
+    path of its file) -> {cutout file name: [size, modification time in ns]}; empty when
+    there is none or it is damaged."""
+    try:
+        with open(os.path.join(folder, EXPORT_MARKER), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    images = data.get("images") if isinstance(data, dict) else None
+    if not isinstance(images, dict):
+        return {}
+    return {str(k): v for k, v in images.items() if isinstance(v, dict)}
 
 
 class ImageListing(NamedTuple):
@@ -40,18 +56,18 @@ class ImageListing(NamedTuple):
 
 
 def looks_like_image(path) -> bool:
-    """Whether a file starts as an image format OpenCV reads (16 bytes read; nothing decoded)."""
+    """Whether a file starts as an image format OpenCV reads (32 bytes read; nothing decoded)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no buffered file object: twice as fast
     except OSError:
         return False
     try:
-        head = os.read(fd, 16)
+        head = os.read(fd, 32)
     except OSError:
         return False
     finally:
         os.close(fd)
-    return head.startswith(_MAGIC) or head[4:12] in _AVIF
+    return head.startswith(_MAGIC) or (head[4:8] == b"ftyp" and any(brand in head[8:32] for brand in _AVIF))
 
 
 def _glob_regex(pattern: str) -> re.Pattern:
@@ -157,8 +173,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
     case); its first bytes decide whether it is an image or ``unreadable``
     (:func:`looks_like_image`). Hidden files and folders (a leading ``.``; also the hidden
     attribute on Windows) are skipped, and with them this tool's temporary files and work
-    folders; its COCO, journal and lock files are not images, and a folder an export of
-    this tool wrote into (it holds :data:`EXPORT_MARKER`) is cutouts, not images. Symlinked folders are
+    folders; its COCO, journal and lock files are not images, nor are the cutouts its
+    exports wrote (those its record in their folder lists, :data:`EXPORT_MARKER`). Symlinked folders are
     followed, each real folder once: one that is also reached by its own path or by
     another link is listed where it is first met (real paths before links), and a link back
     up the tree ends there.
@@ -204,8 +220,9 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
             entries = list(os.scandir(path))
         except OSError:
             continue  # a folder that cannot be read has nothing to list
-        if prefix and any(entry.name == EXPORT_MARKER for entry in entries):
-            continue  # this tool's cutouts of the images (an export folder inside the folder): not images to annotate
+        cutouts = set()  # this tool's cutouts of the images (an export into this folder): not images to annotate
+        if any(entry.name == EXPORT_MARKER for entry in entries):
+            cutouts = {name for files in export_record(path).values() for name in files}
         for entry in entries:
             if _hidden(entry):
                 continue
@@ -218,6 +235,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
                 if not entry.is_file():
                     continue
             except OSError:
+                continue
+            if entry.name in cutouts:
                 continue
             if entry.name[entry.name.rfind(".") :].lower() in IMAGE_SUFFIXES and (everything or keep(name)):
                 (images if looks_like_image(entry.path) else unreadable).append(name)

@@ -415,6 +415,19 @@ class Annotations(ClassList):
         entry.saved = saved
 
     # -- export --------------------------------------------------------------------------
+    def _session_stem(self, key: str) -> str:
+        """The stem the folder's export (``batch export``) gives session image ``key``: its
+        path, parted from the other annotated images' (:func:`~interactive_seg.export.image_stems`)."""
+        from ..export.naming import image_stems
+
+        doc, session = self.session.document, self.session
+        classes = {}
+        for name in session.images:
+            anns = [a for i in session.image_ids(name) for a in doc.annotations(i) if doc.has_mask(a["id"])]
+            if anns or name == key:
+                classes[name] = [doc.category_name(a["category_id"]) for a in anns]
+        return image_stems(classes, classes)[key]
+
     def export(
         self,
         key: Hashable,
@@ -434,7 +447,10 @@ class Annotations(ClassList):
         with its ids, classes and colours (:func:`~interactive_seg.export.dataset.copy_images`);
         ``coco`` is changed as its one writer (a COCO file a session holds is refused).
         The stem is the image's relative path with ``_`` for ``/`` (``sub/a.png`` -> ``sub_a``;
-        :mod:`~interactive_seg.export.naming`), so images of a folder session never share a file.
+        :mod:`~interactive_seg.export.naming`); a session's image takes the stem the folder's
+        export gives it, so images of a folder session never share a file. An image of the
+        session exported again into a folder removes its cutouts there that it no longer
+        writes (:mod:`~interactive_seg.export.manifest`); no cutout is written over the image.
 
         ``options`` go to :func:`~interactive_seg.export.cutout` (``background``, ``crop``,
         ``padding``, ``feather``, ``color``, ``blur_sigma``). ``file_name`` names the image
@@ -448,8 +464,8 @@ class Annotations(ClassList):
         from ..coco.locate import name_parts
         from ..export.cutouts import check_format
         from ..export.dataset import add_objects, copy_images, export_objects
-        from ..export.manifest import Cutouts
-        from ..export.naming import image_stem
+        from ..export.manifest import Cutouts, refuse_over_images
+        from ..export.naming import image_stem, object_names
         from ..files import check_output_file, ensure_folder
         from ..labels import LabelObject
 
@@ -473,14 +489,21 @@ class Annotations(ClassList):
                 )
             if Path(folder).exists() or Path(coco).parent.resolve() != Path(folder).resolve():  # (else made below)
                 check_output_file(coco, "The COCO file")
-        folder = ensure_folder(folder)
         items = [LabelObject(i, objects.classes[i], *objects.crop(i), objects.shape) for i in objects.ids]
-        written = export_objects(
-            image, items, folder, image_stem(file_name), suffix=suffix, progress=progress, **options
-        )
-        cutouts = Cutouts(folder)  # its cutouts from an earlier export that are not written now go
-        cutouts.covered("/".join(name_parts(file_name)), written)
-        cutouts.save()
+        source = self.session.image_path(key) if self._entry(key).in_session else None
+        # a session's image is named as the folder's export names it (two images never share a name)
+        stem = self._session_stem(key) if source is not None else image_stem(file_name)
+        targets = [Path(folder) / n for n in object_names(stem, [i.category for i in items], suffix)]
+        refuse_over_images(targets, (self.session.image_path(n) for n in self.session.images) if source else ())
+        folder = ensure_folder(folder)
+        cutouts = Cutouts(folder) if source is not None else None
+        if cutouts is not None:  # (said before the writing: a killed export leaves nothing unknown)
+            cutouts.planned(source, targets)
+            cutouts.save()
+        written = export_objects(image, items, folder, stem, suffix=suffix, progress=progress, **options)
+        if cutouts is not None:  # its cutouts from an earlier export that are not written now go
+            cutouts.covered(source, written)
+            cutouts.save()
         if coco:
             from .writers import edit_document
 

@@ -111,10 +111,11 @@ def save_document(doc: CocoDocument, path: Path, *, where: str = "", unchanged_s
 
 
 def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY) -> Path:
-    """:func:`save_document` for a file made as bytes (``propose``'s detections)."""
+    """:func:`save_document` for a file made as bytes (``propose``'s detections, of a job
+    that keeps no work: its refusal says so)."""
     path = Path(path)
     with _as_writer(path, where):
-        _check_unchanged(path, where, unchanged_since)
+        _check_unchanged(path, where, unchanged_since, kept=False)
         return write_bytes_atomic(path, data)
 
 
@@ -137,12 +138,16 @@ def _stamp(path: Path) -> Optional[tuple]:
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def _check_unchanged(path: Path, where: str, since) -> None:
+def _check_unchanged(path: Path, where: str, since, kept: bool = True) -> None:
     if since is not _ANY and _stamp(path) != since:
+        then = (
+            "the work done is kept: run the same command again to go on from the file as it is now"
+            if kept
+            else "nothing of this run is kept: run it again, or write to another file"
+        )
         raise InputError(
             f"{where or repr(str(path))} was written by another program while this ran (a window, a command or "
-            "another run); nothing was written over it, and the work done is kept: run the same command again "
-            "to go on from the file as it is now."
+            f"another run); nothing was written over it, and {then}."
         )
 
 
