@@ -171,3 +171,23 @@ def test_a_folder_export_whose_coco_path_cannot_be_written_writes_no_cutout(tmp_
         with pytest.raises(InputError, match="COCO file"):
             export_folder(folder, tmp_path / "out", coco=coco, workers=0, progress=False)
         assert not (tmp_path / "out").exists()
+
+
+def test_a_session_opened_while_a_command_line_writes_waits_for_it_and_writes(tmp_path):
+    """A window opened at the moment segment --coco held the lock was read-only for good."""
+    import threading
+
+    from interactive_seg.model.lock import FolderLock
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    coco = folder / "annotations.coco.json"
+    coco.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
+    writer = FolderLock(coco)
+    assert writer.acquire()  # the command line's moment of writing
+    threading.Timer(0.3, writer.release).start()
+    session = Session.open(folder, wait=2.0)
+    try:
+        assert not session.read_only
+    finally:
+        session.close()

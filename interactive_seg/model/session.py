@@ -38,7 +38,12 @@ from .names import ImageRecords, add_named_images
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
 from .writers import save_document
 
-__all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
+__all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES", "SESSION_WAIT"]
+
+#: Seconds a session opening waits for its folder's lock: a command line writing the COCO
+#: file (segment --coco) holds it for a moment; another window holding it for good is
+#: waited for that long before the folder opens read-only.
+SESSION_WAIT = 1.0
 
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
 
@@ -125,6 +130,7 @@ class Session:
         discard_journal: bool = False,
         compact_every: int = DEFAULT_COMPACT_EVERY,
         compact_seconds: float = DEFAULT_COMPACT_SECONDS,
+        wait: Optional[float] = None,
     ) -> Session:
         """Open a folder of images; ``annotations`` defaults to ``<folder>/annotations.coco.json``.
 
@@ -143,7 +149,9 @@ class Session:
         read-only (with a warning) when one does; ``"write"`` refuses then; ``"read"``
         never writes. Changes are folded into the COCO file after ``compact_every``
         changes, or with the first change ``compact_seconds`` after an unsaved one, and
-        on :meth:`save` and :meth:`close`.
+        on :meth:`save` and :meth:`close`. ``wait``: seconds to wait for the folder's lock
+        first (default :data:`SESSION_WAIT`): a command line that writes the file holds it
+        for a moment, and a window opened then would be read-only for good.
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -158,6 +166,7 @@ class Session:
             compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
             image_size=size_finder(folder),
+            wait=SESSION_WAIT if wait is None else wait,
         )
         if recursive:
             add_named_images(folder, store.doc, images, unreadable, include, exclude)
