@@ -578,3 +578,9 @@ def test_an_avif_whose_major_brand_is_mif1_is_an_image(tmp_path):
     (tmp_path / "a.avif").write_bytes(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf" + bytes(16))
     (tmp_path / "b.avif").write_bytes(b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heicmiaf" + bytes(16))
     assert looks_like_image(tmp_path / "a.avif") and not looks_like_image(tmp_path / "b.avif")
+
+
+def test_an_export_folder_opened_itself_lists_its_cutouts(annotated, tmp_path):
+    """It showed 0 images, with no word why."""
+    iseg.export_dataset(annotated / "annotations.coco.json", annotated, tmp_path / "out")
+    assert list_images(tmp_path / "out").images == EXPECTED

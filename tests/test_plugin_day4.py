@@ -476,3 +476,43 @@ def test_x_and_shift_x_say_what_they_did_in_place_of_shift_as_message(
     assert widget.status.text() == "Rejected the 3 proposals left open."
     click(qtbot, panel.judge_buttons[3])  # "Reject rest (Shift+X)" with none open (the key is napari's then)
     assert widget.status.text() == "No proposal was left open, so none was rejected."
+
+
+def test_two_folder_sessions_started_in_one_place_export_to_two_folders(tmp_path, monkeypatch):
+    """Both took ./cutouts: B's export went beside A's cutouts, its COCO file over A's."""
+    from interactive_seg.plugin.export_dialog import default_output
+
+    monkeypatch.chdir(tmp_path)
+    assert default_output(tmp_path / "A") == tmp_path / "A_export"
+    assert default_output(tmp_path / "B") == tmp_path / "B_export"
+    assert default_output() == tmp_path / "cutouts"  # an image outside a folder session
+
+
+def test_shift_enter_while_typing_a_phrase_proposes_and_keeps_no_object(make_napari_viewer, qtbot, tmp_path):
+    """A phrase typed with Shift still held, then Shift+Enter: the line edit let the key go
+    on to napari's window, whose Shift+Enter kept the pending box's preview as an object."""
+    from qtpy.QtCore import Qt
+
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos")
+    key(qtbot, viewer, "1", "Alt")
+    drag(qtbot, viewer, (25, 45), (95, 115))
+    wait(qtbot, widget)
+    assert widget._preview is not None and widget.object_list.count() == 0
+    find = widget.proposals.text
+    find.setFocus()
+    qtbot.keyClicks(find, "Cat")
+    qtbot.keyClick(find, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: widget.proposals.worker is None, timeout=20000)
+    assert widget.object_list.count() == 0 and find.text() == "Cat"
+
+
+def test_a_proposal_in_a_read_only_window_is_refused_before_its_class_is_made(read_only, qtbot, fake_proposals):
+    """A was tried, failed at the save, and left the phrase's class in the list."""
+    viewer, widget = read_only
+    before = list(widget.model.classes)
+    propose(qtbot, widget, "mug")
+    point_at(qtbot, viewer, widget, 0)
+    key(qtbot, viewer, "A")
+    qtbot.wait(100)
+    assert list(widget.model.classes) == before and widget.proposals.states[0] == "open"
+    assert widget.status.text() == "Read-only: proposal 1 cannot be accepted in this window, so it stays open."

@@ -152,6 +152,10 @@ def listing_order(name: str) -> tuple:
     return "\x00" + low[:cut].replace("/", "\x00\x00") + "\x00\x01" + low[cut + 1 :], name
 
 
+def _image_name(name: str) -> bool:
+    return name[name.rfind(".") :].lower() in IMAGE_SUFFIXES
+
+
 def _hidden(entry: os.DirEntry) -> bool:
     """A leading dot; on Windows also the hidden attribute."""
     if entry.name.startswith("."):
@@ -174,7 +178,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
     (:func:`looks_like_image`). Hidden files and folders (a leading ``.``; also the hidden
     attribute on Windows) are skipped, and with them this tool's temporary files and work
     folders; its COCO, journal and lock files are not images, nor are the cutouts its
-    exports wrote (those its record in their folder lists, :data:`EXPORT_MARKER`). Symlinked folders are
+    exports wrote (those its record in their folder lists, :data:`EXPORT_MARKER`) beside
+    other images: an export folder opened itself lists them. Symlinked folders are
     followed, each real folder once: one that is also reached by its own path or by
     another link is listed where it is first met (real paths before links), and a link back
     up the tree ends there.
@@ -223,6 +228,8 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
         cutouts = set()  # this tool's cutouts of the images (an export into this folder): not images to annotate
         if any(entry.name == EXPORT_MARKER for entry in entries):
             cutouts = {name for files in export_record(path).values() for name in files}
+            if not prefix and not any(_image_name(e.name) and e.name not in cutouts for e in entries):
+                cutouts = set()  # an export folder opened itself: its cutouts are the images to look at
         for entry in entries:
             if _hidden(entry):
                 continue
@@ -238,7 +245,7 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
                 continue
             if entry.name in cutouts:
                 continue
-            if entry.name[entry.name.rfind(".") :].lower() in IMAGE_SUFFIXES and (everything or keep(name)):
+            if _image_name(entry.name) and (everything or keep(name)):
                 (images if looks_like_image(entry.path) else unreadable).append(name)
     images.sort(key=listing_order)
     unreadable.sort(key=listing_order)

@@ -258,16 +258,14 @@ class ExportDialog(QDialog):
 
 
 def default_output(session_folder: Optional[Path] = None) -> Path:
-    """Where cutouts go unless the annotator chooses: ``cutouts`` in the working folder, or
-    for a folder session, when that would be inside the session's folder (whose images would
-    then include the cutouts), ``<folder>_export`` beside it."""
-    out = Path.cwd() / "cutouts"
+    """Where cutouts go unless the annotator chooses: for a folder session ``<folder>_export``
+    beside the session's folder (its own: two folders' exports never mix, and never inside
+    the folder, whose images would then include the cutouts); else ``cutouts`` in the
+    working folder."""
     if session_folder is None:
-        return out
+        return Path.cwd() / "cutouts"
     folder = Path(session_folder).resolve()
-    if out.resolve() == folder or folder in out.resolve().parents:
-        return folder.parent / f"{folder.name}_export"
-    return out
+    return folder.parent / f"{folder.name}_export"
 
 
 def _colour(text: str) -> tuple:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Optional
 
 from qtpy.QtCore import QEvent, QObject, Qt, QTimer
+from qtpy.QtGui import QKeyEvent
 from qtpy.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 __all__ = [
@@ -238,10 +239,27 @@ class KeyRouter(QObject):
             if action is not None:
                 action()
                 return True
+            if self._enter_with_modifiers(event):
+                return True
             self._typing(event)
         elif kind == QEvent.Type.FocusIn and obj is self._ended:
             self._ended = None  # back in the field: typing again
         return False
+
+    def _enter_with_modifiers(self, event) -> bool:
+        """Shift+Enter (or Ctrl+Enter) while typing into a one-line field is that field's
+        Enter: a line edit lets such a key go on to napari's window, whose Shift+Enter
+        accepts the pending object (typing a phrase into Find kept an object)."""
+        focus = QApplication.focusWidget()
+        if Qt.Key(event.key()) not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or not event.modifiers() & _MASK:
+            return False
+        if not isinstance(focus, (QLineEdit, QAbstractSpinBox)) or not typing_into(focus) or focus is self._ended:
+            return False
+        if not (self.widget.isAncestorOf(focus) or focus.window() is self.widget.window()):
+            return False
+        plain = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r")
+        QApplication.sendEvent(focus, plain)  # (through this filter again: a plain Enter ends the typing)
+        return True
 
     def _typing(self, event) -> None:
         """Enter or Escape in a text field ends its typing; any other key there starts it again."""

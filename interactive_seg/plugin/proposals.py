@@ -107,6 +107,8 @@ class ProposePanel(QGroupBox):
         self._keys_on = False  # A, X, Shift+A, Shift+X bound on the widget's layers
         self._bound = weakref.WeakSet()  # proposals layers with the panel's keys
         self._proposers: dict = {}
+        self._alive = {"yes": True}
+        self.destroyed.connect(lambda *_, alive=self._alive: alive.update(yes=False))
         layout = QVBoxLayout(self)
         form = narrow_form()
         self.text = QLineEdit()
@@ -281,12 +283,15 @@ class ProposePanel(QGroupBox):
             return [], [], (None, None, None)
 
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
-        worker.yielded.connect(lambda fraction: self.progress.setValue(int(100 * fraction)))
-        worker.returned.connect(lambda result: self._show(*result, key=key, phrase=text or ""))
+        alive = self._alive  # (the window closed while proposing: what the worker reports after is dropped)
+        worker.yielded.connect(lambda fraction: alive["yes"] and self.progress.setValue(int(100 * fraction)))
+        worker.returned.connect(lambda result: alive["yes"] and self._show(*result, key=key, phrase=text or ""))
         worker.errored.connect(
-            lambda exc: widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
+            lambda exc: (
+                alive["yes"] and widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
+            )
         )
-        worker.finished.connect(self._stopped)
+        worker.finished.connect(lambda: alive["yes"] and self._stopped())
         self.worker = worker
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -514,6 +519,8 @@ class ProposePanel(QGroupBox):
         if index is None:
             show_info("Point at a proposal first.")
             return False
+        if self.widget._cannot_save(f"proposal {index + 1} cannot be accepted in this window, so it stays open"):
+            return False  # (before the accept: nothing of it, its class neither, is made)
         return self.accept(index)
 
     def reject_under_cursor(self) -> None:
@@ -525,7 +532,7 @@ class ProposePanel(QGroupBox):
 
     def accept_above(self) -> int:
         """Accept every open proposal scored at least "Accept above", best first; how many were accepted."""
-        if self._stale():
+        if self._stale() or self.widget._cannot_save("no proposal can be accepted in this window"):
             return 0
         threshold = self.min_score.value()
         before = list(self.states)
