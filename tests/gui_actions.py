@@ -103,3 +103,27 @@ def rename(qtbot, widget, row, name):
     qtbot.keyClicks(editor, name)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: name in widget.model.classes, timeout=3000)
+
+
+def canvas_point(viewer, row, col):
+    """Where image pixel (row, col) is on napari's canvas, in the canvas widget's pixels."""
+    from qtpy.QtCore import QPoint
+
+    view = viewer.window._qt_viewer.canvas.view
+    x, y = (view.transform * view.scene.transform).map([col, row])[:2]
+    return QPoint(int(round(x)), int(round(y)))
+
+
+def drag(qtbot, viewer, start, end, steps=8):
+    """A left-button drag on the canvas from image pixel ``start`` to ``end`` ((row, col))."""
+    from qtpy.QtCore import Qt
+
+    native = viewer.window._qt_viewer.canvas.native
+    p0, p1 = canvas_point(viewer, *start), canvas_point(viewer, *end)
+    qtbot.mouseMove(native, p0)
+    qtbot.mousePress(native, Qt.MouseButton.LeftButton, pos=p0)
+    for k in range(1, steps + 1):
+        qtbot.mouseMove(native, p0 + (p1 - p0) * (k / steps))
+        qtbot.wait(5)
+    qtbot.mouseRelease(native, Qt.MouseButton.LeftButton, pos=p1)
+    qtbot.wait(20)

@@ -12,6 +12,7 @@ pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 pytest.importorskip("transformers")
 
+from gui_actions import drag
 from sam_models import tiny_sam3_concept_folder
 
 from conftest import disc_scene, docked_widget
@@ -170,31 +171,6 @@ def test_accepting_40_proposals_then_undoing_them_all_leaves_the_coco_file_as_it
     assert set(after.get("info", {})) - set(before.get("info", {})) <= {"interactive_seg_next_annotation_id"}
 
 
-def _canvas_point(viewer, row, col):
-    """Where image pixel (row, col) is on napari's canvas, in the canvas widget's pixels."""
-    from qtpy.QtCore import QPoint
-
-    canvas = viewer.window._qt_viewer.canvas
-    view = canvas.view
-    x, y = (view.transform * view.scene.transform).map([col, row])[:2]
-    return QPoint(int(round(x)), int(round(y)))
-
-
-def _drag(qtbot, viewer, start, end, steps=8):
-    """A real left-button drag on the canvas from image pixel ``start`` to ``end`` ((row, col))."""
-    from qtpy.QtCore import Qt
-
-    native = viewer.window._qt_viewer.canvas.native
-    p0, p1 = _canvas_point(viewer, *start), _canvas_point(viewer, *end)
-    qtbot.mouseMove(native, p0)
-    qtbot.mousePress(native, Qt.MouseButton.LeftButton, pos=p0)
-    for k in range(1, steps + 1):
-        qtbot.mouseMove(native, p0 + (p1 - p0) * (k / steps))
-        qtbot.wait(5)
-    qtbot.mouseRelease(native, Qt.MouseButton.LeftButton, pos=p1)
-    qtbot.wait(20)
-
-
 def test_example_boxes_drawn_with_the_mouse_go_to_the_concept_source(make_napari_viewer, qtbot, concept_folder):
     """Issue 32: 'a text field + example boxes': boxes drawn on the examples layer are the
     concept source's examples, with the phrase or alone; proposals of boxes alone become
@@ -214,7 +190,7 @@ def test_example_boxes_drawn_with_the_mouse_go_to_the_concept_source(make_napari
     qtbot.mouseClick(panel.examples_button, Qt.MouseButton.LeftButton)
     examples = viewer.layers["examples"]
     assert viewer.layers.selection.active is examples and examples.mode == "add_rectangle"
-    _drag(qtbot, viewer, (35, 55), (85, 105))  # round the disc (centre row 60, col 80)
+    drag(qtbot, viewer, (35, 55), (85, 105))  # round the disc (centre row 60, col 80)
     assert len(examples.data) == 1
     (x0, y0, x1, y1) = panel.example_boxes()[0]
     assert abs(x0 - 55) < 3 and abs(y0 - 35) < 3 and abs(x1 - 106) < 3 and abs(y1 - 86) < 3
