@@ -19,10 +19,10 @@ from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..export.manifest import Cutouts, refuse_over_images
-from ..files import check_json_output, check_output_file, ensure_folder, read_image
+from ..files import check_json_output, check_output_file, ensure_folder, file_stamp, read_image
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
-from .parts import WorkFolder, digest, file_stamp
+from .parts import WorkFolder, digest
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["export_folder", "cutout_settings", "write_cutouts", "CUTOUT_OPTIONS"]

@@ -25,14 +25,14 @@ from ..coco import CocoDocument, load_json
 from ..coco.locate import ImageLocator, name_parts
 from ..engines import engine_class
 from ..errors import InputError
-from ..files import check_json_output, ensure_folder, read_image
+from ..files import check_json_output, ensure_folder, file_stamp, read_image
 from ..masks import bbox as tight_box
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
 from ..prompts import Prompts
 from . import worker as worker_side
 from .export import cutout_settings, write_cutouts
-from .parts import WorkFolder, digest, file_stamp
+from .parts import WorkFolder, digest
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["masks_from_boxes", "read_detections"]

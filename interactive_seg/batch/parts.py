@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from ..errors import InputError
-from ..files import ensure_folder, write_bytes_atomic
+from ..files import ensure_folder, file_stamp, write_bytes_atomic
 
 __all__ = ["WorkFolder", "digest", "file_stamp"]
 
@@ -31,15 +30,6 @@ def digest(*values, length: int = 24) -> str:
     text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     # (a file name that is not UTF-8 on disk holds lone surrogates: kept, as their code points)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
-
-
-def file_stamp(path) -> Optional[list]:
-    """[size, modification time in ns] of a file, or None when it is missing: a cheap change detector."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return [info.st_size, info.st_mtime_ns]
 
 
 class WorkFolder:

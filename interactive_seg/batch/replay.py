@@ -29,13 +29,13 @@ import numpy as np
 from .. import __version__
 from .. import provenance as pv
 from ..errors import InputError
-from ..files import check_json_output, ensure_folder, read_image, write_bytes_atomic
+from ..files import check_json_output, ensure_folder, file_stamp, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
 from ..model.store import read_document
 from ..model.writers import check_not_held, save_document
 from . import worker as worker_side
 from .masks import _engine_settings, _unpack, check_engine_here
-from .parts import WorkFolder, digest, file_stamp
+from .parts import WorkFolder, digest
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
 
 __all__ = ["replay", "replay_image", "mask_iou", "DEFAULT_THRESHOLD", "REPORT_SUFFIXES"]

@@ -19,10 +19,9 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Optional
 
 from ..errors import InputError
-from ..files import write_bytes_atomic
+from ..files import file_stamp, write_bytes_atomic
 from ..files.listing import EXPORT_MARKER, export_record
 
 __all__ = ["MANIFEST", "Cutouts", "source_key", "refuse_over_images"]
@@ -50,14 +49,6 @@ def refuse_over_images(targets: Iterable, images: Iterable) -> None:
                 f"The cutout {str(target)!r} would be written over that image, one of those exported; "
                 "give another output folder."
             )
-
-
-def _stamp(path: Path) -> Optional[list]:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return [info.st_size, info.st_mtime_ns]
 
 
 class Cutouts:
@@ -89,13 +80,13 @@ class Cutouts:
             path = self.folder / name
             if name.casefold() in self._now or Path(name).name != name:
                 continue
-            if stamp is None or _stamp(path) == stamp:  # (None: planned by an export that did not finish)
+            if stamp is None or file_stamp(path) == stamp:  # (None: planned by an export that did not finish)
                 try:
                     path.unlink()
                     removed.append(path)
                 except OSError:
                     pass
-        self.images[image] = {p.name: _stamp(p) for p in files}
+        self.images[image] = {p.name: file_stamp(p) for p in files}
         if not self.images[image]:
             del self.images[image]
         return removed

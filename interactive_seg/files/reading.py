@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -12,7 +13,16 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["read_image", "ExifIgnoredWarning", "image_orientation", "image_size", "orient"]
+__all__ = ["read_image", "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp"]
+
+
+def file_stamp(path) -> Optional[list]:
+    """[size, modification time in ns] of a file, or None when it is missing: a cheap change detector."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
 
 
 def read_image(path, expect=None, *, coco=None) -> np.ndarray:

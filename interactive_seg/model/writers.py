@@ -26,7 +26,7 @@ from ..coco.document import CocoDocument
 from ..coco.locate import size_finder
 from ..errors import InputError
 from ..export.dataset import add_objects
-from ..files import write_bytes_atomic
+from ..files import file_stamp, write_bytes_atomic
 from .lock import FolderLock, lock_path
 from .store import Store
 
@@ -119,27 +119,20 @@ def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY
         return write_bytes_atomic(path, data)
 
 
-def check_not_held(path: Path, *, where: str = "") -> Optional[tuple]:
+def check_not_held(path: Path, *, where: str = "") -> Optional[list]:
     """The InputError :func:`save_document` would give now, before a long job that ends
-    by writing ``path``; else the file as it is now (its size, time and inode; None when
-    there is none), for the job's write to check that nobody wrote it meanwhile. Nothing
-    is made: where there is no lock file, no session holds the file."""
+    by writing ``path``; else the file as it is now (its size and time,
+    :func:`~interactive_seg.files.file_stamp`; None when there is none), for the job's
+    write to check that nobody wrote it meanwhile. Nothing is made: where there is no
+    lock file, no session holds the file."""
     if os.path.lexists(lock_path(path)):
         with _as_writer(Path(path), where):
-            return _stamp(Path(path))
-    return _stamp(Path(path))
-
-
-def _stamp(path: Path) -> Optional[tuple]:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns, info.st_ino
+            return file_stamp(Path(path))
+    return file_stamp(Path(path))
 
 
 def _check_unchanged(path: Path, where: str, since, kept: bool = True) -> None:
-    if since is not _ANY and _stamp(path) != since:
+    if since is not _ANY and file_stamp(path) != since:
         then = (
             "the work done is kept: run the same command again to go on from the file as it is now"
             if kept
