@@ -422,10 +422,11 @@ class Annotations(ClassList):
 
         doc, session = self.session.document, self.session
         classes = {}
-        for name in session.images:
-            anns = [a for i in session.image_ids(name) for a in doc.annotations(i) if doc.has_mask(a["id"])]
-            if anns or name == key:
-                classes[name] = [doc.category_name(a["category_id"]) for a in anns]
+        for name in session.images:  # (from the records' index: nothing parsed, a 500k-object file too)
+            metas = [doc.meta(a) for i in session.image_ids(name) for a in doc.annotation_ids(i)]
+            names = [doc.category_name(category) for _, category, has_mask in metas if has_mask]
+            if names or name == key:
+                classes[name] = names
         return image_stems(classes, classes)[key]
 
     def export(
