@@ -96,6 +96,12 @@ def test_a_copy_of_a_wrapped_warning_is_the_text_as_said(make_napari_viewer, qtb
     qtbot.wait(100)
     copied = QApplication.clipboard().text()
     assert copied.startswith(f"Skipped {LONG}:") and "\u200b" not in copied
+    status = widget.status  # (the read-only reason, with its path, is said there)
+    status.setFocus()
+    status.setSelection(0, len(status.text()))
+    qtbot.keyClick(status, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(100)
+    assert QApplication.clipboard().text() == status.text()
 
 
 # -- 2: a skipped file's warning stays while it applies -----------------------------------

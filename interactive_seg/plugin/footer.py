@@ -120,6 +120,7 @@ class Footer(QWidget):
         self.notice.setVisible(False)
         layout.addWidget(self.notice)
         self.status = MessageLabel("Open an image to start.")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # (a path to copy)
         self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         layout.addWidget(self.status)
