@@ -492,3 +492,18 @@ def test_a_proposal_in_a_read_only_window_is_refused_before_its_class_is_made(re
     qtbot.wait(100)
     assert list(widget.model.classes) == before and widget.proposals.states[0] == "open"
     assert widget.status.text() == "Read-only: proposal 1 cannot be accepted in this window, so it stays open."
+
+
+def test_shift_a_says_how_many_it_accepted_when_they_are_accepted_in_a_worker(
+    make_napari_viewer, qtbot, tmp_path, fake_proposals
+):
+    """On a large image (objects accepted in a worker) the last object's line was said last."""
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos")
+    widget.jobs.sync_pixels = 0  # as on a 6000 x 4000 photograph: every change in a worker
+    propose(qtbot, widget, "mug")
+    widget.proposals.min_score.setValue(0.3)
+    point_at(qtbot, viewer, widget, 0)
+    key(qtbot, viewer, "A", "Shift")
+    qtbot.waitUntil(lambda: widget.object_list.count() == 4 and not widget.jobs.busy, timeout=10000)
+    qtbot.wait(100)
+    assert widget.status.text() == "Accepted 4 proposals scored 0.30 or more."

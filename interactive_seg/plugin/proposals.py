@@ -100,6 +100,7 @@ class ProposePanel(QGroupBox):
         self.labels: list = []  # the class each proposal becomes ("" = the current class)
         self.made: dict = {}  # proposal index -> the id of the object it became (Ctrl+Z reopens it)
         self._waiting: list = []  # proposals accepted in a worker (a large image): their ids to come
+        self._summary: str | None = None  # Shift+A's count, said once its objects accepted in a worker are in
         self.key = None  # the image the proposals shown belong to
         self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels, made)
         self.worker = None
@@ -501,6 +502,9 @@ class ProposePanel(QGroupBox):
                 if self.proposals[index].bbox == change.bbox:
                     self._waiting.remove(index)
                     self.made[index] = change.object_id
+                    if not self._waiting and self._summary:  # Shift+A's count, after the last object's line
+                        QTimer.singleShot(0, lambda said=self._summary: self.widget._say(said))
+                        self._summary = None
                     return
             return
         index = next((i for i, made in self.made.items() if made == change.object_id), None)
@@ -541,7 +545,9 @@ class ProposePanel(QGroupBox):
             if self.states[i] == "open" and self.proposals[i].score >= threshold and self.accept(i, redraw=False):
                 accepted += 1
         self._redraw_changed(before)
-        self.widget._say(f"Accepted {accepted} proposals scored {threshold:.2f} or more.")
+        said = f"Accepted {accepted} proposals scored {threshold:.2f} or more."
+        self._summary = said if self._waiting else None  # (accepted in a worker: said when the last is done)
+        self.widget._say(said)
         return accepted
 
     def reject_rest(self) -> None:
