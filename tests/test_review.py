@@ -338,3 +338,19 @@ def test_core_and_cli_do_not_import_matplotlib():
         "sys.exit(1 if 'matplotlib' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_sheet_killed_while_writing_leaves_no_temporary_for_good(dataset, tmp_path):
+    """SIGKILL during the write left .sheet.pdf.xxxx.tmp (the partial PDF) beside it for good."""
+    import os
+    import time
+
+    coco, _ = dataset
+    out = tmp_path / "sheet.pdf"
+    old, live = tmp_path / ".sheet.pdf.ab12.tmp", tmp_path / ".sheet.pdf.cd34.tmp"
+    old.write_bytes(b"%PDF partial")
+    live.write_bytes(b"%PDF another run, writing now")
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    contact_sheet(coco, out)
+    assert out.is_file() and not old.exists() and live.exists()  # (another run's, written now, stays)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -178,7 +180,7 @@ def _temporary_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def remove_stale_temporaries(path) -> list:
+def remove_stale_temporaries(path, idle_seconds: Optional[float] = None) -> list:
     """Remove the temporary files :func:`open_atomic` left beside ``path`` (and beside its
     symbolic link's target) when a process was killed during a save.
 
@@ -189,6 +191,9 @@ def remove_stale_temporaries(path) -> list:
     ----------
     path : path-like
         The file whose leftovers go.
+    idle_seconds : float, optional
+        Only those not written for this long: a writer that holds no lock (``review``)
+        leaves another run's live temporary file alone.
 
     Returns
     -------
@@ -208,7 +213,8 @@ def remove_stale_temporaries(path) -> list:
             if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + len(".tmp"):
                 leftover = folder / name
                 try:
-                    if leftover.is_file() and not leftover.is_symlink():
+                    idle = idle_seconds is None or time.time() - leftover.stat().st_mtime > idle_seconds
+                    if idle and leftover.is_file() and not leftover.is_symlink():
                         leftover.unlink()
                         removed.append(leftover)
                 except OSError:

@@ -13,7 +13,7 @@ import numpy as np
 from ..coco import CocoDocument
 from ..coco.locate import ImageLocator, name_parts
 from ..errors import InputError
-from ..files import ensure_folder, image_filter, open_atomic, write_bytes_atomic
+from ..files import ensure_folder, image_filter, open_atomic, remove_stale_temporaries, write_bytes_atomic
 from ..palette import category_colours
 from ..provenance import record_of
 from .draw import _PDF_DPI, _PNG_DPI, _TILE, _columns, _compose, _draw_empty, _draw_page, _legend_per_row, _png_bytes
@@ -254,6 +254,8 @@ def contact_sheet(
     total = max(1, len(chunks))
     paths = _page_paths(out, total)
     _refuse_over_images(doc, locate, paths)
+    for page in dict.fromkeys(paths):  # what a review killed while writing a page left (idle for 10 minutes)
+        remove_stale_temporaries(page, idle_seconds=600)
     most = max((len(c) for c in chunks), default=1) * (1 if old is None else 2)
     columns = min(_columns(per_page), most)
     if old is not None and columns > 1:
