@@ -584,3 +584,85 @@ def test_an_export_folder_opened_itself_lists_its_cutouts(annotated, tmp_path):
     """It showed 0 images, with no word why."""
     iseg.export_dataset(annotated / "annotations.coco.json", annotated, tmp_path / "out")
     assert list_images(tmp_path / "out").images == EXPECTED
+
+
+def test_a_second_record_of_an_image_without_objects_never_removes_its_cutouts(tmp_path):
+    """batch export removed the cutout it had just written: the file listed a.png twice, once
+    without objects, and that record was 'covered' with no files after the cutouts were made."""
+    pytest.importorskip("distributed")
+    folder = tmp_path / "photos"
+    picture(folder / "a.png")
+    doc = CocoDocument()
+    first = doc.add_image("a.png", 40, 30)
+    doc.add_annotation(first["id"], square(), "cup")
+    doc.save(folder / "annotations.coco.json")
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    saved["images"].append({"id": 99, "file_name": "a.png", "width": 40, "height": 30})
+    (folder / "annotations.coco.json").write_text(json.dumps(saved))
+    for _ in range(2):
+        assert main(["batch", "export", str(folder), "--out", str(tmp_path / "out"), "--workers", "0", "-q"]) == 0
+        assert pngs(tmp_path / "out") == ["a_cup-1.png"]
+
+
+def test_the_record_of_two_exports_saved_in_turn_keeps_both_and_a_moved_folder_its_names(tmp_path):
+    from interactive_seg.export.manifest import Cutouts
+
+    data = tmp_path / "data"
+    a, b = picture(data / "a.png"), picture(data / "b.png")
+    out = data / "cutouts"
+    out.mkdir()
+    one, two = Cutouts(out), Cutouts(out)  # two exports, each with the record as it was at its start
+    one.planned(a, [out / "a_cup-1.png"])
+    one.save()
+    two.planned(b, [out / "b_dog-1.png", out / "b_dog-2.png"])
+    two.save()
+    (out / "a_cup-1.png").write_bytes(b"a")
+    (out / "b_dog-1.png").write_bytes(b"b1")
+    (out / "b_dog-2.png").write_bytes(b"b2")
+    two.covered(b, [out / "b_dog-1.png", out / "b_dog-2.png"])
+    two.save()
+    one.covered(a, [out / "a_cup-1.png"])
+    one.save()  # after the other: the other's entries stay
+    moved = tmp_path / "moved"
+    data.rename(moved)  # the dataset and its export folder, moved together
+    out = moved / "cutouts"
+    again = Cutouts(out)
+    assert again.covered(moved / "b.png", [out / "b_dog-1.png"]) == [out / "b_dog-2.png"]
+
+
+def test_two_exports_with_include_name_the_images_as_the_whole_folder_does(tmp_path):
+    """x.png and x.jpg exported by two runs with --include each wrote x_cup-1.png."""
+    pytest.importorskip("distributed")
+    folder = tmp_path / "photos"
+    doc = CocoDocument()
+    for name in ("x.png", "x.jpg"):
+        picture(folder / name)
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
+    doc.save(folder / "annotations.coco.json")
+    out = tmp_path / "out"
+    for pattern in ("*.jpg", "*.png"):
+        args = ["batch", "export", str(folder), "--out", str(out), "--include", pattern, "--workers", "0", "-q"]
+        assert main(args) == 0
+    assert pngs(out) == ["x_jpg_cup-1.png", "x_png_cup-1.png"]
+
+
+def test_symlinked_twins_are_two_images_of_the_record(tmp_path):
+    """val/img.png a link to train/img.png, each annotated: the export of one removed the other's cutout."""
+    folder = tmp_path / "photos"
+    picture(folder / "train" / "img.png")
+    try:
+        (folder / "val").mkdir()
+        os.symlink(folder / "train" / "img.png", folder / "val" / "img.png")
+    except (OSError, NotImplementedError):
+        pytest.skip("no symbolic links here")
+    doc = CocoDocument()
+    for name, category in (("train/img.png", "cup"), ("val/img.png", "dog")):
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), category)
+    doc.save(folder / "annotations.coco.json")
+    out = tmp_path / "out"
+    iseg.export_dataset(folder / "annotations.coco.json", folder, out)
+    model = Annotations(session=Session.open(folder))
+    image = iseg.read_image(folder / "train" / "img.png")
+    model.open("train/img.png", image.shape[:2])
+    model.export("train/img.png", image, out)
+    assert pngs(out) == ["train_img_cup-1.png", "val_img_dog-1.png"]

@@ -164,3 +164,19 @@ def test_a_refused_propose_says_nothing_is_kept(tmp_path):
     with pytest.raises(InputError, match="nothing of this run is kept"):
         save_bytes(b"[1]", out, unchanged_since=seen)
     assert out.read_text() == "[]"
+
+
+def test_a_file_replaced_by_a_copy_of_the_same_size_and_time_is_seen(tmp_path):
+    """rsync -a / cp -p keep the time: size and time alone did not see the other file."""
+    import os
+
+    out = tmp_path / "out.json"
+    out.write_text('{"a": 1}')
+    seen = check_not_held(out)
+    info = os.stat(out)
+    other = tmp_path / "other.json"
+    other.write_text('{"b": 2}')  # same size
+    os.utime(other, ns=(info.st_atime_ns, info.st_mtime_ns))
+    os.replace(other, out)
+    with pytest.raises(InputError, match="was written by another program"):
+        save_document(iseg.CocoDocument(), out, unchanged_since=seen)

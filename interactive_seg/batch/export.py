@@ -174,9 +174,12 @@ def export_folder(
     locate = ImageLocator(folder)
     chosen = image_filter(include, exclude)
     todo, without_objects = [], []
+    classes = {}  # every annotated image's classes: names are parted over the whole folder, whatever is chosen
     for image in document.images:
         anns = [a for a in document.annotations(image["id"]) if document.has_mask(a["id"])]
         relative = locate.name(image["file_name"]) or "/".join(name_parts(image["file_name"]))
+        if anns:
+            classes.setdefault(relative, []).extend(document.category_name(a["category_id"]) for a in anns)
         if not chosen(relative) or (not recursive and "/" in relative):
             continue
         if anns:
@@ -186,10 +189,7 @@ def export_folder(
             found = locate(image["file_name"])
             if found is not None:  # (its cutouts from an earlier export into --out go)
                 without_objects.append(found)
-    stems = image_stems(
-        (relative for _, _, _, relative in todo),
-        {relative: [document.category_name(a["category_id"]) for a in anns] for _, anns, _, relative in todo},
-    )
+    stems = image_stems(classes, classes)  # (two runs with --include each name as the whole folder does)
     tasks = []
     files_of = {}  # task key -> (the image's file, the cutouts it writes)
     for image, anns, image_path, relative in todo:

@@ -4,8 +4,9 @@ folder an earlier one wrote leaves N files for N objects.
 An object deleted, or given another class, since the last export left its old cutout in the
 folder (``a_cup-2.png`` beside a renumbered ``a_cup-1.png``). Each export now records, in a
 hidden ``.interactive-seg-cutouts.json`` in the folder, the files it wrote for each image
-(keyed by the real path of the image's file, so two folders' ``a.png`` are two images) with
-their size and time; an export that covers an image again removes that image's files it no
+(keyed by the image file's path from the output folder, so two folders' ``a.png`` are two
+images, and a dataset moved with its export folder keeps its keys) with their size and
+time; an export that covers an image again removes that image's files it no
 longer writes. Only files this tool wrote, and that nobody changed since, are removed (a
 file an export planned but did not finish, killed, counts as this tool's);
 images the export does not cover (another folder's, filtered out) keep theirs. The folder
@@ -24,14 +25,13 @@ from ..errors import InputError
 from ..files import file_stamp, write_bytes_atomic
 from ..files.listing import EXPORT_MARKER, export_record
 
-__all__ = ["MANIFEST", "Cutouts", "source_key", "refuse_over_images"]
+__all__ = ["MANIFEST", "Cutouts", "refuse_over_images"]
 
 MANIFEST = EXPORT_MARKER
 
 
-def source_key(image_path) -> str:
-    """How the record names an image: the real path of its file."""
-    return os.path.realpath(os.fspath(image_path))
+def _real(path) -> str:
+    return os.path.realpath(os.fspath(path))
 
 
 def refuse_over_images(targets: Iterable, images: Iterable) -> None:
@@ -42,9 +42,9 @@ def refuse_over_images(targets: Iterable, images: Iterable) -> None:
     targets = [t for t in targets if os.path.lexists(t)]
     if not targets:
         return
-    photos = {source_key(p) for p in images if p is not None}
+    photos = {_real(p) for p in images if p is not None}
     for target in targets:
-        if source_key(target) in photos:
+        if _real(target) in photos:
             raise InputError(
                 f"The cutout {str(target)!r} would be written over that image, one of those exported; "
                 "give another output folder."
@@ -52,31 +52,46 @@ def refuse_over_images(targets: Iterable, images: Iterable) -> None:
 
 
 class Cutouts:
-    """The record of one output folder: :meth:`covered` for each image an export covers,
-    then :meth:`save`."""
+    """The record of one output folder: :meth:`planned` for each image an export will
+    write, :meth:`save`, then :meth:`covered` for each image it covered, and :meth:`save`."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
-        self._now: set = set()  # the names this export wrote: never removed as another image's
+        self._now: set = set()  # the names this export writes: never removed by it
+        self._mine: set = set()  # the images this export planned or covered (its entries win at a save)
+        self._covered: set = set()  # ... and those it covered already (a second record of one file adds to it)
         self.images = export_record(self.folder)  # (none yet, or damaged: nothing is removed)
 
+    def key(self, image) -> str:
+        """How the record names an image: its file's path from the output folder, as given
+        (a symbolic link is its own image), so a dataset moved with its export folder keeps
+        its names; an absolute path where there is none (another drive)."""
+        path = os.path.abspath(os.fspath(image))
+        try:
+            return Path(os.path.relpath(path, os.path.abspath(self.folder))).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
     def planned(self, image, files: Iterable) -> None:
-        """Say, before writing them, the files an export will write for the image whose file
-        is ``image``: recorded as this tool's with no stamp yet, so that an export killed
-        while writing (no :meth:`covered`) leaves no file the next export cannot remove.
-        Call :meth:`save` after the plans, before the writing."""
-        entry = self.images.setdefault(source_key(image), {})
-        entry.update({Path(p).name: None for p in files})
+        """Say, before writing them, the files an export will write for ``image`` (its
+        file): recorded as this tool's with no stamp yet, so that an export killed while
+        writing (no :meth:`covered`) leaves no file the next export cannot remove. Call
+        :meth:`save` after the plans, before the writing."""
+        key = self.key(image)
+        names = [Path(p).name for p in files]
+        self._now |= {n.casefold() for n in names}
+        self._mine.add(key)
+        self.images.setdefault(key, {}).update({n: None for n in names})
 
     def covered(self, image, written: Iterable) -> list:
-        """The image whose file is ``image`` was exported again, its cutouts now ``written``
-        (paths in the folder): its earlier files that are not among them, and unchanged
-        since, are removed. Returns the files removed."""
-        image = source_key(image)
+        """``image`` (its file) was exported again, its cutouts now ``written`` (paths in
+        the folder): its earlier files that are not among them, and unchanged since, are
+        removed; never a file this export planned or wrote. Returns the files removed."""
+        key = self.key(image)
         files = [Path(p) for p in written]
         self._now |= {p.name.casefold() for p in files}  # (a file system may ignore case)
         removed = []
-        for name, stamp in self.images.get(image, {}).items():
+        for name, stamp in self.images.get(key, {}).items():
             path = self.folder / name
             if name.casefold() in self._now or Path(name).name != name:
                 continue
@@ -86,16 +101,30 @@ class Cutouts:
                     removed.append(path)
                 except OSError:
                     pass
-        self.images[image] = {p.name: file_stamp(p) for p in files}
-        if not self.images[image]:
-            del self.images[image]
+        entry = {p.name: file_stamp(p) for p in files}
+        if key in self._covered:  # a second record of the same file: both records' cutouts are its
+            entry = {**{n: v for n, v in self.images.get(key, {}).items() if n.casefold() in self._now}, **entry}
+        self._covered.add(key)
+        self._mine.add(key)
+        self.images[key] = entry
         return removed
 
     def save(self) -> None:
-        if not self.images and not (self.folder / MANIFEST).exists():
+        """Write the record: this export's entries over the record as it is on disk now
+        (another export into the folder meanwhile keeps its own), under a lock."""
+        from filelock import FileLock, Timeout
+
+        if not self._mine and not (self.folder / MANIFEST).exists():
             return
-        data = {"written_by": "interactive-seg", "images": self.images}
         try:
-            write_bytes_atomic(self.folder / MANIFEST, json.dumps(data, indent=0).encode("ascii"))
-        except (OSError, InputError):
+            with FileLock(str(self.folder / f"{MANIFEST}.lock"), timeout=10):
+                images = export_record(self.folder)
+                images.update({k: self.images[k] for k in self._mine if self.images.get(k)})
+                for k in self._mine:
+                    if not self.images.get(k):
+                        images.pop(k, None)
+                self.images = images
+                data = {"written_by": "interactive-seg", "images": images}
+                write_bytes_atomic(self.folder / MANIFEST, json.dumps(data, indent=0).encode("ascii"))
+        except (OSError, InputError, Timeout):
             pass  # (the cutouts are written; only the next export's cleanup is lost)

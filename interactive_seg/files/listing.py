@@ -33,9 +33,9 @@ EXPORT_MARKER = ".interactive-seg-cutouts.json"
 
 
 def export_record(folder) -> dict:
-    """The record of the cutouts this tool's exports wrote in ``folder``: image (the real
-    path of its file) -> {cutout file name: [size, modification time in ns]}; empty when
-    there is none or it is damaged."""
+    """The record of the cutouts this tool's exports wrote in ``folder``: image (its file's
+    path from ``folder``) -> {cutout file name: [size, modification time in ns]}; empty
+    when there is none or it is damaged."""
     try:
         with open(os.path.join(folder, EXPORT_MARKER), encoding="utf-8") as handle:
             data = json.load(handle)

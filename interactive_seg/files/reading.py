@@ -16,13 +16,15 @@ from ..errors import InputError
 __all__ = ["read_image", "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp"]
 
 
-def file_stamp(path) -> Optional[list]:
-    """[size, modification time in ns] of a file, or None when it is missing: a cheap change detector."""
+def file_stamp(path, inode: bool = False) -> Optional[list]:
+    """[size, modification time in ns] of a file (and its inode, ``inode``: a file replaced
+    by another of that size and time, as ``cp -p`` and ``rsync -a`` make, is another), or
+    None when it is missing: a cheap change detector."""
     try:
         info = os.stat(path)
     except OSError:
         return None
-    return [info.st_size, info.st_mtime_ns]
+    return [info.st_size, info.st_mtime_ns] + ([info.st_ino] if inode else [])
 
 
 def read_image(path, expect=None, *, coco=None) -> np.ndarray:

@@ -121,18 +121,18 @@ def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY
 
 def check_not_held(path: Path, *, where: str = "") -> Optional[list]:
     """The InputError :func:`save_document` would give now, before a long job that ends
-    by writing ``path``; else the file as it is now (its size and time,
+    by writing ``path``; else the file as it is now (its size, time and inode,
     :func:`~interactive_seg.files.file_stamp`; None when there is none), for the job's
     write to check that nobody wrote it meanwhile. Nothing is made: where there is no
     lock file, no session holds the file."""
     if os.path.lexists(lock_path(path)):
         with _as_writer(Path(path), where):
-            return file_stamp(Path(path))
-    return file_stamp(Path(path))
+            return file_stamp(Path(path), inode=True)
+    return file_stamp(Path(path), inode=True)
 
 
 def _check_unchanged(path: Path, where: str, since, kept: bool = True) -> None:
-    if since is not _ANY and file_stamp(path) != since:
+    if since is not _ANY and file_stamp(path, inode=True) != since:
         then = (
             "the work done is kept: run the same command again to go on from the file as it is now"
             if kept
