@@ -666,3 +666,13 @@ def test_symlinked_twins_are_two_images_of_the_record(tmp_path):
     model.open("train/img.png", image.shape[:2])
     model.export("train/img.png", image, out)
     assert pngs(out) == ["train_img_cup-1.png", "val_img_dog-1.png"]
+
+
+def test_the_mask_and_cutout_segment_writes_into_the_folder_are_not_images_to_annotate(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    iseg.write_image(folder / "a.png", np.full((60, 80, 3), 90, np.uint8))
+    for out in (folder / "out", folder):
+        assert main(["segment", str(folder / "a.png"), "--box", "10,10,50,40", "--out", str(out), "-q"]) == 0
+        assert (out / "a_mask.png").is_file() and (out / "a_cutout.png").is_file()
+    assert list_images(folder).images == ["a.png"]

@@ -13,6 +13,7 @@ from ..coco.locate import file_name_in, records_for_image, size_finder
 from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
+from ..export.manifest import Cutouts
 from ..files import ensure_folder, read_image, write_image
 from ..model.store import read_document
 from ..model.writers import edit_document
@@ -87,6 +88,9 @@ def cmd_segment(args) -> int:
     cut_path = out / f"{image_path.stem}_cutout.png"
     write_image(mask_path, mask.astype(np.uint8) * 255)
     write_image(cut_path, cutout(image, mask, background="transparent", crop=True))
+    record = Cutouts(out)  # the tool's own files there: not images to annotate when the folder is listed
+    record.covered(image_path, [mask_path, cut_path])
+    record.save()
     say(args, f"Wrote {mask_path}")
     say(args, f"Wrote {cut_path}")
     return 0
