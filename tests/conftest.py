@@ -26,10 +26,10 @@ def iou(a, b):
 def _short_writer_wait(monkeypatch):
     """A one-off writer waits 5 s for a folder's lock (parallel command lines take turns);
     tests that meet a session holding it need not wait that long to be refused."""
-    from interactive_seg.model import session, writers
+    from interactive_seg.model import writers
 
     monkeypatch.setattr(writers, "WRITER_WAIT", 0.3)
-    monkeypatch.setattr(session, "SESSION_WAIT", 0.1)
+    monkeypatch.setattr(writers, "SESSION_WAIT", 0.1)
 
 
 @pytest.fixture

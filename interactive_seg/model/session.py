@@ -32,18 +32,13 @@ from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
 from . import settings as _settings
+from . import writers
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
 from .names import ImageRecords, add_named_images
 from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
-from .writers import save_document
 
-__all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES", "SESSION_WAIT"]
-
-#: Seconds a session opening waits for its folder's lock: a command line writing the COCO
-#: file (segment --coco) holds it for a moment; another window holding it for good is
-#: waited for that long before the folder opens read-only.
-SESSION_WAIT = 1.0
+__all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
 DEFAULT_ANNOTATIONS = "annotations.coco.json"
 
@@ -150,8 +145,7 @@ class Session:
         never writes. Changes are folded into the COCO file after ``compact_every``
         changes, or with the first change ``compact_seconds`` after an unsaved one, and
         on :meth:`save` and :meth:`close`. ``wait``: seconds to wait for the folder's lock
-        first (default :data:`SESSION_WAIT`): a command line that writes the file holds it
-        for a moment, and a window opened then would be read-only for good.
+        (default :data:`~interactive_seg.model.writers.SESSION_WAIT`).
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -166,7 +160,7 @@ class Session:
             compact_seconds=compact_seconds,
             where=f"{path.name!r} in {str(path.parent)!r}",
             image_size=size_finder(folder),
-            wait=SESSION_WAIT if wait is None else wait,
+            wait=writers.SESSION_WAIT if wait is None else wait,
         )
         if recursive:
             add_named_images(folder, store.doc, images, unreadable, include, exclude)
@@ -325,7 +319,7 @@ class Session:
         self._store.check_writable()
         mask = self._check_mask(mask)
         if object_id is not None:
-            object_id = self._check_new_id(object_id)
+            object_id = self._ids.check_new(object_id)
         with self.transaction() as txn:
             image_id = self._image_for(name, mask.shape if offset is None else shape)
             if object_id is None:  # taken once the annotation is made (a bad mask or record is said first)
@@ -521,7 +515,7 @@ class Session:
         the COCO file itself current, for another program to read it. Returns the path.
         """
         if path is not None and Path(path).resolve() != self.path.resolve():
-            return save_document(self._doc, path)  # never over a file another session holds
+            return writers.save_document(self._doc, path)  # never over a file another session holds
         if self._store.closed:
             return self.path
         return self._store.compact()
@@ -552,9 +546,6 @@ class Session:
         if ann_id is None:
             raise InputError(f"There is no object {object_id!r} in this session; use an id from session.objects().")
         return ann_id
-
-    def _check_new_id(self, object_id) -> int:
-        return self._ids.check_new(object_id)
 
     def _new_annotation_id(self, object_id: int):
         """The COCO id for a new object: the object id (as text where the file's ids are text)."""

@@ -30,11 +30,24 @@ from ..files import file_stamp, write_bytes_atomic
 from .lock import FolderLock, lock_path
 from .store import Store
 
-__all__ = ["WRITER_WAIT", "edit_document", "add_to_coco", "save_document", "save_bytes", "check_not_held"]
+__all__ = [
+    "WRITER_WAIT",
+    "SESSION_WAIT",
+    "edit_document",
+    "add_to_coco",
+    "save_document",
+    "save_bytes",
+    "check_not_held",
+]
 
 #: Seconds a one-off writer (edit_document, save_document) waits for the folder's lock:
 #: parallel command line writers take turns; a session holding the folder still refuses it.
 WRITER_WAIT = 5.0
+
+#: Seconds a session opening waits for its folder's lock: a command line writing the file
+#: holds it for a moment (a window opened then would be read-only for good); another
+#: window holding it for good is waited for that long before the folder opens read-only.
+SESSION_WAIT = 1.0
 
 
 @contextmanager
