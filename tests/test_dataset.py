@@ -557,13 +557,18 @@ def test_photographs_in_a_folder_an_export_wrote_into_stay_listed(annotated):
     assert list_images(annotated).images == ["sub1/a.png", "sub2/a.png", "b.png"]
 
 
-def test_the_widget_names_a_session_image_as_the_folder_export_does(tmp_path):
-    root = tmp_path / "root"
+def x_png_and_x_jpg(folder: Path) -> Path:
+    """``folder`` with x.png and x.jpg, a cup each (one stem, two images), saved as a folder session."""
     doc = CocoDocument()
     for name in ("x.png", "x.jpg"):
-        picture(root / name)
+        picture(folder / name)
         doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
-    doc.save(root / "annotations.coco.json")
+    doc.save(folder / "annotations.coco.json")
+    return folder
+
+
+def test_the_widget_names_a_session_image_as_the_folder_export_does(tmp_path):
+    root = x_png_and_x_jpg(tmp_path / "root")
     model = Annotations(session=Session.open(root))
     for name in ("x.png", "x.jpg"):
         image = iseg.read_image(root / name)
@@ -633,12 +638,7 @@ def test_the_record_of_two_exports_saved_in_turn_keeps_both_and_a_moved_folder_i
 def test_two_exports_with_include_name_the_images_as_the_whole_folder_does(tmp_path):
     """x.png and x.jpg exported by two runs with --include each wrote x_cup-1.png."""
     pytest.importorskip("distributed")
-    folder = tmp_path / "photos"
-    doc = CocoDocument()
-    for name in ("x.png", "x.jpg"):
-        picture(folder / name)
-        doc.add_annotation(doc.add_image(name, 40, 30)["id"], square(), "cup")
-    doc.save(folder / "annotations.coco.json")
+    folder = x_png_and_x_jpg(tmp_path / "photos")
     out = tmp_path / "out"
     for pattern in ("*.jpg", "*.png"):
         args = ["batch", "export", str(folder), "--out", str(out), "--include", pattern, "--workers", "0", "-q"]
