@@ -34,11 +34,13 @@ def _real(path) -> str:
     return os.path.realpath(os.fspath(path))
 
 
-def refuse_over_images(targets: Iterable, images: Iterable) -> None:
-    """InputError, before anything is written, when a cutout would be written over one of
+def refuse_over_images(
+    targets: Iterable, images: Iterable, what: str = "The cutout", remedy: str = "give another output folder"
+) -> None:
+    """InputError, before anything is written, when a file would be written over one of
     the dataset's images (an output folder that holds the photographs, one of them named
-    like a cutout). ``images`` (their files; None for one not found) is read only when a
-    target file exists already."""
+    like a cutout; a review sheet named like a photograph). ``images`` (their files; None
+    for one not found) is read only when a target file exists already."""
     targets = [t for t in targets if os.path.lexists(t)]
     if not targets:
         return
@@ -46,8 +48,7 @@ def refuse_over_images(targets: Iterable, images: Iterable) -> None:
     for target in targets:
         if _real(target) in photos:
             raise InputError(
-                f"The cutout {str(target)!r} would be written over that image, one of those exported; "
-                "give another output folder."
+                f"{what} {str(target)!r} would be written over that image, one of the dataset's; {remedy}."
             )
 
 

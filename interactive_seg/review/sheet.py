@@ -13,6 +13,7 @@ import numpy as np
 from ..coco import CocoDocument
 from ..coco.locate import ImageLocator, name_parts
 from ..errors import InputError
+from ..export.manifest import refuse_over_images
 from ..files import ensure_folder, image_filter, open_atomic, remove_stale_temporaries, write_bytes_atomic
 from ..palette import category_colours
 from ..provenance import record_of
@@ -93,20 +94,6 @@ def _page_paths(out: Path, pages: int) -> list:
         return [out] * pages
     digits = len(str(pages))
     return [out.with_name(f"{out.stem}-{n:0{digits}d}{out.suffix}") for n in range(1, pages + 1)]
-
-
-def _refuse_over_images(doc: CocoDocument, locate, paths: list) -> None:
-    """InputError when a page would be written over one of the photographs the sheet shows."""
-    for page in dict.fromkeys(paths):
-        if locate is None or not page.is_file():
-            continue
-        for image in doc.images:
-            parts = name_parts(image["file_name"])
-            found = locate(image["file_name"]) if parts and parts[-1] == page.name else None
-            if found is not None and found.resolve() == page.resolve():
-                raise InputError(
-                    f"{str(page)!r} is one of the file's images; write the sheet to another file, such as sheet.pdf."
-                )
 
 
 def contact_sheet(
@@ -253,7 +240,12 @@ def contact_sheet(
             message = f"Nothing to show: {label} has no objects."
     total = max(1, len(chunks))
     paths = _page_paths(out, total)
-    _refuse_over_images(doc, locate, paths)
+    refuse_over_images(  # (never a page over one of the photographs it shows)
+        paths,
+        (locate(im["file_name"]) for im in doc.images) if locate is not None else (),
+        what="The sheet",
+        remedy="write the sheet to another file, such as sheet.pdf",
+    )
     for page in dict.fromkeys(paths):  # what a review killed while writing a page left (idle for 10 minutes)
         remove_stale_temporaries(page, idle_seconds=600)
     most = max((len(c) for c in chunks), default=1) * (1 if old is None else 2)
