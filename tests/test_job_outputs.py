@@ -52,6 +52,24 @@ def test_a_whole_file_write_is_refused_when_another_program_wrote_the_file_meanw
     assert boxes.read_bytes() == written
 
 
+def test_a_whole_file_write_is_refused_when_another_program_writes_while_it_is_written(boxes, monkeypatch):
+    seen = check_not_held(boxes)
+    doc = iseg.CocoDocument.open(boxes)
+    write = doc.write
+
+    def slow_write(handle):  # an editor saves the file while the document is written
+        write(handle)
+        theirs = json.loads(boxes.read_text())
+        theirs["categories"].append({"id": 7, "name": "square"})
+        boxes.write_text(json.dumps(theirs))
+
+    monkeypatch.setattr(doc, "write", slow_write)
+    with pytest.raises(InputError, match="was written by another program while this ran"):
+        save_document(doc, boxes, unchanged_since=seen)
+    assert "square" in boxes.read_text()
+    assert not [p for p in boxes.parent.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_batch_masks_in_place_keeps_an_object_added_while_it_ran(boxes, monkeypatch, capsys):
     """The in-place batch read the file, a segment --coco (or a session) added an object while
     it ran, and the batch's older copy went over it: the object was lost, exit 0."""

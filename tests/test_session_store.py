@@ -282,6 +282,27 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     assert json.loads(session.path.read_text()) == theirs
 
 
+def test_a_file_another_program_writes_while_the_session_saves_is_not_overwritten(folder, monkeypatch):
+    """The file was checked before the slow part of a save (encoding and writing a large
+    file), not before the rename: another program's write in that time was lost."""
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    theirs = json.dumps({"images": [], "annotations": [], "categories": [{"id": 1, "name": "theirs"}]})
+    dumps = session._store.doc.dumps
+
+    def slow_dumps():  # another program saves the file while this one encodes its own
+        data = dumps()
+        session.path.write_text(theirs)
+        return data
+
+    monkeypatch.setattr(session._store.doc, "dumps", slow_dumps)
+    with pytest.raises(InputError, match="changed by another program"):
+        session.save()
+    assert session.path.read_text() == theirs and journal_of(folder).exists()
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    session._store.let_go()
+
+
 def test_an_object_goes_under_its_own_photograph_never_a_namesakes(tmp_path):
     folder = tmp_path / "farm"
     (folder / "other").mkdir(parents=True)

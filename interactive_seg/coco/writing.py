@@ -139,17 +139,18 @@ class Writing:
         self.write(buffer)
         return buffer.getvalue()
 
-    def save(self, path=None) -> Path:
+    def save(self, path=None, *, before_replace=None) -> Path:
         """Write the whole file atomically (temporary file beside it, then rename); returns the path.
 
         The pieces are streamed: nothing the size of the file is built in memory. A
-        symbolic link stays a link: its target receives the save.
+        symbolic link stays a link: its target receives the save. ``before_replace``: see
+        :func:`~interactive_seg.files.writing.open_atomic`.
         """
         target = Path(path) if path is not None else self.path
         if target is None:
             raise InputError("This COCO document has no file yet; give save() a path.")
         self._check_encodable()
-        with open_atomic(target) as handle:
+        with open_atomic(target, before_replace) as handle:
             self.write(handle)
         if self.path is None:
             self.path = target

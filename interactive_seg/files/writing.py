@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -97,7 +98,7 @@ def _keep_owner(tmp: str, path: Path) -> None:
 
 
 @contextmanager
-def open_atomic(path):
+def open_atomic(path, before_replace: Optional[Callable[[], None]] = None):
     """A binary file to write ``path`` through: a temporary file beside it, renamed onto
         ``path`` when the block ends without an error (and removed when it does not).
 
@@ -108,7 +109,9 @@ def open_atomic(path):
         unwritable target raises :class:`InputError` and leaves everything as it was. A
         symbolic link stays a link: the temporary file goes beside the link's final target,
         which receives the new content. A temporary file a killed process left is removed by
-        :func:`remove_stale_temporaries`.
+        :func:`remove_stale_temporaries`. ``before_replace`` runs after the new bytes are on
+    disk, just before the rename: a writer's last check that nobody else wrote ``path``
+    meanwhile (an error it raises leaves ``path`` as it is).
     """
     path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
@@ -132,6 +135,8 @@ def open_atomic(path):
         # mode a plain open() would give a new file (0666 less the umask)
         _keep_owner(tmp, path)
         os.chmod(tmp, _mode_for(path))
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -222,9 +227,9 @@ def remove_stale_temporaries(path, idle_seconds: Optional[float] = None) -> list
     return removed
 
 
-def write_bytes_atomic(path, data: bytes) -> Path:
+def write_bytes_atomic(path, data: bytes, before_replace: Optional[Callable[[], None]] = None) -> Path:
     """Write ``data`` to ``path`` whole or not at all (see :func:`open_atomic`)."""
-    with open_atomic(path) as handle:
+    with open_atomic(path, before_replace) as handle:
         handle.write(data)
     return Path(path)
 

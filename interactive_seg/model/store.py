@@ -461,7 +461,9 @@ class Store:
             raise InputError(
                 f"Could not save {str(self.path)!r} ({exc.strerror or exc}); the changes are kept in its journal."
             ) from exc
-        write_bytes_atomic(self.path, data)
+        # checked again just before the rename: encoding and writing a large file take a
+        # while, and another program's write in that time must not be lost
+        write_bytes_atomic(self.path, data, self.check_unchanged)
         self._seen, self._digest = _stat(self.path), digest
         self.journal.remove()
         self._last_fold = (time.monotonic(), time.monotonic() - start)
@@ -477,7 +479,7 @@ class Store:
             return self.compact()
         self.check_unchanged()
         data = self.doc.dumps()
-        write_bytes_atomic(self.path, data)
+        write_bytes_atomic(self.path, data, self.check_unchanged)
         self._seen, self._digest = _stat(self.path), jr.bytes_digest(data)
         return self.path
 

@@ -119,8 +119,8 @@ def save_document(doc: CocoDocument, path: Path, *, where: str = "", unchanged_s
     ``replay --out``, ``batch export --coco``, ``Session.save(path)``) go through this."""
     path = Path(path)
     with _as_writer(path, where):
-        _check_unchanged(path, where, unchanged_since)
-        return doc.save(path)
+        _check_unchanged(path, where, unchanged_since)  # before the work of writing, and again before the rename
+        return doc.save(path, before_replace=lambda: _check_unchanged(path, where, unchanged_since))
 
 
 def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY) -> Path:
@@ -129,7 +129,7 @@ def save_bytes(data: bytes, path: Path, *, where: str = "", unchanged_since=_ANY
     path = Path(path)
     with _as_writer(path, where):
         _check_unchanged(path, where, unchanged_since, kept=False)
-        return write_bytes_atomic(path, data)
+        return write_bytes_atomic(path, data, lambda: _check_unchanged(path, where, unchanged_since, kept=False))
 
 
 def check_not_held(path: Path, *, where: str = "") -> Optional[list]:
