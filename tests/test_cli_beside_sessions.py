@@ -105,6 +105,30 @@ def test_a_dataset_export_with_one_unreadable_image_exports_the_rest_and_exits_1
     assert sorted(p.name for p in out.glob("*.png")) == ["a_cup-1.png", "b_cup-1.png"]
 
 
+@pytest.mark.parametrize(
+    "command", [["export", "--coco", "{coco}", "--images", "{folder}"], ["batch", "export", "{folder}"]]
+)
+def test_a_cropped_export_with_an_empty_mask_exports_the_other_images_and_names_the_object(tmp_path, capsys, command):
+    """A polygon that covers no pixel (a speck some tools write) stopped `export --crop` with
+    exit 2 after the first image's cutouts were written; the images after it were not exported."""
+    folder = tmp_path / "photos"
+    square = [[25.0, 15.0, 55.0, 15.0, 55.0, 45.0, 25.0, 45.0]]
+    speck = [[10.0, 10.0, 11.0, 10.0, 11.0, 11.0]]
+    images, anns = [], []
+    for i, name in enumerate(("a.png", "b.png", "c.png"), start=1):
+        _scene(folder / name)
+        images.append({"id": i, "file_name": name, "width": 80, "height": 60})
+        anns.append({"id": i, "image_id": i, "category_id": 1, "segmentation": speck if i == 2 else square})
+    coco = folder / "annotations.coco.json"
+    coco.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "cup"}]}))
+    out = tmp_path / "out"
+    args = [a.format(coco=coco, folder=folder) for a in command] + ["--out", str(out), "--crop", "-q"]
+    assert cli.main(args + (["--workers", "0"] if "batch" in args else [])) == 1
+    err = capsys.readouterr().err
+    assert "b.png" in err and "'b_cup-1.png' has an empty mask" in err and "check --strict" in err
+    assert sorted(p.name for p in out.glob("*.png")) == ["a_cup-1.png", "c_cup-1.png"]
+
+
 def test_image_records_without_a_size_take_it_from_their_file_everywhere(tmp_path):
     folder = tmp_path / "photos"
     _scene(folder / "abc-img.jpg")

@@ -170,9 +170,14 @@ def save_cutout(path, image, mask, **options) -> Path:
     Raises
     ------
     InputError
-        When a transparent cutout is asked for in a format without alpha (JPEG, BMP), or
-        the file cannot be written.
+        When a transparent cutout is asked for in a format without alpha (JPEG, BMP), a
+        cropped cutout of an empty mask, or the file cannot be written.
     """
     path = Path(path)
     check_format(options.get("background", "black"), path.suffix)
+    if options.get("crop") and not np.any(mask):  # a dataset's speck of a polygon: say which object it is
+        raise InputError(
+            f"The object to be cut out as {path.name!r} has an empty mask, so there is nothing to crop to; delete or "
+            "redraw it (`interactive-seg check --strict` lists such annotations), or export without cropping."
+        )
     return write_image(path, cutout(image, mask, **options))

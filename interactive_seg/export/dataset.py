@@ -271,11 +271,11 @@ def export_dataset(
                         f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
                         f"{record['width']} x {record['height']}; point --images at the images the file was made for."
                     )
-            except InputError as exc:  # one bad image does not stop the others
-                failures.append((str(record["file_name"]), str(exc)))
-            else:
                 objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
                 files = export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+            except InputError as exc:  # one bad image (or object: an empty mask cropped) does not stop the others
+                failures.append((str(record["file_name"]), str(exc)))
+            else:
                 cutouts.covered(located[record["id"]], files)
                 written += files
             if progress is not None:
