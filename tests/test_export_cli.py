@@ -334,6 +334,27 @@ def test_a_label_image_into_an_existing_file_loses_nothing(labelled, tmp_path):
     assert coco.read_bytes() == before
 
 
+def test_a_label_image_into_a_file_keeps_the_images_boxes_and_keypoints(labelled, tmp_path):
+    """A label image holds masks only: the image's detector boxes and keypoints alone were
+    removed with its old objects, though no label could carry them."""
+    folder, image, labels = labelled
+    box = {"id": 1, "image_id": 5, "category_id": 1, "bbox": [3, 4, 10, 8], "area": 80, "iscrowd": 0, "score": 0.9}
+    points = {"id": 2, "image_id": 5, "category_id": 1, "segmentation": [], "keypoints": [6, 7, 2], "num_keypoints": 1}
+    mask = {"id": 3, "image_id": 5, "category_id": 1, "segmentation": [[0, 0, 9, 0, 9, 9]], "iscrowd": 0}
+    data = {
+        "images": [{"id": 5, "file_name": "scène.png", "width": 50, "height": 40}],
+        "annotations": [box, points, mask],
+        "categories": [{"id": 1, "name": "cat"}],
+    }
+    coco = tmp_path / "theirs.json"
+    coco.write_text(json.dumps(data))
+    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png")]
+    assert cli.main(args + ["--out", str(tmp_path / "out"), "--coco", str(coco), "-q"]) == 0
+    saved = json.loads(coco.read_text())["annotations"]
+    assert saved[:2] == [box, points]  # as they were; the mask's object is replaced by the labels'
+    assert [a["id"] for a in saved[2:]] == [4, 5, 6] and all(a["segmentation"] for a in saved[2:])
+
+
 def test_check_command(tmp_path, capsys):
     coco = tmp_path / "c.json"
     coco.write_text(

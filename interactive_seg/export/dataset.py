@@ -148,10 +148,11 @@ def add_objects(
             )
     for name in categories:
         doc.category_id(str(name), create=True)
-    old = [ann["id"] for record in records for ann in doc.annotations(record["id"])]
-    after = max((int(i) for i in old if isinstance(i, int) or str(i).isdigit()), default=0) + 1
-    for ann_id in old:
-        doc.remove_annotation(ann_id)
+    old = [ann for record in records for ann in doc.annotations(record["id"])]
+    after = max((int(a["id"]) for a in old if isinstance(a["id"], int) or str(a["id"]).isdigit()), default=0) + 1
+    for ann in old:  # the objects a mask holds; a box or keypoints alone (no segmentation) no mask can carry: kept
+        if ann.get("segmentation"):
+            doc.remove_annotation(ann["id"])
     image_id = records[0]["id"] if records else doc.add_image(str(file_name), int(width), int(height))["id"]
     for obj in objects:
         crop = getattr(obj, "crop", None)

@@ -87,9 +87,10 @@ def add_to_coco(
     their annotations (encodings, ``iscrowd``, extra keys, ids), ``info``, ``licenses``,
     the image record's own keys. The image is found by its path in the file, else by a
     path one of whose tails it is or which is its tail (``c1.png`` finds ``sub dir/c1.png``;
-    ``sub1/a.png`` never finds ``sub2/a.png``). Its old annotations are removed and
-    the objects are added with new ids, after the old ones (an id never names two
-    different objects). ``categories`` (class names) are created in order if missing, so
+    ``sub1/a.png`` never finds ``sub2/a.png``). Its old objects (annotations with a
+    segmentation) are removed and the objects are added with new ids, after the old ones
+    (an id never names two different objects); its annotations without a segmentation (a
+    detector's box, keypoints alone) are kept as they are. ``categories`` (class names) are created in order if missing, so
     their ids follow that order; objects' classes not in it are added after.
 
     ``objects`` have a ``category`` and either a ``mask`` of the image's size or a
