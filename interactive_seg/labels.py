@@ -241,9 +241,10 @@ def labels_into_document(
     An annotation whose pixels and class are the same as the label image's stays exactly as
     it was read; one whose class alone differs gets the new ``category_id`` only; one whose
     pixels differ gets a new mask (keeping its encoding and every other key). With
-    ``changed`` None, pixels that another object covers in the label image do not count as
-    a difference (a label image shows one object per pixel; other tools' objects overlap):
-    an object that ``classes`` names and other objects wholly cover stays too.
+    ``changed`` None, an object's pixels that another object covers in the label image stay
+    its own (a label image shows one object per pixel; other tools' objects overlap): they
+    are no difference, and an edited object keeps them; an object that ``classes`` names
+    and other objects wholly cover stays too.
 
     Returns
     -------
@@ -279,13 +280,20 @@ def labels_into_document(
         if label in known:
             ann_id = known[label]
             stored = doc.mask(ann_id)
-            if changed is None:
-                stored &= (labels == 0) | (labels == label)
-            if np.array_equal(stored, piece.mask):
+            mask, offset = piece.crop, piece.offset
+            if changed is None:  # its pixels under other objects stay its own
+                under = stored & (labels != 0) & (labels != label)
+                if under.any():
+                    mask, offset = under | piece.mask, (0, 0)
+                if np.array_equal(stored, piece.mask | under):
+                    mask = None
+            elif np.array_equal(stored, piece.mask):
+                mask = None
+            if mask is None:
                 if doc.category_name(doc.annotation(ann_id)["category_id"]) != category:
                     doc.update_annotation(ann_id, category=category)  # the class only: the segmentation stays as read
                 continue
-            doc.update_annotation(ann_id, mask=piece.crop, offset=piece.offset, category=category)
+            doc.update_annotation(ann_id, mask=mask, offset=offset, category=category)
         else:
             ann = doc.add_annotation(
                 image_id, piece.crop, category, offset=piece.offset, id=new_id(label) if new_id else None

@@ -143,8 +143,10 @@ def test_cli_label_image_into_an_existing_file_keeps_the_rest(dataset, tmp_path)
     assert saved["images"] == original["images"]  # found by path or base name: no second entry
     others = [a for a in original["annotations"] if a["image_id"] != record["id"]]
     assert [a for a in saved["annotations"] if a["image_id"] != record["id"]] == others
-    mine = [a for a in saved["annotations"] if a["image_id"] == record["id"]]
-    assert len(mine) == 2
+    boxes = [a for a in original["annotations"] if a["image_id"] == record["id"] and not a.get("segmentation")]
+    mine = [a for a in saved["annotations"] if a["image_id"] == record["id"] and a not in boxes]
+    assert len(mine) == 2  # its objects with a mask replaced; its boxes alone (a detection export's) kept
+    assert [a for a in saved["annotations"] if a["image_id"] == record["id"] and a in boxes] == boxes
     old_ids = [a["id"] for a in original["annotations"] if a["image_id"] == record["id"]]
     assert not {json.dumps(a["id"]) for a in mine} & {json.dumps(i) for i in old_ids}  # ids are not reused
     assert {k: v for k, v in saved.items() if k not in ("annotations", "categories")} == {

@@ -517,6 +517,29 @@ def test_an_object_wholly_under_another_stays_through_a_sync_of_unchanged_labels
     session.close()
 
 
+def test_an_object_edited_in_a_label_image_keeps_its_pixels_under_another(folder):
+    """A wheel annotated over its car (another tool's overlapping objects): the car edited
+    far from the wheel lost the 50 pixels under it, which the label image cannot show."""
+    car, wheel = square((30, 40), 5, 5, 20), square((30, 40), 15, 10, 10)
+    data = {
+        "images": [{"id": 1, "file_name": "b.png", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "wheel"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[5, 5, 25, 5, 25, 25, 5, 25]], "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": [[10, 15, 20, 15, 20, 25, 10, 25]], "iscrowd": 0},
+        ],
+    }  # fmt: skip
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        labels, classes = session.labels("b.png", (30, 40))
+        assert (labels[wheel] == 2).all()
+        labels[2, 30:34] = 1  # the car gets four pixels, far from the wheel
+        session.sync("b.png", labels, classes)
+        grown = car.copy()
+        grown[2, 30:34] = True
+        assert np.array_equal(session.mask(1), grown) and np.array_equal(session.mask(2), wheel)
+
+
 def test_a_file_name_in_another_letter_case_is_the_image_when_nothing_else_could_be_meant(tmp_path):
     """A COCO file made on Windows or macOS says Photo1.JPG for photo1.jpg: its objects show,
     an add goes to its record, and an export finds the photograph."""
