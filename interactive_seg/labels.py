@@ -149,12 +149,13 @@ def labels_to_objects(
     return objects
 
 
-def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
+def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32, hidden: Optional[dict] = None) -> tuple:
     """Paint objects into a label image; returns ``(labels, {label: class})``.
 
     Each object has a ``category`` and a label value (``label``, else ``id``), and either a
     ``crop`` with its ``offset`` (x0, y0) or a ``mask`` of the image's size. Later objects
-    paint over earlier ones where they overlap.
+    paint over earlier ones where they overlap; a ``hidden`` dict given receives, for each
+    object some of whose pixels later ones cover, ``{label: (crop of those pixels, offset)}``.
 
     >>> a = LabelObject(3, "cat", np.ones((1, 2), bool), (1, 0), (2, 3))
     >>> labels, classes = objects_to_labels((2, 3), [a])
@@ -165,6 +166,7 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
     labels = np.zeros(shape, dtype)
     limit = np.iinfo(dtype).max
     classes = {}
+    painted = []  # (label, window, its pixels there) to find what later objects cover
     for obj in objects:
         value = getattr(obj, "label", None)
         if value is None:
@@ -181,6 +183,7 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
                     f"Object {value} lies outside the {shape[1]} x {shape[0]} image; give its crop's offset inside it."
                 )
             labels[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]][crop] = value
+            painted.append((value, (slice(y0, y0 + crop.shape[0]), slice(x0, x0 + crop.shape[1])), crop))
         else:
             mask = np.asarray(obj.mask, bool)
             if mask.shape != shape:
@@ -194,7 +197,12 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32) -> tuple:
                 cols = np.flatnonzero(mask.any(axis=0))
                 window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
                 np.copyto(labels[window], value, where=mask[window])
+                painted.append((value, window, mask[window] if hidden is not None else None))
         classes[value] = str(obj.category)
+    for value, window, crop in painted if hidden is not None else ():
+        covered = crop & (labels[window] != value)
+        if covered.any():
+            hidden[value] = (covered, (window[1].start, window[0].start))
     return labels, classes
 
 

@@ -317,3 +317,35 @@ def test_a_session_image_goes_into_another_tools_file_with_that_files_kind_of_id
     assert all(isinstance(r["id"], str) for key in ("images", "annotations", "categories") for r in written[key])
     assert [a["image_id"] for a in written["annotations"]] == ["2", "2"]  # both objects, the box-only one replaced
     assert [c["name"] for c in written["categories"]] == ["dog", "cat"]
+
+
+def test_an_object_other_objects_covered_in_the_file_keeps_those_pixels_when_saved(folder):
+    """Another tool's wheel over its car: a new object accepted over a corner of the car
+    re-saved the car from the label view, without the 100 pixels under the wheel."""
+    import json
+
+    from pycocotools import mask as mask_utils
+
+    def rle(mask):
+        encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        return {"size": [40, 60], "counts": encoded["counts"].decode()}
+
+    car, wheel = square(5, 5, 25), square(20, 10, 10)
+    data = {
+        "images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}],
+        "categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "wheel"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle(car), "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "segmentation": rle(wheel), "iscrowd": 0},
+        ],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    sign = square(0, 20, 8)  # over the car's top edge
+    with Session.open(folder) as session:
+        model = Annotations(session=session)
+        model.open("img0.png", (40, 60))
+        model.accept("img0.png", sign, "sign")
+        assert np.array_equal(session.mask(1), car & ~sign)  # the sign is in front: the car gives it those
+        assert np.array_equal(session.mask(2), wheel)
+        model.undo("img0.png")
+        assert np.array_equal(session.mask(1), car) and len(session.objects("img0.png")) == 2

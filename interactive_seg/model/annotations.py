@@ -60,6 +60,9 @@ class _Image:
     # object id -> its provenance record as the model knows it ({}: known to have none);
     # an object of the session not listed here has the record its annotation holds
     provenance: dict = dataclasses.field(default_factory=dict)
+    # object id -> (crop, offset) of its saved pixels that later objects covered when the
+    # image was opened (another tool's overlaps): saved with it while another object covers them
+    hidden: dict = dataclasses.field(default_factory=dict)
 
 
 class Annotations(ClassList):
@@ -149,9 +152,10 @@ class Annotations(ClassList):
         history = History(self.history_steps, self.budget)
         in_session = self.session is not None and key in self.session.images
         if in_session:
-            labels, classes = self.session.labels(key, shape)
+            hidden = {}
+            labels, classes = self.session.labels(key, shape, hidden=hidden)
             objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history, copy=False)
-            entry = _Image(objects, str(key), True, set(objects.ids))
+            entry = _Image(objects, str(key), True, set(objects.ids), hidden=hidden)
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
             entry = _Image(objects, file_name, False, set())
@@ -391,7 +395,7 @@ class Annotations(ClassList):
                         category = objects.classes[object_id]
                         record = entry.provenance.get(object_id)
                         if object_id not in saved:
-                            crop, offset = objects.crop(object_id)
+                            crop, offset = _with_hidden(entry, object_id)
                             session.add(
                                 key,
                                 crop,
@@ -405,7 +409,7 @@ class Annotations(ClassList):
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
                         else:
-                            crop, offset = objects.crop(object_id)
+                            crop, offset = _with_hidden(entry, object_id)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                     elif object_id in saved:
                         session.remove(object_id)
@@ -536,3 +540,24 @@ class Annotations(ClassList):
             return self._images[key]
         except (KeyError, TypeError):
             raise InputError(f"The image {key!r} is not open; open it first.") from None
+
+
+def _with_hidden(entry: _Image, object_id: int) -> tuple:
+    """(crop, offset) of an object to save: its pixels in the label view, with those of its
+    pixels that other objects covered when the image was opened and still cover (a label
+    view shows one object per pixel; the file's overlaps are not the user's edit)."""
+    objects = entry.objects
+    crop, (x0, y0) = objects.crop(object_id)
+    if object_id not in entry.hidden:
+        return crop, (x0, y0)
+    under, (u0, v0) = entry.hidden[object_id]
+    h, w = under.shape
+    under = under & ~np.isin(objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
+    if not under.any():
+        return crop, (x0, y0)
+    left, top = min(x0, u0), min(y0, v0)
+    right, bottom = max(x0 + crop.shape[1], u0 + w), max(y0 + crop.shape[0], v0 + h)
+    merged = np.zeros((bottom - top, right - left), bool)
+    merged[y0 - top : y0 - top + crop.shape[0], x0 - left : x0 - left + crop.shape[1]] |= crop
+    merged[v0 - top : v0 - top + h, u0 - left : u0 - left + w] |= under
+    return merged, (left, top)

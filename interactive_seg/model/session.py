@@ -258,9 +258,9 @@ class Session:
         """One object's mask at its image's size; :class:`InputError` naming the annotation when it cannot be decoded."""
         return self._doc.mask(self._annotation_id(object_id))
 
-    def labels(self, name: str, shape) -> tuple:
-        """(label image with object ids as values, {id: class}) of one image."""
-        return objects_to_labels(shape, self.objects(name))
+    def labels(self, name: str, shape, hidden=None) -> tuple:
+        """(label image with object ids as values, {id: class}) of one image (``hidden``: :func:`objects_to_labels`)."""
+        return objects_to_labels(shape, self.objects(name), hidden=hidden)
 
     def new_id(self) -> int:
         """Reserve an object id (for editors that number objects before saving them)."""
