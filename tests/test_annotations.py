@@ -349,3 +349,29 @@ def test_an_object_other_objects_covered_in_the_file_keeps_those_pixels_when_sav
         assert np.array_equal(session.mask(2), wheel)
         model.undo("img0.png")
         assert np.array_equal(session.mask(1), car) and len(session.objects("img0.png")) == 2
+
+
+def test_removing_a_class_is_a_step_that_undo_takes_back_with_its_colour_and_category_id(folder):
+    """A class removed, then Ctrl+Z: the undo took back the step before (an object's class
+    change), which made the class again with a new id, no colour kept, and on reopening the
+    colour of another class (#33: found in an annotator's pass)."""
+    import json
+
+    with Session.open(folder) as session:
+        model = Annotations(session=session)
+        model.open("img0.png", (40, 60))
+        object_id = model.accept("img0.png", square(0, 0, 4), "object").object_id
+        model.add_class("cat")
+        model.replace("img0.png", object_id, category="cat")
+        colours, ids = model.class_colours, dict(session.categories)
+        change = model.remove_class("object", step=True, image="img0.png")
+        assert change.classes_changed and model.classes == ["cat"] and "object" not in session.categories
+        assert model.undo("img0.png").text == "Undone: class 'object' removed."
+        assert model.class_colours == colours and session.categories == ids
+        assert [o.category for o in session.objects("img0.png")] == ["cat"]  # the class change stays
+        model.redo("img0.png")
+        assert model.classes == ["cat"] and "object" not in session.categories
+        model.undo("img0.png")
+    saved = json.loads((folder / "annotations.coco.json").read_text())["categories"]
+    assert {c["name"]: c["id"] for c in saved} == ids
+    assert Annotations(session=Session.open(folder, mode="read")).class_colours == colours

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from gui_actions import click_row, rename
+from gui_actions import click_row, press, rename
 
 from conftest import box, disc_scene, wait
 
@@ -135,9 +135,15 @@ def test_a_removed_class_is_said_and_a_warning_from_a_refused_try_goes(make_napa
     qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)  # in use: refused
     assert not widget.notice.isHidden() and "still have the class" in widget.notice.text()
     widget.classes.select("unused")
+    before, ids = shown_classes(widget), dict(widget.session.categories)
     qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)
     assert "unused" not in widget.model.classes
     assert widget.notice.isHidden() and widget.status.text() == "Removed the class 'unused'."
+    # Ctrl+Z (focus on the button just clicked) puts it back: its colour, its category id
+    # (it undid the step before instead, and the class came back with a new id and colour)
+    press(qtbot, "Z", "Control")
+    assert shown_classes(widget) == before and widget.session.categories == ids
+    assert widget.status.text() == "Undone: class 'unused' removed."
 
 
 def test_the_name_typed_for_a_new_class_is_its_name_and_undo_never_brings_a_placeholder_back(

@@ -34,6 +34,24 @@ class _RenameStep(Step):
         return Change("rename class", frozenset(), None, "redone", f"Redone: {self.summary}.")
 
 
+class _RemoveStep(Step):
+    """A class no object had, removed; undone by putting it back in its place, with its
+    colour and (in a session) its category record and id."""
+
+    def __init__(self, model: ClassList, name: str, kept: tuple):
+        self.model, self.name, self.kept = model, name, kept
+        self.summary = f"class '{name}' removed"
+        self.nbytes = 256
+
+    def revert(self) -> Change:
+        self.model._put_back(self.name, *self.kept)
+        return Change("remove class", frozenset(), None, "undone", f"Undone: {self.summary}.")
+
+    def reapply(self) -> Change:
+        self.kept = self.model._remove(self.name)
+        return Change("remove class", frozenset(), None, "redone", f"Redone: {self.summary}.")
+
+
 class ClassList:
     """The classes of an :class:`~interactive_seg.model.annotations.Annotations` model (its base class).
 
@@ -113,19 +131,45 @@ class ClassList:
         self._append(name)
         return name
 
-    def remove_class(self, name: str) -> None:
-        """Remove a class no object has (on any image, open or saved)."""
+    def remove_class(self, name: str, *, step: bool = False, image: Optional[Hashable] = None) -> Optional[Change]:
+        """Remove a class no object has (on any image, open or saved). ``step``: as one step
+        of ``image``'s history (undo puts it back, with its colour and category id); else
+        none (a class just made and left unnamed)."""
         if name not in self._classes:
             raise InputError(f"There is no class {name!r}.")
         if self.class_in_use(name):
             raise InputError(f"Objects still have the class {name!r}; give them another class or delete them first.")
         if len(self._classes) == 1:
             raise InputError("Keep at least one class.")
+        kept = self._remove(name)
+        if not step:
+            return None
+        history = self._entry(image).objects.history if image is not None else self._class_history
+        history.push(_RemoveStep(self, name, kept))
+        return Change("remove class", frozenset(), None, text=f"Removed the class '{name}'.", image=image)
+
+    def _remove(self, name: str) -> tuple:
+        """Remove class ``name``; returns what puts it back: (place, colour, lazy, category record)."""
+        if name not in self._classes:
+            raise InputError(f"There is no class {name!r} any more.")
+        record = None
         if self.session is not None and name in self.session.categories:
-            self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
+            record = self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
+        kept = (self._classes.index(name), self._colours.get(name), name in self._lazy, record)
         self._classes.remove(name)
         self._colours.pop(name, None)
         self._lazy.discard(name)
+        return kept
+
+    def _put_back(self, name: str, place: int, colour: Optional[str], lazy: bool, record: Optional[dict]) -> None:
+        if name in self._classes:
+            raise InputError(f"There is a class {name!r} again; rename it first.")
+        if record is not None and self.session is not None:
+            self.session.add_class(name, colour, record=record)  # first: when it cannot be saved, nothing here changes
+        self._classes.insert(min(place, len(self._classes)), name)
+        self._colours[name] = colour
+        if lazy:
+            self._lazy.add(name)
 
     def class_in_use(self, name: str) -> bool:
         if any(name in e.objects.classes.values() for e in self._images.values()):

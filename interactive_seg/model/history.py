@@ -31,7 +31,7 @@ class Change:
     Attributes
     ----------
     action : str
-        ``"accept"``, ``"replace"``, ``"delete"`` or ``"rename class"``.
+        ``"accept"``, ``"replace"``, ``"delete"``, ``"rename class"`` or ``"remove class"``.
     ids : frozenset
         The objects whose pixels or class changed.
     bbox : tuple or None
@@ -57,8 +57,8 @@ class Change:
 
     @property
     def classes_changed(self) -> bool:
-        """True when the class list itself changed (a rename), not only objects."""
-        return self.action == "rename class"
+        """True when the class list itself changed (a rename, a removal), not only objects."""
+        return self.action in ("rename class", "remove class")
 
 
 class Step:

@@ -1,14 +1,10 @@
 """A folder of images and their objects, kept in one COCO file that never loses an accepted object.
 
-Opening a folder lists its images, subfolders too, by relative path (``train/c1.png``;
-files whose first bytes are not an image format are listed in ``unreadable`` and skipped)
-without decoding any of them (:func:`~interactive_seg.files.list_images`).
-The COCO file is a :class:`~interactive_seg.coco.CocoDocument`: every ``add``,
-``replace``, ``remove`` and class rename changes only the records it is about, and is
-durable when it returns (one fsync'd record of the session's journal, see
-:mod:`interactive_seg.model.store`); the COCO file itself is rewritten atomically now
-and then and on :meth:`Session.close`, so whatever else it holds (other images, ``info``,
-licenses, extra keys, polygons, string ids) is written back as it was read. One session
+Opening lists the folder's images by relative path (:func:`~interactive_seg.files.list_images`),
+decoding none. Every ``add``, ``replace``, ``remove`` and class change touches only its
+records of the :class:`~interactive_seg.coco.CocoDocument` and is durable when it returns
+(a journal record, :mod:`interactive_seg.model.store`); the file is rewritten atomically
+now and then and on :meth:`Session.close`, all else in it as it was read. One session
 writes a folder at a time (:mod:`interactive_seg.model.lock`).
 """
 
@@ -408,31 +404,35 @@ class Session:
         or the palette's colour of its place among the file's categories."""
         return class_colours(self._doc.categories)
 
-    def add_class(self, name: str, colour: Optional[str] = None) -> None:
-        """Add a class (a category with no objects yet, holding ``colour``) and save; a class
-        that is there already keeps its record as it is."""
+    def add_class(self, name: str, colour: Optional[str] = None, *, record: Optional[dict] = None) -> None:
+        """Add a class (a category holding ``colour``, or ``record`` from :meth:`remove_class` under its id
+        where free) and save; a class that is there already keeps its record as it is."""
         self._store.check_writable()
         name = str(name)
         if name in self.categories:
             return
         if colour is not None and not is_hex(colour):
             raise InputError(f"A class colour is written '#rrggbb'; got {colour!r}.")
-        with self.transaction():
-            self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
+        with self.transaction() as txn:
+            if record is not None and record["id"] not in self.categories.values():
+                txn.touch("category", record["id"])
+                self._doc.put_category(dict(record, name=name))
+            else:
+                self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
 
-    def remove_class(self, name: str) -> None:
-        """Remove a class no annotation has, and save (a class still in use is an InputError)."""
+    def remove_class(self, name: str) -> Optional[dict]:
+        """Remove a class no annotation has, and save (a class still in use is an InputError); its record."""
         self._store.check_writable()
         category_id = self.categories.get(str(name))
         if category_id is None:
-            return
+            return None
         if any(self._doc.meta(a)[1] == category_id for a in self._doc.annotation_ids()):
             raise InputError(
                 f"Annotations still have the class {name!r}; give them another class or delete them first."
             )
         with self.transaction() as txn:
             txn.touch("category", category_id)
-            self._doc.remove_category(category_id)
+            return self._doc.remove_category(category_id)
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""

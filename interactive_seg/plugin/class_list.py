@@ -57,6 +57,7 @@ class ClassList(QGroupBox):
         self._settle = settle or (lambda: None)  # a warning that no longer applies goes
         self._say = say or (lambda text: None)  # the status line
         self.model = None
+        self.image: Callable[[], object] = lambda: None  # the key of the image shown (its history takes a removal)
         layout = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setMinimumHeight(50)
@@ -184,13 +185,13 @@ class ClassList(QGroupBox):
         name = self.current()
         if name is None:
             return
-        try:
-            self.model.remove_class(name)
+        try:  # a step of the image's history: Ctrl+Z puts it back, colour and category id too
+            change = self.model.remove_class(name, step=True, image=self.image())
         except InputError as exc:
             self._warn(str(exc))
             return
         self._settle()  # (such as "Objects still have the class" from a try before)
-        self._say(f"Removed the class '{name}'.")
+        self._say(change.text)
         self.refresh()
         if self._changed is not None:
             self._changed()

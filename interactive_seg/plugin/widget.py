@@ -1,13 +1,12 @@
 """The "Interactive segmentation" dock widget: layout and wiring, nothing more.
 
 The work happens elsewhere: objects, classes, undo, saving and export in the Qt-free
-:class:`~interactive_seg.model.annotations.Annotations` model; engine calls in
-:mod:`.preview` (worker threads, stale results dropped); the layers in :mod:`.canvas`;
-the panels in their own modules: the engine menu (:mod:`.engine_panel`), the prompts
-(:mod:`.prompts_panel`), proposals (:mod:`.proposals`), the classes (:mod:`.class_list`),
-the objects and their review (:mod:`.object_panel`), a folder's images (:mod:`.image_list`,
-:mod:`.folder`) and export (:mod:`.export_panel`, :mod:`.export_dialog`). Every message to
-the user leaves through this module (napari notifications, the notice and the status line).
+:class:`~interactive_seg.model.annotations.Annotations` model; engine calls in :mod:`.preview` (worker threads,
+stale results dropped); the layers in :mod:`.canvas`; the panels in their own modules: the engine menu
+(:mod:`.engine_panel`), the prompts (:mod:`.prompts_panel`), proposals (:mod:`.proposals`), the classes
+(:mod:`.class_list`), the objects and their review (:mod:`.object_panel`), a folder's images (:mod:`.image_list`,
+:mod:`.folder`) and export (:mod:`.export_panel`, :mod:`.export_dialog`). Every message to the user leaves through
+this module (napari notifications, the notice and the status line).
 """
 
 from __future__ import annotations
@@ -140,6 +139,7 @@ class SegmentationWidget(QWidget):
             self._rename_class, self._warn, changed=self._show_object_list, settle=self._settled, say=self._say
         )
         self.classes.set_model(self.model)
+        self.classes.image = lambda: self._key
         self.class_list, self.add_class_button, self.remove_class_button = (
             self.classes.list,
             self.classes.add_button,
