@@ -531,6 +531,26 @@ def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make
     assert widget.object_list.count() == 0
 
 
+def test_the_next_box_drawn_at_once_after_shift_enter_says_the_object_was_not_kept(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter, then the next object's box at once (a fast annotator on a large image):
+    the first object was not kept and the status still said it would be (#33, an annotator's pass)."""
+    from interactive_seg.plugin.prompt_steps import CALLED_OFF
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
+    box(viewer, 10, 10, 40, 40)
+    assert not widget.notice.isHidden() and widget.notice.text() == CALLED_OFF
+    assert "kept as soon as" not in widget.status.text()
+    wait(qtbot, widget)
+    assert widget.object_list.count() == 0
+    press(qtbot, "Z", "Control", widget=canvas)  # as the message says: the new box back, then Shift+Enter
+    wait(qtbot, widget)
+    (first,) = viewer.layers["boxes"].data  # the first box back: (row, col) corners
+    assert abs(first[:, 1].min() - 45) <= 1 and abs(first[:, 0].min() - 25) <= 1
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=10000)
+
+
 def test_shift_enter_then_shift_right_keeps_the_object_on_its_image(make_napari_viewer, qtbot, tmp_path):
     """Shift+Enter before the preview came, then Next at once: the object is kept on the
     image it was drawn on (it was dropped without a word)."""

@@ -20,6 +20,11 @@ __all__ = ["PromptSteps", "STEP_NAMES", "describe"]
 
 #: What the status line calls each kind of step.
 STEP_NAMES = {L.BOXES: "the box", L.POINTS: "the last click", L.SCRIBBLES: "the last stroke"}
+#: Said when a new prompt calls off an Accept that waited for its preview (Shift+Enter, then the next box at once).
+CALLED_OFF = (
+    "The object waiting to be kept was not kept: a new prompt came before its preview. Ctrl+Z takes the new "
+    "prompt back and Shift+Enter then keeps the object; or go on with the new one."
+)
 
 
 class PromptSteps:

@@ -38,6 +38,7 @@ from .keys import KEYS, KEYS_HELP, KeyRouter, bind_on_canvas, guard_wheel, widge
 from .models_panel import ModelsPanel
 from .object_panel import ObjectPanel, narrow_form
 from .preview import Preview, PreviewRunner
+from .prompt_steps import CALLED_OFF
 from .prompt_steps import describe as _describe
 from .prompts_panel import PromptsPanel
 from .proposals import ProposePanel
@@ -46,7 +47,6 @@ from .undo import UndoRedo
 __all__ = ["SegmentationWidget", "ExportDialog", "KEYS"]
 
 DRAW = "Draw a box, click points or brush scribbles."
-
 
 #: How long a change of image waits for the preview of an Accept asked for before it came.
 KEEP_WAITING_SECONDS = 30
@@ -362,8 +362,11 @@ class SegmentationWidget(QWidget):
             return  # napari also reports 'adding' / 'changing' before the edit is done
         if new_step:  # a new step of the user's: a redo of what was undone is gone (and an Accept waiting)
             self.history.new_step()
-            self._accept_next = False
             self._settled()  # a warning about the prompts before no longer applies
+            if self._accept_next:  # never dropped unsaid (the status line said it would be kept)
+                self._warn(CALLED_OFF)
+                self._say(CALLED_OFF)
+            self._accept_next = False
         self._refusal = None
         self._update_buttons()
         try:
@@ -467,20 +470,12 @@ class SegmentationWidget(QWidget):
         category = self.current_class()
         editing = self._editing is not None and preview.made_by is not None
         record = preview.record(self.model.provenance(self._key, self._editing) if editing else None)
-        if self._editing is not None:
-            change = self._apply(
-                self.model.replace,
-                self._key,
-                self._editing,
-                preview.mask,
-                category,
-                offset=preview.offset,
-                provenance=record,
-            )
-        else:
-            change = self._apply(
-                self.model.accept, self._key, preview.mask, category, offset=preview.offset, provenance=record
-            )
+        how = (
+            (self.model.replace, self._key, self._editing)
+            if self._editing is not None
+            else (self.model.accept, self._key)
+        )
+        change = self._apply(*how, preview.mask, category, offset=preview.offset, provenance=record)
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
