@@ -65,7 +65,8 @@ def cmd_export(args) -> int:
                     records=records_for_image(doc, path, image_path),  # cam2/0001.png is never cam1/0001.png
                 )
             say(
-                args, f"Wrote {path} ({len(objects)} objects of {image_path.name}; the rest of the file kept as it was)"
+                args,
+                f"Wrote {path} ({len(objects)} object(s) of {image_path.name}; the rest of the file kept as it was)",
             )
         return 0
 

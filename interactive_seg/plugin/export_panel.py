@@ -144,7 +144,7 @@ class Exporter:
         key, image, file_name = widget._key, widget._image, widget.image_combo.file_name(widget._image_layer)
         total = len(widget.model.objects(key)) + (1 if coco else 0)
         token = self._begin()
-        widget._say(f"Exporting {total} files...")
+        widget._say(f"Exporting {counted(total, 'file')}...")
 
         def work(report):
             return widget.model.export(
@@ -158,7 +158,7 @@ class Exporter:
         def done(written):
             self._end()
             widget._say(f"Exported {counted(len(written), 'file')} to {folder}.")
-            show_info(f"Wrote {len(written)} files to {folder}.")
+            show_info(f"Wrote {counted(len(written), 'file')} to {folder}.")
 
         widget.jobs.run(work, done, self._failed, pixels=image.shape[0] * image.shape[1], progress=step, name="export")
 
