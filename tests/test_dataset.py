@@ -473,6 +473,31 @@ def test_an_export_again_removes_the_cutouts_of_objects_deleted_since(annotated,
     assert pngs(tmp_path / "batch") == ["b_cup-1.png", "sub2_a_cup-1.png"]
 
 
+def test_an_export_again_removes_the_temporary_files_a_killed_export_left(annotated, tmp_path):
+    """A SIGKILLed export left `.b_cup-1.png.k2j4x9ab.tmp` files in the output folder that no
+    rerun removed; one just written (another export, live) stays, as do the user's own."""
+    import os
+    import time
+
+    from interactive_seg.files import STALE_SECONDS
+
+    coco = annotated / "annotations.coco.json"
+    out = tmp_path / "out"
+    iseg.export_dataset(coco, annotated, out)
+    stale, live, theirs = (
+        out / ".b_cup-1.png.k2j4x9ab.tmp",
+        out / ".b_cup-2.png.q8r7s6t5.tmp",
+        out / ".notes.txt.abcd1234.tmp",
+    )
+    for path in (stale, live, theirs):
+        path.write_bytes(b"half a PNG")
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(theirs, (old, old))
+    iseg.export_dataset(coco, annotated, out)
+    assert not stale.exists() and live.exists() and theirs.exists()
+
+
 def test_a_cutout_changed_since_its_export_is_never_removed(annotated, tmp_path):
     coco = annotated / "annotations.coco.json"
     out = tmp_path / "out"

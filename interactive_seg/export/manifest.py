@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import file_stamp, write_bytes_atomic
+from ..files import STALE_SECONDS, file_stamp, remove_stale_temporaries_of, write_bytes_atomic
 from ..files.listing import EXPORT_MARKER, export_record
 
 __all__ = ["MANIFEST", "Cutouts", "refuse_over_images"]
@@ -62,6 +62,7 @@ class Cutouts:
         self._mine: set = set()  # the images this export planned or covered (its entries win at a save)
         self._covered: set = set()  # ... and those it covered already (a second record of one file adds to it)
         self.images = export_record(self.folder)  # (none yet, or damaged: nothing is removed)
+        self._swept = False  # the temporary files a killed export left, removed at the first save
 
     def key(self, image) -> str:
         """How the record names an image: its file's path from the output folder, as given
@@ -127,5 +128,9 @@ class Cutouts:
                 self.images = images
                 data = {"written_by": "interactive-seg", "images": images}
                 write_bytes_atomic(self.folder / MANIFEST, json.dumps(data, indent=0).encode("ascii"))
+                if not self._swept:  # what a killed export was writing: not another's live file
+                    self._swept = True
+                    names = {name for files in images.values() for name in files}
+                    remove_stale_temporaries_of(self.folder, names, idle_seconds=STALE_SECONDS)
         except (OSError, InputError, Timeout):
             pass  # (the cutouts are written; only the next export's cleanup is lost)

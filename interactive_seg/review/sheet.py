@@ -14,7 +14,14 @@ from ..coco import CocoDocument
 from ..coco.locate import ImageLocator, name_parts
 from ..errors import InputError
 from ..export.manifest import refuse_over_images
-from ..files import ensure_folder, image_filter, open_atomic, remove_stale_temporaries, write_bytes_atomic
+from ..files import (
+    STALE_SECONDS,
+    ensure_folder,
+    image_filter,
+    open_atomic,
+    remove_stale_temporaries,
+    write_bytes_atomic,
+)
 from ..palette import category_colours
 from ..provenance import record_of
 from .draw import _PDF_DPI, _PNG_DPI, _TILE, _columns, _compose, _draw_empty, _draw_page, _legend_per_row, _png_bytes
@@ -247,7 +254,7 @@ def contact_sheet(
         remedy="write the sheet to another file, such as sheet.pdf",
     )
     for page in dict.fromkeys(paths):  # what a review killed while writing a page left (idle for 10 minutes)
-        remove_stale_temporaries(page, idle_seconds=600)
+        remove_stale_temporaries(page, idle_seconds=STALE_SECONDS)
     most = max((len(c) for c in chunks), default=1) * (1 if old is None else 2)
     columns = min(_columns(per_page), most)
     if old is not None and columns > 1:
