@@ -73,6 +73,8 @@ class ExportDialog(QDialog):
         form.addRow("Colour (R,G,B)", self.color)
         self.blur = QDoubleSpinBox(minimum=0.5, maximum=200.0, value=15.0)
         form.addRow("Blur sigma (px)", self.blur)
+        self.style.currentTextChanged.connect(self._style_changed)  # each field where it counts
+        self._style_changed()
         self.crop = QCheckBox("Crop to the object")
         self.crop.setChecked(True)
         form.addRow(self.crop)
@@ -105,6 +107,13 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _style_changed(self) -> None:
+        """The colour for a colour background only, the blur sigma for a blurred one (both
+        were shown, and editable to no effect, for a transparent background)."""
+        style = self.style.currentText()
+        self.color.setEnabled(style == "color")
+        self.blur.setEnabled(style == "blur")
 
     def _scope_changed(self) -> None:
         """The COCO field says what it is for: the whole folder writes the session's COCO
