@@ -232,3 +232,26 @@ def test_t_flips_the_next_click_from_any_prompt_layer(docked, qtbot):
         key(qtbot, viewer, "T")
         assert widget.point_toggle.isChecked() != checked
         assert viewer.layers[name].mode == mode  # on boxes napari's T was path mode
+
+
+def test_the_brush_starts_at_about_one_percent_of_each_image_until_the_annotator_chooses_one(
+    make_napari_viewer, qtbot, tmp_path
+):
+    """On a 6000 x 4000 photograph the 10-pixel brush was one screen pixel at the fitted
+    zoom: strokes hair-thin (#33, an annotator's pass)."""
+    from gui_actions import press
+
+    names, sizes = ["a.png", "b.png", "c.png"], {"b.png": (2000, 3000)}
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "photos", names, sizes=sizes)
+    scribbles = viewer.layers["scribbles"]
+    assert widget.brush_spin.value() == 10 == scribbles.brush_size  # 160 x 120: the smallest default
+    click(qtbot, widget.next_button)
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=10000)
+    assert widget.brush_spin.value() == 30 == viewer.layers["scribbles"].brush_size
+    widget.brush_spin.setFocus()
+    widget.brush_spin.lineEdit().selectAll()
+    press(qtbot, "4", widget=widget.brush_spin.lineEdit())  # the annotator's size
+    assert viewer.layers["scribbles"].brush_size == 4
+    click(qtbot, widget.next_button)
+    qtbot.waitUntil(lambda: widget._key == "c.png", timeout=10000)
+    assert widget.brush_spin.value() == 4 == viewer.layers["scribbles"].brush_size  # kept from now on

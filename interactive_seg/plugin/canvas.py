@@ -200,8 +200,8 @@ class Canvas:
             scribbles, how = self._labels(L.SCRIBBLES, shape, np.uint8, opacity=0.8, colormap=L.scribble_colormap())
             if how != "kept":
                 self._no_strokes = True
+            scribbles.brush_size = brush_size  # (each image's, until the annotator chooses one)
             if how == "made":
-                scribbles.brush_size = brush_size
                 scribbles.selected_label = FOREGROUND
                 scribbles.events.paint.connect(self._strokes_painted)
                 scribbles.events.data.connect(self._strokes_changed)

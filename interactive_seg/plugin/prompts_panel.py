@@ -11,6 +11,9 @@ from qtpy.QtWidgets import QCheckBox, QComboBox, QGroupBox, QPushButton, QSpinBo
 from . import layers as L
 from .object_panel import narrow_form
 
+MIN_DEFAULT_BRUSH = 10  # image pixels: the brush of a small photograph until one is chosen
+MAX_BRUSH = 2000
+
 __all__ = ["PromptsPanel"]
 
 
@@ -38,10 +41,25 @@ class PromptsPanel(QGroupBox):
             "Off: they stay what you chose last."
         )
         form.addRow(self.fresh_marks)
-        self.brush_spin = QSpinBox(minimum=1, maximum=200, value=10)
+        self.brush_spin = QSpinBox(minimum=1, maximum=MAX_BRUSH, value=MIN_DEFAULT_BRUSH)
+        self.brush_spin.setToolTip(
+            "In image pixels; until you choose a size, each image starts with one about 1 % of its longer side"
+        )
+        self._brush_chosen = False  # the annotator's size: kept from image to image
         self.brush_spin.valueChanged.connect(lambda size: widget.canvas.set_brush(size=size))
+        self.brush_spin.valueChanged.connect(lambda size: setattr(self, "_brush_chosen", True))
         form.addRow("Brush size", self.brush_spin)
         self._point_label_changed(False)
+
+    def brush_for(self, shape) -> int:
+        """The brush size for an image of ``shape``: the annotator's once chosen; until then
+        about 1 % of the longer side, at least :data:`MIN_DEFAULT_BRUSH` (10 image pixels on a
+        6000 x 4000 photograph were one screen pixel at the fitted zoom: strokes hair-thin)."""
+        if not self._brush_chosen:
+            self.brush_spin.blockSignals(True)
+            self.brush_spin.setValue(max(MIN_DEFAULT_BRUSH, round(max(shape[:2]) / 100)))
+            self.brush_spin.blockSignals(False)
+        return self.brush_spin.value()
 
     def _point_label_changed(self, background: bool) -> None:
         self.point_toggle.setText("background (red)" if background else "foreground (green)")

@@ -288,7 +288,7 @@ class SegmentationWidget(QWidget):
         self.image_combo.current, self._image, self._key = layer, image, key
         if self.session is not None:  # the list highlights the image on the canvas, or none
             self.images.set_shown(key if self.image_combo.is_session_layer(layer) else None)
-        self.canvas.ensure(shape, self.brush_spin.value(), objects)
+        self.canvas.ensure(shape, self.prompt_panel.brush_for(shape), objects)
         self._box_edges()
         self.prompt_panel.bind_layer_keys()
         self.proposals.image_shown(key)  # this image's proposals, none of the image before
