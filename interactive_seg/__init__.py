@@ -16,7 +16,7 @@ import numpy as np
 from ._version import __version__ as __version__
 from .coco import CocoDocument, CocoImage, CocoObject, check_coco, read_coco, write_coco
 from .engines import Engine, Result, available_engines, get_engine
-from .errors import InputError
+from .errors import IncompletePrompts, InputError
 from .export import cutout, export_dataset, export_objects, save_cutout
 from .files import read_image, write_image
 from .image import as_rgb8
@@ -29,6 +29,7 @@ __all__ = [
     "segment",
     "Prompts",
     "InputError",
+    "IncompletePrompts",
     "Engine",
     "Result",
     "get_engine",

@@ -8,3 +8,9 @@ class InputError(ValueError):
     that is not 2-D, scribbles of one kind only, a missing checkpoint, an unwritable output
     folder. It subclasses ``ValueError`` so generic handlers still catch it.
     """
+
+
+class IncompletePrompts(InputError):
+    """The prompts cannot give a mask yet, as after the first stroke of a normal pair
+    (marks of one kind only, no box): the next prompt usually completes them, so a door
+    may say it quietly where it says other errors aloud."""

@@ -34,7 +34,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from ..errors import InputError
+from ..errors import IncompletePrompts, InputError
 from ..image import as_rgb8
 from ..prompts import Prompts
 from .base import Engine, Option, Result
@@ -104,7 +104,7 @@ class PlainGrabCutEngine(Engine):
                 not np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
                 or not np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
             ):
-                raise InputError(
+                raise IncompletePrompts(
                     "The marks leave GrabCut no object or no background; add a background (or object) mark."
                 )
             cv2.grabCut(self._rgb, labels, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)

@@ -19,7 +19,7 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from ..errors import InputError
+from ..errors import IncompletePrompts, InputError
 from ..model.annotations import Annotations
 from . import layers as L
 from .canvas import Canvas
@@ -407,10 +407,10 @@ class SegmentationWidget(QWidget):
         self._say(f"Preview: {counted(preview.pixels, 'pixel')}{timing}. Accept {keep} as '{self.current_class()}'.")
 
     def _on_refused(self, exc: InputError) -> None:
-        """The engine cannot answer these prompts yet (marks of one kind, a box off the
-        image): a hint on the status line, no notification, since it is often a normal
-        step (the first stroke of a pair); Accept says it aloud."""
-        if self._accept_next:  # an Accept waited for this answer: say it aloud
+        """The engine cannot answer these prompts: marks of one kind (:class:`IncompletePrompts`)
+        a hint on the status line, since it is often a normal step (the first stroke of a
+        pair); a box or click off the image a warning, until the prompts change; Accept says both aloud."""
+        if self._accept_next or not isinstance(exc, IncompletePrompts):  # (an Accept waited for this answer)
             self._warn(str(exc))
         self._set_preview(None)  # the old preview answered other prompts: Accept must not keep it
         self._refusal = str(exc)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ... import masks as mask_tools
-from ...errors import InputError
+from ...errors import IncompletePrompts, InputError
 from ...image import as_rgb8
 from ...prompts import Prompts
 from ..base import Engine, Option, Result
@@ -140,7 +140,7 @@ class GrabCutEngine(Engine):
             if not (marks is not None and marks.fg.any() and marks.bg.any()):
                 kind = "foreground" if marks is not None and marks.fg.any() else "background"
                 other = "background" if kind == "foreground" else "foreground"
-                raise InputError(
+                raise IncompletePrompts(
                     f"Only {kind} marks were given; add a {other} scribble or click, or draw a box "
                     "around the object, so GrabCut can tell object from background."
                 )
