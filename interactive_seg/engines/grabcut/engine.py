@@ -29,6 +29,7 @@ from ..base import Engine, Option, Result
 from . import click_prior, compare, upscale
 from .fit import fit_both, iterate
 from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks, same_array
+from .memo import Memo, prompts_key
 from .region import (
     Work,
     box_in_work,
@@ -94,6 +95,7 @@ class GrabCutEngine(Engine):
         self._key: Optional[str] = None
         self._work: Optional[Work] = None
         self._state: Optional[State] = None
+        self._memo = Memo()  # the same prompts, the same mask (undo and redo step along the masks shown)
 
     def __getattr__(self, name):
         # the settings read as the engine's attributes (engine.max_side), as callers did
@@ -113,10 +115,12 @@ class GrabCutEngine(Engine):
             return
         self._rgb, self._key = rgb, key
         self._work, self._state = None, None
+        self._memo.clear()
 
     def reset(self) -> None:
         """Forget the current object, so the next call starts fresh."""
         self._state = None
+        self._memo.clear()
 
     # -- segmentation --------------------------------------------------------------------
     def segment(self, prompts: Prompts) -> Result:
@@ -145,6 +149,13 @@ class GrabCutEngine(Engine):
                     "around the object, so GrabCut can tell object from background."
                 )
 
+        key = (self._key, prompts_key(p))  # (the image too: a copy of the engine shares the memo)
+        known = self._memo.get(key, s)
+        if known is not None:  # prompts met before (an undo, a redo): that answer, and go on from there
+            result, self._state = known
+            result.info["seconds"] = time.perf_counter() - begun
+            return result
+
         state = self._state
         wide = s.reuse and state is not None and state.wide and p.box is not None and state.box == p.box
         pool = ahead = None
@@ -165,6 +176,7 @@ class GrabCutEngine(Engine):
         finally:
             if pool is not None:
                 pool.shutdown(wait=False)
+        self._memo.put(key, s, result, self._state)
         result.info["seconds"] = time.perf_counter() - begun
         return result
 
