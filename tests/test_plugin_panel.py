@@ -99,3 +99,17 @@ def test_an_empty_preview_says_nothing_was_found_and_offers_no_accept(setup, qtb
     assert widget.status.text().startswith("Nothing found") and "Accept" not in widget.status.text()
     widget._on_result(Preview.of(truth))
     assert widget.accept_button.isEnabled() and "Accept to keep it" in widget.status.text()
+
+
+def test_the_image_list_is_as_tall_as_its_rows_up_to_its_limit(make_napari_viewer, qtbot, tmp_path):
+    """Two images kept the list 160 px tall, pushing the objects below the fold on a
+    1280 x 720 screen (#33, an annotator's pass); many images scroll in 160 px."""
+    from interactive_seg.plugin.image_list import LIST_HEIGHT
+
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "few", ["a.png", "b.png"])
+    listing = widget.images.list
+    assert listing.maximumHeight() < LIST_HEIGHT / 2
+    assert listing.maximumHeight() >= 2 * listing.sizeHintForRow(0)  # both rows whole
+    names = [f"p{i:02d}.png" for i in range(30)]
+    viewer, widget = folder_session(make_napari_viewer, tmp_path / "many", names)
+    assert widget.images.list.maximumHeight() == LIST_HEIGHT

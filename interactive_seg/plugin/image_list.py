@@ -36,6 +36,7 @@ __all__ = ["ImageList"]
 
 #: the group of the images at the folder's top level, where there are subfolders too
 TOP_LEVEL = "(top level)"
+LIST_HEIGHT = 160  # px: the most the list of images takes (then it scrolls), so the panel fits a small screen
 
 
 def _folder(name: str) -> str:
@@ -84,7 +85,7 @@ class ImageList(QGroupBox):
         layout.addLayout(find)
         self.list = QListWidget()
         self.list.setMinimumHeight(70)
-        self.list.setMaximumHeight(160)
+        self.list.setMaximumHeight(LIST_HEIGHT)
         # a long name is cut in its middle, so its count shows (the whole name in its tooltip)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -135,6 +136,11 @@ class ImageList(QGroupBox):
         self._highlight()
         self.list.blockSignals(False)
         self.matches.setText(f"{len(self.visible)} of {len(self.names)}" if words else "")
+        if not words:  # as tall as its rows, up to 160 px (two images kept that height on a small screen)
+            rows = max(self.list.sizeHintForRow(0), self.list.fontMetrics().height()) * max(self.list.count(), 2)
+            tall = min(LIST_HEIGHT, rows + 2 * self.list.frameWidth() + 2)
+            self.list.setMinimumHeight(min(tall, 70))
+            self.list.setMaximumHeight(tall)
 
     def _text(self, name: str, grouped: bool) -> str:
         label = "    " + name.rsplit("/", 1)[-1] if grouped else name
