@@ -522,6 +522,21 @@ def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make
     assert len(viewer.layers["boxes"].data) == 0  # the prompts cleared, as after any Accept
 
 
+def test_a_waiting_accept_keeps_the_class_chosen_at_shift_enter(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter, then the next object's class picked before the preview came: the object
+    was kept under the class picked later, without a word (#33, an annotator's pass)."""
+    from gui_actions import click_row
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)
+    assert "as 'object'" in widget.status.text()
+    widget.classes.add("leaf")
+    click_row(qtbot, widget.class_list, widget.model.classes.index("leaf"))
+    assert widget.current_class() == "leaf"
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=10000)
+    assert [o.category for o in widget.session.objects("a.png")] == ["object"]
+
+
 def test_a_new_prompt_or_clear_after_shift_enter_cancels_the_waiting_accept(make_napari_viewer, qtbot, tmp_path):
     root = make_folder(tmp_path / "photos")
     viewer, widget, canvas = accepted_while_computed(make_napari_viewer, qtbot, root)

@@ -74,6 +74,7 @@ class SegmentationWidget(QWidget):
         self._refusal: Optional[str] = None  # why the engine gave no preview for the prompts now
         self._fitted = False  # the first image was fitted to the canvas once it had its size
         self._accept_next = False  # Shift+Enter while the preview was computed: accept it when it comes
+        self._accept_class = None  # ... as the class chosen at Shift+Enter
         self._not_kept: Optional[str] = None  # why such an Accept was not kept, for the next image
         self.canvas = Canvas(self.viewer, self._prompts_changed, lambda points: self.prompt_panel.points_made())
         self.runner = PreviewRunner(self._on_result, self._on_refused, self._on_failed, self._say, self._on_embedding)
@@ -456,8 +457,11 @@ class SegmentationWidget(QWidget):
         if self._image is None:
             return None
         if self.runner.answering and not _ready:  # (a stale call still running has no answer to wait for)
-            self._accept_next = True
-            self._say("Computing the preview: it is kept as soon as it is ready (Shift+Esc or a new prompt cancels).")
+            self._accept_next, self._accept_class = True, self.current_class()  # the class chosen now, not then
+            self._say(
+                f"Computing the preview: it is kept as soon as it is ready, as '{self._accept_class}' "
+                "(Shift+Esc or a new prompt cancels)."
+            )
             return None
         preview = self._preview
         if preview is None:
@@ -467,7 +471,8 @@ class SegmentationWidget(QWidget):
             return None
         if self._cannot_save():
             return None
-        category = self.current_class()
+        category = (self._accept_class if _ready else None) or self.current_class()
+        self._accept_class = None
         editing = self._editing is not None and preview.made_by is not None
         record = preview.record(self.model.provenance(self._key, self._editing) if editing else None)
         how = (
