@@ -375,3 +375,31 @@ def test_removing_a_class_is_a_step_that_undo_takes_back_with_its_colour_and_cat
     saved = json.loads((folder / "annotations.coco.json").read_text())["categories"]
     assert {c["name"]: c["id"] for c in saved} == ids
     assert Annotations(session=Session.open(folder, mode="read")).class_colours == colours
+
+
+def test_a_removed_class_comes_back_in_its_place_in_the_file_and_keeps_its_colour_from_new_classes(folder):
+    """Found in a second annotator's pass (#33): the class came back last in the file's
+    categories (another place on reopening), a class added meanwhile took its colour, and
+    a class of its name made meanwhile blocked every older undo of the image."""
+    import json
+
+    with Session.open(folder) as session:
+        model = Annotations(["animal", "person", "cup", "dog"], session=session)
+        model.open("img0.png", (40, 60))
+        model.accept("img0.png", square(0, 0, 4), "dog")  # every class in the file
+        for name in ("animal", "person", "cup"):
+            model.replace("img0.png", model.objects("img0.png").ids[0], category=name)
+        model.replace("img0.png", model.objects("img0.png").ids[0], category="dog")
+        order, colour = list(session.categories), model.colour("cup")
+        model.remove_class("cup", step=True, image="img0.png")
+        model.add_class("bottle")
+        assert model.colour("bottle") != colour  # cup's, while Ctrl+Z may bring cup back
+        model.undo("img0.png")
+        assert list(session.categories) == order + ["bottle"] and model.colour("cup") == colour  # its place
+        model.redo("img0.png")
+        model.add_class("cup")  # a new class of the name: the undo of the removal has nothing to do
+        assert "made since: it stays" in model.undo("img0.png").text
+        model.undo("img0.png")  # and the steps before it are not blocked: the object was 'cup' before 'dog'
+        assert [o.category for o in session.objects("img0.png")] == ["cup"]
+    saved = json.loads((folder / "annotations.coco.json").read_text())["categories"]
+    assert [c["name"] for c in saved] == ["dog", "animal", "person", "bottle", "cup"]

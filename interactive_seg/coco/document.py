@@ -393,13 +393,15 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         self.put_category(record)
         return record
 
-    def put_category(self, record: dict) -> None:
+    def put_category(self, record: dict, *, place: int | None = None) -> None:
         """Insert a category record, or replace the one with its id (it keeps its place).
 
         Parameters
         ----------
         record : dict
             A whole category record with ``id`` and ``name`` (taken, not copied).
+        place : int, optional
+            Where a new record goes in the list (default: last), as a removed one put back.
 
         Raises
         ------
@@ -412,6 +414,8 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             raise InputError(_sentence(checker.problems, "This category record"))
         self._categories[key] = record
         self._lists["categories"].change(key, record)
+        if place is not None:
+            self._lists["categories"].place(key, place)
         self._category_by_name = {}
         for category_key in self._lists["categories"].order:
             self._category_by_name.setdefault(str(self._categories[category_key]["name"]), category_key)
@@ -437,8 +441,9 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         self._category_by_name = {n: k for n, k in self._category_by_name.items() if k != key}
 
     # -- whole records (a journal's replay, a failed change's rollback) -----------------------
-    def remove_category(self, category_id: Id) -> dict:
-        """Delete a category record no annotation uses (a rolled-back new class); returns it."""
+    def remove_category(self, category_id: Id, *, give_back: bool = True) -> dict:
+        """Delete a category record no annotation uses (a rolled-back new class); returns it.
+        ``give_back=False`` keeps its id from new classes (a removal an undo may take back)."""
         key = id_key(category_id)
         record = self._categories.get(key)
         if record is None:
@@ -447,7 +452,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             raise InputError(f"Annotations still use the category {record['name']!r}; remove them first.")
         self._drop_category(category_id)
         ids = self._lists["categories"].ids
-        if isinstance(key, int) and key == ids.largest:  # a rolled-back new class gives its id back
+        if give_back and isinstance(key, int) and key == ids.largest:  # a rolled-back new class gives its id back
             ids.largest = max((k for k in self._categories if isinstance(k, int)), default=0)
         return record
 

@@ -126,6 +126,14 @@ class Table:
             self.ids.add(key)
         self.order[key] = record
 
+    def place(self, key, index: int) -> None:
+        """Move ``key`` to position ``index`` of the list (a removed record put back where it was)."""
+        if self._saved is not None and self._keys is None:
+            self._keys = list(self.order)
+        items = [(k, v) for k, v in self.order.items() if k != key]
+        items.insert(max(0, min(int(index), len(items))), (key, self.order[key]))
+        self.order = dict(items)
+
     def remove(self, key) -> None:
         self._save(key)
         if self._saved is not None and self._keys is None:

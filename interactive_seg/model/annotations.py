@@ -98,6 +98,7 @@ class Annotations(ClassList):
     ):
         self.session = None
         self._lazy: set = set()  # classes the session's file does not hold until used or renamed (the default)
+        self._reserved: list = []  # colours of removed classes that Ctrl+Z may bring back: new classes take others
         self._classes: list = []
         self._colours: dict = {}  # class name -> "#rrggbb", kept with the class (in a session, in its category)
         for name in classes or ():

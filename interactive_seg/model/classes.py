@@ -44,8 +44,9 @@ class _RemoveStep(Step):
         self.nbytes = 256
 
     def revert(self) -> Change:
-        self.model._put_back(self.name, *self.kept)
-        return Change("remove class", frozenset(), None, "undone", f"Undone: {self.summary}.")
+        back = self.model._put_back(self.name, *self.kept)
+        there = "" if back else f" (a class '{self.name}' was made since: it stays as it is)"
+        return Change("remove class", frozenset(), None, "undone", f"Undone: {self.summary}{there}.")
 
     def reapply(self) -> Change:
         self.kept = self.model._remove(self.name)
@@ -57,6 +58,7 @@ class ClassList:
 
     The model holds the state: ``_classes`` (names in order), ``_colours`` (name ->
     ``"#rrggbb"``), ``_lazy`` (classes not in the session's file until used or renamed),
+    ``_reserved`` (colours of removed classes an undo may bring back),
     ``session``, its open images (``_images``, ``_entry``) and ``_class_history``.
     """
 
@@ -79,10 +81,12 @@ class ClassList:
 
         # every class shown keeps its colour, the unused default class too (an annotator
         # has seen it): the new one takes a colour no class has
-        used = [self._colours.get(n) for n in self._classes]  # a list: next_colour counts how many have each
+        # a list: next_colour counts how many have each (a removed class's, which Ctrl+Z may bring back, too)
+        used = [self._colours.get(n) for n in self._classes] + self._reserved
         session = self.session if save and self.session is not None and not self.session.read_only else None
         if not colour and session is not None:  # its place among the file's categories, where free
             kept = list({**session.class_colours, **{n: self._colours.get(n) for n in self._classes}}.values())
+            kept += self._reserved
             colour = place_colour(len(session.categories))
             if colour in kept:
                 colour = next_colour(kept)
@@ -149,27 +153,33 @@ class ClassList:
         return Change("remove class", frozenset(), None, text=f"Removed the class '{name}'.", image=image)
 
     def _remove(self, name: str) -> tuple:
-        """Remove class ``name``; returns what puts it back: (place, colour, lazy, category record)."""
+        """Remove class ``name``; returns what puts it back: (place, colour, lazy, category
+        record, its place among the file's categories). Its colour stays out of new classes'
+        reach while an undo may bring it back."""
         if name not in self._classes:
             raise InputError(f"There is no class {name!r} any more.")
-        record = None
+        record = spot = None
         if self.session is not None and name in self.session.categories:
+            spot = [str(c["name"]) for c in self.session.document.categories].index(name)
             record = self.session.remove_class(name)  # first: when it cannot be saved, nothing here changes
-        kept = (self._classes.index(name), self._colours.get(name), name in self._lazy, record)
+        kept = (self._classes.index(name), self._colours.get(name), name in self._lazy, record, spot)
         self._classes.remove(name)
-        self._colours.pop(name, None)
+        self._reserved += [c for c in (self._colours.pop(name, None),) if c]
         self._lazy.discard(name)
         return kept
 
-    def _put_back(self, name: str, place: int, colour: Optional[str], lazy: bool, record: Optional[dict]) -> None:
-        if name in self._classes:
-            raise InputError(f"There is a class {name!r} again; rename it first.")
-        if record is not None and self.session is not None:
-            self.session.add_class(name, colour, record=record)  # first: when it cannot be saved, nothing here changes
+    def _put_back(self, name: str, place: int, colour, lazy: bool, record: Optional[dict], spot) -> bool:
+        if colour in self._reserved:
+            self._reserved.remove(colour)
+        if name in self._classes:  # a class of that name made since: it stays, this undo has nothing to do
+            return False
+        if record is not None and self.session is not None:  # first: when it cannot be saved, nothing changes
+            self.session.add_class(name, colour, record=record, place=spot)
         self._classes.insert(min(place, len(self._classes)), name)
         self._colours[name] = colour
         if lazy:
             self._lazy.add(name)
+        return True
 
     def class_in_use(self, name: str) -> bool:
         if any(name in e.objects.classes.values() for e in self._images.values()):

@@ -404,9 +404,9 @@ class Session:
         or the palette's colour of its place among the file's categories."""
         return class_colours(self._doc.categories)
 
-    def add_class(self, name: str, colour: Optional[str] = None, *, record: Optional[dict] = None) -> None:
+    def add_class(self, name: str, colour: Optional[str] = None, *, record: Optional[dict] = None, place=None) -> None:
         """Add a class (a category holding ``colour``, or ``record`` from :meth:`remove_class` under its id
-        where free) and save; a class that is there already keeps its record as it is."""
+        where free, at ``place`` in the categories) and save; a class that is there already keeps its record."""
         self._store.check_writable()
         name = str(name)
         if name in self.categories:
@@ -416,7 +416,7 @@ class Session:
         with self.transaction() as txn:
             if record is not None and record["id"] not in self.categories.values():
                 txn.touch("category", record["id"])
-                self._doc.put_category(dict(record, name=name))
+                self._doc.put_category(dict(record, name=name), place=place)
             else:
                 self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
 
@@ -432,7 +432,7 @@ class Session:
             )
         with self.transaction() as txn:
             txn.touch("category", category_id)
-            return self._doc.remove_category(category_id)
+            return self._doc.remove_category(category_id, give_back=False)  # its id for an undo, not a new class
 
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class everywhere (its category id stays) and save."""
