@@ -558,12 +558,14 @@ def test_the_next_box_drawn_at_once_after_shift_enter_says_the_object_was_not_ke
     assert "kept as soon as" not in widget.status.text()
     wait(qtbot, widget)
     assert widget.object_list.count() == 0
+    assert widget.notice.text() == CALLED_OFF  # through the new box's preview (it went with it)
     press(qtbot, "Z", "Control", widget=canvas)  # as the message says: the new box back, then Shift+Enter
     wait(qtbot, widget)
     (first,) = viewer.layers["boxes"].data  # the first box back: (row, col) corners
     assert abs(first[:, 1].min() - 45) <= 1 and abs(first[:, 0].min() - 25) <= 1
     press(qtbot, "Return", "Shift", widget=canvas)
     qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=10000)
+    assert widget.notice.isHidden()  # kept: the warning no longer applies
 
 
 def test_shift_enter_then_shift_right_keeps_the_object_on_its_image(make_napari_viewer, qtbot, tmp_path):

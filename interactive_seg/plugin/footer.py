@@ -134,12 +134,15 @@ class Footer(QWidget):
             ("Export...", widget.open_export_dialog),
         )
 
-    def warn(self, text: str) -> None:
-        """Show ``text`` whole until :meth:`settle`."""
+    def warn(self, text: str, lasting: bool = False) -> None:
+        """Show ``text`` whole until :meth:`settle`; ``lasting``: until ``settle(lasting=True)``
+        (the next Accept, Clear or image), not the next preview."""
         self.notice.setText(text)
         self.notice.setVisible(True)
+        self._lasting = lasting
 
-    def settle(self) -> None:
-        if self.notice.isVisible():
+    def settle(self, lasting: bool = False) -> None:
+        if self.notice.isVisible() and (lasting or not getattr(self, "_lasting", False)):
             self.notice.clear()
             self.notice.setVisible(False)
+            self._lasting = False

@@ -200,11 +200,11 @@ class SegmentationWidget(QWidget):
         shown = not self.notice.isHidden() and self.notice.text() == text  # whole above already: not twice
         self.status.setText("" if shown else text)
 
-    def _warn(self, text: str, toast: Optional[str] = None) -> None:
+    def _warn(self, text: str, toast: Optional[str] = None, lasting: bool = False) -> None:
         """A warning: napari's notification (``toast`` if given; "": none), whole in the panel until it goes."""
         if toast != "":
             show_warning(toast or text)
-        self.footer.warn(text)
+        self.footer.warn(text, lasting)
         if self.status.text() == text:
             self.status.setText("")  # said once, in the warning's place
 
@@ -365,7 +365,7 @@ class SegmentationWidget(QWidget):
             self.history.new_step()
             self._settled()  # a warning about the prompts before no longer applies
             if self._accept_next:  # never dropped unsaid (the status line said it would be kept)
-                self._warn(CALLED_OFF)
+                self._warn(CALLED_OFF, lasting=True)  # (until the next Accept, Clear or image)
                 self._say(CALLED_OFF)
             self._accept_next = False
         self._refusal = None
@@ -516,7 +516,7 @@ class SegmentationWidget(QWidget):
         self._editing = self._prior = None
         self._set_preview(None)
         self.prompt_panel.fresh()
-        self._settled()  # what was said about the prompts no longer applies
+        self.footer.settle(lasting=True)  # what was said about the prompts no longer applies
         if say:
             self._say(f"Cleared. {DRAW}")
 
