@@ -173,6 +173,10 @@ def test_export_writes_cutouts_and_coco(setup, qtbot, tmp_path):
     dialog.style.setCurrentText("blur")
     assert dialog.blur.isEnabled() and not dialog.color.isEnabled()
     dialog.style.setCurrentText("transparent")
+    dialog.crop.setChecked(False)
+    assert not dialog.padding.isEnabled()  # padding is round a crop
+    dialog.crop.setChecked(True)
+    assert dialog.padding.isEnabled()
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.coco.setText(str(tmp_path / "labels.json"))
     dialog.padding.setValue(3)

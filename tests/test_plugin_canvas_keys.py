@@ -255,3 +255,8 @@ def test_the_brush_starts_at_about_one_percent_of_each_image_until_the_annotator
     click(qtbot, widget.next_button)
     qtbot.waitUntil(lambda: widget._key == "c.png", timeout=10000)
     assert widget.brush_spin.value() == 4 == viewer.layers["scribbles"].brush_size  # kept from now on
+    viewer.layers["scribbles"].brush_size = 60  # napari's own slider: the annotator's choice too
+    assert widget.brush_spin.value() == 60
+    click(qtbot, widget.previous_button)
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=10000)
+    assert widget.brush_spin.value() == 60 == viewer.layers["scribbles"].brush_size

@@ -80,6 +80,7 @@ class ExportDialog(QDialog):
         form.addRow(self.crop)
         self.padding = QSpinBox(minimum=0, maximum=10000, value=0)
         form.addRow("Padding (px)", self.padding)
+        self.crop.toggled.connect(self.padding.setEnabled)  # padding is round a crop
         self.feather = QDoubleSpinBox(minimum=0.0, maximum=100.0, value=0.0)
         form.addRow("Feather (px)", self.feather)
         self.format = QComboBox()

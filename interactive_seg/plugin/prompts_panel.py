@@ -97,6 +97,7 @@ class PromptsPanel(QGroupBox):
         if scribbles is not None and scribbles not in self._brush_watched:
             # the Brush box shows the brush's kind whatever changed it (napari's own label box too)
             scribbles.events.selected_label.connect(self._brush_label_changed)
+            scribbles.events.brush_size.connect(self._brush_size_changed)  # (and its size: napari's slider)
             self._brush_watched.add(scribbles)
         if scribbles is not None and scribbles not in self._undo_watched:
             # napari's stroke undo/redo (by any route: keys, menus, scripts) changes the data
@@ -110,6 +111,17 @@ class PromptsPanel(QGroupBox):
 
                 setattr(scribbles, method, replay)
             self._undo_watched.add(scribbles)  # kept here: napari deprecates private attributes set on its layers
+
+    def _brush_size_changed(self, event=None) -> None:
+        """napari's brush size slider: the annotator's choice, shown in the Brush size box and
+        kept from image to image (the widget's own setting of the layer changes nothing)."""
+        scribbles = self.widget.canvas.layer(L.SCRIBBLES)
+        if scribbles is None or int(round(scribbles.brush_size)) == self.brush_spin.value():
+            return
+        self._brush_chosen = True
+        self.brush_spin.blockSignals(True)
+        self.brush_spin.setValue(int(round(scribbles.brush_size)))
+        self.brush_spin.blockSignals(False)
 
     def _brush_label_changed(self, event=None) -> None:
         scribbles = self.widget.canvas.layer(L.SCRIBBLES)
