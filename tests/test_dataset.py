@@ -498,6 +498,35 @@ def test_an_export_again_removes_the_temporary_files_a_killed_export_left(annota
     assert not stale.exists() and live.exists() and theirs.exists()
 
 
+def test_no_export_writes_over_a_file_it_did_not_write(annotated, tmp_path):
+    """A photograph not (yet) annotated, named like a cutout, in the output folder was
+    written over by every door (#33, a command line user's pass); a re-export writes over
+    the cutouts it wrote before."""
+    pytest.importorskip("distributed")
+    coco = annotated / "annotations.coco.json"
+    for door in ("api", "batch", "widget"):
+        out = tmp_path / door
+        out.mkdir()
+        (out / "b_cup-2.png").write_bytes(b"the user's photograph")
+        with pytest.raises(InputError, match="this tool did not write it"):
+            if door == "api":
+                iseg.export_dataset(coco, annotated, out)
+            elif door == "batch":
+                from interactive_seg.batch import export_folder
+
+                export_folder(annotated, out, workers=0, progress=False)
+            else:
+                model = Annotations(session=Session.open(annotated, mode="read"))
+                image = iseg.read_image(annotated / "b.png")
+                model.open("b.png", image.shape[:2], file_name="b.png")
+                model.export("b.png", image, out)
+        assert (out / "b_cup-2.png").read_bytes() == b"the user's photograph" and pngs(out) == ["b_cup-2.png"]
+    again = tmp_path / "again"
+    iseg.export_dataset(coco, annotated, again)
+    iseg.export_dataset(coco, annotated, again)  # its own files: written over
+    assert pngs(again) == EXPECTED
+
+
 def test_a_cutout_changed_since_its_export_is_never_removed(annotated, tmp_path):
     coco = annotated / "annotations.coco.json"
     out = tmp_path / "out"

@@ -43,7 +43,7 @@ def test_label_image_to_cutouts_and_coco(labelled, tmp_path, capsys):
         str(coco),
     ]
     assert cli.main(args) == 0
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))  # (the export record is hidden)
     assert names == ["scène_cat-1.png", "scène_cat-2.png", "scène_dog-1.png"]
     dog = read_image(out / "scène_dog-1.png")
     assert dog.shape == (15, 20, 4) and (dog[..., 3] == 255).all()
@@ -79,7 +79,11 @@ def test_objects_json_beside_labels(labelled, tmp_path):
         )
         == 0
     )
-    assert sorted(p.name for p in out.iterdir()) == ["scène_leaf-1.png", "scène_object-1.png", "scène_stem-1.png"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "scène_leaf-1.png",
+        "scène_object-1.png",
+        "scène_stem-1.png",
+    ]
 
 
 @pytest.mark.parametrize("style", ["black", "transparent", "color", "blur"])

@@ -218,6 +218,7 @@ def export_folder(
 
     report = Report("export", images=len(tasks))
     cutouts = Cutouts(out)  # an image exported again: its files from before that are not written now go
+    cutouts.refuse_foreign(f for _, files in files_of.values() for f in files)
     for image_path, files in files_of.values():
         cutouts.planned(image_path, files)
     parts = WorkFolder(work if work is not None else out / ".interactive-seg-work")

@@ -9,6 +9,8 @@ from ..coco.locate import file_name_in, records_for_image, size_finder
 from ..errors import InputError
 from ..export.cutouts import check_format
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
+from ..export.manifest import Cutouts
+from ..export.naming import object_names
 from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
 from ..model.store import read_document
@@ -45,29 +47,41 @@ def cmd_export(args) -> int:
             raise InputError(
                 f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image."
             )
-        ensure_folder(out)
-        written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
-        for path in written:
-            say(args, f"Wrote {path}")
-        if args.coco is not None:
-            categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
-            path = Path(args.coco)
-            with edit_document(path, where=repr(str(path))) as doc:
-                add_objects(
-                    doc,
-                    file_name_in(path, image_path),
-                    image.shape[1],
-                    image.shape[0],
-                    objects,
-                    categories,
-                    polygons=args.polygons,
-                    where=str(path),
-                    records=records_for_image(doc, path, image_path),  # cam2/0001.png is never cam1/0001.png
-                )
-            say(
-                args,
-                f"Wrote {path} ({len(objects)} object(s) of {image_path.name}; the rest of the file kept as it was)",
+        cutouts = Cutouts(out)  # the tool's own files there: never a photograph named like a cutout
+        targets = [out / name for name in object_names(image_path.stem, [o.category for o in objects], suffix)]
+        cutouts.refuse_foreign(targets)
+
+        def write_cutouts() -> None:
+            ensure_folder(out)
+            cutouts.planned(image_path, targets)
+            cutouts.save()
+            written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
+            cutouts.covered(image_path, written)
+            cutouts.save()
+            for path in written:
+                say(args, f"Wrote {path}")
+
+        if args.coco is None:
+            write_cutouts()
+            return 0
+        categories = list(classes.values()) if isinstance(classes, dict) else (classes or [])
+        path = Path(args.coco)
+        # the COCO file read and its entry checked first: a file that cannot take the objects
+        # leaves no cutout written; cutouts that cannot be written leave the file as it was
+        with edit_document(path, where=repr(str(path))) as doc:
+            add_objects(
+                doc,
+                file_name_in(path, image_path),
+                image.shape[1],
+                image.shape[0],
+                objects,
+                categories,
+                polygons=args.polygons,
+                where=str(path),
+                records=records_for_image(doc, path, image_path),  # cam2/0001.png is never cam1/0001.png
             )
+            write_cutouts()
+        say(args, f"Wrote {path} ({len(objects)} object(s) of {image_path.name}; the rest of the file kept as it was)")
         return 0
 
     if args.coco is None or args.images is None:

@@ -83,12 +83,13 @@ def cmd_segment(args) -> int:
         say(args, f"Added object {record['id']} ({args.category}) to {args.coco}; the rest of the file kept as it was.")
     if out is None:
         return 0
-    ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
     mask_path = out / f"{image_path.stem}_mask.png"
     cut_path = out / f"{image_path.stem}_cutout.png"
+    record = Cutouts(out)  # the tool's own files there: not images to annotate when the folder is listed
+    record.refuse_foreign([mask_path, cut_path])  # (never over a photograph named like them)
+    ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
     write_image(mask_path, mask.astype(np.uint8) * 255)
     write_image(cut_path, cutout(image, mask, background="transparent", crop=True))
-    record = Cutouts(out)  # the tool's own files there: not images to annotate when the folder is listed
     record.covered(image_path, [mask_path, cut_path])
     record.save()
     say(args, f"Wrote {mask_path}")

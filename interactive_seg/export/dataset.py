@@ -255,6 +255,7 @@ def export_dataset(
     refuse_over_images((t for files in targets.values() for t in files), (locate(r["file_name"]) for r in doc.images))
     written, failures = [], []
     cutouts = Cutouts(out_dir)  # an image exported again: its files from before that are not written now go
+    cutouts.refuse_foreign(t for files in targets.values() for t in files)
     for record, _ in todo:
         cutouts.planned(located[record["id"]], targets[record["id"]])
     cutouts.save()

@@ -74,6 +74,20 @@ class Cutouts:
         except ValueError:
             return Path(path).as_posix()
 
+    def refuse_foreign(self, targets: Iterable, remedy: str = "move it, or give another output folder") -> None:
+        """InputError, before anything is written (call it before :meth:`planned`), for a
+        target file that is there already and that no export of this tool wrote (the
+        record does not name it): a photograph in the output folder named like a cutout
+        was written over."""
+        known = {name.casefold() for files in self.images.values() for name in files}
+        for target in targets:
+            target = Path(target)
+            if os.path.lexists(target) and target.name.casefold() not in known:
+                raise InputError(
+                    f"{str(target)!r} is there already and this tool did not write it (the folder's export record "
+                    f"does not name it), so nothing is written over it; {remedy}."
+                )
+
     def planned(self, image, files: Iterable) -> None:
         """Say, before writing them, the files an export will write for ``image`` (its
         file): recorded as this tool's with no stamp yet, so that an export killed while

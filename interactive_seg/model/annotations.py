@@ -501,15 +501,15 @@ class Annotations(ClassList):
         stem = self._session_stem(key) if source is not None else image_stem(file_name)
         targets = [Path(folder) / n for n in object_names(stem, [i.category for i in items], suffix)]
         refuse_over_images(targets, (self.session.image_path(n) for n in self.session.images) if source else ())
+        cutouts = Cutouts(folder)  # (said before the writing: a killed export leaves nothing unknown)
+        cutouts.refuse_foreign(targets)
         folder = ensure_folder(folder)
-        cutouts = Cutouts(folder) if source is not None else None
-        if cutouts is not None:  # (said before the writing: a killed export leaves nothing unknown)
-            cutouts.planned(source, targets)
-            cutouts.save()
+        source = source if source is not None else Path(file_name or stem)  # (an image of no session: by name)
+        cutouts.planned(source, targets)
+        cutouts.save()
         written = export_objects(image, items, folder, stem, suffix=suffix, progress=progress, **options)
-        if cutouts is not None:  # its cutouts from an earlier export that are not written now go
-            cutouts.covered(source, written)
-            cutouts.save()
+        cutouts.covered(source, written)  # its cutouts from an earlier export that are not written now go
+        cutouts.save()
         if coco:
             from .writers import edit_document
 
