@@ -162,6 +162,16 @@ def test_image_records_without_a_size_take_it_from_their_file_everywhere(tmp_pat
     assert cli.main(["review", str(folder), "--out", str(tmp_path / "sheet.png"), "-q"]) == 0
     assert (tmp_path / "sheet.png").is_file()
     assert json.loads(coco.read_text())["images"][0]["width"] is None  # the user's record kept as it was
+    # batch masks and replay too (they refused: "gives no width and height ... cannot be read")
+    pytest.importorskip("distributed")
+    masks = tmp_path / "masks.json"
+    args = ["batch", "masks", "--coco", str(coco), "--images", str(folder), "--out", str(masks), "--workers", "0", "-q"]
+    assert cli.main(args) == 0
+    assert json.loads(masks.read_text())["images"][0]["width"] is None  # (its records as the file's)
+    segment = ["segment", str(folder / "abc-img.jpg"), "--box", "20,10,60,50", "--coco", str(coco)]
+    assert cli.main(segment + ["--category", "cat", "-q"]) == 0  # an object that keeps its prompts
+    args = ["replay", str(coco), "--engine", "plain_grabcut", "--images", str(folder), "--workers", "0", "-q"]
+    assert cli.main(args + ["--out", str(tmp_path / "replayed.json")]) == 0
 
 
 def test_a_folder_export_into_the_folder_itself_never_replaces_its_coco_file(tmp_path):
@@ -215,3 +225,13 @@ def test_a_session_opened_while_a_command_line_writes_waits_for_it_and_writes(tm
         assert not session.read_only
     finally:
         session.close()
+
+
+def test_a_results_list_given_as_a_coco_file_gets_one_plain_sentence(tmp_path, capsys):
+    """A detector's results (a JSON list) given where a COCO file goes: the refusal was
+    wrapped in a second one ("holds a value JSON readers refuse (The COCO file ... )")."""
+    results = tmp_path / "dets.json"
+    results.write_text(json.dumps([{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}]))
+    assert cli.main(["review", str(results), "--out", str(tmp_path / "sheet.png"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "not a COCO dataset" in err and "readers refuse" not in err and err.count("; give") == 1

@@ -22,7 +22,7 @@ import numpy as np
 from .. import __version__
 from .. import provenance as pv
 from ..coco import CocoDocument, load_json
-from ..coco.locate import ImageLocator, name_parts
+from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..engines import engine_class
 from ..errors import InputError
 from ..files import check_json_output, ensure_folder, file_stamp, read_image
@@ -369,7 +369,7 @@ def masks_from_boxes(
         raise InputError("--min-score judges detections; give them with --results DETECTIONS.json.")
     if redo and results is not None:
         raise InputError("--redo is for the annotations of --coco; every detection of --results gets a mask anyway.")
-    document = read_document(coco)
+    document = read_document(coco, image_size=size_finder(images))  # (a record without a size: its image's)
     cutout_spec = None
     if cutouts is not None:
         cutout_spec = cutout_settings(cutouts, cutout_options or {}, cutout_format)

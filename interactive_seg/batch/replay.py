@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import __version__
 from .. import provenance as pv
+from ..coco.locate import size_finder
 from ..errors import InputError
 from ..files import check_json_output, ensure_folder, file_stamp, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
@@ -249,12 +250,12 @@ def replay(
         raise InputError(
             f"The threshold is a fraction from 0 to 1 (an object changed when its IoU is below 1 - threshold); got {threshold!r}."
         )
-    document = read_document(coco)
     images = Path(images) if images is not None else coco.parent
     if not images.is_dir():
         raise InputError(
             f"The image folder {str(images)!r} does not exist; point --images at the folder of the COCO file's images."
         )
+    document = read_document(coco, image_size=size_finder(images))  # (a record without a size: its image's)
 
     # every stored record, checked before anything runs
     chosen: OrderedDict = OrderedDict()  # image id -> [(annotation, record)]

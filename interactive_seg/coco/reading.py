@@ -67,6 +67,8 @@ def load_json(path) -> Any:
         ) from None
     except RecursionError:
         raise InputError(f"{str(path)!r} nests JSON too deeply to be a COCO file; give a COCO dataset.") from None
+    except InputError:
+        raise
     except ValueError as exc:  # a number of thousands of digits
         raise InputError(f"{str(path)!r} holds a value JSON readers refuse ({exc}); give a COCO dataset.") from None
 
@@ -213,6 +215,8 @@ class Reading:
             raise InputError(
                 f"{_name(self.path)} nests JSON too deeply to be a COCO file; give a COCO dataset."
             ) from None
+        except InputError:  # (an InputError is a ValueError: its own sentence, not wrapped in another)
+            raise
         except ValueError as exc:  # a number of thousands of digits
             raise InputError(
                 f"{_name(self.path)} holds a value JSON readers refuse ({exc}); give a COCO dataset."
