@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-
 from .. import __version__
 from ..coco import decode_segmentation
 from ..coco.locate import ImageLocator, name_parts, size_finder
@@ -39,8 +37,7 @@ def cutout_settings(folder, options: dict, fmt: str = "png") -> dict:
     InputError
         An unknown option or style, a colour out of range, transparency asked of JPEG.
     """
-    from ..export import cutout
-    from ..export.cutouts import check_format
+    from ..export.cutouts import check_format, check_options
 
     unknown = sorted(set(options) - set(CUTOUT_OPTIONS))
     if unknown:
@@ -49,8 +46,7 @@ def cutout_settings(folder, options: dict, fmt: str = "png") -> dict:
     options.setdefault("background", "transparent")  # as `interactive-seg export`
     suffix = str(fmt) if str(fmt).startswith(".") else "." + str(fmt)
     check_format(options.get("background", "black"), suffix)
-    probe = np.zeros((2, 2, 3), np.uint8)
-    cutout(probe, np.eye(2, dtype=bool), **options)  # every option's value checked on a 2 x 2 image
+    check_options(**options)  # every option's value checked on a 2 x 2 image
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"The cutout folder {str(folder)!r} is a file; give a folder.")

@@ -17,10 +17,12 @@ from ..batch.masks import masks_from_boxes
 from ..engines import engine_class
 from .common import (
     CLUSTER_HELP,
+    CUTOUT_FORMATS,
     add_cluster_options,
     add_engine_options,
     add_listing_options,
     cluster,
+    cutout_format,
     cutout_style,
     engine_values,
     listing,
@@ -44,7 +46,13 @@ def _cutout_options(parser) -> None:
     group.add_argument("--crop", action="store_true", help="crop each object to its box plus --padding")
     group.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
     group.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0)")
-    group.add_argument("--format", default="png", help="png (default), tif, jpg (no transparency)")
+    group.add_argument(
+        "--format",
+        default="png",
+        type=cutout_format,
+        choices=CUTOUT_FORMATS,
+        help="png (default), tif, jpg (no transparency)",
+    )
 
 
 def _cache_option(parser) -> None:
@@ -174,8 +182,8 @@ def add_parser(sub) -> None:
         description=(
             "Give boxes masks. With --coco IN.json alone: every annotation that has a bbox and no "
             "segmentation (every one with a bbox, with --redo) gets a mask from the engine with that box as "
-            "its prompt; everything else in the file is kept (keys, ids, order; bbox stays the box given, "
-            "segmentation and area come from the mask). With --coco IMAGES.json --results DETS.json: DETS is a "
+            "its prompt; everything else in the file is kept (keys, ids, order); segmentation, area and bbox come "
+            "from the mask, and the box given is kept as the prompt of the annotation's provenance record. With --coco IMAGES.json --results DETS.json: DETS is a "
             "detector's output in the COCO results format, a list of {image_id, category_id, bbox, score} whose "
             "image_id and category_id are ids of IMAGES.json (file names are not matched); the output has the "
             "images, categories and other keys of IMAGES.json and, as annotations, the detections scoring at "

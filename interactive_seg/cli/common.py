@@ -47,6 +47,14 @@ __all__ = [
 
 EXIT_BAD_INPUT = 2
 
+#: The cutout file types of ``--format`` (a leading dot and capitals allowed: ``.PNG``).
+CUTOUT_FORMATS = ("png", "tif", "tiff", "jpg", "jpeg")
+
+
+def cutout_format(value: str) -> str:
+    """``--format``'s value as a bare lower-case suffix (argparse then checks it is one of :data:`CUTOUT_FORMATS`)."""
+    return str(value).strip().lower().lstrip(".")
+
 
 # -- messages ----------------------------------------------------------------------------
 def say(args, text: str) -> None:

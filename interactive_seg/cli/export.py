@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..coco.locate import file_name_in, records_for_image, size_finder
 from ..errors import InputError
-from ..export.cutouts import check_format
+from ..export.cutouts import check_format, check_options
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
 from ..export.manifest import Cutouts
 from ..export.naming import object_names
@@ -15,7 +15,7 @@ from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
 from ..model.store import read_document
 from ..model.writers import edit_document
-from .common import cutout_style, progress, say
+from .common import CUTOUT_FORMATS, cutout_format, cutout_style, progress, say
 
 __all__ = ["add_parser", "cmd_export"]
 
@@ -24,6 +24,7 @@ def cmd_export(args) -> int:
     options = cutout_style(args)
     suffix = args.format if args.format.startswith(".") else "." + args.format
     check_format(args.style, suffix)
+    check_options(**options)  # before any folder is made
     out = Path(args.out)
 
     if args.labels is not None:
@@ -162,7 +163,11 @@ def add_parser(sub) -> None:
     exp.add_argument("--padding", type=int, default=0, help="pixels around the box when cropping (default 0)")
     exp.add_argument("--feather", type=float, default=0.0, help="soften edges over about R pixels (default 0: hard)")
     exp.add_argument(
-        "--format", default="png", help="file type of the cutouts: png (default), tif, jpg (no transparency)"
+        "--format",
+        default="png",
+        type=cutout_format,
+        choices=CUTOUT_FORMATS,
+        help="file type of the cutouts: png (default), tif, jpg (no transparency)",
     )
     exp.add_argument(
         "--polygons", action="store_true", help="COCO segmentation as polygons where faithful (default RLE)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from ..errors import InputError
@@ -12,6 +14,13 @@ __all__ = ["add_parser", "cmd_gui"]
 
 
 def cmd_gui(args) -> int:
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):  # (Qt would abort the process with a core dump, exit 134)
+        raise InputError(
+            "There is no display to open napari's window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it "
+            "in a desktop session, over ssh -X, or under xvfb-run for a virtual screen."
+        )
     try:
         from ..plugin.app import launch  # napari and Qt: only when the window opens
     except ImportError as exc:

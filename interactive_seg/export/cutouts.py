@@ -103,8 +103,11 @@ def cutout(
             "(height x width); use the mask made on this image."
         )
     mask = mask.astype(bool, copy=False)
-    if padding < 0 or feather < 0 or blur_sigma <= 0:
-        raise InputError("padding and feather must not be negative, and blur_sigma must be positive.")
+    for name, value, least in (("padding", padding, 0), ("feather", feather, 0), ("blur_sigma", blur_sigma, None)):
+        if not (value > 0 if least is None else value >= least):  # (NaN too)
+            raise InputError(
+                f"{name} (--{name.replace('_', '-')}) must be {'positive' if least is None else 'at least 0'}; got {value}."
+            )
     top = 65535.0 if colour.dtype == np.uint16 else 255.0
     alpha = mask_tools.feather(mask, feather)
 
@@ -162,6 +165,12 @@ def check_format(background: str, suffix: str) -> None:
             f"{suffix} files have no transparency, so a transparent cutout would come out black; "
             "save it as .png (or .tif), or choose another background (black, color or blur)."
         )
+
+
+def check_options(**options) -> None:
+    """The InputError a cutout with these options would give (a colour out of range, a
+    negative padding, an unknown style), now: before an export makes its folder."""
+    cutout(np.zeros((2, 2, 3), np.uint8), np.eye(2, dtype=bool), **options)
 
 
 def save_cutout(path, image, mask, **options) -> Path:
