@@ -106,7 +106,8 @@ def cutout(
     for name, value, least in (("padding", padding, 0), ("feather", feather, 0), ("blur_sigma", blur_sigma, None)):
         if not (value > 0 if least is None else value >= least):  # (NaN too)
             raise InputError(
-                f"{name} (--{name.replace('_', '-')}) must be {'positive' if least is None else 'at least 0'}; got {value}."
+                f"{name} (--{name.replace('_', '-')}) "
+                f"{'must be positive' if least is None else 'cannot be negative'}; got {value}."
             )
     top = 65535.0 if colour.dtype == np.uint16 else 255.0
     alpha = mask_tools.feather(mask, feather)
