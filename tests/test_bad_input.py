@@ -294,3 +294,16 @@ def test_a_streamed_atomic_write_is_whole_or_nothing_with_the_usual_mode(tmp_pat
     umask = os.umask(0o022)
     os.umask(umask)
     assert fresh.read_bytes() == b"%PDF" and stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
+def test_an_output_folder_nothing_can_be_written_into_is_refused_once_before_the_work(tmp_path, monkeypatch):
+    """A read-only output folder (a read-only mount: root's chmod does not stop root) made
+    `export --coco` try every image, print the same error per image and exit 1."""
+    from interactive_seg.files import writing
+
+    out = tmp_path / "mounted"
+    out.mkdir()
+    real = os.access
+    monkeypatch.setattr(writing.os, "access", lambda p, mode: False if str(p) == str(out) else real(p, mode))
+    with pytest.raises(iseg.InputError, match="Nothing can be written into the output folder"):
+        iseg.files.ensure_folder(out)

@@ -14,8 +14,10 @@ __all__ = ["add_parser", "cmd_gui"]
 
 
 def cmd_gui(args) -> int:
-    if sys.platform.startswith("linux") and not any(
-        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    if (
+        not args.no_run
+        and sys.platform.startswith("linux")
+        and not any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
     ):  # (Qt would abort the process with a core dump, exit 134)
         raise InputError(
             "There is no display to open napari's window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it "

@@ -33,7 +33,9 @@ EIGHT_BIT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp
 
 
 def ensure_folder(path) -> Path:
-    """Create an output folder (and its parents) if missing; InputError when it cannot be."""
+    """Create an output folder (and its parents) if missing; InputError when it cannot be,
+    or when nothing can be written into it (a read-only folder or mount: said once, before
+    the work, not once per file)."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -41,6 +43,8 @@ def ensure_folder(path) -> Path:
         raise InputError(
             f"Cannot create the output folder {str(path)!r} ({exc.strerror or exc}); choose another."
         ) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"Nothing can be written into the output folder {str(path)!r}; choose a writable folder.")
     return path
 
 
