@@ -7,6 +7,7 @@ The only module of the package that imports ``distributed`` at its top; the rest
 from __future__ import annotations
 
 import logging
+import signal
 from urllib.parse import urlsplit
 
 from distributed import Client, LocalCluster
@@ -42,6 +43,10 @@ class WorkerSetup(WorkerPlugin):
             threads = max(1, worker_side.available_cores() // max(own, int(self.slots.get(host, own))))
         worker_side.tune_malloc()
         worker_side.configure(threads, self.preload)
+        try:  # Ctrl+C is the batch's to handle (it stops the cluster): no traceback from each worker
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # (not the worker's main thread: a worker of another kind of cluster)
+            pass
 
 
 def task_slots(client) -> dict:
@@ -65,5 +70,5 @@ def start_local(workers: int):
         processes=True,
         dashboard_address=None,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a task's failure is said by the batch, in a sentence
     )
