@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
-from gui_actions import mods, press  # noqa: E402
+from gui_actions import key, mods, press  # noqa: E402
 
 from conftest import box, disc_scene, docked_widget, wait  # noqa: E402
 
@@ -465,3 +465,21 @@ def test_a_large_image_is_read_in_a_worker_while_the_window_stays_usable(
     assert fitted(viewer, (300, 900))
     press(qtbot, "Left", "Shift", widget=widget.class_list)  # small: at once
     assert shown_image(widget) == "a.png"
+
+
+def test_shift_down_and_shift_up_choose_the_class_from_the_canvas_and_the_panel(setup, qtbot):
+    """No key chose a class: a keyboard-only annotator tabbed 24 times to the class list
+    (#33, an annotator's pass)."""
+    viewer, widget, truth = setup
+    widget.add_class("leaf")
+    widget.add_class("stem")
+    widget.classes.select(widget.model.classes[0])
+    key(qtbot, viewer, "Down", "Shift")  # on the canvas: napari's binding
+    assert widget.current_class() == "leaf" and "Class: 'leaf'" in widget.status.text()
+    key(qtbot, viewer, "Down", "Shift")
+    key(qtbot, viewer, "Down", "Shift")  # (the last class stays chosen)
+    assert widget.current_class() == "stem"
+    click(qtbot, widget.brush_spin)  # focus in the panel: the router's
+    focus_on(qtbot, widget.brush_spin)
+    press(qtbot, "Up", "Shift")
+    assert widget.current_class() == "leaf" and widget.brush_spin.value() == 10

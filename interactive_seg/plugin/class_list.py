@@ -112,6 +112,16 @@ class ClassList(QGroupBox):
         if self.model is not None and name in self.model.classes:
             self.list.setCurrentRow(self.model.classes.index(name))
 
+    def step(self, by: int) -> None:
+        """Choose the class ``by`` rows down the list (up when negative), from the keyboard
+        anywhere (Shift+Down / Shift+Up): the class of the next Accept."""
+        if self.model is None or not self.model.classes:
+            return
+        names = self.model.classes
+        row = names.index(self.current()) if self.current() in names else 0
+        self.list.setCurrentRow(max(0, min(len(names) - 1, row + by)))
+        self._say(f"Class: '{self.current()}' (Shift+Down / Shift+Up choose another).")
+
     def add(self, name: Optional[str] = None) -> Optional[str]:
         """Add a class (``"class N"`` without a name) and select it; None when refused (a
         read-only folder session, which could not save it, as it cannot save a rename)."""

@@ -53,6 +53,8 @@ KEYS = {
     "scribbles": "Alt-3",
     "next_image": "Shift-Right",
     "previous_image": "Shift-Left",
+    "next_class": "Shift-Down",  # (napari binds Alt and Ctrl with the arrows, not Shift)
+    "previous_class": "Shift-Up",
     "foreground": "Shift-F",
     "background": "Shift-B",
     # a reviewer's verdict on the object under the cursor (napari binds no Alt+letter; the
@@ -67,6 +69,7 @@ KEYS_HELP = (
     "Shift+F / Shift+B foreground / background marks (brush and next click); "
     "Shift+Enter accept; Shift+Esc clear; Ctrl+Z / Ctrl+Shift+Z undo / redo (the object's "
     "prompts first, then objects); Shift+Right / Shift+Left next / previous image of a folder; "
+    "Shift+Down / Shift+Up next / previous class; "
     "Alt+A / Alt+R mark the object under the cursor accepted / rejected."
 )
 
@@ -76,7 +79,14 @@ _MODIFIERS = {
     "Alt": Qt.KeyboardModifier.AltModifier,
     "Meta": Qt.KeyboardModifier.MetaModifier,
 }
-_NAMES = {"Enter": Qt.Key.Key_Return, "Escape": Qt.Key.Key_Escape, "Right": Qt.Key.Key_Right, "Left": Qt.Key.Key_Left}
+_NAMES = {
+    "Enter": Qt.Key.Key_Return,
+    "Escape": Qt.Key.Key_Escape,
+    "Right": Qt.Key.Key_Right,
+    "Left": Qt.Key.Key_Left,
+    "Up": Qt.Key.Key_Up,
+    "Down": Qt.Key.Key_Down,
+}
 _SAME = {Qt.Key.Key_Enter: Qt.Key.Key_Return}  # the keypad's Enter is Enter
 _ENDS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape}  # keys that end typing into a text field
 # a modifier pressed alone types nothing
@@ -132,6 +142,8 @@ def widget_actions(widget) -> dict:
         "scribbles": lambda: widget.canvas.select("scribbles"),
         "next_image": lambda: widget.step_image(1),
         "previous_image": lambda: widget.step_image(-1),
+        "next_class": lambda: widget.classes.step(1),
+        "previous_class": lambda: widget.classes.step(-1),
         "foreground": lambda: widget.set_marks(background=False),
         "background": lambda: widget.set_marks(background=True),
         "review_accepted": lambda: widget.mark("accepted"),
