@@ -38,12 +38,12 @@ def breakable(text: str) -> str:
 
 
 def counted(number: int, noun: str) -> str:
-    """``number`` and ``noun``, plural but for one: "1 pixel", "2 pixels".
+    """``number`` and ``noun``, plural but for one, thousands marked: "1 pixel", "2,372,225 pixels".
 
-    >>> counted(1, "file"), counted(0, "file")
-    ('1 file', '0 files')
+    >>> counted(1, "file"), counted(0, "file"), counted(2372225, "pixel")
+    ('1 file', '0 files', '2,372,225 pixels')
     """
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 class MessageLabel(QLabel):
