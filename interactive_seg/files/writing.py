@@ -114,8 +114,8 @@ def open_atomic(path, before_replace: Optional[Callable[[], None]] = None):
         symbolic link stays a link: the temporary file goes beside the link's final target,
         which receives the new content. A temporary file a killed process left is removed by
         :func:`remove_stale_temporaries`. ``before_replace`` runs after the new bytes are on
-    disk, just before the rename: a writer's last check that nobody else wrote ``path``
-    meanwhile (an error it raises leaves ``path`` as it is).
+        disk, just before the rename: a writer's last check that nobody else wrote ``path``
+        meanwhile (an error it raises leaves ``path`` as it is).
     """
     path = _link_target(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
