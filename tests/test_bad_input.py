@@ -307,3 +307,11 @@ def test_an_output_folder_nothing_can_be_written_into_is_refused_once_before_the
     monkeypatch.setattr(writing.os, "access", lambda p, mode: False if str(p) == str(out) else real(p, mode))
     with pytest.raises(iseg.InputError, match="Nothing can be written into the output folder"):
         iseg.files.ensure_folder(out)
+
+
+def test_numbers_given_with_spaces_are_asked_for_with_commas(capsys):
+    """`--box 70 10 490 395` got argparse's "unrecognized arguments: 10 490 395"."""
+    from interactive_seg.cli import main
+
+    assert main(["segment", "x.png", "--box", "70", "10", "490", "395"]) == 2
+    assert "--box takes its numbers joined by commas, with no spaces: --box 70,10,490,395." in capsys.readouterr().err

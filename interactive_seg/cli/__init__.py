@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from .._version import __version__
+from ..errors import InputError
 from . import batch, check, export, gui, models, propose, replay, review, segment
 from .common import EXIT_BAD_INPUT, attach_negative_values, run_command
 
@@ -37,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(attach_negative_values(argv))
+    try:
+        argv = attach_negative_values(argv)
+    except InputError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT

@@ -361,6 +361,11 @@ def attach_negative_values(argv: list) -> list:
     out, i = [], 0
     while i < len(argv):
         token = argv[i]
+        if token in _VALUE_OPTIONS and all(_number(v) for v in argv[i + 1 : i + 3]) and len(argv) >= i + 3:
+            numbers = [v for v in argv[i + 1 : i + 5] if _number(v)]  # `--box 70 10 490 395`: argparse's own
+            raise InputError(  # message said only "unrecognized arguments: 10 490 395"
+                f"{token} takes its numbers joined by commas, with no spaces: {token} {','.join(numbers)}."
+            )
         if (
             token in _VALUE_OPTIONS
             and i + 1 < len(argv)
@@ -373,6 +378,14 @@ def attach_negative_values(argv: list) -> list:
         out.append(token)
         i += 1
     return out
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain_warnings(shown):
