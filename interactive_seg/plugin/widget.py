@@ -471,8 +471,8 @@ class SegmentationWidget(QWidget):
             return None
         if self._cannot_save():
             return None
-        category = (self._accept_class if _ready else None) or self.current_class()
-        self._accept_class = None
+        category, self._accept_class = self._accept_class if _ready else None, None  # (the class of Shift+Enter)
+        category = category if category in self.model.classes else self.current_class()  # (unless renamed since)
         editing = self._editing is not None and preview.made_by is not None
         record = preview.record(self.model.provenance(self._key, self._editing) if editing else None)
         how = (
