@@ -15,6 +15,7 @@ collapses. One module per stage:
 - :mod:`.tightness`: the tightness prior of a box;
 - :mod:`.click_prior`: what a click says about the pixels near it, and the boundary band;
 - :mod:`.compare`: the whole-image second cut (collapse guard, box at the image's edge);
+- :mod:`.memo`: the answers to the last prompts (the same prompts, the same mask);
 - :mod:`.colour_models`, :mod:`.graphcut`, :mod:`.seeds`: Gaussian mixtures, the graph
   cut and geodesic distances they are built on.
 
