@@ -389,6 +389,11 @@ def test_detections_in_the_results_format(data, tmp_path, capsys):
     assert doc.get("info") == {"description": "boxes", "year": 2026} and len(doc.images) == N_IMAGES
     image = iseg.read_image(data / "images" / "im1.png")
     assert np.array_equal(doc.mask(1), iseg.segment(image, box=(105, 15, 155, 65)))
+    # a --min-score no detection reaches (2 for scores from 0 to 1) wrote an empty dataset, exit 0
+    args = ("batch", "masks", "--coco", data / "boxes.json", "--results", tmp_path / "dets.json", "--min-score", 2)
+    assert cli(*args, "--images", data / "images", "--out", tmp_path / "none.json", "--workers", 0, "-q") == 2
+    assert "scores at least --min-score 2 (the highest scores 0.9)" in capsys.readouterr().err
+    assert not (tmp_path / "none.json").exists()
 
 
 def test_cutouts_are_named_and_made_as_export_makes_them(data, tmp_path):

@@ -393,3 +393,12 @@ def test_labels_to_objects_and_class_files(tmp_path):
         read_classes(tmp_path / "bad.json")
     with pytest.raises(ValueError, match="one channel of integers"):
         labels_to_objects(np.zeros((3, 3), float))
+
+
+def test_classes_that_name_fewer_labels_than_the_image_has_are_refused(labelled, tmp_path, capsys):
+    """`--classes cat` for a label image of three labels called the other two "object" without a word."""
+    folder, image, labels = labelled
+    args = ["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png")]
+    assert cli.main(args + ["--classes", "cat", "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert "--classes names 1 class(es) but the label image also has the label(s) 2, 3" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

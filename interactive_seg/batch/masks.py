@@ -130,6 +130,12 @@ def read_detections(path, document: CocoDocument, *, min_score: Optional[float] 
         raise InputError(
             f"The results file {name} does not fit the COCO file: {shown}. Give the COCO file its image ids come from."
         )
+    if data and not kept and min_score is not None:  # (a --min-score of 2 for scores from 0 to 1)
+        best = max(float(d["score"]) for d in data if isinstance(d, dict) and _number(d.get("score")))
+        raise InputError(
+            f"No detection of {name} scores at least --min-score {min_score:g} (the highest scores {best:g}); "
+            "give a lower --min-score."
+        )
     for number, det in enumerate(kept, start=1):
         det["id"] = number
     return kept

@@ -44,6 +44,12 @@ def cmd_export(args) -> int:
             beside = Path(args.labels).with_name("objects.json")
             classes = read_classes(beside) if beside.is_file() else None
         objects = labels_to_objects(labels, classes)
+        unnamed = sorted({o.label for o in objects if args.classes is not None and o.label > len(classes)})
+        if unnamed:  # (they were called "object" without a word)
+            raise InputError(
+                f"--classes names {len(classes)} class(es) but the label image also has the label(s) "
+                f"{', '.join(map(str, unnamed[:5]))}; name one class per label value, in order (A,B,...)."
+            )
         if not objects:
             raise InputError(
                 f"The label image {args.labels!r} has no objects (all pixels are 0); give the label image of this image."

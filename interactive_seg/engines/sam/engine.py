@@ -192,7 +192,9 @@ class SamEngine(Engine):
             else:
                 path = models.find_checkpoint(model_type, cache_dir) if model_type in models.catalogue() else None
                 if path is None:
-                    raise InputError(f"The model type {model_type!r} has no download; pass checkpoint=PATH.")
+                    raise InputError(
+                        f"The model type {model_type!r} has no download; pass checkpoint=PATH (--checkpoint PATH on the command line)."
+                    )
         label = Path(model_type).name if isinstance(model_type, str) and _is_folder_name(model_type) else model_type
         self.family = family.__name__
         self.backend = family.load(

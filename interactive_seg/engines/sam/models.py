@@ -331,13 +331,13 @@ def find_checkpoint(model_type: str, cache=None) -> Path:
     if not path.is_file():
         raise InputError(
             f"No checkpoint for {model_type} in {path.parent}; download it with "
-            f"`interactive-seg models download {model_type}` or pass checkpoint=PATH."
+            f"`interactive-seg models download {model_type}` or pass checkpoint=PATH (--checkpoint PATH on the command line)."
         )
     if info.sha256 and info.size and path.stat().st_size != info.size:  # (the official file's size is known)
         raise InputError(
             f"The checkpoint {str(path)!r} is {path.stat().st_size} bytes, not the official file's {info.size} "
             f"(a download cut short, or another file); download it again with `interactive-seg models download "
-            f"{model_type}`, or pass your own weights with checkpoint=PATH."
+            f"{model_type}`, or pass your own weights with checkpoint=PATH (--checkpoint PATH on the command line)."
         )
     return path
 
