@@ -183,7 +183,8 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32, hidden: Optio
                     f"Object {value} lies outside the {shape[1]} x {shape[0]} image; give its crop's offset inside it."
                 )
             labels[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]][crop] = value
-            painted.append((value, (slice(y0, y0 + crop.shape[0]), slice(x0, x0 + crop.shape[1])), crop))
+            if hidden is not None:
+                painted.append((value, (slice(y0, y0 + crop.shape[0]), slice(x0, x0 + crop.shape[1])), crop))
         else:
             mask = np.asarray(obj.mask, bool)
             if mask.shape != shape:
@@ -197,9 +198,10 @@ def objects_to_labels(shape, objects: Iterable, *, dtype=np.int32, hidden: Optio
                 cols = np.flatnonzero(mask.any(axis=0))
                 window = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
                 np.copyto(labels[window], value, where=mask[window])
-                painted.append((value, window, mask[window] if hidden is not None else None))
+                if hidden is not None:
+                    painted.append((value, window, mask[window]))
         classes[value] = str(obj.category)
-    for value, window, crop in painted if hidden is not None else ():
+    for value, window, crop in painted:
         covered = crop & (labels[window] != value)
         if covered.any():
             hidden[value] = (covered, (window[1].start, window[0].start))

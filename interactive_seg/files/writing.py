@@ -218,27 +218,13 @@ def remove_stale_temporaries(path, idle_seconds: Optional[float] = None) -> list
     removed = []
     for target in dict.fromkeys((path, _link_target(path))):
         folder = target.parent if str(target.parent) else Path(".")
-        prefix = _temporary_prefix(target)
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + len(".tmp"):
-                leftover = folder / name
-                try:
-                    idle = idle_seconds is None or time.time() - leftover.stat().st_mtime > idle_seconds
-                    if idle and leftover.is_file() and not leftover.is_symlink():
-                        leftover.unlink()
-                        removed.append(leftover)
-                except OSError:
-                    pass
+        removed += remove_stale_temporaries_of(folder, [target.name], idle_seconds)
     return removed
 
 
-def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: float) -> list:
+def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: Optional[float] = None) -> list:
     """:func:`remove_stale_temporaries` for the files ``names`` of one folder, in one listing
-    of it (an export folder of thousands of cutouts): those not written for ``idle_seconds``."""
+    of it (an export folder of thousands of cutouts)."""
     folder = Path(folder)
     prefixes = {_temporary_prefix(Path(name)) for name in names}
     removed = []
@@ -246,11 +232,12 @@ def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: float) ->
         listed = os.listdir(folder)
     except OSError:
         return removed
-    for name in listed:  # .<name>.<8 characters of mkstemp>.tmp
+    for name in listed:  # .<name>.<mkstemp's letters>.tmp
         if name.endswith(".tmp") and name[: -len(".tmp")].rsplit(".", 1)[0] + "." in prefixes:
             leftover = folder / name
             try:
-                if time.time() - leftover.lstat().st_mtime > idle_seconds and leftover.is_file():
+                idle = idle_seconds is None or time.time() - leftover.lstat().st_mtime > idle_seconds
+                if idle and leftover.is_file() and not leftover.is_symlink():
                     leftover.unlink()
                     removed.append(leftover)
             except OSError:

@@ -101,6 +101,7 @@ class Footer(QWidget):
 
     def __init__(self, widget):
         super().__init__()
+        self._lasting = False  # the notice shown stays through a new preview (Footer.warn)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(9, 3, 9, 9)
         # the object under the cursor, whatever layer is active: pinned too (the objects'
@@ -142,7 +143,7 @@ class Footer(QWidget):
         self._lasting = lasting
 
     def settle(self, lasting: bool = False) -> None:
-        if self.notice.isVisible() and (lasting or not getattr(self, "_lasting", False)):
+        if self.notice.isVisible() and (lasting or not self._lasting):
             self.notice.clear()
             self.notice.setVisible(False)
             self._lasting = False
