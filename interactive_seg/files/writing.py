@@ -233,7 +233,8 @@ def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: Optional[
     except OSError:
         return removed
     for name in listed:  # .<name>.<mkstemp's letters>.tmp
-        if name.endswith(".tmp") and name[: -len(".tmp")].rsplit(".", 1)[0] + "." in prefixes:
+        head, _, letters = name[: -len(".tmp")].rpartition(".")
+        if name.endswith(".tmp") and letters and head + "." in prefixes:
             leftover = folder / name
             try:
                 idle = idle_seconds is None or time.time() - leftover.lstat().st_mtime > idle_seconds
