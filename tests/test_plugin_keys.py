@@ -198,6 +198,9 @@ def test_shift_f_and_shift_b_choose_the_marks_and_the_panel_shows_them(setup, qt
     assert not widget.point_toggle.isChecked()
     scribbles.selected_label = 2  # napari's own label box: the panel follows
     assert widget.brush_combo.currentText().startswith("background")
+    scribbles.selected_label = 3  # past the two kinds: the brush stays a background brush, said
+    assert scribbles.selected_label == 2 and widget.brush_combo.currentText().startswith("background")
+    assert "foreground (1) or background (2)" in widget.footer.notice.text()
     # after Accept the marks start again at foreground, as the panel says...
     assert widget.fresh_marks.isChecked()
     box(viewer, 45, 25, 115, 95)

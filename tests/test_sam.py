@@ -423,6 +423,9 @@ def test_models_list_cli(capsys, tmp_path, monkeypatch):
     for name in ("vit_h", "vit_l", "vit_b", "vit_t", "sam_vit_b_01ec64.pth", "not cached", "375.0 MB"):
         assert name in out
     assert cli.main(["models", "download", "nope"]) == 2
+    assert "'nope' names no model and no model folder" in capsys.readouterr().err
+    assert cli.main(["models", "download", "vit-t"]) == 2  # a near miss is named
+    assert "Did you mean vit_t?" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("depth", [1, 2])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from pathlib import Path
 
 from ..engines.sam.models import (
     catalogue,
@@ -36,6 +38,13 @@ def cmd_models(args) -> int:
         return 0
     if not args.name:
         raise InputError(f"Name the model to download: one of {', '.join(known)}.")
+    if args.name not in known and not Path(args.name).exists():
+        close = difflib.get_close_matches(args.name, known, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise InputError(
+            f"'{args.name}' names no model and no model folder.{hint} The models: {', '.join(known)} "
+            "(`interactive-seg models list` shows them)."
+        )
     if args.name not in known:
         module = importlib.import_module(family_of_folder(args.name))  # a model folder: checked, nothing to fetch
         say(args, f"{args.name} is a {module.TITLE} model folder; use it with --model-type {args.name}")

@@ -125,7 +125,13 @@ class PromptsPanel(QGroupBox):
 
     def _brush_label_changed(self, event=None) -> None:
         scribbles = self.widget.canvas.layer(L.SCRIBBLES)
-        if scribbles is None or int(scribbles.selected_label) not in (1, 2):
+        if scribbles is None or int(scribbles.selected_label) == 0:  # napari's eraser label: strokes wiped
+            return
+        if int(scribbles.selected_label) not in (1, 2):
+            # napari's label box (or its +/- keys) went past the two kinds of mark: a stroke
+            # in label 3 would be refused, so the brush stays what the Brush box says
+            scribbles.selected_label = self.brush_combo.currentIndex() + 1
+            self.widget._warn("The brush paints foreground (1) or background (2); it stays on the Brush box's kind.")
             return
         index = int(scribbles.selected_label) - 1
         if self.brush_combo.currentIndex() != index:

@@ -21,7 +21,7 @@ def _open(coco, images) -> tuple:
     if isinstance(coco, CocoDocument):
         doc, where = coco, coco.path
         if images is None and where is None:
-            raise InputError("This COCO document has no file; give images=FOLDER where its images are.")
+            raise InputError("This COCO document has no file; give the folder of its images (images=FOLDER).")
         default_dir = where.parent if where is not None else None
         label = where.name if where is not None else "the COCO document"
     else:
@@ -43,7 +43,7 @@ def _open(coco, images) -> tuple:
         if not images_dir.is_dir():
             what = "is a file, not a folder" if images_dir.exists() else "does not exist"
             raise InputError(
-                f"The images folder {str(images_dir)!r} {what}; point images at the folder of the COCO file's images."
+                f"The images folder {str(images_dir)!r} {what}; point --images (images= in Python) at the folder of the COCO file's images."
             )
     if doc is None:  # an image record without a size gets it from its file
         doc = read_document(file, image_size=size_finder(images_dir))
