@@ -117,3 +117,13 @@ def test_help_is_complete():
     top = subprocess.run([sys.executable, "-m", "interactive_seg.cli", "--help"], capture_output=True, text=True)
     assert "segment" in top.stdout
     assert cli.main([]) == 2
+
+
+def test_one_exported_cutout_is_said_in_the_singular(image_file, tmp_path, capsys):
+    path, _ = image_file
+    coco = tmp_path / "ds.json"
+    assert (
+        cli.main(["segment", str(path), "--box", "45,25,115,95", "--coco", str(coco), "--category", "disc", "-q"]) == 0
+    )
+    assert cli.main(["export", "--coco", str(coco), "--images", str(path.parent), "--out", str(tmp_path / "x")]) == 0
+    assert f"Wrote 1 cutout to {tmp_path / 'x'}" in capsys.readouterr().out  # not "1 cutouts"

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..coco import CocoDocument, check_coco
 from ..coco.locate import size_finder
 from ..errors import InputError
+from ..wording import counted
 from .common import say
 
 __all__ = ["add_parser", "cmd_check"]
@@ -30,7 +31,7 @@ def cmd_check(args) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s).", file=sys.stderr)
+        print(f"{counted(len(problems), 'problem')}.", file=sys.stderr)
         return 1
     say(args, "No problems" + (" (area and bbox agree with the masks)." if args.strict else "."))
     return 0

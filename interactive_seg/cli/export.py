@@ -15,6 +15,7 @@ from ..files import ensure_folder, read_image
 from ..labels import labels_to_objects, read_classes
 from ..model.store import read_document
 from ..model.writers import edit_document
+from ..wording import counted
 from .common import CUTOUT_FORMATS, cutout_format, cutout_style, progress, say
 
 __all__ = ["add_parser", "cmd_export"]
@@ -88,7 +89,10 @@ def cmd_export(args) -> int:
                 records=records_for_image(doc, path, image_path),  # cam2/0001.png is never cam1/0001.png
             )
             write_cutouts()
-        say(args, f"Wrote {path} ({len(objects)} object(s) of {image_path.name}; the rest of the file kept as it was)")
+        say(
+            args,
+            f"Wrote {path} ({counted(len(objects), 'object')} of {image_path.name}; the rest of the file kept as it was)",
+        )
         return 0
 
     if args.coco is None or args.images is None:
@@ -108,7 +112,7 @@ def cmd_export(args) -> int:
     except PartialExport as partial:  # the other images were exported: say which failed, exit 1
         print(f"interactive-seg export: {partial}", file=sys.stderr)
         return 1
-    say(args, f"Wrote {len(written)} cutouts to {out}")
+    say(args, f"Wrote {counted(len(written), 'cutout')} to {out}")
     return 0
 
 

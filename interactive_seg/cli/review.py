@@ -6,6 +6,7 @@ import argparse
 
 from ..provenance import REVIEW_STATES
 from ..review import MAX_PER_PAGE, PER_PAGE, SORTS, contact_sheet
+from ..wording import counted
 from .common import add_listing_options, listing, progress, say
 
 __all__ = ["add_parser", "cmd_review"]
@@ -37,7 +38,7 @@ def cmd_review(args) -> int:
     written = sheet.files[0] if len(sheet.files) == 1 else f"{sheet.files[0]} ... {sheet.files[-1].name}"
     say(
         args,
-        f"Wrote {written}: {tiles} object{'s' * (tiles != 1)} on {pages} page{'s' * (pages != 1)}, sorted by {args.sort}.",
+        f"Wrote {written}: {counted(tiles, 'object')} on {counted(pages, 'page')}, sorted by {args.sort}.",
     )
     notes = sheet.notes()
     missing = notes.get("image not found", 0)

@@ -20,6 +20,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
+from ..wording import counted
 from .history import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, Step
 
 __all__ = ["ObjectSet", "Change", "Step", "History", "HistoryBudget", "HISTORY_STEPS", "HISTORY_BYTES"]
@@ -355,7 +356,7 @@ class ObjectSet:
         taken = sorted((v, c) for v, c in step.before.counts(step.n).items() if v and v != subject) if step.n else []
         if taken and action in ("accept", "replace"):  # pixels are one object's: say whose it took
             step.summary += "; it took " + ", ".join(
-                ("all pixels" if v in gone else f"{c} pixel{'' if c == 1 else 's'}")
+                ("all pixels" if v in gone else counted(c, "pixel"))
                 + f" of object {v}"
                 + (" (gone)" if v in gone else "")
                 for v, c in taken

@@ -11,8 +11,8 @@ from __future__ import annotations
 from napari.utils.notifications import show_info
 
 from ..errors import InputError
+from ..wording import counted
 from .export_dialog import ExportDialog
-from .footer import counted
 
 __all__ = ["Exporter"]
 
@@ -187,11 +187,12 @@ class Exporter:
             if result.failures:
                 first = result.failures[0]
                 widget._warn(
-                    f"Exported {made} cutouts to {folder}; {len(result.failures)} image(s) failed: {first.item}: {first.reason}"
+                    f"Exported {counted(made, 'cutout')} to {folder}; {counted(len(result.failures), 'image')} failed: "
+                    f"{first.item}: {first.reason}"
                 )
             else:
-                widget._say(f"Exported {made} cutouts of the folder to {folder}, and its COCO file.")
-                show_info(f"Wrote {made} cutouts and {result.written[-1]}.")
+                widget._say(f"Exported {counted(made, 'cutout')} of the folder to {folder}, and its COCO file.")
+                show_info(f"Wrote {counted(made, 'cutout')} and {result.written[-1]}.")
 
         widget.jobs.run(work, done, self._failed, pixels=2**62, progress=step, name="export")  # always in the worker
 

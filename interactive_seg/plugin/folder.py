@@ -14,6 +14,7 @@ from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QPushButton
 
 from ..errors import InputError
 from ..model.session import Session
+from ..wording import counted
 
 __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
 
@@ -138,7 +139,7 @@ class Folder:
         widget.images.show_folder(self.title(), session.images)
         widget.images.choose_first()
         if unreadable:  # (after the first image: showing it settles older warnings)
-            said = f"Skipped {len(unreadable)} file(s) that are not readable images: {', '.join(unreadable[:5])}"
+            said = f"Skipped {counted(len(unreadable), 'file')} that {'is not a readable image' if len(unreadable) == 1 else 'are not readable images'}: {', '.join(unreadable[:5])}"
             widget._warn("\n".join([said, *self._passed()]), toast=said)
         if session.read_only:  # said once, last, so that it stays on the status line (the title says READ-ONLY)
             widget._say(f"Read-only: {session.read_only_reason}")
@@ -199,7 +200,7 @@ class Folder:
             half = TITLE_NAME_CHARACTERS // 2
             name = f"{name[:half]}...{name[-half:]}"
         kind = "READ-ONLY" if self.session.read_only else "Folder"
-        return f"{kind}: {name} ({count} image{'' if count == 1 else 's'})"
+        return f"{kind}: {name} ({counted(count, 'image')})"
 
     def cannot_save(self, what: str = "nothing was changed; the prompts stay") -> bool:
         """True (and says why) when the image shown belongs to a read-only folder session:

@@ -17,7 +17,7 @@ from qtpy.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidg
 
 from .object_panel import button_row
 
-__all__ = ["Footer", "MessageLabel", "breakable", "counted"]
+__all__ = ["Footer", "MessageLabel", "breakable"]
 
 #: A run of this many characters with no space in it (a long file name, a path) may be
 #: broken anywhere when a message wraps.
@@ -35,15 +35,6 @@ def breakable(text: str) -> str:
     True
     """
     return _LONG.sub(lambda run: _BREAK.join(run.group()), text)
-
-
-def counted(number: int, noun: str) -> str:
-    """``number`` and ``noun``, plural but for one, thousands marked: "1 pixel", "2,372,225 pixels".
-
-    >>> counted(1, "file"), counted(0, "file"), counted(2372225, "pixel")
-    ('1 file', '0 files', '2,372,225 pixels')
-    """
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 class MessageLabel(QLabel):

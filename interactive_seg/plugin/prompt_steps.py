@@ -14,6 +14,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..wording import counted
 from . import layers as L
 
 __all__ = ["PromptSteps", "STEP_NAMES", "describe"]
@@ -148,7 +149,7 @@ def describe(prompts) -> str:
         parts.append("a box")
     count = 0 if prompts.points is None else len(prompts.points)
     if count:
-        parts.append(f"{count} click{'' if count == 1 else 's'}")
+        parts.append(counted(count, "click"))
     if prompts.scribbles is not None:
         parts.append("strokes")
     text = " and ".join(parts) if parts else "The prompts"

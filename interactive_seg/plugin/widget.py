@@ -21,6 +21,7 @@ from qtpy.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ..errors import IncompletePrompts, InputError
 from ..model.annotations import Annotations
+from ..wording import counted
 from . import layers as L
 from .canvas import Canvas
 from .changes import Changes
@@ -29,7 +30,7 @@ from .engine_panel import EnginePanel
 from .export_dialog import ExportDialog
 from .export_panel import Exporter
 from .folder import Folder
-from .footer import Footer, counted
+from .footer import Footer
 from .image_choice import ImageChoice, image_of
 from .image_list import ImageList
 from .io import upright_layer
