@@ -127,3 +127,13 @@ def test_one_exported_cutout_is_said_in_the_singular(image_file, tmp_path, capsy
     )
     assert cli.main(["export", "--coco", str(coco), "--images", str(path.parent), "--out", str(tmp_path / "x")]) == 0
     assert f"Wrote 1 cutout to {tmp_path / 'x'}" in capsys.readouterr().out  # not "1 cutouts"
+
+
+def test_a_stray_argument_is_said_with_its_commands_usage(tmp_path, capsys):
+    """`export ds.json` (export takes its file with --coco) showed the top-level usage alone."""
+    for argv, command in ((["export", "ds.json", "--out", "o"], "export"), (["batch", "embed", "a", "b"], "batch embed")):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and f"usage: interactive-seg {command}" in err, err
+        assert f"interactive-seg {command}: error:" in err
