@@ -131,7 +131,10 @@ def test_one_exported_cutout_is_said_in_the_singular(image_file, tmp_path, capsy
 
 def test_a_stray_argument_is_said_with_its_commands_usage(tmp_path, capsys):
     """`export ds.json` (export takes its file with --coco) showed the top-level usage alone."""
-    for argv, command in ((["export", "ds.json", "--out", "o"], "export"), (["batch", "embed", "a", "b"], "batch embed")):
+    for argv, command in (
+        (["export", "ds.json", "--out", "o"], "export"),
+        (["batch", "embed", "a", "b"], "batch embed"),
+    ):
         with pytest.raises(SystemExit) as stopped:
             cli.main(argv)
         err = capsys.readouterr().err
