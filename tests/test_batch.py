@@ -937,3 +937,27 @@ def test_on_a_cluster_the_checkpoint_is_the_workers_to_find(data, cluster, micro
         progress=False,
     )
     assert report.ok, report.summary()
+
+
+def test_cutouts_of_two_records_of_one_photograph_are_two_files(data, tmp_path):
+    """Two image records naming one file: both images' first square were named im0_square-1."""
+    height, width = iseg.read_image(data / "images" / "im0.png").shape[:2]
+    boxes = {
+        "images": [{"id": k + 1, "file_name": "im0.png", "width": width, "height": height} for k in range(2)],
+        "categories": [{"id": 1, "name": "square"}],
+        "annotations": [
+            {"id": k + 1, "image_id": k + 1, "category_id": 1, "bbox": [5 + 20 * k, 5, 15, 15], "iscrowd": 0}
+            for k in range(2)
+        ],
+    }
+    (tmp_path / "boxes.json").write_text(json.dumps(boxes))
+    report = masks_from_boxes(
+        tmp_path / "boxes.json",
+        data / "images",
+        tmp_path / "m.json",
+        cutouts=tmp_path / "cut",
+        workers=0,
+        progress=False,
+    )
+    assert report.counts["cutouts"] == 2
+    assert sorted(p.name for p in (tmp_path / "cut").glob("*.png")) == ["im0_square-1.png", "im0_square-2.png"]

@@ -101,7 +101,7 @@ def test_a_dataset_export_with_one_unreadable_image_exports_the_rest_and_exits_1
     args = ["export", "--coco", str(folder / "annotations.coco.json"), "--images", str(folder), "--out", str(out)]
     assert cli.main(args + ["-q"]) == 1
     err = capsys.readouterr().err
-    assert "1 of 3 image(s) could not be exported" in err and "'c.jpg'" in err
+    assert "1 of 3 images could not be exported" in err and "'c.jpg'" in err
     assert sorted(p.name for p in out.glob("*.png")) == ["a_cup-1.png", "b_cup-1.png"]
 
 

@@ -730,3 +730,43 @@ def test_the_mask_and_cutout_segment_writes_into_the_folder_are_not_images_to_an
         assert main(["segment", str(folder / "a.png"), "--box", "10,10,50,40", "--out", str(out), "-q"]) == 0
         assert (out / "a_mask.png").is_file() and (out / "a_cutout.png").is_file()
     assert list_images(folder).images == ["a.png"]
+
+
+def _two_records(tmp_path, names) -> Path:
+    """A COCO file whose two image records name ``names``, one square object each."""
+    doc = CocoDocument()
+    for k, name in enumerate(names):
+        mask = np.zeros((30, 40), bool)
+        mask[2:12, 2 + 20 * k : 12 + 20 * k] = True
+        doc.add_annotation(doc.add_image(name, 40, 30)["id"], mask, "o")
+    doc.save(tmp_path / "two.json")
+    return tmp_path / "two.json"
+
+
+def test_two_records_of_one_photograph_export_two_files(tmp_path):
+    """A file_name written twice: export wrote 'Wrote 2 cutouts' and one file (the second
+    object's over the first's). One photograph, its objects numbered on, every door."""
+    picture(tmp_path / "imgs" / "a.png")
+    coco = _two_records(tmp_path, ["a.png", "a.png"])
+    written = iseg.export_dataset(coco, tmp_path / "imgs", tmp_path / "api", background="black")
+    assert pngs(tmp_path / "api") == ["a_o-1.png", "a_o-2.png"] and len(written) == 2
+    first, second = (iseg.read_image(tmp_path / "api" / n) for n in ("a_o-1.png", "a_o-2.png"))
+    assert first[5, 5].any() and not first[5, 25].any() and second[5, 25].any() and not second[5, 5].any()
+    pytest.importorskip("distributed")
+    folder = tmp_path / "imgs"
+    shutil.copy(coco, folder / "annotations.coco.json")
+    assert main(["batch", "export", str(folder), "--out", str(tmp_path / "batch"), "--workers", "0", "-q"]) == 0
+    assert pngs(tmp_path / "batch") == ["a_o-1.png", "a_o-2.png"]
+
+
+def test_records_of_two_folders_are_not_both_one_photograph_of_a_flat_folder(tmp_path, capsys):
+    """train/a.png and val/a.png with --images at a flat folder of one a.png: val's object
+    was cut from that photograph too (and written over train's). Neither is found, said."""
+    picture(tmp_path / "imgs" / "a.png")
+    coco = _two_records(tmp_path, ["train/a.png", "val/a.png"])
+    out = tmp_path / "out"
+    assert main(["export", "--coco", str(coco), "--images", str(tmp_path / "imgs"), "--out", str(out)]) == 2
+    assert "other paths of the file end in that name too" in capsys.readouterr().err and not out.exists()
+    locate = ImageLocator(tmp_path / "imgs", records=CocoDocument.open(coco).images)
+    assert locate("train/a.png") is None and locate.shared("val/a.png")
+    assert ImageLocator(tmp_path / "imgs")("val/a.png") == tmp_path / "imgs" / "a.png"  # (without the records)

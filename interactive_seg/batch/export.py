@@ -167,7 +167,7 @@ def export_folder(
     from ..export.naming import image_stems, object_names
     from ..files import image_filter
 
-    locate = ImageLocator(folder)
+    locate = ImageLocator(folder, records=document.images)
     chosen = image_filter(include, exclude)
     todo, without_objects = [], []
     classes = {}  # every annotated image's classes: names are parted over the whole folder, whatever is chosen
@@ -186,6 +186,13 @@ def export_folder(
             if found is not None:  # (its cutouts from an earlier export into --out go)
                 without_objects.append(found)
     stems = image_stems(classes, classes)  # (two runs with --include each name as the whole folder does)
+    photos: dict = {}  # one photograph, one task, whichever records of the file name it: its objects numbered on
+    for image, anns, image_path, relative in todo:
+        if relative in photos:
+            photos[relative][1].extend(anns)
+        else:
+            photos[relative] = (image, list(anns), image_path, relative)
+    todo = list(photos.values())
     tasks = []
     files_of = {}  # task key -> (the image's file, the cutouts it writes)
     for image, anns, image_path, relative in todo:

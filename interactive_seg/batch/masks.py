@@ -268,20 +268,26 @@ def check_engine_here(engine: str, options: dict, files: bool = True) -> None:
                 find_checkpoint(model_type, options.get("cache_dir"))
 
 
-def _cutout_names(document: CocoDocument, image_id, stem: str, chosen: list, category_of, existing: bool) -> list:
-    """``<stem>_<class>-<n>`` for each chosen annotation, numbered as ``interactive-seg export`` numbers
-    the output's objects: per class, in annotation order (``existing``: the image's other
-    objects with masks count too)."""
+def _cutout_names(
+    document: CocoDocument, photo: list, image_id, stem: str, chosen: dict, category_of, existing: bool
+) -> list:
+    """``<stem>_<class>-<n>`` for each chosen annotation of ``image_id``, numbered as
+    ``interactive-seg export`` numbers the output's objects: per class, in annotation order
+    over ``photo`` (the records of the one photograph ``image_id`` is: a file may name it
+    twice), so no two objects share a file (``existing``: the image's other objects with
+    masks count too). ``chosen``: image id -> its (annotation id, box) pairs."""
     from ..export.naming import object_names
 
-    wanted = {ann_id for ann_id, _ in chosen}
-    order = (
-        [ann["id"] for ann in document.annotations(image_id) if ann["id"] in wanted or document.has_mask(ann["id"])]
-        if existing
-        else [a for a, _ in chosen]
-    )
+    order = []
+    for record in photo:
+        wanted = {ann_id for ann_id, _ in chosen.get(record, ())}
+        order += (
+            [ann["id"] for ann in document.annotations(record) if ann["id"] in wanted or document.has_mask(ann["id"])]
+            if existing
+            else [a for a, _ in chosen.get(record, ())]
+        )
     names = dict(zip(order, object_names(stem, [category_of(ann_id) for ann_id in order], "")))
-    return [names[ann_id] for ann_id, _ in chosen]
+    return [names[ann_id] for ann_id, _ in chosen[image_id]]
 
 
 def masks_from_boxes(
@@ -412,7 +418,7 @@ def masks_from_boxes(
     job = digest(settings)
     from ..export.naming import image_stems
 
-    locate = ImageLocator(images)
+    locate = ImageLocator(images, records=document.images)
     located = {}  # image id -> (its file, its relative path: what its cutouts are named by)
     for image_id in boxes_of:
         file_name = document.image(image_id)["file_name"]
@@ -421,13 +427,20 @@ def masks_from_boxes(
             path if path is not None else images / str(file_name),
             locate.name(file_name) or "/".join(name_parts(file_name)),
         )
+    photos: dict = {}  # relative path -> the records of that photograph (a file may name one twice)
+    for image_id in boxes_of:
+        photos.setdefault(located[image_id][1], []).append(image_id)
     classes = {  # what each image's cutouts may be named by (an image's objects are named together)
-        located[image_id][1]: (
-            [document.category_name(a["category_id"]) for a in document.annotations(image_id)]
-            if detections is None
-            else [det_category[ann_id] for ann_id, _ in chosen]
-        )
-        for image_id, chosen in boxes_of.items()
+        relative: [
+            name
+            for image_id in photo
+            for name in (
+                [document.category_name(a["category_id"]) for a in document.annotations(image_id)]
+                if detections is None
+                else [det_category[ann_id] for ann_id, _ in boxes_of[image_id]]
+            )
+        ]
+        for relative, photo in photos.items()
     }
     stems = image_stems((relative for _, relative in located.values()), classes)
     tasks = []
@@ -448,8 +461,15 @@ def masks_from_boxes(
                 category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
             else:
                 category_of = det_category.__getitem__
+            relative = located[image_id][1]
             names = _cutout_names(
-                document, image_id, stems[located[image_id][1]], chosen, category_of, existing=detections is None
+                document,
+                photos[relative],
+                image_id,
+                stems[relative],
+                boxes_of,
+                category_of,
+                existing=detections is None,
             )
             payload["cutouts"] = dict(cutout_spec, names=names)
         key = digest(job, payload, file_stamp(path))

@@ -109,13 +109,28 @@ class ImageLocator:
     ['train/abc.png', 'train/abc.png', 'train/abc.png', None]
     """
 
-    def __init__(self, images_dir, names=None):
+    def __init__(self, images_dir, names=None, records=None):
         self.folder = Path(images_dir)
         #: the images below the folder (relative POSIX paths) when the caller has listed
         #: them (a folder session): looked up here instead of on the disk
         self.names = None if names is None else set(names)
         self._by_base: Optional[dict] = None
         self._by_folded: dict = {}  # the base names case-folded (Photo1.JPG finds photo1.jpg when alone)
+        #: given the file's image ``records``: base name (case-folded) -> the paths of the
+        #: records that end in it. A record found by its base name alone (or that in another
+        #: case) is found only when no other path of the file has that base name: with
+        #: train/a.png and val/a.png in the file and one a.png in the folder, which
+        #: photograph is it? (neither: an object never lands on another photograph)
+        self._paths_of_base: Optional[dict] = None
+        if records is not None:
+            from .reading import _path_key
+
+            self._paths_of_base = {}
+            for record in records:
+                parts = name_parts(record["file_name"])
+                if parts:
+                    key = _base_key(unquote(parts[-1])).casefold()
+                    self._paths_of_base.setdefault(key, set()).add(_path_key(record["file_name"]))
 
     def __call__(self, file_name) -> Optional[Path]:
         """The image file of ``file_name``, or None when no rule finds it."""
@@ -139,7 +154,21 @@ class ImageLocator:
         it) and the step of the rule that found it: ``"path"``, ``"tail"``, ``"base"`` (its
         base name, or its percent-decoded one, alone in the folder), ``"case"`` (that in
         another letter case alone; also a base name found as the folder's top-level file),
-        or ``""``."""
+        or ``""``; ``"shared"`` (name None) when it would be found by its base name but
+        other paths of the file's ``records`` end in that name too."""
+        name, how = self._match(file_name)
+        if name is not None and how in ("base", "case") and self._paths_of_base is not None:
+            parts = name_parts(file_name)
+            if len(self._paths_of_base.get(_base_key(unquote(parts[-1])).casefold(), ())) > 1:
+                return None, "shared"
+        return name, how
+
+    def shared(self, file_name) -> bool:
+        """True when ``file_name`` is not found because other paths of the file's records
+        end in its base name (see :meth:`match`)."""
+        return self.match(file_name)[1] == "shared"
+
+    def _match(self, file_name) -> tuple:
         direct = relative_name(file_name)
         if direct is not None and self._is_image(direct.split("/")):
             return direct, "path"
@@ -190,16 +219,9 @@ def record_owners(records, folder, names=None) -> dict:
     the records has that base name, and its own path is no file of the folder: an object
     never lands on another photograph of its name. Folder sessions and the command line's
     writers see a file's records through this."""
-    from .reading import _path_key
-
     records = list(records)
     listed = None if names is None else set(names)
-    locator = ImageLocator(folder, names=listed)
-    paths_of_base: dict = {}
-    for record in records:
-        parts = name_parts(record["file_name"])
-        if parts:
-            paths_of_base.setdefault(unquote(parts[-1]).casefold(), set()).add(_path_key(record["file_name"]))
+    locator = ImageLocator(folder, names=listed, records=records)  # (several paths of one base name: none)
     owned: dict = {}
     for record in records:
         relative = relative_name(record["file_name"])
@@ -208,12 +230,8 @@ def record_owners(records, folder, names=None) -> dict:
         owner, how = locator.match(record["file_name"])
         if owner is None:
             continue
-        if how in ("base", "case"):
-            parts = name_parts(record["file_name"])
-            if len(paths_of_base.get(unquote(parts[-1]).casefold(), ())) > 1:
-                continue  # several of the file's paths have that name: which is this photograph?
-            if relative is not None and Path(folder).joinpath(*relative.split("/")).is_file():
-                continue  # a file of the folder the listing left out
+        if how in ("base", "case") and relative is not None and Path(folder).joinpath(*relative.split("/")).is_file():
+            continue  # a file of the folder the listing left out
         owned.setdefault(owner, []).append(record["id"])
     return owned
 

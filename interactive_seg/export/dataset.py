@@ -14,6 +14,7 @@ from ..coco.locate import ImageLocator, name_parts, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
+from ..wording import counted
 from .banded import banded_cutout
 from .cutouts import check_format, save_cutout
 from .manifest import Cutouts, refuse_over_images
@@ -219,13 +220,21 @@ def export_dataset(
         anns = [a for a in doc.annotations(record["id"]) if doc.has_mask(a["id"])]
         if anns:
             todo.append((record, anns))
-    locate = ImageLocator(images_dir)
+    locate = ImageLocator(images_dir, records=doc.images)
     located = {record["id"]: locate(record["file_name"]) for record, _ in todo}
     missing = [record["file_name"] for record, _ in todo if located[record["id"]] is None]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shared = [m for m in missing if locate.shared(m)]
+        why = (
+            f"; {shared[0]!r} is found by its name alone, and other paths of the file end in that name too: which "
+            "photograph is it? Point --images at the folder that holds the file's paths"
+            if shared
+            else "; point --images at their folder"
+        )
         raise InputError(
-            f"{len(missing)} image(s) of the COCO file are not in {str(images_dir)!r} ({shown}); point --images at their folder."
+            f"{counted(len(missing), 'image')} of the COCO file {'is' if len(missing) == 1 else 'are'} not in "
+            f"{str(images_dir)!r} ({shown}){why}."
         )
     problems = doc.check(masks_only=True)
     if problems:
@@ -234,58 +243,63 @@ def export_dataset(
         )
     check_format(options.get("background", "black"), suffix)
     out_dir = ensure_folder(out_dir)
+    # one photograph is one image of the export, whichever of the file's records name it (a
+    # file_name written twice, or with and without another tool's prefix): its objects
+    # numbered on together, so N cutouts are N files
+    photos: dict = {}
+    for record, anns in todo:
+        photos.setdefault(located[record["id"]], []).append((record, anns))
     # an image is named by its path in images_dir (one found outside it, by its path in the file)
     relative = {
-        record["id"]: locate.name(record["file_name"]) or "/".join(name_parts(record["file_name"]))
-        for record, _ in todo
+        path: locate.name(group[0][0]["file_name"]) or "/".join(name_parts(group[0][0]["file_name"]))
+        for path, group in photos.items()
     }
-    stems = image_stems(
-        relative.values(),
-        {relative[record["id"]]: [doc.category_name(a["category_id"]) for a in anns] for record, anns in todo},
-    )
+    classes = {
+        path: [doc.category_name(a["category_id"]) for _, anns in group for a in anns] for path, group in photos.items()
+    }
+    stems = image_stems(relative.values(), {relative[path]: classes[path] for path in photos})
     targets = {
-        record["id"]: [
-            out_dir / name
-            for name in object_names(
-                stems[relative[record["id"]]], [doc.category_name(a["category_id"]) for a in anns], suffix
-            )
-        ]
-        for record, anns in todo
+        path: [out_dir / name for name in object_names(stems[relative[path]], classes[path], suffix)] for path in photos
     }
     refuse_over_images((t for files in targets.values() for t in files), (locate(r["file_name"]) for r in doc.images))
     written, failures = [], []
     cutouts = Cutouts(out_dir)  # an image exported again: its files from before that are not written now go
     cutouts.refuse_foreign(t for files in targets.values() for t in files)
-    for record, _ in todo:
-        cutouts.planned(located[record["id"]], targets[record["id"]])
+    for path in photos:
+        cutouts.planned(path, targets[path])
     cutouts.save()
     try:
         for record in doc.images:
-            found = None if record["id"] in relative else locate(record["file_name"])
-            if found is not None:  # (no objects now: its earlier cutouts go)
+            found = None if record["id"] in located else locate(record["file_name"])
+            if found is not None and found not in photos:  # (no objects now: its earlier cutouts go)
                 cutouts.covered(found, [])
-        for done, (record, anns) in enumerate(todo, start=1):
-            size = doc.image_size(record["id"])
+        for done, (path, group) in enumerate(photos.items(), start=1):
+            names = " and ".join(str(record["file_name"]) for record, _ in group)  # (the records of this photograph)
             try:
-                image = read_image(located[record["id"]], expect=size, coco=coco_path)
-                if image.shape[:2] != size:
-                    raise InputError(
-                        f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
-                        f"{record['width']} x {record['height']}; point --images at the images the file was made for."
-                    )
-                objects = [_Decoded(doc, a["id"], doc.category_name(a["category_id"])) for a in anns]
-                files = export_objects(image, objects, out_dir, stems[relative[record["id"]]], suffix=suffix, **options)
+                image = None
+                for record, _ in group:
+                    size = doc.image_size(record["id"])
+                    image = read_image(path, expect=size, coco=coco_path) if image is None else image
+                    if image.shape[:2] != size:
+                        raise InputError(
+                            f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "
+                            f"{record['width']} x {record['height']}; point --images at the images the file was made for."
+                        )
+                objects = [
+                    _Decoded(doc, a["id"], doc.category_name(a["category_id"])) for _, anns in group for a in anns
+                ]
+                files = export_objects(image, objects, out_dir, stems[relative[path]], suffix=suffix, **options)
             except InputError as exc:  # one bad image (or object: an empty mask cropped) does not stop the others
-                failures.append((str(record["file_name"]), str(exc)))
+                failures.append((names, str(exc)))
             else:
-                cutouts.covered(located[record["id"]], files)
+                cutouts.covered(path, files)
                 written += files
             if progress is not None:
-                progress(done, len(todo), str(record["file_name"]))
+                progress(done, len(photos), str(group[0][0]["file_name"]))
     finally:  # (an interrupted export records what it wrote)
         cutouts.save()
     if failures:
-        raise PartialExport(written, failures, len(todo))
+        raise PartialExport(written, failures, len(photos))
     return written
 
 
@@ -301,8 +315,12 @@ class PartialExport(InputError):
         shown = "; ".join(f"{name!r}: {why}" for name, why in failures[:5])
         more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
         super().__init__(
-            f"{len(failures)} of {images} image(s) could not be exported ({shown}{more}); "
-            f"the {len(written)} cutouts of the others were written."
+            f"{len(failures)} of {counted(images, 'image')} could not be exported ({shown}{more}); "
+            + (
+                f"the {counted(len(written), 'cutout')} of the others were written."
+                if written
+                else "no cutout was written."
+            )
         )
 
 
