@@ -463,6 +463,8 @@ def test_interrupt_and_run_again_computes_only_the_rest(data, reference, tmp_pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Python keeps Ctrl+C ignored when it starts so (a suite run as a shell's background job)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_parts(work, 2, process)
     process.send_signal(signal.SIGINT)
