@@ -140,3 +140,21 @@ def test_a_stray_argument_is_said_with_its_commands_usage(tmp_path, capsys):
         err = capsys.readouterr().err
         assert stopped.value.code == 2 and f"usage: interactive-seg {command}" in err, err
         assert f"interactive-seg {command}: error:" in err
+
+
+def test_an_export_leaves_the_mask_segment_wrote_for_the_image_and_the_other_way_round(image_file, tmp_path):
+    """`segment --out` then `export --labels` into that folder removed segment's mask (the
+    only copy of that object), and a later `segment` removed the export's cutout."""
+    path, truth = image_file
+    out = tmp_path / "out"
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out), "-q"]) == 0
+    labels = tmp_path / "labels.png"
+    write_image(labels, truth.astype(np.uint8))
+    args = ["export", "--image", str(path), "--labels", str(labels), "--classes", "disc", "--out", str(out), "-q"]
+    assert cli.main(args) == 0
+    names = ["disc scene é_cutout.png", "disc scene é_disc-1.png", "disc scene é_mask.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == names
+    assert cli.main(["segment", str(path), "--box", "40,20,120,100", "--out", str(out), "-q"]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == names
+    assert cli.main(args) == 0  # each kind writes over its own files again
+    assert sorted(p.name for p in out.glob("*.png")) == names

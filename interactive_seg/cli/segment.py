@@ -85,7 +85,7 @@ def cmd_segment(args) -> int:
         return 0
     mask_path = out / f"{image_path.stem}_mask.png"
     cut_path = out / f"{image_path.stem}_cutout.png"
-    record = Cutouts(out)  # the tool's own files there: not images to annotate when the folder is listed
+    record = Cutouts(out, "segment")  # the tool's own files there: not images to annotate when the folder is listed
     record.refuse_foreign([mask_path, cut_path])  # (never over a photograph named like them)
     ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
     write_image(mask_path, mask.astype(np.uint8) * 255)

@@ -9,7 +9,9 @@ images, and a dataset moved with its export folder keeps its keys) with their si
 time; an export that covers an image again removes that image's files it no
 longer writes. Only files this tool wrote, and that nobody changed since, are removed (a
 file an export planned but did not finish, killed, counts as this tool's);
-images the export does not cover (another folder's, filtered out) keep theirs. The folder
+images the export does not cover (another folder's, filtered out) keep theirs, and so do
+the mask and cutout ``segment --out`` wrote for an image (recorded apart: an export of the
+image's objects does not know them, nor they it). The folder
 listing leaves the recorded cutouts out (:func:`~interactive_seg.files.listing.export_record`).
 No cutout is ever written over one of the images being exported (:func:`refuse_over_images`).
 """
@@ -56,12 +58,15 @@ class Cutouts:
     """The record of one output folder: :meth:`planned` for each image an export will
     write, :meth:`save`, then :meth:`covered` for each image it covered, and :meth:`save`."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, section: str = "images"):
         self.folder = Path(folder)
+        #: ``"images"``: the exports' object cutouts; ``"segment"``: ``segment --out``'s mask and
+        #: cutout, recorded apart, so that neither kind removes the other's files
+        self.section = section
         self._now: set = set()  # the names this export writes: never removed by it
         self._mine: set = set()  # the images this export planned or covered (its entries win at a save)
         self._covered: set = set()  # ... and those it covered already (a second record of one file adds to it)
-        self.images = export_record(self.folder)  # (none yet, or damaged: nothing is removed)
+        self.images = export_record(self.folder, section)  # (none yet, or damaged: nothing is removed)
         self._swept = False  # the temporary files a killed export left, removed at the first save
 
     def key(self, image) -> str:
@@ -79,7 +84,8 @@ class Cutouts:
         target file that is there already and that no export of this tool wrote (the
         record does not name it): a photograph in the output folder named like a cutout
         was written over."""
-        known = {name.casefold() for files in self.images.values() for name in files}
+        other = export_record(self.folder, "segment" if self.section == "images" else "images")
+        known = {name.casefold() for record in (self.images, other) for files in record.values() for name in files}
         for target in targets:
             target = Path(target)
             if os.path.lexists(target) and target.name.casefold() not in known:
@@ -134,17 +140,19 @@ class Cutouts:
             return
         try:
             with FileLock(str(self.folder / f"{MANIFEST}.lock"), timeout=10):
-                images = export_record(self.folder)
+                images = export_record(self.folder, self.section)
                 images.update({k: self.images[k] for k in self._mine if self.images.get(k)})
                 for k in self._mine:
                     if not self.images.get(k):
                         images.pop(k, None)
                 self.images = images
-                data = {"written_by": "interactive-seg", "images": images}
+                sections = {s: export_record(self.folder, s) for s in ("images", "segment")}
+                sections[self.section] = images
+                data = {"written_by": "interactive-seg", **{s: v for s, v in sections.items() if v or s == "images"}}
                 write_bytes_atomic(self.folder / MANIFEST, json.dumps(data, indent=0).encode("ascii"))
                 if not self._swept:  # what a killed export was writing: not another's live file
                     self._swept = True
-                    names = {name for files in images.values() for name in files}
+                    names = {name for record in sections.values() for files in record.values() for name in files}
                     remove_stale_temporaries_of(self.folder, names, idle_seconds=STALE_SECONDS)
         except (OSError, InputError, Timeout):
             pass  # (the cutouts are written; only the next export's cleanup is lost)

@@ -32,16 +32,18 @@ _AVIF = (b"avif", b"avis")  # an ISO media file's brands (major or compatible), 
 EXPORT_MARKER = ".interactive-seg-cutouts.json"
 
 
-def export_record(folder) -> dict:
+def export_record(folder, section: str = "images") -> dict:
     """The record of the cutouts this tool's exports wrote in ``folder``: image (its file's
     path from ``folder``) -> {cutout file name: [size, modification time in ns]}; empty
-    when there is none or it is damaged."""
+    when there is none or it is damaged. ``section``: ``"images"``, the exports' objects,
+    or ``"segment"``, the mask and cutout ``segment --out`` writes (a kind of its own: an
+    export of the image's objects never removes them)."""
     try:
         with open(os.path.join(folder, EXPORT_MARKER), encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
         return {}
-    images = data.get("images") if isinstance(data, dict) else None
+    images = data.get(section) if isinstance(data, dict) else None
     if not isinstance(images, dict):
         return {}
     return {str(k): v for k, v in images.items() if isinstance(v, dict)}
@@ -227,7 +229,7 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
             continue  # a folder that cannot be read has nothing to list
         cutouts = set()  # this tool's cutouts of the images (an export into this folder): not images to annotate
         if any(entry.name == EXPORT_MARKER for entry in entries):
-            cutouts = {name for files in export_record(path).values() for name in files}
+            cutouts = {name for kind in ("images", "segment") for files in export_record(path, kind).values() for name in files}
             if not prefix and not any(_image_name(e.name) and e.name not in cutouts for e in entries):
                 cutouts = set()  # an export folder opened itself: its cutouts are the images to look at
         for entry in entries:
