@@ -74,3 +74,77 @@ def test_an_accept_that_cannot_be_saved_keeps_the_prompts_and_shows_nothing_unsa
     session.close()
     with Session.open(folder) as again:
         assert [o.id for o in again.objects("img0.png")] == [first]
+
+
+def test_a_file_another_program_changed_locks_nobody_out(make_napari_viewer, qtbot, folder, monkeypatch):
+    """An editor's save of the COCO file while the widget had it: every later Accept was
+    refused with advice to call session.save(path), and the folder then refused to open
+    (gui and Open folder...), the objects in a journal no door could reach. Now closing
+    keeps both; a journal of another version left by a crash is set aside when the
+    annotator says so."""
+    import json
+
+    from interactive_seg import Session
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    session = Session.open(folder, compact_every=1000)
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(session)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    kept = widget.accept()
+    assert kept is not None  # in the journal
+    coco = folder / "annotations.coco.json"
+    theirs = {"info": {"by": "an editor"}, "images": [], "annotations": [], "categories": []}
+    coco.write_text(json.dumps(theirs))
+    box(viewer, 10, 10, 40, 40)
+    wait(qtbot, widget)
+    assert widget.accept() is None
+    assert "changed by another program" in widget.notice.text() and "keeps both" in widget.notice.text()
+    with pytest.raises(Exception, match="saved beside it"):
+        session.close()  # (what closing the window or opening another folder does)
+    assert json.loads(coco.read_text()) == theirs
+    (beside,) = folder.glob("annotations.coco.this-session-*.json")
+    assert [a["id"] for a in json.loads(beside.read_text())["annotations"]] == [kept]
+    other = SegmentationWidget(make_napari_viewer())
+    assert other.folder.open_path(folder) is other  # opens again, as the other program left it
+    assert other.object_list.count() == 0
+    other.folder.session.close()
+
+    # a crash, then another program's file: the widget asks before setting the journal aside
+    crashed = Session.open(folder, compact_every=1000)
+    crashed.add("img0.png", np.ones((120, 160), bool), "thing")
+    crashed._store.let_go()
+    coco.write_text(json.dumps(dict(theirs, info={"by": "another editor"})))
+    from qtpy.QtWidgets import QMessageBox
+
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
+    third = SegmentationWidget(make_napari_viewer())
+    assert third.folder.open_path(folder) is None and "another version" in third.notice.text()
+    assert (folder / ".annotations.coco.json.journal").exists()
+    assert third.folder.open_path(folder) is third
+    assert (folder / ".annotations.coco.json.journal.discarded").exists() and "kept in" in third.notice.text()
+    third.folder.session.close()
+
+
+def test_gui_sets_a_journal_of_another_version_aside_when_told(folder, qtbot, capsys):
+    import json
+
+    import napari
+
+    from interactive_seg import Session, cli
+
+    crashed = Session.open(folder, compact_every=1000)
+    crashed.add("img0.png", np.ones((120, 160), bool), "thing")
+    crashed._store.let_go()  # a crash, then another program writes the file
+    (folder / "annotations.coco.json").write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
+    assert cli.main(["gui", "--no-run", str(folder)]) == 2
+    assert "--set-aside-journal" in capsys.readouterr().err
+    assert cli.main(["gui", "--no-run", str(folder), "--set-aside-journal"]) == 0
+    viewer = napari.current_viewer()
+    try:
+        assert (folder / ".annotations.coco.json.journal.discarded").exists()
+    finally:
+        viewer.close()

@@ -264,15 +264,29 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "theirs"}]}
     session.path.write_text(json.dumps(theirs))  # another program saves the file
     with pytest.raises(
-        InputError, match="changed by another program .* not overwritten.*kept in .*journal.*session.save"
+        InputError, match="changed by another program .* not overwritten.*kept in .*journal.*keeps both"
     ):
         session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat")
     assert [o.id for o in session.objects("a.png")] == [1, kept]  # the refused change is not kept either
     other = folder / "mine.json"
     assert session.save(other) == other and len(json.loads(other.read_text())["annotations"]) == 2
-    with pytest.raises(InputError, match="changed by another program"):
+    # closing keeps both: this session's version beside the file, the journal gone, the folder opens
+    with pytest.raises(InputError, match="changed by another program.*this session's version, with its 1 change"):
         session.close()
-    assert json.loads(session.path.read_text()) == theirs and journal_of(folder).exists()
+    assert json.loads(session.path.read_text()) == theirs and not journal_of(folder).exists()
+    (beside,) = folder.glob("annotations.coco.this-session-*.json")
+    assert [a["id"] for a in json.loads(beside.read_text())["annotations"]] == [1, kept]
+    with Session.open(folder) as again:
+        assert again.categories == {"theirs": 1}
+    assert json.loads(session.path.read_text()) == theirs
+
+
+def test_a_journal_of_another_version_is_refused_and_set_aside_when_asked(folder):
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session._store.let_go()  # a crash: the journal stays
+    theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "theirs"}]}
+    session.path.write_text(json.dumps(theirs))  # then another program writes the file
     with pytest.raises(InputError, match="unsaved change.*another version.*discard_journal=True"):
         Session.open(folder)
     assert json.loads(session.path.read_text()) == theirs
@@ -540,8 +554,7 @@ def test_each_journal_set_aside_is_kept(folder):
         session.add("a.png", rect((20, 25), round, round, 3, 3), f"work {round}")
         theirs = {"images": [], "annotations": [], "categories": [{"id": 1, "name": f"theirs {round}"}]}
         session.path.write_text(json.dumps(theirs))  # another program
-        with pytest.raises(InputError, match="changed by another program"):
-            session.close()
+        session._store.let_go()  # a crash
         with Session.open(folder, discard_journal=True):
             pass
     aside = sorted(p.name for p in folder.glob(".annotations.coco.json.journal.discarded*"))

@@ -27,7 +27,13 @@ def cmd_gui(args) -> int:
         from ..plugin.app import launch  # napari and Qt: only when the window opens
     except ImportError as exc:
         raise InputError(f"The GUI needs napari ({exc}): pip install 'interactive-seg[gui]'") from None
-    launch([Path(p) for p in args.images], annotations=args.annotations, run=not args.no_run, **listing(args))
+    launch(
+        [Path(p) for p in args.images],
+        annotations=args.annotations,
+        run=not args.no_run,
+        discard_journal=args.set_aside_journal,
+        **listing(args),
+    )
     return 0
 
 
@@ -46,6 +52,12 @@ def add_parser(sub) -> None:
     gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")
     gui.add_argument(
         "--annotations", metavar="FILE", help="COCO file of a folder session (default FOLDER/annotations.coco.json)"
+    )
+    gui.add_argument(
+        "--set-aside-journal",
+        action="store_true",
+        help="when the folder's unsaved changes were made to another version of its COCO file (replaced since, "
+        "they cannot be applied), keep them in a .discarded file beside it and open the folder as it is now",
     )
     gui.add_argument("--no-run", action="store_true", help=argparse.SUPPRESS)
     add_listing_options(gui)

@@ -229,7 +229,9 @@ def list_images(root, *, recursive: bool = True, include=None, exclude=None) -> 
             continue  # a folder that cannot be read has nothing to list
         cutouts = set()  # this tool's cutouts of the images (an export into this folder): not images to annotate
         if any(entry.name == EXPORT_MARKER for entry in entries):
-            cutouts = {name for kind in ("images", "segment") for files in export_record(path, kind).values() for name in files}
+            cutouts = {
+                name for kind in ("images", "segment") for files in export_record(path, kind).values() for name in files
+            }
             if not prefix and not any(_image_name(e.name) and e.name not in cutouts for e in entries):
                 cutouts = set()  # an export folder opened itself: its cutouts are the images to look at
         for entry in entries:

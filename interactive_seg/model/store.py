@@ -12,7 +12,8 @@ a huge file takes at most 5 % of the time), on :meth:`Store.compact` and on
 
 The COCO file is never overwritten once another program changed it (its size, mtime, ctime or inode
 differs from what the store last read or wrote, and so does its digest): the store
-refuses, and the changes stay in the journal.
+refuses, and the changes stay in the journal; closing then keeps both, this session's
+version written beside the file (``annotations.coco.this-session-<time>.json``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,33 @@ from ..coco.checks import id_key
 from ..coco.document import CocoDocument
 from ..errors import InputError
 from ..files import protection, remove_stale_temporaries, write_bytes_atomic, write_protected
+from ..wording import counted
 from . import journal as jr
 from .lock import FolderLock, real_path
 
-__all__ = ["DEFAULT_COMPACT_EVERY", "DEFAULT_COMPACT_SECONDS", "Store", "Transaction", "read_document"]
+__all__ = [
+    "ChangedElsewhere",
+    "JournalOfAnotherVersion",
+    "DEFAULT_COMPACT_EVERY",
+    "DEFAULT_COMPACT_SECONDS",
+    "Store",
+    "Transaction",
+    "read_document",
+]
+
+
+class ChangedElsewhere(InputError):
+    """Another program changed the COCO file while this session had it open: it is not written over."""
+
+
+class JournalOfAnotherVersion(InputError):
+    """The folder's journal holds changes made to another version of the COCO file (it was
+    replaced since): not applied; ``discard_journal=True`` sets them aside in ``aside``."""
+
+    def __init__(self, message: str, aside: Path):
+        super().__init__(message)
+        self.aside = aside
+
 
 DEFAULT_COMPACT_EVERY = 200
 DEFAULT_COMPACT_SECONDS = 60.0
@@ -367,10 +391,12 @@ class Store:
                         stacklevel=4,
                     )
                     return doc, seen, digest, None
-                raise InputError(
-                    f"{str(jpath)!r} holds {len(state.changes)} unsaved change(s) made to another version of {path.name!r} "
-                    "(the file was replaced since), so they were not applied; put that version back to recover them, or open "
-                    f"the folder with Session.open(folder, discard_journal=True) to set them aside in {aside.name!r}."
+                raise JournalOfAnotherVersion(
+                    f"{str(jpath)!r} holds {counted(len(state.changes), 'unsaved change')} made to another version of "
+                    f"{path.name!r} (the file was replaced since), so they were not applied; put that version back to "
+                    f"recover them, or set them aside in {aside.name!r} and open the folder as it is now (the widget "
+                    "asks; `interactive-seg gui FOLDER --set-aside-journal`; Session.open(folder, discard_journal=True)).",
+                    aside,
                 )
             for change in ops:
                 apply_ops(doc, change)
@@ -435,10 +461,11 @@ class Store:
         if digest == self._digest:
             self._seen = now
             return
-        raise InputError(
+        raise ChangedElsewhere(
             f"{str(self.path)!r} was changed by another program while this session had it open, so it was not overwritten; "
-            f"the {self.journal.changes} change(s) made here are kept in {str(self.journal.path)!r}: save this session's "
-            "version under another name with session.save(path), then close the session and reconcile the two files."
+            f"the {counted(self.journal.changes, 'change')} made here {'is' if self.journal.changes == 1 else 'are'} "
+            f"kept in {str(self.journal.path)!r}, and closing the session (the widget: its window, or another folder) "
+            f"keeps both: this session's version is then saved beside it as {_beside(self.path, '<time>').name!r}."
         )
 
     def compact(self) -> Path:
@@ -484,17 +511,43 @@ class Store:
         return self.path
 
     def close(self) -> None:
-        """Fold the journal in and let go of the lock (the journal stays when folding fails)."""
+        """Fold the journal in and let go of the lock (the journal stays when folding fails).
+
+        When another program changed the file meanwhile, both are kept: this session's
+        version is written beside it (:func:`_beside`) and the journal goes, so the folder
+        opens again with the other program's file, and :class:`ChangedElsewhere` says where."""
         if self.closed:
             return
         self.closed = True
         try:
             if self.read_only_reason is None:
-                self.compact()
+                try:
+                    self.compact()
+                except ChangedElsewhere:
+                    changes, kept = self.journal.changes, self._keep_beside()
+                    if kept is None:
+                        raise
+                    raise ChangedElsewhere(
+                        f"{str(self.path)!r} was changed by another program while this session had it open, so it was "
+                        f"not overwritten; this session's version, with its {counted(changes, 'change')} since, is saved "
+                        f"beside it as {str(kept)!r}: compare the two and copy what you need (the folder opens with "
+                        "the other program's file)."
+                    ) from None
         finally:
             self.journal.close()
             if self.lock is not None:
                 self.lock.release()
+
+    def _keep_beside(self):
+        """This session's version written beside the file, the journal removed (its changes
+        are in it); None when it could not be written (the journal stays)."""
+        target = _beside(self.path, time.strftime("%Y%m%d-%H%M%S"))
+        try:
+            write_bytes_atomic(target, self.doc.dumps())
+        except (OSError, InputError):
+            return None
+        self.journal.remove()
+        return target
 
     def let_go(self) -> None:
         """Let go of the lock and the journal without writing the document (its changes
@@ -545,6 +598,18 @@ def _has_bytes(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False
+
+
+def _beside(path: Path, stamp: str) -> Path:
+    """Where a session keeps its version of a file another program changed under it:
+    ``annotations.coco.this-session-<stamp>.json`` (``-2``, ``-3`` ... when taken)."""
+    stem = path.name[: -len(".json")] if path.name.lower().endswith(".json") else path.name
+    target = path.with_name(f"{stem}.this-session-{stamp}.json")
+    number = 1
+    while os.path.lexists(target):
+        number += 1
+        target = path.with_name(f"{stem}.this-session-{stamp}-{number}.json")
+    return target
 
 
 def _aside(jpath: Path) -> Path:

@@ -23,6 +23,7 @@ def launch(
     recursive: bool = True,
     include=None,
     exclude=None,
+    discard_journal: bool = False,
 ):
     """Open napari with the Interactive segmentation widget docked.
 
@@ -30,11 +31,20 @@ def launch(
     ``annotations``, default ``<folder>/annotations.coco.json``, its images listed with
     ``recursive``, ``include`` and ``exclude`` as :meth:`Session.open` lists them); none
     opens the coffee sample. Every image is read before a window opens, so a bad path opens nothing.
+    ``discard_journal``: as :meth:`Session.open` (unsaved changes made to another version of
+    the file are set aside).
     Returns the viewer (after the event loop ends when ``run``).
     """
     paths = [Path(p) for p in paths] or [sample_path("coffee")]
     if len(paths) == 1 and paths[0].is_dir():
-        session = Session.open(paths[0], annotations, recursive=recursive, include=include, exclude=exclude)
+        session = Session.open(
+            paths[0],
+            annotations,
+            recursive=recursive,
+            include=include,
+            exclude=exclude,
+            discard_journal=discard_journal,
+        )
         if not session.images:
             where = "" if recursive else " (only its top level: --flat)"
             chosen = " that --include / --exclude keep" if include or exclude else ""

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QEvent, QObject, Qt
-from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QPushButton
+from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QMessageBox, QPushButton
 
 from ..errors import InputError
 from ..model.session import Session
+from ..model.store import JournalOfAnotherVersion
 from ..wording import counted
 
 __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
@@ -169,7 +170,19 @@ class Folder:
         Returns the widget that shows it, or None (the reason is said in the panel)."""
         widget = self.widget
         try:
-            session = Session.open(path)
+            try:
+                session = Session.open(path)
+            except JournalOfAnotherVersion as exc:  # the annotator's choice: never made for them
+                answer = QMessageBox.question(
+                    widget,
+                    "Unsaved changes of another version",
+                    f"{exc}\n\nSet them aside in {exc.aside.name} and open the folder as it is now?",
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    widget._warn(str(exc))
+                    return None
+                session = Session.open(path, discard_journal=True)
+                widget._warn(f"The unsaved changes made to another version of the file are kept in {str(exc.aside)!r}.")
         except InputError as exc:
             widget._warn(str(exc))
             return None
