@@ -260,3 +260,25 @@ def test_the_brush_starts_at_about_one_percent_of_each_image_until_the_annotator
     click(qtbot, widget.previous_button)
     qtbot.waitUntil(lambda: widget._key == "b.png", timeout=10000)
     assert widget.brush_spin.value() == 60 == viewer.layers["scribbles"].brush_size
+
+
+def test_napari_shape_keys_on_the_boxes_layer_leave_it_drawing_rectangles(setup, qtbot):
+    """P (napari's polygon tool) on the boxes layer, then clicks: the polygon half drawn broke
+    every Accept and Clear after it (TypeError in napari's _finish_drawing), and a second
+    Accept took all the pixels of the first object. E (ellipse) and the vertex tools drew
+    shapes read as their bounding boxes."""
+    viewer, widget, truth = setup
+    boxes = viewer.layers["boxes"]
+    key(qtbot, viewer, "1", "Alt")
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    for name in ("P", "E", "L", "D"):  # polygon, ellipse, line, direct (vertex) select
+        key(qtbot, viewer, name)
+        qtbot.waitUntil(lambda: boxes.mode == "add_rectangle", timeout=2000)
+    first = widget.accept()
+    assert first is not None and not viewer.layers["preview"].data.any() and len(boxes.data) == 0
+    box(viewer, 5, 5, 40, 40)
+    wait(qtbot, widget)
+    click(qtbot, widget.clear_button)
+    assert len(boxes.data) == 0 and widget.object_list.count() == 1
+    assert np.count_nonzero(viewer.layers["objects"].data == first) > 0.9 * truth.sum()

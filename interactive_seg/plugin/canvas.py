@@ -145,6 +145,11 @@ class RegionPainter:
             layer.events.labels_update(data=values, offset=(rows.start, cols.start))
 
 
+#: The modes of napari's Shapes layer the boxes layer keeps: drawing a rectangle, selecting
+#: one to move or resize it, and panning.
+BOX_MODES = ("add_rectangle", "select", "pan_zoom")
+
+
 class Canvas:
     """The ``boxes``, ``points``, ``scribbles``, ``preview`` and ``objects`` layers of a viewer.
 
@@ -225,6 +230,7 @@ class Canvas:
                     name=L.BOXES, edge_color="yellow", face_color="transparent", edge_width=max(2, max(shape) // 300)
                 )
                 boxes.events.data.connect(self._boxes_changed)
+                boxes.events.mode.connect(self._boxes_mode)
             self.select(L.BOXES)
         finally:
             self.updating = False
@@ -287,6 +293,23 @@ class Canvas:
                     self.updating = False
         if self.steps.record(L.BOXES):
             self._on_prompts(event)
+
+    def _boxes_mode(self, event=None) -> None:
+        """napari's keys and buttons of a Shapes layer (P polygon, E ellipse, L line, the
+        vertex tools...) drew shapes no box is, and a polygon left half drawn broke every
+        Accept and Clear after it: the boxes layer draws rectangles, moves them or pans."""
+        boxes = self.layer(L.BOXES)
+        if boxes is None or str(boxes.mode) in BOX_MODES:
+            return
+        QTimer.singleShot(0, self._rectangles_again)  # (after napari finishes its own mode change)
+
+    def _rectangles_again(self) -> None:
+        boxes = self.layer(L.BOXES)
+        if boxes is not None and str(boxes.mode) not in BOX_MODES:
+            boxes.mode = "add_rectangle"
+            from napari.utils.notifications import show_info
+
+            show_info("The boxes layer draws rectangles only: a box round the object, or select to move one.")
 
     def _points_changed(self, event=None) -> None:
         if self.updating or not _final(event):
