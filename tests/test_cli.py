@@ -158,3 +158,42 @@ def test_an_export_leaves_the_mask_segment_wrote_for_the_image_and_the_other_way
     assert sorted(p.name for p in out.glob("*.png")) == names
     assert cli.main(args) == 0  # each kind writes over its own files again
     assert sorted(p.name for p in out.glob("*.png")) == names
+
+
+def test_palette_pngs_are_read_as_their_indices(image_file, tmp_path, monkeypatch):
+    """A palette PNG (PASCAL VOC's, CVAT's masks) of scribbles 1 / 2 was read as its colours:
+    VOC's dark red index 1 became background and the mask came out the object's complement;
+    a palette label image was refused as three-channel."""
+    from PIL import Image
+
+    path, truth = image_file
+    marks = np.zeros(truth.shape, np.uint8)
+    marks[55:65, 70:90] = 1  # on the disc
+    marks[3:6, 5:155] = 2
+    marks[114:117, 5:155] = 2
+    voc = Image.fromarray(marks, "P")
+    voc.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * 759)
+    voc.save(tmp_path / "marks.png")
+    out = tmp_path / "o"
+    assert cli.main(["segment", str(path), "--scribbles", str(tmp_path / "marks.png"), "--out", str(out), "-q"]) == 0
+    assert iou(read_image(out / f"{path.stem}_mask.png") == 255, truth) > 0.9
+    labels = Image.fromarray(truth.astype(np.uint8), "P")
+    labels.putpalette([0, 0, 0, 128, 0, 0] + [0] * 762)
+    labels.save(tmp_path / "labels.png")
+    args = ["export", "--image", str(path), "--labels", str(tmp_path / "labels.png"), "--classes", "disc"]
+    assert cli.main([*args, "--out", str(tmp_path / "x"), "-q"]) == 0
+    assert (tmp_path / "x" / f"{path.stem}_disc-1.png").is_file()
+
+
+def test_an_image_too_large_for_opencv_is_a_sentence(image_file, tmp_path, monkeypatch, capsys):
+    import cv2
+
+    path, _ = image_file
+
+    def refused(*args):  # as OpenCV answers a 36000 x 32000 PNG (over 2**30 pixels)
+        raise cv2.error("(-215:Assertion failed) pixels <= CV_IO_MAX_IMAGE_PIXELS")
+
+    monkeypatch.setattr(cv2, "imdecode", refused)
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "too large for OpenCV to decode (160 x 120 pixels" in err and "Traceback" not in err

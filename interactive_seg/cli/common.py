@@ -22,7 +22,7 @@ import numpy as np
 from ..batch.run import Cluster
 from ..engines import Option, engine_class, engine_names
 from ..errors import InputError
-from ..files import ExifIgnoredWarning, read_image
+from ..files import ExifIgnoredWarning, read_indices
 
 __all__ = [
     "CLUSTER_HELP",
@@ -114,8 +114,9 @@ def parse_colour(text: str) -> tuple:
 
 
 def read_scribbles(path, shape) -> np.ndarray:
-    """A scribble PNG: values 0/1/2 as they are, or a colour image with red = background, green = foreground."""
-    data = read_image(path)
+    """A scribble PNG: values 0/1/2 as they are (a palette PNG's indices too), or a colour image with red =
+    background, green = foreground."""
+    data = read_indices(path)
     if data.ndim == 3:
         rgb = data[..., :3].astype(int)
         out = np.zeros(rgb.shape[:2], np.uint8)

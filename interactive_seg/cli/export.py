@@ -11,7 +11,7 @@ from ..export.cutouts import check_format, check_options
 from ..export.dataset import PartialExport, add_objects, export_dataset, export_objects
 from ..export.manifest import Cutouts
 from ..export.naming import object_names
-from ..files import ensure_folder, read_image
+from ..files import ensure_folder, read_image, read_indices
 from ..labels import labels_to_objects, read_classes
 from ..model.store import read_document
 from ..model.writers import edit_document
@@ -33,7 +33,7 @@ def cmd_export(args) -> int:
             raise InputError("With --labels, give the image it labels with --image (and no --images).")
         image_path = Path(args.image)
         image = read_image(image_path)
-        labels = read_image(args.labels)
+        labels = read_indices(args.labels)
         if labels.shape[:2] != image.shape[:2]:
             raise InputError(
                 f"The labels are {labels.shape[1]} x {labels.shape[0]} but the image is "

@@ -13,7 +13,15 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["read_image", "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp"]
+__all__ = [
+    "read_image",
+    "read_indices",
+    "ExifIgnoredWarning",
+    "image_orientation",
+    "image_size",
+    "orient",
+    "file_stamp",
+]
 
 
 def file_stamp(path, inode: bool = False) -> Optional[list]:
@@ -57,7 +65,16 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
         raise InputError(f"Could not read {str(path)!r} ({exc.strerror or exc}); check its permissions.") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error:  # (OpenCV refuses more than CV_IO_MAX_IMAGE_PIXELS, 2**30 by default)
+        size = _header(_Reader(data.data))[0]
+        what = f"{size[1]} x {size[0]} pixels" if size is not None else "its size"
+        raise InputError(
+            f"{str(path)!r} is too large for OpenCV to decode ({what}; OpenCV reads at most "
+            f"{os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS', 2**30)} pixels, set by OPENCV_IO_MAX_IMAGE_PIXELS "
+            "before the program starts); split it into tiles, or raise that limit if the memory allows."
+        ) from None
     if image is None:
         raise InputError(
             f"{str(path)!r} is not an image OpenCV can decode (damaged, truncated or of an unknown "
@@ -79,6 +96,22 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
         _say_read_as_stored(path, stored, orientation, coco)
         return orient(image, _INVERSE[orientation]) if upright_already else image
     return image if upright_already else orient(image, orientation)
+
+
+def read_indices(path) -> np.ndarray:
+    """A label or mark image as its values: a palette PNG (PASCAL VOC's and CVAT's masks,
+    an editor's indexed image) gives its indices, not the palette's colours; any other file
+    is :func:`read_image`'s."""
+    if Path(path).is_file():
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                if image.mode == "P":
+                    return np.asarray(image)
+        except (OSError, UnidentifiedImageError):
+            pass  # (read_image says why it cannot be read)
+    return read_image(path)
 
 
 class ExifIgnoredWarning(UserWarning):
