@@ -228,3 +228,31 @@ def test_the_real_supervision_package_output_loads(tmp_path):
         == 0
     )
     assert len(list((tmp_path / "o").glob("*.png"))) == 6
+
+
+def test_a_stray_one_point_polygon_beside_real_ones_refuses_nothing(tmp_path, capsys):
+    """coco-annotator leaves one-point parts ([128.0, 128.0]) beside an object's polygons
+    (jsbroks/coco-annotator#526): the whole file was refused (session, export, segment
+    --coco) though pycocotools decodes the object."""
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((40, 60, 3), 90, np.uint8))
+    real = [10, 5, 30, 5, 30, 20, 10, 20]
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 60, "height": 40}],
+        "categories": [{"id": 1, "name": "o"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [real, [30.0, 20.0]], "area": 300.0,
+             "bbox": [10, 5, 20, 15], "iscrowd": 0}
+        ],
+    }  # fmt: skip
+    coco = tmp_path / "annotations.coco.json"
+    coco.write_text(json.dumps(data))
+    with contextlib.redirect_stdout(io.StringIO()):
+        theirs = COCO(str(coco)).annToMask(COCO(str(coco)).anns[1]).astype(bool)
+    with Session.open(tmp_path) as session:
+        (obj,) = session.objects("a.png")
+        assert np.array_equal(obj.mask, theirs) and theirs.sum() == 300
+        session.add("a.png", np.pad(np.ones((5, 5), bool), ((30, 5), (50, 5))), "o")
+    after = json.loads(coco.read_text())
+    assert after["annotations"][0] == data["annotations"][0]  # the stray part kept as it was
+    assert cli.main(["check", str(coco)]) == 1
+    assert "1 polygon part of fewer than 3 points beside its others" in capsys.readouterr().out

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .segmentation import decode_segmentation, has_segmentation, no_area_polygons, segmentation_problem
+from ..wording import counted
+from .segmentation import decode_segmentation, has_segmentation, no_area_polygons, segmentation_problem, stray_polygons
 
 __all__ = ["Checker", "finite_number", "id_key", "is_id", "whole"]
 
@@ -226,6 +227,11 @@ class Checker:
                     f"annotation {ann['id']!r} has polygons of fewer than 3 points: no mask (kept as it is, shown as none)"
                 )
             return
+        if self.report and stray_polygons(segmentation):
+            self.problems.append(
+                f"annotation {ann['id']!r} has {counted(stray_polygons(segmentation), 'polygon part')} of fewer than 3 "
+                "points beside its others: no area, not drawn (kept as it is)"
+            )
         if self.thorough and not self.strict and type(segmentation) is dict and type(segmentation.get("counts")) is str:
             problem = segmentation_problem(segmentation, height, width)  # size and types; the runs come in a batch
             if problem is None:

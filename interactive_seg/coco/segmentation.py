@@ -29,6 +29,7 @@ __all__ = [
     "decode_segmentation",
     "segmentation_problem",
     "has_segmentation",
+    "stray_polygons",
     "rle_counts",
     "rle_problems",
     "MAX_PIXELS",
@@ -240,6 +241,15 @@ def no_area_polygons(segmentation) -> bool:
     )
 
 
+def stray_polygons(segmentation) -> int:
+    """How many parts of fewer than 3 points a segmentation of polygons has beside parts that
+    have an area (coco-annotator leaves one-point parts ``[128.0, 128.0]``): they are not
+    drawn and are kept as they are."""
+    if type(segmentation) is not list or no_area_polygons(segmentation):
+        return 0
+    return sum(1 for polygon in segmentation if type(polygon) is list and len(polygon) < 6)
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -289,8 +299,10 @@ def segmentation_problem(segmentation, height: int, width: int, *, thorough: boo
         for polygon in segmentation:
             if not isinstance(polygon, list) or not all(_number(v) for v in polygon):
                 return "its polygons must be lists of numbers x1, y1, x2, y2, ..."
-            if len(polygon) < 6 or len(polygon) % 2:
+            if len(polygon) % 2 or not polygon:
                 return "each polygon needs at least 3 (x, y) points, as an even count of numbers"
+            # (a part of 1-2 points beside real ones, as coco-annotator leaves them, has no area:
+            # not drawn, kept as it is; :func:`stray_polygons`)
             if not all(_finite(v) for v in polygon):
                 return "its polygon coordinates include NaN, infinity or numbers too large for any image"
         return _deep_problem(segmentation, int(height), int(width)) if thorough else None
@@ -375,6 +387,8 @@ def _drawable_polygons(segmentation: list, height: int, width: int) -> list:
     """Polygons pycocotools can draw safely: as they are when within reach, else clipped to the image."""
     polygons = []
     for polygon in segmentation:
+        if len(polygon) < 6:  # a stray point or segment: no area (pycocotools draws nothing for it either)
+            continue
         points = np.asarray(polygon, float).reshape(-1, 2)
         if np.abs(points).max() > _SAFE_COORDINATE or _polygon_steps(points) > _MAX_POLYGON_STEPS:
             # far outside the image: only the part over the image (and a pixel round it) is drawn
