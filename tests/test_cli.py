@@ -197,3 +197,22 @@ def test_an_image_too_large_for_opencv_is_a_sentence(image_file, tmp_path, monke
     assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "too large for OpenCV to decode (160 x 120 pixels" in err and "Traceback" not in err
+
+
+def test_a_class_name_too_long_for_a_file_name_is_cut_short_with_a_hash(image_file, tmp_path):
+    """A 300-character class (a SAM 3 phrase, a long CVAT label) stopped export --coco with
+    ENAMETOOLONG; the names of an export and of batch export stay the same."""
+    from interactive_seg.export.naming import MAX_NAME_BYTES, cutout_name, object_names
+
+    path, _ = image_file
+    coco = tmp_path / "ds.json"
+    long_class = "a very long phrase " * 16
+    args = ["segment", str(path), "--box", "45,25,115,95", "--coco", str(coco), "--category", long_class, "-q"]
+    assert cli.main(args) == 0
+    assert (
+        cli.main(["export", "--coco", str(coco), "--images", str(path.parent), "--out", str(tmp_path / "x"), "-q"]) == 0
+    )
+    (written,) = (tmp_path / "x").glob("*.png")
+    assert len(written.name.encode()) <= MAX_NAME_BYTES and "~" in written.name
+    assert written.name == object_names(path.stem, [long_class], "")[0] + ".png"  # batch export's way
+    assert cutout_name("a", "B" * 300, 1) != cutout_name("a", "B" * 299 + "C", 1)

@@ -317,7 +317,7 @@ class PartialExport(InputError):
         super().__init__(
             f"{len(failures)} of {counted(images, 'image')} could not be exported ({shown}{more}); "
             + (
-                f"the {counted(len(written), 'cutout')} of the others were written."
+                f"the {counted(len(written), 'cutout')} of the others {'was' if len(written) == 1 else 'were'} written."
                 if written
                 else "no cutout was written."
             )

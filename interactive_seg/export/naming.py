@@ -27,9 +27,39 @@ from ..coco.locate import name_parts
 __all__ = ["cutout_name", "image_stem", "image_stems", "object_names"]
 
 
+#: The longest file name (in UTF-8 bytes) an export writes: most file systems take 255, and
+#: the temporary it is written as first (``.<name>.<8 letters>.tmp``) is 14 longer.
+MAX_NAME_BYTES = 240
+
+
 def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> str:
-    """``<stem>_<class>-<n><suffix>``, with the class made safe for any file system."""
-    return f"{stem}_{_safe_class(category)}-{int(index)}{suffix}"
+    """``<stem>_<class>-<n><suffix>``, with the class made safe for any file system; a name
+    longer than :data:`MAX_NAME_BYTES` has its class, then its stem, cut short and ended with
+    a hash of the whole (a 300-character class name stopped the export with ENAMETOOLONG).
+
+    >>> len(cutout_name("a", "x" * 300, 1).encode()) <= MAX_NAME_BYTES
+    True
+    """
+    safe, tail = _safe_class(category), f"-{int(index)}{suffix}"
+    name = f"{stem}_{safe}{tail}"
+    # (a name asked for without its suffix gets one later: room is kept for ".jpeg")
+    extra = max(0, 5 - len(suffix.encode("utf-8")))
+    if len(name.encode("utf-8")) + extra <= MAX_NAME_BYTES:
+        return name
+    room = MAX_NAME_BYTES - extra - len(tail.encode("utf-8")) - 1
+    stem = _shortened(stem, room // 2) if len(stem.encode("utf-8")) > room // 2 else stem
+    # (the class's hash in one letter case: classes that count on together keep doing so)
+    return f"{stem}_{_shortened(safe, room - len(stem.encode('utf-8')), safe.casefold())}{tail}"
+
+
+def _shortened(text: str, size: int, key: Optional[str] = None) -> str:
+    """``text`` cut to at most ``size`` UTF-8 bytes, ending in ``~`` and 6 hex digits of the
+    hash of ``key`` (default: ``text``)."""
+    if len(text.encode("utf-8")) <= size:
+        return text
+    digest = "~" + hashlib.sha1((text if key is None else key).encode("utf-8")).hexdigest()[:6]
+    head = text.encode("utf-8")[: max(0, size - len(digest))].decode("utf-8", "ignore")
+    return head + digest
 
 
 def _safe_class(category: str) -> str:
