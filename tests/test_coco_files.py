@@ -256,3 +256,25 @@ def test_a_stray_one_point_polygon_beside_real_ones_refuses_nothing(tmp_path, ca
     assert after["annotations"][0] == data["annotations"][0]  # the stray part kept as it was
     assert cli.main(["check", str(coco)]) == 1
     assert "1 polygon part of fewer than 3 points beside its others" in capsys.readouterr().out
+
+
+def test_a_class_named_twice_takes_new_objects_where_its_annotations_are(tmp_path, capsys):
+    """Roboflow's exports put a placeholder {"id": 0, "name": "car", "supercategory": "none"}
+    before the class car every annotation has: new objects went to the placeholder."""
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((40, 60, 3), 90, np.uint8))
+    data = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 60, "height": 40}],
+        "categories": [{"id": 0, "name": "car", "supercategory": "none"}, {"id": 1, "name": "car", "supercategory": "car"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[10, 5, 30, 5, 30, 20, 10, 20]], "area": 300.0,
+             "bbox": [10, 5, 20, 15], "iscrowd": 0}
+        ],
+    }  # fmt: skip
+    coco = tmp_path / "annotations.coco.json"
+    coco.write_text(json.dumps(data))
+    assert CocoDocument.open(coco).category_id("car") == 1
+    with Session.open(tmp_path) as session:
+        added = session.add("a.png", np.pad(np.ones((5, 5), bool), ((30, 5), (50, 5))), "car")
+    assert [a["category_id"] for a in json.loads(coco.read_text())["annotations"] if a["id"] == added] == [1]
+    assert cli.main(["check", str(coco)]) == 1
+    assert "Categories 0 and 1 are both called 'car'" in capsys.readouterr().out

@@ -97,6 +97,7 @@ class Checker:
         self.images: dict = {}  # key -> record
         self.sizes: dict = {}  # key -> (height, width) or None
         self.categories: set = set()
+        self._named: dict = {}  # category name -> the first id called so
         self.seen: set = set()
         self.images_done = self.categories_done = False
         self._late_images: list = []  # (id, image_key, annotation) seen before the images
@@ -152,6 +153,13 @@ class Checker:
         if key in self.categories:
             self.problems.append(f"the category id {category['id']!r} is used twice")
         self.categories.add(key)
+        name = str(category["name"])
+        if self.report and name in self._named:  # (tolerated: new objects of that name go to the most used)
+            self.problems.append(
+                f"categories {self._named[name]!r} and {category['id']!r} are both called {name!r}; objects added "
+                "by that name go to the one with more annotations"
+            )
+        self._named.setdefault(name, category["id"])
         return key
 
     def annotation(self, i: int, ann) -> tuple | None:

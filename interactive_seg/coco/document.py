@@ -369,7 +369,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             ) from None
 
     def category_id(self, name: str, *, create: bool = False) -> Id | None:
-        """The id of the class called ``name`` (the first, if the file names two alike); new with ``create``."""
+        """The id of the class called ``name`` (if the file names two alike, the one its annotations use most); new with ``create``."""
         name = str(name)
         if name in self._category_by_name:
             return self._categories[self._category_by_name[name]]["id"]
@@ -416,9 +416,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         self._lists["categories"].change(key, record)
         if place is not None:
             self._lists["categories"].place(key, place)
-        self._category_by_name = {}
-        for category_key in self._lists["categories"].order:
-            self._category_by_name.setdefault(str(self._categories[category_key]["name"]), category_key)
+        self._index_category_names(list(self._lists["categories"].order))
 
     def rename_category(self, old: str, new: str) -> None:
         """Rename a class (its id and every other key stay)."""
@@ -438,7 +436,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         key = id_key(category_id)
         del self._categories[key]
         self._lists["categories"].remove(key)
-        self._category_by_name = {n: k for n, k in self._category_by_name.items() if k != key}
+        self._index_category_names(list(self._lists["categories"].order))
 
     # -- whole records (a journal's replay, a failed change's rollback) -----------------------
     def remove_category(self, category_id: Id, *, give_back: bool = True) -> dict:

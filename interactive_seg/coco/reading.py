@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from . import checks
-from .checks import Checker, _finite_box, id_key
+from .checks import Checker, _finite_box
 from .rawjson import Cursor, JsonError, position
 from .segmentation import has_segmentation, segmentation_problem
 from .tables import Table
@@ -241,8 +241,28 @@ class Reading:
         self._sizes.update(
             {k: v for k, v in checker.sizes.items() if v is not None and checks.image_size(self._images[k]) is None}
         )
-        for category in self._categories.values():
-            self._category_by_name.setdefault(str(category["name"]), id_key(category["id"]))
+        self._index_category_names(list(self._categories))
+
+    def _index_category_names(self, keys: list) -> None:
+        """Name -> category key, over ``keys`` in the file's order. Where the file names two
+        classes alike, the one its annotations use most (the first of those used equally):
+        Roboflow's exports put a placeholder ``{"id": 0, "name": "car", "supercategory":
+        "none"}`` before the class ``car`` every annotation has, and new objects went to the
+        placeholder."""
+        by_name: dict = {}
+        alike: dict = {}
+        for key in keys:
+            name = str(self._categories[key]["name"])
+            if name in by_name:
+                alike.setdefault(name, [by_name[name]]).append(key)
+            else:
+                by_name[name] = key
+        if alike:
+            wanted = {key for group in alike.values() for key in group}
+            uses = Counter(meta[1] for meta in self._meta.values() if meta[1] in wanted)
+            for name, group in alike.items():
+                by_name[name] = max(group, key=lambda key: uses[key])  # (max keeps the first of a tie)
+        self._category_by_name = by_name
 
     def _not_an_object(self, data: bytes, label: str) -> None:
         try:
