@@ -704,3 +704,33 @@ def test_a_click_in_box_mode_draws_no_box_at_any_zoom(make_napari_viewer, qtbot,
     click_canvas(qtbot, viewer, 100, 60)  # beside the box: it stays as it was
     wait(qtbot, widget)
     assert len(viewer.layers["boxes"].data) == 1 and np.array_equal(viewer.layers["boxes"].data[0], drawn)
+
+
+def test_leaving_an_image_with_an_object_half_made_says_so(make_napari_viewer, qtbot, tmp_path):
+    """A box and clicks, then Shift+Right (beside Shift+Enter): the prompts were dropped
+    with no word, and Ctrl+Z back on the image undid the object accepted before."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Right", "Shift")
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=5000)
+    assert widget.notice.isVisible() and "The object being made on a.png was not kept" in widget.notice.text()
+    box(viewer, 45, 25, 115, 95)  # a new prompt on this image: the warning stays (it is about a.png)
+    wait(qtbot, widget)
+    assert "was not kept" in widget.notice.text()
+    press(qtbot, "Return", "Shift")
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=5000)
+    assert not widget.notice.isVisible()  # an Accept: what it said no longer applies
+    press(qtbot, "Right", "Shift")  # nothing being made: nothing said
+    qtbot.waitUntil(lambda: widget._key == "c.png", timeout=5000)
+    assert not widget.notice.isVisible()
+
+
+def test_open_folder_on_the_folder_this_window_has_opens_no_second_window(make_napari_viewer, qtbot, tmp_path):
+    """It opened a second, read-only window whose message said the folder was open for
+    writing in another window: the annotator's own."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    assert widget.folder.open_path(root) is widget and not widget.folder.session.read_only
+    assert "open in this window already" in widget.status.text()

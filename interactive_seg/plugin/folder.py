@@ -169,6 +169,9 @@ class Folder:
         no objects, else in a new window (one folder per window, each its own session).
         Returns the widget that shows it, or None (the reason is said in the panel)."""
         widget = self.widget
+        if self.session is not None and Path(path).resolve() == Path(self.session.folder).resolve():
+            widget._say(f"{self.session.folder.name!r} is open in this window already.")
+            return widget  # (a second session of it would be read-only, and said to be open elsewhere)
         try:
             try:
                 session = Session.open(path)

@@ -101,6 +101,10 @@ class ImageList(QGroupBox):
         layout.addLayout(row)
         self.setVisible(False)
 
+    def parts(self) -> tuple:
+        """The list, the Previous and the Next buttons."""
+        return self.list, self.previous_button, self.next_button
+
     def show_folder(self, title: str, names: list) -> None:
         self.setTitle(title)
         self.setVisible(True)

@@ -11,12 +11,15 @@ from qtpy.QtCore import QEvent, Qt
 from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
+    QWidget,
 )
 
 from ..errors import InputError
@@ -41,6 +44,22 @@ def button_row(layout, *buttons: tuple[str, Callable]) -> list:
         made.append(button)
     layout.addLayout(row)
     return made
+
+
+def scrolled(widget) -> tuple:
+    """``widget``'s layout (``outer``), the layout of a panel that scrolls vertically in it
+    (``layout``), and the scroll area: what goes in ``outer`` after it stays pinned below."""
+    outer = QVBoxLayout(widget)
+    outer.setContentsMargins(0, 0, 0, 0)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    inner = QWidget()
+    layout = QVBoxLayout(inner)
+    scroll.setWidget(inner)
+    outer.addWidget(scroll, 1)
+    return outer, layout, scroll
 
 
 def narrow_form(parent=None) -> QFormLayout:

@@ -16,8 +16,8 @@ from typing import Optional
 import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QLabel, QWidget
 
 from ..errors import IncompletePrompts, InputError
 from ..model.annotations import Annotations
@@ -37,7 +37,7 @@ from .io import upright_layer
 from .jobs import Jobs
 from .keys import KEYS, KEYS_HELP, KeyRouter, bind_on_canvas, guard_wheel, widget_actions
 from .models_panel import ModelsPanel
-from .object_panel import ObjectPanel, narrow_form
+from .object_panel import ObjectPanel, narrow_form, scrolled
 from .preview import Preview, PreviewRunner
 from .prompt_steps import CALLED_OFF
 from .prompt_steps import describe as _describe
@@ -111,25 +111,11 @@ class SegmentationWidget(QWidget):
         # The lists and settings scroll; the footer (the buttons of every minute, the object
         # under the cursor, the messages) stays pinned below them, so a 720-pixel screen shows
         # it whatever the folder, the engine or the number of objects.
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        scroll.setWidget(inner)
-        outer.addWidget(scroll, 1)
-        self.scroll = scroll
+        outer, layout, self.scroll = scrolled(self)
 
         self.images = ImageList(self.folder.chosen, self.model.count, say=self._say)
         layout.addWidget(self.images)
-        self.image_list, self.previous_button, self.next_button = (
-            self.images.list,
-            self.images.previous_button,
-            self.images.next_button,
-        )
+        self.image_list, self.previous_button, self.next_button = self.images.parts()
 
         form = narrow_form()
         self.image_combo = ImageChoice(self.viewer, self.choose_image)
@@ -279,6 +265,9 @@ class SegmentationWidget(QWidget):
         """Segment in ``layer`` from now on: its objects are shown, the prompts start afresh."""
         self.keep_waiting_accept()
         self.jobs.finish()
+        before = self.image_combo.current
+        # prompts of an object not accepted are not carried to another image: said, not dropped unsaid
+        dropped = before is not None and before is not layer and self.history.making() and before.name
         try:
             image = image_of(layer)
             key = self.image_combo.key_of(layer)
@@ -305,6 +294,11 @@ class SegmentationWidget(QWidget):
         if self._not_kept:  # an Accept on the image before that could not be kept
             self._warn(self._not_kept)
             self._not_kept = None
+        elif dropped:
+            self._warn(
+                f"The object being made on {dropped} was not kept: Accept (Shift+Enter) keeps one before moving on.",
+                lasting=True,
+            )
         self._embed()
 
     # -- engine --------------------------------------------------------------------------
