@@ -161,7 +161,7 @@ class Prompts:
             off = (xs < 0) | (ys < 0) | (xs >= w) | (ys >= h)
             if off.any():
                 x, y = self.points[np.argmax(off)]
-                raise InputError(f"The point ({x:g}, {y:g}) is off the image ({w} x {h} pixels); click on the image.")
+                raise InputError(f"The point {_fmt_box((x, y))} is off the image ({w} x {h} pixels); click on the image.")
         return replace(self, box=box)
 
     def marks(self, shape, radius: float = 5) -> np.ndarray:
@@ -244,4 +244,9 @@ def _values_within(values: np.ndarray, top: int) -> bool:
 
 
 def _fmt_box(box) -> str:
-    return "(" + ", ".join(f"{v:g}" for v in box) + ")"
+    """Coordinates as a message shows them: whole pixels (a click lands at 700.391)."""
+    return "(" + ", ".join(_fmt_number(v) for v in box) + ")"
+
+
+def _fmt_number(value) -> str:
+    return f"{float(value):.0f}" if abs(float(value)) >= 10 else f"{float(value):.3g}"

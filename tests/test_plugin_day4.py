@@ -507,3 +507,30 @@ def test_shift_a_says_how_many_it_accepted_when_they_are_accepted_in_a_worker(
     qtbot.waitUntil(lambda: widget.object_list.count() == 4 and not widget.jobs.busy, timeout=10000)
     qtbot.wait(100)
     assert widget.status.text() == "Accepted 4 proposals scored 0.30 or more."
+
+
+def test_warnings_go_when_what_they_said_no_longer_applies(make_napari_viewer, qtbot, tmp_path):
+    """A click off the image, undone with Ctrl+Z, left its warning (with coordinates like
+    700.391); "Objects still have the class 'dog'" stayed after the last dog was deleted."""
+    from qtpy.QtCore import Qt
+
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos")
+    key(qtbot, viewer, "2", "Alt")  # clicks
+    native = viewer.window._qt_viewer.canvas.native
+    off = canvas_point(viewer, 60, 200.4)  # right of the 160-pixel image
+    qtbot.mouseClick(native, Qt.MouseButton.LeftButton, pos=off)
+    qtbot.waitUntil(lambda: "off the image" in widget.notice.text(), timeout=5000)
+    assert "." not in widget.notice.text().split("The point (")[1].split(")")[0]  # whole pixels
+    key(qtbot, viewer, "Z", "Control")
+    qtbot.waitUntil(lambda: not widget.notice.isVisible(), timeout=3000)
+
+    widget.classes.add("dog")  # (the Add button with the name typed)
+    click_row(qtbot, widget.class_list, widget.model.classes.index("dog"))
+    draw_box_and_accept(qtbot, viewer, widget)
+    click_row(qtbot, widget.class_list, widget.model.classes.index("dog"))
+    click(qtbot, widget.remove_class_button)
+    assert "still have the class 'dog'" in widget.notice.text() and widget.notice.isVisible()
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.delete_button)
+    qtbot.waitUntil(lambda: widget.object_list.count() == 0, timeout=3000)
+    assert not widget.notice.isVisible()

@@ -29,6 +29,7 @@ class Changes:
         """
         widget = self.widget
         key = widget._key
+        widget._settled()  # a warning about what the annotator did before no longer applies
         try:
             objects = widget.model.objects(key)
         except InputError as exc:

@@ -373,6 +373,7 @@ class SegmentationWidget(QWidget):
         if prompts.is_empty:
             self.runner.invalidate()
             self._set_preview(None)
+            self._settled()  # (what was said of prompts undone no longer applies)
             self._say(f"No prompts. {DRAW}")
             return
         if self._editing is not None and prompts.box is None and not prompts.has_marks:
