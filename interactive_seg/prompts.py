@@ -161,7 +161,9 @@ class Prompts:
             off = (xs < 0) | (ys < 0) | (xs >= w) | (ys >= h)
             if off.any():
                 x, y = self.points[np.argmax(off)]
-                raise InputError(f"The point {_fmt_box((x, y))} is off the image ({w} x {h} pixels); click on the image.")
+                raise InputError(
+                    f"The point {_fmt_box((x, y))} is off the image ({w} x {h} pixels); click on the image."
+                )
         return replace(self, box=box)
 
     def marks(self, shape, radius: float = 5) -> np.ndarray:
