@@ -315,3 +315,36 @@ def test_numbers_given_with_spaces_are_asked_for_with_commas(capsys):
 
     assert main(["segment", "x.png", "--box", "70", "10", "490", "395"]) == 2
     assert "--box takes its numbers joined by commas, with no spaces: --box 70,10,490,395." in capsys.readouterr().err
+
+
+def test_a_full_disk_is_said_as_a_full_disk(tmp_path, monkeypatch):
+    """A write that ran out of room said "choose a writable path": the folder was writable."""
+    import errno
+    import os
+
+    from interactive_seg.files import write_bytes_atomic
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(InputError, match="No space left on device.*free some space"):
+        write_bytes_atomic(tmp_path / "a.json", b"{}")
+    assert not list(tmp_path.iterdir())  # no temporary left behind
+
+
+def test_text_after_the_json_is_not_called_a_truncation(tmp_path):
+    from interactive_seg.coco import CocoDocument
+
+    path = tmp_path / "a.json"
+    path.write_text('{"images": [], "annotations": [], "categories": []}\n{"images": []}')
+    with pytest.raises(InputError, match="something follows the JSON"):
+        CocoDocument.open(path)
+
+
+def test_python_m_interactive_seg_is_the_command():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "interactive_seg", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("interactive-seg ")

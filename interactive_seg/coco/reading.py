@@ -43,6 +43,14 @@ def _path_key(file_name: str) -> str:
     return key
 
 
+def _why_invalid(message: str) -> str:
+    """What a JSON error says of the file: text after the JSON (two files run together, an
+    editor's leftovers) is not a truncation."""
+    if message.startswith("Extra data"):
+        return "so something follows the JSON in it (two files run together?): remove what follows its last '}'."
+    return "so it may be truncated: restore it from a backup or export it again."
+
+
 def load_json(path) -> Any:
     """Parse a JSON file (a UTF-8 byte-order mark is allowed); InputError when it cannot be."""
     path = Path(path)
@@ -63,7 +71,7 @@ def load_json(path) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{str(path)!r} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}), "
-            "so it may be truncated: restore it from a backup or export it again."
+            + _why_invalid(exc.msg)
         ) from None
     except RecursionError:
         raise InputError(f"{str(path)!r} nests JSON too deeply to be a COCO file; give a COCO dataset.") from None
@@ -209,7 +217,7 @@ class Reading:
             line, column = position(data, exc.position)
             raise InputError(
                 f"{_name(self.path)} is not valid JSON (line {line}, column {column}: {exc.message}), "
-                "so it may be truncated: restore it from a backup or export it again."
+                + _why_invalid(exc.message)
             ) from None
         except RecursionError:
             raise InputError(

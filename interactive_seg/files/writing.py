@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -128,7 +129,7 @@ def open_atomic(path, before_replace: Optional[Callable[[], None]] = None):
         fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InputError(
-            f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); choose a writable folder."
+            f"Cannot write into {str(folder)!r} ({exc.strerror or exc}); {_remedy(exc, 'folder')}."
         ) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -148,8 +149,17 @@ def open_atomic(path, before_replace: Optional[Callable[[], None]] = None):
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); choose a writable path.") from exc
+            raise InputError(f"Could not write {str(path)!r} ({exc.strerror or exc}); {_remedy(exc, 'path')}.") from exc
         raise
+
+
+def _remedy(error: OSError, what: str) -> str:
+    """What to do about a write that failed: room on a full disk, else another place."""
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+        return "free some space (or raise the size limit) and do it again, or choose another disk"
+    if error.errno == errno.ENAMETOOLONG:
+        return "choose a shorter name or folder"
+    return f"choose a writable {what}"
 
 
 def write_protected(path) -> bool:
