@@ -43,23 +43,33 @@ def cutout_name(stem: str, category: str, index: int, suffix: str = ".png") -> s
     safe, tail = _safe_class(category), f"-{int(index)}{suffix}"
     name = f"{stem}_{safe}{tail}"
     # (a name asked for without its suffix gets one later: room is kept for ".jpeg")
-    extra = max(0, 5 - len(suffix.encode("utf-8")))
-    if len(name.encode("utf-8")) + extra <= MAX_NAME_BYTES:
+    extra = max(0, 5 - _size(suffix))
+    if _size(name) + extra <= MAX_NAME_BYTES:
         return name
-    room = MAX_NAME_BYTES - extra - len(tail.encode("utf-8")) - 1
-    stem = _shortened(stem, room // 2) if len(stem.encode("utf-8")) > room // 2 else stem
+    room = MAX_NAME_BYTES - extra - _size(tail) - 1
+    stem = _shortened(stem, room // 2) if _size(stem) > room // 2 else stem
     # (the class's hash in one letter case: classes that count on together keep doing so)
-    return f"{stem}_{_shortened(safe, room - len(stem.encode('utf-8')), safe.casefold())}{tail}"
+    return f"{stem}_{_shortened(safe, room - _size(stem), safe.casefold())}{tail}"
+
+
+def _size(text: str) -> int:
+    """Bytes of a file name on disk (a name that was not UTF-8 there keeps its bytes)."""
+    return len(text.encode("utf-8", "surrogateescape"))
 
 
 def _shortened(text: str, size: int, key: Optional[str] = None) -> str:
-    """``text`` cut to at most ``size`` UTF-8 bytes, ending in ``~`` and 6 hex digits of the
-    hash of ``key`` (default: ``text``)."""
-    if len(text.encode("utf-8")) <= size:
+    """``text`` cut (between characters) to at most ``size`` bytes, ending in ``~`` and 6 hex
+    digits of the hash of ``key`` (default: ``text``)."""
+    if _size(text) <= size:
         return text
-    digest = "~" + hashlib.sha1((text if key is None else key).encode("utf-8")).hexdigest()[:6]
-    head = text.encode("utf-8")[: max(0, size - len(digest))].decode("utf-8", "ignore")
-    return head + digest
+    digest = "~" + hashlib.sha1((text if key is None else key).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    head, used = [], len(digest)
+    for character in text:
+        used += _size(character)
+        if used > size:
+            break
+        head.append(character)
+    return "".join(head) + digest
 
 
 def _safe_class(category: str) -> str:
