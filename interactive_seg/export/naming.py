@@ -112,7 +112,7 @@ def _with_suffix(name: str) -> str:
 
 
 def _with_hash(name: str) -> str:
-    return f"{_with_suffix(name)}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:6]}"
+    return f"{_with_suffix(name)}-{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:6]}"
 
 
 def object_names(stem: str, categories: Sequence[str], suffix: str = ".png") -> list:
