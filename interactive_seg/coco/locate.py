@@ -155,7 +155,8 @@ class ImageLocator:
         base name, or its percent-decoded one, alone in the folder), ``"case"`` (that in
         another letter case alone; also a base name found as the folder's top-level file),
         or ``""``; ``"shared"`` (name None) when it would be found by its base name but
-        other paths of the file's ``records`` end in that name too."""
+        other paths of the file's ``records`` end in that name too; ``"several"`` (name None)
+        when several images below the folder have its base name."""
         name, how = self._match(file_name)
         if name is not None and how in ("base", "case") and self._paths_of_base is not None:
             parts = name_parts(file_name)
@@ -165,8 +166,8 @@ class ImageLocator:
 
     def shared(self, file_name) -> bool:
         """True when ``file_name`` is not found because other paths of the file's records
-        end in its base name (see :meth:`match`)."""
-        return self.match(file_name)[1] == "shared"
+        end in its base name, or several images of the folder have it (see :meth:`match`)."""
+        return self.match(file_name)[1] in ("shared", "several")
 
     def _match(self, file_name) -> tuple:
         direct = relative_name(file_name)
@@ -183,11 +184,11 @@ class ImageLocator:
         for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):
             found = bases.get(_base_key(base), [])
             if found:
-                return (found[0], "base") if len(found) == 1 else (None, "")
+                return (found[0], "base") if len(found) == 1 else (None, "several")
         for base in dict.fromkeys((parts[-1], unquote(parts[-1]))):  # in another letter case alone
             found = self._by_folded.get(_base_key(base).casefold(), [])
             if found:
-                return (found[0], "case") if len(found) == 1 else (None, "")
+                return (found[0], "case") if len(found) == 1 else (None, "several")
         return None, ""
 
     def _is_image(self, parts: list) -> bool:

@@ -227,8 +227,8 @@ def export_dataset(
         shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         shared = [m for m in missing if locate.shared(m)]
         why = (
-            f"; {shared[0]!r} is found by its name alone, and other paths of the file end in that name too: which "
-            "photograph is it? Point --images at the folder that holds the file's paths"
+            f"; {shared[0]!r} is found by its name alone, and other paths of the file, or several images of the "
+            "folder, have that name too: which photograph is it? Point --images at the folder that holds the file's paths"
             if shared
             else "; point --images at their folder"
         )
