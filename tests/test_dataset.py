@@ -766,7 +766,10 @@ def test_records_of_two_folders_are_not_both_one_photograph_of_a_flat_folder(tmp
     coco = _two_records(tmp_path, ["train/a.png", "val/a.png"])
     out = tmp_path / "out"
     assert main(["export", "--coco", str(coco), "--images", str(tmp_path / "imgs"), "--out", str(out)]) == 2
-    assert "other paths of the file, or several images of the folder, have that name too" in capsys.readouterr().err and not out.exists()
+    assert (
+        "other paths of the file, or several images of the folder, have that name too" in capsys.readouterr().err
+        and not out.exists()
+    )
     locate = ImageLocator(tmp_path / "imgs", records=CocoDocument.open(coco).images)
     assert locate("train/a.png") is None and locate.shared("val/a.png")
     assert ImageLocator(tmp_path / "imgs")("val/a.png") == tmp_path / "imgs" / "a.png"  # (without the records)

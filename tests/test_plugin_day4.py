@@ -534,3 +534,28 @@ def test_warnings_go_when_what_they_said_no_longer_applies(make_napari_viewer, q
     click(qtbot, widget.delete_button)
     qtbot.waitUntil(lambda: widget.object_list.count() == 0, timeout=3000)
     assert not widget.notice.isVisible()
+
+
+def test_a_preview_of_other_prompts_is_never_kept_when_the_engine_cannot_answer(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    """GrabCut's preview of box A, then SAM chosen with no model and box B drawn: box A's
+    preview stayed under box B, the status offered it, and Accept kept it."""
+    from interactive_seg import InputError
+
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos")
+    key(qtbot, viewer, "1", "Alt")
+    drag(qtbot, viewer, (25, 45), (95, 115))
+    wait(qtbot, widget)
+    assert viewer.layers["preview"].data.any()
+
+    def no_model():
+        raise InputError("There is no SAM checkpoint for vit_b; download it (interactive-seg models download vit_b).")
+
+    monkeypatch.setattr(widget, "engine", no_model)
+    drag(qtbot, viewer, (5, 5), (40, 40))
+    wait(qtbot, widget)
+    assert not viewer.layers["preview"].data.any() and "no SAM checkpoint" in widget.notice.text()
+    key(qtbot, viewer, "Return", "Shift")
+    qtbot.wait(300)
+    assert widget.object_list.count() == 0

@@ -382,7 +382,11 @@ class SegmentationWidget(QWidget):
             self._show_edited()
             return
         engine = self._engine_or_say_why()
-        if engine is not None:
+        if engine is None:  # no answer to these prompts: the preview of others must not stay to be kept
+            self.runner.invalidate()
+            self._set_preview(None)
+            self._say("No preview: the engine cannot answer (see the warning above); choose another engine.")
+        else:
             self.runner.request(engine, self._image, prompts)
             if self.runner.embedding:
                 self._say(f"{_describe(prompts)} waiting for the image embedding; the preview follows when it is done.")
