@@ -216,3 +216,24 @@ def test_a_class_name_too_long_for_a_file_name_is_cut_short_with_a_hash(image_fi
     assert len(written.name.encode()) <= MAX_NAME_BYTES and "~" in written.name
     assert written.name == object_names(path.stem, [long_class], "")[0] + ".png"  # batch export's way
     assert cutout_name("a", "B" * 300, 1) != cutout_name("a", "B" * 299 + "C", 1)
+
+
+def test_an_export_record_of_the_release_before_keeps_segments_files(image_file, tmp_path):
+    """The release before recorded segment --out's mask and cutout under "images": an
+    export then removed them as the image's old cutouts."""
+    import json
+
+    path, truth = image_file
+    out = tmp_path / "out"
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out), "-q"]) == 0
+    record = out / ".interactive-seg-cutouts.json"
+    data = json.loads(record.read_text())
+    record.write_text("\ufeff" + json.dumps({"written_by": "interactive-seg", "images": data["segment"]}))  # (BOM too)
+    labels = tmp_path / "labels.png"
+    write_image(labels, truth.astype(np.uint8))
+    args = ["export", "--image", str(path), "--labels", str(labels), "--classes", "disc", "--out", str(out), "-q"]
+    assert cli.main(args) == 0
+    names = ["disc scene é_cutout.png", "disc scene é_disc-1.png", "disc scene é_mask.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == names
+    assert cli.main(["segment", str(path), "--box", "40,20,120,100", "--out", str(out), "-q"]) == 0  # its own again
+    assert sorted(p.name for p in out.glob("*.png")) == names

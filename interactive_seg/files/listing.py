@@ -39,14 +39,30 @@ def export_record(folder, section: str = "images") -> dict:
     or ``"segment"``, the mask and cutout ``segment --out`` writes (a kind of its own: an
     export of the image's objects never removes them)."""
     try:
-        with open(os.path.join(folder, EXPORT_MARKER), encoding="utf-8") as handle:
+        with open(os.path.join(folder, EXPORT_MARKER), encoding="utf-8-sig") as handle:  # (a BOM: Notepad)
             data = json.load(handle)
     except (OSError, ValueError):
         return {}
-    images = data.get(section) if isinstance(data, dict) else None
-    if not isinstance(images, dict):
+    if not isinstance(data, dict):
         return {}
-    return {str(k): v for k, v in images.items() if isinstance(v, dict)}
+    found = {}
+    for kind in ("images", "segment"):
+        entries = data.get(kind)
+        if not isinstance(entries, dict):
+            continue
+        for image, files in entries.items():
+            if not isinstance(files, dict):
+                continue
+            for name, stamp in files.items():
+                # an export's cutout is <stem>_<class>-<n>.<ext>; a name of no such form in
+                # "images" is what segment --out wrote before it had a section of its own
+                kept = kind if kind == "segment" or _EXPORT_NAME.search(str(name)) else "segment"
+                if kept == section:
+                    found.setdefault(str(image), {})[str(name)] = stamp
+    return found
+
+
+_EXPORT_NAME = re.compile(r"-\d+\.[^./]+$")
 
 
 class ImageListing(NamedTuple):
