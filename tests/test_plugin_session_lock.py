@@ -110,7 +110,9 @@ def test_a_file_another_program_changed_locks_nobody_out(make_napari_viewer, qtb
     other = SegmentationWidget(make_napari_viewer())
     assert other.folder.open_path(folder) is other  # opens again, as the other program left it
     assert other.object_list.count() == 0
+    assert beside.name in other.notice.text() and "compare the two" in other.notice.text()  # not forgotten
     other.folder.session.close()
+    beside.unlink()  # (read, copied from, deleted: the hint goes)
 
     # a crash, then another program's file: the widget asks before setting the journal aside
     crashed = Session.open(folder, compact_every=1000)
@@ -125,7 +127,8 @@ def test_a_file_another_program_changed_locks_nobody_out(make_napari_viewer, qtb
     assert third.folder.open_path(folder) is None and "another version" in third.notice.text()
     assert (folder / ".annotations.coco.json.journal").exists()
     assert third.folder.open_path(folder) is third
-    assert (folder / ".annotations.coco.json.journal.discarded").exists() and "kept in" in third.notice.text()
+    assert (folder / ".annotations.coco.json.journal.discarded").exists()
+    assert "set aside in" in third.notice.text() and "applied to the file as it is now" in third.notice.text()
     third.folder.session.close()
 
 

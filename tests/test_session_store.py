@@ -290,10 +290,30 @@ def test_a_journal_of_another_version_is_refused_and_set_aside_when_asked(folder
     with pytest.raises(InputError, match="unsaved change.*another version.*discard_journal=True"):
         Session.open(folder)
     assert json.loads(session.path.read_text()) == theirs
-    with Session.open(folder, discard_journal=True) as again:
-        assert again.categories == {"theirs": 1}
+    with pytest.warns(UserWarning, match="set aside in .*applied to the file as it is now in"):
+        with Session.open(folder, discard_journal=True) as again:
+            assert again.categories == {"theirs": 1}
     assert (folder / ".annotations.coco.json.journal.discarded").exists()
     assert json.loads(session.path.read_text()) == theirs
+    (beside,) = folder.glob("annotations.coco.this-session-*.json")  # the journal's work, readable
+    kept = json.loads(beside.read_text())
+    assert "cat" in [c["name"] for c in kept["categories"]] and len(kept["annotations"]) == 1
+
+
+def test_a_full_disk_when_closing_a_session_whose_file_changed_keeps_the_journal_and_says_so(folder, monkeypatch):
+    from interactive_seg.model import store
+
+    session = Session.open(folder, compact_every=1000)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.path.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
+
+    def full(path, data, *args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "write_bytes_atomic", full)
+    with pytest.raises(InputError, match="could not be saved beside it.*No space left.*stay in .*journal"):
+        session.close()
+    assert journal_of(folder).exists() and not list(folder.glob("*.this-session-*"))
 
 
 def test_a_file_another_program_writes_while_the_session_saves_is_not_overwritten(folder, monkeypatch):

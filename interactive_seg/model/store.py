@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import glob
 import os
 import time
 import warnings
@@ -36,6 +37,7 @@ from .lock import FolderLock, real_path
 __all__ = [
     "ChangedElsewhere",
     "JournalOfAnotherVersion",
+    "kept_beside",
     "DEFAULT_COMPACT_EVERY",
     "DEFAULT_COMPACT_SECONDS",
     "Store",
@@ -383,7 +385,19 @@ class Store:
             if ops is None:
                 aside = _aside(jpath)
                 if discard_journal and writer:
+                    beside = _replayed_beside(path, state.changes, image_size)
                     os.replace(jpath, aside)
+                    warnings.warn(
+                        f"The {counted(len(state.changes), 'unsaved change')} made to another version of {path.name!r} "
+                        f"{'is' if len(state.changes) == 1 else 'are'} set aside in {aside.name!r}"
+                        + (
+                            f", and applied to the file as it is now in {beside.name!r} (compare the two and copy "
+                            "what you need)."
+                            if beside is not None
+                            else "."
+                        ),
+                        stacklevel=4,
+                    )
                     return doc, seen, digest, None
                 if not writer:
                     warnings.warn(
@@ -525,13 +539,23 @@ class Store:
                     self.compact()
                 except ChangedElsewhere:
                     changes, kept = self.journal.changes, self._keep_beside()
-                    if kept is None:
-                        raise
+                    if isinstance(kept, Exception):
+                        raise ChangedElsewhere(
+                            f"{str(self.path)!r} was changed by another program while this session had it open, so "
+                            f"it was not overwritten; this session's version could not be saved beside it ({kept}), "
+                            f"so its {counted(changes, 'change')} stay in {str(self.journal.path)!r}: free some space; "
+                            "opening the folder then offers to set them aside and write them, applied to the file as "
+                            "it is now, beside it."
+                        ) from None
                     raise ChangedElsewhere(
                         f"{str(self.path)!r} was changed by another program while this session had it open, so it was "
                         f"not overwritten; this session's version, with its {counted(changes, 'change')} since, is saved "
                         f"beside it as {str(kept)!r}: compare the two and copy what you need (the folder opens with "
-                        "the other program's file)."
+                        + (
+                            "the other program's file)."
+                            if self.path.exists()
+                            else "no COCO file: the other program removed it)."
+                        )
                     ) from None
         finally:
             self.journal.close()
@@ -540,12 +564,12 @@ class Store:
 
     def _keep_beside(self):
         """This session's version written beside the file, the journal removed (its changes
-        are in it); None when it could not be written (the journal stays)."""
+        are in it); the error when it could not be written (the journal stays)."""
         target = _beside(self.path, time.strftime("%Y%m%d-%H%M%S"))
         try:
             write_bytes_atomic(target, self.doc.dumps())
-        except (OSError, InputError):
-            return None
+        except (OSError, InputError) as exc:
+            return exc
         self.journal.remove()
         return target
 
@@ -598,6 +622,28 @@ def _has_bytes(path: Path) -> bool:
         return path.stat().st_size > 0
     except OSError:
         return False
+
+
+def _replayed_beside(path: Path, changes: list, image_size=None):
+    """A journal's changes (whole records) applied to the file as it is now, written beside it
+    (:func:`_beside`), for a user to read what a journal of another version held; None
+    when that cannot be done."""
+    try:
+        doc = CocoDocument.open(path, image_size=image_size) if path.is_file() else CocoDocument(path=path)
+        for change in changes:
+            apply_ops(doc, change)
+        target = _beside(path, time.strftime("%Y%m%d-%H%M%S"))
+        write_bytes_atomic(target, doc.dumps())
+        return target
+    except (OSError, InputError, KeyError, TypeError, ValueError):
+        return None
+
+
+def kept_beside(path) -> list:
+    """The session versions kept beside a COCO file (:func:`_beside`), oldest first."""
+    path = Path(path)
+    stem = path.name[: -len(".json")] if path.name.lower().endswith(".json") else path.name
+    return sorted(path.parent.glob(f"{glob.escape(stem)}.this-session-*.json"))
 
 
 def _beside(path: Path, stamp: str) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QEvent, QObject, Qt
@@ -14,7 +15,7 @@ from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QMessageBox, 
 
 from ..errors import InputError
 from ..model.session import Session
-from ..model.store import JournalOfAnotherVersion
+from ..model.store import JournalOfAnotherVersion, kept_beside
 from ..wording import counted
 
 __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
@@ -130,8 +131,9 @@ class Folder:
     def session(self):
         return self.widget.model.session
 
-    def open(self, session) -> None:
-        """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
+    def open(self, session, note: Optional[str] = None) -> None:
+        """Work through the images of a :class:`~interactive_seg.Session`, saving every change;
+        ``note``: what opening it said, shown in the panel once the first image is."""
         widget = self.widget
         widget.jobs.finish()
         widget.model.use_session(session)
@@ -139,9 +141,17 @@ class Folder:
         unreadable = list(session.unreadable)
         widget.images.show_folder(self.title(), session.images)
         widget.images.choose_first()
+        notes = [note] if note else []
+        notes += [  # a window's version kept when another program changed the file: not forgotten
+            f"{kept.name!r} beside the COCO file holds a session's version kept when another program changed the "
+            "file: compare the two, copy what you need, then delete it."
+            for kept in kept_beside(session.path)
+        ]
         if unreadable:  # (after the first image: showing it settles older warnings)
             said = f"Skipped {counted(len(unreadable), 'file')} that {'is not a readable image' if len(unreadable) == 1 else 'are not readable images'}: {', '.join(unreadable[:5])}"
-            widget._warn("\n".join([said, *self._passed()]), toast=said)
+            widget._warn("\n".join([said, *self._passed(), *notes]), toast=said)
+        elif notes:
+            widget._warn("\n".join(notes), toast=notes[0])
         if session.read_only:  # said once, last, so that it stays on the status line (the title says READ-ONLY)
             widget._say(f"Read-only: {session.read_only_reason}")
 
@@ -172,6 +182,7 @@ class Folder:
         if self.session is not None and Path(path).resolve() == Path(self.session.folder).resolve():
             widget._say(f"{self.session.folder.name!r} is open in this window already.")
             return widget  # (a second session of it would be read-only, and said to be open elsewhere)
+        note = None  # what opening said that the panel shows once the folder is open
         try:
             try:
                 session = Session.open(path)
@@ -179,13 +190,18 @@ class Folder:
                 answer = QMessageBox.question(
                     widget,
                     "Unsaved changes of another version",
-                    f"{exc}\n\nSet them aside in {exc.aside.name} and open the folder as it is now?",
+                    "The folder holds changes not yet saved into its COCO file, made to another version of it "
+                    "(the file was replaced since, after a crash). Put that version back to recover them, or:\n\n"
+                    f"Set them aside in {exc.aside.name} (and write them, applied to the file as it is now, beside "
+                    "it) and open the folder as it is now?",
                 )
                 if answer != QMessageBox.StandardButton.Yes:
                     widget._warn(str(exc))
                     return None
-                session = Session.open(path, discard_journal=True)
-                widget._warn(f"The unsaved changes made to another version of the file are kept in {str(exc.aside)!r}.")
+                with warnings.catch_warnings(record=True) as said:
+                    warnings.simplefilter("always")
+                    session = Session.open(path, discard_journal=True)
+                note = "\n".join(str(w.message) for w in said) or None
         except InputError as exc:
             widget._warn(str(exc))
             return None
@@ -197,14 +213,14 @@ class Folder:
             return None
         here = self.session is None and not any(widget.model.count(key) for key in widget.model.images)
         if here:
-            self.open(session)
+            self.open(session, note)
             return widget
         import napari
 
         viewer = napari.Viewer(title=f"interactive-seg: {Path(path).name}")
         other = type(widget)(viewer)  # another dock widget of this kind, in its own window
         viewer.window.add_dock_widget(other, name="Interactive segmentation", area="right")
-        other.open_session(session)
+        other.open_session(session, note)
         return other
 
     def title(self) -> str:

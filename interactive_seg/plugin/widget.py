@@ -204,9 +204,9 @@ class SegmentationWidget(QWidget):
     def session(self):
         return self.model.session
 
-    def open_session(self, session) -> None:
+    def open_session(self, session, note: Optional[str] = None) -> None:
         """Work through the images of a :class:`~interactive_seg.Session`, saving every change."""
-        self.folder.open(session)
+        self.folder.open(session, note)
 
     def _cannot_save(self, what: str = "nothing was changed; the prompts stay") -> bool:
         return self.folder.cannot_save(what)
