@@ -255,6 +255,15 @@ def test_propose_writes_results_that_pycocotools_loads_onto_its_dataset(folders,
 
     validate(record, shape=(120, 160))
     assert not has_prompts(coco.anns[1])  # not replayable through an engine's prompts
+    assert _cli(*base, "--out", data, "--as-dataset") == 0  # its own output again: written over, as asked
+    # a folder's session file given as --out was replaced by the proposals: its objects lost
+    import interactive_seg as iseg
+
+    mine = tmp_path / "mine.json"
+    iseg.add_to_coco(mine, "street.png", 160, 120, [iseg.CocoObject(np.ones((120, 160), bool), "road")])
+    before = mine.read_bytes()
+    assert _cli(*base, "--out", mine, "--as-dataset") == 2
+    assert mine.read_bytes() == before
 
 
 def test_propose_everything_on_a_folder_names_each_image(folders, photo, tmp_path, image):

@@ -17,6 +17,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..files import check_json_output, ensure_folder, looks_like_image, read_image
 from ..model.writers import check_not_held, save_bytes
+from ..provenance import KEY
+from ..wording import counted
 from . import worker as worker_side
 from .embed import folder_images
 from .run import Cluster, Failure, Report, Runner, Task, run_tasks
@@ -133,6 +135,7 @@ def propose_images(
     out = check_json_output(out, "--out")
     ensure_folder(out.parent if str(out.parent) else Path("."))  # before the work, not after it
     out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
+    _refuse_others_work(out)
     if len(paths) == 1 and cluster.scheduler is None and cluster.client is None:
         cluster = Cluster.given(cluster, workers=0)  # one image: here, with no cluster to start
     worker_side.preload_here(cluster.preload)
@@ -202,3 +205,39 @@ def propose_images(
     report.written.append(str(out))
     report.counts = {"proposals": len(detections)}
     return report
+
+
+def _refuse_others_work(out: Path) -> None:
+    """InputError, before the work, when ``--out`` holds what this command did not write: a
+    COCO file with objects made by hand or another tool (a folder's session file named as
+    --out was replaced by the proposals, its objects lost), or a file that is no JSON of
+    proposals. An earlier ``propose`` output (a detection list, or a dataset whose every
+    object was proposed) is written over, as asked."""
+    if not out.is_file():
+        return
+    try:
+        data = json.loads(out.read_bytes().decode("utf-8-sig") or "null")
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, list):
+        return  # detections: an earlier run's (their own kind of file)
+    if isinstance(data, dict) and isinstance(data.get("annotations", []), list):
+        theirs = [
+            a
+            for a in data.get("annotations", [])
+            if not (
+                isinstance(a, dict)
+                and isinstance(a.get(KEY), dict)
+                and str((a[KEY].get("engine") or {}).get("name", "")).startswith("propose-")
+            )
+        ]
+        if not theirs:
+            return
+        raise InputError(
+            f"--out {str(out)!r} holds {counted(len(theirs), 'object')} this command did not propose (made by hand or "
+            "by another tool), so nothing is written over it; give another --out (the widget's Propose adds "
+            "proposals to a folder's objects)."
+        )
+    raise InputError(
+        f"--out {str(out)!r} is there already and is not a file of proposals, so nothing is written over it; give another --out."
+    )
