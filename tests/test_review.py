@@ -354,3 +354,25 @@ def test_a_sheet_killed_while_writing_leaves_no_temporary_for_good(dataset, tmp_
     os.utime(old, (hour_ago, hour_ago))
     contact_sheet(coco, out)
     assert out.is_file() and not old.exists() and live.exists()  # (another run's, written now, stays)
+
+
+def test_compare_pairs_an_object_only_on_the_same_photograph(tmp_path):
+    """Another tool numbered the images anew: the old file's image 1 is b.png, of another
+    size. Pairing by ids alone stopped the sheet with a broadcast traceback (or, at one
+    size, drew the old mask of another photograph with IoU 0)."""
+    write_image(tmp_path / "a.png", np.full((40, 60, 3), 90, np.uint8))
+    write_image(tmp_path / "b.png", np.full((50, 70, 3), 150, np.uint8))
+    square = [[2, 2, 12, 2, 12, 12, 2, 12]]
+    new = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 60, "height": 40}],
+        "categories": [{"id": 1, "name": "o"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": square, "iscrowd": 0,
+                         "bbox": [2, 2, 10, 10], "area": 100}],
+    }  # fmt: skip
+    old = json.loads(json.dumps(new))
+    old["images"] = [{"id": 1, "file_name": "b.png", "width": 70, "height": 50}]
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    for sort in ("class", "change"):
+        sheet = contact_sheet(tmp_path / "new.json", tmp_path / f"{sort}.png", compare=tmp_path / "old.json", sort=sort)
+        assert [(t.role, t.iou) for t in sheet.tiles] == [("", None)]  # drawn alone: nothing to compare it with

@@ -8,7 +8,7 @@ from typing import Optional
 import numpy as np
 
 from ..coco import CocoDocument
-from ..coco.locate import size_finder
+from ..coco.locate import same_image, size_finder
 from ..coco.segmentation import rle_counts
 from ..errors import InputError
 from ..model.session import DEFAULT_ANNOTATIONS
@@ -139,7 +139,7 @@ def _by_change(doc: CocoDocument, old: CocoDocument, anns: list) -> list:
     objects the other file lacks, or that cannot be compared, last."""
 
     def key(ann):
-        before = _old_annotation(old, ann)
+        before = _old_annotation(old, ann, doc)
         try:
             if before is None or not doc.has_mask(ann["id"]) or not old.has_mask(before["id"]):
                 return (1, 0.0)
@@ -151,13 +151,27 @@ def _by_change(doc: CocoDocument, old: CocoDocument, anns: list) -> list:
     return sorted(anns, key=lambda a: keys[id(a)])  # stable: ids in order among equals
 
 
-def _old_annotation(old: CocoDocument, ann: dict) -> Optional[dict]:
-    """The annotation of the other file with the same id on the same image (a replayed file keeps ids)."""
+def _old_annotation(old: CocoDocument, ann: dict, doc: Optional[CocoDocument] = None) -> Optional[dict]:
+    """The annotation of the other file with the same id on the same image (a replayed file
+    keeps ids); given ``doc`` (``ann``'s), the same image is the same photograph: its file
+    name and size, not only its id (another tool may number images anew: an id alone paired
+    masks of two photographs, or of two sizes, which stopped the sheet with a traceback)."""
     try:
         found = old.annotation(ann["id"])
     except InputError:
         return None
-    return found if found.get("image_id") == ann["image_id"] else None
+    if found.get("image_id") != ann["image_id"]:
+        return None
+    if doc is not None:
+        try:
+            then, now = old.image(found["image_id"]), doc.image(ann["image_id"])
+            if not same_image(then["file_name"], now["file_name"]):
+                return None
+            if old.image_size(found["image_id"]) != doc.image_size(ann["image_id"]):
+                return None
+        except InputError:
+            return None
+    return found
 
 
 def _iou(a: Optional[np.ndarray], b: Optional[np.ndarray]) -> Optional[float]:

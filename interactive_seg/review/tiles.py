@@ -105,7 +105,7 @@ def _prepare(
     drawn = []
     for ann in anns:
         sources = [(doc, ann, "")]
-        old_ann = _old_annotation(old, ann) if old is not None else None
+        old_ann = _old_annotation(old, ann, doc) if old is not None else None
         if old_ann is not None:
             sources = [(old, old_ann, "old"), (doc, ann, "new")]
         pair = [_decode(doc, source, source_ann, role, class_index, reviews) for source, source_ann, role in sources]
