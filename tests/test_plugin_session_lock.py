@@ -151,3 +151,28 @@ def test_gui_sets_a_journal_of_another_version_aside_when_told(folder, qtbot, ca
         assert (folder / ".annotations.coco.json.journal.discarded").exists()
     finally:
         viewer.close()
+
+
+def test_the_coco_file_is_brought_up_to_date_while_the_window_is_idle(make_napari_viewer, qtbot, folder, monkeypatch):
+    """Two accepts, then nothing: the file stayed unwritten (the journal held them) until the
+    next change or the window closed; another program copying it got nothing."""
+    import json
+
+    from interactive_seg import Session
+    from interactive_seg.plugin import folder as folder_module
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    monkeypatch.setattr(folder_module, "FOLD_CHECK_MS", 100)
+    session = Session.open(folder, compact_seconds=0.5)
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(session)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    kept = widget.accept()
+    coco = folder / "annotations.coco.json"
+    assert not coco.exists()  # in the journal, safe; the file comes when the fold is due
+    qtbot.waitUntil(lambda: coco.exists(), timeout=5000)
+    assert [a["id"] for a in json.loads(coco.read_text())["annotations"]] == [kept]
+    assert session.unsaved == 0
+    session.close()

@@ -45,8 +45,9 @@ def add_parser(sub) -> None:
         description="Open napari with the Interactive segmentation widget docked and the given images "
         "(the coffee sample image when none is given). With one FOLDER: work through its images (subfolders "
         "too, listed by relative path; --flat, --include, --exclude choose) with "
-        "next/previous (Shift+Right/Shift+Left); every accepted, edited or deleted object is saved at once "
-        "in FOLDER/annotations.coco.json (or --annotations FILE), and reopening the folder restores them. "
+        "next/previous (Shift+Right/Shift+Left); every accepted, edited or deleted object is saved at once (in "
+        "a journal beside FOLDER/annotations.coco.json, or --annotations FILE, folded into it within a minute and "
+        "on close), and reopening the folder restores them. "
         "Needs the gui extra: pip install 'interactive-seg[gui]'.",
     )
     gui.add_argument("images", nargs="*", metavar="IMAGE|FOLDER", help="image files, or one folder of images")

@@ -507,13 +507,13 @@ class Session:
         """Store ``values`` (JSON) under ``section``, written whole (other sections stay)."""
         _settings.save_settings(self.settings_path, section, values)
 
-    def save(self, path=None) -> Path:
-        """Fold the changes into the COCO file now (atomically), or, with ``path``, write
-        this session's version to another file (the session's own file and journal stay).
-
-        Changes are already safe in the journal when each call returns; ``save()`` makes
-        the COCO file itself current, for another program to read it. Returns the path.
-        """
+    def save(self, path=None, *, if_due: bool = False):
+        """Fold the changes (safe in the journal already) into the COCO file now, for other
+        programs to read it, or with ``path`` write this session's version there; the path.
+        ``if_due``: only when a fold is due (a window's idle timer: the file current within
+        ``compact_seconds`` of a change, with no next change); then True when it folded."""
+        if if_due:
+            return self._store.fold_if_due()
         if path is not None and Path(path).resolve() != self.path.resolve():
             return writers.save_document(self._doc, path)  # never over a file another session holds
         if self._store.closed:

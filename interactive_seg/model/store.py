@@ -456,15 +456,28 @@ class Store:
             return
         if self._pending_since is None:
             self._pending_since = time.monotonic()
+        self.fold_if_due(stacklevel=4)
+
+    def fold_if_due(self, stacklevel: int = 3) -> bool:
+        """Fold the journal in when it is due: ``compact_every`` changes or ``compact_seconds``
+        since the first unsaved one, but never more often than folds take 1/FOLD_SPACING
+        of the time. A window calls it when idle, so the file is current
+        within ``compact_seconds`` of a change without a next change. A failure is a
+        warning: the changes are safe in the journal. True when it folded."""
+        if self.read_only_reason is not None or self.closed or not self.journal.changes or self._pending_since is None:
+            return False
         now = time.monotonic()
         due = self.journal.changes >= self.compact_every or now - self._pending_since >= self.compact_seconds
         ended, took = self._last_fold
-        if due and now - ended >= FOLD_SPACING * took:  # folds take at most 1/FOLD_SPACING of the time
-            try:
-                self.compact()
-            except InputError as exc:  # the change itself is safe in the journal
-                self.last_error = str(exc)
-                warnings.warn(str(exc), stacklevel=3)
+        if not (due and now - ended >= FOLD_SPACING * took):  # folds take at most 1/FOLD_SPACING of the time
+            return False
+        try:
+            self.compact()
+        except InputError as exc:  # the change itself is safe in the journal
+            self.last_error = str(exc)
+            warnings.warn(str(exc), stacklevel=stacklevel)
+            return False
+        return True
 
     def check_unchanged(self) -> None:
         """InputError when another program changed the COCO file since this store read or wrote it."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from napari.utils.notifications import show_error
-from qtpy.QtCore import QEvent, QObject, Qt
+from qtpy.QtCore import QEvent, QObject, Qt, QTimer
 from qtpy.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QMessageBox, QPushButton
 
 from ..errors import InputError
@@ -24,6 +24,10 @@ __all__ = ["Folder", "READ_IN_WORKER_PIXELS"]
 #: photograph takes about a second, and the window stays usable meanwhile. Smaller ones are
 #: read at once, so Next shows them before it returns.
 READ_IN_WORKER_PIXELS = 12_000_000
+
+#: How often (ms) an idle window checks whether its folder's COCO file is due to be brought
+#: up to date with the journal (Session.save(if_due=True)).
+FOLD_CHECK_MS = 5000
 
 #: The most characters of a folder's name the image list's title shows.
 TITLE_NAME_CHARACTERS = 14
@@ -104,6 +108,25 @@ class Folder:
         self._undocked = _Undocked(widget, self.close)
         self._closing = _Closing(widget, self._window_closing)
         widget.destroyed.connect(lambda *_, model=widget.model: _let_go(model))
+        # the COCO file current within a minute of a change when no change follows it (the
+        # journal keeps every change at once; the file is what other programs read)
+        self._fold_said = None  # what the last refused fold said
+        self._fold_timer = QTimer(widget)
+        self._fold_timer.setInterval(FOLD_CHECK_MS)
+        self._fold_timer.timeout.connect(self._fold_when_idle)
+        self._fold_timer.start()
+
+    def _fold_when_idle(self) -> None:
+        session, widget = self.session, self.widget
+        if session is None or session.read_only or widget.working:
+            return
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            session.save(if_due=True)
+        text = str(said[-1].message) if said else None
+        if text is not None and text != self._fold_said:  # (a fold refused: another program's change, a
+            widget._warn(text)  # full disk; the journal keeps the work): said once, not every few seconds
+        self._fold_said = text
 
     def _window_closing(self) -> None:
         """An Accept asked for just before the window closes (Shift+Enter, then the close
