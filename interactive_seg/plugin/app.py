@@ -49,7 +49,11 @@ def launch(
             where = "" if recursive else " (only its top level: --flat)"
             chosen = " that --include / --exclude keep" if include or exclude else ""
             raise InputError(f"There are no readable images{chosen} in {str(paths[0])!r}{where}.")
-        viewer = napari.Viewer(title=f"interactive-seg: {paths[0].name}")
+        try:
+            viewer = napari.Viewer(title=f"interactive-seg: {paths[0].name}")
+        except BaseException:
+            session.close()  # (the folder is let go: no window holds it)
+            raise
         widget = SegmentationWidget(viewer)
         viewer.window.add_dock_widget(widget, name="Interactive segmentation", area="right")
         widget.open_session(session)
