@@ -83,6 +83,22 @@ def test_undoing_every_stroke_of_an_edit_gives_back_the_object_as_it_was(make_na
     assert np.array_equal(mask_of(widget), before)
 
 
+def test_ctrl_z_right_after_edit_leaves_the_edit_and_keeps_the_object(make_napari_viewer, qtbot, tmp_path):
+    """Edit, then Ctrl+Z to back out (no prompt yet): it undid the object's own Accept, and
+    the next click dropped the redo: the object was gone."""
+    viewer, widget = open_folder(make_napari_viewer, qtbot, tmp_path / "photos")
+    draw_box_and_accept(qtbot, viewer, widget)
+    kept = mask_of(widget).copy()
+    click_row(qtbot, widget.object_list, 0)
+    click(qtbot, widget.edit_button)
+    assert widget._editing == 1
+    key(qtbot, viewer, "Z", "Control")
+    assert widget._editing is None and widget.object_list.count() == 1 and np.array_equal(mask_of(widget), kept)
+    assert "Left the edit of object 1" in widget.status.text()
+    key(qtbot, viewer, "Z", "Control")  # then the objects' history, as before
+    qtbot.waitUntil(lambda: widget.object_list.count() == 0, timeout=3000)
+
+
 # -- proposals from a fake proposer: five discs, scores .9 .7 .45 .35 .2 ----------------------
 class FakeProposer:
     """Deterministic proposals: discs at fixed places of the image (the .2 one is under the

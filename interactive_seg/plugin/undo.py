@@ -40,6 +40,13 @@ class UndoRedo:
             widget._say(f"Undone: {undone}.")
             widget._update_buttons()
             return
+        if widget._editing is not None:  # no prompt of the edit left: leave the edit, not undo the object
+            editing = widget._editing
+            widget.clear(say=False)
+            widget._say(
+                f"Left the edit of object {editing}, unchanged; Ctrl+Z again undoes the last change to objects."
+            )
+            return
         blocked = self._blocked(undo=True)
         if blocked:
             widget._warn(blocked)
