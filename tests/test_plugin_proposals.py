@@ -81,6 +81,14 @@ def test_keys_accept_and_reject_the_proposal_under_the_cursor_and_ctrl_z_undoes(
     assert objects.classes[object_id] == "disc"
     assert np.array_equal(objects.mask(object_id), panel.proposals[best].mask)
     assert panel.states[best] == "accepted" and not (panel.layer.data == best + 1).any()
+    # how it was made is kept with it, as propose --as-dataset records it (it had no record)
+    from interactive_seg.provenance import validate
+
+    record = widget.model.provenance(widget._key, object_id)
+    validate(record, shape=widget._image.shape[:2])
+    assert record["engine"]["name"].startswith("propose-") and record["engine"]["options"]["score"] == round(
+        float(panel.proposals[best].score), 6
+    )
     # the rest overlap the accepted one or not: those that do are marked, and never accepted again
     canvas_key(qtbot, viewer, "A", "Shift")
     qtbot.wait(50)

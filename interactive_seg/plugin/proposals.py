@@ -51,6 +51,8 @@ from qtpy.QtWidgets import (
 from ..errors import InputError
 from ..proposals import get_proposer
 from ..proposals.base import iou
+from ..provenance import image_record, make_record
+from ..wording import counted
 from . import layers as L
 from .keys import enter_to_canvas
 from .object_panel import narrow_form
@@ -100,6 +102,7 @@ class ProposePanel(QGroupBox):
         self.labels: list = []  # the class each proposal becomes ("" = the current class)
         self.made: dict = {}  # proposal index -> the id of the object it became (Ctrl+Z reopens it)
         self._waiting: list = []  # proposals accepted in a worker (a large image): their ids to come
+        self._image_rec: tuple | None = None  # (image key, its provenance image record)
         self._summary: str | None = None  # Shift+A's count, said once its objects accepted in a worker are in
         self.key = None  # the image the proposals shown belong to
         self.kept: OrderedDict = OrderedDict()  # image key -> (proposals, states, labels, made)
@@ -287,11 +290,13 @@ class ProposePanel(QGroupBox):
         alive = self._alive  # (the window closed while proposing: what the worker reports after is dropped)
         worker.yielded.connect(lambda fraction: alive["yes"] and self.progress.setValue(int(100 * fraction)))
         worker.returned.connect(lambda result: alive["yes"] and self._show(*result, key=key, phrase=text or ""))
-        worker.errored.connect(
-            lambda exc: (
-                alive["yes"] and widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
-            )
-        )
+
+        def failed(exc) -> None:
+            if alive["yes"]:
+                widget._warn(str(exc) if isinstance(exc, InputError) else f"Proposing failed: {exc}")
+                widget._say("No proposals: see the warning above.")  # ("Proposing..." no longer applies)
+
+        worker.errored.connect(failed)
         worker.finished.connect(lambda: alive["yes"] and self._stopped())
         self.worker = worker
         self.progress.setValue(0)
@@ -473,7 +478,12 @@ class ProposePanel(QGroupBox):
         p = self.proposals[index]
         category = self.labels[index] if index < len(self.labels) else p.label
         change = self.widget._apply(
-            self.widget.model.accept, self.widget._key, p.crop, category or self.widget.current_class(), offset=p.offset
+            self.widget.model.accept,
+            self.widget._key,
+            p.crop,
+            category or self.widget.current_class(),
+            offset=p.offset,
+            provenance=self._record(p),
         )
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return False
@@ -485,6 +495,18 @@ class ProposePanel(QGroupBox):
         if redraw:
             self._redraw([index])
         return True
+
+    def _record(self, proposal) -> dict:
+        """How an accepted proposal was made, as ``propose --as-dataset`` records it: the
+        proposer (``propose-<source>``), its model, the phrase and the score; no prompts to
+        replay (provenance.md). The image's fingerprint is hashed once per image."""
+        if self._image_rec is None or self._image_rec[0] != self.key:
+            self._image_rec = (self.key, image_record(self.widget._image))
+        options = {"text": proposal.label, "score": round(float(proposal.score), 6)}
+        engine = {"name": f"propose-{proposal.source or 'proposal'}", "options": options}
+        if proposal.info.get("model"):
+            engine["model"] = proposal.info["model"]
+        return make_record(engine, {}, self._image_rec[1])
 
     def reject(self, index: int) -> None:
         if self.states[index] == "open":
@@ -545,7 +567,7 @@ class ProposePanel(QGroupBox):
             if self.states[i] == "open" and self.proposals[i].score >= threshold and self.accept(i, redraw=False):
                 accepted += 1
         self._redraw_changed(before)
-        said = f"Accepted {accepted} proposals scored {threshold:.2f} or more."
+        said = f"Accepted {counted(accepted, 'proposal')} scored {threshold:.2f} or more."
         self._summary = said if self._waiting else None  # (accepted in a worker: said when the last is done)
         self.widget._say(said)
         return accepted
