@@ -237,3 +237,12 @@ def test_an_export_record_of_the_release_before_keeps_segments_files(image_file,
     assert sorted(p.name for p in out.glob("*.png")) == names
     assert cli.main(["segment", str(path), "--box", "40,20,120,100", "--out", str(out), "-q"]) == 0  # its own again
     assert sorted(p.name for p in out.glob("*.png")) == names
+
+
+def test_a_damaged_export_record_is_named_when_it_blocks_an_export(image_file, tmp_path, capsys):
+    path, _ = image_file
+    out = tmp_path / "out"
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out), "-q"]) == 0
+    (out / ".interactive-seg-cutouts.json").write_text('{"written_by": "interactive-seg", "segm')  # cut short
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out)]) == 2
+    assert "export record '.interactive-seg-cutouts.json' is damaged" in capsys.readouterr().err

@@ -54,6 +54,17 @@ def refuse_over_images(
             )
 
 
+def _damaged(record: Path) -> bool:
+    """True for an export record that is there but is not the JSON this tool writes."""
+    try:
+        data = json.loads(record.read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return not (isinstance(data, dict) and isinstance(data.get("images", {}), dict))
+
+
 class Cutouts:
     """The record of one output folder: :meth:`planned` for each image an export will
     write, :meth:`save`, then :meth:`covered` for each image it covered, and :meth:`save`."""
@@ -89,6 +100,12 @@ class Cutouts:
         for target in targets:
             target = Path(target)
             if os.path.lexists(target) and target.name.casefold() not in known:
+                if _damaged(self.folder / MANIFEST):
+                    raise InputError(
+                        f"{str(target)!r} is there already, and the folder's export record {MANIFEST!r} is damaged "
+                        "(not the JSON this tool writes), so what this tool wrote there is not known and nothing is "
+                        f"written over it; delete the record (and the cutouts it named), or {remedy.split(', or ')[-1]}."
+                    )
                 raise InputError(
                     f"{str(target)!r} is there already and this tool did not write it (the folder's export record "
                     f"does not name it), so nothing is written over it; {remedy}."
