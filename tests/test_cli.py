@@ -246,3 +246,19 @@ def test_a_damaged_export_record_is_named_when_it_blocks_an_export(image_file, t
     (out / ".interactive-seg-cutouts.json").write_text('{"written_by": "interactive-seg", "segm')  # cut short
     assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out)]) == 2
     assert "export record '.interactive-seg-cutouts.json' is damaged" in capsys.readouterr().err
+
+
+def test_a_second_export_into_a_folder_waits_for_the_first(tmp_path, monkeypatch):
+    """Two exports of the same images into one folder at once removed each other's cutouts
+    (224 files for 180 objects) and left the folder refusing every later export."""
+    from interactive_seg import InputError
+    from interactive_seg.export import manifest
+
+    monkeypatch.setattr(manifest, "HOLD_SECONDS", 0.2)
+    first, second = manifest.Cutouts(tmp_path), manifest.Cutouts(tmp_path)
+    first.refuse_foreign([tmp_path / "a_x-1.png"])  # the first export holds the folder
+    with pytest.raises(InputError, match="Another export is writing into"):
+        second.refuse_foreign([tmp_path / "a_y-1.png"])
+    first.save(final=True)  # done: the second may go
+    second.refuse_foreign([tmp_path / "a_y-1.png"])
+    second.save(final=True)

@@ -264,7 +264,7 @@ def export_folder(
             continue
         made += int(loaded[0]["cutouts"])
         cutouts.covered(*files_of[task.key])
-    cutouts.save()
+    cutouts.save(final=True)
     report.counts = {"cutouts": made}
     report.written.append(
         save_document(document, coco_path, where=f"The COCO file {str(coco_path)!r}", unchanged_since=coco_as_read)

@@ -65,7 +65,7 @@ def cmd_export(args) -> int:
             cutouts.save()
             written = export_objects(image, objects, out, image_path.stem, suffix=suffix, **options)
             cutouts.covered(image_path, written)
-            cutouts.save()
+            cutouts.save(final=True)
             for path in written:
                 say(args, f"Wrote {path}")
 

@@ -91,7 +91,7 @@ def cmd_segment(args) -> int:
     write_image(mask_path, mask.astype(np.uint8) * 255)
     write_image(cut_path, cutout(image, mask, background="transparent", crop=True))
     record.covered(image_path, [mask_path, cut_path])
-    record.save()
+    record.save(final=True)
     say(args, f"Wrote {mask_path}")
     say(args, f"Wrote {cut_path}")
     return 0

@@ -297,7 +297,7 @@ def export_dataset(
             if progress is not None:
                 progress(done, len(photos), str(group[0][0]["file_name"]))
     finally:  # (an interrupted export records what it wrote)
-        cutouts.save()
+        cutouts.save(final=True)
     if failures:
         raise PartialExport(written, failures, len(photos))
     return written

@@ -65,9 +65,17 @@ def _damaged(record: Path) -> bool:
     return not (isinstance(data, dict) and isinstance(data.get("images", {}), dict))
 
 
+#: Seconds an export waits for another export into the same folder to finish before it
+#: says so (two at once disagreed on the record: cutouts removed, or left for good).
+HOLD_SECONDS = 10
+
+
 class Cutouts:
-    """The record of one output folder: :meth:`planned` for each image an export will
-    write, :meth:`save`, then :meth:`covered` for each image it covered, and :meth:`save`."""
+    """The record of one output folder: :meth:`refuse_foreign`, :meth:`planned` for each
+    image an export will write, :meth:`save`, then :meth:`covered` for each image it covered,
+    and ``save(final=True)``. From :meth:`refuse_foreign` to that last save the export holds
+    the folder's record lock: a second export into the folder waits for it (up to
+    :data:`HOLD_SECONDS`, then says so), so two never remove each other's cutouts."""
 
     def __init__(self, folder, section: str = "images"):
         self.folder = Path(folder)
@@ -79,6 +87,34 @@ class Cutouts:
         self._covered: set = set()  # ... and those it covered already (a second record of one file adds to it)
         self.images = export_record(self.folder, section)  # (none yet, or damaged: nothing is removed)
         self._swept = False  # the temporary files a killed export left, removed at the first save
+        self._lock = None  # the folder's record lock (one object: it is taken again inside save)
+        self._held = False
+
+    def _locked(self):
+        from filelock import FileLock
+
+        if self._lock is None:
+            self._lock = FileLock(str(self.folder / f"{MANIFEST}.lock"))
+        return self._lock
+
+    def _hold(self) -> None:
+        """Take the folder's record lock for this export (where the folder is there) and read
+        the record afresh under it."""
+        from filelock import Timeout
+
+        if self._held or not self.folder.is_dir():
+            return
+        try:
+            self._locked().acquire(timeout=HOLD_SECONDS)
+        except Timeout:
+            raise InputError(
+                f"Another export is writing into {str(self.folder)!r} now; run this one once it has finished, or "
+                "export into another folder."
+            ) from None
+        except OSError:
+            return  # (a folder that takes no lock file: as before, unlocked)
+        self._held = True
+        self.images = export_record(self.folder, self.section)
 
     def key(self, image) -> str:
         """How the record names an image: its file's path from the output folder, as given
@@ -95,21 +131,26 @@ class Cutouts:
         target file that is there already and that no export of this tool wrote (the
         record does not name it): a photograph in the output folder named like a cutout
         was written over."""
-        other = export_record(self.folder, "segment" if self.section == "images" else "images")
-        known = {name.casefold() for record in (self.images, other) for files in record.values() for name in files}
-        for target in targets:
-            target = Path(target)
-            if os.path.lexists(target) and target.name.casefold() not in known:
-                if _damaged(self.folder / MANIFEST):
+        self._hold()
+        try:
+            other = export_record(self.folder, "segment" if self.section == "images" else "images")
+            known = {name.casefold() for record in (self.images, other) for files in record.values() for name in files}
+            for target in targets:
+                target = Path(target)
+                if os.path.lexists(target) and target.name.casefold() not in known:
+                    if _damaged(self.folder / MANIFEST):
+                        raise InputError(
+                            f"{str(target)!r} is there already, and the folder's export record {MANIFEST!r} is damaged "
+                            "(not the JSON this tool writes), so what this tool wrote there is not known and nothing is "
+                            f"written over it; delete the record (and the cutouts it named), or {remedy.split(', or ')[-1]}."
+                        )
                     raise InputError(
-                        f"{str(target)!r} is there already, and the folder's export record {MANIFEST!r} is damaged "
-                        "(not the JSON this tool writes), so what this tool wrote there is not known and nothing is "
-                        f"written over it; delete the record (and the cutouts it named), or {remedy.split(', or ')[-1]}."
+                        f"{str(target)!r} is there already and this tool did not write it (the folder's export record "
+                        f"does not name it), so nothing is written over it; {remedy}."
                     )
-                raise InputError(
-                    f"{str(target)!r} is there already and this tool did not write it (the folder's export record "
-                    f"does not name it), so nothing is written over it; {remedy}."
-                )
+        except InputError:
+            self.let_go()  # (refused: nothing is written, the next export need not wait)
+            raise
 
     def planned(self, image, files: Iterable) -> None:
         """Say, before writing them, the files an export will write for ``image`` (its
@@ -148,15 +189,29 @@ class Cutouts:
         self.images[key] = entry
         return removed
 
-    def save(self) -> None:
+    def let_go(self) -> None:
+        """Let the folder's record lock go (an export refused, or done)."""
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+    def save(self, final: bool = False) -> None:
         """Write the record: this export's entries over the record as it is on disk now
-        (another export into the folder meanwhile keeps its own), under a lock."""
-        from filelock import FileLock, Timeout
+        (another export into the folder meanwhile keeps its own), under the lock;
+        ``final``: the export is done, the lock is let go."""
+        try:
+            self._save()
+        finally:
+            if final:
+                self.let_go()
+
+    def _save(self) -> None:
+        from filelock import Timeout
 
         if not self._mine and not (self.folder / MANIFEST).exists():
             return
         try:
-            with FileLock(str(self.folder / f"{MANIFEST}.lock"), timeout=10):
+            with self._locked().acquire(timeout=10):
                 images = export_record(self.folder, self.section)
                 images.update({k: self.images[k] for k in self._mine if self.images.get(k)})
                 for k in self._mine:

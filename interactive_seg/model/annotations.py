@@ -509,7 +509,7 @@ class Annotations(ClassList):
         cutouts.save()
         written = export_objects(image, items, folder, stem, suffix=suffix, progress=progress, **options)
         cutouts.covered(source, written)  # its cutouts from an earlier export that are not written now go
-        cutouts.save()
+        cutouts.save(final=True)
         if coco:
             from .writers import edit_document
 
