@@ -177,15 +177,19 @@ def test_cli_exports_every_object_of_the_file(dataset, tmp_path, capsys):
     assert len(again) == len(written) and all(any(w.endswith(a) for w in written) for a in again)
 
 
-def test_cli_check_accepts_the_file_and_strict_reports_polygon_areas(dataset, capsys):
+def test_cli_check_and_check_strict_accept_the_file_as_its_tool_wrote_it(dataset, capsys):
     style, path, original, _ = dataset
     assert cli.main(["check", str(path)]) == 0
     assert "No problems." in capsys.readouterr().out
     code = cli.main(["check", str(path), "--strict", "-q"])
     out = capsys.readouterr().out
-    if style in ("pycocotools", "cvat", "label_studio", "supervision_real"):  # polygons' own area
-        assert code == 1 and ("has the area" in out or "has the bbox" in out)
-    assert code in (0, 1)
+    # polygons written with their own (geometric) area and corner-point box, as COCO's own
+    # files and these tools write them, are within what rasterising them moves: no problem;
+    # supervision gives the area of the mask its polygon was simplified from (5 % more)
+    if style == "supervision_real":
+        assert code == 1 and "has the area" in out
+    else:
+        assert code == 0, out
 
 
 def test_the_real_supervision_package_output_loads(tmp_path):
