@@ -503,13 +503,15 @@ class Annotations(ClassList):
         refuse_over_images(targets, (self.session.image_path(n) for n in self.session.images) if source else ())
         cutouts = Cutouts(folder)  # (said before the writing: a killed export leaves nothing unknown)
         cutouts.refuse_foreign(targets)
-        folder = ensure_folder(folder)
-        source = source if source is not None else Path(file_name or stem)  # (an image of no session: by name)
-        cutouts.planned(source, targets)
-        cutouts.save()
-        written = export_objects(image, items, folder, stem, suffix=suffix, progress=progress, **options)
-        cutouts.covered(source, written)  # its cutouts from an earlier export that are not written now go
-        cutouts.save(final=True)
+        try:
+            folder = ensure_folder(folder)
+            source = source if source is not None else Path(file_name or stem)  # (an image of no session: by name)
+            cutouts.planned(source, targets)
+            cutouts.save()
+            written = export_objects(image, items, folder, stem, suffix=suffix, progress=progress, **options)
+            cutouts.covered(source, written)  # its cutouts from an earlier export that are not written now go
+        finally:
+            cutouts.save(final=True)  # (also after a failed write: what it wrote is recorded, the folder let go)
         if coco:
             from .writers import edit_document
 
