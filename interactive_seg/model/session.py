@@ -28,11 +28,11 @@ from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
 from . import settings as _settings
-from . import writers
+from . import transaction, writers
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
 from .names import ImageRecords, add_named_images
-from .store import _MISSING, DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store, Transaction
+from .store import DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
 
@@ -100,7 +100,7 @@ class Session:
         self.unreadable = unreadable
         self._store = store
         self._doc = document = store.doc
-        self._txn: Optional[Transaction] = None
+        self._txn: Optional[transaction.Transaction] = None
         self._records = ImageRecords(document, folder, images)  # image name -> ids of its records
         self._ids = ObjectIds(document)  # object id <-> annotation id, stored where they differ
         self._text_ids = self._ids.text_ids  # new annotations get ids as text where the file's are all text
@@ -274,7 +274,7 @@ class Session:
             yield self._txn
             return
         self._store.check_writable()
-        txn = Transaction(self._store)
+        txn = transaction.Transaction(self._store)
         next_id, self._txn = self._ids.next, txn
         try:
             try:
@@ -467,7 +467,7 @@ class Session:
             return
         with self.transaction() as txn:
             image_id = self._image_for(name, labels.shape)
-            made = ("image", image_id) in txn.before and txn.before[("image", image_id)] is _MISSING
+            made = ("image", image_id) in txn.before and txn.before[("image", image_id)] is transaction.MISSING
             for ann_id in current.values():
                 txn.touch("annotation", ann_id)
 

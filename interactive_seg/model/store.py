@@ -1,7 +1,7 @@
 """Where a session's COCO document is kept: the file, its journal, the folder's lock.
 
 A :class:`Store` is opened for writing (it holds the folder's lock) or read-only. Every
-change is a :class:`Transaction`: it notes each record it touches before touching it;
+change is a :class:`~.transaction.Transaction`: it notes each record it touches before touching it;
 on commit it appends one journal record (put/delete of the whole records it changed,
 fsync'd), and when that append fails it puts every touched record back as it was, so a
 failed change leaves nothing behind. The journal is folded into the COCO file (one atomic
@@ -18,7 +18,6 @@ version written beside the file (``annotations.coco.this-session-<time>.json``).
 
 from __future__ import annotations
 
-import copy
 import errno
 import glob
 import os
@@ -26,13 +25,13 @@ import time
 import warnings
 from pathlib import Path
 
-from ..coco.checks import id_key
 from ..coco.document import CocoDocument
 from ..errors import InputError
 from ..files import protection, remove_stale_temporaries, write_bytes_atomic, write_protected
 from ..wording import counted
 from . import journal as jr
 from .lock import FolderLock, real_path
+from .transaction import Transaction, apply_ops
 
 __all__ = [
     "ChangedElsewhere",
@@ -64,9 +63,6 @@ DEFAULT_COMPACT_SECONDS = 60.0
 #: an automatic fold waits at least this many times the last fold's duration after it: on a
 #: 200 MB file (seconds to rewrite) the calls that fold stay rare, whatever N and T say
 FOLD_SPACING = 20
-_MISSING = object()
-_KINDS = ("image", "category", "annotation")
-_LIST_OF = {"image": "images", "category": "categories", "annotation": "annotations"}
 
 
 def _lock_failure(where: str, error: OSError) -> str:
@@ -92,132 +88,6 @@ def _stat(path: Path) -> tuple | None:
     # ctime and inode too: an edit that keeps the size and puts the mtime back (cp -p, rsync -t)
     # still changes them, and no program can set them; the digest then says whether the bytes differ
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
-
-
-def _get(doc: CocoDocument, kind: str, key):
-    """The current record (or top-level value) of ``kind``/``key``; _MISSING when there is none."""
-    try:
-        if kind == "annotation":
-            return doc.annotation(key)
-        if kind == "image":
-            return doc.image(key)
-    except InputError:
-        return _MISSING
-    if kind == "category":
-        for record in doc.categories:
-            if record["id"] == key:
-                return record
-        return _MISSING
-    return doc.get(key, _MISSING)
-
-
-def apply_ops(doc: CocoDocument, ops: list) -> None:
-    """Apply a journal record's operations (idempotent: applying them twice changes nothing more)."""
-    for op in ops:
-        verb = op[0]
-        if verb == "put":
-            getattr(doc, f"put_{op[1]}")(op[2])
-        elif verb == "del":
-            if _get(doc, op[1], op[2]) is not _MISSING:
-                {"annotation": doc.remove_annotation, "image": doc.remove_image, "category": doc.remove_category}[
-                    op[1]
-                ](op[2])
-        elif verb == "set":
-            doc.set(op[1], op[2])
-        elif verb == "unset":
-            doc.delete(op[1])
-
-
-class Transaction:
-    """One change of a store: records touched, then committed as one journal record or rolled back."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.before: dict = {}  # (kind, key) -> the record as it was (a copy), or _MISSING
-        self.undo: list = []  # callables putting the session's own indexes back, in order
-        self._categories = {c["id"] for c in store.doc.categories}  # classes are few: new ones are found by comparing
-        self.unchanged: dict = {}  # list name -> ids of touched records found the same as before
-        store.doc.mark()  # a rollback puts records back as read (text and place), not re-encoded
-
-    def _note_new_categories(self) -> None:
-        for record in self.store.doc.categories:
-            if record["id"] not in self._categories:
-                self.before.setdefault(("category", record["id"]), _MISSING)
-
-    def touch(self, kind: str, key) -> None:
-        """Note a record (kind image/category/annotation, or "top" for a top-level key) before changing it."""
-        if (kind, key) in self.before:
-            return
-        if kind != "top" and self.store.doc.made_since_mark(_LIST_OF[kind], key):
-            self.before[(kind, key)] = _MISSING  # made in this change (a class, then renamed): it goes on rollback
-            return
-        value = _get(self.store.doc, kind, key)
-        if value is not _MISSING:
-            value = copy.deepcopy(value) if kind == "top" else dict(value)
-        self.before[(kind, key)] = value
-
-    def ops(self) -> list:
-        """The journal operations that take the file from before to now, in an order replay can follow."""
-        doc = self.store.doc
-        self._note_new_categories()
-        puts = {k: [] for k in _KINDS}
-        dels = {k: [] for k in _KINDS}
-        top = []
-        for (kind, key), before in self.before.items():
-            now = _get(doc, kind, key)
-            if kind == "top":
-                if now is _MISSING and before is not _MISSING:
-                    top.append(["unset", key])
-                elif now is not _MISSING and now != before:
-                    top.append(["set", key, now])
-            elif now is _MISSING:
-                if before is not _MISSING:
-                    dels[kind].append(["del", kind, key])
-            elif before is not _MISSING and now == before:
-                self.unchanged.setdefault(_LIST_OF[kind], []).append(id_key(key))
-            elif before is _MISSING or now != before:
-                puts[kind].append(["put", kind, now])
-                # a record changed in place (a review set on it) is the document's changed record
-                # from now on, so folding writes it from the dict, not as the bytes it was read as
-                getattr(doc, f"put_{kind}")(now)
-        return (
-            puts["image"]
-            + puts["category"]
-            + dels["annotation"]
-            + puts["annotation"]
-            + dels["category"]
-            + dels["image"]
-            + top
-        )
-
-    def keep(self) -> None:
-        """The change is kept (or made nothing): records found the same keep their text as read."""
-        self.store.doc.unmark(self.unchanged)
-
-    def rollback(self) -> None:
-        doc = self.store.doc
-        self._note_new_categories()
-        items = list(self.before.items())
-        for (kind, key), before in items:  # new annotations go first (new images take theirs along)
-            if kind == "annotation" and before is _MISSING and _get(doc, kind, key) is not _MISSING:
-                doc.remove_annotation(key)
-        for wanted in ("image", "category", "annotation"):
-            for (kind, _key), before in items:
-                if kind == wanted and before is not _MISSING:
-                    getattr(doc, f"put_{kind}")(before)
-        for (kind, key), before in items:
-            if before is _MISSING and _get(doc, kind, key) is not _MISSING:
-                if kind == "image":
-                    doc.remove_image(key)
-                elif kind == "category":
-                    doc.remove_category(key)
-                elif kind == "top":
-                    doc.delete(key)
-            elif kind == "top" and before is not _MISSING:
-                doc.set(key, before)
-        doc.restore()
-        for undo in reversed(self.undo):
-            undo()
 
 
 class Store:
