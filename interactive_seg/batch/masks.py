@@ -430,18 +430,14 @@ def masks_from_boxes(
     photos: dict = {}  # relative path -> the records of that photograph (a file may name one twice)
     for image_id in boxes_of:
         photos.setdefault(located[image_id][1], []).append(image_id)
-    classes = {  # what each image's cutouts may be named by (an image's objects are named together)
-        relative: [
-            name
-            for image_id in photo
-            for name in (
-                [document.category_name(a["category_id"]) for a in document.annotations(image_id)]
-                if detections is None
-                else [det_category[ann_id] for ann_id, _ in boxes_of[image_id]]
-            )
-        ]
-        for relative, photo in photos.items()
-    }
+    if detections is None:  # an image's objects and their classes: the file's, or the detections'
+        category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
+        named = lambda i: [a["id"] for a in document.annotations(i)]  # noqa: E731
+    else:
+        category_of = det_category.__getitem__
+        named = lambda i: [a for a, _ in boxes_of[i]]  # noqa: E731
+    # what each photograph's cutouts may be named by (its objects are named together)
+    classes = {relative: [category_of(a) for i in photo for a in named(i)] for relative, photo in photos.items()}
     stems = image_stems((relative for _, relative in located.values()), classes)
     tasks = []
     for image_id, chosen in boxes_of.items():
@@ -457,10 +453,6 @@ def masks_from_boxes(
             "boxes": [box for _, box in chosen],
         }
         if cutout_spec is not None:
-            if detections is None:
-                category_of = lambda a: document.category_name(document.annotation(a)["category_id"])  # noqa: E731
-            else:
-                category_of = det_category.__getitem__
             relative = located[image_id][1]
             names = _cutout_names(
                 document,
