@@ -142,15 +142,20 @@ def test_a_stray_argument_is_said_with_its_commands_usage(tmp_path, capsys):
         assert f"interactive-seg {command}: error:" in err
 
 
+def _export_labels(path, truth, out) -> list:
+    """The arguments of `export --labels` of ``truth`` (one disc) into ``out``."""
+    labels = out.parent / "labels.png"
+    write_image(labels, truth.astype(np.uint8))
+    return ["export", "--image", str(path), "--labels", str(labels), "--classes", "disc", "--out", str(out), "-q"]
+
+
 def test_an_export_leaves_the_mask_segment_wrote_for_the_image_and_the_other_way_round(image_file, tmp_path):
     """`segment --out` then `export --labels` into that folder removed segment's mask (the
     only copy of that object), and a later `segment` removed the export's cutout."""
     path, truth = image_file
     out = tmp_path / "out"
     assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out), "-q"]) == 0
-    labels = tmp_path / "labels.png"
-    write_image(labels, truth.astype(np.uint8))
-    args = ["export", "--image", str(path), "--labels", str(labels), "--classes", "disc", "--out", str(out), "-q"]
+    args = _export_labels(path, truth, out)
     assert cli.main(args) == 0
     names = ["disc scene é_cutout.png", "disc scene é_disc-1.png", "disc scene é_mask.png"]
     assert sorted(p.name for p in out.glob("*.png")) == names
@@ -229,9 +234,7 @@ def test_an_export_record_of_the_release_before_keeps_segments_files(image_file,
     record = out / ".interactive-seg-cutouts.json"
     data = json.loads(record.read_text())
     record.write_text("\ufeff" + json.dumps({"written_by": "interactive-seg", "images": data["segment"]}))  # (BOM too)
-    labels = tmp_path / "labels.png"
-    write_image(labels, truth.astype(np.uint8))
-    args = ["export", "--image", str(path), "--labels", str(labels), "--classes", "disc", "--out", str(out), "-q"]
+    args = _export_labels(path, truth, out)
     assert cli.main(args) == 0
     names = ["disc scene é_cutout.png", "disc scene é_disc-1.png", "disc scene é_mask.png"]
     assert sorted(p.name for p in out.glob("*.png")) == names

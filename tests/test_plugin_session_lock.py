@@ -23,6 +23,18 @@ def folder(tmp_path):
     return folder
 
 
+def one_accepted(make_napari_viewer, qtbot, session):
+    """``session`` in the widget, one object accepted: (viewer, widget, its id or None)."""
+    from interactive_seg.plugin.widget import SegmentationWidget
+
+    viewer = make_napari_viewer()
+    widget = SegmentationWidget(viewer)
+    widget.open_session(session)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    return viewer, widget, widget.accept()
+
+
 def test_a_folder_open_in_another_window_is_read_only_and_accept_keeps_the_prompts(make_napari_viewer, qtbot, folder):
     from interactive_seg import Session
     from interactive_seg.plugin.widget import SegmentationWidget
@@ -88,12 +100,7 @@ def test_a_file_another_program_changed_locks_nobody_out(make_napari_viewer, qtb
     from interactive_seg.plugin.widget import SegmentationWidget
 
     session = Session.open(folder, compact_every=1000)
-    viewer = make_napari_viewer()
-    widget = SegmentationWidget(viewer)
-    widget.open_session(session)
-    box(viewer, 45, 25, 115, 95)
-    wait(qtbot, widget)
-    kept = widget.accept()
+    viewer, widget, kept = one_accepted(make_napari_viewer, qtbot, session)
     assert kept is not None  # in the journal
     coco = folder / "annotations.coco.json"
     theirs = {"info": {"by": "an editor"}, "images": [], "annotations": [], "categories": []}
@@ -164,16 +171,10 @@ def test_the_coco_file_is_brought_up_to_date_while_the_window_is_idle(make_napar
 
     from interactive_seg import Session
     from interactive_seg.plugin import folder as folder_module
-    from interactive_seg.plugin.widget import SegmentationWidget
 
     monkeypatch.setattr(folder_module, "FOLD_CHECK_MS", 100)
     session = Session.open(folder, compact_seconds=0.5)
-    viewer = make_napari_viewer()
-    widget = SegmentationWidget(viewer)
-    widget.open_session(session)
-    box(viewer, 45, 25, 115, 95)
-    wait(qtbot, widget)
-    kept = widget.accept()
+    viewer, widget, kept = one_accepted(make_napari_viewer, qtbot, session)
     coco = folder / "annotations.coco.json"
     assert not coco.exists()  # in the journal, safe; the file comes when the fold is due
     qtbot.waitUntil(lambda: coco.exists(), timeout=5000)
