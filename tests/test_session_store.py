@@ -281,6 +281,32 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     assert json.loads(session.path.read_text()) == theirs
 
 
+def test_another_programs_version_is_hashed_once_by_the_idle_checks(folder, monkeypatch):
+    """A window asks every few seconds whether the journal is due to fold; while another
+    program's version keeps it from folding, that version is read once, not at every check."""
+    from interactive_seg.model import journal as jr
+
+    session = Session.open(folder, compact_every=1000, compact_seconds=3600)
+    session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    session.save()
+    original = session.path.read_bytes()
+    session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")  # in the journal only
+    session._store.compact_seconds = 0  # a fold is due from now on
+    time.sleep(0.3)  # and folds are spaced by their own length
+    session.path.write_text("{}")  # another program's version
+    hashed = []
+    real = jr.file_digest
+    monkeypatch.setattr(jr, "file_digest", lambda path: hashed.append(path) or real(path))
+    for _ in range(5):
+        with pytest.warns(UserWarning, match="changed by another program"):
+            assert session.save(if_due=True) is False
+    assert len(hashed) == 1
+    session.path.write_bytes(original)  # the other program puts this session's version back
+    assert session.save(if_due=True) is True
+    assert len(hashed) == 2 and len(json.loads(session.path.read_text())["annotations"]) == 2
+    session.close()
+
+
 def test_a_journal_of_another_version_is_refused_and_set_aside_when_asked(folder):
     session = Session.open(folder, compact_every=1000)
     session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")

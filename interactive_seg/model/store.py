@@ -115,6 +115,7 @@ class Store:
         self.compact_every = max(int(compact_every), 1)
         self.compact_seconds = float(compact_seconds)
         self._seen = seen  # (size, mtime, ctime, inode) of the COCO file as last read or written; None: no file
+        self._elsewhere = None  # the stat of another program's version once found, so it is hashed once
         self._digest = digest  # its SHA-256; None: no file
         self._pending_since: float | None = None  # when the first change not in the COCO file was made
         self._last_fold = (time.monotonic(), 0.0)  # when the last fold ended, how long it took
@@ -354,10 +355,11 @@ class Store:
         now = _stat(self.path)
         if now == self._seen:
             return
-        digest = jr.file_digest(self.path)
-        if digest == self._digest:
-            self._seen = now
-            return
+        if now is None or now != self._elsewhere:  # a window's idle check asks every few seconds
+            if jr.file_digest(self.path) == self._digest:
+                self._seen = now
+                return
+            self._elsewhere = now
         raise ChangedElsewhere(
             f"{str(self.path)!r} was changed by another program while this session had it open, so it was not overwritten; "
             f"the {counted(self.journal.changes, 'change')} made here {'is' if self.journal.changes == 1 else 'are'} "
