@@ -50,3 +50,34 @@ def test_removing_a_class_removes_its_category_and_a_bad_colour_is_refused(folde
         model.session.add_class("fork", "red")
     model.session.close()
     assert Annotations(session=Session.open(folder)).classes == ["spoon"]
+
+
+def test_a_class_typed_in_another_unicode_form_is_the_class_the_file_has(folder, tmp_path):
+    """A macOS tool stores "café" decomposed (NFD); typed composed (NFC) in the widget, the
+    CLI or the API it is that class, not a second one that looks the same."""
+    import unicodedata
+
+    from interactive_seg.model.store import read_document
+
+    nfd, nfc = unicodedata.normalize("NFD", "café"), unicodedata.normalize("NFC", "café")
+    assert nfd != nfc
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps({"images": [], "annotations": [], "categories": [{"id": 4, "name": nfd}]}))
+    original = path.read_bytes()
+    model = Annotations(session=Session.open(folder))
+    with pytest.raises(InputError, match="already a class"):
+        model.add_class(nfc)
+    model.open("a.png", (40, 60))
+    mask = np.zeros((40, 60), bool)
+    mask[5:10, 5:10] = True
+    model.accept("a.png", mask, nfc)
+    assert model.classes == [nfd]
+    model.session.close()
+    data = json.loads(path.read_text())
+    assert data["categories"] == [{"id": 4, "name": nfd}]  # kept as the file spelled it
+    assert [a["category_id"] for a in data["annotations"]] == [4]
+    assert original[original.index(b'"categories"') :] in path.read_bytes()  # byte for byte
+    doc = read_document(path)
+    assert doc.category_id(nfc) == 4
+    with pytest.raises(InputError, match="already a class"):
+        doc.add_category(nfc)

@@ -31,7 +31,7 @@ from . import checks
 from .annotation_records import AnnotationRecords
 from .checks import Checker, id_key, is_id, whole
 from .rawjson import encode_record
-from .reading import LISTS, Reading, _name, _path_key, _sentence, is_coco, load_json
+from .reading import LISTS, Reading, _name, _path_key, _sentence, class_key, is_coco, load_json
 from .tables import Id
 from .writing import Writing
 
@@ -371,8 +371,8 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
     def category_id(self, name: str, *, create: bool = False) -> Id | None:
         """The id of the class called ``name`` (if the file names two alike, the one its annotations use most); new with ``create``."""
         name = str(name)
-        if name in self._category_by_name:
-            return self._categories[self._category_by_name[name]]["id"]
+        if class_key(name) in self._category_by_name:
+            return self._categories[self._category_by_name[class_key(name)]]["id"]
         if not create:
             return None
         return self.add_category(name)["id"]
@@ -382,7 +382,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         name = str(name)
         if not name.strip():
             raise InputError("A class name cannot be empty; name the class.")
-        if name in self._category_by_name:
+        if class_key(name) in self._category_by_name:
             raise InputError(f"There is already a class {name!r}; pick another name.")
         table = self._lists["categories"]
         if id is None:
@@ -421,13 +421,14 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
     def rename_category(self, old: str, new: str) -> None:
         """Rename a class (its id and every other key stay)."""
         old, new = str(old), str(new)
-        if old not in self._category_by_name:
-            raise InputError(f"There is no class {old!r}; rename one of {sorted(self._category_by_name)[:10]}.")
+        if class_key(old) not in self._category_by_name:
+            names = sorted(str(c["name"]) for c in self.categories)[:10]
+            raise InputError(f"There is no class {old!r}; rename one of {names}.")
         if not new.strip():
             raise InputError("A class name cannot be empty; name the class.")
-        if new in self._category_by_name:
+        key = self._category_by_name[class_key(old)]
+        if self._category_by_name.get(class_key(new), key) != key:
             raise InputError(f"There is already a class {new!r}; pick another name.")
-        key = self._category_by_name[old]
         record = dict(self._categories[key])
         record["name"] = new
         self.put_category(record)

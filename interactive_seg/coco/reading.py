@@ -43,6 +43,13 @@ def _path_key(file_name: str) -> str:
     return key
 
 
+def class_key(name) -> str:
+    """A class name as categories are looked up by: one Unicode form (NFC), so ``café``
+    typed composed finds the class a macOS tool stored decomposed (the record keeps its
+    spelling)."""
+    return unicodedata.normalize("NFC", str(name))
+
+
 def _why_invalid(message: str) -> str:
     """What a JSON error says of the file: text after the JSON (two files run together, an
     editor's leftovers) is not a truncation."""
@@ -260,7 +267,7 @@ class Reading:
         by_name: dict = {}
         alike: dict = {}
         for key in keys:
-            name = str(self._categories[key]["name"])
+            name = class_key(self._categories[key]["name"])
             if name in by_name:
                 alike.setdefault(name, [by_name[name]]).append(key)
             else:

@@ -102,8 +102,9 @@ class Annotations(ClassList):
         self._classes: list = []
         self._colours: dict = {}  # class name -> "#rrggbb", kept with the class (in a session, in its category)
         for name in classes or ():
-            if str(name) not in self._classes:
-                self._append(self._check_name(name))
+            name = self._check_name(name)
+            if name not in self._classes:
+                self._append(name)
         self.session = None
         self.history_steps = int(history_steps)
         self.budget = HistoryBudget(history_bytes)

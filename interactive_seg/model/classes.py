@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Optional
 
+from ..coco.reading import class_key
 from ..errors import InputError
 from .objects import Change, Step
 
@@ -253,9 +254,13 @@ class ClassList:
             self._save_class(category)  # its colour goes with it
         return category
 
-    @staticmethod
-    def _check_name(name) -> str:
+    def _check_name(self, name) -> str:
+        """A class name as typed, without the spaces around it; the spelling of the class it
+        names when one differs only in its Unicode form (:func:`~interactive_seg.coco.reading.class_key`)."""
         name = str(name).strip()
         if not name:
             raise InputError("A class name cannot be empty.")
+        if name not in self._classes:
+            key = class_key(name)
+            return next((known for known in self._classes if class_key(known) == key), name)
         return name

@@ -409,7 +409,7 @@ class Session:
         where free, at ``place`` in the categories) and save; a class that is there already keeps its record."""
         self._store.check_writable()
         name = str(name)
-        if name in self.categories:
+        if self._doc.category_id(name) is not None:
             return
         if colour is not None and not is_hex(colour):
             raise InputError(f"A class colour is written '#rrggbb'; got {colour!r}.")
@@ -423,7 +423,7 @@ class Session:
     def remove_class(self, name: str) -> Optional[dict]:
         """Remove a class no annotation has, and save (a class still in use is an InputError); its record."""
         self._store.check_writable()
-        category_id = self.categories.get(str(name))
+        category_id = self._doc.category_id(name)
         if category_id is None:
             return None
         if any(self._doc.meta(a)[1] == category_id for a in self._doc.annotation_ids()):
@@ -438,7 +438,7 @@ class Session:
         """Rename a class everywhere (its category id stays) and save."""
         self._store.check_writable()
         with self.transaction() as txn:
-            category_id = self.categories.get(str(old))
+            category_id = self._doc.category_id(old)
             if category_id is not None:
                 txn.touch("category", category_id)
             self._doc.rename_category(old, new)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..coco import CocoDocument
 from ..coco.locate import same_image, size_finder
+from ..coco.reading import class_key
 from ..coco.segmentation import rle_counts
 from ..errors import InputError
 from ..model.session import DEFAULT_ANNOTATIONS
@@ -59,7 +60,7 @@ def _category_ids(doc: CocoDocument, category, label: str) -> Optional[set]:
     known = [str(c["name"]) for c in doc.categories]
     wanted = set()
     for name in names:
-        ids = {c["id"] for c in doc.categories if str(c["name"]) == str(name)}
+        ids = {c["id"] for c in doc.categories if class_key(c["name"]) == class_key(name)}
         if not ids:
             listed = ", ".join(repr(k) for k in known[:20]) + (
                 f" and {len(known) - 20} more" if len(known) > 20 else ""
