@@ -171,6 +171,14 @@ def test_a_name_in_another_unicode_form_or_written_as_a_url_finds_its_image(tmp_
     assert locate("/data/upload/1/my%20photo.png") == folder / "my photo.png"  # Label Studio's upload path
     assert same_image(composed, unicodedata.normalize("NFD", "sub/café.png"))
     assert locate("IMG_001.JPG") is None  # a case-only difference is another file on most disks
+    # URLs of cloud storage and of Label Studio's local files: their path, not their query
+    picture(folder / "cam1" / "0001.png")
+    signed = "https://bucket.s3.amazonaws.com/set/cam1/0001.png?X-Amz-Signature=ab%2Fc&X-Amz-Expires=3600"
+    assert locate.name(signed) == "cam1/0001.png" and relative_name(signed) is None
+    assert locate.name("http://localhost:8080/data/local-files/?d=photos/cam1/0001.png") == "cam1/0001.png"
+    assert locate.name("/data/local-files/?d=my%20photo.png") == "my photo.png"
+    assert locate.name("gs://bucket/my%20photo.png#frag") == "my photo.png"
+    assert same_image(signed, "cam1/0001.png") and not same_image(signed, "cam2/0001.png")
 
 
 def test_export_review_and_sessions_find_images_by_the_same_rule(root, tmp_path):

@@ -3,7 +3,9 @@
 COCO files name their images in many ways: by base name (``abc.jpg``), by a path below
 the images folder (``train/abc.jpg``), with another tool's prefix (``images/abc.jpg``,
 ``/data/upload/3/abc.jpg``, ``../data/abc.jpg``), with Windows separators
-(``train\\abc.jpg``, ``C:\\data\\abc.jpg``). The images folder the user gives wins; the
+(``train\\abc.jpg``, ``C:\\data\\abc.jpg``), as a URL (cloud storage's
+``https://bucket/train/abc.jpg?X-Amz-Signature=...``, Label Studio's
+``/data/local-files/?d=train/abc.jpg``: their path is read, not the host or query). The images folder the user gives wins; the
 file's own path is the last resort. In order:
 
 1. the ``file_name`` as a path relative to the images folder (``\\`` read as ``/``);
@@ -25,10 +27,11 @@ Export, review, batch jobs and folder sessions all find images through this modu
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Optional
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..files import image_size, list_images
 
@@ -45,10 +48,27 @@ __all__ = [
 ]
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _path_text(file_name) -> str:
+    """A ``file_name`` as a path: for a URL its path, without the host, the query and the
+    fragment (``https://host/data/a.jpg?X-Amz-Signature=...`` -> ``/data/a.jpg``), or the
+    path Label Studio's local files give as ``?d=`` (``/data/local-files/?d=photos/a.jpg``
+    -> ``photos/a.jpg``); ``\\`` read as ``/``."""
+    text = str(file_name)
+    if _URL.match(text) or text.startswith("/data/local-files/?"):
+        url = urlsplit(text)
+        local = parse_qs(url.query).get("d")
+        text = local[0] if local else url.path
+    return text.replace("\\", "/")
+
+
 def name_parts(file_name) -> list:
     """The names of a ``file_name``'s path, with ``\\`` read as ``/`` and drives, root,
-    ``.`` and ``..`` dropped: ``C:\\data\\..\\a.jpg`` -> ``['data', 'a.jpg']``."""
-    parts = str(file_name).replace("\\", "/").split("/")
+    ``.`` and ``..`` dropped: ``C:\\data\\..\\a.jpg`` -> ``['data', 'a.jpg']``; a URL's
+    path alone (:func:`_path_text`)."""
+    parts = _path_text(file_name).split("/")
     if parts and len(parts[0]) == 2 and parts[0][1] == ":":  # a Windows drive
         parts = parts[1:]
     return [p for p in parts if p not in ("", ".", "..")]
@@ -62,8 +82,10 @@ def _base_key(name: str) -> str:
 def relative_name(file_name) -> Optional[str]:
     """A ``file_name`` as a relative POSIX path below its images folder (``sub\\a.png`` ->
     ``sub/a.png``, ``./a.png`` -> ``a.png``); None when it is absolute, has a drive, or
-    climbs out with ``..``."""
-    text = str(file_name).replace("\\", "/")
+    climbs out with ``..``, or is a URL (a local-files URL of Label Studio: its ``d`` path)."""
+    text = _path_text(file_name)
+    if _URL.match(str(file_name)):
+        return None
     parts = text.split("/")
     if not text or text.startswith("/") or (len(parts[0]) == 2 and parts[0][1] == ":") or ".." in parts:
         return None
