@@ -266,3 +266,49 @@ def test_replay_makes_again_an_object_of_a_file_of_either_sizes(tmp_path, sizes,
     out = tmp_path / "replayed.json"
     assert cli.main(["replay", str(coco), "--engine", "grabcut", "--out", str(out), "--workers", "0", "-q"]) == 0
     assert len(json.loads(out.read_text())["annotations"]) == 3  # none failed
+
+
+def photos_whose_size_cannot_tell(tmp_path, sizes: str):
+    """A portrait photo turned a quarter by EXIF (its size tells which way the file's tool
+    read it), one upside down (orientation 3) and one square turned a quarter (theirs
+    cannot tell), with a COCO file sized and drawn ``upright`` or ``stored``."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    doc = CocoDocument(path=folder / "annotations.coco.json")
+    truths = {}
+    for seed, (name, orientation, shape) in enumerate(
+        (("a.jpg", 6, UPRIGHT), ("b.jpg", 3, UPRIGHT), ("c.jpg", 6, (90, 90)))
+    ):
+        image, truth = disc_scene(height=shape[0], width=shape[1], centre=(28, 40), radius=18, seed=seed)
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(stored(image, orientation)).save(folder / name, exif=exif, quality=95)
+        truths[name] = truth if sizes == "upright" else stored(truth, orientation)
+        record = doc.add_image(name, truths[name].shape[1], truths[name].shape[0])
+        doc.add_annotation(record["id"], truths[name], "disc")
+    doc.save()
+    return folder, doc.path, truths
+
+
+@pytest.mark.parametrize("sizes", ["upright", "stored"])
+def test_a_photo_whose_size_cannot_tell_is_read_as_the_files_other_photos_say(tmp_path, sizes):
+    """A square or upside-down phone photo in a file whose tool ignored EXIF was turned
+    upright, its masks then on the wrong pixels: the file's other photos decide for it."""
+    folder, coco, truths = photos_whose_size_cannot_tell(tmp_path, sizes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        session = Session.open(folder)
+        for name in ("c.jpg", "b.jpg", "a.jpg"):  # those that cannot tell first
+            image = session.read(name)
+            (obj,) = session.objects(name)
+            assert np.array_equal(obj.mask, truths[name]) and iou(red(image), obj.mask) > 0.9, name
+        session.close()
+        written = export_dataset(coco, folder, tmp_path / "out", crop=True, background="transparent")
+        report = export_folder(folder, tmp_path / "cut", annotations=coco, workers=0, progress=False)
+        sheet = contact_sheet(coco, tmp_path / "sheet.png", images=folder)
+    assert len(written) == 3 and report.ok and report.counts["cutouts"] == 3
+    for path in written + sorted((tmp_path / "cut").rglob("*.png")):
+        cut = read_image(path)
+        assert red(cut)[cut[..., 3] > 0].mean() > 0.9, path.name  # the disc, not the background beside it
+    assert len(sheet.tiles) == 3 and sheet.notes() == {}
+    assert bool(exif_warnings(caught)) == (sizes == "stored")

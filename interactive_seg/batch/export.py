@@ -14,7 +14,7 @@ from typing import Optional
 
 from .. import __version__
 from ..coco import decode_segmentation
-from ..coco.locate import ImageLocator, name_parts, size_finder
+from ..coco.locate import ImageLocator, exif_choice, name_parts, size_finder
 from ..errors import InputError
 from ..export.manifest import Cutouts, refuse_over_images
 from ..files import check_json_output, check_output_file, ensure_folder, file_stamp, read_image
@@ -70,7 +70,8 @@ def export_image(payload: dict) -> dict:
     start = time.perf_counter()
     width, height = int(payload["width"]), int(payload["height"])
     try:
-        image = read_image(payload["path"], expect=(height, width), coco=payload.get("coco"))
+        as_stored = payload.get("as_stored")
+        image = read_image(payload["path"], expect=(height, width), coco=payload.get("coco"), as_stored=as_stored)
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -168,6 +169,7 @@ def export_folder(
     from ..files import image_filter
 
     locate = ImageLocator(folder, records=document.images)
+    as_stored = exif_choice(document.images, locate)  # whether the file's tool ignored EXIF
     chosen = image_filter(include, exclude)
     todo, without_objects = [], []
     classes = {}  # every annotated image's classes: names are parted over the whole folder, whatever is chosen
@@ -206,9 +208,8 @@ def export_folder(
             "cutouts": spec,
         }
         key = digest(job, payload, file_stamp(image_path))
-        payload["coco"] = str(
-            path
-        )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        payload["coco"], payload["as_stored"] = str(path), as_stored()
         tasks.append(Task(key, str(image["file_name"]), payload))
         files_of[key] = (image_path, [out / f"{name}{spec['suffix']}" for name in names])
     refuse_over_images(

@@ -22,7 +22,7 @@ import numpy as np
 from .. import __version__
 from .. import provenance as pv
 from ..coco import CocoDocument, load_json
-from ..coco.locate import ImageLocator, name_parts, size_finder
+from ..coco.locate import ImageLocator, exif_choice, name_parts, size_finder
 from ..engines import engine_class
 from ..errors import InputError
 from ..files import check_json_output, ensure_folder, file_stamp, read_image
@@ -169,7 +169,7 @@ def segment_image(payload: dict) -> dict:
     engine, lock, built = worker_side.engine(payload["engine"], payload["options"])
     path, width, height = payload["path"], int(payload["width"]), int(payload["height"])
     try:
-        image = read_image(path, expect=(height, width), coco=payload.get("coco"))
+        image = read_image(path, expect=(height, width), coco=payload.get("coco"), as_stored=payload.get("as_stored"))
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -419,6 +419,7 @@ def masks_from_boxes(
     from ..export.naming import image_stems
 
     locate = ImageLocator(images, records=document.images)
+    as_stored = exif_choice(document.images, locate)  # whether the file's tool ignored EXIF
     located = {}  # image id -> (its file, its relative path: what its cutouts are named by)
     for image_id in boxes_of:
         file_name = document.image(image_id)["file_name"]
@@ -465,9 +466,8 @@ def masks_from_boxes(
             )
             payload["cutouts"] = dict(cutout_spec, names=names)
         key = digest(job, payload, file_stamp(path))
-        payload["coco"] = str(
-            coco
-        )  # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        # named when the file gives the image its stored size (after the key: moving the file keeps the parts)
+        payload["coco"], payload["as_stored"] = str(coco), as_stored()
         tasks.append(Task(key, str(record["file_name"]), payload))
     if tasks and not any(Path(t.payload["path"]).is_file() for t in tasks):
         shown = ", ".join(repr(t.label) for t in tasks[:3])

@@ -21,14 +21,14 @@ import csv
 import io
 import time
 from collections import OrderedDict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from .. import __version__
 from .. import provenance as pv
-from ..coco.locate import size_finder
+from ..coco.locate import ImageLocator, exif_choice, size_finder
 from ..errors import InputError
 from ..files import check_json_output, ensure_folder, file_stamp, read_image, write_bytes_atomic
 from ..masks import bbox as tight_box
@@ -66,7 +66,7 @@ def replay_image(payload: dict) -> dict:
     path, width, height = payload["path"], int(payload["width"]), int(payload["height"])
     try:
         # (a file that gives the photo its stored size, from a tool that ignored EXIF: read as stored)
-        image = read_image(path, expect=(height, width), coco=payload.get("coco"))
+        image = read_image(path, expect=(height, width), coco=payload.get("coco"), as_stored=payload.get("as_stored"))
     except InputError as exc:
         return {"error": str(exc)}
     if image.shape[:2] != (height, width):
@@ -122,15 +122,6 @@ def replay_image(payload: dict) -> dict:
 
 
 # -- planning ------------------------------------------------------------------------------
-def _locate(images: Path, file_name: str) -> Optional[Path]:
-    """The image file of a record: its path under ``images``, else its base name there."""
-    name = str(file_name).replace("\\", "/")
-    for candidate in (images / name, images / PurePosixPath(name).name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _options_for(record: dict, engine: str, overrides: dict) -> dict:
     """The engine options of one object: its own (same engine) with ``overrides`` on top, else ``overrides``."""
     stored = record.get("engine") or {}
@@ -284,9 +275,11 @@ def replay(
     for options in option_sets.values():
         check_engine_here(engine, options, files=cluster.here)
     missing, paths = [], {}
+    locate = ImageLocator(images, records=document.images)  # the one rule of every door
+    as_stored = exif_choice(document.images, locate)
     for image_id in chosen:
         record = document.image(image_id)
-        found = _locate(images, str(record["file_name"]))
+        found = locate(str(record["file_name"]))
         if found is None:
             missing.append(str(record["file_name"]))
         paths[image_id] = found
@@ -318,6 +311,7 @@ def replay(
         }
         key = digest(job, payload, file_stamp(paths[image_id]))
         payload["coco"] = str(coco)  # named in the warning for a photo read as stored (after the key)
+        payload["as_stored"] = as_stored()  # whether the file's tool ignored EXIF
         tasks.append(Task(key, str(record["file_name"]), payload))
 
     report = Report("replay", images=len(tasks))

@@ -9,12 +9,12 @@ import numpy as np
 
 from ..coco import CocoDocument
 from ..coco.checks import image_size
-from ..coco.locate import file_name_in, records_for_image, size_finder
+from ..coco.locate import ImageLocator, exif_choice, file_name_in, records_for_image, size_finder
 from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
 from ..export.manifest import Cutouts
-from ..files import ensure_folder, read_image, write_image
+from ..files import ensure_folder, image_orientation, read_image, write_image
 from ..model.store import read_document
 from ..model.writers import edit_document
 from ..prompts import Prompts
@@ -38,10 +38,12 @@ def cmd_segment(args) -> int:
     if document is not None:
         records = records_for_image(document, Path(args.coco), image_path)
         stated = image_size(records[0]) if records else None
-        if stated is not None and stated != image.shape[:2]:
-            # the file's record has the photo's size as stored (a tool that ignored EXIF):
-            # its masks fit the stored pixels, so the image is read so (with a warning)
-            image = read_image(image_path, expect=stated, coco=args.coco)
+        if stated is not None and image_orientation(image_path) != 1:
+            # the file's record may give the photo its size as stored (a tool that ignored
+            # EXIF, which its other photos tell for a square one): its masks fit the stored
+            # pixels, so the image is read so (with a warning)
+            as_stored = exif_choice(document.images, ImageLocator(Path(args.coco).parent))
+            image = read_image(image_path, expect=stated, coco=args.coco, as_stored=as_stored)
     height, width = image.shape[:2]
     points = [parse_point(p) for p in args.point or []]
     box = parse_box(args.box) if args.box else None

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ..files import image_size, list_images
+from ..files import image_size, list_images, sizes_as_stored
 
 __all__ = [
     "ImageLocator",
@@ -45,6 +45,7 @@ __all__ = [
     "file_name_in",
     "record_owners",
     "records_for_image",
+    "exif_choice",
 ]
 
 
@@ -302,3 +303,20 @@ def size_finder(images_dir):
         return image_size(path) if path is not None else None
 
     return size
+
+
+def exif_choice(records, locate):
+    """A function of no arguments that tells whether the tool that wrote a COCO file's image
+    ``records`` ignored EXIF orientation (:func:`~interactive_seg.files.sizes_as_stored` over
+    the images ``locate`` finds), worked out once, when first asked: ``read_image``'s
+    ``as_stored``, asked only for a photo whose own size cannot tell."""
+    answer: list = []
+
+    def ask() -> bool:
+        if not answer:
+            sized = (r for r in records if r.get("height") and r.get("width"))
+            photos = (((r["height"], r["width"]), locate(r.get("file_name", ""))) for r in sized)
+            answer.append(sizes_as_stored((size, path) for size, path in photos if path is not None))
+        return answer[0]
+
+    return ask

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..coco.checks import image_size
 from ..coco.document import CocoDocument
-from ..coco.locate import ImageLocator, name_parts, size_finder
+from ..coco.locate import ImageLocator, exif_choice, name_parts, size_finder
 from ..errors import InputError
 from ..files import ensure_folder, read_image, write_image
 from ..labels import LabelObject
@@ -268,6 +268,7 @@ def export_dataset(
     for path in photos:
         cutouts.planned(path, targets[path])
     cutouts.save()
+    as_stored = exif_choice(doc.images, locate)
     try:
         for record in doc.images:
             found = None if record["id"] in located else locate(record["file_name"])
@@ -279,7 +280,8 @@ def export_dataset(
                 image = None
                 for record, _ in group:
                     size = doc.image_size(record["id"])
-                    image = read_image(path, expect=size, coco=coco_path) if image is None else image
+                    if image is None:
+                        image = read_image(path, expect=size, coco=coco_path, as_stored=as_stored)
                     if image.shape[:2] != size:
                         raise InputError(
                             f"{record['file_name']!r} is {image.shape[1]} x {image.shape[0]} but the COCO file says "

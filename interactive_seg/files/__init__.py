@@ -6,7 +6,16 @@ EXIF orientation says, sizes from headers), :mod:`.writing` (atomic writes, outp
 """
 
 from .listing import IMAGE_SUFFIXES, ImageListing, image_filter, list_images, listing_order, looks_like_image
-from .reading import ExifIgnoredWarning, file_stamp, image_orientation, image_size, orient, read_image, read_indices
+from .reading import (
+    ExifIgnoredWarning,
+    file_stamp,
+    image_orientation,
+    image_size,
+    orient,
+    read_image,
+    read_indices,
+    sizes_as_stored,
+)
 from .writing import (
     STALE_SECONDS,
     check_json_output,
@@ -24,5 +33,5 @@ from .writing import (
 __all__ = [
     "read_image", "read_indices", "write_image", "write_bytes_atomic", "open_atomic", "remove_stale_temporaries", "remove_stale_temporaries_of", "STALE_SECONDS", "ensure_folder", "check_output_file", "check_json_output", "write_protected", "protection",
     "IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", "image_filter", "listing_order",
-    "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp",
+    "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp", "sizes_as_stored",
 ]  # fmt: skip

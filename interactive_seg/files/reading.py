@@ -20,6 +20,7 @@ __all__ = [
     "image_orientation",
     "image_size",
     "orient",
+    "sizes_as_stored",
     "file_stamp",
 ]
 
@@ -35,7 +36,7 @@ def file_stamp(path, inode: bool = False) -> Optional[list]:
     return [info.st_size, info.st_mtime_ns] + ([info.st_ino] if inode else [])
 
 
-def read_image(path, expect=None, *, coco=None) -> np.ndarray:
+def read_image(path, expect=None, *, coco=None, as_stored=None) -> np.ndarray:
     """Read an image file as a numpy array (RGB or RGBA channel order, dtype as stored),
     turned upright as its EXIF orientation says (as ``PIL.ImageOps.exif_transpose`` and
     every photo viewer show it).
@@ -57,6 +58,11 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
         per ``coco`` file.
     coco : str or Path, optional
         The COCO file ``expect`` comes from, named in that warning.
+    as_stored : bool or callable, optional
+        Whether that file's tool ignored EXIF (:func:`sizes_as_stored` over its photos), or a
+        function of no arguments that tells, asked only for a photo whose size cannot tell
+        (a square one, or one EXIF turns upside down or mirrors): with True such a photo is
+        read as stored too, as the file's other photos are.
     """
     path = Path(path)
     if not path.is_file():
@@ -92,10 +98,29 @@ def read_image(path, expect=None, *, coco=None) -> np.ndarray:
     not_turned = orientation >= 5 and size is not None and size[0] != size[1] and image.shape[:2] == size
     upright_already = data[:4].tobytes() in _TIFF_MAGIC and not not_turned
     stored = image.shape[1::-1] if upright_already and orientation >= 5 else image.shape[:2]
-    if expect is not None and orientation >= 5 and stored[0] != stored[1] and tuple(int(v) for v in expect) == stored:
-        _say_read_as_stored(path, stored, orientation, coco)
+    agrees = expect is not None and tuple(int(v) for v in expect) == stored
+    tells = orientation >= 5 and stored[0] != stored[1]  # a quarter turn of a photo that is not square
+    if agrees and (tells or as_stored is not None and (as_stored() if callable(as_stored) else as_stored)):
+        _say_read_as_stored(path, stored, orientation, coco, tells)
         return orient(image, _INVERSE[orientation]) if upright_already else image
     return image if upright_already else orient(image, orientation)
+
+
+def sizes_as_stored(photos) -> bool:
+    """Whether the tool that wrote a COCO file ignored EXIF orientation, from ``photos``, its
+    ``((height, width), path)`` pairs (the size its record gives, the image file): the first
+    photo that EXIF turns a quarter and that is not square decides (its record gives the size
+    as stored, or upright); with none, upright, as COCO means it. Headers are read one
+    by one up to that photo. A square or upside-down photo's own size cannot tell which."""
+    for expect, path in photos:
+        try:
+            with open(path, "rb") as handle:
+                size, orientation = _header(handle)
+        except OSError:
+            continue
+        if orientation >= 5 and size is not None and size[0] != size[1]:
+            return tuple(int(v) for v in expect) == tuple(size)
+    return False
 
 
 def read_indices(path) -> np.ndarray:
@@ -121,12 +146,21 @@ class ExifIgnoredWarning(UserWarning):
 _TOLD: set = set()  # the COCO files (or images) an ExifIgnoredWarning was given for
 
 
-def _say_read_as_stored(path: Path, stored: tuple, orientation: int, coco) -> None:
+def _say_read_as_stored(path: Path, stored: tuple, orientation: int, coco, tells: bool = True) -> None:
     key = ("coco", str(Path(coco).resolve())) if coco is not None else ("image", str(path.resolve()))
     if key in _TOLD:
         return
     _TOLD.add(key)
     source = f"The COCO file {Path(coco).name!r}" if coco is not None else "The COCO file"
+    if not tells:
+        warnings.warn(
+            f"{source} gives its photos that EXIF turns a quarter their size as stored, not as they are shown "
+            f"upright: the tool that wrote it ignored EXIF, so {path.name!r} (EXIF orientation {orientation}, "
+            "whose own size cannot tell) and its other such images are read as stored, to keep their masks on the right pixels.",
+            ExifIgnoredWarning,
+            stacklevel=3,
+        )
+        return
     warnings.warn(
         f"{source} gives {path.name!r} its size as stored ({stored[1]} x {stored[0]}), not as it is shown "
         f"upright ({stored[0]} x {stored[1]}, EXIF orientation {orientation}): the tool that wrote the file "

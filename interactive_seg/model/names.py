@@ -19,7 +19,7 @@ from typing import Optional
 
 from ..coco.document import CocoDocument, _path_key
 from ..coco.locate import record_owners, relative_name
-from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image
+from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image, sizes_as_stored
 
 __all__ = ["ImageRecords", "add_named_images"]
 
@@ -48,6 +48,7 @@ class ImageRecords:
         self._doc, self._folder, self._images = document, folder, images
         self._ids: dict = {}  # image name -> ids of its records
         self._owned: Optional[dict] = None  # image name -> ids of records found by the locator's rule
+        self._as_stored: Optional[bool] = None
 
     def ids(self, name: str) -> list:
         ids = self._ids.get(name)
@@ -60,6 +61,19 @@ class ImageRecords:
                 ids = self._owned.get(name, [])
             self._ids[name] = ids
         return ids
+
+    def size(self, name: str) -> Optional[tuple]:
+        """The (height, width) the records of ``name`` give it (the first that gives one); None."""
+        records = map(self._doc.image, self.ids(name))
+        return next(((r["height"], r["width"]) for r in records if r.get("height") and r.get("width")), None)
+
+    def as_stored(self) -> bool:
+        """Whether the file's tool ignored EXIF orientation (:func:`~interactive_seg.files.sizes_as_stored`
+        over the folder's images and the sizes their records give), worked out when first asked."""
+        if self._as_stored is None:
+            sized = ((self.size(name), name) for name in list(self._images))
+            self._as_stored = sizes_as_stored((size, self._folder / name) for size, name in sized if size is not None)
+        return self._as_stored
 
     def _by_rule(self) -> dict:
         """Records no image has by its exact path, by the image the one rule gives them

@@ -215,16 +215,9 @@ class Session:
         """Read one image of the folder (an unreadable one is moved to ``unreadable``)."""
         if name not in self.images:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
-        try:  # as the COCO file's record sizes it (upright, or as stored when the file's tool ignored EXIF)
-            size = next(
-                (
-                    (r["height"], r["width"])
-                    for r in map(self._doc.image, self.image_ids(name))
-                    if r.get("height") and r.get("width")
-                ),
-                None,
-            )
-            return read_image(self.image_path(name), expect=size, coco=self.path)
+        try:  # as the COCO file's records size it (upright, or as stored when the file's tool ignored EXIF)
+            size, records = self._records.size(name), self._records
+            return read_image(self.image_path(name), expect=size, coco=self.path, as_stored=records.as_stored)
         except InputError:
             self.images.remove(name)
             self.unreadable.append(name)

@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 
 from ..coco import CocoDocument, decode_segmentation
-from ..coco.locate import ImageLocator
+from ..coco.locate import ImageLocator, exif_choice
 from ..errors import InputError
 from ..files import read_image
 from ..image import as_rgb8
@@ -189,6 +189,7 @@ def _read_pictures(doc: CocoDocument, drawn: list, locate: Optional[ImageLocator
     by_image: dict = {}
     for item in drawn:
         by_image.setdefault(item.ann["image_id"], []).append(item)
+    as_stored = exif_choice(doc.images, locate) if locate is not None else None
     for image_id, items in by_image.items():
         record = doc.image(image_id)
         path = locate(record["file_name"]) if locate is not None else None
@@ -201,7 +202,7 @@ def _read_pictures(doc: CocoDocument, drawn: list, locate: Optional[ImageLocator
                 expect = doc.image_size(image_id)
             except InputError:  # a record without a size: the image's own
                 expect = None
-            pixels = read_image(path, expect=expect, coco=doc.path)
+            pixels = read_image(path, expect=expect, coco=doc.path, as_stored=as_stored)
         except InputError:
             for item in items:
                 item.notes.append("image unreadable")
