@@ -403,3 +403,41 @@ def test_a_removed_class_comes_back_in_its_place_in_the_file_and_keeps_its_colou
         assert [o.category for o in session.objects("img0.png")] == ["cup"]
     saved = json.loads((folder / "annotations.coco.json").read_text())["categories"]
     assert [c["name"] for c in saved] == ["dog", "animal", "person", "bottle", "cup"]
+
+
+def test_a_verdict_is_a_step_undo_puts_back_the_review_it_had_byte_for_byte(folder):
+    """Alt+A on the wrong object could not be taken back: a verdict is one step of the image's
+    history, and undo gives the object back the provenance record it had (none, or the
+    earlier verdict with its who and when), in the file too."""
+    import json
+
+    path = folder / "annotations.coco.json"
+    model = Annotations(session=Session.open(folder))
+    model.open("img0.png", (40, 60))
+    first = model.accept("img0.png", square(5, 5, 8), "cat").object_id
+    second = model.accept("img0.png", square(20, 30, 8), "cat").object_id
+    model.session.save()
+    raw = path.read_bytes()
+    records = {a["id"]: a for a in json.loads(raw)["annotations"]}
+    model.set_review("img0.png", first, "accepted", by="ana")
+    model.set_review("img0.png", first, "rejected", by="bo")
+    model.set_review("img0.png", second, "accepted")
+    assert model.history("img0.png").undo_text == f"object {second} marked accepted"
+    assert model.undo("img0.png").text == f"Undone: object {second} marked accepted."
+    assert model.review_state("img0.png", second) == "unreviewed"
+    model.undo("img0.png")
+    assert model.review_state("img0.png", first) == "accepted"
+    ana = model.provenance("img0.png", first)["review"]
+    assert ana["by"] == "ana"
+    model.undo("img0.png")
+    assert model.review_state("img0.png", first) == "unreviewed"
+    model.session.save()
+    saved = {a["id"]: a for a in json.loads(path.read_text())["annotations"]}
+    assert saved == records and path.read_bytes() == raw  # each record as it was before the first verdict
+    model.redo("img0.png")
+    model.redo("img0.png")
+    assert model.provenance("img0.png", first)["review"] == {**ana, "state": "rejected", "by": "bo",
+                                                          "at": model.provenance("img0.png", first)["review"]["at"]}  # fmt: skip
+    model.session.close()
+    again = Session.open(folder, mode="read")
+    assert again.review_state(first) == "rejected" and again.review_state(second) == "unreviewed"

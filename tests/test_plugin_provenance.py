@@ -179,6 +179,34 @@ def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make
     assert [saved.review_state(i) for i in ids] == ["accepted", "rejected", "unreviewed"]
 
 
+def test_ctrl_z_takes_back_a_verdict_given_to_the_wrong_object(make_napari_viewer, qtbot, tmp_path):
+    """Alt+A on the wrong object could not be undone (a verdict was no step of Ctrl+Z)."""
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path, n=1)
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    window = viewer.window._qt_window
+    window.show()
+    window.activateWindow()
+    for centre in CENTRES[:2]:
+        annotate(qtbot, viewer, widget, "box", centre)
+    first, second = widget.model.objects(widget._key).ids
+    canvas = viewer.window._qt_viewer.canvas.native
+    viewer.cursor.position = (CENTRES[1][1], CENTRES[1][0])  # the mouse over the second disc
+    press(qtbot, "A", "Alt", widget=canvas)
+    assert widget.object_list.item(1).text().endswith("accepted")
+    assert widget.undo_button.toolTip() == f"Undo object {second} marked accepted"
+    press(qtbot, "Z", "Control", widget=canvas)
+    assert widget.object_list.item(1).text() == f"{second}: object" and "Undone" in widget.status.text()
+    assert widget.model.objects(widget._key).ids == [first, second]  # the object itself stays
+    press(qtbot, "Z", "Control", "Shift", widget=canvas)
+    assert widget.object_list.item(1).text().endswith("accepted")
+    press(qtbot, "Z", "Control", widget=canvas)
+    widget.session.close()
+    saved = Session.open(root, mode="read")
+    assert [saved.review_state(i) for i in (first, second)] == ["unreviewed", "unreviewed"]
+
+
 def test_accept_never_hashes_the_image_on_the_gui_thread(make_napari_viewer, qtbot, monkeypatch):
     """Issue 33: the image's fingerprint in an object's record (a hash of all its pixels,
     0.16 s for 24 megapixels) is made in the engine's worker beside the engine call, once

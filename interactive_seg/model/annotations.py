@@ -31,24 +31,13 @@ import numpy as np
 
 from ..errors import InputError
 from .classes import ClassList
+from .history import SaveError
 from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet
+from .reviews import Reviews
 
 __all__ = ["Annotations", "Change", "SaveError", "DEFAULT_CLASS"]
 
 DEFAULT_CLASS = "object"
-
-
-class SaveError(InputError):
-    """The session could not save a change, so the model took it back: ``change`` says what
-    the model's objects went back to (redraw that region), and the message says why.
-
-    The model and the session then hold the same objects: nothing unsaved stays on screen
-    to be saved later by surprise (a retry is the user's, and makes no duplicate).
-    """
-
-    def __init__(self, message: str, change: Change):
-        super().__init__(message)
-        self.change = change
 
 
 @dataclasses.dataclass
@@ -65,7 +54,7 @@ class _Image:
     hidden: dict = dataclasses.field(default_factory=dict)
 
 
-class Annotations(ClassList):
+class Annotations(ClassList, Reviews):
     """Objects of many images with one class list, a bounded undo history per image, saved to a
     :class:`~interactive_seg.Session` (when given) after every change.
 
@@ -256,50 +245,6 @@ class Annotations(ClassList):
             entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         objects.remove(object_id)
         return self._done(key, objects.last_change)
-
-    # -- provenance and review ---------------------------------------------------------------
-    def provenance(self, key: Hashable, object_id: int) -> Optional[dict]:
-        """How object ``object_id`` of image ``key`` was made (its provenance record), or None."""
-        entry = self._entry(key)
-        record = entry.provenance.get(object_id)
-        if record is None and object_id in entry.saved and self.session is not None:
-            record = self.session.provenance(object_id)
-        return record or None
-
-    def review_state(self, key: Hashable, object_id: int) -> str:
-        """``unreviewed``, ``accepted`` or ``rejected``."""
-        from ..provenance import KEY, review_state
-
-        entry = self._entry(key)
-        record = entry.provenance.get(object_id)
-        if record is None and object_id in entry.saved and self.session is not None:
-            return self.session.review_state(object_id)  # read in place: no copy per mouse move
-        return review_state({KEY: record} if record else {})
-
-    def set_review(self, key: Hashable, object_id: int, state: str, by: Optional[str] = None) -> Change:
-        """Mark an object ``accepted``, ``rejected`` or ``unreviewed``, and save (not a step
-        of the undo history: a verdict is changed by giving another)."""
-        from ..provenance import KEY, record_of, set_review
-
-        entry = self._entry(key)
-        if object_id not in entry.objects:
-            raise InputError(f"There is no object {object_id!r} on this image; point at an object first.")
-        if entry.in_session and object_id in entry.saved:
-            try:
-                self.session.set_review(object_id, state, by=by)
-            except InputError as exc:
-                raise SaveError(
-                    f"Could not save the review: {exc}",
-                    Change("review", frozenset(), None, "not saved", str(exc), key, object_id),
-                ) from exc
-            entry.provenance[object_id] = self.session.provenance(object_id) or {}
-        else:
-            holder = {KEY: dict(entry.provenance.get(object_id) or {})} if entry.provenance.get(object_id) else {}
-            set_review(holder, state, by=by)
-            entry.provenance[object_id] = record_of(holder)
-        return Change(
-            "review", frozenset({object_id}), None, "done", f"Object {object_id} marked {state}.", key, object_id
-        )
 
     def _top(self, objects: ObjectSet):
         history = objects.history

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from ..errors import InputError
 
-__all__ = ["Change", "Step", "History", "HistoryBudget", "HISTORY_STEPS", "HISTORY_BYTES"]
+__all__ = ["Change", "Step", "History", "HistoryBudget", "SaveError", "HISTORY_STEPS", "HISTORY_BYTES"]
 
 #: Undo steps kept per image.
 HISTORY_STEPS = 100
@@ -59,6 +59,19 @@ class Change:
     def classes_changed(self) -> bool:
         """True when the class list itself changed (a rename, a removal), not only objects."""
         return self.action in ("rename class", "remove class")
+
+
+class SaveError(InputError):
+    """The session could not save a change, so the model took it back: ``change`` says what
+    the model's objects went back to (redraw that region), and the message says why.
+
+    The model and the session then hold the same objects: nothing unsaved stays on screen
+    to be saved later by surprise (a retry is the user's, and makes no duplicate).
+    """
+
+    def __init__(self, message: str, change: Change):
+        super().__init__(message)
+        self.change = change
 
 
 class Step:

@@ -371,15 +371,18 @@ class Session:
         The review goes in the object's provenance record (one is made holding the review
         alone for an annotation that has none); every other key stays.
         """
+        self._change_annotation(object_id, lambda ann: set_review(_own_record(ann), state, by=by))
+
+    def restore_provenance(self, object_id: int, record: Optional[dict]) -> None:
+        """Give an object back a whole provenance record (None: none), and save (an undone verdict)."""
+        self._change_annotation(object_id, lambda ann: _own_record(ann, record))
+
+    def _change_annotation(self, object_id: int, change) -> None:
         self._store.check_writable()
         ann_id = self._annotation_id(object_id)
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            ann = self._doc.annotation(ann_id)
-            record = record_of(ann)
-            if record is not None:
-                ann[KEY] = copy.deepcopy(record)  # the journal's "before" keeps the old one
-            set_review(ann, state, by=by)
+            change(self._doc.annotation(ann_id))
 
     def remove(self, object_id: int) -> None:
         """Delete an object and save."""
@@ -567,7 +570,7 @@ class Session:
             raise InputError(f"{name!r} is not an image of {str(self.folder)!r}; pick one of session.images.")
         if shape is None:  # a crop of an image that has no record yet: its size from its header, else from the image
             shape = image_size(self.image_path(name)) or self.read(name).shape
-        image_id = self._free_image_id()
+        image_id = self._doc.new_image_id()  # (counted on from the largest seen, in O(1))
         self._txn.touch("image", image_id)
         record = self._doc.add_image(name, int(shape[1]), int(shape[0]), id=image_id)
         self._records.remember(name, [record["id"]])
@@ -588,6 +591,10 @@ class Session:
                 "image's width and height in the file, before adding objects to it."
             )
 
-    def _free_image_id(self):
-        """A new image id (the document counts on from the largest it has seen, in O(1))."""
-        return self._doc.new_image_id()
+
+def _own_record(ann: dict, record=False) -> dict:
+    """``ann`` with a copy of its provenance record (the journal's "before" keeps the old
+    one), or of ``record`` when one is given (None: no record)."""
+    record = record_of(ann) if record is False else record
+    ann.pop(KEY, None) if record is None else ann.update({KEY: copy.deepcopy(record)})
+    return ann
