@@ -424,6 +424,28 @@ def test_a_session_finds_records_by_the_rule_export_uses(tmp_path):
     assert sorted(a["image_id"] for a in saved["annotations"]) == [1, 2, 2, 3]
 
 
+@pytest.mark.parametrize("written", ["sub//a.png", "./sub/./a.png", "sub/./a.png"])
+def test_a_path_with_empty_or_dot_parts_is_the_image_of_that_path(tmp_path, written):
+    """A record named sub//a.png (a script's join of "sub/" and "/a.png") was no image's:
+    the session hid its object and an add made a second record for the photograph."""
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    cv2.imwrite(str(folder / "sub" / "a.png"), np.full((10, 12, 3), 90, np.uint8))
+    rle = {"size": [10, 12], "counts": [0, 20, 100]}
+    data = {
+        "images": [{"id": 1, "file_name": written, "width": 12, "height": 10}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle, "iscrowd": 0}],
+        "categories": [{"id": 1, "name": "cat"}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert [o.id for o in session.objects("sub/a.png")] == [1]
+        session.add("sub/a.png", rect((10, 12), 5, 5, 3, 3), "cat")
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    assert [i["file_name"] for i in saved["images"]] == [written]  # kept as written, no second record
+    assert [a["image_id"] for a in saved["annotations"]] == [1, 1]
+
+
 def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp_path):
     folder = tmp_path / "farm"
     folder.mkdir()

@@ -35,11 +35,12 @@ def _name(path: Path | None) -> str:
 
 
 def _path_key(file_name: str) -> str:
-    """A file name as the index keys it: ``/`` for ``\\``, no leading ``./``, one Unicode
-    form (NFC: ``café`` decomposed, as macOS writes it, is ``café`` composed)."""
+    """A file name as the index keys it: ``/`` for ``\\``, no empty or ``.`` parts
+    (``./sub//a.png`` and ``sub/./a.png`` are ``sub/a.png``), one Unicode form (NFC:
+    ``café`` decomposed, as macOS writes it, is ``café`` composed)."""
     key = unicodedata.normalize("NFC", str(file_name).replace("\\", "/"))
-    while key.startswith("./"):
-        key = key[2:]
+    if "//" in key or "/./" in key or key.startswith("./") or key.endswith(("/", "/.")):
+        key = ("/" if key.startswith("/") else "") + "/".join(p for p in key.split("/") if p not in ("", "."))
     return key
 
 
