@@ -281,6 +281,45 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     assert json.loads(session.path.read_text()) == theirs
 
 
+def test_ctrl_c_while_a_change_is_saved_lets_it_finish_and_the_session_goes_on(folder, monkeypatch):
+    """Ctrl+C in a notebook right after a fold's rename left the session sure another
+    program had changed the file (every later change refused, a spurious version written
+    beside it at close); one inside the journal's removal refused every change as a full
+    disk. Ctrl+C now waits for the write, then stops; the session goes on after it."""
+    from interactive_seg.model import journal as jr
+    from interactive_seg.model import store
+
+    session = Session.open(folder, compact_every=1)  # every change folds
+    real_write, real_remove = store.write_bytes_atomic, jr.Journal.remove
+
+    def write_then_ctrl_c(*args, **kwargs):
+        out = real_write(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C just after the rename
+        return out
+
+    monkeypatch.setattr(store, "write_bytes_atomic", write_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        first = session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    monkeypatch.setattr(store, "write_bytes_atomic", real_write)
+
+    def interrupted_removal(journal):  # an interrupt that is no Ctrl+C, halfway through
+        journal.changes = 0
+        journal.close()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jr.Journal, "remove", interrupted_removal)
+    time.sleep(0.3)  # folds are spaced by their own length
+    with pytest.raises(KeyboardInterrupt):
+        session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+    monkeypatch.setattr(jr.Journal, "remove", real_remove)
+    session.add("a.png", rect((20, 25), 10, 10, 3, 3), "cat")  # goes on
+    first = session.objects("a.png")
+    session.close()
+    assert not list(folder.glob("annotations.coco.this-session-*")) and not journal_of(folder).exists()
+    with Session.open(folder) as again:
+        assert [o.id for o in again.objects("a.png")] == [o.id for o in first] and len(first) == 3
+
+
 def test_another_programs_version_is_hashed_once_by_the_idle_checks(folder, monkeypatch):
     """A window asks every few seconds whether the journal is due to fold; while another
     program's version keeps it from folding, that version is read once, not at every check."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ __all__ = [
     "EIGHT_BIT_SUFFIXES",
     "write_image",
     "write_bytes_atomic",
+    "uninterrupted",
     "open_atomic",
     "remove_stale_temporaries",
     "ensure_folder",
@@ -254,6 +257,26 @@ def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: Optional[
             except OSError:
                 pass
     return removed
+
+
+@contextmanager
+def uninterrupted():
+    """Ctrl+C (SIGINT) waits until the block is done, then stops the program as it would
+    have: a change being written is finished first, so what is on disk and what the
+    program holds stay one. Only in the main thread, under Python's own handler (a
+    program with a handler of its own keeps it)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def write_bytes_atomic(path, data: bytes, before_replace: Optional[Callable[[], None]] = None) -> Path:

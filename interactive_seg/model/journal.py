@@ -154,6 +154,11 @@ class Journal:
         self._size = whole
         self.changes = changes
 
+    @property
+    def is_open(self) -> bool:
+        """True while records can be appended (started or resumed, not closed or removed)."""
+        return self._fd is not None
+
     def _open(self) -> None:
         self._fd = os.open(self.path, os.O_RDWR | getattr(os, "O_BINARY", 0))
         self._size = os.fstat(self._fd).st_size
@@ -192,8 +197,8 @@ class Journal:
                 self._fd = None
 
     def remove(self) -> None:
+        self.changes = 0  # (first: a journal left open by an interrupt is appended to, never lost)
         self.close()
-        self.changes = 0
         try:
             self.path.unlink()
         except FileNotFoundError:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..coco.document import CocoDocument
 from ..errors import InputError
-from ..files import protection, remove_stale_temporaries, write_bytes_atomic, write_protected
+from ..files import protection, remove_stale_temporaries, uninterrupted, write_bytes_atomic, write_protected
 from ..wording import counted
 from . import journal as jr
 from .lock import FolderLock, real_path
@@ -305,29 +305,31 @@ class Store:
             raise InputError(self.read_only_reason)
 
     def commit(self, txn: Transaction) -> None:
-        """Make a transaction durable (one fsync'd journal record); on any failure it is rolled back."""
-        try:
-            self.check_unchanged()
-            ops = txn.ops()
-            if ops:
-                if self.journal.changes == 0 and not self.journal.path.exists():
-                    self.journal.start(self._digest)
-                self.journal.add_change(ops)
-        except OSError as exc:
-            txn.rollback()
-            raise InputError(
-                f"Could not save the change ({exc.strerror or exc}); nothing was changed: free some space or make "
-                f"{str(self.path.parent)!r} writable, then do it again."
-            ) from exc
-        except BaseException:
-            txn.rollback()
-            raise
-        txn.keep()
-        if not ops:
-            return
-        if self._pending_since is None:
-            self._pending_since = time.monotonic()
-        self.fold_if_due(stacklevel=4)
+        """Make a transaction durable (one fsync'd journal record); on any failure it is
+        rolled back. Ctrl+C meanwhile waits for it (and a fold it makes due), then stops."""
+        with uninterrupted():
+            try:
+                self.check_unchanged()
+                ops = txn.ops()
+                if ops:
+                    if self.journal.changes == 0 and not self.journal.is_open:
+                        self.journal.start(self._digest)
+                    self.journal.add_change(ops)
+            except OSError as exc:
+                txn.rollback()
+                raise InputError(
+                    f"Could not save the change ({exc.strerror or exc}); nothing was changed: free some space or make "
+                    f"{str(self.path.parent)!r} writable, then do it again."
+                ) from exc
+            except BaseException:
+                txn.rollback()
+                raise
+            txn.keep()
+            if not ops:
+                return
+            if self._pending_since is None:
+                self._pending_since = time.monotonic()
+            self.fold_if_due(stacklevel=5)
 
     def fold_if_due(self, stacklevel: int = 3) -> bool:
         """Fold the journal in when it is due: ``compact_every`` changes or ``compact_seconds``
@@ -389,9 +391,9 @@ class Store:
             ) from exc
         # checked again just before the rename: encoding and writing a large file take a
         # while, and another program's write in that time must not be lost
-        write_bytes_atomic(self.path, data, self.check_unchanged)
-        self._seen, self._digest = _stat(self.path), digest
-        self.journal.remove()
+        with uninterrupted():
+            self._write(data, digest)
+            self.journal.remove()
         self._last_fold = (time.monotonic(), time.monotonic() - start)
         self._pending_since = None
         self.last_error = None
@@ -405,9 +407,20 @@ class Store:
             return self.compact()
         self.check_unchanged()
         data = self.doc.dumps()
-        write_bytes_atomic(self.path, data, self.check_unchanged)
-        self._seen, self._digest = _stat(self.path), jr.bytes_digest(data)
+        with uninterrupted():
+            self._write(data, jr.bytes_digest(data))
         return self.path
+
+    def _write(self, data: bytes, digest: str) -> None:
+        """Replace the COCO file with ``data`` and note its digest: also when the rename was
+        made and what followed it failed (an interrupt), so the file is never taken for another program's."""
+        try:
+            write_bytes_atomic(self.path, data, self.check_unchanged)
+            self._seen, self._digest = _stat(self.path), digest
+        except BaseException:
+            if jr.file_digest(self.path) == digest:
+                self._seen, self._digest = _stat(self.path), digest
+            raise
 
     def close(self) -> None:
         """Fold the journal in and let go of the lock (the journal stays when folding fails).
