@@ -349,3 +349,31 @@ def test_python_m_interactive_seg_is_the_command():
 
     done = subprocess.run([sys.executable, "-m", "interactive_seg", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("interactive-seg ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["segment", "IMAGE", "--box", "1,1,20,20", "--margin", "inf"],
+        ["segment", "IMAGE", "--box", "1,1,20,20", "--margin", "nan"],
+        ["export", "--image", "IMAGE", "--labels", "LABELS", "--feather", "inf"],
+        ["export", "--image", "IMAGE", "--labels", "LABELS", "--feather", "1e6"],
+        ["export", "--image", "IMAGE", "--labels", "LABELS", "--style", "blur", "--blur-sigma", "1e5"],
+    ],
+)
+def test_numbers_that_are_not_finite_or_too_large_to_mean_anything_are_one_sentence(tmp_path, capsys, args):
+    """--margin inf was a traceback, --margin nan was taken, --feather 1e6 or --blur-sigma 1e5
+    ran for minutes on a 60 x 80 image (a Gaussian's kernel is six sigmas wide)."""
+    image = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    iseg.write_image(tmp_path / "a.png", image)
+    labels = np.zeros((60, 80), np.uint8)
+    labels[10:30, 10:40] = 1
+    iseg.write_image(tmp_path / "lab.png", labels)
+    names = {"IMAGE": str(tmp_path / "a.png"), "LABELS": str(tmp_path / "lab.png")}
+    args = [names.get(a, a) for a in args] + ["--out", str(tmp_path / "out"), "-q"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "finite" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    with pytest.raises(InputError, match="padding .* finite"):
+        cutout(image, labels > 0, crop=True, padding=float("inf"))

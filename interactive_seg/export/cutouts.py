@@ -16,6 +16,9 @@ __all__ = ["cutout", "save_cutout", "check_format", "STYLES"]
 
 #: The background styles :func:`cutout` knows.
 STYLES = ("black", "transparent", "color", "blur")
+#: The widest feather and background blur, in pixels: a Gaussian's kernel is about six
+#: times as wide, and one wider than a photograph takes minutes to say nothing more.
+MAX_BLUR = 1000
 _NO_ALPHA = {".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".pnm"}
 
 
@@ -108,6 +111,11 @@ def cutout(
             raise InputError(
                 f"{name} (--{name.replace('_', '-')}) "
                 f"{'must be positive' if least is None else 'cannot be negative'}; got {value}."
+            )
+        if not value <= (np.inf if name == "padding" else MAX_BLUR) or not np.isfinite(value):
+            raise InputError(
+                f"{name} (--{name.replace('_', '-')}) must be a finite number of pixels"
+                f"{'' if name == 'padding' else f' up to {MAX_BLUR}'}; got {value}."
             )
     top = 65535.0 if colour.dtype == np.uint16 else 255.0
     alpha = mask_tools.feather(mask, feather)

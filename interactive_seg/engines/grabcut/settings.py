@@ -181,6 +181,10 @@ class GrabCutSettings:
     grow_region: int = 3
 
     def __post_init__(self):
+        for spec in dataclasses.fields(self):  # (int(inf) overflows; NaN passes every comparison)
+            value = getattr(self, spec.name)
+            if isinstance(value, float) and not np.isfinite(value):
+                raise InputError(f"{spec.name} must be a finite number; got {value}.")
         if int(self.iterations) < 1:
             raise InputError(f"iterations must be at least 1; got {self.iterations}.")
         if self.refine_iterations is not None and int(self.refine_iterations) < 1:
