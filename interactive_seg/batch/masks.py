@@ -371,7 +371,11 @@ def masks_from_boxes(
     engine = str(engine).strip().lower()
     options = dict(engine_options or {})
     out = check_json_output(out, "--out")
-    out_as_read = check_not_held(out, where=f"--out {str(out)!r}")  # (before --coco is read: it may be --out)
+    if out.exists() and Path(coco).exists() and out.resolve() == Path(coco).resolve():
+        raise InputError(
+            "--out is the input file (--coco); write the masks to a new file, so the annotations it holds stay as they are."
+        )
+    out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
     images = Path(images)
     if not images.is_dir():
         raise InputError(
