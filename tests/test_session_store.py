@@ -724,6 +724,14 @@ def test_the_id_counter_goes_into_info_without_rewriting_the_users_keys(folder):
         assert session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat") == 3
         session.remove(3)
     assert '"year": 2024, "interactive_seg_next_annotation_id": 4\n  },' in path.read_text()
+    # the counter's own key written with a \u escape, and a key of that name nested in info:
+    # the nested one (the user's) was the one changed
+    escaped = '"interactive_seg_next_annot\\u0061tion_id": 4, "tool": {"interactive_seg_next_annotation_id": 4}'
+    path.write_text(path.read_text().replace('"interactive_seg_next_annotation_id": 4', escaped))
+    with Session.open(folder) as session:
+        session.remove(session.add("a.png", rect((20, 25), 9, 9, 3, 3), "cat"))
+    info = json.loads(path.read_text())["info"]
+    assert info["interactive_seg_next_annotation_id"] == 5 and info["tool"] == {"interactive_seg_next_annotation_id": 4}
 
 
 @pytest.mark.parametrize("how", ["the block raises", "the disk is full"])

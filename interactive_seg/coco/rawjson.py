@@ -260,9 +260,11 @@ def amend_object(original: bytes, value) -> bytes | None:
         return None
     if not isinstance(old, dict) or not isinstance(value, dict) or list(value)[: len(old)] != list(old):
         return None
+    amended = False
     for key in old:
         if _same(old[key], value[key]) or old[key] == value[key]:
             continue
+        amended = True
         if type(old[key]) is not int or type(value[key]) is not int:
             return None
         spot = re.compile(re.escape(json.dumps(key)) + r"([ \t\n\r]*:[ \t\n\r]*)" + str(old[key]) + r"(?![0-9.eE])")
@@ -271,6 +273,9 @@ def amend_object(original: bytes, value) -> bytes | None:
             return None
         match = found[0]
         text = text[: match.start()] + json.dumps(key) + match.group(1) + str(value[key]) + text[match.end() :]
+    # the one match may be a nested key of that name (the object's own written with a \u escape)
+    if amended and json.dumps(json.loads(text)) != json.dumps({key: value[key] for key in old}):
+        return None
     added = [key for key in value if key not in old]
     if not added:
         return text.encode("utf-8")
