@@ -377,3 +377,17 @@ def test_numbers_that_are_not_finite_or_too_large_to_mean_anything_are_one_sente
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     with pytest.raises(InputError, match="padding .* finite"):
         cutout(image, labels > 0, crop=True, padding=float("inf"))
+
+
+def test_an_output_folder_that_is_a_file_and_annotations_that_are_a_folder_are_said_before_the_work(tmp_path, capsys):
+    """segment --out FILE segmented first, then spoke of a folder it could not create;
+    batch export --annotations FOLDER said there were no annotations there."""
+    iseg.write_image(tmp_path / "a.png", np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8))
+    (tmp_path / "taken").write_text("mine")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "below"):
+        assert cli.main(["segment", str(tmp_path / "a.png"), "--box", "1,1,40,40", "--out", str(out), "-q"]) == 2
+        assert "'" + str(tmp_path / "taken") + "' is a file" in capsys.readouterr().err
+    assert (tmp_path / "taken").read_text() == "mine"
+    args = ["batch", "export", str(tmp_path), "--out", str(tmp_path / "out"), "--annotations", str(tmp_path)]
+    assert cli.main(args + ["--workers", "0", "-q"]) == 2
+    assert "is a folder; give the COCO file itself" in capsys.readouterr().err

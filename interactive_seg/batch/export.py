@@ -144,6 +144,8 @@ def export_folder(
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is not a folder; give the folder of a session (its images and annotations).")
     path = Path(annotations) if annotations is not None else folder / DEFAULT_ANNOTATIONS
+    if path.is_dir():
+        raise InputError(f"--annotations {str(path)!r} is a folder; give the COCO file itself (a .json file).")
     if not path.is_file():
         raise InputError(
             f"There are no annotations at {str(path)!r}; annotate the folder with `interactive-seg gui {folder}` first, or give --annotations FILE."

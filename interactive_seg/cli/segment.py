@@ -14,7 +14,7 @@ from ..engines import engine_names, get_engine
 from ..errors import InputError
 from ..export.cutouts import cutout
 from ..export.manifest import Cutouts
-from ..files import ensure_folder, image_orientation, read_image, write_image
+from ..files import check_folder_path, ensure_folder, image_orientation, read_image, write_image
 from ..model.store import read_document
 from ..model.writers import edit_document
 from ..prompts import Prompts
@@ -59,6 +59,8 @@ def cmd_segment(args) -> int:
     if document is not None:
         _coco_image(document, Path(args.coco), image_path, width, height)  # its size, checked before the work
     out = Path(args.out) if args.out is not None else None
+    if out is not None:
+        check_folder_path(out)  # before the work (a file there was said after it)
     engine = get_engine(args.engine, **engine_values(args, args.engine))
     prompts = Prompts(
         box=box,

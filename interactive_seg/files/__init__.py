@@ -18,6 +18,7 @@ from .reading import (
 )
 from .writing import (
     STALE_SECONDS,
+    check_folder_path,
     check_json_output,
     check_output_file,
     ensure_folder,
@@ -32,7 +33,7 @@ from .writing import (
 )
 
 __all__ = [
-    "read_image", "read_indices", "write_image", "write_bytes_atomic", "uninterrupted", "open_atomic", "remove_stale_temporaries", "remove_stale_temporaries_of", "STALE_SECONDS", "ensure_folder", "check_output_file", "check_json_output", "write_protected", "protection",
+    "read_image", "read_indices", "write_image", "write_bytes_atomic", "uninterrupted", "open_atomic", "remove_stale_temporaries", "remove_stale_temporaries_of", "STALE_SECONDS", "ensure_folder", "check_folder_path", "check_output_file", "check_json_output", "write_protected", "protection",
     "IMAGE_SUFFIXES", "ImageListing", "list_images", "looks_like_image", "image_filter", "listing_order",
     "ExifIgnoredWarning", "image_orientation", "image_size", "orient", "file_stamp", "sizes_as_stored",
 ]  # fmt: skip

@@ -27,6 +27,7 @@ __all__ = [
     "open_atomic",
     "remove_stale_temporaries",
     "ensure_folder",
+    "check_folder_path",
     "check_output_file",
     "check_json_output",
     "write_protected",
@@ -36,11 +37,24 @@ __all__ = [
 EIGHT_BIT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib"})
 
 
+def check_folder_path(path) -> None:
+    """InputError when an output folder's path, or a folder above it, is a file: said
+    before the work, not after it."""
+    for place in (Path(path), *Path(path).parents):
+        if place.exists():
+            if not place.is_dir():
+                raise InputError(
+                    f"The output folder {str(path)!r} cannot be made: {str(place)!r} is a file; choose a folder."
+                )
+            return
+
+
 def ensure_folder(path) -> Path:
     """Create an output folder (and its parents) if missing; InputError when it cannot be,
     or when nothing can be written into it (a read-only folder or mount: said once, before
     the work, not once per file)."""
     path = Path(path)
+    check_folder_path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
