@@ -522,6 +522,36 @@ def test_shift_enter_while_the_preview_is_computed_accepts_it_when_it_comes(make
     assert len(viewer.layers["boxes"].data) == 0  # the prompts cleared, as after any Accept
 
 
+def test_an_export_right_after_shift_enter_counts_the_object_being_kept(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    """Shift+Enter, then Export... before the preview came: the export left the object out
+    (and the pixels it took from others), and said nothing (#33, an annotator's pass)."""
+    from interactive_seg.plugin.widget import ExportDialog
+
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    box(viewer, 5, 5, 40, 40)  # an object kept before
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1 and not widget.working, timeout=10000)
+    slowed(widget, 1.0)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    out = tmp_path / "out"
+
+    def ok(dialog):
+        dialog.folder.setText(str(out))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", ok)
+    click(qtbot, widget.export_button)
+    qtbot.waitUntil(lambda: widget.status.text().startswith("Exported") or widget.notice.isVisible(), timeout=30000)
+    assert widget.object_list.count() == 2 and len(list(out.glob("*.png"))) == 2, widget.status.text()
+
+
 def test_a_waiting_accept_keeps_the_class_chosen_at_shift_enter(make_napari_viewer, qtbot, tmp_path):
     """Shift+Enter, then the next object's class picked before the preview came: the object
     was kept under the class picked later, without a word (#33, an annotator's pass)."""

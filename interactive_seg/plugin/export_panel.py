@@ -74,6 +74,7 @@ class Exporter:
         ``scope="folder"`` (a folder session), every object of the folder and the session's
         COCO file, as :meth:`start` does but here and now (returns the paths written)."""
         widget = self.widget
+        widget.keep_waiting_accept(before="the export")  # Shift+Enter before its preview came: it counts
         if scope == "folder" and widget.session is not None:
             widget.jobs.finish()
             widget.session.save()
@@ -113,6 +114,7 @@ class Exporter:
         widget = self.widget
         session = widget.session
         own = session.path if session is not None else None
+        widget.keep_waiting_accept(before="the export")  # Shift+Enter before its preview came: it counts
         widget.jobs.finish()  # (an Accept still running: its object counts)
         image = (widget._image_layer.name, len(widget.model.objects(widget._key))) if widget._key is not None else None
         folder = session.folder if session is not None else None
