@@ -81,3 +81,22 @@ def test_a_class_typed_in_another_unicode_form_is_the_class_the_file_has(folder,
     assert doc.category_id(nfc) == 4
     with pytest.raises(InputError, match="already a class"):
         doc.add_category(nfc)
+
+
+def test_the_default_class_used_after_a_later_class_was_added_keeps_its_place(folder):
+    """Add class "cat", then an object of the default "object": the file had cat first, so
+    the folder reopened with the list turned round (and cat chosen, the next Accept's class)."""
+    model = Annotations(session=Session.open(folder))
+    model.add_class("cat")
+    model.open("a.png", (40, 60))
+    mask = np.zeros((40, 60), bool)
+    mask[5:10, 5:10] = True
+    model.accept("a.png", mask, "object")
+    assert model.classes == ["object", "cat"]
+    colours = model.class_colours
+    model.session.close()
+    categories = json.loads((folder / "annotations.coco.json").read_text())["categories"]
+    assert [c["name"] for c in categories] == ["object", "cat"]
+    again = Annotations(session=Session.open(folder))
+    assert again.classes == ["object", "cat"] and again.class_colours == colours
+    again.session.close()

@@ -377,8 +377,10 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             return None
         return self.add_category(name)["id"]
 
-    def add_category(self, name: str, *, id: Id | None = None, supercategory: str = "", **extra) -> dict:
-        """Add a class (a new id unless one is given) and return its record."""
+    def add_category(
+        self, name: str, *, id: Id | None = None, supercategory: str = "", place: int | None = None, **extra
+    ) -> dict:
+        """Add a class (a new id unless one is given; at ``place`` in the list, default last) and return its record."""
         name = str(name)
         if not name.strip():
             raise InputError("A class name cannot be empty; name the class.")
@@ -390,7 +392,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         elif not is_id(id) or id_key(id) in self._categories:
             raise InputError(f"The category id {id!r} is taken or not a number or text; leave it out for a new one.")
         record = {"id": id, "name": name, "supercategory": supercategory, **extra}
-        self.put_category(record)
+        self.put_category(record, place=place)
         return record
 
     def put_category(self, record: dict, *, place: int | None = None) -> None:

@@ -113,9 +113,13 @@ class ClassList:
         session = self.session
         if session is None or session.read_only or name in session.categories:
             return
-        for earlier in self._classes[: self._classes.index(name) + 1]:
+        for at, earlier in enumerate(self._classes[: self._classes.index(name) + 1]):
             if earlier not in session.categories and (earlier == name or earlier not in self._lazy):
-                session.add_class(earlier, self._colours.get(earlier))
+                # at its place in the list: the default class used after a later one was added
+                # stays first in the file, so the folder reopens with the list as it was
+                before = set(self._classes[:at])
+                place = sum(1 for c in session.document.categories if str(c["name"]) in before)
+                session.add_class(earlier, self._colours.get(earlier), place=place)
         self._lazy.discard(name)
 
     @property

@@ -414,7 +414,7 @@ class Session:
                 txn.touch("category", record["id"])
                 self._doc.put_category(dict(record, name=name), place=place)
             else:
-                self._doc.add_category(name, **({} if colour is None else {COLOUR_KEY: colour}))
+                self._doc.add_category(name, place=place, **({} if colour is None else {COLOUR_KEY: colour}))
 
     def remove_class(self, name: str) -> Optional[dict]:
         """Remove a class no annotation has, and save (a class still in use is an InputError); its record."""
