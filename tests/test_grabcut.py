@@ -571,3 +571,17 @@ def test_the_same_prompts_give_the_same_mask_so_undo_and_redo_step_along_the_mas
     assert after_undo.info["mode"] == "continue"  # a new click after the undo goes on from the mask shown
     engine.reset()  # a new object: everything worked out again (the same masks: each call is seeded)
     assert engine.segment(Prompts(box=box)).mask.tobytes() == shown[0].tobytes()
+
+
+def test_an_edit_with_a_box_that_holds_none_of_the_old_mask_segments_in_the_box():
+    """Editing an object, a box drawn where none of its old mask is: every pixel of the box
+    started as background ("Nothing is left that could be the object: every pixel is
+    marked background", though none was marked). The box alone says where the object is."""
+    image, truth = disc_scene(height=200, width=300, centre=(200, 100), radius=40, seed=1)
+    old = np.zeros(truth.shape, bool)
+    old[10:40, 10:40] = True  # the object's mask before, elsewhere
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    assert iou(engine.segment(Prompts(box=(150, 50, 250, 150), prior=old)).mask, truth) > 0.95
+    within = engine.segment(Prompts(box=(5, 5, 60, 60), prior=old)).mask  # a box over the old mask: from it
+    assert within[10:40, 10:40].mean() > 0.8 and not within[60:].any() and not within[:, 60:].any()

@@ -70,18 +70,24 @@ def start(p: Prompts, work, box_w, fg, bg, state: Optional[State], settings: Gra
         paint(labels, fg, bg)
         return labels, cv2.GC_EVAL, s.refine_iterations, (state.bgd_model.copy(), state.fgd_model.copy())
 
+    prior = None
+    if p.prior is not None:
+        x0, y0, x1, y1 = work.region
+        prior = cv2.resize(p.prior[y0:y1, x0:x1].astype(np.float32), (ww, wh), interpolation=cv2.INTER_AREA) >= 0.5
+        if box_w is not None and not prior[box_w[1] : box_w[3], box_w[0] : box_w[2]].any():
+            prior = None  # a box that holds none of the old mask (an edit drawn elsewhere): the box alone says where
     if box_w is not None:
         bx0, by0, bx1, by1 = box_w
         labels = np.full((wh, ww), GC_BGD, np.uint8)
         labels[by0:by1, bx0:bx1] = GC_PR_FGD
         has_outside = bx0 > 0 or by0 > 0 or bx1 < ww or by1 < wh
         big_enough = min((bx1 - bx0) * (by1 - by0), ww * wh - (bx1 - bx0) * (by1 - by0)) >= GMM_COMPONENTS
-        if fg is None and bg is None and p.prior is None and has_outside and big_enough:
+        if fg is None and bg is None and prior is None and has_outside and big_enough:
             return labels, cv2.GC_INIT_WITH_RECT, s.iterations, models
     else:
         labels = np.full((wh, ww), GC_PR_BGD, np.uint8)
         if (
-            p.prior is None
+            prior is None
             and s.scribble_prior == "geodesic"
             and fg is not None
             and fg.any()
@@ -92,13 +98,11 @@ def start(p: Prompts, work, box_w, fg, bg, state: Optional[State], settings: Gra
             # start as probable object, the others as probable background.
             near = seeds.stroke_prior(work.pixels, fg, bg, contrast=s.prior_contrast, edges=s.prior_edges)
             labels[near > 0.5] = GC_PR_FGD
-        elif p.prior is None and fg is not None:
+        elif prior is None and fg is not None:
             near = mask_tools.bbox(fg)
             pad = max(2, int(0.1 * max(near[2] - near[0], near[3] - near[1])))
             labels[max(0, near[1] - pad) : near[3] + pad, max(0, near[0] - pad) : near[2] + pad] = GC_PR_FGD
-    if p.prior is not None:
-        x0, y0, x1, y1 = work.region
-        prior = cv2.resize(p.prior[y0:y1, x0:x1].astype(np.float32), (ww, wh), interpolation=cv2.INTER_AREA) >= 0.5
+    if prior is not None:
         free = labels != GC_BGD
         labels[free & prior] = GC_PR_FGD
         labels[free & ~prior] = GC_PR_BGD
