@@ -552,6 +552,19 @@ def test_an_export_right_after_shift_enter_counts_the_object_being_kept(
     assert widget.object_list.count() == 2 and len(list(out.glob("*.png"))) == 2, widget.status.text()
 
 
+def test_closing_the_window_while_a_preview_is_computed_ends_its_worker_first(make_napari_viewer, qtbot, tmp_path):
+    """A script that closed the window while a preview was computed, then ended, aborted at
+    exit: Qt found the worker's thread still running (an annotator's pass)."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    slowed(widget, 1.0)
+    box(viewer, 45, 25, 115, 95)
+    qtbot.waitUntil(lambda: widget.busy, timeout=3000)
+    runner = widget.runner
+    viewer.close()
+    assert runner.worker is None and runner.pending is None
+
+
 def test_a_waiting_accept_keeps_the_class_chosen_at_shift_enter(make_napari_viewer, qtbot, tmp_path):
     """Shift+Enter, then the next object's class picked before the preview came: the object
     was kept under the class picked later, without a word (#33, an annotator's pass)."""

@@ -139,6 +139,7 @@ class Folder:
             widget.images.set_shown(widget.images.shown)
         widget.keep_waiting_accept(before="the window closes")
         widget.jobs.finish()
+        widget.runner.stop()  # a preview still computed: its worker ends before the window
         if widget._not_kept:
             warnings.warn(widget._not_kept, stacklevel=2)
             widget._not_kept = None

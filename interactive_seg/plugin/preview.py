@@ -101,6 +101,10 @@ class Preview:
         return (x0, y0, x0 + self.mask.shape[1], y0 + self.mask.shape[0])
 
 
+#: How long a closing window waits for the engine call running in a worker.
+STOP_SECONDS = 30.0
+
+
 class PreviewRunner:
     """Runs engine calls and embeddings in workers and reports back through callbacks.
 
@@ -165,6 +169,17 @@ class PreviewRunner:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
             if not done() and self.answering:
                 QThread.msleep(5)
+
+    def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Before the window goes: no new call starts, an embedding stops at its next step,
+        and the engine call running now is waited for (at most ``seconds``), so no worker
+        thread outlives the window (Qt aborts a program whose thread still runs at exit)."""
+        self.invalidate()
+        self.cancel_embedding()
+        until = time.monotonic() + seconds
+        while (self.worker is not None or self.embed_worker is not None) and time.monotonic() < until:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+            QThread.msleep(5)
 
     @property
     def embedding(self) -> bool:
