@@ -768,6 +768,15 @@ def test_leaving_an_image_with_an_object_half_made_says_so(make_napari_viewer, q
     press(qtbot, "Right", "Shift")  # nothing being made: nothing said
     qtbot.waitUntil(lambda: widget._key == "c.png", timeout=5000)
     assert not widget.notice.isVisible()
+    press(qtbot, "Left", "Shift")  # an edit left half made: said as an edit, its object unchanged
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=5000)
+    (kept,) = widget.model.objects("b.png").ids
+    widget.edit(kept)
+    box(viewer, 40, 20, 120, 100)
+    wait(qtbot, widget)
+    press(qtbot, "Right", "Shift")
+    qtbot.waitUntil(lambda: widget._key == "c.png", timeout=5000)
+    assert f"The edit of object {kept} on b.png was left (the object unchanged)" in widget.notice.text()
 
 
 def test_open_folder_on_the_folder_this_window_has_opens_no_second_window(make_napari_viewer, qtbot, tmp_path):

@@ -268,6 +268,7 @@ class SegmentationWidget(QWidget):
         before = self.image_combo.current
         # prompts of an object not accepted are not carried to another image: said, not dropped unsaid
         dropped = before is not None and before is not layer and self.history.making() and before.name
+        edited = self._editing if dropped else None
         try:
             image = image_of(layer)
             key = self.image_combo.key_of(layer)
@@ -295,10 +296,9 @@ class SegmentationWidget(QWidget):
             self._warn(self._not_kept)
             self._not_kept = None
         elif dropped:
-            self._warn(
-                f"The object being made on {dropped} was not kept: Accept (Shift+Enter) keeps one before moving on.",
-                lasting=True,
-            )
+            left = f"The edit of object {edited} on {dropped} was left (the object unchanged)"
+            what = left if edited else f"The object being made on {dropped} was not kept"
+            self._warn(f"{what}: Accept (Shift+Enter) keeps one before moving on.", lasting=True)
         self._embed()
 
     # -- engine --------------------------------------------------------------------------
