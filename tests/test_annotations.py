@@ -198,6 +198,7 @@ def test_old_session_images_are_closed_but_their_objects_stay_saved(folder):
         model.accept(name, square(0, 0, 4), "cat")
     assert model.images == ["img1.png", "img2.png"]
     assert model.count("img0.png") == 1
+    assert model.histories_let_go == {"img0.png"}  # its undo steps went: the widget says so at Ctrl+Z
     assert len(model.open("img0.png", (40, 60))) == 1
 
 

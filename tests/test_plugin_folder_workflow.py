@@ -749,6 +749,24 @@ def test_a_click_in_box_mode_draws_no_box_at_any_zoom(make_napari_viewer, qtbot,
     assert len(viewer.layers["boxes"].data) == 1 and np.array_equal(viewer.layers["boxes"].data[0], drawn)
 
 
+def test_ctrl_z_on_an_image_whose_steps_went_says_why_there_is_nothing(make_napari_viewer, qtbot, tmp_path):
+    """An accept, ten images on and back, Ctrl+Z: "Nothing to undo." right after an accept,
+    without a word of the steps gone when later images were opened (an annotator's pass)."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    widget.model.keep_images = 2
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift")
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=5000)
+    for step, name in (("Right", "b.png"), ("Right", "c.png"), ("Left", "b.png"), ("Left", "a.png")):
+        press(qtbot, step, "Shift")
+        qtbot.waitUntil(lambda name=name: widget._key == name, timeout=5000)
+    press(qtbot, "Z", "Control")
+    assert "its earlier steps went when other images were opened" in widget.status.text()
+    assert widget.object_list.count() == 1
+
+
 def test_leaving_an_image_with_an_object_half_made_says_so(make_napari_viewer, qtbot, tmp_path):
     """A box and clicks, then Shift+Right (beside Shift+Enter): the prompts were dropped
     with no word, and Ctrl+Z back on the image undid the object accepted before."""

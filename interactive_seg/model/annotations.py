@@ -98,6 +98,8 @@ class Annotations(ClassList, Reviews):
         self.history_steps = int(history_steps)
         self.budget = HistoryBudget(history_bytes)
         self.keep_images = max(int(keep_images), 1)
+        #: session images whose undo steps went when they were closed (``keep_images`` newer ones opened)
+        self.histories_let_go: set = set()
         self._images: OrderedDict[Hashable, _Image] = OrderedDict()  # least recently opened first
         self._class_history = History(self.history_steps, self.budget)  # renames made with no image open
         if session is not None:
@@ -196,6 +198,8 @@ class Annotations(ClassList, Reviews):
     def _close_old(self, keep: Hashable) -> None:
         session_images = [k for k, e in self._images.items() if e.in_session and k != keep]
         for key in session_images[: max(len(session_images) - (self.keep_images - 1), 0)]:
+            if self._images[key].objects.history.can_undo:
+                self.histories_let_go.add(key)  # (an undo there later says why it finds nothing)
             self.close(key)
 
     # -- objects -------------------------------------------------------------------------

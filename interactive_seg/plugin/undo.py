@@ -51,7 +51,13 @@ class UndoRedo:
         if blocked:
             widget._warn(blocked)
             return
-        change = widget._apply(widget.model.undo, widget._key, nothing="Nothing to undo.")
+        nothing = "Nothing to undo."
+        if widget._key in widget.model.histories_let_go:
+            nothing = (
+                "Nothing more to undo on this image: its earlier steps went when other images were opened "
+                f"after it (the last {widget.model.keep_images} images opened keep their undo steps)."
+            )
+        change = widget._apply(widget.model.undo, widget._key, nothing=nothing)
         if change is not None:
             self.undone.append("object")
 
