@@ -134,6 +134,10 @@ def test_a_removed_class_is_said_and_a_warning_from_a_refused_try_goes(make_napa
     widget.classes.select(widget.model.classes[0])
     qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)  # in use: refused
     assert not widget.notice.isHidden() and "still have the class" in widget.notice.text()
+    first = widget.model.classes[0]
+    assert widget.status.text() == f"The class '{first}' was not removed."  # not the line of the step before
+    widget.class_list.item(0).setText(f"{first}  ")  # a rename to the same name, with spaces
+    assert widget.status.text() == f"Class '{first}' kept its name." and widget.model.classes[0] == first
     widget.classes.select("unused")
     before, ids = shown_classes(widget), dict(widget.session.categories)
     qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)

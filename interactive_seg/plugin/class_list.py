@@ -199,6 +199,7 @@ class ClassList(QGroupBox):
             change = self.model.remove_class(name, step=True, image=self.image())
         except InputError as exc:
             self._warn(str(exc))
+            self._say(f"The class '{name}' was not removed.")  # (not the line of the step before)
             return
         self._settle()  # (such as "Objects still have the class" from a try before)
         self._say(change.text)
@@ -215,6 +216,8 @@ class ClassList(QGroupBox):
             return
         if new != old:
             self._rename(old, new)
+        elif item.text() != old:  # spaces typed round the name: the same name (said, not the step before)
+            self._say(f"Class '{old}' kept its name.")
         # the class on this row stays chosen: renamed, or (a refused name, such as another
         # class's) as it was, never the other class of that name
         names = self.model.classes
