@@ -254,10 +254,12 @@ def test_where_a_job_runs_is_one_cluster_value_or_its_fields_as_keywords(data, r
     with pytest.raises(InputError, match="Cluster"):
         masks_from_boxes(data / "boxes.json", data / "images", tmp_path / "c.json", cluster={"workers": 0})
     assert not (tmp_path / "c.json").exists()
-    # --out the input file: refused, as replay refuses it (the input's annotations were replaced)
+    # detections with --out the --coco file: refused (its annotations are not carried over: they were gone)
     before = (data / "boxes.json").read_bytes()
-    with pytest.raises(InputError, match="--out is the input file"):
-        masks_from_boxes(data / "boxes.json", data / "images", data / "boxes.json", workers=0, progress=False)
+    (tmp_path / "dets.json").write_text("[]")
+    with pytest.raises(InputError, match="--out is --coco, whose annotations"):
+        masks_from_boxes(data / "boxes.json", data / "images", data / "boxes.json", results=tmp_path / "dets.json",
+                         workers=0, progress=False)  # fmt: skip
     assert (data / "boxes.json").read_bytes() == before
     # the command line reads its flags into one Cluster
     args = build_parser().parse_args(

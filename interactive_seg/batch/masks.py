@@ -371,9 +371,9 @@ def masks_from_boxes(
     engine = str(engine).strip().lower()
     options = dict(engine_options or {})
     out = check_json_output(out, "--out")
-    if out.exists() and Path(coco).exists() and out.resolve() == Path(coco).resolve():
-        raise InputError(
-            "--out is the input file (--coco); write the masks to a new file, so the annotations it holds stay as they are."
+    if results is not None and out.exists() and Path(coco).exists() and out.resolve() == Path(coco).resolve():
+        raise InputError(  # (its own annotations are not carried over: they would be gone)
+            "--out is --coco, whose annotations the detections' masks do not keep; write them to a new file."
         )
     out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
     images = Path(images)
