@@ -320,6 +320,41 @@ def test_ctrl_c_while_a_change_is_saved_lets_it_finish_and_the_session_goes_on(f
         assert [o.id for o in again.objects("a.png")] == [o.id for o in first] and len(first) == 3
 
 
+def test_a_signal_in_the_middle_of_a_change_waits_for_it(folder, monkeypatch):
+    """Ctrl+C (or a SIGALRM timeout's exception) while a change was half made in memory: its
+    rollback failed (KeyError), every later call too, and the lock stayed held. Such signals
+    now wait for the change; the session goes on, and what it holds is what reopening finds."""
+    from interactive_seg.coco.document import CocoDocument
+
+    real = CocoDocument.add_annotation
+
+    def halfway(doc, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C as the record goes in
+        return real(doc, *args, **kwargs)
+
+    def timed_out(number, frame):
+        raise TimeoutError("a timeout of the caller's")
+
+    session = Session.open(folder)
+    monkeypatch.setattr(CocoDocument, "add_annotation", halfway)
+    with pytest.raises(KeyboardInterrupt):
+        session.add("a.png", rect((20, 25), 0, 0, 3, 3), "cat")
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    try:
+        monkeypatch.setattr(CocoDocument, "add_annotation", lambda doc, *a, **k: (os.kill(os.getpid(),
+                            signal.SIGALRM), real(doc, *a, **k))[1])  # fmt: skip
+        with pytest.raises(TimeoutError):
+            session.add("a.png", rect((20, 25), 5, 5, 3, 3), "cat")
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    monkeypatch.setattr(CocoDocument, "add_annotation", real)
+    session.add("a.png", rect((20, 25), 10, 10, 3, 3), "cat")
+    held = [o.id for o in session.objects("a.png")]
+    session.close()
+    with Session.open(folder) as again:
+        assert [o.id for o in again.objects("a.png")] == held and len(held) == 3
+
+
 def test_another_programs_version_is_hashed_once_by_the_idle_checks(folder, monkeypatch):
     """A window asks every few seconds whether the journal is due to fold; while another
     program's version keeps it from folding, that version is read once, not at every check."""

@@ -273,24 +273,39 @@ def remove_stale_temporaries_of(folder, names: Iterable, idle_seconds: Optional[
     return removed
 
 
+_DEFERRED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM") if hasattr(signal, name))
+
+
 @contextmanager
 def uninterrupted():
-    """Ctrl+C (SIGINT) waits until the block is done, then stops the program as it would
-    have: a change being written is finished first, so what is on disk and what the
-    program holds stay one. Only in the main thread, under Python's own handler (a
-    program with a handler of its own keeps it)."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    """Ctrl+C (SIGINT), and SIGTERM, SIGHUP or SIGALRM (a timeout) where the program handles
+    them in Python, wait until the block is done; then their handlers run as they would
+    have (Ctrl+C raises KeyboardInterrupt, a handler that calls sys.exit exits): a change being made or
+    written is finished first, so what is on disk and what the program holds stay one.
+    Only in the main thread (where Python runs signal handlers); nested blocks are one."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    handlers = {number: signal.getsignal(number) for number in _DEFERRED}
+    handlers = {number: handler for number, handler in handlers.items() if callable(handler)}
+    if any(getattr(handler, "_deferring", False) for handler in handlers.values()):
+        yield  # (inside another such block: that one defers)
+        return
     caught: list = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+
+    def defer(number, frame):
+        caught.append((number, frame))
+
+    defer._deferring = True
+    for number in handlers:
+        signal.signal(number, defer)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            raise KeyboardInterrupt
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        for number, frame in caught:
+            handlers[number](number, frame)
 
 
 def write_bytes_atomic(path, data: bytes, before_replace: Optional[Callable[[], None]] = None) -> Path:

@@ -23,7 +23,7 @@ import numpy as np
 from ..coco.document import CocoDocument
 from ..coco.locate import size_finder
 from ..errors import InputError
-from ..files import IMAGE_SUFFIXES, image_size, list_images, listing_order, read_image
+from ..files import IMAGE_SUFFIXES, image_size, list_images, listing_order, read_image, uninterrupted
 from ..labels import labels_into_document, objects_to_labels
 from ..palette import COLOUR_KEY, class_colours, is_hex
 from ..provenance import KEY, record_of, review_state, set_review
@@ -261,27 +261,27 @@ class Session:
         """Group changes into one: saved together as one journal record, or (on any error) none of them.
 
         Changes made inside are applied at once in memory; when the block raises, or the
-        record cannot be written, every one of them is undone and the error goes on.
-        """
+        record cannot be written, every one of them is undone and the error goes on."""
         if self._txn is not None:  # joins the outer one
             yield self._txn
             return
         self._store.check_writable()
-        txn = transaction.Transaction(self._store)
-        next_id, self._txn = self._ids.next, txn
-        try:
+        with uninterrupted():  # Ctrl+C (SIGTERM, SIGHUP) waits for the change: never half of one in memory
+            txn = transaction.Transaction(self._store)
+            next_id, self._txn = self._ids.next, txn
             try:
-                yield txn
+                try:
+                    yield txn
+                except BaseException:
+                    txn.rollback()
+                    raise
+                self._store.commit(txn)  # rolls back itself when it fails
             except BaseException:
-                txn.rollback()
+                self._ids.next = next_id
+                self._records.forget()
                 raise
-            self._store.commit(txn)  # rolls back itself when it fails
-        except BaseException:
-            self._ids.next = next_id
-            self._records.forget()
-            raise
-        finally:
-            self._txn = None
+            finally:
+                self._txn = None
 
     def add(
         self,
