@@ -312,3 +312,29 @@ def test_a_photo_whose_size_cannot_tell_is_read_as_the_files_other_photos_say(tm
         assert red(cut)[cut[..., 3] > 0].mean() > 0.9, path.name  # the disc, not the background beside it
     assert len(sheet.tiles) == 3 and sheet.notes() == {}
     assert bool(exif_warnings(caught)) == (sizes == "stored")
+
+
+@pytest.mark.parametrize("sizes", ["upright", "stored"])
+def test_a_new_photo_of_a_file_whose_tool_ignored_exif_is_read_and_recorded_as_stored(tmp_path, sizes):
+    """A sideways phone photo new to such a file was read upright and recorded upright: the
+    file then mixed both, and which way its square photos were read changed with the order
+    of its images (an attack pass). New photos follow the file's way; one rule, in the
+    file's order, for every door."""
+    folder, coco, truths = photos_whose_size_cannot_tell(tmp_path, sizes)
+    image, truth = disc_scene(height=UPRIGHT[0], width=UPRIGHT[1], centre=(28, 40), radius=18, seed=7)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored(image, 6)).save(folder / "0new.jpg", exif=exif, quality=95)  # first in the listing
+    want = truth if sizes == "upright" else stored(truth, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExifIgnoredWarning)
+        with Session.open(folder) as session:
+            shown = session.read("0new.jpg")
+            assert shown.shape[:2] == want.shape and iou(red(shown), want) > 0.9
+            session.add("0new.jpg", red(shown), "disc")
+        with Session.open(folder) as again:
+            for name in ("0new.jpg", "b.jpg", "c.jpg"):
+                (obj,) = again.objects(name)
+                assert iou(red(again.read(name)), obj.mask) > 0.85, name
+    record = next(r for r in json.loads(coco.read_text())["images"] if r["file_name"] == "0new.jpg")
+    assert (record["height"], record["width"]) == want.shape

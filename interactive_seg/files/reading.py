@@ -60,9 +60,10 @@ def read_image(path, expect=None, *, coco=None, as_stored=None) -> np.ndarray:
         The COCO file ``expect`` comes from, named in that warning.
     as_stored : bool or callable, optional
         Whether that file's tool ignored EXIF (:func:`sizes_as_stored` over its photos), or a
-        function of no arguments that tells, asked only for a photo whose size cannot tell
-        (a square one, or one EXIF turns upside down or mirrors): with True such a photo is
-        read as stored too, as the file's other photos are.
+        function of no arguments that tells, asked only for a photo whose own record cannot
+        tell (a square one, one EXIF turns upside down or mirrors, or one the file has no
+        size for yet: a new photo of the folder): with True it is read as stored too, as the
+        file's other photos are.
     """
     path = Path(path)
     if not path.is_file():
@@ -100,8 +101,10 @@ def read_image(path, expect=None, *, coco=None, as_stored=None) -> np.ndarray:
     stored = image.shape[1::-1] if upright_already and orientation >= 5 else image.shape[:2]
     agrees = expect is not None and tuple(int(v) for v in expect) == stored
     tells = orientation >= 5 and stored[0] != stored[1]  # a quarter turn of a photo that is not square
-    if agrees and (tells or as_stored is not None and (as_stored() if callable(as_stored) else as_stored)):
-        _say_read_as_stored(path, stored, orientation, coco, tells)
+    if (agrees and tells) or (
+        (agrees or expect is None) and as_stored is not None and (as_stored() if callable(as_stored) else as_stored)
+    ):
+        _say_read_as_stored(path, stored, orientation, coco, agrees and tells)
         return orient(image, _INVERSE[orientation]) if upright_already else image
     return image if upright_already else orient(image, orientation)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..coco.document import CocoDocument, _path_key
-from ..coco.locate import record_owners, relative_name
-from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image, sizes_as_stored
+from ..coco.locate import ImageLocator, exif_choice, record_owners, relative_name
+from ..files import IMAGE_SUFFIXES, image_filter, looks_like_image
 
 __all__ = ["ImageRecords", "add_named_images"]
 
@@ -68,11 +68,12 @@ class ImageRecords:
         return next(((r["height"], r["width"]) for r in records if r.get("height") and r.get("width")), None)
 
     def as_stored(self) -> bool:
-        """Whether the file's tool ignored EXIF orientation (:func:`~interactive_seg.files.sizes_as_stored`
-        over the folder's images and the sizes their records give), worked out when first asked."""
+        """Whether the file's tool ignored EXIF orientation, by the rule every door follows
+        (:func:`~interactive_seg.coco.locate.exif_choice`: its records in the file's order),
+        worked out when first asked."""
         if self._as_stored is None:
-            sized = ((self.size(name), name) for name in list(self._images))
-            self._as_stored = sizes_as_stored((size, self._folder / name) for size, name in sized if size is not None)
+            locate = ImageLocator(self._folder, names=self._images, records=self._doc.images)
+            self._as_stored = exif_choice(self._doc.images, locate)()
         return self._as_stored
 
     def _by_rule(self) -> dict:
