@@ -179,6 +179,7 @@ def test_a_name_in_another_unicode_form_or_written_as_a_url_finds_its_image(tmp_
     assert locate.name("/data/local-files/?d=my%20photo.png") == "my photo.png"
     assert locate.name("gs://bucket/my%20photo.png#frag") == "my photo.png"
     assert same_image(signed, "cam1/0001.png") and not same_image(signed, "cam2/0001.png")
+    assert locate.name("https://cdn.host/cam1/0001.png?w=800&d=2") == "cam1/0001.png"  # d= of local files only
 
 
 def test_export_review_and_sessions_find_images_by_the_same_rule(root, tmp_path):

@@ -520,6 +520,35 @@ def test_a_path_with_empty_or_dot_parts_is_the_image_of_that_path(tmp_path, writ
     assert [a["image_id"] for a in saved["annotations"]] == [1, 1]
 
 
+def test_records_the_rule_gives_an_image_beside_its_own_are_shown_with_it(tmp_path):
+    """A URL's record (or Label Studio's local-files one) beside the record of the image's
+    own path: export wrote both objects, the session showed and could delete only one
+    (an attack pass). A class spelt as another category's, alike only in Unicode form, is
+    that category."""
+    import unicodedata
+
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    cv2.imwrite(str(folder / "sub" / "a.png"), np.full((10, 12, 3), 90, np.uint8))
+    rle = {"size": [10, 12], "counts": [0, 20, 100]}
+    names = ["sub/a.png", "https://bkt.s3.amazonaws.com/sub/a.png?X-Amz-Signature=ab", "/data/local-files/?d=sub/a.png"]
+    nfd, nfc = unicodedata.normalize("NFD", "café"), unicodedata.normalize("NFC", "café")
+    data = {
+        "images": [{"id": i, "file_name": n, "width": 12, "height": 10} for i, n in enumerate(names, 1)],
+        "annotations": [
+            {"id": i, "image_id": i, "category_id": 1, "segmentation": rle, "iscrowd": 0} for i in (1, 2, 3)
+        ],
+        "categories": [{"id": 1, "name": nfd}, {"id": 2, "name": nfc}],
+    }
+    (folder / "annotations.coco.json").write_text(json.dumps(data))
+    with Session.open(folder) as session:
+        assert sorted(o.id for o in session.objects("sub/a.png")) == [1, 2, 3]
+        added = session.add("sub/a.png", rect((10, 12), 5, 5, 3, 3), nfc)  # the category spelt so: 2
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    assert [a["category_id"] for a in saved["annotations"] if a["id"] == added] == [2]
+    assert [i["file_name"] for i in saved["images"]] == names
+
+
 def test_the_base_name_still_finds_an_image_when_nothing_else_could_be_meant(tmp_path):
     folder = tmp_path / "farm"
     folder.mkdir()

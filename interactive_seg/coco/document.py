@@ -371,8 +371,9 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
     def category_id(self, name: str, *, create: bool = False) -> Id | None:
         """The id of the class called ``name`` (if the file names two alike, the one its annotations use most); new with ``create``."""
         name = str(name)
-        if class_key(name) in self._category_by_name:
-            return self._categories[self._category_by_name[class_key(name)]]["id"]
+        key = self._category_spelt.get(name, self._category_by_name.get(class_key(name)))
+        if key is not None:
+            return self._categories[key]["id"]
         if not create:
             return None
         return self.add_category(name)["id"]
@@ -428,8 +429,9 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             raise InputError(f"There is no class {old!r}; rename one of {names}.")
         if not new.strip():
             raise InputError("A class name cannot be empty; name the class.")
-        key = self._category_by_name[class_key(old)]
-        if self._category_by_name.get(class_key(new), key) != key:
+        key = self._category_spelt.get(old, self._category_by_name[class_key(old)])
+        other = self._category_spelt.get(new, self._category_by_name.get(class_key(new)))
+        if other is not None and other != key:
             raise InputError(f"There is already a class {new!r}; pick another name.")
         record = dict(self._categories[key])
         record["name"] = new

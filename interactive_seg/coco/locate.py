@@ -27,13 +27,13 @@ Export, review, batch jobs and folder sessions all find images through this modu
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Optional
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 from ..files import image_size, list_images, sizes_as_stored
+from .reading import _URL, _path_text
 
 __all__ = [
     "ImageLocator",
@@ -47,22 +47,6 @@ __all__ = [
     "records_for_image",
     "exif_choice",
 ]
-
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _path_text(file_name) -> str:
-    """A ``file_name`` as a path: for a URL its path, without the host, the query and the
-    fragment (``https://host/data/a.jpg?X-Amz-Signature=...`` -> ``/data/a.jpg``), or the
-    path Label Studio's local files give as ``?d=`` (``/data/local-files/?d=photos/a.jpg``
-    -> ``photos/a.jpg``); ``\\`` read as ``/``."""
-    text = str(file_name)
-    if _URL.match(text) or text.startswith("/data/local-files/?"):
-        url = urlsplit(text)
-        local = parse_qs(url.query).get("d")
-        text = local[0] if local else url.path
-    return text.replace("\\", "/")
 
 
 def name_parts(file_name) -> list:

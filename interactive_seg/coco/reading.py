@@ -11,11 +11,13 @@ and class an annotation has, whether it has a mask, and each record's byte span
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from ..errors import InputError
 from . import checks
@@ -34,11 +36,29 @@ def _name(path: Path | None) -> str:
     return repr(str(path)) if path is not None else "the COCO data"
 
 
-def _path_key(file_name: str) -> str:
-    """A file name as the index keys it: ``/`` for ``\\``, no empty or ``.`` parts
-    (``./sub//a.png`` and ``sub/./a.png`` are ``sub/a.png``), one Unicode form (NFC:
-    ``café`` decomposed, as macOS writes it, is ``café`` composed)."""
-    key = unicodedata.normalize("NFC", str(file_name).replace("\\", "/"))
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _path_text(file_name) -> str:
+    """A ``file_name`` as a path: for a URL its path, without the host, the query and the
+    fragment (``https://host/data/a.jpg?X-Amz-Signature=...`` -> ``/data/a.jpg``), or the
+    path Label Studio's local files give as ``?d=`` (``/data/local-files/?d=photos/a.jpg``
+    -> ``photos/a.jpg``); ``\\`` read as ``/``."""
+    text = str(file_name)
+    if _URL.match(text) or text.startswith("/data/local-files/?"):
+        url = urlsplit(text)
+        local = parse_qs(url.query).get("d") if url.path.rstrip("/").endswith("/data/local-files") else None
+        text = local[0] if local else url.path
+    return text.replace("\\", "/")
+
+
+def _path_key(file_name: str, nfc: bool = True) -> str:
+    """A file name as the index keys it: its path (a URL's, :func:`_path_text`), ``/`` for
+    ``\\``, no empty or ``.`` parts (``./sub//a.png`` and ``sub/./a.png`` are ``sub/a.png``),
+    one Unicode form (NFC: ``café`` decomposed, as macOS writes it, is ``café`` composed;
+    not with ``nfc=False``)."""
+    key = _path_text(file_name)
+    key = unicodedata.normalize("NFC", key) if nfc else key
     if "//" in key or "/./" in key or key.startswith("./") or key.endswith(("/", "/.")):
         key = ("/" if key.startswith("/") else "") + "/".join(p for p in key.split("/") if p not in ("", "."))
     return key
@@ -147,6 +167,7 @@ class Reading:
         self._by_file: dict = {}
         self._by_base: dict | None = None  # base name -> ids, built when first asked
         self._category_by_name: dict = {}
+        self._category_spelt: dict = {}
         self._cache: OrderedDict = OrderedDict()  # annotation key -> parsed record (untouched ones)
         self._unchecked: list = []  # annotation keys whose class is checked once 'categories' is read
 
@@ -260,25 +281,25 @@ class Reading:
         self._index_category_names(list(self._categories))
 
     def _index_category_names(self, keys: list) -> None:
-        """Name -> category key, over ``keys`` in the file's order. Where the file names two
-        classes alike, the one its annotations use most (the first of those used equally):
-        Roboflow's exports put a placeholder ``{"id": 0, "name": "car", "supercategory":
-        "none"}`` before the class ``car`` every annotation has, and new objects went to the
-        placeholder."""
-        by_name: dict = {}
-        alike: dict = {}
+        """Name -> category key, over ``keys`` in the file's order: by the name as spelt,
+        and by :func:`class_key` (one Unicode form) for a name spelt otherwise. Where the
+        file names two classes alike, the one its annotations use most (the first of those
+        used equally): Roboflow's exports put a placeholder ``{"id": 0, "name": "car",
+        "supercategory": "none"}`` before the class ``car`` every annotation has, and new
+        objects went to the placeholder."""
+        spelt: dict = {}
         for key in keys:
-            name = class_key(self._categories[key]["name"])
-            if name in by_name:
-                alike.setdefault(name, [by_name[name]]).append(key)
-            else:
-                by_name[name] = key
-        if alike:
-            wanted = {key for group in alike.values() for key in group}
+            spelt.setdefault(str(self._categories[key]["name"]), []).append(key)
+        alike: dict = {}
+        for name, group in spelt.items():
+            alike.setdefault(class_key(name), []).extend(group)
+        uses: Counter = Counter()
+        if any(len(group) > 1 for group in alike.values()):
+            wanted = {key for group in alike.values() if len(group) > 1 for key in group}
             uses = Counter(meta[1] for meta in self._meta.values() if meta[1] in wanted)
-            for name, group in alike.items():
-                by_name[name] = max(group, key=lambda key: uses[key])  # (max keeps the first of a tie)
-        self._category_by_name = by_name
+        most = lambda group: max(group, key=lambda key: uses[key])  # noqa: E731 (max keeps the first of a tie)
+        self._category_by_name = {name: most(group) for name, group in alike.items()}
+        self._category_spelt = {name: most(group) for name, group in spelt.items()}
 
     def _not_an_object(self, data: bytes, label: str) -> None:
         try:

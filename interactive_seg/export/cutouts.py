@@ -107,15 +107,15 @@ def cutout(
         )
     mask = mask.astype(bool, copy=False)
     for name, value, least in (("padding", padding, 0), ("feather", feather, 0), ("blur_sigma", blur_sigma, None)):
-        if not (value > 0 if least is None else value >= least):  # (NaN too)
-            raise InputError(
-                f"{name} (--{name.replace('_', '-')}) "
-                f"{'must be positive' if least is None else 'cannot be negative'}; got {value}."
-            )
-        if not value <= (np.inf if name == "padding" else MAX_BLUR) or not np.isfinite(value):
+        if not np.isfinite(value) or value > (np.inf if name == "padding" else MAX_BLUR):
             raise InputError(
                 f"{name} (--{name.replace('_', '-')}) must be a finite number of pixels"
                 f"{'' if name == 'padding' else f' up to {MAX_BLUR}'}; got {value}."
+            )
+        if not (value > 0 if least is None else value >= least):
+            raise InputError(
+                f"{name} (--{name.replace('_', '-')}) "
+                f"{'must be positive' if least is None else 'cannot be negative'}; got {value}."
             )
     top = 65535.0 if colour.dtype == np.uint16 else 255.0
     alpha = mask_tools.feather(mask, feather)

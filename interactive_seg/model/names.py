@@ -53,12 +53,15 @@ class ImageRecords:
     def ids(self, name: str) -> list:
         ids = self._ids.get(name)
         if ids is None:
-            key = _path_key(name)
-            ids = [r["id"] for r in self._doc.images_at(key)]
-            if not ids:
-                if self._owned is None:
-                    self._owned = self._by_rule()
-                ids = self._owned.get(name, [])
+            exact = self._doc.images_at(_path_key(name))
+            # a record spelt as the name wins over one alike only in Unicode form (on Linux,
+            # café.png composed and decomposed are two files)
+            spelt = _path_key(name, nfc=False)
+            exact = [r for r in exact if _path_key(r["file_name"], nfc=False) == spelt] or exact
+            if self._owned is None:
+                self._owned = self._by_rule()
+            # and the records the rule gives it (a URL's, a tail's), beside its own path's
+            ids = [r["id"] for r in exact] + self._owned.get(name, [])
             self._ids[name] = ids
         return ids
 
@@ -78,7 +81,11 @@ class ImageRecords:
 
     def _by_rule(self) -> dict:
         """Records no image has by its exact path, by the image the one rule gives them
-        (:func:`~interactive_seg.coco.locate.record_owners`, over the listed images)."""
+        (:func:`~interactive_seg.coco.locate.record_owners`, over the listed images); none
+        to look for when every record is a listed image's by its path (the usual file)."""
+        listed = set(self._images)
+        if all(_path_key(record["file_name"]) in listed for record in self._doc.images):
+            return {}
         return record_owners(self._doc.images, self._folder, self._images)
 
     def remember(self, name: str, ids: list) -> None:
