@@ -423,7 +423,8 @@ def test_a_verdict_is_a_step_undo_puts_back_the_review_it_had_byte_for_byte(fold
     model.set_review("img0.png", first, "accepted", by="ana")
     model.set_review("img0.png", first, "rejected", by="bo")
     model.set_review("img0.png", second, "accepted")
-    assert model.history("img0.png").undo_text == f"object {second} marked accepted"
+    assert model.set_review("img0.png", second, "accepted").text == f"Object {second} is accepted already."
+    assert model.history("img0.png").undo_text == f"object {second} marked accepted"  # (no step of nothing)
     assert model.undo("img0.png").text == f"Undone: object {second} marked accepted."
     assert model.review_state("img0.png", second) == "unreviewed"
     model.undo("img0.png")

@@ -765,6 +765,7 @@ def test_ctrl_z_on_an_image_whose_steps_went_says_why_there_is_nothing(make_napa
     press(qtbot, "Z", "Control")
     assert "its earlier steps went when other images were opened" in widget.status.text()
     assert widget.object_list.count() == 1
+    assert not widget.undo_button.isEnabled() and "its earlier steps went" in widget.undo_button.toolTip()
 
 
 def test_leaving_an_image_with_an_object_half_made_says_so(make_napari_viewer, qtbot, tmp_path):

@@ -61,12 +61,17 @@ class Reviews:
 
     def set_review(self, key: Hashable, object_id: int, state: str, by: Optional[str] = None) -> Change:
         """Mark an object ``accepted``, ``rejected`` or ``unreviewed``, and save: one step of
-        the image's history (undo puts back the review it had, with who and when)."""
+        the image's history (undo puts back the review it had, with who and when); nothing
+        when it has that state already."""
         from ..provenance import KEY, record_of, set_review
 
         entry = self._entry(key)
         if object_id not in entry.objects:
             raise InputError(f"There is no object {object_id!r} on this image; point at an object first.")
+        if state == self.review_state(key, object_id):  # no step that undoes nothing
+            return Change(
+                "review", frozenset(), None, "done", f"Object {object_id} is {state} already.", key, object_id
+            )
         before = self._review_record(entry, object_id)
         if entry.in_session and object_id in entry.saved:
             try:

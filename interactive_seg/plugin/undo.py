@@ -51,13 +51,7 @@ class UndoRedo:
         if blocked:
             widget._warn(blocked)
             return
-        nothing = "Nothing to undo."
-        if widget._key in widget.model.histories_let_go:
-            nothing = (
-                "Nothing more to undo on this image: its earlier steps went when other images were opened "
-                f"after it (the last {widget.model.keep_images} images opened keep their undo steps)."
-            )
-        change = widget._apply(widget.model.undo, widget._key, nothing=nothing)
+        change = widget._apply(widget.model.undo, widget._key, nothing=self.nothing() or "Nothing to undo.")
         if change is not None:
             self.undone.append("object")
 
@@ -134,6 +128,17 @@ class UndoRedo:
             if self.widget.image_combo.key_of(layer) == key:
                 return layer.name
         return "another image"
+
+    def nothing(self) -> str:
+        """Why this image has no step to undo where it had some (they went when later images
+        were opened): said by Ctrl+Z and the Undo button's tooltip; "" otherwise."""
+        model = self.widget.model
+        if self.widget._key not in model.histories_let_go:
+            return ""
+        return (
+            "Nothing more to undo on this image: its earlier steps went when other images were opened "
+            f"after it (the last {model.keep_images} images opened keep their undo steps)."
+        )
 
     def texts(self) -> tuple[str, str]:
         """What Undo and Redo would do now ("" where nothing): the buttons' tooltips."""

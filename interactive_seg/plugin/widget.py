@@ -582,7 +582,7 @@ class SegmentationWidget(QWidget):
         undo_text, redo_text = self.history.texts()
         self.undo_button.setEnabled(bool(undo_text))
         self.redo_button.setEnabled(bool(redo_text))
-        self.undo_button.setToolTip(undo_text)
+        self.undo_button.setToolTip(undo_text or self.history.nothing())
         self.redo_button.setToolTip(redo_text)
         exporting = self.exporter.running
         self.export_button.setEnabled(not exporting and self.exporter.available())
