@@ -147,16 +147,22 @@ def test_an_edit_keeps_the_first_record_as_history(make_napari_viewer, qtbot, tm
     assert record["history"][0]["engine"]["name"] == "grabcut"
 
 
-def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make_napari_viewer, qtbot, tmp_path):
-    from interactive_seg import Session
-
+def discs_kept(make_napari_viewer, qtbot, tmp_path, n):
+    """A folder of one photograph in a window on screen, its first ``n`` discs kept: (root, viewer, widget)."""
     root = make_folder(tmp_path, n=1)
     viewer, widget = open_folder(make_napari_viewer, qtbot, root)
     window = viewer.window._qt_window
     window.show()
     window.activateWindow()
-    for centre in CENTRES[:3]:
+    for centre in CENTRES[:n]:
         annotate(qtbot, viewer, widget, "box", centre)
+    return root, viewer, widget
+
+
+def test_alt_a_and_alt_r_mark_the_object_under_the_cursor_wherever_focus_is(make_napari_viewer, qtbot, tmp_path):
+    from interactive_seg import Session
+
+    root, viewer, widget = discs_kept(make_napari_viewer, qtbot, tmp_path, 3)
     ids = widget.model.objects(widget._key).ids
     (x0, y0), (x1, y1) = CENTRES[0], CENTRES[1]
     viewer.cursor.position = (y0, x0)  # the mouse over the first disc
@@ -183,13 +189,7 @@ def test_ctrl_z_takes_back_a_verdict_given_to_the_wrong_object(make_napari_viewe
     """Alt+A on the wrong object could not be undone (a verdict was no step of Ctrl+Z)."""
     from interactive_seg import Session
 
-    root = make_folder(tmp_path, n=1)
-    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
-    window = viewer.window._qt_window
-    window.show()
-    window.activateWindow()
-    for centre in CENTRES[:2]:
-        annotate(qtbot, viewer, widget, "box", centre)
+    root, viewer, widget = discs_kept(make_napari_viewer, qtbot, tmp_path, 2)
     first, second = widget.model.objects(widget._key).ids
     canvas = viewer.window._qt_viewer.canvas.native
     viewer.cursor.position = (CENTRES[1][1], CENTRES[1][0])  # the mouse over the second disc

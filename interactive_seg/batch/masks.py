@@ -372,9 +372,7 @@ def masks_from_boxes(
     options = dict(engine_options or {})
     out = check_json_output(out, "--out")
     if results is not None and out.exists() and Path(coco).exists() and out.resolve() == Path(coco).resolve():
-        raise InputError(  # (its own annotations are not carried over: they would be gone)
-            "--out is --coco, whose annotations the detections' masks do not keep; write them to a new file."
-        )
+        raise InputError("--out is --coco, whose annotations detections' masks do not keep; give a new file.")
     out_as_read = check_not_held(out, where=f"--out {str(out)!r}")
     images = Path(images)
     if not images.is_dir():
