@@ -562,7 +562,7 @@ def test_closing_the_window_while_a_preview_is_computed_ends_its_worker_first(ma
     qtbot.waitUntil(lambda: widget.busy, timeout=3000)
     runner = widget.runner
     viewer.close()
-    assert runner.worker is None and runner.pending is None
+    assert runner.worker is None and runner.pending is None and not runner.busy
 
 
 def test_a_waiting_accept_keeps_the_class_chosen_at_shift_enter(make_napari_viewer, qtbot, tmp_path):

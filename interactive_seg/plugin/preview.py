@@ -171,10 +171,10 @@ class PreviewRunner:
                 QThread.msleep(5)
 
     def stop(self, seconds: float = STOP_SECONDS) -> None:
-        """Before the window goes: no new call starts, an embedding stops at its next step,
-        and the engine call running now is waited for (at most ``seconds``), so no worker
-        thread outlives the window (Qt aborts a program whose thread still runs at exit)."""
-        self.invalidate()
+        """Before the window goes: an embedding stops at its next step, and the engine calls
+        running or asked for are waited for (at most ``seconds``; their previews are shown,
+        should the close be cancelled), so no worker thread outlives the window (Qt aborts a
+        program whose thread still runs at exit)."""
         self.cancel_embedding()
         until = time.monotonic() + seconds
         while (self.worker is not None or self.embed_worker is not None) and time.monotonic() < until:
