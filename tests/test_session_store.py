@@ -281,7 +281,16 @@ def test_a_file_changed_by_another_program_is_never_overwritten(folder):
     assert json.loads(session.path.read_text()) == theirs
 
 
-def test_ctrl_c_while_a_change_is_saved_lets_it_finish_and_the_session_goes_on(folder, monkeypatch):
+@pytest.fixture
+def ctrl_c():
+    """SIGINT with Python's own handler, as in a terminal or a notebook (a job started in the
+    background, as CI may start the suite, has it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_a_change_is_saved_lets_it_finish_and_the_session_goes_on(folder, monkeypatch, ctrl_c):
     """Ctrl+C in a notebook right after a fold's rename left the session sure another
     program had changed the file (every later change refused, a spurious version written
     beside it at close); one inside the journal's removal refused every change as a full
@@ -320,7 +329,7 @@ def test_ctrl_c_while_a_change_is_saved_lets_it_finish_and_the_session_goes_on(f
         assert [o.id for o in again.objects("a.png")] == [o.id for o in first] and len(first) == 3
 
 
-def test_a_signal_in_the_middle_of_a_change_waits_for_it(folder, monkeypatch):
+def test_a_signal_in_the_middle_of_a_change_waits_for_it(folder, monkeypatch, ctrl_c):
     """Ctrl+C (or a SIGALRM timeout's exception) while a change was half made in memory: its
     rollback failed (KeyError), every later call too, and the lock stayed held. Such signals
     now wait for the change; the session goes on, and what it holds is what reopening finds."""

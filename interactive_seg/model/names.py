@@ -61,7 +61,8 @@ class ImageRecords:
             if self._owned is None:
                 self._owned = self._by_rule()
             # and the records the rule gives it (a URL's, a tail's), beside its own path's
-            ids = [r["id"] for r in exact] + self._owned.get(name, [])
+            ids = [r["id"] for r in exact]
+            ids += [i for i in self._owned.get(name, []) if i not in ids]
             self._ids[name] = ids
         return ids
 
