@@ -56,8 +56,9 @@ class ImageRecords:
             exact = self._doc.images_at(_path_key(name))
             # a record spelt as the name wins over one alike only in Unicode form (on Linux,
             # café.png composed and decomposed are two files)
-            spelt = _path_key(name, nfc=False)
-            exact = [r for r in exact if _path_key(r["file_name"], nfc=False) == spelt] or exact
+            if len(exact) > 1:
+                spelt = _path_key(name, nfc=False)
+                exact = [r for r in exact if _path_key(r["file_name"], nfc=False) == spelt] or exact
             if self._owned is None:
                 self._owned = self._by_rule()
             # and the records the rule gives it (a URL's, a tail's), beside its own path's
