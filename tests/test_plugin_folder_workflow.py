@@ -796,6 +796,13 @@ def test_leaving_an_image_with_an_object_half_made_says_so(make_napari_viewer, q
     press(qtbot, "Right", "Shift")
     qtbot.waitUntil(lambda: widget._key == "c.png", timeout=5000)
     assert f"The edit of object {kept} on b.png was left (the object unchanged)" in widget.notice.text()
+    press(qtbot, "Left", "Shift")  # an edit left with nothing drawn: nothing lost, but the edit is over: said
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=5000)
+    widget.edit(kept)
+    press(qtbot, "Right", "Shift")
+    qtbot.waitUntil(lambda: widget._key == "c.png", timeout=5000)
+    assert widget._editing is None
+    assert f"The edit of object {kept} on b.png was left, nothing drawn." in widget.status.text()
 
 
 def test_open_folder_on_the_folder_this_window_has_opens_no_second_window(make_napari_viewer, qtbot, tmp_path):

@@ -217,8 +217,7 @@ class SegmentationWidget(QWidget):
             self.images.step(step)
 
     def _fit(self) -> None:
-        """Show the whole image: now, and again once the canvas has its final size (the
-        dock takes its width after the first image is added; napari's Home fits then)."""
+        """Show the whole image: now, and again once the canvas has its final size (the dock's width)."""
         self.viewer.reset_view()
         QTimer.singleShot(0, self.viewer.reset_view)
 
@@ -265,10 +264,10 @@ class SegmentationWidget(QWidget):
         """Segment in ``layer`` from now on: its objects are shown, the prompts start afresh."""
         self.keep_waiting_accept()
         self.jobs.finish()
-        before = self.image_combo.current
-        # prompts of an object not accepted are not carried to another image: said, not dropped unsaid
-        dropped = before is not None and before is not layer and self.history.making() and before.name
-        edited = self._editing if dropped else None
+        before = self.image_combo.current  # prompts not accepted are not carried over: said, not dropped unsaid
+        moved = before is not None and before is not layer and before.name
+        dropped = self.history.making() and moved
+        edited = self._editing if moved else None
         try:
             image = image_of(layer)
             key = self.image_combo.key_of(layer)
@@ -291,7 +290,8 @@ class SegmentationWidget(QWidget):
         self.image_combo.refresh()
         self._settled()
         self._hover()
-        self._say(f"{layer.name}: {shape[1]} x {shape[0]}. {DRAW}")
+        idle = f"The edit of object {edited} on {moved} was left, nothing drawn. " if edited and not dropped else ""
+        self._say(f"{idle}{layer.name}: {shape[1]} x {shape[0]}. {DRAW}")
         if self._not_kept:  # an Accept on the image before that could not be kept
             self._warn(self._not_kept)
             self._not_kept = None
