@@ -368,7 +368,7 @@ def _review(state: str, by: Optional[str], at: Optional[str]) -> dict:
     review = {"state": state}
     if by:
         review["by"] = str(by)
-    if at or (by and state != "unreviewed"):
+    if at or state != "unreviewed":  # a verdict says when it was given, whoever gave it
         review["at"] = at or _now()
     return review
 

@@ -1,6 +1,7 @@
 """Provenance and review kept by a folder session and the annotation model (#35)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -63,7 +64,9 @@ def test_set_review_marks_an_object_saved_at_once_and_leaves_other_keys(folder):
     saved = _saved(folder)
     assert saved[made][pv.KEY]["review"]["state"] == "accepted" and saved[made][pv.KEY]["review"]["by"] == "ana"
     assert saved[made][pv.KEY]["prompts"] == {"box": [2, 2, 10, 10]}
-    assert saved[bare][pv.KEY] == {"schema": pv.SCHEMA, "review": {"state": "rejected"}}
+    review = saved[bare][pv.KEY]["review"]  # a verdict says when it was given, even by nobody named
+    assert saved[bare][pv.KEY] == {"schema": pv.SCHEMA, "review": {"state": "rejected", "at": review["at"]}}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", review["at"])
 
 
 def test_a_failed_review_changes_nothing(folder):
