@@ -443,3 +443,61 @@ def test_a_verdict_is_a_step_undo_puts_back_the_review_it_had_byte_for_byte(fold
     model.session.close()
     again = Session.open(folder, mode="read")
     assert again.review_state(first) == "rejected" and again.review_state(second) == "unreviewed"
+
+
+def test_undo_of_a_delete_gives_the_annotation_back_as_it_was_read(folder):
+    """Undo re-added the object as a new one: another tool's keys (CVAT's attributes) were
+    gone, its polygon became RLE, and Label Studio's id 0 came back as 2**31 - 1, after
+    which no object could be added to the folder ("used up its object ids")."""
+    import json
+
+    polygon = {"id": 0, "image_id": 0, "category_id": 0, "segmentation": [[5, 5, 30, 5, 30, 20, 5, 20]]}
+    polygon.update(area=375, bbox=[5, 5, 25, 15], iscrowd=0, attributes={"occluded": True, "color": "red"})
+    other = dict(polygon, id=7, segmentation=[[40, 25, 55, 25, 55, 35, 40, 35]], bbox=[40, 25, 15, 10], area=150)
+    doc = {"images": [{"id": 0, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc.update(categories=[{"id": 0, "name": "car"}], annotations=[polygon, other])
+    (folder / "annotations.coco.json").write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    objects = model.open("img0.png", (40, 60))
+    for object_id in sorted(objects.ids):
+        model.delete("img0.png", object_id)
+    model.undo("img0.png")
+    model.undo("img0.png")
+    model.redo("img0.png")  # deleted again, then back again: still as read
+    model.undo("img0.png")
+    session.close()
+    saved = {a["id"]: a for a in json.loads((folder / "annotations.coco.json").read_text())["annotations"]}
+    assert saved == {0: polygon, 7: other}
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    model.accept("img0.png", square(30, 5, 6), "car")  # the folder still takes new objects
+    session.close()
+    ids = [a["id"] for a in json.loads((folder / "annotations.coco.json").read_text())["annotations"]]
+    assert len(ids) == 3 and max(ids) < 2**31 - 1
+
+
+def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categories_share(folder):
+    """Categories 1 and 2 both named "car": a mask edit of an object of category 2 moved it to 1."""
+    import json
+
+    def ann(i, cat, x):
+        box = [x, 5, 10, 10]
+        return {"id": i, "image_id": 1, "category_id": cat, "segmentation": [[x, 5, x + 10, 5, x + 10, 15, x, 15]]} | {
+            "area": 100,
+            "bbox": box,
+            "iscrowd": 0,
+        }
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc["categories"] = [{"id": 1, "name": "car", "supercategory": "a"}, {"id": 2, "name": "car", "supercategory": "b"}]
+    doc["annotations"] = [ann(1, 1, 5), ann(2, 2, 30)]
+    (folder / "annotations.coco.json").write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    model.replace("img0.png", 2, square(20, 30, 12))
+    session.close()
+    saved = {a["id"]: a for a in json.loads((folder / "annotations.coco.json").read_text())["annotations"]}
+    assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]

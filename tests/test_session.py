@@ -345,6 +345,10 @@ def test_the_id_counter_is_written_only_when_ids_alone_would_not_say_it(folder):
     session.remove(b)
     session.close()
     assert json.loads(session.path.read_text())["info"] == {"interactive_seg_next_annotation_id": b + 1}
+    from interactive_seg.coco import CocoDocument
+
+    # every writer of the file (segment --coco, export --labels --coco, add_to_coco), not only a session, skips it
+    assert CocoDocument.open(session.path).new_annotation_id() == b + 1
     again = Session.open(folder)
     assert again.add("b.png", square((30, 40), 20, 20, 3), "cat") == b + 1  # never reused
     assert a == 1

@@ -23,6 +23,10 @@ from .reading import _name, _sentence
 from .segmentation import decode_segmentation, has_segmentation, mask_to_segmentation, rle_counts
 from .tables import Id
 
+#: the key in a file's ``info`` a session keeps its next object id under, once ids alone
+#: would not say it (the newest object deleted): no writer gives that id or a lower one again
+NEXT_ID = "interactive_seg_next_annotation_id"
+
 __all__ = ["AnnotationRecords"]
 
 _CACHED = 4096  # annotation records kept parsed after they were asked for
@@ -128,7 +132,12 @@ class AnnotationRecords:
             ) from None
 
     def new_annotation_id(self, at_least: int = 1) -> Id:
-        """A fresh annotation id (after the largest used, and at least ``at_least``)."""
+        """A fresh annotation id: after the largest used, at least ``at_least``, and not one a
+        session deleted (its counter, :data:`NEXT_ID` in ``info``): an id never names two objects."""
+        info = self.get("info")
+        counter = info.get(NEXT_ID) if isinstance(info, dict) else None
+        if type(counter) is int and counter > at_least:
+            at_least = counter
         return self._lists["annotations"].ids.new(self._meta, at_least)
 
     def put_annotation(self, record: dict) -> None:
@@ -230,6 +239,8 @@ class AnnotationRecords:
             ):
                 # uncompressed RLE (CVAT's, with iscrowd 1) stays uncompressed
                 fields["segmentation"]["counts"] = rle_counts(fields["segmentation"]["counts"]).tolist()
+        if category is not None and self.category_name(ann["category_id"]) == category:
+            category = None  # its own class: its category stays (another category may have the same name)
         category_id = self.category_id(category, create=True) if category is not None else None
         changed = dict(ann)
         changed.update(fields)

@@ -52,6 +52,8 @@ class _Image:
     # object id -> (crop, offset) of its saved pixels that later objects covered when the
     # image was opened (another tool's overlaps): saved with it while another object covers them
     hidden: dict = dataclasses.field(default_factory=dict)
+    # object id -> its whole annotation when the model removed it (an undo puts it back as it was)
+    removed: dict = dataclasses.field(default_factory=dict)
 
 
 class Annotations(ClassList, Reviews):
@@ -338,14 +340,18 @@ class Annotations(ClassList, Reviews):
         if not entry.in_session or not change.ids:
             return
         objects, session = entry.objects, self.session
-        saved = set(entry.saved)
+        saved, removed = set(entry.saved), {}
         try:
             with session.transaction():
                 for object_id in sorted(change.ids):
                     if object_id in objects:
                         category = objects.classes[object_id]
                         record = entry.provenance.get(object_id)
-                        if object_id not in saved:
+                        if object_id not in saved and object_id in entry.removed:  # its id, keys and encoding
+                            crop, offset = _with_hidden(entry, object_id)
+                            session.put_back(object_id, entry.removed[object_id], crop, offset)
+                            saved.add(object_id)
+                        elif object_id not in saved:
                             crop, offset = _with_hidden(entry, object_id)
                             session.add(
                                 key,
@@ -363,11 +369,15 @@ class Annotations(ClassList, Reviews):
                             crop, offset = _with_hidden(entry, object_id)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                     elif object_id in saved:
+                        removed[object_id] = session.removed_record(object_id)
                         session.remove(object_id)
                         saved.discard(object_id)
         except (InputError, OSError) as exc:
             raise InputError(f"Could not save the annotations: {exc}") from exc
         entry.saved = saved
+        for object_id in change.ids:  # a record put back is the session's again; one removed waits for an undo
+            entry.removed.pop(object_id, None)
+        entry.removed.update(removed)
 
     # -- export --------------------------------------------------------------------------
     def _session_stem(self, key: str) -> str:

@@ -23,13 +23,12 @@ from typing import Optional
 
 import numpy as np
 
+from ..coco.annotation_records import NEXT_ID  # the key in the file's 'info' that keeps ids from being reused
 from ..errors import InputError
 
 __all__ = ["MAX_ID", "NEXT_ID", "ObjectIds", "natural_id"]
 
 MAX_ID = 2**31 - 1  # object ids are label values of int32 label images
-#: the key in the file's ``info`` that keeps object ids from being reused (written only when needed)
-NEXT_ID = "interactive_seg_next_annotation_id"
 _NO_INFO = object()  # a file without 'info' (null is the user's value, kept)
 _USED_UP = "This session has used up its object ids (2**31 - 1); start a new COCO file."
 

@@ -394,6 +394,27 @@ class Session:
             self._unlink(object_id, ann_id)
             self._store_counter()
 
+    def removed_record(self, object_id: int) -> dict:
+        """A copy of the object's whole annotation, for :meth:`put_back` after a removal."""
+        return copy.deepcopy(self._doc.annotation(self._annotation_id(object_id)))
+
+    def put_back(self, object_id: int, record: dict, mask=None, offset=None) -> None:
+        """Give a removed object back its whole annotation (``record``, :meth:`removed_record`'s:
+        its id, keys and encoding as they were), and save; with ``mask`` (a crop at ``offset``),
+        the mask is checked against it and replaces it where they differ (an undone delete)."""
+        self._store.check_writable()
+        ann_id = record.get("id")
+        if self._ids.has_object(object_id) or ann_id in self._doc.annotation_index():
+            raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
+        with self.transaction() as txn:
+            txn.touch("annotation", ann_id)
+            self._doc.put_annotation(copy.deepcopy(record))
+            self._link(object_id, ann_id)
+            if mask is not None:
+                mask = self._check_mask(mask)
+                if not _same_mask(self._doc.mask(ann_id), mask, offset):
+                    self._doc.update_annotation(ann_id, mask=mask, offset=offset)
+
     @property
     def class_colours(self) -> dict:
         """Class name -> ``"#rrggbb"``: the colour its category keeps (:data:`~interactive_seg.palette.COLOUR_KEY`),
@@ -590,6 +611,13 @@ class Session:
                 "the file was made for another version of this photograph; put that version back, or correct the "
                 "image's width and height in the file, before adding objects to it."
             )
+
+
+def _same_mask(full: np.ndarray, mask: np.ndarray, offset) -> bool:
+    """True when ``mask`` (a crop at ``offset``, or the whole image) holds all of ``full``'s pixels and no others."""
+    x0, y0 = (0, 0) if offset is None else (int(offset[0]), int(offset[1]))
+    part = full[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]]
+    return part.shape == mask.shape and np.array_equal(part, mask) and np.count_nonzero(full) == np.count_nonzero(mask)
 
 
 def _own_record(ann: dict, record=False) -> dict:
