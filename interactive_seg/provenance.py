@@ -268,7 +268,10 @@ def validate(record, *, annotation_id=None, shape=None) -> dict:
             raise InputError(f"{where} has engine options that are not a JSON object; write it again with the tool.")
     review = record.get("review")
     if review is not None and (not isinstance(review, dict) or review.get("state") not in REVIEW_STATES):
-        raise InputError(f"{where} has the review {review!r}; a review state is one of {', '.join(REVIEW_STATES)}.")
+        raise InputError(
+            f"{where} has the review {review!r}; a review is a JSON object whose 'state' is one of "
+            f"{', '.join(REVIEW_STATES)} (such as {{'state': 'unreviewed'}}); write it so, or remove it."
+        )
     image = record.get("image")
     if shape is not None and isinstance(image, dict) and "width" in image and "height" in image:
         if (image.get("height"), image.get("width")) != (int(shape[0]), int(shape[1])):

@@ -265,3 +265,34 @@ def test_a_second_export_into_a_folder_waits_for_the_first(tmp_path, monkeypatch
     first.save(final=True)  # done: the second may go
     second.refuse_foreign([tmp_path / "a_y-1.png"])
     second.save(final=True)
+
+
+def test_segment_out_on_a_disk_that_fills_leaves_nothing_and_says_so(image_file, tmp_path, capsys, monkeypatch):
+    """Exit status 2 left the mask behind when the cutout could not be written; and where
+    the folder's record could not be written, the command said nothing and exited 0, so a
+    folder session took the mask and the cutout for photographs to annotate."""
+    from interactive_seg.cli import segment as segment_cli
+    from interactive_seg.errors import InputError
+    from interactive_seg.export import manifest
+
+    path, _ = image_file
+    real_write = segment_cli.write_image
+
+    def full_at_the_cutout(target, pixels):
+        if str(target).endswith("_cutout.png"):
+            raise InputError(f"Could not write {str(target)!r} (No space left on device).")
+        return real_write(target, pixels)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(segment_cli, "write_image", full_at_the_cutout)
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(out), "-q"]) == 2
+    assert not list(out.glob("*.png"))
+    monkeypatch.setattr(segment_cli, "write_image", real_write)
+
+    def no_record(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(manifest, "write_bytes_atomic", no_record)
+    capsys.readouterr()
+    assert cli.main(["segment", str(path), "--box", "45,25,115,95", "--out", str(tmp_path / "out2"), "-q"]) == 2
+    assert "nothing was written" in capsys.readouterr().err and not list((tmp_path / "out2").glob("*.png"))

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from interactive_seg import cli, read_coco, read_image, write_image
+from interactive_seg import InputError, cli, read_coco, read_image, write_image
 from interactive_seg.export import export_dataset
 from interactive_seg.labels import labels_to_objects, read_classes
 
@@ -402,3 +402,28 @@ def test_classes_that_name_fewer_labels_than_the_image_has_are_refused(labelled,
     assert cli.main(args + ["--classes", "cat", "--out", str(tmp_path / "out"), "-q"]) == 2
     assert "--classes names 1 class(es) but the label image also has the label(s) 2, 3" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_disk_that_fills_halfway_through_an_image_says_the_cutouts_it_wrote(labelled, tmp_path, monkeypatch):
+    """An image whose second cutout could not be written left its first one in the folder,
+    and the message said "no cutout was written"."""
+    from interactive_seg.export import dataset
+    from interactive_seg.export.dataset import PartialExport
+
+    folder, image, labels = labelled
+    coco = tmp_path / "c.json"
+    cli.main(["export", "--image", str(folder / "scène.png"), "--labels", str(folder / "labels.png")] + [
+        "--out", str(tmp_path / "a"), "--coco", str(coco), "-q"])  # fmt: skip
+    real, calls = dataset.save_cutout, []
+
+    def fills(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise InputError(f"Could not write {str(path)!r} (No space left on device).")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(dataset, "save_cutout", fills)
+    with pytest.raises(PartialExport) as caught:
+        export_dataset(coco, folder, tmp_path / "b")
+    assert [p.name for p in caught.value.written] == [calls[0].name] and (tmp_path / "b" / calls[0].name).exists()
+    assert "1 cutout was written" in str(caught.value)

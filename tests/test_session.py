@@ -598,3 +598,24 @@ def test_a_polygon_of_no_area_or_a_nan_bbox_beside_a_mask_opens_and_stays_as_rea
     problems = CocoDocument.open(path).check()
     assert any("fewer than 3 points" in p for p in problems) and any("NaN" in p or "nan" in p for p in problems)
     assert CocoDocument.open(path).check(masks_only=True) == []
+
+
+def test_a_file_whose_info_nests_deep_still_takes_a_delete_of_its_newest_object(folder):
+    """The id counter goes in 'info': deleting the newest object copied 'info' with
+    copy.deepcopy, which gave a RecursionError for an 'info' 500 levels deep (the file opened)."""
+    session = Session.open(folder)
+    a = session.add("b.png", square((30, 40), 0, 0, 3), "cat")
+    b = session.add("b.png", square((30, 40), 9, 9, 3), "cat")
+    session.close()
+    data = json.loads(session.path.read_text())
+    deep = "x"
+    for _ in range(500):
+        deep = {"k": deep}
+    data["info"] = {"deep": deep}
+    session.path.write_text(json.dumps(data))
+    session = Session.open(folder)
+    session.remove(b)
+    session.close()
+    saved = json.loads(session.path.read_text())
+    assert saved["info"]["deep"] == deep and saved["info"]["interactive_seg_next_annotation_id"] == b + 1
+    assert [o["id"] for o in saved["annotations"]] == [a]

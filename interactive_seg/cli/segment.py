@@ -92,8 +92,20 @@ def cmd_segment(args) -> int:
     record = Cutouts(out, "segment")  # the tool's own files there: not images to annotate when the folder is listed
     record.refuse_foreign([mask_path, cut_path])  # (never over a photograph named like them)
     ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
-    write_image(mask_path, mask.astype(np.uint8) * 255)
-    write_image(cut_path, cutout(image, mask, background="transparent", crop=True))
+    record.planned(image_path, [mask_path, cut_path])  # first: a folder session never takes them for photos
+    record.save(strict=True)
+    written = []
+    try:
+        for path, pixels in ((mask_path, mask.astype(np.uint8) * 255), (cut_path, None)):
+            if pixels is None:
+                pixels = cutout(image, mask, background="transparent", crop=True)
+            write_image(path, pixels)
+            written.append(path)
+    except (InputError, OSError):
+        for path in written:  # exit status 2 means nothing was written
+            path.unlink(missing_ok=True)
+        record.let_go()
+        raise
     record.covered(image_path, [mask_path, cut_path])
     record.save(final=True)
     say(args, f"Wrote {mask_path}")

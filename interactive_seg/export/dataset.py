@@ -47,13 +47,17 @@ def export_objects(
     array = np.asarray(image)
     banded = bool(options.get("crop")) and array.dtype in (np.uint8, np.uint16)
     written = []
-    for name, obj in zip(names, objects):
-        if banded and isinstance(obj, LabelObject):
-            written.append(write_image(out_dir / name, banded_cutout(array, obj, **options)))
-        else:
-            written.append(save_cutout(out_dir / name, image, obj.mask, **options))
-        if progress is not None:
-            progress(len(written))
+    try:
+        for name, obj in zip(names, objects):
+            if banded and isinstance(obj, LabelObject):
+                written.append(write_image(out_dir / name, banded_cutout(array, obj, **options)))
+            else:
+                written.append(save_cutout(out_dir / name, image, obj.mask, **options))
+            if progress is not None:
+                progress(len(written))
+    except InputError as exc:
+        exc.written = written  # (a disk that filled up halfway: what is there is said)
+        raise
     return written
 
 
@@ -293,6 +297,7 @@ def export_dataset(
                 files = export_objects(image, objects, out_dir, stems[relative[path]], suffix=suffix, **options)
             except InputError as exc:  # one bad image (or object: an empty mask cropped) does not stop the others
                 failures.append((names, str(exc)))
+                written += getattr(exc, "written", [])
             else:
                 cutouts.covered(path, files)
                 written += files
@@ -319,7 +324,7 @@ class PartialExport(InputError):
         super().__init__(
             f"{len(failures)} of {counted(images, 'image')} could not be exported ({shown}{more}); "
             + (
-                f"the {counted(len(written), 'cutout')} of the others {'was' if len(written) == 1 else 'were'} written."
+                f"{counted(len(written), 'cutout')} {'was' if len(written) == 1 else 'were'} written."
                 if written
                 else "no cutout was written."
             )

@@ -195,17 +195,18 @@ class Cutouts:
             self._held = False
             self._lock.release()
 
-    def save(self, final: bool = False) -> None:
+    def save(self, final: bool = False, strict: bool = False) -> None:
         """Write the record: this export's entries over the record as it is on disk now
         (another export into the folder meanwhile keeps its own), under the lock;
-        ``final``: the export is done, the lock is let go."""
+        ``final``: the export is done, the lock is let go; ``strict``: a record that cannot
+        be written is an InputError (before the writing: else nothing says the files are this tool's)."""
         try:
-            self._save()
+            self._save(strict)
         finally:
             if final:
                 self.let_go()
 
-    def _save(self) -> None:
+    def _save(self, strict: bool = False) -> None:
         from filelock import Timeout
 
         if not self._mine and not (self.folder / MANIFEST).exists():
@@ -226,5 +227,12 @@ class Cutouts:
                     self._swept = True
                     names = {name for record in sections.values() for files in record.values() for name in files}
                     remove_stale_temporaries_of(self.folder, names, idle_seconds=STALE_SECONDS)
-        except (OSError, InputError, Timeout):
-            pass  # (the cutouts are written; only the next export's cleanup is lost)
+        except (OSError, InputError, Timeout) as exc:
+            if strict and isinstance(exc, InputError):
+                raise InputError(f"{exc} (Nothing was written.)") from None
+            if strict:
+                raise InputError(
+                    f"Could not write the export record {MANIFEST!r} in {str(self.folder)!r} ({exc}), so nothing "
+                    "was written; free some space or give another output folder."
+                ) from None
+            # (after the writing: the files were planned in the record; only the next export's cleanup is lost)

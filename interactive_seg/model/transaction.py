@@ -7,6 +7,7 @@ that take the file from before to now; on failure everything put back as it was.
 from __future__ import annotations
 
 import copy
+import json
 
 from ..coco.checks import id_key
 from ..coco.document import CocoDocument
@@ -34,6 +35,15 @@ def _get(doc: CocoDocument, kind: str, key):
                 return record
         return MISSING
     return doc.get(key, MISSING)
+
+
+def _copied(value):
+    """A deep copy of a top-level value as JSON holds it (through JSON where it nests deeper
+    than ``copy.deepcopy`` recurses: a file of ``info`` 500 levels deep opens, so it must change)."""
+    try:
+        return copy.deepcopy(value)
+    except RecursionError:
+        return json.loads(json.dumps(value))
 
 
 def apply_ops(doc: CocoDocument, ops: list) -> None:
@@ -78,7 +88,7 @@ class Transaction:
             return
         value = _get(self.store.doc, kind, key)
         if value is not MISSING:
-            value = copy.deepcopy(value) if kind == "top" else dict(value)
+            value = _copied(value) if kind == "top" else dict(value)
         self.before[(kind, key)] = value
 
     def ops(self) -> list:
