@@ -234,6 +234,26 @@ def test_shift_right_moves_on_after_enter_or_escape_in_the_filter_box(make_napar
     assert shown_image(widget) == "b.png" and field.selectedText() == "g"
 
 
+def test_shift_enter_in_the_filter_box_accepts_and_opens_no_match(make_napari_viewer, qtbot, tmp_path):
+    """Shift+Enter there became the filter's Enter, which opened the first match and dropped
+    the object being made, with a warning to press Shift+Enter."""
+    from qtpy.QtWidgets import QApplication
+
+    root = make_folder(tmp_path / "photos", names=("a.png", "b.png", "c.png"))
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    field = widget.images.filter
+    click(qtbot, field)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=3000)
+    qtbot.keyClicks(field, "c.p")
+    press(qtbot, "Return", "Shift")
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=5000)
+    assert shown_image(widget) == "a.png" and widget.model.count("a.png") == 1 and field.text() == "c.p"
+    press(qtbot, "Return")  # its own Enter still opens the match
+    qtbot.waitUntil(lambda: shown_image(widget) == "c.png", timeout=5000)
+
+
 # -- 5. quick presses while a large image opens --------------------------------------------
 def test_quick_presses_while_a_large_image_opens_go_on_from_it_and_read_it_once(
     make_napari_viewer, qtbot, tmp_path, monkeypatch

@@ -32,6 +32,8 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
+from .keys import ENTER_IS_NOT_ITS_OWN
+
 __all__ = ["ImageList"]
 
 #: the group of the images at the folder's top level, where there are subfolders too
@@ -79,6 +81,7 @@ class ImageList(QGroupBox):
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(lambda _: self.refresh())
         self.filter.returnPressed.connect(self._choose_match)
+        self.filter.setProperty(ENTER_IS_NOT_ITS_OWN, True)  # Shift+Enter there accepts, never opens a match
         self.matches = QLabel("")
         find.addWidget(self.filter)
         find.addWidget(self.matches)

@@ -87,6 +87,9 @@ _NAMES = {
     "Up": Qt.Key.Key_Up,
     "Down": Qt.Key.Key_Down,
 }
+#: a text field's property: its Enter acts beyond the field (the image filter opens an image),
+#: so the widget's Shift+Enter / Ctrl+Enter keys keep their action there instead of becoming its Enter
+ENTER_IS_NOT_ITS_OWN = "interactive_seg_enter_is_not_its_own"
 _SAME = {Qt.Key.Key_Enter: Qt.Key.Key_Return}  # the keypad's Enter is Enter
 _ENDS = {Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape}  # keys that end typing into a text field
 # a modifier pressed alone types nothing
@@ -269,6 +272,10 @@ class KeyRouter(QObject):
             return False
         if not (self.widget.isAncestorOf(focus) or focus.window() is self.widget.window()):
             return False
+        action = self._actions.get(key_of(event))
+        if action is not None and focus.property(ENTER_IS_NOT_ITS_OWN):
+            action()  # a field whose Enter leaves the image (the image filter): Shift+Enter stays Accept
+            return True
         plain = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r")
         QApplication.sendEvent(focus, plain)  # (through this filter again: a plain Enter ends the typing)
         return True
