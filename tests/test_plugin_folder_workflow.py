@@ -681,6 +681,24 @@ def test_shift_enter_while_only_a_stale_preview_runs_says_there_is_nothing_to_ac
     assert widget.object_list.count() == 0 and "Computing the preview" not in widget.status.text()
 
 
+def test_shift_enter_twice_after_the_preview_keeps_one_object_and_warns_of_nothing(make_napari_viewer, qtbot, tmp_path):
+    """The second press put up "There is nothing to accept", which read as if the Accept had failed."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    canvas = viewer.window._qt_viewer.canvas.native
+    box(viewer, 45, 25, 115, 95)
+    wait(qtbot, widget)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    qtbot.waitUntil(lambda: widget.object_list.count() == 1, timeout=5000)
+    (kept,) = widget.model.objects("a.png").ids
+    press(qtbot, "Return", "Shift", widget=canvas)
+    assert widget.notice.isHidden() and widget.status.text() == f"Object {kept} is kept; draw the next object."
+    press(qtbot, "Z", "Control", widget=canvas)  # the object undone: Shift+Enter has nothing to accept again
+    qtbot.waitUntil(lambda: widget.object_list.count() == 0, timeout=5000)
+    press(qtbot, "Return", "Shift", widget=canvas)
+    assert "nothing to accept" in widget.notice.text()
+
+
 def test_a_refused_rename_keeps_the_class_that_was_chosen(make_napari_viewer, qtbot, tmp_path):
     """Renaming a class to another class's name is refused, and the class being renamed
     stays the current one (the other class was chosen, and the next object went to it)."""

@@ -69,6 +69,7 @@ class SegmentationWidget(QWidget):
         self._image: Optional[np.ndarray] = None
         self._key = None  # the model's key of the current image
         self._editing: Optional[int] = None
+        self._kept: Optional[int] = None  # the object the last Accept kept, while nothing new is drawn
         self._prior: Optional[np.ndarray] = None  # the edited object's mask, one array per edit
         self._preview: Optional[Preview] = None  # what Accept keeps
         self._switching = False  # a session is swapping its image layer
@@ -450,10 +451,8 @@ class SegmentationWidget(QWidget):
 
     def accept(self, _ready: bool = False) -> Optional[int]:
         """Keep the preview as an object of the current class (or replace the one being edited);
-        while the preview is computed, keep it as soon as it comes.
-
-        Returns the object's id; None when nothing was kept, or when the change runs in the
-        background (a large image: :attr:`working` is True until it is drawn)."""
+        while the preview is computed, keep it as soon as it comes. Returns the object's id; None
+        when nothing was kept, or the change runs in the background (:attr:`working` until drawn)."""
         if self._image is None:
             return None
         if self.runner.answering and not _ready:  # (a stale call still running has no answer to wait for)
@@ -463,7 +462,10 @@ class SegmentationWidget(QWidget):
                 "(Shift+Esc or a new prompt cancels)."
             )
             return None
-        preview = self._preview
+        preview, kept = self._preview, self._kept
+        if preview is None and self._refusal is None and kept in self.model.objects(self._key).ids:
+            self._say(f"Object {kept} is kept; draw the next object.")  # (Shift+Enter twice: the first one kept it)
+            return None
         if preview is None:
             self._warn(
                 self._refusal or "There is nothing to accept: draw a box, click points or brush scribbles first."
@@ -475,16 +477,14 @@ class SegmentationWidget(QWidget):
         category = category if category in self.model.classes else self.current_class()  # (unless renamed since)
         editing = self._editing is not None and preview.made_by is not None
         record = preview.record(self.model.provenance(self._key, self._editing) if editing else None)
-        how = (
-            (self.model.replace, self._key, self._editing)
-            if self._editing is not None
-            else (self.model.accept, self._key)
-        )
+        replace = (self.model.replace, self._key, self._editing)
+        how = replace if self._editing is not None else (self.model.accept, self._key)
         change = self._apply(*how, preview.mask, category, offset=preview.offset, provenance=record)
         if change is None or (change is not Ellipsis and change.how == "not saved"):
             return None  # the prompts stay, to accept again once it can be saved
         if self._preview is preview:
             self.clear(say=False)
+            self._kept = change.object_id if change is not Ellipsis else None
         self._settled()
         return change.object_id if change is not Ellipsis else None
 
@@ -513,7 +513,7 @@ class SegmentationWidget(QWidget):
         self.canvas.clear_prompts()  # (and the prompt steps, and the strokes' own undo history)
         self.history.new_step()
         self._refusal, self._accept_next = None, False
-        self._editing = self._prior = None
+        self._editing = self._prior = self._kept = None
         self._set_preview(None)
         self.prompt_panel.fresh()
         self.footer.settle(lasting=True)  # what was said about the prompts no longer applies
