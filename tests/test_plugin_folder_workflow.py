@@ -850,3 +850,17 @@ def test_open_folder_on_the_folder_this_window_has_opens_no_second_window(make_n
     viewer, widget = opened(make_napari_viewer, qtbot, root)
     assert widget.folder.open_path(root) is widget and not widget.folder.session.read_only
     assert "open in this window already" in widget.status.text()
+
+
+def test_opening_a_folder_whose_photos_are_gone_says_their_objects_stay(make_napari_viewer, qtbot, tmp_path):
+    """Photos deleted while their objects stayed in the file: their rows were gone on reopening
+    and nothing said so."""
+    from interactive_seg import Session
+
+    root = make_folder(tmp_path / "photos")
+    with Session.open(root) as session:
+        session.add("b.png", np.pad(np.ones((6, 6), bool), ((10, 100), (10, 150))), "cat")
+    (root / "b.png").unlink()
+    viewer, widget = opened(make_napari_viewer, qtbot, root)
+    said = "1 image of the COCO file is not in the folder (b.png): the 1 object on it is kept in the file as read"
+    assert said in widget.notice.text()

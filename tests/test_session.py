@@ -619,3 +619,18 @@ def test_a_file_whose_info_nests_deep_still_takes_a_delete_of_its_newest_object(
     saved = json.loads(session.path.read_text())
     assert saved["info"]["deep"] == deep and saved["info"]["interactive_seg_next_annotation_id"] == b + 1
     assert [o["id"] for o in saved["annotations"]] == [a]
+
+
+def test_the_records_of_photos_gone_from_the_folder_are_told(folder):
+    """A photo deleted or moved while its objects stay in the file: the session listed the
+    folder's other images and said nothing of it (the widget's list simply lost a row)."""
+    session = Session.open(folder)
+    session.add("b.png", square((30, 40), 0, 0, 3), "cat")
+    session.close()
+    assert Session.open(folder, mode="read").missing() == {}
+    (folder / "b.png").rename(folder / "b.png.moved")
+    with Session.open(folder, mode="read") as again:
+        assert again.missing() == {"b.png": 1}
+    (folder / "b.png.moved").rename(folder / "b.png")
+    with Session.open(folder, mode="read", exclude=["b.*"]) as again:  # a photo a pattern leaves out is not missing
+        assert "b.png" not in again.images and again.missing() == {}

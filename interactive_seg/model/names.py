@@ -90,6 +90,23 @@ class ImageRecords:
             return {}
         return record_owners(self._doc.images, self._folder, self._images)
 
+    def without_image(self) -> list:
+        """The records no listed image has (by its path or by the rule) whose path names no
+        file of the folder either (a photograph moved or deleted since; not one a pattern or
+        the listing left out): their objects stay in the file as they are."""
+        listed = set(self._images)
+        if self._owned is None:
+            self._owned = self._by_rule()
+        owned = {i for ids in self._owned.values() for i in ids}
+        out = []
+        for record in self._doc.images:
+            if _path_key(record["file_name"]) in listed or record["id"] in owned:
+                continue
+            relative = relative_name(record["file_name"])
+            if relative is None or not self._folder.joinpath(*relative.split("/")).exists():
+                out.append(record)
+        return out
+
     def remember(self, name: str, ids: list) -> None:
         """The records of ``name`` are now ``ids`` (a record was made for it)."""
         self._ids[name] = ids

@@ -164,6 +164,11 @@ class Session:
         unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, store)
 
+    def missing(self) -> dict:
+        """The file names of the COCO file's image records whose photograph is not in the
+        folder (moved or deleted since), each with its number of annotations: kept in the file as they are."""
+        return {r["file_name"]: self._doc.count(r["id"]) for r in self._records.without_image()}
+
     def close(self) -> None:
         """Fold the changes into the COCO file and let the folder go (another session may then write it).
 

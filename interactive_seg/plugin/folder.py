@@ -171,6 +171,15 @@ class Folder:
             "file: compare the two, copy what you need, then delete it."
             for kept in kept_beside(session.path)
         ]
+        missing = {name: count for name, count in session.missing().items() if count}
+        if missing:  # (their objects are not shown, so never a word: they stay in the file)
+            names = ", ".join(list(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+            one, objects = len(missing) == 1, sum(missing.values())
+            notes.append(
+                f"{counted(len(missing), 'image')} of the COCO file {'is' if one else 'are'} not in the folder "
+                f"({names}): the {counted(objects, 'object')} on {'it' if one else 'them'} "
+                f"{'is' if objects == 1 else 'are'} kept in the file as read (put the photos back to see them)."
+            )
         if unreadable:  # (after the first image: showing it settles older warnings)
             said = f"Skipped {counted(len(unreadable), 'file')} that {'is not a readable image' if len(unreadable) == 1 else 'are not readable images'}: {', '.join(unreadable[:5])}"
             widget._warn("\n".join([said, *self._passed(), *notes]), toast=said)
