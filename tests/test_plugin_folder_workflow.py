@@ -864,3 +864,13 @@ def test_opening_a_folder_whose_photos_are_gone_says_their_objects_stay(make_nap
     viewer, widget = opened(make_napari_viewer, qtbot, root)
     said = "1 image of the COCO file is not in the folder (b.png): the 1 object on it is kept in the file as read"
     assert said in widget.notice.text()
+
+
+def test_the_dock_leaves_the_canvas_its_room_on_a_laptop_screen(make_napari_viewer, qtbot, tmp_path):
+    """The keys' help line asked for ~550 px, so the dock took 500 and a 1280-pixel window kept
+    434 px of canvas (0 px at 800, where a click raised ZeroDivisionError in vispy)."""
+    root = make_folder(tmp_path / "photos")
+    viewer, widget = opened(make_napari_viewer, qtbot, root, size=(1280, 720))
+    canvas = viewer.window._qt_viewer.canvas.native
+    qtbot.wait(200)
+    assert widget.width() <= 400 and canvas.width() >= 550, (widget.width(), canvas.width())

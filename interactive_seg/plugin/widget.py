@@ -17,7 +17,7 @@ import numpy as np
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QTimer
-from qtpy.QtWidgets import QLabel, QWidget
+from qtpy.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..errors import IncompletePrompts, InputError
 from ..model.annotations import Annotations
@@ -58,11 +58,10 @@ class SegmentationWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        # napari hands a plugin's widget (Plugins menu, `napari -w`) a PublicOnlyProxy of the
-        # viewer, which makes a new proxy at every access: `layers["scribbles"] is
-        # layers["scribbles"]` is False there, so the widget could not tell its own layers
-        # from the real ones napari passes to key bindings and events (Ctrl+Z on a stroke
-        # undid an object), and weak references to them died at once. The widget works on
+        # napari hands a plugin's widget (Plugins menu, `napari -w`) a PublicOnlyProxy of the viewer, which
+        # makes a new proxy at every access: `layers["scribbles"] is layers["scribbles"]` is False there, so
+        # the widget could not tell its own layers from the real ones napari passes to key bindings and events
+        # (Ctrl+Z on a stroke undid an object), and weak references to them died at once. The widget works on
         # the viewer itself; its few uses of napari's private API are guarded where they are.
         self.viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)
         self.model = Annotations()
@@ -163,7 +162,8 @@ class SegmentationWidget(QWidget):
         self.proposals = ProposePanel(self)  # objects proposed by a model, accepted or rejected (issue 32)
         layout.addWidget(self.proposals)
         keys = QLabel(KEYS_HELP)
-        keys.setWordWrap(True)
+        keys.setWordWrap(True)  # wrapped to the panel's width, which its own hint (~550 px) no longer sets:
+        keys.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # the canvas keeps its room
         layout.addWidget(keys)
         layout.addStretch(1)
 
