@@ -261,6 +261,31 @@ class AnnotationRecords:
         self.put_annotation(ann)
         return ann
 
+    def annotation_place(self, ann_id: Id) -> tuple:
+        """Where a record is in the file: (the index of its text as read, None once changed;
+        its position in the list), for :meth:`put_annotation_back` after a removal."""
+        table, key = self._lists["annotations"], id_key(ann_id)
+        slot = table.order.get(key)
+        return (slot if type(slot) is int else None), list(table.order).index(key)
+
+    def put_annotation_back(self, record: dict, place: tuple) -> None:
+        """A removed record (its dict as read) put back at its position in the list
+        (:meth:`annotation_place`); :meth:`as_read` then gives it its text."""
+        self.put_annotation(record)
+        table, key = self._lists["annotations"], id_key(record["id"])
+        table.place(key, place[1])
+        position = {k: n for n, k in enumerate(table.order)}
+        self._by_image[self._meta[key][0]].sort(key=position.__getitem__)
+
+    def as_read(self, ann_id: Id, index) -> None:
+        """Record ``ann_id``, put back unchanged, is written as its text was read (``index``,
+        :meth:`annotation_place`'s; None: it had been changed, so it stays written from its dict)."""
+        table, key = self._lists["annotations"], id_key(ann_id)
+        if index is not None and isinstance(table.order.get(key), dict):
+            table.order[key] = index
+            table.origin.pop(key, None)
+            self._cache.pop(key, None)
+
     def remove_annotation(self, ann_id: Id) -> dict:
         """Delete an object; returns its record."""
         ann = self.annotation(ann_id)

@@ -105,7 +105,9 @@ class ObjectIds:
             while self.has_object(spare):
                 spare -= 1
             self._pair(spare, ann_id)
-        info = document.get("info")
+        info = document.get("info", _NO_INFO)
+        self._read_counter = isinstance(info, dict) and NEXT_ID in info  # (the file as read had one)
+        self._read_info = info is not _NO_INFO
         stored = info.get(NEXT_ID) if isinstance(info, dict) else None
         stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
         self.next = max(self.largest() + 1, min(stored, MAX_ID))
@@ -236,6 +238,13 @@ class ObjectIds:
         alone would not say it (after deleting the newest)."""
         info = document.get("info", _NO_INFO)
         if isinstance(info, dict) and NEXT_ID in info:
+            if not self._read_counter and self.next <= self.largest() + 1:  # ids say it again (a delete undone)
+                txn.touch("top", "info")
+                if len(info) == 1 and not self._read_info:
+                    document.delete("info")  # the file as read had none
+                else:
+                    del info[NEXT_ID]
+                return
             if info[NEXT_ID] != self.next:
                 txn.touch("top", "info")
                 info[NEXT_ID] = self.next

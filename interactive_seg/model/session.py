@@ -399,26 +399,29 @@ class Session:
             self._unlink(object_id, ann_id)
             self._store_counter()
 
-    def removed_record(self, object_id: int) -> dict:
-        """A copy of the object's whole annotation, for :meth:`put_back` after a removal."""
-        return copy.deepcopy(self._doc.annotation(self._annotation_id(object_id)))
+    def removed_record(self, object_id: int) -> tuple:
+        """The object's whole annotation (a copy) and its place in the file, for :meth:`put_back` after a removal."""
+        ann_id = self._annotation_id(object_id)
+        return copy.deepcopy(self._doc.annotation(ann_id)), self._doc.annotation_place(ann_id)
 
-    def put_back(self, object_id: int, record: dict, mask=None, offset=None) -> None:
-        """Give a removed object back its whole annotation (``record``, :meth:`removed_record`'s:
-        its id, keys and encoding as they were), and save; with ``mask`` (a crop at ``offset``),
-        the mask is checked against it and replaces it where they differ (an undone delete)."""
+    def put_back(self, object_id: int, removed: tuple, mask=None, offset=None) -> None:
+        """Give a removed object back its whole annotation (``removed``, :meth:`removed_record`'s:
+        its id, keys and encoding, its place and text in the file), and save; with ``mask`` (a
+        crop at ``offset``), the mask is checked against it and replaces it where they differ."""
         self._store.check_writable()
+        record, (index, position) = removed
         ann_id = record.get("id")
         if self._ids.has_object(object_id) or ann_id in self._doc.annotation_index():
             raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            self._doc.put_annotation(copy.deepcopy(record))
+            self._doc.put_annotation_back(copy.deepcopy(record), (index, position))
             self._link(object_id, ann_id)
-            if mask is not None:
-                mask = self._check_mask(mask)
-                if not _same_mask(self._doc.mask(ann_id), mask, offset):
-                    self._doc.update_annotation(ann_id, mask=mask, offset=offset)
+            self._store_counter()  # (kept while the newest was gone: not needed once it is back)
+            if mask is not None and not _same_mask(self._doc.mask(ann_id), self._check_mask(mask), offset):
+                self._doc.update_annotation(ann_id, mask=mask, offset=offset)
+                index = None
+        self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
 
     @property
     def class_colours(self) -> dict:
