@@ -501,3 +501,28 @@ def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categor
     session.close()
     saved = {a["id"]: a for a in json.loads((folder / "annotations.coco.json").read_text())["annotations"]}
     assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]
+
+
+def test_undo_of_a_delete_after_its_class_was_removed_or_renamed_brings_the_object_back(folder):
+    """The annotation put back named the removed category: the session refused it as if the
+    file were broken, and every later Undo on the image with it."""
+    import json
+
+    session = Session.open(folder)
+    model = Annotations(["cat", "dog"], session=session)
+    model.open("img0.png", (40, 60))
+    dog = model.accept("img0.png", square(5, 5, 8), "dog").object_id
+    model.delete("img0.png", dog)
+    model.remove_class("dog")
+    model.undo("img0.png")
+    assert model.objects("img0.png").classes[dog] == "dog"
+    other = model.accept("img0.png", square(20, 30, 8), "cat").object_id
+    model.delete("img0.png", other)
+    model.rename_class("cat", "lynx")
+    model.undo("img0.png")
+    session.close()
+    saved = json.loads((folder / "annotations.coco.json").read_text())
+    names = {c["id"]: c["name"] for c in saved["categories"]}
+    assert sorted(names[a["category_id"]] for a in saved["annotations"]) == sorted(
+        model.objects("img0.png").classes[i] for i in (dog, other)
+    )

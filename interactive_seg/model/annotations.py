@@ -347,9 +347,8 @@ class Annotations(ClassList, Reviews):
                     if object_id in objects:
                         category = objects.classes[object_id]
                         record = entry.provenance.get(object_id)
-                        if object_id not in saved and object_id in entry.removed:  # its id, keys and encoding
-                            crop, offset = _with_hidden(entry, object_id)
-                            session.put_back(object_id, entry.removed[object_id], crop, offset)
+                        if object_id not in saved and object_id in entry.removed:  # its id, keys and pixels
+                            session.put_back(object_id, entry.removed[object_id], category)
                             saved.add(object_id)
                         elif object_id not in saved:
                             crop, offset = _with_hidden(entry, object_id)

@@ -404,24 +404,29 @@ class Session:
         ann_id = self._annotation_id(object_id)
         return copy.deepcopy(self._doc.annotation(ann_id)), self._doc.annotation_place(ann_id)
 
-    def put_back(self, object_id: int, removed: tuple, mask=None, offset=None) -> None:
+    def put_back(self, object_id: int, removed: tuple, category: Optional[str] = None) -> None:
         """Give a removed object back its whole annotation (``removed``, :meth:`removed_record`'s:
-        its id, keys and encoding, its place and text in the file), and save; with ``mask`` (a
-        crop at ``offset``), the mask is checked against it and replaces it where they differ."""
+        its id, keys, encoding and mask, its place and text in the file), and save; ``category``:
+        its class now, when that is not its category's name (a class renamed or removed since)."""
         self._store.check_writable()
-        record, (index, position) = removed
+        record, (index, position) = copy.deepcopy(removed[0]), removed[1]
         ann_id = record.get("id")
         if self._ids.has_object(object_id) or ann_id in self._doc.annotation_index():
             raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            self._doc.put_annotation_back(copy.deepcopy(record), (index, position))
+            if category is not None and self._category_name(record.get("category_id")) != str(category):
+                record["category_id"], index = self._doc.category_id(str(category), create=True), None
+            self._doc.put_annotation_back(record, (index, position))
             self._link(object_id, ann_id)
             self._store_counter()  # (kept while the newest was gone: not needed once it is back)
-            if mask is not None and not _same_mask(self._doc.mask(ann_id), self._check_mask(mask), offset):
-                self._doc.update_annotation(ann_id, mask=mask, offset=offset)
-                index = None
         self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
+
+    def _category_name(self, category_id) -> Optional[str]:
+        try:
+            return self._doc.category_name(category_id)
+        except InputError:
+            return None  # (a category removed since)
 
     @property
     def class_colours(self) -> dict:
@@ -619,13 +624,6 @@ class Session:
                 "the file was made for another version of this photograph; put that version back, or correct the "
                 "image's width and height in the file, before adding objects to it."
             )
-
-
-def _same_mask(full: np.ndarray, mask: np.ndarray, offset) -> bool:
-    """True when ``mask`` (a crop at ``offset``, or the whole image) holds all of ``full``'s pixels and no others."""
-    x0, y0 = (0, 0) if offset is None else (int(offset[0]), int(offset[1]))
-    part = full[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]]
-    return part.shape == mask.shape and np.array_equal(part, mask) and np.count_nonzero(full) == np.count_nonzero(mask)
 
 
 def _own_record(ann: dict, record=False) -> dict:
