@@ -93,9 +93,9 @@ def cmd_segment(args) -> int:
     record.refuse_foreign([mask_path, cut_path])  # (never over a photograph named like them)
     ensure_folder(out)  # only now: a failed segmentation leaves no empty folder behind
     record.planned(image_path, [mask_path, cut_path])  # first: a folder session never takes them for photos
-    record.save(strict=True)
     written = []
     try:
+        record.save(strict=True)
         for path, pixels in ((mask_path, mask.astype(np.uint8) * 255), (cut_path, None)):
             if pixels is None:
                 pixels = cutout(image, mask, background="transparent", crop=True)
