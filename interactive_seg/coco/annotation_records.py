@@ -263,17 +263,30 @@ class AnnotationRecords:
 
     def annotation_place(self, ann_id: Id) -> tuple:
         """Where a record is in the file: (the index of its text as read, None once changed;
-        its position in the list), for :meth:`put_annotation_back` after a removal."""
+        its position in the list; the records before and after it, None at an end), for
+        :meth:`put_annotation_back` after a removal."""
         table, key = self._lists["annotations"], id_key(ann_id)
-        slot = table.order.get(key)
-        return (slot if type(slot) is int else None), list(table.order).index(key)
+        slot, keys = table.order.get(key), list(table.order)
+        n = keys.index(key)
+        before, after = (keys[n - 1] if n else None), (keys[n + 1] if n + 1 < len(keys) else None)
+        return (slot if type(slot) is int else None), n, before, after
 
     def put_annotation_back(self, record: dict, place: tuple) -> None:
-        """A removed record (its dict as read) put back at its position in the list
-        (:meth:`annotation_place`); :meth:`as_read` then gives it its text."""
+        """A removed record (its dict as read) put back where it was in the list
+        (:meth:`annotation_place`): before the record that followed it, or after the one before
+        it, where that is still there (others may have been removed and put back since); else at
+        its position. :meth:`as_read` then gives it its text."""
         self.put_annotation(record)
         table, key = self._lists["annotations"], id_key(record["id"])
-        table.place(key, place[1])
+        _, position, before, after = place
+        keys = [k for k in table.order if k != key]
+        if after is not None and after in table.order:
+            position = keys.index(after)
+        elif before is not None and before in table.order:
+            position = keys.index(before) + 1
+        elif after is None:
+            position = len(keys)
+        table.place(key, position)
         position = {k: n for n, k in enumerate(table.order)}
         self._by_image[self._meta[key][0]].sort(key=position.__getitem__)
 

@@ -409,7 +409,7 @@ class Session:
         its id, keys, encoding and mask, its place and text in the file), and save; ``category``:
         its class now, when that is not its category's name (a class renamed or removed since)."""
         self._store.check_writable()
-        record, (index, position) = copy.deepcopy(removed[0]), removed[1]
+        record, (index, *where) = copy.deepcopy(removed[0]), removed[1]
         ann_id = record.get("id")
         if self._ids.has_object(object_id) or ann_id in self._doc.annotation_index():
             raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
@@ -417,7 +417,7 @@ class Session:
             txn.touch("annotation", ann_id)
             if category is not None and self._category_name(record.get("category_id")) != str(category):
                 record["category_id"], index = self._doc.category_id(str(category), create=True), None
-            self._doc.put_annotation_back(record, (index, position))
+            self._doc.put_annotation_back(record, (index, *where))
             self._link(object_id, ann_id)
             self._store_counter()  # (kept while the newest was gone: not needed once it is back)
         self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
