@@ -279,7 +279,8 @@ class AnnotationRecords:
         self.put_annotation(record)
         table, key = self._lists["annotations"], id_key(record["id"])
         _, position, before, after = place
-        keys = [k for k in table.order if k != key]
+        keys = list(table.order)
+        keys.remove(key)  # (the last: put_annotation appended it)
         if after is not None and after in table.order:
             position = keys.index(after)
         elif before is not None and before in table.order:
@@ -287,8 +288,11 @@ class AnnotationRecords:
         elif after is None:
             position = len(keys)
         table.place(key, position)
-        position = {k: n for n, k in enumerate(table.order)}
-        self._by_image[self._meta[key][0]].sort(key=position.__getitem__)
+        siblings = self._by_image[self._meta[key][0]]  # its image's list: before the first of them after it
+        siblings.remove(key)
+        others, following = set(siblings), keys[position:]
+        later = next((k for k in following if k in others), None)
+        siblings.insert(len(siblings) if later is None else siblings.index(later), key)
 
     def as_read(self, ann_id: Id, index) -> None:
         """Record ``ann_id``, put back unchanged, is written as its text was read (``index``,

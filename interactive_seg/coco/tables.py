@@ -130,9 +130,14 @@ class Table:
         """Move ``key`` to position ``index`` of the list (a removed record put back where it was)."""
         if self._saved is not None and self._keys is None:
             self._keys = list(self.order)
-        items = [(k, v) for k, v in self.order.items() if k != key]
-        items.insert(max(0, min(int(index), len(items))), (key, self.order[key]))
-        self.order = dict(items)
+        keys, slots = list(self.order), list(self.order.values())  # (made in C, no tuple each: no collector's pass)
+        at = len(keys) - 1 if keys[-1] == key else keys.index(key)  # (a record put back is the last)
+        keys.pop(at)
+        slot = slots.pop(at)
+        at = max(0, min(int(index), len(keys)))
+        keys.insert(at, key)
+        slots.insert(at, slot)
+        self.order = dict(zip(keys, slots))
 
     def remove(self, key) -> None:
         self._save(key)
