@@ -98,7 +98,7 @@ def test_engines_say_their_model_fingerprint():
         (lambda r: r["prompts"]["strokes"]["foreground"].update(size=[10, 10]), "10 x 10"),
         (lambda r: r["prompts"]["strokes"]["foreground"].update(counts="@@@"), "cannot be decoded"),
         (lambda r: r["prompts"].update(lasso=[]), "does not know (lasso)"),
-        (lambda r: r.update(review={"state": "maybe"}), "review state"),
+        (lambda r: r.update(review={"state": "maybe"}), "a review is a JSON object whose 'state'"),
         (lambda r: r.update(engine={"options": {}}), "names no engine"),
         (lambda r: r.update(schema=9), "update interactive-seg"),
         (lambda r: r.update(prompts={}), "stores no prompts"),
