@@ -3,9 +3,8 @@
 Opening lists the folder's images by relative path (:func:`~interactive_seg.files.list_images`),
 decoding none. Every ``add``, ``replace``, ``remove`` and class change touches only its
 records of the :class:`~interactive_seg.coco.CocoDocument` and is durable when it returns
-(a journal record, :mod:`interactive_seg.model.store`); the file is rewritten atomically
-now and then and on :meth:`Session.close`, all else in it as it was read. One session
-writes a folder at a time (:mod:`interactive_seg.model.lock`).
+(a journal record, :mod:`interactive_seg.model.store`); the file is rewritten atomically now and then and on
+:meth:`Session.close`, all else in it as it was read. One session writes a folder at a time (:mod:`.lock`).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from . import transaction, writers
 from .ids import MAX_ID as _MAX_ID
 from .ids import ObjectIds
 from .names import ImageRecords, add_named_images
+from .removals import Removals
 from .store import DEFAULT_COMPACT_EVERY, DEFAULT_COMPACT_SECONDS, Store
 
 __all__ = ["Session", "SessionObject", "DEFAULT_ANNOTATIONS", "IMAGE_SUFFIXES"]
@@ -66,7 +66,7 @@ class SessionObject:
         return self._session.mask(self.id)
 
 
-class Session:
+class Session(Removals):
     """Images of a folder and their objects, kept in a COCO file; every change is durable when it returns.
 
     Use :meth:`open`. Object ids are unique across the folder and never reused, so they
@@ -163,11 +163,6 @@ class Session:
         images.sort(key=listing_order)
         unreadable.sort(key=listing_order)
         return cls(folder, path, images, unreadable, store)
-
-    def missing(self) -> dict:
-        """The file names of the COCO file's image records whose photograph is not in the
-        folder (moved or deleted since), each with its number of annotations: kept in the file as they are."""
-        return {r["file_name"]: self._doc.count(r["id"]) for r in self._records.without_image()}
 
     def close(self) -> None:
         """Fold the changes into the COCO file and let the folder go (another session may then write it).
@@ -398,35 +393,6 @@ class Session:
             self._doc.remove_annotation(ann_id)
             self._unlink(object_id, ann_id)
             self._store_counter()
-
-    def removed_record(self, object_id: int) -> tuple:
-        """The object's whole annotation (a copy) and its place in the file, for :meth:`put_back` after a removal."""
-        ann_id = self._annotation_id(object_id)
-        return copy.deepcopy(self._doc.annotation(ann_id)), self._doc.annotation_place(ann_id)
-
-    def put_back(self, object_id: int, removed: tuple, category: Optional[str] = None) -> None:
-        """Give a removed object back its whole annotation (``removed``, :meth:`removed_record`'s:
-        its id, keys, encoding and mask, its place and text in the file), and save; ``category``:
-        its class now, when that is not its category's name (a class renamed or removed since)."""
-        self._store.check_writable()
-        record, (index, *where) = copy.deepcopy(removed[0]), removed[1]
-        ann_id = record.get("id")
-        if self._ids.has_object(object_id) or ann_id in self._doc.annotation_index():
-            raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
-        with self.transaction() as txn:
-            txn.touch("annotation", ann_id)
-            if category is not None and self._category_name(record.get("category_id")) != str(category):
-                record["category_id"], index = self._doc.category_id(str(category), create=True), None
-            self._doc.put_annotation_back(record, (index, *where))
-            self._link(object_id, ann_id)
-            self._store_counter()  # (kept while the newest was gone: not needed once it is back)
-        self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
-
-    def _category_name(self, category_id) -> Optional[str]:
-        try:
-            return self._doc.category_name(category_id)
-        except InputError:
-            return None  # (a category removed since)
 
     @property
     def class_colours(self) -> dict:
