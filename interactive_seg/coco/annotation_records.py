@@ -266,10 +266,15 @@ class AnnotationRecords:
         its position in the list; the records before and after it, None at an end), for
         :meth:`put_annotation_back` after a removal."""
         table, key = self._lists["annotations"], id_key(ann_id)
-        slot, keys = table.order.get(key), list(table.order)
+        keys = list(table.order)
         n = keys.index(key)
         before, after = (keys[n - 1] if n else None), (keys[n + 1] if n + 1 < len(keys) else None)
-        return (slot if type(slot) is int else None), n, before, after
+        return self.text_index(ann_id), n, before, after
+
+    def text_index(self, ann_id: Id):
+        """The index of a record's text as read, for :meth:`as_read`; None once it was changed."""
+        slot = self._lists["annotations"].order.get(id_key(ann_id))
+        return slot if type(slot) is int else None
 
     def put_annotation_back(self, record: dict, place: tuple) -> None:
         """A removed record (its dict as read) put back where it was in the list

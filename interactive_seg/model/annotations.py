@@ -340,7 +340,9 @@ class Annotations(ClassList, Reviews):
         if not entry.in_session or not change.ids:
             return
         objects, session = entry.objects, self.session
-        saved, removed = set(entry.saved), {}
+        saved, removed, before = set(entry.saved), {}, {}
+        step = _step_of(objects.history, change)
+        kept = getattr(step, "records", {})  # object id -> its record before the step's new mask
         try:
             with session.transaction():
                 for object_id in sorted(change.ids):
@@ -364,7 +366,11 @@ class Annotations(ClassList, Reviews):
                             saved.add(object_id)
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
+                        elif change.how == "undone" and object_id in kept:  # as it was, encoding and text too
+                            session.restore(object_id, kept[object_id], category)
                         else:
+                            if step is not None and object_id not in kept:
+                                before[object_id] = session.record_state(object_id)
                             crop, offset = _with_hidden(entry, object_id)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                     elif object_id in saved:
@@ -374,6 +380,8 @@ class Annotations(ClassList, Reviews):
         except (InputError, OSError) as exc:
             raise InputError(f"Could not save the annotations: {exc}") from exc
         entry.saved = saved
+        if before:
+            step.records = {**kept, **before}
         for object_id in change.ids:  # a record put back is the session's again; one removed waits for an undo
             entry.removed.pop(object_id, None)
         entry.removed.update(removed)
@@ -502,6 +510,12 @@ class Annotations(ClassList, Reviews):
             return self._images[key]
         except (KeyError, TypeError):
             raise InputError(f"The image {key!r} is not open; open it first.") from None
+
+
+def _step_of(history, change: Change):
+    """The history step ``change`` did, redid or undid (None for a change of no step)."""
+    steps = history.redo_steps if change.how == "undone" else history.undo_steps
+    return steps[-1] if steps and change.how in ("done", "redone", "undone") else None
 
 
 def _with_hidden(entry: _Image, object_id: int) -> tuple:

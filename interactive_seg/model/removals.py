@@ -1,10 +1,12 @@
-"""What left a session: removed objects given back whole, and photos gone from the folder.
+"""What left a session: removed or changed objects given back whole, and photos gone from the folder.
 
 :class:`Removals` is a part of :class:`~interactive_seg.model.session.Session`: before a
 removal the widget's model keeps :meth:`~Removals.removed_record` (the annotation and its
 place in the file), and an undo gives it back with :meth:`~Removals.put_back`: its id,
-another tool's keys, its encoding, its place and its text as read. :meth:`~Removals.missing`
-names the photos of the COCO file that are no longer in the folder.
+another tool's keys, its encoding, its place and its text as read. Before a new mask it
+keeps :meth:`~Removals.record_state`, and an undo of that mask gives the record back with
+:meth:`~Removals.restore` (a polygon stays the polygon as read, not the new mask re-encoded).
+:meth:`~Removals.missing` names the photos of the COCO file that are no longer in the folder.
 """
 
 from __future__ import annotations
@@ -47,6 +49,28 @@ class Removals:
             self._doc.put_annotation_back(record, (index, *where))
             self._link(object_id, ann_id)
             self._store_counter()  # (kept while the newest was gone: not needed once it is back)
+        self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
+
+    def record_state(self, object_id: int) -> tuple:
+        """The object's whole annotation (a copy) and the index of its text as read (None once
+        changed), for :meth:`restore` after a new mask is undone."""
+        ann_id = self._annotation_id(object_id)
+        return copy.deepcopy(self._doc.annotation(ann_id)), self._doc.text_index(ann_id)
+
+    def restore(self, object_id: int, state: tuple, category: Optional[str] = None) -> None:
+        """Give an object back the annotation it had (``state``, :meth:`record_state`'s: its
+        segmentation as it was encoded, every key, its text as read), and save; ``category``:
+        its class now, when that is not the record's category's name."""
+        self._store.check_writable()
+        ann_id = self._annotation_id(object_id)
+        record, index = copy.deepcopy(state[0]), state[1]
+        if record.get("id") != ann_id:
+            raise InputError(f"The record given back to object {object_id} is annotation {record.get('id')!r}.")
+        with self.transaction() as txn:
+            txn.touch("annotation", ann_id)
+            if category is not None and self._category_name(record.get("category_id")) != str(category):
+                record["category_id"], index = self._doc.category_id(str(category), create=True), None
+            self._doc.put_annotation(record)
         self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
 
     def _category_name(self, category_id) -> Optional[str]:
