@@ -240,8 +240,10 @@ class Annotations(ClassList, Reviews):
         category = None if category is None else self._category(category)
         objects = self.objects(key)
         top = self._top(objects)
-        objects.replace(object_id, mask, category, offset=offset)
+        under = _under(self._entry(key), object_id)
+        objects.replace(object_id, mask, category, offset=offset, under=under)
         self._note(key, objects, top, provenance)
+        _mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
@@ -249,7 +251,10 @@ class Annotations(ClassList, Reviews):
         entry = self._entry(key)
         if object_id not in entry.provenance and object_id in entry.saved:
             entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
-        objects.remove(object_id)
+        top = self._top(objects)
+        under = _under(entry, object_id)
+        objects.remove(object_id, under=under)
+        _mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
 
     def _top(self, objects: ObjectSet):
@@ -340,12 +345,15 @@ class Annotations(ClassList, Reviews):
         if not entry.in_session or not change.ids:
             return
         objects, session = entry.objects, self.session
-        saved, removed, before = set(entry.saved), {}, {}
+        saved, removed, before, hidden = set(entry.saved), {}, {}, {}
         step = _step_of(objects.history, change)
         kept = getattr(step, "records", {})  # object id -> its record before the step's new mask
+        revealed = getattr(step, "revealed", ())  # objects shown where the step freed pixels: their records hold those
         try:
             with session.transaction():
                 for object_id in sorted(change.ids):
+                    if object_id in revealed and object_id in saved:
+                        continue
                     if object_id in objects:
                         category = objects.classes[object_id]
                         record = entry.provenance.get(object_id)
@@ -367,12 +375,14 @@ class Annotations(ClassList, Reviews):
                         elif change.bbox is None:
                             session.replace(object_id, category=category)  # the class only
                         elif change.how == "undone" and object_id in kept:  # as it was, encoding and text too
-                            session.restore(object_id, kept[object_id], category)
+                            session.restore(object_id, kept[object_id][0], category)
+                            hidden[object_id] = kept[object_id][1]
                         else:
                             if step is not None and object_id not in kept:
-                                before[object_id] = session.record_state(object_id)
+                                before[object_id] = (session.record_state(object_id), entry.hidden.get(object_id))
                             crop, offset = _with_hidden(entry, object_id)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
+                            hidden[object_id] = _still_hidden(entry, object_id)
                     elif object_id in saved:
                         removed[object_id] = session.removed_record(object_id)
                         session.remove(object_id)
@@ -382,6 +392,11 @@ class Annotations(ClassList, Reviews):
         entry.saved = saved
         if before:
             step.records = {**kept, **before}
+        for object_id, under in hidden.items():  # the pixels its record holds that other objects cover
+            if under is None:
+                entry.hidden.pop(object_id, None)
+            else:
+                entry.hidden[object_id] = under
         for object_id in change.ids:  # a record put back is the session's again; one removed waits for an undo
             entry.removed.pop(object_id, None)
         entry.removed.update(removed)
@@ -516,6 +531,48 @@ def _step_of(history, change: Change):
     """The history step ``change`` did, redid or undid (None for a change of no step)."""
     steps = history.redo_steps if change.how == "undone" else history.undo_steps
     return steps[-1] if steps and change.how in ("done", "redone", "undone") else None
+
+
+def _under(entry: _Image, object_id: int):
+    """What shows where ``object_id``'s pixels go (a delete, a smaller mask): the labels of a
+    box with, at each pixel, the object the file holds there under it (the topmost of those
+    it covered when the image was opened: their records keep those pixels), else 0. None
+    when no object of the image has covered pixels."""
+    holders = [(k, v) for k, v in entry.hidden.items() if k != object_id and k in entry.objects]
+    if not holders:
+        return None
+
+    def under(box):
+        x0, y0, x1, y1 = box
+        out = np.zeros((y1 - y0, x1 - x0), np.int32)
+        for k, (crop, (u0, v0)) in holders:  # (file order: a later object is on top)
+            h, w = crop.shape
+            a0, b0, a1, b1 = max(x0, u0), max(y0, v0), min(x1, u0 + w), min(y1, v0 + h)
+            if a0 < a1 and b0 < b1:
+                out[b0 - y0 : b1 - y0, a0 - x0 : a1 - x0][crop[b0 - v0 : b1 - v0, a0 - u0 : a1 - u0]] = k
+        return out
+
+    return under
+
+
+def _mark_revealed(objects: ObjectSet, top, under) -> None:
+    """Note on the step just pushed the objects it showed where it freed pixels (:func:`_under`)."""
+    history = objects.history
+    step = history._undo[-1] if history.can_undo else None
+    if under is None or step is None or step is top or not step.n:
+        return
+    step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject}
+
+
+def _still_hidden(entry: _Image, object_id: int):
+    """(crop, offset) of the pixels of ``object_id``'s saved record that other objects cover
+    now (None: none), after it was saved with :func:`_with_hidden`."""
+    if object_id not in entry.hidden:
+        return None
+    under, (u0, v0) = entry.hidden[object_id]
+    h, w = under.shape
+    under = under & ~np.isin(entry.objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
+    return (under, (u0, v0)) if under.any() else None
 
 
 def _with_hidden(entry: _Image, object_id: int) -> tuple:

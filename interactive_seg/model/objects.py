@@ -266,8 +266,11 @@ class ObjectSet:
         self._commit("accept", object_id, box, crop, _Values.scalar(object_id), {object_id: str(category)})
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None) -> None:
-        """Give an object a new mask (full size, or a crop at ``offset``) and/or class; its id stays."""
+    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None, under=None) -> None:
+        """Give an object a new mask (full size, or a crop at ``offset``) and/or class; its id stays.
+
+        ``under(box)``, when given, says what shows where the object's pixels go: labels of
+        the box (x0, y0, x1, y1), 0 where nothing (an object it covered, :meth:`remove`)."""
         self._check(object_id)
         classes = {} if category is None or self.classes[object_id] == str(category) else {object_id: str(category)}
         if mask is None:
@@ -284,15 +287,20 @@ class ObjectSet:
         new[cy0 - y0 : cy0 - y0 + crop.shape[0], cx0 - x0 : cx0 - x0 + crop.shape[1]] = crop
         old = region == object_id
         changed = old != new
-        after = _Values.of(np.where(new[changed], object_id, 0).astype(np.int32))
+        freed = 0 if under is None else under((x0, y0, x1, y1))[changed]
+        after = _Values.of(np.where(new[changed], object_id, freed).astype(np.int32))
         self._commit("replace", object_id, (x0, y0, x1, y1), changed, after, classes)
 
-    def remove(self, object_id: int) -> None:
-        """Delete an object."""
+    def remove(self, object_id: int, under=None) -> None:
+        """Delete an object. ``under(box)``, when given, gives the labels of the box (x0, y0,
+        x1, y1) to show where its pixels were (the objects it covered), 0 where nothing."""
         self._check(object_id)
         x0, y0, x1, y1 = self._box[object_id]
         changed = self.labels[y0:y1, x0:x1] == object_id
-        self._commit("delete", object_id, (x0, y0, x1, y1), changed, _Values.scalar(0), {})
+        after = _Values.scalar(0)
+        if under is not None:
+            after = _Values.of(under((x0, y0, x1, y1))[changed].astype(np.int32))
+        self._commit("delete", object_id, (x0, y0, x1, y1), changed, after, {})
 
     def undo(self) -> bool:
         """Undo the last step; False when there is nothing to undo."""
