@@ -512,6 +512,62 @@ def test_undo_of_a_new_mask_gives_the_annotation_back_as_it_was_read(folder):
             assert path.read_text() == json.dumps(doc), how
 
 
+def test_an_object_another_tool_drew_under_a_deleted_or_smaller_one_shows_its_pixels(folder):
+    """B (later in the file) covers part of A. Deleting B left a hole in A on the canvas
+    though the file still held A whole; an edit of A then wrote A without the hole's pixels."""
+    import json
+
+    def polygon(i, x0, y0, x1, y1):
+        ring = [x0, y0, x1, y0, x1, y1, x0, y1]
+        area = (x1 - x0) * (y1 - y0)
+        return {"id": i, "image_id": 1, "category_id": 1, "segmentation": [ring], "area": area,
+                "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc.update(
+        categories=[{"id": 1, "name": "car"}], annotations=[polygon(1, 5, 5, 35, 30), polygon(2, 20, 10, 50, 25)]
+    )
+    path = folder / "annotations.coco.json"
+    for how in ("delete", "smaller", "delete, then edit A", "smaller, then take the pixels off A, cover, delete"):
+        path.write_text(json.dumps(doc))
+        session = Session.open(folder)
+        model = Annotations(session=session)
+        objects = model.open("img0.png", (40, 60))
+        a, b = (o.id for o in session.objects("img0.png"))
+        whole_a = session.mask(a)
+        if how.startswith("delete"):
+            model.delete("img0.png", b)
+        else:
+            model.replace("img0.png", b, square(10, 40, 10))  # off A altogether
+        assert np.array_equal(objects.labels == a, whole_a), how  # A shows whole, as the file holds it
+        assert json.loads(path.read_text())["annotations"][0] == doc["annotations"][0], how  # A's record untouched
+        if how == "delete, then edit A":
+            grown = whole_a.copy()
+            grown[30:35, 5:35] = True
+            model.replace("img0.png", a, grown)
+            assert np.array_equal(session.mask(a), grown)  # (the pixels B had covered too)
+            model.undo("img0.png")
+        if how.startswith("smaller, then"):
+            cut = whole_a.copy()
+            cut[10:25, 20:35] = False  # the annotator takes B's old place off A
+            model.replace("img0.png", a, cut)
+            model.accept("img0.png", square(10, 20, 15), "car")  # over that place
+            new = max(objects.ids)
+            model.delete("img0.png", new)
+            assert not (objects.labels[10:25, 20:35] == a).any()  # not shown as A: A's record no longer has them
+            assert np.array_equal(session.mask(a), cut)
+            for _ in range(4):
+                model.undo("img0.png")
+        else:
+            model.undo("img0.png")
+        session.close()
+        assert json.loads(path.read_text())["annotations"] == doc["annotations"], how
+        again = Session.open(folder, mode="read")
+        labels, _ = again.labels("img0.png", (40, 60))
+        assert np.array_equal(labels, objects.labels), how
+        again.close()
+
+
 def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categories_share(folder):
     """Categories 1 and 2 both named "car": a mask edit of an object of category 2 moved it to 1."""
     import json
@@ -535,6 +591,35 @@ def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categor
     session.close()
     saved = {a["id"]: a for a in json.loads((folder / "annotations.coco.json").read_text())["annotations"]}
     assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]
+
+
+def test_a_class_whose_name_two_categories_share_is_renamed_in_both(folder):
+    """Categories 1 and 2 both named "car" are one class in the list; renaming it renamed
+    category 1 only, so the objects of category 2 came back as "car" on reopening."""
+    import json
+
+    def ann(i, cat, x):
+        return {"id": i, "image_id": 1, "category_id": cat, "segmentation": [[x, 5, x + 10, 5, x + 10, 15, x, 15]],
+                "area": 100, "bbox": [x, 5, 10, 10], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc["categories"] = [{"id": 1, "name": "car", "supercategory": "a"}, {"id": 2, "name": "car", "supercategory": "b"}]
+    doc["annotations"] = [ann(1, 1, 5), ann(2, 2, 30)]
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    model.rename_class("car", "truck", image="img0.png")
+    session.save()
+    saved = json.loads(path.read_text())["categories"]
+    assert saved == [dict(c, name="truck") for c in doc["categories"]]  # ids and other keys stay
+    again = Session.open(folder, mode="read")
+    assert {o.category for o in again.objects("img0.png")} == {"truck"}
+    again.close()
+    model.undo("img0.png")
+    session.close()
+    assert path.read_text() == json.dumps(doc)
 
 
 def test_undo_of_a_delete_after_its_class_was_removed_or_renamed_brings_the_object_back(folder):

@@ -422,20 +422,29 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         self._index_category_names(list(self._lists["categories"].order))
 
     def rename_category(self, old: str, new: str) -> None:
-        """Rename a class (its id and every other key stay)."""
+        """Rename a class (its ids and every other key stay): every category of the name, where
+        the file names two alike (one class here, as :meth:`category_id` finds it)."""
         old, new = str(old), str(new)
         if class_key(old) not in self._category_by_name:
             names = sorted(str(c["name"]) for c in self.categories)[:10]
             raise InputError(f"There is no class {old!r}; rename one of {names}.")
         if not new.strip():
             raise InputError("A class name cannot be empty; name the class.")
-        key = self._category_spelt.get(old, self._category_by_name[class_key(old)])
+        keys = [id_key(i) for i in self.category_ids(old)]
         other = self._category_spelt.get(new, self._category_by_name.get(class_key(new)))
-        if other is not None and other != key:
+        if other is not None and other not in keys:
             raise InputError(f"There is already a class {new!r}; pick another name.")
-        record = dict(self._categories[key])
-        record["name"] = new
-        self.put_category(record)
+        for key in keys:
+            record = dict(self._categories[key])
+            record["name"] = new
+            self.put_category(record)
+
+    def category_ids(self, name: str) -> list:
+        """The ids of every category called ``name`` (in one Unicode form, :func:`class_key`), in the file's order."""
+        wanted, categories = class_key(name), self._categories
+        return [
+            categories[k]["id"] for k in self._lists["categories"].order if class_key(categories[k]["name"]) == wanted
+        ]
 
     def _drop_category(self, category_id) -> None:
         key = id_key(category_id)

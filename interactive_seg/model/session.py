@@ -434,8 +434,7 @@ class Session(Removals):
         """Rename a class everywhere (its category id stays) and save."""
         self._store.check_writable()
         with self.transaction() as txn:
-            category_id = self._doc.category_id(old)
-            if category_id is not None:
+            for category_id in self._doc.category_ids(old):  # (two categories named alike are one class)
                 txn.touch("category", category_id)
             self._doc.rename_category(old, new)
 
