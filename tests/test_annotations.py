@@ -568,6 +568,30 @@ def test_an_object_another_tool_drew_under_a_deleted_or_smaller_one_shows_its_pi
         again.close()
 
 
+def test_an_undone_delete_replayed_from_the_journal_is_in_its_place(folder):
+    """A second window (or a reopening after a crash) reads the journal: the record an undo
+    put back went to the end of the list there, so it covered the objects drawn over it."""
+    import json
+
+    def ann(i, x):
+        return {"id": i, "image_id": 1, "category_id": 1, "segmentation": [[x, 5, x + 20, 5, x + 20, 25, x, 25]],
+                "area": 400, "bbox": [x, 5, 20, 20], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc.update(categories=[{"id": 1, "name": "car"}], annotations=[ann(1, 5), ann(2, 15), ann(3, 25)])
+    (folder / "annotations.coco.json").write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    objects = model.open("img0.png", (40, 60))
+    model.delete("img0.png", 2)
+    model.undo("img0.png")
+    beside = Session.open(folder, mode="read")  # (the file as read, and the journal replayed)
+    assert [o.id for o in beside.objects("img0.png")] == [1, 2, 3]
+    assert np.array_equal(beside.labels("img0.png", (40, 60))[0], objects.labels)
+    beside.close()
+    session.close()
+
+
 def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categories_share(folder):
     """Categories 1 and 2 both named "car": a mask edit of an object of category 2 moved it to 1."""
     import json

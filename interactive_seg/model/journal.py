@@ -10,8 +10,11 @@ of its bytes, ``None`` when there was no file). Records are physical redo record
 list of operations that are idempotent (applying one twice gives the same document)::
 
     ["put", "image" | "category" | "annotation", {whole record}]
+    ["put", "annotation", {whole record}, [position, id before, id after]]
     ["del", "image" | "category" | "annotation", id]
     ["set", top-level key, value]      ["unset", top-level key]
+
+(the second: a removed record put back where it was, an undone delete).
 
 Folding the journal into the COCO file (compaction) appends ``{"compact": D}`` (D: the
 digest of the bytes about to be written) before the atomic rename of the new file, then

@@ -47,6 +47,7 @@ class Removals:
             if category is not None and self._category_name(record.get("category_id")) != str(category):
                 record["category_id"], index = self._doc.category_id(str(category), create=True), None
             self._doc.put_annotation_back(record, (index, *where))
+            txn.places[ann_id] = tuple(where)  # (a journal's replay puts it back there too)
             self._link(object_id, ann_id)
             self._store_counter()  # (kept while the newest was gone: not needed once it is back)
         self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)

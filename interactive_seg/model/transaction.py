@@ -50,7 +50,10 @@ def apply_ops(doc: CocoDocument, ops: list) -> None:
     """Apply a journal record's operations (idempotent: applying them twice changes nothing more)."""
     for op in ops:
         verb = op[0]
-        if verb == "put":
+        if verb == "put" and op[1] == "annotation" and len(op) > 3:  # a removed record put back in its place
+            position, before, after = op[3]
+            doc.put_annotation_back(op[2], (None, position, before, after))
+        elif verb == "put":
             getattr(doc, f"put_{op[1]}")(op[2])
         elif verb == "del":
             if _get(doc, op[1], op[2]) is not MISSING:
@@ -72,6 +75,7 @@ class Transaction:
         self.undo: list = []  # callables putting the session's own indexes back, in order
         self._categories = {c["id"] for c in store.doc.categories}  # classes are few: new ones are found by comparing
         self.unchanged: dict = {}  # list name -> ids of touched records found the same as before
+        self.places: dict = {}  # annotation id -> (position, id before, id after): a removed record put back there
         store.doc.mark()  # a rollback puts records back as read (text and place), not re-encoded
 
     def _note_new_categories(self) -> None:
@@ -111,7 +115,8 @@ class Transaction:
             elif before is not MISSING and now == before:
                 self.unchanged.setdefault(_LIST_OF[kind], []).append(id_key(key))
             elif before is MISSING or now != before:
-                puts[kind].append(["put", kind, now])
+                where = self.places.get(key) if kind == "annotation" else None
+                puts[kind].append(["put", kind, now] + ([list(where)] if where is not None else []))
                 # a record changed in place (a review set on it) is the document's changed record
                 # from now on, so folding writes it from the dict, not as the bytes it was read as
                 getattr(doc, f"put_{kind}")(now)
