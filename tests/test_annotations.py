@@ -74,9 +74,14 @@ def test_a_class_rename_is_one_step_for_every_image():
     model.redo("a")
     assert model.classes == ["lion"]
     model.add_class("cat")
-    with pytest.raises(InputError, match="already a class 'cat'"):
-        model.undo("a")  # renaming back would merge two classes: refused, nothing moves
-    assert model.history("a").undo_text == "class 'cat' renamed 'lion'" and model.classes == ["lion", "cat"]
+    # renaming back would merge two classes: it stays as it is, and the undo goes on to the
+    # steps before it (refusing left every earlier step of the image out of reach of Ctrl+Z)
+    assert (
+        model.undo("a").text == "Undone: class 'cat' renamed 'lion' (a class 'cat' was made since: it stays as it is)."
+    )
+    assert model.classes == ["lion", "cat"] and set(model.objects("b").classes.values()) == {"lion"}
+    assert model.history("a").undo_text == "object 2 kept as 'cat'"
+    assert "nothing to do" in model.redo("a").text and model.classes == ["lion", "cat"]
     with pytest.raises(InputError, match="already a class 'cat'"):
         model.rename_class("lion", "cat")
 

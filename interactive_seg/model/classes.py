@@ -27,10 +27,23 @@ class _RenameStep(Step):
         self.nbytes = 64
 
     def revert(self) -> Change:
+        classes = self.model._classes
+        # a class of the old name made since, or this one renamed again in another image's
+        # history: the undo has nothing to do (the step is not stuck on top of the history)
+        self.skipped = self.old in classes or self.new not in classes
+        if self.skipped:
+            why = (
+                f"a class '{self.old}' was made since" if self.old in classes else f"there is no class '{self.new}' now"
+            )
+            return Change(
+                "rename class", frozenset(), None, "undone", f"Undone: {self.summary} ({why}: it stays as it is)."
+            )
         self.model._rename(self.new, self.old)
         return Change("rename class", frozenset(), None, "undone", f"Undone: {self.summary}.")
 
     def reapply(self) -> Change:
+        if getattr(self, "skipped", False):  # its undo changed nothing: nor does its redo
+            return Change("rename class", frozenset(), None, "redone", f"Redone: {self.summary} (nothing to do).")
         self.model._rename(self.old, self.new)
         return Change("rename class", frozenset(), None, "redone", f"Redone: {self.summary}.")
 
