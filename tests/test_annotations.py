@@ -533,19 +533,25 @@ def test_an_object_another_tool_drew_under_a_deleted_or_smaller_one_shows_its_pi
         categories=[{"id": 1, "name": "car"}], annotations=[polygon(1, 5, 5, 35, 30), polygon(2, 20, 10, 50, 25)]
     )
     path = folder / "annotations.coco.json"
-    for how in ("delete", "smaller", "delete, then edit A", "smaller, then take the pixels off A, cover, delete"):
+    hows = ("delete", "smaller", "delete, then edit A", "smaller, then take the pixels off A, cover, delete", "moved")
+    for how in hows:
         path.write_text(json.dumps(doc))
         session = Session.open(folder)
         model = Annotations(session=session)
         objects = model.open("img0.png", (40, 60))
         a, b = (o.id for o in session.objects("img0.png"))
         whole_a = session.mask(a)
-        if how.startswith("delete"):
+        if how == "moved":  # off one part of A, over another: A's record loses that one
+            model.replace("img0.png", b, square(25, 20, 10))
+            assert np.array_equal(objects.labels == a, whole_a & ~square(25, 20, 10))
+            assert np.array_equal(session.mask(a), whole_a & ~square(25, 20, 10))
+        elif how.startswith("delete"):
             model.delete("img0.png", b)
         else:
             model.replace("img0.png", b, square(10, 40, 10))  # off A altogether
-        assert np.array_equal(objects.labels == a, whole_a), how  # A shows whole, as the file holds it
-        assert json.loads(path.read_text())["annotations"][0] == doc["annotations"][0], how  # A's record untouched
+        if how != "moved":
+            assert np.array_equal(objects.labels == a, whole_a), how  # A shows whole, as the file holds it
+            assert json.loads(path.read_text())["annotations"][0] == doc["annotations"][0], how  # A's record untouched
         if how == "delete, then edit A":
             grown = whole_a.copy()
             grown[30:35, 5:35] = True

@@ -561,7 +561,9 @@ def _mark_revealed(objects: ObjectSet, top, under) -> None:
     step = history._undo[-1] if history.can_undo else None
     if under is None or step is None or step is top or not step.n:
         return
-    step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject}
+    # (one that also lost pixels in the step, to a new mask over it, is saved as usual)
+    lost = step.before.counts(step.n)
+    step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject and v not in lost}
 
 
 def _still_hidden(entry: _Image, object_id: int):
