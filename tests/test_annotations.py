@@ -86,6 +86,31 @@ def test_a_class_rename_is_one_step_for_every_image():
         model.rename_class("lion", "cat")
 
 
+def test_undo_and_redo_give_an_object_its_class_as_it_is_named_now(folder):
+    """A class renamed on another image, then Ctrl+Z / Ctrl+Shift+Z of an accept here: the
+    object came back with the old name, a class the list no longer had, and the file got a
+    second category of that name. A class removed since comes back into the list."""
+    import json
+
+    session = Session.open(folder)
+    model = Annotations(["car"], session=session)
+    model.open("img0.png", (40, 60))
+    model.open("img1.png", (40, 60))
+    first = model.accept("img0.png", square(5, 5, 10), "car").object_id
+    model.rename_class("car", "vehicle", image="img1.png")
+    model.undo("img0.png")
+    model.redo("img0.png")
+    assert model.objects("img0.png").classes == {first: "vehicle"} and model.classes == ["vehicle"]
+    model.delete("img0.png", first)
+    model.add_class("tree")
+    model.remove_class("vehicle", step=True, image="img1.png")
+    model.undo("img0.png")  # the deleted object is back, and so is its class
+    assert model.objects("img0.png").classes == {first: "vehicle"} and model.classes == ["tree", "vehicle"]
+    session.close()
+    names = [c["name"] for c in json.loads((folder / "annotations.coco.json").read_text())["categories"]]
+    assert sorted(names) == ["tree", "vehicle"]
+
+
 def test_classes_are_checked():
     model = Annotations(["cat"])
     assert model.add_class() == "class 2" and model.add_class("dog") == "dog"

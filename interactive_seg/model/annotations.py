@@ -30,6 +30,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
+from . import hidden
 from .classes import ClassList
 from .history import SaveError
 from .objects import HISTORY_BYTES, HISTORY_STEPS, Change, History, HistoryBudget, ObjectSet
@@ -147,10 +148,10 @@ class Annotations(ClassList, Reviews):
         history = History(self.history_steps, self.budget)
         in_session = self.session is not None and key in self.session.images
         if in_session:
-            hidden = {}
-            labels, classes = self.session.labels(key, shape, hidden=hidden)
+            covered = {}
+            labels, classes = self.session.labels(key, shape, hidden=covered)
             objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history, copy=False)
-            entry = _Image(objects, str(key), True, set(objects.ids), hidden=hidden)
+            entry = _Image(objects, str(key), True, set(objects.ids), hidden=covered)
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
             entry = _Image(objects, file_name, False, set())
@@ -240,10 +241,10 @@ class Annotations(ClassList, Reviews):
         category = None if category is None else self._category(category)
         objects = self.objects(key)
         top = self._top(objects)
-        under = _under(self._entry(key), object_id)
+        under = hidden.under(self._entry(key), object_id)
         objects.replace(object_id, mask, category, offset=offset, under=under)
         self._note(key, objects, top, provenance)
-        _mark_revealed(objects, top, under)
+        hidden.mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
@@ -252,9 +253,9 @@ class Annotations(ClassList, Reviews):
         if object_id not in entry.provenance and object_id in entry.saved:
             entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         top = self._top(objects)
-        under = _under(entry, object_id)
+        under = hidden.under(entry, object_id)
         objects.remove(object_id, under=under)
-        _mark_revealed(objects, top, under)
+        hidden.mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
 
     def _top(self, objects: ObjectSet):
@@ -296,6 +297,7 @@ class Annotations(ClassList, Reviews):
         change = history.undo()
         if change is not None and key is not None:
             self._step_provenance(key, step, forward=False)
+            self._list_classes_of(key)
         return None if change is None else self._done(key, change)
 
     def redo(self, key: Optional[Hashable]) -> Optional[Change]:
@@ -304,7 +306,17 @@ class Annotations(ClassList, Reviews):
         change = history.redo()
         if change is not None and key is not None:
             self._step_provenance(key, step, forward=True)
+            self._list_classes_of(key)
         return None if change is None else self._done(key, change)
+
+    def _list_classes_of(self, key) -> None:
+        """A class an undo or redo gave back to an object, removed from the list since, is in the list again."""
+        for name in dict.fromkeys(self.objects(key).classes.values()):
+            if name not in self._classes:
+                try:
+                    self._append(name)  # (with its colour, in the session's categories)
+                except InputError:
+                    self._append(name, save=False)  # (the object's save says why it cannot be saved)
 
     def history(self, key: Optional[Hashable]) -> History:
         """Image ``key``'s undo history (``can_undo``, ``undo_text``...)."""
@@ -345,7 +357,7 @@ class Annotations(ClassList, Reviews):
         if not entry.in_session or not change.ids:
             return
         objects, session = entry.objects, self.session
-        saved, removed, before, hidden = set(entry.saved), {}, {}, {}
+        saved, removed, before, still = set(entry.saved), {}, {}, {}
         step = _step_of(objects.history, change)
         kept = getattr(step, "records", {})  # object id -> its record before the step's new mask
         revealed = getattr(step, "revealed", ())  # objects shown where the step freed pixels: their records hold those
@@ -361,7 +373,7 @@ class Annotations(ClassList, Reviews):
                             session.put_back(object_id, entry.removed[object_id], category)
                             saved.add(object_id)
                         elif object_id not in saved:
-                            crop, offset = _with_hidden(entry, object_id)
+                            crop, offset = hidden.with_hidden(entry, object_id)
                             session.add(
                                 key,
                                 crop,
@@ -376,13 +388,13 @@ class Annotations(ClassList, Reviews):
                             session.replace(object_id, category=category)  # the class only
                         elif change.how == "undone" and object_id in kept:  # as it was, encoding and text too
                             session.restore(object_id, kept[object_id][0], category)
-                            hidden[object_id] = kept[object_id][1]
+                            still[object_id] = kept[object_id][1]
                         else:
                             if step is not None and object_id not in kept:
                                 before[object_id] = (session.record_state(object_id), entry.hidden.get(object_id))
-                            crop, offset = _with_hidden(entry, object_id)
+                            crop, offset = hidden.with_hidden(entry, object_id)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
-                            hidden[object_id] = _still_hidden(entry, object_id)
+                            still[object_id] = hidden.still_hidden(entry, object_id)
                     elif object_id in saved:
                         removed[object_id] = session.removed_record(object_id)
                         session.remove(object_id)
@@ -392,7 +404,7 @@ class Annotations(ClassList, Reviews):
         entry.saved = saved
         if before:
             step.records = {**kept, **before}
-        for object_id, under in hidden.items():  # the pixels its record holds that other objects cover
+        for object_id, under in still.items():  # the pixels its record holds that other objects cover
             if under is None:
                 entry.hidden.pop(object_id, None)
             else:
@@ -531,68 +543,3 @@ def _step_of(history, change: Change):
     """The history step ``change`` did, redid or undid (None for a change of no step)."""
     steps = history.redo_steps if change.how == "undone" else history.undo_steps
     return steps[-1] if steps and change.how in ("done", "redone", "undone") else None
-
-
-def _under(entry: _Image, object_id: int):
-    """What shows where ``object_id``'s pixels go (a delete, a smaller mask): the labels of a
-    box with, at each pixel, the object the file holds there under it (the topmost of those
-    it covered when the image was opened: their records keep those pixels), else 0. None
-    when no object of the image has covered pixels."""
-    holders = [(k, v) for k, v in entry.hidden.items() if k != object_id and k in entry.objects]
-    if not holders:
-        return None
-
-    def under(box):
-        x0, y0, x1, y1 = box
-        out = np.zeros((y1 - y0, x1 - x0), np.int32)
-        for k, (crop, (u0, v0)) in holders:  # (file order: a later object is on top)
-            h, w = crop.shape
-            a0, b0, a1, b1 = max(x0, u0), max(y0, v0), min(x1, u0 + w), min(y1, v0 + h)
-            if a0 < a1 and b0 < b1:
-                out[b0 - y0 : b1 - y0, a0 - x0 : a1 - x0][crop[b0 - v0 : b1 - v0, a0 - u0 : a1 - u0]] = k
-        return out
-
-    return under
-
-
-def _mark_revealed(objects: ObjectSet, top, under) -> None:
-    """Note on the step just pushed the objects it showed where it freed pixels (:func:`_under`)."""
-    history = objects.history
-    step = history._undo[-1] if history.can_undo else None
-    if under is None or step is None or step is top or not step.n:
-        return
-    # (one that also lost pixels in the step, to a new mask over it, is saved as usual)
-    lost = step.before.counts(step.n)
-    step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject and v not in lost}
-
-
-def _still_hidden(entry: _Image, object_id: int):
-    """(crop, offset) of the pixels of ``object_id``'s saved record that other objects cover
-    now (None: none), after it was saved with :func:`_with_hidden`."""
-    if object_id not in entry.hidden:
-        return None
-    under, (u0, v0) = entry.hidden[object_id]
-    h, w = under.shape
-    under = under & ~np.isin(entry.objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
-    return (under, (u0, v0)) if under.any() else None
-
-
-def _with_hidden(entry: _Image, object_id: int) -> tuple:
-    """(crop, offset) of an object to save: its pixels in the label view, with those of its
-    pixels that other objects covered when the image was opened and still cover (a label
-    view shows one object per pixel; the file's overlaps are not the user's edit)."""
-    objects = entry.objects
-    crop, (x0, y0) = objects.crop(object_id)
-    if object_id not in entry.hidden:
-        return crop, (x0, y0)
-    under, (u0, v0) = entry.hidden[object_id]
-    h, w = under.shape
-    under = under & ~np.isin(objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
-    if not under.any():
-        return crop, (x0, y0)
-    left, top = min(x0, u0), min(y0, v0)
-    right, bottom = max(x0 + crop.shape[1], u0 + w), max(y0 + crop.shape[0], v0 + h)
-    merged = np.zeros((bottom - top, right - left), bool)
-    merged[y0 - top : y0 - top + crop.shape[0], x0 - left : x0 - left + crop.shape[1]] |= crop
-    merged[v0 - top : v0 - top + h, u0 - left : u0 - left + w] |= under
-    return merged, (left, top)

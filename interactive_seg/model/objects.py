@@ -324,6 +324,11 @@ class ObjectSet:
         ids = {k for k, v in self.classes.items() if v == old}
         if ids:
             self.classes = {k: (new if k in ids else v) for k, v in self.classes.items()}
+        for step in (*self.history.undo_steps, *self.history.redo_steps):  # an undo or redo gives the class, renamed
+            for names in (getattr(step, "classes_before", None), getattr(step, "classes_after", None)):
+                for k, v in (names or {}).items():
+                    if v == old:
+                        names[k] = new
         return ids
 
     # -- pieces --------------------------------------------------------------------------
