@@ -193,3 +193,33 @@ def test_the_name_typed_for_a_new_class_is_its_name_and_undo_never_brings_a_plac
     assert "already a class 'dog'" in widget.status.text()
     names = [c["name"] for c in widget.session.document.categories]
     assert not [n for n in names if n.startswith("class ")]
+
+
+def test_ctrl_z_of_a_delete_shows_the_class_removed_since_in_the_list(make_napari_viewer, qtbot, tmp_path):
+    """Delete an object, remove its class on the next image, come back and Ctrl+Z: the object
+    came back with a class the list no longer showed (and, on a rename, its old name)."""
+    from qtpy.QtCore import Qt
+
+    from interactive_seg import write_image
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for name in ("a.png", "b.png"):
+        write_image(root / name, disc_scene()[0])
+    viewer, widget = open_folder(make_napari_viewer, qtbot, root)
+    widget.classes.add("car")
+    accept(qtbot, viewer, widget, (45, 25, 115, 95))
+    (object_id,) = widget.model.objects(widget._key).ids
+    widget.delete(object_id)
+    widget.step_image(1)
+    qtbot.waitUntil(lambda: widget._key == "b.png", timeout=10000)
+    widget.classes.select("car")
+    qtbot.mouseClick(widget.classes.remove_button, Qt.MouseButton.LeftButton)
+    assert "car" not in [name for name, _ in shown_classes(widget)]
+    widget.step_image(-1)
+    qtbot.waitUntil(lambda: widget._key == "a.png", timeout=10000)
+    widget.viewer.window._qt_viewer.canvas.native.setFocus()
+    press(qtbot, "Z", "Control")
+    qtbot.waitUntil(lambda: widget.model.count("a.png") == 1, timeout=5000)
+    assert widget.model.objects("a.png").classes == {object_id: "car"}
+    assert "car" in [name for name, _ in shown_classes(widget)]
