@@ -314,7 +314,7 @@ class Annotations(ClassList, Reviews):
         for name in dict.fromkeys(self.objects(key).classes.values()):
             if name not in self._classes:
                 try:
-                    self._append(name)  # (with its colour, in the session's categories)
+                    self._bring_back(name)  # (with its colour and category, where its removal kept them)
                 except InputError:
                     self._append(name, save=False)  # (the object's save says why it cannot be saved)
 

@@ -186,6 +186,16 @@ class ClassList:
         self._lazy.discard(name)
         return kept
 
+    def _bring_back(self, name: str) -> None:
+        """Class ``name``, removed since, in the list again (an object has it back): as the
+        newest undoable removal of it kept it (place, colour, category id), else new."""
+        histories = [self._class_history] + [e.objects.history for e in self._images.values()]
+        removals = [s for h in histories for s in h.undo_steps if isinstance(s, _RemoveStep) and s.name == name]
+        if removals:
+            self._put_back(name, *max(removals, key=lambda s: s.seq).kept)
+        else:
+            self._append(name)
+
     def _put_back(self, name: str, place: int, colour, lazy: bool, record: Optional[dict], spot) -> bool:
         if colour in self._reserved:
             self._reserved.remove(colour)
