@@ -585,3 +585,39 @@ def test_an_edit_with_a_box_that_holds_none_of_the_old_mask_segments_in_the_box(
     assert iou(engine.segment(Prompts(box=(150, 50, 250, 150), prior=old)).mask, truth) > 0.95
     within = engine.segment(Prompts(box=(5, 5, 60, 60), prior=old)).mask  # a box over the old mask: from it
     assert within[10:40, 10:40].mean() > 0.8 and not within[60:].any() and not within[:, 60:].any()
+
+
+@pytest.mark.parametrize("after", [0, 1])
+def test_an_interrupted_call_leaves_the_engine_as_it_was(scene, after):
+    """A newer prompt (or the window closing) gives a running call up at its next graph cut:
+    the widget used to wait for a stale box's whole answer (seconds on a poor box) before it
+    began the newest. The engine is then as before the call, so a click continues the box."""
+    from interactive_seg.engines import Interrupted
+
+    image, truth = scene
+    box = Prompts(box=(45, 25, 115, 95))
+    click = Prompts(box=(45, 25, 115, 95), points=np.array([[80, 60], [50, 28]]), point_labels=np.array([1, 0]))
+    plain = get_engine("grabcut")
+    plain.set_image(image)
+    plain.segment(box)
+    wanted = plain.segment(click).mask
+
+    engine = get_engine("grabcut")
+    engine.set_image(image)
+    engine.segment(box)
+    asked = []
+    engine.interrupt = lambda: asked.append(1) or len(asked) > after
+    with pytest.raises(Interrupted):
+        engine.segment(click)
+    assert asked  # (it asked at all)
+    engine.interrupt = None
+    assert np.array_equal(engine.segment(click).mask, wanted)
+    fresh_box = Prompts(box=(40, 20, 120, 100))
+    asked.clear()
+    engine.interrupt = lambda: asked.append(1) or len(asked) > 4 * after
+    with pytest.raises(Interrupted):
+        engine.segment(fresh_box)  # (a fresh box: asked between the fits' cuts)
+    engine.interrupt = None
+    again = get_engine("grabcut")
+    again.set_image(image)
+    assert np.array_equal(engine.segment(fresh_box).mask, again.segment(fresh_box).mask)

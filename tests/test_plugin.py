@@ -108,6 +108,54 @@ def test_stale_results_are_dropped(setup, qtbot):
     assert iou(viewer.layers["preview"].data.astype(bool), truth) > 0.95
 
 
+def test_a_newer_prompt_gives_the_running_call_up(setup, qtbot, monkeypatch):
+    """A box redrawn while the first one's preview ran waited for the whole first answer
+    (seconds on a poor box) before the newest began: the first call is now given up at its
+    next graph cut, and the preview is the newest box's."""
+    from interactive_seg.engines import Interrupted
+    from interactive_seg.engines.grabcut import engine as engine_module
+    from interactive_seg.engines.grabcut import fit
+
+    viewer, widget, truth = setup
+    cut, outcomes = fit._cut, []
+
+    def slow_cut(*args, **kwargs):
+        time.sleep(0.05)  # (every cut a while: the first box is still running when the second comes)
+        return cut(*args, **kwargs)
+
+    segment = engine_module.GrabCutEngine.segment
+
+    def recorded(self, prompts):
+        try:
+            result = segment(self, prompts)
+        except Interrupted:
+            outcomes.append("given up")
+            raise
+        outcomes.append(prompts.box)
+        return result
+
+    monkeypatch.setattr(fit, "_cut", slow_cut)
+    monkeypatch.setattr(engine_module.GrabCutEngine, "segment", recorded)
+    box(viewer, 0, 0, 40, 40)
+    qtbot.waitUntil(lambda: widget.runner.worker is not None, timeout=3000)
+    viewer.layers["boxes"].data = []
+    box(viewer, 45, 25, 115, 95)  # the only one that counts
+    wait(qtbot, widget)
+    assert outcomes == ["given up", (45, 25, 115, 95)]
+    assert iou(viewer.layers["preview"].data.astype(bool), truth) > 0.95
+    assert "rror" not in widget.status.text()
+    # the window closing gives a running call up too (it waited for the whole answer)
+    viewer.layers["boxes"].data = []
+    box(viewer, 0, 0, 40, 40)
+    qtbot.waitUntil(lambda: widget.runner.worker is not None, timeout=3000)
+    widget.runner.stop()
+    assert widget.runner.worker is None and outcomes[-1] == "given up"
+    viewer.layers["boxes"].data = []
+    box(viewer, 45, 25, 115, 95)  # (a close that was cancelled: prompts are answered as before)
+    wait(qtbot, widget)
+    assert outcomes[-1] == (45, 25, 115, 95)
+
+
 def test_errors_become_notifications_and_change_nothing(setup, qtbot, monkeypatch):
     from interactive_seg.plugin import widget as widget_module
 

@@ -14,10 +14,11 @@ import inspect
 from typing import Optional
 
 from ..errors import InputError
-from .base import Engine, Option, Result
+from .base import Engine, Interrupted, Option, Result
 
 __all__ = [
     "Engine",
+    "Interrupted",
     "Option",
     "Result",
     "get_engine",

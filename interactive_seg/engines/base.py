@@ -17,7 +17,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["Engine", "Option", "Result"]
+__all__ = ["Engine", "Interrupted", "Option", "Result"]
+
+
+class Interrupted(Exception):
+    """An engine call given up because its caller no longer wants the answer
+    (:attr:`Engine.interrupt` said so): a newer prompt came, or the window closes. The
+    engine is then as it was before the call."""
 
 
 @dataclass
@@ -101,6 +107,10 @@ class Engine(ABC):
     model_types: tuple = ()
     #: True when ``set_image`` computes an embedding worth a progress bar (and running ahead).
     embeds: bool = False
+    #: Set by a caller before :meth:`segment`: a callable that returns True once the answer is
+    #: no longer wanted. An engine with long steps checks it between them and raises
+    #: :class:`Interrupted`; one that never checks it just answers.
+    interrupt = None
 
     @property
     def model_fingerprint(self) -> Optional[str]:

@@ -1,8 +1,9 @@
 """Preview scheduling: engine calls in a worker thread, newest prompt wins, stale results dropped.
 
 One engine call runs at a time. A prompt given while one runs waits as the single pending
-request (a newer prompt replaces it); a result whose prompt is no longer the newest is
-dropped, never shown. An image embedding (engines with ``embeds``) runs in a worker of its
+request (a newer prompt replaces it), and the running call is given up at the engine's
+next step (``Engine.interrupt``; GrabCut's between its graph cuts); a result whose prompt
+is no longer the newest is dropped, never shown. An image embedding (engines with ``embeds``) runs in a worker of its
 own with a progress bar and can be cancelled; prompts given meanwhile wait for it.
 ``reset`` is never called on the GUI thread while a worker may be inside the engine: it
 is done in the worker, before the next call.
@@ -22,7 +23,7 @@ from napari.qt.threading import create_worker
 from qtpy.QtCore import QCoreApplication, QEventLoop, QThread
 
 from .. import get_engine
-from ..engines import Result
+from ..engines import Interrupted, Result
 from ..provenance import engine_record, image_record, make_record, prompts_record
 
 __all__ = ["Preview", "PreviewRunner"]
@@ -138,6 +139,7 @@ class PreviewRunner:
         self._embed_request = None  # an embedding waiting for the running engine call
         self.last_result: Optional[Result] = None
         self._image_records: OrderedDict = OrderedDict()  # id(image) -> (weak ref, record), in workers only
+        self._stopping = False  # the window closes: a running engine call is given up
 
     # -- engines -------------------------------------------------------------------------
     def engine(self, name: str, options: dict):
@@ -171,15 +173,20 @@ class PreviewRunner:
                 QThread.msleep(5)
 
     def stop(self, seconds: float = STOP_SECONDS) -> None:
-        """Before the window goes: an embedding stops at its next step, and the engine calls
-        running or asked for are waited for (at most ``seconds``; their previews are shown,
-        should the close be cancelled), so no worker thread outlives the window (Qt aborts a
-        program whose thread still runs at exit)."""
+        """Before the window goes: an embedding stops at its next step, and so does a running
+        engine call (``Engine.interrupt``); what is left of them is waited for (at most
+        ``seconds``), so no worker thread outlives the window (Qt aborts a program whose
+        thread still runs at exit). Should the close be cancelled, the next prompt is
+        answered as before."""
         self.cancel_embedding()
+        self._stopping = True
         until = time.monotonic() + seconds
-        while (self.worker is not None or self.embed_worker is not None) and time.monotonic() < until:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
-            QThread.msleep(5)
+        try:
+            while (self.worker is not None or self.embed_worker is not None) and time.monotonic() < until:
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 50)
+                QThread.msleep(5)
+        finally:
+            self._stopping = False
 
     @property
     def embedding(self) -> bool:
@@ -212,7 +219,12 @@ class PreviewRunner:
             if reset:
                 engine.reset()
             engine.set_image(image)
-            result = engine.segment(prompts)
+            # a newer prompt, or the window closing, gives this call up at the engine's next step
+            engine.interrupt = lambda: generation != self.generation or self._stopping
+            try:
+                result = engine.segment(prompts)
+            finally:
+                engine.interrupt = None
             preview = Preview.of(result.mask, result)
             preview.made_by = (engine_record(engine), prompts_record(prompts), self._image_record(image))
             return preview
@@ -245,8 +257,8 @@ class PreviewRunner:
         self._on_result(preview)
 
     def _errored(self, generation: int, exc: Exception) -> None:
-        if generation != self.generation:
-            return
+        if generation != self.generation or isinstance(exc, Interrupted):
+            return  # (given up: a newer prompt's answer comes, or the window closes)
         from ..errors import InputError
 
         (self._on_refused if isinstance(exc, InputError) else self._on_failed)(exc)

@@ -25,7 +25,7 @@ from ... import masks as mask_tools
 from ...errors import IncompletePrompts, InputError
 from ...image import as_rgb8
 from ...prompts import Prompts
-from ..base import Engine, Option, Result
+from ..base import Engine, Interrupted, Option, Result
 from . import click_prior, compare, upscale
 from .fit import fit_both, iterate
 from .marks import GC_FGD, GC_PR_FGD, Marks, grow_clicks, same_array
@@ -168,11 +168,15 @@ class GrabCutEngine(Engine):
             twin._state, twin._work = None, None
             pool = ThreadPoolExecutor(max_workers=1)
             ahead = (twin, pool.submit(twin._solve, p, marks, True))
+        before = (self._state, self._work)
         try:
             result = self._solve(p, marks, wide)
             fresh = not wide and p.box is not None and result.info["mode"] in ("rect", "mask")
             if fresh and (s.compare != "off" or s.guard_area > 0):
                 result = self._second_opinion(p, marks, result, ahead)
+        except Interrupted:
+            self._state, self._work = before  # as before the call: the next one continues from there
+            raise
         finally:
             if pool is not None:
                 pool.shutdown(wait=False)
@@ -199,6 +203,8 @@ class GrabCutEngine(Engine):
         if not (collapsed or self._compares(p.box)):
             first.info["fallback"] = None
             return first
+        if self.interrupt is not None and self.interrupt():
+            raise Interrupted("the answer is no longer wanted")
         if ahead is not None:
             twin, future = ahead
             second = future.result()
@@ -296,12 +302,12 @@ class GrabCutEngine(Engine):
                 click_prior.click_cost(d, (wh, ww), s.click_prior, s.click_spread) for d in (near[1], near[0])
             )
             bgd_model, fgd_model, iterations = iterate(
-                work.pixels, labels, mode, iterations, bgd_model, fgd_model, s, work, extra, tight
+                work.pixels, labels, mode, iterations, bgd_model, fgd_model, s, work, extra, tight, stop=self.interrupt
             )
         elif weighting > 0 or tight is not None:
             if s.choose_fit and weighting > 0 and p.box is not None and p.prior is None:
                 bgd_model, fgd_model, iterations, fit = fit_both(
-                    work, labels, mode, iterations, models, tight, weighting, s
+                    work, labels, mode, iterations, models, tight, weighting, s, stop=self.interrupt
                 )
             else:
                 bgd_model, fgd_model, iterations = iterate(
@@ -314,6 +320,7 @@ class GrabCutEngine(Engine):
                     s,
                     tight=tight,
                     weighting=weighting,
+                    stop=self.interrupt,
                 )
         elif mode == cv2.GC_INIT_WITH_RECT:
             bx0, by0, bx1, by1 = box_w
@@ -347,6 +354,8 @@ class GrabCutEngine(Engine):
 
         full_w, full_h = rx1 - rx0, ry1 - ry0
         if (ww, wh) != (full_w, full_h):
+            if self.interrupt is not None and self.interrupt():  # (the edges at full size take a while)
+                raise Interrupted("the answer is no longer wanted")
             if s.band > 0 and not wide and mode == cv2.GC_EVAL and max(full_w, full_h) <= s.band_side:
                 # clicks on a scaled region: the boundary is cut again at full resolution
                 region_mask = click_prior.band(self._rgb, small, region, marks, s.band, bgd_model, fgd_model)

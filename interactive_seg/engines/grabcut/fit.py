@@ -20,6 +20,7 @@ from functools import partial
 import cv2
 import numpy as np
 
+from ..base import Interrupted
 from . import colour_models, graphcut
 from .marks import GC_FGD, GC_PR_FGD
 from .settings import GrabCutSettings
@@ -42,6 +43,7 @@ def iterate(
     extra=None,
     tight=None,
     weighting=None,
+    stop=None,
 ):
     """Run GrabCut's iterations on ``labels`` (changed in place).
 
@@ -49,7 +51,8 @@ def iterate(
     package's own; ``tight`` (a working box) applies the tightness prior after each cut;
     ``weighting`` overrides ``settings.fg_weighting`` (0: OpenCV's classic fit). Returns
     the models, in OpenCV's (1, 65) shape, and the number of iterations run (fewer than
-    asked once a cut moves at most ``settings.converged`` of the pixels)."""
+    asked once a cut moves at most ``settings.converged`` of the pixels). ``stop()``, when
+    given, is asked before every cut: True raises :class:`~interactive_seg.engines.Interrupted`."""
     x = pixels.reshape(-1, 3).astype(np.float64)
     flat = labels.reshape(-1)
     # Refinements continue unweighted: after the first cut the clicks are the evidence,
@@ -86,7 +89,7 @@ def iterate(
             work.smooth = graphcut.smoothness(work.pixels)
         if extra is not None and graph is None:
             graph = graphcut.GridCut(work.smooth)  # each cut of this call continues its flow
-        recut = partial(_cut, pixels, labels, bg_model, fg_model, work, extra, graph)
+        recut = partial(_cut, pixels, labels, bg_model, fg_model, work, extra, graph, stop)
         recut()
         if tight is not None:
             pinpoint(pixels, labels, bg_model, fg_model, tight, settings.tightness, recut)
@@ -96,17 +99,19 @@ def iterate(
     return bg_model[None].copy(), fg_model[None].copy(), done
 
 
-def _cut(pixels, labels, bg_model, fg_model, work, extra, graph=None) -> None:
+def _cut(pixels, labels, bg_model, fg_model, work, extra, graph=None, stop=None) -> None:
     """One graph cut of ``labels`` with the colour models frozen: OpenCV's, or (with
     ``extra`` costs) this package's own on ``work``'s smoothness weights (continuing
-    ``graph``, the call's last cut)."""
+    ``graph``, the call's last cut); first, ``stop()`` may interrupt the call."""
+    if stop is not None and stop():
+        raise Interrupted("the answer is no longer wanted")
     if extra is not None:
         graphcut.cut(pixels, labels, bg_model, fg_model, weights=work.smooth, extra=extra, graph=graph)
     else:
         cv2.grabCut(pixels, labels, None, bg_model[None].copy(), fg_model[None].copy(), 1, cv2.GC_EVAL_FREEZE_MODEL)
 
 
-def fit_both(work, labels, mode, iterations, models, tight, weighting: float, settings: GrabCutSettings):
+def fit_both(work, labels, mode, iterations, models, tight, weighting: float, settings: GrabCutSettings, stop=None):
     """The weighted and the classic fit from the same start ``labels``; the classic one is
     kept unless the weighted one's energy is lower by ``settings.fit_margin`` per pixel
     they dispute. ``labels`` ends as the kept fit's; returns its models, iterations run and
@@ -123,7 +128,16 @@ def fit_both(work, labels, mode, iterations, models, tight, weighting: float, se
 
     def fitted(lab, w):
         b, f, n = iterate(
-            work.pixels, lab, mode, iterations, bgd_model.copy(), fgd_model.copy(), settings, tight=tight, weighting=w
+            work.pixels,
+            lab,
+            mode,
+            iterations,
+            bgd_model.copy(),
+            fgd_model.copy(),
+            settings,
+            tight=tight,
+            weighting=w,
+            stop=stop,
         )
         return b, f, n, joint_energy(work, lab, (b, f))
 
