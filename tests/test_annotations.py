@@ -654,6 +654,36 @@ def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categor
     assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]
 
 
+def test_an_edit_of_an_object_earlier_in_the_file_shows_on_reopening_as_it_shows_now(folder):
+    """A (first in the file), B over it, C over B. A's new mask reaches into where C hides B:
+    the model showed A there, but B kept those pixels in its record and, being later in the
+    file, covered A again on reopening. Ctrl+Z then gives B back its record as read."""
+    import json
+
+    def polygon(i, x0, y0, x1, y1):
+        return {"id": i, "image_id": 1, "category_id": 1, "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]],
+                "area": (x1 - x0) * (y1 - y0), "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    annotations = [polygon(1, 2, 2, 12, 12), polygon(2, 20, 5, 40, 25), polygon(3, 30, 15, 50, 35)]
+    doc.update(categories=[{"id": 1, "name": "car"}], annotations=annotations)
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    objects = model.open("img0.png", (40, 60))
+    grown = square(2, 2, 10)
+    grown[18:22, 2:36] = True  # a bar from A into C, over the part of B that C hides
+    model.replace("img0.png", 1, grown)
+    shown = objects.labels.copy()
+    beside = Session.open(folder, mode="read")
+    assert np.array_equal(beside.labels("img0.png", (40, 60))[0], shown)
+    beside.close()
+    model.undo("img0.png")
+    session.close()
+    assert json.loads(path.read_text())["annotations"] == annotations
+
+
 def test_a_class_whose_name_two_categories_share_is_renamed_in_both(folder):
     """Categories 1 and 2 both named "car" are one class in the list; renaming it renamed
     category 1 only, so the objects of category 2 came back as "car" on reopening."""

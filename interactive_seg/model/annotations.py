@@ -241,10 +241,14 @@ class Annotations(ClassList, Reviews):
         category = None if category is None else self._category(category)
         objects = self.objects(key)
         top = self._top(objects)
-        under = hidden.under(self._entry(key), object_id)
+        entry = self._entry(key)
+        under = hidden.under(entry, object_id)
         objects.replace(object_id, mask, category, offset=offset, under=under)
         self._note(key, objects, top, provenance)
         hidden.mark_revealed(objects, top, under)
+        step = objects.history.undo_steps[-1] if objects.history.can_undo else None
+        if entry.hidden and entry.in_session and step is not None and step is not top and mask is not None:
+            step.also = hidden.also_saved(entry, object_id, self.session.file_order(key))
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
@@ -354,16 +358,18 @@ class Annotations(ClassList, Reviews):
     def _save(self, key, change: Change) -> None:
         """Save the objects ``change`` touched, as one session change: all of them or none."""
         entry = self._entry(key)
-        if not entry.in_session or not change.ids:
-            return
         objects, session = entry.objects, self.session
-        saved, removed, before, still = set(entry.saved), {}, {}, {}
         step = _step_of(objects.history, change)
+        ids = set(change.ids) | getattr(step, "also", set())  # (objects whose hidden pixels an edit took)
+        if not entry.in_session or not ids:
+            return
+        rank = session.file_order(key) if entry.hidden else {}
+        saved, removed, before, still = set(entry.saved), {}, {}, {}
         kept = getattr(step, "records", {})  # object id -> its record before the step's new mask
         revealed = getattr(step, "revealed", ())  # objects shown where the step freed pixels: their records hold those
         try:
             with session.transaction():
-                for object_id in sorted(change.ids):
+                for object_id in sorted(ids):
                     if object_id in revealed and object_id in saved:
                         continue
                     if object_id in objects:
@@ -373,7 +379,7 @@ class Annotations(ClassList, Reviews):
                             session.put_back(object_id, entry.removed[object_id], category)
                             saved.add(object_id)
                         elif object_id not in saved:
-                            crop, offset = hidden.with_hidden(entry, object_id)
+                            crop, offset = hidden.with_hidden(entry, object_id, rank)
                             session.add(
                                 key,
                                 crop,
@@ -392,9 +398,9 @@ class Annotations(ClassList, Reviews):
                         else:
                             if step is not None and object_id not in kept:
                                 before[object_id] = (session.record_state(object_id), entry.hidden.get(object_id))
-                            crop, offset = hidden.with_hidden(entry, object_id)
+                            crop, offset = hidden.with_hidden(entry, object_id, rank)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
-                            still[object_id] = hidden.still_hidden(entry, object_id)
+                            still[object_id] = hidden.covered(entry, object_id, rank)
                     elif object_id in saved:
                         removed[object_id] = session.removed_record(object_id)
                         session.remove(object_id)
@@ -409,7 +415,7 @@ class Annotations(ClassList, Reviews):
                 entry.hidden.pop(object_id, None)
             else:
                 entry.hidden[object_id] = under
-        for object_id in change.ids:  # a record put back is the session's again; one removed waits for an undo
+        for object_id in ids:  # a record put back is the session's again; one removed waits for an undo
             entry.removed.pop(object_id, None)
         entry.removed.update(removed)
 

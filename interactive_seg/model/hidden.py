@@ -2,7 +2,8 @@
 
 A label view shows one object per pixel. When an image opens, the pixels of an object that
 later objects of the COCO file cover are kept aside (``hidden``, per object: a crop and its
-offset); an object saved again keeps those still covered (:func:`with_hidden`), and where
+offset); an object saved again keeps those still covered from later in the file
+(:func:`with_hidden`; an edit of an earlier object over them takes them, :func:`also_saved`), and where
 the object in front goes (a delete, a smaller or moved mask) the one under it shows them
 again (:func:`under`), its record untouched (:func:`mark_revealed`).
 """
@@ -13,7 +14,7 @@ import numpy as np
 
 from .objects import ObjectSet
 
-__all__ = ["under", "mark_revealed", "still_hidden", "with_hidden"]
+__all__ = ["under", "mark_revealed", "covered", "also_saved", "with_hidden"]
 
 
 def under(entry, object_id: int):
@@ -49,30 +50,49 @@ def mark_revealed(objects: ObjectSet, top, under) -> None:
     step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject and v not in lost}
 
 
-def still_hidden(entry, object_id: int):
-    """(crop, offset) of the pixels of ``object_id``'s saved record that other objects cover
-    now (None: none), after it was saved with :func:`with_hidden`."""
+def covered(entry, object_id: int, rank: dict):
+    """(pixels, offset) of ``object_id``'s hidden pixels that an object later in the file
+    covers now (``rank``: object id -> place in the file; one not there is new, so last): a
+    reopened folder paints those over it. Pixels an earlier object took (an edit) are the
+    edit's, so they leave its record. None when there are none."""
     if object_id not in entry.hidden:
         return None
     under, (u0, v0) = entry.hidden[object_id]
     h, w = under.shape
-    under = under & ~np.isin(entry.objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
+    labels = entry.objects.labels[v0 : v0 + h, u0 : u0 + w]
+    under = under & ~np.isin(labels, (0, object_id))
+    if under.any():
+        place = rank.get(object_id, np.inf)
+        later = [v for v in np.unique(labels[under]).tolist() if rank.get(v, np.inf) > place]
+        under &= np.isin(labels, later)
     return (under, (u0, v0)) if under.any() else None
 
 
-def with_hidden(entry, object_id: int) -> tuple:
+def also_saved(entry, subject: int, rank: dict) -> set:
+    """The objects whose hidden pixels ``subject``'s new mask now covers from in front of them
+    in the file (an edit of an object earlier in the file): saved with the edit, without
+    those pixels (:func:`covered`), so that a reopened folder shows what the model shows."""
+    place, labels, out = rank.get(subject, np.inf), entry.objects.labels, set()
+    for k, (crop, (u0, v0)) in entry.hidden.items():
+        if k != subject and k in entry.objects and rank.get(k, np.inf) > place:
+            h, w = crop.shape
+            if (crop & (labels[v0 : v0 + h, u0 : u0 + w] == subject)).any():
+                out.add(k)
+    return out
+
+
+def with_hidden(entry, object_id: int, rank: dict) -> tuple:
     """(crop, offset) of an object to save: its pixels in the label view, with those of its
-    pixels that other objects covered when the image was opened and still cover (a label
-    view shows one object per pixel; the file's overlaps are not the user's edit)."""
+    pixels that other objects covered when the image was opened and still cover from later
+    in the file (:func:`covered`; a label view shows one object per pixel, and the file's
+    overlaps are not the user's edit)."""
     objects = entry.objects
     crop, (x0, y0) = objects.crop(object_id)
-    if object_id not in entry.hidden:
+    hidden = covered(entry, object_id, rank)
+    if hidden is None:
         return crop, (x0, y0)
-    under, (u0, v0) = entry.hidden[object_id]
+    under, (u0, v0) = hidden
     h, w = under.shape
-    under = under & ~np.isin(objects.labels[v0 : v0 + h, u0 : u0 + w], (0, object_id))
-    if not under.any():
-        return crop, (x0, y0)
     left, top = min(x0, u0), min(y0, v0)
     right, bottom = max(x0 + crop.shape[1], u0 + w), max(y0 + crop.shape[0], v0 + h)
     merged = np.zeros((bottom - top, right - left), bool)

@@ -229,15 +229,16 @@ class Session(Removals):
 
     def objects(self, name: str) -> list:
         """The objects of one image (annotations with a mask), in file order."""
-        out = []
-        for image_id in self.image_ids(name):
-            for ann_id in self._doc.annotation_ids(image_id):
-                object_id = self._ids.object_of(ann_id)
-                if object_id is not None:
-                    out.append(
-                        SessionObject(object_id, self._doc.category_name(self._doc.meta(ann_id)[1]), ann_id, self)
-                    )
+        doc, out = self._doc, []
+        for ann_id in (a for i in self.image_ids(name) for a in doc.annotation_ids(i)):
+            object_id = self._ids.object_of(ann_id)
+            if object_id is not None:
+                out.append(SessionObject(object_id, doc.category_name(doc.meta(ann_id)[1]), ann_id, self))
         return out
+
+    def file_order(self, name: str) -> dict:
+        """Object id -> its place among image ``name``'s objects in the file (later ones are drawn over earlier ones)."""
+        return {o.id: n for n, o in enumerate(self.objects(name))}
 
     def count(self, name: str) -> int:
         """How many objects an image has (kept per image: no scan)."""
