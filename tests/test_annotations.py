@@ -80,7 +80,7 @@ def test_a_class_rename_is_one_step_for_every_image():
         model.undo("a").text == "Undone: class 'cat' renamed 'lion' (a class 'cat' was made since: it stays as it is)."
     )
     assert model.classes == ["lion", "cat"] and set(model.objects("b").classes.values()) == {"lion"}
-    assert model.history("a").undo_text == "object 2 kept as 'cat'"
+    assert model.history("a").undo_text == "object 2 kept as 'lion'"  # (its class now)
     assert "nothing to do" in model.redo("a").text and model.classes == ["lion", "cat"]
     with pytest.raises(InputError, match="already a class 'cat'"):
         model.rename_class("lion", "cat")
@@ -99,7 +99,7 @@ def test_undo_and_redo_give_an_object_its_class_as_it_is_named_now(folder):
     first = model.accept("img0.png", square(5, 5, 10), "car").object_id
     model.rename_class("car", "vehicle", image="img1.png")
     model.undo("img0.png")
-    model.redo("img0.png")
+    assert model.redo("img0.png").text == f"Redone: object {first} kept as 'vehicle'."
     assert model.objects("img0.png").classes == {first: "vehicle"} and model.classes == ["vehicle"]
     model.delete("img0.png", first)
     model.add_class("tree")
@@ -107,7 +107,12 @@ def test_undo_and_redo_give_an_object_its_class_as_it_is_named_now(folder):
     model.remove_class("vehicle", step=True, image="img1.png")
     model.undo("img0.png")  # the deleted object is back, and so is its class: its place, colour and category id
     assert model.objects("img0.png").classes == {first: "vehicle"} and model.classes == ["vehicle", "tree"]
-    assert "made since" in model.undo("img1.png").text  # (the removal's own undo has nothing left to do)
+    # (the removal's own undo and redo have nothing left to do: the redo is not stuck on the object's class)
+    assert (
+        model.undo("img1.png").text
+        == "Undone: class 'vehicle' removed (it was back already, with an object an undo gave it)."
+    )
+    assert "nothing to do" in model.redo("img1.png").text and "vehicle" in model.classes
     session.close()
     assert json.loads((folder / "annotations.coco.json").read_text())["categories"] == before
 
@@ -711,6 +716,13 @@ def test_a_class_whose_name_two_categories_share_is_renamed_in_both(folder):
     model.undo("img0.png")
     session.close()
     assert path.read_text() == json.dumps(doc)
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    model.replace("img0.png", 2, category="cat")  # the object of category 2, then Ctrl+Z: category 2 again
+    model.undo("img0.png")
+    session.close()
+    assert json.loads(path.read_text())["annotations"] == doc["annotations"]
 
 
 def test_undo_of_a_delete_after_its_class_was_removed_or_renamed_brings_the_object_back(folder):

@@ -390,14 +390,15 @@ class Annotations(ClassList, Reviews):
                                 provenance=record or None,
                             )
                             saved.add(object_id)
-                        elif change.bbox is None:
-                            session.replace(object_id, category=category)  # the class only
                         elif change.how == "undone" and object_id in kept:  # as it was, encoding and text too
                             session.restore(object_id, kept[object_id][0], category)
                             still[object_id] = kept[object_id][1]
                         else:
                             if step is not None and object_id not in kept:
                                 before[object_id] = (session.record_state(object_id), entry.hidden.get(object_id))
+                            if change.bbox is None:  # the class only
+                                session.replace(object_id, category=category)
+                                continue
                             crop, offset = hidden.with_hidden(entry, object_id, rank)
                             session.replace(object_id, mask=crop, category=category, offset=offset, provenance=record)
                             still[object_id] = hidden.covered(entry, object_id, rank)

@@ -59,10 +59,17 @@ class _RemoveStep(Step):
 
     def revert(self) -> Change:
         back = self.model._put_back(self.name, *self.kept)
-        there = "" if back else f" (a class '{self.name}' was made since: it stays as it is)"
+        self.skipped = not back
+        there = ""
+        if not back and getattr(self, "brought_back", False):
+            there = " (it was back already, with an object an undo gave it)"
+        elif not back:
+            there = f" (a class '{self.name}' was made since: it stays as it is)"
         return Change("remove class", frozenset(), None, "undone", f"Undone: {self.summary}{there}.")
 
     def reapply(self) -> Change:
+        if getattr(self, "skipped", False):  # its undo changed nothing: nor does its redo
+            return Change("remove class", frozenset(), None, "redone", f"Redone: {self.summary} (nothing to do).")
         self.kept = self.model._remove(self.name)
         return Change("remove class", frozenset(), None, "redone", f"Redone: {self.summary}.")
 
@@ -192,7 +199,9 @@ class ClassList:
         histories = [self._class_history] + [e.objects.history for e in self._images.values()]
         removals = [s for h in histories for s in h.undo_steps if isinstance(s, _RemoveStep) and s.name == name]
         if removals:
-            self._put_back(name, *max(removals, key=lambda s: s.seq).kept)
+            removal = max(removals, key=lambda s: s.seq)
+            self._put_back(name, *removal.kept)
+            removal.brought_back = True
         else:
             self._append(name)
 

@@ -325,10 +325,13 @@ class ObjectSet:
         if ids:
             self.classes = {k: (new if k in ids else v) for k, v in self.classes.items()}
         for step in (*self.history.undo_steps, *self.history.redo_steps):  # an undo or redo gives the class, renamed
+            named = False
             for names in (getattr(step, "classes_before", None), getattr(step, "classes_after", None)):
                 for k, v in (names or {}).items():
                     if v == old:
-                        names[k] = new
+                        names[k], named = new, True
+            if named:  # (and says it: "Undone: object 3 kept as 'lion'")
+                step.summary = step.summary.replace(f"'{old}'", f"'{new}'")
         return ids
 
     # -- pieces --------------------------------------------------------------------------
