@@ -659,6 +659,49 @@ def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categor
     assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]
 
 
+def test_an_object_redrawn_elsewhere_leaves_its_old_part_under_another(folder):
+    """A person under a car, redrawn as a box elsewhere: its old part under the car stayed in
+    its record, and a detached piece of the old shape showed once the car was deleted. A part
+    under the car that goes on from what is visible stays; a piece wholly under it on opening
+    (another tool's second polygon) stays whatever the edit."""
+    import json
+
+    def ann(i, *rings):
+        return {"id": i, "image_id": 1, "category_id": 1, "segmentation": [list(r) for r in rings],
+                "area": 1, "bbox": [0, 0, 1, 1], "iscrowd": 0}  # fmt: skip
+
+    person = ann(1, (5, 5, 30, 5, 30, 30, 5, 30), (40, 30, 45, 30, 45, 35, 40, 35))  # a second piece under the car
+    car = ann(2, (20, 10, 55, 10, 55, 38, 20, 38))
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc.update(categories=[{"id": 1, "name": "car"}], annotations=[person, car])
+    path = folder / "annotations.coco.json"
+    for how in ("redrawn elsewhere", "trimmed where it shows"):
+        path.write_text(json.dumps(doc))
+        session = Session.open(folder)
+        model = Annotations(session=session)
+        objects = model.open("img0.png", (40, 60))
+        whole = session.mask(1)
+        if how == "redrawn elsewhere":
+            model.replace("img0.png", 1, square(32, 0, 6))
+        else:
+            trimmed = objects.labels == 1
+            trimmed[5:8, :] = False
+            model.replace("img0.png", 1, trimmed)
+        model.delete("img0.png", 2)
+        shown = objects.labels == 1
+        assert shown[30:35, 40:45].all(), how  # the piece wholly under the car stays
+        if how == "redrawn elsewhere":
+            assert not shown[10:30, 20:30].any()  # no detached chunk of the old shape
+        else:
+            expected = whole.copy()
+            expected[5:8, :] = False  # the part under the car goes on from what is visible: it stays
+            assert np.array_equal(shown, expected)
+        session.close()
+        again = Session.open(folder, mode="read")
+        assert np.array_equal(again.labels("img0.png", (40, 60))[0], objects.labels), how
+        again.close()
+
+
 def test_an_edit_of_an_object_earlier_in_the_file_shows_on_reopening_as_it_shows_now(folder):
     """A (first in the file), B over it, C over B. A's new mask reaches into where C hides B:
     the model showed A there, but B kept those pixels in its record and, being later in the

@@ -55,6 +55,8 @@ class _Image:
     hidden: dict = dataclasses.field(default_factory=dict)
     # object id -> its whole annotation when the model removed it (an undo puts it back as it was)
     removed: dict = dataclasses.field(default_factory=dict)
+    # object id -> the pixels of its hidden crop that touched nothing visible of it on opening (hidden.loose_parts)
+    loose: dict = dataclasses.field(default_factory=dict)
 
 
 class Annotations(ClassList, Reviews):
@@ -152,6 +154,7 @@ class Annotations(ClassList, Reviews):
             labels, classes = self.session.labels(key, shape, hidden=covered)
             objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history, copy=False)
             entry = _Image(objects, str(key), True, set(objects.ids), hidden=covered)
+            entry.loose = hidden.loose_parts(covered, labels)
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
             entry = _Image(objects, file_name, False, set())

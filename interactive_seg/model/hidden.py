@@ -3,18 +3,21 @@
 A label view shows one object per pixel. When an image opens, the pixels of an object that
 later objects of the COCO file cover are kept aside (``hidden``, per object: a crop and its
 offset); an object saved again keeps those still covered from later in the file
-(:func:`with_hidden`; an edit of an earlier object over them takes them, :func:`also_saved`), and where
+(:func:`with_hidden`; an edit of an earlier object over them takes them, :func:`also_saved`;
+a part under another object goes with it while it touches what is visible of it, so an
+object redrawn elsewhere leaves its old hidden part, :func:`loose_parts`), and where
 the object in front goes (a delete, a smaller or moved mask) the one under it shows them
 again (:func:`under`), its record untouched (:func:`mark_revealed`).
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .objects import ObjectSet
 
-__all__ = ["under", "mark_revealed", "covered", "also_saved", "with_hidden"]
+__all__ = ["under", "mark_revealed", "loose_parts", "covered", "also_saved", "with_hidden"]
 
 
 def under(entry, object_id: int):
@@ -50,6 +53,42 @@ def mark_revealed(objects: ObjectSet, top, under) -> None:
     step.revealed = {int(v) for v in step.after.counts(step.n) if v and v != step.subject and v not in lost}
 
 
+def _touching(part: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """The 8-connected components of ``part`` that touch (or are next to) a ``visible`` pixel."""
+    n, comp = cv2.connectedComponents(part.astype(np.uint8), connectivity=8)
+    near = cv2.dilate(visible.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    keep = np.zeros(n, bool)
+    keep[comp[part & near]] = True
+    keep[0] = False
+    return keep[comp]
+
+
+def _around(labels: np.ndarray, object_id: int, offset, shape):
+    """``object_id``'s pixels in the window of ``shape`` at ``offset``, one pixel wider on each
+    side where the image goes on (a part under another object touches the visible part
+    across the window's edge), and the slices of the window in it."""
+    (u0, v0), (h, w) = offset, shape
+    y0, x0 = max(v0 - 1, 0), max(u0 - 1, 0)
+    y1, x1 = min(v0 + h + 1, labels.shape[0]), min(u0 + w + 1, labels.shape[1])
+    return labels[y0:y1, x0:x1] == object_id, (slice(v0 - y0, v0 - y0 + h), slice(u0 - x0, u0 - x0 + w))
+
+
+def loose_parts(hidden: dict, labels: np.ndarray) -> dict:
+    """Object id -> the pixels of its hidden crop (:func:`covered`'s window) in parts that touch
+    none of its visible pixels when the image opens (a piece of another tool's object wholly
+    under another): they stay with it whatever its edits; the other parts go on behind what
+    covers them only while they touch what is visible of it."""
+    out = {}
+    for k, (crop, offset) in hidden.items():
+        visible, inner = _around(labels, k, offset, crop.shape)
+        part = np.zeros(visible.shape, bool)
+        part[inner] = crop
+        loose = crop & ~_touching(part, visible)[inner]
+        if loose.any():
+            out[k] = loose
+    return out
+
+
 def covered(entry, object_id: int, rank: dict):
     """(pixels, offset) of ``object_id``'s hidden pixels that an object later in the file
     covers now (``rank``: object id -> place in the file; one not there is new, so last): a
@@ -65,6 +104,13 @@ def covered(entry, object_id: int, rank: dict):
         place = rank.get(object_id, np.inf)
         later = [v for v in np.unique(labels[under]).tolist() if rank.get(v, np.inf) > place]
         under &= np.isin(labels, later)
+    loose = entry.loose.get(object_id)
+    behind = under if loose is None else under & ~loose
+    if behind.any():  # a part behind another object goes with the object while it touches what is visible of it
+        visible, inner = _around(entry.objects.labels, object_id, (u0, v0), (h, w))
+        part = np.zeros(visible.shape, bool)
+        part[inner] = behind
+        under = (under & ~behind) | (behind & _touching(part, visible)[inner])
     return (under, (u0, v0)) if under.any() else None
 
 
