@@ -768,6 +768,33 @@ def test_a_class_whose_name_two_categories_share_is_renamed_in_both(folder):
     assert json.loads(path.read_text())["annotations"] == doc["annotations"]
 
 
+def test_a_class_spelt_in_two_unicode_forms_is_renamed_and_renamed_back_as_spelt(folder):
+    """Categories 'café' (composed) and 'café' (decomposed) are two classes in the list:
+    renaming one renamed both in the file (the model showed the other unchanged), and its
+    undo was refused or wrote both names in one form."""
+    import json
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+
+    def ann(i, cat, x):
+        return {"id": i, "image_id": 1, "category_id": cat, "segmentation": [[x, 5, x + 10, 5, x + 10, 15, x, 15]],
+                "area": 100, "bbox": [x, 5, 10, 10], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc.update(categories=[{"id": 1, "name": nfc}, {"id": 2, "name": nfd}], annotations=[ann(1, 1, 5), ann(2, 2, 30)])
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    model.open("img0.png", (40, 60))
+    model.rename_class(nfd, "bar", image="img0.png")
+    assert [c["name"] for c in session.document.categories] == [nfc, "bar"]
+    model.undo("img0.png")
+    session.close()
+    assert path.read_text() == json.dumps(doc)
+
+
 def test_undo_of_a_delete_after_its_class_was_removed_or_renamed_brings_the_object_back(folder):
     """The annotation put back named the removed category: the session refused it as if the
     file were broken, and every later Undo on the image with it."""

@@ -421,9 +421,11 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             self._lists["categories"].place(key, place)
         self._index_category_names(list(self._lists["categories"].order))
 
-    def rename_category(self, old: str, new: str) -> None:
+    def rename_category(self, old: str, new: str, *, as_spelt: bool = False) -> None:
         """Rename a class (its ids and every other key stay): every category of the name, where
-        the file names two alike (one class here, as :meth:`category_id` finds it)."""
+        the file names two alike (one class here, as :meth:`category_id` finds it).
+        ``as_spelt``: only a category spelt ``new`` exactly is in the way (an undo giving a
+        name back as the file spelt it, beside one spelt in another Unicode form)."""
         old, new = str(old), str(new)
         if class_key(old) not in self._category_by_name:
             names = sorted(str(c["name"]) for c in self.categories)[:10]
@@ -431,7 +433,7 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
         if not new.strip():
             raise InputError("A class name cannot be empty; name the class.")
         keys = [id_key(i) for i in self.category_ids(old)]
-        other = self._category_spelt.get(new, self._category_by_name.get(class_key(new)))
+        other = self._category_spelt.get(new, None if as_spelt else self._category_by_name.get(class_key(new)))
         if other is not None and other not in keys:
             raise InputError(f"There is already a class {new!r}; pick another name.")
         for key in keys:
@@ -440,11 +442,12 @@ class CocoDocument(Reading, Writing, AnnotationRecords):
             self.put_category(record)
 
     def category_ids(self, name: str) -> list:
-        """The ids of every category called ``name`` (in one Unicode form, :func:`class_key`), in the file's order."""
-        wanted, categories = class_key(name), self._categories
-        return [
-            categories[k]["id"] for k in self._lists["categories"].order if class_key(categories[k]["name"]) == wanted
-        ]
+        """The ids of every category called ``name`` as spelt, in the file's order; where none
+        is, of those called so in one Unicode form (:func:`class_key`)."""
+        categories, order = self._categories, self._lists["categories"].order
+        spelt = [categories[k]["id"] for k in order if str(categories[k]["name"]) == str(name)]
+        wanted = class_key(name)
+        return spelt or [categories[k]["id"] for k in order if class_key(categories[k]["name"]) == wanted]
 
     def _drop_category(self, category_id) -> None:
         key = id_key(category_id)

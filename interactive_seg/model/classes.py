@@ -38,7 +38,7 @@ class _RenameStep(Step):
             return Change(
                 "rename class", frozenset(), None, "undone", f"Undone: {self.summary} ({why}: it stays as it is)."
             )
-        self.model._rename(self.new, self.old)
+        self.model._rename(self.new, self.old, as_spelt=True)  # (the name as it was spelt, NFC or NFD)
         return Change("rename class", frozenset(), None, "undone", f"Undone: {self.summary}.")
 
     def reapply(self) -> Change:
@@ -258,13 +258,13 @@ class ClassList:
             self._rename(old, new)
         return new
 
-    def _rename(self, old: str, new: str) -> None:
+    def _rename(self, old: str, new: str, as_spelt: bool = False) -> None:
         if new in self._classes:
             raise InputError(f"There is already a class {new!r}; rename it first.")
         if old not in self._classes:
             raise InputError(f"There is no class {old!r} any more.")
         if self.session is not None and old in self.session.categories:
-            self.session.rename_class(old, new)  # first: when it cannot be saved, nothing here changes
+            self.session.rename_class(old, new, as_spelt=as_spelt)  # first: when it cannot be saved, nothing changes
         self._classes[self._classes.index(old)] = new
         self._colours[new] = self._colours.pop(old)
         if old in self._lazy:

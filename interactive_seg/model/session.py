@@ -431,13 +431,13 @@ class Session(Removals):
             txn.touch("category", category_id)
             return self._doc.remove_category(category_id, give_back=False)  # its id for an undo, not a new class
 
-    def rename_class(self, old: str, new: str) -> None:
-        """Rename a class everywhere (its category id stays) and save."""
+    def rename_class(self, old: str, new: str, *, as_spelt: bool = False) -> None:
+        """Rename a class everywhere (its category id stays) and save (``as_spelt``: see ``CocoDocument.rename_category``)."""
         self._store.check_writable()
         with self.transaction() as txn:
             for category_id in self._doc.category_ids(old):  # (two categories named alike are one class)
                 txn.touch("category", category_id)
-            self._doc.rename_category(old, new)
+            self._doc.rename_category(old, new, as_spelt=as_spelt)
 
     def sync(self, name: str, labels: np.ndarray, classes: dict, changed=None) -> None:
         """Make image ``name``'s objects those of an instance label image (values = object ids).
