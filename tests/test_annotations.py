@@ -659,6 +659,39 @@ def test_a_new_mask_keeps_the_category_of_an_object_whose_class_name_two_categor
     assert saved[2]["category_id"] == 2 and saved[2]["bbox"] == [30, 20, 12, 12]
 
 
+def test_an_object_wholly_under_another_shows_once_that_one_goes(folder):
+    """Another tool's dog wholly under a car drawn later: the model never had it, so deleting
+    the car showed empty ground, and the dog appeared from nowhere on reopening."""
+    import json
+
+    def ann(i, cat, x0, y0, x1, y1):
+        return {"id": i, "image_id": 1, "category_id": cat, "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]],
+                "area": (x1 - x0) * (y1 - y0), "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc["categories"] = [{"id": 1, "name": "car"}, {"id": 2, "name": "dog"}]
+    doc["annotations"] = [ann(1, 1, 2, 2, 12, 12), ann(2, 2, 30, 20, 40, 30), ann(3, 1, 25, 15, 50, 38)]
+    path = folder / "annotations.coco.json"
+    path.write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    objects = model.open("img0.png", (40, 60))
+    assert 2 not in objects and "dog" in model.classes
+    for how in ("delete", "move"):
+        if how == "delete":
+            model.delete("img0.png", 3)
+        else:
+            model.replace("img0.png", 3, square(0, 45, 5))
+        assert objects.classes.get(2) == "dog" and np.array_equal(objects.labels == 2, session.mask(2)), how
+        beside = Session.open(folder, mode="read")
+        assert np.array_equal(beside.labels("img0.png", (40, 60))[0], objects.labels), how
+        beside.close()
+        model.undo("img0.png")
+        assert 2 not in objects
+    session.close()
+    assert path.read_text() == json.dumps(doc)
+
+
 def test_an_object_redrawn_elsewhere_leaves_its_old_part_under_another(folder):
     """A person under a car, redrawn as a box elsewhere: its old part under the car stayed in
     its record, and a detached piece of the old shape showed once the car was deleted. A part

@@ -57,6 +57,8 @@ class _Image:
     removed: dict = dataclasses.field(default_factory=dict)
     # object id -> the pixels of its hidden crop that touched nothing visible of it on opening (hidden.loose_parts)
     loose: dict = dataclasses.field(default_factory=dict)
+    # object id -> class of the session's objects wholly covered by others on opening (shown once uncovered)
+    buried: dict = dataclasses.field(default_factory=dict)
 
 
 class Annotations(ClassList, Reviews):
@@ -153,12 +155,13 @@ class Annotations(ClassList, Reviews):
             covered = {}
             labels, classes = self.session.labels(key, shape, hidden=covered)
             objects = ObjectSet(shape, labels, classes, new_id=self.session.new_id, history=history, copy=False)
-            entry = _Image(objects, str(key), True, set(objects.ids), hidden=covered)
+            buried = {k: classes[k] for k in covered if k not in objects and k in classes}
+            entry = _Image(objects, str(key), True, set(objects.ids) | set(buried), hidden=covered, buried=buried)
             entry.loose = hidden.loose_parts(covered, labels)
         else:
             objects = ObjectSet(shape, labels, classes, history=history)
             entry = _Image(objects, file_name, False, set())
-        for name in objects.classes.values():
+        for name in [*objects.classes.values(), *entry.buried.values()]:
             if name not in self._classes:
                 from ..palette import next_colour
 
@@ -246,7 +249,7 @@ class Annotations(ClassList, Reviews):
         top = self._top(objects)
         entry = self._entry(key)
         under = hidden.under(entry, object_id)
-        objects.replace(object_id, mask, category, offset=offset, under=under)
+        objects.replace(object_id, mask, category, offset=offset, under=under, buried=entry.buried)
         self._note(key, objects, top, provenance)
         hidden.mark_revealed(objects, top, under)
         step = objects.history.undo_steps[-1] if objects.history.can_undo else None
@@ -261,7 +264,7 @@ class Annotations(ClassList, Reviews):
             entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         top = self._top(objects)
         under = hidden.under(entry, object_id)
-        objects.remove(object_id, under=under)
+        objects.remove(object_id, under=under, buried=entry.buried)
         hidden.mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
 

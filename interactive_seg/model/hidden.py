@@ -25,7 +25,12 @@ def under(entry, object_id: int):
     box with, at each pixel, the object the file holds there under it (the topmost of those
     it covered when the image was opened: their records keep those pixels), else 0. None
     when no object of the image has covered pixels."""
-    holders = [(k, v) for k, v in entry.hidden.items() if k != object_id and k in entry.objects]
+    # (an object wholly covered on opening is shown too, while the session has it)
+    holders = [
+        (k, v)
+        for k, v in entry.hidden.items()
+        if k != object_id and (k in entry.objects or (k in entry.buried and k in entry.saved))
+    ]
     if not holders:
         return None
 

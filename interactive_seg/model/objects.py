@@ -266,11 +266,14 @@ class ObjectSet:
         self._commit("accept", object_id, box, crop, _Values.scalar(object_id), {object_id: str(category)})
         return object_id
 
-    def replace(self, object_id: int, mask=None, category: Optional[str] = None, offset=None, under=None) -> None:
+    def replace(
+        self, object_id: int, mask=None, category: Optional[str] = None, offset=None, under=None, buried=None
+    ) -> None:
         """Give an object a new mask (full size, or a crop at ``offset``) and/or class; its id stays.
 
         ``under(box)``, when given, says what shows where the object's pixels go: labels of
-        the box (x0, y0, x1, y1), 0 where nothing (an object it covered, :meth:`remove`)."""
+        the box (x0, y0, x1, y1), 0 where nothing (an object it covered, :meth:`remove`);
+        ``buried``: id -> class of objects it may show that this set does not hold yet."""
         self._check(object_id)
         classes = {} if category is None or self.classes[object_id] == str(category) else {object_id: str(category)}
         if mask is None:
@@ -289,18 +292,27 @@ class ObjectSet:
         changed = old != new
         freed = 0 if under is None else under((x0, y0, x1, y1))[changed]
         after = _Values.of(np.where(new[changed], object_id, freed).astype(np.int32))
-        self._commit("replace", object_id, (x0, y0, x1, y1), changed, after, classes)
+        shown = self._shown(after, int(np.count_nonzero(changed)), buried)
+        self._commit("replace", object_id, (x0, y0, x1, y1), changed, after, {**shown, **classes})
 
-    def remove(self, object_id: int, under=None) -> None:
+    def remove(self, object_id: int, under=None, buried=None) -> None:
         """Delete an object. ``under(box)``, when given, gives the labels of the box (x0, y0,
-        x1, y1) to show where its pixels were (the objects it covered), 0 where nothing."""
+        x1, y1) to show where its pixels were (the objects it covered), 0 where nothing;
+        ``buried``: id -> class of objects it may show that this set does not hold yet."""
         self._check(object_id)
         x0, y0, x1, y1 = self._box[object_id]
         changed = self.labels[y0:y1, x0:x1] == object_id
         after = _Values.scalar(0)
         if under is not None:
             after = _Values.of(under((x0, y0, x1, y1))[changed].astype(np.int32))
-        self._commit("delete", object_id, (x0, y0, x1, y1), changed, after, {})
+        shown = self._shown(after, int(np.count_nonzero(changed)), buried)
+        self._commit("delete", object_id, (x0, y0, x1, y1), changed, after, shown)
+
+    def _shown(self, after: _Values, n: int, buried: Optional[dict]) -> dict:
+        """The classes of the objects a step shows that this set does not hold (wholly covered till now)."""
+        if not buried:
+            return {}
+        return {k: buried[k] for k in after.counts(n) if k in buried and k not in self.classes}
 
     def undo(self) -> bool:
         """Undo the last step; False when there is nothing to undo."""
