@@ -688,6 +688,11 @@ def test_an_object_wholly_under_another_shows_once_that_one_goes(folder):
         beside.close()
         model.undo("img0.png")
         assert 2 not in objects
+    model.rename_class("dog", "cat", image="img0.png")  # then uncovered: it shows as the class is named now
+    model.delete("img0.png", 3)
+    assert objects.classes.get(2) == "cat" and [c["name"] for c in session.document.categories] == ["car", "cat"]
+    model.undo("img0.png")
+    model.undo("img0.png")
     session.close()
     assert path.read_text() == json.dumps(doc)
 
@@ -733,6 +738,33 @@ def test_an_object_redrawn_elsewhere_leaves_its_old_part_under_another(folder):
         again = Session.open(folder, mode="read")
         assert np.array_equal(again.labels("img0.png", (40, 60))[0], objects.labels), how
         again.close()
+
+
+def test_what_shows_under_a_deleted_object_follows_the_file_order_after_an_undone_edit(folder):
+    """A (first), C inside A, D over part of C. A redrawn elsewhere and that undone, then D
+    deleted: the model showed A where C is, since the undo had made A the newest holder of
+    covered pixels; the file, and reopening, show C over A."""
+    import json
+
+    def ann(i, x0, y0, x1, y1):
+        return {"id": i, "image_id": 1, "category_id": 1, "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]],
+                "area": (x1 - x0) * (y1 - y0), "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0}  # fmt: skip
+
+    doc = {"images": [{"id": 1, "file_name": "img0.png", "width": 60, "height": 40}]}
+    doc["categories"] = [{"id": 1, "name": "car"}]
+    doc["annotations"] = [ann(1, 2, 2, 40, 38), ann(2, 10, 10, 30, 30), ann(3, 20, 5, 50, 20)]
+    (folder / "annotations.coco.json").write_text(json.dumps(doc))
+    session = Session.open(folder)
+    model = Annotations(session=session)
+    objects = model.open("img0.png", (40, 60))
+    model.replace("img0.png", 1, square(32, 52, 6))
+    model.undo("img0.png")
+    model.delete("img0.png", 3)
+    assert (objects.labels[10:20, 20:30] == 2).all()
+    beside = Session.open(folder, mode="read")
+    assert np.array_equal(beside.labels("img0.png", (40, 60))[0], objects.labels)
+    beside.close()
+    session.close()
 
 
 def test_an_edit_of_an_object_earlier_in_the_file_shows_on_reopening_as_it_shows_now(folder):

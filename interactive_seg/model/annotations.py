@@ -248,13 +248,13 @@ class Annotations(ClassList, Reviews):
         objects = self.objects(key)
         top = self._top(objects)
         entry = self._entry(key)
-        under = hidden.under(entry, object_id)
+        under = hidden.under(entry, object_id, self._file_order(entry, key))
         objects.replace(object_id, mask, category, offset=offset, under=under, buried=entry.buried)
         self._note(key, objects, top, provenance)
         hidden.mark_revealed(objects, top, under)
         step = objects.history.undo_steps[-1] if objects.history.can_undo else None
         if entry.hidden and entry.in_session and step is not None and step is not top and mask is not None:
-            step.also = hidden.also_saved(entry, object_id, self.session.file_order(key))
+            step.also = hidden.also_saved(entry, object_id, self._file_order(entry, key))
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:
@@ -263,7 +263,7 @@ class Annotations(ClassList, Reviews):
         if object_id not in entry.provenance and object_id in entry.saved:
             entry.provenance[object_id] = self.provenance(key, object_id) or {}  # back with it on undo
         top = self._top(objects)
-        under = hidden.under(entry, object_id)
+        under = hidden.under(entry, object_id, self._file_order(entry, key))
         objects.remove(object_id, under=under, buried=entry.buried)
         hidden.mark_revealed(objects, top, under)
         return self._done(key, objects.last_change)
@@ -319,6 +319,10 @@ class Annotations(ClassList, Reviews):
             self._list_classes_of(key)
         return None if change is None else self._done(key, change)
 
+    def _file_order(self, entry: _Image, key) -> dict:
+        """Object id -> place in the file of a session image with objects under others (else empty)."""
+        return self.session.file_order(key) if entry.in_session and entry.hidden else {}
+
     def _list_classes_of(self, key) -> None:
         """A class an undo or redo gave back to an object, removed from the list since, is in the list again."""
         for name in dict.fromkeys(self.objects(key).classes.values()):
@@ -369,7 +373,7 @@ class Annotations(ClassList, Reviews):
         ids = set(change.ids) | getattr(step, "also", set())  # (objects whose hidden pixels an edit took)
         if not entry.in_session or not ids:
             return
-        rank = session.file_order(key) if entry.hidden else {}
+        rank = self._file_order(entry, key)
         saved, removed, before, still = set(entry.saved), {}, {}, {}
         kept = getattr(step, "records", {})  # object id -> its record before the step's new mask
         revealed = getattr(step, "revealed", ())  # objects shown where the step freed pixels: their records hold those

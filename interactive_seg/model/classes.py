@@ -279,6 +279,7 @@ class ClassList:
                 raise
         for entry in self._images.values():
             entry.objects.relabel_class(old, new)
+            entry.buried = {k: (new if v == old else v) for k, v in entry.buried.items()}  # (shown later, renamed)
 
     def _category(self, category: Optional[str]) -> str:
         if category is None:

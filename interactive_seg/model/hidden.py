@@ -20,11 +20,11 @@ from .objects import ObjectSet
 __all__ = ["under", "mark_revealed", "loose_parts", "covered", "also_saved", "with_hidden"]
 
 
-def under(entry, object_id: int):
+def under(entry, object_id: int, rank: dict):
     """What shows where ``object_id``'s pixels go (a delete, a smaller mask): the labels of a
-    box with, at each pixel, the object the file holds there under it (the topmost of those
-    it covered when the image was opened: their records keep those pixels), else 0. None
-    when no object of the image has covered pixels."""
+    box with, at each pixel, the object the file holds there under it (the topmost, by
+    ``rank``, the place in the file, of those covered when the image was opened: their
+    records keep those pixels), else 0. None when no object of the image has covered pixels."""
     # (an object wholly covered on opening is shown too, while the session has it)
     holders = [
         (k, v)
@@ -33,11 +33,12 @@ def under(entry, object_id: int):
     ]
     if not holders:
         return None
+    holders.sort(key=lambda item: rank.get(item[0], np.inf))  # (later in the file: drawn over)
 
     def under(box):
         x0, y0, x1, y1 = box
         out = np.zeros((y1 - y0, x1 - x0), np.int32)
-        for k, (crop, (u0, v0)) in holders:  # (file order: a later object is on top)
+        for k, (crop, (u0, v0)) in holders:
             h, w = crop.shape
             a0, b0, a1, b1 = max(x0, u0), max(y0, v0), min(x1, u0 + w), min(y1, v0 + h)
             if a0 < a1 and b0 < b1:
