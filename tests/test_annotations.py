@@ -688,6 +688,16 @@ def test_an_object_wholly_under_another_shows_once_that_one_goes(folder):
         beside.close()
         model.undo("img0.png")
         assert 2 not in objects
+    grown = square(2, 2, 10)
+    grown[18:32, 28:42] = True  # the car (first in the file) over all of the dog: the dog is gone, in the file too
+    model.replace("img0.png", 1, grown)
+    beside = Session.open(folder, mode="read")
+    assert np.array_equal(beside.labels("img0.png", (40, 60))[0], objects.labels)
+    assert [o.id for o in beside.objects("img0.png")] == [1, 3]
+    beside.close()
+    model.undo("img0.png")
+    session.save()
+    assert path.read_text() == json.dumps(doc)
     model.rename_class("dog", "cat", image="img0.png")  # then uncovered: it shows as the class is named now
     model.delete("img0.png", 3)
     assert objects.classes.get(2) == "cat" and [c["name"] for c in session.document.categories] == ["car", "cat"]

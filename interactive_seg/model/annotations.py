@@ -382,6 +382,27 @@ class Annotations(ClassList, Reviews):
                 for object_id in sorted(ids):
                     if object_id in revealed and object_id in saved:
                         continue
+                    if object_id not in objects and object_id in entry.buried:  # wholly under others: its record
+                        category = entry.buried[object_id]
+                        if change.how == "undone" and object_id in kept:
+                            if object_id in saved:
+                                session.restore(object_id, kept[object_id][0], category)
+                            else:  # (an edit had taken every pixel it had)
+                                session.put_back(object_id, entry.removed[object_id], category)
+                                saved.add(object_id)
+                            still[object_id] = kept[object_id][1]
+                        elif object_id in saved and step is not None:
+                            if object_id not in kept:
+                                before[object_id] = (session.record_state(object_id), entry.hidden.get(object_id))
+                            part = hidden.covered(entry, object_id, rank)
+                            if part is None:
+                                removed[object_id] = session.removed_record(object_id)
+                                session.remove(object_id)
+                                saved.discard(object_id)
+                            else:
+                                session.replace(object_id, mask=part[0], offset=part[1])
+                                still[object_id] = part
+                        continue
                     if object_id in objects:
                         category = objects.classes[object_id]
                         record = entry.provenance.get(object_id)

@@ -126,7 +126,8 @@ def also_saved(entry, subject: int, rank: dict) -> set:
     those pixels (:func:`covered`), so that a reopened folder shows what the model shows."""
     place, labels, out = rank.get(subject, np.inf), entry.objects.labels, set()
     for k, (crop, (u0, v0)) in entry.hidden.items():
-        if k != subject and k in entry.objects and rank.get(k, np.inf) > place:
+        shown = k in entry.objects or (k in entry.buried and k in entry.saved)
+        if k != subject and shown and rank.get(k, np.inf) > place:
             h, w = crop.shape
             if (crop & (labels[v0 : v0 + h, u0 : u0 + w] == subject)).any():
                 out.add(k)
