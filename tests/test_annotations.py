@@ -677,6 +677,7 @@ def test_an_object_wholly_under_another_shows_once_that_one_goes(folder):
     model = Annotations(session=session)
     objects = model.open("img0.png", (40, 60))
     assert 2 not in objects and "dog" in model.classes
+    assert model.count("img0.png") == session.count("img0.png") == 3  # (the image list counts it)
     for how in ("delete", "move"):
         if how == "delete":
             model.delete("img0.png", 3)

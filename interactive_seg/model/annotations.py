@@ -192,8 +192,9 @@ class Annotations(ClassList, Reviews):
 
     def count(self, key: Hashable) -> int:
         """How many objects image ``key`` has (open or only saved in the session)."""
-        if key in self._images:
-            return len(self._images[key].objects)
+        if key in self._images:  # (with the session's objects wholly under others, not shown)
+            entry = self._images[key]
+            return len(entry.objects) + sum(k in entry.saved and k not in entry.objects for k in entry.buried)
         if self.session is not None and key in self.session.images:
             return self.session.count(key)
         return 0
