@@ -249,13 +249,14 @@ class Annotations(ClassList, Reviews):
         objects = self.objects(key)
         top = self._top(objects)
         entry = self._entry(key)
-        under = hidden.under(entry, object_id, self._file_order(entry, key))
+        rank = self._file_order(entry, key)
+        under = hidden.under(entry, object_id, rank)
         objects.replace(object_id, mask, category, offset=offset, under=under, buried=entry.buried)
         self._note(key, objects, top, provenance)
         hidden.mark_revealed(objects, top, under)
         step = objects.history.undo_steps[-1] if objects.history.can_undo else None
         if entry.hidden and entry.in_session and step is not None and step is not top and mask is not None:
-            step.also = hidden.also_saved(entry, object_id, self._file_order(entry, key))
+            step.also = hidden.also_saved(entry, object_id, rank)
         return self._done(key, objects.last_change)
 
     def delete(self, key: Hashable, object_id: int) -> Change:

@@ -44,8 +44,7 @@ class Removals:
             raise InputError(f"Object {object_id} (annotation {ann_id!r}) is already in this session.")
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            if category is not None and self._category_name(record.get("category_id")) != str(category):
-                record["category_id"], index = self._doc.category_id(str(category), create=True), None
+            index = self._in_class(record, category, index)
             self._doc.put_annotation_back(record, (index, *where))
             txn.places[ann_id] = tuple(where)  # (a journal's replay puts it back there too)
             self._link(object_id, ann_id)
@@ -69,10 +68,18 @@ class Removals:
             raise InputError(f"The record given back to object {object_id} is annotation {record.get('id')!r}.")
         with self.transaction() as txn:
             txn.touch("annotation", ann_id)
-            if category is not None and self._category_name(record.get("category_id")) != str(category):
-                record["category_id"], index = self._doc.category_id(str(category), create=True), None
+            index = self._in_class(record, category, index)
             self._doc.put_annotation(record)
         self._doc.as_read(ann_id, index)  # (after the commit, which holds the record as a dict)
+
+    def _in_class(self, record: dict, category: Optional[str], index):
+        """``record`` (a copy given back) moved to the category of ``category`` when its own
+        category is not called so (a class renamed or removed since); returns ``index`` (its
+        text as read), or None once the record was moved."""
+        if category is None or self._category_name(record.get("category_id")) == str(category):
+            return index
+        record["category_id"] = self._doc.category_id(str(category), create=True)
+        return None
 
     def _category_name(self, category_id) -> Optional[str]:
         try:
